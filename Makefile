@@ -1,0 +1,109 @@
+# Accrue — the two commands a newcomer needs are `make run` and `make test` (see README.md).
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+BIN        := $(CURDIR)/bin
+BUF        := $(CURDIR)/tools/buf/node_modules/.bin/buf
+MODULES    := gen/go internal/platform services/customer services/project services/resource services/timeexpense services/billing gateway
+PROTO_OUT  := gen/go/accrue gateway/internal/openapi/spec
+GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
+
+.PHONY: help
+help: ## list targets
+	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------------------------------------
+# Tools (pinned): protoc plugins from tools/protoc/go.mod, buf from tools/buf/package.json.
+
+$(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2: tools/protoc/go.mod
+	GOWORK=off GOBIN=$(BIN) go -C tools/protoc install tool
+
+$(BUF): tools/buf/package.json tools/buf/package-lock.json
+	cd tools/buf && npm ci --no-audit --no-fund --loglevel=error
+	touch $(BUF)
+
+$(BIN)/grpcurl: tools/grpcurl/go.mod
+	GOWORK=off GOBIN=$(BIN) go -C tools/grpcurl install tool
+
+.PHONY: tools
+tools: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2 $(BUF) ## install the pinned code generators
+
+proto/.deps/.staged: proto/deps.sh
+	proto/deps.sh
+	touch $@
+
+# ---------------------------------------------------------------------------------------------
+# Contracts
+
+.PHONY: generate
+generate: tools proto/.deps/.staged ## regenerate Go, gateway and OpenAPI code from proto/
+	rm -rf $(PROTO_OUT)
+	PATH="$(BIN):$$PATH" $(BUF) generate
+	$(BUF) format -w --path proto/accrue
+
+.PHONY: check-generated
+check-generated: generate ## fail when committed generated code differs from the contracts
+	@if [ -n "$$(git status --porcelain -- $(PROTO_OUT) proto/accrue)" ]; then \
+		git status --porcelain -- $(PROTO_OUT) proto/accrue; \
+		echo "generated code or proto formatting is stale: run 'make generate' and commit the result" >&2; exit 1; fi
+
+.PHONY: buf-lint
+buf-lint: $(BUF) proto/.deps/.staged ## buf lint (STANDARD) and buf format check
+	$(BUF) lint
+	$(BUF) format --diff --exit-code --path proto/accrue
+
+.PHONY: breaking
+breaking: $(BUF) proto/.deps/.staged ## report breaking contract changes against BASE (a git ref), e.g. make breaking BASE=origin/main
+	@test -n "$(BASE)" || { echo "usage: make breaking BASE=<git ref>" >&2; exit 2; }
+	proto/breaking.sh "$(BASE)"
+
+# ---------------------------------------------------------------------------------------------
+# Quality gates
+
+.PHONY: fmt
+fmt: ## gofmt all Go code
+	gofmt -w $(MODULES)
+
+.PHONY: vet
+vet: ## gofmt check and go vet on every module
+	@bad=$$(gofmt -l $(filter-out gen/go,$(MODULES))); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+	go vet $(addsuffix /...,$(addprefix ./,$(MODULES)))
+
+.PHONY: deps
+deps: ## make sure Postgres and Redis run locally (installs them with apt when missing)
+	deploy/local/ensure-deps.sh
+
+.PHONY: test
+test: deps vet buf-lint check-generated ## all checks and all tests on real Postgres and Redis
+	go test $(GO_TEST_FLAGS) $(addsuffix /...,$(addprefix ./,$(MODULES)))
+
+.PHONY: test-short
+test-short: deps ## tests only, without the race detector
+	go test -count=1 $(addsuffix /...,$(addprefix ./,$(MODULES)))
+
+.PHONY: bench
+bench: deps ## benchmarks (see README: Benchmarks)
+	deploy/local/bench.sh
+
+# ---------------------------------------------------------------------------------------------
+# Running locally
+
+.PHONY: build
+build: ## build every binary into bin/
+	@mkdir -p $(BIN)
+	for s in customer project resource timeexpense billing; do go build -o $(BIN)/$$s ./services/$$s/cmd/$$s; done
+	go build -o $(BIN)/gateway ./gateway/cmd/gateway
+	go build -o $(BIN)/accruectl ./gateway/cmd/accruectl
+
+.PHONY: run
+run: deps build ## run all services and the gateway locally, then print how to call them
+	deploy/local/run.sh
+
+.PHONY: stop
+stop: ## stop what make run started
+	deploy/local/stop.sh
+
+.PHONY: tidy
+tidy: ## go mod tidy in every module
+	for m in $(MODULES); do (cd $$m && GOWORK=off GOFLAGS=-mod=mod go mod tidy); done

@@ -1,0 +1,234 @@
+// Package gateway is Accrue's REST edge: a grpc-gateway mux over real gRPC connections to the five
+// services, RFC 9457 problem+json errors, correlation ids, bearer-token checks with per-operation
+// scopes read from the contracts, Idempotency-Key forwarding, an allow-list of headers that become
+// gRPC metadata, request size limits, health and readiness, metrics and the merged OpenAPI
+// document. A Gateway is safe for concurrent use.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/accrue/accrue/gateway/internal/openapi"
+	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
+	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
+	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	"github.com/accrue/accrue/internal/platform/auth"
+	"github.com/accrue/accrue/internal/platform/correlation"
+	"github.com/accrue/accrue/internal/platform/grpcx"
+	"github.com/accrue/accrue/internal/platform/idempotency"
+	"github.com/accrue/accrue/internal/platform/metrics"
+)
+
+// Services lists the five upstreams by name, in a stable order.
+var Services = []string{"customer", "project", "resource", "timeexpense", "billing"}
+
+// Options configure a Gateway.
+type Options struct {
+	// Upstreams maps each service name in Services to its gRPC address. All five are required.
+	Upstreams map[string]string
+	// Verifier checks bearer tokens. Required.
+	Verifier *auth.Verifier
+	// Logger writes one line per request. Required.
+	Logger *slog.Logger
+	// MaxBodyBytes caps request bodies; 1 MiB when zero.
+	MaxBodyBytes int64
+	// UpstreamTimeout bounds each upstream call; 30s when zero.
+	UpstreamTimeout time.Duration
+}
+
+// Gateway is the REST edge.
+type Gateway struct {
+	opts     Options
+	conns    map[string]*grpc.ClientConn
+	handler  http.Handler
+	registry *prometheus.Registry
+}
+
+var (
+	httpTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accrue_gateway_requests_total", Help: "HTTP requests by route group, method and status.",
+	}, []string{"route", "method", "status"})
+	httpSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "accrue_gateway_request_seconds", Help: "HTTP request latency by route group.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"route"})
+)
+
+// New dials the upstreams (lazily) and builds the HTTP handler.
+func New(ctx context.Context, opts Options) (*Gateway, error) {
+	if opts.Verifier == nil || opts.Logger == nil {
+		return nil, errors.New("gateway: a verifier and a logger are required")
+	}
+	for _, s := range Services {
+		if opts.Upstreams[s] == "" {
+			return nil, fmt.Errorf("gateway: the %s upstream address is required", s)
+		}
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.UpstreamTimeout <= 0 {
+		opts.UpstreamTimeout = 30 * time.Second
+	}
+	g := &Gateway{opts: opts, conns: map[string]*grpc.ClientConn{},
+		registry: metrics.NewRegistry(httpTotal, httpSeconds)}
+	for _, s := range Services {
+		conn, err := grpcx.Dial(opts.Upstreams[s], nil, grpc.WithChainUnaryInterceptor(scopeUnary))
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("gateway: dial %s: %w", s, err)
+		}
+		g.conns[s] = conn
+	}
+
+	api := g.newMux()
+	if err := customerv1.RegisterCustomerServiceHandler(ctx, api, g.conns["customer"]); err != nil {
+		return nil, err
+	}
+	if err := projectv1.RegisterProjectServiceHandler(ctx, api, g.conns["project"]); err != nil {
+		return nil, err
+	}
+	// Every service serves its own exception queue; /v1/ops/{service}/... goes to that service.
+	ops := map[string]http.Handler{}
+	for _, s := range Services {
+		m := g.newMux()
+		if err := opsv1.RegisterExceptionServiceHandler(ctx, m, g.conns[s]); err != nil {
+			return nil, err
+		}
+		ops[s] = m
+	}
+	spec, err := openapi.Handler()
+	if err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	mux.HandleFunc("GET /readyz", g.readyz)
+	mux.Handle("GET /metrics", metrics.Handler(g.registry))
+	mux.Handle("GET /openapi.json", spec)
+	mux.Handle("/v1/ops/{service}/", g.authenticated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, ok := ops[r.PathValue("service")]
+		if !ok {
+			writeProblem(w, r, Problem{Status: http.StatusNotFound, Reason: "UNKNOWN_SERVICE",
+				Detail: "services are " + strings.Join(Services, ", ")})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})))
+	mux.Handle("/v1/", g.authenticated(api))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, Problem{Status: http.StatusNotFound, Reason: "NOT_FOUND", Detail: "no route for " + r.URL.Path})
+	})
+	g.handler = g.edge(mux)
+	return g, nil
+}
+
+// Handler returns the gateway's HTTP handler.
+func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// Close closes the upstream connections.
+func (g *Gateway) Close() {
+	for _, c := range g.conns {
+		_ = c.Close()
+	}
+}
+
+// newMux returns a grpc-gateway mux with Accrue's conventions.
+func (g *Gateway) newMux() *runtime.ServeMux {
+	return runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
+		runtime.WithErrorHandler(errorHandler),
+		runtime.WithRoutingErrorHandler(routingErrorHandler),
+		runtime.WithForwardResponseOption(createdStatus),
+		runtime.WithDisablePathLengthFallback(),
+	)
+}
+
+// incomingHeader is the allow-list of HTTP headers that become gRPC metadata. Everything else,
+// including Grpc-Metadata-* headers, is dropped. (Authorization is forwarded by grpc-gateway
+// itself; the services verify the token again.)
+func incomingHeader(key string) (string, bool) {
+	switch textproto.CanonicalMIMEHeaderKey(key) {
+	case "Idempotency-Key":
+		return idempotency.MetadataKey, true
+	case "X-Correlation-Id":
+		return correlation.MetadataKey, true
+	case "Traceparent":
+		return "traceparent", true
+	case "Tracestate":
+		return "tracestate", true
+	}
+	return "", false
+}
+
+// outgoingHeader is the allow-list of gRPC response metadata that become HTTP headers.
+func outgoingHeader(key string) (string, bool) {
+	if key == idempotency.ReplayedHeader {
+		return "Idempotent-Replayed", true
+	}
+	return "", false
+}
+
+// createdStatus answers 201 Created when the response says it created something: a true
+// `created` field or an `outcome` of *_CREATED. A replayed response carries the same body, so it
+// gets the same status.
+func createdStatus(_ context.Context, w http.ResponseWriter, m proto.Message) error {
+	r := m.ProtoReflect()
+	fields := r.Descriptor().Fields()
+	if f := fields.ByName("created"); f != nil && f.Kind() == protoreflect.BoolKind && r.Get(f).Bool() {
+		w.WriteHeader(http.StatusCreated)
+		return nil
+	}
+	if f := fields.ByName("outcome"); f != nil && f.Kind() == protoreflect.EnumKind {
+		if v := f.Enum().Values().ByNumber(r.Get(f).Enum()); v != nil && strings.HasSuffix(string(v.Name()), "_CREATED") {
+			w.WriteHeader(http.StatusCreated)
+		}
+	}
+	return nil
+}
+
+// Run serves on addr until ctx is cancelled, then drains for up to 10 seconds.
+func (g *Gateway) Run(ctx context.Context, addr string) error {
+	srv := &http.Server{Addr: addr, Handler: g.handler, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 64 << 10}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	g.opts.Logger.InfoContext(ctx, "gateway listening", "addr", addr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	g.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

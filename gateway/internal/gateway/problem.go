@@ -1,0 +1,154 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	"buf.build/go/protovalidate"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/accrue/accrue/internal/platform/correlation"
+	"github.com/accrue/accrue/internal/platform/idempotency"
+)
+
+// Problem is an RFC 9457 problem document with Accrue's extension members.
+type Problem struct {
+	Type          string            `json:"type"`
+	Title         string            `json:"title"`
+	Status        int               `json:"status"`
+	Detail        string            `json:"detail,omitempty"`
+	Instance      string            `json:"instance,omitempty"`
+	Reason        string            `json:"reason,omitempty"`
+	Violations    []Violation       `json:"violations,omitempty"`
+	CorrelationID string            `json:"correlation_id,omitempty"`
+	Metadata      map[string]string `json:"metadata,omitempty"`
+}
+
+// Violation is one field problem.
+type Violation struct {
+	Field       string `json:"field"`
+	Description string `json:"description"`
+}
+
+// ProblemTypeBase prefixes problem type URIs: the reason in kebab case follows.
+const ProblemTypeBase = "https://accrue.dev/problems/"
+
+// statusByReason overrides the HTTP status of reasons whose gRPC code maps too coarsely.
+var statusByReason = map[string]int{
+	idempotency.ReasonReused: http.StatusUnprocessableEntity,
+	idempotency.ReasonInUse:  http.StatusConflict,
+}
+
+// writeProblem writes p as application/problem+json.
+func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+	if p.Type == "" {
+		p.Type = "about:blank"
+		if p.Reason != "" {
+			p.Type = ProblemTypeBase + strings.ReplaceAll(strings.ToLower(p.Reason), "_", "-")
+		}
+	}
+	if p.Title == "" {
+		p.Title = title(p.Reason, p.Status)
+	}
+	if p.Instance == "" && r != nil {
+		p.Instance = r.URL.Path
+	}
+	if p.CorrelationID == "" && r != nil {
+		p.CorrelationID = correlation.ID(r.Context())
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Del("Content-Length")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+func title(reason string, status int) string {
+	if reason == "" {
+		return http.StatusText(status)
+	}
+	s := strings.ToLower(strings.ReplaceAll(reason, "_", " "))
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// problemFromStatus builds the problem for a gRPC status: reason and metadata from ErrorInfo,
+// violations from BadRequest or buf.validate.Violations.
+func problemFromStatus(st *status.Status) Problem {
+	p := Problem{Status: runtime.HTTPStatusFromCode(st.Code()), Detail: st.Message()}
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			p.Reason = d.GetReason()
+			for k, v := range d.GetMetadata() {
+				if k == "correlation_id" {
+					p.CorrelationID = v
+					continue
+				}
+				if p.Metadata == nil {
+					p.Metadata = map[string]string{}
+				}
+				p.Metadata[k] = v
+			}
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				p.Violations = append(p.Violations, Violation{Field: v.GetField(), Description: v.GetDescription()})
+			}
+		case *validate.Violations:
+			for _, v := range d.GetViolations() {
+				p.Violations = append(p.Violations, Violation{Field: protovalidate.FieldPathString(v.GetField()), Description: v.GetMessage()})
+			}
+		}
+	}
+	if p.Reason == "" {
+		p.Reason = st.Code().String()
+		p.Reason = strings.ToUpper(camelToSnake(p.Reason))
+	}
+	if s, ok := statusByReason[p.Reason]; ok {
+		p.Status = s
+	}
+	if st.Code() == codes.Unavailable && p.Reason == "UNAVAILABLE" {
+		p.Detail = "an upstream service is unavailable; retry with backoff"
+	}
+	return p
+}
+
+func camelToSnake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// errorHandler is grpc-gateway's error handler: every failed call becomes problem+json.
+func errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	st := status.Convert(err)
+	p := problemFromStatus(st)
+	// Requests the gateway could not even decode are invalid JSON, not internal errors.
+	if st.Code() == codes.InvalidArgument && p.Reason == "INVALID_ARGUMENT" {
+		p.Reason = "MALFORMED_REQUEST"
+	}
+	if md, ok := runtime.ServerMetadataFromContext(ctx); ok {
+		if v := md.HeaderMD.Get(correlation.MetadataKey); len(v) > 0 && p.CorrelationID == "" {
+			p.CorrelationID = v[0]
+		}
+	}
+	writeProblem(w, r, p)
+}
+
+// routingErrorHandler answers unknown paths and methods with problem+json.
+func routingErrorHandler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	reason := "NOT_FOUND"
+	if httpStatus == http.StatusMethodNotAllowed {
+		reason = "METHOD_NOT_ALLOWED"
+	}
+	writeProblem(w, r, Problem{Status: httpStatus, Reason: reason, Detail: "no API operation matches " + r.Method + " " + r.URL.Path})
+}

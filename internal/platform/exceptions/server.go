@@ -1,0 +1,129 @@
+package exceptions
+
+import (
+	"context"
+	"encoding/base64"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
+	"github.com/accrue/accrue/internal/platform/auth"
+	"github.com/accrue/accrue/internal/platform/fault"
+)
+
+// Server exposes a Queue as accrue.ops.v1.ExceptionService.
+type Server struct {
+	opsv1.UnimplementedExceptionServiceServer
+	queue   *Queue
+	service string
+}
+
+// NewServer returns the ExceptionService of the named service ("customer", "billing", ...).
+// Requests naming another service are refused: the gateway routed them to the wrong place.
+func NewServer(q *Queue, service string) *Server {
+	if q == nil || service == "" {
+		panic("exceptions: NewServer needs a queue and a service name")
+	}
+	return &Server{queue: q, service: service}
+}
+
+func (s *Server) check(service string) error {
+	if service != s.service {
+		return fault.Invalidf("WRONG_SERVICE", "service", "this is the %s service, not %s", s.service, service)
+	}
+	return nil
+}
+
+func (s *Server) ListExceptions(ctx context.Context, req *opsv1.ListExceptionsRequest) (*opsv1.ListExceptionsResponse, error) {
+	if err := s.check(req.GetService()); err != nil {
+		return nil, err
+	}
+	f := Filter{Kind: req.GetKind(), Reason: req.GetReason(), Limit: int(req.GetPageSize())}
+	switch req.GetStatus() {
+	case opsv1.ExceptionStatus_EXCEPTION_STATUS_OPEN:
+		f.Status = StatusOpen
+	case opsv1.ExceptionStatus_EXCEPTION_STATUS_RESOLVED:
+		f.Status = StatusResolved
+	}
+	if f.Limit == 0 {
+		f.Limit = 50
+	}
+	if tok := req.GetPageToken(); tok != "" {
+		var pt commonv1.PageToken
+		b, err := base64.RawURLEncoding.DecodeString(tok)
+		if err == nil {
+			err = proto.Unmarshal(b, &pt)
+		}
+		t, terr := time.Parse(time.RFC3339Nano, pt.GetAfterKey())
+		if err != nil || terr != nil {
+			return nil, fault.Invalidf("INVALID_PAGE_TOKEN", "page_token", "the page token is not one this service issued")
+		}
+		f.BeforeID, f.BeforeTime = pt.GetAfterId(), t
+	}
+	list, err := s.queue.List(ctx, Filter{Status: f.Status, Kind: f.Kind, Reason: f.Reason, BeforeID: f.BeforeID, BeforeTime: f.BeforeTime, Limit: f.Limit + 1})
+	if err != nil {
+		return nil, err
+	}
+	resp := &opsv1.ListExceptionsResponse{}
+	if len(list) > f.Limit {
+		last := list[f.Limit-1]
+		b, _ := proto.Marshal(&commonv1.PageToken{AfterId: last.ID, AfterKey: last.CreatedAt.Format(time.RFC3339Nano)})
+		resp.NextPageToken = base64.RawURLEncoding.EncodeToString(b)
+		list = list[:f.Limit]
+	}
+	for _, e := range list {
+		resp.Exceptions = append(resp.Exceptions, ToProto(e))
+	}
+	return resp, nil
+}
+
+func (s *Server) GetException(ctx context.Context, req *opsv1.GetExceptionRequest) (*opsv1.GetExceptionResponse, error) {
+	if err := s.check(req.GetService()); err != nil {
+		return nil, err
+	}
+	e, err := s.queue.Get(ctx, req.GetExceptionId())
+	if err != nil {
+		return nil, err
+	}
+	return &opsv1.GetExceptionResponse{Exception: ToProto(e)}, nil
+}
+
+func (s *Server) RetryException(ctx context.Context, req *opsv1.RetryExceptionRequest) (*opsv1.RetryExceptionResponse, error) {
+	if err := s.check(req.GetService()); err != nil {
+		return nil, err
+	}
+	e, err := s.queue.Retry(ctx, req.GetExceptionId(), auth.Actor(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &opsv1.RetryExceptionResponse{Exception: ToProto(e)}, nil
+}
+
+func (s *Server) ResolveException(ctx context.Context, req *opsv1.ResolveExceptionRequest) (*opsv1.ResolveExceptionResponse, error) {
+	if err := s.check(req.GetService()); err != nil {
+		return nil, err
+	}
+	e, err := s.queue.Resolve(ctx, req.GetExceptionId(), auth.Actor(ctx), req.GetNote())
+	if err != nil {
+		return nil, err
+	}
+	return &opsv1.ResolveExceptionResponse{Exception: ToProto(e)}, nil
+}
+
+// ToProto converts an exception to its contract form (the payload is not exposed).
+func ToProto(e Exception) *opsv1.Exception {
+	st := opsv1.ExceptionStatus_EXCEPTION_STATUS_OPEN
+	if e.Status == StatusResolved {
+		st = opsv1.ExceptionStatus_EXCEPTION_STATUS_RESOLVED
+	}
+	return &opsv1.Exception{
+		ExceptionId: e.ID, Kind: e.Kind, Reason: e.Reason, Message: e.Message,
+		EntityType: e.EntityType, EntityId: e.EntityID, CorrelationId: e.CorrelationID,
+		Status: st, Attempts: int32(e.Attempts),
+		CreateTime: timestamppb.New(e.CreatedAt), UpdateTime: timestamppb.New(e.UpdatedAt),
+		ResolvedBy: e.ResolvedBy, ResolutionNote: e.ResolutionNote,
+	}
+}

@@ -1,0 +1,177 @@
+// Package idempotency makes mutating RPCs safe to retry. A caller sends an Idempotency-Key (REST
+// header, gRPC metadata "idempotency-key"); the key, scoped to the caller's client id and the RPC,
+// is stored with a SHA-256 fingerprint of the request and the response, in the same transaction as
+// the effect (the handler runs inside that transaction: pg.InTx joins it).
+//
+//   - same key, same request  → the stored response, and nothing is executed again;
+//   - same key, other request → FAILED_PRECONDITION / IDEMPOTENCY_KEY_REUSED (REST 422);
+//   - same key while the first request is still running → ABORTED / IDEMPOTENCY_KEY_IN_USE (409).
+//
+// A request that fails writes nothing, key included, so it can be retried with the same key.
+package idempotency
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/accrue/accrue/internal/platform/auth"
+	"github.com/accrue/accrue/internal/platform/contract"
+	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/pg"
+)
+
+// MetadataKey is the gRPC metadata key (the REST header is Idempotency-Key).
+const MetadataKey = "idempotency-key"
+
+// ReplayedHeader is set on responses replayed from a stored key.
+const ReplayedHeader = "idempotent-replayed"
+
+// Reasons.
+const (
+	ReasonReused  = "IDEMPOTENCY_KEY_REUSED"
+	ReasonInUse   = "IDEMPOTENCY_KEY_IN_USE"
+	ReasonInvalid = "IDEMPOTENCY_KEY_INVALID"
+)
+
+// UnaryServerInterceptor applies idempotency keys to the RPCs the contract marks idempotent.
+// It must run after authentication (the key is scoped to the caller).
+func UnaryServerInterceptor(pool *pgxpool.Pool) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if !contract.Lookup(info.FullMethod).Idempotent {
+			return handler(ctx, req)
+		}
+		key := first(metadata.ValueFromIncomingContext(ctx, MetadataKey))
+		if key == "" {
+			return handler(ctx, req)
+		}
+		if !validKey(key) {
+			return nil, fault.Invalidf(ReasonInvalid, "Idempotency-Key", "the idempotency key must be 1 to 255 printable ASCII characters")
+		}
+		msg, ok := req.(proto.Message)
+		if !ok {
+			return handler(ctx, req)
+		}
+		client := "anonymous"
+		if p, ok := auth.FromContext(ctx); ok {
+			client = p.ClientID
+		}
+		return Do(ctx, pool, client+" "+info.FullMethod, key, msg, func(ctx context.Context) (proto.Message, error) {
+			resp, err := handler(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			return resp.(proto.Message), nil
+		})
+	}
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+func validKey(k string) bool {
+	if len(k) == 0 || len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// Fingerprint is the SHA-256 of the deterministic encoding of req.
+func Fingerprint(req proto.Message) ([]byte, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	return sum[:], nil
+}
+
+// Do runs fn at most once per (scope, key) and request fingerprint, in one transaction that also
+// stores the response. fn receives a context carrying that transaction (pg.InTx joins it).
+func Do(ctx context.Context, pool *pgxpool.Pool, scope, key string, req proto.Message, fn func(ctx context.Context) (proto.Message, error)) (proto.Message, error) {
+	fp, err := Fingerprint(req)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return nil, fault.New(fault.Unavailable, "DATABASE_UNAVAILABLE", "the database is unavailable").Wrap(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+
+	var locked bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7270))`, scope+"\n"+key).Scan(&locked); err != nil {
+		return nil, err
+	}
+	if !locked {
+		return nil, fault.New(fault.Conflict, ReasonInUse, "a request with this idempotency key is still in progress; retry later")
+	}
+	var storedFP, stored []byte
+	err = tx.QueryRow(ctx, `SELECT fingerprint, response FROM idempotency_keys WHERE scope = $1 AND key = $2`, scope, key).Scan(&storedFP, &stored)
+	switch {
+	case err == nil:
+		if !bytes.Equal(storedFP, fp) {
+			return nil, fault.New(fault.FailedPrecondition, ReasonReused, "this idempotency key was already used with a different request")
+		}
+		var a anypb.Any
+		if err := proto.Unmarshal(stored, &a); err != nil {
+			return nil, fmt.Errorf("idempotency: stored response: %w", err)
+		}
+		resp, err := a.UnmarshalNew()
+		if err != nil {
+			return nil, fmt.Errorf("idempotency: stored response: %w", err)
+		}
+		_ = grpc.SetHeader(ctx, metadata.Pairs(ReplayedHeader, "true"))
+		return resp, nil
+	case !errors.Is(err, pgx.ErrNoRows):
+		return nil, err
+	}
+
+	resp, err := fn(pg.WithTx(ctx, tx))
+	if err != nil {
+		return nil, err
+	}
+	a, err := anypb.New(resp)
+	if err != nil {
+		return nil, err
+	}
+	b, err := proto.Marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (scope, key, fingerprint, response) VALUES ($1, $2, $3, $4)`, scope, key, fp, b); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Sweep deletes keys older than ttl. Run it periodically (see Sweeper).
+func Sweep(ctx context.Context, pool *pgxpool.Pool, ttl time.Duration) (int64, error) {
+	tag, err := pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)`, ttl.Seconds())
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}

@@ -1,0 +1,114 @@
+// Package outbox implements the transactional outbox: Enqueue writes events into the caller's
+// transaction, and Relay publishes committed rows to Redis Streams.
+//
+// Postgres is the source of truth and Redis is transport: a row is stamped published only after
+// XADD succeeded, so a crash between the two publishes the event again, and consumers deduplicate
+// on the event id. The relay claims rows with FOR UPDATE SKIP LOCKED (never "id greater than last
+// seen": concurrent transactions commit out of id order), so several relays can run at once.
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	"github.com/accrue/accrue/internal/platform/correlation"
+	"github.com/accrue/accrue/internal/platform/pg"
+)
+
+// Event is one fact to publish.
+type Event struct {
+	// Stream is the logical stream name, e.g. "customer.events" (a deployment prefix is added by
+	// the relay and the consumers, never stored).
+	Stream string
+	// Type is the dotted event type, e.g. "customer.upserted".
+	Type string
+	// Subject is the canonical id of the aggregate.
+	Subject string
+	// Payload is the event message defined in proto/accrue/<domain>/v1/events.proto.
+	Payload proto.Message
+}
+
+// Writer enqueues events on behalf of one producing service.
+type Writer struct {
+	// Producer is the service name stamped on envelopes, e.g. "customer".
+	Producer string
+	// Now returns the current time; time.Now when nil (tests pin it).
+	Now func() time.Time
+}
+
+// Enqueue builds envelopes (correlation and causation ids from ctx) and inserts them through q,
+// which must be the transaction that writes the state the events describe. It returns the
+// envelopes it wrote.
+func (w Writer) Enqueue(ctx context.Context, q pg.Querier, events ...Event) ([]*commonv1.EventEnvelope, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	envs := make([]*commonv1.EventEnvelope, len(events))
+	rows := make([][]any, len(events))
+	for i, e := range events {
+		if e.Stream == "" || e.Type == "" || e.Payload == nil {
+			return nil, fmt.Errorf("outbox: event %d needs a stream, a type and a payload", i)
+		}
+		payload, err := anypb.New(e.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("outbox: pack payload: %w", err)
+		}
+		id := uuid.Must(uuid.NewV7())
+		env := &commonv1.EventEnvelope{
+			EventId:       id.String(),
+			Type:          e.Type,
+			Subject:       e.Subject,
+			OccurredAt:    timestamppb.New(now()),
+			CorrelationId: correlation.ID(ctx),
+			CausationId:   correlation.CausationID(ctx),
+			Producer:      w.Producer,
+			Payload:       payload,
+		}
+		b, err := proto.Marshal(env)
+		if err != nil {
+			return nil, fmt.Errorf("outbox: marshal envelope: %w", err)
+		}
+		envs[i] = env
+		rows[i] = []any{id, e.Stream, e.Type, e.Subject, b}
+	}
+	cols := []string{"event_id", "stream", "event_type", "subject", "envelope"}
+	if len(rows) == 1 {
+		_, err := q.Exec(ctx, `INSERT INTO outbox (event_id, stream, event_type, subject, envelope) VALUES ($1, $2, $3, $4, $5)`, rows[0]...)
+		if err != nil {
+			return nil, fmt.Errorf("outbox: insert: %w", err)
+		}
+		return envs, nil
+	}
+	if _, err := q.CopyFrom(ctx, pgx.Identifier{"outbox"}, cols, pgx.CopyFromRows(rows)); err != nil {
+		return nil, fmt.Errorf("outbox: copy: %w", err)
+	}
+	return envs, nil
+}
+
+// Replay marks the events of subject (or, with an empty subject, those created since since) as
+// unpublished, so the relay publishes them again. Consumers skip the ones they already applied.
+func Replay(ctx context.Context, q pg.Querier, subject string, since time.Time) (int64, error) {
+	var tag interface{ RowsAffected() int64 }
+	var err error
+	if subject != "" {
+		tag, err = q.Exec(ctx, `UPDATE outbox SET published_at = NULL WHERE subject = $1 AND published_at IS NOT NULL`, subject)
+	} else {
+		tag, err = q.Exec(ctx, `UPDATE outbox SET published_at = NULL WHERE created_at >= $1 AND published_at IS NOT NULL`, since)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("outbox: replay: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

@@ -1,0 +1,277 @@
+// Package service wires the parts every Accrue service has, so each main only adds its domain:
+// typed configuration from the environment, JSON logs, the Postgres pool and its migrations, Redis,
+// token verification, the gRPC server with the platform interceptors, health and reflection, the
+// exception queue (and its gRPC service), the outbox relay, the automatic retrier, maintenance
+// sweeps, readiness checks and the /metrics endpoint.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
+	"github.com/accrue/accrue/internal/platform/auth"
+	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/exceptions"
+	"github.com/accrue/accrue/internal/platform/grpcx"
+	"github.com/accrue/accrue/internal/platform/idempotency"
+	"github.com/accrue/accrue/internal/platform/lifecycle"
+	"github.com/accrue/accrue/internal/platform/logging"
+	"github.com/accrue/accrue/internal/platform/metrics"
+	"github.com/accrue/accrue/internal/platform/outbox"
+	"github.com/accrue/accrue/internal/platform/pg"
+	"github.com/accrue/accrue/internal/platform/redisx"
+	"github.com/accrue/accrue/internal/platform/stream"
+)
+
+// Defaults are a service's default addresses and database.
+type Defaults struct {
+	GRPCAddr    string
+	MetricsAddr string
+	Database    string
+}
+
+// Config is the configuration every service reads (see the README's configuration table).
+type Config struct {
+	Name         string
+	GRPCAddr     string        // ACCRUE_GRPC_ADDR
+	MetricsAddr  string        // ACCRUE_METRICS_ADDR
+	DatabaseURL  string        // ACCRUE_DATABASE_URL
+	DBMaxConns   int           // ACCRUE_DB_MAX_CONNS
+	RedisAddr    string        // ACCRUE_REDIS_ADDR
+	StreamPrefix string        // ACCRUE_STREAM_PREFIX
+	ConsumerName string        // ACCRUE_CONSUMER_NAME
+	LogLevel     string        // ACCRUE_LOG_LEVEL
+	Auth         auth.Config   // ACCRUE_JWT_ISSUER, ACCRUE_JWT_AUDIENCE, ACCRUE_JWKS_FILE | ACCRUE_JWKS_URL
+	ShutdownWait time.Duration // ACCRUE_SHUTDOWN_GRACE
+	// Token the service presents to other services: ACCRUE_SERVICE_TOKEN_FILE, or the OAuth2
+	// client-credentials grant at ACCRUE_OAUTH_TOKEN_URL with ACCRUE_OAUTH_CLIENT_ID/SECRET.
+	ServiceTokenFile  string
+	OAuthTokenURL     string
+	OAuthClientID     string
+	OAuthClientSecret string
+}
+
+// LoadConfig reads the common configuration of service name from r.
+func LoadConfig(r *config.Reader, name string, d Defaults) Config {
+	c := Config{
+		Name:         name,
+		GRPCAddr:     r.String("ACCRUE_GRPC_ADDR", d.GRPCAddr),
+		MetricsAddr:  r.String("ACCRUE_METRICS_ADDR", d.MetricsAddr),
+		DatabaseURL:  r.String("ACCRUE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/"+d.Database+"?sslmode=disable"),
+		DBMaxConns:   r.Int("ACCRUE_DB_MAX_CONNS", 16),
+		RedisAddr:    r.String("ACCRUE_REDIS_ADDR", "127.0.0.1:6379"),
+		StreamPrefix: r.String("ACCRUE_STREAM_PREFIX", ""),
+		ConsumerName: r.String("ACCRUE_CONSUMER_NAME", ""),
+		LogLevel:     r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		Auth: auth.Config{
+			Issuer:   r.String("ACCRUE_JWT_ISSUER", "https://auth.accrue.local"),
+			Audience: r.String("ACCRUE_JWT_AUDIENCE", "accrue"),
+			JWKSFile: r.String("ACCRUE_JWKS_FILE", ""),
+			JWKSURL:  r.String("ACCRUE_JWKS_URL", ""),
+		},
+		ShutdownWait:      r.Duration("ACCRUE_SHUTDOWN_GRACE", 10*time.Second),
+		ServiceTokenFile:  r.String("ACCRUE_SERVICE_TOKEN_FILE", ""),
+		OAuthTokenURL:     r.String("ACCRUE_OAUTH_TOKEN_URL", ""),
+		OAuthClientID:     r.String("ACCRUE_OAUTH_CLIENT_ID", ""),
+		OAuthClientSecret: r.String("ACCRUE_OAUTH_CLIENT_SECRET", ""),
+	}
+	if err := c.Auth.Validate(); err != nil {
+		r.Fail(err)
+	}
+	return c
+}
+
+// TokenSource returns the credentials this service presents to others, or nil when none are
+// configured.
+func (c Config) TokenSource() grpcx.TokenSource {
+	switch {
+	case c.ServiceTokenFile != "":
+		return &auth.FileTokenSource{Path: c.ServiceTokenFile}
+	case c.OAuthTokenURL != "":
+		return &auth.ClientCredentials{TokenURL: c.OAuthTokenURL, ClientID: c.OAuthClientID,
+			ClientSecret: c.OAuthClientSecret, Audience: c.Auth.Audience}
+	}
+	return nil
+}
+
+// Base is a started service's shared parts.
+type Base struct {
+	Cfg      Config
+	Log      *slog.Logger
+	Pool     *pgxpool.Pool
+	Redis    *redis.Client
+	Verifier *auth.Verifier
+	GRPC     *grpc.Server
+	Health   *health.Server
+	Queue    *exceptions.Queue
+	Outbox   outbox.Writer
+	Registry *prometheus.Registry
+
+	runners []lifecycle.Runner
+}
+
+// Start connects to Postgres and Redis, applies migrations (the platform's and the service's),
+// and builds the gRPC server with the exception service registered.
+func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prometheus.Collector) (*Base, error) {
+	log := logging.New(os.Stdout, cfg.Name, cfg.LogLevel)
+	pool, err := pg.Connect(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns))
+	if err != nil {
+		return nil, err
+	}
+	if err := pg.Migrate(ctx, pool, migrations); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	rdb, err := redisx.Connect(ctx, cfg.RedisAddr)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
+	if err != nil {
+		pool.Close()
+		_ = rdb.Close()
+		return nil, err
+	}
+	srv, hs, err := grpcx.NewServer(grpcx.ServerConfig{Verifier: verifier, Pool: pool, Logger: log})
+	if err != nil {
+		pool.Close()
+		_ = rdb.Close()
+		return nil, err
+	}
+	queue := exceptions.NewQueue(pool, log)
+	opsv1.RegisterExceptionServiceServer(srv, exceptions.NewServer(queue, cfg.Name))
+	cs := append([]prometheus.Collector{}, grpcx.Collectors()...)
+	cs = append(cs, outbox.Collectors()...)
+	cs = append(cs, stream.Collectors()...)
+	cs = append(cs, exceptions.Collectors()...)
+	cs = append(cs, collectors...)
+	return &Base{
+		Cfg: cfg, Log: log, Pool: pool, Redis: rdb, Verifier: verifier, GRPC: srv, Health: hs,
+		Queue: queue, Outbox: outbox.Writer{Producer: cfg.Name}, Registry: metrics.NewRegistry(cs...),
+	}, nil
+}
+
+// Consumer builds a consumer of this service's group on the named stream; cfg may tune it.
+func (b *Base) Consumer(cfg stream.Config, h stream.Handler) (*stream.Consumer, error) {
+	if cfg.Group == "" {
+		cfg.Group = b.Cfg.Name
+	}
+	cfg.StreamPrefix = b.Cfg.StreamPrefix
+	if cfg.Consumer == "" && b.Cfg.ConsumerName != "" {
+		cfg.Consumer = b.Cfg.ConsumerName
+	}
+	c, err := stream.NewConsumer(cfg, b.Redis, b.Pool, b.Queue, h, b.Log)
+	if err != nil {
+		return nil, err
+	}
+	b.runners = append(b.runners, c)
+	return c, nil
+}
+
+// Add registers extra long-lived parts run by Run.
+func (b *Base) Add(r ...lifecycle.Runner) { b.runners = append(b.runners, r...) }
+
+// Run serves until ctx is cancelled, then shuts down gracefully and closes connections.
+func (b *Base) Run(ctx context.Context) error {
+	defer b.Pool.Close()
+	defer b.Redis.Close()
+	relay := outbox.NewRelay(b.Pool, b.Redis, outbox.RelayConfig{StreamPrefix: b.Cfg.StreamPrefix}, b.Log)
+	runners := append([]lifecycle.Runner{
+		lifecycle.GRPC{Server: b.GRPC, Health: b.Health, Addr: b.Cfg.GRPCAddr, Grace: b.Cfg.ShutdownWait},
+		metrics.Server{Addr: b.Cfg.MetricsAddr, Registry: b.Registry},
+		relay,
+		exceptions.Retrier{Queue: b.Queue},
+		lifecycle.Every(time.Hour, func(ctx context.Context) {
+			if _, err := idempotency.Sweep(ctx, b.Pool, 7*24*time.Hour); err != nil {
+				b.Log.WarnContext(ctx, "idempotency sweep failed", "err", err)
+			}
+		}),
+		lifecycle.Func(b.readiness),
+	}, b.runners...)
+	b.Log.InfoContext(ctx, "service started", "grpc_addr", b.Cfg.GRPCAddr, "metrics_addr", b.Cfg.MetricsAddr)
+	err := lifecycle.Run(ctx, runners...)
+	b.Log.Info("service stopped")
+	return err
+}
+
+// readiness reports SERVING while Postgres and Redis answer.
+func (b *Base) readiness(ctx context.Context) error {
+	check := func() {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		st := healthpb.HealthCheckResponse_SERVING
+		if err := b.Pool.Ping(cctx); err != nil {
+			st = healthpb.HealthCheckResponse_NOT_SERVING
+			b.Log.WarnContext(ctx, "readiness: postgres unreachable", "err", err)
+		} else if err := b.Redis.Ping(cctx).Err(); err != nil {
+			st = healthpb.HealthCheckResponse_NOT_SERVING
+			b.Log.WarnContext(ctx, "readiness: redis unreachable", "err", err)
+		}
+		if ctx.Err() == nil {
+			b.Health.SetServingStatus("", st)
+		}
+	}
+	check()
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			check()
+		}
+	}
+}
+
+// Main runs a service: `<svc>` serves, `<svc> migrate` applies migrations and exits. SIGINT and
+// SIGTERM cancel the context for a graceful shutdown. It exits non-zero on failure.
+func Main(run func(ctx context.Context, migrateOnly bool) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	migrateOnly := false
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "migrate":
+			migrateOnly = true
+		case "serve":
+		default:
+			fmt.Fprintf(os.Stderr, "usage: %s [serve|migrate]\n", os.Args[0])
+			os.Exit(2)
+		}
+	}
+	if err := run(ctx, migrateOnly); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// MigrateOnly connects to the configured database, applies migrations and returns.
+func MigrateOnly(ctx context.Context, cfg Config, migrations fs.FS) error {
+	pool, err := pg.Connect(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := pg.Migrate(ctx, pool, migrations); err != nil {
+		return err
+	}
+	fmt.Printf("%s: migrations applied\n", cfg.Name)
+	return nil
+}

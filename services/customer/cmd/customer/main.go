@@ -1,0 +1,33 @@
+// Command customer serves accrue.customer.v1.CustomerService: customers, their hierarchy, tax
+// profiles and cross-system references. `customer migrate` applies the migrations and exits.
+package main
+
+import (
+	"context"
+
+	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
+	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/service"
+	"github.com/accrue/accrue/services/customer/internal/app"
+	"github.com/accrue/accrue/services/customer/internal/grpcapi"
+	"github.com/accrue/accrue/services/customer/internal/store"
+)
+
+func main() { service.Main(run) }
+
+func run(ctx context.Context, migrateOnly bool) error {
+	r := config.FromEnv()
+	cfg := service.LoadConfig(r, "customer", service.Defaults{GRPCAddr: "127.0.0.1:7001", MetricsAddr: "127.0.0.1:9101", Database: "accrue_customer"})
+	if err := r.Err(); err != nil {
+		return err
+	}
+	if migrateOnly {
+		return service.MigrateOnly(ctx, cfg, store.Migrations())
+	}
+	base, err := service.Start(ctx, cfg, store.Migrations())
+	if err != nil {
+		return err
+	}
+	customerv1.RegisterCustomerServiceServer(base.GRPC, grpcapi.New(app.New(base.Pool, base.Outbox)))
+	return base.Run(ctx)
+}

@@ -1,0 +1,39 @@
+package app
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/accrue/accrue/services/customer/internal/customer"
+)
+
+// Create creates a customer, matching before creating: when one of the input's external
+// references already belongs to a customer with the same content, that customer is returned and
+// created is false; when the content differs, it fails with customer.ErrDuplicateExternalID.
+func (s *Service) Create(ctx context.Context, in customer.Input) (c customer.Customer, created bool, err error) {
+	if err := in.Validate(); err != nil {
+		return c, false, err
+	}
+	err = retryOnRefRace(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+		d := in.Resolve(nil)
+		existing, found, err := owner(ctx, tx, in.Refs)
+		if err != nil {
+			return err
+		}
+		if found {
+			if bytes.Equal(existing.Details.Hash(), d.Hash()) && len(customer.MissingRefs(existing, in.Refs)) == 0 {
+				c, created = existing, false
+				return nil
+			}
+			return customer.ErrDuplicateExternalID.With(
+				"an external reference already belongs to customer "+existing.ID+" with different content; use UpsertCustomer to change it",
+				"customer_id", existing.ID)
+		}
+		c, err = s.insert(ctx, tx, d, in.Refs)
+		created = err == nil
+		return err
+	})
+	return c, created, err
+}

@@ -1,0 +1,113 @@
+// Package grpcapi is the customer service's gRPC transport: it translates requests to use-case
+// calls and results back. Errors pass through unchanged; the platform interceptor maps them to
+// status codes and reasons in one place (grpcx.ToStatus).
+package grpcapi
+
+import (
+	"context"
+	"encoding/base64"
+
+	"google.golang.org/protobuf/proto"
+
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
+	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/services/customer/internal/app"
+	"github.com/accrue/accrue/services/customer/internal/wire"
+)
+
+// Server implements accrue.customer.v1.CustomerService.
+type Server struct {
+	customerv1.UnimplementedCustomerServiceServer
+	app *app.Service
+}
+
+// New returns the gRPC server over the use cases.
+func New(a *app.Service) *Server {
+	if a == nil {
+		panic("grpcapi: New needs the use cases")
+	}
+	return &Server{app: a}
+}
+
+func (s *Server) CreateCustomer(ctx context.Context, req *customerv1.CreateCustomerRequest) (*customerv1.CreateCustomerResponse, error) {
+	c, created, err := s.app.Create(ctx, wire.Input(req.GetCustomer()))
+	if err != nil {
+		return nil, err
+	}
+	return &customerv1.CreateCustomerResponse{Customer: wire.Customer(c), Created: created}, nil
+}
+
+var outcomes = map[app.Outcome]customerv1.Outcome{
+	app.Created:   customerv1.Outcome_OUTCOME_CREATED,
+	app.Updated:   customerv1.Outcome_OUTCOME_UPDATED,
+	app.Unchanged: customerv1.Outcome_OUTCOME_UNCHANGED,
+}
+
+func (s *Server) UpsertCustomer(ctx context.Context, req *customerv1.UpsertCustomerRequest) (*customerv1.UpsertCustomerResponse, error) {
+	c, out, err := s.app.Upsert(ctx, wire.Input(req.GetCustomer()))
+	if err != nil {
+		return nil, err
+	}
+	return &customerv1.UpsertCustomerResponse{Customer: wire.Customer(c), Outcome: outcomes[out]}, nil
+}
+
+func (s *Server) GetCustomer(ctx context.Context, req *customerv1.GetCustomerRequest) (*customerv1.GetCustomerResponse, error) {
+	c, err := s.app.Get(ctx, req.GetCustomerId())
+	if err != nil {
+		return nil, err
+	}
+	return &customerv1.GetCustomerResponse{Customer: wire.Customer(c)}, nil
+}
+
+func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCustomerRequest) (*customerv1.UpdateCustomerResponse, error) {
+	c, err := s.app.Update(ctx, req.GetCustomerId(), req.GetExpectedVersion(), wire.Input(req.GetCustomer()))
+	if err != nil {
+		return nil, err
+	}
+	return &customerv1.UpdateCustomerResponse{Customer: wire.Customer(c)}, nil
+}
+
+func (s *Server) ListCustomers(ctx context.Context, req *customerv1.ListCustomersRequest) (*customerv1.ListCustomersResponse, error) {
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = 50
+	}
+	after, err := decodeToken(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.app.List(ctx, after, size+1)
+	if err != nil {
+		return nil, err
+	}
+	resp := &customerv1.ListCustomersResponse{}
+	if len(list) > size {
+		list = list[:size]
+		resp.NextPageToken = encodeToken(list[size-1].ID)
+	}
+	for _, c := range list {
+		resp.Customers = append(resp.Customers, wire.Customer(c))
+	}
+	return resp, nil
+}
+
+func encodeToken(afterID string) string {
+	b, _ := proto.Marshal(&commonv1.PageToken{AfterId: afterID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeToken(tok string) (string, error) {
+	if tok == "" {
+		return "", nil
+	}
+	var pt commonv1.PageToken
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err == nil {
+		err = proto.Unmarshal(b, &pt)
+	}
+	if err != nil || pt.GetAfterId() == "" {
+		return "", fault.Invalidf("INVALID_PAGE_TOKEN", "page_token", "the page token is not one this service issued")
+	}
+	return pt.GetAfterId(), nil
+}
