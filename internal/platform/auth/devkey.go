@@ -19,7 +19,9 @@ func GenerateDevKey() (privateJWK, publicJWKS []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	kid := "dev-" + uuid.Must(uuid.NewV7()).String()[:8]
+	// The kid must differ between keys generated close together (rotation): the leading digits of
+	// a UUIDv7 are a timestamp that changes only every ~65s, so take random digits instead.
+	kid := "dev-" + uuid.NewString()[:8]
 	privateJWK, err = json.MarshalIndent(jose.JSONWebKey{Key: priv, KeyID: kid, Algorithm: "EdDSA", Use: "sig"}, "", "  ")
 	if err != nil {
 		return nil, nil, err

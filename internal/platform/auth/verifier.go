@@ -160,6 +160,7 @@ func BearerToken(header string) string {
 
 func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 	kid, _ := t.Header["kid"].(string)
+	v.refreshIfDue(ctx)
 	if k, ok := v.lookup(kid); ok {
 		return k, nil
 	}
@@ -174,6 +175,21 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("no key with kid %q", kid)
+}
+
+// refreshIfDue re-reads the key set once RefreshInterval has passed since it was loaded, so that
+// keys withdrawn from the set (revoked or rotated out) stop verifying even when no unknown kid
+// ever arrives. One caller per interval does the read; a failed read keeps the loaded keys.
+func (v *Verifier) refreshIfDue(ctx context.Context) {
+	v.mu.Lock()
+	due := time.Since(v.loaded) > v.cfg.RefreshInterval && time.Since(v.lastTry) > v.cfg.RefreshInterval
+	if due {
+		v.lastTry = time.Now()
+	}
+	v.mu.Unlock()
+	if due {
+		_ = v.refresh(ctx)
+	}
 }
 
 func (v *Verifier) lookup(kid string) (crypto.PublicKey, bool) {

@@ -2,16 +2,14 @@ package exceptions
 
 import (
 	"context"
-	"encoding/base64"
 	"time"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/paging"
 )
 
 // Server exposes a Queue as accrue.ops.v1.ExceptionService.
@@ -52,16 +50,15 @@ func (s *Server) ListExceptions(ctx context.Context, req *opsv1.ListExceptionsRe
 		f.Limit = 50
 	}
 	if tok := req.GetPageToken(); tok != "" {
-		var pt commonv1.PageToken
-		b, err := base64.RawURLEncoding.DecodeString(tok)
-		if err == nil {
-			err = proto.Unmarshal(b, &pt)
+		id, key, err := paging.DecodeID(tok)
+		if err != nil {
+			return nil, err
 		}
-		t, terr := time.Parse(time.RFC3339Nano, pt.GetAfterKey())
-		if err != nil || terr != nil {
-			return nil, fault.Invalidf("INVALID_PAGE_TOKEN", "page_token", "the page token is not one this service issued")
+		t, err := time.Parse(time.RFC3339Nano, key)
+		if err != nil {
+			return nil, fault.Invalidf(paging.ReasonInvalidToken, "page_token", "the page token is not one this service issued")
 		}
-		f.BeforeID, f.BeforeTime = pt.GetAfterId(), t
+		f.BeforeID, f.BeforeTime = id, t
 	}
 	list, err := s.queue.List(ctx, Filter{Status: f.Status, Kind: f.Kind, Reason: f.Reason, BeforeID: f.BeforeID, BeforeTime: f.BeforeTime, Limit: f.Limit + 1})
 	if err != nil {
@@ -70,8 +67,7 @@ func (s *Server) ListExceptions(ctx context.Context, req *opsv1.ListExceptionsRe
 	resp := &opsv1.ListExceptionsResponse{}
 	if len(list) > f.Limit {
 		last := list[f.Limit-1]
-		b, _ := proto.Marshal(&commonv1.PageToken{AfterId: last.ID, AfterKey: last.CreatedAt.Format(time.RFC3339Nano)})
-		resp.NextPageToken = base64.RawURLEncoding.EncodeToString(b)
+		resp.NextPageToken = paging.Encode(last.ID, last.CreatedAt.Format(time.RFC3339Nano))
 		list = list[:f.Limit]
 	}
 	for _, e := range list {

@@ -71,8 +71,9 @@ func NewServer(cfg ServerConfig) (*grpc.Server, *health.Server, error) {
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.MaxRecvBytes),
 		grpc.ChainUnaryInterceptor(
-			recoverUnary,
+			// The correlation id comes first so that a recovered panic's INTERNAL error quotes it.
 			correlationUnary,
+			recoverUnary,
 			observeUnary(cfg.Logger),
 			statusUnary,
 			authUnary(cfg.Verifier),

@@ -58,7 +58,9 @@ func ToStatus(ctx context.Context, err error) error {
 		}
 		err = fe
 	}
-	if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal {
+	// A kind without a code (Internal, or a value outside the enum) is masked below: mapping it to
+	// the zero code would turn the error into OK.
+	if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal && kindCodes[fe.Kind] != codes.OK {
 		if fe.Cause != nil && fe.Kind == fault.Unavailable {
 			slog.WarnContext(ctx, "dependency unavailable", "reason", fe.Reason, "err", fe.Cause)
 		}

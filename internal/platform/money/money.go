@@ -91,3 +91,20 @@ func (a Amount) Equal(b Amount) bool { return a.Currency == b.Currency && a.Valu
 
 // GoString helps test failure messages.
 func (a Amount) GoString() string { return fmt.Sprintf("money.Amount(%s)", a) }
+
+// ReasonPrecision is returned for amounts with more decimals than their currency has.
+const ReasonPrecision = "INVALID_AMOUNT_PRECISION"
+
+// ParseExact is Parse for amounts that must fit the currency's minor unit (line amounts,
+// milestones, caps): "10.005 USD" is refused rather than silently rounded.
+func ParseExact(amount, currency, field string) (Amount, error) {
+	a, err := Parse(amount, currency, field)
+	if err != nil {
+		return a, err
+	}
+	if !a.Round().Value.Equal(a.Value) {
+		exp, _ := Exponent(currency)
+		return a, fault.Invalidf(ReasonPrecision, field+".amount", "%s amounts have at most %d decimals", currency, exp)
+	}
+	return a, nil
+}

@@ -63,7 +63,7 @@ func New(t testing.TB, service fs.FS) *DB {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	dbURL := withDatabase(AdminURL(), name)
-	pool, err := pg.Connect(ctx, dbURL, 8)
+	pool, err := pg.Connect(ctx, dbURL, 4)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}

@@ -278,7 +278,7 @@ func (c *Consumer) ClaimStale(ctx context.Context) error {
 			}
 			c.process(ctx, msgs, counts)
 		}
-		if next == "0-0" || next == "" || len(msgs) == 0 {
+		if next == "0-0" || next == "" || next == start {
 			return nil
 		}
 		start = next
@@ -289,7 +289,7 @@ func (c *Consumer) ClaimStale(ctx context.Context) error {
 func (c *Consumer) deliveries(ctx context.Context, msgs []redis.XMessage, consumer string) (map[string]int64, error) {
 	pend, err := c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
 		Stream: c.stream(), Group: c.cfg.Group, Start: msgs[0].ID, End: msgs[len(msgs)-1].ID,
-		Count: int64(len(msgs)) * 2, Consumer: consumer,
+		Count: int64(len(msgs))*4 + 64, Consumer: consumer,
 	}).Result()
 	if err != nil {
 		return nil, err
@@ -297,6 +297,20 @@ func (c *Consumer) deliveries(ctx context.Context, msgs []redis.XMessage, consum
 	counts := make(map[string]int64, len(pend))
 	for _, p := range pend {
 		counts[p.ID] = p.RetryCount
+	}
+	// The range may hold more of this consumer's entries than fetched: ask for the rest one by one.
+	for _, m := range msgs {
+		if _, ok := counts[m.ID]; ok {
+			continue
+		}
+		one, err := c.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: c.stream(), Group: c.cfg.Group,
+			Start: m.ID, End: m.ID, Count: 1, Consumer: consumer}).Result()
+		if err != nil {
+			return nil, err
+		}
+		if len(one) == 1 {
+			counts[m.ID] = one[0].RetryCount
+		}
 	}
 	return counts, nil
 }

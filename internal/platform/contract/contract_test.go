@@ -1,0 +1,48 @@
+package contract_test
+
+import (
+	"testing"
+
+	_ "github.com/accrue/accrue/gen/go/accrue/customer/v1"
+	_ "github.com/accrue/accrue/gen/go/accrue/ops/v1"
+	"github.com/accrue/accrue/internal/platform/contract"
+)
+
+func TestLookupReadsContractOptions(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		method string
+		want   contract.Method
+	}{
+		{"/accrue.ops.v1.ExceptionService/ListExceptions", contract.Method{Known: true, Scope: "ops:read"}},
+		{"/accrue.ops.v1.ExceptionService/ResolveException", contract.Method{Known: true, Scope: "ops:write"}},
+		{"/accrue.customer.v1.CustomerService/CreateCustomer", contract.Method{Known: true, Scope: "customers:write", Idempotent: true}},
+		{"/accrue.customer.v1.CustomerService/GetCustomer", contract.Method{Known: true, Scope: "customers:read"}},
+		{"/accrue.customer.v1.CustomerService/DropAllCustomers", contract.Method{}},
+		{"/accrue.nope.v1.Nothing/Get", contract.Method{}},
+		{"garbage", contract.Method{}},
+	}
+	for _, tc := range cases {
+		for range 2 { // the second lookup is served from the cache
+			if got := contract.Lookup(tc.method); got != tc.want {
+				t.Errorf("Lookup(%s) = %+v, want %+v", tc.method, got, tc.want)
+			}
+		}
+	}
+}
+
+func TestPublic(t *testing.T) {
+	t.Parallel()
+	for m, want := range map[string]bool{
+		"/grpc.health.v1.Health/Check":                                   true,
+		"/grpc.health.v1.Health/Watch":                                   true,
+		"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      true,
+		"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": true,
+		"/accrue.ops.v1.ExceptionService/ListExceptions":                 false,
+		"/grpc.health.v1.HealthX/Check":                                  false,
+	} {
+		if got := contract.Public(m); got != want {
+			t.Errorf("Public(%s) = %v, want %v", m, got, want)
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package service_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/accrue/accrue/internal/platform/auth"
+	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/service"
+)
+
+var defaults = service.Defaults{GRPCAddr: ":9101", MetricsAddr: ":9201", Database: "billing"}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	t.Parallel()
+	r := config.FromMap(map[string]string{"ACCRUE_JWKS_FILE": "/etc/accrue/jwks.json"})
+	c := service.LoadConfig(r, "billing", defaults)
+	if err := r.Err(); err != nil {
+		t.Fatalf("Err = %v", err)
+	}
+	if c.GRPCAddr != ":9101" || c.MetricsAddr != ":9201" || c.DBMaxConns != 16 || c.LogLevel != "info" ||
+		!strings.HasSuffix(strings.Split(c.DatabaseURL, "?")[0], "/billing") || c.Auth.Audience != "accrue" || c.Auth.JWKSFile != "/etc/accrue/jwks.json" {
+		t.Fatalf("config = %+v", c)
+	}
+	if c.TokenSource() != nil {
+		t.Error("a token source without any credentials configured")
+	}
+}
+
+func TestLoadConfigReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	r := config.FromMap(map[string]string{"ACCRUE_DB_MAX_CONNS": "many", "ACCRUE_LOG_LEVEL": "chatty", "ACCRUE_SHUTDOWN_GRACE": "soon"})
+	service.LoadConfig(r, "billing", defaults)
+	err := r.Err()
+	if err == nil {
+		t.Fatal("invalid configuration accepted")
+	}
+	for _, want := range []string{"ACCRUE_DB_MAX_CONNS", "ACCRUE_LOG_LEVEL", "ACCRUE_SHUTDOWN_GRACE", "JWKS"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s: %v", want, err)
+		}
+	}
+}
+
+func TestTokenSourceChoice(t *testing.T) {
+	t.Parallel()
+	c := service.Config{ServiceTokenFile: "/var/run/token"}
+	if _, ok := c.TokenSource().(*auth.FileTokenSource); !ok {
+		t.Errorf("token file → %T", c.TokenSource())
+	}
+	c = service.Config{OAuthTokenURL: "https://idp/token", OAuthClientID: "billing"}
+	if cc, ok := c.TokenSource().(*auth.ClientCredentials); !ok || cc.ClientID != "billing" {
+		t.Errorf("oauth → %T", c.TokenSource())
+	}
+}
