@@ -2,20 +2,26 @@
 //
 //	accruectl keygen [--dir .run/keys]            create a local Ed25519 signing key and its JWKS
 //	accruectl token --scopes "customers:read ..."  print a bearer token signed with that key
+//	accruectl webhook --url URL --source NAME     sign a JSON body (stdin or --file) with the
+//	                                             source's secret and POST it, printing the answer
 //
 // Services and the gateway verify tokens against the JWKS (ACCRUE_JWKS_FILE). Production
 // deployments use their identity provider's JWKS URL instead; this key is for local runs only.
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/accrue/accrue/gateway/internal/webhook"
 	"github.com/accrue/accrue/internal/platform/auth"
 )
 
@@ -74,8 +80,64 @@ func run(args []string) error {
 		}
 		fmt.Println(tok)
 		return nil
+	case "webhook":
+		fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
+		url := fs.String("url", "", "webhook URL, e.g. http://127.0.0.1:8080/webhooks/salesforce/salesforce/opportunities")
+		source := fs.String("source", "", "source name whose secret signs the body")
+		secrets := fs.String("secrets", ".run/webhook-secrets", "file of source=secret lines")
+		file := fs.String("file", "", "JSON body file (stdin when empty)")
+		skew := fs.Duration("skew", 0, "shift the signature timestamp (e.g. -10m to test the tolerance)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return sendWebhook(*url, *source, *secrets, *file, *skew)
 	}
-	return fmt.Errorf("unknown command %q (keygen, token)", args[0])
+	return fmt.Errorf("unknown command %q (keygen, token, webhook)", args[0])
+}
+
+func sendWebhook(url, source, secretsFile, file string, skew time.Duration) error {
+	if url == "" || source == "" {
+		return errors.New("webhook needs --url and --source")
+	}
+	text, err := os.ReadFile(secretsFile)
+	if err != nil {
+		return err
+	}
+	var secret string
+	for _, line := range strings.Split(string(text), "\n") {
+		if s, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && s == source {
+			secret = v
+		}
+	}
+	if secret == "" {
+		return fmt.Errorf("no secret for source %q in %s", source, secretsFile)
+	}
+	var body []byte
+	if file != "" {
+		body, err = os.ReadFile(file)
+	} else {
+		body, err = io.ReadAll(os.Stdin)
+	}
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign([]byte(secret), time.Now().Add(skew), body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	fmt.Printf("HTTP %d\n%s", resp.StatusCode, out)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		fmt.Println()
+	}
+	return nil
 }
 
 func keygen(dir string, force bool) error {

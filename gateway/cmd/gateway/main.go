@@ -8,12 +8,17 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/accrue/accrue/gateway/internal/gateway"
+	"github.com/accrue/accrue/gateway/internal/webhook"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/config"
 	"github.com/accrue/accrue/internal/platform/logging"
+	"github.com/accrue/accrue/internal/platform/redisx"
+	"github.com/accrue/accrue/internal/platform/service"
 )
 
 func main() {
@@ -44,6 +49,16 @@ func run(ctx context.Context) error {
 		r.Fail(err)
 	}
 	maxBody := int64(r.Int("ACCRUE_MAX_BODY_BYTES", 1<<20))
+	redisAddr := r.String("ACCRUE_REDIS_ADDR", "127.0.0.1:6379")
+	prefix := r.String("ACCRUE_STREAM_PREFIX", "")
+	secrets, err := webhookSecrets(r.String("ACCRUE_WEBHOOK_SECRETS", ""), r.String("ACCRUE_WEBHOOK_SECRETS_FILE", ""))
+	if err != nil {
+		r.Fail(err)
+	}
+	tolerance := r.Duration("ACCRUE_WEBHOOK_TOLERANCE", 300*time.Second)
+	svc := service.Config{ServiceTokenFile: r.String("ACCRUE_SERVICE_TOKEN_FILE", ""),
+		OAuthTokenURL: r.String("ACCRUE_OAUTH_TOKEN_URL", ""), OAuthClientID: r.String("ACCRUE_OAUTH_CLIENT_ID", ""),
+		OAuthClientSecret: r.String("ACCRUE_OAUTH_CLIENT_SECRET", ""), Auth: authCfg}
 	timeout := r.Duration("ACCRUE_UPSTREAM_TIMEOUT", 0)
 	level := r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error")
 	if err := r.Err(); err != nil {
@@ -54,12 +69,44 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rdb, err := redisx.Connect(ctx, redisAddr)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
 	g, err := gateway.New(ctx, gateway.Options{Upstreams: upstreams, Verifier: verifier, Logger: log,
-		MaxBodyBytes: maxBody, UpstreamTimeout: timeout})
+		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, Redis: rdb,
+		Webhooks: webhook.Config{Secrets: secrets, Tolerance: tolerance, MaxBody: maxBody, KeyPrefix: prefix, Token: svc.TokenSource()}})
 	if err != nil {
 		return err
 	}
 	return g.Run(ctx, addr)
+}
+
+// webhookSecrets reads "source=secret" pairs, separated by commas (inline) or newlines (file).
+// A source may appear twice during a secret rotation.
+func webhookSecrets(inline, file string) (map[string][][]byte, error) {
+	text := inline
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("ACCRUE_WEBHOOK_SECRETS_FILE: %w", err)
+		}
+		text += "\n" + string(b)
+	}
+	out := map[string][][]byte{}
+	for _, line := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '\n' }) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		src, secret, ok := strings.Cut(line, "=")
+		if !ok || src == "" || len(secret) < 16 {
+			return nil, fmt.Errorf("webhook secrets: want source=secret with a secret of at least 16 characters, got %q", src)
+		}
+		out[strings.TrimSpace(src)] = append(out[strings.TrimSpace(src)], []byte(strings.TrimSpace(secret)))
+	}
+	return out, nil
 }
 
 func upper(s string) string {

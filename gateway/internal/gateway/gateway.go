@@ -7,25 +7,33 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/accrue/accrue/gateway/internal/openapi"
+	"github.com/accrue/accrue/gateway/internal/translate"
+	"github.com/accrue/accrue/gateway/internal/webhook"
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/grpcx"
@@ -48,12 +56,17 @@ type Options struct {
 	MaxBodyBytes int64
 	// UpstreamTimeout bounds each upstream call; 30s when zero.
 	UpstreamTimeout time.Duration
+	// Redis keeps webhook event ids (deduplication) and the webhook quarantine. Required.
+	Redis redis.UniversalClient
+	// Webhooks configures the webhook receivers (secrets per source, tolerance, key prefix).
+	Webhooks webhook.Config
 }
 
 // Gateway is the REST edge.
 type Gateway struct {
 	opts     Options
 	conns    map[string]*grpc.ClientConn
+	hooks    *webhook.Receiver
 	handler  http.Handler
 	registry *prometheus.Registry
 }
@@ -70,8 +83,8 @@ var (
 
 // New dials the upstreams (lazily) and builds the HTTP handler.
 func New(ctx context.Context, opts Options) (*Gateway, error) {
-	if opts.Verifier == nil || opts.Logger == nil {
-		return nil, errors.New("gateway: a verifier and a logger are required")
+	if opts.Verifier == nil || opts.Logger == nil || opts.Redis == nil {
+		return nil, errors.New("gateway: a verifier, a logger and a redis client are required")
 	}
 	for _, s := range Services {
 		if opts.Upstreams[s] == "" {
@@ -85,7 +98,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		opts.UpstreamTimeout = 30 * time.Second
 	}
 	g := &Gateway{opts: opts, conns: map[string]*grpc.ClientConn{},
-		registry: metrics.NewRegistry(httpTotal, httpSeconds)}
+		registry: metrics.NewRegistry(append(webhook.Collectors(), httpTotal, httpSeconds)...)}
 	for _, s := range Services {
 		conn, err := grpcx.Dial(opts.Upstreams[s], nil, grpc.WithChainUnaryInterceptor(scopeUnary))
 		if err != nil {
@@ -102,6 +115,18 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	if err := projectv1.RegisterProjectServiceHandler(ctx, api, g.conns["project"]); err != nil {
 		return nil, err
 	}
+	if err := resourcev1.RegisterResourceServiceHandler(ctx, api, g.conns["resource"]); err != nil {
+		return nil, err
+	}
+	if err := resourcev1.RegisterAssignmentServiceHandler(ctx, api, g.conns["resource"]); err != nil {
+		return nil, err
+	}
+	if err := billingv1.RegisterLegalEntityServiceHandler(ctx, api, g.conns["billing"]); err != nil {
+		return nil, err
+	}
+	if err := billingv1.RegisterContractServiceHandler(ctx, api, g.conns["billing"]); err != nil {
+		return nil, err
+	}
 	// Every service serves its own exception queue; /v1/ops/{service}/... goes to that service.
 	ops := map[string]http.Handler{}
 	for _, s := range Services {
@@ -116,7 +141,21 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		return nil, err
 	}
 
+	g.hooks = webhook.NewReceiver(opts.Webhooks, opts.Redis, opts.Logger, webhook.Responders{
+		Problem: func(w http.ResponseWriter, r *http.Request, status int, reason, detail string) {
+			writeProblem(w, r, Problem{Status: status, Reason: reason, Detail: detail})
+		},
+		Reply: writeJSON,
+		Error: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeProblem(w, r, problemFromStatus(status.Convert(err)))
+		},
+	})
+	projects := projectv1.NewProjectServiceClient(g.conns["project"])
+
 	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/salesforce/{source}/opportunities", g.hooks.Handle("salesforce.opportunities", translate.SalesforceClosedWon(projects)))
+	mux.Handle("POST /webhooks/crm/{source}/opportunities", g.hooks.Handle("crm.opportunities", translate.CanonicalOpportunity(projects)))
+	mux.Handle("GET /v1/ops/gateway/webhook-quarantine", g.authenticated(http.HandlerFunc(g.quarantine)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
@@ -151,11 +190,43 @@ func (g *Gateway) Close() {
 	}
 }
 
+// jsonOut is how the gateway writes protobuf messages: snake_case field names, defaults included.
+var jsonOut = protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}
+
+func writeJSON(w http.ResponseWriter, _ *http.Request, m proto.Message) {
+	b, err := jsonOut.Marshal(m)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// quarantine lists rejected webhook deliveries, newest first (scope ops:read, ?limit= up to 1000).
+func (g *Gateway) quarantine(w http.ResponseWriter, r *http.Request) {
+	if p, _ := auth.FromContext(r.Context()); !p.HasScope("ops:read") {
+		writeProblem(w, r, Problem{Status: http.StatusForbidden, Reason: auth.ReasonScopeMissing, Detail: `this call needs the "ops:read" scope`})
+		return
+	}
+	limit := int64(100)
+	if v, err := strconv.ParseInt(r.URL.Query().Get("limit"), 10, 64); err == nil && v > 0 && v <= 1000 {
+		limit = v
+	}
+	list, err := g.hooks.Quarantine(r.Context(), limit)
+	if err != nil {
+		writeProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Reason: "QUARANTINE_UNAVAILABLE", Detail: "the quarantine cannot be read now"})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"deliveries": list})
+}
+
 // newMux returns a grpc-gateway mux with Accrue's conventions.
 func (g *Gateway) newMux() *runtime.ServeMux {
 	return runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
-			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+			MarshalOptions:   jsonOut,
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),

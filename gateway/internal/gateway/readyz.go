@@ -39,6 +39,11 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 		}()
 	}
 	wg.Wait()
+	if err := g.opts.Redis.Ping(ctx).Err(); err != nil {
+		out["redis"], ready = "UNREACHABLE", false
+	} else {
+		out["redis"] = "SERVING"
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if !ready {
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -1,11 +1,16 @@
-// Command billing serves the billing domain of Accrue. `billing migrate` applies migrations and exits.
+// Command billing serves Accrue's billing domain: legal entities, contracts (and, with later
+// workflows, periods, the ledger, invoices and payments). `billing migrate` applies migrations.
 package main
 
 import (
 	"context"
 
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/config"
 	"github.com/accrue/accrue/internal/platform/service"
+	"github.com/accrue/accrue/services/billing/internal/app"
+	"github.com/accrue/accrue/services/billing/internal/grpcapi"
+	"github.com/accrue/accrue/services/billing/internal/store"
 )
 
 func main() { service.Main(run) }
@@ -17,11 +22,14 @@ func run(ctx context.Context, migrateOnly bool) error {
 		return err
 	}
 	if migrateOnly {
-		return service.MigrateOnly(ctx, cfg, nil)
+		return service.MigrateOnly(ctx, cfg, store.Migrations())
 	}
-	base, err := service.Start(ctx, cfg, nil)
+	base, err := service.Start(ctx, cfg, store.Migrations())
 	if err != nil {
 		return err
 	}
+	srv := grpcapi.New(app.New(base.Pool, base.Outbox))
+	billingv1.RegisterLegalEntityServiceServer(base.GRPC, srv)
+	billingv1.RegisterContractServiceServer(base.GRPC, srv)
 	return base.Run(ctx)
 }

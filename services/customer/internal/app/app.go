@@ -59,13 +59,17 @@ func retryOnRefRace(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context
 	return err
 }
 
-// checkParent validates d's parent for customer id ("" when creating).
+// checkParent validates d's parent for customer id ("" when creating). Re-parenting an existing
+// customer takes the hierarchy lock, so that two concurrent moves cannot form a cycle; a new
+// customer has no children and cannot close one, so creates run in parallel.
 func checkParent(ctx context.Context, tx pgx.Tx, id string, d customer.Details) error {
 	if d.ParentID == "" {
 		return nil
 	}
-	if err := store.LockHierarchy(ctx, tx); err != nil {
-		return err
+	if id != "" {
+		if err := store.LockHierarchy(ctx, tx); err != nil {
+			return err
+		}
 	}
 	ancestors, err := store.Ancestors(ctx, tx, d.ParentID)
 	if err != nil {

@@ -17,7 +17,7 @@ func (s *Service) Create(ctx context.Context, in customer.Input) (c customer.Cus
 		return c, false, err
 	}
 	err = retryOnRefRace(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
-		d := in.Resolve(nil)
+		d := in.Resolve(nil, false)
 		existing, found, err := owner(ctx, tx, in.Refs)
 		if err != nil {
 			return err

@@ -16,3 +16,15 @@ func (s *Service) Get(ctx context.Context, id string) (customer.Customer, error)
 func (s *Service) List(ctx context.Context, afterID string, limit int) ([]customer.Customer, error) {
 	return store.List(ctx, s.pool, afterID, limit)
 }
+
+// Lookup returns the customer owning ref (customer.ErrNotFound when none does).
+func (s *Service) Lookup(ctx context.Context, ref customer.ExternalRef) (customer.Customer, error) {
+	owners, err := store.OwnersOf(ctx, s.pool, []customer.ExternalRef{ref})
+	if err != nil {
+		return customer.Customer{}, err
+	}
+	if len(owners) == 0 {
+		return customer.Customer{}, customer.ErrNotFound
+	}
+	return store.Get(ctx, s.pool, owners[0], false)
+}

@@ -27,7 +27,7 @@ func (s *Service) Update(ctx context.Context, id string, expectedVersion int64, 
 			return customer.ErrVersionConflict.With("customer "+id+" is at version "+strconv.FormatInt(existing.Version, 10),
 				"current_version", strconv.FormatInt(existing.Version, 10))
 		}
-		d := in.Resolve(&existing.Details)
+		d := in.Resolve(&existing.Details, false)
 		missing := customer.MissingRefs(existing, in.Refs)
 		if bytes.Equal(existing.Details.Hash(), d.Hash()) && len(missing) == 0 {
 			c = existing

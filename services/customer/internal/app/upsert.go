@@ -22,11 +22,11 @@ func (s *Service) Upsert(ctx context.Context, in customer.Input) (c customer.Cus
 			return err
 		}
 		if !found {
-			c, err = s.insert(ctx, tx, in.Resolve(nil), in.Refs)
+			c, err = s.insert(ctx, tx, in.Resolve(nil, false), in.Refs)
 			out = Created
 			return err
 		}
-		d := in.Resolve(&existing.Details)
+		d := in.Resolve(&existing.Details, true)
 		missing := customer.MissingRefs(existing, in.Refs)
 		if bytes.Equal(existing.Details.Hash(), d.Hash()) && len(missing) == 0 {
 			c, out = existing, Unchanged

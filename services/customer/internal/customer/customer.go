@@ -86,11 +86,11 @@ type Details struct {
 	Status           Status      `json:"status"`
 }
 
-// Input is a create, upsert or update request. PaymentTermsDays is nil when not given; Status is
-// "" when not given.
+// Input is a create, upsert or update request. Status is "" when not given.
 type Input struct {
 	Details
 	PaymentTermsGiven bool
+	AddressGiven      bool
 	Refs              []ExternalRef
 }
 
@@ -120,8 +120,10 @@ func (in Input) Validate() error {
 }
 
 // Resolve returns the details the input asks for, given the current details (nil on create):
-// unspecified payment terms and status keep the current values, or take the defaults.
-func (in Input) Resolve(current *Details) Details {
+// unspecified payment terms and status keep the current values, or take the defaults. With
+// merge (upserts from a source system that does not own every field), an unset billing address,
+// an unset tax profile and an empty contact list keep the current values too.
+func (in Input) Resolve(current *Details, merge bool) Details {
 	d := in.Details
 	d.Name = strings.TrimSpace(d.Name)
 	d.LegalName = strings.TrimSpace(d.LegalName)
@@ -135,6 +137,17 @@ func (in Input) Resolve(current *Details) Details {
 		d.Status = StatusActive
 		if current != nil {
 			d.Status = current.Status
+		}
+	}
+	if merge && current != nil {
+		if !in.AddressGiven {
+			d.Address = current.Address
+		}
+		if d.Tax == nil {
+			d.Tax = current.Tax
+		}
+		if len(d.Contacts) == 0 {
+			d.Contacts = current.Contacts
 		}
 	}
 	if len(d.Contacts) == 0 {

@@ -5,14 +5,11 @@ package grpcapi
 
 import (
 	"context"
-	"encoding/base64"
 
-	"google.golang.org/protobuf/proto"
-
-	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
-	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/customer/internal/app"
+	"github.com/accrue/accrue/services/customer/internal/customer"
 	"github.com/accrue/accrue/services/customer/internal/wire"
 )
 
@@ -92,22 +89,18 @@ func (s *Server) ListCustomers(ctx context.Context, req *customerv1.ListCustomer
 	return resp, nil
 }
 
-func encodeToken(afterID string) string {
-	b, _ := proto.Marshal(&commonv1.PageToken{AfterId: afterID})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func encodeToken(afterID string) string { return paging.Encode(afterID, "") }
 
 func decodeToken(tok string) (string, error) {
-	if tok == "" {
-		return "", nil
+	id, _, err := paging.DecodeID(tok)
+	return id, err
+}
+
+func (s *Server) LookupCustomer(ctx context.Context, req *customerv1.LookupCustomerRequest) (*customerv1.LookupCustomerResponse, error) {
+	r := req.GetExternalReference()
+	c, err := s.app.Lookup(ctx, customer.ExternalRef{System: r.GetSystem(), ObjectType: r.GetObjectType(), ExternalID: r.GetExternalId()})
+	if err != nil {
+		return nil, err
 	}
-	var pt commonv1.PageToken
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err == nil {
-		err = proto.Unmarshal(b, &pt)
-	}
-	if err != nil || pt.GetAfterId() == "" {
-		return "", fault.Invalidf("INVALID_PAGE_TOKEN", "page_token", "the page token is not one this service issued")
-	}
-	return pt.GetAfterId(), nil
+	return &customerv1.LookupCustomerResponse{Customer: wire.Customer(c)}, nil
 }

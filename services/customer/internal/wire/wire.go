@@ -34,6 +34,7 @@ func Input(p *customerv1.CustomerInput) customer.Input {
 		PaymentTermsGiven: p.PaymentTermsDays != nil,
 	}
 	if a := p.GetBillingAddress(); a != nil {
+		in.AddressGiven = true
 		in.Address = customer.Address{Line1: a.GetLine1(), Line2: a.GetLine2(), City: a.GetCity(),
 			Region: a.GetRegion(), PostalCode: a.GetPostalCode(), CountryCode: a.GetCountryCode()}
 	}

@@ -1,26 +1,45 @@
-// Command project serves accrue.project.v1.ProjectService and keeps the project service's
-// replicas (customer directory) up to date from events. `project migrate` applies migrations.
+// Command project serves accrue.project.v1.ProjectService: projects, tasks, templates and the
+// conversion of won CRM opportunities (calling the customer and billing services), and keeps the
+// project service's replicas (customer directory, legal entities) up to date from events.
+// `project migrate` applies migrations and exits.
 package main
 
 import (
 	"context"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/grpcx"
+	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/service"
 	"github.com/accrue/accrue/internal/platform/stream"
+	"github.com/accrue/accrue/services/project/internal/app"
 	"github.com/accrue/accrue/services/project/internal/events"
 	"github.com/accrue/accrue/services/project/internal/grpcapi"
+	"github.com/accrue/accrue/services/project/internal/project"
 	"github.com/accrue/accrue/services/project/internal/store"
 )
+
+var awaitingActivation = prometheus.NewGauge(prometheus.GaugeOpts{
+	Name: "accrue_projects_awaiting_financial_activation",
+	Help: "Projects in PENDING_FINANCIAL_ACTIVATION (waiting for their contract).",
+})
 
 func main() { service.Main(run) }
 
 func run(ctx context.Context, migrateOnly bool) error {
 	r := config.FromEnv()
 	cfg := service.LoadConfig(r, "project", service.Defaults{GRPCAddr: "127.0.0.1:7002", MetricsAddr: "127.0.0.1:9102", Database: "accrue_project"})
+	customerAddr := r.String("ACCRUE_CUSTOMER_ADDR", "127.0.0.1:7001")
+	billingAddr := r.String("ACCRUE_BILLING_ADDR", "127.0.0.1:7005")
+	callTimeout := r.Duration("ACCRUE_CALL_TIMEOUT", 5*time.Second)
+	retryAfter := r.Duration("ACCRUE_ACTIVATION_RETRY_AFTER", 2*time.Second)
 	consumer := stream.Config{
-		Stream:        events.CustomerStream,
 		BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
 		Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
 		ClaimMinIdle:  r.Duration("ACCRUE_CONSUMER_CLAIM_MIN_IDLE", 0),
@@ -32,13 +51,39 @@ func run(ctx context.Context, migrateOnly bool) error {
 	if migrateOnly {
 		return service.MigrateOnly(ctx, cfg, store.Migrations())
 	}
-	base, err := service.Start(ctx, cfg, store.Migrations())
+	base, err := service.Start(ctx, cfg, store.Migrations(), awaitingActivation)
 	if err != nil {
 		return err
 	}
-	if _, err := base.Consumer(consumer, events.CustomerDirectory(base.Log)); err != nil {
+	customerConn, err := grpcx.Dial(customerAddr, cfg.TokenSource())
+	if err != nil {
 		return err
 	}
-	projectv1.RegisterProjectServiceServer(base.GRPC, grpcapi.New(base.Pool))
+	defer customerConn.Close()
+	billingConn, err := grpcx.Dial(billingAddr, cfg.TokenSource())
+	if err != nil {
+		return err
+	}
+	defer billingConn.Close()
+
+	customers := consumer
+	customers.Stream = events.CustomerStream
+	if _, err := base.Consumer(customers, events.CustomerDirectory(base.Log)); err != nil {
+		return err
+	}
+	billing := consumer
+	billing.Stream = events.BillingStream
+	if _, err := base.Consumer(billing, events.LegalEntities(base.Log)); err != nil {
+		return err
+	}
+	uc := app.New(app.Deps{Pool: base.Pool, Outbox: base.Outbox, Queue: base.Queue,
+		Customers: customerv1.NewCustomerServiceClient(customerConn), Contracts: billingv1.NewContractServiceClient(billingConn),
+		Log: base.Log, CallTimeout: callTimeout, ActivationRetryAfter: retryAfter})
+	projectv1.RegisterProjectServiceServer(base.GRPC, grpcapi.New(uc, base.Pool))
+	base.Add(lifecycle.Every(5*time.Second, func(ctx context.Context) {
+		if n, err := store.CountByStatus(ctx, base.Pool, project.PendingFinancialActivation); err == nil {
+			awaitingActivation.Set(float64(n))
+		}
+	}))
 	return base.Run(ctx)
 }

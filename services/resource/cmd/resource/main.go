@@ -1,27 +1,64 @@
-// Command resource serves the resource domain of Accrue. `resource migrate` applies migrations and exits.
+// Command resource serves Accrue's resource domain: resources, effective-dated cost rates, HCM
+// worker sync, assignments with their costed plans, and utilization. It keeps a replica of
+// projects (from project events). `resource migrate` applies migrations and exits.
 package main
 
 import (
 	"context"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/service"
+	"github.com/accrue/accrue/internal/platform/stream"
+	"github.com/accrue/accrue/services/resource/internal/app"
+	"github.com/accrue/accrue/services/resource/internal/events"
+	"github.com/accrue/accrue/services/resource/internal/grpcapi"
+	"github.com/accrue/accrue/services/resource/internal/store"
 )
+
+var missingRates = prometheus.NewGauge(prometheus.GaugeOpts{
+	Name: "accrue_assignments_missing_cost_rates",
+	Help: "Active assignments planned on days without a cost rate (RATE_MISSING_FOR_DATE).",
+})
 
 func main() { service.Main(run) }
 
 func run(ctx context.Context, migrateOnly bool) error {
 	r := config.FromEnv()
 	cfg := service.LoadConfig(r, "resource", service.Defaults{GRPCAddr: "127.0.0.1:7003", MetricsAddr: "127.0.0.1:9103", Database: "accrue_resource"})
+	overbooking := r.OneOf("ACCRUE_OVERBOOKING", app.OverbookingWarn, app.OverbookingWarn, app.OverbookingReject)
+	consumer := stream.Config{
+		Stream:        events.ProjectStream,
+		BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
+		Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
+		ClaimMinIdle:  r.Duration("ACCRUE_CONSUMER_CLAIM_MIN_IDLE", 0),
+		MaxDeliveries: int64(r.Int("ACCRUE_CONSUMER_MAX_DELIVERIES", 0)),
+	}
 	if err := r.Err(); err != nil {
 		return err
 	}
 	if migrateOnly {
-		return service.MigrateOnly(ctx, cfg, nil)
+		return service.MigrateOnly(ctx, cfg, store.Migrations())
 	}
-	base, err := service.Start(ctx, cfg, nil)
+	base, err := service.Start(ctx, cfg, store.Migrations(), missingRates)
 	if err != nil {
 		return err
 	}
+	if _, err := base.Consumer(consumer, events.Projects()); err != nil {
+		return err
+	}
+	uc := app.New(app.Deps{Pool: base.Pool, Outbox: base.Outbox, Queue: base.Queue, Log: base.Log, Overbooking: overbooking})
+	srv := grpcapi.New(uc)
+	resourcev1.RegisterResourceServiceServer(base.GRPC, srv)
+	resourcev1.RegisterAssignmentServiceServer(base.GRPC, srv)
+	base.Add(lifecycle.Every(5*time.Second, func(ctx context.Context) {
+		if n, err := uc.RateMissingCount(ctx); err == nil {
+			missingRates.Set(float64(n))
+		}
+	}))
 	return base.Run(ctx)
 }

@@ -918,6 +918,94 @@ func (x *GetCustomerResponse) GetCustomer() *Customer {
 	return nil
 }
 
+type LookupCustomerRequest struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	ExternalReference *v1.ExternalReference  `protobuf:"bytes,1,opt,name=external_reference,json=externalReference,proto3" json:"external_reference,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *LookupCustomerRequest) Reset() {
+	*x = LookupCustomerRequest{}
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupCustomerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupCustomerRequest) ProtoMessage() {}
+
+func (x *LookupCustomerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupCustomerRequest.ProtoReflect.Descriptor instead.
+func (*LookupCustomerRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *LookupCustomerRequest) GetExternalReference() *v1.ExternalReference {
+	if x != nil {
+		return x.ExternalReference
+	}
+	return nil
+}
+
+type LookupCustomerResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Customer      *Customer              `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupCustomerResponse) Reset() {
+	*x = LookupCustomerResponse{}
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupCustomerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupCustomerResponse) ProtoMessage() {}
+
+func (x *LookupCustomerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupCustomerResponse.ProtoReflect.Descriptor instead.
+func (*LookupCustomerResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *LookupCustomerResponse) GetCustomer() *Customer {
+	if x != nil {
+		return x.Customer
+	}
+	return nil
+}
+
 type ListCustomersRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// At most 500; 50 when unset.
@@ -929,7 +1017,7 @@ type ListCustomersRequest struct {
 
 func (x *ListCustomersRequest) Reset() {
 	*x = ListCustomersRequest{}
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[11]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -941,7 +1029,7 @@ func (x *ListCustomersRequest) String() string {
 func (*ListCustomersRequest) ProtoMessage() {}
 
 func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[11]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -954,7 +1042,7 @@ func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomersRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomersRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{11}
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListCustomersRequest) GetPageSize() int32 {
@@ -982,7 +1070,7 @@ type ListCustomersResponse struct {
 
 func (x *ListCustomersResponse) Reset() {
 	*x = ListCustomersResponse{}
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[12]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -994,7 +1082,7 @@ func (x *ListCustomersResponse) String() string {
 func (*ListCustomersResponse) ProtoMessage() {}
 
 func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[12]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1007,7 +1095,7 @@ func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomersResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomersResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{12}
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListCustomersResponse) GetCustomers() []*Customer {
@@ -1036,7 +1124,7 @@ type UpdateCustomerRequest struct {
 
 func (x *UpdateCustomerRequest) Reset() {
 	*x = UpdateCustomerRequest{}
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[13]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1048,7 +1136,7 @@ func (x *UpdateCustomerRequest) String() string {
 func (*UpdateCustomerRequest) ProtoMessage() {}
 
 func (x *UpdateCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[13]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1061,7 +1149,7 @@ func (x *UpdateCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerRequest.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{13}
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UpdateCustomerRequest) GetCustomerId() string {
@@ -1094,7 +1182,7 @@ type UpdateCustomerResponse struct {
 
 func (x *UpdateCustomerResponse) Reset() {
 	*x = UpdateCustomerResponse{}
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[14]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1194,7 @@ func (x *UpdateCustomerResponse) String() string {
 func (*UpdateCustomerResponse) ProtoMessage() {}
 
 func (x *UpdateCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[14]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1207,7 @@ func (x *UpdateCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerResponse.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{14}
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateCustomerResponse) GetCustomer() *Customer {
@@ -1213,6 +1301,10 @@ const file_accrue_customer_v1_customer_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
 	"customerId\"O\n" +
 	"\x13GetCustomerResponse\x128\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x1c.accrue.customer.v1.CustomerR\bcustomer\"s\n" +
+	"\x15LookupCustomerRequest\x12Z\n" +
+	"\x12external_reference\x18\x01 \x01(\v2#.accrue.common.v1.ExternalReferenceB\x06\xbaH\x03\xc8\x01\x01R\x11externalReference\"R\n" +
+	"\x16LookupCustomerResponse\x128\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x1c.accrue.customer.v1.CustomerR\bcustomer\"h\n" +
 	"\x14ListCustomersRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
@@ -1238,11 +1330,12 @@ const file_accrue_customer_v1_customer_proto_rawDesc = "" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fOUTCOME_CREATED\x10\x01\x12\x13\n" +
 	"\x0fOUTCOME_UPDATED\x10\x02\x12\x15\n" +
-	"\x11OUTCOME_UNCHANGED\x10\x032\xad\x06\n" +
+	"\x11OUTCOME_UNCHANGED\x10\x032\xc7\a\n" +
 	"\x0fCustomerService\x12\x9f\x01\n" +
 	"\x0eCreateCustomer\x12).accrue.customer.v1.CreateCustomerRequest\x1a*.accrue.customer.v1.CreateCustomerResponse\"6\x8a\xb5\x18\x0fcustomers:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02\x19:\bcustomer\"\r/v1/customers\x12\xa6\x01\n" +
 	"\x0eUpsertCustomer\x12).accrue.customer.v1.UpsertCustomerRequest\x1a*.accrue.customer.v1.UpsertCustomerResponse\"=\x8a\xb5\x18\x0fcustomers:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02 :\bcustomer\"\x14/v1/customers:upsert\x12\x95\x01\n" +
-	"\vGetCustomer\x12&.accrue.customer.v1.GetCustomerRequest\x1a'.accrue.customer.v1.GetCustomerResponse\"5\x8a\xb5\x18\x0ecustomers:read\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/customers/{customer_id}\x12\x8d\x01\n" +
+	"\vGetCustomer\x12&.accrue.customer.v1.GetCustomerRequest\x1a'.accrue.customer.v1.GetCustomerResponse\"5\x8a\xb5\x18\x0ecustomers:read\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/customers/{customer_id}\x12\x97\x01\n" +
+	"\x0eLookupCustomer\x12).accrue.customer.v1.LookupCustomerRequest\x1a*.accrue.customer.v1.LookupCustomerResponse\".\x8a\xb5\x18\x0ecustomers:read\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/customers:lookup\x12\x8d\x01\n" +
 	"\rListCustomers\x12(.accrue.customer.v1.ListCustomersRequest\x1a).accrue.customer.v1.ListCustomersResponse\"'\x8a\xb5\x18\x0ecustomers:read\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/customers\x12\xa6\x01\n" +
 	"\x0eUpdateCustomer\x12).accrue.customer.v1.UpdateCustomerRequest\x1a*.accrue.customer.v1.UpdateCustomerResponse\"=\x8a\xb5\x18\x0fcustomers:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02 :\x01*\x1a\x1b/v1/customers/{customer_id}B\xd0\x01\n" +
 	"\x16com.accrue.customer.v1B\rCustomerProtoP\x01Z=github.com/accrue/accrue/gen/go/accrue/customer/v1;customerv1\xa2\x02\x03ACX\xaa\x02\x12Accrue.Customer.V1\xca\x02\x12Accrue\\Customer\\V1\xe2\x02\x1eAccrue\\Customer\\V1\\GPBMetadata\xea\x02\x14Accrue::Customer::V1b\x06proto3"
@@ -1260,7 +1353,7 @@ func file_accrue_customer_v1_customer_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_customer_v1_customer_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_accrue_customer_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_accrue_customer_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_accrue_customer_v1_customer_proto_goTypes = []any{
 	(CustomerStatus)(0),            // 0: accrue.customer.v1.CustomerStatus
 	(Outcome)(0),                   // 1: accrue.customer.v1.Outcome
@@ -1275,50 +1368,56 @@ var file_accrue_customer_v1_customer_proto_goTypes = []any{
 	(*UpsertCustomerResponse)(nil), // 10: accrue.customer.v1.UpsertCustomerResponse
 	(*GetCustomerRequest)(nil),     // 11: accrue.customer.v1.GetCustomerRequest
 	(*GetCustomerResponse)(nil),    // 12: accrue.customer.v1.GetCustomerResponse
-	(*ListCustomersRequest)(nil),   // 13: accrue.customer.v1.ListCustomersRequest
-	(*ListCustomersResponse)(nil),  // 14: accrue.customer.v1.ListCustomersResponse
-	(*UpdateCustomerRequest)(nil),  // 15: accrue.customer.v1.UpdateCustomerRequest
-	(*UpdateCustomerResponse)(nil), // 16: accrue.customer.v1.UpdateCustomerResponse
-	(*v1.ExternalReference)(nil),   // 17: accrue.common.v1.ExternalReference
-	(*timestamppb.Timestamp)(nil),  // 18: google.protobuf.Timestamp
+	(*LookupCustomerRequest)(nil),  // 13: accrue.customer.v1.LookupCustomerRequest
+	(*LookupCustomerResponse)(nil), // 14: accrue.customer.v1.LookupCustomerResponse
+	(*ListCustomersRequest)(nil),   // 15: accrue.customer.v1.ListCustomersRequest
+	(*ListCustomersResponse)(nil),  // 16: accrue.customer.v1.ListCustomersResponse
+	(*UpdateCustomerRequest)(nil),  // 17: accrue.customer.v1.UpdateCustomerRequest
+	(*UpdateCustomerResponse)(nil), // 18: accrue.customer.v1.UpdateCustomerResponse
+	(*v1.ExternalReference)(nil),   // 19: accrue.common.v1.ExternalReference
+	(*timestamppb.Timestamp)(nil),  // 20: google.protobuf.Timestamp
 }
 var file_accrue_customer_v1_customer_proto_depIdxs = []int32{
 	2,  // 0: accrue.customer.v1.CustomerInput.billing_address:type_name -> accrue.customer.v1.Address
 	3,  // 1: accrue.customer.v1.CustomerInput.tax_profile:type_name -> accrue.customer.v1.TaxProfile
 	4,  // 2: accrue.customer.v1.CustomerInput.contacts:type_name -> accrue.customer.v1.Contact
-	17, // 3: accrue.customer.v1.CustomerInput.external_references:type_name -> accrue.common.v1.ExternalReference
+	19, // 3: accrue.customer.v1.CustomerInput.external_references:type_name -> accrue.common.v1.ExternalReference
 	0,  // 4: accrue.customer.v1.CustomerInput.status:type_name -> accrue.customer.v1.CustomerStatus
 	2,  // 5: accrue.customer.v1.Customer.billing_address:type_name -> accrue.customer.v1.Address
 	3,  // 6: accrue.customer.v1.Customer.tax_profile:type_name -> accrue.customer.v1.TaxProfile
 	4,  // 7: accrue.customer.v1.Customer.contacts:type_name -> accrue.customer.v1.Contact
-	17, // 8: accrue.customer.v1.Customer.external_references:type_name -> accrue.common.v1.ExternalReference
+	19, // 8: accrue.customer.v1.Customer.external_references:type_name -> accrue.common.v1.ExternalReference
 	0,  // 9: accrue.customer.v1.Customer.status:type_name -> accrue.customer.v1.CustomerStatus
-	18, // 10: accrue.customer.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
-	18, // 11: accrue.customer.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
+	20, // 10: accrue.customer.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
+	20, // 11: accrue.customer.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
 	5,  // 12: accrue.customer.v1.CreateCustomerRequest.customer:type_name -> accrue.customer.v1.CustomerInput
 	6,  // 13: accrue.customer.v1.CreateCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
 	5,  // 14: accrue.customer.v1.UpsertCustomerRequest.customer:type_name -> accrue.customer.v1.CustomerInput
 	6,  // 15: accrue.customer.v1.UpsertCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
 	1,  // 16: accrue.customer.v1.UpsertCustomerResponse.outcome:type_name -> accrue.customer.v1.Outcome
 	6,  // 17: accrue.customer.v1.GetCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
-	6,  // 18: accrue.customer.v1.ListCustomersResponse.customers:type_name -> accrue.customer.v1.Customer
-	5,  // 19: accrue.customer.v1.UpdateCustomerRequest.customer:type_name -> accrue.customer.v1.CustomerInput
-	6,  // 20: accrue.customer.v1.UpdateCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
-	7,  // 21: accrue.customer.v1.CustomerService.CreateCustomer:input_type -> accrue.customer.v1.CreateCustomerRequest
-	9,  // 22: accrue.customer.v1.CustomerService.UpsertCustomer:input_type -> accrue.customer.v1.UpsertCustomerRequest
-	11, // 23: accrue.customer.v1.CustomerService.GetCustomer:input_type -> accrue.customer.v1.GetCustomerRequest
-	13, // 24: accrue.customer.v1.CustomerService.ListCustomers:input_type -> accrue.customer.v1.ListCustomersRequest
-	15, // 25: accrue.customer.v1.CustomerService.UpdateCustomer:input_type -> accrue.customer.v1.UpdateCustomerRequest
-	8,  // 26: accrue.customer.v1.CustomerService.CreateCustomer:output_type -> accrue.customer.v1.CreateCustomerResponse
-	10, // 27: accrue.customer.v1.CustomerService.UpsertCustomer:output_type -> accrue.customer.v1.UpsertCustomerResponse
-	12, // 28: accrue.customer.v1.CustomerService.GetCustomer:output_type -> accrue.customer.v1.GetCustomerResponse
-	14, // 29: accrue.customer.v1.CustomerService.ListCustomers:output_type -> accrue.customer.v1.ListCustomersResponse
-	16, // 30: accrue.customer.v1.CustomerService.UpdateCustomer:output_type -> accrue.customer.v1.UpdateCustomerResponse
-	26, // [26:31] is the sub-list for method output_type
-	21, // [21:26] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	19, // 18: accrue.customer.v1.LookupCustomerRequest.external_reference:type_name -> accrue.common.v1.ExternalReference
+	6,  // 19: accrue.customer.v1.LookupCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
+	6,  // 20: accrue.customer.v1.ListCustomersResponse.customers:type_name -> accrue.customer.v1.Customer
+	5,  // 21: accrue.customer.v1.UpdateCustomerRequest.customer:type_name -> accrue.customer.v1.CustomerInput
+	6,  // 22: accrue.customer.v1.UpdateCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
+	7,  // 23: accrue.customer.v1.CustomerService.CreateCustomer:input_type -> accrue.customer.v1.CreateCustomerRequest
+	9,  // 24: accrue.customer.v1.CustomerService.UpsertCustomer:input_type -> accrue.customer.v1.UpsertCustomerRequest
+	11, // 25: accrue.customer.v1.CustomerService.GetCustomer:input_type -> accrue.customer.v1.GetCustomerRequest
+	13, // 26: accrue.customer.v1.CustomerService.LookupCustomer:input_type -> accrue.customer.v1.LookupCustomerRequest
+	15, // 27: accrue.customer.v1.CustomerService.ListCustomers:input_type -> accrue.customer.v1.ListCustomersRequest
+	17, // 28: accrue.customer.v1.CustomerService.UpdateCustomer:input_type -> accrue.customer.v1.UpdateCustomerRequest
+	8,  // 29: accrue.customer.v1.CustomerService.CreateCustomer:output_type -> accrue.customer.v1.CreateCustomerResponse
+	10, // 30: accrue.customer.v1.CustomerService.UpsertCustomer:output_type -> accrue.customer.v1.UpsertCustomerResponse
+	12, // 31: accrue.customer.v1.CustomerService.GetCustomer:output_type -> accrue.customer.v1.GetCustomerResponse
+	14, // 32: accrue.customer.v1.CustomerService.LookupCustomer:output_type -> accrue.customer.v1.LookupCustomerResponse
+	16, // 33: accrue.customer.v1.CustomerService.ListCustomers:output_type -> accrue.customer.v1.ListCustomersResponse
+	18, // 34: accrue.customer.v1.CustomerService.UpdateCustomer:output_type -> accrue.customer.v1.UpdateCustomerResponse
+	29, // [29:35] is the sub-list for method output_type
+	23, // [23:29] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_accrue_customer_v1_customer_proto_init() }
@@ -1333,7 +1432,7 @@ func file_accrue_customer_v1_customer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_customer_v1_customer_proto_rawDesc), len(file_accrue_customer_v1_customer_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

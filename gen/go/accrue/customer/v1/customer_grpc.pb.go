@@ -22,6 +22,7 @@ const (
 	CustomerService_CreateCustomer_FullMethodName = "/accrue.customer.v1.CustomerService/CreateCustomer"
 	CustomerService_UpsertCustomer_FullMethodName = "/accrue.customer.v1.CustomerService/UpsertCustomer"
 	CustomerService_GetCustomer_FullMethodName    = "/accrue.customer.v1.CustomerService/GetCustomer"
+	CustomerService_LookupCustomer_FullMethodName = "/accrue.customer.v1.CustomerService/LookupCustomer"
 	CustomerService_ListCustomers_FullMethodName  = "/accrue.customer.v1.CustomerService/ListCustomers"
 	CustomerService_UpdateCustomer_FullMethodName = "/accrue.customer.v1.CustomerService/UpdateCustomer"
 )
@@ -37,11 +38,15 @@ type CustomerServiceClient interface {
 	// to a customer, the existing customer is returned unchanged if the content is the same
 	// (created = false), and the call fails with ALREADY_EXISTS / DUPLICATE_EXTERNAL_ID if it differs.
 	CreateCustomer(ctx context.Context, in *CreateCustomerRequest, opts ...grpc.CallOption) (*CreateCustomerResponse, error)
-	// Creates or updates the customer identified by its first external reference (e.g. the CRM
-	// account id). Same content → unchanged; different content → a new version.
+	// Creates or updates the customer identified by its external references (e.g. the CRM account
+	// id). Same content → unchanged; different content → a new version. On an update, an unset
+	// billing_address, tax_profile, payment_terms_days or status and an empty contacts list keep
+	// the stored values (a source system need not own every field).
 	UpsertCustomer(ctx context.Context, in *UpsertCustomerRequest, opts ...grpc.CallOption) (*UpsertCustomerResponse, error)
 	// Returns one customer.
 	GetCustomer(ctx context.Context, in *GetCustomerRequest, opts ...grpc.CallOption) (*GetCustomerResponse, error)
+	// Finds the customer that owns an external reference (NOT_FOUND / CUSTOMER_NOT_FOUND when none).
+	LookupCustomer(ctx context.Context, in *LookupCustomerRequest, opts ...grpc.CallOption) (*LookupCustomerResponse, error)
 	// Lists customers ordered by id (creation order), a page at a time.
 	ListCustomers(ctx context.Context, in *ListCustomersRequest, opts ...grpc.CallOption) (*ListCustomersResponse, error)
 	// Replaces a customer's details, with optimistic concurrency: expected_version must equal the
@@ -87,6 +92,16 @@ func (c *customerServiceClient) GetCustomer(ctx context.Context, in *GetCustomer
 	return out, nil
 }
 
+func (c *customerServiceClient) LookupCustomer(ctx context.Context, in *LookupCustomerRequest, opts ...grpc.CallOption) (*LookupCustomerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LookupCustomerResponse)
+	err := c.cc.Invoke(ctx, CustomerService_LookupCustomer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *customerServiceClient) ListCustomers(ctx context.Context, in *ListCustomersRequest, opts ...grpc.CallOption) (*ListCustomersResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListCustomersResponse)
@@ -118,11 +133,15 @@ type CustomerServiceServer interface {
 	// to a customer, the existing customer is returned unchanged if the content is the same
 	// (created = false), and the call fails with ALREADY_EXISTS / DUPLICATE_EXTERNAL_ID if it differs.
 	CreateCustomer(context.Context, *CreateCustomerRequest) (*CreateCustomerResponse, error)
-	// Creates or updates the customer identified by its first external reference (e.g. the CRM
-	// account id). Same content → unchanged; different content → a new version.
+	// Creates or updates the customer identified by its external references (e.g. the CRM account
+	// id). Same content → unchanged; different content → a new version. On an update, an unset
+	// billing_address, tax_profile, payment_terms_days or status and an empty contacts list keep
+	// the stored values (a source system need not own every field).
 	UpsertCustomer(context.Context, *UpsertCustomerRequest) (*UpsertCustomerResponse, error)
 	// Returns one customer.
 	GetCustomer(context.Context, *GetCustomerRequest) (*GetCustomerResponse, error)
+	// Finds the customer that owns an external reference (NOT_FOUND / CUSTOMER_NOT_FOUND when none).
+	LookupCustomer(context.Context, *LookupCustomerRequest) (*LookupCustomerResponse, error)
 	// Lists customers ordered by id (creation order), a page at a time.
 	ListCustomers(context.Context, *ListCustomersRequest) (*ListCustomersResponse, error)
 	// Replaces a customer's details, with optimistic concurrency: expected_version must equal the
@@ -146,6 +165,9 @@ func (UnimplementedCustomerServiceServer) UpsertCustomer(context.Context, *Upser
 }
 func (UnimplementedCustomerServiceServer) GetCustomer(context.Context, *GetCustomerRequest) (*GetCustomerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCustomer not implemented")
+}
+func (UnimplementedCustomerServiceServer) LookupCustomer(context.Context, *LookupCustomerRequest) (*LookupCustomerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LookupCustomer not implemented")
 }
 func (UnimplementedCustomerServiceServer) ListCustomers(context.Context, *ListCustomersRequest) (*ListCustomersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCustomers not implemented")
@@ -228,6 +250,24 @@ func _CustomerService_GetCustomer_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CustomerService_LookupCustomer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LookupCustomerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).LookupCustomer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_LookupCustomer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).LookupCustomer(ctx, req.(*LookupCustomerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CustomerService_ListCustomers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListCustomersRequest)
 	if err := dec(in); err != nil {
@@ -282,6 +322,10 @@ var CustomerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCustomer",
 			Handler:    _CustomerService_GetCustomer_Handler,
+		},
+		{
+			MethodName: "LookupCustomer",
+			Handler:    _CustomerService_LookupCustomer_Handler,
 		},
 		{
 			MethodName: "ListCustomers",

@@ -8,7 +8,8 @@ package projectv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
-	_ "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	v11 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	v1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -24,6 +25,2231 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// ProjectStatus is where a project is in its lifecycle. Allowed transitions:
+// DRAFT → PENDING_FINANCIAL_ACTIVATION | CLOSED; PENDING_FINANCIAL_ACTIVATION → ACTIVE | CLOSED;
+// ACTIVE → ON_HOLD | CLOSED; ON_HOLD → ACTIVE | CLOSED. ACTIVE needs a contract.
+type ProjectStatus int32
+
+const (
+	ProjectStatus_PROJECT_STATUS_UNSPECIFIED ProjectStatus = 0
+	ProjectStatus_PROJECT_STATUS_DRAFT       ProjectStatus = 1
+	// Created for delivery; waits for its contract (financial activation) before time can post.
+	ProjectStatus_PROJECT_STATUS_PENDING_FINANCIAL_ACTIVATION ProjectStatus = 2
+	ProjectStatus_PROJECT_STATUS_ACTIVE                       ProjectStatus = 3
+	ProjectStatus_PROJECT_STATUS_ON_HOLD                      ProjectStatus = 4
+	ProjectStatus_PROJECT_STATUS_CLOSED                       ProjectStatus = 5
+)
+
+// Enum value maps for ProjectStatus.
+var (
+	ProjectStatus_name = map[int32]string{
+		0: "PROJECT_STATUS_UNSPECIFIED",
+		1: "PROJECT_STATUS_DRAFT",
+		2: "PROJECT_STATUS_PENDING_FINANCIAL_ACTIVATION",
+		3: "PROJECT_STATUS_ACTIVE",
+		4: "PROJECT_STATUS_ON_HOLD",
+		5: "PROJECT_STATUS_CLOSED",
+	}
+	ProjectStatus_value = map[string]int32{
+		"PROJECT_STATUS_UNSPECIFIED":                  0,
+		"PROJECT_STATUS_DRAFT":                        1,
+		"PROJECT_STATUS_PENDING_FINANCIAL_ACTIVATION": 2,
+		"PROJECT_STATUS_ACTIVE":                       3,
+		"PROJECT_STATUS_ON_HOLD":                      4,
+		"PROJECT_STATUS_CLOSED":                       5,
+	}
+)
+
+func (x ProjectStatus) Enum() *ProjectStatus {
+	p := new(ProjectStatus)
+	*p = x
+	return p
+}
+
+func (x ProjectStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProjectStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_accrue_project_v1_project_proto_enumTypes[0].Descriptor()
+}
+
+func (ProjectStatus) Type() protoreflect.EnumType {
+	return &file_accrue_project_v1_project_proto_enumTypes[0]
+}
+
+func (x ProjectStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProjectStatus.Descriptor instead.
+func (ProjectStatus) EnumDescriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{0}
+}
+
+// ConversionOutcome says what a conversion did to one record.
+type ConversionOutcome int32
+
+const (
+	ConversionOutcome_CONVERSION_OUTCOME_UNSPECIFIED ConversionOutcome = 0
+	ConversionOutcome_CONVERSION_OUTCOME_CREATED     ConversionOutcome = 1
+	ConversionOutcome_CONVERSION_OUTCOME_UPDATED     ConversionOutcome = 2
+	ConversionOutcome_CONVERSION_OUTCOME_UNCHANGED   ConversionOutcome = 3
+	// Not done yet (the contract while billing is unavailable); a retry completes it.
+	ConversionOutcome_CONVERSION_OUTCOME_PENDING ConversionOutcome = 4
+	// The request carried an older opportunity version than already converted; nothing changed.
+	ConversionOutcome_CONVERSION_OUTCOME_IGNORED_STALE ConversionOutcome = 5
+)
+
+// Enum value maps for ConversionOutcome.
+var (
+	ConversionOutcome_name = map[int32]string{
+		0: "CONVERSION_OUTCOME_UNSPECIFIED",
+		1: "CONVERSION_OUTCOME_CREATED",
+		2: "CONVERSION_OUTCOME_UPDATED",
+		3: "CONVERSION_OUTCOME_UNCHANGED",
+		4: "CONVERSION_OUTCOME_PENDING",
+		5: "CONVERSION_OUTCOME_IGNORED_STALE",
+	}
+	ConversionOutcome_value = map[string]int32{
+		"CONVERSION_OUTCOME_UNSPECIFIED":   0,
+		"CONVERSION_OUTCOME_CREATED":       1,
+		"CONVERSION_OUTCOME_UPDATED":       2,
+		"CONVERSION_OUTCOME_UNCHANGED":     3,
+		"CONVERSION_OUTCOME_PENDING":       4,
+		"CONVERSION_OUTCOME_IGNORED_STALE": 5,
+	}
+)
+
+func (x ConversionOutcome) Enum() *ConversionOutcome {
+	p := new(ConversionOutcome)
+	*p = x
+	return p
+}
+
+func (x ConversionOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConversionOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_accrue_project_v1_project_proto_enumTypes[1].Descriptor()
+}
+
+func (ConversionOutcome) Type() protoreflect.EnumType {
+	return &file_accrue_project_v1_project_proto_enumTypes[1]
+}
+
+func (x ConversionOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConversionOutcome.Descriptor instead.
+func (ConversionOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{1}
+}
+
+// Budget of a project.
+type Budget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Decimal hours, e.g. "1200".
+	Hours         string    `protobuf:"bytes,1,opt,name=hours,proto3" json:"hours,omitempty"`
+	Cost          *v1.Money `protobuf:"bytes,2,opt,name=cost,proto3" json:"cost,omitempty"`
+	Revenue       *v1.Money `protobuf:"bytes,3,opt,name=revenue,proto3" json:"revenue,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Budget) Reset() {
+	*x = Budget{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Budget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Budget) ProtoMessage() {}
+
+func (x *Budget) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Budget.ProtoReflect.Descriptor instead.
+func (*Budget) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Budget) GetHours() string {
+	if x != nil {
+		return x.Hours
+	}
+	return ""
+}
+
+func (x *Budget) GetCost() *v1.Money {
+	if x != nil {
+		return x.Cost
+	}
+	return nil
+}
+
+func (x *Budget) GetRevenue() *v1.Money {
+	if x != nil {
+		return x.Revenue
+	}
+	return nil
+}
+
+// Task is a node of a project's work breakdown structure.
+type Task struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	TaskId       string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	ParentTaskId string                 `protobuf:"bytes,2,opt,name=parent_task_id,json=parentTaskId,proto3" json:"parent_task_id,omitempty"`
+	// Outline number, e.g. "1", "1.2".
+	WbsCode  string `protobuf:"bytes,3,opt,name=wbs_code,json=wbsCode,proto3" json:"wbs_code,omitempty"`
+	Name     string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	Billable bool   `protobuf:"varint,5,opt,name=billable,proto3" json:"billable,omitempty"`
+	// Key of the contract line the task's work is billed under.
+	ContractLineKey string `protobuf:"bytes,6,opt,name=contract_line_key,json=contractLineKey,proto3" json:"contract_line_key,omitempty"`
+	ServiceLine     string `protobuf:"bytes,7,opt,name=service_line,json=serviceLine,proto3" json:"service_line,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Task) Reset() {
+	*x = Task{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Task) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Task) ProtoMessage() {}
+
+func (x *Task) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Task.ProtoReflect.Descriptor instead.
+func (*Task) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Task) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *Task) GetParentTaskId() string {
+	if x != nil {
+		return x.ParentTaskId
+	}
+	return ""
+}
+
+func (x *Task) GetWbsCode() string {
+	if x != nil {
+		return x.WbsCode
+	}
+	return ""
+}
+
+func (x *Task) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Task) GetBillable() bool {
+	if x != nil {
+		return x.Billable
+	}
+	return false
+}
+
+func (x *Task) GetContractLineKey() string {
+	if x != nil {
+		return x.ContractLineKey
+	}
+	return ""
+}
+
+func (x *Task) GetServiceLine() string {
+	if x != nil {
+		return x.ServiceLine
+	}
+	return ""
+}
+
+// Project is a delivery project.
+type Project struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId  string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	CustomerId string                 `protobuf:"bytes,3,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// Empty until financial activation.
+	ContractId    string   `protobuf:"bytes,4,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	LegalEntityId string   `protobuf:"bytes,5,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	CurrencyCode  string   `protobuf:"bytes,6,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	StartDate     *v1.Date `protobuf:"bytes,7,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	EndDate       *v1.Date `protobuf:"bytes,8,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// Project manager: an id in the PSA / HCM, and a display name.
+	ManagerId       string                 `protobuf:"bytes,9,opt,name=manager_id,json=managerId,proto3" json:"manager_id,omitempty"`
+	ManagerName     string                 `protobuf:"bytes,10,opt,name=manager_name,json=managerName,proto3" json:"manager_name,omitempty"`
+	Budget          *Budget                `protobuf:"bytes,11,opt,name=budget,proto3" json:"budget,omitempty"`
+	Status          ProjectStatus          `protobuf:"varint,12,opt,name=status,proto3,enum=accrue.project.v1.ProjectStatus" json:"status,omitempty"`
+	Tasks           []*Task                `protobuf:"bytes,13,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	SourceReference *v1.ExternalReference  `protobuf:"bytes,14,opt,name=source_reference,json=sourceReference,proto3" json:"source_reference,omitempty"`
+	Version         int64                  `protobuf:"varint,15,opt,name=version,proto3" json:"version,omitempty"`
+	CreateTime      *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime      *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Project) Reset() {
+	*x = Project{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Project) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Project) ProtoMessage() {}
+
+func (x *Project) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Project.ProtoReflect.Descriptor instead.
+func (*Project) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Project) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *Project) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Project) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *Project) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+func (x *Project) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *Project) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *Project) GetStartDate() *v1.Date {
+	if x != nil {
+		return x.StartDate
+	}
+	return nil
+}
+
+func (x *Project) GetEndDate() *v1.Date {
+	if x != nil {
+		return x.EndDate
+	}
+	return nil
+}
+
+func (x *Project) GetManagerId() string {
+	if x != nil {
+		return x.ManagerId
+	}
+	return ""
+}
+
+func (x *Project) GetManagerName() string {
+	if x != nil {
+		return x.ManagerName
+	}
+	return ""
+}
+
+func (x *Project) GetBudget() *Budget {
+	if x != nil {
+		return x.Budget
+	}
+	return nil
+}
+
+func (x *Project) GetStatus() ProjectStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ProjectStatus_PROJECT_STATUS_UNSPECIFIED
+}
+
+func (x *Project) GetTasks() []*Task {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+func (x *Project) GetSourceReference() *v1.ExternalReference {
+	if x != nil {
+		return x.SourceReference
+	}
+	return nil
+}
+
+func (x *Project) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Project) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Project) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// TemplateTask is a task of a template; parent_key links the tree.
+type TemplateTask struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	ParentKey     string                 `protobuf:"bytes,2,opt,name=parent_key,json=parentKey,proto3" json:"parent_key,omitempty"`
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Billable      bool                   `protobuf:"varint,4,opt,name=billable,proto3" json:"billable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TemplateTask) Reset() {
+	*x = TemplateTask{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TemplateTask) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TemplateTask) ProtoMessage() {}
+
+func (x *TemplateTask) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TemplateTask.ProtoReflect.Descriptor instead.
+func (*TemplateTask) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *TemplateTask) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *TemplateTask) GetParentKey() string {
+	if x != nil {
+		return x.ParentKey
+	}
+	return ""
+}
+
+func (x *TemplateTask) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TemplateTask) GetBillable() bool {
+	if x != nil {
+		return x.Billable
+	}
+	return false
+}
+
+// ProjectTemplate is the task tree a service line's projects get.
+type ProjectTemplate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Service line code, e.g. "IMPLEMENTATION".
+	ServiceLine   string          `protobuf:"bytes,1,opt,name=service_line,json=serviceLine,proto3" json:"service_line,omitempty"`
+	Name          string          `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Tasks         []*TemplateTask `protobuf:"bytes,3,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProjectTemplate) Reset() {
+	*x = ProjectTemplate{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProjectTemplate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProjectTemplate) ProtoMessage() {}
+
+func (x *ProjectTemplate) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProjectTemplate.ProtoReflect.Descriptor instead.
+func (*ProjectTemplate) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ProjectTemplate) GetServiceLine() string {
+	if x != nil {
+		return x.ServiceLine
+	}
+	return ""
+}
+
+func (x *ProjectTemplate) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ProjectTemplate) GetTasks() []*TemplateTask {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+// Account is a CRM account (the customer) as the opportunity carries it.
+type Account struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account's id in the CRM (object type "Account" in the opportunity's CRM system).
+	AccountId        string             `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	Name             string             `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	LegalName        string             `protobuf:"bytes,3,opt,name=legal_name,json=legalName,proto3" json:"legal_name,omitempty"`
+	CurrencyCode     string             `protobuf:"bytes,4,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	BillingAddress   *AccountAddress    `protobuf:"bytes,5,opt,name=billing_address,json=billingAddress,proto3" json:"billing_address,omitempty"`
+	PaymentTermsDays *int32             `protobuf:"varint,6,opt,name=payment_terms_days,json=paymentTermsDays,proto3,oneof" json:"payment_terms_days,omitempty"`
+	TaxProfile       *AccountTaxProfile `protobuf:"bytes,7,opt,name=tax_profile,json=taxProfile,proto3" json:"tax_profile,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Account) Reset() {
+	*x = Account{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Account) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Account) ProtoMessage() {}
+
+func (x *Account) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Account.ProtoReflect.Descriptor instead.
+func (*Account) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Account) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *Account) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Account) GetLegalName() string {
+	if x != nil {
+		return x.LegalName
+	}
+	return ""
+}
+
+func (x *Account) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *Account) GetBillingAddress() *AccountAddress {
+	if x != nil {
+		return x.BillingAddress
+	}
+	return nil
+}
+
+func (x *Account) GetPaymentTermsDays() int32 {
+	if x != nil && x.PaymentTermsDays != nil {
+		return *x.PaymentTermsDays
+	}
+	return 0
+}
+
+func (x *Account) GetTaxProfile() *AccountTaxProfile {
+	if x != nil {
+		return x.TaxProfile
+	}
+	return nil
+}
+
+// AccountAddress is the account's billing address.
+type AccountAddress struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Line1         string                 `protobuf:"bytes,1,opt,name=line1,proto3" json:"line1,omitempty"`
+	Line2         string                 `protobuf:"bytes,2,opt,name=line2,proto3" json:"line2,omitempty"`
+	City          string                 `protobuf:"bytes,3,opt,name=city,proto3" json:"city,omitempty"`
+	Region        string                 `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
+	PostalCode    string                 `protobuf:"bytes,5,opt,name=postal_code,json=postalCode,proto3" json:"postal_code,omitempty"`
+	CountryCode   string                 `protobuf:"bytes,6,opt,name=country_code,json=countryCode,proto3" json:"country_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccountAddress) Reset() {
+	*x = AccountAddress{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccountAddress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccountAddress) ProtoMessage() {}
+
+func (x *AccountAddress) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccountAddress.ProtoReflect.Descriptor instead.
+func (*AccountAddress) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *AccountAddress) GetLine1() string {
+	if x != nil {
+		return x.Line1
+	}
+	return ""
+}
+
+func (x *AccountAddress) GetLine2() string {
+	if x != nil {
+		return x.Line2
+	}
+	return ""
+}
+
+func (x *AccountAddress) GetCity() string {
+	if x != nil {
+		return x.City
+	}
+	return ""
+}
+
+func (x *AccountAddress) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+func (x *AccountAddress) GetPostalCode() string {
+	if x != nil {
+		return x.PostalCode
+	}
+	return ""
+}
+
+func (x *AccountAddress) GetCountryCode() string {
+	if x != nil {
+		return x.CountryCode
+	}
+	return ""
+}
+
+// AccountTaxProfile is the account's tax data.
+type AccountTaxProfile struct {
+	state                   protoimpl.MessageState `protogen:"open.v1"`
+	TaxId                   string                 `protobuf:"bytes,1,opt,name=tax_id,json=taxId,proto3" json:"tax_id,omitempty"`
+	TaxRegion               string                 `protobuf:"bytes,2,opt,name=tax_region,json=taxRegion,proto3" json:"tax_region,omitempty"`
+	Exempt                  bool                   `protobuf:"varint,3,opt,name=exempt,proto3" json:"exempt,omitempty"`
+	ExemptionCertificateRef string                 `protobuf:"bytes,4,opt,name=exemption_certificate_ref,json=exemptionCertificateRef,proto3" json:"exemption_certificate_ref,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *AccountTaxProfile) Reset() {
+	*x = AccountTaxProfile{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccountTaxProfile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccountTaxProfile) ProtoMessage() {}
+
+func (x *AccountTaxProfile) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccountTaxProfile.ProtoReflect.Descriptor instead.
+func (*AccountTaxProfile) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AccountTaxProfile) GetTaxId() string {
+	if x != nil {
+		return x.TaxId
+	}
+	return ""
+}
+
+func (x *AccountTaxProfile) GetTaxRegion() string {
+	if x != nil {
+		return x.TaxRegion
+	}
+	return ""
+}
+
+func (x *AccountTaxProfile) GetExempt() bool {
+	if x != nil {
+		return x.Exempt
+	}
+	return false
+}
+
+func (x *AccountTaxProfile) GetExemptionCertificateRef() string {
+	if x != nil {
+		return x.ExemptionCertificateRef
+	}
+	return ""
+}
+
+// OpportunityServiceLine is one sold service line of the opportunity.
+type OpportunityServiceLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable key of the CRM line item, e.g. the OpportunityLineItem id.
+	LineKey string `protobuf:"bytes,1,opt,name=line_key,json=lineKey,proto3" json:"line_key,omitempty"`
+	// Service line code; must map to a project template.
+	ServiceLine   string               `protobuf:"bytes,2,opt,name=service_line,json=serviceLine,proto3" json:"service_line,omitempty"`
+	Description   string               `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Amount        *v1.Money            `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	BillingMethod v11.BillingMethod    `protobuf:"varint,5,opt,name=billing_method,json=billingMethod,proto3,enum=accrue.billing.v1.BillingMethod" json:"billing_method,omitempty"`
+	RevenueMethod v11.RevenueMethod    `protobuf:"varint,6,opt,name=revenue_method,json=revenueMethod,proto3,enum=accrue.billing.v1.RevenueMethod" json:"revenue_method,omitempty"`
+	NotToExceed   *v1.Money            `protobuf:"bytes,7,opt,name=not_to_exceed,json=notToExceed,proto3" json:"not_to_exceed,omitempty"`
+	RateCard      []*v11.RateCardEntry `protobuf:"bytes,8,rep,name=rate_card,json=rateCard,proto3" json:"rate_card,omitempty"`
+	Milestones    []*v11.Milestone     `protobuf:"bytes,9,rep,name=milestones,proto3" json:"milestones,omitempty"`
+	ServiceStart  *v1.Date             `protobuf:"bytes,10,opt,name=service_start,json=serviceStart,proto3" json:"service_start,omitempty"`
+	ServiceEnd    *v1.Date             `protobuf:"bytes,11,opt,name=service_end,json=serviceEnd,proto3" json:"service_end,omitempty"`
+	// Planned hours for the budget, e.g. "320".
+	BudgetHours          string `protobuf:"bytes,12,opt,name=budget_hours,json=budgetHours,proto3" json:"budget_hours,omitempty"`
+	ExpenseMarkupPercent string `protobuf:"bytes,13,opt,name=expense_markup_percent,json=expenseMarkupPercent,proto3" json:"expense_markup_percent,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *OpportunityServiceLine) Reset() {
+	*x = OpportunityServiceLine{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpportunityServiceLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpportunityServiceLine) ProtoMessage() {}
+
+func (x *OpportunityServiceLine) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpportunityServiceLine.ProtoReflect.Descriptor instead.
+func (*OpportunityServiceLine) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *OpportunityServiceLine) GetLineKey() string {
+	if x != nil {
+		return x.LineKey
+	}
+	return ""
+}
+
+func (x *OpportunityServiceLine) GetServiceLine() string {
+	if x != nil {
+		return x.ServiceLine
+	}
+	return ""
+}
+
+func (x *OpportunityServiceLine) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *OpportunityServiceLine) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *OpportunityServiceLine) GetBillingMethod() v11.BillingMethod {
+	if x != nil {
+		return x.BillingMethod
+	}
+	return v11.BillingMethod(0)
+}
+
+func (x *OpportunityServiceLine) GetRevenueMethod() v11.RevenueMethod {
+	if x != nil {
+		return x.RevenueMethod
+	}
+	return v11.RevenueMethod(0)
+}
+
+func (x *OpportunityServiceLine) GetNotToExceed() *v1.Money {
+	if x != nil {
+		return x.NotToExceed
+	}
+	return nil
+}
+
+func (x *OpportunityServiceLine) GetRateCard() []*v11.RateCardEntry {
+	if x != nil {
+		return x.RateCard
+	}
+	return nil
+}
+
+func (x *OpportunityServiceLine) GetMilestones() []*v11.Milestone {
+	if x != nil {
+		return x.Milestones
+	}
+	return nil
+}
+
+func (x *OpportunityServiceLine) GetServiceStart() *v1.Date {
+	if x != nil {
+		return x.ServiceStart
+	}
+	return nil
+}
+
+func (x *OpportunityServiceLine) GetServiceEnd() *v1.Date {
+	if x != nil {
+		return x.ServiceEnd
+	}
+	return nil
+}
+
+func (x *OpportunityServiceLine) GetBudgetHours() string {
+	if x != nil {
+		return x.BudgetHours
+	}
+	return ""
+}
+
+func (x *OpportunityServiceLine) GetExpenseMarkupPercent() string {
+	if x != nil {
+		return x.ExpenseMarkupPercent
+	}
+	return ""
+}
+
+// Opportunity is a closed-won CRM deal in Accrue's canonical form (the Salesforce webhook is
+// translated into it by the gateway).
+type Opportunity struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// CRM system, e.g. "salesforce".
+	CrmSystem string `protobuf:"bytes,1,opt,name=crm_system,json=crmSystem,proto3" json:"crm_system,omitempty"`
+	// The opportunity's id in the CRM.
+	OpportunityId string `protobuf:"bytes,2,opt,name=opportunity_id,json=opportunityId,proto3" json:"opportunity_id,omitempty"`
+	// Monotonic version of the record in the CRM (e.g. its last-modified stamp in milliseconds).
+	Version int64  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	Name    string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// The customer account, and its parents from the nearest to the root (at most 4).
+	Account        *Account   `protobuf:"bytes,5,opt,name=account,proto3" json:"account,omitempty"`
+	ParentAccounts []*Account `protobuf:"bytes,6,rep,name=parent_accounts,json=parentAccounts,proto3" json:"parent_accounts,omitempty"`
+	// Code of the firm's legal entity that signs, e.g. "US01".
+	LegalEntityCode string `protobuf:"bytes,7,opt,name=legal_entity_code,json=legalEntityCode,proto3" json:"legal_entity_code,omitempty"`
+	// Deal currency and total amount; the service lines must sum to it.
+	Amount        *v1.Money                 `protobuf:"bytes,8,opt,name=amount,proto3" json:"amount,omitempty"`
+	StartDate     *v1.Date                  `protobuf:"bytes,9,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	EndDate       *v1.Date                  `protobuf:"bytes,10,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	ManagerId     string                    `protobuf:"bytes,11,opt,name=manager_id,json=managerId,proto3" json:"manager_id,omitempty"`
+	ManagerName   string                    `protobuf:"bytes,12,opt,name=manager_name,json=managerName,proto3" json:"manager_name,omitempty"`
+	ServiceLines  []*OpportunityServiceLine `protobuf:"bytes,13,rep,name=service_lines,json=serviceLines,proto3" json:"service_lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Opportunity) Reset() {
+	*x = Opportunity{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Opportunity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Opportunity) ProtoMessage() {}
+
+func (x *Opportunity) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Opportunity.ProtoReflect.Descriptor instead.
+func (*Opportunity) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Opportunity) GetCrmSystem() string {
+	if x != nil {
+		return x.CrmSystem
+	}
+	return ""
+}
+
+func (x *Opportunity) GetOpportunityId() string {
+	if x != nil {
+		return x.OpportunityId
+	}
+	return ""
+}
+
+func (x *Opportunity) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Opportunity) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Opportunity) GetAccount() *Account {
+	if x != nil {
+		return x.Account
+	}
+	return nil
+}
+
+func (x *Opportunity) GetParentAccounts() []*Account {
+	if x != nil {
+		return x.ParentAccounts
+	}
+	return nil
+}
+
+func (x *Opportunity) GetLegalEntityCode() string {
+	if x != nil {
+		return x.LegalEntityCode
+	}
+	return ""
+}
+
+func (x *Opportunity) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *Opportunity) GetStartDate() *v1.Date {
+	if x != nil {
+		return x.StartDate
+	}
+	return nil
+}
+
+func (x *Opportunity) GetEndDate() *v1.Date {
+	if x != nil {
+		return x.EndDate
+	}
+	return nil
+}
+
+func (x *Opportunity) GetManagerId() string {
+	if x != nil {
+		return x.ManagerId
+	}
+	return ""
+}
+
+func (x *Opportunity) GetManagerName() string {
+	if x != nil {
+		return x.ManagerName
+	}
+	return ""
+}
+
+func (x *Opportunity) GetServiceLines() []*OpportunityServiceLine {
+	if x != nil {
+		return x.ServiceLines
+	}
+	return nil
+}
+
+type ConvertOpportunityRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Opportunity   *Opportunity           `protobuf:"bytes,1,opt,name=opportunity,proto3" json:"opportunity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConvertOpportunityRequest) Reset() {
+	*x = ConvertOpportunityRequest{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConvertOpportunityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConvertOpportunityRequest) ProtoMessage() {}
+
+func (x *ConvertOpportunityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConvertOpportunityRequest.ProtoReflect.Descriptor instead.
+func (*ConvertOpportunityRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ConvertOpportunityRequest) GetOpportunity() *Opportunity {
+	if x != nil {
+		return x.Opportunity
+	}
+	return nil
+}
+
+// ConvertedRecord is what happened to one record.
+type ConvertedRecord struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Outcome ConversionOutcome      `protobuf:"varint,2,opt,name=outcome,proto3,enum=accrue.project.v1.ConversionOutcome" json:"outcome,omitempty"`
+	// Version of the record after the conversion (customer and contract versions).
+	Version       int64 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConvertedRecord) Reset() {
+	*x = ConvertedRecord{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConvertedRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConvertedRecord) ProtoMessage() {}
+
+func (x *ConvertedRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConvertedRecord.ProtoReflect.Descriptor instead.
+func (*ConvertedRecord) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ConvertedRecord) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ConvertedRecord) GetOutcome() ConversionOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ConversionOutcome_CONVERSION_OUTCOME_UNSPECIFIED
+}
+
+func (x *ConvertedRecord) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type ConvertOpportunityResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Overall: CREATED (first conversion), UPDATED (a newer version amended), UNCHANGED (a
+	// duplicate), PENDING (waiting for billing) or IGNORED_STALE (an older version).
+	Outcome       ConversionOutcome `protobuf:"varint,1,opt,name=outcome,proto3,enum=accrue.project.v1.ConversionOutcome" json:"outcome,omitempty"`
+	Customer      *ConvertedRecord  `protobuf:"bytes,2,opt,name=customer,proto3" json:"customer,omitempty"`
+	Contract      *ConvertedRecord  `protobuf:"bytes,3,opt,name=contract,proto3" json:"contract,omitempty"`
+	Project       *ConvertedRecord  `protobuf:"bytes,4,opt,name=project,proto3" json:"project,omitempty"`
+	ProjectStatus ProjectStatus     `protobuf:"varint,5,opt,name=project_status,json=projectStatus,proto3,enum=accrue.project.v1.ProjectStatus" json:"project_status,omitempty"`
+	// Number of tasks the project has after the conversion.
+	TaskCount int32 `protobuf:"varint,6,opt,name=task_count,json=taskCount,proto3" json:"task_count,omitempty"`
+	// The opportunity version the records reflect.
+	ConvertedVersion int64 `protobuf:"varint,7,opt,name=converted_version,json=convertedVersion,proto3" json:"converted_version,omitempty"`
+	// Human-readable summary.
+	Message string `protobuf:"bytes,8,opt,name=message,proto3" json:"message,omitempty"`
+	// Set when the conversion left an exception to follow up (e.g. billing unavailable).
+	ExceptionId   string `protobuf:"bytes,9,opt,name=exception_id,json=exceptionId,proto3" json:"exception_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConvertOpportunityResponse) Reset() {
+	*x = ConvertOpportunityResponse{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConvertOpportunityResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConvertOpportunityResponse) ProtoMessage() {}
+
+func (x *ConvertOpportunityResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConvertOpportunityResponse.ProtoReflect.Descriptor instead.
+func (*ConvertOpportunityResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ConvertOpportunityResponse) GetOutcome() ConversionOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ConversionOutcome_CONVERSION_OUTCOME_UNSPECIFIED
+}
+
+func (x *ConvertOpportunityResponse) GetCustomer() *ConvertedRecord {
+	if x != nil {
+		return x.Customer
+	}
+	return nil
+}
+
+func (x *ConvertOpportunityResponse) GetContract() *ConvertedRecord {
+	if x != nil {
+		return x.Contract
+	}
+	return nil
+}
+
+func (x *ConvertOpportunityResponse) GetProject() *ConvertedRecord {
+	if x != nil {
+		return x.Project
+	}
+	return nil
+}
+
+func (x *ConvertOpportunityResponse) GetProjectStatus() ProjectStatus {
+	if x != nil {
+		return x.ProjectStatus
+	}
+	return ProjectStatus_PROJECT_STATUS_UNSPECIFIED
+}
+
+func (x *ConvertOpportunityResponse) GetTaskCount() int32 {
+	if x != nil {
+		return x.TaskCount
+	}
+	return 0
+}
+
+func (x *ConvertOpportunityResponse) GetConvertedVersion() int64 {
+	if x != nil {
+		return x.ConvertedVersion
+	}
+	return 0
+}
+
+func (x *ConvertOpportunityResponse) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *ConvertOpportunityResponse) GetExceptionId() string {
+	if x != nil {
+		return x.ExceptionId
+	}
+	return ""
+}
+
+type GetProjectRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId     string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProjectRequest) Reset() {
+	*x = GetProjectRequest{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProjectRequest) ProtoMessage() {}
+
+func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProjectRequest.ProtoReflect.Descriptor instead.
+func (*GetProjectRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetProjectRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+type GetProjectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Project       *Project               `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProjectResponse) Reset() {
+	*x = GetProjectResponse{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProjectResponse) ProtoMessage() {}
+
+func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProjectResponse.ProtoReflect.Descriptor instead.
+func (*GetProjectResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetProjectResponse) GetProject() *Project {
+	if x != nil {
+		return x.Project
+	}
+	return nil
+}
+
+type ListProjectsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        ProjectStatus          `protobuf:"varint,1,opt,name=status,proto3,enum=accrue.project.v1.ProjectStatus" json:"status,omitempty"`
+	CustomerId    string                 `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	PageSize      int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectsRequest) Reset() {
+	*x = ListProjectsRequest{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectsRequest) ProtoMessage() {}
+
+func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
+func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListProjectsRequest) GetStatus() ProjectStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ProjectStatus_PROJECT_STATUS_UNSPECIFIED
+}
+
+func (x *ListProjectsRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *ListProjectsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListProjectsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListProjectsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Projects without their tasks.
+	Projects      []*Project `protobuf:"bytes,1,rep,name=projects,proto3" json:"projects,omitempty"`
+	NextPageToken string     `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// Total number of projects matching the filter (e.g. the awaiting-activation KPI).
+	TotalCount    int64 `protobuf:"varint,3,opt,name=total_count,json=totalCount,proto3" json:"total_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectsResponse) Reset() {
+	*x = ListProjectsResponse{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectsResponse) ProtoMessage() {}
+
+func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
+func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListProjectsResponse) GetProjects() []*Project {
+	if x != nil {
+		return x.Projects
+	}
+	return nil
+}
+
+func (x *ListProjectsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListProjectsResponse) GetTotalCount() int64 {
+	if x != nil {
+		return x.TotalCount
+	}
+	return 0
+}
+
+type ChangeProjectStatusRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	Status    ProjectStatus          `protobuf:"varint,2,opt,name=status,proto3,enum=accrue.project.v1.ProjectStatus" json:"status,omitempty"`
+	Reason    string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The version the caller read; 0 skips the check.
+	ExpectedVersion int64 `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChangeProjectStatusRequest) Reset() {
+	*x = ChangeProjectStatusRequest{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeProjectStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeProjectStatusRequest) ProtoMessage() {}
+
+func (x *ChangeProjectStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeProjectStatusRequest.ProtoReflect.Descriptor instead.
+func (*ChangeProjectStatusRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ChangeProjectStatusRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *ChangeProjectStatusRequest) GetStatus() ProjectStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ProjectStatus_PROJECT_STATUS_UNSPECIFIED
+}
+
+func (x *ChangeProjectStatusRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ChangeProjectStatusRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type ChangeProjectStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Project       *Project               `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeProjectStatusResponse) Reset() {
+	*x = ChangeProjectStatusResponse{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeProjectStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeProjectStatusResponse) ProtoMessage() {}
+
+func (x *ChangeProjectStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeProjectStatusResponse.ProtoReflect.Descriptor instead.
+func (*ChangeProjectStatusResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ChangeProjectStatusResponse) GetProject() *Project {
+	if x != nil {
+		return x.Project
+	}
+	return nil
+}
+
+type PutProjectTemplateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Template      *ProjectTemplate       `protobuf:"bytes,1,opt,name=template,proto3" json:"template,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutProjectTemplateRequest) Reset() {
+	*x = PutProjectTemplateRequest{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutProjectTemplateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutProjectTemplateRequest) ProtoMessage() {}
+
+func (x *PutProjectTemplateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutProjectTemplateRequest.ProtoReflect.Descriptor instead.
+func (*PutProjectTemplateRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PutProjectTemplateRequest) GetTemplate() *ProjectTemplate {
+	if x != nil {
+		return x.Template
+	}
+	return nil
+}
+
+type PutProjectTemplateResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Template      *ProjectTemplate       `protobuf:"bytes,1,opt,name=template,proto3" json:"template,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutProjectTemplateResponse) Reset() {
+	*x = PutProjectTemplateResponse{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutProjectTemplateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutProjectTemplateResponse) ProtoMessage() {}
+
+func (x *PutProjectTemplateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutProjectTemplateResponse.ProtoReflect.Descriptor instead.
+func (*PutProjectTemplateResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PutProjectTemplateResponse) GetTemplate() *ProjectTemplate {
+	if x != nil {
+		return x.Template
+	}
+	return nil
+}
+
+type ListProjectTemplatesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectTemplatesRequest) Reset() {
+	*x = ListProjectTemplatesRequest{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectTemplatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectTemplatesRequest) ProtoMessage() {}
+
+func (x *ListProjectTemplatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectTemplatesRequest.ProtoReflect.Descriptor instead.
+func (*ListProjectTemplatesRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{21}
+}
+
+type ListProjectTemplatesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Templates     []*ProjectTemplate     `protobuf:"bytes,1,rep,name=templates,proto3" json:"templates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectTemplatesResponse) Reset() {
+	*x = ListProjectTemplatesResponse{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectTemplatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectTemplatesResponse) ProtoMessage() {}
+
+func (x *ListProjectTemplatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectTemplatesResponse.ProtoReflect.Descriptor instead.
+func (*ListProjectTemplatesResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListProjectTemplatesResponse) GetTemplates() []*ProjectTemplate {
+	if x != nil {
+		return x.Templates
+	}
+	return nil
+}
+
+// ProjectFinancials is a project's economics: the budget, the staffing plan priced at cost and at
+// the contract's bill rates (forecast), and the actuals posted so far. Amounts are in the project
+// currency; margin_percent is margin / revenue × 100 with two decimals ("" when revenue is 0).
+type ProjectFinancials struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId    string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	Name         string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Status       ProjectStatus          `protobuf:"varint,3,opt,name=status,proto3,enum=accrue.project.v1.ProjectStatus" json:"status,omitempty"`
+	CurrencyCode string                 `protobuf:"bytes,4,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	Budget       *Budget                `protobuf:"bytes,5,opt,name=budget,proto3" json:"budget,omitempty"`
+	// Planned hours (all) and billable planned hours, from assignments.
+	PlannedHours         string    `protobuf:"bytes,6,opt,name=planned_hours,json=plannedHours,proto3" json:"planned_hours,omitempty"`
+	PlannedBillableHours string    `protobuf:"bytes,7,opt,name=planned_billable_hours,json=plannedBillableHours,proto3" json:"planned_billable_hours,omitempty"`
+	PlannedCost          *v1.Money `protobuf:"bytes,8,opt,name=planned_cost,json=plannedCost,proto3" json:"planned_cost,omitempty"`
+	// Billable planned hours × bill rate on each date, plus fixed-fee and milestone line amounts.
+	ForecastRevenue       *v1.Money `protobuf:"bytes,9,opt,name=forecast_revenue,json=forecastRevenue,proto3" json:"forecast_revenue,omitempty"`
+	ForecastMargin        *v1.Money `protobuf:"bytes,10,opt,name=forecast_margin,json=forecastMargin,proto3" json:"forecast_margin,omitempty"`
+	ForecastMarginPercent string    `protobuf:"bytes,11,opt,name=forecast_margin_percent,json=forecastMarginPercent,proto3" json:"forecast_margin_percent,omitempty"`
+	// Posted actuals (from approved time and expenses).
+	ActualHours         string    `protobuf:"bytes,12,opt,name=actual_hours,json=actualHours,proto3" json:"actual_hours,omitempty"`
+	ActualCost          *v1.Money `protobuf:"bytes,13,opt,name=actual_cost,json=actualCost,proto3" json:"actual_cost,omitempty"`
+	ActualRevenue       *v1.Money `protobuf:"bytes,14,opt,name=actual_revenue,json=actualRevenue,proto3" json:"actual_revenue,omitempty"`
+	ActualMargin        *v1.Money `protobuf:"bytes,15,opt,name=actual_margin,json=actualMargin,proto3" json:"actual_margin,omitempty"`
+	ActualMarginPercent string    `protobuf:"bytes,16,opt,name=actual_margin_percent,json=actualMarginPercent,proto3" json:"actual_margin_percent,omitempty"`
+	// Assignments whose plan lacks a cost rate, and billable planned hours without a bill rate.
+	AssignmentsMissingCostRates  int32                  `protobuf:"varint,17,opt,name=assignments_missing_cost_rates,json=assignmentsMissingCostRates,proto3" json:"assignments_missing_cost_rates,omitempty"`
+	BillableHoursMissingBillRate string                 `protobuf:"bytes,18,opt,name=billable_hours_missing_bill_rate,json=billableHoursMissingBillRate,proto3" json:"billable_hours_missing_bill_rate,omitempty"`
+	UpdateTime                   *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields                protoimpl.UnknownFields
+	sizeCache                    protoimpl.SizeCache
+}
+
+func (x *ProjectFinancials) Reset() {
+	*x = ProjectFinancials{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProjectFinancials) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProjectFinancials) ProtoMessage() {}
+
+func (x *ProjectFinancials) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProjectFinancials.ProtoReflect.Descriptor instead.
+func (*ProjectFinancials) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ProjectFinancials) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *ProjectFinancials) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ProjectFinancials) GetStatus() ProjectStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ProjectStatus_PROJECT_STATUS_UNSPECIFIED
+}
+
+func (x *ProjectFinancials) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *ProjectFinancials) GetBudget() *Budget {
+	if x != nil {
+		return x.Budget
+	}
+	return nil
+}
+
+func (x *ProjectFinancials) GetPlannedHours() string {
+	if x != nil {
+		return x.PlannedHours
+	}
+	return ""
+}
+
+func (x *ProjectFinancials) GetPlannedBillableHours() string {
+	if x != nil {
+		return x.PlannedBillableHours
+	}
+	return ""
+}
+
+func (x *ProjectFinancials) GetPlannedCost() *v1.Money {
+	if x != nil {
+		return x.PlannedCost
+	}
+	return nil
+}
+
+func (x *ProjectFinancials) GetForecastRevenue() *v1.Money {
+	if x != nil {
+		return x.ForecastRevenue
+	}
+	return nil
+}
+
+func (x *ProjectFinancials) GetForecastMargin() *v1.Money {
+	if x != nil {
+		return x.ForecastMargin
+	}
+	return nil
+}
+
+func (x *ProjectFinancials) GetForecastMarginPercent() string {
+	if x != nil {
+		return x.ForecastMarginPercent
+	}
+	return ""
+}
+
+func (x *ProjectFinancials) GetActualHours() string {
+	if x != nil {
+		return x.ActualHours
+	}
+	return ""
+}
+
+func (x *ProjectFinancials) GetActualCost() *v1.Money {
+	if x != nil {
+		return x.ActualCost
+	}
+	return nil
+}
+
+func (x *ProjectFinancials) GetActualRevenue() *v1.Money {
+	if x != nil {
+		return x.ActualRevenue
+	}
+	return nil
+}
+
+func (x *ProjectFinancials) GetActualMargin() *v1.Money {
+	if x != nil {
+		return x.ActualMargin
+	}
+	return nil
+}
+
+func (x *ProjectFinancials) GetActualMarginPercent() string {
+	if x != nil {
+		return x.ActualMarginPercent
+	}
+	return ""
+}
+
+func (x *ProjectFinancials) GetAssignmentsMissingCostRates() int32 {
+	if x != nil {
+		return x.AssignmentsMissingCostRates
+	}
+	return 0
+}
+
+func (x *ProjectFinancials) GetBillableHoursMissingBillRate() string {
+	if x != nil {
+		return x.BillableHoursMissingBillRate
+	}
+	return ""
+}
+
+func (x *ProjectFinancials) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+type GetProjectFinancialsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId     string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProjectFinancialsRequest) Reset() {
+	*x = GetProjectFinancialsRequest{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProjectFinancialsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProjectFinancialsRequest) ProtoMessage() {}
+
+func (x *GetProjectFinancialsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProjectFinancialsRequest.ProtoReflect.Descriptor instead.
+func (*GetProjectFinancialsRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetProjectFinancialsRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+type GetProjectFinancialsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Financials    *ProjectFinancials     `protobuf:"bytes,1,opt,name=financials,proto3" json:"financials,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProjectFinancialsResponse) Reset() {
+	*x = GetProjectFinancialsResponse{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProjectFinancialsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProjectFinancialsResponse) ProtoMessage() {}
+
+func (x *GetProjectFinancialsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProjectFinancialsResponse.ProtoReflect.Descriptor instead.
+func (*GetProjectFinancialsResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetProjectFinancialsResponse) GetFinancials() *ProjectFinancials {
+	if x != nil {
+		return x.Financials
+	}
+	return nil
+}
+
+type ListPortfolioRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	PageSize int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Only projects in this status.
+	Status        ProjectStatus `protobuf:"varint,2,opt,name=status,proto3,enum=accrue.project.v1.ProjectStatus" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPortfolioRequest) Reset() {
+	*x = ListPortfolioRequest{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPortfolioRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPortfolioRequest) ProtoMessage() {}
+
+func (x *ListPortfolioRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPortfolioRequest.ProtoReflect.Descriptor instead.
+func (*ListPortfolioRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListPortfolioRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPortfolioRequest) GetStatus() ProjectStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ProjectStatus_PROJECT_STATUS_UNSPECIFIED
+}
+
+type ListPortfolioResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Projects      []*ProjectFinancials   `protobuf:"bytes,1,rep,name=projects,proto3" json:"projects,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPortfolioResponse) Reset() {
+	*x = ListPortfolioResponse{}
+	mi := &file_accrue_project_v1_project_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPortfolioResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPortfolioResponse) ProtoMessage() {}
+
+func (x *ListPortfolioResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_project_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPortfolioResponse.ProtoReflect.Descriptor instead.
+func (*ListPortfolioResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListPortfolioResponse) GetProjects() []*ProjectFinancials {
+	if x != nil {
+		return x.Projects
+	}
+	return nil
+}
 
 // DirectoryCustomer is what the project service knows of a customer.
 type DirectoryCustomer struct {
@@ -47,7 +2273,7 @@ type DirectoryCustomer struct {
 
 func (x *DirectoryCustomer) Reset() {
 	*x = DirectoryCustomer{}
-	mi := &file_accrue_project_v1_project_proto_msgTypes[0]
+	mi := &file_accrue_project_v1_project_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -59,7 +2285,7 @@ func (x *DirectoryCustomer) String() string {
 func (*DirectoryCustomer) ProtoMessage() {}
 
 func (x *DirectoryCustomer) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_project_v1_project_proto_msgTypes[0]
+	mi := &file_accrue_project_v1_project_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -72,7 +2298,7 @@ func (x *DirectoryCustomer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryCustomer.ProtoReflect.Descriptor instead.
 func (*DirectoryCustomer) Descriptor() ([]byte, []int) {
-	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{0}
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DirectoryCustomer) GetCustomerId() string {
@@ -154,7 +2380,7 @@ type GetDirectoryCustomerRequest struct {
 
 func (x *GetDirectoryCustomerRequest) Reset() {
 	*x = GetDirectoryCustomerRequest{}
-	mi := &file_accrue_project_v1_project_proto_msgTypes[1]
+	mi := &file_accrue_project_v1_project_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -166,7 +2392,7 @@ func (x *GetDirectoryCustomerRequest) String() string {
 func (*GetDirectoryCustomerRequest) ProtoMessage() {}
 
 func (x *GetDirectoryCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_project_v1_project_proto_msgTypes[1]
+	mi := &file_accrue_project_v1_project_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -179,7 +2405,7 @@ func (x *GetDirectoryCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDirectoryCustomerRequest.ProtoReflect.Descriptor instead.
 func (*GetDirectoryCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{1}
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetDirectoryCustomerRequest) GetCustomerId() string {
@@ -198,7 +2424,7 @@ type GetDirectoryCustomerResponse struct {
 
 func (x *GetDirectoryCustomerResponse) Reset() {
 	*x = GetDirectoryCustomerResponse{}
-	mi := &file_accrue_project_v1_project_proto_msgTypes[2]
+	mi := &file_accrue_project_v1_project_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -210,7 +2436,7 @@ func (x *GetDirectoryCustomerResponse) String() string {
 func (*GetDirectoryCustomerResponse) ProtoMessage() {}
 
 func (x *GetDirectoryCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_project_v1_project_proto_msgTypes[2]
+	mi := &file_accrue_project_v1_project_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -223,7 +2449,7 @@ func (x *GetDirectoryCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDirectoryCustomerResponse.ProtoReflect.Descriptor instead.
 func (*GetDirectoryCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{2}
+	return file_accrue_project_v1_project_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetDirectoryCustomerResponse) GetCustomer() *DirectoryCustomer {
@@ -237,7 +2463,215 @@ var File_accrue_project_v1_project_proto protoreflect.FileDescriptor
 
 const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\n" +
-	"\x1faccrue/project/v1/project.proto\x12\x11accrue.project.v1\x1a\x1eaccrue/common/v1/options.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xee\x02\n" +
+	"\x1faccrue/project/v1/project.proto\x12\x11accrue.project.v1\x1a accrue/billing/v1/contract.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x01\n" +
+	"\x06Budget\x12;\n" +
+	"\x05hours\x18\x01 \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,9}(\\.[0-9]{1,2})?)?$R\x05hours\x12+\n" +
+	"\x04cost\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyR\x04cost\x121\n" +
+	"\arevenue\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyR\arevenue\"\xdf\x01\n" +
+	"\x04Task\x12\x17\n" +
+	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12$\n" +
+	"\x0eparent_task_id\x18\x02 \x01(\tR\fparentTaskId\x12\x19\n" +
+	"\bwbs_code\x18\x03 \x01(\tR\awbsCode\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x1a\n" +
+	"\bbillable\x18\x05 \x01(\bR\bbillable\x12*\n" +
+	"\x11contract_line_key\x18\x06 \x01(\tR\x0fcontractLineKey\x12!\n" +
+	"\fservice_line\x18\a \x01(\tR\vserviceLine\"\xf7\x05\n" +
+	"\aProject\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1f\n" +
+	"\vcustomer_id\x18\x03 \x01(\tR\n" +
+	"customerId\x12\x1f\n" +
+	"\vcontract_id\x18\x04 \x01(\tR\n" +
+	"contractId\x12&\n" +
+	"\x0flegal_entity_id\x18\x05 \x01(\tR\rlegalEntityId\x12#\n" +
+	"\rcurrency_code\x18\x06 \x01(\tR\fcurrencyCode\x125\n" +
+	"\n" +
+	"start_date\x18\a \x01(\v2\x16.accrue.common.v1.DateR\tstartDate\x121\n" +
+	"\bend_date\x18\b \x01(\v2\x16.accrue.common.v1.DateR\aendDate\x12\x1d\n" +
+	"\n" +
+	"manager_id\x18\t \x01(\tR\tmanagerId\x12!\n" +
+	"\fmanager_name\x18\n" +
+	" \x01(\tR\vmanagerName\x121\n" +
+	"\x06budget\x18\v \x01(\v2\x19.accrue.project.v1.BudgetR\x06budget\x128\n" +
+	"\x06status\x18\f \x01(\x0e2 .accrue.project.v1.ProjectStatusR\x06status\x12-\n" +
+	"\x05tasks\x18\r \x03(\v2\x17.accrue.project.v1.TaskR\x05tasks\x12N\n" +
+	"\x10source_reference\x18\x0e \x01(\v2#.accrue.common.v1.ExternalReferenceR\x0fsourceReference\x12\x18\n" +
+	"\aversion\x18\x0f \x01(\x03R\aversion\x12;\n" +
+	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"\xbc\x01\n" +
+	"\fTemplateTask\x12/\n" +
+	"\x03key\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Za-z0-9_.-]{1,32}$R\x03key\x12?\n" +
+	"\n" +
+	"parent_key\x18\x02 \x01(\tB \xbaH\x1dr\x1b2\x19^([A-Za-z0-9_.-]{1,32})?$R\tparentKey\x12\x1e\n" +
+	"\x04name\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12\x1a\n" +
+	"\bbillable\x18\x04 \x01(\bR\bbillable\"\xb7\x01\n" +
+	"\x0fProjectTemplate\x12@\n" +
+	"\fservice_line\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,63}$R\vserviceLine\x12\x1e\n" +
+	"\x04name\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12B\n" +
+	"\x05tasks\x18\x03 \x03(\v2\x1f.accrue.project.v1.TemplateTaskB\v\xbaH\b\x92\x01\x05\b\x01\x10\xc8\x01R\x05tasks\"\xa1\x03\n" +
+	"\aAccount\x12)\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\taccountId\x12\x1e\n" +
+	"\x04name\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12'\n" +
+	"\n" +
+	"legal_name\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\tlegalName\x129\n" +
+	"\rcurrency_code\x18\x04 \x01(\tB\x14\xbaH\x11r\x0f2\r^([A-Z]{3})?$R\fcurrencyCode\x12J\n" +
+	"\x0fbilling_address\x18\x05 \x01(\v2!.accrue.project.v1.AccountAddressR\x0ebillingAddress\x12=\n" +
+	"\x12payment_terms_days\x18\x06 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xed\x02(\x00H\x00R\x10paymentTermsDays\x88\x01\x01\x12E\n" +
+	"\vtax_profile\x18\a \x01(\v2$.accrue.project.v1.AccountTaxProfileR\n" +
+	"taxProfileB\x15\n" +
+	"\x13_payment_terms_days\"\xf1\x01\n" +
+	"\x0eAccountAddress\x12\x1e\n" +
+	"\x05line1\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05line1\x12\x1e\n" +
+	"\x05line2\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05line2\x12\x1b\n" +
+	"\x04city\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18dR\x04city\x12\x1f\n" +
+	"\x06region\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\x06region\x12(\n" +
+	"\vpostal_code\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\n" +
+	"postalCode\x127\n" +
+	"\fcountry_code\x18\x06 \x01(\tB\x14\xbaH\x11r\x0f2\r^([A-Z]{2})?$R\vcountryCode\"\xd7\x01\n" +
+	"\x11AccountTaxProfile\x12\x1e\n" +
+	"\x06tax_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05taxId\x12D\n" +
+	"\n" +
+	"tax_region\x18\x02 \x01(\tB%\xbaH\"r 2\x1e^([A-Z]{2}(-[A-Z0-9]{1,3})?)?$R\ttaxRegion\x12\x16\n" +
+	"\x06exempt\x18\x03 \x01(\bR\x06exempt\x12D\n" +
+	"\x19exemption_certificate_ref\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x17exemptionCertificateRef\"\x8f\a\n" +
+	"\x16OpportunityServiceLine\x128\n" +
+	"\bline_key\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Za-z0-9_.-]{1,64}$R\alineKey\x12@\n" +
+	"\fservice_line\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,63}$R\vserviceLine\x12*\n" +
+	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vdescription\x127\n" +
+	"\x06amount\x18\x04 \x01(\v2\x17.accrue.common.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x06amount\x12S\n" +
+	"\x0ebilling_method\x18\x05 \x01(\x0e2 .accrue.billing.v1.BillingMethodB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\rbillingMethod\x12S\n" +
+	"\x0erevenue_method\x18\x06 \x01(\x0e2 .accrue.billing.v1.RevenueMethodB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\rrevenueMethod\x12;\n" +
+	"\rnot_to_exceed\x18\a \x01(\v2\x17.accrue.common.v1.MoneyR\vnotToExceed\x12H\n" +
+	"\trate_card\x18\b \x03(\v2 .accrue.billing.v1.RateCardEntryB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\brateCard\x12F\n" +
+	"\n" +
+	"milestones\x18\t \x03(\v2\x1c.accrue.billing.v1.MilestoneB\b\xbaH\x05\x92\x01\x02\x10dR\n" +
+	"milestones\x12;\n" +
+	"\rservice_start\x18\n" +
+	" \x01(\v2\x16.accrue.common.v1.DateR\fserviceStart\x127\n" +
+	"\vservice_end\x18\v \x01(\v2\x16.accrue.common.v1.DateR\n" +
+	"serviceEnd\x12H\n" +
+	"\fbudget_hours\x18\f \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,9}(\\.[0-9]{1,2})?)?$R\vbudgetHours\x12[\n" +
+	"\x16expense_markup_percent\x18\r \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,4})?)?$R\x14expenseMarkupPercent\"\x84\x06\n" +
+	"\vOpportunity\x12>\n" +
+	"\n" +
+	"crm_system\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[a-z][a-z0-9_.-]{0,39}$R\tcrmSystem\x121\n" +
+	"\x0eopportunity_id\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\ropportunityId\x12!\n" +
+	"\aversion\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\aversion\x12\x1e\n" +
+	"\x04name\x18\x04 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12<\n" +
+	"\aaccount\x18\x05 \x01(\v2\x1a.accrue.project.v1.AccountB\x06\xbaH\x03\xc8\x01\x01R\aaccount\x12M\n" +
+	"\x0fparent_accounts\x18\x06 \x03(\v2\x1a.accrue.project.v1.AccountB\b\xbaH\x05\x92\x01\x02\x10\x04R\x0eparentAccounts\x12M\n" +
+	"\x11legal_entity_code\x18\a \x01(\tB!\xbaH\x1er\x1c2\x1a^[A-Z0-9][A-Z0-9_-]{1,15}$R\x0flegalEntityCode\x127\n" +
+	"\x06amount\x18\b \x01(\v2\x17.accrue.common.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x06amount\x12=\n" +
+	"\n" +
+	"start_date\x18\t \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\tstartDate\x129\n" +
+	"\bend_date\x18\n" +
+	" \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\aendDate\x12'\n" +
+	"\n" +
+	"manager_id\x18\v \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\tmanagerId\x12+\n" +
+	"\fmanager_name\x18\f \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vmanagerName\x12Z\n" +
+	"\rservice_lines\x18\r \x03(\v2).accrue.project.v1.OpportunityServiceLineB\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10dR\fserviceLines\"e\n" +
+	"\x19ConvertOpportunityRequest\x12H\n" +
+	"\vopportunity\x18\x01 \x01(\v2\x1e.accrue.project.v1.OpportunityB\x06\xbaH\x03\xc8\x01\x01R\vopportunity\"{\n" +
+	"\x0fConvertedRecord\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12>\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2$.accrue.project.v1.ConversionOutcomeR\aoutcome\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\"\xec\x03\n" +
+	"\x1aConvertOpportunityResponse\x12>\n" +
+	"\aoutcome\x18\x01 \x01(\x0e2$.accrue.project.v1.ConversionOutcomeR\aoutcome\x12>\n" +
+	"\bcustomer\x18\x02 \x01(\v2\".accrue.project.v1.ConvertedRecordR\bcustomer\x12>\n" +
+	"\bcontract\x18\x03 \x01(\v2\".accrue.project.v1.ConvertedRecordR\bcontract\x12<\n" +
+	"\aproject\x18\x04 \x01(\v2\".accrue.project.v1.ConvertedRecordR\aproject\x12G\n" +
+	"\x0eproject_status\x18\x05 \x01(\x0e2 .accrue.project.v1.ProjectStatusR\rprojectStatus\x12\x1d\n" +
+	"\n" +
+	"task_count\x18\x06 \x01(\x05R\ttaskCount\x12+\n" +
+	"\x11converted_version\x18\a \x01(\x03R\x10convertedVersion\x12\x18\n" +
+	"\amessage\x18\b \x01(\tR\amessage\x12!\n" +
+	"\fexception_id\x18\t \x01(\tR\vexceptionId\"<\n" +
+	"\x11GetProjectRequest\x12'\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\tprojectId\"J\n" +
+	"\x12GetProjectResponse\x124\n" +
+	"\aproject\x18\x01 \x01(\v2\x1a.accrue.project.v1.ProjectR\aproject\"\xd9\x01\n" +
+	"\x13ListProjectsRequest\x12B\n" +
+	"\x06status\x18\x01 \x01(\x0e2 .accrue.project.v1.ProjectStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12,\n" +
+	"\vcustomer_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
+	"customerId\x12'\n" +
+	"\tpage_size\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x97\x01\n" +
+	"\x14ListProjectsResponse\x126\n" +
+	"\bprojects\x18\x01 \x03(\v2\x1a.accrue.project.v1.ProjectR\bprojects\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1f\n" +
+	"\vtotal_count\x18\x03 \x01(\x03R\n" +
+	"totalCount\"\xe1\x01\n" +
+	"\x1aChangeProjectStatusRequest\x12'\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\tprojectId\x12D\n" +
+	"\x06status\x18\x02 \x01(\x0e2 .accrue.project.v1.ProjectStatusB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06status\x12 \n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x122\n" +
+	"\x10expected_version\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x0fexpectedVersion\"S\n" +
+	"\x1bChangeProjectStatusResponse\x124\n" +
+	"\aproject\x18\x01 \x01(\v2\x1a.accrue.project.v1.ProjectR\aproject\"c\n" +
+	"\x19PutProjectTemplateRequest\x12F\n" +
+	"\btemplate\x18\x01 \x01(\v2\".accrue.project.v1.ProjectTemplateB\x06\xbaH\x03\xc8\x01\x01R\btemplate\"\\\n" +
+	"\x1aPutProjectTemplateResponse\x12>\n" +
+	"\btemplate\x18\x01 \x01(\v2\".accrue.project.v1.ProjectTemplateR\btemplate\"\x1d\n" +
+	"\x1bListProjectTemplatesRequest\"`\n" +
+	"\x1cListProjectTemplatesResponse\x12@\n" +
+	"\ttemplates\x18\x01 \x03(\v2\".accrue.project.v1.ProjectTemplateR\ttemplates\"\x86\b\n" +
+	"\x11ProjectFinancials\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x128\n" +
+	"\x06status\x18\x03 \x01(\x0e2 .accrue.project.v1.ProjectStatusR\x06status\x12#\n" +
+	"\rcurrency_code\x18\x04 \x01(\tR\fcurrencyCode\x121\n" +
+	"\x06budget\x18\x05 \x01(\v2\x19.accrue.project.v1.BudgetR\x06budget\x12#\n" +
+	"\rplanned_hours\x18\x06 \x01(\tR\fplannedHours\x124\n" +
+	"\x16planned_billable_hours\x18\a \x01(\tR\x14plannedBillableHours\x12:\n" +
+	"\fplanned_cost\x18\b \x01(\v2\x17.accrue.common.v1.MoneyR\vplannedCost\x12B\n" +
+	"\x10forecast_revenue\x18\t \x01(\v2\x17.accrue.common.v1.MoneyR\x0fforecastRevenue\x12@\n" +
+	"\x0fforecast_margin\x18\n" +
+	" \x01(\v2\x17.accrue.common.v1.MoneyR\x0eforecastMargin\x126\n" +
+	"\x17forecast_margin_percent\x18\v \x01(\tR\x15forecastMarginPercent\x12!\n" +
+	"\factual_hours\x18\f \x01(\tR\vactualHours\x128\n" +
+	"\vactual_cost\x18\r \x01(\v2\x17.accrue.common.v1.MoneyR\n" +
+	"actualCost\x12>\n" +
+	"\x0eactual_revenue\x18\x0e \x01(\v2\x17.accrue.common.v1.MoneyR\ractualRevenue\x12<\n" +
+	"\ractual_margin\x18\x0f \x01(\v2\x17.accrue.common.v1.MoneyR\factualMargin\x122\n" +
+	"\x15actual_margin_percent\x18\x10 \x01(\tR\x13actualMarginPercent\x12C\n" +
+	"\x1eassignments_missing_cost_rates\x18\x11 \x01(\x05R\x1bassignmentsMissingCostRates\x12F\n" +
+	" billable_hours_missing_bill_rate\x18\x12 \x01(\tR\x1cbillableHoursMissingBillRate\x12;\n" +
+	"\vupdate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"F\n" +
+	"\x1bGetProjectFinancialsRequest\x12'\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\tprojectId\"d\n" +
+	"\x1cGetProjectFinancialsResponse\x12D\n" +
+	"\n" +
+	"financials\x18\x01 \x01(\v2$.accrue.project.v1.ProjectFinancialsR\n" +
+	"financials\"\x83\x01\n" +
+	"\x14ListPortfolioRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12B\n" +
+	"\x06status\x18\x02 \x01(\x0e2 .accrue.project.v1.ProjectStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\"Y\n" +
+	"\x15ListPortfolioResponse\x12@\n" +
+	"\bprojects\x18\x01 \x03(\v2$.accrue.project.v1.ProjectFinancialsR\bprojects\"\xee\x02\n" +
 	"\x11DirectoryCustomer\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12\x12\n" +
@@ -257,8 +2691,31 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
 	"customerId\"`\n" +
 	"\x1cGetDirectoryCustomerResponse\x12@\n" +
-	"\bcustomer\x18\x01 \x01(\v2$.accrue.project.v1.DirectoryCustomerR\bcustomer2\xd2\x01\n" +
-	"\x0eProjectService\x12\xbf\x01\n" +
+	"\bcustomer\x18\x01 \x01(\v2$.accrue.project.v1.DirectoryCustomerR\bcustomer*\xcc\x01\n" +
+	"\rProjectStatus\x12\x1e\n" +
+	"\x1aPROJECT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14PROJECT_STATUS_DRAFT\x10\x01\x12/\n" +
+	"+PROJECT_STATUS_PENDING_FINANCIAL_ACTIVATION\x10\x02\x12\x19\n" +
+	"\x15PROJECT_STATUS_ACTIVE\x10\x03\x12\x1a\n" +
+	"\x16PROJECT_STATUS_ON_HOLD\x10\x04\x12\x19\n" +
+	"\x15PROJECT_STATUS_CLOSED\x10\x05*\xdf\x01\n" +
+	"\x11ConversionOutcome\x12\"\n" +
+	"\x1eCONVERSION_OUTCOME_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aCONVERSION_OUTCOME_CREATED\x10\x01\x12\x1e\n" +
+	"\x1aCONVERSION_OUTCOME_UPDATED\x10\x02\x12 \n" +
+	"\x1cCONVERSION_OUTCOME_UNCHANGED\x10\x03\x12\x1e\n" +
+	"\x1aCONVERSION_OUTCOME_PENDING\x10\x04\x12$\n" +
+	" CONVERSION_OUTCOME_IGNORED_STALE\x10\x052\x9c\f\n" +
+	"\x0eProjectService\x12\xb3\x01\n" +
+	"\x12ConvertOpportunity\x12,.accrue.project.v1.ConvertOpportunityRequest\x1a-.accrue.project.v1.ConvertOpportunityResponse\"@\x8a\xb5\x18\x0eprojects:write\x82\xd3\xe4\x93\x02(:\vopportunity\"\x19/v1/opportunities:convert\x12\x8d\x01\n" +
+	"\n" +
+	"GetProject\x12$.accrue.project.v1.GetProjectRequest\x1a%.accrue.project.v1.GetProjectResponse\"2\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/projects/{project_id}\x12\x86\x01\n" +
+	"\fListProjects\x12&.accrue.project.v1.ListProjectsRequest\x1a'.accrue.project.v1.ListProjectsResponse\"%\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/projects\x12\xbd\x01\n" +
+	"\x13ChangeProjectStatus\x12-.accrue.project.v1.ChangeProjectStatusRequest\x1a..accrue.project.v1.ChangeProjectStatusResponse\"G\x8a\xb5\x18\x0eprojects:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/projects/{project_id}:changeStatus\x12\xc8\x01\n" +
+	"\x12PutProjectTemplate\x12,.accrue.project.v1.PutProjectTemplateRequest\x1a-.accrue.project.v1.PutProjectTemplateResponse\"U\x8a\xb5\x18\x0eprojects:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x029:\btemplate\x1a-/v1/project-templates/{template.service_line}\x12\xa7\x01\n" +
+	"\x14ListProjectTemplates\x12..accrue.project.v1.ListProjectTemplatesRequest\x1a/.accrue.project.v1.ListProjectTemplatesResponse\".\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/project-templates\x12\xb6\x01\n" +
+	"\x14GetProjectFinancials\x12..accrue.project.v1.GetProjectFinancialsRequest\x1a/.accrue.project.v1.GetProjectFinancialsResponse\"=\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02&\x12$/v1/projects/{project_id}/financials\x12\x8a\x01\n" +
+	"\rListPortfolio\x12'.accrue.project.v1.ListPortfolioRequest\x1a(.accrue.project.v1.ListPortfolioResponse\"&\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/portfolio\x12\xbf\x01\n" +
 	"\x14GetDirectoryCustomer\x12..accrue.project.v1.GetDirectoryCustomerRequest\x1a/.accrue.project.v1.GetDirectoryCustomerResponse\"F\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02/\x12-/v1/project-directory/customers/{customer_id}B\xc8\x01\n" +
 	"\x15com.accrue.project.v1B\fProjectProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/project/v1;projectv1\xa2\x02\x03APX\xaa\x02\x11Accrue.Project.V1\xca\x02\x11Accrue\\Project\\V1\xe2\x02\x1dAccrue\\Project\\V1\\GPBMetadata\xea\x02\x13Accrue::Project::V1b\x06proto3"
 
@@ -274,23 +2731,131 @@ func file_accrue_project_v1_project_proto_rawDescGZIP() []byte {
 	return file_accrue_project_v1_project_proto_rawDescData
 }
 
-var file_accrue_project_v1_project_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_accrue_project_v1_project_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_accrue_project_v1_project_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_accrue_project_v1_project_proto_goTypes = []any{
-	(*DirectoryCustomer)(nil),            // 0: accrue.project.v1.DirectoryCustomer
-	(*GetDirectoryCustomerRequest)(nil),  // 1: accrue.project.v1.GetDirectoryCustomerRequest
-	(*GetDirectoryCustomerResponse)(nil), // 2: accrue.project.v1.GetDirectoryCustomerResponse
-	(*timestamppb.Timestamp)(nil),        // 3: google.protobuf.Timestamp
+	(ProjectStatus)(0),                   // 0: accrue.project.v1.ProjectStatus
+	(ConversionOutcome)(0),               // 1: accrue.project.v1.ConversionOutcome
+	(*Budget)(nil),                       // 2: accrue.project.v1.Budget
+	(*Task)(nil),                         // 3: accrue.project.v1.Task
+	(*Project)(nil),                      // 4: accrue.project.v1.Project
+	(*TemplateTask)(nil),                 // 5: accrue.project.v1.TemplateTask
+	(*ProjectTemplate)(nil),              // 6: accrue.project.v1.ProjectTemplate
+	(*Account)(nil),                      // 7: accrue.project.v1.Account
+	(*AccountAddress)(nil),               // 8: accrue.project.v1.AccountAddress
+	(*AccountTaxProfile)(nil),            // 9: accrue.project.v1.AccountTaxProfile
+	(*OpportunityServiceLine)(nil),       // 10: accrue.project.v1.OpportunityServiceLine
+	(*Opportunity)(nil),                  // 11: accrue.project.v1.Opportunity
+	(*ConvertOpportunityRequest)(nil),    // 12: accrue.project.v1.ConvertOpportunityRequest
+	(*ConvertedRecord)(nil),              // 13: accrue.project.v1.ConvertedRecord
+	(*ConvertOpportunityResponse)(nil),   // 14: accrue.project.v1.ConvertOpportunityResponse
+	(*GetProjectRequest)(nil),            // 15: accrue.project.v1.GetProjectRequest
+	(*GetProjectResponse)(nil),           // 16: accrue.project.v1.GetProjectResponse
+	(*ListProjectsRequest)(nil),          // 17: accrue.project.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),         // 18: accrue.project.v1.ListProjectsResponse
+	(*ChangeProjectStatusRequest)(nil),   // 19: accrue.project.v1.ChangeProjectStatusRequest
+	(*ChangeProjectStatusResponse)(nil),  // 20: accrue.project.v1.ChangeProjectStatusResponse
+	(*PutProjectTemplateRequest)(nil),    // 21: accrue.project.v1.PutProjectTemplateRequest
+	(*PutProjectTemplateResponse)(nil),   // 22: accrue.project.v1.PutProjectTemplateResponse
+	(*ListProjectTemplatesRequest)(nil),  // 23: accrue.project.v1.ListProjectTemplatesRequest
+	(*ListProjectTemplatesResponse)(nil), // 24: accrue.project.v1.ListProjectTemplatesResponse
+	(*ProjectFinancials)(nil),            // 25: accrue.project.v1.ProjectFinancials
+	(*GetProjectFinancialsRequest)(nil),  // 26: accrue.project.v1.GetProjectFinancialsRequest
+	(*GetProjectFinancialsResponse)(nil), // 27: accrue.project.v1.GetProjectFinancialsResponse
+	(*ListPortfolioRequest)(nil),         // 28: accrue.project.v1.ListPortfolioRequest
+	(*ListPortfolioResponse)(nil),        // 29: accrue.project.v1.ListPortfolioResponse
+	(*DirectoryCustomer)(nil),            // 30: accrue.project.v1.DirectoryCustomer
+	(*GetDirectoryCustomerRequest)(nil),  // 31: accrue.project.v1.GetDirectoryCustomerRequest
+	(*GetDirectoryCustomerResponse)(nil), // 32: accrue.project.v1.GetDirectoryCustomerResponse
+	(*v1.Money)(nil),                     // 33: accrue.common.v1.Money
+	(*v1.Date)(nil),                      // 34: accrue.common.v1.Date
+	(*v1.ExternalReference)(nil),         // 35: accrue.common.v1.ExternalReference
+	(*timestamppb.Timestamp)(nil),        // 36: google.protobuf.Timestamp
+	(v11.BillingMethod)(0),               // 37: accrue.billing.v1.BillingMethod
+	(v11.RevenueMethod)(0),               // 38: accrue.billing.v1.RevenueMethod
+	(*v11.RateCardEntry)(nil),            // 39: accrue.billing.v1.RateCardEntry
+	(*v11.Milestone)(nil),                // 40: accrue.billing.v1.Milestone
 }
 var file_accrue_project_v1_project_proto_depIdxs = []int32{
-	3, // 0: accrue.project.v1.DirectoryCustomer.update_time:type_name -> google.protobuf.Timestamp
-	0, // 1: accrue.project.v1.GetDirectoryCustomerResponse.customer:type_name -> accrue.project.v1.DirectoryCustomer
-	1, // 2: accrue.project.v1.ProjectService.GetDirectoryCustomer:input_type -> accrue.project.v1.GetDirectoryCustomerRequest
-	2, // 3: accrue.project.v1.ProjectService.GetDirectoryCustomer:output_type -> accrue.project.v1.GetDirectoryCustomerResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	33, // 0: accrue.project.v1.Budget.cost:type_name -> accrue.common.v1.Money
+	33, // 1: accrue.project.v1.Budget.revenue:type_name -> accrue.common.v1.Money
+	34, // 2: accrue.project.v1.Project.start_date:type_name -> accrue.common.v1.Date
+	34, // 3: accrue.project.v1.Project.end_date:type_name -> accrue.common.v1.Date
+	2,  // 4: accrue.project.v1.Project.budget:type_name -> accrue.project.v1.Budget
+	0,  // 5: accrue.project.v1.Project.status:type_name -> accrue.project.v1.ProjectStatus
+	3,  // 6: accrue.project.v1.Project.tasks:type_name -> accrue.project.v1.Task
+	35, // 7: accrue.project.v1.Project.source_reference:type_name -> accrue.common.v1.ExternalReference
+	36, // 8: accrue.project.v1.Project.create_time:type_name -> google.protobuf.Timestamp
+	36, // 9: accrue.project.v1.Project.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 10: accrue.project.v1.ProjectTemplate.tasks:type_name -> accrue.project.v1.TemplateTask
+	8,  // 11: accrue.project.v1.Account.billing_address:type_name -> accrue.project.v1.AccountAddress
+	9,  // 12: accrue.project.v1.Account.tax_profile:type_name -> accrue.project.v1.AccountTaxProfile
+	33, // 13: accrue.project.v1.OpportunityServiceLine.amount:type_name -> accrue.common.v1.Money
+	37, // 14: accrue.project.v1.OpportunityServiceLine.billing_method:type_name -> accrue.billing.v1.BillingMethod
+	38, // 15: accrue.project.v1.OpportunityServiceLine.revenue_method:type_name -> accrue.billing.v1.RevenueMethod
+	33, // 16: accrue.project.v1.OpportunityServiceLine.not_to_exceed:type_name -> accrue.common.v1.Money
+	39, // 17: accrue.project.v1.OpportunityServiceLine.rate_card:type_name -> accrue.billing.v1.RateCardEntry
+	40, // 18: accrue.project.v1.OpportunityServiceLine.milestones:type_name -> accrue.billing.v1.Milestone
+	34, // 19: accrue.project.v1.OpportunityServiceLine.service_start:type_name -> accrue.common.v1.Date
+	34, // 20: accrue.project.v1.OpportunityServiceLine.service_end:type_name -> accrue.common.v1.Date
+	7,  // 21: accrue.project.v1.Opportunity.account:type_name -> accrue.project.v1.Account
+	7,  // 22: accrue.project.v1.Opportunity.parent_accounts:type_name -> accrue.project.v1.Account
+	33, // 23: accrue.project.v1.Opportunity.amount:type_name -> accrue.common.v1.Money
+	34, // 24: accrue.project.v1.Opportunity.start_date:type_name -> accrue.common.v1.Date
+	34, // 25: accrue.project.v1.Opportunity.end_date:type_name -> accrue.common.v1.Date
+	10, // 26: accrue.project.v1.Opportunity.service_lines:type_name -> accrue.project.v1.OpportunityServiceLine
+	11, // 27: accrue.project.v1.ConvertOpportunityRequest.opportunity:type_name -> accrue.project.v1.Opportunity
+	1,  // 28: accrue.project.v1.ConvertedRecord.outcome:type_name -> accrue.project.v1.ConversionOutcome
+	1,  // 29: accrue.project.v1.ConvertOpportunityResponse.outcome:type_name -> accrue.project.v1.ConversionOutcome
+	13, // 30: accrue.project.v1.ConvertOpportunityResponse.customer:type_name -> accrue.project.v1.ConvertedRecord
+	13, // 31: accrue.project.v1.ConvertOpportunityResponse.contract:type_name -> accrue.project.v1.ConvertedRecord
+	13, // 32: accrue.project.v1.ConvertOpportunityResponse.project:type_name -> accrue.project.v1.ConvertedRecord
+	0,  // 33: accrue.project.v1.ConvertOpportunityResponse.project_status:type_name -> accrue.project.v1.ProjectStatus
+	4,  // 34: accrue.project.v1.GetProjectResponse.project:type_name -> accrue.project.v1.Project
+	0,  // 35: accrue.project.v1.ListProjectsRequest.status:type_name -> accrue.project.v1.ProjectStatus
+	4,  // 36: accrue.project.v1.ListProjectsResponse.projects:type_name -> accrue.project.v1.Project
+	0,  // 37: accrue.project.v1.ChangeProjectStatusRequest.status:type_name -> accrue.project.v1.ProjectStatus
+	4,  // 38: accrue.project.v1.ChangeProjectStatusResponse.project:type_name -> accrue.project.v1.Project
+	6,  // 39: accrue.project.v1.PutProjectTemplateRequest.template:type_name -> accrue.project.v1.ProjectTemplate
+	6,  // 40: accrue.project.v1.PutProjectTemplateResponse.template:type_name -> accrue.project.v1.ProjectTemplate
+	6,  // 41: accrue.project.v1.ListProjectTemplatesResponse.templates:type_name -> accrue.project.v1.ProjectTemplate
+	0,  // 42: accrue.project.v1.ProjectFinancials.status:type_name -> accrue.project.v1.ProjectStatus
+	2,  // 43: accrue.project.v1.ProjectFinancials.budget:type_name -> accrue.project.v1.Budget
+	33, // 44: accrue.project.v1.ProjectFinancials.planned_cost:type_name -> accrue.common.v1.Money
+	33, // 45: accrue.project.v1.ProjectFinancials.forecast_revenue:type_name -> accrue.common.v1.Money
+	33, // 46: accrue.project.v1.ProjectFinancials.forecast_margin:type_name -> accrue.common.v1.Money
+	33, // 47: accrue.project.v1.ProjectFinancials.actual_cost:type_name -> accrue.common.v1.Money
+	33, // 48: accrue.project.v1.ProjectFinancials.actual_revenue:type_name -> accrue.common.v1.Money
+	33, // 49: accrue.project.v1.ProjectFinancials.actual_margin:type_name -> accrue.common.v1.Money
+	36, // 50: accrue.project.v1.ProjectFinancials.update_time:type_name -> google.protobuf.Timestamp
+	25, // 51: accrue.project.v1.GetProjectFinancialsResponse.financials:type_name -> accrue.project.v1.ProjectFinancials
+	0,  // 52: accrue.project.v1.ListPortfolioRequest.status:type_name -> accrue.project.v1.ProjectStatus
+	25, // 53: accrue.project.v1.ListPortfolioResponse.projects:type_name -> accrue.project.v1.ProjectFinancials
+	36, // 54: accrue.project.v1.DirectoryCustomer.update_time:type_name -> google.protobuf.Timestamp
+	30, // 55: accrue.project.v1.GetDirectoryCustomerResponse.customer:type_name -> accrue.project.v1.DirectoryCustomer
+	12, // 56: accrue.project.v1.ProjectService.ConvertOpportunity:input_type -> accrue.project.v1.ConvertOpportunityRequest
+	15, // 57: accrue.project.v1.ProjectService.GetProject:input_type -> accrue.project.v1.GetProjectRequest
+	17, // 58: accrue.project.v1.ProjectService.ListProjects:input_type -> accrue.project.v1.ListProjectsRequest
+	19, // 59: accrue.project.v1.ProjectService.ChangeProjectStatus:input_type -> accrue.project.v1.ChangeProjectStatusRequest
+	21, // 60: accrue.project.v1.ProjectService.PutProjectTemplate:input_type -> accrue.project.v1.PutProjectTemplateRequest
+	23, // 61: accrue.project.v1.ProjectService.ListProjectTemplates:input_type -> accrue.project.v1.ListProjectTemplatesRequest
+	26, // 62: accrue.project.v1.ProjectService.GetProjectFinancials:input_type -> accrue.project.v1.GetProjectFinancialsRequest
+	28, // 63: accrue.project.v1.ProjectService.ListPortfolio:input_type -> accrue.project.v1.ListPortfolioRequest
+	31, // 64: accrue.project.v1.ProjectService.GetDirectoryCustomer:input_type -> accrue.project.v1.GetDirectoryCustomerRequest
+	14, // 65: accrue.project.v1.ProjectService.ConvertOpportunity:output_type -> accrue.project.v1.ConvertOpportunityResponse
+	16, // 66: accrue.project.v1.ProjectService.GetProject:output_type -> accrue.project.v1.GetProjectResponse
+	18, // 67: accrue.project.v1.ProjectService.ListProjects:output_type -> accrue.project.v1.ListProjectsResponse
+	20, // 68: accrue.project.v1.ProjectService.ChangeProjectStatus:output_type -> accrue.project.v1.ChangeProjectStatusResponse
+	22, // 69: accrue.project.v1.ProjectService.PutProjectTemplate:output_type -> accrue.project.v1.PutProjectTemplateResponse
+	24, // 70: accrue.project.v1.ProjectService.ListProjectTemplates:output_type -> accrue.project.v1.ListProjectTemplatesResponse
+	27, // 71: accrue.project.v1.ProjectService.GetProjectFinancials:output_type -> accrue.project.v1.GetProjectFinancialsResponse
+	29, // 72: accrue.project.v1.ProjectService.ListPortfolio:output_type -> accrue.project.v1.ListPortfolioResponse
+	32, // 73: accrue.project.v1.ProjectService.GetDirectoryCustomer:output_type -> accrue.project.v1.GetDirectoryCustomerResponse
+	65, // [65:74] is the sub-list for method output_type
+	56, // [56:65] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_accrue_project_v1_project_proto_init() }
@@ -298,18 +2863,20 @@ func file_accrue_project_v1_project_proto_init() {
 	if File_accrue_project_v1_project_proto != nil {
 		return
 	}
+	file_accrue_project_v1_project_proto_msgTypes[5].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_project_v1_project_proto_rawDesc), len(file_accrue_project_v1_project_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   3,
+			NumEnums:      2,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_accrue_project_v1_project_proto_goTypes,
 		DependencyIndexes: file_accrue_project_v1_project_proto_depIdxs,
+		EnumInfos:         file_accrue_project_v1_project_proto_enumTypes,
 		MessageInfos:      file_accrue_project_v1_project_proto_msgTypes,
 	}.Build()
 	File_accrue_project_v1_project_proto = out.File

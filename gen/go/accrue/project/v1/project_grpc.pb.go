@@ -19,6 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
+	ProjectService_ConvertOpportunity_FullMethodName   = "/accrue.project.v1.ProjectService/ConvertOpportunity"
+	ProjectService_GetProject_FullMethodName           = "/accrue.project.v1.ProjectService/GetProject"
+	ProjectService_ListProjects_FullMethodName         = "/accrue.project.v1.ProjectService/ListProjects"
+	ProjectService_ChangeProjectStatus_FullMethodName  = "/accrue.project.v1.ProjectService/ChangeProjectStatus"
+	ProjectService_PutProjectTemplate_FullMethodName   = "/accrue.project.v1.ProjectService/PutProjectTemplate"
+	ProjectService_ListProjectTemplates_FullMethodName = "/accrue.project.v1.ProjectService/ListProjectTemplates"
+	ProjectService_GetProjectFinancials_FullMethodName = "/accrue.project.v1.ProjectService/GetProjectFinancials"
+	ProjectService_ListPortfolio_FullMethodName        = "/accrue.project.v1.ProjectService/ListPortfolio"
 	ProjectService_GetDirectoryCustomer_FullMethodName = "/accrue.project.v1.ProjectService/GetDirectoryCustomer"
 )
 
@@ -26,9 +34,32 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// ProjectService owns projects, their tasks and templates, and the project-side replicas it needs
-// to validate them.
+// ProjectService owns projects, their tasks (WBS) and templates, the conversion of won CRM
+// opportunities into customer + contract + project, and the project-side replicas it needs to
+// validate them.
 type ProjectServiceClient interface {
+	// Turns a closed-won opportunity into a customer (customer service), a contract (billing
+	// service) and a project with its tasks, synchronously. Idempotent on (crm_system,
+	// opportunity_id): duplicates converge on the same records, a newer version amends, an older
+	// version is ignored and says so. When billing is unavailable the project stays
+	// PENDING_FINANCIAL_ACTIVATION with an exception, and a retry activates it.
+	ConvertOpportunity(ctx context.Context, in *ConvertOpportunityRequest, opts ...grpc.CallOption) (*ConvertOpportunityResponse, error)
+	// Returns one project with its tasks.
+	GetProject(ctx context.Context, in *GetProjectRequest, opts ...grpc.CallOption) (*GetProjectResponse, error)
+	// Lists projects, optionally by status (e.g. PENDING_FINANCIAL_ACTIVATION: the KPI list of
+	// projects awaiting financial activation).
+	ListProjects(ctx context.Context, in *ListProjectsRequest, opts ...grpc.CallOption) (*ListProjectsResponse, error)
+	// Moves a project along its lifecycle; only allowed transitions succeed
+	// (FAILED_PRECONDITION / INVALID_STATUS_TRANSITION otherwise).
+	ChangeProjectStatus(ctx context.Context, in *ChangeProjectStatusRequest, opts ...grpc.CallOption) (*ChangeProjectStatusResponse, error)
+	// Creates or replaces the template (task tree) of a service line.
+	PutProjectTemplate(ctx context.Context, in *PutProjectTemplateRequest, opts ...grpc.CallOption) (*PutProjectTemplateResponse, error)
+	// Lists the templates, one per service line.
+	ListProjectTemplates(ctx context.Context, in *ListProjectTemplatesRequest, opts ...grpc.CallOption) (*ListProjectTemplatesResponse, error)
+	// Budget, plan (from staffing), forecast and actuals of a project with margins.
+	GetProjectFinancials(ctx context.Context, in *GetProjectFinancialsRequest, opts ...grpc.CallOption) (*GetProjectFinancialsResponse, error)
+	// Lists project financials, lowest forecast margin first (the projects to look at).
+	ListPortfolio(ctx context.Context, in *ListPortfolioRequest, opts ...grpc.CallOption) (*ListPortfolioResponse, error)
 	// Returns the project service's replica of a customer (fed by customer.upserted events).
 	GetDirectoryCustomer(ctx context.Context, in *GetDirectoryCustomerRequest, opts ...grpc.CallOption) (*GetDirectoryCustomerResponse, error)
 }
@@ -39,6 +70,86 @@ type projectServiceClient struct {
 
 func NewProjectServiceClient(cc grpc.ClientConnInterface) ProjectServiceClient {
 	return &projectServiceClient{cc}
+}
+
+func (c *projectServiceClient) ConvertOpportunity(ctx context.Context, in *ConvertOpportunityRequest, opts ...grpc.CallOption) (*ConvertOpportunityResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConvertOpportunityResponse)
+	err := c.cc.Invoke(ctx, ProjectService_ConvertOpportunity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *projectServiceClient) GetProject(ctx context.Context, in *GetProjectRequest, opts ...grpc.CallOption) (*GetProjectResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetProjectResponse)
+	err := c.cc.Invoke(ctx, ProjectService_GetProject_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *projectServiceClient) ListProjects(ctx context.Context, in *ListProjectsRequest, opts ...grpc.CallOption) (*ListProjectsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListProjectsResponse)
+	err := c.cc.Invoke(ctx, ProjectService_ListProjects_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *projectServiceClient) ChangeProjectStatus(ctx context.Context, in *ChangeProjectStatusRequest, opts ...grpc.CallOption) (*ChangeProjectStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeProjectStatusResponse)
+	err := c.cc.Invoke(ctx, ProjectService_ChangeProjectStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *projectServiceClient) PutProjectTemplate(ctx context.Context, in *PutProjectTemplateRequest, opts ...grpc.CallOption) (*PutProjectTemplateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PutProjectTemplateResponse)
+	err := c.cc.Invoke(ctx, ProjectService_PutProjectTemplate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *projectServiceClient) ListProjectTemplates(ctx context.Context, in *ListProjectTemplatesRequest, opts ...grpc.CallOption) (*ListProjectTemplatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListProjectTemplatesResponse)
+	err := c.cc.Invoke(ctx, ProjectService_ListProjectTemplates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *projectServiceClient) GetProjectFinancials(ctx context.Context, in *GetProjectFinancialsRequest, opts ...grpc.CallOption) (*GetProjectFinancialsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetProjectFinancialsResponse)
+	err := c.cc.Invoke(ctx, ProjectService_GetProjectFinancials_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *projectServiceClient) ListPortfolio(ctx context.Context, in *ListPortfolioRequest, opts ...grpc.CallOption) (*ListPortfolioResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPortfolioResponse)
+	err := c.cc.Invoke(ctx, ProjectService_ListPortfolio_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (c *projectServiceClient) GetDirectoryCustomer(ctx context.Context, in *GetDirectoryCustomerRequest, opts ...grpc.CallOption) (*GetDirectoryCustomerResponse, error) {
@@ -55,9 +166,32 @@ func (c *projectServiceClient) GetDirectoryCustomer(ctx context.Context, in *Get
 // All implementations must embed UnimplementedProjectServiceServer
 // for forward compatibility.
 //
-// ProjectService owns projects, their tasks and templates, and the project-side replicas it needs
-// to validate them.
+// ProjectService owns projects, their tasks (WBS) and templates, the conversion of won CRM
+// opportunities into customer + contract + project, and the project-side replicas it needs to
+// validate them.
 type ProjectServiceServer interface {
+	// Turns a closed-won opportunity into a customer (customer service), a contract (billing
+	// service) and a project with its tasks, synchronously. Idempotent on (crm_system,
+	// opportunity_id): duplicates converge on the same records, a newer version amends, an older
+	// version is ignored and says so. When billing is unavailable the project stays
+	// PENDING_FINANCIAL_ACTIVATION with an exception, and a retry activates it.
+	ConvertOpportunity(context.Context, *ConvertOpportunityRequest) (*ConvertOpportunityResponse, error)
+	// Returns one project with its tasks.
+	GetProject(context.Context, *GetProjectRequest) (*GetProjectResponse, error)
+	// Lists projects, optionally by status (e.g. PENDING_FINANCIAL_ACTIVATION: the KPI list of
+	// projects awaiting financial activation).
+	ListProjects(context.Context, *ListProjectsRequest) (*ListProjectsResponse, error)
+	// Moves a project along its lifecycle; only allowed transitions succeed
+	// (FAILED_PRECONDITION / INVALID_STATUS_TRANSITION otherwise).
+	ChangeProjectStatus(context.Context, *ChangeProjectStatusRequest) (*ChangeProjectStatusResponse, error)
+	// Creates or replaces the template (task tree) of a service line.
+	PutProjectTemplate(context.Context, *PutProjectTemplateRequest) (*PutProjectTemplateResponse, error)
+	// Lists the templates, one per service line.
+	ListProjectTemplates(context.Context, *ListProjectTemplatesRequest) (*ListProjectTemplatesResponse, error)
+	// Budget, plan (from staffing), forecast and actuals of a project with margins.
+	GetProjectFinancials(context.Context, *GetProjectFinancialsRequest) (*GetProjectFinancialsResponse, error)
+	// Lists project financials, lowest forecast margin first (the projects to look at).
+	ListPortfolio(context.Context, *ListPortfolioRequest) (*ListPortfolioResponse, error)
 	// Returns the project service's replica of a customer (fed by customer.upserted events).
 	GetDirectoryCustomer(context.Context, *GetDirectoryCustomerRequest) (*GetDirectoryCustomerResponse, error)
 	mustEmbedUnimplementedProjectServiceServer()
@@ -70,6 +204,30 @@ type ProjectServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedProjectServiceServer struct{}
 
+func (UnimplementedProjectServiceServer) ConvertOpportunity(context.Context, *ConvertOpportunityRequest) (*ConvertOpportunityResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConvertOpportunity not implemented")
+}
+func (UnimplementedProjectServiceServer) GetProject(context.Context, *GetProjectRequest) (*GetProjectResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetProject not implemented")
+}
+func (UnimplementedProjectServiceServer) ListProjects(context.Context, *ListProjectsRequest) (*ListProjectsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListProjects not implemented")
+}
+func (UnimplementedProjectServiceServer) ChangeProjectStatus(context.Context, *ChangeProjectStatusRequest) (*ChangeProjectStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChangeProjectStatus not implemented")
+}
+func (UnimplementedProjectServiceServer) PutProjectTemplate(context.Context, *PutProjectTemplateRequest) (*PutProjectTemplateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutProjectTemplate not implemented")
+}
+func (UnimplementedProjectServiceServer) ListProjectTemplates(context.Context, *ListProjectTemplatesRequest) (*ListProjectTemplatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListProjectTemplates not implemented")
+}
+func (UnimplementedProjectServiceServer) GetProjectFinancials(context.Context, *GetProjectFinancialsRequest) (*GetProjectFinancialsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetProjectFinancials not implemented")
+}
+func (UnimplementedProjectServiceServer) ListPortfolio(context.Context, *ListPortfolioRequest) (*ListPortfolioResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPortfolio not implemented")
+}
 func (UnimplementedProjectServiceServer) GetDirectoryCustomer(context.Context, *GetDirectoryCustomerRequest) (*GetDirectoryCustomerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDirectoryCustomer not implemented")
 }
@@ -92,6 +250,150 @@ func RegisterProjectServiceServer(s grpc.ServiceRegistrar, srv ProjectServiceSer
 		t.testEmbeddedByValue()
 	}
 	s.RegisterService(&ProjectService_ServiceDesc, srv)
+}
+
+func _ProjectService_ConvertOpportunity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConvertOpportunityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProjectServiceServer).ConvertOpportunity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProjectService_ConvertOpportunity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProjectServiceServer).ConvertOpportunity(ctx, req.(*ConvertOpportunityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProjectService_GetProject_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProjectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProjectServiceServer).GetProject(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProjectService_GetProject_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProjectServiceServer).GetProject(ctx, req.(*GetProjectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProjectService_ListProjects_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListProjectsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProjectServiceServer).ListProjects(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProjectService_ListProjects_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProjectServiceServer).ListProjects(ctx, req.(*ListProjectsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProjectService_ChangeProjectStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangeProjectStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProjectServiceServer).ChangeProjectStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProjectService_ChangeProjectStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProjectServiceServer).ChangeProjectStatus(ctx, req.(*ChangeProjectStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProjectService_PutProjectTemplate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutProjectTemplateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProjectServiceServer).PutProjectTemplate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProjectService_PutProjectTemplate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProjectServiceServer).PutProjectTemplate(ctx, req.(*PutProjectTemplateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProjectService_ListProjectTemplates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListProjectTemplatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProjectServiceServer).ListProjectTemplates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProjectService_ListProjectTemplates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProjectServiceServer).ListProjectTemplates(ctx, req.(*ListProjectTemplatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProjectService_GetProjectFinancials_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProjectFinancialsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProjectServiceServer).GetProjectFinancials(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProjectService_GetProjectFinancials_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProjectServiceServer).GetProjectFinancials(ctx, req.(*GetProjectFinancialsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProjectService_ListPortfolio_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPortfolioRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProjectServiceServer).ListPortfolio(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProjectService_ListPortfolio_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProjectServiceServer).ListPortfolio(ctx, req.(*ListPortfolioRequest))
+	}
+	return interceptor(ctx, in, info, handler)
 }
 
 func _ProjectService_GetDirectoryCustomer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
@@ -119,6 +421,38 @@ var ProjectService_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "accrue.project.v1.ProjectService",
 	HandlerType: (*ProjectServiceServer)(nil),
 	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "ConvertOpportunity",
+			Handler:    _ProjectService_ConvertOpportunity_Handler,
+		},
+		{
+			MethodName: "GetProject",
+			Handler:    _ProjectService_GetProject_Handler,
+		},
+		{
+			MethodName: "ListProjects",
+			Handler:    _ProjectService_ListProjects_Handler,
+		},
+		{
+			MethodName: "ChangeProjectStatus",
+			Handler:    _ProjectService_ChangeProjectStatus_Handler,
+		},
+		{
+			MethodName: "PutProjectTemplate",
+			Handler:    _ProjectService_PutProjectTemplate_Handler,
+		},
+		{
+			MethodName: "ListProjectTemplates",
+			Handler:    _ProjectService_ListProjectTemplates_Handler,
+		},
+		{
+			MethodName: "GetProjectFinancials",
+			Handler:    _ProjectService_GetProjectFinancials_Handler,
+		},
+		{
+			MethodName: "ListPortfolio",
+			Handler:    _ProjectService_ListPortfolio_Handler,
+		},
 		{
 			MethodName: "GetDirectoryCustomer",
 			Handler:    _ProjectService_GetDirectoryCustomer_Handler,

@@ -1,0 +1,272 @@
+// Package contract is the contract domain: versioned contracts of a customer with a legal entity,
+// their lines (billing method, amount or not-to-exceed cap, rate card, revenue method,
+// milestones) and the rules a contract version must satisfy. No I/O here.
+package contract
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/money"
+)
+
+// BillingMethod says how a line is invoiced.
+type BillingMethod string
+
+const (
+	TimeAndMaterials BillingMethod = "TIME_AND_MATERIALS"
+	FixedFee         BillingMethod = "FIXED_FEE"
+	MilestoneBilling BillingMethod = "MILESTONE"
+	Retainer         BillingMethod = "RETAINER"
+)
+
+// RevenueMethod says how a line's revenue is recognised.
+type RevenueMethod string
+
+const (
+	AsDelivered      RevenueMethod = "AS_DELIVERED"
+	PercentComplete  RevenueMethod = "PERCENT_COMPLETE"
+	MilestoneRevenue RevenueMethod = "MILESTONE"
+	StraightLine     RevenueMethod = "STRAIGHT_LINE"
+)
+
+// Reasons and errors.
+var (
+	ErrNotFound        = fault.New(fault.NotFound, "CONTRACT_NOT_FOUND", "no such contract")
+	ErrVersionConflict = fault.New(fault.Conflict, "VERSION_CONFLICT", "the contract was amended by someone else; read it again")
+)
+
+const (
+	ReasonRateCardOverlap     = "RATE_CARD_OVERLAP"
+	ReasonCurrencyMismatch    = "CURRENCY_MISMATCH"
+	ReasonMilestonesMismatch  = "MILESTONES_MISMATCH"
+	ReasonInvalidPeriod       = "INVALID_PERIOD"
+	ReasonRateCardRequired    = "RATE_CARD_REQUIRED"
+	ReasonMilestonesRequired  = "MILESTONES_REQUIRED"
+	ReasonServicePeriodNeeded = "SERVICE_PERIOD_REQUIRED"
+	ReasonDuplicateLine       = "DUPLICATE_LINE_KEY"
+	ReasonNegativeAmount      = "NEGATIVE_AMOUNT"
+	ReasonNotToExceed         = "NOT_TO_EXCEED_NOT_ALLOWED"
+)
+
+// RateEntry is the bill rate of a role over [From, To] (To zero: open-ended).
+type RateEntry struct {
+	Role string
+	Rate money.Amount
+	From civil.Date
+	To   civil.Date
+}
+
+// Covers reports whether the entry applies on d.
+func (e RateEntry) Covers(d civil.Date) bool {
+	return !d.Before(e.From) && (e.To.IsZero() || !d.After(e.To))
+}
+
+// Milestone is a deliverable with an amount and a due date.
+type Milestone struct {
+	Key    string
+	Name   string
+	Amount money.Amount
+	Due    civil.Date
+}
+
+// Line is one sold service line.
+type Line struct {
+	Key           string
+	ServiceLine   string
+	Description   string
+	Billing       BillingMethod
+	Amount        money.Amount
+	NotToExceed   *money.Amount
+	RateCard      []RateEntry
+	Revenue       RevenueMethod
+	ServiceStart  civil.Date
+	ServiceEnd    civil.Date
+	Milestones    []Milestone
+	ExpenseMarkup *decimal.Decimal
+}
+
+// BillRate returns the line's rate for role on d.
+func (l Line) BillRate(role string, d civil.Date) (money.Amount, bool) {
+	for _, e := range l.RateCard {
+		if e.Role == role && e.Covers(d) {
+			return e.Rate, true
+		}
+	}
+	return money.Amount{}, false
+}
+
+// Terms are the content of a contract version.
+type Terms struct {
+	CustomerID    string
+	LegalEntityID string
+	Name          string
+	Currency      string
+	Start, End    civil.Date
+	Lines         []Line
+}
+
+// ExternalRef is the contract's id in its source system (the CRM opportunity).
+type ExternalRef struct {
+	System, ObjectType, ExternalID string
+}
+
+// Contract is a contract version.
+type Contract struct {
+	ID      string
+	Version int64
+	Terms
+	Ref           ExternalRef
+	SourceVersion int64
+	ChangeReason  string
+	CreatedAt     time.Time
+	VersionAt     time.Time
+}
+
+// Total is the sum of the line amounts.
+func (t Terms) Total() money.Amount {
+	sum := money.Zero(t.Currency)
+	for _, l := range t.Lines {
+		sum.Value = sum.Value.Add(l.Amount.Value)
+	}
+	return sum
+}
+
+// Hash fingerprints the terms (same hash: same content, no amendment needed).
+func (t Terms) Hash() []byte {
+	b, _ := json.Marshal(t)
+	s := sha256.Sum256(b)
+	return s[:]
+}
+
+// Validate checks the rules of a contract version against the legal entity's functional
+// currency and, for an amendment, the currency of the existing contract ("" when new). Field
+// paths in violations are relative to the request's "contract" field.
+func (t Terms) Validate(functionalCurrency, existingCurrency string) error {
+	var v []fault.Violation
+	add := func(reason *string, r, field, format string, args ...any) {
+		if *reason == "" {
+			*reason = r
+		}
+		v = append(v, fault.Violation{Field: field, Description: fmt.Sprintf(format, args...)})
+	}
+	reason := ""
+	if !money.KnownCurrency(t.Currency) {
+		return fault.Invalidf(money.ReasonUnknownCurrency, "contract.currency_code", "%q is not an ISO 4217 currency", t.Currency)
+	}
+	switch {
+	case existingCurrency != "" && t.Currency != existingCurrency:
+		add(&reason, ReasonCurrencyMismatch, "contract.currency_code", "the contract is in %s; an amendment cannot change its currency to %s", existingCurrency, t.Currency)
+	case existingCurrency == "" && t.Currency != functionalCurrency:
+		add(&reason, ReasonCurrencyMismatch, "contract.currency_code", "the legal entity keeps its books in %s, not %s", functionalCurrency, t.Currency)
+	}
+	if t.End.Before(t.Start) {
+		add(&reason, ReasonInvalidPeriod, "contract.end_date", "the contract ends (%s) before it starts (%s)", t.End, t.Start)
+	}
+	keys := map[string]bool{}
+	for i, l := range t.Lines {
+		p := fmt.Sprintf("contract.lines[%d]", i)
+		if keys[l.Key] {
+			add(&reason, ReasonDuplicateLine, p+".line_key", "line key %q is used twice", l.Key)
+		}
+		keys[l.Key] = true
+		checkCurrency := func(a money.Amount, field string) {
+			if a.Currency != t.Currency {
+				add(&reason, ReasonCurrencyMismatch, field, "%s is not the contract currency %s", a.Currency, t.Currency)
+			}
+		}
+		checkCurrency(l.Amount, p+".amount.currency_code")
+		if l.Amount.Value.IsNegative() {
+			add(&reason, ReasonNegativeAmount, p+".amount.amount", "a line amount cannot be negative")
+		}
+		if l.NotToExceed != nil {
+			checkCurrency(*l.NotToExceed, p+".not_to_exceed.currency_code")
+			if l.Billing != TimeAndMaterials {
+				add(&reason, ReasonNotToExceed, p+".not_to_exceed", "only time-and-materials lines have a not-to-exceed cap")
+			}
+		}
+		if l.Billing == TimeAndMaterials && len(l.RateCard) == 0 {
+			add(&reason, ReasonRateCardRequired, p+".rate_card", "a time-and-materials line needs a rate card")
+		}
+		for j, e := range l.RateCard {
+			ep := fmt.Sprintf("%s.rate_card[%d]", p, j)
+			checkCurrency(e.Rate, ep+".bill_rate.currency_code")
+			if e.Rate.Value.IsNegative() {
+				add(&reason, ReasonNegativeAmount, ep+".bill_rate.amount", "a bill rate cannot be negative")
+			}
+			if !e.To.IsZero() && e.To.Before(e.From) {
+				add(&reason, ReasonInvalidPeriod, ep+".effective_to", "the rate ends before it starts")
+			}
+		}
+		for _, o := range overlaps(l.RateCard) {
+			add(&reason, ReasonRateCardOverlap, fmt.Sprintf("%s.rate_card[%d]", p, o[1]),
+				"rate card periods of role %s overlap (entries %d and %d)", l.RateCard[o[1]].Role, o[0], o[1])
+		}
+		needMilestones := l.Billing == MilestoneBilling || l.Revenue == MilestoneRevenue
+		if needMilestones && len(l.Milestones) == 0 {
+			add(&reason, ReasonMilestonesRequired, p+".milestones", "milestone billing or revenue needs milestones")
+		}
+		msum := decimal.Zero
+		for j, m := range l.Milestones {
+			checkCurrency(m.Amount, fmt.Sprintf("%s.milestones[%d].amount.currency_code", p, j))
+			msum = msum.Add(m.Amount.Value)
+		}
+		if l.Billing == MilestoneBilling && len(l.Milestones) > 0 && !msum.Equal(l.Amount.Value) {
+			add(&reason, ReasonMilestonesMismatch, p+".milestones", "milestones sum to %s, the line amount is %s", msum, l.Amount.Value)
+		}
+		if l.Revenue == StraightLine {
+			if l.ServiceStart.IsZero() || l.ServiceEnd.IsZero() {
+				add(&reason, ReasonServicePeriodNeeded, p+".service_start", "straight-line revenue needs service_start and service_end")
+			} else if l.ServiceEnd.Before(l.ServiceStart) {
+				add(&reason, ReasonInvalidPeriod, p+".service_end", "the service period ends before it starts")
+			}
+		}
+	}
+	if len(v) == 0 {
+		return nil
+	}
+	kind := fault.Invalid
+	if reason == ReasonCurrencyMismatch {
+		kind = fault.FailedPrecondition
+	}
+	return &fault.Error{Kind: kind, Reason: reason, Message: v[0].Description, Violations: v}
+}
+
+// overlaps returns index pairs (i, j), i < j, of entries of the same role whose periods overlap.
+func overlaps(card []RateEntry) [][2]int {
+	idx := make([]int, len(card))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		if card[a].Role != card[b].Role {
+			if card[a].Role < card[b].Role {
+				return -1
+			}
+			return 1
+		}
+		return card[a].From.Compare(card[b].From)
+	})
+	var out [][2]int
+	for k := 1; k < len(idx); k++ {
+		prev, cur := card[idx[k-1]], card[idx[k]]
+		if prev.Role != cur.Role {
+			continue
+		}
+		if prev.To.IsZero() || !cur.From.After(prev.To) {
+			a, b := idx[k-1], idx[k]
+			if a > b {
+				a, b = b, a
+			}
+			out = append(out, [2]int{a, b})
+		}
+	}
+	return out
+}
