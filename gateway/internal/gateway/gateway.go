@@ -155,6 +155,9 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhooks/salesforce/{source}/opportunities", g.hooks.Handle("salesforce.opportunities", translate.SalesforceClosedWon(projects)))
 	mux.Handle("POST /webhooks/crm/{source}/opportunities", g.hooks.Handle("crm.opportunities", translate.CanonicalOpportunity(projects)))
+	resources := resourcev1.NewResourceServiceClient(g.conns["resource"])
+	mux.Handle("POST /webhooks/workday/{source}/workers", g.hooks.Handle("workday.workers", translate.WorkdayWorkerChange(resources)))
+	mux.Handle("POST /webhooks/hcm/{source}/workers", g.hooks.Handle("hcm.workers", translate.CanonicalWorker(resources)))
 	mux.Handle("GET /v1/ops/gateway/webhook-quarantine", g.authenticated(http.HandlerFunc(g.quarantine)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -16,8 +16,8 @@ import (
 func CanonicalOpportunity(client projectv1.ProjectServiceClient) webhook.Translator {
 	return func(source string, body []byte) (webhook.Command, error) {
 		var ev webhooksv1.CrmOpportunityEvent
-		if err := protojson.Unmarshal(body, &ev); err != nil {
-			return webhook.Command{}, malformed("the body is not a CrmOpportunityEvent: %v", err)
+		if err := unmarshalCanonical(body, &ev); err != nil {
+			return webhook.Command{}, err
 		}
 		if ev.GetEventId() == "" || ev.GetOpportunity() == nil {
 			return webhook.Command{}, malformed("event_id and opportunity are required")
@@ -30,4 +30,12 @@ func CanonicalOpportunity(client projectv1.ProjectServiceClient) webhook.Transla
 			return client.ConvertOpportunity(ctx, &projectv1.ConvertOpportunityRequest{Opportunity: opp})
 		}}, nil
 	}
+}
+
+// unmarshalCanonical decodes a canonical webhook body (protobuf JSON).
+func unmarshalCanonical(body []byte, m proto.Message) error {
+	if err := protojson.Unmarshal(body, m); err != nil {
+		return malformed("the body is not a %s: %v", m.ProtoReflect().Descriptor().Name(), err)
+	}
+	return nil
 }

@@ -99,3 +99,21 @@ func (d Date) StartOfISOWeek() Date {
 	}
 	return d.AddDays(1 - wd)
 }
+
+// IsWorkday reports whether d is a working day of the firm calendar: Monday to Friday (public
+// holidays are not modelled yet). Every service plans and prices with this one calendar.
+func IsWorkday(d Date) bool {
+	wd := d.Weekday()
+	return wd != time.Saturday && wd != time.Sunday
+}
+
+// Workdays returns the working days of [from, to].
+func Workdays(from, to Date) []Date {
+	var out []Date
+	for d := from; !d.After(to); d = d.AddDays(1) {
+		if IsWorkday(d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}

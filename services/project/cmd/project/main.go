@@ -73,7 +73,12 @@ func run(ctx context.Context, migrateOnly bool) error {
 	}
 	billing := consumer
 	billing.Stream = events.BillingStream
-	if _, err := base.Consumer(billing, events.LegalEntities(base.Log)); err != nil {
+	if _, err := base.Consumer(billing, events.Billing(base.Log)); err != nil {
+		return err
+	}
+	staffing := consumer
+	staffing.Stream = events.ResourceStream
+	if _, err := base.Consumer(staffing, events.StaffingPlans()); err != nil {
 		return err
 	}
 	uc := app.New(app.Deps{Pool: base.Pool, Outbox: base.Outbox, Queue: base.Queue,

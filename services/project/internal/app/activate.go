@@ -58,6 +58,10 @@ func (s *Service) activate(ctx context.Context, tx pgx.Tx, conv *store.Conversio
 		if err := store.UpdateProject(ctx, tx, *p); err != nil {
 			return err
 		}
+		// Staffing planned before the contract existed is priced now that rates are known.
+		if err := store.PriceWhere(ctx, tx, p.ID, ""); err != nil {
+			return err
+		}
 		if prev != p.Status {
 			if err := s.publish(ctx, tx, *p, wire.EventActivated, &projectv1.ProjectActivated{Project: wire.Project(*p)},
 				"project.activated", "contract "+p.ContractID); err != nil {

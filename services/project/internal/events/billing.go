@@ -6,20 +6,30 @@ import (
 	"log/slog"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/stream"
+	"github.com/accrue/accrue/services/project/internal/financials"
 	"github.com/accrue/accrue/services/project/internal/store"
 )
 
 // BillingStream is the stream the billing service publishes to.
 const BillingStream = "billing.events"
 
-// LegalEntities applies legal_entity.upserted events to the legal entity replica (other billing
-// events are for other consumers of this service and are skipped here).
-func LegalEntities(log *slog.Logger) stream.Handler {
+// Billing applies billing events: legal_entity.upserted to the legal entity replica, and
+// contract.changed to the contract replica (then the forecast of the projects using the contract
+// is priced again at the new rates).
+func Billing(log *slog.Logger) stream.Handler {
 	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
 		for _, m := range msgs {
+			if m.Envelope.GetType() == "contract.changed" {
+				if err := applyContract(ctx, tx, m); err != nil {
+					return err
+				}
+				continue
+			}
 			if m.Envelope.GetType() != "legal_entity.upserted" {
 				continue
 			}
@@ -36,4 +46,42 @@ func LegalEntities(log *slog.Logger) stream.Handler {
 		}
 		return nil
 	}
+}
+
+func applyContract(ctx context.Context, tx pgx.Tx, m stream.Message) error {
+	var ev billingv1.ContractChanged
+	if err := m.Envelope.GetPayload().UnmarshalTo(&ev); err != nil {
+		return fmt.Errorf("contract.changed %s: %w", m.Envelope.GetEventId(), err)
+	}
+	c := ev.GetContract()
+	var lines []store.ContractLine
+	for _, l := range c.GetLines() {
+		amt, err := decimal.NewFromString(l.GetAmount().GetAmount())
+		if err != nil {
+			return fmt.Errorf("contract.changed %s: %w", m.Envelope.GetEventId(), err)
+		}
+		line := store.ContractLine{Key: l.GetLineKey(), BillingMethod: l.GetBillingMethod().String()[len("BILLING_METHOD_"):],
+			Amount: amt, Currency: l.GetAmount().GetCurrencyCode()}
+		for _, r := range l.GetRateCard() {
+			rate, err := decimal.NewFromString(r.GetBillRate().GetAmount())
+			if err != nil {
+				return err
+			}
+			from, err := civil.FromProto(r.GetEffectiveFrom(), "effective_from")
+			if err != nil {
+				return err
+			}
+			to, err := civil.FromProto(r.GetEffectiveTo(), "effective_to")
+			if err != nil {
+				return err
+			}
+			line.Rates = append(line.Rates, financials.BillRate{Role: r.GetRole(), Rate: rate, From: from, To: to})
+		}
+		lines = append(lines, line)
+	}
+	applied, err := store.ApplyContract(ctx, tx, c.GetContractId(), c.GetVersion(), lines)
+	if err != nil || !applied {
+		return err
+	}
+	return store.PriceWhere(ctx, tx, "", c.GetContractId())
 }

@@ -123,3 +123,27 @@ func (s *Server) GetDirectoryCustomer(ctx context.Context, req *projectv1.GetDir
 		LastEventId: c.LastEventID, CorrelationId: c.CorrelationID, UpdateTime: timestamppb.New(c.UpdatedAt),
 	}}, nil
 }
+
+func (s *Server) GetProjectFinancials(ctx context.Context, req *projectv1.GetProjectFinancialsRequest) (*projectv1.GetProjectFinancialsResponse, error) {
+	f, err := s.app.Financials(ctx, req.GetProjectId())
+	if err != nil {
+		return nil, err
+	}
+	return &projectv1.GetProjectFinancialsResponse{Financials: wire.Financials(f)}, nil
+}
+
+func (s *Server) ListPortfolio(ctx context.Context, req *projectv1.ListPortfolioRequest) (*projectv1.ListPortfolioResponse, error) {
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = 100
+	}
+	list, err := s.app.Portfolio(ctx, wire.StatusFromProto(req.GetStatus()), size)
+	if err != nil {
+		return nil, err
+	}
+	resp := &projectv1.ListPortfolioResponse{}
+	for _, f := range list {
+		resp.Projects = append(resp.Projects, wire.Financials(f))
+	}
+	return resp, nil
+}

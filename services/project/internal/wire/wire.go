@@ -3,12 +3,15 @@
 package wire
 
 import (
+	"github.com/shopspring/decimal"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/services/project/internal/financials"
 	"github.com/accrue/accrue/services/project/internal/project"
+	"github.com/accrue/accrue/services/project/internal/store"
 )
 
 // Stream is the stream the project service publishes to.
@@ -87,4 +90,31 @@ func TemplateFromProto(p *projectv1.ProjectTemplate) project.Template {
 		t.Tasks = append(t.Tasks, project.TemplateTask{Key: tt.GetKey(), ParentKey: tt.GetParentKey(), Name: tt.GetName(), Billable: tt.GetBillable()})
 	}
 	return t
+}
+
+// Financials converts a project's economics, with margins computed here.
+func Financials(f store.Financials) *projectv1.ProjectFinancials {
+	amt := func(v decimal.Decimal) *commonv1.Money {
+		a := money.Amount{Value: v, Currency: f.Currency}
+		return &commonv1.Money{Amount: a.Round().Format(), CurrencyCode: f.Currency}
+	}
+	pct := func(p *decimal.Decimal) string {
+		if p == nil {
+			return ""
+		}
+		return p.StringFixed(2)
+	}
+	fm, fp := financials.Margin(f.ForecastRevenue, f.PlannedCost)
+	am, ap := financials.Margin(f.ActualRevenue, f.ActualCost)
+	out := &projectv1.ProjectFinancials{ProjectId: f.ProjectID, Name: f.Name, Status: Status(f.Status), CurrencyCode: f.Currency,
+		Budget:       &projectv1.Budget{Cost: moneyProto(f.Budget.Cost), Revenue: moneyProto(f.Budget.Revenue)},
+		PlannedHours: f.PlannedHours.StringFixed(2), PlannedBillableHours: f.PlannedBillableHours.StringFixed(2),
+		PlannedCost: amt(f.PlannedCost), ForecastRevenue: amt(f.ForecastRevenue), ForecastMargin: amt(fm), ForecastMarginPercent: pct(fp),
+		ActualHours: f.ActualHours.StringFixed(2), ActualCost: amt(f.ActualCost), ActualRevenue: amt(f.ActualRevenue),
+		ActualMargin: amt(am), ActualMarginPercent: pct(ap), AssignmentsMissingCostRates: f.MissingCostAssignments,
+		BillableHoursMissingBillRate: f.MissingBillRateHours.StringFixed(2), UpdateTime: timestamppb.New(f.UpdatedAt)}
+	if f.Budget.Hours != nil {
+		out.Budget.Hours = f.Budget.Hours.String()
+	}
+	return out
 }

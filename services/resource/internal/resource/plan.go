@@ -1,8 +1,6 @@
 package resource
 
 import (
-	"time"
-
 	"github.com/shopspring/decimal"
 
 	"github.com/accrue/accrue/internal/platform/civil"
@@ -18,23 +16,8 @@ type Segment struct {
 	HoursPerDay decimal.Decimal
 }
 
-// Working reports whether d is a working day (Monday to Friday; the firm calendar has no
-// holidays yet).
-func Working(d civil.Date) bool {
-	wd := d.Weekday()
-	return wd != time.Saturday && wd != time.Sunday
-}
-
-// WorkingDays returns the working days of [from, to].
-func WorkingDays(from, to civil.Date) []civil.Date {
-	var out []civil.Date
-	for d := from; !d.After(to); d = d.AddDays(1) {
-		if Working(d) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
+// WorkingDays returns the working days of [from, to] (the firm calendar of civil.Workdays).
+func WorkingDays(from, to civil.Date) []civil.Date { return civil.Workdays(from, to) }
 
 // PlanWeekly spreads hoursPerWeek evenly over the working days of [from, to]: hoursPerWeek / 5
 // per working day (exact for the two-decimal inputs the contract allows).

@@ -9,6 +9,7 @@ package webhooksv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	v11 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -79,15 +80,74 @@ func (x *CrmOpportunityEvent) GetOpportunity() *v1.Opportunity {
 	return nil
 }
 
+// HcmWorkerEvent (POST /webhooks/hcm/{source}/workers) says a worker changed in an HCM; the
+// gateway applies it with ResourceService.SyncWorker. Records carry a version so that an older
+// record delivered after a newer one changes nothing.
+type HcmWorkerEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Worker        *v11.WorkerRecord      `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HcmWorkerEvent) Reset() {
+	*x = HcmWorkerEvent{}
+	mi := &file_accrue_webhooks_v1_webhooks_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HcmWorkerEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HcmWorkerEvent) ProtoMessage() {}
+
+func (x *HcmWorkerEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_webhooks_v1_webhooks_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HcmWorkerEvent.ProtoReflect.Descriptor instead.
+func (*HcmWorkerEvent) Descriptor() ([]byte, []int) {
+	return file_accrue_webhooks_v1_webhooks_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *HcmWorkerEvent) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *HcmWorkerEvent) GetWorker() *v11.WorkerRecord {
+	if x != nil {
+		return x.Worker
+	}
+	return nil
+}
+
 var File_accrue_webhooks_v1_webhooks_proto protoreflect.FileDescriptor
 
 const file_accrue_webhooks_v1_webhooks_proto_rawDesc = "" +
 	"\n" +
-	"!accrue/webhooks/v1/webhooks.proto\x12\x12accrue.webhooks.v1\x1a\x1faccrue/project/v1/project.proto\x1a\x1bbuf/validate/validate.proto\"\x86\x01\n" +
+	"!accrue/webhooks/v1/webhooks.proto\x12\x12accrue.webhooks.v1\x1a\x1faccrue/project/v1/project.proto\x1a!accrue/resource/v1/resource.proto\x1a\x1bbuf/validate/validate.proto\"\x86\x01\n" +
 	"\x13CrmOpportunityEvent\x12%\n" +
 	"\bevent_id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\aeventId\x12H\n" +
-	"\vopportunity\x18\x02 \x01(\v2\x1e.accrue.project.v1.OpportunityB\x06\xbaH\x03\xc8\x01\x01R\vopportunityB\xd0\x01\n" +
+	"\vopportunity\x18\x02 \x01(\v2\x1e.accrue.project.v1.OpportunityB\x06\xbaH\x03\xc8\x01\x01R\vopportunity\"y\n" +
+	"\x0eHcmWorkerEvent\x12%\n" +
+	"\bevent_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\aeventId\x12@\n" +
+	"\x06worker\x18\x02 \x01(\v2 .accrue.resource.v1.WorkerRecordB\x06\xbaH\x03\xc8\x01\x01R\x06workerB\xd0\x01\n" +
 	"\x16com.accrue.webhooks.v1B\rWebhooksProtoP\x01Z=github.com/accrue/accrue/gen/go/accrue/webhooks/v1;webhooksv1\xa2\x02\x03AWX\xaa\x02\x12Accrue.Webhooks.V1\xca\x02\x12Accrue\\Webhooks\\V1\xe2\x02\x1eAccrue\\Webhooks\\V1\\GPBMetadata\xea\x02\x14Accrue::Webhooks::V1b\x06proto3"
 
 var (
@@ -102,18 +162,21 @@ func file_accrue_webhooks_v1_webhooks_proto_rawDescGZIP() []byte {
 	return file_accrue_webhooks_v1_webhooks_proto_rawDescData
 }
 
-var file_accrue_webhooks_v1_webhooks_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_accrue_webhooks_v1_webhooks_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_accrue_webhooks_v1_webhooks_proto_goTypes = []any{
 	(*CrmOpportunityEvent)(nil), // 0: accrue.webhooks.v1.CrmOpportunityEvent
-	(*v1.Opportunity)(nil),      // 1: accrue.project.v1.Opportunity
+	(*HcmWorkerEvent)(nil),      // 1: accrue.webhooks.v1.HcmWorkerEvent
+	(*v1.Opportunity)(nil),      // 2: accrue.project.v1.Opportunity
+	(*v11.WorkerRecord)(nil),    // 3: accrue.resource.v1.WorkerRecord
 }
 var file_accrue_webhooks_v1_webhooks_proto_depIdxs = []int32{
-	1, // 0: accrue.webhooks.v1.CrmOpportunityEvent.opportunity:type_name -> accrue.project.v1.Opportunity
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	2, // 0: accrue.webhooks.v1.CrmOpportunityEvent.opportunity:type_name -> accrue.project.v1.Opportunity
+	3, // 1: accrue.webhooks.v1.HcmWorkerEvent.worker:type_name -> accrue.resource.v1.WorkerRecord
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_accrue_webhooks_v1_webhooks_proto_init() }
@@ -127,7 +190,7 @@ func file_accrue_webhooks_v1_webhooks_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_webhooks_v1_webhooks_proto_rawDesc), len(file_accrue_webhooks_v1_webhooks_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
