@@ -5,7 +5,7 @@ SHELL := bash
 
 BIN        := $(CURDIR)/bin
 BUF        := $(CURDIR)/tools/buf/node_modules/.bin/buf
-MODULES    := gen/go internal/platform services/customer services/project services/resource services/timeexpense services/billing gateway
+MODULES    := gen/go internal/platform services/customer services/project services/resource services/timeexpense services/billing gateway e2e
 PROTO_OUT  := gen/go/accrue gateway/internal/openapi/spec
 GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 
@@ -25,6 +25,9 @@ $(BUF): tools/buf/package.json tools/buf/package-lock.json
 
 $(BIN)/grpcurl: tools/grpcurl/go.mod
 	GOWORK=off GOBIN=$(BIN) go -C tools/grpcurl install tool
+
+# `make bin/grpcurl` (the README's spelling) builds the same file as $(BIN)/grpcurl.
+bin/grpcurl: $(BIN)/grpcurl
 
 .PHONY: tools
 tools: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2 $(BUF) ## install the pinned code generators

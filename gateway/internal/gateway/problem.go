@@ -132,9 +132,13 @@ func camelToSnake(s string) string {
 func errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	st := status.Convert(err)
 	p := problemFromStatus(st)
-	// Requests the gateway could not even decode are invalid JSON, not internal errors.
+	// Requests the gateway could not even decode are invalid JSON, not internal errors; a body
+	// cut off by the size limit says so.
 	if st.Code() == codes.InvalidArgument && p.Reason == "INVALID_ARGUMENT" {
 		p.Reason = "MALFORMED_REQUEST"
+		if strings.Contains(st.Message(), "request body too large") {
+			p.Status, p.Reason, p.Detail = http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "the request body is over the size limit"
+		}
 	}
 	if md, ok := runtime.ServerMetadataFromContext(ctx); ok {
 		if v := md.HeaderMD.Get(correlation.MetadataKey); len(v) > 0 && p.CorrelationID == "" {

@@ -2,8 +2,10 @@ package grpcx
 
 import (
 	"context"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
@@ -26,6 +28,9 @@ type TokenSource interface {
 func Dial(target string, ts TokenSource, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
 	opts = append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// Reconnect quickly after a peer restarts (gRPC's default backoff grows to 120 s).
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{BaseDelay: 100 * time.Millisecond,
+			Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second}, MinConnectTimeout: 2 * time.Second}),
 		grpc.WithChainUnaryInterceptor(propagateUnary(ts)),
 	}, opts...)
 	return grpc.NewClient(target, opts...)

@@ -147,8 +147,10 @@ func Collectors() []prometheus.Collector {
 	return []prometheus.Collector{appliedTotal, duplicateTotal, deadLetterTotal, lagGauge}
 }
 
-// DeadLetterKind is the exception kind of events group dead-lettered.
-func DeadLetterKind(group string) string { return "stream.dead_letter." + group }
+// DeadLetterKind is the exception kind of events group dead-lettered from stream (logical name).
+// It names the stream too: a service runs one consumer per stream in its group, and each retries
+// its own dead letters with its own handler.
+func DeadLetterKind(group, stream string) string { return "stream.dead_letter." + group + ":" + stream }
 
 // NewConsumer returns a consumer and registers the retry of its dead letters with queue.
 func NewConsumer(cfg Config, rdb redis.UniversalClient, pool *pgxpool.Pool, queue *exceptions.Queue, h Handler, log *slog.Logger) (*Consumer, error) {
@@ -161,7 +163,7 @@ func NewConsumer(cfg Config, rdb redis.UniversalClient, pool *pgxpool.Pool, queu
 	}
 	c := &Consumer{cfg: cfg, rdb: rdb, pool: pool, handler: h, queue: queue,
 		log: log.With("stream", cfg.Stream, "group", cfg.Group)}
-	queue.Handle(DeadLetterKind(cfg.Group), c.retryDeadLetter)
+	queue.Handle(DeadLetterKind(cfg.Group, cfg.Stream), c.retryDeadLetter)
 	return c, nil
 }
 
@@ -493,10 +495,10 @@ func (c *Consumer) deadLetter(ctx context.Context, m Message, r redis.XMessage, 
 		subject = m.Envelope.GetSubject()
 	}
 	if _, err := c.queue.Record(ctx, nil, exceptions.New{
-		Kind: DeadLetterKind(c.cfg.Group), Reason: reason,
+		Kind: DeadLetterKind(c.cfg.Group, c.cfg.Stream), Reason: reason,
 		Message:    fmt.Sprintf("event %s (%s) failed %d deliveries: %v", eventID, evType, m.Deliveries, cause),
 		EntityType: evType, EntityID: subject,
-		DedupeKey: DeadLetterKind(c.cfg.Group) + ":" + eventID + ":" + r.ID,
+		DedupeKey: DeadLetterKind(c.cfg.Group, c.cfg.Stream) + ":" + eventID + ":" + r.ID,
 		Payload:   []byte(env),
 	}); err != nil {
 		c.log.ErrorContext(ctx, "stream: recording dead letter failed; entry stays pending", "err", err)

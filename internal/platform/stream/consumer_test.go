@@ -398,7 +398,7 @@ func TestConsumerDeadLettersPoisonAndRetryApplies(t *testing.T) {
 	waitFor(t, 5*time.Second, "the event published after the poison one", func() bool { return effects(t, e.db, later.GetEventId()) == 1 })
 
 	// After MaxDeliveries the poison entry is dead-lettered, recorded and acknowledged.
-	kind := stream.DeadLetterKind(testGroup)
+	kind := stream.DeadLetterKind(testGroup, testStream)
 	waitFor(t, 5*time.Second, "the dead-letter exception", func() bool {
 		n, err := e.queue.CountOpen(ctx, kind, "")
 		return err == nil && n == 1
@@ -527,7 +527,7 @@ func TestConsumerDeadLettersUndecodableEntries(t *testing.T) {
 	if got := effects(t, e.db, good.GetEventId()); got != 1 {
 		t.Fatalf("the good event was not applied (%d effects)", got)
 	}
-	if n, err := e.queue.CountOpen(ctx, stream.DeadLetterKind(testGroup), "EVENT_UNDECODABLE"); err != nil || n != 2 {
+	if n, err := e.queue.CountOpen(ctx, stream.DeadLetterKind(testGroup, testStream), "EVENT_UNDECODABLE"); err != nil || n != 2 {
 		t.Fatalf("open EVENT_UNDECODABLE exceptions = %d, %v; want 2", n, err)
 	}
 	dlq, _ := e.rdb.XRange(ctx, e.stream()+".dlq", "-", "+").Result()

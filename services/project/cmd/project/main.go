@@ -43,6 +43,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 		BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
 		Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
 		ClaimMinIdle:  r.Duration("ACCRUE_CONSUMER_CLAIM_MIN_IDLE", 0),
+		ClaimInterval: r.Duration("ACCRUE_CONSUMER_CLAIM_INTERVAL", 0),
 		MaxDeliveries: int64(r.Int("ACCRUE_CONSUMER_MAX_DELIVERIES", 0)),
 	}
 	if err := r.Err(); err != nil {

@@ -1,0 +1,46 @@
+# shellcheck shell=bash disable=SC2034 # variables for the scripts that source this file
+# Shared settings of the local scripts (ensure-deps.sh, run.sh, stop.sh). Source it; do not run it.
+# Every value can be overridden from the environment.
+
+# The repository root, wherever the caller stands.
+ACCRUE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# Local dependencies.
+ACCRUE_PG_HOST=${ACCRUE_PG_HOST:-127.0.0.1}
+ACCRUE_PG_PORT=${ACCRUE_PG_PORT:-5432}
+ACCRUE_PG_USER=${ACCRUE_PG_USER:-postgres}
+# Debian cluster (pg_lsclusters) that ensure-deps.sh starts when Postgres does not answer.
+ACCRUE_PG_CLUSTER=${ACCRUE_PG_CLUSTER:-main}
+ACCRUE_REDIS_ADDR=${ACCRUE_REDIS_ADDR:-127.0.0.1:6379}
+ACCRUE_REDIS_HOST=${ACCRUE_REDIS_ADDR%:*}
+ACCRUE_REDIS_PORT=${ACCRUE_REDIS_ADDR##*:}
+
+# The five services in start order. Their gRPC ports are ACCRUE_GRPC_PORT_BASE + 1..5 and metrics
+# ports ACCRUE_METRICS_PORT_BASE + 1..5: 7001..7005 and 9101..9105 by default, as in the code.
+ACCRUE_SERVICES=(customer project resource timeexpense billing)
+ACCRUE_GRPC_PORT_BASE=${ACCRUE_GRPC_PORT_BASE:-7000}
+ACCRUE_METRICS_PORT_BASE=${ACCRUE_METRICS_PORT_BASE:-9100}
+declare -A ACCRUE_GRPC_PORT=() ACCRUE_METRICS_PORT=()
+for _i in "${!ACCRUE_SERVICES[@]}"; do
+  ACCRUE_GRPC_PORT[${ACCRUE_SERVICES[$_i]}]=$((ACCRUE_GRPC_PORT_BASE + _i + 1))
+  ACCRUE_METRICS_PORT[${ACCRUE_SERVICES[$_i]}]=$((ACCRUE_METRICS_PORT_BASE + _i + 1))
+done
+unset _i
+ACCRUE_HTTP_PORT=${ACCRUE_HTTP_PORT:-8080}
+ACCRUE_BIND_HOST=127.0.0.1
+
+# Everything `make run` started, in stop order (gateway first, then the services).
+ACCRUE_PROCESSES=(gateway billing timeexpense resource project customer)
+
+# Scopes of the token each service presents to the others (ACCRUE_SERVICE_TOKEN_FILE). One list for
+# all five for now; narrow it per service here when their calls are known.
+ACCRUE_SERVICE_TOKEN_SCOPES=${ACCRUE_SERVICE_TOKEN_SCOPES:-"customers:read customers:write projects:read projects:write billing:read billing:write resources:read costrates:read time:read"}
+ACCRUE_SERVICE_TOKEN_TTL=${ACCRUE_SERVICE_TOKEN_TTL:-24h}
+
+# Token issuer and audience shared by accruectl, the services and the gateway.
+ACCRUE_JWT_ISSUER=${ACCRUE_JWT_ISSUER:-https://auth.accrue.local}
+ACCRUE_JWT_AUDIENCE=${ACCRUE_JWT_AUDIENCE:-accrue}
+
+# Local run state (gitignored).
+ACCRUE_RUN_DIR=$ACCRUE_ROOT/.run
+ACCRUE_BIN_DIR=$ACCRUE_ROOT/bin

@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Runs Accrue locally: the five services and the gateway as background processes, on the local
+# Postgres and Redis (`make run` = `make deps build` + this script). State lives in .run/:
+#   .run/keys/    development signing key and JWKS (accruectl keygen)
+#   .run/tokens/  each service's token for calls to the others (ACCRUE_SERVICE_TOKEN_FILE)
+#   .run/logs/    one JSON log per process (the previous run's as <name>.log.prev)
+#   .run/pids/    one pid file per process, read by stop.sh
+# It stops what a previous run left, starts everything, waits for /readyz, prints how to call the
+# API and runs a small demo. `make stop` stops it all.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=env.sh
+source "$here/env.sh"
+cd "$ACCRUE_ROOT"
+
+# The local key is the only token authority here (services accept exactly one JWKS source).
+unset ACCRUE_JWKS_URL
+
+BIN=$ACCRUE_BIN_DIR
+RUN=$ACCRUE_RUN_DIR
+H=$ACCRUE_BIND_HOST
+GW="http://$H:$ACCRUE_HTTP_PORT"
+LOG_LEVEL=${ACCRUE_LOG_LEVEL:-info}
+
+log() { echo "run: $*"; }
+die() { echo "run: ERROR: $*" >&2; exit 1; }
+
+command -v curl >/dev/null 2>&1 || die "curl is needed (apt-get install curl)"
+command -v psql >/dev/null 2>&1 || die "psql is needed: run 'make deps' first"
+for b in "${ACCRUE_SERVICES[@]}" gateway accruectl; do
+  [ -x "$BIN/$b" ] || die "$BIN/$b is missing: run 'make build' (or simply 'make run')"
+done
+
+mkdir -p "$RUN"/{logs,pids,keys,tokens}
+chmod 700 "$RUN/keys" "$RUN/tokens"
+
+# 1. Stop whatever a previous `make run` left running.
+"$here/stop.sh" --quiet
+
+# 2. Every port must be free now: anything still listening belongs to someone else.
+port_holder() { # port → " (held by ...)" when ss can tell
+  local who=""
+  command -v ss >/dev/null 2>&1 && who=$(ss -ltnpH "sport = :$1" 2>/dev/null | sed -n 's/.*users:(\(.*\))/\1/p' | sed -n 1p)
+  [ -z "$who" ] || echo " (held by $who)"
+}
+busy=0
+check_port() { # name port
+  if timeout 2 bash -c "exec 3<>/dev/tcp/$H/$2" 2>/dev/null; then
+    echo "run: ERROR: port $H:$2 (needed by $1) is already in use by another program$(port_holder "$2")" >&2
+    busy=1
+  fi
+}
+for s in "${ACCRUE_SERVICES[@]}"; do
+  check_port "$s gRPC" "${ACCRUE_GRPC_PORT[$s]}"
+  check_port "$s metrics" "${ACCRUE_METRICS_PORT[$s]}"
+done
+check_port "gateway HTTP" "$ACCRUE_HTTP_PORT"
+[ "$busy" -eq 0 ] || die "free the ports above (or stop the other Accrue copy with its own 'make stop') and run again"
+
+# 3. Development signing key; services and gateway verify tokens against its JWKS.
+if [ ! -f "$RUN/keys/signing.jwk" ] || [ ! -f "$RUN/keys/jwks.json" ]; then
+  "$BIN/accruectl" keygen --dir "$RUN/keys" --force
+fi
+JWKS=$RUN/keys/jwks.json
+
+# 4. One database per service.
+PSQL=(psql -h "$ACCRUE_PG_HOST" -p "$ACCRUE_PG_PORT" -U "$ACCRUE_PG_USER" -d postgres -w -v ON_ERROR_STOP=1 -tAq)
+db_url() { echo "postgres://$ACCRUE_PG_USER@$ACCRUE_PG_HOST:$ACCRUE_PG_PORT/accrue_$1?sslmode=disable"; }
+for s in "${ACCRUE_SERVICES[@]}"; do
+  if [ -z "$("${PSQL[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'accrue_$s'")" ]; then
+    "${PSQL[@]}" -c "CREATE DATABASE accrue_$s" || die "could not create database accrue_$s"
+    log "created database accrue_$s"
+  fi
+done
+
+# 5. Each service's token for calls to the other services (rewritten atomically: services re-read it).
+mint() { # name scopes ttl → file
+  local tmp
+  tmp=$(mktemp "$RUN/tokens/.$1.XXXXXX")
+  "$BIN/accruectl" token --key "$RUN/keys/signing.jwk" --sub "svc-$1" --scopes "$2" --ttl "$3" \
+    --issuer "$ACCRUE_JWT_ISSUER" --audience "$ACCRUE_JWT_AUDIENCE" >"$tmp"
+  chmod 600 "$tmp"
+  mv -f "$tmp" "$RUN/tokens/$1.jwt"
+}
+for s in "${ACCRUE_SERVICES[@]}"; do
+  mint "$s" "$ACCRUE_SERVICE_TOKEN_SCOPES" "$ACCRUE_SERVICE_TOKEN_TTL"
+done
+
+# 6. Migrations first, so a failing one is reported here rather than as a dying process.
+service_env() { # svc → VAR=value lines
+  printf '%s\n' \
+    "ACCRUE_GRPC_ADDR=$H:${ACCRUE_GRPC_PORT[$1]}" \
+    "ACCRUE_METRICS_ADDR=$H:${ACCRUE_METRICS_PORT[$1]}" \
+    "ACCRUE_DATABASE_URL=$(db_url "$1")" \
+    "ACCRUE_REDIS_ADDR=$ACCRUE_REDIS_ADDR" \
+    "ACCRUE_JWKS_FILE=$JWKS" \
+    "ACCRUE_JWT_ISSUER=$ACCRUE_JWT_ISSUER" \
+    "ACCRUE_JWT_AUDIENCE=$ACCRUE_JWT_AUDIENCE" \
+    "ACCRUE_SERVICE_TOKEN_FILE=$RUN/tokens/$1.jwt" \
+    "ACCRUE_LOG_LEVEL=$LOG_LEVEL"
+}
+gateway_env() {
+  local s upper
+  printf '%s\n' \
+    "ACCRUE_HTTP_ADDR=$H:$ACCRUE_HTTP_PORT" \
+    "ACCRUE_JWKS_FILE=$JWKS" \
+    "ACCRUE_JWT_ISSUER=$ACCRUE_JWT_ISSUER" \
+    "ACCRUE_JWT_AUDIENCE=$ACCRUE_JWT_AUDIENCE" \
+    "ACCRUE_LOG_LEVEL=$LOG_LEVEL"
+  for s in "${ACCRUE_SERVICES[@]}"; do
+    upper=$(echo "$s" | tr '[:lower:]' '[:upper:]')
+    echo "ACCRUE_${upper}_ADDR=$H:${ACCRUE_GRPC_PORT[$s]}"
+  done
+}
+for s in "${ACCRUE_SERVICES[@]}"; do
+  [ -f "$RUN/logs/$s.log" ] && mv -f "$RUN/logs/$s.log" "$RUN/logs/$s.log.prev"
+  mapfile -t envs < <(service_env "$s")
+  if ! env "${envs[@]}" "$BIN/$s" migrate >>"$RUN/logs/$s.log" 2>&1; then
+    tail -n 20 "$RUN/logs/$s.log" >&2
+    die "$s: migrations failed (log: .run/logs/$s.log)"
+  fi
+done
+log "databases migrated"
+
+# 7. Start everything in the background: nohup, stdin from /dev/null, log and pid files.
+start() { # name command... (environment comes from the envs array)
+  local name=$1
+  shift
+  [ "$name" = gateway ] && [ -f "$RUN/logs/$name.log" ] && mv -f "$RUN/logs/$name.log" "$RUN/logs/$name.log.prev"
+  nohup env "${envs[@]}" "$@" >>"$RUN/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/pids/$name.pid"
+}
+for s in "${ACCRUE_SERVICES[@]}"; do
+  mapfile -t envs < <(service_env "$s")
+  start "$s" "$BIN/$s"
+done
+mapfile -t envs < <(gateway_env)
+start gateway "$BIN/gateway"
+log "started ${ACCRUE_SERVICES[*]} and gateway; waiting for $GW/readyz"
+
+# 8. Wait until the gateway says every service is ready.
+show_logs() {
+  local n
+  for n in "${ACCRUE_SERVICES[@]}" gateway; do
+    echo "----- .run/logs/$n.log (last 15 lines)" >&2
+    tail -n 15 "$RUN/logs/$n.log" >&2 2>/dev/null || true
+  done
+}
+fail() {
+  echo "run: ERROR: $*" >&2
+  show_logs
+  "$here/stop.sh" >&2 || true
+  echo "run: ERROR: $* (everything stopped again)" >&2
+  exit 1
+}
+ready=0
+for _ in $(seq 1 60); do
+  for n in "${ACCRUE_SERVICES[@]}" gateway; do
+    kill -0 "$(cat "$RUN/pids/$n.pid")" 2>/dev/null || fail "$n exited during start-up (log: .run/logs/$n.log)"
+  done
+  if curl -fsS -m 2 -o /dev/null "$GW/readyz" 2>/dev/null; then
+    ready=1
+    break
+  fi
+  sleep 1
+done
+if [ "$ready" -ne 1 ]; then
+  echo "run: last /readyz answer: $(curl -sS -m 2 "$GW/readyz" 2>&1 || true)" >&2
+  fail "the gateway did not report ready within 60 s"
+fi
+
+# 9. How to use it.
+cat <<EOF
+
+Accrue is running.
+
+  REST API (gateway)   $GW          e.g. $GW/v1/customers
+  OpenAPI document     $GW/openapi.json
+  health / readiness   $GW/healthz   $GW/readyz
+  gateway metrics      $GW/metrics
+EOF
+for s in "${ACCRUE_SERVICES[@]}"; do
+  printf '  %-20s gRPC %s:%s   metrics http://%s:%s/metrics\n' "$s" "$H" "${ACCRUE_GRPC_PORT[$s]}" "$H" "${ACCRUE_METRICS_PORT[$s]}"
+done
+cat <<EOF
+
+Get a token (1 h; every scope):
+  TOKEN=\$(bin/accruectl token --scopes all)
+
+Create a customer (re-sending the same Idempotency-Key returns the stored response):
+  curl -sS -X POST $GW/v1/customers \\
+    -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
+    -H 'Idempotency-Key: my-first-customer' \\
+    -d '{"name":"Globex GmbH","currency_code":"EUR","tax_profile":{"tax_region":"DE"}}'
+
+List a service's business exceptions (customer, project, resource, timeexpense, billing):
+  curl -sS -H "Authorization: Bearer \$TOKEN" $GW/v1/ops/customer/exceptions
+
+gRPC (reflection is on):  make bin/grpcurl && bin/grpcurl -plaintext $H:${ACCRUE_GRPC_PORT[customer]} list
+Logs: .run/logs/<name>.log (JSON)      Stop everything: make stop
+EOF
+
+# 10. Demo: a customer created through the gateway reaches the project service's directory
+# through the outbox, Redis Streams and the project service's consumer.
+pretty() { # JSON on stdin → indented when jq or python3 is at hand, raw otherwise
+  local body
+  body=$(cat)
+  if command -v jq >/dev/null 2>&1 && printf '%s' "$body" | jq . 2>/dev/null; then
+    return
+  fi
+  if command -v python3 >/dev/null 2>&1 && printf '%s' "$body" | python3 -m json.tool 2>/dev/null; then
+    return
+  fi
+  printf '%s\n' "$body"
+}
+demo_fail() {
+  echo "run: demo FAILED: $*" >&2
+  echo "run: the services keep running; see .run/logs/ and 'make stop'" >&2
+  exit 1
+}
+
+echo
+echo "Demo: create a customer through the gateway, then read it from the project service's directory."
+TOKEN=$("$BIN/accruectl" token --key "$RUN/keys/signing.jwk" --scopes all --ttl 10m --sub demo \
+  --issuer "$ACCRUE_JWT_ISSUER" --audience "$ACCRUE_JWT_AUDIENCE")
+# A new customer every run (its own CRM reference), so the directory check below proves this run's
+# events flow, not an earlier run's.
+stamp="$(date +%Y%m%d%H%M%S)-$$"
+key="demo-$stamp"
+echo
+echo "POST $GW/v1/customers   (Idempotency-Key: $key)"
+resp=$(curl -sS -m 10 -w '\n%{http_code}' -X POST "$GW/v1/customers" \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -H "Idempotency-Key: $key" \
+  -d '{"name":"Acme Consulting Ltd","currency_code":"USD","payment_terms_days":45,
+       "tax_profile":{"tax_id":"US-EIN-12-3456789","tax_region":"US-CA"},
+       "external_references":[{"system":"salesforce","object_type":"Account","external_id":"DEMO-'"$stamp"'"}]}') ||
+  demo_fail "the gateway did not answer"
+code=${resp##*$'\n'}
+body=${resp%$'\n'*}
+echo "HTTP $code"
+printf '%s' "$body" | pretty
+[ "$code" = 201 ] || demo_fail "expected 201 Created, got $code"
+id=$(printf '%s' "$body" | grep -o '"customer_id": *"[^"]*"' | sed -n 1p | sed 's/.*"\([^"]*\)"$/\1/')
+[ -n "$id" ] || demo_fail "no customer_id in the response"
+
+echo
+echo "GET $GW/v1/project-directory/customers/$id"
+for _ in $(seq 1 40); do
+  resp=$(curl -sS -m 5 -w '\n%{http_code}' -H "Authorization: Bearer $TOKEN" "$GW/v1/project-directory/customers/$id") || true
+  code=${resp##*$'\n'}
+  [ "$code" = 200 ] && break
+  sleep 0.25
+done
+body=${resp%$'\n'*}
+echo "HTTP $code"
+printf '%s' "$body" | pretty
+[ "$code" = 200 ] || demo_fail "the project service's directory did not receive customer $id within 10 s"
+echo
+echo "The project service got the customer from the customer.upserted event (outbox → Redis Streams → consumer)."

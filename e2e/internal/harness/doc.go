@@ -1,0 +1,20 @@
+// Package harness runs Accrue the way a user does, for end-to-end tests: the real binaries
+// (five services, the gateway, accruectl) as child processes, against a real Postgres and a real
+// Redis. Nothing is mocked.
+//
+// Main (called from TestMain) builds the binaries once. Start gives a test its own Env: five
+// fresh databases, its own Redis stream prefix, its own signing key, free ports, and every
+// process started and ready. Everything is torn down when the test ends; when it failed, the
+// tail of each process log is printed.
+//
+// An Env belongs to the test that started it: its helpers fail that test (t.Fatal), so call them
+// from that test's goroutine. Different tests may run in parallel, each with its own Env.
+//
+// The servers used are ACCRUE_TEST_DATABASE_URL (an administration DSN, default
+// postgres://postgres@127.0.0.1:5432/postgres) and ACCRUE_TEST_REDIS_ADDR (default
+// 127.0.0.1:6379); `make deps` starts them. ACCRUE_E2E_RACE=1 builds the binaries with -race;
+// ACCRUE_E2E_BIN_DIR=<dir> builds into (and reuses) that directory instead of a fresh temporary
+// one, so unchanged binaries are not linked again; ACCRUE_E2E_KEEP=1 keeps the work directory
+// (logs, keys) of failed tests; ACCRUE_E2E_MAX_ENVS bounds how many Envs run at once (default 2,
+// whatever -parallel says, to stay within Postgres's connection limit).
+package harness

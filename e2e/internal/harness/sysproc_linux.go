@@ -1,0 +1,38 @@
+package harness
+
+import (
+	"os/exec"
+	"runtime"
+	"sync"
+	"syscall"
+)
+
+// The kernel kills a child when the test binary dies (a panic, a timeout, a ^C), so no stray
+// service keeps ports and databases busy. PR_SET_PDEATHSIG fires when the *thread* that forked
+// the child ends (go.dev/issue/27505), so every child is forked by one goroutine locked to its
+// thread for the life of the test binary.
+var (
+	spawnOnce sync.Once
+	spawnReqs chan spawnReq
+)
+
+type spawnReq struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func startCmd(cmd *exec.Cmd) error {
+	spawnOnce.Do(func() {
+		spawnReqs = make(chan spawnReq)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread must outlive the children
+			for r := range spawnReqs {
+				r.done <- r.cmd.Start()
+			}
+		}()
+	})
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	done := make(chan error, 1)
+	spawnReqs <- spawnReq{cmd: cmd, done: done}
+	return <-done
+}
