@@ -1,16 +1,31 @@
-// Command billing serves Accrue's billing domain: legal entities, contracts (and, with later
-// workflows, periods, the ledger, invoices and payments). `billing migrate` applies migrations.
+// Command billing serves Accrue's billing domain: legal entities, contracts, accounting periods,
+// the double-entry ledger fed by the posting pipeline (approved time and expenses from Redis
+// Streams), invoice candidates and exchange rates. It keeps replicas of projects and cost rates
+// from events so posting never calls another service. `billing migrate` applies migrations.
 package main
 
 import (
 	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/service"
+	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/billing/internal/app"
+	"github.com/accrue/accrue/services/billing/internal/events"
 	"github.com/accrue/accrue/services/billing/internal/grpcapi"
 	"github.com/accrue/accrue/services/billing/internal/store"
+)
+
+var (
+	rejectedClosed = prometheus.NewGauge(prometheus.GaugeOpts{Name: "accrue_postings_rejected_closed_period",
+		Help: "Entries whose posting was rejected because their period is closed."})
+	parkedRates = prometheus.NewGauge(prometheus.GaugeOpts{Name: "accrue_postings_parked_rate_missing",
+		Help: "Entries parked until a cost or bill rate (or exchange rate) arrives."})
 )
 
 func main() { service.Main(run) }
@@ -18,18 +33,51 @@ func main() { service.Main(run) }
 func run(ctx context.Context, migrateOnly bool) error {
 	r := config.FromEnv()
 	cfg := service.LoadConfig(r, "billing", service.Defaults{GRPCAddr: "127.0.0.1:7005", MetricsAddr: "127.0.0.1:9105", Database: "accrue_billing"})
+	consumer := stream.Config{
+		BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
+		Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
+		ClaimMinIdle:  r.Duration("ACCRUE_CONSUMER_CLAIM_MIN_IDLE", 0),
+		ClaimInterval: r.Duration("ACCRUE_CONSUMER_CLAIM_INTERVAL", 0),
+		MaxDeliveries: int64(r.Int("ACCRUE_CONSUMER_MAX_DELIVERIES", 0)),
+	}
+	// Posting events carry up to 1,000 entries each: a few per batch keep transactions bounded.
+	postingBatch := r.Int("ACCRUE_POSTING_BATCH_EVENTS", 8)
+	sweep := r.Duration("ACCRUE_PARKED_SWEEP_INTERVAL", 30*time.Second)
 	if err := r.Err(); err != nil {
 		return err
 	}
 	if migrateOnly {
 		return service.MigrateOnly(ctx, cfg, store.Migrations())
 	}
-	base, err := service.Start(ctx, cfg, store.Migrations())
+	base, err := service.Start(ctx, cfg, store.Migrations(), append(app.Collectors(), rejectedClosed, parkedRates)...)
 	if err != nil {
 		return err
 	}
-	srv := grpcapi.New(app.New(base.Pool, base.Outbox))
+	uc := app.New(base.Pool, base.Outbox, base.Queue, base.Log)
+	postings := consumer
+	postings.Stream, postings.BatchSize = events.TimeExpenseStream, postingBatch
+	if _, err := base.Consumer(postings, events.Postings(uc)); err != nil {
+		return err
+	}
+	projects := consumer
+	projects.Stream = events.ProjectStream
+	if _, err := base.Consumer(projects, events.Projects(uc)); err != nil {
+		return err
+	}
+	resources := consumer
+	resources.Stream = events.ResourceStream
+	if _, err := base.Consumer(resources, events.Resources(uc)); err != nil {
+		return err
+	}
+	srv := grpcapi.New(uc)
 	billingv1.RegisterLegalEntityServiceServer(base.GRPC, srv)
 	billingv1.RegisterContractServiceServer(base.GRPC, srv)
+	billingv1.RegisterLedgerServiceServer(base.GRPC, grpcapi.NewLedger(srv))
+	base.Add(lifecycle.Every(sweep, uc.Sweep), lifecycle.Every(5*time.Second, func(ctx context.Context) {
+		if k, err := uc.KPIs(ctx); err == nil {
+			rejectedClosed.Set(float64(k.EntriesRejectedClosedPeriod))
+			parkedRates.Set(float64(k.ParkedRateMissing))
+		}
+	}))
 	return base.Run(ctx)
 }

@@ -3,10 +3,12 @@
 package app
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/outbox"
 )
 
@@ -14,13 +16,19 @@ import (
 type Service struct {
 	pool   *pgxpool.Pool
 	outbox outbox.Writer
+	queue  *exceptions.Queue
+	log    *slog.Logger
 	now    func() time.Time
 }
 
-// New returns the use cases over pool, publishing through ob.
-func New(pool *pgxpool.Pool, ob outbox.Writer) *Service {
-	if pool == nil || ob.Producer == "" {
-		panic("app: New needs a pool and an outbox writer")
+// New returns the use cases over pool, publishing through ob, and registers the retry of parked
+// postings with queue.
+func New(pool *pgxpool.Pool, ob outbox.Writer, queue *exceptions.Queue, log *slog.Logger) *Service {
+	if pool == nil || ob.Producer == "" || queue == nil || log == nil {
+		panic("app: New needs a pool, an outbox writer, an exception queue and a logger")
 	}
-	return &Service{pool: pool, outbox: ob, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	s := &Service{pool: pool, outbox: ob, queue: queue, log: log,
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	queue.Handle(KindParked, s.retryParked)
+	return s
 }

@@ -145,6 +145,10 @@ func (s *Service) saveVersion(ctx context.Context, tx pgx.Tx, c contract.Contrac
 	if previous == 0 {
 		action = "contract.created"
 	}
+	// Time parked for lack of a bill rate of this contract may post now.
+	if _, err := s.Repost(ctx, tx, "bill_rate", c.ID+"/"); err != nil {
+		return err
+	}
 	return audit.Write(ctx, tx, audit.Record{Action: action, EntityType: "contract", EntityID: c.ID, Reason: c.ChangeReason,
 		Details: map[string]any{"version": c.Version, "source_version": c.SourceVersion, "total": c.Total().String()}})
 }

@@ -39,6 +39,9 @@ func (s *Service) CreateLegalEntity(ctx context.Context, d legalentity.Details) 
 		if err := store.InsertLegalEntity(ctx, tx, le); err != nil {
 			return err
 		}
+		if err := store.SeedAccounts(ctx, tx, le.ID); err != nil {
+			return err
+		}
 		created = true
 		if _, err := s.outbox.Enqueue(ctx, tx, outbox.Event{Stream: wire.Stream, Type: wire.EventLegalEntityUpserted,
 			Subject: le.ID, Payload: &billingv1.LegalEntityUpserted{LegalEntity: wire.LegalEntity(le)}}); err != nil {

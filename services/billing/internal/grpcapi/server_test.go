@@ -25,7 +25,7 @@ type clients struct {
 func start(t *testing.T) (*servicetest.Env, clients) {
 	t.Parallel()
 	env := servicetest.New(t, "billing", store.Migrations(), func(e *servicetest.Env) {
-		s := grpcapi.New(app.New(e.DB.Pool, e.Outbox))
+		s := grpcapi.New(app.New(e.DB.Pool, e.Outbox, e.Queue, e.Log))
 		billingv1.RegisterLegalEntityServiceServer(e.Server, s)
 		billingv1.RegisterContractServiceServer(e.Server, s)
 	})

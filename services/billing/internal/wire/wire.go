@@ -4,6 +4,7 @@ package wire
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -23,6 +24,9 @@ const Stream = "billing.events"
 const (
 	EventLegalEntityUpserted = "legal_entity.upserted"
 	EventContractChanged     = "contract.changed"
+	EventPeriodOpened        = "period.opened"
+	EventPeriodClosed        = "period.closed"
+	EventPostingsRecorded    = "postings.recorded"
 )
 
 var policies = map[legalentity.ClosedPeriodPolicy]billingv1.ClosedPeriodPolicy{
@@ -162,6 +166,9 @@ func Line(pl *billingv1.ContractLine, path string) (contract.Line, error) {
 	return l, nil
 }
 
+// MoneyProto converts an amount, written with its currency's minor-unit digits.
+func MoneyProto(a money.Amount) *commonv1.Money { return moneyProto(a) }
+
 func moneyProto(a money.Amount) *commonv1.Money {
 	return &commonv1.Money{Amount: a.Format(), CurrencyCode: a.Currency}
 }
@@ -222,4 +229,16 @@ func FromProto(p *billingv1.Contract) (contract.Contract, error) {
 		Ref:           contract.ExternalRef{System: r.GetSystem(), ObjectType: r.GetObjectType(), ExternalID: r.GetExternalId()},
 		SourceVersion: p.GetSourceVersion(), ChangeReason: p.GetChangeReason(),
 		CreatedAt: p.GetCreateTime().AsTime(), VersionAt: p.GetVersionTime().AsTime()}, nil
+}
+
+// Period converts a period ("YYYY-MM") of a legal entity.
+func Period(legalEntityID, period, status, changedBy string, changedAt time.Time) *billingv1.Period {
+	start, _ := civil.Parse(period + "-01")
+	end := civil.Of(start.Time().AddDate(0, 1, -1))
+	st := billingv1.PeriodStatus_PERIOD_STATUS_OPEN
+	if status == "CLOSED" {
+		st = billingv1.PeriodStatus_PERIOD_STATUS_CLOSED
+	}
+	return &billingv1.Period{LegalEntityId: legalEntityID, Period: period, StartDate: start.Proto(), EndDate: end.Proto(),
+		Status: st, ChangeTime: timestamppb.New(changedAt), ChangedBy: changedBy}
 }

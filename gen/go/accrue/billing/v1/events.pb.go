@@ -7,6 +7,7 @@
 package billingv1
 
 import (
+	v1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -20,6 +21,63 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// PostingOutcome says what the ledger did with a source entry.
+type PostingOutcome int32
+
+const (
+	PostingOutcome_POSTING_OUTCOME_UNSPECIFIED            PostingOutcome = 0
+	PostingOutcome_POSTING_OUTCOME_POSTED                 PostingOutcome = 1
+	PostingOutcome_POSTING_OUTCOME_REJECTED_CLOSED_PERIOD PostingOutcome = 2
+	PostingOutcome_POSTING_OUTCOME_PARKED_RATE_MISSING    PostingOutcome = 3
+	// A reversal was posted (or cancelled a parked or rejected original).
+	PostingOutcome_POSTING_OUTCOME_REVERSED PostingOutcome = 4
+)
+
+// Enum value maps for PostingOutcome.
+var (
+	PostingOutcome_name = map[int32]string{
+		0: "POSTING_OUTCOME_UNSPECIFIED",
+		1: "POSTING_OUTCOME_POSTED",
+		2: "POSTING_OUTCOME_REJECTED_CLOSED_PERIOD",
+		3: "POSTING_OUTCOME_PARKED_RATE_MISSING",
+		4: "POSTING_OUTCOME_REVERSED",
+	}
+	PostingOutcome_value = map[string]int32{
+		"POSTING_OUTCOME_UNSPECIFIED":            0,
+		"POSTING_OUTCOME_POSTED":                 1,
+		"POSTING_OUTCOME_REJECTED_CLOSED_PERIOD": 2,
+		"POSTING_OUTCOME_PARKED_RATE_MISSING":    3,
+		"POSTING_OUTCOME_REVERSED":               4,
+	}
+)
+
+func (x PostingOutcome) Enum() *PostingOutcome {
+	p := new(PostingOutcome)
+	*p = x
+	return p
+}
+
+func (x PostingOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PostingOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_accrue_billing_v1_events_proto_enumTypes[0].Descriptor()
+}
+
+func (PostingOutcome) Type() protoreflect.EnumType {
+	return &file_accrue_billing_v1_events_proto_enumTypes[0]
+}
+
+func (x PostingOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PostingOutcome.Descriptor instead.
+func (PostingOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{0}
+}
 
 // LegalEntityUpserted (type "legal_entity.upserted", stream "billing.events").
 type LegalEntityUpserted struct {
@@ -121,16 +179,299 @@ func (x *ContractChanged) GetPreviousVersion() int64 {
 	return 0
 }
 
+// PeriodChanged (types "period.opened" and "period.closed").
+type PeriodChanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Period        *Period                `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeriodChanged) Reset() {
+	*x = PeriodChanged{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeriodChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeriodChanged) ProtoMessage() {}
+
+func (x *PeriodChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeriodChanged.ProtoReflect.Descriptor instead.
+func (*PeriodChanged) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *PeriodChanged) GetPeriod() *Period {
+	if x != nil {
+		return x.Period
+	}
+	return nil
+}
+
+// PostingResult is the ledger's answer for one source entry.
+type PostingResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "time_entry" or "expense".
+	SourceType     string         `protobuf:"bytes,1,opt,name=source_type,json=sourceType,proto3" json:"source_type,omitempty"`
+	SourceId       string         `protobuf:"bytes,2,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	SourceVersion  int64          `protobuf:"varint,3,opt,name=source_version,json=sourceVersion,proto3" json:"source_version,omitempty"`
+	Outcome        PostingOutcome `protobuf:"varint,4,opt,name=outcome,proto3,enum=accrue.billing.v1.PostingOutcome" json:"outcome,omitempty"`
+	Reason         string         `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	JournalEntryId string         `protobuf:"bytes,6,opt,name=journal_entry_id,json=journalEntryId,proto3" json:"journal_entry_id,omitempty"`
+	ProjectId      string         `protobuf:"bytes,7,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	ResourceId     string         `protobuf:"bytes,8,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
+	SourceDate     *v1.Date       `protobuf:"bytes,9,opt,name=source_date,json=sourceDate,proto3" json:"source_date,omitempty"`
+	PostingDate    *v1.Date       `protobuf:"bytes,10,opt,name=posting_date,json=postingDate,proto3" json:"posting_date,omitempty"`
+	// Hours posted (negative for reversals) and the billable part of them.
+	Hours         string `protobuf:"bytes,11,opt,name=hours,proto3" json:"hours,omitempty"`
+	BillableHours string `protobuf:"bytes,12,opt,name=billable_hours,json=billableHours,proto3" json:"billable_hours,omitempty"`
+	// Cost and revenue (WIP) booked, in the legal entity's functional currency.
+	Cost    *v1.Money `protobuf:"bytes,13,opt,name=cost,proto3" json:"cost,omitempty"`
+	Revenue *v1.Money `protobuf:"bytes,14,opt,name=revenue,proto3" json:"revenue,omitempty"`
+	// The timesheet of the source entry, for the closed-period KPI.
+	TimesheetId   string `protobuf:"bytes,15,opt,name=timesheet_id,json=timesheetId,proto3" json:"timesheet_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostingResult) Reset() {
+	*x = PostingResult{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostingResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostingResult) ProtoMessage() {}
+
+func (x *PostingResult) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostingResult.ProtoReflect.Descriptor instead.
+func (*PostingResult) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PostingResult) GetSourceType() string {
+	if x != nil {
+		return x.SourceType
+	}
+	return ""
+}
+
+func (x *PostingResult) GetSourceId() string {
+	if x != nil {
+		return x.SourceId
+	}
+	return ""
+}
+
+func (x *PostingResult) GetSourceVersion() int64 {
+	if x != nil {
+		return x.SourceVersion
+	}
+	return 0
+}
+
+func (x *PostingResult) GetOutcome() PostingOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return PostingOutcome_POSTING_OUTCOME_UNSPECIFIED
+}
+
+func (x *PostingResult) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *PostingResult) GetJournalEntryId() string {
+	if x != nil {
+		return x.JournalEntryId
+	}
+	return ""
+}
+
+func (x *PostingResult) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *PostingResult) GetResourceId() string {
+	if x != nil {
+		return x.ResourceId
+	}
+	return ""
+}
+
+func (x *PostingResult) GetSourceDate() *v1.Date {
+	if x != nil {
+		return x.SourceDate
+	}
+	return nil
+}
+
+func (x *PostingResult) GetPostingDate() *v1.Date {
+	if x != nil {
+		return x.PostingDate
+	}
+	return nil
+}
+
+func (x *PostingResult) GetHours() string {
+	if x != nil {
+		return x.Hours
+	}
+	return ""
+}
+
+func (x *PostingResult) GetBillableHours() string {
+	if x != nil {
+		return x.BillableHours
+	}
+	return ""
+}
+
+func (x *PostingResult) GetCost() *v1.Money {
+	if x != nil {
+		return x.Cost
+	}
+	return nil
+}
+
+func (x *PostingResult) GetRevenue() *v1.Money {
+	if x != nil {
+		return x.Revenue
+	}
+	return nil
+}
+
+func (x *PostingResult) GetTimesheetId() string {
+	if x != nil {
+		return x.TimesheetId
+	}
+	return ""
+}
+
+// PostingsRecorded (type "postings.recorded", stream "billing.events") answers a batch of
+// postings: one event per consumer batch, not per entry.
+type PostingsRecorded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*PostingResult       `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostingsRecorded) Reset() {
+	*x = PostingsRecorded{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostingsRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostingsRecorded) ProtoMessage() {}
+
+func (x *PostingsRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostingsRecorded.ProtoReflect.Descriptor instead.
+func (*PostingsRecorded) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *PostingsRecorded) GetResults() []*PostingResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 var File_accrue_billing_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a$accrue/billing/v1/legal_entity.proto\"X\n" +
+	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\"X\n" +
 	"\x13LegalEntityUpserted\x12A\n" +
 	"\flegal_entity\x18\x01 \x01(\v2\x1e.accrue.billing.v1.LegalEntityR\vlegalEntity\"u\n" +
 	"\x0fContractChanged\x127\n" +
 	"\bcontract\x18\x01 \x01(\v2\x1b.accrue.billing.v1.ContractR\bcontract\x12)\n" +
-	"\x10previous_version\x18\x02 \x01(\x03R\x0fpreviousVersionB\xc7\x01\n" +
+	"\x10previous_version\x18\x02 \x01(\x03R\x0fpreviousVersion\"B\n" +
+	"\rPeriodChanged\x121\n" +
+	"\x06period\x18\x01 \x01(\v2\x19.accrue.billing.v1.PeriodR\x06period\"\xe7\x04\n" +
+	"\rPostingResult\x12\x1f\n" +
+	"\vsource_type\x18\x01 \x01(\tR\n" +
+	"sourceType\x12\x1b\n" +
+	"\tsource_id\x18\x02 \x01(\tR\bsourceId\x12%\n" +
+	"\x0esource_version\x18\x03 \x01(\x03R\rsourceVersion\x12;\n" +
+	"\aoutcome\x18\x04 \x01(\x0e2!.accrue.billing.v1.PostingOutcomeR\aoutcome\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12(\n" +
+	"\x10journal_entry_id\x18\x06 \x01(\tR\x0ejournalEntryId\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\a \x01(\tR\tprojectId\x12\x1f\n" +
+	"\vresource_id\x18\b \x01(\tR\n" +
+	"resourceId\x127\n" +
+	"\vsource_date\x18\t \x01(\v2\x16.accrue.common.v1.DateR\n" +
+	"sourceDate\x129\n" +
+	"\fposting_date\x18\n" +
+	" \x01(\v2\x16.accrue.common.v1.DateR\vpostingDate\x12\x14\n" +
+	"\x05hours\x18\v \x01(\tR\x05hours\x12%\n" +
+	"\x0ebillable_hours\x18\f \x01(\tR\rbillableHours\x12+\n" +
+	"\x04cost\x18\r \x01(\v2\x17.accrue.common.v1.MoneyR\x04cost\x121\n" +
+	"\arevenue\x18\x0e \x01(\v2\x17.accrue.common.v1.MoneyR\arevenue\x12!\n" +
+	"\ftimesheet_id\x18\x0f \x01(\tR\vtimesheetId\"N\n" +
+	"\x10PostingsRecorded\x12:\n" +
+	"\aresults\x18\x01 \x03(\v2 .accrue.billing.v1.PostingResultR\aresults*\xc0\x01\n" +
+	"\x0ePostingOutcome\x12\x1f\n" +
+	"\x1bPOSTING_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16POSTING_OUTCOME_POSTED\x10\x01\x12*\n" +
+	"&POSTING_OUTCOME_REJECTED_CLOSED_PERIOD\x10\x02\x12'\n" +
+	"#POSTING_OUTCOME_PARKED_RATE_MISSING\x10\x03\x12\x1c\n" +
+	"\x18POSTING_OUTCOME_REVERSED\x10\x04B\xc7\x01\n" +
 	"\x15com.accrue.billing.v1B\vEventsProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/billing/v1;billingv1\xa2\x02\x03ABX\xaa\x02\x11Accrue.Billing.V1\xca\x02\x11Accrue\\Billing\\V1\xe2\x02\x1dAccrue\\Billing\\V1\\GPBMetadata\xea\x02\x13Accrue::Billing::V1b\x06proto3"
 
 var (
@@ -145,21 +486,36 @@ func file_accrue_billing_v1_events_proto_rawDescGZIP() []byte {
 	return file_accrue_billing_v1_events_proto_rawDescData
 }
 
-var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_accrue_billing_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_accrue_billing_v1_events_proto_goTypes = []any{
-	(*LegalEntityUpserted)(nil), // 0: accrue.billing.v1.LegalEntityUpserted
-	(*ContractChanged)(nil),     // 1: accrue.billing.v1.ContractChanged
-	(*LegalEntity)(nil),         // 2: accrue.billing.v1.LegalEntity
-	(*Contract)(nil),            // 3: accrue.billing.v1.Contract
+	(PostingOutcome)(0),         // 0: accrue.billing.v1.PostingOutcome
+	(*LegalEntityUpserted)(nil), // 1: accrue.billing.v1.LegalEntityUpserted
+	(*ContractChanged)(nil),     // 2: accrue.billing.v1.ContractChanged
+	(*PeriodChanged)(nil),       // 3: accrue.billing.v1.PeriodChanged
+	(*PostingResult)(nil),       // 4: accrue.billing.v1.PostingResult
+	(*PostingsRecorded)(nil),    // 5: accrue.billing.v1.PostingsRecorded
+	(*LegalEntity)(nil),         // 6: accrue.billing.v1.LegalEntity
+	(*Contract)(nil),            // 7: accrue.billing.v1.Contract
+	(*Period)(nil),              // 8: accrue.billing.v1.Period
+	(*v1.Date)(nil),             // 9: accrue.common.v1.Date
+	(*v1.Money)(nil),            // 10: accrue.common.v1.Money
 }
 var file_accrue_billing_v1_events_proto_depIdxs = []int32{
-	2, // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
-	3, // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	6,  // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
+	7,  // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
+	8,  // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
+	0,  // 3: accrue.billing.v1.PostingResult.outcome:type_name -> accrue.billing.v1.PostingOutcome
+	9,  // 4: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
+	9,  // 5: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
+	10, // 6: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
+	10, // 7: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
+	4,  // 8: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
+	9,  // [9:9] is the sub-list for method output_type
+	9,  // [9:9] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_events_proto_init() }
@@ -168,19 +524,21 @@ func file_accrue_billing_v1_events_proto_init() {
 		return
 	}
 	file_accrue_billing_v1_contract_proto_init()
+	file_accrue_billing_v1_ledger_proto_init()
 	file_accrue_billing_v1_legal_entity_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_events_proto_rawDesc), len(file_accrue_billing_v1_events_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   2,
+			NumEnums:      1,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_accrue_billing_v1_events_proto_goTypes,
 		DependencyIndexes: file_accrue_billing_v1_events_proto_depIdxs,
+		EnumInfos:         file_accrue_billing_v1_events_proto_enumTypes,
 		MessageInfos:      file_accrue_billing_v1_events_proto_msgTypes,
 	}.Build()
 	File_accrue_billing_v1_events_proto = out.File

@@ -10,6 +10,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	v11 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
+	v12 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -135,11 +136,66 @@ func (x *HcmWorkerEvent) GetWorker() *v11.WorkerRecord {
 	return nil
 }
 
+// TimeEntriesApprovedEvent (POST /webhooks/timeexpense/{source}/approved-entries) is a T&E tool's
+// feed of approved entries and expenses; the gateway imports them with
+// TimeExpenseService.ImportApprovedEntries. Each item needs an external reference.
+type TimeEntriesApprovedEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Items         []*v12.ImportItem      `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimeEntriesApprovedEvent) Reset() {
+	*x = TimeEntriesApprovedEvent{}
+	mi := &file_accrue_webhooks_v1_webhooks_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimeEntriesApprovedEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimeEntriesApprovedEvent) ProtoMessage() {}
+
+func (x *TimeEntriesApprovedEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_webhooks_v1_webhooks_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimeEntriesApprovedEvent.ProtoReflect.Descriptor instead.
+func (*TimeEntriesApprovedEvent) Descriptor() ([]byte, []int) {
+	return file_accrue_webhooks_v1_webhooks_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *TimeEntriesApprovedEvent) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *TimeEntriesApprovedEvent) GetItems() []*v12.ImportItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
 var File_accrue_webhooks_v1_webhooks_proto protoreflect.FileDescriptor
 
 const file_accrue_webhooks_v1_webhooks_proto_rawDesc = "" +
 	"\n" +
-	"!accrue/webhooks/v1/webhooks.proto\x12\x12accrue.webhooks.v1\x1a\x1faccrue/project/v1/project.proto\x1a!accrue/resource/v1/resource.proto\x1a\x1bbuf/validate/validate.proto\"\x86\x01\n" +
+	"!accrue/webhooks/v1/webhooks.proto\x12\x12accrue.webhooks.v1\x1a\x1faccrue/project/v1/project.proto\x1a!accrue/resource/v1/resource.proto\x1a'accrue/timeexpense/v1/timeexpense.proto\x1a\x1bbuf/validate/validate.proto\"\x86\x01\n" +
 	"\x13CrmOpportunityEvent\x12%\n" +
 	"\bevent_id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\aeventId\x12H\n" +
@@ -147,7 +203,11 @@ const file_accrue_webhooks_v1_webhooks_proto_rawDesc = "" +
 	"\x0eHcmWorkerEvent\x12%\n" +
 	"\bevent_id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\aeventId\x12@\n" +
-	"\x06worker\x18\x02 \x01(\v2 .accrue.resource.v1.WorkerRecordB\x06\xbaH\x03\xc8\x01\x01R\x06workerB\xd0\x01\n" +
+	"\x06worker\x18\x02 \x01(\v2 .accrue.resource.v1.WorkerRecordB\x06\xbaH\x03\xc8\x01\x01R\x06worker\"\x87\x01\n" +
+	"\x18TimeEntriesApprovedEvent\x12%\n" +
+	"\bevent_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\aeventId\x12D\n" +
+	"\x05items\x18\x02 \x03(\v2!.accrue.timeexpense.v1.ImportItemB\v\xbaH\b\x92\x01\x05\b\x01\x10\x88'R\x05itemsB\xd0\x01\n" +
 	"\x16com.accrue.webhooks.v1B\rWebhooksProtoP\x01Z=github.com/accrue/accrue/gen/go/accrue/webhooks/v1;webhooksv1\xa2\x02\x03AWX\xaa\x02\x12Accrue.Webhooks.V1\xca\x02\x12Accrue\\Webhooks\\V1\xe2\x02\x1eAccrue\\Webhooks\\V1\\GPBMetadata\xea\x02\x14Accrue::Webhooks::V1b\x06proto3"
 
 var (
@@ -162,21 +222,24 @@ func file_accrue_webhooks_v1_webhooks_proto_rawDescGZIP() []byte {
 	return file_accrue_webhooks_v1_webhooks_proto_rawDescData
 }
 
-var file_accrue_webhooks_v1_webhooks_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_accrue_webhooks_v1_webhooks_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_accrue_webhooks_v1_webhooks_proto_goTypes = []any{
-	(*CrmOpportunityEvent)(nil), // 0: accrue.webhooks.v1.CrmOpportunityEvent
-	(*HcmWorkerEvent)(nil),      // 1: accrue.webhooks.v1.HcmWorkerEvent
-	(*v1.Opportunity)(nil),      // 2: accrue.project.v1.Opportunity
-	(*v11.WorkerRecord)(nil),    // 3: accrue.resource.v1.WorkerRecord
+	(*CrmOpportunityEvent)(nil),      // 0: accrue.webhooks.v1.CrmOpportunityEvent
+	(*HcmWorkerEvent)(nil),           // 1: accrue.webhooks.v1.HcmWorkerEvent
+	(*TimeEntriesApprovedEvent)(nil), // 2: accrue.webhooks.v1.TimeEntriesApprovedEvent
+	(*v1.Opportunity)(nil),           // 3: accrue.project.v1.Opportunity
+	(*v11.WorkerRecord)(nil),         // 4: accrue.resource.v1.WorkerRecord
+	(*v12.ImportItem)(nil),           // 5: accrue.timeexpense.v1.ImportItem
 }
 var file_accrue_webhooks_v1_webhooks_proto_depIdxs = []int32{
-	2, // 0: accrue.webhooks.v1.CrmOpportunityEvent.opportunity:type_name -> accrue.project.v1.Opportunity
-	3, // 1: accrue.webhooks.v1.HcmWorkerEvent.worker:type_name -> accrue.resource.v1.WorkerRecord
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	3, // 0: accrue.webhooks.v1.CrmOpportunityEvent.opportunity:type_name -> accrue.project.v1.Opportunity
+	4, // 1: accrue.webhooks.v1.HcmWorkerEvent.worker:type_name -> accrue.resource.v1.WorkerRecord
+	5, // 2: accrue.webhooks.v1.TimeEntriesApprovedEvent.items:type_name -> accrue.timeexpense.v1.ImportItem
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_accrue_webhooks_v1_webhooks_proto_init() }
@@ -190,7 +253,7 @@ func file_accrue_webhooks_v1_webhooks_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_webhooks_v1_webhooks_proto_rawDesc), len(file_accrue_webhooks_v1_webhooks_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,271 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/pg"
+	"github.com/accrue/accrue/services/billing/internal/ledger"
+)
+
+// WriteResults stores a batch of posting results with bulk writes: journal entries and lines,
+// invoice candidates and results by COPY, parked sources, cancelled candidates, and one
+// aggregated upsert of account balances (per account and period) for the whole batch.
+func WriteResults(ctx context.Context, q pg.Querier, results []ledger.Result, correlationID string) error {
+	var entries, lines, candidates [][]any
+	type balKey struct{ le, acct, period string }
+	bal := map[balKey][2]decimal.Decimal{}
+	var rType, rID, rOutcome, rReason, rEntry, rResource, rProject []string
+	var rVersion []int64
+	var rDate []time.Time
+	var parkType, parkID, parkKind, parkKey []string
+	var parkVersion []int64
+	var parkDate []time.Time
+	var parkSrc [][]byte
+	var unparkType, unparkID []string
+	var unparkVersion []int64
+	var reversedOriginals []string
+
+	addResult := func(s ledger.Source, outcome ledger.Outcome, reason, entryID string) {
+		rType, rID, rVersion = append(rType, s.Type), append(rID, s.ID), append(rVersion, s.Version)
+		rOutcome, rReason, rEntry = append(rOutcome, string(outcome)), append(rReason, reason), append(rEntry, entryID)
+		rResource, rProject, rDate = append(rResource, s.ResourceID), append(rProject, s.ProjectID), append(rDate, s.Date.Time())
+	}
+	for _, r := range results {
+		s := r.Source
+		entryID := ""
+		if r.Entry != nil {
+			e := r.Entry
+			entryID = e.ID
+			var reverses any
+			if e.ReversesID != "" {
+				reverses = e.ReversesID
+			}
+			entries = append(entries, []any{e.ID, e.LegalEntityID, e.Currency, e.PostingDate.Time(), e.SourceDate.Time(), e.SourceType,
+				e.SourceID, e.SourceVersion, reverses, e.Description, correlationID})
+			period := ledger.PeriodOf(e.PostingDate)
+			for i, l := range e.Lines {
+				lines = append(lines, []any{e.ID, int16(i + 1), e.LegalEntityID, l.Account, nullUUID(l.ProjectID), nullUUID(l.TaskID),
+					l.Debit, l.Credit, l.TxnAmount.Currency, l.TxnAmount.Value, l.FXRate, l.RateDate.Time()})
+				k := balKey{e.LegalEntityID, l.Account, period}
+				v := bal[k]
+				bal[k] = [2]decimal.Decimal{v[0].Add(l.Debit), v[1].Add(l.Credit)}
+			}
+		}
+		if c := r.Candidate; c != nil {
+			var markup any
+			if c.Markup != nil {
+				markup = *c.Markup
+			}
+			candidates = append(candidates, []any{c.ID, c.ProjectID, c.ContractID, c.LineKey, c.SourceType, c.SourceID, c.Version,
+				c.SourceDate.Time(), c.Quantity, c.UnitPrice.Value, markup, c.Amount.Value, c.Amount.Currency})
+		}
+		addResult(s, r.Outcome, r.Reason, entryID)
+		if r.Outcome == ledger.Parked {
+			src, err := EncodeSource(s)
+			if err != nil {
+				return err
+			}
+			parkType, parkID, parkVersion = append(parkType, s.Type), append(parkID, s.ID), append(parkVersion, s.Version)
+			parkKind, parkKey, parkDate = append(parkKind, r.Missing.Kind), append(parkKey, r.Missing.Key), append(parkDate, r.Missing.Date.Time())
+			parkSrc = append(parkSrc, src)
+		} else {
+			unparkType, unparkID, unparkVersion = append(unparkType, s.Type), append(unparkID, s.ID), append(unparkVersion, s.Version)
+		}
+		if r.Outcome == ledger.Reversed && r.ReversedCandidateOf != "" {
+			reversedOriginals = append(reversedOriginals, r.ReversedCandidateOf)
+			// The original is reversed whatever it was: a late original is then skipped.
+			addResult(ledger.Source{Type: s.Type, ID: r.ReversedCandidateOf, Version: 1, ResourceID: s.ResourceID,
+				ProjectID: s.ProjectID, Date: s.Date}, ledger.Reversed, "", "")
+			unparkType, unparkID, unparkVersion = append(unparkType, s.Type), append(unparkID, r.ReversedCandidateOf), append(unparkVersion, 1)
+		}
+	}
+	if len(entries) > 0 {
+		if _, err := q.CopyFrom(ctx, pgx.Identifier{"journal_entries"}, []string{"id", "legal_entity_id", "currency_code", "posting_date",
+			"source_date", "source_type", "source_id", "source_version", "reverses_id", "description", "correlation_id"}, pgx.CopyFromRows(entries)); err != nil {
+			return err
+		}
+		if _, err := q.CopyFrom(ctx, pgx.Identifier{"journal_lines"}, []string{"entry_id", "line_no", "legal_entity_id", "account_code",
+			"project_id", "task_id", "debit", "credit", "txn_currency", "txn_amount", "fx_rate", "rate_date"}, pgx.CopyFromRows(lines)); err != nil {
+			return err
+		}
+	}
+	if len(candidates) > 0 {
+		if _, err := q.CopyFrom(ctx, pgx.Identifier{"invoice_candidates"}, []string{"id", "project_id", "contract_id", "line_key",
+			"source_type", "source_id", "source_version", "source_date", "quantity", "unit_price", "markup_percent", "amount", "currency_code"},
+			pgx.CopyFromRows(candidates)); err != nil {
+			return err
+		}
+	}
+	if len(reversedOriginals) > 0 {
+		if _, err := q.Exec(ctx, `UPDATE invoice_candidates SET status = 'REVERSED' WHERE source_id = ANY($1::text[]) AND status = 'OPEN'`,
+			reversedOriginals); err != nil {
+			return err
+		}
+	}
+	// One row per source in the statement (a reversal may also name an original posted in the
+	// same batch): the reversed outcome wins.
+	seen := map[string]int{}
+	keep := make([]bool, len(rType))
+	for i := range rType {
+		k := Key(rType[i], rID[i], rVersion[i])
+		if j, ok := seen[k]; ok {
+			if rOutcome[i] == string(ledger.Reversed) {
+				keep[j], keep[i], seen[k] = false, true, i
+			}
+			continue
+		}
+		seen[k], keep[i] = i, true
+	}
+	n := 0
+	for i := range rType {
+		if keep[i] {
+			rType[n], rID[n], rVersion[n], rOutcome[n], rReason[n], rEntry[n], rResource[n], rProject[n], rDate[n] =
+				rType[i], rID[i], rVersion[i], rOutcome[i], rReason[i], rEntry[i], rResource[i], rProject[i], rDate[i]
+			n++
+		}
+	}
+	rType, rID, rVersion, rOutcome, rReason, rEntry, rResource, rProject, rDate = rType[:n], rID[:n], rVersion[:n], rOutcome[:n], rReason[:n], rEntry[:n], rResource[:n], rProject[:n], rDate[:n]
+	if len(rType) > 0 {
+		if _, err := q.Exec(ctx, `INSERT INTO posting_results (source_type, source_id, source_version, outcome, reason, journal_entry_id,
+				resource_id, project_id, source_date)
+			SELECT t, i, v, o, r, NULLIF(e, '')::uuid, NULLIF(res, '')::uuid, NULLIF(p, '')::uuid, d
+			FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::date[])
+				AS x(t, i, v, o, r, e, res, p, d)
+			ON CONFLICT (source_type, source_id, source_version) DO UPDATE SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason,
+				journal_entry_id = COALESCE(EXCLUDED.journal_entry_id, posting_results.journal_entry_id), updated_at = now()
+			WHERE posting_results.outcome IN ('PARKED_RATE_MISSING') OR EXCLUDED.outcome = 'REVERSED'`,
+			rType, rID, rVersion, rOutcome, rReason, rEntry, rResource, rProject, rDate); err != nil {
+			return err
+		}
+	}
+	if len(parkType) > 0 {
+		if _, err := q.Exec(ctx, `INSERT INTO parked_postings (source_type, source_id, source_version, missing_kind, missing_key, missing_date, source)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::date[], $7::bytea[])
+			ON CONFLICT (source_type, source_id, source_version) DO UPDATE SET missing_kind = EXCLUDED.missing_kind,
+				missing_key = EXCLUDED.missing_key, missing_date = EXCLUDED.missing_date`,
+			parkType, parkID, parkVersion, parkKind, parkKey, parkDate, parkSrc); err != nil {
+			return err
+		}
+	}
+	if len(unparkType) > 0 {
+		if _, err := q.Exec(ctx, `DELETE FROM parked_postings p USING unnest($1::text[], $2::text[], $3::bigint[]) AS k(t, i, v)
+			WHERE p.source_type = k.t AND p.source_id = k.i AND p.source_version = k.v`, unparkType, unparkID, unparkVersion); err != nil {
+			return err
+		}
+	}
+	if len(bal) > 0 {
+		var les, accts, periods []string
+		var debits, credits []decimal.Decimal
+		for k, v := range bal {
+			les, accts, periods = append(les, k.le), append(accts, k.acct), append(periods, k.period)
+			debits, credits = append(debits, v[0]), append(credits, v[1])
+		}
+		if _, err := q.Exec(ctx, `INSERT INTO account_balances AS b (legal_entity_id, account_code, period, debit, credit)
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::numeric[], $5::numeric[])
+			ON CONFLICT (legal_entity_id, account_code, period) DO UPDATE SET debit = b.debit + EXCLUDED.debit, credit = b.credit + EXCLUDED.credit`,
+			les, accts, periods, debits, credits); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nullUUID(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Parked returns parked sources, optionally those waiting for one kind and key (a key ending in
+// "/" matches as a prefix), at most limit.
+func Parked(ctx context.Context, q pg.Querier, kind, key string, limit int) ([]ledger.Source, error) {
+	rows, err := q.Query(ctx, `SELECT source FROM parked_postings
+		WHERE ($1 = '' OR missing_kind = $1) AND ($2 = '' OR missing_key = $2 OR (right($2, 1) = '/' AND starts_with(missing_key, $2)))
+		ORDER BY parked_at LIMIT $3`, kind, key, limit)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ledger.Source, 0, len(raw))
+	for _, b := range raw {
+		s, err := DecodeSource(b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// ParkedCount counts parked sources of a kind and key ("" = any).
+func ParkedCount(ctx context.Context, q pg.Querier, kind, key string) (int64, error) {
+	var n int64
+	err := q.QueryRow(ctx, `SELECT count(*) FROM parked_postings WHERE ($1 = '' OR missing_kind = $1) AND ($2 = '' OR missing_key = $2)`, kind, key).Scan(&n)
+	return n, err
+}
+
+// ApplyProjectReplica stores a project's legal entity, contract and tasks when version is newer;
+// it reports whether it changed.
+func ApplyProjectReplica(ctx context.Context, q pg.Querier, projectID, legalEntityID, contractID, status string, version int64,
+	taskIDs []string, billable []bool, lineKeys []string) (bool, error) {
+	tag, err := q.Exec(ctx, `INSERT INTO project_replicas AS p (project_id, legal_entity_id, contract_id, status, version)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (project_id) DO UPDATE SET legal_entity_id = EXCLUDED.legal_entity_id, contract_id = EXCLUDED.contract_id,
+			status = EXCLUDED.status, version = EXCLUDED.version WHERE p.version < EXCLUDED.version`,
+		projectID, legalEntityID, nullUUID(contractID), status, version)
+	if err != nil || tag.RowsAffected() == 0 {
+		return false, err
+	}
+	_, err = q.Exec(ctx, `INSERT INTO task_replicas (task_id, project_id, billable, line_key)
+		SELECT t, $1, b, k FROM unnest($2::uuid[], $3::bool[], $4::text[]) AS x(t, b, k)
+		ON CONFLICT (task_id) DO UPDATE SET billable = EXCLUDED.billable, line_key = EXCLUDED.line_key`, projectID, taskIDs, billable, lineKeys)
+	return err == nil, err
+}
+
+// ReplicaRate is a cost-rate period of the replica.
+type ReplicaRate struct {
+	Rate     decimal.Decimal
+	Currency string
+	From, To civil.Date
+}
+
+// ApplyCostRates replaces a resource's cost-rate replica when ratesVersion is newer (and records
+// its role); it reports whether it changed.
+func ApplyCostRates(ctx context.Context, q pg.Querier, resourceID, role string, ratesVersion int64, rates []ReplicaRate) (bool, error) {
+	tag, err := q.Exec(ctx, `INSERT INTO resource_replicas AS r (resource_id, role, rates_version) VALUES ($1, $2, $3)
+		ON CONFLICT (resource_id) DO UPDATE SET role = EXCLUDED.role, rates_version = EXCLUDED.rates_version
+		WHERE r.rates_version < EXCLUDED.rates_version`, resourceID, role, ratesVersion)
+	if err != nil || tag.RowsAffected() == 0 {
+		return false, err
+	}
+	if _, err := q.Exec(ctx, `DELETE FROM cost_rate_replicas WHERE resource_id = $1`, resourceID); err != nil {
+		return false, err
+	}
+	for _, r := range rates {
+		var to any
+		if !r.To.IsZero() {
+			to = r.To.Time()
+		}
+		if _, err := q.Exec(ctx, `INSERT INTO cost_rate_replicas (resource_id, rate, currency_code, effective_from, effective_to)
+			VALUES ($1, $2, $3, $4, $5)`, resourceID, r.Rate, r.Currency, r.From.Time(), to); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// SetRole records a resource's role (rate-card key).
+func SetRole(ctx context.Context, q pg.Querier, resourceID, role string) error {
+	_, err := q.Exec(ctx, `INSERT INTO resource_replicas (resource_id, role) VALUES ($1, $2)
+		ON CONFLICT (resource_id) DO UPDATE SET role = EXCLUDED.role`, resourceID, role)
+	return err
+}
