@@ -127,6 +127,9 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	if err := billingv1.RegisterContractServiceHandler(ctx, api, g.conns["billing"]); err != nil {
 		return nil, err
 	}
+	if err := billingv1.RegisterLedgerServiceHandler(ctx, api, g.conns["billing"]); err != nil {
+		return nil, err
+	}
 	// Every service serves its own exception queue; /v1/ops/{service}/... goes to that service.
 	ops := map[string]http.Handler{}
 	for _, s := range Services {

@@ -23,7 +23,14 @@ const BillingStream = "billing.events"
 // is priced again at the new rates).
 func Billing(log *slog.Logger) stream.Handler {
 	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
+		actuals := map[string]*store.Actuals{}
 		for _, m := range msgs {
+			if m.Envelope.GetType() == "postings.recorded" {
+				if err := addActuals(m, actuals); err != nil {
+					return err
+				}
+				continue
+			}
 			if m.Envelope.GetType() == "contract.changed" {
 				if err := applyContract(ctx, tx, m); err != nil {
 					return err
@@ -44,8 +51,41 @@ func Billing(log *slog.Logger) stream.Handler {
 			}
 			log.InfoContext(stream.WithEvent(ctx, m.Envelope), "legal entity replica updated", "legal_entity_id", le.GetLegalEntityId(), "code", le.GetCode())
 		}
-		return nil
+		return store.AddActuals(ctx, tx, actuals)
 	}
+}
+
+// addActuals sums the posted (and reversed) hours, cost and revenue of a postings.recorded event
+// per project.
+func addActuals(m stream.Message, into map[string]*store.Actuals) error {
+	var ev billingv1.PostingsRecorded
+	if err := m.Envelope.GetPayload().UnmarshalTo(&ev); err != nil {
+		return fmt.Errorf("postings.recorded %s: %w", m.Envelope.GetEventId(), err)
+	}
+	for _, r := range ev.GetResults() {
+		if r.GetOutcome() != billingv1.PostingOutcome_POSTING_OUTCOME_POSTED && r.GetOutcome() != billingv1.PostingOutcome_POSTING_OUTCOME_REVERSED {
+			continue
+		}
+		a, ok := into[r.GetProjectId()]
+		if !ok {
+			a = &store.Actuals{}
+			into[r.GetProjectId()] = a
+		}
+		for _, v := range []struct {
+			dst *decimal.Decimal
+			s   string
+		}{{&a.Hours, r.GetHours()}, {&a.Cost, r.GetCost().GetAmount()}, {&a.Revenue, r.GetRevenue().GetAmount()}} {
+			if v.s == "" {
+				continue
+			}
+			d, err := decimal.NewFromString(v.s)
+			if err != nil {
+				return fmt.Errorf("postings.recorded %s: %w", m.Envelope.GetEventId(), err)
+			}
+			*v.dst = v.dst.Add(d)
+		}
+	}
+	return nil
 }
 
 func applyContract(ctx context.Context, tx pgx.Tx, m stream.Message) error {

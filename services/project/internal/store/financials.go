@@ -281,3 +281,26 @@ func Portfolio(ctx context.Context, q pg.Querier, status project.Status, limit i
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Financials, error) { return scanFinancials(r) })
 }
+
+// Actuals are posted hours, cost and revenue to add to a project.
+type Actuals struct {
+	Hours, Cost, Revenue decimal.Decimal
+}
+
+// AddActuals adds posted actuals per project, in one statement.
+func AddActuals(ctx context.Context, q pg.Querier, byProject map[string]*Actuals) error {
+	if len(byProject) == 0 {
+		return nil
+	}
+	var ids []string
+	var hours, cost, revenue []decimal.Decimal
+	for id, a := range byProject {
+		ids, hours, cost, revenue = append(ids, id), append(hours, a.Hours), append(cost, a.Cost), append(revenue, a.Revenue)
+	}
+	_, err := q.Exec(ctx, `INSERT INTO project_actuals AS a (project_id, actual_hours, actual_cost, actual_revenue)
+		SELECT * FROM unnest($1::uuid[], $2::numeric[], $3::numeric[], $4::numeric[])
+		ON CONFLICT (project_id) DO UPDATE SET actual_hours = a.actual_hours + EXCLUDED.actual_hours,
+			actual_cost = a.actual_cost + EXCLUDED.actual_cost, actual_revenue = a.actual_revenue + EXCLUDED.actual_revenue`,
+		ids, hours, cost, revenue)
+	return err
+}

@@ -52,6 +52,11 @@ func run(ctx context.Context, migrateOnly bool) error {
 	if _, err := base.Consumer(consumer, events.Projects()); err != nil {
 		return err
 	}
+	postings := consumer
+	postings.Stream = events.BillingStream
+	if _, err := base.Consumer(postings, events.Actuals()); err != nil {
+		return err
+	}
 	uc := app.New(app.Deps{Pool: base.Pool, Outbox: base.Outbox, Queue: base.Queue, Log: base.Log, Overbooking: overbooking})
 	srv := grpcapi.New(uc)
 	resourcev1.RegisterResourceServiceServer(base.GRPC, srv)

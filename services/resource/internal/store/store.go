@@ -442,3 +442,32 @@ func ActualBillableHours(ctx context.Context, q pg.Querier, resourceID string, f
 	}
 	return out, rows.Err()
 }
+
+// DayKey is a resource's day.
+type DayKey struct {
+	ResourceID string
+	Date       civil.Date
+}
+
+// DayHours are posted hours of a day.
+type DayHours struct {
+	Total, Billable decimal.Decimal
+}
+
+// AddTimeActuals adds posted hours per resource and day, in one statement.
+func AddTimeActuals(ctx context.Context, q pg.Querier, days map[DayKey]*DayHours) error {
+	if len(days) == 0 {
+		return nil
+	}
+	var ids []string
+	var dates []time.Time
+	var total, billable []decimal.Decimal
+	for k, h := range days {
+		ids, dates, total, billable = append(ids, k.ResourceID), append(dates, k.Date.Time()), append(total, h.Total), append(billable, h.Billable)
+	}
+	_, err := q.Exec(ctx, `INSERT INTO time_actuals AS a (resource_id, work_date, total_hours, billable_hours)
+		SELECT * FROM unnest($1::uuid[], $2::date[], $3::numeric[], $4::numeric[])
+		ON CONFLICT (resource_id, work_date) DO UPDATE SET total_hours = a.total_hours + EXCLUDED.total_hours,
+			billable_hours = a.billable_hours + EXCLUDED.billable_hours`, ids, dates, total, billable)
+	return err
+}
