@@ -56,6 +56,7 @@ type Config struct {
 	StreamPrefix string        // ACCRUE_STREAM_PREFIX
 	ConsumerName string        // ACCRUE_CONSUMER_NAME
 	LogLevel     string        // ACCRUE_LOG_LEVEL
+	Pprof        bool          // ACCRUE_PPROF: serve /debug/pprof/ on the metrics address
 	Auth         auth.Config   // ACCRUE_JWT_ISSUER, ACCRUE_JWT_AUDIENCE, ACCRUE_JWKS_FILE | ACCRUE_JWKS_URL
 	ShutdownWait time.Duration // ACCRUE_SHUTDOWN_GRACE
 	// Token the service presents to other services: ACCRUE_SERVICE_TOKEN_FILE, or the OAuth2
@@ -78,6 +79,7 @@ func LoadConfig(r *config.Reader, name string, d Defaults) Config {
 		StreamPrefix: r.String("ACCRUE_STREAM_PREFIX", ""),
 		ConsumerName: r.String("ACCRUE_CONSUMER_NAME", ""),
 		LogLevel:     r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		Pprof:        r.Bool("ACCRUE_PPROF", false),
 		Auth: auth.Config{
 			Issuer:   r.String("ACCRUE_JWT_ISSUER", "https://auth.accrue.local"),
 			Audience: r.String("ACCRUE_JWT_AUDIENCE", "accrue"),
@@ -194,7 +196,7 @@ func (b *Base) Run(ctx context.Context) error {
 	relay := outbox.NewRelay(b.Pool, b.Redis, outbox.RelayConfig{StreamPrefix: b.Cfg.StreamPrefix}, b.Log)
 	runners := append([]lifecycle.Runner{
 		lifecycle.GRPC{Server: b.GRPC, Health: b.Health, Addr: b.Cfg.GRPCAddr, Grace: b.Cfg.ShutdownWait},
-		metrics.Server{Addr: b.Cfg.MetricsAddr, Registry: b.Registry},
+		metrics.Server{Addr: b.Cfg.MetricsAddr, Registry: b.Registry, Pprof: b.Cfg.Pprof},
 		relay,
 		exceptions.Retrier{Queue: b.Queue},
 		lifecycle.Every(time.Hour, func(ctx context.Context) {

@@ -20,21 +20,58 @@ import (
 
 var errBillingUnavailable = fault.New(fault.Unavailable, ReasonBillingUnavailable, "the billing service is unavailable; the project waits for its contract")
 
-// activate creates or amends the contract in billing and activates the project. When billing is
-// unavailable the project stays PENDING_FINANCIAL_ACTIVATION: with record, an exception (retried
-// automatically) is written in tx; without, errBillingUnavailable is returned (the retry path).
-func (s *Service) activate(ctx context.Context, tx pgx.Tx, conv *store.Conversion, p *project.Project, opp *projectv1.Opportunity, le store.LegalEntity, record bool, res *Result) error {
-	resp, err := s.upsertContract(ctx, opp, le, conv.CustomerID, false)
+// finishActivation completes the financial activation of a conversion left pending: it asks
+// billing for the contract (no transaction open), then activates the project in a short
+// transaction. When billing is still unavailable: with record, the pending answer is returned
+// (and the exception kept); without (the retry path), errBillingUnavailable.
+func (s *Service) finishActivation(ctx context.Context, conv store.Conversion, opp *projectv1.Opportunity, le store.LegalEntity, record bool) (Result, error) {
+	contract, err := s.upsertContract(ctx, opp, le, conv.CustomerID, false)
 	if err != nil {
 		if !grpcx.Retryable(err) {
-			return grpcx.FaultFromStatus(err, contractField)
+			return Result{}, grpcx.FaultFromStatus(err, contractField)
 		}
-		s.Log.WarnContext(ctx, "billing unavailable; project waits for financial activation", "project_id", p.ID, "err", err)
 		if !record {
-			return errBillingUnavailable
+			return Result{}, errBillingUnavailable
 		}
-		return s.pend(ctx, tx, p, res)
+		contract = nil
 	}
+	var res Result
+	err = pg.InTx(ctx, s.Pool, func(ctx context.Context, tx pgx.Tx) error {
+		cur, _, err := store.LockConversion(ctx, tx, conv.CRMSystem, conv.OpportunityID)
+		if err != nil {
+			return err
+		}
+		if cur.State == store.ConversionActive || cur.Version != conv.Version {
+			res, err = s.describe(ctx, tx, cur, Unchanged, "already activated; nothing changed")
+			return err
+		}
+		p, err := store.GetProject(ctx, tx, cur.ProjectID, true)
+		if err != nil {
+			return err
+		}
+		res = Result{Outcome: Unchanged, Customer: Record{ID: cur.CustomerID, Outcome: Unchanged},
+			Project: Record{ID: p.ID, Outcome: Unchanged, Version: p.Version}, Version: cur.Version}
+		if contract == nil {
+			if err := s.pend(ctx, tx, &p, &res); err != nil {
+				return err
+			}
+		} else {
+			if err := s.activate(ctx, tx, &cur, &p, contract, &res); err != nil {
+				return err
+			}
+			res.Outcome, res.Project.Outcome = Updated, Updated
+			s.Log.InfoContext(ctx, "project financially activated", "project_id", p.ID, "contract_id", p.ContractID)
+		}
+		res.Project.Version, res.ProjectStatus, res.TaskCount = p.Version, p.Status, len(p.Tasks)
+		res.Message = summary(&res)
+		return store.SaveConversion(ctx, tx, cur)
+	})
+	return res, err
+}
+
+// activate attaches the contract billing returned and activates the project (a pending project
+// becomes ACTIVE; an active one keeps its status), resolving any pending-activation exception.
+func (s *Service) activate(ctx context.Context, tx pgx.Tx, conv *store.Conversion, p *project.Project, resp *billingv1.UpsertContractResponse, res *Result) error {
 	c := resp.GetContract()
 	conv.ContractID = c.GetContractId()
 	switch resp.GetOutcome() {
@@ -73,7 +110,7 @@ func (s *Service) activate(ctx context.Context, tx pgx.Tx, conv *store.Conversio
 		}
 	}
 	conv.State = store.ConversionActive
-	_, err = s.Queue.ResolveByKey(ctx, tx, activationKey(p.ID), "system", "contract "+p.ContractID+" created; project activated")
+	_, err := s.Queue.ResolveByKey(ctx, tx, activationKey(p.ID), "system", "contract "+p.ContractID+" created; project activated")
 	return err
 }
 
@@ -96,38 +133,28 @@ func (s *Service) pend(ctx context.Context, tx pgx.Tx, p *project.Project, res *
 // retryActivation is the exception queue's retry of KindActivation: it re-runs the contract
 // step of the conversion that created the project.
 func (s *Service) retryActivation(ctx context.Context, e exceptions.Exception) error {
-	return pg.InTx(ctx, s.Pool, func(ctx context.Context, tx pgx.Tx) error {
-		c, found, err := store.ConversionByProject(ctx, tx, e.EntityID)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return fault.New(fault.NotFound, "CONVERSION_NOT_FOUND", "no conversion created project %s", e.EntityID)
-		}
-		conv, _, err := store.LockConversion(ctx, tx, c.CRMSystem, c.OpportunityID)
-		if err != nil {
-			return err
-		}
-		if conv.State == store.ConversionActive {
-			return nil
-		}
-		var opp projectv1.Opportunity
-		if err := proto.Unmarshal(conv.Request, &opp); err != nil {
-			return err
-		}
-		le, err := store.LegalEntityByCode(ctx, tx, opp.GetLegalEntityCode())
-		if err != nil {
-			return err
-		}
-		p, err := store.GetProject(ctx, tx, conv.ProjectID, true)
-		if err != nil {
-			return err
-		}
-		var res Result
-		if err := s.activate(ctx, tx, &conv, &p, &opp, le, false, &res); err != nil {
-			return err
-		}
-		s.Log.InfoContext(ctx, "project financially activated on retry", "project_id", p.ID, "contract_id", p.ContractID)
-		return store.SaveConversion(ctx, tx, conv)
-	})
+	conv, found, err := store.ConversionByProject(ctx, s.Pool, e.EntityID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fault.New(fault.NotFound, "CONVERSION_NOT_FOUND", "no conversion created project %s", e.EntityID)
+	}
+	defer s.locks.lock(conv.CRMSystem + "\n" + conv.OpportunityID)()
+	if conv, _, err = store.GetConversion(ctx, s.Pool, conv.CRMSystem, conv.OpportunityID); err != nil {
+		return err
+	}
+	if conv.State == store.ConversionActive {
+		return nil
+	}
+	var opp projectv1.Opportunity
+	if err := proto.Unmarshal(conv.Request, &opp); err != nil {
+		return err
+	}
+	le, err := store.LegalEntityByCode(ctx, s.Pool, opp.GetLegalEntityCode())
+	if err != nil {
+		return err
+	}
+	_, err = s.finishActivation(ctx, conv, &opp, le, false)
+	return err
 }

@@ -43,6 +43,7 @@ type Service struct {
 	Deps
 	now   func() time.Time
 	newID func() string
+	locks keyedLocks
 }
 
 // New returns the use cases and registers the retry of pending financial activations.

@@ -178,123 +178,135 @@ func dealOf(opp *projectv1.Opportunity) (project.Deal, error) {
 	return d, nil
 }
 
+// convert runs one conversion. Conversions of one opportunity are serialised in this process by
+// a keyed lock; the remote calls (customer, billing) run with no database transaction open, and
+// the project side is written in one short transaction that re-checks, under an advisory lock,
+// that no other instance converted the same version meanwhile (every remote call is idempotent,
+// so a lost race changes nothing there either).
 func (s *Service) convert(ctx context.Context, opp *projectv1.Opportunity) (Result, error) {
 	prep, err := s.prepare(ctx, opp)
 	if err != nil {
 		return Result{}, err
 	}
-	var res Result
-	err = pg.InTx(ctx, s.Pool, func(ctx context.Context, tx pgx.Tx) error {
-		res = Result{}
-		conv, found, err := store.LockConversion(ctx, tx, opp.GetCrmSystem(), opp.GetOpportunityId())
-		if err != nil {
-			return err
-		}
-		if found {
-			switch {
-			case opp.GetVersion() < conv.Version:
-				return s.describe(ctx, tx, conv, IgnoredStale, &res,
-					fmt.Sprintf("opportunity version %d is older than the converted version %d; nothing changed", opp.GetVersion(), conv.Version))
-			case opp.GetVersion() == conv.Version && !bytes.Equal(prep.fp, conv.Fingerprint):
-				return fault.New(fault.AlreadyExists, "SOURCE_VERSION_REUSED",
-					"opportunity version %d was already converted with different content; send a newer version", conv.Version)
-			case opp.GetVersion() == conv.Version && conv.State == store.ConversionActive:
-				return s.describe(ctx, tx, conv, Unchanged, &res, "already converted; nothing changed")
-			case opp.GetVersion() == conv.Version:
-				return s.resume(ctx, tx, conv, opp, prep, &res)
-			}
-		}
-		return s.apply(ctx, tx, conv, found, opp, prep, &res)
-	})
-	return res, err
-}
-
-// describe fills res from a stored conversion without changing anything.
-func (s *Service) describe(ctx context.Context, tx pgx.Tx, conv store.Conversion, out Outcome, res *Result, msg string) error {
-	p, err := store.GetProject(ctx, tx, conv.ProjectID, false)
+	defer s.locks.lock(opp.GetCrmSystem() + "\n" + opp.GetOpportunityId())()
+	conv, found, err := store.GetConversion(ctx, s.Pool, opp.GetCrmSystem(), opp.GetOpportunityId())
 	if err != nil {
-		return err
+		return Result{}, err
 	}
-	contractOut := out
-	if conv.ContractID == "" {
-		contractOut = Pending
+	if found {
+		if res, done, err := s.known(ctx, s.Pool, conv, opp, prep); done || err != nil {
+			return res, err
+		}
+		if opp.GetVersion() == conv.Version {
+			return s.finishActivation(ctx, conv, opp, prep.le, true)
+		}
 	}
-	*res = Result{Outcome: out, Customer: Record{ID: conv.CustomerID, Outcome: out}, Contract: Record{ID: conv.ContractID, Outcome: contractOut},
-		Project: Record{ID: p.ID, Outcome: out, Version: p.Version}, ProjectStatus: p.Status, TaskCount: len(p.Tasks),
-		Version: conv.Version, Message: msg}
-	return nil
-}
 
-// resume retries the financial activation of a conversion left pending (same version again).
-func (s *Service) resume(ctx context.Context, tx pgx.Tx, conv store.Conversion, opp *projectv1.Opportunity, prep prepared, res *Result) error {
-	p, err := store.GetProject(ctx, tx, conv.ProjectID, true)
-	if err != nil {
-		return err
-	}
-	res.Outcome = Unchanged
-	res.Customer = Record{ID: conv.CustomerID, Outcome: Unchanged}
-	res.Project = Record{ID: p.ID, Outcome: Unchanged, Version: p.Version}
-	if err := s.activate(ctx, tx, &conv, &p, opp, prep.le, true, res); err != nil {
-		return err
-	}
-	if conv.State == store.ConversionActive {
-		res.Outcome = Updated
-		res.Project.Outcome = Updated
-	}
-	res.Project.Version, res.ProjectStatus, res.TaskCount, res.Version = p.Version, p.Status, len(p.Tasks), conv.Version
-	return store.SaveConversion(ctx, tx, conv)
-}
-
-// apply converts a new opportunity or a newer version of a converted one.
-func (s *Service) apply(ctx context.Context, tx pgx.Tx, conv store.Conversion, found bool, opp *projectv1.Opportunity, prep prepared, res *Result) error {
 	inputs, err := s.customerInputs(ctx, opp)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	// Ask billing whether it would accept the contract before anything is written. A billing
 	// outage is not a reason to refuse the deal: the project then waits for activation.
 	billingDown := false
 	if _, err := s.upsertContract(ctx, opp, prep.le, conv.CustomerID, true); err != nil {
 		if !grpcx.Retryable(err) {
-			return grpcx.FaultFromStatus(err, contractField)
+			return Result{}, grpcx.FaultFromStatus(err, contractField)
 		}
 		billingDown = true
 	}
 	customerID, custOut, custVersion, err := s.upsertCustomers(ctx, inputs)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
-	res.Customer = Record{ID: customerID, Outcome: custOut, Version: custVersion}
+	var contract *billingv1.UpsertContractResponse
+	if !billingDown {
+		if contract, err = s.upsertContract(ctx, opp, prep.le, customerID, false); err != nil {
+			if !grpcx.Retryable(err) {
+				return Result{}, grpcx.FaultFromStatus(err, contractField)
+			}
+			contract = nil
+			s.Log.WarnContext(ctx, "billing unavailable; project waits for financial activation", "err", err)
+		}
+	}
 
-	var p project.Project
-	if found {
-		if p, err = s.updateProject(ctx, tx, conv.ProjectID, customerID, opp, prep); err != nil {
+	var res Result
+	err = pg.InTx(ctx, s.Pool, func(ctx context.Context, tx pgx.Tx) error {
+		res = Result{Customer: Record{ID: customerID, Outcome: custOut, Version: custVersion}}
+		cur, found, err := store.LockConversion(ctx, tx, opp.GetCrmSystem(), opp.GetOpportunityId())
+		if err != nil {
 			return err
 		}
-		res.Project = Record{ID: p.ID, Outcome: Updated, Version: p.Version}
-		res.Outcome = Updated
-	} else {
-		if p, err = s.createProject(ctx, tx, customerID, opp, prep); err != nil {
+		if found {
+			if r, done, err := s.known(ctx, tx, cur, opp, prep); done || err != nil {
+				res = r
+				return err
+			}
+		}
+		var p project.Project
+		if found {
+			if p, err = s.updateProject(ctx, tx, cur.ProjectID, customerID, opp, prep); err != nil {
+				return err
+			}
+			res.Project, res.Outcome = Record{ID: p.ID, Outcome: Updated, Version: p.Version}, Updated
+		} else {
+			if p, err = s.createProject(ctx, tx, customerID, opp, prep); err != nil {
+				return err
+			}
+			res.Project, res.Outcome = Record{ID: p.ID, Outcome: Created, Version: p.Version}, Created
+		}
+		c := store.Conversion{CRMSystem: opp.GetCrmSystem(), OpportunityID: opp.GetOpportunityId(), Version: opp.GetVersion(),
+			Fingerprint: prep.fp, CustomerID: customerID, ProjectID: p.ID, ContractID: cur.ContractID, State: store.ConversionPending}
+		if c.Request, err = proto.Marshal(opp); err != nil {
 			return err
 		}
-		res.Project = Record{ID: p.ID, Outcome: Created, Version: p.Version}
-		res.Outcome = Created
-	}
-	conv = store.Conversion{CRMSystem: opp.GetCrmSystem(), OpportunityID: opp.GetOpportunityId(), Version: opp.GetVersion(),
-		Fingerprint: prep.fp, CustomerID: customerID, ProjectID: p.ID, ContractID: conv.ContractID, State: store.ConversionPending}
-	if conv.Request, err = proto.Marshal(opp); err != nil {
-		return err
-	}
-	if billingDown {
-		if err := s.pend(ctx, tx, &p, res); err != nil {
+		if contract != nil {
+			err = s.activate(ctx, tx, &c, &p, contract, &res)
+		} else {
+			err = s.pend(ctx, tx, &p, &res)
+		}
+		if err != nil {
 			return err
 		}
-	} else if err := s.activate(ctx, tx, &conv, &p, opp, prep.le, true, res); err != nil {
-		return err
+		res.Project.Version, res.ProjectStatus, res.TaskCount, res.Version = p.Version, p.Status, len(p.Tasks), opp.GetVersion()
+		res.Message = summary(&res)
+		return store.SaveConversion(ctx, tx, c)
+	})
+	return res, err
+}
+
+// known answers requests about a version already converted: older → IGNORED_STALE, the same
+// version with other content → SOURCE_VERSION_REUSED, the same version done → UNCHANGED. done
+// is false when the caller has work left (a newer version, or the same one still pending).
+func (s *Service) known(ctx context.Context, q pg.Querier, conv store.Conversion, opp *projectv1.Opportunity, prep prepared) (Result, bool, error) {
+	switch {
+	case opp.GetVersion() < conv.Version:
+		r, err := s.describe(ctx, q, conv, IgnoredStale,
+			fmt.Sprintf("opportunity version %d is older than the converted version %d; nothing changed", opp.GetVersion(), conv.Version))
+		return r, true, err
+	case opp.GetVersion() == conv.Version && !bytes.Equal(prep.fp, conv.Fingerprint):
+		return Result{}, true, fault.New(fault.AlreadyExists, "SOURCE_VERSION_REUSED",
+			"opportunity version %d was already converted with different content; send a newer version", conv.Version)
+	case opp.GetVersion() == conv.Version && conv.State == store.ConversionActive:
+		r, err := s.describe(ctx, q, conv, Unchanged, "already converted; nothing changed")
+		return r, true, err
 	}
-	res.Project.Version, res.ProjectStatus, res.TaskCount, res.Version = p.Version, p.Status, len(p.Tasks), opp.GetVersion()
-	res.Message = summary(res)
-	return store.SaveConversion(ctx, tx, conv)
+	return Result{}, false, nil
+}
+
+// describe reports a stored conversion without changing anything.
+func (s *Service) describe(ctx context.Context, q pg.Querier, conv store.Conversion, out Outcome, msg string) (Result, error) {
+	p, err := store.GetProject(ctx, q, conv.ProjectID, false)
+	if err != nil {
+		return Result{}, err
+	}
+	contractOut := out
+	if conv.ContractID == "" {
+		contractOut = Pending
+	}
+	return Result{Outcome: out, Customer: Record{ID: conv.CustomerID, Outcome: out}, Contract: Record{ID: conv.ContractID, Outcome: contractOut},
+		Project: Record{ID: p.ID, Outcome: out, Version: p.Version}, ProjectStatus: p.Status, TaskCount: len(p.Tasks),
+		Version: conv.Version, Message: msg}, nil
 }
 
 func summary(r *Result) string {

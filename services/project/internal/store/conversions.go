@@ -66,3 +66,10 @@ func SaveConversion(ctx context.Context, q pg.Querier, c Conversion) error {
 		c.CRMSystem, c.OpportunityID, c.Version, c.Fingerprint, c.Request, c.CustomerID, c.ProjectID, nullable(c.ContractID), c.State)
 	return err
 }
+
+// GetConversion returns the state of a conversion without locking it.
+func GetConversion(ctx context.Context, q pg.Querier, crm, oppID string) (Conversion, bool, error) {
+	return scanConversion(q.QueryRow(ctx, `SELECT crm_system, opportunity_id, version, fingerprint, request,
+		customer_id::text, project_id::text, COALESCE(contract_id::text, ''), state
+		FROM opportunity_conversions WHERE crm_system = $1 AND opportunity_id = $2`, crm, oppID))
+}
