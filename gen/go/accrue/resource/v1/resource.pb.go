@@ -193,9 +193,9 @@ type ResourceInput struct {
 	Location            string `protobuf:"bytes,5,opt,name=location,proto3" json:"location,omitempty"`
 	// Labor category / role, e.g. "CONSULTANT"; the key of contract rate cards.
 	Role string `protobuf:"bytes,6,opt,name=role,proto3" json:"role,omitempty"`
-	// Hours the resource can work in a week, e.g. "40" or "32.5".
+	// Hours the resource can work in a week, e.g. "40" or "32.5"; 40 when empty.
 	WeeklyCapacityHours string `protobuf:"bytes,7,opt,name=weekly_capacity_hours,json=weeklyCapacityHours,proto3" json:"weekly_capacity_hours,omitempty"`
-	// Billable utilization target in percent, e.g. "75".
+	// Billable utilization target in percent, e.g. "75"; 0 when empty.
 	UtilizationTargetPercent string                  `protobuf:"bytes,8,opt,name=utilization_target_percent,json=utilizationTargetPercent,proto3" json:"utilization_target_percent,omitempty"`
 	Status                   ResourceStatus          `protobuf:"varint,9,opt,name=status,proto3,enum=accrue.resource.v1.ResourceStatus" json:"status,omitempty"`
 	ExternalReferences       []*v1.ExternalReference `protobuf:"bytes,10,rep,name=external_references,json=externalReferences,proto3" json:"external_references,omitempty"`
@@ -1533,7 +1533,7 @@ var File_accrue_resource_v1_resource_proto protoreflect.FileDescriptor
 
 const file_accrue_resource_v1_resource_proto_rawDesc = "" +
 	"\n" +
-	"!accrue/resource/v1/resource.proto\x12\x12accrue.resource.v1\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x05\n" +
+	"!accrue/resource/v1/resource.proto\x12\x12accrue.resource.v1\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x05\n" +
 	"\rResourceInput\x12@\n" +
 	"\x04kind\x18\x01 \x01(\x0e2 .accrue.resource.v1.ResourceKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12\x1e\n" +
@@ -1543,9 +1543,9 @@ const file_accrue_resource_v1_resource_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x18\xfe\x01`\x01R\x05email\x12V\n" +
 	"\x16home_legal_entity_code\x18\x04 \x01(\tB!\xbaH\x1er\x1c2\x1a^[A-Z0-9][A-Z0-9_-]{1,15}$R\x13homeLegalEntityCode\x12#\n" +
 	"\blocation\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18dR\blocation\x121\n" +
-	"\x04role\x18\x06 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,63}$R\x04role\x12V\n" +
-	"\x15weekly_capacity_hours\x18\a \x01(\tB\"\xbaH\x1fr\x1d2\x1b^[0-9]{1,3}(\\.[0-9]{1,2})?$R\x13weeklyCapacityHours\x12`\n" +
-	"\x1autilization_target_percent\x18\b \x01(\tB\"\xbaH\x1fr\x1d2\x1b^[0-9]{1,3}(\\.[0-9]{1,2})?$R\x18utilizationTargetPercent\x12D\n" +
+	"\x04role\x18\x06 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,63}$R\x04role\x12Y\n" +
+	"\x15weekly_capacity_hours\x18\a \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,2})?)?$R\x13weeklyCapacityHours\x12c\n" +
+	"\x1autilization_target_percent\x18\b \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,2})?)?$R\x18utilizationTargetPercent\x12D\n" +
 	"\x06status\x18\t \x01(\x0e2\".accrue.resource.v1.ResourceStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12`\n" +
 	"\x13external_references\x18\n" +
 	" \x03(\v2#.accrue.common.v1.ExternalReferenceB\n" +
@@ -1611,7 +1611,7 @@ const file_accrue_resource_v1_resource_proto_rawDesc = "" +
 	"\x0finclude_history\x18\x02 \x01(\bR\x0eincludeHistory\"\x87\x01\n" +
 	"\x15ListCostRatesResponse\x126\n" +
 	"\acurrent\x18\x01 \x03(\v2\x1c.accrue.resource.v1.CostRateR\acurrent\x126\n" +
-	"\ahistory\x18\x02 \x03(\v2\x1c.accrue.resource.v1.CostRateR\ahistory\"\xc5\x05\n" +
+	"\ahistory\x18\x02 \x03(\v2\x1c.accrue.resource.v1.CostRateR\ahistory\"\xc8\x05\n" +
 	"\fWorkerRecord\x12>\n" +
 	"\n" +
 	"hcm_system\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[a-z][a-z0-9_.-]{0,39}$R\thcmSystem\x12'\n" +
@@ -1626,9 +1626,9 @@ const file_accrue_resource_v1_resource_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x18\xfe\x01`\x01R\x05email\x12V\n" +
 	"\x16home_legal_entity_code\x18\a \x01(\tB!\xbaH\x1er\x1c2\x1a^[A-Z0-9][A-Z0-9_-]{1,15}$R\x13homeLegalEntityCode\x12#\n" +
 	"\blocation\x18\b \x01(\tB\a\xbaH\x04r\x02\x18dR\blocation\x121\n" +
-	"\x04role\x18\t \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,63}$R\x04role\x12V\n" +
+	"\x04role\x18\t \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,63}$R\x04role\x12Y\n" +
 	"\x15weekly_capacity_hours\x18\n" +
-	" \x01(\tB\"\xbaH\x1fr\x1d2\x1b^[0-9]{1,3}(\\.[0-9]{1,2})?$R\x13weeklyCapacityHours\x12\x16\n" +
+	" \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,2})?)?$R\x13weeklyCapacityHours\x12\x16\n" +
 	"\x06active\x18\v \x01(\bR\x06active\x124\n" +
 	"\tcost_rate\x18\f \x01(\v2\x17.accrue.common.v1.MoneyR\bcostRate\x12O\n" +
 	"\x18cost_rate_effective_from\x18\r \x01(\v2\x16.accrue.common.v1.DateR\x15costRateEffectiveFrom\"U\n" +
