@@ -104,3 +104,20 @@ func (s *Server) LookupCustomer(ctx context.Context, req *customerv1.LookupCusto
 	}
 	return &customerv1.LookupCustomerResponse{Customer: wire.Customer(c)}, nil
 }
+
+func (s *Server) UpsertCustomerHierarchy(ctx context.Context, req *customerv1.UpsertCustomerHierarchyRequest) (*customerv1.UpsertCustomerHierarchyResponse, error) {
+	ins := make([]customer.Input, len(req.GetCustomers()))
+	for i, c := range req.GetCustomers() {
+		ins[i] = wire.Input(c)
+	}
+	cs, outs, err := s.app.UpsertHierarchy(ctx, ins)
+	if err != nil {
+		return nil, err
+	}
+	resp := &customerv1.UpsertCustomerHierarchyResponse{}
+	for i, c := range cs {
+		resp.Customers = append(resp.Customers, wire.Customer(c))
+		resp.Outcomes = append(resp.Outcomes, outcomes[outs[i]])
+	}
+	return resp, nil
+}

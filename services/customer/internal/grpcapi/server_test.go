@@ -205,3 +205,39 @@ func TestValidationAndScopes(t *testing.T) {
 		t.Fatalf("rejected requests wrote %d rows", n)
 	}
 }
+
+func TestUpsertHierarchyLinksEachLevelToItsParent(t *testing.T) {
+	env, c := start(t)
+	ctx := env.Ctx(rw)
+	req := &customerv1.UpsertCustomerHierarchyRequest{Customers: []*customerv1.CustomerInput{
+		input("Holding", "H"), input("Region", "R"), input("Subsidiary", "S")}}
+	first, err := c.UpsertCustomerHierarchy(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := first.GetCustomers()
+	if len(cs) != 3 || cs[0].GetParentCustomerId() != "" || cs[1].GetParentCustomerId() != cs[0].GetCustomerId() ||
+		cs[2].GetParentCustomerId() != cs[1].GetCustomerId() {
+		t.Fatalf("hierarchy not linked: %v", cs)
+	}
+	for _, o := range first.GetOutcomes() {
+		if o != customerv1.Outcome_OUTCOME_CREATED {
+			t.Fatalf("outcomes %v", first.GetOutcomes())
+		}
+	}
+	again, err := c.UpsertCustomerHierarchy(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range again.GetOutcomes() {
+		if o != customerv1.Outcome_OUTCOME_UNCHANGED || again.GetCustomers()[i].GetCustomerId() != cs[i].GetCustomerId() {
+			t.Fatalf("a repeated hierarchy upsert must change nothing: %v", again)
+		}
+	}
+	if n := env.Count("customers"); n != 3 {
+		t.Fatalf("customers = %d", n)
+	}
+	_, err = c.UpsertCustomerHierarchy(ctx, &customerv1.UpsertCustomerHierarchyRequest{Customers: []*customerv1.CustomerInput{
+		{Name: "No ref", CurrencyCode: "USD"}}})
+	wantErr(t, err, codes.InvalidArgument, "VALIDATION_FAILED")
+}

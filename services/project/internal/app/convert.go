@@ -400,34 +400,38 @@ func (s *Service) hasTaxProfile(ctx context.Context, ref *commonv1.ExternalRefer
 	return false, grpcx.FaultFromStatus(err, nil)
 }
 
-// upsertCustomers upserts the hierarchy root first, linking each account to its parent, and
-// returns the account's customer.
+// upsertCustomers upserts the hierarchy in one call (root first, each linked to its parent)
+// and returns the account's customer.
 func (s *Service) upsertCustomers(ctx context.Context, inputs []*customerv1.CustomerInput) (string, Outcome, int64, error) {
-	parentID := ""
-	var id string
-	var out Outcome
-	var version int64
+	req := &customerv1.UpsertCustomerHierarchyRequest{}
 	for i := len(inputs) - 1; i >= 0; i-- {
-		in := proto.Clone(inputs[i]).(*customerv1.CustomerInput)
-		in.ParentCustomerId = parentID
-		cctx, cancel := context.WithTimeout(ctx, s.CallTimeout)
-		resp, err := s.Customers.UpsertCustomer(cctx, &customerv1.UpsertCustomerRequest{Customer: in})
-		cancel()
-		if err != nil {
-			return "", 0, 0, grpcx.FaultFromStatus(err, customerField(i))
-		}
-		parentID = resp.GetCustomer().GetCustomerId()
-		id, version = parentID, resp.GetCustomer().GetVersion()
-		switch resp.GetOutcome() {
-		case customerv1.Outcome_OUTCOME_CREATED:
-			out = Created
-		case customerv1.Outcome_OUTCOME_UPDATED:
-			out = Updated
-		default:
-			out = Unchanged
-		}
+		req.Customers = append(req.Customers, inputs[i])
 	}
-	return id, out, version, nil
+	cctx, cancel := context.WithTimeout(ctx, s.CallTimeout)
+	defer cancel()
+	resp, err := s.Customers.UpsertCustomerHierarchy(cctx, req)
+	if err != nil {
+		n := len(inputs)
+		return "", 0, 0, grpcx.FaultFromStatus(err, func(f string) string {
+			// customers[k] of the request is inputs[n-1-k]: the account (0) or a parent account.
+			var k int
+			if _, err := fmt.Sscanf(f, "customers[%d]", &k); err == nil {
+				rest := f[strings.Index(f, "]")+1:]
+				return customerField(n - 1 - k)("customer" + rest)
+			}
+			return f
+		})
+	}
+	last := len(resp.GetCustomers()) - 1
+	c := resp.GetCustomers()[last]
+	out := Unchanged
+	switch resp.GetOutcomes()[last] {
+	case customerv1.Outcome_OUTCOME_CREATED:
+		out = Created
+	case customerv1.Outcome_OUTCOME_UPDATED:
+		out = Updated
+	}
+	return c.GetCustomerId(), out, c.GetVersion(), nil
 }
 
 func (s *Service) contractRequest(opp *projectv1.Opportunity, le store.LegalEntity, customerID string, validateOnly bool) *billingv1.UpsertContractRequest {

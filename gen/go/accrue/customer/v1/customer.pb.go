@@ -830,6 +830,104 @@ func (x *UpsertCustomerResponse) GetOutcome() Outcome {
 	return Outcome_OUTCOME_UNSPECIFIED
 }
 
+type UpsertCustomerHierarchyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Root first; at most five levels.
+	Customers     []*CustomerInput `protobuf:"bytes,1,rep,name=customers,proto3" json:"customers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpsertCustomerHierarchyRequest) Reset() {
+	*x = UpsertCustomerHierarchyRequest{}
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpsertCustomerHierarchyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpsertCustomerHierarchyRequest) ProtoMessage() {}
+
+func (x *UpsertCustomerHierarchyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpsertCustomerHierarchyRequest.ProtoReflect.Descriptor instead.
+func (*UpsertCustomerHierarchyRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UpsertCustomerHierarchyRequest) GetCustomers() []*CustomerInput {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+type UpsertCustomerHierarchyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Root first, like the request.
+	Customers     []*Customer `protobuf:"bytes,1,rep,name=customers,proto3" json:"customers,omitempty"`
+	Outcomes      []Outcome   `protobuf:"varint,2,rep,packed,name=outcomes,proto3,enum=accrue.customer.v1.Outcome" json:"outcomes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpsertCustomerHierarchyResponse) Reset() {
+	*x = UpsertCustomerHierarchyResponse{}
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpsertCustomerHierarchyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpsertCustomerHierarchyResponse) ProtoMessage() {}
+
+func (x *UpsertCustomerHierarchyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpsertCustomerHierarchyResponse.ProtoReflect.Descriptor instead.
+func (*UpsertCustomerHierarchyResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *UpsertCustomerHierarchyResponse) GetCustomers() []*Customer {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+func (x *UpsertCustomerHierarchyResponse) GetOutcomes() []Outcome {
+	if x != nil {
+		return x.Outcomes
+	}
+	return nil
+}
+
 type GetCustomerRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	CustomerId    string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
@@ -839,7 +937,7 @@ type GetCustomerRequest struct {
 
 func (x *GetCustomerRequest) Reset() {
 	*x = GetCustomerRequest{}
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[9]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -851,7 +949,7 @@ func (x *GetCustomerRequest) String() string {
 func (*GetCustomerRequest) ProtoMessage() {}
 
 func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[9]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -864,7 +962,7 @@ func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{9}
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetCustomerRequest) GetCustomerId() string {
@@ -883,7 +981,7 @@ type GetCustomerResponse struct {
 
 func (x *GetCustomerResponse) Reset() {
 	*x = GetCustomerResponse{}
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[10]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -895,7 +993,7 @@ func (x *GetCustomerResponse) String() string {
 func (*GetCustomerResponse) ProtoMessage() {}
 
 func (x *GetCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[10]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -908,7 +1006,7 @@ func (x *GetCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerResponse.ProtoReflect.Descriptor instead.
 func (*GetCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{10}
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetCustomerResponse) GetCustomer() *Customer {
@@ -927,7 +1025,7 @@ type LookupCustomerRequest struct {
 
 func (x *LookupCustomerRequest) Reset() {
 	*x = LookupCustomerRequest{}
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[11]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -939,7 +1037,7 @@ func (x *LookupCustomerRequest) String() string {
 func (*LookupCustomerRequest) ProtoMessage() {}
 
 func (x *LookupCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[11]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -952,7 +1050,7 @@ func (x *LookupCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupCustomerRequest.ProtoReflect.Descriptor instead.
 func (*LookupCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{11}
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *LookupCustomerRequest) GetExternalReference() *v1.ExternalReference {
@@ -971,7 +1069,7 @@ type LookupCustomerResponse struct {
 
 func (x *LookupCustomerResponse) Reset() {
 	*x = LookupCustomerResponse{}
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[12]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +1081,7 @@ func (x *LookupCustomerResponse) String() string {
 func (*LookupCustomerResponse) ProtoMessage() {}
 
 func (x *LookupCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[12]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1094,7 @@ func (x *LookupCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupCustomerResponse.ProtoReflect.Descriptor instead.
 func (*LookupCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{12}
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *LookupCustomerResponse) GetCustomer() *Customer {
@@ -1017,7 +1115,7 @@ type ListCustomersRequest struct {
 
 func (x *ListCustomersRequest) Reset() {
 	*x = ListCustomersRequest{}
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[13]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1029,7 +1127,7 @@ func (x *ListCustomersRequest) String() string {
 func (*ListCustomersRequest) ProtoMessage() {}
 
 func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[13]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1042,7 +1140,7 @@ func (x *ListCustomersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomersRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomersRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{13}
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListCustomersRequest) GetPageSize() int32 {
@@ -1070,7 +1168,7 @@ type ListCustomersResponse struct {
 
 func (x *ListCustomersResponse) Reset() {
 	*x = ListCustomersResponse{}
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[14]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1180,7 @@ func (x *ListCustomersResponse) String() string {
 func (*ListCustomersResponse) ProtoMessage() {}
 
 func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[14]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1193,7 @@ func (x *ListCustomersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomersResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomersResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{14}
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListCustomersResponse) GetCustomers() []*Customer {
@@ -1124,7 +1222,7 @@ type UpdateCustomerRequest struct {
 
 func (x *UpdateCustomerRequest) Reset() {
 	*x = UpdateCustomerRequest{}
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[15]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1136,7 +1234,7 @@ func (x *UpdateCustomerRequest) String() string {
 func (*UpdateCustomerRequest) ProtoMessage() {}
 
 func (x *UpdateCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[15]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1149,7 +1247,7 @@ func (x *UpdateCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerRequest.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{15}
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UpdateCustomerRequest) GetCustomerId() string {
@@ -1182,7 +1280,7 @@ type UpdateCustomerResponse struct {
 
 func (x *UpdateCustomerResponse) Reset() {
 	*x = UpdateCustomerResponse{}
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[16]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1194,7 +1292,7 @@ func (x *UpdateCustomerResponse) String() string {
 func (*UpdateCustomerResponse) ProtoMessage() {}
 
 func (x *UpdateCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_customer_v1_customer_proto_msgTypes[16]
+	mi := &file_accrue_customer_v1_customer_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1207,7 +1305,7 @@ func (x *UpdateCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerResponse.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{16}
+	return file_accrue_customer_v1_customer_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UpdateCustomerResponse) GetCustomer() *Customer {
@@ -1296,7 +1394,13 @@ const file_accrue_customer_v1_customer_proto_rawDesc = "" +
 	"\x16upsert.needs_reference\x12/an upsert needs at least one external reference\x1a\"size(this.external_references) > 0\xc8\x01\x01R\bcustomer\"\x89\x01\n" +
 	"\x16UpsertCustomerResponse\x128\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x1c.accrue.customer.v1.CustomerR\bcustomer\x125\n" +
-	"\aoutcome\x18\x02 \x01(\x0e2\x1b.accrue.customer.v1.OutcomeR\aoutcome\"?\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2\x1b.accrue.customer.v1.OutcomeR\aoutcome\"\x84\x02\n" +
+	"\x1eUpsertCustomerHierarchyRequest\x12\xe1\x01\n" +
+	"\tcustomers\x18\x01 \x03(\v2!.accrue.customer.v1.CustomerInputB\x9f\x01\xbaH\x9b\x01\x92\x01\x97\x01\b\x01\x10\x05\"\x90\x01\xba\x01\x8c\x01\n" +
+	"\x1ahierarchy.needs_references\x12Jevery customer of a hierarchy upsert needs at least one external reference\x1a\"size(this.external_references) > 0R\tcustomers\"\x96\x01\n" +
+	"\x1fUpsertCustomerHierarchyResponse\x12:\n" +
+	"\tcustomers\x18\x01 \x03(\v2\x1c.accrue.customer.v1.CustomerR\tcustomers\x127\n" +
+	"\boutcomes\x18\x02 \x03(\x0e2\x1b.accrue.customer.v1.OutcomeR\boutcomes\"?\n" +
 	"\x12GetCustomerRequest\x12)\n" +
 	"\vcustomer_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
 	"customerId\"O\n" +
@@ -1330,10 +1434,11 @@ const file_accrue_customer_v1_customer_proto_rawDesc = "" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fOUTCOME_CREATED\x10\x01\x12\x13\n" +
 	"\x0fOUTCOME_UPDATED\x10\x02\x12\x15\n" +
-	"\x11OUTCOME_UNCHANGED\x10\x032\xc7\a\n" +
+	"\x11OUTCOME_UNCHANGED\x10\x032\x8d\t\n" +
 	"\x0fCustomerService\x12\x9f\x01\n" +
 	"\x0eCreateCustomer\x12).accrue.customer.v1.CreateCustomerRequest\x1a*.accrue.customer.v1.CreateCustomerResponse\"6\x8a\xb5\x18\x0fcustomers:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02\x19:\bcustomer\"\r/v1/customers\x12\xa6\x01\n" +
-	"\x0eUpsertCustomer\x12).accrue.customer.v1.UpsertCustomerRequest\x1a*.accrue.customer.v1.UpsertCustomerResponse\"=\x8a\xb5\x18\x0fcustomers:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02 :\bcustomer\"\x14/v1/customers:upsert\x12\x95\x01\n" +
+	"\x0eUpsertCustomer\x12).accrue.customer.v1.UpsertCustomerRequest\x1a*.accrue.customer.v1.UpsertCustomerResponse\"=\x8a\xb5\x18\x0fcustomers:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02 :\bcustomer\"\x14/v1/customers:upsert\x12\xc3\x01\n" +
+	"\x17UpsertCustomerHierarchy\x122.accrue.customer.v1.UpsertCustomerHierarchyRequest\x1a3.accrue.customer.v1.UpsertCustomerHierarchyResponse\"?\x8a\xb5\x18\x0fcustomers:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/customers:upsertHierarchy\x12\x95\x01\n" +
 	"\vGetCustomer\x12&.accrue.customer.v1.GetCustomerRequest\x1a'.accrue.customer.v1.GetCustomerResponse\"5\x8a\xb5\x18\x0ecustomers:read\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/customers/{customer_id}\x12\x97\x01\n" +
 	"\x0eLookupCustomer\x12).accrue.customer.v1.LookupCustomerRequest\x1a*.accrue.customer.v1.LookupCustomerResponse\".\x8a\xb5\x18\x0ecustomers:read\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/customers:lookup\x12\x8d\x01\n" +
 	"\rListCustomers\x12(.accrue.customer.v1.ListCustomersRequest\x1a).accrue.customer.v1.ListCustomersResponse\"'\x8a\xb5\x18\x0ecustomers:read\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/customers\x12\xa6\x01\n" +
@@ -1353,71 +1458,78 @@ func file_accrue_customer_v1_customer_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_customer_v1_customer_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_accrue_customer_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_accrue_customer_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_accrue_customer_v1_customer_proto_goTypes = []any{
-	(CustomerStatus)(0),            // 0: accrue.customer.v1.CustomerStatus
-	(Outcome)(0),                   // 1: accrue.customer.v1.Outcome
-	(*Address)(nil),                // 2: accrue.customer.v1.Address
-	(*TaxProfile)(nil),             // 3: accrue.customer.v1.TaxProfile
-	(*Contact)(nil),                // 4: accrue.customer.v1.Contact
-	(*CustomerInput)(nil),          // 5: accrue.customer.v1.CustomerInput
-	(*Customer)(nil),               // 6: accrue.customer.v1.Customer
-	(*CreateCustomerRequest)(nil),  // 7: accrue.customer.v1.CreateCustomerRequest
-	(*CreateCustomerResponse)(nil), // 8: accrue.customer.v1.CreateCustomerResponse
-	(*UpsertCustomerRequest)(nil),  // 9: accrue.customer.v1.UpsertCustomerRequest
-	(*UpsertCustomerResponse)(nil), // 10: accrue.customer.v1.UpsertCustomerResponse
-	(*GetCustomerRequest)(nil),     // 11: accrue.customer.v1.GetCustomerRequest
-	(*GetCustomerResponse)(nil),    // 12: accrue.customer.v1.GetCustomerResponse
-	(*LookupCustomerRequest)(nil),  // 13: accrue.customer.v1.LookupCustomerRequest
-	(*LookupCustomerResponse)(nil), // 14: accrue.customer.v1.LookupCustomerResponse
-	(*ListCustomersRequest)(nil),   // 15: accrue.customer.v1.ListCustomersRequest
-	(*ListCustomersResponse)(nil),  // 16: accrue.customer.v1.ListCustomersResponse
-	(*UpdateCustomerRequest)(nil),  // 17: accrue.customer.v1.UpdateCustomerRequest
-	(*UpdateCustomerResponse)(nil), // 18: accrue.customer.v1.UpdateCustomerResponse
-	(*v1.ExternalReference)(nil),   // 19: accrue.common.v1.ExternalReference
-	(*timestamppb.Timestamp)(nil),  // 20: google.protobuf.Timestamp
+	(CustomerStatus)(0),                     // 0: accrue.customer.v1.CustomerStatus
+	(Outcome)(0),                            // 1: accrue.customer.v1.Outcome
+	(*Address)(nil),                         // 2: accrue.customer.v1.Address
+	(*TaxProfile)(nil),                      // 3: accrue.customer.v1.TaxProfile
+	(*Contact)(nil),                         // 4: accrue.customer.v1.Contact
+	(*CustomerInput)(nil),                   // 5: accrue.customer.v1.CustomerInput
+	(*Customer)(nil),                        // 6: accrue.customer.v1.Customer
+	(*CreateCustomerRequest)(nil),           // 7: accrue.customer.v1.CreateCustomerRequest
+	(*CreateCustomerResponse)(nil),          // 8: accrue.customer.v1.CreateCustomerResponse
+	(*UpsertCustomerRequest)(nil),           // 9: accrue.customer.v1.UpsertCustomerRequest
+	(*UpsertCustomerResponse)(nil),          // 10: accrue.customer.v1.UpsertCustomerResponse
+	(*UpsertCustomerHierarchyRequest)(nil),  // 11: accrue.customer.v1.UpsertCustomerHierarchyRequest
+	(*UpsertCustomerHierarchyResponse)(nil), // 12: accrue.customer.v1.UpsertCustomerHierarchyResponse
+	(*GetCustomerRequest)(nil),              // 13: accrue.customer.v1.GetCustomerRequest
+	(*GetCustomerResponse)(nil),             // 14: accrue.customer.v1.GetCustomerResponse
+	(*LookupCustomerRequest)(nil),           // 15: accrue.customer.v1.LookupCustomerRequest
+	(*LookupCustomerResponse)(nil),          // 16: accrue.customer.v1.LookupCustomerResponse
+	(*ListCustomersRequest)(nil),            // 17: accrue.customer.v1.ListCustomersRequest
+	(*ListCustomersResponse)(nil),           // 18: accrue.customer.v1.ListCustomersResponse
+	(*UpdateCustomerRequest)(nil),           // 19: accrue.customer.v1.UpdateCustomerRequest
+	(*UpdateCustomerResponse)(nil),          // 20: accrue.customer.v1.UpdateCustomerResponse
+	(*v1.ExternalReference)(nil),            // 21: accrue.common.v1.ExternalReference
+	(*timestamppb.Timestamp)(nil),           // 22: google.protobuf.Timestamp
 }
 var file_accrue_customer_v1_customer_proto_depIdxs = []int32{
 	2,  // 0: accrue.customer.v1.CustomerInput.billing_address:type_name -> accrue.customer.v1.Address
 	3,  // 1: accrue.customer.v1.CustomerInput.tax_profile:type_name -> accrue.customer.v1.TaxProfile
 	4,  // 2: accrue.customer.v1.CustomerInput.contacts:type_name -> accrue.customer.v1.Contact
-	19, // 3: accrue.customer.v1.CustomerInput.external_references:type_name -> accrue.common.v1.ExternalReference
+	21, // 3: accrue.customer.v1.CustomerInput.external_references:type_name -> accrue.common.v1.ExternalReference
 	0,  // 4: accrue.customer.v1.CustomerInput.status:type_name -> accrue.customer.v1.CustomerStatus
 	2,  // 5: accrue.customer.v1.Customer.billing_address:type_name -> accrue.customer.v1.Address
 	3,  // 6: accrue.customer.v1.Customer.tax_profile:type_name -> accrue.customer.v1.TaxProfile
 	4,  // 7: accrue.customer.v1.Customer.contacts:type_name -> accrue.customer.v1.Contact
-	19, // 8: accrue.customer.v1.Customer.external_references:type_name -> accrue.common.v1.ExternalReference
+	21, // 8: accrue.customer.v1.Customer.external_references:type_name -> accrue.common.v1.ExternalReference
 	0,  // 9: accrue.customer.v1.Customer.status:type_name -> accrue.customer.v1.CustomerStatus
-	20, // 10: accrue.customer.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
-	20, // 11: accrue.customer.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
+	22, // 10: accrue.customer.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
+	22, // 11: accrue.customer.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
 	5,  // 12: accrue.customer.v1.CreateCustomerRequest.customer:type_name -> accrue.customer.v1.CustomerInput
 	6,  // 13: accrue.customer.v1.CreateCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
 	5,  // 14: accrue.customer.v1.UpsertCustomerRequest.customer:type_name -> accrue.customer.v1.CustomerInput
 	6,  // 15: accrue.customer.v1.UpsertCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
 	1,  // 16: accrue.customer.v1.UpsertCustomerResponse.outcome:type_name -> accrue.customer.v1.Outcome
-	6,  // 17: accrue.customer.v1.GetCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
-	19, // 18: accrue.customer.v1.LookupCustomerRequest.external_reference:type_name -> accrue.common.v1.ExternalReference
-	6,  // 19: accrue.customer.v1.LookupCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
-	6,  // 20: accrue.customer.v1.ListCustomersResponse.customers:type_name -> accrue.customer.v1.Customer
-	5,  // 21: accrue.customer.v1.UpdateCustomerRequest.customer:type_name -> accrue.customer.v1.CustomerInput
-	6,  // 22: accrue.customer.v1.UpdateCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
-	7,  // 23: accrue.customer.v1.CustomerService.CreateCustomer:input_type -> accrue.customer.v1.CreateCustomerRequest
-	9,  // 24: accrue.customer.v1.CustomerService.UpsertCustomer:input_type -> accrue.customer.v1.UpsertCustomerRequest
-	11, // 25: accrue.customer.v1.CustomerService.GetCustomer:input_type -> accrue.customer.v1.GetCustomerRequest
-	13, // 26: accrue.customer.v1.CustomerService.LookupCustomer:input_type -> accrue.customer.v1.LookupCustomerRequest
-	15, // 27: accrue.customer.v1.CustomerService.ListCustomers:input_type -> accrue.customer.v1.ListCustomersRequest
-	17, // 28: accrue.customer.v1.CustomerService.UpdateCustomer:input_type -> accrue.customer.v1.UpdateCustomerRequest
-	8,  // 29: accrue.customer.v1.CustomerService.CreateCustomer:output_type -> accrue.customer.v1.CreateCustomerResponse
-	10, // 30: accrue.customer.v1.CustomerService.UpsertCustomer:output_type -> accrue.customer.v1.UpsertCustomerResponse
-	12, // 31: accrue.customer.v1.CustomerService.GetCustomer:output_type -> accrue.customer.v1.GetCustomerResponse
-	14, // 32: accrue.customer.v1.CustomerService.LookupCustomer:output_type -> accrue.customer.v1.LookupCustomerResponse
-	16, // 33: accrue.customer.v1.CustomerService.ListCustomers:output_type -> accrue.customer.v1.ListCustomersResponse
-	18, // 34: accrue.customer.v1.CustomerService.UpdateCustomer:output_type -> accrue.customer.v1.UpdateCustomerResponse
-	29, // [29:35] is the sub-list for method output_type
-	23, // [23:29] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	5,  // 17: accrue.customer.v1.UpsertCustomerHierarchyRequest.customers:type_name -> accrue.customer.v1.CustomerInput
+	6,  // 18: accrue.customer.v1.UpsertCustomerHierarchyResponse.customers:type_name -> accrue.customer.v1.Customer
+	1,  // 19: accrue.customer.v1.UpsertCustomerHierarchyResponse.outcomes:type_name -> accrue.customer.v1.Outcome
+	6,  // 20: accrue.customer.v1.GetCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
+	21, // 21: accrue.customer.v1.LookupCustomerRequest.external_reference:type_name -> accrue.common.v1.ExternalReference
+	6,  // 22: accrue.customer.v1.LookupCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
+	6,  // 23: accrue.customer.v1.ListCustomersResponse.customers:type_name -> accrue.customer.v1.Customer
+	5,  // 24: accrue.customer.v1.UpdateCustomerRequest.customer:type_name -> accrue.customer.v1.CustomerInput
+	6,  // 25: accrue.customer.v1.UpdateCustomerResponse.customer:type_name -> accrue.customer.v1.Customer
+	7,  // 26: accrue.customer.v1.CustomerService.CreateCustomer:input_type -> accrue.customer.v1.CreateCustomerRequest
+	9,  // 27: accrue.customer.v1.CustomerService.UpsertCustomer:input_type -> accrue.customer.v1.UpsertCustomerRequest
+	11, // 28: accrue.customer.v1.CustomerService.UpsertCustomerHierarchy:input_type -> accrue.customer.v1.UpsertCustomerHierarchyRequest
+	13, // 29: accrue.customer.v1.CustomerService.GetCustomer:input_type -> accrue.customer.v1.GetCustomerRequest
+	15, // 30: accrue.customer.v1.CustomerService.LookupCustomer:input_type -> accrue.customer.v1.LookupCustomerRequest
+	17, // 31: accrue.customer.v1.CustomerService.ListCustomers:input_type -> accrue.customer.v1.ListCustomersRequest
+	19, // 32: accrue.customer.v1.CustomerService.UpdateCustomer:input_type -> accrue.customer.v1.UpdateCustomerRequest
+	8,  // 33: accrue.customer.v1.CustomerService.CreateCustomer:output_type -> accrue.customer.v1.CreateCustomerResponse
+	10, // 34: accrue.customer.v1.CustomerService.UpsertCustomer:output_type -> accrue.customer.v1.UpsertCustomerResponse
+	12, // 35: accrue.customer.v1.CustomerService.UpsertCustomerHierarchy:output_type -> accrue.customer.v1.UpsertCustomerHierarchyResponse
+	14, // 36: accrue.customer.v1.CustomerService.GetCustomer:output_type -> accrue.customer.v1.GetCustomerResponse
+	16, // 37: accrue.customer.v1.CustomerService.LookupCustomer:output_type -> accrue.customer.v1.LookupCustomerResponse
+	18, // 38: accrue.customer.v1.CustomerService.ListCustomers:output_type -> accrue.customer.v1.ListCustomersResponse
+	20, // 39: accrue.customer.v1.CustomerService.UpdateCustomer:output_type -> accrue.customer.v1.UpdateCustomerResponse
+	33, // [33:40] is the sub-list for method output_type
+	26, // [26:33] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_accrue_customer_v1_customer_proto_init() }
@@ -1432,7 +1544,7 @@ func file_accrue_customer_v1_customer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_customer_v1_customer_proto_rawDesc), len(file_accrue_customer_v1_customer_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,12 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CustomerService_CreateCustomer_FullMethodName = "/accrue.customer.v1.CustomerService/CreateCustomer"
-	CustomerService_UpsertCustomer_FullMethodName = "/accrue.customer.v1.CustomerService/UpsertCustomer"
-	CustomerService_GetCustomer_FullMethodName    = "/accrue.customer.v1.CustomerService/GetCustomer"
-	CustomerService_LookupCustomer_FullMethodName = "/accrue.customer.v1.CustomerService/LookupCustomer"
-	CustomerService_ListCustomers_FullMethodName  = "/accrue.customer.v1.CustomerService/ListCustomers"
-	CustomerService_UpdateCustomer_FullMethodName = "/accrue.customer.v1.CustomerService/UpdateCustomer"
+	CustomerService_CreateCustomer_FullMethodName          = "/accrue.customer.v1.CustomerService/CreateCustomer"
+	CustomerService_UpsertCustomer_FullMethodName          = "/accrue.customer.v1.CustomerService/UpsertCustomer"
+	CustomerService_UpsertCustomerHierarchy_FullMethodName = "/accrue.customer.v1.CustomerService/UpsertCustomerHierarchy"
+	CustomerService_GetCustomer_FullMethodName             = "/accrue.customer.v1.CustomerService/GetCustomer"
+	CustomerService_LookupCustomer_FullMethodName          = "/accrue.customer.v1.CustomerService/LookupCustomer"
+	CustomerService_ListCustomers_FullMethodName           = "/accrue.customer.v1.CustomerService/ListCustomers"
+	CustomerService_UpdateCustomer_FullMethodName          = "/accrue.customer.v1.CustomerService/UpdateCustomer"
 )
 
 // CustomerServiceClient is the client API for CustomerService service.
@@ -43,6 +44,10 @@ type CustomerServiceClient interface {
 	// billing_address, tax_profile, payment_terms_days or status and an empty contacts list keep
 	// the stored values (a source system need not own every field).
 	UpsertCustomer(ctx context.Context, in *UpsertCustomerRequest, opts ...grpc.CallOption) (*UpsertCustomerResponse, error)
+	// Upserts an account hierarchy in one transaction (one call instead of one per level):
+	// customers[0] is the root and each next one the child of the previous, whose
+	// parent_customer_id the service sets. Each customer follows UpsertCustomer's rules.
+	UpsertCustomerHierarchy(ctx context.Context, in *UpsertCustomerHierarchyRequest, opts ...grpc.CallOption) (*UpsertCustomerHierarchyResponse, error)
 	// Returns one customer.
 	GetCustomer(ctx context.Context, in *GetCustomerRequest, opts ...grpc.CallOption) (*GetCustomerResponse, error)
 	// Finds the customer that owns an external reference (NOT_FOUND / CUSTOMER_NOT_FOUND when none).
@@ -76,6 +81,16 @@ func (c *customerServiceClient) UpsertCustomer(ctx context.Context, in *UpsertCu
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(UpsertCustomerResponse)
 	err := c.cc.Invoke(ctx, CustomerService_UpsertCustomer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *customerServiceClient) UpsertCustomerHierarchy(ctx context.Context, in *UpsertCustomerHierarchyRequest, opts ...grpc.CallOption) (*UpsertCustomerHierarchyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpsertCustomerHierarchyResponse)
+	err := c.cc.Invoke(ctx, CustomerService_UpsertCustomerHierarchy_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +153,10 @@ type CustomerServiceServer interface {
 	// billing_address, tax_profile, payment_terms_days or status and an empty contacts list keep
 	// the stored values (a source system need not own every field).
 	UpsertCustomer(context.Context, *UpsertCustomerRequest) (*UpsertCustomerResponse, error)
+	// Upserts an account hierarchy in one transaction (one call instead of one per level):
+	// customers[0] is the root and each next one the child of the previous, whose
+	// parent_customer_id the service sets. Each customer follows UpsertCustomer's rules.
+	UpsertCustomerHierarchy(context.Context, *UpsertCustomerHierarchyRequest) (*UpsertCustomerHierarchyResponse, error)
 	// Returns one customer.
 	GetCustomer(context.Context, *GetCustomerRequest) (*GetCustomerResponse, error)
 	// Finds the customer that owns an external reference (NOT_FOUND / CUSTOMER_NOT_FOUND when none).
@@ -162,6 +181,9 @@ func (UnimplementedCustomerServiceServer) CreateCustomer(context.Context, *Creat
 }
 func (UnimplementedCustomerServiceServer) UpsertCustomer(context.Context, *UpsertCustomerRequest) (*UpsertCustomerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpsertCustomer not implemented")
+}
+func (UnimplementedCustomerServiceServer) UpsertCustomerHierarchy(context.Context, *UpsertCustomerHierarchyRequest) (*UpsertCustomerHierarchyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpsertCustomerHierarchy not implemented")
 }
 func (UnimplementedCustomerServiceServer) GetCustomer(context.Context, *GetCustomerRequest) (*GetCustomerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCustomer not implemented")
@@ -228,6 +250,24 @@ func _CustomerService_UpsertCustomer_Handler(srv interface{}, ctx context.Contex
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(CustomerServiceServer).UpsertCustomer(ctx, req.(*UpsertCustomerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CustomerService_UpsertCustomerHierarchy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpsertCustomerHierarchyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).UpsertCustomerHierarchy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_UpsertCustomerHierarchy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).UpsertCustomerHierarchy(ctx, req.(*UpsertCustomerHierarchyRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -318,6 +358,10 @@ var CustomerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpsertCustomer",
 			Handler:    _CustomerService_UpsertCustomer_Handler,
+		},
+		{
+			MethodName: "UpsertCustomerHierarchy",
+			Handler:    _CustomerService_UpsertCustomerHierarchy_Handler,
 		},
 		{
 			MethodName: "GetCustomer",
