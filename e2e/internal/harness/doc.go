@@ -7,6 +7,10 @@
 // process started and ready. Everything is torn down when the test ends; when it failed, the
 // tail of each process log is printed.
 //
+// The gateway of every Env knows the webhook sources in WebhookSources, each with a random
+// secret (ACCRUE_WEBHOOK_SECRETS_FILE): WebhookHeaders and PostWebhook sign deliveries with it,
+// SignWebhook signs with any secret (forgeries, stale timestamps).
+//
 // An Env belongs to the test that started it: its helpers fail that test (t.Fatal), so call them
 // from that test's goroutine. Different tests may run in parallel, each with its own Env.
 //

@@ -95,6 +95,8 @@ type Env struct {
 	mu     sync.Mutex
 	pools  map[string]*pgxpool.Pool
 	tokens map[string]string
+
+	webhookSecrets map[string][]byte // webhook source → signing secret (see WebhookSources)
 }
 
 // Start starts a fresh Accrue for t and registers its teardown with t.Cleanup. It returns once
@@ -125,6 +127,9 @@ func Start(t testing.TB, opts ...Option) *Env {
 	e.dir = dir
 	e.keyDir = filepath.Join(dir, "keys")
 	t.Cleanup(e.teardown) // registered first so it also undoes a half-finished Start
+	if err := e.writeWebhookSecrets(); err != nil {
+		t.Fatalf("harness: %v", err)
+	}
 
 	rdb, err := redisx.Connect(context.Background(), redistest.Addr())
 	if err != nil {
@@ -180,8 +185,9 @@ func Start(t testing.TB, opts ...Option) *Env {
 		}, o.env[s])
 	}
 	e.addProcess(Gateway, base, common, map[string]string{
-		"ACCRUE_HTTP_ADDR":          e.httpAddr,
-		"ACCRUE_SERVICE_TOKEN_FILE": filepath.Join(dir, Gateway+".token"),
+		"ACCRUE_HTTP_ADDR":            e.httpAddr,
+		"ACCRUE_SERVICE_TOKEN_FILE":   filepath.Join(dir, Gateway+".token"),
+		"ACCRUE_WEBHOOK_SECRETS_FILE": filepath.Join(dir, "webhook-secrets"),
 	}, o.env[Gateway])
 
 	// Start everything at once: the gateway dials lazily and /readyz waits for the services.

@@ -256,9 +256,11 @@ func (q *Queue) Retry(ctx context.Context, id, actor string) (Exception, error) 
 		}
 		return q.Get(ctx, id)
 	}
+	// The retried work may have resolved the exception itself (by dedupe key); the retry is still
+	// what resolved it, so it is credited to the actor either way.
 	if _, err := q.pool.Exec(ctx, `UPDATE exceptions SET status = 'RESOLVED', resolved_by = $2,
 		resolution_note = 'retry succeeded', attempts = attempts + 1, next_retry_at = NULL, updated_at = now()
-		WHERE id = $1 AND status = 'OPEN'`, id, actor); err != nil {
+		WHERE id = $1`, id, actor); err != nil {
 		return e, err
 	}
 	q.log.InfoContext(ctx, "exception resolved by retry", "exception_id", id, "kind", e.Kind)

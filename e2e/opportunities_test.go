@@ -1,0 +1,481 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/accrue/accrue/e2e/internal/harness"
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
+	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+)
+
+// Workflow 1 (deal won → customer, contract, project) through POST /v1/opportunities:convert.
+
+// A CRM that delivers the same closed-won opportunity five times at once gets one customer (plus
+// one for the parent account), one contract and one project with its tasks: one delivery
+// creates them, the others are told nothing changed, and all five name the same records.
+func TestConcurrentDuplicateConversionsConvergeOnOneSetOfRecords(t *testing.T) {
+	t.Parallel()
+	env := harness.Start(t)
+	createLegalEntityUS01(t, env)
+	opp := opportunity("006-dup-"+env.ID(), "001-dup-"+env.ID(), 100)
+	body := restJSON(t, opp)
+	headers := env.Bearer(projectsWrite)
+
+	answers := concurrently(5, func(int) (*http.Request, error) {
+		return newRequest(env, http.MethodPost, "/v1/opportunities:convert", body, headers)
+	})
+	var created *projectv1.ConvertOpportunityResponse
+	outcomes := map[projectv1.ConversionOutcome]int{}
+	var all []*projectv1.ConvertOpportunityResponse
+	for i, a := range answers {
+		if a.err != nil {
+			t.Fatalf("delivery %d: %v", i, a.err)
+		}
+		if a.status/100 != 2 {
+			t.Fatalf("delivery %d: %d, want 2xx: %s", i, a.status, a.body)
+		}
+		var resp projectv1.ConvertOpportunityResponse
+		decode(t, a.body, &resp)
+		outcomes[resp.GetOutcome()]++
+		wantStatus := http.StatusOK
+		if resp.GetOutcome() == projectv1.ConversionOutcome_CONVERSION_OUTCOME_CREATED {
+			created, wantStatus = &resp, http.StatusCreated
+		}
+		if a.status != wantStatus {
+			t.Errorf("delivery %d: HTTP %d for outcome %s, want %d", i, a.status, resp.GetOutcome(), wantStatus)
+		}
+		all = append(all, &resp)
+	}
+	if outcomes[projectv1.ConversionOutcome_CONVERSION_OUTCOME_CREATED] != 1 || outcomes[projectv1.ConversionOutcome_CONVERSION_OUTCOME_UNCHANGED] != 4 {
+		t.Fatalf("outcomes %v, want one CREATED and four UNCHANGED", outcomes)
+	}
+	mustUUID(t, "customer id", created.GetCustomer().GetId())
+	mustUUID(t, "contract id", created.GetContract().GetId())
+	mustUUID(t, "project id", created.GetProject().GetId())
+	if created.GetCustomer().GetOutcome() != projectv1.ConversionOutcome_CONVERSION_OUTCOME_CREATED ||
+		created.GetContract().GetOutcome() != projectv1.ConversionOutcome_CONVERSION_OUTCOME_CREATED ||
+		created.GetProject().GetOutcome() != projectv1.ConversionOutcome_CONVERSION_OUTCOME_CREATED {
+		t.Errorf("the creating delivery reports customer %s, contract %s, project %s; want all CREATED",
+			created.GetCustomer().GetOutcome(), created.GetContract().GetOutcome(), created.GetProject().GetOutcome())
+	}
+	if created.GetContract().GetVersion() != 1 {
+		t.Errorf("contract version %d, want 1", created.GetContract().GetVersion())
+	}
+	for i, r := range all {
+		if r.GetCustomer().GetId() != created.GetCustomer().GetId() || r.GetContract().GetId() != created.GetContract().GetId() ||
+			r.GetProject().GetId() != created.GetProject().GetId() {
+			t.Errorf("delivery %d names customer %s, contract %s, project %s; the creating one %s, %s, %s", i,
+				r.GetCustomer().GetId(), r.GetContract().GetId(), r.GetProject().GetId(),
+				created.GetCustomer().GetId(), created.GetContract().GetId(), created.GetProject().GetId())
+		}
+		if r.GetProjectStatus() != projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE || r.GetTaskCount() != implementationTasks+trainingTasks ||
+			r.GetConvertedVersion() != 100 {
+			t.Errorf("delivery %d: project %s with %d tasks from version %d; want ACTIVE with %d tasks from version 100",
+				i, r.GetProjectStatus(), r.GetTaskCount(), r.GetConvertedVersion(), implementationTasks+trainingTasks)
+		}
+	}
+
+	assertConvertedOnce(t, env, opp, created, implementationTasks+trainingTasks)
+	want := records{Customers: 2, Contracts: 1, ContractVersions: 1, Projects: 1, Tasks: implementationTasks + trainingTasks, Conversions: 1}
+	if got := countRecords(t, env); got != want {
+		t.Errorf("records %+v, want %+v (the account, its parent, one contract, one project)", got, want)
+	}
+	// Downstream systems hear of the project once.
+	if n := env.Count("project", `SELECT count(*) FROM outbox WHERE event_type = 'project.created'`); n != 1 {
+		t.Errorf("%d project.created events, want 1", n)
+	}
+
+	p := getProject(t, env, created.GetProject().GetId())
+	if p.GetStatus() != projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE || p.GetContractId() != created.GetContract().GetId() ||
+		p.GetCustomerId() != created.GetCustomer().GetId() || p.GetCurrencyCode() != "USD" || len(p.GetTasks()) != implementationTasks+trainingTasks {
+		t.Errorf("project %v, want ACTIVE on contract %s for customer %s with %d tasks", p, created.GetContract().GetId(),
+			created.GetCustomer().GetId(), implementationTasks+trainingTasks)
+	}
+	perLine := map[string]int{}
+	for _, task := range p.GetTasks() {
+		perLine[task.GetContractLineKey()]++
+	}
+	if perLine["IMPL-1"] != implementationTasks || perLine["TRN-1"] != trainingTasks {
+		t.Errorf("tasks per contract line %v, want IMPL-1: %d, TRN-1: %d", perLine, implementationTasks, trainingTasks)
+	}
+	if !moneyIs(p.GetBudget().GetRevenue(), "100000.00") || !sameDecimal(p.GetBudget().GetHours(), "520") {
+		t.Errorf("budget %v, want revenue 100000.00 USD and 520 hours", p.GetBudget())
+	}
+}
+
+// Every kind of bad deal is refused with its own stable reason, names the offending field, and
+// writes nothing: no customer, contract, project or task. Each refusal is in the project
+// service's exception queue (kind opportunity.conversion) with the caller's correlation id.
+func TestConversionRejectionsHaveStableReasonsAndWriteNothing(t *testing.T) {
+	t.Parallel()
+	env := harness.Start(t)
+	createLegalEntityUS01(t, env)
+	// One good conversion first: the counts below are not zero by accident.
+	good := opportunity("006-good-"+env.ID(), "001-good-"+env.ID(), 100)
+	mustConvert(t, env, good, http.StatusCreated)
+	before := countRecords(t, env)
+	if before.Customers != 2 || before.Contracts != 1 || before.Projects != 1 {
+		t.Fatalf("after the good conversion: %+v", before)
+	}
+
+	cases := []struct {
+		name   string
+		change func(o *projectv1.Opportunity)
+		status int
+		reason string
+		field  string
+	}{
+		{"lines-mismatch", func(o *projectv1.Opportunity) { o.Amount = usd("100000.01") },
+			http.StatusBadRequest, "CONTRACT_LINES_MISMATCH", "opportunity.service_lines"},
+		{"unknown-service-line", func(o *projectv1.Opportunity) { o.ServiceLines[1].ServiceLine = "ROCKET_SCIENCE" },
+			http.StatusBadRequest, "UNKNOWN_SERVICE_LINE", "opportunity.service_lines[1].service_line"},
+		{"unknown-legal-entity", func(o *projectv1.Opportunity) { o.LegalEntityCode = "ZZ99" },
+			http.StatusBadRequest, "UNKNOWN_LEGAL_ENTITY", ""},
+		{"no-tax-profile", func(o *projectv1.Opportunity) { o.Account.TaxProfile = nil },
+			http.StatusBadRequest, "TAX_PROFILE_MISSING", "opportunity.account.tax_profile"},
+		{"currency-mismatch", func(o *projectv1.Opportunity) {
+			// A consistent EUR deal, signed by a legal entity that keeps its books in USD.
+			o.Amount.CurrencyCode, o.Account.CurrencyCode, o.ParentAccounts[0].CurrencyCode = "EUR", "EUR", "EUR"
+			for _, l := range o.ServiceLines {
+				l.Amount.CurrencyCode = "EUR"
+				for _, r := range l.RateCard {
+					r.BillRate.CurrencyCode = "EUR"
+				}
+			}
+		}, http.StatusBadRequest, "CURRENCY_MISMATCH", "opportunity.amount.currency_code"},
+		{"rate-card-overlap", func(o *projectv1.Opportunity) {
+			// Consultants at 150.00 for 2026 and at 165.00 from July 2026: two rates on one day.
+			o.ServiceLines[0].RateCard[0].EffectiveTo = date(2026, 12, 31)
+			o.ServiceLines[0].RateCard = append(o.ServiceLines[0].RateCard,
+				&billingv1.RateCardEntry{Role: "CONSULTANT", BillRate: usd("165.00"), EffectiveFrom: date(2026, 7, 1)})
+		}, http.StatusBadRequest, "RATE_CARD_OVERLAP", "opportunity.service_lines[0].rate_card[2]"},
+		{"hierarchy-cycle", func(o *projectv1.Opportunity) {
+			o.ParentAccounts = []*projectv1.Account{{AccountId: o.GetAccount().GetAccountId(), Name: "Initech again", CurrencyCode: "USD"}}
+		}, http.StatusBadRequest, "HIERARCHY_CYCLE", "opportunity.parent_accounts[0].account_id"},
+	}
+	correlation := map[string]string{} // opportunity id → correlation id sent
+	for _, c := range cases {
+		opp := opportunity("006-"+c.name+"-"+env.ID(), "001-"+c.name+"-"+env.ID(), 100)
+		c.change(opp)
+		cid := "e2e-" + c.name + "-" + uuid.NewString()
+		correlation[opp.GetOpportunityId()] = cid
+		st, hdr, body, _ := convert(t, env, opp, env.Bearer(projectsWrite, "X-Correlation-ID", cid))
+		p := expectProblem(t, c.name, c.status, c.reason, st, hdr, body)
+		if c.field != "" && !slices.Contains(p.Fields(), c.field) {
+			t.Errorf("%s: violations %v do not name %s", c.name, p.Fields(), c.field)
+		}
+		if p.CorrelationID != cid {
+			t.Errorf("%s: problem correlation_id %q, want the one sent (%s)", c.name, p.CorrelationID, cid)
+		}
+		if after := countRecords(t, env); after != before {
+			t.Errorf("%s wrote records: %+v, before %+v", c.name, after, before)
+		}
+		if n := accountCustomers(t, env, "salesforce", opp.GetAccount().GetAccountId()); n != 0 {
+			t.Errorf("%s: %d customers for the refused deal's account", c.name, n)
+		}
+	}
+
+	list := listExceptions(t, env, "project", "kind=opportunity.conversion")
+	for _, c := range cases {
+		oppID := "006-" + c.name + "-" + env.ID()
+		e := findException(list, "opportunity.conversion", "salesforce:"+oppID)
+		if e == nil {
+			t.Errorf("%s: no opportunity.conversion exception about salesforce:%s", c.name, oppID)
+			continue
+		}
+		if e.GetReason() != c.reason || e.GetStatus() != opsv1.ExceptionStatus_EXCEPTION_STATUS_OPEN ||
+			e.GetCorrelationId() != correlation[oppID] || e.GetEntityType() != "opportunity" {
+			t.Errorf("%s: exception %v, want OPEN %s with correlation id %s", c.name, e, c.reason, correlation[oppID])
+		}
+	}
+	if len(list) != len(cases) {
+		t.Errorf("%d opportunity.conversion exceptions, want %d (one per refused deal, none for the good one)", len(list), len(cases))
+	}
+}
+
+// A newer version of a converted opportunity amends the records (contract version 2 with both
+// versions readable, the new line's tasks added to the project); an older version arriving
+// late changes nothing and says so.
+func TestNewerOpportunityVersionAmendsAndOlderIsIgnored(t *testing.T) {
+	t.Parallel()
+	env := harness.Start(t)
+	createLegalEntityUS01(t, env)
+	oppID, acct := "006-amend-"+env.ID(), "001-amend-"+env.ID()
+	v100 := opportunity(oppID, acct, 100)
+	first := mustConvert(t, env, v100, http.StatusCreated)
+
+	// Version 200: consultants now at 160.00, and a CONSULTING line added (the deal grows).
+	v200 := opportunity(oppID, acct, 200)
+	v200.Amount = usd("112000.00")
+	v200.ServiceLines[0].RateCard[0].BillRate = usd("160.00")
+	v200.ServiceLines = append(v200.ServiceLines, &projectv1.OpportunityServiceLine{LineKey: "CONS-2", ServiceLine: "CONSULTING",
+		Description: "Data strategy advisory", Amount: usd("12000.00"),
+		BillingMethod: billingv1.BillingMethod_BILLING_METHOD_TIME_AND_MATERIALS, RevenueMethod: billingv1.RevenueMethod_REVENUE_METHOD_AS_DELIVERED,
+		RateCard: []*billingv1.RateCardEntry{{Role: "CONSULTANT", BillRate: usd("175.00"), EffectiveFrom: date(2026, 1, 1)}}})
+	amended := mustConvert(t, env, v200, http.StatusOK)
+	const tasksAfter = implementationTasks + trainingTasks + consultingTasks
+	if amended.GetOutcome() != projectv1.ConversionOutcome_CONVERSION_OUTCOME_UPDATED ||
+		amended.GetContract().GetOutcome() != projectv1.ConversionOutcome_CONVERSION_OUTCOME_UPDATED || amended.GetContract().GetVersion() != 2 ||
+		amended.GetProject().GetOutcome() != projectv1.ConversionOutcome_CONVERSION_OUTCOME_UPDATED ||
+		amended.GetConvertedVersion() != 200 || amended.GetTaskCount() != tasksAfter {
+		t.Errorf("v200: %v; want UPDATED, contract UPDATED to version 2, project UPDATED with %d tasks, converted version 200", amended, tasksAfter)
+	}
+	if amended.GetCustomer().GetId() != first.GetCustomer().GetId() || amended.GetContract().GetId() != first.GetContract().GetId() ||
+		amended.GetProject().GetId() != first.GetProject().GetId() {
+		t.Errorf("v200 names other records than v100: %v vs %v", amended, first)
+	}
+	contractID, projectID := first.GetContract().GetId(), first.GetProject().GetId()
+
+	st, _, body := env.Do(http.MethodGet, "/v1/contracts/"+contractID, nil, env.Bearer(billingRead))
+	if st != http.StatusOK {
+		t.Fatalf("GET contract: %d: %s", st, body)
+	}
+	var got billingv1.GetContractResponse
+	decode(t, body, &got)
+	c := got.GetContract()
+	if c.GetVersion() != 2 || c.GetSourceVersion() != 200 || len(c.GetLines()) != 3 || !moneyIs(c.GetTotalAmount(), "112000.00") {
+		t.Errorf("current contract: version %d from source %d, %d lines, total %v; want version 2 from 200, 3 lines, 112000.00 USD",
+			c.GetVersion(), c.GetSourceVersion(), len(c.GetLines()), c.GetTotalAmount())
+	}
+	if r := consultantRate(c, "IMPL-1"); r != "160.00" {
+		t.Errorf("current contract: IMPL-1 consultant rate %q, want 160.00", r)
+	}
+	st, _, body = env.Do(http.MethodGet, "/v1/contracts/"+contractID+"/versions", nil, env.Bearer(billingRead))
+	if st != http.StatusOK {
+		t.Fatalf("GET contract versions: %d: %s", st, body)
+	}
+	var versions billingv1.ListContractVersionsResponse
+	decode(t, body, &versions)
+	if vs := versions.GetVersions(); len(vs) != 2 {
+		t.Errorf("%d contract versions, want 2", len(vs))
+	} else {
+		if vs[0].GetVersion() != 1 || vs[0].GetSourceVersion() != 100 || len(vs[0].GetLines()) != 2 || consultantRate(vs[0], "IMPL-1") != "150.00" {
+			t.Errorf("version 1: %d from source %d with %d lines, consultant rate %s; want 1 from 100 with 2 lines at 150.00",
+				vs[0].GetVersion(), vs[0].GetSourceVersion(), len(vs[0].GetLines()), consultantRate(vs[0], "IMPL-1"))
+		}
+		if vs[1].GetVersion() != 2 || vs[1].GetSourceVersion() != 200 || len(vs[1].GetLines()) != 3 {
+			t.Errorf("version 2: %d from source %d with %d lines; want 2 from 200 with 3 lines", vs[1].GetVersion(), vs[1].GetSourceVersion(), len(vs[1].GetLines()))
+		}
+	}
+
+	p := getProject(t, env, projectID)
+	newTasks := 0
+	for _, task := range p.GetTasks() {
+		if task.GetContractLineKey() == "CONS-2" {
+			newTasks++
+		}
+	}
+	if len(p.GetTasks()) != tasksAfter || newTasks != consultingTasks || !moneyIs(p.GetBudget().GetRevenue(), "112000.00") {
+		t.Errorf("project after v200: %d tasks (%d for CONS-2), budget revenue %v; want %d tasks, %d for CONS-2, 112000.00 USD",
+			len(p.GetTasks()), newTasks, p.GetBudget().GetRevenue(), tasksAfter, consultingTasks)
+	}
+	want := records{Customers: 2, Contracts: 1, ContractVersions: 2, Projects: 1, Tasks: tasksAfter, Conversions: 1}
+	if got := countRecords(t, env); got != want {
+		t.Errorf("records after v200 %+v, want %+v", got, want)
+	}
+
+	// Version 150 arrives late, with content of its own: ignored, nothing changes.
+	v150 := opportunity(oppID, acct, 150)
+	v150.Name = "Initech data platform (stale)"
+	stale := mustConvert(t, env, v150, http.StatusOK)
+	if stale.GetOutcome() != projectv1.ConversionOutcome_CONVERSION_OUTCOME_IGNORED_STALE || stale.GetConvertedVersion() != 200 ||
+		stale.GetProject().GetId() != projectID || stale.GetContract().GetId() != contractID {
+		t.Errorf("v150: %v; want IGNORED_STALE on the same records, still reflecting version 200", stale)
+	}
+	if got := countRecords(t, env); got != want {
+		t.Errorf("records after v150 %+v, want %+v", got, want)
+	}
+	after := getProject(t, env, projectID)
+	if after.GetVersion() != p.GetVersion() || after.GetName() != p.GetName() || len(after.GetTasks()) != tasksAfter {
+		t.Errorf("project after v150: version %d %q with %d tasks; want unchanged (version %d %q, %d tasks)",
+			after.GetVersion(), after.GetName(), len(after.GetTasks()), p.GetVersion(), p.GetName(), tasksAfter)
+	}
+	st, _, body = env.Do(http.MethodGet, "/v1/contracts/"+contractID, nil, env.Bearer(billingRead))
+	decode(t, body, &got)
+	if st != http.StatusOK || got.GetContract().GetVersion() != 2 || got.GetContract().GetName() != v200.GetName() {
+		t.Errorf("contract after v150: %d version %d %q, want version 2 %q", st, got.GetContract().GetVersion(), got.GetContract().GetName(), v200.GetName())
+	}
+}
+
+// consultantRate returns the CONSULTANT bill rate of a contract line ("" when none).
+func consultantRate(c *billingv1.Contract, lineKey string) string {
+	for _, l := range c.GetLines() {
+		if l.GetLineKey() != lineKey {
+			continue
+		}
+		for _, r := range l.GetRateCard() {
+			if r.GetRole() == "CONSULTANT" {
+				return r.GetBillRate().GetAmount()
+			}
+		}
+	}
+	return ""
+}
+
+// convertWhileBillingDown kills billing and converts: the deal is accepted, the project waits in
+// PENDING_FINANCIAL_ACTIVATION with an open BILLING_UNAVAILABLE exception carrying the caller's
+// correlation id, and it is on the awaiting-activation list.
+func convertWhileBillingDown(t *testing.T, env *harness.Env, opp *projectv1.Opportunity) (*projectv1.ConvertOpportunityResponse, *opsv1.Exception) {
+	t.Helper()
+	env.Kill("billing", syscall.SIGKILL)
+	cid := "e2e-pending-" + uuid.NewString()
+	st, _, body, resp := convert(t, env, opp, env.Bearer(projectsWrite, "X-Correlation-ID", cid))
+	if st != http.StatusOK {
+		t.Fatalf("convert with billing down: %d, want 200: %s", st, body)
+	}
+	if resp.GetOutcome() != projectv1.ConversionOutcome_CONVERSION_OUTCOME_PENDING ||
+		resp.GetProjectStatus() != projectv1.ProjectStatus_PROJECT_STATUS_PENDING_FINANCIAL_ACTIVATION ||
+		resp.GetContract().GetOutcome() != projectv1.ConversionOutcome_CONVERSION_OUTCOME_PENDING || resp.GetContract().GetId() != "" ||
+		resp.GetProject().GetOutcome() != projectv1.ConversionOutcome_CONVERSION_OUTCOME_CREATED || resp.GetExceptionId() == "" {
+		t.Fatalf("convert with billing down: %v; want PENDING, project CREATED in PENDING_FINANCIAL_ACTIVATION, no contract, an exception", resp)
+	}
+	projectID := resp.GetProject().GetId()
+	p := getProject(t, env, projectID)
+	if p.GetStatus() != projectv1.ProjectStatus_PROJECT_STATUS_PENDING_FINANCIAL_ACTIVATION || p.GetContractId() != "" {
+		t.Errorf("project while billing is down: %s with contract %q, want PENDING_FINANCIAL_ACTIVATION without one", p.GetStatus(), p.GetContractId())
+	}
+	exc := findException(listExceptions(t, env, "project", "kind=project.financial_activation"), "project.financial_activation", projectID)
+	if exc == nil {
+		t.Fatalf("no project.financial_activation exception about project %s", projectID)
+	}
+	if exc.GetExceptionId() != resp.GetExceptionId() || exc.GetStatus() != opsv1.ExceptionStatus_EXCEPTION_STATUS_OPEN ||
+		exc.GetReason() != "BILLING_UNAVAILABLE" || exc.GetCorrelationId() != cid {
+		t.Errorf("activation exception %v; want %s, OPEN, BILLING_UNAVAILABLE, correlation id %s", exc, resp.GetExceptionId(), cid)
+	}
+	st, _, body = env.Do(http.MethodGet, "/v1/projects?status=PROJECT_STATUS_PENDING_FINANCIAL_ACTIVATION", nil, env.Bearer(projectsRead))
+	if st != http.StatusOK {
+		t.Fatalf("list pending projects: %d: %s", st, body)
+	}
+	var list projectv1.ListProjectsResponse
+	decode(t, body, &list)
+	if list.GetTotalCount() != 1 || len(list.GetProjects()) != 1 || list.GetProjects()[0].GetProjectId() != projectID {
+		t.Errorf("pending projects: total %d %v, want just %s", list.GetTotalCount(), list.GetProjects(), projectID)
+	}
+	// The customer service was up: the customers exist; the contract does not.
+	if n := accountCustomers(t, env, opp.GetCrmSystem(), opp.GetAccount().GetAccountId()); n != 1 {
+		t.Errorf("%d customers for the account, want 1", n)
+	}
+	if n := opportunityContracts(t, env, opp.GetCrmSystem(), opp.GetOpportunityId()); n != 0 {
+		t.Errorf("%d contracts while billing is down, want 0", n)
+	}
+	return resp, exc
+}
+
+// assertActivated checks that the pending project became ACTIVE on exactly one contract.
+func assertActivated(t *testing.T, env *harness.Env, opp *projectv1.Opportunity, pending *projectv1.ConvertOpportunityResponse) {
+	t.Helper()
+	p := getProject(t, env, pending.GetProject().GetId())
+	var contractID string
+	if err := env.DB("billing").QueryRow(t.Context(), `SELECT id::text FROM contracts WHERE ext_id = $1`, opp.GetOpportunityId()).Scan(&contractID); err != nil {
+		t.Fatalf("the contract of %s: %v", opp.GetOpportunityId(), err)
+	}
+	if p.GetStatus() != projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE || p.GetContractId() != contractID {
+		t.Errorf("project %s with contract %q, want ACTIVE on %s", p.GetStatus(), p.GetContractId(), contractID)
+	}
+	assertConvertedOnce(t, env, opp, &projectv1.ConvertOpportunityResponse{Customer: pending.GetCustomer(),
+		Contract: &projectv1.ConvertedRecord{Id: contractID}, Project: pending.GetProject(), TaskCount: pending.GetTaskCount()},
+		implementationTasks+trainingTasks)
+	if got := countRecords(t, env); got.Contracts != 1 || got.Projects != 1 || got.ContractVersions != 1 {
+		t.Errorf("records %+v, want one contract (one version) and one project", got)
+	}
+	st, _, body := env.Do(http.MethodGet, "/v1/projects?status=PROJECT_STATUS_PENDING_FINANCIAL_ACTIVATION", nil, env.Bearer(projectsRead))
+	var list projectv1.ListProjectsResponse
+	decode(t, body, &list)
+	if st != http.StatusOK || list.GetTotalCount() != 0 {
+		t.Errorf("pending projects after activation: %d, total %d, want 0", st, list.GetTotalCount())
+	}
+	// Delivering the deal again is a no-op on the activated records.
+	again := mustConvert(t, env, opp, http.StatusOK)
+	if again.GetOutcome() != projectv1.ConversionOutcome_CONVERSION_OUTCOME_UNCHANGED || again.GetContract().GetId() != contractID ||
+		again.GetProject().GetId() != pending.GetProject().GetId() {
+		t.Errorf("converting again after activation: %v, want UNCHANGED on contract %s", again, contractID)
+	}
+}
+
+// Billing is down when a deal is won: the project is created and waits for its contract; when
+// billing comes back the automatic retry activates it, with one contract, and closes the
+// exception.
+func TestBillingOutageLeavesProjectPendingUntilAutomaticActivation(t *testing.T) {
+	t.Parallel()
+	env := harness.Start(t)
+	createLegalEntityUS01(t, env)
+	opp := opportunity("006-outage-"+env.ID(), "001-outage-"+env.ID(), 100)
+	pending, exc := convertWhileBillingDown(t, env, opp)
+
+	env.Restart("billing")
+	// Retries back off exponentially from 2s (2s, 6s, 14s after the conversion): the one after
+	// billing is back activates the project.
+	took := harness.Eventually(t, 20*time.Second, 100*time.Millisecond, func() error {
+		p := getProject(t, env, pending.GetProject().GetId())
+		if p.GetStatus() != projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE {
+			return fmt.Errorf("project still %s", p.GetStatus())
+		}
+		return nil
+	})
+	t.Logf("activated automatically %s after billing restarted", took.Round(time.Millisecond))
+	assertActivated(t, env, opp, pending)
+	st, _, body := env.Do(http.MethodGet, "/v1/ops/project/exceptions/"+exc.GetExceptionId(), nil, env.Bearer(opsRead))
+	var got opsv1.GetExceptionResponse
+	decode(t, body, &got)
+	if e := got.GetException(); st != http.StatusOK || e.GetStatus() != opsv1.ExceptionStatus_EXCEPTION_STATUS_RESOLVED || e.GetResolvedBy() != "system" {
+		t.Errorf("activation exception after the automatic retry: %d %v, want RESOLVED by system", st, e)
+	}
+}
+
+// With automatic retries pushed out (an hour), an operator activates the waiting project from
+// the exception queue once billing is back.
+func TestPendingActivationRetriedFromExceptionQueue(t *testing.T) {
+	t.Parallel()
+	env := harness.Start(t, harness.WithEnv("project", "ACCRUE_ACTIVATION_RETRY_AFTER", "1h"))
+	createLegalEntityUS01(t, env)
+	opp := opportunity("006-manual-"+env.ID(), "001-manual-"+env.ID(), 100)
+	pending, exc := convertWhileBillingDown(t, env, opp)
+	converted := time.Now()
+	env.Restart("billing")
+
+	// Billing is back, but nothing retries on its own within the default retry delay (2s).
+	time.Sleep(time.Until(converted.Add(3 * time.Second)))
+	if p := getProject(t, env, pending.GetProject().GetId()); p.GetStatus() != projectv1.ProjectStatus_PROJECT_STATUS_PENDING_FINANCIAL_ACTIVATION {
+		t.Fatalf("project %s before the manual retry, want still PENDING_FINANCIAL_ACTIVATION (automatic retry after 1h)", p.GetStatus())
+	}
+
+	// The project service may still be reconnecting to billing: an operator retries until it
+	// goes through, and every failed attempt is counted on the exception.
+	path := "/v1/ops/project/exceptions/" + exc.GetExceptionId() + ":retry"
+	var last *opsv1.Exception
+	tries := 0
+	harness.Eventually(t, 15*time.Second, 250*time.Millisecond, func() error {
+		tries++
+		st, _, body := env.Do(http.MethodPost, path, map[string]any{}, env.Bearer(opsReadWrite))
+		if st != http.StatusOK {
+			return fmt.Errorf("retry: %d: %s", st, body)
+		}
+		var resp opsv1.RetryExceptionResponse
+		decode(t, body, &resp)
+		last = resp.GetException()
+		if last.GetStatus() != opsv1.ExceptionStatus_EXCEPTION_STATUS_RESOLVED {
+			return fmt.Errorf("retry %d: exception still %s (%s: %s)", tries, last.GetStatus(), last.GetReason(), last.GetMessage())
+		}
+		return nil
+	})
+	if last.GetEntityId() != pending.GetProject().GetId() || last.GetKind() != "project.financial_activation" {
+		t.Errorf("the retry answered about %s %s, want the project's activation", last.GetKind(), last.GetEntityId())
+	}
+	// The retry is credited to the operator even though the activation resolves its exception
+	// itself inside the retried work.
+	if last.GetResolvedBy() != "e2e" || last.GetResolutionNote() != "retry succeeded" || last.GetAttempts() != int32(tries)+1 {
+		t.Errorf("after the manual retry the exception is resolved by %q (%q) with %d attempts; want resolved by e2e, \"retry succeeded\", %d attempts",
+			last.GetResolvedBy(), last.GetResolutionNote(), last.GetAttempts(), tries+1)
+	}
+	assertActivated(t, env, opp, pending)
+	st, hdr, body := env.Do(http.MethodPost, path, map[string]any{}, env.Bearer(opsReadWrite))
+	expectProblem(t, "retry a resolved exception", http.StatusBadRequest, "EXCEPTION_NOT_OPEN", st, hdr, body)
+}

@@ -1,0 +1,504 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/accrue/accrue/e2e/internal/harness"
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
+	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
+)
+
+// Scopes of the workflow tests.
+var (
+	projectsWrite  = []string{"projects:write"}
+	billingWrite   = []string{"billing:write"}
+	billingRead    = []string{"billing:read"}
+	resourcesWrite = []string{"resources:write"}
+	resourcesRead  = []string{"resources:read"}
+	costRatesWrite = []string{"costrates:write"}
+	costRatesRead  = []string{"costrates:read"}
+	opsRead        = []string{"ops:read"}
+)
+
+// Task counts of the built-in templates: one root task per service line plus the template's.
+const (
+	implementationTasks = 1 + 8
+	trainingTasks       = 1 + 2
+	consultingTasks     = 1 + 3
+)
+
+func date(y, m, d int) *commonv1.Date {
+	return &commonv1.Date{Year: int32(y), Month: int32(m), Day: int32(d)}
+}
+
+func usd(amount string) *commonv1.Money { return &commonv1.Money{Amount: amount, CurrencyCode: "USD"} }
+
+// restJSON encodes a contract message as the REST API speaks it (proto field names).
+func restJSON(t testing.TB, m proto.Message) []byte {
+	t.Helper()
+	b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+	if err != nil {
+		t.Fatalf("encode %s: %v", m.ProtoReflect().Descriptor().FullName(), err)
+	}
+	return b
+}
+
+// createLegalEntityUS01 creates legal entity US01 (USD, closed periods rejected) through the gateway
+// and waits until the project service's replica has it: conversions are checked against it.
+func createLegalEntityUS01(t testing.TB, env *harness.Env) *billingv1.LegalEntity {
+	t.Helper()
+	in := map[string]any{"code": "US01", "name": "Accrue Consulting US Inc.", "functional_currency": "USD",
+		"country_code": "US", "tax_registration": "US-12-3456789", "closed_period_policy": "CLOSED_PERIOD_POLICY_REJECT"}
+	st, _, body := env.Do(http.MethodPost, "/v1/legal-entities", in, env.Bearer(billingWrite))
+	if st != http.StatusCreated {
+		t.Fatalf("POST /v1/legal-entities: %d, want 201: %s", st, body)
+	}
+	var resp billingv1.CreateLegalEntityResponse
+	decode(t, body, &resp)
+	harness.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if n := env.Count("project", `SELECT count(*) FROM legal_entities WHERE code = 'US01' AND functional_currency = 'USD'`); n != 1 {
+			return fmt.Errorf("the project service's legal entity replica has %d US01 rows", n)
+		}
+		return nil
+	})
+	return resp.GetLegalEntity()
+}
+
+// opportunity is a closed-won deal of 100,000.00 USD signed by US01: an IMPLEMENTATION line billed
+// time and materials (80,000.00, consultants at 150.00 and architects at 210.00 from 2026-01-01)
+// and a fixed-fee TRAINING line (20,000.00, recognised straight-line over September 2026). The
+// account "<acct>" has a tax profile and one parent account, "<acct>-HQ".
+func opportunity(oppID, acct string, version int64) *projectv1.Opportunity {
+	return &projectv1.Opportunity{
+		CrmSystem: "salesforce", OpportunityId: oppID, Version: version, Name: "Initech data platform",
+		Account: &projectv1.Account{AccountId: acct, Name: "Initech US", LegalName: "Initech US LLC", CurrencyCode: "USD",
+			BillingAddress: &projectv1.AccountAddress{Line1: "4120 Freidrich Lane", City: "Austin", Region: "TX", PostalCode: "78744", CountryCode: "US"},
+			TaxProfile:     &projectv1.AccountTaxProfile{TaxId: "74-1234567", TaxRegion: "US-TX"}},
+		ParentAccounts:  []*projectv1.Account{{AccountId: acct + "-HQ", Name: "Initech Holdings", CurrencyCode: "USD"}},
+		LegalEntityCode: "US01", Amount: usd("100000.00"), StartDate: date(2026, 6, 1), EndDate: date(2026, 12, 31),
+		ManagerId: "W-1002", ManagerName: "Grace Hopper",
+		ServiceLines: []*projectv1.OpportunityServiceLine{
+			{LineKey: "IMPL-1", ServiceLine: "IMPLEMENTATION", Description: "Data platform build", Amount: usd("80000.00"),
+				BillingMethod: billingv1.BillingMethod_BILLING_METHOD_TIME_AND_MATERIALS, RevenueMethod: billingv1.RevenueMethod_REVENUE_METHOD_AS_DELIVERED,
+				BudgetHours: "520", RateCard: []*billingv1.RateCardEntry{
+					{Role: "CONSULTANT", BillRate: usd("150.00"), EffectiveFrom: date(2026, 1, 1)},
+					{Role: "ARCHITECT", BillRate: usd("210.00"), EffectiveFrom: date(2026, 1, 1)},
+				}},
+			{LineKey: "TRN-1", ServiceLine: "TRAINING", Description: "Admin training", Amount: usd("20000.00"),
+				BillingMethod: billingv1.BillingMethod_BILLING_METHOD_FIXED_FEE, RevenueMethod: billingv1.RevenueMethod_REVENUE_METHOD_STRAIGHT_LINE,
+				ServiceStart: date(2026, 9, 1), ServiceEnd: date(2026, 9, 30)},
+		},
+	}
+}
+
+// tmOnlyOpportunity is a deal with one time-and-materials CONSULTING line of 24,000.00 USD:
+// consultants at 150.00 from 2026-01-01; the project runs June and July 2026.
+func tmOnlyOpportunity(oppID, acct string) *projectv1.Opportunity {
+	o := opportunity(oppID, acct, 100)
+	o.Name = "Globex advisory"
+	o.Amount = usd("24000.00")
+	o.StartDate, o.EndDate = date(2026, 6, 1), date(2026, 7, 31)
+	o.ServiceLines = []*projectv1.OpportunityServiceLine{
+		{LineKey: "CONS-1", ServiceLine: "CONSULTING", Description: "Advisory", Amount: usd("24000.00"),
+			BillingMethod: billingv1.BillingMethod_BILLING_METHOD_TIME_AND_MATERIALS, RevenueMethod: billingv1.RevenueMethod_REVENUE_METHOD_AS_DELIVERED,
+			BudgetHours: "160", RateCard: []*billingv1.RateCardEntry{{Role: "CONSULTANT", BillRate: usd("150.00"), EffectiveFrom: date(2026, 1, 1)}}},
+	}
+	return o
+}
+
+// convert posts an opportunity to POST /v1/opportunities:convert and decodes a 2xx answer; on
+// other statuses the response is nil.
+func convert(t testing.TB, env *harness.Env, opp *projectv1.Opportunity, headers map[string]string) (int, http.Header, []byte, *projectv1.ConvertOpportunityResponse) {
+	t.Helper()
+	if headers == nil {
+		headers = env.Bearer(projectsWrite)
+	}
+	st, hdr, body := env.Do(http.MethodPost, "/v1/opportunities:convert", restJSON(t, opp), headers)
+	if st/100 != 2 {
+		return st, hdr, body, nil
+	}
+	var resp projectv1.ConvertOpportunityResponse
+	decode(t, body, &resp)
+	return st, hdr, body, &resp
+}
+
+// mustConvert converts and expects want (201 for a first conversion, 200 otherwise).
+func mustConvert(t testing.TB, env *harness.Env, opp *projectv1.Opportunity, want int) *projectv1.ConvertOpportunityResponse {
+	t.Helper()
+	st, _, body, resp := convert(t, env, opp, nil)
+	if st != want {
+		t.Fatalf("convert %s v%d: %d, want %d: %s", opp.GetOpportunityId(), opp.GetVersion(), st, want, body)
+	}
+	return resp
+}
+
+// records counts what conversions write, across the three services' databases.
+type records struct {
+	Customers, Contracts, ContractVersions, Projects, Tasks, Conversions int
+}
+
+func countRecords(t testing.TB, env *harness.Env) records {
+	t.Helper()
+	return records{
+		Customers:        env.Count("customer", `SELECT count(*) FROM customers`),
+		Contracts:        env.Count("billing", `SELECT count(*) FROM contracts`),
+		ContractVersions: env.Count("billing", `SELECT count(*) FROM contract_versions`),
+		Projects:         env.Count("project", `SELECT count(*) FROM projects`),
+		Tasks:            env.Count("project", `SELECT count(*) FROM tasks`),
+		Conversions:      env.Count("project", `SELECT count(*) FROM opportunity_conversions`),
+	}
+}
+
+// accountCustomers counts the customers holding a CRM account reference.
+func accountCustomers(t testing.TB, env *harness.Env, crm, account string) int {
+	t.Helper()
+	return env.Count("customer", `SELECT count(*) FROM customers c JOIN customer_external_refs r ON r.customer_id = c.id
+		WHERE r.system = $1 AND r.object_type = 'Account' AND r.external_id = $2`, crm, account)
+}
+
+// opportunityContracts counts the contracts of a CRM opportunity.
+func opportunityContracts(t testing.TB, env *harness.Env, crm, oppID string) int {
+	t.Helper()
+	return env.Count("billing", `SELECT count(*) FROM contracts WHERE ext_system = $1 AND ext_object_type = 'Opportunity' AND ext_id = $2`, crm, oppID)
+}
+
+// opportunityProjects counts the projects of a CRM opportunity.
+func opportunityProjects(t testing.TB, env *harness.Env, crm, oppID string) int {
+	t.Helper()
+	return env.Count("project", `SELECT count(*) FROM projects WHERE source_system = $1 AND source_object_type = 'Opportunity' AND source_id = $2`, crm, oppID)
+}
+
+// assertConvertedOnce checks that an opportunity left exactly one customer for its account and
+// one for its parent (linked to it), one contract, and one project with taskCount tasks, and
+// that they are the records resp names.
+func assertConvertedOnce(t testing.TB, env *harness.Env, opp *projectv1.Opportunity, resp *projectv1.ConvertOpportunityResponse, taskCount int) {
+	t.Helper()
+	crm, acct := opp.GetCrmSystem(), opp.GetAccount().GetAccountId()
+	if n := accountCustomers(t, env, crm, acct); n != 1 {
+		t.Errorf("%d customers hold account %s, want 1", n, acct)
+	}
+	for _, p := range opp.GetParentAccounts() {
+		if n := accountCustomers(t, env, crm, p.GetAccountId()); n != 1 {
+			t.Errorf("%d customers hold parent account %s, want 1", n, p.GetAccountId())
+		}
+	}
+	var custID, parentRef string
+	if err := env.DB("customer").QueryRow(context.Background(), `SELECT c.id::text, COALESCE(pr.external_id, '')
+		FROM customers c JOIN customer_external_refs r ON r.customer_id = c.id
+		LEFT JOIN customer_external_refs pr ON pr.customer_id = c.parent_id
+		WHERE r.system = $1 AND r.object_type = 'Account' AND r.external_id = $2`, crm, acct).Scan(&custID, &parentRef); err != nil {
+		t.Fatalf("customer of account %s: %v", acct, err)
+	}
+	if custID != resp.GetCustomer().GetId() {
+		t.Errorf("the account's customer is %s, the response names %s", custID, resp.GetCustomer().GetId())
+	}
+	if len(opp.GetParentAccounts()) > 0 && parentRef != opp.GetParentAccounts()[0].GetAccountId() {
+		t.Errorf("the account's customer has parent %q, want the customer of %s", parentRef, opp.GetParentAccounts()[0].GetAccountId())
+	}
+	if n := opportunityContracts(t, env, crm, opp.GetOpportunityId()); n != 1 {
+		t.Errorf("%d contracts for opportunity %s, want 1", n, opp.GetOpportunityId())
+	}
+	if n := env.Count("billing", `SELECT count(*) FROM contracts WHERE id = $1 AND customer_id = $2`, resp.GetContract().GetId(), custID); n != 1 {
+		t.Errorf("contract %s of customer %s not found in billing", resp.GetContract().GetId(), custID)
+	}
+	if n := opportunityProjects(t, env, crm, opp.GetOpportunityId()); n != 1 {
+		t.Errorf("%d projects for opportunity %s, want 1", n, opp.GetOpportunityId())
+	}
+	if n := env.Count("project", `SELECT count(*) FROM tasks WHERE project_id = $1`, resp.GetProject().GetId()); n != taskCount || int(resp.GetTaskCount()) != taskCount {
+		t.Errorf("project %s has %d tasks (response task_count %d), want %d", resp.GetProject().GetId(), n, resp.GetTaskCount(), taskCount)
+	}
+}
+
+func getProject(t testing.TB, env *harness.Env, id string) *projectv1.Project {
+	t.Helper()
+	st, _, body := env.Do(http.MethodGet, "/v1/projects/"+id, nil, env.Bearer(projectsRead))
+	if st != http.StatusOK {
+		t.Fatalf("GET /v1/projects/%s: %d: %s", id, st, body)
+	}
+	var resp projectv1.GetProjectResponse
+	decode(t, body, &resp)
+	return resp.GetProject()
+}
+
+func getFinancials(t testing.TB, env *harness.Env, id string) *projectv1.ProjectFinancials {
+	t.Helper()
+	st, _, body := env.Do(http.MethodGet, "/v1/projects/"+id+"/financials", nil, env.Bearer(projectsRead))
+	if st != http.StatusOK {
+		t.Fatalf("GET /v1/projects/%s/financials: %d: %s", id, st, body)
+	}
+	var resp projectv1.GetProjectFinancialsResponse
+	decode(t, body, &resp)
+	return resp.GetFinancials()
+}
+
+// listExceptions lists a service's exceptions (query: "kind=...&status=..." or "").
+func listExceptions(t testing.TB, env *harness.Env, service, query string) []*opsv1.Exception {
+	t.Helper()
+	path := "/v1/ops/" + service + "/exceptions?page_size=500"
+	if query != "" {
+		path += "&" + query
+	}
+	st, _, body := env.Do(http.MethodGet, path, nil, env.Bearer(opsRead))
+	if st != http.StatusOK {
+		t.Fatalf("GET %s: %d: %s", path, st, body)
+	}
+	var resp opsv1.ListExceptionsResponse
+	decode(t, body, &resp)
+	return resp.GetExceptions()
+}
+
+// findException returns the exception of kind about entityID, or nil.
+func findException(list []*opsv1.Exception, kind, entityID string) *opsv1.Exception {
+	for _, e := range list {
+		if e.GetKind() == kind && e.GetEntityId() == entityID {
+			return e
+		}
+	}
+	return nil
+}
+
+// sameDecimal reports whether two decimal strings denote the same number ("80" and "80.00" do).
+func sameDecimal(a, b string) bool {
+	x, ok1 := new(big.Rat).SetString(a)
+	y, ok2 := new(big.Rat).SetString(b)
+	return ok1 && ok2 && x.Cmp(y) == 0
+}
+
+// moneyIs reports whether m is exactly amount (written with the currency's two digits) in USD.
+func moneyIs(m *commonv1.Money, amount string) bool {
+	return m != nil && m.GetCurrencyCode() == "USD" && m.GetAmount() == amount
+}
+
+// result is one answer of a concurrent request.
+type result struct {
+	status int
+	body   []byte
+	err    error
+}
+
+// concurrently sends n requests at once (released together) and returns their answers in order.
+// It uses its own HTTP client: the Env's helpers fail the test and must stay on its goroutine.
+func concurrently(n int, req func(i int) (*http.Request, error)) []result {
+	client := &http.Client{Timeout: 30 * time.Second}
+	out := make([]result, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		r, err := req(i)
+		if err != nil {
+			out[i].err = err
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			resp, err := client.Do(r)
+			if err != nil {
+				out[i].err = err
+				return
+			}
+			defer resp.Body.Close()
+			out[i].status = resp.StatusCode
+			out[i].body, out[i].err = io.ReadAll(resp.Body)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+// newRequest builds a request to the Env's gateway.
+func newRequest(env *harness.Env, method, path string, body []byte, headers map[string]string) (*http.Request, error) {
+	r, err := http.NewRequest(method, env.URL(path), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	r.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		r.Header.Set(k, v)
+	}
+	return r, nil
+}
+
+// problemReason returns the reason member of a problem document ("" when it is not one).
+func problemReason(body []byte) string {
+	var p harness.Problem
+	if json.Unmarshal(body, &p) != nil {
+		return ""
+	}
+	return p.Reason
+}
+
+// quarantined returns the gateway's webhook quarantine, newest first.
+func quarantined(t testing.TB, env *harness.Env) []quarantineEntry {
+	t.Helper()
+	st, _, body := env.Do(http.MethodGet, "/v1/ops/gateway/webhook-quarantine?limit=1000", nil, env.Bearer(opsRead))
+	if st != http.StatusOK {
+		t.Fatalf("GET /v1/ops/gateway/webhook-quarantine: %d: %s", st, body)
+	}
+	var resp struct {
+		Deliveries []quarantineEntry `json:"deliveries"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatalf("quarantine: %v: %s", err, body)
+	}
+	return resp.Deliveries
+}
+
+type quarantineEntry struct {
+	Source        string `json:"source"`
+	Route         string `json:"route"`
+	Reason        string `json:"reason"`
+	EventID       string `json:"event_id"`
+	BodySHA256    string `json:"body_sha256"`
+	CorrelationID string `json:"correlation_id"`
+}
+
+// metricValue reads an unlabelled sample of a service's /metrics (false when absent).
+func metricValue(t testing.TB, env *harness.Env, service, name string) (string, bool) {
+	t.Helper()
+	resp, err := http.Get("http://" + env.MetricsAddr(service) + "/metrics")
+	if err != nil {
+		t.Fatalf("%s /metrics: %v", service, err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
+}
+
+// upsertResource creates a resource of role CONSULTANT with 40 hours a week, known in the HCM
+// as workerID.
+func upsertResource(t testing.TB, env *harness.Env, name, workerID string) *resourcev1.Resource {
+	t.Helper()
+	in := &resourcev1.ResourceInput{Kind: resourcev1.ResourceKind_RESOURCE_KIND_EMPLOYEE, Name: name,
+		Email: strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.com", HomeLegalEntityCode: "US01", Location: "Austin, TX",
+		Role: "CONSULTANT", WeeklyCapacityHours: "40", UtilizationTargetPercent: "75", Status: resourcev1.ResourceStatus_RESOURCE_STATUS_ACTIVE,
+		ExternalReferences: []*commonv1.ExternalReference{{System: "workday", ObjectType: "Worker", ExternalId: workerID}}}
+	st, _, body := env.Do(http.MethodPost, "/v1/resources:upsert", restJSON(t, in), env.Bearer(resourcesWrite))
+	if st != http.StatusCreated {
+		t.Fatalf("POST /v1/resources:upsert: %d, want 201: %s", st, body)
+	}
+	var resp resourcev1.UpsertResourceResponse
+	decode(t, body, &resp)
+	return resp.GetResource()
+}
+
+// setCostRate sets a resource's cost rate (to == nil: open-ended).
+func setCostRate(t testing.TB, env *harness.Env, resourceID, rate string, from, to *commonv1.Date) *resourcev1.SetCostRateResponse {
+	t.Helper()
+	req := &resourcev1.SetCostRateRequest{Rate: usd(rate), EffectiveFrom: from, EffectiveTo: to, Reason: "e2e"}
+	st, _, body := env.Do(http.MethodPost, "/v1/resources/"+resourceID+"/cost-rates", restJSON(t, req), env.Bearer(costRatesWrite))
+	if st != http.StatusOK {
+		t.Fatalf("POST cost-rates of %s: %d, want 200: %s", resourceID, st, body)
+	}
+	var resp resourcev1.SetCostRateResponse
+	decode(t, body, &resp)
+	return &resp
+}
+
+// assignmentInput staffs a resource hoursPerWeek on a task over [from, to], confirmed.
+func assignmentInput(resourceID, projectID, taskID string, from, to *commonv1.Date, hoursPerWeek string) *resourcev1.AssignmentInput {
+	return &resourcev1.AssignmentInput{ResourceId: resourceID, ProjectId: projectID, TaskId: taskID, StartDate: from, EndDate: to,
+		HoursPerWeek: hoursPerWeek, Status: resourcev1.AssignmentStatus_ASSIGNMENT_STATUS_CONFIRMED}
+}
+
+func postAssignment(t testing.TB, env *harness.Env, in *resourcev1.AssignmentInput) (int, http.Header, []byte) {
+	t.Helper()
+	return env.Do(http.MethodPost, "/v1/assignments", restJSON(t, in), env.Bearer(resourcesWrite))
+}
+
+func createAssignment(t testing.TB, env *harness.Env, in *resourcev1.AssignmentInput) *resourcev1.CreateAssignmentResponse {
+	t.Helper()
+	st, _, body := postAssignment(t, env, in)
+	if st != http.StatusCreated {
+		t.Fatalf("POST /v1/assignments: %d, want 201: %s", st, body)
+	}
+	var resp resourcev1.CreateAssignmentResponse
+	decode(t, body, &resp)
+	return &resp
+}
+
+// waitForProjectInResource waits until the resource service's project replica has the project
+// with every one of its tasks (assignments are checked against it).
+func waitForProjectInResource(t testing.TB, env *harness.Env, projectID string, tasks int) {
+	t.Helper()
+	harness.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if n := env.Count("resource", `SELECT count(*) FROM project_tasks WHERE project_id = $1`, projectID); n != tasks {
+			return fmt.Errorf("the resource service knows %d tasks of project %s, want %d", n, projectID, tasks)
+		}
+		return nil
+	})
+}
+
+// billableLeafTask returns a billable, non-root task of the project's line.
+func billableLeafTask(t testing.TB, p *projectv1.Project, lineKey string) *projectv1.Task {
+	t.Helper()
+	for _, task := range p.GetTasks() {
+		if task.GetBillable() && task.GetParentTaskId() != "" && task.GetContractLineKey() == lineKey {
+			return task
+		}
+	}
+	t.Fatalf("project %s has no billable task under line %s", p.GetProjectId(), lineKey)
+	return nil
+}
+
+// secretLeaks returns the log lines of every process that show one of the secrets as a number
+// on its own (not as part of a longer number). Timings ("duration_ms") are not data and are
+// skipped; everything else of a JSON line is searched, and non-JSON lines entirely.
+func secretLeaks(env *harness.Env, secrets ...string) []string {
+	var pats []*regexp.Regexp
+	for _, s := range secrets {
+		pats = append(pats, regexp.MustCompile(`(^|[^0-9.])`+regexp.QuoteMeta(s)+`($|[^0-9])`))
+	}
+	var leaks []string
+	for _, proc := range append(append([]string{}, harness.Services...), harness.Gateway) {
+		sc := bufio.NewScanner(strings.NewReader(env.Logs(proc)))
+		sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			text := line
+			var fields map[string]any
+			if json.Unmarshal([]byte(line), &fields) == nil {
+				for k := range fields {
+					if strings.Contains(k, "duration") || strings.HasSuffix(k, "_ms") {
+						delete(fields, k)
+					}
+				}
+				b, _ := json.Marshal(fields)
+				text = string(b)
+			}
+			for _, p := range pats {
+				if p.MatchString(text) {
+					leaks = append(leaks, proc+": "+line)
+					break
+				}
+			}
+		}
+	}
+	return leaks
+}
