@@ -34,7 +34,7 @@ ACCRUE_PROCESSES=(gateway billing timeexpense resource project customer)
 
 # Scopes of the token each service presents to the others (ACCRUE_SERVICE_TOKEN_FILE). One list for
 # all five for now; narrow it per service here when their calls are known.
-ACCRUE_SERVICE_TOKEN_SCOPES=${ACCRUE_SERVICE_TOKEN_SCOPES:-"customers:read customers:write projects:read projects:write billing:read billing:write resources:read costrates:read time:read"}
+ACCRUE_SERVICE_TOKEN_SCOPES=${ACCRUE_SERVICE_TOKEN_SCOPES:-"customers:read customers:write projects:read projects:write billing:read billing:write resources:read resources:write costrates:read time:read time:approve"}
 ACCRUE_SERVICE_TOKEN_TTL=${ACCRUE_SERVICE_TOKEN_TTL:-24h}
 
 # Token issuer and audience shared by accruectl, the services and the gateway.

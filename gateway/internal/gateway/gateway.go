@@ -34,6 +34,7 @@ import (
 	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
+	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/grpcx"
@@ -121,6 +122,9 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	if err := resourcev1.RegisterAssignmentServiceHandler(ctx, api, g.conns["resource"]); err != nil {
 		return nil, err
 	}
+	if err := timeexpensev1.RegisterTimeExpenseServiceHandler(ctx, api, g.conns["timeexpense"]); err != nil {
+		return nil, err
+	}
 	if err := billingv1.RegisterLegalEntityServiceHandler(ctx, api, g.conns["billing"]); err != nil {
 		return nil, err
 	}
@@ -161,6 +165,8 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	resources := resourcev1.NewResourceServiceClient(g.conns["resource"])
 	mux.Handle("POST /webhooks/workday/{source}/workers", g.hooks.Handle("workday.workers", translate.WorkdayWorkerChange(resources)))
 	mux.Handle("POST /webhooks/hcm/{source}/workers", g.hooks.Handle("hcm.workers", translate.CanonicalWorker(resources)))
+	timeexpenseClient := timeexpensev1.NewTimeExpenseServiceClient(g.conns["timeexpense"])
+	mux.Handle("POST /webhooks/timeexpense/{source}/approved-entries", g.hooks.Handle("timeexpense.approved", translate.ApprovedEntries(timeexpenseClient)))
 	mux.Handle("GET /v1/ops/gateway/webhook-quarantine", g.authenticated(http.HandlerFunc(g.quarantine)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -1,27 +1,70 @@
-// Command timeexpense serves the timeexpense domain of Accrue. `timeexpense migrate` applies migrations and exits.
+// Command timeexpense serves Accrue's time & expense domain: time entries and expenses on weekly
+// timesheets, their approval, corrections and the bulk import of approved entries. It keeps
+// replicas of projects (project events), of legal entities' closed-period policies and period
+// statuses, and the ledger's posting answers (billing events). `timeexpense migrate` applies
+// migrations and exits.
 package main
 
 import (
 	"context"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/service"
+	"github.com/accrue/accrue/internal/platform/stream"
+	"github.com/accrue/accrue/services/timeexpense/internal/app"
+	"github.com/accrue/accrue/services/timeexpense/internal/events"
+	"github.com/accrue/accrue/services/timeexpense/internal/grpcapi"
+	"github.com/accrue/accrue/services/timeexpense/internal/store"
 )
+
+var rejectedClosedPeriod = prometheus.NewGauge(prometheus.GaugeOpts{
+	Name: "accrue_timesheets_rejected_closed_period",
+	Help: "Distinct (resource, ISO week) with entries the ledger rejected because their period was closed.",
+})
 
 func main() { service.Main(run) }
 
 func run(ctx context.Context, migrateOnly bool) error {
 	r := config.FromEnv()
 	cfg := service.LoadConfig(r, "timeexpense", service.Defaults{GRPCAddr: "127.0.0.1:7004", MetricsAddr: "127.0.0.1:9104", Database: "accrue_timeexpense"})
+	consumer := func(name string) stream.Config {
+		return stream.Config{
+			Stream:        name,
+			BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
+			Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
+			ClaimMinIdle:  r.Duration("ACCRUE_CONSUMER_CLAIM_MIN_IDLE", 0),
+			MaxDeliveries: int64(r.Int("ACCRUE_CONSUMER_MAX_DELIVERIES", 0)),
+		}
+	}
+	projects, billing := consumer(events.ProjectStream), consumer(events.BillingStream)
 	if err := r.Err(); err != nil {
 		return err
 	}
 	if migrateOnly {
-		return service.MigrateOnly(ctx, cfg, nil)
+		return service.MigrateOnly(ctx, cfg, store.Migrations())
 	}
-	base, err := service.Start(ctx, cfg, nil)
+	collectors := append(app.Collectors(), rejectedClosedPeriod)
+	base, err := service.Start(ctx, cfg, store.Migrations(), collectors...)
 	if err != nil {
 		return err
 	}
+	if _, err := base.Consumer(projects, events.Projects()); err != nil {
+		return err
+	}
+	if _, err := base.Consumer(billing, events.Billing()); err != nil {
+		return err
+	}
+	uc := app.New(app.Deps{Pool: base.Pool, Outbox: base.Outbox, Log: base.Log})
+	timeexpensev1.RegisterTimeExpenseServiceServer(base.GRPC, grpcapi.New(uc))
+	base.Add(lifecycle.Every(5*time.Second, func(ctx context.Context) {
+		if n, err := uc.TimesheetsRejectedClosedPeriod(ctx); err == nil {
+			rejectedClosedPeriod.Set(float64(n))
+		}
+	}))
 	return base.Run(ctx)
 }

@@ -1,0 +1,153 @@
+// Package wire converts between the time & expense domain and its protobuf contract, for the gRPC
+// API and the events the service publishes.
+package wire
+
+import (
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
+	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/money"
+	te "github.com/accrue/accrue/services/timeexpense/internal/timeexpense"
+)
+
+// Stream is the stream the time & expense service publishes to.
+const Stream = "timeexpense.events"
+
+// Event types.
+const (
+	// EventEntriesApproved carries EntriesApproved: a timesheet, a chunk of an import, a replacement.
+	EventEntriesApproved = "time_entries.approved"
+	// EventEntriesReversed carries EntriesReversed: the reversals of corrected entries.
+	EventEntriesReversed = "time_entries.reversed"
+)
+
+// MaxEntriesPerEvent bounds the entries one EntriesApproved carries.
+const MaxEntriesPerEvent = 1000
+
+var statuses = map[te.Status]timeexpensev1.TimesheetStatus{
+	te.Draft:     timeexpensev1.TimesheetStatus_TIMESHEET_STATUS_DRAFT,
+	te.Submitted: timeexpensev1.TimesheetStatus_TIMESHEET_STATUS_SUBMITTED,
+	te.Approved:  timeexpensev1.TimesheetStatus_TIMESHEET_STATUS_APPROVED,
+	te.Rejected:  timeexpensev1.TimesheetStatus_TIMESHEET_STATUS_REJECTED,
+}
+
+var postings = map[te.PostingStatus]timeexpensev1.PostingStatus{
+	te.PostingNotApproved:          timeexpensev1.PostingStatus_POSTING_STATUS_NOT_APPROVED,
+	te.PostingPending:              timeexpensev1.PostingStatus_POSTING_STATUS_PENDING,
+	te.PostingPosted:               timeexpensev1.PostingStatus_POSTING_STATUS_POSTED,
+	te.PostingRejectedClosedPeriod: timeexpensev1.PostingStatus_POSTING_STATUS_REJECTED_CLOSED_PERIOD,
+	te.PostingParkedRateMissing:    timeexpensev1.PostingStatus_POSTING_STATUS_PARKED_RATE_MISSING,
+	te.PostingReversed:             timeexpensev1.PostingStatus_POSTING_STATUS_REVERSED,
+}
+
+// Posting converts a contract posting status ("" for UNSPECIFIED).
+func Posting(p timeexpensev1.PostingStatus) te.PostingStatus {
+	for k, v := range postings {
+		if v == p {
+			return k
+		}
+	}
+	return ""
+}
+
+// ID normalises a canonical id (the contract accepts upper-case UUIDs; the database returns
+// lower case).
+func ID(s string) string { return strings.ToLower(s) }
+
+func ref(r *commonv1.ExternalReference) *te.ExternalRef {
+	if r == nil {
+		return nil
+	}
+	return &te.ExternalRef{System: r.GetSystem(), ObjectType: r.GetObjectType(), ExternalID: r.GetExternalId()}
+}
+
+func date(p *commonv1.Date, field string) (civil.Date, error) {
+	d, err := civil.FromProto(p, field)
+	if err == nil && d.IsZero() {
+		err = fault.Invalidf(civil.ReasonInvalidDate, field, "the date is required")
+	}
+	return d, err
+}
+
+// TimeInput converts a time entry input; field prefixes the names of fields in errors.
+func TimeInput(in *timeexpensev1.TimeEntryInput, field string) (te.Input, error) {
+	out := te.Input{Kind: te.Time, ResourceID: ID(in.GetResourceId()), ProjectID: ID(in.GetProjectId()), TaskID: ID(in.GetTaskId()),
+		Billable: in.GetBillable(), Description: in.GetDescription(), Ref: ref(in.GetExternalReference())}
+	var err error
+	if out.Date, err = date(in.GetWorkDate(), field+".work_date"); err != nil {
+		return out, err
+	}
+	if out.Hours, err = decimal.NewFromString(in.GetHours()); err != nil {
+		return out, te.ErrInvalidHours.With(field + ".hours is not a decimal number of hours")
+	}
+	return out, nil
+}
+
+// ExpenseInput converts an expense input; field prefixes the names of fields in errors.
+func ExpenseInput(in *timeexpensev1.ExpenseInput, field string) (te.Input, error) {
+	out := te.Input{Kind: te.Expense, ResourceID: ID(in.GetResourceId()), ProjectID: ID(in.GetProjectId()), TaskID: ID(in.GetTaskId()),
+		Category: in.GetCategory(), Receipt: in.GetReceiptReference(), Billable: in.GetBillable(), Description: in.GetDescription(),
+		Ref: ref(in.GetExternalReference())}
+	var err error
+	if out.Date, err = date(in.GetExpenseDate(), field+".expense_date"); err != nil {
+		return out, err
+	}
+	out.Amount.Currency = in.GetAmount().GetCurrencyCode()
+	if out.Amount.Value, err = money.ParseDecimal(in.GetAmount().GetAmount(), field+".amount.amount"); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+func stamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// Entry converts a stored entry.
+func Entry(e te.Entry) *timeexpensev1.TimeEntry {
+	out := &timeexpensev1.TimeEntry{
+		EntryId: e.ID, TimesheetId: e.TimesheetID, ResourceId: e.ResourceID, ProjectId: e.ProjectID, TaskId: e.TaskID,
+		WorkDate: e.Date.Proto(), Billable: e.Billable, Description: e.Description, ApprovalStatus: statuses[e.Approval],
+		PostingStatus: postings[e.Posting], PostingReason: e.PostingReason, ReversesEntryId: e.ReversesID,
+		ReplacedByEntryId: e.ReplacedByID, Version: e.Version,
+		CreateTime: stamp(e.CreatedAt), ApproveTime: stamp(e.ApprovedAt),
+	}
+	if e.Kind == te.Expense {
+		out.Kind = timeexpensev1.EntryKind_ENTRY_KIND_EXPENSE
+		out.Amount = &commonv1.Money{Amount: e.Amount.Format(), CurrencyCode: e.Amount.Currency}
+		out.Category, out.ReceiptReference = e.Category, e.Receipt
+	} else {
+		out.Kind = timeexpensev1.EntryKind_ENTRY_KIND_TIME
+		out.Hours = e.Hours.StringFixed(2)
+	}
+	if e.Ref != nil {
+		out.ExternalReference = &commonv1.ExternalReference{System: e.Ref.System, ObjectType: e.Ref.ObjectType, ExternalId: e.Ref.ExternalID}
+	}
+	return out
+}
+
+// Entries converts stored entries.
+func Entries(list []te.Entry) []*timeexpensev1.TimeEntry {
+	out := make([]*timeexpensev1.TimeEntry, len(list))
+	for i, e := range list {
+		out[i] = Entry(e)
+	}
+	return out
+}
+
+// Timesheet converts a timesheet with its entries.
+func Timesheet(t te.Timesheet) *timeexpensev1.Timesheet {
+	return &timeexpensev1.Timesheet{TimesheetId: t.ID, ResourceId: t.ResourceID, WeekStart: t.WeekStart.Proto(),
+		Status: statuses[t.Status], RejectionReason: t.RejectionReason, DecidedBy: t.DecidedBy, Entries: Entries(t.Entries),
+		Version: t.Version}
+}
