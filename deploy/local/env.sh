@@ -44,3 +44,6 @@ ACCRUE_JWT_AUDIENCE=${ACCRUE_JWT_AUDIENCE:-accrue}
 # Local run state (gitignored).
 ACCRUE_RUN_DIR=$ACCRUE_ROOT/.run
 ACCRUE_BIN_DIR=$ACCRUE_ROOT/bin
+
+# Webhook source systems that get a signing secret in .run/webhook-secrets (make run creates it once).
+ACCRUE_WEBHOOK_SOURCES=${ACCRUE_WEBHOOK_SOURCES:-"salesforce crm workday hcm tne"}

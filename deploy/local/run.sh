@@ -82,9 +82,20 @@ mint() { # name scopes ttl → file
   chmod 600 "$tmp"
   mv -f "$tmp" "$RUN/tokens/$1.jwt"
 }
-for s in "${ACCRUE_SERVICES[@]}"; do
+for s in "${ACCRUE_SERVICES[@]}" gateway; do
   mint "$s" "$ACCRUE_SERVICE_TOKEN_SCOPES" "$ACCRUE_SERVICE_TOKEN_TTL"
 done
+
+# Webhook secrets, one per source system (kept across runs; accruectl webhook signs with them).
+if [ ! -f "$RUN/webhook-secrets" ]; then
+  (
+    umask 077
+    for src in $ACCRUE_WEBHOOK_SOURCES; do
+      echo "$src=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    done >"$RUN/webhook-secrets"
+  )
+  log "created webhook secrets for: $ACCRUE_WEBHOOK_SOURCES (.run/webhook-secrets)"
+fi
 
 # 6. Migrations first, so a failing one is reported here rather than as a dying process.
 service_env() { # svc → VAR=value lines
@@ -103,6 +114,9 @@ gateway_env() {
   local s upper
   printf '%s\n' \
     "ACCRUE_HTTP_ADDR=$H:$ACCRUE_HTTP_PORT" \
+    "ACCRUE_REDIS_ADDR=$ACCRUE_REDIS_ADDR" \
+    "ACCRUE_SERVICE_TOKEN_FILE=$RUN/tokens/gateway.jwt" \
+    "ACCRUE_WEBHOOK_SECRETS_FILE=$RUN/webhook-secrets" \
     "ACCRUE_JWKS_FILE=$JWKS" \
     "ACCRUE_JWT_ISSUER=$ACCRUE_JWT_ISSUER" \
     "ACCRUE_JWT_AUDIENCE=$ACCRUE_JWT_AUDIENCE" \
@@ -257,3 +271,8 @@ printf '%s' "$body" | pretty
 [ "$code" = 200 ] || demo_fail "the project service's directory did not receive customer $id within 10 s"
 echo
 echo "The project service got the customer from the customer.upserted event (outbox → Redis Streams → consumer)."
+
+echo
+echo "Demo of the workflows (bin/accruectl demo; run it again any time):"
+"$BIN/accruectl" demo --url "$GW" --key "$RUN/keys/signing.jwk" --secrets "$RUN/webhook-secrets" ||
+  demo_fail "the workflow demo failed"

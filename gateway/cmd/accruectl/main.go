@@ -4,6 +4,7 @@
 //	accruectl token --scopes "customers:read ..."  print a bearer token signed with that key
 //	accruectl webhook --url URL --source NAME     sign a JSON body (stdin or --file) with the
 //	                                             source's secret and POST it, printing the answer
+//	accruectl demo [--url http://127.0.0.1:8080]  walk through the three workflows on a running Accrue
 //
 // Services and the gateway verify tokens against the JWKS (ACCRUE_JWKS_FILE). Production
 // deployments use their identity provider's JWKS URL instead; this key is for local runs only.
@@ -91,8 +92,18 @@ func run(args []string) error {
 			return err
 		}
 		return sendWebhook(*url, *source, *secrets, *file, *skew)
+	case "demo":
+		fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+		url := fs.String("url", "http://127.0.0.1:8080", "gateway URL")
+		key := fs.String("key", ".run/keys/signing.jwk", "private signing key (from keygen)")
+		secrets := fs.String("secrets", ".run/webhook-secrets", "file of source=secret lines")
+		example := fs.String("example", "docs/examples/salesforce-closed-won.json", "Salesforce closed-won event to send")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return runDemo(*url, *key, *secrets, *example)
 	}
-	return fmt.Errorf("unknown command %q (keygen, token, webhook)", args[0])
+	return fmt.Errorf("unknown command %q (keygen, token, webhook, demo)", args[0])
 }
 
 func sendWebhook(url, source, secretsFile, file string, skew time.Duration) error {
@@ -138,6 +149,12 @@ func sendWebhook(url, source, secretsFile, file string, skew time.Duration) erro
 		fmt.Println()
 	}
 	return nil
+}
+
+// signAll returns a one-hour token with every scope, signed with privateJWK.
+func signAll(privateJWK []byte) (string, error) {
+	return auth.SignToken(privateJWK, auth.TokenRequest{Issuer: "https://auth.accrue.local", Audience: "accrue",
+		Subject: "demo", Scopes: AllScopes, TTL: time.Hour})
 }
 
 func keygen(dir string, force bool) error {

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -242,9 +243,17 @@ func (b *Base) readiness(ctx context.Context) error {
 	}
 }
 
+// DefaultMemoryLimit is the soft Go heap limit of a service when GOMEMLIMIT is not set.
+const DefaultMemoryLimit = 96 << 20
+
 // Main runs a service: `<svc>` serves, `<svc> migrate` applies migrations and exits. SIGINT and
 // SIGTERM cancel the context for a graceful shutdown. It exits non-zero on failure.
 func Main(run func(ctx context.Context, migrateOnly bool) error) {
+	// A soft heap limit keeps a service well under its memory budget (150 MB RSS per process)
+	// through bursts such as a month-end import; GOMEMLIMIT overrides it.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(DefaultMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	migrateOnly := false

@@ -41,7 +41,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 		MaxDeliveries: int64(r.Int("ACCRUE_CONSUMER_MAX_DELIVERIES", 0)),
 	}
 	// Posting events carry up to 1,000 entries each: a few per batch keep transactions bounded.
-	postingBatch := r.Int("ACCRUE_POSTING_BATCH_EVENTS", 8)
+	postingBatch := r.Int("ACCRUE_POSTING_BATCH_EVENTS", 4)
 	sweep := r.Duration("ACCRUE_PARKED_SWEEP_INTERVAL", 30*time.Second)
 	if err := r.Err(); err != nil {
 		return err
@@ -74,9 +74,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 	billingv1.RegisterContractServiceServer(base.GRPC, srv)
 	billingv1.RegisterLedgerServiceServer(base.GRPC, grpcapi.NewLedger(srv))
 	base.Add(lifecycle.Every(sweep, uc.Sweep), lifecycle.Every(5*time.Second, func(ctx context.Context) {
-		if k, err := uc.KPIs(ctx); err == nil {
-			rejectedClosed.Set(float64(k.EntriesRejectedClosedPeriod))
-			parkedRates.Set(float64(k.ParkedRateMissing))
+		if rejected, parked, err := uc.GaugeKPIs(ctx); err == nil {
+			rejectedClosed.Set(float64(rejected))
+			parkedRates.Set(float64(parked))
 		}
 	}))
 	return base.Run(ctx)

@@ -89,6 +89,16 @@ func (s *Service) Candidates(ctx context.Context, projectID, sourceID, afterID s
 	return store.ListCandidates(ctx, s.pool, projectID, sourceID, afterID, limit)
 }
 
+// GaugeKPIs returns the KPIs cheap enough to sample every few seconds: entries rejected for
+// closed periods and parked postings.
+func (s *Service) GaugeKPIs(ctx context.Context) (rejected, parked int64, err error) {
+	if rejected, err = store.CountRejectedClosedPeriod(ctx, s.pool); err != nil {
+		return 0, 0, err
+	}
+	parked, err = store.ParkedCount(ctx, s.pool, "", "")
+	return rejected, parked, err
+}
+
 // KPIs returns billing's business KPIs.
 func (s *Service) KPIs(ctx context.Context) (store.KPIs, error) { return store.ReadKPIs(ctx, s.pool) }
 

@@ -151,10 +151,10 @@ func TestPostingFiguresBalanceAndCandidates(t *testing.T) {
 		TaskId: taskBill, WorkDate: &commonv1.Date{Year: 2026, Month: 6, Day: 11}, Amount: &commonv1.Money{Amount: "120.00", CurrencyCode: "USD"},
 		Billable: true, Version: 1}
 	apply(t, f, events.Postings(f.uc), envelope(t, "time_entries.approved", &timeexpensev1.EntriesApproved{Entries: []*timeexpensev1.TimeEntry{
-		entry("T-1", consult, taskBill, "2026-06-10", "2", true),     // cost 2 × 20 = 40.00, WIP 2 × 50 = 100.00
+		entry("T-1", consult, taskBill, "2026-06-10", "2", true),      // cost 2 × 20 = 40.00, WIP 2 × 50 = 100.00
 		entry("T-2", architect, taskBill, "2026-06-10", "10.5", true), // cost 10.5 × 70 = 735.00, WIP 10.5 × 90 = 945.00
-		entry("T-3", consult, taskPM, "2026-06-10", "3", false),      // cost only: 3 × 20 = 60.00
-		exp,                                                          // expense 120.00, candidate 120.00 × 1.10 = 132.00
+		entry("T-3", consult, taskPM, "2026-06-10", "3", false),       // cost only: 3 × 20 = 60.00
+		exp, // expense 120.00, candidate 120.00 × 1.10 = 132.00
 	}}))
 	for code, want := range map[string]string{
 		"5000": "835.00",   // labor cost 40 + 735 + 60

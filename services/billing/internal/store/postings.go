@@ -41,28 +41,20 @@ func WriteResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 		if r.Entry != nil {
 			e := r.Entry
 			entryID = e.ID
-			var reverses any
-			if e.ReversesID != "" {
-				reverses = e.ReversesID
-			}
-			entries = append(entries, []any{e.ID, e.LegalEntityID, e.Currency, e.PostingDate.Time(), e.SourceDate.Time(), e.SourceType,
-				e.SourceID, e.SourceVersion, reverses, e.Description, correlationID})
+			entries = append(entries, []any{pg.UUID(e.ID), pg.UUID(e.LegalEntityID), e.Currency, e.PostingDate.Time(), e.SourceDate.Time(), e.SourceType,
+				e.SourceID, e.SourceVersion, pg.UUID(e.ReversesID), e.Description, correlationID})
 			period := ledger.PeriodOf(e.PostingDate)
 			for i, l := range e.Lines {
-				lines = append(lines, []any{e.ID, int16(i + 1), e.LegalEntityID, l.Account, nullUUID(l.ProjectID), nullUUID(l.TaskID),
-					l.Debit, l.Credit, l.TxnAmount.Currency, l.TxnAmount.Value, l.FXRate, l.RateDate.Time()})
+				lines = append(lines, []any{pg.UUID(e.ID), int16(i + 1), pg.UUID(e.LegalEntityID), l.Account, pg.UUID(l.ProjectID), pg.UUID(l.TaskID),
+					pg.Numeric(l.Debit), pg.Numeric(l.Credit), l.TxnAmount.Currency, pg.Numeric(l.TxnAmount.Value), pg.Numeric(l.FXRate), l.RateDate.Time()})
 				k := balKey{e.LegalEntityID, l.Account, period}
 				v := bal[k]
 				bal[k] = [2]decimal.Decimal{v[0].Add(l.Debit), v[1].Add(l.Credit)}
 			}
 		}
 		if c := r.Candidate; c != nil {
-			var markup any
-			if c.Markup != nil {
-				markup = *c.Markup
-			}
-			candidates = append(candidates, []any{c.ID, c.ProjectID, c.ContractID, c.LineKey, c.SourceType, c.SourceID, c.Version,
-				c.SourceDate.Time(), c.Quantity, c.UnitPrice.Value, markup, c.Amount.Value, c.Amount.Currency})
+			candidates = append(candidates, []any{pg.UUID(c.ID), pg.UUID(c.ProjectID), pg.UUID(c.ContractID), c.LineKey, c.SourceType, c.SourceID, c.Version,
+				c.SourceDate.Time(), pg.Numeric(c.Quantity), pg.Numeric(c.UnitPrice.Value), pg.NullNumeric(c.Markup), pg.Numeric(c.Amount.Value), c.Amount.Currency})
 		}
 		addResult(s, r.Outcome, r.Reason, entryID)
 		if r.Outcome == ledger.Parked {
@@ -131,13 +123,14 @@ func WriteResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 	}
 	rType, rID, rVersion, rOutcome, rReason, rEntry, rResource, rProject, rDate = rType[:n], rID[:n], rVersion[:n], rOutcome[:n], rReason[:n], rEntry[:n], rResource[:n], rProject[:n], rDate[:n]
 	if len(rType) > 0 {
+		// updated_at is when the result was written (clock time, not the transaction's start).
 		if _, err := q.Exec(ctx, `INSERT INTO posting_results (source_type, source_id, source_version, outcome, reason, journal_entry_id,
-				resource_id, project_id, source_date)
-			SELECT t, i, v, o, r, NULLIF(e, '')::uuid, NULLIF(res, '')::uuid, NULLIF(p, '')::uuid, d
+				resource_id, project_id, source_date, updated_at)
+			SELECT t, i, v, o, r, NULLIF(e, '')::uuid, NULLIF(res, '')::uuid, NULLIF(p, '')::uuid, d, clock_timestamp()
 			FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::date[])
 				AS x(t, i, v, o, r, e, res, p, d)
 			ON CONFLICT (source_type, source_id, source_version) DO UPDATE SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason,
-				journal_entry_id = COALESCE(EXCLUDED.journal_entry_id, posting_results.journal_entry_id), updated_at = now()
+				journal_entry_id = COALESCE(EXCLUDED.journal_entry_id, posting_results.journal_entry_id), updated_at = clock_timestamp()
 			WHERE posting_results.outcome IN ('PARKED_RATE_MISSING') OR EXCLUDED.outcome = 'REVERSED'`,
 			rType, rID, rVersion, rOutcome, rReason, rEntry, rResource, rProject, rDate); err != nil {
 			return err
@@ -150,6 +143,16 @@ func WriteResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 				missing_key = EXCLUDED.missing_key, missing_date = EXCLUDED.missing_date`,
 			parkType, parkID, parkVersion, parkKind, parkKey, parkDate, parkSrc); err != nil {
 			return err
+		}
+	}
+	if len(unparkType) > 0 && len(parkType) == 0 {
+		// Nothing to release when nothing is parked (the usual case): skip the delete.
+		var any bool
+		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM parked_postings)`).Scan(&any); err != nil {
+			return err
+		}
+		if !any {
+			unparkType = nil
 		}
 	}
 	if len(unparkType) > 0 {

@@ -160,6 +160,14 @@ func ReadKPIs(ctx context.Context, q pg.Querier) (KPIs, error) {
 	err = q.QueryRow(ctx, `SELECT count(*) FILTER (WHERE outcome = 'REJECTED_CLOSED_PERIOD'),
 			count(DISTINCT (resource_id, date_trunc('week', source_date))) FILTER (WHERE outcome = 'REJECTED_CLOSED_PERIOD'),
 			(SELECT count(*) FROM parked_postings), (SELECT count(*) FROM journal_entries)
-		FROM posting_results`).Scan(&k.EntriesRejectedClosedPeriod, &k.TimesheetsRejectedClosedPeriod, &k.ParkedRateMissing, &k.JournalEntries)
+		FROM posting_results WHERE outcome = 'REJECTED_CLOSED_PERIOD'`).Scan(&k.EntriesRejectedClosedPeriod, &k.TimesheetsRejectedClosedPeriod, &k.ParkedRateMissing, &k.JournalEntries)
 	return k, err
+}
+
+// CountRejectedClosedPeriod counts the entries whose posting was rejected for a closed period
+// (cheap: a partial index), for the periodic KPI gauge.
+func CountRejectedClosedPeriod(ctx context.Context, q pg.Querier) (int64, error) {
+	var n int64
+	err := q.QueryRow(ctx, `SELECT count(*) FROM posting_results WHERE outcome = 'REJECTED_CLOSED_PERIOD'`).Scan(&n)
+	return n, err
 }

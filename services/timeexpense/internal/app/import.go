@@ -70,7 +70,20 @@ func (s *Service) Import(ctx context.Context, items []ImportItem) (ImportSummary
 		return ImportSummary{}, fault.Invalidf("TOO_MANY_ITEMS", "items", "an import takes at most %d items", MaxImportItems)
 	}
 	var sum ImportSummary
+	systems := map[string]bool{}
+	for _, it := range items {
+		if it.Input.Ref != nil {
+			systems[it.Input.Ref.System] = true
+		}
+	}
 	run := func(ctx context.Context, tx pgx.Tx) (err error) {
+		// Imports from one source system take turns, so a call always sees the references an
+		// earlier one stored and reports them DUPLICATE instead of racing on the unique index.
+		// One call validates and copies thousands of entries in milliseconds: taking turns costs
+		// little, and the month-end throughput comes from the batch size.
+		if err := store.LockImportSystems(ctx, tx, systems); err != nil {
+			return err
+		}
 		sum, err = s.importOnce(ctx, tx, items)
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strings"
 	"time"
 
@@ -322,10 +323,6 @@ func uuidArg(s string) (any, error) {
 	return pgtype.UUID{Bytes: u, Valid: true}, nil
 }
 
-func numeric(d decimal.Decimal) pgtype.Numeric {
-	return pgtype.Numeric{Int: d.Coefficient(), Exp: d.Exponent(), Valid: true}
-}
-
 // CopyEntries inserts entries with COPY. A reference already taken fails the whole copy with a
 // unique violation of ExternalRefConstraint.
 func CopyEntries(ctx context.Context, q pg.Querier, entries []te.Entry) error {
@@ -346,7 +343,7 @@ func CopyEntries(ctx context.Context, q pg.Querier, entries []te.Entry) error {
 		}
 		sys, typ, ext := refArgs(e.Ref)
 		row[0], row[1], row[2], row[3], row[4], row[5] = u[0], string(e.Kind), u[1], u[2], u[3], u[4]
-		row[6], row[7], row[8], row[9] = e.Date.Time(), numeric(e.Hours), numeric(e.Amount.Value), e.Amount.Currency
+		row[6], row[7], row[8], row[9] = e.Date.Time(), pg.Numeric(e.Hours), pg.Numeric(e.Amount.Value), e.Amount.Currency
 		row[10], row[11], row[12], row[13] = e.Category, e.Receipt, e.Billable, e.Description
 		row[14], row[15], row[16] = sys, typ, ext
 		row[17], row[18], row[19], row[20], row[21], row[22] = string(e.Approval), string(e.Posting), u[5], e.Version, e.CreatedAt, approvedAt(e)
@@ -556,4 +553,20 @@ func CountTimesheetsRejectedClosedPeriod(ctx context.Context, q pg.Querier) (int
 	err := q.QueryRow(ctx, `SELECT count(*) FROM (SELECT DISTINCT resource_id, date_trunc('week', work_date)
 		FROM time_entries WHERE posting_status = 'REJECTED_CLOSED_PERIOD') AS w`).Scan(&n)
 	return n, err
+}
+
+// LockImportSystems serialises imports from the given source systems until the transaction
+// ends (locks taken in a fixed order, so two imports never deadlock).
+func LockImportSystems(ctx context.Context, q pg.Querier, systems map[string]bool) error {
+	list := make([]string, 0, len(systems))
+	for s := range systems {
+		list = append(list, s)
+	}
+	sort.Strings(list)
+	for _, s := range list {
+		if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 9191))`, "import\n"+s); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/accrue/accrue/gateway/internal/webhook"
+)
+
+// demo walks a newcomer through the three workflows Accrue runs, against a running gateway:
+// a Salesforce closed-won webhook becomes a customer, a contract and an active project; a
+// consultant is staffed on it and the project forecast shows cost, revenue and margin; approved
+// time and an expense are imported, posted to the ledger, and show up as WIP, invoice candidates,
+// a balanced trial balance and project actuals.
+type demoRun struct {
+	base, token, stamp string
+	secrets            map[string]string
+	client             *http.Client
+}
+
+func runDemo(base, keyFile, secretsFile, example string) error {
+	priv, err := os.ReadFile(keyFile)
+	if err != nil {
+		return err
+	}
+	tok, err := signAll(priv)
+	if err != nil {
+		return err
+	}
+	secrets, err := readSecrets(secretsFile)
+	if err != nil {
+		return err
+	}
+	d := &demoRun{base: strings.TrimSuffix(base, "/"), token: tok, stamp: time.Now().UTC().Format("150405"),
+		secrets: secrets, client: &http.Client{Timeout: 20 * time.Second}}
+	return d.run(example)
+}
+
+func (d *demoRun) call(method, path string, body any) (int, map[string]any, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, d.base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out, nil
+}
+
+func (d *demoRun) must(method, path string, body any) map[string]any {
+	st, out, err := d.call(method, path, body)
+	if err != nil || st >= 300 {
+		b, _ := json.Marshal(out)
+		fmt.Fprintf(os.Stderr, "demo: %s %s: %d %v %s\n", method, path, st, err, b)
+		os.Exit(1)
+	}
+	return out
+}
+
+func get(m map[string]any, path ...string) any {
+	var v any = m
+	for _, p := range path {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = mm[p]
+	}
+	return v
+}
+
+func str(m map[string]any, path ...string) string { s, _ := get(m, path...).(string); return s }
+
+func money(m map[string]any, path ...string) string {
+	return str(m, append(path, "amount")...) + " " + str(m, append(path, "currency_code")...)
+}
+
+func (d *demoRun) wait(what string, check func() bool) {
+	for i := 0; i < 100; i++ {
+		if check() {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	fmt.Fprintf(os.Stderr, "demo: %s did not happen within 20 s\n", what)
+	os.Exit(1)
+}
+
+func step(n int, title string) { fmt.Printf("\n%d. %s\n", n, title) }
+
+func (d *demoRun) run(example string) error {
+	step(1, "A legal entity of the firm (US01, books in USD)")
+	le := d.must(http.MethodPost, "/v1/legal-entities", map[string]any{"code": "US01", "name": "Accrue Consulting US Inc.",
+		"functional_currency": "USD", "country_code": "US", "closed_period_policy": "CLOSED_PERIOD_POLICY_REJECT"})
+	leID := str(le, "legal_entity", "legal_entity_id")
+	fmt.Println("   legal entity", leID)
+	time.Sleep(500 * time.Millisecond) // the project service learns legal entities from billing's events
+
+	step(2, "Salesforce: an opportunity reaches Closed Won (signed CDC webhook)")
+	raw, err := os.ReadFile(example)
+	if err != nil {
+		return err
+	}
+	body := strings.NewReplacer("006Dn00000SfDemo1", "006DEMO"+d.stamp, "001Dn00000InitUS", "001INIT"+d.stamp,
+		"001Dn00000InitHQ", "001HQ"+d.stamp, "5c1b9e7e-2f0e-4a9b-9f10-0d5a7a1e0001", "demo-"+d.stamp).Replace(string(raw))
+	req, _ := http.NewRequest(http.MethodPost, d.base+"/webhooks/salesforce/salesforce/opportunities", strings.NewReader(body))
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign([]byte(d.secrets["salesforce"]), time.Now(), []byte(body)))
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return err
+	}
+	var conv map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&conv)
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("webhook: %d %v", resp.StatusCode, conv)
+	}
+	projectID := str(conv, "project", "id")
+	fmt.Printf("   %s: customer %s, contract %s, project %s\n   %s\n", str(conv, "outcome"), str(conv, "customer", "id"),
+		str(conv, "contract", "id"), projectID, str(conv, "message"))
+	project := d.must(http.MethodGet, "/v1/projects/"+projectID, nil)
+	var task string
+	for _, t := range get(project, "project", "tasks").([]any) {
+		tm := t.(map[string]any)
+		if tm["contract_line_key"] == "00kDn000003Line1" && tm["billable"] == true && strings.Count(tm["wbs_code"].(string), ".") == 1 {
+			task = tm["task_id"].(string)
+			break
+		}
+	}
+	fmt.Printf("   project %q is %s with %d tasks; staffing task %s\n", str(project, "project", "name"),
+		str(project, "project", "status"), len(get(project, "project", "tasks").([]any)), task)
+
+	step(3, "Staffing: a consultant costing 60.00/h, then 66.00/h from Feb 16, on the project 40 h/week for two weeks")
+	res := d.must(http.MethodPost, "/v1/resources:upsert", map[string]any{"kind": "RESOURCE_KIND_EMPLOYEE", "name": "Demo Consultant",
+		"email": "consultant-" + d.stamp + "@example.com", "home_legal_entity_code": "US01", "role": "CONSULTANT", "weekly_capacity_hours": "40",
+		"utilization_target_percent": "75",
+		"external_references":        []any{map[string]any{"system": "workday", "object_type": "Worker", "external_id": "DEMO-" + d.stamp}}})
+	rid := str(res, "resource", "resource_id")
+	date := func(y, m, dd int) map[string]any { return map[string]any{"year": y, "month": m, "day": dd} }
+	usd := func(a string) map[string]any { return map[string]any{"amount": a, "currency_code": "USD"} }
+	d.must(http.MethodPost, "/v1/resources/"+rid+"/cost-rates", map[string]any{"rate": usd("60.00"), "effective_from": date(2027, 1, 1), "effective_to": date(2027, 2, 15)})
+	d.must(http.MethodPost, "/v1/resources/"+rid+"/cost-rates", map[string]any{"rate": usd("66.00"), "effective_from": date(2027, 2, 16)})
+	var asg map[string]any
+	d.wait("the assignment (the resource service learns the project from its events)", func() bool {
+		st, out, _ := d.call(http.MethodPost, "/v1/assignments", map[string]any{"resource_id": rid, "project_id": projectID, "task_id": task,
+			"start_date": date(2027, 2, 8), "end_date": date(2027, 2, 19), "hours_per_week": "40", "status": "ASSIGNMENT_STATUS_CONFIRMED"})
+		asg = out
+		return st == http.StatusCreated
+	})
+	fmt.Printf("   planned %s h costing %s  (6 days × 8 h × 60.00 + 4 days × 8 h × 66.00 = 4992.00)\n",
+		str(asg, "assignment", "planned_hours"), money(asg, "assignment", "planned_cost"))
+	var fin map[string]any
+	d.wait("the forecast", func() bool {
+		fin = d.must(http.MethodGet, "/v1/projects/"+projectID+"/financials", nil)
+		return str(fin, "financials", "planned_cost", "amount") == "4992.00"
+	})
+	fmt.Printf("   forecast: cost %s, revenue %s (80 h × 150.00 + the 20000.00 fixed-fee line), margin %s = %s %%\n",
+		money(fin, "financials", "planned_cost"), money(fin, "financials", "forecast_revenue"),
+		money(fin, "financials", "forecast_margin"), str(fin, "financials", "forecast_margin_percent"))
+
+	step(4, "Time & expense: a T&E tool sends approved entries (batch import); billing posts them")
+	item := func(ext, day, hours string, billable bool) map[string]any {
+		return map[string]any{"time": map[string]any{"resource_id": rid, "project_id": projectID, "task_id": task,
+			"work_date": date(2027, 2, atoi(day)), "hours": hours, "billable": billable,
+			"external_reference": map[string]any{"system": "tne", "object_type": "TimeEntry", "external_id": ext + d.stamp}}}
+	}
+	imp := d.must(http.MethodPost, "/v1/time-entries:importApproved", map[string]any{"items": []any{
+		item("T1-", "8", "8", true), item("T2-", "9", "7.5", true), item("T3-", "16", "2", false),
+		map[string]any{"expense": map[string]any{"resource_id": rid, "project_id": projectID, "task_id": task, "expense_date": date(2027, 2, 10),
+			"category": "TRAVEL", "amount": usd("120.00"), "billable": true, "receipt_reference": "RCPT-1",
+			"external_reference": map[string]any{"system": "tne", "object_type": "Expense", "external_id": "X1-" + d.stamp}}},
+	}})
+	fmt.Printf("   accepted %v, duplicates %v, rejected %v\n", get(imp, "accepted"), get(imp, "duplicates"), get(imp, "rejected"))
+	var ids []string
+	for _, r := range get(imp, "results").([]any) {
+		ids = append(ids, r.(map[string]any)["entry_id"].(string))
+	}
+	d.wait("the postings", func() bool {
+		for _, id := range ids {
+			if e := d.must(http.MethodGet, "/v1/time-entries/"+id, nil); str(e, "entry", "posting_status") != "POSTING_STATUS_POSTED" {
+				return false
+			}
+		}
+		return true
+	})
+	cands := d.must(http.MethodGet, "/v1/invoice-candidates?project_id="+projectID, nil)
+	for _, c := range get(cands, "candidates").([]any) {
+		cm := c.(map[string]any)
+		fmt.Printf("   invoice candidate %s: %s × %s = %s\n", cm["source_type"], cm["quantity"], money(cm, "unit_price"), money(cm, "amount"))
+	}
+	fmt.Println("   (8 h and 7.5 h at 150.00 = 1200.00 and 1125.00; the 120.00 expense with the 10 % markup = 132.00; the non-billable 2 h post cost only)")
+	tb := d.must(http.MethodGet, "/v1/legal-entities/"+leID+"/trial-balance", nil)
+	for _, l := range get(tb, "lines").([]any) {
+		lm := l.(map[string]any)
+		if str(lm, "debit", "amount") != "0.00" || str(lm, "credit", "amount") != "0.00" {
+			fmt.Printf("   %s %-32s debit %10s  credit %10s\n", lm["account_code"], lm["account_name"], str(lm, "debit", "amount"), str(lm, "credit", "amount"))
+		}
+	}
+	fmt.Printf("   trial balance: debits %s = credits %s, balanced %v\n", money(tb, "total_debit"), money(tb, "total_credit"), get(tb, "balanced"))
+	d.wait("the project actuals", func() bool {
+		fin = d.must(http.MethodGet, "/v1/projects/"+projectID+"/financials", nil)
+		return str(fin, "financials", "actual_hours") == "17.50"
+	})
+	fmt.Printf("   project actuals: %s h, cost %s, revenue %s, margin %s\n", str(fin, "financials", "actual_hours"),
+		money(fin, "financials", "actual_cost"), money(fin, "financials", "actual_revenue"), money(fin, "financials", "actual_margin"))
+
+	step(5, "KPIs")
+	k := d.must(http.MethodGet, "/v1/billing/kpis", nil)
+	pending := d.must(http.MethodGet, "/v1/projects?status=PROJECT_STATUS_PENDING_FINANCIAL_ACTIVATION&page_size=1", nil)
+	missing := d.must(http.MethodGet, "/v1/assignments?rate_missing_only=true&page_size=1", nil)
+	fmt.Printf("   unbilled time %v; projects awaiting financial activation %v; assignments missing cost rates %v;\n   entries rejected for closed periods %v; postings parked for missing rates %v\n",
+		get(k, "unbilled_time"), get(pending, "total_count"), get(missing, "total_count"), get(k, "entries_rejected_closed_period"), get(k, "postings_parked_rate_missing"))
+	fmt.Println("\nDemo done. Every step above is a REST call you can repeat with curl (see README, Workflows).")
+	return nil
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func readSecrets(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if s, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+			out[s] = v
+		}
+	}
+	return out, nil
+}
