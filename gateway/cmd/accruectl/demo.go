@@ -104,9 +104,21 @@ func step(n int, title string) { fmt.Printf("\n%d. %s\n", n, title) }
 
 func (d *demoRun) run(example string) error {
 	step(1, "A legal entity of the firm (US01, books in USD)")
-	le := d.must(http.MethodPost, "/v1/legal-entities", map[string]any{"code": "US01", "name": "Accrue Consulting US Inc.",
+	st, le, err := d.call(http.MethodPost, "/v1/legal-entities", map[string]any{"code": "US01", "name": "Accrue Consulting US Inc.",
 		"functional_currency": "USD", "country_code": "US", "closed_period_policy": "CLOSED_PERIOD_POLICY_REJECT"})
+	if err != nil {
+		return err
+	}
 	leID := str(le, "legal_entity", "legal_entity_id")
+	if st == http.StatusConflict { // US01 exists already (an earlier setup): use it
+		for _, x := range get(d.must(http.MethodGet, "/v1/legal-entities", nil), "legal_entities").([]any) {
+			if xm := x.(map[string]any); xm["code"] == "US01" {
+				leID = xm["legal_entity_id"].(string)
+			}
+		}
+	} else if st >= 300 {
+		return fmt.Errorf("legal entity: %d %v", st, le)
+	}
 	fmt.Println("   legal entity", leID)
 	time.Sleep(500 * time.Millisecond) // the project service learns legal entities from billing's events
 

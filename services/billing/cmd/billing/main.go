@@ -53,6 +53,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 	if err != nil {
 		return err
 	}
+	if err := store.SeedAllAccounts(ctx, base.Pool); err != nil {
+		return err
+	}
 	uc := app.New(base.Pool, base.Outbox, base.Queue, base.Log)
 	postings := consumer
 	postings.Stream, postings.BatchSize = events.TimeExpenseStream, postingBatch

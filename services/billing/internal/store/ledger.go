@@ -15,7 +15,26 @@ import (
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 )
 
-// SeedAccounts gives a new legal entity the default chart of accounts.
+// SeedAllAccounts gives every legal entity the accounts of the default chart it lacks (run at
+// start, so a chart extended in a release reaches existing entities).
+func SeedAllAccounts(ctx context.Context, q pg.Querier) error {
+	rows, err := q.Query(ctx, `SELECT id::text FROM legal_entities`)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := SeedAccounts(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SeedAccounts gives a legal entity the default chart of accounts (idempotent).
 func SeedAccounts(ctx context.Context, q pg.Querier, legalEntityID string) error {
 	codes, names, types := make([]string, 0, len(ledger.DefaultChart)), make([]string, 0, len(ledger.DefaultChart)), make([]string, 0, len(ledger.DefaultChart))
 	for _, a := range ledger.DefaultChart {

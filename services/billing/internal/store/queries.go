@@ -20,10 +20,11 @@ type BalanceLine struct {
 
 // TrialBalance sums the balances of a legal entity's accounts (one period, or all).
 func TrialBalance(ctx context.Context, q pg.Querier, legalEntityID, period string) ([]BalanceLine, error) {
-	rows, err := q.Query(ctx, `SELECT a.code, a.name, COALESCE(sum(b.debit), 0), COALESCE(sum(b.credit), 0)
-		FROM accounts a LEFT JOIN account_balances b ON b.legal_entity_id = a.legal_entity_id AND b.account_code = a.code
-			AND ($2 = '' OR b.period = $2)
-		WHERE a.legal_entity_id = $1 GROUP BY a.code, a.name ORDER BY a.code`, legalEntityID, period)
+	// Every account of the chart, and any account with postings even if the chart lacks it.
+	rows, err := q.Query(ctx, `SELECT COALESCE(a.code, b.account_code), COALESCE(a.name, ''), COALESCE(sum(b.debit), 0), COALESCE(sum(b.credit), 0)
+		FROM (SELECT * FROM accounts WHERE legal_entity_id = $1) a
+		FULL JOIN (SELECT * FROM account_balances WHERE legal_entity_id = $1 AND ($2 = '' OR period = $2)) b ON b.account_code = a.code
+		GROUP BY 1, 2 ORDER BY 1`, legalEntityID, period)
 	if err != nil {
 		return nil, err
 	}
