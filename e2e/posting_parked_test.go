@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
@@ -138,21 +137,12 @@ func TestMissingCostRateParksPostingUntilTheRateArrives(t *testing.T) {
 	}
 }
 
-// knownBug skips a test that shows a reported product bug unless ACCRUE_E2E_KNOWN_BUGS=1.
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("ACCRUE_E2E_KNOWN_BUGS") != "1" {
-		t.Skipf("known product bug (run with ACCRUE_E2E_KNOWN_BUGS=1): %s", what)
-	}
-}
-
 // A correction cancels the posting of a parked original. A consultant without a cost rate has
 // two entries approved on a timesheet, 8 h on June 16 and 4 h on June 17: both are parked. The
 // 4 h entry is corrected to 2 h (the replacement parks too). When the rate (20.00/h) arrives,
 // the 8 h entry and the 2 h replacement are posted — labor cost (8 + 2) × 20.00 = 200.00, WIP
 // (8 + 2) × 50.00 = 500.00 — and the cancelled 4 h original is not.
 func TestCorrectedParkedEntryIsNotPostedWhenTheRateArrives(t *testing.T) {
-	knownBug(t, "billing leaves a corrected timesheet entry parked (services/billing/internal/store/postings.go unparks version 1 only) and posts it when the rate arrives")
 	t.Parallel()
 	env := harness.Start(t, harness.WithEnv("billing", "ACCRUE_PARKED_SWEEP_INTERVAL", "1h"))
 	le := createLegalEntity(t, env, "US01", billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_REJECT)

@@ -123,6 +123,9 @@ func TestTimeEntriesAreValidatedAtEntryAndRefusalsWriteNothing(t *testing.T) {
 	if st != http.StatusOK || ts.GetTimesheet().GetStatus() != timeexpensev1.TimesheetStatus_TIMESHEET_STATUS_SUBMITTED {
 		t.Errorf("timesheet after the refused approval: %d %s, want SUBMITTED", st, ts.GetTimesheet().GetStatus())
 	}
+	// Only the one accepted import was published, and posted.
+	waitPostingStatus(t, env, stPosted, resp.GetResults()[0].GetEntryId())
+	waitConsumed(t, env)
 	if n := env.Count("billing", `SELECT count(*) FROM journal_entries`); n != 1 {
 		t.Errorf("%d journal entries, want 1 (the one imported entry)", n)
 	}

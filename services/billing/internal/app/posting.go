@@ -127,7 +127,7 @@ func (s *Service) publishResults(ctx context.Context, tx pgx.Tx, results []ledge
 		ev.Results = append(ev.Results, resultProto(r))
 		if r.Outcome == ledger.Reversed && r.ReversedCandidateOf != "" {
 			orig := resultProto(r)
-			orig.SourceId, orig.SourceVersion, orig.JournalEntryId = r.ReversedCandidateOf, 1, ""
+			orig.SourceId, orig.SourceVersion, orig.JournalEntryId = r.ReversedCandidateOf, r.ReversedVersion, ""
 			orig.Hours, orig.BillableHours = "0", "0"
 			orig.Cost, orig.Revenue = wire.MoneyProto(money.Zero(r.Cost.Currency)), wire.MoneyProto(money.Zero(r.Revenue.Currency))
 			ev.Results = append(ev.Results, orig)

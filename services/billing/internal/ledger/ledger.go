@@ -168,8 +168,10 @@ type Result struct {
 	Cost        money.Amount // functional
 	Revenue     money.Amount // functional (WIP)
 	BillableHrs decimal.Decimal
-	// ReversedCandidateOf is the source id whose candidate a reversal cancels.
+	// ReversedCandidateOf is the source id whose candidate a reversal cancels, and
+	// ReversedVersion the version of that original.
 	ReversedCandidateOf string
+	ReversedVersion     int64
 }
 
 // debitCredit returns a balanced pair of lines for amount (functional, may be negative: the

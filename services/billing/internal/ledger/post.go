@@ -69,6 +69,8 @@ type Book struct {
 // Prior is how an original source was posted, for its reversal.
 type Prior struct {
 	Outcome Outcome
+	// Version is the original's version (sources are versioned by their approval history).
+	Version int64
 	Entry   *Entry
 }
 
@@ -240,6 +242,10 @@ func (b Book) reverse(s Source, le LegalEntity, r Result) Result {
 	r.Outcome = Reversed
 	r.ReversedCandidateOf = s.ReversesID
 	prior, ok := b.PostedBefore[s.ReversesID]
+	r.ReversedVersion = 1
+	if ok && prior.Version > 0 {
+		r.ReversedVersion = prior.Version
+	}
 	if !ok || prior.Outcome != Posted || prior.Entry == nil {
 		return r // nothing was posted: the reversal only cancels
 	}

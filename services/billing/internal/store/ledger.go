@@ -113,9 +113,11 @@ func FinalResults(ctx context.Context, q pg.Querier, sources []ledger.Source) (m
 	for i, s := range sources {
 		types[i], ids[i], vers[i] = s.Type, s.ID, s.Version
 	}
-	rows, err := q.Query(ctx, `SELECT r.source_type, r.source_id, r.source_version FROM posting_results r
-		JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS k(t, i, v) ON r.source_type = k.t AND r.source_id = k.i AND r.source_version = k.v
-		WHERE r.outcome <> 'PARKED_RATE_MISSING'`, types, ids, vers)
+	// Final: this version was posted or rejected, or any version of the source was reversed (a
+	// reversal may overtake its original, or the original may carry a later version).
+	rows, err := q.Query(ctx, `SELECT k.t, k.i, k.v FROM unnest($1::text[], $2::text[], $3::bigint[]) AS k(t, i, v)
+		WHERE EXISTS (SELECT 1 FROM posting_results r WHERE r.source_type = k.t AND r.source_id = k.i
+			AND ((r.source_version = k.v AND r.outcome <> 'PARKED_RATE_MISSING') OR r.outcome = 'REVERSED'))`, types, ids, vers)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +326,7 @@ func loadPrior(ctx context.Context, q pg.Querier, b *ledger.Book, originals []st
 	if len(originals) == 0 {
 		return nil
 	}
-	rows, err := q.Query(ctx, `SELECT DISTINCT ON (source_id) source_id, outcome, COALESCE(journal_entry_id::text, '') FROM posting_results
+	rows, err := q.Query(ctx, `SELECT DISTINCT ON (source_id) source_id, source_version, outcome, COALESCE(journal_entry_id::text, '') FROM posting_results
 		WHERE source_id = ANY($1::text[]) ORDER BY source_id, source_version DESC`, originals)
 	if err != nil {
 		return err
@@ -332,11 +334,12 @@ func loadPrior(ctx context.Context, q pg.Querier, b *ledger.Book, originals []st
 	entryOf := map[string]string{}
 	for rows.Next() {
 		var id, outcome, entryID string
-		if err := rows.Scan(&id, &outcome, &entryID); err != nil {
+		var version int64
+		if err := rows.Scan(&id, &version, &outcome, &entryID); err != nil {
 			rows.Close()
 			return err
 		}
-		b.PostedBefore[id] = ledger.Prior{Outcome: ledger.Outcome(outcome)}
+		b.PostedBefore[id] = ledger.Prior{Outcome: ledger.Outcome(outcome), Version: version}
 		if entryID != "" {
 			entryOf[entryID] = id
 		}

@@ -71,9 +71,9 @@ func WriteResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 		if r.Outcome == ledger.Reversed && r.ReversedCandidateOf != "" {
 			reversedOriginals = append(reversedOriginals, r.ReversedCandidateOf)
 			// The original is reversed whatever it was: a late original is then skipped.
-			addResult(ledger.Source{Type: s.Type, ID: r.ReversedCandidateOf, Version: 1, ResourceID: s.ResourceID,
+			addResult(ledger.Source{Type: s.Type, ID: r.ReversedCandidateOf, Version: r.ReversedVersion, ResourceID: s.ResourceID,
 				ProjectID: s.ProjectID, Date: s.Date}, ledger.Reversed, "", "")
-			unparkType, unparkID, unparkVersion = append(unparkType, s.Type), append(unparkID, r.ReversedCandidateOf), append(unparkVersion, 1)
+			unparkType, unparkID, unparkVersion = append(unparkType, s.Type), append(unparkID, r.ReversedCandidateOf), append(unparkVersion, r.ReversedVersion)
 		}
 	}
 	if len(entries) > 0 {
