@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -125,10 +126,13 @@ func TestPublishOnce(t *testing.T) {
 	at := time.Date(2026, 3, 31, 17, 45, 0, 0, time.UTC)
 	w := outbox.Writer{Producer: "timeexpense", Now: func() time.Time { return at }}
 
+	// The stream name is unique to this run so that the check for an
+	// unprefixed write cannot see another process using the shared Redis.
+	teStream := fmt.Sprintf("timeexpense.events.%d", time.Now().UnixNano())
 	ectx := correlation.WithCausation(correlation.With(ctx, "corr-timesheet-42"), "cause-1")
 	envs := enqueue(t, ectx, db, w,
-		event("timeexpense.events", "time.approved", "entry-1", "8h"),
-		event("timeexpense.events", "time.approved", "entry-2", "4h"),
+		event(teStream, "time.approved", "entry-1", "8h"),
+		event(teStream, "time.approved", "entry-2", "4h"),
 		event("other.events", "expense.approved", "exp-1", "12.50"))
 
 	relay := outbox.NewRelay(db.Pool, rdb, outbox.RelayConfig{StreamPrefix: prefix}, quietLogger())
@@ -137,12 +141,12 @@ func TestPublishOnce(t *testing.T) {
 		t.Fatalf("PublishOnce = %d, %v; want 3", n, err)
 	}
 
-	entries, err := rdb.XRange(ctx, prefix+"timeexpense.events", "-", "+").Result()
+	entries, err := rdb.XRange(ctx, prefix+teStream, "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(entries) != 2 {
-		t.Fatalf("stream %stimeexpense.events has %d entries, want 2", prefix, len(entries))
+		t.Fatalf("stream %s%s has %d entries, want 2", prefix, teStream, len(entries))
 	}
 	for i, e := range entries {
 		if e.Values["event_id"] != envs[i].GetEventId() || e.Values["type"] != "time.approved" {
@@ -165,7 +169,7 @@ func TestPublishOnce(t *testing.T) {
 	if n := rdb.XLen(ctx, prefix+"other.events").Val(); n != 1 {
 		t.Errorf("stream other.events has %d entries, want 1", n)
 	}
-	if n := rdb.XLen(ctx, "timeexpense.events").Val(); n != 0 {
+	if n := rdb.XLen(ctx, teStream).Val(); n != 0 {
 		t.Errorf("unprefixed stream written (%d entries)", n)
 	}
 	if n := count(t, db.Pool, `SELECT count(*) FROM outbox WHERE published_at IS NOT NULL`); n != 3 {
@@ -176,7 +180,7 @@ func TestPublishOnce(t *testing.T) {
 	if n, err := relay.PublishOnce(ctx); err != nil || n != 0 {
 		t.Fatalf("second PublishOnce = %d, %v; want 0", n, err)
 	}
-	if n := rdb.XLen(ctx, prefix+"timeexpense.events").Val(); n != 2 {
+	if n := rdb.XLen(ctx, prefix+teStream).Val(); n != 2 {
 		t.Fatalf("stream has %d entries after second pass, want 2", n)
 	}
 }
