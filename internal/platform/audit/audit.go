@@ -45,3 +45,31 @@ func Write(ctx context.Context, tx pg.Querier, r Record) error {
 	}
 	return nil
 }
+
+// WriteAll inserts several records through tx in one statement (same actor and correlation id).
+func WriteAll(ctx context.Context, tx pg.Querier, records ...Record) error {
+	if len(records) == 1 {
+		return Write(ctx, tx, records[0])
+	}
+	n := len(records)
+	actions, types, ids, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	details := make([][]byte, n)
+	for i, r := range records {
+		actions[i], types[i], ids[i], reasons[i] = r.Action, r.EntityType, r.EntityID, r.Reason
+		details[i] = []byte("{}")
+		if len(r.Details) > 0 {
+			b, err := json.Marshal(r.Details)
+			if err != nil {
+				return fmt.Errorf("audit: details: %w", err)
+			}
+			details[i] = b
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, entity_type, entity_id, reason, correlation_id, details)
+		SELECT $1, a, t, i, r, $2, d::jsonb FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS x(a, t, i, r, d)`,
+		auth.Actor(ctx), correlation.ID(ctx), actions, types, ids, reasons, details)
+	if err != nil {
+		return fmt.Errorf("audit: write: %w", err)
+	}
+	return nil
+}

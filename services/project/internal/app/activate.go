@@ -74,14 +74,7 @@ func (s *Service) finishActivation(ctx context.Context, conv store.Conversion, o
 func (s *Service) activate(ctx context.Context, tx pgx.Tx, conv *store.Conversion, p *project.Project, resp *billingv1.UpsertContractResponse, res *Result) error {
 	c := resp.GetContract()
 	conv.ContractID = c.GetContractId()
-	switch resp.GetOutcome() {
-	case billingv1.ContractOutcome_CONTRACT_OUTCOME_CREATED:
-		res.Contract = Record{ID: c.GetContractId(), Outcome: Created, Version: c.GetVersion()}
-	case billingv1.ContractOutcome_CONTRACT_OUTCOME_AMENDED:
-		res.Contract = Record{ID: c.GetContractId(), Outcome: Updated, Version: c.GetVersion()}
-	default:
-		res.Contract = Record{ID: c.GetContractId(), Outcome: Unchanged, Version: c.GetVersion()}
-	}
+	res.Contract = contractRecord(resp)
 	if p.ContractID != c.GetContractId() || p.Status == project.PendingFinancialActivation {
 		prev := p.Status
 		p.ContractID = c.GetContractId()
@@ -112,6 +105,19 @@ func (s *Service) activate(ctx context.Context, tx pgx.Tx, conv *store.Conversio
 	conv.State = store.ConversionActive
 	_, err := s.Queue.ResolveByKey(ctx, tx, activationKey(p.ID), "system", "contract "+p.ContractID+" created; project activated")
 	return err
+}
+
+// contractRecord says what billing did with the contract.
+func contractRecord(resp *billingv1.UpsertContractResponse) Record {
+	c := resp.GetContract()
+	out := Unchanged
+	switch resp.GetOutcome() {
+	case billingv1.ContractOutcome_CONTRACT_OUTCOME_CREATED:
+		out = Created
+	case billingv1.ContractOutcome_CONTRACT_OUTCOME_AMENDED:
+		out = Updated
+	}
+	return Record{ID: c.GetContractId(), Outcome: out, Version: c.GetVersion()}
 }
 
 // pend leaves the project waiting for its contract and records an exception retried with backoff.

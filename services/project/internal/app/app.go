@@ -72,10 +72,6 @@ func (s *Service) publish(ctx context.Context, tx pgx.Tx, p project.Project, evT
 		Details: map[string]any{"status": string(p.Status), "version": p.Version, "contract_id": p.ContractID}})
 }
 
-func (s *Service) publishCreated(ctx context.Context, tx pgx.Tx, p project.Project) error {
-	return s.publish(ctx, tx, p, wire.EventCreated, &projectv1.ProjectCreated{Project: wire.Project(p)}, "project.created", "")
-}
-
 func (s *Service) publishStatus(ctx context.Context, tx pgx.Tx, p project.Project, prev project.Status, reason string) error {
 	return s.publish(ctx, tx, p, wire.EventStatusChanged, &projectv1.ProjectStatusChanged{Project: wire.Project(p),
 		PreviousStatus: wire.Status(prev), Reason: reason}, "project.status_changed", reason)

@@ -15,15 +15,18 @@ import (
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/idempotency"
 	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/services/project/internal/project"
 	"github.com/accrue/accrue/services/project/internal/store"
+	"github.com/accrue/accrue/services/project/internal/wire"
 )
 
 // Exception kinds of the conversion.
@@ -250,7 +253,11 @@ func (s *Service) convert(ctx context.Context, opp *projectv1.Opportunity) (Resu
 			}
 			res.Project, res.Outcome = Record{ID: p.ID, Outcome: Updated, Version: p.Version}, Updated
 		} else {
-			if p, err = s.createProject(ctx, tx, customerID, opp, prep); err != nil {
+			contractID := ""
+			if contract != nil {
+				contractID = contract.GetContract().GetContractId()
+			}
+			if p, err = s.createProject(ctx, tx, customerID, opp, prep, contractID); err != nil {
 				return err
 			}
 			res.Project, res.Outcome = Record{ID: p.ID, Outcome: Created, Version: p.Version}, Created
@@ -260,9 +267,12 @@ func (s *Service) convert(ctx context.Context, opp *projectv1.Opportunity) (Resu
 		if c.Request, err = proto.Marshal(opp); err != nil {
 			return err
 		}
-		if contract != nil {
+		switch {
+		case contract != nil && !found: // created active above
+			c.ContractID, c.State, res.Contract = p.ContractID, store.ConversionActive, contractRecord(contract)
+		case contract != nil:
 			err = s.activate(ctx, tx, &c, &p, contract, &res)
-		} else {
+		default:
 			err = s.pend(ctx, tx, &p, &res)
 		}
 		if err != nil {
@@ -460,13 +470,22 @@ func (s *Service) upsertContract(ctx context.Context, opp *projectv1.Opportunity
 	return s.Contracts.UpsertContract(cctx, s.contractRequest(opp, le, customerID, validateOnly))
 }
 
-func (s *Service) createProject(ctx context.Context, tx pgx.Tx, customerID string, opp *projectv1.Opportunity, prep prepared) (project.Project, error) {
+// createProject creates the project of a conversion with its tasks: ACTIVE at once when the
+// contract exists (contractID), PENDING_FINANCIAL_ACTIVATION otherwise. Its events and audit
+// records are written with one statement each.
+func (s *Service) createProject(ctx context.Context, tx pgx.Tx, customerID string, opp *projectv1.Opportunity, prep prepared, contractID string) (project.Project, error) {
 	now := s.now()
 	p := project.Project{ID: s.newID(), Name: opp.GetName(), CustomerID: customerID, LegalEntityID: prep.le.ID,
 		Currency: prep.deal.Amount.Currency, Start: prep.deal.Start, End: prep.deal.End, ManagerID: opp.GetManagerId(),
 		ManagerName: opp.GetManagerName(), Status: project.PendingFinancialActivation,
 		Source:  project.SourceRef{System: opp.GetCrmSystem(), ObjectType: "Opportunity", ExternalID: opp.GetOpportunityId()},
 		Version: 1, CreatedAt: now, UpdatedAt: now}
+	if contractID != "" {
+		p.ContractID = contractID
+		if err := p.Move(project.Active); err != nil {
+			return p, err
+		}
+	}
 	setBudget(&p, prep.deal)
 	for i, l := range opp.GetServiceLines() {
 		p.Tasks = append(p.Tasks, project.LineTasks(i+1, l.GetLineKey(), lineName(l, prep.templates), prep.templates[l.GetServiceLine()], s.newID)...)
@@ -474,7 +493,18 @@ func (s *Service) createProject(ctx context.Context, tx pgx.Tx, customerID strin
 	if err := store.InsertProject(ctx, tx, p); err != nil {
 		return p, err
 	}
-	return p, s.publishCreated(ctx, tx, p)
+	pp := wire.Project(p)
+	events := []outbox.Event{{Stream: wire.Stream, Type: wire.EventCreated, Subject: p.ID, Payload: &projectv1.ProjectCreated{Project: pp}}}
+	details := map[string]any{"status": string(p.Status), "version": p.Version, "contract_id": p.ContractID}
+	records := []audit.Record{{Action: "project.created", EntityType: "project", EntityID: p.ID, Details: details}}
+	if p.Status == project.Active {
+		events = append(events, outbox.Event{Stream: wire.Stream, Type: wire.EventActivated, Subject: p.ID, Payload: &projectv1.ProjectActivated{Project: pp}})
+		records = append(records, audit.Record{Action: "project.activated", EntityType: "project", EntityID: p.ID, Reason: "contract " + contractID, Details: details})
+	}
+	if _, err := s.Outbox.Enqueue(ctx, tx, events...); err != nil {
+		return p, err
+	}
+	return p, audit.WriteAll(ctx, tx, records...)
 }
 
 func (s *Service) updateProject(ctx context.Context, tx pgx.Tx, id, customerID string, opp *projectv1.Opportunity, prep prepared) (project.Project, error) {
