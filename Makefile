@@ -107,6 +107,10 @@ run: deps build ## run all services and the gateway locally, then print how to c
 stop: ## stop what make run started
 	deploy/local/stop.sh
 
+.PHONY: reset
+reset: ## stop make run and delete its data (the accrue_* databases and its Redis keys); keys and secrets stay
+	deploy/local/reset.sh
+
 .PHONY: tidy
 tidy: ## go mod tidy in every module
 	for m in $(MODULES); do (cd $$m && GOWORK=off GOFLAGS=-mod=mod go mod tidy); done

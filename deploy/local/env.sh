@@ -14,6 +14,9 @@ ACCRUE_PG_CLUSTER=${ACCRUE_PG_CLUSTER:-main}
 ACCRUE_REDIS_ADDR=${ACCRUE_REDIS_ADDR:-127.0.0.1:6379}
 ACCRUE_REDIS_HOST=${ACCRUE_REDIS_ADDR%:*}
 ACCRUE_REDIS_PORT=${ACCRUE_REDIS_ADDR##*:}
+# Every Redis key of make run (streams, consumer groups, webhook dedupe) starts with this, so
+# make reset can remove exactly them from a shared Redis.
+ACCRUE_STREAM_PREFIX=${ACCRUE_STREAM_PREFIX:-accrue.local:}
 
 # The five services in start order. Their gRPC ports are ACCRUE_GRPC_PORT_BASE + 1..5 and metrics
 # ports ACCRUE_METRICS_PORT_BASE + 1..5: 7001..7005 and 9101..9105 by default, as in the code.

@@ -216,6 +216,7 @@ func (d *demoRun) run(example string) error {
 	}
 	fmt.Println("   (8 h and 7.5 h at 150.00 = 1200.00 and 1125.00; the 120.00 expense with the 10 % markup = 132.00; the non-billable 2 h post cost only)")
 	tb := d.must(http.MethodGet, "/v1/legal-entities/"+leID+"/trial-balance", nil)
+	fmt.Println("   trial balance of US01 (it includes every earlier demo run on these databases; `make reset` starts afresh):")
 	for _, l := range get(tb, "lines").([]any) {
 		lm := l.(map[string]any)
 		if str(lm, "debit", "amount") != "0.00" || str(lm, "credit", "amount") != "0.00" {
@@ -234,11 +235,22 @@ func (d *demoRun) run(example string) error {
 	k := d.must(http.MethodGet, "/v1/billing/kpis", nil)
 	pending := d.must(http.MethodGet, "/v1/projects?status=PROJECT_STATUS_PENDING_FINANCIAL_ACTIVATION&page_size=1", nil)
 	missing := d.must(http.MethodGet, "/v1/assignments?rate_missing_only=true&page_size=1", nil)
-	fmt.Printf("   unbilled time %v; projects awaiting financial activation %v; assignments missing cost rates %v;\n   entries rejected for closed periods %v; postings parked for missing rates %v\n",
-		get(k, "unbilled_time"), get(pending, "total_count"), get(missing, "total_count"), get(k, "entries_rejected_closed_period"), get(k, "postings_parked_rate_missing"))
+	var unbilled []string
+	for _, m := range asList(get(k, "unbilled_time")) {
+		if mm, ok := m.(map[string]any); ok {
+			unbilled = append(unbilled, money(mm))
+		}
+	}
+	if len(unbilled) == 0 {
+		unbilled = []string{"none"}
+	}
+	fmt.Printf("   unbilled time %s; projects awaiting financial activation %v; assignments missing cost rates %v;\n   entries rejected for closed periods %v; postings parked for missing rates %v\n",
+		strings.Join(unbilled, ", "), get(pending, "total_count"), get(missing, "total_count"), get(k, "entries_rejected_closed_period"), get(k, "postings_parked_rate_missing"))
 	fmt.Println("\nDemo done. Every step above is a REST call you can repeat with curl (see README, Workflows).")
 	return nil
 }
+
+func asList(v any) []any { l, _ := v.([]any); return l }
 
 func atoi(s string) int {
 	n := 0
