@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/accrue/accrue/e2e/internal/harness"
 )
 
@@ -285,27 +287,18 @@ func stats(tb testing.TB, env *harness.Env) map[string]dbStats {
 
 // postedAt returns when billing posted each entry of ids.
 func postedAt(tb testing.TB, env *harness.Env, ids []string) map[string]time.Time {
-	rows, err := env.DB("billing").Query(context.Background(), `SELECT source_id, updated_at FROM posting_results
+	return timesByID(tb, env.DB("billing"), `SELECT source_id, updated_at FROM posting_results
 		WHERE outcome = 'POSTED' AND source_id = ANY($1::text[])`, ids)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var id string
-		var at time.Time
-		if err := rows.Scan(&id, &at); err != nil {
-			tb.Fatal(err)
-		}
-		out[id] = at
-	}
-	return out
 }
 
 // acceptedAt returns when time & expense stored each entry of ids.
 func acceptedAt(tb testing.TB, env *harness.Env, ids []string) map[string]time.Time {
-	rows, err := env.DB("timeexpense").Query(context.Background(), `SELECT id::text, created_at FROM time_entries WHERE id = ANY($1::uuid[])`, ids)
+	return timesByID(tb, env.DB("timeexpense"), `SELECT id::text, created_at FROM time_entries WHERE id = ANY($1::uuid[])`, ids)
+}
+
+// timesByID runs query (rows of id, time) with ids as its one argument.
+func timesByID(tb testing.TB, db *pgxpool.Pool, query string, ids []string) map[string]time.Time {
+	rows, err := db.Query(context.Background(), query, ids)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -318,6 +311,9 @@ func acceptedAt(tb testing.TB, env *harness.Env, ids []string) map[string]time.T
 			tb.Fatal(err)
 		}
 		out[id] = at
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
 	}
 	return out
 }

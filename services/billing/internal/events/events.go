@@ -97,29 +97,15 @@ func source(e *timeexpensev1.TimeEntry) (ledger.Source, error) {
 func Projects(uc *app.Service) stream.Handler {
 	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
 		for _, m := range msgs {
-			var p *projectv1.Project
-			switch m.Envelope.GetType() {
-			case "project.created":
-				var ev projectv1.ProjectCreated
-				if err := m.Envelope.GetPayload().UnmarshalTo(&ev); err != nil {
-					return err
-				}
-				p = ev.GetProject()
-			case "project.activated":
-				var ev projectv1.ProjectActivated
-				if err := m.Envelope.GetPayload().UnmarshalTo(&ev); err != nil {
-					return err
-				}
-				p = ev.GetProject()
-			case "project.status_changed":
-				var ev projectv1.ProjectStatusChanged
-				if err := m.Envelope.GetPayload().UnmarshalTo(&ev); err != nil {
-					return err
-				}
-				p = ev.GetProject()
-			default:
+			// Every project event carries the project as it is after the change.
+			ev, ok, err := stream.PayloadAs[interface{ GetProject() *projectv1.Project }](m)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				continue
 			}
+			p := ev.GetProject()
 			var ids, keys []string
 			var billable []bool
 			for _, t := range p.GetTasks() {

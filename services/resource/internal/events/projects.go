@@ -3,7 +3,6 @@ package events
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -21,31 +20,16 @@ const ProjectStream = "project.events"
 func Projects() stream.Handler {
 	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
 		for _, m := range msgs {
-			var p *projectv1.Project
-			switch m.Envelope.GetType() {
-			case "project.created":
-				var ev projectv1.ProjectCreated
-				if err := m.Envelope.GetPayload().UnmarshalTo(&ev); err != nil {
-					return fmt.Errorf("%s: %w", m.Envelope.GetEventId(), err)
-				}
-				p = ev.GetProject()
-			case "project.activated":
-				var ev projectv1.ProjectActivated
-				if err := m.Envelope.GetPayload().UnmarshalTo(&ev); err != nil {
-					return fmt.Errorf("%s: %w", m.Envelope.GetEventId(), err)
-				}
-				p = ev.GetProject()
-			case "project.status_changed":
-				var ev projectv1.ProjectStatusChanged
-				if err := m.Envelope.GetPayload().UnmarshalTo(&ev); err != nil {
-					return fmt.Errorf("%s: %w", m.Envelope.GetEventId(), err)
-				}
-				p = ev.GetProject()
-			default:
+			// Every project event carries the project as it is after the change.
+			ev, ok, err := stream.PayloadAs[interface{ GetProject() *projectv1.Project }](m)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				continue
 			}
+			p := ev.GetProject()
 			view := resource.ProjectView{ID: p.GetProjectId(), Status: statusName(p.GetStatus()), Tasks: map[string]bool{}}
-			var err error
 			if view.Start, err = civil.FromProto(p.GetStartDate(), "start_date"); err != nil {
 				return err
 			}
