@@ -29,47 +29,43 @@ type Record struct {
 // Write inserts r through tx, stamping the actor (the authenticated principal, or "system") and
 // the correlation id from ctx.
 func Write(ctx context.Context, tx pg.Querier, r Record) error {
-	details := []byte("{}")
-	if len(r.Details) > 0 {
-		b, err := json.Marshal(r.Details)
-		if err != nil {
-			return fmt.Errorf("audit: details: %w", err)
-		}
-		details = b
+	return WriteAll(ctx, tx, r)
+}
+
+// WriteAll inserts several records through tx in one statement (same actor and correlation id).
+func WriteAll(ctx context.Context, tx pg.Querier, records ...Record) error {
+	var b pg.Batch
+	if err := Queue(ctx, &b, records...); err != nil {
+		return err
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, entity_type, entity_id, reason, correlation_id, details)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		auth.Actor(ctx), r.Action, r.EntityType, r.EntityID, r.Reason, correlation.ID(ctx), details)
-	if err != nil {
+	if err := b.Run(ctx, tx); err != nil {
 		return fmt.Errorf("audit: write: %w", err)
 	}
 	return nil
 }
 
-// WriteAll inserts several records through tx in one statement (same actor and correlation id).
-func WriteAll(ctx context.Context, tx pg.Querier, records ...Record) error {
-	if len(records) == 1 {
-		return Write(ctx, tx, records[0])
+// Queue adds the insert of records (one statement) to b, which must also carry the changes they
+// describe.
+func Queue(ctx context.Context, b *pg.Batch, records ...Record) error {
+	if len(records) == 0 {
+		return nil
 	}
 	n := len(records)
 	actions, types, ids, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	details := make([][]byte, n)
+	details := make([]string, n)
 	for i, r := range records {
 		actions[i], types[i], ids[i], reasons[i] = r.Action, r.EntityType, r.EntityID, r.Reason
-		details[i] = []byte("{}")
+		details[i] = "{}"
 		if len(r.Details) > 0 {
-			b, err := json.Marshal(r.Details)
+			d, err := json.Marshal(r.Details)
 			if err != nil {
 				return fmt.Errorf("audit: details: %w", err)
 			}
-			details[i] = b
+			details[i] = string(d)
 		}
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, entity_type, entity_id, reason, correlation_id, details)
+	b.Queue(`INSERT INTO audit_log (actor, action, entity_type, entity_id, reason, correlation_id, details)
 		SELECT $1, a, t, i, r, $2, d::jsonb FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS x(a, t, i, r, d)`,
 		auth.Actor(ctx), correlation.ID(ctx), actions, types, ids, reasons, details)
-	if err != nil {
-		return fmt.Errorf("audit: write: %w", err)
-	}
 	return nil
 }

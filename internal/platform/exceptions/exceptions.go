@@ -157,13 +157,20 @@ func (q *Queue) ResolveByKey(ctx context.Context, db pg.Querier, dedupeKey, by, 
 	if db == nil {
 		db = q.pool
 	}
-	tag, err := db.Exec(ctx, `UPDATE exceptions SET status = 'RESOLVED', resolved_by = $2, resolution_note = $3,
-		next_retry_at = NULL, updated_at = now() WHERE dedupe_key = $1 AND status = 'OPEN'`, dedupeKey, by, note)
+	tag, err := db.Exec(ctx, resolveByKey, dedupeKey, by, note)
 	if err != nil {
 		return false, fmt.Errorf("exceptions: resolve: %w", err)
 	}
 	return tag.RowsAffected() > 0, nil
 }
+
+// QueueResolveByKey adds ResolveByKey to b, to run with the work that succeeded.
+func (q *Queue) QueueResolveByKey(b *pg.Batch, dedupeKey, by, note string) {
+	b.Queue(resolveByKey, dedupeKey, by, note)
+}
+
+const resolveByKey = `UPDATE exceptions SET status = 'RESOLVED', resolved_by = $2, resolution_note = $3,
+	next_retry_at = NULL, updated_at = now() WHERE dedupe_key = $1 AND status = 'OPEN'`
 
 const columns = `id::text, kind, reason, message, entity_type, entity_id, correlation_id, dedupe_key, payload,
 	status, attempts, next_retry_at, created_at, updated_at, resolved_by, resolution_note`

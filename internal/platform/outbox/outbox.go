@@ -46,28 +46,79 @@ type Writer struct {
 
 // Enqueue builds envelopes (correlation and causation ids from ctx) and inserts them through q,
 // which must be the transaction that writes the state the events describe. It returns the
-// envelopes it wrote.
+// envelopes it wrote. Up to copyFrom events go in one INSERT; more (a consumer's batch) by COPY.
 func (w Writer) Enqueue(ctx context.Context, q pg.Querier, events ...Event) ([]*commonv1.EventEnvelope, error) {
+	if len(events) < copyFrom {
+		var b pg.Batch
+		envs, err := w.Queue(ctx, &b, events...)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Run(ctx, q); err != nil {
+			return nil, fmt.Errorf("outbox: insert: %w", err)
+		}
+		return envs, nil
+	}
+	envs, rows, err := w.build(ctx, events)
+	if err != nil {
+		return nil, err
+	}
+	copyRows := make([][]any, len(envs))
+	for i := range envs {
+		copyRows[i] = []any{rows.ids[i], rows.streams[i], rows.types[i], rows.subjects[i], rows.envelopes[i]}
+	}
+	cols := []string{"event_id", "stream", "event_type", "subject", "envelope"}
+	if _, err := q.CopyFrom(ctx, pgx.Identifier{"outbox"}, cols, pgx.CopyFromRows(copyRows)); err != nil {
+		return nil, fmt.Errorf("outbox: copy: %w", err)
+	}
+	return envs, nil
+}
+
+// copyFrom is the number of events from which Enqueue uses COPY (three round trips, but cheap
+// per row) instead of one INSERT.
+const copyFrom = 64
+
+// Queue builds envelopes like Enqueue and adds their insert (one statement) to b, which must
+// also carry the writes the events describe.
+func (w Writer) Queue(ctx context.Context, b *pg.Batch, events ...Event) ([]*commonv1.EventEnvelope, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
+	envs, rows, err := w.build(ctx, events)
+	if err != nil {
+		return nil, err
+	}
+	b.Queue(`INSERT INTO outbox (event_id, stream, event_type, subject, envelope)
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[])`,
+		rows.ids, rows.streams, rows.types, rows.subjects, rows.envelopes)
+	return envs, nil
+}
+
+// columns holds outbox rows column by column.
+type columns struct {
+	ids, streams, types, subjects []string
+	envelopes                     [][]byte
+}
+
+func (w Writer) build(ctx context.Context, events []Event) ([]*commonv1.EventEnvelope, columns, error) {
 	now := time.Now
 	if w.Now != nil {
 		now = w.Now
 	}
-	envs := make([]*commonv1.EventEnvelope, len(events))
-	rows := make([][]any, len(events))
+	n := len(events)
+	envs := make([]*commonv1.EventEnvelope, n)
+	c := columns{ids: make([]string, n), streams: make([]string, n), types: make([]string, n), subjects: make([]string, n), envelopes: make([][]byte, n)}
 	for i, e := range events {
 		if e.Stream == "" || e.Type == "" || e.Payload == nil {
-			return nil, fmt.Errorf("outbox: event %d needs a stream, a type and a payload", i)
+			return nil, c, fmt.Errorf("outbox: event %d needs a stream, a type and a payload", i)
 		}
 		payload, err := anypb.New(e.Payload)
 		if err != nil {
-			return nil, fmt.Errorf("outbox: pack payload: %w", err)
+			return nil, c, fmt.Errorf("outbox: pack payload: %w", err)
 		}
-		id := uuid.Must(uuid.NewV7())
+		id := uuid.Must(uuid.NewV7()).String()
 		env := &commonv1.EventEnvelope{
-			EventId:       id.String(),
+			EventId:       id,
 			Type:          e.Type,
 			Subject:       e.Subject,
 			OccurredAt:    timestamppb.New(now()),
@@ -78,23 +129,12 @@ func (w Writer) Enqueue(ctx context.Context, q pg.Querier, events ...Event) ([]*
 		}
 		b, err := proto.Marshal(env)
 		if err != nil {
-			return nil, fmt.Errorf("outbox: marshal envelope: %w", err)
+			return nil, c, fmt.Errorf("outbox: marshal envelope: %w", err)
 		}
 		envs[i] = env
-		rows[i] = []any{id, e.Stream, e.Type, e.Subject, b}
+		c.ids[i], c.streams[i], c.types[i], c.subjects[i], c.envelopes[i] = id, e.Stream, e.Type, e.Subject, b
 	}
-	cols := []string{"event_id", "stream", "event_type", "subject", "envelope"}
-	if len(rows) == 1 {
-		_, err := q.Exec(ctx, `INSERT INTO outbox (event_id, stream, event_type, subject, envelope) VALUES ($1, $2, $3, $4, $5)`, rows[0]...)
-		if err != nil {
-			return nil, fmt.Errorf("outbox: insert: %w", err)
-		}
-		return envs, nil
-	}
-	if _, err := q.CopyFrom(ctx, pgx.Identifier{"outbox"}, cols, pgx.CopyFromRows(rows)); err != nil {
-		return nil, fmt.Errorf("outbox: copy: %w", err)
-	}
-	return envs, nil
+	return envs, c, nil
 }
 
 // Replay marks the events of subject (or, with an empty subject, those created since since) as
