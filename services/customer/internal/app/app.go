@@ -91,13 +91,14 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, d customer.Details, ref
 	}
 	now := s.now()
 	c := customer.Customer{ID: uuid.Must(uuid.NewV7()).String(), Details: d, Refs: refs, Version: 1, CreatedAt: now, UpdatedAt: now}
-	if err := store.Insert(ctx, tx, c); err != nil {
+	var b pg.Batch
+	if err := store.QueueInsert(&b, c); err != nil {
 		return c, err
 	}
-	if err := store.AddRefs(ctx, tx, c.ID, refs); err != nil {
+	if err := s.queuePublish(ctx, &b, c, true); err != nil {
 		return c, err
 	}
-	return c, s.publish(ctx, tx, c, true)
+	return c, b.Run(ctx, tx)
 }
 
 // change stores new details (and extra refs) of c as a new version.
@@ -119,7 +120,16 @@ func (s *Service) change(ctx context.Context, tx pgx.Tx, c customer.Customer, d 
 }
 
 func (s *Service) publish(ctx context.Context, tx pgx.Tx, c customer.Customer, created bool) error {
-	if _, err := s.outbox.Enqueue(ctx, tx, outbox.Event{
+	var b pg.Batch
+	if err := s.queuePublish(ctx, &b, c, created); err != nil {
+		return err
+	}
+	return b.Run(ctx, tx)
+}
+
+// queuePublish adds c's customer.upserted event and its audit record to b.
+func (s *Service) queuePublish(ctx context.Context, b *pg.Batch, c customer.Customer, created bool) error {
+	if _, err := s.outbox.Queue(ctx, b, outbox.Event{
 		Stream: wire.Stream, Type: wire.EventUpserted, Subject: c.ID,
 		Payload: &customerv1.CustomerUpserted{Customer: wire.Customer(c), Created: created},
 	}); err != nil {
@@ -129,7 +139,7 @@ func (s *Service) publish(ctx context.Context, tx pgx.Tx, c customer.Customer, c
 	if created {
 		action = "customer.created"
 	}
-	return audit.Write(ctx, tx, audit.Record{Action: action, EntityType: "customer", EntityID: c.ID,
+	return audit.Queue(ctx, b, audit.Record{Action: action, EntityType: "customer", EntityID: c.ID,
 		Details: map[string]any{"version": c.Version, "status": string(c.Status)}})
 }
 

@@ -241,3 +241,55 @@ func TestUpsertHierarchyLinksEachLevelToItsParent(t *testing.T) {
 		{Name: "No ref", CurrencyCode: "USD"}}})
 	wantErr(t, err, codes.InvalidArgument, "VALIDATION_FAILED")
 }
+
+// Concurrent upserts of one new hierarchy race to create it in one round trip each; the losers
+// fail on the external reference as a whole, write nothing, and match the winner's customers.
+func TestConcurrentUpsertsOfOneNewHierarchyConverge(t *testing.T) {
+	env, c := start(t)
+	ctx := env.Ctx(rw)
+	req := &customerv1.UpsertCustomerHierarchyRequest{Customers: []*customerv1.CustomerInput{
+		input("Holding", "CH"), input("Subsidiary", "CS")}}
+	answers := make([]*customerv1.UpsertCustomerHierarchyResponse, 8)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := c.UpsertCustomerHierarchy(ctx, req)
+			if err != nil {
+				t.Errorf("upsert %d: %v", i, err)
+				return
+			}
+			answers[i] = resp
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	created := 0
+	for i, a := range answers {
+		if a.GetCustomers()[0].GetCustomerId() != answers[0].GetCustomers()[0].GetCustomerId() ||
+			a.GetCustomers()[1].GetCustomerId() != answers[0].GetCustomers()[1].GetCustomerId() {
+			t.Fatalf("upsert %d names other customers: %v vs %v", i, a.GetCustomers(), answers[0].GetCustomers())
+		}
+		if a.GetCustomers()[1].GetParentCustomerId() != a.GetCustomers()[0].GetCustomerId() {
+			t.Fatalf("upsert %d: subsidiary not linked to the holding: %v", i, a.GetCustomers())
+		}
+		if a.GetOutcomes()[0] == customerv1.Outcome_OUTCOME_CREATED {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d upserts report CREATED, want 1", created)
+	}
+	if n := env.Count("customers"); n != 2 {
+		t.Fatalf("customers = %d, want 2", n)
+	}
+	if n := env.Count("outbox"); n != 2 {
+		t.Fatalf("customer.upserted events = %d, want 2 (one per customer created)", n)
+	}
+	if n := env.Count("audit_log"); n != 2 {
+		t.Fatalf("audit records = %d, want 2", n)
+	}
+}

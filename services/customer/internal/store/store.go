@@ -124,7 +124,7 @@ func List(ctx context.Context, q pg.Querier, afterID string, limit int) ([]custo
 	return list, nil
 }
 
-// OwnersOf returns the distinct customer ids that own any of refs, locking the reference rows.
+// OwnersOf returns the distinct customer ids that own any of refs.
 func OwnersOf(ctx context.Context, q pg.Querier, refs []customer.ExternalRef) ([]string, error) {
 	if len(refs) == 0 {
 		return nil, nil
@@ -172,18 +172,20 @@ func nullable(s string) *string {
 	return &s
 }
 
-// Insert stores a new customer.
-func Insert(ctx context.Context, q pg.Querier, c customer.Customer) error {
+// QueueInsert adds the insert of a new customer and its references to b. A reference another
+// customer holds fails the batch with a unique violation on RefsConstraint.
+func QueueInsert(b *pg.Batch, c customer.Customer) error {
 	addr, tax, contacts, err := marshal(c.Details)
 	if err != nil {
 		return err
 	}
-	_, err = q.Exec(ctx, `INSERT INTO customers (id, name, legal_name, currency_code, parent_id, billing_address,
+	b.Queue(`INSERT INTO customers (id, name, legal_name, currency_code, parent_id, billing_address,
 		payment_terms_days, tax_profile, contacts, status, version, content_hash, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
 		c.ID, c.Name, c.LegalName, c.Currency, nullable(c.ParentID), addr, c.PaymentTermsDays, tax, contacts,
 		string(c.Status), c.Version, c.Details.Hash(), c.CreatedAt)
-	return err
+	queueAddRefs(b, c.ID, c.Refs)
+	return nil
 }
 
 // Update stores new details and version of an existing customer.
@@ -203,13 +205,18 @@ func Update(ctx context.Context, q pg.Querier, c customer.Customer) error {
 // AddRefs attaches references to a customer. A reference another customer already holds fails
 // with a unique violation on RefsConstraint.
 func AddRefs(ctx context.Context, q pg.Querier, customerID string, refs []customer.ExternalRef) error {
+	var b pg.Batch
+	queueAddRefs(&b, customerID, refs)
+	return b.Run(ctx, q)
+}
+
+func queueAddRefs(b *pg.Batch, customerID string, refs []customer.ExternalRef) {
 	if len(refs) == 0 {
-		return nil
+		return
 	}
 	sys, typ, ext := split(refs)
-	_, err := q.Exec(ctx, `INSERT INTO customer_external_refs (system, object_type, external_id, customer_id)
+	b.Queue(`INSERT INTO customer_external_refs (system, object_type, external_id, customer_id)
 		SELECT s, t, e, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS k(s, t, e)`, sys, typ, ext, customerID)
-	return err
 }
 
 // LockHierarchy serialises hierarchy changes, so two concurrent re-parentings cannot form a cycle.
