@@ -36,11 +36,16 @@ const ReasonUnknownLegalEntity = "UNKNOWN_LEGAL_ENTITY"
 // validate checks terms against their legal entity (and the existing contract's currency).
 func validate(ctx context.Context, q pg.Querier, t contract.Terms, existingCurrency string) error {
 	le, err := store.GetLegalEntity(ctx, q, t.LegalEntityID)
-	if err != nil {
-		if fault.ReasonOf(err) == fault.ReasonOf(legalentity.ErrNotFound) {
+	return validateWith(le, err, t, existingCurrency)
+}
+
+// validateWith checks terms against le, read with error leErr.
+func validateWith(le legalentity.LegalEntity, leErr error, t contract.Terms, existingCurrency string) error {
+	if leErr != nil {
+		if fault.ReasonOf(leErr) == fault.ReasonOf(legalentity.ErrNotFound) {
 			return fault.New(fault.FailedPrecondition, ReasonUnknownLegalEntity, "legal entity %s does not exist", t.LegalEntityID)
 		}
-		return err
+		return leErr
 	}
 	return t.Validate(le.FunctionalCurrency, existingCurrency)
 }
@@ -48,7 +53,32 @@ func validate(ctx context.Context, q pg.Querier, t contract.Terms, existingCurre
 // UpsertContract creates the contract identified by ref, or amends it when sourceVersion is newer
 // and the terms differ. An older (or equal) source version never changes anything. With
 // validateOnly the request is checked and nothing is written.
+//
+// A request is first decided on one unlocked read (the contract's head and the legal entity).
+// Checking only, or creating a contract nobody holds yet, needs nothing more: the create is one
+// round trip that commits on its own, and loses a race on ContractRefConstraint as a whole. Every
+// other case (an amendment, a lost race, a caller's transaction) runs in a transaction that
+// locks the contract.
 func (s *Service) UpsertContract(ctx context.Context, ref contract.ExternalRef, sourceVersion int64, t contract.Terms, validateOnly bool) (c contract.Contract, out Outcome, err error) {
+	if _, ambient := pg.TxFrom(ctx); !ambient {
+		look, err := store.LookupContract(ctx, s.pool, ref, t.LegalEntityID)
+		if err != nil {
+			return c, 0, err
+		}
+		existingCurrency := ""
+		if look.Found {
+			existingCurrency = look.Head.Currency
+		}
+		if err := validateWith(look.LegalEntity, look.LegalEntityErr, t, existingCurrency); err != nil || validateOnly {
+			return c, 0, err
+		}
+		if !look.Found {
+			c, err = s.create(ctx, ref, sourceVersion, t)
+			if !pg.IsUniqueViolation(err, store.ContractRefConstraint) {
+				return c, Created, err
+			}
+		}
+	}
 	attempt := func(ctx context.Context, tx pgx.Tx) error {
 		h, found, err := store.LockContractByRef(ctx, tx, ref)
 		if err != nil {
@@ -100,6 +130,20 @@ func (s *Service) UpsertContract(ctx context.Context, ref contract.ExternalRef, 
 	return c, out, err
 }
 
+// create writes the first version of a contract, its event and its audit record in one round
+// trip. A new contract has a new id, so no time can be parked waiting for its bill rates (see
+// saveVersion).
+func (s *Service) create(ctx context.Context, ref contract.ExternalRef, sourceVersion int64, t contract.Terms) (contract.Contract, error) {
+	now := s.now()
+	c := contract.Contract{ID: uuid.Must(uuid.NewV7()).String(), Version: 1, Terms: t, Ref: ref,
+		SourceVersion: sourceVersion, ChangeReason: "created", CreatedAt: now, VersionAt: now}
+	var b pg.Batch
+	if err := s.queueVersion(ctx, &b, c, 0); err != nil {
+		return c, err
+	}
+	return c, b.Run(ctx, s.pool)
+}
+
 // AmendContract writes a new version of contract id with reason, when expectedVersion is the
 // current version (contract.ErrVersionConflict otherwise). Identical terms change nothing.
 func (s *Service) AmendContract(ctx context.Context, id string, expectedVersion int64, reason string, t contract.Terms) (c contract.Contract, err error) {
@@ -133,11 +177,27 @@ func (s *Service) AmendContract(ctx context.Context, id string, expectedVersion 
 	return c, err
 }
 
+// saveVersion writes version c (previous: the version it replaces, 0 for none) with its event
+// and audit record, and posts the time that was parked waiting for this contract's bill rates.
 func (s *Service) saveVersion(ctx context.Context, tx pgx.Tx, c contract.Contract, previous int64) error {
-	if err := store.SaveVersion(ctx, tx, c, auth.Actor(ctx)); err != nil {
+	var b pg.Batch
+	if err := s.queueVersion(ctx, &b, c, previous); err != nil {
 		return err
 	}
-	if _, err := s.outbox.Enqueue(ctx, tx, outbox.Event{Stream: wire.Stream, Type: wire.EventContractChanged, Subject: c.ID,
+	if err := b.Run(ctx, tx); err != nil {
+		return err
+	}
+	// Time parked for lack of a bill rate of this contract may post now.
+	_, err := s.Repost(ctx, tx, "bill_rate", c.ID+"/")
+	return err
+}
+
+// queueVersion adds version c, its contract.changed event and its audit record to b.
+func (s *Service) queueVersion(ctx context.Context, b *pg.Batch, c contract.Contract, previous int64) error {
+	if err := store.QueueSaveVersion(b, c, auth.Actor(ctx)); err != nil {
+		return err
+	}
+	if _, err := s.outbox.Queue(ctx, b, outbox.Event{Stream: wire.Stream, Type: wire.EventContractChanged, Subject: c.ID,
 		Payload: &billingv1.ContractChanged{Contract: wire.Contract(c), PreviousVersion: previous}}); err != nil {
 		return err
 	}
@@ -145,11 +205,7 @@ func (s *Service) saveVersion(ctx context.Context, tx pgx.Tx, c contract.Contrac
 	if previous == 0 {
 		action = "contract.created"
 	}
-	// Time parked for lack of a bill rate of this contract may post now.
-	if _, err := s.Repost(ctx, tx, "bill_rate", c.ID+"/"); err != nil {
-		return err
-	}
-	return audit.Write(ctx, tx, audit.Record{Action: action, EntityType: "contract", EntityID: c.ID, Reason: c.ChangeReason,
+	return audit.Queue(ctx, b, audit.Record{Action: action, EntityType: "contract", EntityID: c.ID, Reason: c.ChangeReason,
 		Details: map[string]any{"version": c.Version, "source_version": c.SourceVersion, "total": c.Total().String()}})
 }
 

@@ -1,6 +1,7 @@
 package grpcapi_test
 
 import (
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -160,5 +161,50 @@ func TestInvalidContractsWriteNothing(t *testing.T) {
 	}
 	if n := env.Count("contracts") + env.Count("contract_versions") + env.Count("outbox WHERE event_type = 'contract.changed'"); n != 0 {
 		t.Fatalf("rejected or dry-run contracts wrote %d rows", n)
+	}
+}
+
+// Concurrent upserts of one new contract race to create it in one round trip each; the losers
+// fail on the external reference as a whole and report the winner's contract, unchanged.
+func TestConcurrentUpsertsOfOneNewContractConverge(t *testing.T) {
+	env, cl := start(t)
+	le := legalEntity(t, env, cl)
+	ctx := env.Ctx(rw)
+	answers := make([]*billingv1.UpsertContractResponse, 8)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := cl.c.UpsertContract(ctx, &billingv1.UpsertContractRequest{ExternalReference: opp, SourceVersion: 1, Contract: contract(le, "150.00")})
+			if err != nil {
+				t.Errorf("upsert %d: %v", i, err)
+				return
+			}
+			answers[i] = resp
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	outcomes := map[billingv1.ContractOutcome]int{}
+	for i, a := range answers {
+		outcomes[a.GetOutcome()]++
+		if a.GetContract().GetContractId() != answers[0].GetContract().GetContractId() || a.GetContract().GetVersion() != 1 {
+			t.Fatalf("upsert %d: contract %s version %d; upsert 0: %s", i, a.GetContract().GetContractId(), a.GetContract().GetVersion(),
+				answers[0].GetContract().GetContractId())
+		}
+	}
+	if outcomes[billingv1.ContractOutcome_CONTRACT_OUTCOME_CREATED] != 1 || outcomes[billingv1.ContractOutcome_CONTRACT_OUTCOME_UNCHANGED] != 7 {
+		t.Fatalf("outcomes %v, want one CREATED and seven UNCHANGED", outcomes)
+	}
+	for table, want := range map[string]int{"contracts": 1, "contract_versions": 1, "contract_lines": 2, "rate_card_entries": 1} {
+		if n := env.Count(table); n != want {
+			t.Errorf("%s = %d, want %d", table, n, want)
+		}
+	}
+	if n := env.Count("outbox WHERE event_type = 'contract.changed'"); n != 1 {
+		t.Errorf("contract.changed events = %d, want 1", n)
 	}
 }

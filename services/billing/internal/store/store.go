@@ -109,34 +109,36 @@ func head(row pgx.Row) (ContractHead, bool, error) {
 }
 
 // SaveVersion writes version c of a contract: the header (inserted or updated), the snapshot,
-// and the current lines and rate card (replacing the previous version's).
+// and the current lines and rate card (replacing the previous version's), in one round trip.
 func SaveVersion(ctx context.Context, q pg.Querier, c contract.Contract, actor string) error {
+	var b pg.Batch
+	if err := QueueSaveVersion(&b, c, actor); err != nil {
+		return err
+	}
+	return b.Run(ctx, q)
+}
+
+// QueueSaveVersion adds the statements of SaveVersion to b. A first version's header insert
+// fails the batch on ContractRefConstraint when another writer created the contract first.
+func QueueSaveVersion(b *pg.Batch, c contract.Contract, actor string) error {
 	snap, err := proto.Marshal(wire.Contract(c))
 	if err != nil {
 		return err
 	}
 	if c.Version == 1 {
-		_, err = q.Exec(ctx, `INSERT INTO contracts (id, ext_system, ext_object_type, ext_id, customer_id, legal_entity_id,
+		b.Queue(`INSERT INTO contracts (id, ext_system, ext_object_type, ext_id, customer_id, legal_entity_id,
 			currency_code, version, source_version, content_hash, created_at, version_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			c.ID, c.Ref.System, c.Ref.ObjectType, c.Ref.ExternalID, c.CustomerID, c.LegalEntityID, c.Currency,
 			c.Version, c.SourceVersion, c.Terms.Hash(), c.CreatedAt, c.VersionAt)
 	} else {
-		_, err = q.Exec(ctx, `UPDATE contracts SET customer_id = $2, legal_entity_id = $3, currency_code = $4, version = $5,
+		b.Queue(`UPDATE contracts SET customer_id = $2, legal_entity_id = $3, currency_code = $4, version = $5,
 			source_version = $6, content_hash = $7, version_at = $8 WHERE id = $1`,
 			c.ID, c.CustomerID, c.LegalEntityID, c.Currency, c.Version, c.SourceVersion, c.Terms.Hash(), c.VersionAt)
+		b.Queue(`DELETE FROM contract_lines WHERE contract_id = $1`, c.ID)
 	}
-	if err != nil {
-		return err
-	}
-	if _, err := q.Exec(ctx, `INSERT INTO contract_versions (contract_id, version, source_version, change_reason, actor, snapshot)
-		VALUES ($1, $2, $3, $4, $5, $6)`, c.ID, c.Version, c.SourceVersion, c.ChangeReason, actor, snap); err != nil {
-		return err
-	}
-	if _, err := q.Exec(ctx, `DELETE FROM contract_lines WHERE contract_id = $1`, c.ID); err != nil {
-		return err
-	}
-	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO contract_versions (contract_id, version, source_version, change_reason, actor, snapshot)
+		VALUES ($1, $2, $3, $4, $5, $6)`, c.ID, c.Version, c.SourceVersion, c.ChangeReason, actor, snap)
 	for _, l := range c.Lines {
 		var nte, markup any
 		if l.NotToExceed != nil {
@@ -157,7 +159,37 @@ func SaveVersion(ctx context.Context, q pg.Querier, c contract.Contract, actor s
 				VALUES ($1, $2, $3, $4, $5, $6, $7)`, c.ID, l.Key, e.Role, e.Rate.Value, e.Rate.Currency, e.From.Time(), to)
 		}
 	}
-	return q.SendBatch(ctx, b).Close()
+	return nil
+}
+
+// ContractLookup is what an upsert of a contract reads before it decides anything.
+type ContractLookup struct {
+	Head        ContractHead
+	Found       bool
+	LegalEntity legalentity.LegalEntity
+	// LegalEntityErr is legalentity.ErrNotFound when there is no such legal entity.
+	LegalEntityErr error
+}
+
+// LookupContract reads, in one round trip and without locks, the head of the contract holding
+// ref and the legal entity leID.
+func LookupContract(ctx context.Context, q pg.Querier, ref contract.ExternalRef, leID string) (ContractLookup, error) {
+	var l ContractLookup
+	b := &pgx.Batch{}
+	b.Queue(`SELECT id::text, version, source_version, currency_code, content_hash FROM contracts
+		WHERE ext_system = $1 AND ext_object_type = $2 AND ext_id = $3`, ref.System, ref.ObjectType, ref.ExternalID).
+		QueryRow(func(row pgx.Row) (err error) {
+			l.Head, l.Found, err = head(row)
+			return err
+		})
+	b.Queue(`SELECT `+leColumns+` FROM legal_entities WHERE id = $1`, leID).QueryRow(func(row pgx.Row) (err error) {
+		l.LegalEntity, err = scanLE(row)
+		if errors.Is(err, legalentity.ErrNotFound) {
+			l.LegalEntityErr, err = err, nil
+		}
+		return err
+	})
+	return l, q.SendBatch(ctx, b).Close()
 }
 
 // GetContract returns version (0: current) of contract id.
