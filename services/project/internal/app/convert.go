@@ -71,6 +71,8 @@ type Result struct {
 	Version       int64
 	Message       string
 	ExceptionID   string
+	// resolved says the conversion's open exception, if any, was resolved with its writes.
+	resolved bool
 }
 
 func conversionKey(crm, oppID string) string { return KindConversion + ":" + crm + ":" + oppID }
@@ -96,7 +98,7 @@ func (s *Service) Convert(ctx context.Context, opp *projectv1.Opportunity) (Resu
 		}
 		return res, err
 	}
-	if res.Outcome != IgnoredStale {
+	if res.Outcome != IgnoredStale && !res.resolved {
 		if _, err := s.Queue.ResolveByKey(ctx, nil, key, "system", "a later conversion succeeded"); err != nil {
 			s.Log.WarnContext(ctx, "resolving the conversion exception failed", "err", err)
 		}
@@ -110,6 +112,9 @@ type prepared struct {
 	templates map[string]project.Template
 	le        store.LegalEntity
 	fp        []byte
+	// conv is the opportunity's conversion as read before the opportunity's lock was taken.
+	conv      store.Conversion
+	converted bool
 }
 
 func (s *Service) prepare(ctx context.Context, opp *projectv1.Opportunity) (prepared, error) {
@@ -126,9 +131,11 @@ func (s *Service) prepare(ctx context.Context, opp *projectv1.Opportunity) (prep
 	for _, l := range opp.GetServiceLines() {
 		lines = append(lines, l.GetServiceLine())
 	}
-	if p.templates, err = store.GetTemplates(ctx, s.Pool, lines...); err != nil {
+	look, err := store.LookupConversion(ctx, s.Pool, lines, opp.GetLegalEntityCode(), opp.GetCrmSystem(), opp.GetOpportunityId())
+	if err != nil {
 		return p, err
 	}
+	p.templates, p.conv, p.converted = look.Templates, look.Conversion, look.Converted
 	for i, l := range opp.GetServiceLines() {
 		if _, ok := p.templates[l.GetServiceLine()]; !ok {
 			e := fault.Invalidf(project.ReasonUnknownServiceLine, fmt.Sprintf("opportunity.service_lines[%d].service_line", i),
@@ -137,9 +144,10 @@ func (s *Service) prepare(ctx context.Context, opp *projectv1.Opportunity) (prep
 			return p, e
 		}
 	}
-	if p.le, err = store.LegalEntityByCode(ctx, s.Pool, opp.GetLegalEntityCode()); err != nil {
-		return p, err
+	if look.LegalEntityErr != nil {
+		return p, look.LegalEntityErr
 	}
+	p.le = look.LegalEntity
 	if p.le.FunctionalCurrency != deal.Amount.Currency {
 		e := fault.Invalidf(project.ReasonCurrencyMismatch, "opportunity.amount.currency_code",
 			"legal entity %s keeps its books in %s; the deal is in %s", p.le.Code, p.le.FunctionalCurrency, deal.Amount.Currency)
@@ -191,10 +199,13 @@ func (s *Service) convert(ctx context.Context, opp *projectv1.Opportunity) (Resu
 	if err != nil {
 		return Result{}, err
 	}
-	defer s.locks.lock(opp.GetCrmSystem() + "\n" + opp.GetOpportunityId())()
-	conv, found, err := store.GetConversion(ctx, s.Pool, opp.GetCrmSystem(), opp.GetOpportunityId())
-	if err != nil {
-		return Result{}, err
+	unlock, waited := s.locks.lockWaited(opp.GetCrmSystem() + "\n" + opp.GetOpportunityId())
+	defer unlock()
+	conv, found := prep.conv, prep.converted
+	if waited { // the holder we waited for may have converted it
+		if conv, found, err = store.GetConversion(ctx, s.Pool, opp.GetCrmSystem(), opp.GetOpportunityId()); err != nil {
+			return Result{}, err
+		}
 	}
 	if found {
 		if res, done, err := s.known(ctx, s.Pool, conv, opp, prep); done || err != nil {
@@ -233,6 +244,14 @@ func (s *Service) convert(ctx context.Context, opp *projectv1.Opportunity) (Resu
 		}
 	}
 
+	if _, ambient := pg.TxFrom(ctx); !found && contract != nil && !ambient {
+		res, err := s.createConverted(ctx, opp, prep, Record{ID: customerID, Outcome: custOut, Version: custVersion}, contract)
+		if !pg.IsUniqueViolation(err, store.ConversionsPKey) {
+			return res, err
+		}
+		// Another instance converted the opportunity meanwhile; the transaction below sees it.
+	}
+
 	var res Result
 	err = pg.InTx(ctx, s.Pool, func(ctx context.Context, tx pgx.Tx) error {
 		res = Result{Customer: Record{ID: customerID, Outcome: custOut, Version: custVersion}}
@@ -257,7 +276,11 @@ func (s *Service) convert(ctx context.Context, opp *projectv1.Opportunity) (Resu
 			if contract != nil {
 				contractID = contract.GetContract().GetContractId()
 			}
-			if p, err = s.createProject(ctx, tx, customerID, opp, prep, contractID); err != nil {
+			var b pg.Batch
+			if p, err = s.createProject(ctx, &b, customerID, opp, prep, contractID); err != nil {
+				return err
+			}
+			if err = b.Run(ctx, tx); err != nil {
 				return err
 			}
 			res.Project, res.Outcome = Record{ID: p.ID, Outcome: Created, Version: p.Version}, Created
@@ -283,6 +306,34 @@ func (s *Service) convert(ctx context.Context, opp *projectv1.Opportunity) (Resu
 		return store.SaveConversion(ctx, tx, c)
 	})
 	return res, err
+}
+
+// createConverted writes the first conversion of an opportunity whose customer and contract
+// exist: the project (ACTIVE) with its tasks, events and audit records, the conversion row and
+// the resolution of the opportunity's open exception, in one round trip that commits them
+// together. A concurrent conversion of the same opportunity makes it fail as a whole on
+// store.ConversionsPKey.
+func (s *Service) createConverted(ctx context.Context, opp *projectv1.Opportunity, prep prepared, customer Record, contract *billingv1.UpsertContractResponse) (Result, error) {
+	var b pg.Batch
+	p, err := s.createProject(ctx, &b, customer.ID, opp, prep, contract.GetContract().GetContractId())
+	if err != nil {
+		return Result{}, err
+	}
+	c := store.Conversion{CRMSystem: opp.GetCrmSystem(), OpportunityID: opp.GetOpportunityId(), Version: opp.GetVersion(),
+		Fingerprint: prep.fp, CustomerID: customer.ID, ProjectID: p.ID, ContractID: p.ContractID, State: store.ConversionActive}
+	if c.Request, err = proto.Marshal(opp); err != nil {
+		return Result{}, err
+	}
+	store.QueueInsertConversion(&b, c)
+	s.Queue.QueueResolveByKey(&b, conversionKey(c.CRMSystem, c.OpportunityID), "system", "a later conversion succeeded")
+	if err := b.Run(ctx, s.Pool); err != nil {
+		return Result{}, err
+	}
+	res := Result{Outcome: Created, Customer: customer, Contract: contractRecord(contract),
+		Project: Record{ID: p.ID, Outcome: Created, Version: p.Version}, ProjectStatus: p.Status, TaskCount: len(p.Tasks),
+		Version: opp.GetVersion(), resolved: true}
+	res.Message = summary(&res)
+	return res, nil
 }
 
 // known answers requests about a version already converted: older → IGNORED_STALE, the same
@@ -470,10 +521,10 @@ func (s *Service) upsertContract(ctx context.Context, opp *projectv1.Opportunity
 	return s.Contracts.UpsertContract(cctx, s.contractRequest(opp, le, customerID, validateOnly))
 }
 
-// createProject creates the project of a conversion with its tasks: ACTIVE at once when the
-// contract exists (contractID), PENDING_FINANCIAL_ACTIVATION otherwise. Its events and audit
-// records are written with one statement each.
-func (s *Service) createProject(ctx context.Context, tx pgx.Tx, customerID string, opp *projectv1.Opportunity, prep prepared, contractID string) (project.Project, error) {
+// createProject builds the project of a conversion with its tasks, ACTIVE at once when the
+// contract exists (contractID), PENDING_FINANCIAL_ACTIVATION otherwise, and queues its insert,
+// events and audit records on b (one statement each).
+func (s *Service) createProject(ctx context.Context, b *pg.Batch, customerID string, opp *projectv1.Opportunity, prep prepared, contractID string) (project.Project, error) {
 	now := s.now()
 	p := project.Project{ID: s.newID(), Name: opp.GetName(), CustomerID: customerID, LegalEntityID: prep.le.ID,
 		Currency: prep.deal.Amount.Currency, Start: prep.deal.Start, End: prep.deal.End, ManagerID: opp.GetManagerId(),
@@ -490,9 +541,7 @@ func (s *Service) createProject(ctx context.Context, tx pgx.Tx, customerID strin
 	for i, l := range opp.GetServiceLines() {
 		p.Tasks = append(p.Tasks, project.LineTasks(i+1, l.GetLineKey(), lineName(l, prep.templates), prep.templates[l.GetServiceLine()], s.newID)...)
 	}
-	if err := store.InsertProject(ctx, tx, p); err != nil {
-		return p, err
-	}
+	store.QueueInsertProject(b, p)
 	pp := wire.Project(p)
 	events := []outbox.Event{{Stream: wire.Stream, Type: wire.EventCreated, Subject: p.ID, Payload: &projectv1.ProjectCreated{Project: pp}}}
 	details := map[string]any{"status": string(p.Status), "version": p.Version, "contract_id": p.ContractID}
@@ -501,10 +550,10 @@ func (s *Service) createProject(ctx context.Context, tx pgx.Tx, customerID strin
 		events = append(events, outbox.Event{Stream: wire.Stream, Type: wire.EventActivated, Subject: p.ID, Payload: &projectv1.ProjectActivated{Project: pp}})
 		records = append(records, audit.Record{Action: "project.activated", EntityType: "project", EntityID: p.ID, Reason: "contract " + contractID, Details: details})
 	}
-	if _, err := s.Outbox.Enqueue(ctx, tx, events...); err != nil {
+	if _, err := s.Outbox.Queue(ctx, b, events...); err != nil {
 		return p, err
 	}
-	return p, audit.WriteAll(ctx, tx, records...)
+	return p, audit.Queue(ctx, b, records...)
 }
 
 func (s *Service) updateProject(ctx context.Context, tx pgx.Tx, id, customerID string, opp *projectv1.Opportunity, prep prepared) (project.Project, error) {

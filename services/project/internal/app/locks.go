@@ -16,6 +16,12 @@ type keyedLock struct {
 
 // lock locks key and returns its unlock function.
 func (k *keyedLocks) lock(key string) func() {
+	unlock, _ := k.lockWaited(key)
+	return unlock
+}
+
+// lockWaited is lock that also reports whether another holder of key made it wait.
+func (k *keyedLocks) lockWaited(key string) (unlock func(), waited bool) {
 	k.mu.Lock()
 	if k.m == nil {
 		k.m = map[string]*keyedLock{}
@@ -26,6 +32,7 @@ func (k *keyedLocks) lock(key string) func() {
 		k.m[key] = l
 	}
 	l.refs++
+	waited = l.refs > 1
 	k.mu.Unlock()
 	l.mu.Lock()
 	return func() {
@@ -35,5 +42,5 @@ func (k *keyedLocks) lock(key string) func() {
 			delete(k.m, key)
 		}
 		k.mu.Unlock()
-	}
+	}, waited
 }

@@ -118,33 +118,48 @@ func budgetValues(b project.Budget) (hours, cost, revenue *decimal.Decimal) {
 
 // InsertProject stores a new project and its tasks.
 func InsertProject(ctx context.Context, q pg.Querier, p project.Project) error {
+	var b pg.Batch
+	QueueInsertProject(&b, p)
+	return b.Run(ctx, q)
+}
+
+// QueueInsertProject adds the insert of a new project and its tasks to b.
+func QueueInsertProject(b *pg.Batch, p project.Project) {
 	hours, cost, revenue := budgetValues(p.Budget)
-	_, err := q.Exec(ctx, `INSERT INTO projects (id, name, customer_id, contract_id, legal_entity_id, currency_code, start_date,
+	b.Queue(`INSERT INTO projects (id, name, customer_id, contract_id, legal_entity_id, currency_code, start_date,
 		end_date, manager_id, manager_name, budget_hours, budget_cost, budget_revenue, status, source_system,
 		source_object_type, source_id, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)`,
 		p.ID, p.Name, p.CustomerID, nullable(p.ContractID), p.LegalEntityID, p.Currency, p.Start.Time(), p.End.Time(),
 		p.ManagerID, p.ManagerName, hours, cost, revenue, string(p.Status), p.Source.System, p.Source.ObjectType,
 		p.Source.ExternalID, p.Version, p.CreatedAt)
-	if err != nil {
-		return err
-	}
-	return InsertTasks(ctx, q, p.ID, p.Tasks)
+	QueueInsertTasks(b, p.ID, p.Tasks)
 }
 
-// InsertTasks adds tasks to a project (parents before children).
+// InsertTasks adds tasks to a project.
 func InsertTasks(ctx context.Context, q pg.Querier, projectID string, tasks []project.Task) error {
+	var b pg.Batch
+	QueueInsertTasks(&b, projectID, tasks)
+	return b.Run(ctx, q)
+}
+
+// QueueInsertTasks adds the insert of tasks (one statement; a task may name a parent inserted by
+// the same statement) to b.
+func QueueInsertTasks(b *pg.Batch, projectID string, tasks []project.Task) {
 	if len(tasks) == 0 {
-		return nil
+		return
 	}
-	rows := make([][]any, len(tasks))
+	n := len(tasks)
+	ids, parents, wbs, names, lines, services := make([]string, n), make([]*string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	billable := make([]bool, n)
 	for i, t := range tasks {
-		rows[i] = []any{t.ID, projectID, nullable(t.ParentID), t.WBS, t.Name, t.Billable, t.ContractLineKey, t.ServiceLine}
+		ids[i], parents[i], wbs[i], names[i], billable[i], lines[i], services[i] = t.ID, nullable(t.ParentID), t.WBS, t.Name, t.Billable, t.ContractLineKey, t.ServiceLine
 	}
-	_, err := q.CopyFrom(ctx, pgx.Identifier{"tasks"},
-		[]string{"id", "project_id", "parent_task_id", "wbs_code", "name", "billable", "contract_line_key", "service_line"},
-		pgx.CopyFromRows(rows))
-	return err
+	b.Queue(`INSERT INTO tasks (id, project_id, parent_task_id, wbs_code, name, billable, contract_line_key, service_line)
+		SELECT id, $1, parent, wbs, name, billable, line, service
+		FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::bool[], $7::text[], $8::text[])
+			AS t(id, parent, wbs, name, billable, line, service)`,
+		projectID, ids, parents, wbs, names, billable, lines, services)
 }
 
 // UpdateProject stores the project's header fields (not its tasks).
@@ -158,13 +173,19 @@ func UpdateProject(ctx context.Context, q pg.Querier, p project.Project) error {
 	return err
 }
 
+const selectTemplates = `SELECT service_line, name, tasks FROM project_templates
+	WHERE cardinality($1::text[]) = 0 OR service_line = ANY($1) ORDER BY service_line`
+
 // GetTemplates returns the templates of the given service lines (all when none given).
 func GetTemplates(ctx context.Context, q pg.Querier, lines ...string) (map[string]project.Template, error) {
-	rows, err := q.Query(ctx, `SELECT service_line, name, tasks FROM project_templates
-		WHERE cardinality($1::text[]) = 0 OR service_line = ANY($1) ORDER BY service_line`, lines)
+	rows, err := q.Query(ctx, selectTemplates, lines)
 	if err != nil {
 		return nil, err
 	}
+	return scanTemplates(rows)
+}
+
+func scanTemplates(rows pgx.Rows) (map[string]project.Template, error) {
 	defer rows.Close()
 	out := map[string]project.Template{}
 	for rows.Next() {
@@ -205,11 +226,17 @@ type LegalEntity struct {
 // ErrUnknownLegalEntity is returned when the replica has no legal entity with the code.
 var ErrUnknownLegalEntity = fault.New(fault.FailedPrecondition, project.ReasonUnknownLegalEntity, "no legal entity with that code")
 
+const selectLegalEntity = `SELECT legal_entity_id::text, code, functional_currency, closed_period_policy, version
+	FROM legal_entities WHERE code = $1`
+
 // LegalEntityByCode returns the replica of the legal entity with code.
 func LegalEntityByCode(ctx context.Context, q pg.Querier, code string) (LegalEntity, error) {
+	return scanLegalEntity(q.QueryRow(ctx, selectLegalEntity, code), code)
+}
+
+func scanLegalEntity(row pgx.Row, code string) (LegalEntity, error) {
 	var le LegalEntity
-	err := q.QueryRow(ctx, `SELECT legal_entity_id::text, code, functional_currency, closed_period_policy, version
-		FROM legal_entities WHERE code = $1`, code).Scan(&le.ID, &le.Code, &le.FunctionalCurrency, &le.Policy, &le.Version)
+	err := row.Scan(&le.ID, &le.Code, &le.FunctionalCurrency, &le.Policy, &le.Version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return le, ErrUnknownLegalEntity.With("no legal entity has code "+code, "legal_entity_code", code)
 	}
