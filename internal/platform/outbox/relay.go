@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/accrue/accrue/internal/platform/pg"
 )
 
 // RelayConfig configures a Relay. Zero values take the documented defaults.
@@ -188,7 +190,13 @@ func (r *Relay) PublishOnce(ctx context.Context) (int, error) {
 		// Nothing is marked: the whole batch is published again later; consumers deduplicate.
 		return 0, fmt.Errorf("outbox: xadd: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE outbox SET published_at = now() WHERE id = ANY($1)`, ids); err != nil {
+	// The stamp commits without waiting for its WAL flush: a stamp lost in a crash only
+	// publishes the rows again, which consumers deduplicate; the rows themselves were flushed
+	// by the transactions that wrote them.
+	var mark pg.Batch
+	mark.Queue(`SET LOCAL synchronous_commit TO OFF`)
+	mark.Queue(`UPDATE outbox SET published_at = now() WHERE id = ANY($1)`, ids)
+	if err := mark.Run(ctx, tx); err != nil {
 		return 0, err
 	}
 	if err := tx.Commit(ctx); err != nil {

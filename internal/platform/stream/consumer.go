@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +59,10 @@ type Config struct {
 	MaxDeliveries int64
 	// DeadLetterStream receives entries that exhausted MaxDeliveries; Stream + ".dlq".
 	DeadLetterStream string
+	// Types, when set, lists the event types the handler applies. Entries of other types (the
+	// stream carries events for other consumers too) are acknowledged without opening a
+	// transaction; the handler never sees them.
+	Types []string
 	// AfterCommit, when set, runs after a batch commits and before it is acknowledged. Tests use
 	// it to kill the process at that exact point; production leaves it nil.
 	AfterCommit func(ids []string)
@@ -224,14 +229,30 @@ func (c *Consumer) ReadOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var n int
+	var msgs []redis.XMessage
 	for _, s := range res {
-		msgs := make([]redis.XMessage, len(s.Messages))
-		copy(msgs, s.Messages)
-		c.process(ctx, msgs, nil)
-		n += len(msgs)
+		msgs = append(msgs, s.Messages...)
 	}
-	return n, nil
+	// A blocked read returns as soon as the first entry arrives, often the first of several a
+	// relay added in one pipeline: take the rest without blocking, so that they are applied in
+	// the same transaction.
+	if len(msgs) > 0 && len(msgs) < c.cfg.BatchSize {
+		more, err := c.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+			Group: c.cfg.Group, Consumer: c.cfg.Consumer, Streams: []string{c.stream(), ">"},
+			Count: int64(c.cfg.BatchSize - len(msgs)), Block: -1,
+		}).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			// The entries read so far are ours: apply them; the error shows on the next read.
+			c.log.WarnContext(ctx, "stream: reading the rest of a batch failed", "stream", c.stream(), "err", err)
+		}
+		for _, s := range more {
+			msgs = append(msgs, s.Messages...)
+		}
+	}
+	if len(msgs) > 0 {
+		c.process(ctx, msgs, nil)
+	}
+	return len(msgs), nil
 }
 
 func (c *Consumer) drainOwnPending(ctx context.Context) error {
@@ -337,6 +358,11 @@ func (c *Consumer) process(ctx context.Context, raw []redis.XMessage, counts map
 		m.Envelope = env
 		msgs = append(msgs, m)
 	}
+	if len(c.cfg.Types) > 0 {
+		var skipped []Message
+		msgs, skipped = c.relevant(msgs)
+		c.ack(ctx, skipped)
+	}
 	if len(msgs) == 0 {
 		return
 	}
@@ -355,6 +381,18 @@ func (c *Consumer) process(ctx context.Context, raw []redis.XMessage, counts map
 		}
 		c.ack(ctx, []Message{m})
 	}
+}
+
+// relevant splits msgs into those of Types and the others.
+func (c *Consumer) relevant(msgs []Message) (keep, skip []Message) {
+	for _, m := range msgs {
+		if slices.Contains(c.cfg.Types, m.Envelope.GetType()) {
+			keep = append(keep, m)
+		} else {
+			skip = append(skip, m)
+		}
+	}
+	return keep, skip
 }
 
 func decode(r redis.XMessage) (*commonv1.EventEnvelope, error) {
@@ -445,6 +483,9 @@ func (c *Consumer) claimInbox(ctx context.Context, tx pgx.Tx, msgs []Message) ([
 }
 
 func (c *Consumer) ack(ctx context.Context, msgs []Message) {
+	if len(msgs) == 0 {
+		return
+	}
 	ids := make([]string, len(msgs))
 	for i, m := range msgs {
 		ids[i] = m.ID

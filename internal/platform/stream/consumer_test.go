@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -611,4 +612,77 @@ func TestMain(m *testing.M) {
 		os.Exit(runChild())
 	}
 	os.Exit(m.Run())
+}
+
+func TestConsumerAcknowledgesTypesItDoesNotApplyWithoutATransaction(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	e := newEnv(t)
+	e.createGroup(t, testGroup)
+	mine1, mine2 := newEnvelope(t, "a", "8h", "corr-a"), newEnvelope(t, "b", "8h", "corr-b")
+	other := newEnvelope(t, "c", "8h", "corr-c")
+	other.Type = "contract.changed"
+	for _, env := range []*commonv1.EventEnvelope{mine1, other, mine2} {
+		xadd(t, e.rdb, e.stream(), env)
+	}
+	rec := newRecorder()
+	c := e.consumer(t, stream.Config{BatchSize: 10, Types: []string{eventType}}, rec.handle)
+	if n, err := c.ReadOnce(ctx); err != nil || n != 3 {
+		t.Fatalf("ReadOnce = %d, %v; want 3 entries read", n, err)
+	}
+	if calls := rec.calls(); len(calls) != 1 || len(calls[0]) != 2 {
+		t.Fatalf("handler calls = %v, want one batch of the 2 entries of type %s", calls, eventType)
+	}
+	if effects(t, e.db, other.GetEventId()) != 0 || effects(t, e.db, "") != 2 {
+		t.Fatalf("effects = %d (other type: %d), want 2 and 0", effects(t, e.db, ""), effects(t, e.db, other.GetEventId()))
+	}
+	var inbox int
+	if err := e.db.Pool.QueryRow(ctx, `SELECT count(*) FROM stream_inbox WHERE event_id = $1`, other.GetEventId()).Scan(&inbox); err != nil || inbox != 0 {
+		t.Fatalf("inbox rows of the skipped entry = %d, %v; want 0", inbox, err)
+	}
+	if p := pending(t, e.rdb, e.stream(), testGroup); p != 0 {
+		t.Fatalf("%d entries pending, want 0: skipped entries are acknowledged", p)
+	}
+}
+
+// A blocked read wakes on the first entry of a pipeline of XADDs; the consumer takes the rest
+// without blocking and applies them all in one transaction.
+func TestConsumerAppliesAPipelineOfEntriesInOneBatch(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	e := newEnv(t)
+	e.createGroup(t, testGroup)
+	rec := newRecorder()
+	c := e.consumer(t, stream.Config{BatchSize: 10, Block: 5 * time.Second}, rec.handle)
+	read := make(chan int, 1)
+	go func() {
+		n, err := c.ReadOnce(ctx)
+		if err != nil {
+			t.Errorf("ReadOnce: %v", err)
+		}
+		read <- n
+	}()
+	// Wait until the consumer is blocked in XREADGROUP, then add three entries in one pipeline.
+	waitFor(t, 5*time.Second, "the consumer blocked in XREADGROUP", func() bool {
+		list, err := e.rdb.ClientList(ctx).Result()
+		return err == nil && strings.Contains(list, "cmd=xreadgroup")
+	})
+	pipe := e.rdb.Pipeline()
+	for i := range 3 {
+		env := newEnvelope(t, fmt.Sprintf("p-%d", i), "8h", "corr-p")
+		b, err := proto.Marshal(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: e.stream(), Values: []any{"event_id", env.GetEventId(), "type", env.GetType(), "envelope", b}})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-read; n != 3 {
+		t.Fatalf("ReadOnce read %d entries, want 3", n)
+	}
+	if calls := rec.calls(); len(calls) != 1 || len(calls[0]) != 3 {
+		t.Fatalf("handler calls = %v, want one batch of 3", calls)
+	}
 }

@@ -53,7 +53,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 		return err
 	}
 	postings := consumer
-	postings.Stream = events.BillingStream
+	postings.Stream, postings.Types = events.BillingStream, events.ActualsTypes
 	if _, err := base.Consumer(postings, events.Actuals()); err != nil {
 		return err
 	}

@@ -16,6 +16,9 @@ import (
 // BillingStream is the stream the billing service publishes to.
 const BillingStream = "billing.events"
 
+// ActualsTypes are the event types Actuals applies (its consumer's stream.Config.Types).
+var ActualsTypes = []string{"postings.recorded"}
+
 // Actuals adds the hours the ledger posted (time entries only) to the resources' actual
 // utilization, per day, one statement per batch.
 func Actuals() stream.Handler {

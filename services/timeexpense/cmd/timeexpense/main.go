@@ -42,6 +42,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 		}
 	}
 	projects, billing := consumer(events.ProjectStream), consumer(events.BillingStream)
+	billing.Types = events.BillingTypes
 	if err := r.Err(); err != nil {
 		return err
 	}

@@ -86,6 +86,9 @@ var outcomes = map[billingv1.PostingOutcome]te.PostingStatus{
 	billingv1.PostingOutcome_POSTING_OUTCOME_REVERSED:               te.PostingReversed,
 }
 
+// BillingTypes are the event types Billing applies (its consumer's stream.Config.Types).
+var BillingTypes = []string{"legal_entity.upserted", "period.opened", "period.closed", "postings.recorded"}
+
 // Billing keeps the ledger replica (legal entities' closed-period policies, period statuses, the
 // latest change winning) and applies the ledger's posting answers to entries, all the answers of
 // a batch in one statement.
