@@ -32,6 +32,9 @@ type RelayConfig struct {
 	TrimAfter time.Duration
 	// MaintenanceInterval is how often the retention sweep and the trim run; 1 minute.
 	MaintenanceInterval time.Duration
+	// Linger is how long the relay waits after a notification before it claims rows, so that
+	// rows other transactions commit meanwhile go out in the same claim and pipeline; 0.
+	Linger time.Duration
 }
 
 func (c *RelayConfig) defaults() {
@@ -106,6 +109,13 @@ func (r *Relay) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-wake:
+			if r.cfg.Linger > 0 {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(r.cfg.Linger):
+				}
+			}
 		case <-poll.C:
 		case <-maint.C:
 			r.maintain(ctx)

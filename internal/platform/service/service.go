@@ -49,17 +49,20 @@ type Defaults struct {
 // Config is the configuration every service reads (see the README's configuration table).
 type Config struct {
 	Name         string
-	GRPCAddr     string        // ACCRUE_GRPC_ADDR
-	MetricsAddr  string        // ACCRUE_METRICS_ADDR
-	DatabaseURL  string        // ACCRUE_DATABASE_URL
-	DBMaxConns   int           // ACCRUE_DB_MAX_CONNS
-	RedisAddr    string        // ACCRUE_REDIS_ADDR
-	StreamPrefix string        // ACCRUE_STREAM_PREFIX
-	ConsumerName string        // ACCRUE_CONSUMER_NAME
-	LogLevel     string        // ACCRUE_LOG_LEVEL
-	Pprof        bool          // ACCRUE_PPROF: serve /debug/pprof/ on the metrics address
-	Auth         auth.Config   // ACCRUE_JWT_ISSUER, ACCRUE_JWT_AUDIENCE, ACCRUE_JWKS_FILE | ACCRUE_JWKS_URL
-	ShutdownWait time.Duration // ACCRUE_SHUTDOWN_GRACE
+	GRPCAddr     string // ACCRUE_GRPC_ADDR
+	MetricsAddr  string // ACCRUE_METRICS_ADDR
+	DatabaseURL  string // ACCRUE_DATABASE_URL
+	DBMaxConns   int    // ACCRUE_DB_MAX_CONNS
+	RedisAddr    string // ACCRUE_REDIS_ADDR
+	StreamPrefix string // ACCRUE_STREAM_PREFIX
+	ConsumerName string // ACCRUE_CONSUMER_NAME
+	// Lingers trade a little event latency for fewer, larger batches (see outbox.RelayConfig
+	// and stream.Config): ACCRUE_RELAY_LINGER, ACCRUE_CONSUMER_LINGER.
+	RelayLinger, ConsumerLinger time.Duration
+	LogLevel                    string        // ACCRUE_LOG_LEVEL
+	Pprof                       bool          // ACCRUE_PPROF: serve /debug/pprof/ on the metrics address
+	Auth                        auth.Config   // ACCRUE_JWT_ISSUER, ACCRUE_JWT_AUDIENCE, ACCRUE_JWKS_FILE | ACCRUE_JWKS_URL
+	ShutdownWait                time.Duration // ACCRUE_SHUTDOWN_GRACE
 	// Token the service presents to other services: ACCRUE_SERVICE_TOKEN_FILE, or the OAuth2
 	// client-credentials grant at ACCRUE_OAUTH_TOKEN_URL with ACCRUE_OAUTH_CLIENT_ID/SECRET.
 	ServiceTokenFile  string
@@ -71,16 +74,18 @@ type Config struct {
 // LoadConfig reads the common configuration of service name from r.
 func LoadConfig(r *config.Reader, name string, d Defaults) Config {
 	c := Config{
-		Name:         name,
-		GRPCAddr:     r.String("ACCRUE_GRPC_ADDR", d.GRPCAddr),
-		MetricsAddr:  r.String("ACCRUE_METRICS_ADDR", d.MetricsAddr),
-		DatabaseURL:  r.String("ACCRUE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/"+d.Database+"?sslmode=disable"),
-		DBMaxConns:   r.Int("ACCRUE_DB_MAX_CONNS", 16),
-		RedisAddr:    r.String("ACCRUE_REDIS_ADDR", "127.0.0.1:6379"),
-		StreamPrefix: r.String("ACCRUE_STREAM_PREFIX", ""),
-		ConsumerName: r.String("ACCRUE_CONSUMER_NAME", ""),
-		LogLevel:     r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		Pprof:        r.Bool("ACCRUE_PPROF", false),
+		Name:           name,
+		GRPCAddr:       r.String("ACCRUE_GRPC_ADDR", d.GRPCAddr),
+		MetricsAddr:    r.String("ACCRUE_METRICS_ADDR", d.MetricsAddr),
+		DatabaseURL:    r.String("ACCRUE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/"+d.Database+"?sslmode=disable"),
+		DBMaxConns:     r.Int("ACCRUE_DB_MAX_CONNS", 16),
+		RedisAddr:      r.String("ACCRUE_REDIS_ADDR", "127.0.0.1:6379"),
+		StreamPrefix:   r.String("ACCRUE_STREAM_PREFIX", ""),
+		ConsumerName:   r.String("ACCRUE_CONSUMER_NAME", ""),
+		RelayLinger:    r.Duration("ACCRUE_RELAY_LINGER", 20*time.Millisecond),
+		ConsumerLinger: r.Duration("ACCRUE_CONSUMER_LINGER", 100*time.Millisecond),
+		LogLevel:       r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		Pprof:          r.Bool("ACCRUE_PPROF", false),
 		Auth: auth.Config{
 			Issuer:   r.String("ACCRUE_JWT_ISSUER", "https://auth.accrue.local"),
 			Audience: r.String("ACCRUE_JWT_AUDIENCE", "accrue"),
@@ -179,6 +184,9 @@ func (b *Base) Consumer(cfg stream.Config, h stream.Handler) (*stream.Consumer, 
 	if cfg.Consumer == "" && b.Cfg.ConsumerName != "" {
 		cfg.Consumer = b.Cfg.ConsumerName
 	}
+	if cfg.Linger == 0 {
+		cfg.Linger = b.Cfg.ConsumerLinger
+	}
 	c, err := stream.NewConsumer(cfg, b.Redis, b.Pool, b.Queue, h, b.Log)
 	if err != nil {
 		return nil, err
@@ -194,7 +202,7 @@ func (b *Base) Add(r ...lifecycle.Runner) { b.runners = append(b.runners, r...) 
 func (b *Base) Run(ctx context.Context) error {
 	defer b.Pool.Close()
 	defer b.Redis.Close()
-	relay := outbox.NewRelay(b.Pool, b.Redis, outbox.RelayConfig{StreamPrefix: b.Cfg.StreamPrefix}, b.Log)
+	relay := outbox.NewRelay(b.Pool, b.Redis, outbox.RelayConfig{StreamPrefix: b.Cfg.StreamPrefix, Linger: b.Cfg.RelayLinger}, b.Log)
 	runners := append([]lifecycle.Runner{
 		lifecycle.GRPC{Server: b.GRPC, Health: b.Health, Addr: b.Cfg.GRPCAddr, Grace: b.Cfg.ShutdownWait},
 		metrics.Server{Addr: b.Cfg.MetricsAddr, Registry: b.Registry, Pprof: b.Cfg.Pprof},

@@ -59,6 +59,9 @@ type Config struct {
 	MaxDeliveries int64
 	// DeadLetterStream receives entries that exhausted MaxDeliveries; Stream + ".dlq".
 	DeadLetterStream string
+	// Linger is how long a read that returned fewer than BatchSize entries waits for more
+	// before the batch is applied: larger batches cost fewer transactions per entry; 0.
+	Linger time.Duration
 	// Types, when set, lists the event types the handler applies. Entries of other types (the
 	// stream carries events for other consumers too) are acknowledged without opening a
 	// transaction; the handler never sees them.
@@ -237,6 +240,12 @@ func (c *Consumer) ReadOnce(ctx context.Context) (int, error) {
 	// relay added in one pipeline: take the rest without blocking, so that they are applied in
 	// the same transaction.
 	if len(msgs) > 0 && len(msgs) < c.cfg.BatchSize {
+		if c.cfg.Linger > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(c.cfg.Linger):
+			}
+		}
 		more, err := c.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 			Group: c.cfg.Group, Consumer: c.cfg.Consumer, Streams: []string{c.stream(), ">"},
 			Count: int64(c.cfg.BatchSize - len(msgs)), Block: -1,
