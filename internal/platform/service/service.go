@@ -184,7 +184,7 @@ func (b *Base) Consumer(cfg stream.Config, h stream.Handler) (*stream.Consumer, 
 	if cfg.Consumer == "" && b.Cfg.ConsumerName != "" {
 		cfg.Consumer = b.Cfg.ConsumerName
 	}
-	if cfg.Linger == 0 {
+	if cfg.Linger == 0 { // stream.NoLinger keeps it off
 		cfg.Linger = b.Cfg.ConsumerLinger
 	}
 	c, err := stream.NewConsumer(cfg, b.Redis, b.Pool, b.Queue, h, b.Log)

@@ -60,7 +60,9 @@ type Config struct {
 	// DeadLetterStream receives entries that exhausted MaxDeliveries; Stream + ".dlq".
 	DeadLetterStream string
 	// Linger is how long a read that returned fewer than BatchSize entries waits for more
-	// before the batch is applied: larger batches cost fewer transactions per entry; 0.
+	// before the batch is applied: larger batches cost fewer transactions per entry. Zero or
+	// NoLinger: none. Streams whose events are already batches (a timesheet's entries, a
+	// posting batch's answers) gain nothing from it and should not wait.
 	Linger time.Duration
 	// Types, when set, lists the event types the handler applies. Entries of other types (the
 	// stream carries events for other consumers too) are acknowledged without opening a
@@ -70,6 +72,9 @@ type Config struct {
 	// it to kill the process at that exact point; production leaves it nil.
 	AfterCommit func(ids []string)
 }
+
+// NoLinger turns the linger off where a default would apply (see service.Base.Consumer).
+const NoLinger time.Duration = -1
 
 func (c *Config) defaults() {
 	if c.Consumer == "" {

@@ -58,7 +58,8 @@ func run(ctx context.Context, migrateOnly bool) error {
 	}
 	uc := app.New(base.Pool, base.Outbox, base.Queue, base.Log)
 	postings := consumer
-	postings.Stream, postings.BatchSize = events.TimeExpenseStream, postingBatch
+	// Approved entries arrive as one event per timesheet or import batch: no linger.
+	postings.Stream, postings.BatchSize, postings.Linger = events.TimeExpenseStream, postingBatch, stream.NoLinger
 	if _, err := base.Consumer(postings, events.Postings(uc)); err != nil {
 		return err
 	}

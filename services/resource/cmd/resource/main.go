@@ -53,7 +53,8 @@ func run(ctx context.Context, migrateOnly bool) error {
 		return err
 	}
 	postings := consumer
-	postings.Stream, postings.Types = events.BillingStream, events.ActualsTypes
+	// Posting answers arrive as one event per posting batch: no linger.
+	postings.Stream, postings.Types, postings.Linger = events.BillingStream, events.ActualsTypes, stream.NoLinger
 	if _, err := base.Consumer(postings, events.Actuals()); err != nil {
 		return err
 	}

@@ -42,7 +42,8 @@ func run(ctx context.Context, migrateOnly bool) error {
 		}
 	}
 	projects, billing := consumer(events.ProjectStream), consumer(events.BillingStream)
-	billing.Types = events.BillingTypes
+	// Posting answers arrive as one event per posting batch: no linger.
+	billing.Types, billing.Linger = events.BillingTypes, stream.NoLinger
 	if err := r.Err(); err != nil {
 		return err
 	}
