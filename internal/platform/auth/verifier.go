@@ -76,7 +76,25 @@ type Verifier struct {
 	keys    map[string]crypto.PublicKey // by kid
 	loaded  time.Time
 	lastTry time.Time
+	// verified holds the principals of tokens verified with the current keys, until the token
+	// expires or verifiedFor passes, whichever comes first. It is emptied whenever the keys are
+	// re-read, so that a withdrawn key stops verifying as soon as it would without the cache.
+	verified map[string]verifiedToken
 }
+
+// verifiedToken is a cached verification.
+type verifiedToken struct {
+	p     Principal
+	until time.Time
+}
+
+// A token is verified again (signature, claims, key set) at least this often, and at most this
+// many verified tokens are kept. Every hop of a request verifies the same tokens: the cache
+// spares the signature check and the claims decoding on the hot path.
+const (
+	verifiedFor = 30 * time.Second
+	maxVerified = 4096
+)
 
 // NewVerifier loads the key set and returns a Verifier.
 func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
@@ -124,6 +142,13 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
 	if raw == "" {
 		return Principal{}, fault.New(fault.Unauthenticated, ReasonTokenMissing, "a bearer token is required")
 	}
+	v.refreshIfDue(ctx)
+	v.mu.RLock()
+	hit, ok := v.verified[raw]
+	v.mu.RUnlock()
+	if ok && time.Now().Before(hit.until) {
+		return hit.p, nil
+	}
 	var c claims
 	_, err := v.parser.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) { return v.key(ctx, t) })
 	if err != nil {
@@ -146,7 +171,25 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
 		return Principal{}, fault.New(fault.Unauthenticated, ReasonTokenInvalid, "the bearer token names no subject")
 	}
 	p.Scopes = append(strings.Fields(c.Scope), c.Scp...)
+	v.remember(raw, p, c.ExpiresAt)
 	return p, nil
+}
+
+// remember caches p, verified from raw, until exp or verifiedFor from now.
+func (v *Verifier) remember(raw string, p Principal, exp *jwt.NumericDate) {
+	until := time.Now().Add(verifiedFor)
+	if exp != nil && exp.Before(until) {
+		until = exp.Time
+	}
+	if !time.Now().Before(until) {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.verified == nil || len(v.verified) >= maxVerified {
+		v.verified = make(map[string]verifiedToken)
+	}
+	v.verified[raw] = verifiedToken{p: p, until: until}
 }
 
 // BearerToken extracts the token from an Authorization header value ("Bearer <token>").
@@ -160,7 +203,6 @@ func BearerToken(header string) string {
 
 func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 	kid, _ := t.Header["kid"].(string)
-	v.refreshIfDue(ctx)
 	if k, ok := v.lookup(kid); ok {
 		return k, nil
 	}
@@ -229,7 +271,7 @@ func (v *Verifier) refresh(ctx context.Context) error {
 		return err
 	}
 	v.mu.Lock()
-	v.keys, v.loaded = keys, time.Now()
+	v.keys, v.loaded, v.verified = keys, time.Now(), nil
 	v.mu.Unlock()
 	return nil
 }
