@@ -83,7 +83,7 @@ func LoadConfig(r *config.Reader, name string, d Defaults) Config {
 		StreamPrefix:   r.String("ACCRUE_STREAM_PREFIX", ""),
 		ConsumerName:   r.String("ACCRUE_CONSUMER_NAME", ""),
 		RelayLinger:    r.Duration("ACCRUE_RELAY_LINGER", 20*time.Millisecond),
-		ConsumerLinger: r.Duration("ACCRUE_CONSUMER_LINGER", 100*time.Millisecond),
+		ConsumerLinger: r.Duration("ACCRUE_CONSUMER_LINGER", 50*time.Millisecond),
 		LogLevel:       r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		Pprof:          r.Bool("ACCRUE_PPROF", false),
 		Auth: auth.Config{
