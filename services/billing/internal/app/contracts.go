@@ -97,9 +97,7 @@ func (s *Service) UpsertContract(ctx context.Context, ref contract.ExternalRef, 
 		now := s.now()
 		switch {
 		case !found:
-			c = contract.Contract{ID: uuid.Must(uuid.NewV7()).String(), Version: 1, Terms: t, Ref: ref,
-				SourceVersion: sourceVersion, ChangeReason: "created", CreatedAt: now, VersionAt: now}
-			out = Created
+			c, out = s.firstVersion(ref, sourceVersion, t), Created
 			return s.saveVersion(ctx, tx, c, 0)
 		case sourceVersion < h.SourceVersion:
 			out = IgnoredStale
@@ -130,13 +128,18 @@ func (s *Service) UpsertContract(ctx context.Context, ref contract.ExternalRef, 
 	return c, out, err
 }
 
+// firstVersion is version 1 of a new contract.
+func (s *Service) firstVersion(ref contract.ExternalRef, sourceVersion int64, t contract.Terms) contract.Contract {
+	now := s.now()
+	return contract.Contract{ID: uuid.Must(uuid.NewV7()).String(), Version: 1, Terms: t, Ref: ref,
+		SourceVersion: sourceVersion, ChangeReason: "created", CreatedAt: now, VersionAt: now}
+}
+
 // create writes the first version of a contract, its event and its audit record in one round
 // trip. A new contract has a new id, so no time can be parked waiting for its bill rates (see
 // saveVersion).
 func (s *Service) create(ctx context.Context, ref contract.ExternalRef, sourceVersion int64, t contract.Terms) (contract.Contract, error) {
-	now := s.now()
-	c := contract.Contract{ID: uuid.Must(uuid.NewV7()).String(), Version: 1, Terms: t, Ref: ref,
-		SourceVersion: sourceVersion, ChangeReason: "created", CreatedAt: now, VersionAt: now}
+	c := s.firstVersion(ref, sourceVersion, t)
 	var b pg.Batch
 	if err := s.queueVersion(ctx, &b, c, 0); err != nil {
 		return c, err
