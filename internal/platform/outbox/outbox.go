@@ -63,12 +63,11 @@ func (w Writer) Enqueue(ctx context.Context, q pg.Querier, events ...Event) ([]*
 	if err != nil {
 		return nil, err
 	}
-	copyRows := make([][]any, len(envs))
-	for i := range envs {
-		copyRows[i] = []any{rows.ids[i], rows.streams[i], rows.types[i], rows.subjects[i], rows.envelopes[i]}
-	}
 	cols := []string{"event_id", "stream", "event_type", "subject", "envelope"}
-	if _, err := q.CopyFrom(ctx, pgx.Identifier{"outbox"}, cols, pgx.CopyFromRows(copyRows)); err != nil {
+	src := pgx.CopyFromSlice(len(envs), func(i int) ([]any, error) {
+		return []any{rows.ids[i], rows.streams[i], rows.types[i], rows.subjects[i], rows.envelopes[i]}, nil
+	})
+	if _, err := q.CopyFrom(ctx, pgx.Identifier{"outbox"}, cols, src); err != nil {
 		return nil, fmt.Errorf("outbox: copy: %w", err)
 	}
 	return envs, nil

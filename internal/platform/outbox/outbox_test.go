@@ -43,6 +43,15 @@ func event(stream, typ, subject, payload string) outbox.Event {
 	return outbox.Event{Stream: stream, Type: typ, Subject: subject, Payload: wrapperspb.String(payload)}
 }
 
+// many returns n events with subjects m-0 … m-(n-1).
+func many(n int) []outbox.Event {
+	out := make([]outbox.Event, n)
+	for i := range out {
+		out[i] = event("billing.events", "posting.recorded", fmt.Sprintf("m-%d", i), "x")
+	}
+	return out
+}
+
 // enqueue writes events in one committed transaction.
 func enqueue(t *testing.T, ctx context.Context, db *pgtest.DB, w outbox.Writer, events ...outbox.Event) []*commonv1.EventEnvelope {
 	t.Helper()
@@ -64,7 +73,8 @@ func TestEnqueueIsPartOfTheCallersTransaction(t *testing.T) {
 	db := pgtest.New(t, nil)
 	w := outbox.Writer{Producer: "billing"}
 
-	// Rolled back: neither a single event (INSERT) nor a batch (COPY) leaves a trace.
+	// Rolled back: neither a few events (one INSERT) nor a consumer-sized batch (COPY) leaves a
+	// trace.
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +83,9 @@ func TestEnqueueIsPartOfTheCallersTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := w.Enqueue(ctx, tx, event("billing.events", "posting.recorded", "p-2", "b"), event("billing.events", "posting.recorded", "p-3", "c")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Enqueue(ctx, tx, many(70)...); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Rollback(ctx); err != nil {
@@ -88,8 +101,12 @@ func TestEnqueueIsPartOfTheCallersTransaction(t *testing.T) {
 		event("billing.events", "posting.recorded", "p-2", "b"),
 		event("billing.events", "posting.rejected", "p-3", "c"))
 	enqueue(t, ctx, db, w, event("billing.events", "invoice.posted", "inv-1", "d"))
-	if n := count(t, db.Pool, `SELECT count(*) FROM outbox WHERE published_at IS NULL`); n != 4 {
-		t.Fatalf("outbox has %d unpublished rows, want 4", n)
+	copied := enqueue(t, ctx, db, w, many(70)...)
+	if n := count(t, db.Pool, `SELECT count(*) FROM outbox WHERE published_at IS NULL`); n != 74 {
+		t.Fatalf("outbox has %d unpublished rows, want 74", n)
+	}
+	if n := count(t, db.Pool, `SELECT count(*) FROM outbox WHERE event_id = $1 AND subject = 'm-69'`, copied[69].GetEventId()); n != 1 {
+		t.Fatalf("row of copied envelope %s not found", copied[69].GetEventId())
 	}
 	if n := count(t, db.Pool, `SELECT count(*) FROM outbox WHERE event_id = $1 AND subject = 'p-3' AND event_type = 'posting.rejected'`, envs[2].GetEventId()); n != 1 {
 		t.Fatalf("row of envelope %s not found", envs[2].GetEventId())

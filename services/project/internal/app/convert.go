@@ -75,6 +75,18 @@ type Result struct {
 	resolved bool
 }
 
+// resolvedBySuccess is the resolution note of a failed conversion's exception.
+const resolvedBySuccess = "a later conversion succeeded"
+
+// conversionOf is the conversion record of opp converging on the given records.
+func conversionOf(opp *projectv1.Opportunity, prep prepared, customerID, projectID, contractID, state string) (store.Conversion, error) {
+	c := store.Conversion{CRMSystem: opp.GetCrmSystem(), OpportunityID: opp.GetOpportunityId(), Version: opp.GetVersion(),
+		Fingerprint: prep.fp, CustomerID: customerID, ProjectID: projectID, ContractID: contractID, State: state}
+	var err error
+	c.Request, err = proto.Marshal(opp)
+	return c, err
+}
+
 func conversionKey(crm, oppID string) string { return KindConversion + ":" + crm + ":" + oppID }
 
 func activationKey(projectID string) string { return KindActivation + ":" + projectID }
@@ -99,7 +111,7 @@ func (s *Service) Convert(ctx context.Context, opp *projectv1.Opportunity) (Resu
 		return res, err
 	}
 	if res.Outcome != IgnoredStale && !res.resolved {
-		if _, err := s.Queue.ResolveByKey(ctx, nil, key, "system", "a later conversion succeeded"); err != nil {
+		if _, err := s.Queue.ResolveByKey(ctx, nil, key, "system", resolvedBySuccess); err != nil {
 			s.Log.WarnContext(ctx, "resolving the conversion exception failed", "err", err)
 		}
 	}
@@ -285,9 +297,8 @@ func (s *Service) convert(ctx context.Context, opp *projectv1.Opportunity) (Resu
 			}
 			res.Project, res.Outcome = Record{ID: p.ID, Outcome: Created, Version: p.Version}, Created
 		}
-		c := store.Conversion{CRMSystem: opp.GetCrmSystem(), OpportunityID: opp.GetOpportunityId(), Version: opp.GetVersion(),
-			Fingerprint: prep.fp, CustomerID: customerID, ProjectID: p.ID, ContractID: cur.ContractID, State: store.ConversionPending}
-		if c.Request, err = proto.Marshal(opp); err != nil {
+		c, err := conversionOf(opp, prep, customerID, p.ID, cur.ContractID, store.ConversionPending)
+		if err != nil {
 			return err
 		}
 		switch {
@@ -319,13 +330,12 @@ func (s *Service) createConverted(ctx context.Context, opp *projectv1.Opportunit
 	if err != nil {
 		return Result{}, err
 	}
-	c := store.Conversion{CRMSystem: opp.GetCrmSystem(), OpportunityID: opp.GetOpportunityId(), Version: opp.GetVersion(),
-		Fingerprint: prep.fp, CustomerID: customer.ID, ProjectID: p.ID, ContractID: p.ContractID, State: store.ConversionActive}
-	if c.Request, err = proto.Marshal(opp); err != nil {
+	c, err := conversionOf(opp, prep, customer.ID, p.ID, p.ContractID, store.ConversionActive)
+	if err != nil {
 		return Result{}, err
 	}
 	store.QueueInsertConversion(&b, c)
-	s.Queue.QueueResolveByKey(&b, conversionKey(c.CRMSystem, c.OpportunityID), "system", "a later conversion succeeded")
+	s.Queue.QueueResolveByKey(&b, conversionKey(c.CRMSystem, c.OpportunityID), "system", resolvedBySuccess)
 	if err := b.Run(ctx, s.Pool); err != nil {
 		return Result{}, err
 	}
