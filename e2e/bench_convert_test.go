@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -60,6 +61,24 @@ func setupLegalEntity(tb testing.TB, env *harness.Env) {
 	})
 }
 
+// convertOnce converts a fresh opportunity and returns how long the call took.
+func convertOnce(tb testing.TB, client *http.Client, env *harness.Env, token, id string) (time.Duration, bool) {
+	req, _ := http.NewRequest(http.MethodPost, env.URL("/v1/opportunities:convert"), bytes.NewBufferString(opportunityJSON(id)))
+	req.Header.Set("Authorization", "Bearer "+token)
+	t0 := time.Now()
+	resp, err := client.Do(req)
+	d := time.Since(t0)
+	if err != nil {
+		tb.Errorf("convert: %v", err)
+		return d, false
+	}
+	if resp.StatusCode != http.StatusCreated {
+		tb.Errorf("convert: status %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+	return d, true
+}
+
 // convertLoad sends n conversions of fresh opportunities from clients concurrent clients and
 // returns the latency of each.
 func convertLoad(tb testing.TB, env *harness.Env, token, run string, n, clients int) (latencies, time.Duration) {
@@ -74,22 +93,11 @@ func convertLoad(tb testing.TB, env *harness.Env, token, run string, n, clients 
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				req, _ := http.NewRequest(http.MethodPost, env.URL("/v1/opportunities:convert"), bytes.NewBufferString(opportunityJSON(fmt.Sprintf("%s-%d", run, i))))
-				req.Header.Set("Authorization", "Bearer "+token)
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				d := time.Since(t0)
-				if err != nil {
-					tb.Errorf("convert: %v", err)
-					continue
+				if d, ok := convertOnce(tb, client, env, token, fmt.Sprintf("%s-%d", run, i)); ok {
+					mu.Lock()
+					out = append(out, d)
+					mu.Unlock()
 				}
-				if resp.StatusCode != http.StatusCreated {
-					tb.Errorf("convert: status %d", resp.StatusCode)
-				}
-				resp.Body.Close()
-				mu.Lock()
-				out = append(out, d)
-				mu.Unlock()
 			}
 		}()
 	}
@@ -101,13 +109,55 @@ func convertLoad(tb testing.TB, env *harness.Env, token, run string, n, clients 
 	return out, time.Since(start)
 }
 
-// cpuTimes reads the CPU time of the Accrue processes, of Postgres and of Redis.
-func cpuTimes(env *harness.Env) map[string]time.Duration {
-	out := map[string]time.Duration{"postgres": harness.CPUTimeOf("postgres"), "redis": harness.CPUTimeOf("redis-server")}
+// usage is what the system has used so far: CPU time of the Accrue processes, of Postgres and
+// of Redis; context switches of the whole machine (the benchmark runs alone); and the time the
+// conversion's stages spent in their servers.
+type usage struct {
+	cpu      map[string]time.Duration
+	switches int64
+	server   map[string]float64 // stage → seconds
+}
+
+// convertStages are the synchronous stages of a conversion: the series of each stage's server
+// time (summed by the Prometheus histograms), and the process serving it.
+var convertStages = []struct{ name, process, series string }{
+	{"gateway", harness.Gateway, `accrue_gateway_request_seconds_sum{route="/v1/opportunities"}`},
+	{"project", "project", `accrue_grpc_server_handling_seconds_sum{method="/accrue.project.v1.ProjectService/ConvertOpportunity"}`},
+	{"customer", "customer", `accrue_grpc_server_handling_seconds_sum{method="/accrue.customer.v1.CustomerService/UpsertCustomerHierarchy"}`},
+	{"billing", "billing", `accrue_grpc_server_handling_seconds_sum{method="/accrue.billing.v1.ContractService/UpsertContract"}`},
+}
+
+func usageOf(tb testing.TB, env *harness.Env) usage {
+	u := usage{cpu: map[string]time.Duration{"postgres": harness.CPUTimeOf("postgres"), "redis": harness.CPUTimeOf("redis-server")},
+		switches: harness.ContextSwitches(), server: map[string]float64{}}
 	for _, p := range []string{"customer", "project", "resource", "timeexpense", "billing", "gateway"} {
-		out["accrue"] += env.CPUTime(p)
+		u.cpu["accrue"] += env.CPUTime(p)
 	}
-	return out
+	for _, st := range convertStages {
+		url := env.URL("/metrics")
+		if st.process != harness.Gateway {
+			url = "http://" + env.MetricsAddr(st.process) + "/metrics"
+		}
+		v, _ := scrapeSeries(tb, url, st.series)
+		u.server[st.name], _ = strconv.ParseFloat(v, 64)
+	}
+	return u
+}
+
+// reportUsage reports, per conversion, the CPU time (synchronous and asynchronous work
+// together: on 2 cores the latency at 1 client is bounded by it as much as by round trips), the
+// machine's context switches, and the mean time each synchronous stage spent in its server
+// (billing's is two calls: the check of the contract, then its creation; a stage's time
+// includes the stages it calls).
+func reportUsage(b *testing.B, before, after usage, conversions int) {
+	n := float64(conversions)
+	for _, k := range []string{"accrue", "postgres", "redis"} {
+		b.ReportMetric(ms(after.cpu[k]-before.cpu[k])/n, "cpu-ms/conversion-"+k)
+	}
+	b.ReportMetric(float64(after.switches-before.switches)/n, "ctx-switches/conversion")
+	for _, st := range convertStages {
+		b.ReportMetric((after.server[st.name]-before.server[st.name])*1000/n, "server-ms/conversion-"+st.name)
+	}
 }
 
 // BenchmarkConvertOpportunity measures ConvertOpportunity through the REST gateway (new deals:
@@ -123,7 +173,7 @@ func BenchmarkConvertOpportunity(b *testing.B) {
 		b.Run(fmt.Sprintf("clients=%d", c.clients), func(b *testing.B) {
 			var all latencies
 			var wall time.Duration
-			before := cpuTimes(env)
+			before := usageOf(b, env)
 			for i := 0; i < b.N; i++ {
 				l, w := convertLoad(b, env, token, fmt.Sprintf("c%d-%d", c.clients, i), c.n, c.clients)
 				all, wall = append(all, l...), wall+w
@@ -132,13 +182,28 @@ func BenchmarkConvertOpportunity(b *testing.B) {
 			b.ReportMetric(ms(all.pct(0.50)), "p50-ms")
 			b.ReportMetric(ms(all.pct(0.99)), "p99-ms")
 			b.ReportMetric(float64(len(all))/wall.Seconds(), "conversions/s")
-			// CPU spent per conversion, synchronous and asynchronous work together: on 2 cores the
-			// latency at 1 client is bounded by it as much as by round trips.
-			after := cpuTimes(env)
-			for _, k := range []string{"accrue", "postgres", "redis"} {
-				b.ReportMetric(ms(after[k]-before[k])/float64(len(all)), "cpu-ms/conversion-"+k)
-			}
+			reportUsage(b, before, usageOf(b, env), len(all))
 			b.ReportMetric(0, "ns/op")
 		})
 	}
+	// One client sending a deal every 40 ms: a conversion on a system with nothing else to do,
+	// for comparison with the closed loop above, where the next deal follows at once.
+	b.Run("clients=1/every=40ms", func(b *testing.B) {
+		client := &http.Client{}
+		var all latencies
+		before := usageOf(b, env)
+		for i := 0; i < b.N; i++ {
+			for j := 0; j < 150; j++ {
+				time.Sleep(40 * time.Millisecond)
+				if d, ok := convertOnce(b, client, env, token, fmt.Sprintf("paced-%d-%d", i, j)); ok {
+					all = append(all, d)
+				}
+			}
+		}
+		time.Sleep(time.Second)
+		b.ReportMetric(ms(all.pct(0.50)), "p50-ms")
+		b.ReportMetric(ms(all.pct(0.99)), "p99-ms")
+		reportUsage(b, before, usageOf(b, env), len(all))
+		b.ReportMetric(0, "ns/op")
+	})
 }

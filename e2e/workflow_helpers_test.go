@@ -376,15 +376,22 @@ type quarantineEntry struct {
 // metricValue reads an unlabelled sample of a service's /metrics (false when absent).
 func metricValue(t testing.TB, env *harness.Env, service, name string) (string, bool) {
 	t.Helper()
-	resp, err := http.Get("http://" + env.MetricsAddr(service) + "/metrics")
+	return scrapeSeries(t, "http://"+env.MetricsAddr(service)+"/metrics", name)
+}
+
+// scrapeSeries reads the value of one series (its name and labels, exactly as exposed) from the
+// /metrics page at url (false when absent).
+func scrapeSeries(t testing.TB, url, series string) (string, bool) {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
-		t.Fatalf("%s /metrics: %v", service, err)
+		t.Fatalf("%s: %v", url, err)
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
 			return strings.TrimSpace(v), true
 		}
 	}

@@ -88,3 +88,19 @@ func cpuOf(path string) time.Duration {
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(u+st) * 10 * time.Millisecond
 }
+
+// ContextSwitches returns the context switches of the whole machine since boot (the ctxt line
+// of /proc/stat): a benchmark that runs alone reads what it caused from two readings.
+func ContextSwitches() int64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "ctxt "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
