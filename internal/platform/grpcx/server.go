@@ -70,6 +70,7 @@ func NewServer(cfg ServerConfig) (*grpc.Server, *health.Server, error) {
 	}
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.MaxRecvBytes),
+		grpc.InitialWindowSize(WindowSize), grpc.InitialConnWindowSize(WindowSize), // see Dial
 		grpc.ChainUnaryInterceptor(
 			// The correlation id comes first so that a recovered panic's INTERNAL error quotes it.
 			correlationUnary,
