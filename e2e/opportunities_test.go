@@ -1,14 +1,20 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/accrue/accrue/e2e/internal/harness"
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
@@ -478,4 +484,83 @@ func TestPendingActivationRetriedFromExceptionQueue(t *testing.T) {
 	assertActivated(t, env, opp, pending)
 	st, hdr, body := env.Do(http.MethodPost, path, map[string]any{}, env.Bearer(opsReadWrite))
 	expectProblem(t, "retry a resolved exception", http.StatusBadRequest, "EXCEPTION_NOT_OPEN", st, hdr, body)
+}
+
+// Two instances of the project service, as in any deployment with replicas, receiving the same
+// closed-won opportunity five times at once (deliveries alternate between them) still converge
+// on one customer (plus the parent account's), one contract and one project. The instances do
+// not share the in-process lock that serialises conversions of an opportunity, so the database
+// decides: the first write of a conversion loses on the conversion's primary key as a whole, and
+// the loser answers from the winner's records.
+func TestConversionsOnTwoProjectInstancesConverge(t *testing.T) {
+	t.Parallel()
+	env := harness.Start(t, harness.WithSecondInstance("project"))
+	createLegalEntityUS01(t, env)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+env.Token("projects:write"))
+	var clients []projectv1.ProjectServiceClient
+	for _, instance := range []string{"project", "project-2"} {
+		conn, err := grpc.NewClient(env.GRPCAddr(instance), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		// Connected before the deliveries start, so that neither instance gets them late.
+		if _, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+			t.Fatalf("%s health: %v", instance, err)
+		}
+		clients = append(clients, projectv1.NewProjectServiceClient(conn))
+	}
+
+	opp := opportunity("006-two-"+env.ID(), "001-two-"+env.ID(), 100)
+	const deliveries = 5
+	answers := make([]*projectv1.ConvertOpportunityResponse, deliveries)
+	errs := make([]error, deliveries)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range deliveries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			answers[i], errs[i] = clients[i%2].ConvertOpportunity(ctx, &projectv1.ConvertOpportunityRequest{Opportunity: opp})
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	var created *projectv1.ConvertOpportunityResponse
+	outcomes := map[projectv1.ConversionOutcome]int{}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("delivery %d (instance %d): %v", i, i%2+1, err)
+		}
+		outcomes[answers[i].GetOutcome()]++
+		if answers[i].GetOutcome() == projectv1.ConversionOutcome_CONVERSION_OUTCOME_CREATED {
+			created = answers[i]
+		}
+	}
+	if outcomes[projectv1.ConversionOutcome_CONVERSION_OUTCOME_CREATED] != 1 || outcomes[projectv1.ConversionOutcome_CONVERSION_OUTCOME_UNCHANGED] != deliveries-1 {
+		t.Fatalf("outcomes %v, want one CREATED and %d UNCHANGED", outcomes, deliveries-1)
+	}
+	for i, r := range answers {
+		if r.GetCustomer().GetId() != created.GetCustomer().GetId() || r.GetContract().GetId() != created.GetContract().GetId() ||
+			r.GetProject().GetId() != created.GetProject().GetId() || r.GetProjectStatus() != projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE {
+			t.Errorf("delivery %d names customer %s, contract %s, project %s (%s); the creating one %s, %s, %s (ACTIVE)", i,
+				r.GetCustomer().GetId(), r.GetContract().GetId(), r.GetProject().GetId(), r.GetProjectStatus(),
+				created.GetCustomer().GetId(), created.GetContract().GetId(), created.GetProject().GetId())
+		}
+	}
+	assertConvertedOnce(t, env, opp, created, implementationTasks+trainingTasks)
+	want := records{Customers: 2, Contracts: 1, ContractVersions: 1, Projects: 1, Tasks: implementationTasks + trainingTasks, Conversions: 1}
+	if got := countRecords(t, env); got != want {
+		t.Errorf("records %+v, want %+v (the account, its parent, one contract, one project)", got, want)
+	}
+	if n := env.Count("project", `SELECT count(*) FROM outbox WHERE event_type = 'project.created'`); n != 1 {
+		t.Errorf("%d project.created events, want 1", n)
+	}
+	if n := env.Count("billing", `SELECT count(*) FROM outbox WHERE event_type = 'contract.changed'`); n != 1 {
+		t.Errorf("%d contract.changed events, want 1 (version 1)", n)
+	}
 }

@@ -59,7 +59,15 @@ func envLimit() int {
 type Option func(*options)
 
 type options struct {
-	env map[string]map[string]string // process → variable → value
+	env    map[string]map[string]string // process → variable → value
+	second []string                     // services that run a second instance
+}
+
+// WithSecondInstance runs a second instance of service, as a deployment with replicas does: the
+// process "<service>-2", on the same database and consumer groups, with its own ports (see
+// GRPCAddr) and the service's WithEnv settings. The gateway talks to the first instance only.
+func WithSecondInstance(service string) Option {
+	return func(o *options) { o.second = append(o.second, service) }
 }
 
 // WithEnv sets an environment variable of one process ("customer", ..., "gateway"), e.g.
@@ -151,11 +159,15 @@ func Start(t testing.TB, opts ...Option) *Env {
 		}
 	}
 
-	ports, err := freePorts(2*len(Services) + 1)
+	instances := append(slices.Clone(Services), o.second...)
+	ports, err := freePorts(2*len(instances) + 1)
 	if err != nil {
 		t.Fatalf("harness: %v", err)
 	}
-	for i, s := range Services {
+	for i, s := range instances {
+		if i >= len(Services) {
+			s += "-2"
+		}
 		e.grpcAddrs[s] = ports[2*i]
 		e.metricAddrs[s] = ports[2*i+1]
 	}
@@ -174,15 +186,20 @@ func Start(t testing.TB, opts ...Option) *Env {
 	for _, s := range Services {
 		common["ACCRUE_"+strings.ToUpper(s)+"_ADDR"] = e.grpcAddrs[s]
 	}
-	for _, s := range Services {
-		e.addProcess(s, base, common, map[string]string{
+	for i, s := range instances {
+		name := s
+		if i >= len(Services) {
+			name += "-2"
+		}
+		e.addProcess(name, base, common, map[string]string{
 			"ACCRUE_DATABASE_URL":       databaseURL(e.dbNames[s]),
 			"ACCRUE_DB_MAX_CONNS":       "4",
-			"ACCRUE_GRPC_ADDR":          e.grpcAddrs[s],
-			"ACCRUE_METRICS_ADDR":       e.metricAddrs[s],
-			"ACCRUE_CONSUMER_NAME":      s + "-" + e.id,
+			"ACCRUE_GRPC_ADDR":          e.grpcAddrs[name],
+			"ACCRUE_METRICS_ADDR":       e.metricAddrs[name],
+			"ACCRUE_CONSUMER_NAME":      name + "-" + e.id,
 			"ACCRUE_SERVICE_TOKEN_FILE": filepath.Join(dir, s+".token"),
 		}, o.env[s])
+		e.procs[name].bin = filepath.Join(binDir, s)
 	}
 	e.addProcess(Gateway, base, common, map[string]string{
 		"ACCRUE_HTTP_ADDR":            e.httpAddr,
@@ -197,6 +214,11 @@ func Start(t testing.TB, opts ...Option) *Env {
 		}
 	}
 	if err := e.waitFor(ReadyTimeout, e.order, func(ctx context.Context) error {
+		for _, s := range o.second {
+			if err := e.grpcServing(ctx, s+"-2"); err != nil {
+				return err
+			}
+		}
 		return e.readyz(ctx)
 	}); err != nil {
 		t.Fatalf("harness: Accrue did not become ready: %v (the process logs follow)", err)
@@ -374,8 +396,8 @@ func (e *Env) teardown() {
 		p.stop(StopGrace)
 	}
 	var wg sync.WaitGroup
-	for _, s := range Services {
-		if p := e.procs[s]; p != nil {
+	for name, p := range e.procs {
+		if name != Gateway {
 			wg.Add(1)
 			go func() { defer wg.Done(); p.stop(StopGrace) }()
 		}
