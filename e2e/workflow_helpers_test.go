@@ -186,6 +186,24 @@ func opportunityProjects(t testing.TB, env *harness.Env, crm, oppID string) int 
 	return env.Count("project", `SELECT count(*) FROM projects WHERE source_system = $1 AND source_object_type = 'Opportunity' AND source_id = $2`, crm, oppID)
 }
 
+// assertOneSetOfRecords checks that the only conversion of opp (the one created answered) left
+// the account's and its parent's customers, one contract version and one project with the
+// opportunity's tasks, and that downstream systems heard of the contract and the project once.
+func assertOneSetOfRecords(t testing.TB, env *harness.Env, opp *projectv1.Opportunity, created *projectv1.ConvertOpportunityResponse) {
+	t.Helper()
+	assertConvertedOnce(t, env, opp, created, implementationTasks+trainingTasks)
+	want := records{Customers: 2, Contracts: 1, ContractVersions: 1, Projects: 1, Tasks: implementationTasks + trainingTasks, Conversions: 1}
+	if got := countRecords(t, env); got != want {
+		t.Errorf("records %+v, want %+v (the account, its parent, one contract, one project)", got, want)
+	}
+	if n := env.Count("project", `SELECT count(*) FROM outbox WHERE event_type = 'project.created'`); n != 1 {
+		t.Errorf("%d project.created events, want 1", n)
+	}
+	if n := env.Count("billing", `SELECT count(*) FROM outbox WHERE event_type = 'contract.changed'`); n != 1 {
+		t.Errorf("%d contract.changed events, want 1 (version 1)", n)
+	}
+}
+
 // assertConvertedOnce checks that an opportunity left exactly one customer for its account and
 // one for its parent (linked to it), one contract, and one project with taskCount tasks, and
 // that they are the records resp names.
