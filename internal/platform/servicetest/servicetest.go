@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,4 +130,29 @@ func (e *Env) Count(table string) int {
 		e.T.Fatalf("count %s: %v", table, err)
 	}
 	return n
+}
+
+// Concurrently runs call(0) … call(n-1) at once (released together) and returns their answers in
+// order. A failed call fails t and leaves its answer nil.
+func Concurrently[T any](t testing.TB, n int, call func(i int) (T, error)) []T {
+	t.Helper()
+	answers := make([]T, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			a, err := call(i)
+			if err != nil {
+				t.Errorf("call %d: %v", i, err)
+				return
+			}
+			answers[i] = a
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return answers
 }

@@ -1,7 +1,6 @@
 package grpcapi_test
 
 import (
-	"sync"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -170,21 +169,9 @@ func TestConcurrentUpsertsOfOneNewContractConverge(t *testing.T) {
 	env, cl := start(t)
 	le := legalEntity(t, env, cl)
 	ctx := env.Ctx(rw)
-	answers := make([]*billingv1.UpsertContractResponse, 8)
-	var wg sync.WaitGroup
-	for i := range answers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := cl.c.UpsertContract(ctx, &billingv1.UpsertContractRequest{ExternalReference: opp, SourceVersion: 1, Contract: contract(le, "150.00")})
-			if err != nil {
-				t.Errorf("upsert %d: %v", i, err)
-				return
-			}
-			answers[i] = resp
-		}()
-	}
-	wg.Wait()
+	answers := servicetest.Concurrently(t, 8, func(int) (*billingv1.UpsertContractResponse, error) {
+		return cl.c.UpsertContract(ctx, &billingv1.UpsertContractRequest{ExternalReference: opp, SourceVersion: 1, Contract: contract(le, "150.00")})
+	})
 	if t.Failed() {
 		return
 	}

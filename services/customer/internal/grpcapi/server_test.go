@@ -249,21 +249,9 @@ func TestConcurrentUpsertsOfOneNewHierarchyConverge(t *testing.T) {
 	ctx := env.Ctx(rw)
 	req := &customerv1.UpsertCustomerHierarchyRequest{Customers: []*customerv1.CustomerInput{
 		input("Holding", "CH"), input("Subsidiary", "CS")}}
-	answers := make([]*customerv1.UpsertCustomerHierarchyResponse, 8)
-	var wg sync.WaitGroup
-	for i := range answers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := c.UpsertCustomerHierarchy(ctx, req)
-			if err != nil {
-				t.Errorf("upsert %d: %v", i, err)
-				return
-			}
-			answers[i] = resp
-		}()
-	}
-	wg.Wait()
+	answers := servicetest.Concurrently(t, 8, func(int) (*customerv1.UpsertCustomerHierarchyResponse, error) {
+		return c.UpsertCustomerHierarchy(ctx, req)
+	})
 	if t.Failed() {
 		return
 	}
