@@ -6,7 +6,7 @@ SHELL := bash
 BIN        := $(CURDIR)/bin
 BUF        := $(CURDIR)/tools/buf/node_modules/.bin/buf
 MODULES    := gen/go internal/platform services/customer services/project services/resource services/timeexpense services/billing gateway e2e
-PROTO_OUT  := gen/go/accrue gateway/internal/openapi/spec
+PROTO_OUT  := gen/go/accrue gateway/internal/openapi/spec docs/generated
 GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 
 .PHONY: help
@@ -19,6 +19,9 @@ help: ## list targets
 $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2: tools/protoc/go.mod
 	GOWORK=off GOBIN=$(BIN) go -C tools/protoc install tool
 
+$(BIN)/protoc-gen-accrue-events: tools/protoc-gen-accrue-events/go.mod tools/protoc-gen-accrue-events/main.go
+	GOWORK=off GOBIN=$(BIN) go -C tools/protoc-gen-accrue-events install .
+
 $(BUF): tools/buf/package.json tools/buf/package-lock.json
 	cd tools/buf && npm ci --no-audit --no-fund --loglevel=error
 	touch $(BUF)
@@ -30,7 +33,7 @@ $(BIN)/grpcurl: tools/grpcurl/go.mod
 bin/grpcurl: $(BIN)/grpcurl
 
 .PHONY: tools
-tools: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2 $(BUF) ## install the pinned code generators
+tools: $(BIN)/protoc-gen-accrue-events $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2 $(BUF) ## install the pinned code generators
 
 proto/.deps/.staged: proto/deps.sh
 	proto/deps.sh

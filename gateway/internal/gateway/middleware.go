@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/accrue/accrue/internal/platform/auth"
-	"github.com/accrue/accrue/internal/platform/contract"
+	"github.com/accrue/accrue/internal/platform/rpcspec"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/grpcx"
@@ -126,7 +126,7 @@ func (g *Gateway) authenticated(next http.Handler) http.Handler {
 // token lacks (403). The service checks again: the gateway is not the only way in.
 func scopeUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	if p, ok := auth.FromContext(ctx); ok {
-		m := contract.Lookup(method)
+		m := rpcspec.Lookup(method)
 		if m.Scope == "" || !p.HasScope(m.Scope) {
 			fe := fault.New(fault.PermissionDenied, auth.ReasonScopeMissing, "this call needs the %q scope", m.Scope)
 			fe.Metadata = map[string]string{"required_scope": m.Scope}

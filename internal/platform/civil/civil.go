@@ -5,9 +5,6 @@ package civil
 import (
 	"fmt"
 	"time"
-
-	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
-	"github.com/accrue/accrue/internal/platform/fault"
 )
 
 // Date is a calendar date. The zero value is "no date".
@@ -33,27 +30,6 @@ func Parse(s string) (Date, error) {
 		return Date{}, fmt.Errorf("civil: %q is not a YYYY-MM-DD date", s)
 	}
 	return Of(t), nil
-}
-
-// FromProto converts a contract date, checking that it exists on the calendar. field names the
-// request field in errors. A nil message is the zero Date.
-func FromProto(p *commonv1.Date, field string) (Date, error) {
-	if p == nil {
-		return Date{}, nil
-	}
-	d := Date{int(p.GetYear()), time.Month(p.GetMonth()), int(p.GetDay())}
-	if !d.Valid() {
-		return Date{}, fault.Invalidf(ReasonInvalidDate, field, "%04d-%02d-%02d is not a calendar date", p.GetYear(), p.GetMonth(), p.GetDay())
-	}
-	return d, nil
-}
-
-// Proto converts d to its contract form (nil for the zero Date).
-func (d Date) Proto() *commonv1.Date {
-	if d.IsZero() {
-		return nil
-	}
-	return &commonv1.Date{Year: int32(d.Year), Month: int32(d.Month), Day: int32(d.Day)}
 }
 
 // Valid reports whether d is a real calendar date.

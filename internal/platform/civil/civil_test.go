@@ -1,6 +1,7 @@
 package civil_test
 
 import (
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"testing"
 	"time"
 
@@ -48,18 +49,18 @@ func TestValid(t *testing.T) {
 
 func TestFromProto(t *testing.T) {
 	t.Parallel()
-	d, err := civil.FromProto(&commonv1.Date{Year: 2026, Month: 3, Day: 31}, "work_date")
+	d, err := civilpb.From(&commonv1.Date{Year: 2026, Month: 3, Day: 31}, "work_date")
 	if err != nil || d.String() != "2026-03-31" {
 		t.Fatalf("FromProto = %v, %v", d, err)
 	}
-	if p := d.Proto(); p.GetYear() != 2026 || p.GetMonth() != 3 || p.GetDay() != 31 {
+	if p := civilpb.To(d); p.GetYear() != 2026 || p.GetMonth() != 3 || p.GetDay() != 31 {
 		t.Errorf("Proto = %v", p)
 	}
-	if d, err := civil.FromProto(nil, "work_date"); err != nil || !d.IsZero() || d.Proto() != nil {
+	if d, err := civilpb.From(nil, "work_date"); err != nil || !d.IsZero() || civilpb.To(d) != nil {
 		t.Errorf("FromProto(nil) = %v, %v", d, err)
 	}
 	for _, p := range []*commonv1.Date{{Year: 2026, Month: 2, Day: 30}, {Year: 2026, Month: 13, Day: 1}, {Year: 2026, Month: 1, Day: 0}} {
-		_, err := civil.FromProto(p, "entries[3].work_date")
+		_, err := civilpb.From(p, "entries[3].work_date")
 		fe, ok := fault.As(err)
 		if !ok || fe.Kind != fault.Invalid || fe.Reason != civil.ReasonInvalidDate || len(fe.Violations) != 1 || fe.Violations[0].Field != "entries[3].work_date" {
 			t.Errorf("FromProto(%v) error = %#v, want INVALID_DATE on entries[3].work_date", p, err)

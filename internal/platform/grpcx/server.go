@@ -24,7 +24,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/accrue/accrue/internal/platform/auth"
-	"github.com/accrue/accrue/internal/platform/contract"
+	"github.com/accrue/accrue/internal/platform/rpcspec"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/idempotency"
@@ -146,7 +146,7 @@ func observeUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
 		case code != codes.OK:
 			level = slog.LevelWarn
 		}
-		if contract.Public(info.FullMethod) && code == codes.OK {
+		if rpcspec.Public(info.FullMethod) && code == codes.OK {
 			level = slog.LevelDebug
 		}
 		attrs := []any{"method", info.FullMethod, "code", code.String(), "duration_ms", float64(elapsed.Microseconds()) / 1000}
@@ -171,7 +171,7 @@ func statusUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handl
 
 // authenticate verifies the bearer token and the scope the contract requires for fullMethod.
 func authenticate(ctx context.Context, v *auth.Verifier, fullMethod string) (context.Context, error) {
-	if contract.Public(fullMethod) {
+	if rpcspec.Public(fullMethod) {
 		return ctx, nil
 	}
 	token := auth.BearerToken(first(metadata.ValueFromIncomingContext(ctx, "authorization")))
@@ -179,7 +179,7 @@ func authenticate(ctx context.Context, v *auth.Verifier, fullMethod string) (con
 	if err != nil {
 		return ctx, err
 	}
-	m := contract.Lookup(fullMethod)
+	m := rpcspec.Lookup(fullMethod)
 	if m.Scope == "" {
 		return ctx, fault.New(fault.PermissionDenied, auth.ReasonScopeMissing, "%s declares no scope and is refused", fullMethod)
 	}

@@ -26,7 +26,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/accrue/accrue/internal/platform/auth"
-	"github.com/accrue/accrue/internal/platform/contract"
+	"github.com/accrue/accrue/internal/platform/rpcspec"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/pg"
 )
@@ -48,7 +48,7 @@ const (
 // It must run after authentication (the key is scoped to the caller).
 func UnaryServerInterceptor(pool *pgxpool.Pool) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if !contract.Lookup(info.FullMethod).Idempotent {
+		if !rpcspec.Lookup(info.FullMethod).Idempotent {
 			return handler(ctx, req)
 		}
 		key := first(metadata.ValueFromIncomingContext(ctx, MetadataKey))

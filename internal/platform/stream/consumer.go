@@ -29,6 +29,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	"github.com/accrue/accrue/internal/platform/catalogue"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/fault"
@@ -64,10 +65,15 @@ type Config struct {
 	// NoLinger: none. Streams whose events are already batches (a timesheet's entries, a
 	// posting batch's answers) gain nothing from it and should not wait.
 	Linger time.Duration
-	// Types, when set, lists the event types the handler applies. Entries of other types (the
-	// stream carries events for other consumers too) are acknowledged without opening a
-	// transaction; the handler never sees them.
+	// Types lists the event types the handler applies (the generated EventType… constants);
+	// required. Entries of other types the contracts declare on the stream (it carries events for
+	// other consumers too) are acknowledged without opening a transaction. An entry whose type no
+	// contract declares on the stream (a producer renamed it, or a stranger wrote it), or whose
+	// payload is not the declared message, is dead-lettered at once, never skipped.
 	Types []string
+	// Undeclared lets a consumer read a stream the contracts do not declare (platform tests
+	// only): every type outside Types is then acknowledged unread.
+	Undeclared bool
 	// AfterCommit, when set, runs after a batch commits and before it is acknowledged. Tests use
 	// it to kill the process at that exact point; production leaves it nil.
 	AfterCommit func(ids []string)
@@ -110,6 +116,16 @@ func (c Config) Validate() error {
 	if c.Group == "" {
 		errs = append(errs, errors.New("stream: Group is required"))
 	}
+	if len(c.Types) == 0 {
+		errs = append(errs, errors.New("stream: Types is required (the event types the handler applies)"))
+	}
+	if !c.Undeclared {
+		for _, t := range c.Types {
+			if _, ok := catalogue.Payload(c.Stream, t); !ok {
+				errs = append(errs, fmt.Errorf("stream: no contract declares event type %q on stream %q", t, c.Stream))
+			}
+		}
+	}
 	if c.Block >= 10*time.Second {
 		errs = append(errs, errors.New("stream: Block must stay well below the Redis read timeout"))
 	}
@@ -124,11 +140,24 @@ type Message struct {
 	Envelope *commonv1.EventEnvelope
 	// Deliveries counts how many times the entry was delivered, this time included.
 	Deliveries int64
+	// Payload is the decoded payload: the message the contracts declare for the event's type.
+	// Handlers route on its Go type.
+	Payload proto.Message
 }
 
-// Handler applies new (never seen by this group) events in tx. Returning an error rolls the
-// whole batch back; the consumer then retries the events one at a time to isolate the failing one.
-type Handler func(ctx context.Context, tx pgx.Tx, msgs []Message) error
+// Handler applies new (never seen by this group) events. ctx carries the batch's transaction
+// (see pg.DB.Q): the handler's writes, the inbox rows and the acknowledgement stand or fall
+// together. Returning an error rolls the whole batch back; the consumer then retries the events
+// one at a time to isolate the failing one. A payload the handler has no route for should be
+// answered with Unroutable, which dead-letters the event.
+type Handler func(ctx context.Context, msgs []Message) error
+
+// Unroutable is the error a handler returns for a payload it has no route for: the event is
+// dead-lettered at once with reason EVENT_UNROUTABLE.
+func Unroutable(m Message) error {
+	return fault.New(fault.Invalid, "EVENT_UNROUTABLE", "event %s of type %q: no route for payload %T",
+		m.Envelope.GetEventId(), m.Envelope.GetType(), m.Payload)
+}
 
 // Consumer is one member of a consumer group.
 type Consumer struct {
@@ -356,6 +385,7 @@ func (c *Consumer) deliveries(ctx context.Context, msgs []redis.XMessage, consum
 // what was applied or dead-lettered.
 func (c *Consumer) process(ctx context.Context, raw []redis.XMessage, counts map[string]int64) {
 	msgs := make([]Message, 0, len(raw))
+	var skipped []Message
 	for _, r := range raw {
 		m := Message{ID: r.ID, Deliveries: 1}
 		if counts != nil {
@@ -370,13 +400,17 @@ func (c *Consumer) process(ctx context.Context, raw []redis.XMessage, counts map
 			continue
 		}
 		m.Envelope = env
-		msgs = append(msgs, m)
+		mine, err := c.route(&m)
+		switch {
+		case err != nil:
+			c.deadLetter(ctx, m, r, err)
+		case mine:
+			msgs = append(msgs, m)
+		default:
+			skipped = append(skipped, m)
+		}
 	}
-	if len(c.cfg.Types) > 0 {
-		var skipped []Message
-		msgs, skipped = c.relevant(msgs)
-		c.ack(ctx, skipped)
-	}
+	c.ack(ctx, skipped)
 	if len(msgs) == 0 {
 		return
 	}
@@ -397,16 +431,29 @@ func (c *Consumer) process(ctx context.Context, raw []redis.XMessage, counts map
 	}
 }
 
-// relevant splits msgs into those of Types and the others.
-func (c *Consumer) relevant(msgs []Message) (keep, skip []Message) {
-	for _, m := range msgs {
-		if slices.Contains(c.cfg.Types, m.Envelope.GetType()) {
-			keep = append(keep, m)
-		} else {
-			skip = append(skip, m)
-		}
+// route decides what to do with m by the event catalogue: mine is true (and m.Payload decoded)
+// for a type the handler applies, false for another declared type; an error (a dead letter)
+// for a type nobody declares on the stream or a payload other than the declared one.
+func (c *Consumer) route(m *Message) (mine bool, err error) {
+	typ := m.Envelope.GetType()
+	declared, known := catalogue.Payload(c.cfg.Stream, typ)
+	if !known && !c.cfg.Undeclared {
+		return false, fault.New(fault.Invalid, "EVENT_TYPE_UNKNOWN",
+			"no contract declares event type %q on stream %q (renamed by its producer?)", typ, c.cfg.Stream)
 	}
-	return keep, skip
+	if !slices.Contains(c.cfg.Types, typ) {
+		return false, nil
+	}
+	p, err := m.Envelope.GetPayload().UnmarshalNew()
+	if err != nil {
+		return false, fault.New(fault.Invalid, "EVENT_UNDECODABLE", "event %s of type %q: payload: %v", m.Envelope.GetEventId(), typ, err)
+	}
+	if known && p.ProtoReflect().Descriptor().FullName() != declared {
+		return false, fault.New(fault.Invalid, "EVENT_PAYLOAD_MISMATCH", "event %s of type %q carries %s, the contract declares %s",
+			m.Envelope.GetEventId(), typ, p.ProtoReflect().Descriptor().FullName(), declared)
+	}
+	m.Payload = p
+	return true, nil
 }
 
 func decode(r redis.XMessage) (*commonv1.EventEnvelope, error) {
@@ -441,7 +488,7 @@ func (c *Consumer) apply(ctx context.Context, msgs []Message) error {
 		// Work done for an event carries the event's correlation id; a batch mixes events, so the
 		// handler sets it per event (see WithEvent) and the batch itself logs under the first.
 		bctx := WithEvent(ctx, fresh[0].Envelope)
-		if err := c.handler(bctx, tx, fresh); err != nil {
+		if err := c.handler(bctx, fresh); err != nil {
 			return err
 		}
 		appliedTotal.WithLabelValues(c.cfg.Stream, c.cfg.Group).Add(float64(len(fresh)))
@@ -571,7 +618,12 @@ func (c *Consumer) retryDeadLetter(ctx context.Context, e exceptions.Exception) 
 	if err := proto.Unmarshal(e.Payload, &env); err != nil {
 		return fault.New(fault.Invalid, "EVENT_UNDECODABLE", "the dead letter's envelope cannot be decoded: %v", err)
 	}
-	return c.apply(ctx, []Message{{ID: "retry", Envelope: &env, Deliveries: 0}})
+	m := Message{ID: "retry", Envelope: &env, Deliveries: 0}
+	mine, err := c.route(&m)
+	if err != nil || !mine {
+		return err
+	}
+	return c.apply(ctx, []Message{m})
 }
 
 func (c *Consumer) sampleLag(ctx context.Context) {

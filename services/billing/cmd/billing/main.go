@@ -6,6 +6,9 @@ package main
 
 import (
 	"context"
+	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
+	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,17 +62,18 @@ func run(ctx context.Context, migrateOnly bool) error {
 	uc := app.New(base.Pool, base.Outbox, base.Queue, base.Log)
 	postings := consumer
 	// Approved entries arrive as one event per timesheet or import batch: no linger.
-	postings.Stream, postings.BatchSize, postings.Linger = events.TimeExpenseStream, postingBatch, stream.NoLinger
+	postings.Stream, postings.BatchSize, postings.Linger = timeexpensev1.EventStream, postingBatch, stream.NoLinger
+	postings.Types = timeexpensev1.EventTypes
 	if _, err := base.Consumer(postings, events.Postings(uc)); err != nil {
 		return err
 	}
 	projects := consumer
-	projects.Stream = events.ProjectStream
+	projects.Stream, projects.Types = projectv1.EventStream, projectv1.EventTypes
 	if _, err := base.Consumer(projects, events.Projects(uc)); err != nil {
 		return err
 	}
 	resources := consumer
-	resources.Stream = events.ResourceStream
+	resources.Stream, resources.Types = resourcev1.EventStream, []string{resourcev1.EventTypeCostRateChanged, resourcev1.EventTypeResourceUpserted}
 	if _, err := base.Consumer(resources, events.Resources(uc)); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"sort"
 	"strings"
 
@@ -148,13 +149,13 @@ var outcomes = map[ledger.Outcome]billingv1.PostingOutcome{
 func resultProto(r ledger.Result) *billingv1.PostingResult {
 	s := r.Source
 	p := &billingv1.PostingResult{SourceType: s.Type, SourceId: s.ID, SourceVersion: s.Version, Outcome: outcomes[r.Outcome],
-		Reason: r.Reason, ProjectId: s.ProjectID, ResourceId: s.ResourceID, SourceDate: s.Date.Proto(),
+		Reason: r.Reason, ProjectId: s.ProjectID, ResourceId: s.ResourceID, SourceDate: civilpb.To(s.Date),
 		Hours: "0", BillableHours: r.BillableHrs.String(), TimesheetId: s.Timesheet}
 	if r.Entry != nil {
 		p.JournalEntryId = r.Entry.ID
 	}
 	if !r.PostingDate.IsZero() {
-		p.PostingDate = r.PostingDate.Proto()
+		p.PostingDate = civilpb.To(r.PostingDate)
 	}
 	if s.Type == ledger.SourceTime && (r.Outcome == ledger.Posted || (r.Outcome == ledger.Reversed && r.Entry != nil)) {
 		p.Hours = s.Hours.String()

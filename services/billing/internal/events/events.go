@@ -5,15 +5,15 @@ package events
 import (
 	"context"
 	"fmt"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
-	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/billing/internal/app"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
@@ -29,7 +29,8 @@ const (
 
 // Postings posts the approved and reversed entries of a whole batch of events in one go.
 func Postings(uc *app.Service) stream.Handler {
-	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
+	return func(ctx context.Context, msgs []stream.Message) error {
+		tx, _ := pg.TxFrom(ctx) // TODO(house): store behind an interface
 		var sources []ledger.Source
 		for _, m := range msgs {
 			var entries []*timeexpensev1.TimeEntry
@@ -63,7 +64,7 @@ func Postings(uc *app.Service) stream.Handler {
 }
 
 func source(e *timeexpensev1.TimeEntry) (ledger.Source, error) {
-	d, err := civil.FromProto(e.GetWorkDate(), "work_date")
+	d, err := civilpb.From(e.GetWorkDate(), "work_date")
 	if err != nil {
 		return ledger.Source{}, err
 	}
@@ -95,13 +96,11 @@ func source(e *timeexpensev1.TimeEntry) (ledger.Source, error) {
 // Projects keeps the project replica posting reads, and posts what waited for a project's
 // contract once the project has one.
 func Projects(uc *app.Service) stream.Handler {
-	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
+	return func(ctx context.Context, msgs []stream.Message) error {
+		tx, _ := pg.TxFrom(ctx) // TODO(house): store behind an interface
 		for _, m := range msgs {
 			// Every project event carries the project as it is after the change.
-			ev, ok, err := stream.PayloadAs[interface{ GetProject() *projectv1.Project }](m)
-			if err != nil {
-				return err
-			}
+			ev, ok := stream.PayloadAs[interface{ GetProject() *projectv1.Project }](m)
 			if !ok {
 				continue
 			}
@@ -128,7 +127,8 @@ func Projects(uc *app.Service) stream.Handler {
 
 // Resources keeps the cost-rate and role replica and posts what waited for a resource's rate.
 func Resources(uc *app.Service) stream.Handler {
-	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
+	return func(ctx context.Context, msgs []stream.Message) error {
+		tx, _ := pg.TxFrom(ctx) // TODO(house): store behind an interface
 		for _, m := range msgs {
 			switch m.Envelope.GetType() {
 			case "cost_rate.changed":
@@ -142,11 +142,11 @@ func Resources(uc *app.Service) stream.Handler {
 					if err != nil {
 						return err
 					}
-					from, err := civil.FromProto(r.GetEffectiveFrom(), "effective_from")
+					from, err := civilpb.From(r.GetEffectiveFrom(), "effective_from")
 					if err != nil {
 						return err
 					}
-					to, err := civil.FromProto(r.GetEffectiveTo(), "effective_to")
+					to, err := civilpb.From(r.GetEffectiveTo(), "effective_to")
 					if err != nil {
 						return err
 					}

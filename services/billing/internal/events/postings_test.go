@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"fmt"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"io"
 	"log/slog"
 	"os"
@@ -30,6 +31,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/redistest"
 	"github.com/accrue/accrue/internal/platform/redisx"
 	"github.com/accrue/accrue/internal/platform/stream"
+	"github.com/accrue/accrue/internal/platform/streamtest"
 	"github.com/accrue/accrue/services/billing/internal/app"
 	"github.com/accrue/accrue/services/billing/internal/contract"
 	"github.com/accrue/accrue/services/billing/internal/events"
@@ -107,7 +109,7 @@ func setup(t *testing.T, policy legalentity.ClosedPeriodPolicy) fixture {
 func entry(id, resource, task, date, hours string, billable bool) *timeexpensev1.TimeEntry {
 	d, _ := civil.Parse(date)
 	return &timeexpensev1.TimeEntry{EntryId: id, Kind: timeexpensev1.EntryKind_ENTRY_KIND_TIME, ResourceId: resource, ProjectId: projectID,
-		TaskId: task, WorkDate: d.Proto(), Hours: hours, Billable: billable, Version: 1}
+		TaskId: task, WorkDate: civilpb.To(d), Hours: hours, Billable: billable, Version: 1}
 }
 
 func envelope(t testing.TB, evType string, payload proto.Message) *commonv1.EventEnvelope {
@@ -121,11 +123,7 @@ func envelope(t testing.TB, evType string, payload proto.Message) *commonv1.Even
 // apply runs a handler on envelopes in one transaction, the way the consumer does.
 func apply(t *testing.T, f fixture, h stream.Handler, envs ...*commonv1.EventEnvelope) {
 	t.Helper()
-	msgs := make([]stream.Message, len(envs))
-	for i, e := range envs {
-		msgs[i] = stream.Message{ID: fmt.Sprint(i), Envelope: e, Deliveries: 1}
-	}
-	if err := pg.InTx(context.Background(), f.pool, func(ctx context.Context, tx pgx.Tx) error { return h(ctx, tx, msgs) }); err != nil {
+	if err := streamtest.Apply(context.Background(), f.pool, h, envs...); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -337,7 +335,7 @@ func runChild() int {
 	queue := exceptions.NewQueue(pool, log)
 	uc := app.New(pool, outbox.Writer{Producer: "billing"}, queue, log)
 	die := func() { _ = syscall.Kill(os.Getpid(), syscall.SIGKILL) }
-	cfg := stream.Config{Stream: events.TimeExpenseStream, Group: childGroup, Consumer: "poster-1", StreamPrefix: os.Getenv(childPfx),
+	cfg := stream.Config{Stream: timeexpensev1.EventStream, Types: timeexpensev1.EventTypes, Group: childGroup, Consumer: "poster-1", StreamPrefix: os.Getenv(childPfx),
 		BatchSize: 2, Block: 50 * time.Millisecond, ClaimMinIdle: time.Hour, ClaimInterval: time.Hour}
 	h := events.Postings(uc)
 	switch os.Getenv(childKill) {
@@ -345,8 +343,8 @@ func runChild() int {
 		cfg.AfterCommit = func([]string) { die() }
 	case "in_handler":
 		inner := h
-		h = func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
-			if err := inner(ctx, tx, msgs); err != nil {
+		h = func(ctx context.Context, msgs []stream.Message) error {
+			if err := inner(ctx, msgs); err != nil {
 				return err
 			}
 			die()

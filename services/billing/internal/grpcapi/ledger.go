@@ -2,13 +2,13 @@ package grpcapi
 
 import (
 	"context"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 
 	"github.com/shopspring/decimal"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
-	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/money"
 	"github.com/accrue/accrue/internal/platform/paging"
@@ -110,13 +110,13 @@ func (l *Ledger) ListJournalEntries(ctx context.Context, req *billingv1.ListJour
 		resp.NextPageToken = paging.Encode(list[size-1].ID, "")
 	}
 	for _, e := range list {
-		pe := &billingv1.JournalEntry{JournalEntryId: e.ID, LegalEntityId: e.LegalEntityID, PostingDate: e.PostingDate.Proto(),
-			SourceDate: e.SourceDate.Proto(), SourceType: e.SourceType, SourceId: e.SourceID, SourceVersion: e.SourceVersion,
+		pe := &billingv1.JournalEntry{JournalEntryId: e.ID, LegalEntityId: e.LegalEntityID, PostingDate: civilpb.To(e.PostingDate),
+			SourceDate: civilpb.To(e.SourceDate), SourceType: e.SourceType, SourceId: e.SourceID, SourceVersion: e.SourceVersion,
 			ReversesJournalEntryId: e.ReversesID, Description: e.Description, CreateTime: timestamppb.New(e.CreatedAt)}
 		for _, ln := range e.Lines {
 			pe.Lines = append(pe.Lines, &billingv1.JournalLine{AccountCode: ln.Account, ProjectId: ln.ProjectID, TaskId: ln.TaskID,
 				Debit: wire.MoneyProto(money.Amount{Value: ln.Debit, Currency: e.Currency}), Credit: wire.MoneyProto(money.Amount{Value: ln.Credit, Currency: e.Currency}),
-				TransactionAmount: wire.MoneyProto(ln.Txn), ExchangeRate: ln.FXRate.String(), RateDate: ln.RateDate.Proto()})
+				TransactionAmount: wire.MoneyProto(ln.Txn), ExchangeRate: ln.FXRate.String(), RateDate: civilpb.To(ln.RateDate)})
 		}
 		resp.Entries = append(resp.Entries, pe)
 	}
@@ -146,7 +146,7 @@ func (l *Ledger) ListInvoiceCandidates(ctx context.Context, req *billingv1.ListI
 	}
 	for _, c := range list {
 		pc := &billingv1.InvoiceCandidate{CandidateId: c.ID, ProjectId: c.ProjectID, ContractId: c.ContractID, ContractLineKey: c.LineKey,
-			SourceType: c.SourceType, SourceId: c.SourceID, SourceDate: c.SourceDate.Proto(), Quantity: c.Quantity.String(),
+			SourceType: c.SourceType, SourceId: c.SourceID, SourceDate: civilpb.To(c.SourceDate), Quantity: c.Quantity.String(),
 			UnitPrice: wire.MoneyProto(money.Amount{Value: c.UnitPrice, Currency: c.Currency}),
 			Amount:    wire.MoneyProto(money.Amount{Value: c.Amount, Currency: c.Currency}), Status: candidateStatuses[c.Status]}
 		if c.Markup != nil {
@@ -161,7 +161,7 @@ func (l *Ledger) SetExchangeRate(ctx context.Context, req *billingv1.SetExchange
 	if !money.KnownCurrency(req.GetFromCurrency()) || !money.KnownCurrency(req.GetToCurrency()) {
 		return nil, fault.Invalidf(money.ReasonUnknownCurrency, "from_currency", "both currencies must be ISO 4217 codes")
 	}
-	d, err := civil.FromProto(req.GetRateDate(), "rate_date")
+	d, err := civilpb.From(req.GetRateDate(), "rate_date")
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ package wire
 
 import (
 	"fmt"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -79,7 +80,7 @@ func rate(m *commonv1.Money, field string) (money.Amount, error) {
 	return money.Parse(m.GetAmount(), m.GetCurrencyCode(), field)
 }
 
-func date(d *commonv1.Date, field string) (civil.Date, error) { return civil.FromProto(d, field) }
+func date(d *commonv1.Date, field string) (civil.Date, error) { return civilpb.From(d, field) }
 
 // Terms converts a contract input; field paths in errors are relative to "contract".
 func Terms(p *billingv1.ContractInput) (contract.Terms, error) {
@@ -187,7 +188,7 @@ func rateProto(a money.Amount) *commonv1.Money {
 func Contract(c contract.Contract) *billingv1.Contract {
 	p := &billingv1.Contract{
 		ContractId: c.ID, Version: c.Version, CustomerId: c.CustomerID, LegalEntityId: c.LegalEntityID,
-		Name: c.Name, CurrencyCode: c.Currency, StartDate: c.Start.Proto(), EndDate: c.End.Proto(),
+		Name: c.Name, CurrencyCode: c.Currency, StartDate: civilpb.To(c.Start), EndDate: civilpb.To(c.End),
 		TotalAmount:       moneyProto(c.Total()),
 		ExternalReference: &commonv1.ExternalReference{System: c.Ref.System, ObjectType: c.Ref.ObjectType, ExternalId: c.Ref.ExternalID},
 		SourceVersion:     c.SourceVersion, ChangeReason: c.ChangeReason,
@@ -196,16 +197,16 @@ func Contract(c contract.Contract) *billingv1.Contract {
 	for _, l := range c.Lines {
 		pl := &billingv1.ContractLine{LineKey: l.Key, ServiceLine: l.ServiceLine, Description: l.Description,
 			BillingMethod: billingMethods[l.Billing], Amount: moneyProto(l.Amount), RevenueMethod: revenueMethods[l.Revenue],
-			ServiceStart: l.ServiceStart.Proto(), ServiceEnd: l.ServiceEnd.Proto()}
+			ServiceStart: civilpb.To(l.ServiceStart), ServiceEnd: civilpb.To(l.ServiceEnd)}
 		if l.NotToExceed != nil {
 			pl.NotToExceed = moneyProto(*l.NotToExceed)
 		}
 		for _, e := range l.RateCard {
 			pl.RateCard = append(pl.RateCard, &billingv1.RateCardEntry{Role: e.Role, BillRate: rateProto(e.Rate),
-				EffectiveFrom: e.From.Proto(), EffectiveTo: e.To.Proto()})
+				EffectiveFrom: civilpb.To(e.From), EffectiveTo: civilpb.To(e.To)})
 		}
 		for _, m := range l.Milestones {
-			pl.Milestones = append(pl.Milestones, &billingv1.Milestone{Key: m.Key, Name: m.Name, Amount: moneyProto(m.Amount), DueDate: m.Due.Proto()})
+			pl.Milestones = append(pl.Milestones, &billingv1.Milestone{Key: m.Key, Name: m.Name, Amount: moneyProto(m.Amount), DueDate: civilpb.To(m.Due)})
 		}
 		if l.ExpenseMarkup != nil {
 			pl.ExpenseMarkupPercent = l.ExpenseMarkup.String()
@@ -239,6 +240,6 @@ func Period(legalEntityID, period, status, changedBy string, changedAt time.Time
 	if status == "CLOSED" {
 		st = billingv1.PeriodStatus_PERIOD_STATUS_CLOSED
 	}
-	return &billingv1.Period{LegalEntityId: legalEntityID, Period: period, StartDate: start.Proto(), EndDate: end.Proto(),
+	return &billingv1.Period{LegalEntityId: legalEntityID, Period: period, StartDate: civilpb.To(start), EndDate: civilpb.To(end),
 		Status: st, ChangeTime: timestamppb.New(changedAt), ChangedBy: changedBy}
 }

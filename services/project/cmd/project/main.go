@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,17 +69,17 @@ func run(ctx context.Context, migrateOnly bool) error {
 	defer billingConn.Close()
 
 	customers := consumer
-	customers.Stream = events.CustomerStream
+	customers.Stream, customers.Types = customerv1.EventStream, []string{customerv1.EventTypeCustomerUpserted}
 	if _, err := base.Consumer(customers, events.CustomerDirectory(base.Log)); err != nil {
 		return err
 	}
 	billing := consumer
-	billing.Stream = events.BillingStream
+	billing.Stream, billing.Types = billingv1.EventStream, []string{billingv1.EventTypeLegalEntityUpserted, billingv1.EventTypeContractChanged, billingv1.EventTypePostingsRecorded}
 	if _, err := base.Consumer(billing, events.Billing(base.Log)); err != nil {
 		return err
 	}
 	staffing := consumer
-	staffing.Stream = events.ResourceStream
+	staffing.Stream, staffing.Types = resourcev1.EventStream, []string{resourcev1.EventTypeAssignmentChanged}
 	if _, err := base.Consumer(staffing, events.StaffingPlans()); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"strings"
 
 	"buf.build/go/protovalidate"
@@ -16,7 +17,6 @@ import (
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
-	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/grpcx"
@@ -178,10 +178,10 @@ func dealOf(opp *projectv1.Opportunity) (project.Deal, error) {
 	if d.Amount, err = money.ParseExact(opp.GetAmount().GetAmount(), opp.GetAmount().GetCurrencyCode(), "opportunity.amount"); err != nil {
 		return d, err
 	}
-	if d.Start, err = civil.FromProto(opp.GetStartDate(), "opportunity.start_date"); err != nil {
+	if d.Start, err = civilpb.From(opp.GetStartDate(), "opportunity.start_date"); err != nil {
 		return d, err
 	}
-	if d.End, err = civil.FromProto(opp.GetEndDate(), "opportunity.end_date"); err != nil {
+	if d.End, err = civilpb.From(opp.GetEndDate(), "opportunity.end_date"); err != nil {
 		return d, err
 	}
 	for i, l := range opp.GetServiceLines() {

@@ -3,13 +3,14 @@ package events
 import (
 	"context"
 	"fmt"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
-	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/project/internal/financials"
 	"github.com/accrue/accrue/services/project/internal/store"
@@ -22,7 +23,8 @@ const BillingStream = "billing.events"
 // contract.changed to the contract replica (then the forecast of the projects using the contract
 // is priced again at the new rates).
 func Billing(log *slog.Logger) stream.Handler {
-	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
+	return func(ctx context.Context, msgs []stream.Message) error {
+		tx, _ := pg.TxFrom(ctx) // TODO(house): store behind an interface
 		actuals := map[string]*store.Actuals{}
 		for _, m := range msgs {
 			if m.Envelope.GetType() == "postings.recorded" {
@@ -107,11 +109,11 @@ func applyContract(ctx context.Context, tx pgx.Tx, m stream.Message) error {
 			if err != nil {
 				return err
 			}
-			from, err := civil.FromProto(r.GetEffectiveFrom(), "effective_from")
+			from, err := civilpb.From(r.GetEffectiveFrom(), "effective_from")
 			if err != nil {
 				return err
 			}
-			to, err := civil.FromProto(r.GetEffectiveTo(), "effective_to")
+			to, err := civilpb.From(r.GetEffectiveTo(), "effective_to")
 			if err != nil {
 				return err
 			}

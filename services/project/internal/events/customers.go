@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/jackc/pgx/v5"
 
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
+	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/project/internal/store"
 )
@@ -19,7 +19,8 @@ const CustomerStream = "customer.events"
 // CustomerDirectory applies customer.upserted events to the customer directory, one statement
 // per batch.
 func CustomerDirectory(log *slog.Logger) stream.Handler {
-	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
+	return func(ctx context.Context, msgs []stream.Message) error {
+		tx, _ := pg.TxFrom(ctx) // TODO(house): store behind an interface
 		list := make([]store.DirectoryCustomer, 0, len(msgs))
 		for _, m := range msgs {
 			if m.Envelope.GetType() != "customer.upserted" {

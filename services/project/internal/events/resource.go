@@ -3,12 +3,12 @@ package events
 import (
 	"context"
 	"fmt"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
-	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/project/internal/store"
 )
@@ -19,7 +19,8 @@ const ResourceStream = "resource.events"
 // StaffingPlans applies assignment.changed events to the project forecast: the plan is stored
 // (newer versions only) and priced at the contract's bill rates.
 func StaffingPlans() stream.Handler {
-	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
+	return func(ctx context.Context, msgs []stream.Message) error {
+		tx, _ := pg.TxFrom(ctx) // TODO(house): store behind an interface
 		for _, m := range msgs {
 			if m.Envelope.GetType() != "assignment.changed" {
 				continue
@@ -43,11 +44,11 @@ func StaffingPlans() stream.Handler {
 				p.PlannedCost, p.CostCurrency = &v, c.GetCurrencyCode()
 			}
 			for _, s := range a.GetSegments() {
-				from, err := civil.FromProto(s.GetFrom(), "from")
+				from, err := civilpb.From(s.GetFrom(), "from")
 				if err != nil {
 					return err
 				}
-				to, err := civil.FromProto(s.GetTo(), "to")
+				to, err := civilpb.From(s.GetTo(), "to")
 				if err != nil {
 					return err
 				}

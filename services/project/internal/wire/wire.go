@@ -3,6 +3,7 @@
 package wire
 
 import (
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"github.com/shopspring/decimal"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -56,7 +57,7 @@ func moneyProto(a *money.Amount) *commonv1.Money {
 func Project(p project.Project) *projectv1.Project {
 	out := &projectv1.Project{
 		ProjectId: p.ID, Name: p.Name, CustomerId: p.CustomerID, ContractId: p.ContractID, LegalEntityId: p.LegalEntityID,
-		CurrencyCode: p.Currency, StartDate: p.Start.Proto(), EndDate: p.End.Proto(), ManagerId: p.ManagerID,
+		CurrencyCode: p.Currency, StartDate: civilpb.To(p.Start), EndDate: civilpb.To(p.End), ManagerId: p.ManagerID,
 		ManagerName: p.ManagerName, Status: Status(p.Status), Version: p.Version,
 		Budget:     &projectv1.Budget{Cost: moneyProto(p.Budget.Cost), Revenue: moneyProto(p.Budget.Revenue)},
 		CreateTime: timestamppb.New(p.CreatedAt), UpdateTime: timestamppb.New(p.UpdatedAt),

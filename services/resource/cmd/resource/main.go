@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,7 +34,8 @@ func run(ctx context.Context, migrateOnly bool) error {
 	cfg := service.LoadConfig(r, "resource", service.Defaults{GRPCAddr: "127.0.0.1:7003", MetricsAddr: "127.0.0.1:9103", Database: "accrue_resource"})
 	overbooking := r.OneOf("ACCRUE_OVERBOOKING", app.OverbookingWarn, app.OverbookingWarn, app.OverbookingReject)
 	consumer := stream.Config{
-		Stream:        events.ProjectStream,
+		Stream:        projectv1.EventStream,
+		Types:         projectv1.EventTypes,
 		BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
 		Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
 		ClaimMinIdle:  r.Duration("ACCRUE_CONSUMER_CLAIM_MIN_IDLE", 0),
@@ -54,7 +57,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	}
 	postings := consumer
 	// Posting answers arrive as one event per posting batch: no linger.
-	postings.Stream, postings.Types, postings.Linger = events.BillingStream, events.ActualsTypes, stream.NoLinger
+	postings.Stream, postings.Types, postings.Linger = billingv1.EventStream, []string{billingv1.EventTypePostingsRecorded}, stream.NoLinger
 	if _, err := base.Consumer(postings, events.Actuals()); err != nil {
 		return err
 	}

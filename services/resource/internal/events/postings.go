@@ -3,12 +3,12 @@ package events
 import (
 	"context"
 	"fmt"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
-	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/resource/internal/store"
 )
@@ -22,7 +22,8 @@ var ActualsTypes = []string{"postings.recorded"}
 // Actuals adds the hours the ledger posted (time entries only) to the resources' actual
 // utilization, per day, one statement per batch.
 func Actuals() stream.Handler {
-	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
+	return func(ctx context.Context, msgs []stream.Message) error {
+		tx, _ := pg.TxFrom(ctx) // TODO(house): store behind an interface
 		sum := map[store.DayKey]*store.DayHours{}
 		for _, m := range msgs {
 			if m.Envelope.GetType() != "postings.recorded" {
@@ -39,7 +40,7 @@ func Actuals() stream.Handler {
 				if r.GetOutcome() != billingv1.PostingOutcome_POSTING_OUTCOME_POSTED && r.GetOutcome() != billingv1.PostingOutcome_POSTING_OUTCOME_REVERSED {
 					continue
 				}
-				d, err := civil.FromProto(r.GetSourceDate(), "source_date")
+				d, err := civilpb.From(r.GetSourceDate(), "source_date")
 				if err != nil {
 					return err
 				}

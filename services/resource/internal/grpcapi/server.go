@@ -4,12 +4,12 @@ package grpcapi
 
 import (
 	"context"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 
 	"github.com/shopspring/decimal"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
-	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/money"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/resource/internal/app"
@@ -102,10 +102,10 @@ func (s *Server) SetCostRate(ctx context.Context, req *resourcev1.SetCostRateReq
 		return nil, err
 	}
 	r := resource.Rate{Rate: rate, Reason: req.GetReason()}
-	if r.From, err = civil.FromProto(req.GetEffectiveFrom(), "effective_from"); err != nil {
+	if r.From, err = civilpb.From(req.GetEffectiveFrom(), "effective_from"); err != nil {
 		return nil, err
 	}
-	if r.To, err = civil.FromProto(req.GetEffectiveTo(), "effective_to"); err != nil {
+	if r.To, err = civilpb.From(req.GetEffectiveTo(), "effective_to"); err != nil {
 		return nil, err
 	}
 	t, n, err := s.app.SetCostRate(ctx, req.GetResourceId(), r)
@@ -142,7 +142,7 @@ func (s *Server) SyncWorker(ctx context.Context, req *resourcev1.SyncWorkerReque
 		if err != nil {
 			return nil, err
 		}
-		from, err := civil.FromProto(w.GetCostRateEffectiveFrom(), "worker.cost_rate_effective_from")
+		from, err := civilpb.From(w.GetCostRateEffectiveFrom(), "worker.cost_rate_effective_from")
 		if err != nil {
 			return nil, err
 		}
@@ -159,11 +159,11 @@ func (s *Server) SyncWorker(ctx context.Context, req *resourcev1.SyncWorkerReque
 }
 
 func (s *Server) GetUtilization(ctx context.Context, req *resourcev1.GetUtilizationRequest) (*resourcev1.GetUtilizationResponse, error) {
-	from, err := civil.FromProto(req.GetFrom(), "from")
+	from, err := civilpb.From(req.GetFrom(), "from")
 	if err != nil {
 		return nil, err
 	}
-	to, err := civil.FromProto(req.GetTo(), "to")
+	to, err := civilpb.From(req.GetTo(), "to")
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func (s *Server) GetUtilization(ctx context.Context, req *resourcev1.GetUtilizat
 		return d.StringFixed(2)
 	}
 	for _, p := range list {
-		resp.Periods = append(resp.Periods, &resourcev1.UtilizationPeriod{PeriodStart: p.Start.Proto(), PeriodEnd: p.End.Proto(),
+		resp.Periods = append(resp.Periods, &resourcev1.UtilizationPeriod{PeriodStart: civilpb.To(p.Start), PeriodEnd: civilpb.To(p.End),
 			CapacityHours: p.Capacity.StringFixed(2), PlannedHours: p.Planned.StringFixed(2), PlannedBillableHours: p.PlannedBill.StringFixed(2),
 			PlannedUtilizationPercent: str(p.PlannedPercent), TargetPercent: p.Target.StringFixed(2),
 			ActualBillableHours: str(p.ActualBill), ActualUtilizationPercent: str(p.ActualPercent)})
@@ -194,10 +194,10 @@ func assignment(in *resourcev1.AssignmentInput) (resource.Assignment, error) {
 	a := resource.Assignment{ResourceID: in.GetResourceId(), ProjectID: in.GetProjectId(), TaskID: in.GetTaskId(), Role: in.GetRole(),
 		Status: wire.Status(in.GetStatus())}
 	var err error
-	if a.Start, err = civil.FromProto(in.GetStartDate(), "assignment.start_date"); err != nil {
+	if a.Start, err = civilpb.From(in.GetStartDate(), "assignment.start_date"); err != nil {
 		return a, err
 	}
-	if a.End, err = civil.FromProto(in.GetEndDate(), "assignment.end_date"); err != nil {
+	if a.End, err = civilpb.From(in.GetEndDate(), "assignment.end_date"); err != nil {
 		return a, err
 	}
 	if v := in.GetHoursPerWeek(); v != "" {

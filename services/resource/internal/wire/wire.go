@@ -3,6 +3,7 @@
 package wire
 
 import (
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"github.com/shopspring/decimal"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -86,7 +87,7 @@ func RateMoney(a money.Amount) *commonv1.Money {
 
 // Rate converts a cost-rate period.
 func Rate(r resource.Rate) *resourcev1.CostRate {
-	return &resourcev1.CostRate{Rate: RateMoney(r.Rate), EffectiveFrom: r.From.Proto(), EffectiveTo: r.To.Proto(),
+	return &resourcev1.CostRate{Rate: RateMoney(r.Rate), EffectiveFrom: civilpb.To(r.From), EffectiveTo: civilpb.To(r.To),
 		RecordTime: timestamppb.New(r.RecordedAt), Reason: r.Reason}
 }
 
@@ -109,23 +110,23 @@ func dec(d *decimal.Decimal) string {
 // Assignment converts an assignment with its costed plan.
 func Assignment(a resource.Assignment) *resourcev1.Assignment {
 	p := &resourcev1.Assignment{AssignmentId: a.ID, ResourceId: a.ResourceID, ProjectId: a.ProjectID, TaskId: a.TaskID, Role: a.Role,
-		StartDate: a.Start.Proto(), EndDate: a.End.Proto(), HoursPerWeek: dec(a.HoursPerWeek), TotalHours: dec(a.TotalHours),
+		StartDate: civilpb.To(a.Start), EndDate: civilpb.To(a.End), HoursPerWeek: dec(a.HoursPerWeek), TotalHours: dec(a.TotalHours),
 		Status: statuses[a.Status], PlannedHours: a.Plan.Hours.String(), Version: a.Version, UpdateTime: timestamppb.New(a.UpdatedAt)}
 	if a.Plan.Cost != nil {
 		p.PlannedCost = Money(*a.Plan.Cost)
 	}
 	for _, pr := range a.Plan.Periods {
-		pp := &resourcev1.PlanPeriod{PeriodStart: pr.Start.Proto(), PeriodEnd: pr.End.Proto(), Hours: pr.Hours.String()}
+		pp := &resourcev1.PlanPeriod{PeriodStart: civilpb.To(pr.Start), PeriodEnd: civilpb.To(pr.End), Hours: pr.Hours.String()}
 		if pr.Cost != nil {
 			pp.Cost = Money(*pr.Cost)
 		}
 		p.Periods = append(p.Periods, pp)
 	}
 	for _, s := range a.Segments {
-		p.Segments = append(p.Segments, &resourcev1.PlanSegment{From: s.From.Proto(), To: s.To.Proto(), HoursPerDay: s.HoursPerDay.String()})
+		p.Segments = append(p.Segments, &resourcev1.PlanSegment{From: civilpb.To(s.From), To: civilpb.To(s.To), HoursPerDay: s.HoursPerDay.String()})
 	}
 	for _, d := range a.Plan.Missing {
-		p.MissingRateDates = append(p.MissingRateDates, d.Proto())
+		p.MissingRateDates = append(p.MissingRateDates, civilpb.To(d))
 	}
 	return p
 }

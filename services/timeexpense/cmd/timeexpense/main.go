@@ -7,6 +7,8 @@ package main
 
 import (
 	"context"
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,9 +43,11 @@ func run(ctx context.Context, migrateOnly bool) error {
 			MaxDeliveries: int64(r.Int("ACCRUE_CONSUMER_MAX_DELIVERIES", 0)),
 		}
 	}
-	projects, billing := consumer(events.ProjectStream), consumer(events.BillingStream)
+	projects, billing := consumer(projectv1.EventStream), consumer(billingv1.EventStream)
+	projects.Types = projectv1.EventTypes
 	// Posting answers arrive as one event per posting batch: no linger.
-	billing.Types, billing.Linger = events.BillingTypes, stream.NoLinger
+	billing.Types, billing.Linger = []string{billingv1.EventTypeLegalEntityUpserted, billingv1.EventTypePeriodOpened,
+		billingv1.EventTypePeriodClosed, billingv1.EventTypePostingsRecorded}, stream.NoLinger
 	if err := r.Err(); err != nil {
 		return err
 	}

@@ -7,14 +7,14 @@ package events
 import (
 	"context"
 	"fmt"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
-	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/timeexpense/internal/store"
 	te "github.com/accrue/accrue/services/timeexpense/internal/timeexpense"
@@ -35,13 +35,11 @@ const (
 // Projects keeps the project replica that entries are checked against. A project event older than
 // the stored version changes nothing.
 func Projects() stream.Handler {
-	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
+	return func(ctx context.Context, msgs []stream.Message) error {
+		tx, _ := pg.TxFrom(ctx) // TODO(house): store behind an interface
 		for _, m := range msgs {
 			// Every project event carries the project as it is after the change.
-			ev, ok, err := stream.PayloadAs[interface{ GetProject() *projectv1.Project }](m)
-			if err != nil {
-				return err
-			}
+			ev, ok := stream.PayloadAs[interface{ GetProject() *projectv1.Project }](m)
 			if !ok {
 				continue
 			}
@@ -62,10 +60,10 @@ func projectView(p *projectv1.Project) (te.Project, error) {
 	v := te.Project{ID: strings.ToLower(p.GetProjectId()), Status: strings.TrimPrefix(p.GetStatus().String(), "PROJECT_STATUS_"),
 		LegalEntityID: strings.ToLower(p.GetLegalEntityId()), Currency: p.GetCurrencyCode(), Tasks: map[string]bool{}}
 	var err error
-	if v.Start, err = civil.FromProto(p.GetStartDate(), "start_date"); err != nil {
+	if v.Start, err = civilpb.From(p.GetStartDate(), "start_date"); err != nil {
 		return v, err
 	}
-	if v.End, err = civil.FromProto(p.GetEndDate(), "end_date"); err != nil {
+	if v.End, err = civilpb.From(p.GetEndDate(), "end_date"); err != nil {
 		return v, err
 	}
 	for _, t := range p.GetTasks() {
@@ -93,7 +91,8 @@ var BillingTypes = []string{"legal_entity.upserted", "period.opened", "period.cl
 // latest change winning) and applies the ledger's posting answers to entries, all the answers of
 // a batch in one statement.
 func Billing() stream.Handler {
-	return func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
+	return func(ctx context.Context, msgs []stream.Message) error {
+		tx, _ := pg.TxFrom(ctx) // TODO(house): store behind an interface
 		var answers []te.PostingAnswer
 		for _, m := range msgs {
 			env := m.Envelope

@@ -2,6 +2,7 @@ package grpcapi_test
 
 import (
 	"fmt"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func BenchmarkImportRPC(b *testing.B) {
 		req := &timeexpensev1.ImportApprovedEntriesRequest{Items: make([]*timeexpensev1.ImportItem, size)}
 		for i := range size {
 			d := civil.Date{Year: 2026, Month: time.January, Day: 1}.AddDays(n*(size/200) + i/200)
-			in := timeIn(fmt.Sprintf("01a2210c-0000-7000-8000-%012d", 1000+i%200), d.Proto(), "1.5")
+			in := timeIn(fmt.Sprintf("01a2210c-0000-7000-8000-%012d", 1000+i%200), civilpb.To(d), "1.5")
 			in.ExternalReference = ref(fmt.Sprintf("B%d-%d", n, i))
 			req.Items[i] = timeItem(in)
 		}

@@ -18,9 +18,9 @@ import (
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/grpcx"
-	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/servicetest"
 	"github.com/accrue/accrue/internal/platform/stream"
+	"github.com/accrue/accrue/internal/platform/streamtest"
 	"github.com/accrue/accrue/services/timeexpense/internal/app"
 	"github.com/accrue/accrue/services/timeexpense/internal/events"
 	"github.com/accrue/accrue/services/timeexpense/internal/grpcapi"
@@ -109,11 +109,7 @@ func envelope(t testing.TB, typ string, payload proto.Message) *commonv1.EventEn
 // apply runs a consumer handler on envelopes in one transaction, as the consumer does.
 func (f fixture) apply(t testing.TB, h stream.Handler, envs ...*commonv1.EventEnvelope) {
 	t.Helper()
-	msgs := make([]stream.Message, len(envs))
-	for i, e := range envs {
-		msgs[i] = stream.Message{ID: "0-1", Envelope: e, Deliveries: 1}
-	}
-	if err := pg.InTx(context.Background(), f.DB.Pool, func(ctx context.Context, tx pgx.Tx) error { return h(ctx, tx, msgs) }); err != nil {
+	if err := streamtest.Apply(context.Background(), f.DB.Pool, h, envs...); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
 }

@@ -3,6 +3,7 @@
 package wire
 
 import (
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"strings"
 	"time"
 
@@ -69,7 +70,7 @@ func ref(r *commonv1.ExternalReference) *te.ExternalRef {
 }
 
 func date(p *commonv1.Date, field string) (civil.Date, error) {
-	d, err := civil.FromProto(p, field)
+	d, err := civilpb.From(p, field)
 	if err == nil && d.IsZero() {
 		err = fault.Invalidf(civil.ReasonInvalidDate, field, "the date is required")
 	}
@@ -117,7 +118,7 @@ func stamp(t time.Time) *timestamppb.Timestamp {
 func Entry(e te.Entry) *timeexpensev1.TimeEntry {
 	out := &timeexpensev1.TimeEntry{
 		EntryId: e.ID, TimesheetId: e.TimesheetID, ResourceId: e.ResourceID, ProjectId: e.ProjectID, TaskId: e.TaskID,
-		WorkDate: e.Date.Proto(), Billable: e.Billable, Description: e.Description, ApprovalStatus: statuses[e.Approval],
+		WorkDate: civilpb.To(e.Date), Billable: e.Billable, Description: e.Description, ApprovalStatus: statuses[e.Approval],
 		PostingStatus: postings[e.Posting], PostingReason: e.PostingReason, ReversesEntryId: e.ReversesID,
 		ReplacedByEntryId: e.ReplacedByID, Version: e.Version,
 		CreateTime: stamp(e.CreatedAt), ApproveTime: stamp(e.ApprovedAt),
@@ -147,7 +148,7 @@ func Entries(list []te.Entry) []*timeexpensev1.TimeEntry {
 
 // Timesheet converts a timesheet with its entries.
 func Timesheet(t te.Timesheet) *timeexpensev1.Timesheet {
-	return &timeexpensev1.Timesheet{TimesheetId: t.ID, ResourceId: t.ResourceID, WeekStart: t.WeekStart.Proto(),
+	return &timeexpensev1.Timesheet{TimesheetId: t.ID, ResourceId: t.ResourceID, WeekStart: civilpb.To(t.WeekStart),
 		Status: statuses[t.Status], RejectionReason: t.RejectionReason, DecidedBy: t.DecidedBy, Entries: Entries(t.Entries),
 		Version: t.Version}
 }

@@ -435,14 +435,17 @@ var File_accrue_billing_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\"X\n" +
+	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\"\x9b\x01\n" +
 	"\x13LegalEntityUpserted\x12A\n" +
-	"\flegal_entity\x18\x01 \x01(\v2\x1e.accrue.billing.v1.LegalEntityR\vlegalEntity\"u\n" +
+	"\flegal_entity\x18\x01 \x01(\v2\x1e.accrue.billing.v1.LegalEntityR\vlegalEntity:Aҵ\x18=\n" +
+	"\x0ebilling.events\x12\x15legal_entity.upserted\x1a\aproject\x1a\vtimeexpense\"\xa6\x01\n" +
 	"\x0fContractChanged\x127\n" +
 	"\bcontract\x18\x01 \x01(\v2\x1b.accrue.billing.v1.ContractR\bcontract\x12)\n" +
-	"\x10previous_version\x18\x02 \x01(\x03R\x0fpreviousVersion\"B\n" +
+	"\x10previous_version\x18\x02 \x01(\x03R\x0fpreviousVersion:/ҵ\x18+\n" +
+	"\x0ebilling.events\x12\x10contract.changed\x1a\aproject\"\x83\x01\n" +
 	"\rPeriodChanged\x121\n" +
-	"\x06period\x18\x01 \x01(\v2\x19.accrue.billing.v1.PeriodR\x06period\"\xe7\x04\n" +
+	"\x06period\x18\x01 \x01(\v2\x19.accrue.billing.v1.PeriodR\x06period:?ҵ\x18;\n" +
+	"\x0ebilling.events\x12\rperiod.opened\x12\rperiod.closed\x1a\vtimeexpense\"\xe7\x04\n" +
 	"\rPostingResult\x12\x1f\n" +
 	"\vsource_type\x18\x01 \x01(\tR\n" +
 	"sourceType\x12\x1b\n" +
@@ -463,9 +466,10 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\x0ebillable_hours\x18\f \x01(\tR\rbillableHours\x12+\n" +
 	"\x04cost\x18\r \x01(\v2\x17.accrue.common.v1.MoneyR\x04cost\x121\n" +
 	"\arevenue\x18\x0e \x01(\v2\x17.accrue.common.v1.MoneyR\arevenue\x12!\n" +
-	"\ftimesheet_id\x18\x0f \x01(\tR\vtimesheetId\"N\n" +
+	"\ftimesheet_id\x18\x0f \x01(\tR\vtimesheetId\"\x97\x01\n" +
 	"\x10PostingsRecorded\x12:\n" +
-	"\aresults\x18\x01 \x03(\v2 .accrue.billing.v1.PostingResultR\aresults*\xc0\x01\n" +
+	"\aresults\x18\x01 \x03(\v2 .accrue.billing.v1.PostingResultR\aresults:Gҵ\x18C\n" +
+	"\x0ebilling.events\x12\x11postings.recorded\x1a\aproject\x1a\bresource\x1a\vtimeexpense*\xc0\x01\n" +
 	"\x0ePostingOutcome\x12\x1f\n" +
 	"\x1bPOSTING_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16POSTING_OUTCOME_POSTED\x10\x01\x12*\n" +

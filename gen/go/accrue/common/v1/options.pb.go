@@ -11,6 +11,7 @@ import (
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	descriptorpb "google.golang.org/protobuf/types/descriptorpb"
 	reflect "reflect"
+	sync "sync"
 	unsafe "unsafe"
 )
 
@@ -20,6 +21,77 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// EventSpec declares a message as an event payload. It is the single source of the stream and
+// event type names: a generator turns it into constants beside the message (EventStream,
+// EventType…) and into the event catalogue (docs/generated/events.md), the outbox refuses a
+// payload published under a type or stream its message does not declare, and consumers
+// dead-letter an event whose type no message declares on that stream.
+type EventSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stream the event is published on, e.g. "timeexpense.events"; its first segment names
+	// the producing service.
+	Stream string `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// The event types that carry this payload, e.g. "time_entries.approved". One payload may
+	// serve several types (period.opened and period.closed).
+	Types []string `protobuf:"bytes,2,rep,name=types,proto3" json:"types,omitempty"`
+	// The consumer groups (consuming services) that apply this event; documentation, checked
+	// against each service's subscriptions by its tests.
+	Consumers     []string `protobuf:"bytes,3,rep,name=consumers,proto3" json:"consumers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventSpec) Reset() {
+	*x = EventSpec{}
+	mi := &file_accrue_common_v1_options_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventSpec) ProtoMessage() {}
+
+func (x *EventSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_common_v1_options_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventSpec.ProtoReflect.Descriptor instead.
+func (*EventSpec) Descriptor() ([]byte, []int) {
+	return file_accrue_common_v1_options_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *EventSpec) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *EventSpec) GetTypes() []string {
+	if x != nil {
+		return x.Types
+	}
+	return nil
+}
+
+func (x *EventSpec) GetConsumers() []string {
+	if x != nil {
+		return x.Consumers
+	}
+	return nil
+}
 
 var file_accrue_common_v1_options_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
@@ -36,6 +108,14 @@ var file_accrue_common_v1_options_proto_extTypes = []protoimpl.ExtensionInfo{
 		Field:         50002,
 		Name:          "accrue.common.v1.idempotent",
 		Tag:           "varint,50002,opt,name=idempotent",
+		Filename:      "accrue/common/v1/options.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.MessageOptions)(nil),
+		ExtensionType: (*EventSpec)(nil),
+		Field:         50010,
+		Name:          "accrue.common.v1.event",
+		Tag:           "bytes,50010,opt,name=event",
 		Filename:      "accrue/common/v1/options.proto",
 	},
 }
@@ -55,27 +135,57 @@ var (
 	E_Idempotent = &file_accrue_common_v1_options_proto_extTypes[1]
 )
 
+// Extension fields to descriptorpb.MessageOptions.
+var (
+	// The message is an event payload published as declared.
+	//
+	// optional accrue.common.v1.EventSpec event = 50010;
+	E_Event = &file_accrue_common_v1_options_proto_extTypes[2]
+)
+
 var File_accrue_common_v1_options_proto protoreflect.FileDescriptor
 
 const file_accrue_common_v1_options_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/common/v1/options.proto\x12\x10accrue.common.v1\x1a google/protobuf/descriptor.proto:G\n" +
+	"\x1eaccrue/common/v1/options.proto\x12\x10accrue.common.v1\x1a google/protobuf/descriptor.proto\"W\n" +
+	"\tEventSpec\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x14\n" +
+	"\x05types\x18\x02 \x03(\tR\x05types\x12\x1c\n" +
+	"\tconsumers\x18\x03 \x03(\tR\tconsumers:G\n" +
 	"\x0erequired_scope\x12\x1e.google.protobuf.MethodOptions\x18ц\x03 \x01(\tR\rrequiredScope:@\n" +
 	"\n" +
 	"idempotent\x12\x1e.google.protobuf.MethodOptions\x18҆\x03 \x01(\bR\n" +
-	"idempotentB\xc1\x01\n" +
+	"idempotent:T\n" +
+	"\x05event\x12\x1f.google.protobuf.MessageOptions\x18چ\x03 \x01(\v2\x1b.accrue.common.v1.EventSpecR\x05eventB\xc1\x01\n" +
 	"\x14com.accrue.common.v1B\fOptionsProtoP\x01Z9github.com/accrue/accrue/gen/go/accrue/common/v1;commonv1\xa2\x02\x03ACX\xaa\x02\x10Accrue.Common.V1\xca\x02\x10Accrue\\Common\\V1\xe2\x02\x1cAccrue\\Common\\V1\\GPBMetadata\xea\x02\x12Accrue::Common::V1b\x06proto3"
 
+var (
+	file_accrue_common_v1_options_proto_rawDescOnce sync.Once
+	file_accrue_common_v1_options_proto_rawDescData []byte
+)
+
+func file_accrue_common_v1_options_proto_rawDescGZIP() []byte {
+	file_accrue_common_v1_options_proto_rawDescOnce.Do(func() {
+		file_accrue_common_v1_options_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_accrue_common_v1_options_proto_rawDesc), len(file_accrue_common_v1_options_proto_rawDesc)))
+	})
+	return file_accrue_common_v1_options_proto_rawDescData
+}
+
+var file_accrue_common_v1_options_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_accrue_common_v1_options_proto_goTypes = []any{
-	(*descriptorpb.MethodOptions)(nil), // 0: google.protobuf.MethodOptions
+	(*EventSpec)(nil),                   // 0: accrue.common.v1.EventSpec
+	(*descriptorpb.MethodOptions)(nil),  // 1: google.protobuf.MethodOptions
+	(*descriptorpb.MessageOptions)(nil), // 2: google.protobuf.MessageOptions
 }
 var file_accrue_common_v1_options_proto_depIdxs = []int32{
-	0, // 0: accrue.common.v1.required_scope:extendee -> google.protobuf.MethodOptions
-	0, // 1: accrue.common.v1.idempotent:extendee -> google.protobuf.MethodOptions
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	0, // [0:2] is the sub-list for extension extendee
+	1, // 0: accrue.common.v1.required_scope:extendee -> google.protobuf.MethodOptions
+	1, // 1: accrue.common.v1.idempotent:extendee -> google.protobuf.MethodOptions
+	2, // 2: accrue.common.v1.event:extendee -> google.protobuf.MessageOptions
+	0, // 3: accrue.common.v1.event:type_name -> accrue.common.v1.EventSpec
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	3, // [3:4] is the sub-list for extension type_name
+	0, // [0:3] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -90,12 +200,13 @@ func file_accrue_common_v1_options_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_common_v1_options_proto_rawDesc), len(file_accrue_common_v1_options_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   0,
-			NumExtensions: 2,
+			NumMessages:   1,
+			NumExtensions: 3,
 			NumServices:   0,
 		},
 		GoTypes:           file_accrue_common_v1_options_proto_goTypes,
 		DependencyIndexes: file_accrue_common_v1_options_proto_depIdxs,
+		MessageInfos:      file_accrue_common_v1_options_proto_msgTypes,
 		ExtensionInfos:    file_accrue_common_v1_options_proto_extTypes,
 	}.Build()
 	File_accrue_common_v1_options_proto = out.File

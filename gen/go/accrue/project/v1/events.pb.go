@@ -7,6 +7,7 @@
 package projectv1
 
 import (
+	_ "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -177,15 +178,18 @@ var File_accrue_project_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_project_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/project/v1/events.proto\x12\x11accrue.project.v1\x1a\x1faccrue/project/v1/project.proto\"F\n" +
+	"\x1eaccrue/project/v1/events.proto\x12\x11accrue.project.v1\x1a\x1eaccrue/common/v1/options.proto\x1a\x1faccrue/project/v1/project.proto\"\x8d\x01\n" +
 	"\x0eProjectCreated\x124\n" +
-	"\aproject\x18\x01 \x01(\v2\x1a.accrue.project.v1.ProjectR\aproject\"H\n" +
+	"\aproject\x18\x01 \x01(\v2\x1a.accrue.project.v1.ProjectR\aproject:Eҵ\x18A\n" +
+	"\x0eproject.events\x12\x0fproject.created\x1a\bresource\x1a\vtimeexpense\x1a\abilling\"\x91\x01\n" +
 	"\x10ProjectActivated\x124\n" +
-	"\aproject\x18\x01 \x01(\v2\x1a.accrue.project.v1.ProjectR\aproject\"\xaf\x01\n" +
+	"\aproject\x18\x01 \x01(\v2\x1a.accrue.project.v1.ProjectR\aproject:Gҵ\x18C\n" +
+	"\x0eproject.events\x12\x11project.activated\x1a\bresource\x1a\vtimeexpense\x1a\abilling\"\xfd\x01\n" +
 	"\x14ProjectStatusChanged\x124\n" +
 	"\aproject\x18\x01 \x01(\v2\x1a.accrue.project.v1.ProjectR\aproject\x12I\n" +
 	"\x0fprevious_status\x18\x02 \x01(\x0e2 .accrue.project.v1.ProjectStatusR\x0epreviousStatus\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reasonB\xc7\x01\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason:Lҵ\x18H\n" +
+	"\x0eproject.events\x12\x16project.status_changed\x1a\bresource\x1a\vtimeexpense\x1a\abillingB\xc7\x01\n" +
 	"\x15com.accrue.project.v1B\vEventsProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/project/v1;projectv1\xa2\x02\x03APX\xaa\x02\x11Accrue.Project.V1\xca\x02\x11Accrue\\Project\\V1\xe2\x02\x1dAccrue\\Project\\V1\\GPBMetadata\xea\x02\x13Accrue::Project::V1b\x06proto3"
 
 var (

@@ -7,6 +7,7 @@
 package resourcev1
 
 import (
+	_ "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -188,19 +189,22 @@ var File_accrue_resource_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_resource_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1faccrue/resource/v1/events.proto\x12\x12accrue.resource.v1\x1a#accrue/resource/v1/assignment.proto\x1a!accrue/resource/v1/resource.proto\"L\n" +
+	"\x1faccrue/resource/v1/events.proto\x12\x12accrue.resource.v1\x1a\x1eaccrue/common/v1/options.proto\x1a#accrue/resource/v1/assignment.proto\x1a!accrue/resource/v1/resource.proto\"\x7f\n" +
 	"\x10ResourceUpserted\x128\n" +
-	"\bresource\x18\x01 \x01(\v2\x1c.accrue.resource.v1.ResourceR\bresource\"\xa3\x01\n" +
+	"\bresource\x18\x01 \x01(\v2\x1c.accrue.resource.v1.ResourceR\bresource:1ҵ\x18-\n" +
+	"\x0fresource.events\x12\x11resource.upserted\x1a\abilling\"\xd6\x01\n" +
 	"\x0fCostRateChanged\x12\x1f\n" +
 	"\vresource_id\x18\x01 \x01(\tR\n" +
 	"resourceId\x12#\n" +
 	"\rrates_version\x18\x02 \x01(\x03R\fratesVersion\x126\n" +
 	"\acurrent\x18\x03 \x03(\v2\x1c.accrue.resource.v1.CostRateR\acurrent\x12\x12\n" +
-	"\x04role\x18\x04 \x01(\tR\x04role\"S\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role:1ҵ\x18-\n" +
+	"\x0fresource.events\x12\x11cost_rate.changed\x1a\abilling\"\x87\x01\n" +
 	"\x11AssignmentChanged\x12>\n" +
 	"\n" +
 	"assignment\x18\x01 \x01(\v2\x1e.accrue.resource.v1.AssignmentR\n" +
-	"assignmentB\xce\x01\n" +
+	"assignment:2ҵ\x18.\n" +
+	"\x0fresource.events\x12\x12assignment.changed\x1a\aprojectB\xce\x01\n" +
 	"\x16com.accrue.resource.v1B\vEventsProtoP\x01Z=github.com/accrue/accrue/gen/go/accrue/resource/v1;resourcev1\xa2\x02\x03ARX\xaa\x02\x12Accrue.Resource.V1\xca\x02\x12Accrue\\Resource\\V1\xe2\x02\x1eAccrue\\Resource\\V1\\GPBMetadata\xea\x02\x14Accrue::Resource::V1b\x06proto3"
 
 var (

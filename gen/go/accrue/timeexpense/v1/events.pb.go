@@ -7,6 +7,7 @@
 package timeexpensev1
 
 import (
+	_ "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -118,11 +119,13 @@ var File_accrue_timeexpense_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_timeexpense_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\"accrue/timeexpense/v1/events.proto\x12\x15accrue.timeexpense.v1\x1a'accrue/timeexpense/v1/timeexpense.proto\"M\n" +
+	"\"accrue/timeexpense/v1/events.proto\x12\x15accrue.timeexpense.v1\x1a\x1eaccrue/common/v1/options.proto\x1a'accrue/timeexpense/v1/timeexpense.proto\"\x87\x01\n" +
 	"\x0fEntriesApproved\x12:\n" +
-	"\aentries\x18\x01 \x03(\v2 .accrue.timeexpense.v1.TimeEntryR\aentries\"M\n" +
+	"\aentries\x18\x01 \x03(\v2 .accrue.timeexpense.v1.TimeEntryR\aentries:8ҵ\x184\n" +
+	"\x12timeexpense.events\x12\x15time_entries.approved\x1a\abilling\"\x87\x01\n" +
 	"\x0fEntriesReversed\x12:\n" +
-	"\aentries\x18\x01 \x03(\v2 .accrue.timeexpense.v1.TimeEntryR\aentriesB\xe3\x01\n" +
+	"\aentries\x18\x01 \x03(\v2 .accrue.timeexpense.v1.TimeEntryR\aentries:8ҵ\x184\n" +
+	"\x12timeexpense.events\x12\x15time_entries.reversed\x1a\abillingB\xe3\x01\n" +
 	"\x19com.accrue.timeexpense.v1B\vEventsProtoP\x01ZCgithub.com/accrue/accrue/gen/go/accrue/timeexpense/v1;timeexpensev1\xa2\x02\x03ATX\xaa\x02\x15Accrue.Timeexpense.V1\xca\x02\x15Accrue\\Timeexpense\\V1\xe2\x02!Accrue\\Timeexpense\\V1\\GPBMetadata\xea\x02\x17Accrue::Timeexpense::V1b\x06proto3"
 
 var (

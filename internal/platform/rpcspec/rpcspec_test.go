@@ -1,30 +1,30 @@
-package contract_test
+package rpcspec_test
 
 import (
 	"testing"
 
 	_ "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	_ "github.com/accrue/accrue/gen/go/accrue/ops/v1"
-	"github.com/accrue/accrue/internal/platform/contract"
+	"github.com/accrue/accrue/internal/platform/rpcspec"
 )
 
 func TestLookupReadsContractOptions(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		method string
-		want   contract.Method
+		want   rpcspec.Method
 	}{
-		{"/accrue.ops.v1.ExceptionService/ListExceptions", contract.Method{Known: true, Scope: "ops:read"}},
-		{"/accrue.ops.v1.ExceptionService/ResolveException", contract.Method{Known: true, Scope: "ops:write"}},
-		{"/accrue.customer.v1.CustomerService/CreateCustomer", contract.Method{Known: true, Scope: "customers:write", Idempotent: true}},
-		{"/accrue.customer.v1.CustomerService/GetCustomer", contract.Method{Known: true, Scope: "customers:read"}},
-		{"/accrue.customer.v1.CustomerService/DropAllCustomers", contract.Method{}},
-		{"/accrue.nope.v1.Nothing/Get", contract.Method{}},
-		{"garbage", contract.Method{}},
+		{"/accrue.ops.v1.ExceptionService/ListExceptions", rpcspec.Method{Known: true, Scope: "ops:read"}},
+		{"/accrue.ops.v1.ExceptionService/ResolveException", rpcspec.Method{Known: true, Scope: "ops:write"}},
+		{"/accrue.customer.v1.CustomerService/CreateCustomer", rpcspec.Method{Known: true, Scope: "customers:write", Idempotent: true}},
+		{"/accrue.customer.v1.CustomerService/GetCustomer", rpcspec.Method{Known: true, Scope: "customers:read"}},
+		{"/accrue.customer.v1.CustomerService/DropAllCustomers", rpcspec.Method{}},
+		{"/accrue.nope.v1.Nothing/Get", rpcspec.Method{}},
+		{"garbage", rpcspec.Method{}},
 	}
 	for _, tc := range cases {
 		for range 2 { // the second lookup is served from the cache
-			if got := contract.Lookup(tc.method); got != tc.want {
+			if got := rpcspec.Lookup(tc.method); got != tc.want {
 				t.Errorf("Lookup(%s) = %+v, want %+v", tc.method, got, tc.want)
 			}
 		}
@@ -41,7 +41,7 @@ func TestPublic(t *testing.T) {
 		"/accrue.ops.v1.ExceptionService/ListExceptions":                 false,
 		"/grpc.health.v1.HealthX/Check":                                  false,
 	} {
-		if got := contract.Public(m); got != want {
+		if got := rpcspec.Public(m); got != want {
 			t.Errorf("Public(%s) = %v, want %v", m, got, want)
 		}
 	}

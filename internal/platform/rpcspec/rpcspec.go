@@ -1,8 +1,8 @@
-// Package contract reads the Accrue method options declared in the protobuf contracts
+// Package rpcspec reads the Accrue method options declared in the protobuf contracts
 // (accrue.common.v1.required_scope and accrue.common.v1.idempotent) from the registered
 // descriptors, so the gateway and every service enforce the same rules from the same source.
 // Lookups are cached and safe for concurrent use.
-package contract
+package rpcspec
 
 import (
 	"strings"
