@@ -99,7 +99,7 @@ test-short: deps ## tests only, without the race detector
 	go test -count=1 $(addsuffix /...,$(addprefix ./,$(MODULES)))
 
 .PHONY: bench
-bench: deps ## benchmarks (see README: Benchmarks)
+bench: deps ## benchmarks; rewrites the latest results in docs/benchmarks.md
 	deploy/local/bench.sh
 
 # ---------------------------------------------------------------------------------------------
