@@ -15,6 +15,7 @@ import (
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/exceptions"
+	"github.com/accrue/accrue/internal/platform/money"
 	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/internal/platform/pgtest"
 	"github.com/accrue/accrue/services/timeexpense/internal/app"
@@ -63,6 +64,27 @@ func setup(tb testing.TB) env {
 		tb.Fatal(err)
 	}
 	return e
+}
+
+// start is setup for a parallel test, with its context.
+func start(t *testing.T) (env, context.Context) {
+	t.Parallel()
+	return setup(t), context.Background()
+}
+
+// wantEntries fails t unless n entries are stored.
+func (e env) wantEntries(t *testing.T, n int) {
+	t.Helper()
+	if got := e.count(t, `SELECT count(*) FROM time_entries`); got != n {
+		t.Fatalf("entries = %d, want %d", got, n)
+	}
+}
+
+// spend is resource r's billable expense on project 0's task 1.
+func spend(r int, d civil.Date, amount, currency string) te.Input {
+	return te.Input{Kind: te.Expense, ResourceID: resourceID(r), ProjectID: projectID(0), TaskID: taskID(0, 1), Date: d,
+		Amount: money.Amount{Value: decimal.RequireFromString(amount), Currency: currency}, Category: "TRAVEL", Billable: true,
+		Description: "trip"}
 }
 
 // work is resource r's billable time on project p's task 1.
