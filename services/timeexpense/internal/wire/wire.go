@@ -1,5 +1,6 @@
-// Package wire converts between the time & expense domain and its protobuf contract, for the gRPC
-// API and the events the service publishes.
+// Package wire converts between the time & expense domain and the protobuf contracts: its gRPC
+// API (wire.go, imports.go), the events it publishes, and the project and billing events it
+// consumes (events.go). It is the only place that knows both.
 package wire
 
 import (
