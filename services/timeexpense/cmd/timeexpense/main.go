@@ -7,12 +7,12 @@ package main
 
 import (
 	"context"
-	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
-	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/config"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
@@ -44,10 +44,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 		}
 	}
 	projects, billing := consumer(projectv1.EventStream), consumer(billingv1.EventStream)
-	projects.Types = projectv1.EventTypes
+	projects.Types = events.ProjectTypes
 	// Posting answers arrive as one event per posting batch: no linger.
-	billing.Types, billing.Linger = []string{billingv1.EventTypeLegalEntityUpserted, billingv1.EventTypePeriodOpened,
-		billingv1.EventTypePeriodClosed, billingv1.EventTypePostingsRecorded}, stream.NoLinger
+	billing.Types, billing.Linger = events.BillingTypes, stream.NoLinger
 	if err := r.Err(); err != nil {
 		return err
 	}
@@ -59,13 +58,13 @@ func run(ctx context.Context, migrateOnly bool) error {
 	if err != nil {
 		return err
 	}
-	if _, err := base.Consumer(projects, events.Projects()); err != nil {
+	uc := app.New(store.New(base.Pool, base.Outbox, base.Queue))
+	if _, err := base.Consumer(projects, events.Projects(uc)); err != nil {
 		return err
 	}
-	if _, err := base.Consumer(billing, events.Billing()); err != nil {
+	if _, err := base.Consumer(billing, events.Billing(uc)); err != nil {
 		return err
 	}
-	uc := app.New(app.Deps{Pool: base.Pool, Outbox: base.Outbox, Log: base.Log})
 	timeexpensev1.RegisterTimeExpenseServiceServer(base.GRPC, grpcapi.New(uc))
 	base.Add(lifecycle.Every(5*time.Second, func(ctx context.Context) {
 		if n, err := uc.TimesheetsRejectedClosedPeriod(ctx); err == nil {

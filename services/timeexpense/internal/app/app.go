@@ -1,46 +1,34 @@
 // Package app holds the time & expense use cases: recording entries and expenses on weekly
-// timesheets, submission and approval, the bulk import of approved entries, corrections and
-// queries. Each writes its state, its events (outbox) and its audit records in one transaction.
-// A Service is safe for concurrent use.
+// timesheets, submission and approval, the bulk import of approved entries, corrections,
+// queries, and the replicas and posting answers fed by other services' events. Each writes its
+// state, its events (outbox) and its audit records in one transaction, through the Store it is
+// given. A Service is safe for concurrent use.
 package app
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/accrue/accrue/internal/platform/fault"
-	"github.com/accrue/accrue/internal/platform/outbox"
-	"github.com/accrue/accrue/internal/platform/pg"
-	"github.com/accrue/accrue/services/timeexpense/internal/store"
 	te "github.com/accrue/accrue/services/timeexpense/internal/timeexpense"
 )
 
-// Deps are the use cases' collaborators.
-type Deps struct {
-	Pool   *pgxpool.Pool
-	Outbox outbox.Writer
-	Log    *slog.Logger
-}
-
 // Service runs the time & expense use cases.
 type Service struct {
-	Deps
+	store Store
 	now   func() time.Time
 	newID func() string
 }
 
-// New returns the use cases.
-func New(d Deps) *Service {
-	if d.Pool == nil || d.Outbox.Producer == "" || d.Log == nil {
-		panic("app: New needs a pool, an outbox writer and a logger")
+// New returns the use cases over store.
+func New(store Store) *Service {
+	if store == nil {
+		panic("app: New needs a store")
 	}
-	return &Service{Deps: d, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	return &Service{store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		newID: func() string { return uuid.Must(uuid.NewV7()).String() }}
 }
 
@@ -76,8 +64,8 @@ func sameOrDuplicate(existing te.Entry, in te.Input) (te.Entry, error) {
 
 // checkAgainstReplica applies the project, period and daily-hours rules to one input; excludeID
 // (a corrected original) does not count in the daily total.
-func checkAgainstReplica(ctx context.Context, tx pgx.Tx, in te.Input, excludeID string) error {
-	replica, err := store.LoadReplica(ctx, tx, []string{in.ProjectID})
+func (s *Service) checkAgainstReplica(ctx context.Context, in te.Input, excludeID string) error {
+	replica, err := s.store.Replica(ctx, []string{in.ProjectID})
 	if err != nil {
 		return err
 	}
@@ -87,14 +75,17 @@ func checkAgainstReplica(ctx context.Context, tx pgx.Tx, in te.Input, excludeID 
 	if in.Kind != te.Time {
 		return nil
 	}
-	daily, err := store.LoadDailyHours(ctx, tx, []te.Day{{ResourceID: in.ResourceID, Date: in.Date}}, excludeID)
+	daily, err := s.store.DailyHours(ctx, []te.Day{{ResourceID: in.ResourceID, Date: in.Date}}, excludeID)
 	if err != nil {
 		return err
 	}
 	return daily.Add(in)
 }
 
-// inTx runs fn in a transaction (or the caller's, see pg.InTx).
-func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
-	return pg.InTx(ctx, s.Pool, fn)
+func keys[K comparable](m map[K]bool) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -3,12 +3,7 @@ package app
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
-
-	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
-	"github.com/accrue/accrue/internal/platform/outbox"
-	"github.com/accrue/accrue/services/timeexpense/internal/store"
 	te "github.com/accrue/accrue/services/timeexpense/internal/timeexpense"
 	"github.com/accrue/accrue/services/timeexpense/internal/wire"
 )
@@ -28,72 +23,73 @@ type Correction struct {
 // te.ErrEntryIsReversal and every error of Record but te.ErrTimesheetNotEditable.
 func (s *Service) Correct(ctx context.Context, id string, corrected te.Input, reason string) (out Correction, err error) {
 	defer func() { refused(err) }()
-	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		peek, err := store.GetEntry(ctx, tx, id, false)
-		if err != nil {
-			return err
-		}
-		// Lock both days' owners before the original's row, the order every writer follows.
-		in := peek.Replacement(corrected)
-		if err := store.LockResources(ctx, tx, []string{peek.ResourceID, in.ResourceID}); err != nil {
-			return err
-		}
-		orig, err := store.GetEntry(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		if err := orig.CheckCorrectable(); err != nil {
-			return err
-		}
-		in = orig.Replacement(corrected)
-		if err := in.Check(); err != nil {
-			return err
-		}
-		if in.Ref != nil {
-			holder, found, err := store.EntryByRef(ctx, tx, *in.Ref)
-			if err != nil {
-				return err
-			}
-			if found {
-				return te.ErrDuplicateExternalID.With("external reference "+in.Ref.ExternalID+" belongs to entry "+holder.ID, "entry_id", holder.ID)
-			}
-		}
-		if err := checkAgainstReplica(ctx, tx, in, orig.ID); err != nil {
-			return err
-		}
-		now := s.now()
-		reversal := orig.Reversal(s.newID(), now)
-		sheet := ""
-		if orig.TimesheetID != "" && in.ResourceID == orig.ResourceID && in.Date.StartOfISOWeek() == orig.Date.StartOfISOWeek() {
-			sheet = orig.TimesheetID
-		}
-		replacement := te.NewApproved(s.newID(), in, sheet, now)
-		if _, err := store.InsertEntry(ctx, tx, reversal); err != nil {
-			return err
-		}
-		inserted, err := store.InsertEntry(ctx, tx, replacement)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			return te.ErrDuplicateExternalID.With("external reference " + in.Ref.ExternalID + " was just taken by another entry")
-		}
-		if orig.Version, err = store.MarkReplaced(ctx, tx, orig.ID, replacement.ID); err != nil {
-			return err
-		}
-		orig.ReplacedByID = replacement.ID
-		if _, err := s.Outbox.Enqueue(ctx, tx,
-			outbox.Event{Stream: wire.Stream, Type: wire.EventEntriesReversed, Subject: orig.ID,
-				Payload: &timeexpensev1.EntriesReversed{Entries: wire.Entries([]te.Entry{reversal})}},
-			outbox.Event{Stream: wire.Stream, Type: wire.EventEntriesApproved, Subject: orig.ID,
-				Payload: &timeexpensev1.EntriesApproved{Entries: wire.Entries([]te.Entry{replacement})}},
-		); err != nil {
-			return err
-		}
-		out = Correction{Original: orig, Reversal: reversal, Replacement: replacement}
-		return audit.Write(ctx, tx, audit.Record{Action: "time_entry.corrected", EntityType: "time_entry", EntityID: orig.ID, Reason: reason,
-			Details: map[string]any{"reversal_id": reversal.ID, "replacement_id": replacement.ID, "version": orig.Version,
-				"kind": string(orig.Kind)}})
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		out, err = s.correct(ctx, id, corrected, reason)
+		return err
 	})
 	return out, err
+}
+
+func (s *Service) correct(ctx context.Context, id string, corrected te.Input, reason string) (Correction, error) {
+	peek, err := s.store.Entry(ctx, id)
+	if err != nil {
+		return Correction{}, err
+	}
+	// Lock both days' owners before the original's row, the order every writer follows.
+	in := peek.Replacement(corrected)
+	if err := s.store.LockResources(ctx, []string{peek.ResourceID, in.ResourceID}); err != nil {
+		return Correction{}, err
+	}
+	orig, err := s.store.LockEntry(ctx, id)
+	if err != nil {
+		return Correction{}, err
+	}
+	if err := orig.CheckCorrectable(); err != nil {
+		return Correction{}, err
+	}
+	in = orig.Replacement(corrected)
+	if err := in.Check(); err != nil {
+		return Correction{}, err
+	}
+	if in.Ref != nil {
+		holder, found, err := s.store.EntryByRef(ctx, *in.Ref)
+		if err != nil {
+			return Correction{}, err
+		}
+		if found {
+			return Correction{}, te.ErrDuplicateExternalID.With("external reference "+in.Ref.ExternalID+" belongs to entry "+holder.ID, "entry_id", holder.ID)
+		}
+	}
+	if err := s.checkAgainstReplica(ctx, in, orig.ID); err != nil {
+		return Correction{}, err
+	}
+	now := s.now()
+	reversal := orig.Reversal(s.newID(), now)
+	sheet := ""
+	if orig.TimesheetID != "" && in.ResourceID == orig.ResourceID && in.Date.StartOfISOWeek() == orig.Date.StartOfISOWeek() {
+		sheet = orig.TimesheetID
+	}
+	replacement := te.NewApproved(s.newID(), in, sheet, now)
+	if _, err := s.store.InsertEntry(ctx, reversal); err != nil {
+		return Correction{}, err
+	}
+	inserted, err := s.store.InsertEntry(ctx, replacement)
+	if err != nil {
+		return Correction{}, err
+	}
+	if !inserted {
+		return Correction{}, te.ErrDuplicateExternalID.With("external reference " + in.Ref.ExternalID + " was just taken by another entry")
+	}
+	if orig.Version, err = s.store.MarkReplaced(ctx, orig.ID, replacement.ID); err != nil {
+		return Correction{}, err
+	}
+	orig.ReplacedByID = replacement.ID
+	if err := s.store.Publish(ctx, wire.EntriesReversed(orig.ID, []te.Entry{reversal}),
+		wire.EntriesApproved(orig.ID, []te.Entry{replacement})); err != nil {
+		return Correction{}, err
+	}
+	return Correction{Original: orig, Reversal: reversal, Replacement: replacement}, s.store.Audit(ctx, audit.Record{
+		Action: "time_entry.corrected", EntityType: "time_entry", EntityID: orig.ID, Reason: reason,
+		Details: map[string]any{"reversal_id": reversal.ID, "replacement_id": replacement.ID, "version": orig.Version,
+			"kind": string(orig.Kind)}})
 }

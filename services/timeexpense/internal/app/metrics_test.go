@@ -37,7 +37,7 @@ func rejected(t *testing.T, reason string) float64 {
 
 func TestRefusedEntriesAreCounted(t *testing.T) {
 	t.Parallel()
-	uc, _ := setup(t)
+	uc := setup(t).uc
 	ctx := context.Background()
 	notFound, notBillable := rejected(t, "PROJECT_NOT_FOUND"), rejected(t, "TASK_NOT_BILLABLE")
 

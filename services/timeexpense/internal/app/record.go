@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/accrue/accrue/services/timeexpense/internal/store"
 	te "github.com/accrue/accrue/services/timeexpense/internal/timeexpense"
 )
 
@@ -22,19 +19,19 @@ func (s *Service) Record(ctx context.Context, in te.Input) (out te.Entry, err er
 	if err := in.Check(); err != nil {
 		return out, err
 	}
-	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		out, err = s.record(ctx, tx, in)
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		out, err = s.record(ctx, in)
 		return err
 	})
 	return out, err
 }
 
-func (s *Service) record(ctx context.Context, tx pgx.Tx, in te.Input) (te.Entry, error) {
-	if err := store.LockResources(ctx, tx, []string{in.ResourceID}); err != nil {
+func (s *Service) record(ctx context.Context, in te.Input) (te.Entry, error) {
+	if err := s.store.LockResources(ctx, []string{in.ResourceID}); err != nil {
 		return te.Entry{}, err
 	}
 	if in.Ref != nil {
-		existing, found, err := store.EntryByRef(ctx, tx, *in.Ref)
+		existing, found, err := s.store.EntryByRef(ctx, *in.Ref)
 		if err != nil {
 			return te.Entry{}, err
 		}
@@ -42,10 +39,10 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, in te.Input) (te.Entry,
 			return sameOrDuplicate(existing, in)
 		}
 	}
-	if err := checkAgainstReplica(ctx, tx, in, ""); err != nil {
+	if err := s.checkAgainstReplica(ctx, in, ""); err != nil {
 		return te.Entry{}, err
 	}
-	sheet, err := store.OpenTimesheet(ctx, tx, s.newID(), in.ResourceID, in.Date.StartOfISOWeek())
+	sheet, err := s.store.OpenTimesheet(ctx, s.newID(), in.ResourceID, in.Date.StartOfISOWeek())
 	if err != nil {
 		return te.Entry{}, err
 	}
@@ -54,13 +51,13 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, in te.Input) (te.Entry,
 		return te.Entry{}, err
 	}
 	e := te.NewDraft(s.newID(), in, sheet.ID, s.now())
-	inserted, err := store.InsertEntry(ctx, tx, e)
+	inserted, err := s.store.InsertEntry(ctx, e)
 	if err != nil {
 		return te.Entry{}, err
 	}
 	if !inserted {
 		// Another entry (of another resource) took the reference since we looked.
-		existing, found, err := store.EntryByRef(ctx, tx, *in.Ref)
+		existing, found, err := s.store.EntryByRef(ctx, *in.Ref)
 		if err == nil && !found {
 			err = errors.New("app: external reference taken but not found")
 		}
@@ -70,9 +67,9 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, in te.Input) (te.Entry,
 		return sameOrDuplicate(existing, in)
 	}
 	if reopened {
-		if _, err := store.SetApproval(ctx, tx, sheet.ID, te.Draft, te.PostingNotApproved, zeroTime); err != nil {
+		if _, err := s.store.SetApproval(ctx, sheet.ID, te.Draft, te.PostingNotApproved, zeroTime); err != nil {
 			return te.Entry{}, err
 		}
 	}
-	return e, store.SaveTimesheet(ctx, tx, sheet)
+	return e, s.store.SaveTimesheet(ctx, sheet)
 }

@@ -4,13 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/auth"
-	"github.com/accrue/accrue/internal/platform/outbox"
-	"github.com/accrue/accrue/services/timeexpense/internal/store"
 	te "github.com/accrue/accrue/services/timeexpense/internal/timeexpense"
 	"github.com/accrue/accrue/services/timeexpense/internal/wire"
 )
@@ -18,12 +13,12 @@ import (
 var zeroTime time.Time
 
 // decide runs a status change of a timesheet: it locks it, applies change, moves its entries to
-// the new approval (and posting) status, saves it and writes the audit record.
+// the new approval (and posting) status, saves it, runs after and writes the audit record.
 func (s *Service) decide(ctx context.Context, id string, action, reason string, posting te.PostingStatus,
-	change func(t *te.Timesheet, now time.Time) error, after func(ctx context.Context, tx pgx.Tx, t te.Timesheet) error,
+	change func(t *te.Timesheet, now time.Time) error, after func(ctx context.Context, t te.Timesheet) error,
 ) (out te.Timesheet, err error) {
-	err = s.inTx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		t, err := store.GetTimesheet(ctx, tx, id, true)
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		t, err := s.store.LockTimesheet(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -35,19 +30,19 @@ func (s *Service) decide(ctx context.Context, id string, action, reason string, 
 		if t.Status == te.Approved {
 			approvedAt = now
 		}
-		if t.Entries, err = store.SetApproval(ctx, tx, t.ID, t.Status, posting, approvedAt); err != nil {
+		if t.Entries, err = s.store.SetApproval(ctx, t.ID, t.Status, posting, approvedAt); err != nil {
 			return err
 		}
-		if err := store.SaveTimesheet(ctx, tx, t); err != nil {
+		if err := s.store.SaveTimesheet(ctx, t); err != nil {
 			return err
 		}
 		if after != nil {
-			if err := after(ctx, tx, t); err != nil {
+			if err := after(ctx, t); err != nil {
 				return err
 			}
 		}
 		out = t
-		return audit.Write(ctx, tx, audit.Record{Action: action, EntityType: "timesheet", EntityID: t.ID, Reason: reason,
+		return s.store.Audit(ctx, audit.Record{Action: action, EntityType: "timesheet", EntityID: t.ID, Reason: reason,
 			Details: map[string]any{"resource_id": t.ResourceID, "week_start": t.WeekStart.String(), "status": string(t.Status),
 				"version": t.Version, "entries": len(t.Entries)}})
 	})
@@ -67,10 +62,8 @@ func (s *Service) Submit(ctx context.Context, id string) (te.Timesheet, error) {
 func (s *Service) Approve(ctx context.Context, id string) (te.Timesheet, error) {
 	return s.decide(ctx, id, "timesheet.approved", "", te.PostingPending,
 		func(t *te.Timesheet, now time.Time) error { return t.Approve(auth.Actor(ctx), now) },
-		func(ctx context.Context, tx pgx.Tx, t te.Timesheet) error {
-			_, err := s.Outbox.Enqueue(ctx, tx, outbox.Event{Stream: wire.Stream, Type: wire.EventEntriesApproved, Subject: t.ID,
-				Payload: &timeexpensev1.EntriesApproved{Entries: wire.Entries(t.Entries)}})
-			return err
+		func(ctx context.Context, t te.Timesheet) error {
+			return s.store.Publish(ctx, wire.EntriesApproved(t.ID, t.Entries))
 		})
 }
 
@@ -81,7 +74,7 @@ func (s *Service) Reject(ctx context.Context, id, reason string) (te.Timesheet, 
 		func(t *te.Timesheet, now time.Time) error { return t.Reject(reason, auth.Actor(ctx), now) }, nil)
 }
 
-// Timesheet returns a timesheet with its entries.
+// Timesheet returns a timesheet with its entries. It can return te.ErrTimesheetNotFound.
 func (s *Service) Timesheet(ctx context.Context, id string) (te.Timesheet, error) {
-	return store.GetTimesheet(ctx, s.Pool, id, false)
+	return s.store.Timesheet(ctx, id)
 }

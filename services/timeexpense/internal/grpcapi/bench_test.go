@@ -2,29 +2,22 @@ package grpcapi_test
 
 import (
 	"fmt"
-	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"testing"
 	"time"
 
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/civil"
-	"github.com/accrue/accrue/internal/platform/servicetest"
-	"github.com/accrue/accrue/services/timeexpense/internal/app"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"github.com/accrue/accrue/services/timeexpense/internal/events"
-	"github.com/accrue/accrue/services/timeexpense/internal/grpcapi"
-	"github.com/accrue/accrue/services/timeexpense/internal/store"
 )
 
 // BenchmarkImportRPC imports month-end files of 5,000 approved entries (200 resources) through the
 // gRPC API, over the real interceptor chain (token check, protovalidate of every item) and a real
 // database, and reports items per second.
 func BenchmarkImportRPC(b *testing.B) {
-	env := servicetest.New(b, "timeexpense", store.Migrations(), func(e *servicetest.Env) {
-		timeexpensev1.RegisterTimeExpenseServiceServer(e.Server, grpcapi.New(app.New(app.Deps{Pool: e.DB.Pool, Outbox: e.Outbox, Log: e.Log})))
-	})
-	f := fixture{Env: env, c: timeexpensev1.NewTimeExpenseServiceClient(env.Conn)}
-	f.apply(b, events.Projects(), envelope(b, "project.activated", &projectv1.ProjectActivated{Project: &projectv1.Project{
+	f := serve(b)
+	f.apply(b, events.Projects(f.uc), envelope(b, projectv1.EventTypeProjectActivated, &projectv1.ProjectActivated{Project: &projectv1.Project{
 		ProjectId: project, LegalEntityId: leReject, Status: projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE, Version: 1,
 		Tasks: []*projectv1.Task{{TaskId: billTask, Billable: true}}}}))
 	const size = 5000
@@ -39,7 +32,7 @@ func BenchmarkImportRPC(b *testing.B) {
 		}
 		files[n] = req
 	}
-	ctx := env.Ctx(approver)
+	ctx := f.Ctx(approver)
 	b.ResetTimer()
 	start := time.Now()
 	for n := 0; n < b.N; n++ {

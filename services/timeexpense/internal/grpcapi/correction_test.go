@@ -10,7 +10,6 @@ import (
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
-	"github.com/accrue/accrue/services/timeexpense/internal/app"
 	"github.com/accrue/accrue/services/timeexpense/internal/events"
 )
 
@@ -61,7 +60,7 @@ func TestCorrectionReversesAndReplaces(t *testing.T) {
 	if o.GetHours() != "20.00" || o.GetDescription() != "build" || o.GetReplacedByEntryId() != repl.GetEntryId() || o.GetVersion() != before+1 {
 		t.Fatalf("the original keeps its hours and points at its replacement: %v", o)
 	}
-	reversed := outboxEvents(t, f, "time_entries.reversed", func() *timeexpensev1.EntriesReversed { return &timeexpensev1.EntriesReversed{} })
+	reversed := outboxEvents(t, f, timeexpensev1.EventTypeTimeEntriesReversed, func() *timeexpensev1.EntriesReversed { return &timeexpensev1.EntriesReversed{} })
 	approved := approvedEvents(t, f)
 	if len(reversed) != 1 || len(reversed[0].GetEntries()) != 1 || reversed[0].GetEntries()[0].GetEntryId() != rev.GetEntryId() {
 		t.Fatalf("reversed events: %v", reversed)
@@ -151,7 +150,7 @@ func TestPostingAnswersUpdateStatuses(t *testing.T) {
 	answer := func(id string, o billingv1.PostingOutcome, reason string) *billingv1.PostingResult {
 		return &billingv1.PostingResult{SourceType: "time_entry", SourceId: id, SourceVersion: 3, Outcome: o, Reason: reason}
 	}
-	f.apply(t, events.Billing(), envelope(t, "postings.recorded", &billingv1.PostingsRecorded{Results: []*billingv1.PostingResult{
+	f.apply(t, events.Billing(f.uc), envelope(t, billingv1.EventTypePostingsRecorded, &billingv1.PostingsRecorded{Results: []*billingv1.PostingResult{
 		answer(posted, billingv1.PostingOutcome_POSTING_OUTCOME_POSTED, ""),
 		answer(parked, billingv1.PostingOutcome_POSTING_OUTCOME_PARKED_RATE_MISSING, "RATE_MISSING_FOR_DATE"),
 		answer(rejected, billingv1.PostingOutcome_POSTING_OUTCOME_REJECTED_CLOSED_PERIOD, "PERIOD_CLOSED"),
@@ -174,7 +173,7 @@ func TestPostingAnswersUpdateStatuses(t *testing.T) {
 		t.Fatalf("rejected: %v", s)
 	}
 	// A late PARKED never overwrites a final status; a rate arriving posts the parked entry.
-	f.apply(t, events.Billing(), envelope(t, "postings.recorded", &billingv1.PostingsRecorded{Results: []*billingv1.PostingResult{
+	f.apply(t, events.Billing(f.uc), envelope(t, billingv1.EventTypePostingsRecorded, &billingv1.PostingsRecorded{Results: []*billingv1.PostingResult{
 		answer(posted, billingv1.PostingOutcome_POSTING_OUTCOME_PARKED_RATE_MISSING, "RATE_MISSING_FOR_DATE"),
 		answer(rejected, billingv1.PostingOutcome_POSTING_OUTCOME_PARKED_RATE_MISSING, "RATE_MISSING_FOR_DATE"),
 		answer(parked, billingv1.PostingOutcome_POSTING_OUTCOME_POSTED, ""),
@@ -194,7 +193,7 @@ func TestPostingAnswersUpdateStatuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.apply(t, events.Billing(), envelope(t, "postings.recorded", &billingv1.PostingsRecorded{Results: []*billingv1.PostingResult{
+	f.apply(t, events.Billing(f.uc), envelope(t, billingv1.EventTypePostingsRecorded, &billingv1.PostingsRecorded{Results: []*billingv1.PostingResult{
 		answer(fix.GetReversal().GetEntryId(), billingv1.PostingOutcome_POSTING_OUTCOME_REVERSED, ""),
 		answer(fix.GetReplacement().GetEntryId(), billingv1.PostingOutcome_POSTING_OUTCOME_POSTED, ""),
 	}}))
@@ -210,7 +209,6 @@ func TestPostingAnswersUpdateStatuses(t *testing.T) {
 
 func TestClosedPeriodKPI(t *testing.T) {
 	f := start(t)
-	uc := app.New(app.Deps{Pool: f.DB.Pool, Outbox: f.Outbox, Log: f.Log})
 	var items []*timeexpensev1.ImportItem
 	for i, d := range []int32{8, 9, 15} { // alice: two weeks
 		in := timeIn(alice, day(2026, 6, d), "1")
@@ -229,8 +227,8 @@ func TestClosedPeriodKPI(t *testing.T) {
 		results = append(results, &billingv1.PostingResult{SourceType: "time_entry", SourceId: r.GetEntryId(),
 			Outcome: billingv1.PostingOutcome_POSTING_OUTCOME_REJECTED_CLOSED_PERIOD, Reason: "PERIOD_CLOSED"})
 	}
-	f.apply(t, events.Billing(), envelope(t, "postings.recorded", &billingv1.PostingsRecorded{Results: results}))
-	n, err := uc.TimesheetsRejectedClosedPeriod(context.Background())
+	f.apply(t, events.Billing(f.uc), envelope(t, billingv1.EventTypePostingsRecorded, &billingv1.PostingsRecorded{Results: results}))
+	n, err := f.uc.TimesheetsRejectedClosedPeriod(context.Background())
 	if err != nil || n != 3 {
 		t.Fatalf("timesheets rejected for closed periods = %d (%v), want 3 (alice × 2 weeks, bob × 1)", n, err)
 	}
@@ -240,11 +238,11 @@ func TestReplicasIgnoreOlderEvents(t *testing.T) {
 	f := start(t)
 	ctx := f.Ctx(writer)
 	// An older period event (opened before it was closed) arrives late: May stays closed.
-	f.apply(t, events.Billing(), periodEvent(t, leReject, "2026-05", billingv1.PeriodStatus_PERIOD_STATUS_OPEN, time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)))
+	f.apply(t, events.Billing(f.uc), periodEvent(t, leReject, "2026-05", billingv1.PeriodStatus_PERIOD_STATUS_OPEN, time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)))
 	_, err := f.c.RecordTimeEntry(ctx, &timeexpensev1.RecordTimeEntryRequest{Entry: timeIn(alice, day(2026, 5, 20), "1")})
 	wantErr(t, err, codes.FailedPrecondition, "PERIOD_CLOSED")
 	// Reopened later: accepted.
-	f.apply(t, events.Billing(), periodEvent(t, leReject, "2026-05", billingv1.PeriodStatus_PERIOD_STATUS_OPEN, time.Date(2026, 6, 5, 0, 0, 0, 0, time.UTC)))
+	f.apply(t, events.Billing(f.uc), periodEvent(t, leReject, "2026-05", billingv1.PeriodStatus_PERIOD_STATUS_OPEN, time.Date(2026, 6, 5, 0, 0, 0, 0, time.UTC)))
 	f.record(t, timeIn(alice, day(2026, 5, 20), "1"))
 
 	// An older project version (still pending activation) changes nothing; a newer one (on hold) does.
@@ -252,15 +250,15 @@ func TestReplicasIgnoreOlderEvents(t *testing.T) {
 		return &projectv1.Project{ProjectId: project, LegalEntityId: leReject, Status: st, Version: version,
 			Tasks: []*projectv1.Task{{TaskId: billTask, Billable: true}}}
 	}
-	f.apply(t, events.Projects(), envelope(t, "project.created", &projectv1.ProjectCreated{
+	f.apply(t, events.Projects(f.uc), envelope(t, projectv1.EventTypeProjectCreated, &projectv1.ProjectCreated{
 		Project: proj(1, projectv1.ProjectStatus_PROJECT_STATUS_PENDING_FINANCIAL_ACTIVATION)}))
 	f.record(t, timeIn(alice, day(2026, 6, 9), "1"))
-	f.apply(t, events.Projects(), envelope(t, "project.status_changed", &projectv1.ProjectStatusChanged{
+	f.apply(t, events.Projects(f.uc), envelope(t, projectv1.EventTypeProjectStatusChanged, &projectv1.ProjectStatusChanged{
 		Project: proj(4, projectv1.ProjectStatus_PROJECT_STATUS_ON_HOLD)}))
 	_, err = f.c.RecordTimeEntry(ctx, &timeexpensev1.RecordTimeEntryRequest{Entry: timeIn(alice, day(2026, 6, 9), "1")})
 	wantErr(t, err, codes.FailedPrecondition, "PROJECT_INACTIVE")
 	// A newer policy (reject) keeps closed-period work out.
-	f.apply(t, events.Billing(), envelope(t, "legal_entity.upserted", &billingv1.LegalEntityUpserted{LegalEntity: &billingv1.LegalEntity{
+	f.apply(t, events.Billing(f.uc), envelope(t, billingv1.EventTypeLegalEntityUpserted, &billingv1.LegalEntityUpserted{LegalEntity: &billingv1.LegalEntity{
 		LegalEntityId: leRoll, Version: 2, ClosedPeriodPolicy: billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_REJECT}}))
 	in := timeIn(alice, day(2026, 5, 20), "1")
 	in.ProjectId, in.TaskId = rollProj, rollTask

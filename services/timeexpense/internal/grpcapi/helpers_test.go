@@ -52,15 +52,23 @@ const (
 
 type fixture struct {
 	*servicetest.Env
-	c timeexpensev1.TimeExpenseServiceClient
+	c  timeexpensev1.TimeExpenseServiceClient
+	uc *app.Service
+}
+
+// serve starts the service in-process over a fresh database, with an empty replica.
+func serve(tb testing.TB) fixture {
+	var uc *app.Service
+	env := servicetest.New(tb, "timeexpense", store.Migrations(), func(e *servicetest.Env) {
+		uc = app.New(store.New(e.DB.Pool, e.Outbox, e.Queue))
+		timeexpensev1.RegisterTimeExpenseServiceServer(e.Server, grpcapi.New(uc))
+	})
+	return fixture{Env: env, c: timeexpensev1.NewTimeExpenseServiceClient(env.Conn), uc: uc}
 }
 
 func start(t *testing.T) fixture {
 	t.Parallel()
-	env := servicetest.New(t, "timeexpense", store.Migrations(), func(e *servicetest.Env) {
-		timeexpensev1.RegisterTimeExpenseServiceServer(e.Server, grpcapi.New(app.New(app.Deps{Pool: e.DB.Pool, Outbox: e.Outbox, Log: e.Log})))
-	})
-	f := fixture{Env: env, c: timeexpensev1.NewTimeExpenseServiceClient(env.Conn)}
+	f := serve(t)
 	f.seed(t)
 	return f
 }
@@ -71,18 +79,18 @@ func (f fixture) seed(t *testing.T) {
 		return &projectv1.Project{ProjectId: id, LegalEntityId: le, CurrencyCode: "USD", Status: st, Version: 3, Tasks: tasks,
 			StartDate: day(2026, 1, 1), EndDate: day(2027, 12, 31)}
 	}
-	f.apply(t, events.Projects(),
-		envelope(t, "project.activated", &projectv1.ProjectActivated{Project: proj(project, leReject, projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE,
+	f.apply(t, events.Projects(f.uc),
+		envelope(t, projectv1.EventTypeProjectActivated, &projectv1.ProjectActivated{Project: proj(project, leReject, projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE,
 			&projectv1.Task{TaskId: billTask, Billable: true}, &projectv1.Task{TaskId: freeTask, Billable: false})}),
-		envelope(t, "project.status_changed", &projectv1.ProjectStatusChanged{Project: proj(heldProj, leReject, projectv1.ProjectStatus_PROJECT_STATUS_ON_HOLD,
+		envelope(t, projectv1.EventTypeProjectStatusChanged, &projectv1.ProjectStatusChanged{Project: proj(heldProj, leReject, projectv1.ProjectStatus_PROJECT_STATUS_ON_HOLD,
 			&projectv1.Task{TaskId: heldTask, Billable: true})}),
-		envelope(t, "project.activated", &projectv1.ProjectActivated{Project: proj(rollProj, leRoll, projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE,
+		envelope(t, projectv1.EventTypeProjectActivated, &projectv1.ProjectActivated{Project: proj(rollProj, leRoll, projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE,
 			&projectv1.Task{TaskId: rollTask, Billable: true})}),
 	)
-	f.apply(t, events.Billing(),
-		envelope(t, "legal_entity.upserted", &billingv1.LegalEntityUpserted{LegalEntity: &billingv1.LegalEntity{LegalEntityId: leReject, Version: 1,
+	f.apply(t, events.Billing(f.uc),
+		envelope(t, billingv1.EventTypeLegalEntityUpserted, &billingv1.LegalEntityUpserted{LegalEntity: &billingv1.LegalEntity{LegalEntityId: leReject, Version: 1,
 			ClosedPeriodPolicy: billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_REJECT}}),
-		envelope(t, "legal_entity.upserted", &billingv1.LegalEntityUpserted{LegalEntity: &billingv1.LegalEntity{LegalEntityId: leRoll, Version: 1,
+		envelope(t, billingv1.EventTypeLegalEntityUpserted, &billingv1.LegalEntityUpserted{LegalEntity: &billingv1.LegalEntity{LegalEntityId: leRoll, Version: 1,
 			ClosedPeriodPolicy: billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_ROLL_FORWARD}}),
 		periodEvent(t, leReject, "2026-05", billingv1.PeriodStatus_PERIOD_STATUS_CLOSED, time.Date(2026, 6, 3, 0, 0, 0, 0, time.UTC)),
 		periodEvent(t, leRoll, "2026-05", billingv1.PeriodStatus_PERIOD_STATUS_CLOSED, time.Date(2026, 6, 3, 0, 0, 0, 0, time.UTC)),
@@ -90,9 +98,9 @@ func (f fixture) seed(t *testing.T) {
 }
 
 func periodEvent(t *testing.T, le, period string, st billingv1.PeriodStatus, at time.Time) *commonv1.EventEnvelope {
-	typ := "period.opened"
+	typ := billingv1.EventTypePeriodOpened
 	if st == billingv1.PeriodStatus_PERIOD_STATUS_CLOSED {
-		typ = "period.closed"
+		typ = billingv1.EventTypePeriodClosed
 	}
 	return envelope(t, typ, &billingv1.PeriodChanged{Period: &billingv1.Period{LegalEntityId: le, Period: period, Status: st,
 		ChangeTime: timestamppb.New(at)}})
@@ -173,5 +181,5 @@ func outboxEvents[M proto.Message](t *testing.T, f fixture, typ string, newM fun
 }
 
 func approvedEvents(t *testing.T, f fixture) []*timeexpensev1.EntriesApproved {
-	return outboxEvents(t, f, "time_entries.approved", func() *timeexpensev1.EntriesApproved { return &timeexpensev1.EntriesApproved{} })
+	return outboxEvents(t, f, timeexpensev1.EventTypeTimeEntriesApproved, func() *timeexpensev1.EntriesApproved { return &timeexpensev1.EntriesApproved{} })
 }

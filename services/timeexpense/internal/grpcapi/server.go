@@ -4,12 +4,10 @@ package grpcapi
 
 import (
 	"context"
-	"strconv"
 
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/timeexpense/internal/app"
-	"github.com/accrue/accrue/services/timeexpense/internal/store"
 	"github.com/accrue/accrue/services/timeexpense/internal/wire"
 )
 
@@ -83,33 +81,12 @@ func (s *Server) GetTimesheet(ctx context.Context, req *timeexpensev1.GetTimeshe
 	return &timeexpensev1.GetTimesheetResponse{Timesheet: wire.Timesheet(t)}, nil
 }
 
-var outcomes = map[app.ImportOutcome]timeexpensev1.ImportOutcome{
-	app.ImportAccepted:  timeexpensev1.ImportOutcome_IMPORT_OUTCOME_ACCEPTED,
-	app.ImportDuplicate: timeexpensev1.ImportOutcome_IMPORT_OUTCOME_DUPLICATE,
-	app.ImportRejected:  timeexpensev1.ImportOutcome_IMPORT_OUTCOME_REJECTED,
-}
-
 func (s *Server) ImportApprovedEntries(ctx context.Context, req *timeexpensev1.ImportApprovedEntriesRequest) (*timeexpensev1.ImportApprovedEntriesResponse, error) {
-	items := make([]app.ImportItem, len(req.GetItems()))
-	for i, it := range req.GetItems() {
-		field := "items[" + strconv.Itoa(i) + "]"
-		if t := it.GetTime(); t != nil {
-			items[i].Input, items[i].Err = wire.TimeInput(t, field+".time")
-		} else {
-			items[i].Input, items[i].Err = wire.ExpenseInput(it.GetExpense(), field+".expense")
-		}
-	}
-	sum, err := s.app.Import(ctx, items)
+	sum, err := s.app.Import(ctx, wire.ImportItems(req))
 	if err != nil {
 		return nil, err
 	}
-	resp := &timeexpensev1.ImportApprovedEntriesResponse{Results: make([]*timeexpensev1.ImportResult, len(sum.Results)),
-		Accepted: int32(sum.Accepted), Duplicates: int32(sum.Duplicates), Rejected: int32(sum.Rejected)}
-	for i, r := range sum.Results {
-		resp.Results[i] = &timeexpensev1.ImportResult{Index: int32(r.Index), ExternalId: r.ExternalID, Outcome: outcomes[r.Outcome],
-			EntryId: r.EntryID, Reason: r.Reason, Message: r.Message}
-	}
-	return resp, nil
+	return wire.ImportResponse(sum), nil
 }
 
 func (s *Server) CorrectTimeEntry(ctx context.Context, req *timeexpensev1.CorrectTimeEntryRequest) (*timeexpensev1.CorrectTimeEntryResponse, error) {
@@ -133,24 +110,14 @@ func (s *Server) GetTimeEntry(ctx context.Context, req *timeexpensev1.GetTimeEnt
 }
 
 func (s *Server) ListTimeEntries(ctx context.Context, req *timeexpensev1.ListTimeEntriesRequest) (*timeexpensev1.ListTimeEntriesResponse, error) {
-	size := int(req.GetPageSize())
-	if size == 0 {
-		size = 50
-	}
-	after, _, err := paging.DecodeID(req.GetPageToken())
+	page, err := paging.ByID(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	list, total, err := s.app.Entries(ctx, store.EntryFilter{ResourceID: wire.ID(req.GetResourceId()), ProjectID: wire.ID(req.GetProjectId()),
-		Posting: wire.Posting(req.GetPostingStatus()), AfterID: after, Limit: size + 1})
+	list, total, err := s.app.Entries(ctx, wire.EntryFilter(req), page)
 	if err != nil {
 		return nil, err
 	}
-	resp := &timeexpensev1.ListTimeEntriesResponse{TotalCount: total}
-	if len(list) > size {
-		list = list[:size]
-		resp.NextPageToken = paging.Encode(list[size-1].ID, "")
-	}
-	resp.Entries = wire.Entries(list)
-	return resp, nil
+	list, next := paging.Page(page, list, wire.EntryPosition)
+	return &timeexpensev1.ListTimeEntriesResponse{Entries: wire.Entries(list), NextPageToken: next, TotalCount: total}, nil
 }

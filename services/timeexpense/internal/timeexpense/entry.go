@@ -192,3 +192,9 @@ func (e Entry) Replacement(corrected Input) Input {
 	}
 	return corrected
 }
+
+// EntryFilter selects entries for listing; empty fields select all.
+type EntryFilter struct {
+	ResourceID, ProjectID string
+	Posting               PostingStatus
+}

@@ -2,6 +2,7 @@ package timeexpense
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -30,6 +31,8 @@ type Project struct {
 	Start, End    civil.Date
 	// Tasks maps task id → billable.
 	Tasks map[string]bool
+	// Version orders the project's changes: an older one never replaces a newer.
+	Version int64
 }
 
 // Policy is a legal entity's closed-period policy.
@@ -50,6 +53,27 @@ func PeriodOf(d civil.Date) string { return fmt.Sprintf("%04d-%02d", d.Year, int
 type PeriodKey struct {
 	LegalEntityID string
 	Period        string
+}
+
+// LegalEntity is what the service knows of a legal entity (replica of billing events).
+type LegalEntity struct {
+	ID     string
+	Policy Policy
+	// Version orders the entity's changes: an older one never replaces a newer.
+	Version int64
+}
+
+// Period statuses.
+const (
+	PeriodOpen   = "OPEN"
+	PeriodClosed = "CLOSED"
+)
+
+// Period is one period's status as billing last changed it; the latest change wins.
+type Period struct {
+	Key       PeriodKey
+	Status    string
+	ChangedAt time.Time
 }
 
 // Replica is the part of the replicas a set of entries is checked against.

@@ -1,9 +1,9 @@
-// Package wire converts between the time & expense domain and its protobuf contract, for the gRPC
-// API and the events the service publishes.
+// Package wire converts between the time & expense domain and the protobuf contracts: its gRPC
+// API (wire.go, imports.go), the events it publishes, and the project and billing events it
+// consumes (events.go). It is the only place that knows both.
 package wire
 
 import (
-	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"strings"
 	"time"
 
@@ -13,24 +13,11 @@ import (
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/money"
 	te "github.com/accrue/accrue/services/timeexpense/internal/timeexpense"
 )
-
-// Stream is the stream the time & expense service publishes to.
-const Stream = "timeexpense.events"
-
-// Event types.
-const (
-	// EventEntriesApproved carries EntriesApproved: a timesheet, a chunk of an import, a replacement.
-	EventEntriesApproved = "time_entries.approved"
-	// EventEntriesReversed carries EntriesReversed: the reversals of corrected entries.
-	EventEntriesReversed = "time_entries.reversed"
-)
-
-// MaxEntriesPerEvent bounds the entries one EntriesApproved carries.
-const MaxEntriesPerEvent = 1000
 
 var statuses = map[te.Status]timeexpensev1.TimesheetStatus{
 	te.Draft:     timeexpensev1.TimesheetStatus_TIMESHEET_STATUS_DRAFT,
@@ -57,6 +44,14 @@ func Posting(p timeexpensev1.PostingStatus) te.PostingStatus {
 	}
 	return ""
 }
+
+// EntryFilter converts the filter of a list request.
+func EntryFilter(req *timeexpensev1.ListTimeEntriesRequest) te.EntryFilter {
+	return te.EntryFilter{ResourceID: ID(req.GetResourceId()), ProjectID: ID(req.GetProjectId()), Posting: Posting(req.GetPostingStatus())}
+}
+
+// EntryPosition is an entry's position in a list (see paging.Page).
+func EntryPosition(e te.Entry) (id, key string) { return e.ID, "" }
 
 // ID normalises a canonical id (the contract accepts upper-case UUIDs; the database returns
 // lower case).
