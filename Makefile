@@ -86,12 +86,25 @@ vet: ## gofmt check and go vet on every module
 vulncheck: $(BIN)/govulncheck $(BIN)/indexdb ## govulncheck every module offline (database from the golang.org/x/vulndb module)
 	tools/govulncheck/run.sh $(MODULES)
 
+# House rules the compiler does not enforce (tools/housecheck; its own tests run first).
+$(BIN)/housecheck: tools/housecheck/go.mod $(wildcard tools/housecheck/*.go)
+	GOWORK=off go -C tools/housecheck test -count=1 .
+	GOWORK=off go -C tools/housecheck build -o $(BIN)/housecheck .
+
+.PHONY: check-imports
+check-imports: $(BIN)/housecheck ## fail on imports that break the layering rules (docs: ARCHITECTURE §9)
+	$(BIN)/housecheck imports
+
+.PHONY: check-hygiene
+check-hygiene: $(BIN)/housecheck ## fail on tracked files over 1 MB and on stream/event-type literals in services
+	$(BIN)/housecheck hygiene
+
 .PHONY: deps
 deps: ## make sure Postgres and Redis run locally (installs them with apt when missing)
 	deploy/local/ensure-deps.sh
 
 .PHONY: test
-test: deps vet buf-lint check-generated ## all checks and all tests on real Postgres and Redis
+test: deps vet buf-lint check-generated check-imports check-hygiene ## all checks and all tests on real Postgres and Redis
 	go test $(GO_TEST_FLAGS) $(addsuffix /...,$(addprefix ./,$(MODULES)))
 
 .PHONY: test-short

@@ -1,17 +1,10 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
-	"regexp"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,9 +14,7 @@ import (
 	"github.com/accrue/accrue/e2e/internal/harness"
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
-	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
-	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 )
 
 // Scopes of the workflow tests.
@@ -267,32 +258,6 @@ func getFinancials(t testing.TB, env *harness.Env, id string) *projectv1.Project
 	return resp.GetFinancials()
 }
 
-// listExceptions lists a service's exceptions (query: "kind=...&status=..." or "").
-func listExceptions(t testing.TB, env *harness.Env, service, query string) []*opsv1.Exception {
-	t.Helper()
-	path := "/v1/ops/" + service + "/exceptions?page_size=500"
-	if query != "" {
-		path += "&" + query
-	}
-	st, _, body := env.Do(http.MethodGet, path, nil, env.Bearer(opsRead))
-	if st != http.StatusOK {
-		t.Fatalf("GET %s: %d: %s", path, st, body)
-	}
-	var resp opsv1.ListExceptionsResponse
-	decode(t, body, &resp)
-	return resp.GetExceptions()
-}
-
-// findException returns the exception of kind about entityID, or nil.
-func findException(list []*opsv1.Exception, kind, entityID string) *opsv1.Exception {
-	for _, e := range list {
-		if e.GetKind() == kind && e.GetEntityId() == entityID {
-			return e
-		}
-	}
-	return nil
-}
-
 // sameDecimal reports whether two decimal strings denote the same number ("80" and "80.00" do).
 func sameDecimal(a, b string) bool {
 	x, ok1 := new(big.Rat).SetString(a)
@@ -303,227 +268,4 @@ func sameDecimal(a, b string) bool {
 // moneyIs reports whether m is exactly amount (written with the currency's two digits) in USD.
 func moneyIs(m *commonv1.Money, amount string) bool {
 	return m != nil && m.GetCurrencyCode() == "USD" && m.GetAmount() == amount
-}
-
-// result is one answer of a concurrent request.
-type result struct {
-	status int
-	body   []byte
-	err    error
-}
-
-// concurrently sends n requests at once (released together) and returns their answers in order.
-// It uses its own HTTP client: the Env's helpers fail the test and must stay on its goroutine.
-func concurrently(n int, req func(i int) (*http.Request, error)) []result {
-	client := &http.Client{Timeout: 30 * time.Second}
-	out := make([]result, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		r, err := req(i)
-		if err != nil {
-			out[i].err = err
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			resp, err := client.Do(r)
-			if err != nil {
-				out[i].err = err
-				return
-			}
-			defer resp.Body.Close()
-			out[i].status = resp.StatusCode
-			out[i].body, out[i].err = io.ReadAll(resp.Body)
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return out
-}
-
-// newRequest builds a request to the Env's gateway.
-func newRequest(env *harness.Env, method, path string, body []byte, headers map[string]string) (*http.Request, error) {
-	r, err := http.NewRequest(method, env.URL(path), bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	r.Header.Set("Content-Type", "application/json")
-	for k, v := range headers {
-		r.Header.Set(k, v)
-	}
-	return r, nil
-}
-
-// problemReason returns the reason member of a problem document ("" when it is not one).
-func problemReason(body []byte) string {
-	var p harness.Problem
-	if json.Unmarshal(body, &p) != nil {
-		return ""
-	}
-	return p.Reason
-}
-
-// quarantined returns the gateway's webhook quarantine, newest first.
-func quarantined(t testing.TB, env *harness.Env) []quarantineEntry {
-	t.Helper()
-	st, _, body := env.Do(http.MethodGet, "/v1/ops/gateway/webhook-quarantine?limit=1000", nil, env.Bearer(opsRead))
-	if st != http.StatusOK {
-		t.Fatalf("GET /v1/ops/gateway/webhook-quarantine: %d: %s", st, body)
-	}
-	var resp struct {
-		Deliveries []quarantineEntry `json:"deliveries"`
-	}
-	if err := json.Unmarshal(body, &resp); err != nil {
-		t.Fatalf("quarantine: %v: %s", err, body)
-	}
-	return resp.Deliveries
-}
-
-type quarantineEntry struct {
-	Source        string `json:"source"`
-	Route         string `json:"route"`
-	Reason        string `json:"reason"`
-	EventID       string `json:"event_id"`
-	BodySHA256    string `json:"body_sha256"`
-	CorrelationID string `json:"correlation_id"`
-}
-
-// metricValue reads an unlabelled sample of a service's /metrics (false when absent).
-func metricValue(t testing.TB, env *harness.Env, service, name string) (string, bool) {
-	t.Helper()
-	return scrapeSeries(t, "http://"+env.MetricsAddr(service)+"/metrics", name)
-}
-
-// scrapeSeries reads the value of one series (its name and labels, exactly as exposed) from the
-// /metrics page at url (false when absent).
-func scrapeSeries(t testing.TB, url, series string) (string, bool) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("%s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
-			return strings.TrimSpace(v), true
-		}
-	}
-	return "", false
-}
-
-// upsertResource creates a resource of role CONSULTANT with 40 hours a week, known in the HCM
-// as workerID.
-func upsertResource(t testing.TB, env *harness.Env, name, workerID string) *resourcev1.Resource {
-	t.Helper()
-	in := &resourcev1.ResourceInput{Kind: resourcev1.ResourceKind_RESOURCE_KIND_EMPLOYEE, Name: name,
-		Email: strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.com", HomeLegalEntityCode: "US01", Location: "Austin, TX",
-		Role: "CONSULTANT", WeeklyCapacityHours: "40", UtilizationTargetPercent: "75", Status: resourcev1.ResourceStatus_RESOURCE_STATUS_ACTIVE,
-		ExternalReferences: []*commonv1.ExternalReference{{System: "workday", ObjectType: "Worker", ExternalId: workerID}}}
-	st, _, body := env.Do(http.MethodPost, "/v1/resources:upsert", restJSON(t, in), env.Bearer(resourcesWrite))
-	if st != http.StatusCreated {
-		t.Fatalf("POST /v1/resources:upsert: %d, want 201: %s", st, body)
-	}
-	var resp resourcev1.UpsertResourceResponse
-	decode(t, body, &resp)
-	return resp.GetResource()
-}
-
-// setCostRate sets a resource's cost rate (to == nil: open-ended).
-func setCostRate(t testing.TB, env *harness.Env, resourceID, rate string, from, to *commonv1.Date) *resourcev1.SetCostRateResponse {
-	t.Helper()
-	req := &resourcev1.SetCostRateRequest{Rate: usd(rate), EffectiveFrom: from, EffectiveTo: to, Reason: "e2e"}
-	st, _, body := env.Do(http.MethodPost, "/v1/resources/"+resourceID+"/cost-rates", restJSON(t, req), env.Bearer(costRatesWrite))
-	if st != http.StatusOK {
-		t.Fatalf("POST cost-rates of %s: %d, want 200: %s", resourceID, st, body)
-	}
-	var resp resourcev1.SetCostRateResponse
-	decode(t, body, &resp)
-	return &resp
-}
-
-// assignmentInput staffs a resource hoursPerWeek on a task over [from, to], confirmed.
-func assignmentInput(resourceID, projectID, taskID string, from, to *commonv1.Date, hoursPerWeek string) *resourcev1.AssignmentInput {
-	return &resourcev1.AssignmentInput{ResourceId: resourceID, ProjectId: projectID, TaskId: taskID, StartDate: from, EndDate: to,
-		HoursPerWeek: hoursPerWeek, Status: resourcev1.AssignmentStatus_ASSIGNMENT_STATUS_CONFIRMED}
-}
-
-func postAssignment(t testing.TB, env *harness.Env, in *resourcev1.AssignmentInput) (int, http.Header, []byte) {
-	t.Helper()
-	return env.Do(http.MethodPost, "/v1/assignments", restJSON(t, in), env.Bearer(resourcesWrite))
-}
-
-func createAssignment(t testing.TB, env *harness.Env, in *resourcev1.AssignmentInput) *resourcev1.CreateAssignmentResponse {
-	t.Helper()
-	st, _, body := postAssignment(t, env, in)
-	if st != http.StatusCreated {
-		t.Fatalf("POST /v1/assignments: %d, want 201: %s", st, body)
-	}
-	var resp resourcev1.CreateAssignmentResponse
-	decode(t, body, &resp)
-	return &resp
-}
-
-// waitForProjectInResource waits until the resource service's project replica has the project
-// with every one of its tasks (assignments are checked against it).
-func waitForProjectInResource(t testing.TB, env *harness.Env, projectID string, tasks int) {
-	t.Helper()
-	harness.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
-		if n := env.Count("resource", `SELECT count(*) FROM project_tasks WHERE project_id = $1`, projectID); n != tasks {
-			return fmt.Errorf("the resource service knows %d tasks of project %s, want %d", n, projectID, tasks)
-		}
-		return nil
-	})
-}
-
-// billableLeafTask returns a billable, non-root task of the project's line.
-func billableLeafTask(t testing.TB, p *projectv1.Project, lineKey string) *projectv1.Task {
-	t.Helper()
-	for _, task := range p.GetTasks() {
-		if task.GetBillable() && task.GetParentTaskId() != "" && task.GetContractLineKey() == lineKey {
-			return task
-		}
-	}
-	t.Fatalf("project %s has no billable task under line %s", p.GetProjectId(), lineKey)
-	return nil
-}
-
-// secretLeaks returns the log lines of every process that show one of the secrets as a number
-// on its own (not as part of a longer number). Timings ("duration_ms") are not data and are
-// skipped; everything else of a JSON line is searched, and non-JSON lines entirely.
-func secretLeaks(env *harness.Env, secrets ...string) []string {
-	var pats []*regexp.Regexp
-	for _, s := range secrets {
-		pats = append(pats, regexp.MustCompile(`(^|[^0-9.])`+regexp.QuoteMeta(s)+`($|[^0-9])`))
-	}
-	var leaks []string
-	for _, proc := range append(append([]string{}, harness.Services...), harness.Gateway) {
-		sc := bufio.NewScanner(strings.NewReader(env.Logs(proc)))
-		sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			text := line
-			var fields map[string]any
-			if json.Unmarshal([]byte(line), &fields) == nil {
-				for k := range fields {
-					if strings.Contains(k, "duration") || strings.HasSuffix(k, "_ms") {
-						delete(fields, k)
-					}
-				}
-				b, _ := json.Marshal(fields)
-				text = string(b)
-			}
-			for _, p := range pats {
-				if p.MatchString(text) {
-					leaks = append(leaks, proc+": "+line)
-					break
-				}
-			}
-		}
-	}
-	return leaks
 }

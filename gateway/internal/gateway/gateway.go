@@ -39,6 +39,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/idempotency"
+	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/metrics"
 )
 
@@ -110,29 +111,22 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	}
 
 	api := g.newMux()
-	if err := customerv1.RegisterCustomerServiceHandler(ctx, api, g.conns["customer"]); err != nil {
-		return nil, err
-	}
-	if err := projectv1.RegisterProjectServiceHandler(ctx, api, g.conns["project"]); err != nil {
-		return nil, err
-	}
-	if err := resourcev1.RegisterResourceServiceHandler(ctx, api, g.conns["resource"]); err != nil {
-		return nil, err
-	}
-	if err := resourcev1.RegisterAssignmentServiceHandler(ctx, api, g.conns["resource"]); err != nil {
-		return nil, err
-	}
-	if err := timeexpensev1.RegisterTimeExpenseServiceHandler(ctx, api, g.conns["timeexpense"]); err != nil {
-		return nil, err
-	}
-	if err := billingv1.RegisterLegalEntityServiceHandler(ctx, api, g.conns["billing"]); err != nil {
-		return nil, err
-	}
-	if err := billingv1.RegisterContractServiceHandler(ctx, api, g.conns["billing"]); err != nil {
-		return nil, err
-	}
-	if err := billingv1.RegisterLedgerServiceHandler(ctx, api, g.conns["billing"]); err != nil {
-		return nil, err
+	for _, h := range []struct {
+		service  string
+		register func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+	}{
+		{"customer", customerv1.RegisterCustomerServiceHandler},
+		{"project", projectv1.RegisterProjectServiceHandler},
+		{"resource", resourcev1.RegisterResourceServiceHandler},
+		{"resource", resourcev1.RegisterAssignmentServiceHandler},
+		{"timeexpense", timeexpensev1.RegisterTimeExpenseServiceHandler},
+		{"billing", billingv1.RegisterLegalEntityServiceHandler},
+		{"billing", billingv1.RegisterContractServiceHandler},
+		{"billing", billingv1.RegisterLedgerServiceHandler},
+	} {
+		if err := h.register(ctx, api, g.conns[h.service]); err != nil {
+			return nil, err
+		}
 	}
 	// Every service serves its own exception queue; /v1/ops/{service}/... goes to that service.
 	ops := map[string]http.Handler{}
@@ -298,20 +292,7 @@ func (g *Gateway) Run(ctx context.Context, addr string) error {
 	srv := &http.Server{Addr: addr, Handler: g.handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		MaxHeaderBytes: 64 << 10}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
 	g.opts.Logger.InfoContext(ctx, "gateway listening", "addr", addr)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	g.Close()
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	defer g.Close()
+	return lifecycle.ServeHTTP(ctx, srv, 10*time.Second)
 }

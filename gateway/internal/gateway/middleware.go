@@ -14,10 +14,10 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/accrue/accrue/internal/platform/auth"
-	"github.com/accrue/accrue/internal/platform/rpcspec"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/grpcx"
+	"github.com/accrue/accrue/internal/platform/rpcspec"
 )
 
 // methodOverrideHeaders are dropped: a request is what its HTTP method says it is.

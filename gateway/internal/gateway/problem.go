@@ -9,11 +9,11 @@ import (
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"buf.build/go/protovalidate"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/accrue/accrue/internal/platform/correlation"
+	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/idempotency"
 )
 
@@ -79,27 +79,15 @@ func title(reason string, status int) string {
 // problemFromStatus builds the problem for a gRPC status: reason and metadata from ErrorInfo,
 // violations from BadRequest or buf.validate.Violations.
 func problemFromStatus(st *status.Status) Problem {
-	p := Problem{Status: runtime.HTTPStatusFromCode(st.Code()), Detail: st.Message()}
+	d := grpcx.DetailsOf(st)
+	p := Problem{Status: runtime.HTTPStatusFromCode(st.Code()), Detail: st.Message(), Reason: d.Reason,
+		CorrelationID: d.CorrelationID, Metadata: d.Metadata}
+	for _, v := range d.Violations {
+		p.Violations = append(p.Violations, Violation{Field: v.Field, Description: v.Description})
+	}
 	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			p.Reason = d.GetReason()
-			for k, v := range d.GetMetadata() {
-				if k == "correlation_id" {
-					p.CorrelationID = v
-					continue
-				}
-				if p.Metadata == nil {
-					p.Metadata = map[string]string{}
-				}
-				p.Metadata[k] = v
-			}
-		case *errdetails.BadRequest:
-			for _, v := range d.GetFieldViolations() {
-				p.Violations = append(p.Violations, Violation{Field: v.GetField(), Description: v.GetDescription()})
-			}
-		case *validate.Violations:
-			for _, v := range d.GetViolations() {
+		if vs, ok := d.(*validate.Violations); ok {
+			for _, v := range vs.GetViolations() {
 				p.Violations = append(p.Violations, Violation{Field: protovalidate.FieldPathString(v.GetField()), Description: v.GetMessage()})
 			}
 		}

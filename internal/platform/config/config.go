@@ -1,4 +1,5 @@
-// Package config reads typed configuration from environment variables. Only main packages use it:
+// Package config reads typed configuration from environment variables. Only main packages (and
+// the test helpers pgtest and redistest, for their server addresses) use it:
 // they read everything once at start into a struct, and refuse to start on any error.
 package config
 
@@ -50,44 +51,38 @@ func (r *Reader) Required(key string) string {
 
 // Int returns the variable as an int, or def.
 func (r *Reader) Int(key string, def int) int {
-	v, ok := r.get(key)
-	if !ok {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		r.errs = append(r.errs, fmt.Errorf("%s: %q is not an integer", key, v))
-		return def
-	}
-	return n
+	return parse(r, key, def, strconv.Atoi, "an integer")
 }
 
 // Duration returns the variable as a Go duration ("250ms", "5s"), or def.
 func (r *Reader) Duration(key string, def time.Duration) time.Duration {
-	v, ok := r.get(key)
-	if !ok {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		r.errs = append(r.errs, fmt.Errorf("%s: %q is not a duration like 500ms or 5s", key, v))
-		return def
-	}
-	return d
+	return parse(r, key, def, func(v string) (time.Duration, error) {
+		d, err := time.ParseDuration(v)
+		if err == nil && d < 0 {
+			err = errors.New("negative")
+		}
+		return d, err
+	}, "a duration like 500ms or 5s")
 }
 
 // Bool returns the variable as a bool ("true", "1", "false", "0"), or def.
 func (r *Reader) Bool(key string, def bool) bool {
+	return parse(r, key, def, strconv.ParseBool, "a boolean")
+}
+
+// parse returns the variable read by fn, or def when it is unset or fn refuses it (recording
+// that it is not what: "an integer").
+func parse[T any](r *Reader, key string, def T, fn func(string) (T, error), what string) T {
 	v, ok := r.get(key)
 	if !ok {
 		return def
 	}
-	b, err := strconv.ParseBool(v)
+	x, err := fn(v)
 	if err != nil {
-		r.errs = append(r.errs, fmt.Errorf("%s: %q is not a boolean", key, v))
+		r.errs = append(r.errs, fmt.Errorf("%s: %q is not %s", key, v, what))
 		return def
 	}
-	return b
+	return x
 }
 
 // OneOf returns the variable, which must be one of allowed, or def.

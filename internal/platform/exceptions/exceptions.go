@@ -22,6 +22,7 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/pg"
 )
 
@@ -349,19 +350,12 @@ func (r Retrier) Run(ctx context.Context) error {
 	if r.Max <= 0 {
 		r.Max = 5 * time.Minute
 	}
-	t := time.NewTicker(r.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if _, err := r.Queue.RetryDue(ctx, r.Base, r.Max); err != nil && ctx.Err() == nil {
-				r.Queue.log.WarnContext(ctx, "exception retrier failed", "err", err)
-			}
-			r.Queue.sample(ctx)
+	return lifecycle.Every(r.Interval, func(ctx context.Context) {
+		if _, err := r.Queue.RetryDue(ctx, r.Base, r.Max); err != nil && ctx.Err() == nil {
+			r.Queue.log.WarnContext(ctx, "exception retrier failed", "err", err)
 		}
-	}
+		r.Queue.sample(ctx)
+	}).Run(ctx)
 }
 
 // sample refreshes the open-exceptions gauge.

@@ -77,36 +77,43 @@ func (s *Server) ListExceptions(ctx context.Context, req *opsv1.ListExceptionsRe
 }
 
 func (s *Server) GetException(ctx context.Context, req *opsv1.GetExceptionRequest) (*opsv1.GetExceptionResponse, error) {
-	if err := s.check(req.GetService()); err != nil {
-		return nil, err
-	}
-	e, err := s.queue.Get(ctx, req.GetExceptionId())
+	e, err := s.one(req.GetService(), func() (Exception, error) { return s.queue.Get(ctx, req.GetExceptionId()) })
 	if err != nil {
 		return nil, err
 	}
-	return &opsv1.GetExceptionResponse{Exception: ToProto(e)}, nil
+	return &opsv1.GetExceptionResponse{Exception: e}, nil
 }
 
 func (s *Server) RetryException(ctx context.Context, req *opsv1.RetryExceptionRequest) (*opsv1.RetryExceptionResponse, error) {
-	if err := s.check(req.GetService()); err != nil {
-		return nil, err
-	}
-	e, err := s.queue.Retry(ctx, req.GetExceptionId(), auth.Actor(ctx))
+	e, err := s.one(req.GetService(), func() (Exception, error) {
+		return s.queue.Retry(ctx, req.GetExceptionId(), auth.Actor(ctx))
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &opsv1.RetryExceptionResponse{Exception: ToProto(e)}, nil
+	return &opsv1.RetryExceptionResponse{Exception: e}, nil
 }
 
 func (s *Server) ResolveException(ctx context.Context, req *opsv1.ResolveExceptionRequest) (*opsv1.ResolveExceptionResponse, error) {
-	if err := s.check(req.GetService()); err != nil {
-		return nil, err
-	}
-	e, err := s.queue.Resolve(ctx, req.GetExceptionId(), auth.Actor(ctx), req.GetNote())
+	e, err := s.one(req.GetService(), func() (Exception, error) {
+		return s.queue.Resolve(ctx, req.GetExceptionId(), auth.Actor(ctx), req.GetNote())
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &opsv1.ResolveExceptionResponse{Exception: ToProto(e)}, nil
+	return &opsv1.ResolveExceptionResponse{Exception: e}, nil
+}
+
+// one checks that the request is for this service and runs op on one exception.
+func (s *Server) one(service string, op func() (Exception, error)) (*opsv1.Exception, error) {
+	if err := s.check(service); err != nil {
+		return nil, err
+	}
+	e, err := op()
+	if err != nil {
+		return nil, err
+	}
+	return ToProto(e), nil
 }
 
 // ToProto converts an exception to its contract form (the payload is not exposed).

@@ -39,30 +39,56 @@ func FaultFromStatus(err error, field func(string) string) *fault.Error {
 			Message: "a dependency refused this service's credentials", Cause: err}
 	}
 	fe := &fault.Error{Kind: kind, Reason: "UPSTREAM_" + st.Code().String(), Message: st.Message(), Cause: err}
+	d := DetailsOf(st)
+	if d.Reason != "" {
+		fe.Reason = d.Reason
+	}
+	fe.Metadata = d.Metadata
+	for _, v := range d.Violations {
+		if field != nil {
+			v.Field = field(v.Field)
+		}
+		fe.Violations = append(fe.Violations, v)
+	}
+	return fe
+}
+
+// Details is what a status carries besides its code and message (see ToStatus).
+type Details struct {
+	// Reason is the ErrorInfo reason; "" when the status has none.
+	Reason string
+	// CorrelationID is the correlation id the server put in the ErrorInfo metadata.
+	CorrelationID string
+	// Metadata is the rest of the ErrorInfo metadata; nil when empty.
+	Metadata map[string]string
+	// Violations are the BadRequest field violations.
+	Violations []fault.Violation
+}
+
+// DetailsOf reads the ErrorInfo and BadRequest details of st.
+func DetailsOf(st *status.Status) Details {
+	var out Details
 	for _, d := range st.Details() {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
-			fe.Reason = d.GetReason()
+			out.Reason = d.GetReason()
 			for k, v := range d.GetMetadata() {
 				if k == "correlation_id" {
+					out.CorrelationID = v
 					continue
 				}
-				if fe.Metadata == nil {
-					fe.Metadata = map[string]string{}
+				if out.Metadata == nil {
+					out.Metadata = map[string]string{}
 				}
-				fe.Metadata[k] = v
+				out.Metadata[k] = v
 			}
 		case *errdetails.BadRequest:
 			for _, v := range d.GetFieldViolations() {
-				f := v.GetField()
-				if field != nil {
-					f = field(f)
-				}
-				fe.Violations = append(fe.Violations, fault.Violation{Field: f, Description: v.GetDescription()})
+				out.Violations = append(out.Violations, fault.Violation{Field: v.GetField(), Description: v.GetDescription()})
 			}
 		}
 	}
-	return fe
+	return out
 }
 
 // ReasonUpstreamAuth is the reason when another service refused this service's own credentials:

@@ -24,10 +24,10 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/accrue/accrue/internal/platform/auth"
-	"github.com/accrue/accrue/internal/platform/rpcspec"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/idempotency"
+	"github.com/accrue/accrue/internal/platform/rpcspec"
 )
 
 // ServerConfig is what a service's gRPC server needs.

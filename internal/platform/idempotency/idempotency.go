@@ -26,9 +26,9 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/accrue/accrue/internal/platform/auth"
-	"github.com/accrue/accrue/internal/platform/rpcspec"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/pg"
+	"github.com/accrue/accrue/internal/platform/rpcspec"
 )
 
 // MetadataKey is the gRPC metadata key (the REST header is Idempotency-Key).

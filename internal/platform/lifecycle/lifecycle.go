@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -75,6 +76,24 @@ func (g GRPC) Run(ctx context.Context) error {
 	case <-done:
 	case <-time.After(grace):
 		g.Server.Stop()
+	}
+	return nil
+}
+
+// ServeHTTP serves srv until ctx is cancelled, then shuts it down, giving requests in flight up
+// to grace to finish.
+func ServeHTTP(ctx context.Context, srv *http.Server, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
 	}
 	return nil
 }

@@ -3,7 +3,9 @@ package lifecycle_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -98,5 +100,47 @@ func TestGRPCServesAndShutsDown(t *testing.T) {
 	}
 	if err := (lifecycle.GRPC{Server: grpc.NewServer(), Addr: "256.0.0.1:1"}).Run(context.Background()); err == nil {
 		t.Fatal("GRPC.Run on an impossible address succeeded")
+	}
+}
+
+func TestServeHTTPServesUntilCancelledThenShutsDown(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	srv := &http.Server{Addr: addr, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- lifecycle.ServeHTTP(ctx, srv, time.Second) }()
+
+	var resp *http.Response
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if resp, err = http.Get("http://" + addr); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "ok" {
+		t.Fatalf("body = %q", body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("ServeHTTP after cancel = %v, want nil", err)
+	}
+	if _, err := http.Get("http://" + addr); err == nil {
+		t.Fatal("the server still answers after shutdown")
+	}
+	if err := lifecycle.ServeHTTP(context.Background(), &http.Server{Addr: "256.0.0.1:1"}, time.Second); err == nil {
+		t.Fatal("ServeHTTP on an impossible address succeeded")
 	}
 }

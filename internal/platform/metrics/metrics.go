@@ -3,7 +3,6 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/pprof"
 	"time"
@@ -11,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/accrue/accrue/internal/platform/lifecycle"
 )
 
 // NewRegistry returns a registry with Go runtime and process collectors plus cs.
@@ -45,18 +46,5 @@ func (s Server) Run(ctx context.Context) error {
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	srv := &http.Server{Addr: s.Addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	}
+	return lifecycle.ServeHTTP(ctx, &http.Server{Addr: s.Addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}, 5*time.Second)
 }

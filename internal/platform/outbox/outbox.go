@@ -9,6 +9,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,9 +20,15 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	"github.com/accrue/accrue/internal/platform/catalogue"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/pg"
 )
+
+// ErrUndeclared is returned for an event whose payload message declares its events (the
+// (accrue.common.v1.event) option) but not this event's stream and type: publishing it would
+// reach consumers under a name the contracts do not know, and they would dead-letter it.
+var ErrUndeclared = errors.New("outbox: the payload's contract does not declare the event's stream and type")
 
 // Event is one fact to publish.
 type Event struct {
@@ -32,7 +39,8 @@ type Event struct {
 	Type string
 	// Subject is the canonical id of the aggregate.
 	Subject string
-	// Payload is the event message defined in proto/accrue/<domain>/v1/events.proto.
+	// Payload is the event message defined in proto/accrue/<domain>/v1/events.proto. When the
+	// message declares its events, Stream and Type must be among them (see ErrUndeclared).
 	Payload proto.Message
 }
 
@@ -111,6 +119,9 @@ func (w Writer) build(ctx context.Context, events []Event) ([]*commonv1.EventEnv
 		if e.Stream == "" || e.Type == "" || e.Payload == nil {
 			return nil, c, fmt.Errorf("outbox: event %d needs a stream, a type and a payload", i)
 		}
+		if err := checkDeclared(e); err != nil {
+			return nil, c, fmt.Errorf("event %d: %w", i, err)
+		}
 		payload, err := anypb.New(e.Payload)
 		if err != nil {
 			return nil, c, fmt.Errorf("outbox: pack payload: %w", err)
@@ -134,6 +145,18 @@ func (w Writer) build(ctx context.Context, events []Event) ([]*commonv1.EventEnv
 		c.ids[i], c.streams[i], c.types[i], c.subjects[i], c.envelopes[i] = id, e.Stream, e.Type, e.Subject, b
 	}
 	return envs, c, nil
+}
+
+// checkDeclared refuses an event whose payload declares other events than e. A payload that
+// declares none (platform tests publish wrapper messages) is let through.
+func checkDeclared(e Event) error {
+	d := e.Payload.ProtoReflect().Descriptor()
+	spec, ok := catalogue.SpecOf(d)
+	if !ok || catalogue.Declares(e.Payload, e.Stream, e.Type) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s declares %v on %q, not %q on %q", ErrUndeclared, d.FullName(),
+		spec.GetTypes(), spec.GetStream(), e.Type, e.Stream)
 }
 
 // Replay marks the events of subject (or, with an empty subject, those created since since) as

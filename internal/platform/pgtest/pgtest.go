@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,15 +22,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/accrue/accrue/internal/platform/config"
 	"github.com/accrue/accrue/internal/platform/pg"
 )
 
 // AdminURL returns the administration DSN tests use.
 func AdminURL() string {
-	if u := os.Getenv("ACCRUE_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	return config.FromEnv().String("ACCRUE_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
 }
 
 // DB is a test database.

@@ -5,23 +5,18 @@ package redistest
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/accrue/accrue/internal/platform/config"
 	"github.com/accrue/accrue/internal/platform/redisx"
 )
 
 // Addr returns the Redis address tests use.
-func Addr() string {
-	if a := os.Getenv("ACCRUE_TEST_REDIS_ADDR"); a != "" {
-		return a
-	}
-	return "127.0.0.1:6379"
-}
+func Addr() string { return config.FromEnv().String("ACCRUE_TEST_REDIS_ADDR", "127.0.0.1:6379") }
 
 // New returns a client and a fresh key prefix ("t<uuid>:") for the test.
 func New(t testing.TB) (*redis.Client, string) {

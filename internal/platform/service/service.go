@@ -223,7 +223,7 @@ func (b *Base) Run(ctx context.Context) error {
 
 // readiness reports SERVING while Postgres and Redis answer.
 func (b *Base) readiness(ctx context.Context) error {
-	check := func() {
+	check := func(ctx context.Context) {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		st := healthpb.HealthCheckResponse_SERVING
@@ -238,17 +238,8 @@ func (b *Base) readiness(ctx context.Context) error {
 			b.Health.SetServingStatus("", st)
 		}
 	}
-	check()
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			check()
-		}
-	}
+	check(ctx)
+	return lifecycle.Every(2*time.Second, check).Run(ctx)
 }
 
 // DefaultMemoryLimit is the soft Go heap limit of a service when GOMEMLIMIT is not set.

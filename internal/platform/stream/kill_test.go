@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/accrue/accrue/internal/platform/exceptions"
@@ -61,15 +60,15 @@ func runChild() int {
 	die := func() { _ = syscall.Kill(os.Getpid(), syscall.SIGKILL) }
 
 	cfg := stream.Config{Stream: testStream, Group: testGroup, Consumer: childConsumer, StreamPrefix: prefix,
-		Block: 50 * time.Millisecond,
+		Block: 50 * time.Millisecond, Types: []string{eventType}, Undeclared: true,
 		// No claiming: the restarted instance must find its own pending entries by itself.
 		ClaimMinIdle: time.Hour, ClaimInterval: time.Hour}
 	if kill == killAfterCommit {
 		cfg.AfterCommit = func([]string) { die() }
 	}
-	handler := func(ctx context.Context, tx pgx.Tx, msgs []stream.Message) error {
+	handler := func(ctx context.Context, msgs []stream.Message) error {
 		for _, m := range msgs {
-			if err := applyEffects(ctx, tx, m); err != nil {
+			if err := applyEffects(ctx, m); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,151 @@
+package harness
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/accrue/accrue/internal/platform/pgtest"
+)
+
+func (e *Env) createDatabases() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	admin, err := pgxpool.New(ctx, pgtest.AdminURL())
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	var wg sync.WaitGroup
+	errs := make([]error, len(Services))
+	for i, s := range Services {
+		name := "e2e_" + e.id + "_" + s
+		e.dbNames[s] = name
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+				errs[i] = fmt.Errorf("create database %s: %w", name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// createCredentials makes the Env's signing key (accruectl keygen) and the token file of each
+// process (accruectl token --scopes all).
+func (e *Env) createCredentials() error {
+	if _, err := e.accruectl("keygen", "--dir", e.keyDir); err != nil {
+		return err
+	}
+	names := append(slices.Clone(Services), Gateway)
+	var wg sync.WaitGroup
+	errs := make([]error, len(names))
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, err := e.accruectl("token", "--key", filepath.Join(e.keyDir, "signing.jwk"),
+				"--scopes", "all", "--ttl", "1h", "--sub", "svc-"+name)
+			if err == nil {
+				err = os.WriteFile(filepath.Join(e.dir, name+".token"), []byte(tok+"\n"), 0o600)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (e *Env) accruectl(args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(binDir, "accruectl"), args...)
+	cmd.Env = withoutVars(os.Environ(), "ACCRUE_")
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		return "", fmt.Errorf("accruectl %s: %v: %s", strings.Join(args, " "), err, stderr)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func (e *Env) dropDatabases(ctx context.Context) {
+	admin, err := pgxpool.New(ctx, pgtest.AdminURL())
+	if err != nil {
+		e.t.Logf("harness: cannot drop the databases: %v", err)
+		return
+	}
+	defer admin.Close()
+	var wg sync.WaitGroup
+	for _, name := range e.dbNames {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+				e.t.Logf("harness: drop database %s: %v", name, err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func randomID() string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// databaseURL is the administration DSN pointed at database name.
+func databaseURL(name string) string {
+	u, err := url.Parse(pgtest.AdminURL())
+	if err != nil {
+		panic(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+var (
+	portsMu   sync.Mutex
+	usedPorts = map[string]bool{} // addresses handed out in this test binary
+)
+
+// freePorts returns n distinct free 127.0.0.1 addresses, never one handed out before in this test
+// binary (parallel Envs would otherwise race for a port between its release here and the
+// child's bind).
+func freePorts(n int) ([]string, error) {
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	addrs := make([]string, 0, n)
+	for len(addrs) < n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		a := l.Addr().String()
+		if usedPorts[a] {
+			continue
+		}
+		usedPorts[a] = true
+		addrs = append(addrs, a)
+	}
+	return addrs, nil
+}

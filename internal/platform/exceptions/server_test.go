@@ -1,0 +1,118 @@
+package exceptions_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
+	"github.com/accrue/accrue/internal/platform/auth"
+	"github.com/accrue/accrue/internal/platform/exceptions"
+	"github.com/accrue/accrue/internal/platform/fault"
+)
+
+func TestServerListPagesThroughEverything(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	q, _ := newQueue(t)
+	srv := exceptions.NewServer(q, "billing")
+	var all []string
+	for i := range 7 {
+		all = append(all, record(t, ctx, q, exceptions.New{Kind: "posting", Reason: "PERIOD_CLOSED", EntityID: fmt.Sprint("te-", i)}))
+	}
+	record(t, ctx, q, exceptions.New{Kind: "invoice", Reason: "TAX_PROFILE_MISSING", EntityID: "inv-1"})
+
+	var got []string
+	var pages []int
+	tok := ""
+	for {
+		resp, err := srv.ListExceptions(ctx, &opsv1.ListExceptionsRequest{Service: "billing", Kind: "posting", PageSize: 3, PageToken: tok})
+		if err != nil {
+			t.Fatalf("page %d: %v", len(pages)+1, err)
+		}
+		pages = append(pages, len(resp.GetExceptions()))
+		for _, e := range resp.GetExceptions() {
+			got = append(got, e.GetExceptionId())
+		}
+		tok = resp.GetNextPageToken()
+		if tok == "" {
+			break
+		}
+		if len(pages) > 5 {
+			t.Fatal("paging does not end")
+		}
+	}
+	if fmt.Sprint(pages) != "[3 3 1]" {
+		t.Errorf("page sizes = %v, want [3 3 1]", pages)
+	}
+	// Newest first, each exactly once.
+	for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
+		all[i], all[j] = all[j], all[i]
+	}
+	if fmt.Sprint(got) != fmt.Sprint(all) {
+		t.Errorf("paged ids = %v, want %v", got, all)
+	}
+
+	// Exactly one page's worth: no next token.
+	resp, err := srv.ListExceptions(ctx, &opsv1.ListExceptionsRequest{Service: "billing", Kind: "posting", PageSize: 7})
+	if err != nil || len(resp.GetExceptions()) != 7 || resp.GetNextPageToken() != "" {
+		t.Fatalf("page of exactly 7 = %d items, token %q, %v", len(resp.GetExceptions()), resp.GetNextPageToken(), err)
+	}
+	// Status filter through the contract enum.
+	resp, err = srv.ListExceptions(ctx, &opsv1.ListExceptionsRequest{Service: "billing", Status: opsv1.ExceptionStatus_EXCEPTION_STATUS_RESOLVED})
+	if err != nil || len(resp.GetExceptions()) != 0 {
+		t.Fatalf("resolved = %v, %v; want none", resp.GetExceptions(), err)
+	}
+
+	_, err = srv.ListExceptions(ctx, &opsv1.ListExceptionsRequest{Service: "billing", PageToken: "%%%garbage"})
+	wantFault(t, err, fault.Invalid, "INVALID_PAGE_TOKEN")
+	_, err = srv.ListExceptions(ctx, &opsv1.ListExceptionsRequest{Service: "customer"})
+	wantFault(t, err, fault.Invalid, "WRONG_SERVICE")
+}
+
+func TestServerRetryAndResolveNameTheCaller(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	q, _ := newQueue(t)
+	q.Handle("sync", func(context.Context, exceptions.Exception) error { return nil })
+	srv := exceptions.NewServer(q, "billing")
+	caller := auth.WithPrincipal(ctx, auth.Principal{Subject: "ops-dashboard", ClientID: "ops-dashboard"})
+
+	id := record(t, ctx, q, exceptions.New{Kind: "sync", Reason: "UPSTREAM_DOWN", EntityID: "a"})
+	resp, err := srv.RetryException(caller, &opsv1.RetryExceptionRequest{Service: "billing", ExceptionId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := resp.GetException(); x.GetStatus() != opsv1.ExceptionStatus_EXCEPTION_STATUS_RESOLVED || x.GetResolvedBy() != "ops-dashboard" {
+		t.Fatalf("retried = %v", x)
+	}
+
+	id = record(t, ctx, q, exceptions.New{Kind: "sync", Reason: "UPSTREAM_DOWN", EntityID: "b"})
+	res, err := srv.ResolveException(ctx, &opsv1.ResolveExceptionRequest{Service: "billing", ExceptionId: id, Note: "dropped"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := res.GetException(); x.GetResolvedBy() != "system" || x.GetResolutionNote() != "dropped" {
+		t.Fatalf("resolved without a principal = %v", x)
+	}
+	got, err := srv.GetException(ctx, &opsv1.GetExceptionRequest{Service: "billing", ExceptionId: id})
+	if err != nil || got.GetException().GetEntityId() != "b" || got.GetException().GetKind() != "sync" || got.GetException().GetAttempts() != 1 {
+		t.Fatalf("GetException = %v, %v", got, err)
+	}
+	_, err = srv.RetryException(ctx, &opsv1.RetryExceptionRequest{Service: "project", ExceptionId: id})
+	wantFault(t, err, fault.Invalid, "WRONG_SERVICE")
+}
+
+func TestToProto(t *testing.T) {
+	t.Parallel()
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	p := exceptions.ToProto(exceptions.Exception{ID: "id-1", Kind: "k", Reason: "R", Status: exceptions.StatusResolved,
+		Attempts: 3, CreatedAt: created, UpdatedAt: created, ResolvedBy: "bob", Payload: []byte("secret payload")})
+	if p.GetStatus() != opsv1.ExceptionStatus_EXCEPTION_STATUS_RESOLVED || p.GetAttempts() != 3 || !p.GetCreateTime().AsTime().Equal(created) || p.GetResolvedBy() != "bob" {
+		t.Fatalf("ToProto = %v", p)
+	}
+	if p := exceptions.ToProto(exceptions.Exception{Status: exceptions.StatusOpen}); p.GetStatus() != opsv1.ExceptionStatus_EXCEPTION_STATUS_OPEN {
+		t.Fatalf("open status = %v", p.GetStatus())
+	}
+}

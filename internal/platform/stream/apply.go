@@ -1,0 +1,193 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/protobuf/proto"
+
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	"github.com/accrue/accrue/internal/platform/catalogue"
+	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/pg"
+)
+
+// process applies msgs (counts: delivery counts, nil meaning first delivery) and acknowledges
+// what was applied or dead-lettered.
+func (c *Consumer) process(ctx context.Context, raw []redis.XMessage, counts map[string]int64) {
+	msgs := make([]Message, 0, len(raw))
+	var skipped []Message
+	for _, r := range raw {
+		m := Message{ID: r.ID, Deliveries: 1}
+		if counts != nil {
+			if n, ok := counts[r.ID]; ok {
+				m.Deliveries = n
+			}
+		}
+		env, err := decode(r)
+		if err != nil {
+			// Undecodable entries can never succeed: dead-letter them at once.
+			c.deadLetter(ctx, m, r, fault.New(fault.Invalid, ReasonUndecodable, "%v", err))
+			continue
+		}
+		m.Envelope = env
+		mine, err := c.route(&m)
+		switch {
+		case err != nil:
+			c.deadLetter(ctx, m, r, err)
+		case mine:
+			msgs = append(msgs, m)
+		default:
+			skipped = append(skipped, m)
+		}
+	}
+	c.ack(ctx, skipped)
+	if len(msgs) == 0 {
+		return
+	}
+	if err := c.apply(ctx, msgs); err == nil {
+		c.ack(ctx, msgs)
+		return
+	} else if len(msgs) == 1 {
+		c.failed(ctx, msgs[0], raw, err)
+		return
+	}
+	// Isolate the failing entries: apply one at a time.
+	for _, m := range msgs {
+		if err := c.apply(ctx, []Message{m}); err != nil {
+			c.failed(ctx, m, raw, err)
+			continue
+		}
+		c.ack(ctx, []Message{m})
+	}
+}
+
+// route decides what to do with m by the event catalogue: mine is true (and m.Payload decoded)
+// for a type the handler applies, false for another declared type; an error (a dead letter)
+// for a type nobody declares on the stream or a payload other than the declared one.
+func (c *Consumer) route(m *Message) (mine bool, err error) {
+	typ := m.Envelope.GetType()
+	declared, known := catalogue.Payload(c.cfg.Stream, typ)
+	if !known && !c.cfg.Undeclared {
+		return false, fault.New(fault.Invalid, ReasonTypeUnknown,
+			"no contract declares event type %q on stream %q (renamed by its producer?)", typ, c.cfg.Stream)
+	}
+	if !slices.Contains(c.cfg.Types, typ) {
+		return false, nil
+	}
+	p, err := m.Envelope.GetPayload().UnmarshalNew()
+	if err != nil {
+		return false, fault.New(fault.Invalid, ReasonUndecodable, "event %s of type %q: payload: %v", m.Envelope.GetEventId(), typ, err)
+	}
+	if known && p.ProtoReflect().Descriptor().FullName() != declared {
+		return false, fault.New(fault.Invalid, ReasonPayloadMismatch, "event %s of type %q carries %s, the contract declares %s",
+			m.Envelope.GetEventId(), typ, p.ProtoReflect().Descriptor().FullName(), declared)
+	}
+	m.Payload = p
+	return true, nil
+}
+
+func decode(r redis.XMessage) (*commonv1.EventEnvelope, error) {
+	raw, ok := r.Values["envelope"].(string)
+	if !ok {
+		return nil, errors.New("entry has no envelope field")
+	}
+	var env commonv1.EventEnvelope
+	if err := proto.Unmarshal([]byte(raw), &env); err != nil {
+		return nil, fmt.Errorf("envelope: %w", err)
+	}
+	if env.GetEventId() == "" {
+		return nil, errors.New("envelope has no event id")
+	}
+	return &env, nil
+}
+
+// apply runs the handler on the events of msgs this group has not applied yet, in one
+// transaction that records them in the inbox.
+func (c *Consumer) apply(ctx context.Context, msgs []Message) error {
+	err := pg.InTx(ctx, c.pool, func(ctx context.Context, tx pgx.Tx) error {
+		fresh, err := c.claimInbox(ctx, tx, msgs)
+		if err != nil {
+			return err
+		}
+		if dup := len(msgs) - len(fresh); dup > 0 {
+			duplicateTotal.WithLabelValues(c.cfg.Stream, c.cfg.Group).Add(float64(dup))
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		// Work done for an event carries the event's correlation id; a batch mixes events, so the
+		// handler sets it per event (see WithEvent) and the batch itself logs under the first.
+		bctx := WithEvent(ctx, fresh[0].Envelope)
+		if err := c.handler(bctx, fresh); err != nil {
+			return err
+		}
+		appliedTotal.WithLabelValues(c.cfg.Stream, c.cfg.Group).Add(float64(len(fresh)))
+		return nil
+	})
+	if err == nil && c.cfg.AfterCommit != nil {
+		ids := make([]string, len(msgs))
+		for i, m := range msgs {
+			ids[i] = m.ID
+		}
+		c.cfg.AfterCommit(ids)
+	}
+	return err
+}
+
+// claimInbox inserts the event ids of msgs into the inbox and returns the messages whose ids were
+// not there yet (first occurrence only, if an id repeats inside the batch).
+func (c *Consumer) claimInbox(ctx context.Context, tx pgx.Tx, msgs []Message) ([]Message, error) {
+	ids := make([]string, 0, len(msgs))
+	sids := make([]string, 0, len(msgs))
+	seen := make(map[string]bool, len(msgs))
+	for _, m := range msgs {
+		id := m.Envelope.GetEventId()
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		ids = append(ids, id)
+		sids = append(sids, m.ID)
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO stream_inbox (consumer_group, event_id, stream_id)
+		SELECT $1, e, s FROM unnest($2::uuid[], $3::text[]) AS t(e, s)
+		ON CONFLICT DO NOTHING RETURNING event_id::text`, c.cfg.Group, ids, sids)
+	if err != nil {
+		return nil, fmt.Errorf("stream: inbox: %w", err)
+	}
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("stream: inbox: %w", err)
+	}
+	isNew := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		isNew[id] = true
+	}
+	fresh := make([]Message, 0, len(inserted))
+	for _, m := range msgs {
+		if id := m.Envelope.GetEventId(); isNew[id] {
+			fresh = append(fresh, m)
+			delete(isNew, id)
+		}
+	}
+	return fresh, nil
+}
+
+func (c *Consumer) ack(ctx context.Context, msgs []Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	if err := c.rdb.XAck(ctx, c.stream(), c.cfg.Group, ids...).Err(); err != nil {
+		// Harmless: the entries stay pending, are claimed later, and the inbox skips them.
+		c.log.WarnContext(ctx, "stream: ack failed", "err", err)
+	}
+}

@@ -1,0 +1,106 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/accrue/accrue/internal/platform/catalogue"
+)
+
+// Config configures a Consumer. Zero values take the documented defaults; Validate reports the
+// rest.
+type Config struct {
+	// Stream is the logical stream name, e.g. "customer.events". Required.
+	Stream string
+	// Group is the consumer group, by convention the consuming service's name. Required.
+	Group string
+	// Consumer names this instance within the group; hostname when empty. Keep it stable across
+	// restarts so a restarted instance picks up its own pending entries at once.
+	Consumer string
+	// StreamPrefix is prepended to Stream and DeadLetterStream (deployment or test isolation).
+	StreamPrefix string
+	// BatchSize is the most entries one XREADGROUP returns and one transaction applies; 256.
+	BatchSize int
+	// Block is how long XREADGROUP waits for entries; 1s. Keep it below the client read timeout.
+	Block time.Duration
+	// ClaimMinIdle is how long an entry must stay pending before another instance claims it; 30s.
+	ClaimMinIdle time.Duration
+	// ClaimInterval is how often the consumer looks for such entries; 5s.
+	ClaimInterval time.Duration
+	// MaxDeliveries is how many deliveries an entry gets before it is dead-lettered; 5.
+	MaxDeliveries int64
+	// DeadLetterStream receives entries that exhausted MaxDeliveries; Stream + ".dlq".
+	DeadLetterStream string
+	// Linger is how long a read that returned fewer than BatchSize entries waits for more
+	// before the batch is applied: larger batches cost fewer transactions per entry. Zero or
+	// NoLinger: none. Streams whose events are already batches (a timesheet's entries, a
+	// posting batch's answers) gain nothing from it and should not wait.
+	Linger time.Duration
+	// Types lists the event types the handler applies (the generated EventType… constants);
+	// required. Entries of other types the contracts declare on the stream (it carries events for
+	// other consumers too) are acknowledged without opening a transaction. An entry whose type no
+	// contract declares on the stream (a producer renamed it, or a stranger wrote it), or whose
+	// payload is not the declared message, is dead-lettered at once, never skipped.
+	Types []string
+	// Undeclared lets a consumer read a stream the contracts do not declare (platform tests
+	// only): every type outside Types is then acknowledged unread.
+	Undeclared bool
+	// AfterCommit, when set, runs after a batch commits and before it is acknowledged. Tests use
+	// it to kill the process at that exact point; production leaves it nil.
+	AfterCommit func(ids []string)
+}
+
+// NoLinger turns the linger off where a default would apply (see service.Base.Consumer).
+const NoLinger time.Duration = -1
+
+func (c *Config) defaults() {
+	if c.Consumer == "" {
+		h, _ := os.Hostname()
+		c.Consumer = h
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 256
+	}
+	if c.Block <= 0 {
+		c.Block = time.Second
+	}
+	if c.ClaimMinIdle <= 0 {
+		c.ClaimMinIdle = 30 * time.Second
+	}
+	if c.ClaimInterval <= 0 {
+		c.ClaimInterval = 5 * time.Second
+	}
+	if c.MaxDeliveries <= 0 {
+		c.MaxDeliveries = 5
+	}
+	if c.DeadLetterStream == "" {
+		c.DeadLetterStream = c.Stream + ".dlq"
+	}
+}
+
+// Validate reports configuration mistakes.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Stream == "" {
+		errs = append(errs, errors.New("stream: Stream is required"))
+	}
+	if c.Group == "" {
+		errs = append(errs, errors.New("stream: Group is required"))
+	}
+	if len(c.Types) == 0 {
+		errs = append(errs, errors.New("stream: Types is required (the event types the handler applies)"))
+	}
+	if !c.Undeclared {
+		for _, t := range c.Types {
+			if _, ok := catalogue.Payload(c.Stream, t); !ok {
+				errs = append(errs, fmt.Errorf("stream: no contract declares event type %q on stream %q", t, c.Stream))
+			}
+		}
+	}
+	if c.Block >= 10*time.Second {
+		errs = append(errs, errors.New("stream: Block must stay well below the Redis read timeout"))
+	}
+	return errors.Join(errs...)
+}
