@@ -86,8 +86,7 @@ func (s *Service) activate(ctx context.Context, conv *project.Conversion, p *pro
 			return err
 		}
 		if prev != p.Status {
-			if err := s.publish(ctx, *p, projectv1.EventTypeProjectActivated, &projectv1.ProjectActivated{Project: wire.Project(*p)},
-				"project.activated", "contract "+p.ContractID); err != nil {
+			if err := s.publish(ctx, *p, projectv1.EventTypeProjectActivated, &projectv1.ProjectActivated{Project: wire.Project(*p)}, "contract "+p.ContractID); err != nil {
 				return err
 			}
 			if err := s.publishStatus(ctx, *p, prev, "financial activation"); err != nil {

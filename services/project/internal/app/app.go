@@ -59,25 +59,26 @@ func New(st Store, d Deps) *Service {
 		newID: func() string { return uuid.Must(uuid.NewV7()).String() }}
 }
 
-// projectEvent is a project event of type evType and its audit record action.
+// projectEvent is a project event of type evType.
 func projectEvent(p project.Project, evType string, payload proto.Message) outbox.Event {
 	return outbox.Event{Stream: projectv1.EventStream, Type: evType, Subject: p.ID, Payload: payload}
 }
 
+// projectRecord is the audit record of a project event of type evType (the record's action).
 func projectRecord(p project.Project, action, reason string) audit.Record {
 	return audit.Record{Action: action, EntityType: "project", EntityID: p.ID, Reason: reason,
 		Details: map[string]any{"status": string(p.Status), "version": p.Version, "contract_id": p.ContractID}}
 }
 
 // publish writes a project event and its audit record.
-func (s *Service) publish(ctx context.Context, p project.Project, evType string, payload proto.Message, action, reason string) error {
+func (s *Service) publish(ctx context.Context, p project.Project, evType string, payload proto.Message, reason string) error {
 	if err := s.store.Publish(ctx, projectEvent(p, evType, payload)); err != nil {
 		return err
 	}
-	return s.store.Audit(ctx, projectRecord(p, action, reason))
+	return s.store.Audit(ctx, projectRecord(p, evType, reason))
 }
 
 func (s *Service) publishStatus(ctx context.Context, p project.Project, prev project.Status, reason string) error {
 	return s.publish(ctx, p, projectv1.EventTypeProjectStatusChanged, &projectv1.ProjectStatusChanged{Project: wire.Project(p),
-		PreviousStatus: wire.Status(prev), Reason: reason}, "project.status_changed", reason)
+		PreviousStatus: wire.Status(prev), Reason: reason}, reason)
 }

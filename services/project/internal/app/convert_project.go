@@ -23,10 +23,10 @@ func (s *Service) newProject(prep prepared, customerID, contractID string) (proj
 	}
 	pp := wire.Project(p)
 	events := []outbox.Event{projectEvent(p, projectv1.EventTypeProjectCreated, &projectv1.ProjectCreated{Project: pp})}
-	records := []audit.Record{projectRecord(p, "project.created", "")}
+	records := []audit.Record{projectRecord(p, projectv1.EventTypeProjectCreated, "")}
 	if p.Status == project.Active {
 		events = append(events, projectEvent(p, projectv1.EventTypeProjectActivated, &projectv1.ProjectActivated{Project: pp}))
-		records = append(records, projectRecord(p, "project.activated", "contract "+contractID))
+		records = append(records, projectRecord(p, projectv1.EventTypeProjectActivated, "contract "+contractID))
 	}
 	return p, events, records, nil
 }
