@@ -21,7 +21,7 @@ func TestFirstConversionBatchLosesRaceAsAWhole(t *testing.T) {
 	write := func(p project.Project) (bool, error) {
 		return st.CreateConversion(ctx, p, project.Conversion{CRMSystem: "salesforce", OpportunityID: "006A", Version: 1,
 			Fingerprint: []byte{1}, Request: []byte{2}, CustomerID: p.CustomerID, ProjectID: p.ID, State: project.ConversionActive},
-			nil, []audit.Record{{Action: "project.created", EntityType: "project", EntityID: p.ID}}, key, "system", "converted")
+			nil, []audit.Record{{Action: "created", EntityType: "project", EntityID: p.ID}}, key, "system", "converted")
 	}
 	first, second := newProject(), newProject()
 	second.Tasks[0].ID = uuid.NewString()
@@ -36,7 +36,7 @@ func TestFirstConversionBatchLosesRaceAsAWhole(t *testing.T) {
 	}
 	var projects, tasks, records, open int
 	if err := db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM projects), (SELECT count(*) FROM tasks),
-		(SELECT count(*) FROM audit_log WHERE action = 'project.created'),
+		(SELECT count(*) FROM audit_log WHERE entity_type = 'project'),
 		(SELECT count(*) FROM exceptions WHERE status = 'OPEN')`).Scan(&projects, &tasks, &records, &open); err != nil {
 		t.Fatal(err)
 	}
