@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,15 +13,16 @@ import (
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	"github.com/accrue/accrue/internal/platform/config"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
+	"github.com/accrue/accrue/internal/platform/pgstore"
 	"github.com/accrue/accrue/internal/platform/service"
 	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/project/internal/app"
 	"github.com/accrue/accrue/services/project/internal/events"
 	"github.com/accrue/accrue/services/project/internal/grpcapi"
-	"github.com/accrue/accrue/services/project/internal/project"
 	"github.com/accrue/accrue/services/project/internal/store"
 )
 
@@ -68,27 +68,30 @@ func run(ctx context.Context, migrateOnly bool) error {
 	}
 	defer billingConn.Close()
 
+	st := store.New(pgstore.New(base.Pool, base.Outbox, base.Queue))
+	uc := app.New(st, app.Deps{Customers: customerv1.NewCustomerServiceClient(customerConn),
+		Contracts: billingv1.NewContractServiceClient(billingConn), Log: base.Log,
+		CallTimeout: callTimeout, ActivationRetryAfter: retryAfter})
+	base.Queue.Handle(app.KindActivation, uc.RetryActivation)
+
 	customers := consumer
-	customers.Stream, customers.Types = customerv1.EventStream, []string{customerv1.EventTypeCustomerUpserted}
-	if _, err := base.Consumer(customers, events.CustomerDirectory(base.Log)); err != nil {
+	customers.Stream, customers.Types = customerv1.EventStream, events.CustomerDirectoryTypes
+	if _, err := base.Consumer(customers, events.CustomerDirectory(uc, base.Log)); err != nil {
 		return err
 	}
 	billing := consumer
-	billing.Stream, billing.Types = billingv1.EventStream, []string{billingv1.EventTypeLegalEntityUpserted, billingv1.EventTypeContractChanged, billingv1.EventTypePostingsRecorded}
-	if _, err := base.Consumer(billing, events.Billing(base.Log)); err != nil {
+	billing.Stream, billing.Types = billingv1.EventStream, events.BillingTypes
+	if _, err := base.Consumer(billing, events.Billing(uc, base.Log)); err != nil {
 		return err
 	}
 	staffing := consumer
-	staffing.Stream, staffing.Types = resourcev1.EventStream, []string{resourcev1.EventTypeAssignmentChanged}
-	if _, err := base.Consumer(staffing, events.StaffingPlans()); err != nil {
+	staffing.Stream, staffing.Types = resourcev1.EventStream, events.StaffingPlanTypes
+	if _, err := base.Consumer(staffing, events.StaffingPlans(uc)); err != nil {
 		return err
 	}
-	uc := app.New(app.Deps{Pool: base.Pool, Outbox: base.Outbox, Queue: base.Queue,
-		Customers: customerv1.NewCustomerServiceClient(customerConn), Contracts: billingv1.NewContractServiceClient(billingConn),
-		Log: base.Log, CallTimeout: callTimeout, ActivationRetryAfter: retryAfter})
-	projectv1.RegisterProjectServiceServer(base.GRPC, grpcapi.New(uc, base.Pool))
+	projectv1.RegisterProjectServiceServer(base.GRPC, grpcapi.New(uc))
 	base.Add(lifecycle.Every(5*time.Second, func(ctx context.Context) {
-		if n, err := store.CountByStatus(ctx, base.Pool, project.PendingFinancialActivation); err == nil {
+		if n, err := uc.AwaitingActivation(ctx); err == nil {
 			awaitingActivation.Set(float64(n))
 		}
 	}))

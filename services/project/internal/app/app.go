@@ -1,6 +1,8 @@
-// Package app holds the project service's use cases: the opportunity conversion (which calls the
-// customer and billing services), project lifecycle and templates. Each writes its state, its
-// events (outbox) and its audit records in one transaction.
+// Package app holds the project service's use cases: the conversion of won opportunities (which
+// calls the customer and billing services), the financial activation of projects waiting for
+// their contract, project lifecycle and templates, and the replicas and forecast fed by other
+// services' events. Each writes its state, its events (outbox) and its audit records in one
+// transaction, through the Store.
 package app
 
 import (
@@ -9,25 +11,19 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/proto"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
-	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/services/project/internal/project"
 	"github.com/accrue/accrue/services/project/internal/wire"
 )
 
-// Deps are the use cases' collaborators.
+// Deps are the use cases' collaborators besides the store.
 type Deps struct {
-	Pool      *pgxpool.Pool
-	Outbox    outbox.Writer
-	Queue     *exceptions.Queue
 	Customers customerv1.CustomerServiceClient
 	Contracts billingv1.ContractServiceClient
 	Log       *slog.Logger
@@ -41,15 +37,17 @@ type Deps struct {
 // Service runs the project use cases.
 type Service struct {
 	Deps
+	store Store
 	now   func() time.Time
 	newID func() string
 	locks keyedLocks
 }
 
-// New returns the use cases and registers the retry of pending financial activations.
-func New(d Deps) *Service {
-	if d.Pool == nil || d.Outbox.Producer == "" || d.Queue == nil || d.Customers == nil || d.Contracts == nil || d.Log == nil {
-		panic("app: New needs a pool, an outbox writer, an exception queue, customer and contract clients and a logger")
+// New returns the use cases over st. The caller registers RetryActivation as the exception
+// queue's retry of KindActivation.
+func New(st Store, d Deps) *Service {
+	if st == nil || d.Customers == nil || d.Contracts == nil || d.Log == nil {
+		panic("app: New needs a store, customer and contract clients and a logger")
 	}
 	if d.CallTimeout == 0 {
 		d.CallTimeout = 5 * time.Second
@@ -57,22 +55,30 @@ func New(d Deps) *Service {
 	if d.ActivationRetryAfter == 0 {
 		d.ActivationRetryAfter = 2 * time.Second
 	}
-	s := &Service{Deps: d, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	return &Service{Deps: d, store: st, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		newID: func() string { return uuid.Must(uuid.NewV7()).String() }}
-	d.Queue.Handle(KindActivation, s.retryActivation)
-	return s
+}
+
+// projectEvent is a project event of type evType.
+func projectEvent(p project.Project, evType string, payload proto.Message) outbox.Event {
+	return outbox.Event{Stream: projectv1.EventStream, Type: evType, Subject: p.ID, Payload: payload}
+}
+
+// projectRecord is the audit record of a project event of type evType (the record's action).
+func projectRecord(p project.Project, action, reason string) audit.Record {
+	return audit.Record{Action: action, EntityType: "project", EntityID: p.ID, Reason: reason,
+		Details: map[string]any{"status": string(p.Status), "version": p.Version, "contract_id": p.ContractID}}
 }
 
 // publish writes a project event and its audit record.
-func (s *Service) publish(ctx context.Context, tx pgx.Tx, p project.Project, evType string, payload proto.Message, action, reason string) error {
-	if _, err := s.Outbox.Enqueue(ctx, tx, outbox.Event{Stream: wire.Stream, Type: evType, Subject: p.ID, Payload: payload}); err != nil {
+func (s *Service) publish(ctx context.Context, p project.Project, evType string, payload proto.Message, reason string) error {
+	if err := s.store.Publish(ctx, projectEvent(p, evType, payload)); err != nil {
 		return err
 	}
-	return audit.Write(ctx, tx, audit.Record{Action: action, EntityType: "project", EntityID: p.ID, Reason: reason,
-		Details: map[string]any{"status": string(p.Status), "version": p.Version, "contract_id": p.ContractID}})
+	return s.store.Audit(ctx, projectRecord(p, evType, reason))
 }
 
-func (s *Service) publishStatus(ctx context.Context, tx pgx.Tx, p project.Project, prev project.Status, reason string) error {
-	return s.publish(ctx, tx, p, wire.EventStatusChanged, &projectv1.ProjectStatusChanged{Project: wire.Project(p),
-		PreviousStatus: wire.Status(prev), Reason: reason}, "project.status_changed", reason)
+func (s *Service) publishStatus(ctx context.Context, p project.Project, prev project.Status, reason string) error {
+	return s.publish(ctx, p, projectv1.EventTypeProjectStatusChanged, &projectv1.ProjectStatusChanged{Project: wire.Project(p),
+		PreviousStatus: wire.Status(prev), Reason: reason}, reason)
 }

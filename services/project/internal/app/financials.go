@@ -3,16 +3,59 @@ package app
 import (
 	"context"
 
+	"github.com/accrue/accrue/services/project/internal/financials"
 	"github.com/accrue/accrue/services/project/internal/project"
-	"github.com/accrue/accrue/services/project/internal/store"
 )
 
 // Financials returns a project's economics.
-func (s *Service) Financials(ctx context.Context, projectID string) (store.Financials, error) {
-	return store.GetFinancials(ctx, s.Pool, projectID)
+func (s *Service) Financials(ctx context.Context, projectID string) (financials.Economics, error) {
+	return s.store.Economics(ctx, projectID)
 }
 
-// Portfolio returns project economics, lowest forecast margin first.
-func (s *Service) Portfolio(ctx context.Context, status project.Status, limit int) ([]store.Financials, error) {
-	return store.Portfolio(ctx, s.Pool, status, limit)
+// Portfolio returns up to limit projects' economics (in status, when given), lowest forecast
+// margin first.
+func (s *Service) Portfolio(ctx context.Context, status project.Status, limit int) ([]financials.Economics, error) {
+	return s.store.Portfolio(ctx, status, limit)
+}
+
+// ApplyPlan stores an assignment's staffing plan, when newer than the stored one, and forecasts
+// it at its contract's bill rates.
+func (s *Service) ApplyPlan(ctx context.Context, p financials.Plan) error {
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		applied, err := s.store.UpsertPlan(ctx, p)
+		if err != nil || !applied {
+			return err
+		}
+		return s.price(ctx, financials.Scope{AssignmentID: p.AssignmentID})
+	})
+}
+
+// ApplyContract replaces the replica of a contract, when newer, and forecasts the plans of the
+// projects using it again at its rates.
+func (s *Service) ApplyContract(ctx context.Context, c financials.Contract) error {
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		applied, err := s.store.ApplyContract(ctx, c)
+		if err != nil || !applied {
+			return err
+		}
+		return s.price(ctx, financials.Scope{ContractID: c.ID})
+	})
+}
+
+// AddActuals adds posted hours, cost and revenue to their projects' actuals.
+func (s *Service) AddActuals(ctx context.Context, postings []financials.Posting) error {
+	return s.store.AddActuals(ctx, financials.ActualsByProject(postings))
+}
+
+// price forecasts the plans of scope again (see financials.Price).
+func (s *Service) price(ctx context.Context, scope financials.Scope) error {
+	plans, err := s.store.StaffedPlans(ctx, scope)
+	if err != nil {
+		return err
+	}
+	forecasts := make([]financials.Forecast, len(plans))
+	for i, p := range plans {
+		forecasts[i] = financials.Price(p)
+	}
+	return s.store.SaveForecasts(ctx, forecasts)
 }

@@ -2,35 +2,41 @@ package app
 
 import (
 	"context"
-	"strconv"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/accrue/accrue/internal/platform/pg"
+	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/project/internal/project"
-	"github.com/accrue/accrue/services/project/internal/store"
 )
 
 // GetProject returns a project with its tasks.
 func (s *Service) GetProject(ctx context.Context, id string) (project.Project, error) {
-	return store.GetProject(ctx, s.Pool, id, false)
+	return s.store.GetProject(ctx, id)
 }
 
-// ListProjects returns a page of projects and the total count for the filter.
-func (s *Service) ListProjects(ctx context.Context, status project.Status, customerID, afterID string, limit int) ([]project.Project, int64, error) {
-	return store.ListProjects(ctx, s.Pool, status, customerID, afterID, limit)
+// ListProjects returns a page of projects (in status and of customerID, when given), the token
+// of the next page ("" on the last) and the total count for the filter.
+func (s *Service) ListProjects(ctx context.Context, status project.Status, customerID string, r paging.Request) ([]project.Project, string, int64, error) {
+	list, total, err := s.store.ListProjects(ctx, status, customerID, r.AfterID, r.Fetch())
+	if err != nil {
+		return nil, "", 0, err
+	}
+	page, next := paging.Page(r, list, func(p project.Project) (string, string) { return p.ID, "" })
+	return page, next, total, nil
+}
+
+// AwaitingActivation counts the projects waiting for their contract.
+func (s *Service) AwaitingActivation(ctx context.Context) (int64, error) {
+	return s.store.CountByStatus(ctx, project.PendingFinancialActivation)
 }
 
 // ChangeStatus moves a project along its lifecycle (expectedVersion 0 skips the version check).
 func (s *Service) ChangeStatus(ctx context.Context, id string, to project.Status, reason string, expectedVersion int64) (p project.Project, err error) {
-	err = pg.InTx(ctx, s.Pool, func(ctx context.Context, tx pgx.Tx) error {
-		p, err = store.GetProject(ctx, tx, id, true)
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		p, err = s.store.LockProject(ctx, id)
 		if err != nil {
 			return err
 		}
-		if expectedVersion != 0 && p.Version != expectedVersion {
-			return project.ErrVersionConflict.With("project "+id+" is at version "+strconv.FormatInt(p.Version, 10),
-				"current_version", strconv.FormatInt(p.Version, 10))
+		if err := p.CheckVersion(expectedVersion); err != nil {
+			return err
 		}
 		if p.Status == to {
 			return nil
@@ -41,10 +47,10 @@ func (s *Service) ChangeStatus(ctx context.Context, id string, to project.Status
 		}
 		p.Version++
 		p.UpdatedAt = s.now()
-		if err := store.UpdateProject(ctx, tx, p); err != nil {
+		if err := s.store.UpdateProject(ctx, p); err != nil {
 			return err
 		}
-		return s.publishStatus(ctx, tx, p, prev, reason)
+		return s.publishStatus(ctx, p, prev, reason)
 	})
 	return p, err
 }
@@ -54,10 +60,10 @@ func (s *Service) PutTemplate(ctx context.Context, t project.Template) (project.
 	if err := t.Validate(); err != nil {
 		return t, err
 	}
-	return t, pg.InTx(ctx, s.Pool, func(ctx context.Context, tx pgx.Tx) error { return store.PutTemplate(ctx, tx, t) })
+	return t, s.store.PutTemplate(ctx, t)
 }
 
 // Templates returns every template.
 func (s *Service) Templates(ctx context.Context) (map[string]project.Template, error) {
-	return store.GetTemplates(ctx, s.Pool)
+	return s.store.Templates(ctx)
 }

@@ -5,41 +5,24 @@ package grpcapi
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/project/internal/app"
-	"github.com/accrue/accrue/services/project/internal/store"
 	"github.com/accrue/accrue/services/project/internal/wire"
 )
 
 // Server implements accrue.project.v1.ProjectService.
 type Server struct {
 	projectv1.UnimplementedProjectServiceServer
-	app  *app.Service
-	pool *pgxpool.Pool
+	app *app.Service
 }
 
 // New returns the gRPC server.
-func New(a *app.Service, pool *pgxpool.Pool) *Server {
-	if a == nil || pool == nil {
-		panic("grpcapi: New needs the use cases and a pool")
+func New(a *app.Service) *Server {
+	if a == nil {
+		panic("grpcapi: New needs the use cases")
 	}
-	return &Server{app: a, pool: pool}
-}
-
-var outcomes = map[app.Outcome]projectv1.ConversionOutcome{
-	app.Created:      projectv1.ConversionOutcome_CONVERSION_OUTCOME_CREATED,
-	app.Updated:      projectv1.ConversionOutcome_CONVERSION_OUTCOME_UPDATED,
-	app.Unchanged:    projectv1.ConversionOutcome_CONVERSION_OUTCOME_UNCHANGED,
-	app.Pending:      projectv1.ConversionOutcome_CONVERSION_OUTCOME_PENDING,
-	app.IgnoredStale: projectv1.ConversionOutcome_CONVERSION_OUTCOME_IGNORED_STALE,
-}
-
-func record(r app.Record) *projectv1.ConvertedRecord {
-	return &projectv1.ConvertedRecord{Id: r.ID, Outcome: outcomes[r.Outcome], Version: r.Version}
+	return &Server{app: a}
 }
 
 func (s *Server) ConvertOpportunity(ctx context.Context, req *projectv1.ConvertOpportunityRequest) (*projectv1.ConvertOpportunityResponse, error) {
@@ -47,9 +30,7 @@ func (s *Server) ConvertOpportunity(ctx context.Context, req *projectv1.ConvertO
 	if err != nil {
 		return nil, err
 	}
-	return &projectv1.ConvertOpportunityResponse{Outcome: outcomes[r.Outcome], Customer: record(r.Customer),
-		Contract: record(r.Contract), Project: record(r.Project), ProjectStatus: wire.Status(r.ProjectStatus),
-		TaskCount: int32(r.TaskCount), ConvertedVersion: r.Version, Message: r.Message, ExceptionId: r.ExceptionID}, nil
+	return wire.ConversionResponse(r), nil
 }
 
 func (s *Server) GetProject(ctx context.Context, req *projectv1.GetProjectRequest) (*projectv1.GetProjectResponse, error) {
@@ -61,23 +42,15 @@ func (s *Server) GetProject(ctx context.Context, req *projectv1.GetProjectReques
 }
 
 func (s *Server) ListProjects(ctx context.Context, req *projectv1.ListProjectsRequest) (*projectv1.ListProjectsResponse, error) {
-	size := int(req.GetPageSize())
-	if size == 0 {
-		size = 50
-	}
-	after, _, err := paging.DecodeID(req.GetPageToken())
+	r, err := paging.ByID(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	list, total, err := s.app.ListProjects(ctx, wire.StatusFromProto(req.GetStatus()), req.GetCustomerId(), after, size+1)
+	list, next, total, err := s.app.ListProjects(ctx, wire.StatusFromProto(req.GetStatus()), req.GetCustomerId(), r)
 	if err != nil {
 		return nil, err
 	}
-	resp := &projectv1.ListProjectsResponse{TotalCount: total}
-	if len(list) > size {
-		list = list[:size]
-		resp.NextPageToken = paging.Encode(list[size-1].ID, "")
-	}
+	resp := &projectv1.ListProjectsResponse{TotalCount: total, NextPageToken: next}
 	for _, p := range list {
 		resp.Projects = append(resp.Projects, wire.Project(p))
 	}
@@ -113,15 +86,11 @@ func (s *Server) ListProjectTemplates(ctx context.Context, _ *projectv1.ListProj
 }
 
 func (s *Server) GetDirectoryCustomer(ctx context.Context, req *projectv1.GetDirectoryCustomerRequest) (*projectv1.GetDirectoryCustomerResponse, error) {
-	c, err := store.GetDirectoryCustomer(ctx, s.pool, req.GetCustomerId())
+	c, err := s.app.DirectoryCustomer(ctx, req.GetCustomerId())
 	if err != nil {
 		return nil, err
 	}
-	return &projectv1.GetDirectoryCustomerResponse{Customer: &projectv1.DirectoryCustomer{
-		CustomerId: c.CustomerID, Name: c.Name, CurrencyCode: c.Currency, Status: c.Status,
-		HasTaxProfile: c.HasTaxProfile, TaxExempt: c.TaxExempt, Version: c.Version,
-		LastEventId: c.LastEventID, CorrelationId: c.CorrelationID, UpdateTime: timestamppb.New(c.UpdatedAt),
-	}}, nil
+	return &projectv1.GetDirectoryCustomerResponse{Customer: wire.DirectoryCustomer(c)}, nil
 }
 
 func (s *Server) GetProjectFinancials(ctx context.Context, req *projectv1.GetProjectFinancialsRequest) (*projectv1.GetProjectFinancialsResponse, error) {

@@ -2,6 +2,7 @@ package project
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -26,18 +27,28 @@ const (
 type DealLine struct {
 	Key         string
 	ServiceLine string
+	// Description names the line's summary task; the template's name when empty.
+	Description string
 	Amount      money.Amount
 	BudgetHours decimal.Decimal
 }
 
-// Deal is what the project domain checks of a won opportunity before anything is written.
+// Deal is what the project domain checks of a won opportunity before anything is written, and
+// what its project is built from.
 type Deal struct {
+	Name        string
+	ManagerID   string
+	ManagerName string
+	// Source is the opportunity.
+	Source SourceRef
 	Amount money.Amount
 	Start  civil.Date
 	End    civil.Date
 	Lines  []DealLine
 	// AccountChain is the account id followed by its parents' ids, nearest first.
 	AccountChain []string
+	// LegalEntityCode names the legal entity that books the deal.
+	LegalEntityCode string
 }
 
 // Validate checks that the lines are in the deal currency and sum to the deal amount, that line
@@ -80,6 +91,39 @@ func (d Deal) Validate() error {
 	return nil
 }
 
+// CheckSetup checks the deal against what the project service knows (see ConversionLookup):
+// every service line has a project template, and the legal entity exists and keeps its books in
+// the deal currency.
+func (d Deal) CheckSetup(look ConversionLookup) error {
+	for i, l := range d.Lines {
+		if _, ok := look.Templates[l.ServiceLine]; !ok {
+			e := fault.Invalidf(ReasonUnknownServiceLine, fmt.Sprintf("opportunity.service_lines[%d].service_line", i),
+				"service line %s has no project template", l.ServiceLine)
+			e.Kind = fault.FailedPrecondition
+			return e
+		}
+	}
+	if !look.LegalEntityFound {
+		return UnknownLegalEntity(d.LegalEntityCode)
+	}
+	if le := look.LegalEntity; le.FunctionalCurrency != d.Amount.Currency {
+		e := fault.Invalidf(ReasonCurrencyMismatch, "opportunity.amount.currency_code",
+			"legal entity %s keeps its books in %s; the deal is in %s", le.Code, le.FunctionalCurrency, d.Amount.Currency)
+		e.Kind = fault.FailedPrecondition
+		return e
+	}
+	return nil
+}
+
+// ServiceLines returns the service lines of the deal's lines, in order.
+func (d Deal) ServiceLines() []string {
+	out := make([]string, len(d.Lines))
+	for i, l := range d.Lines {
+		out[i] = l.ServiceLine
+	}
+	return out
+}
+
 // BudgetHours sums the lines' planned hours.
 func (d Deal) BudgetHours() decimal.Decimal {
 	sum := decimal.Zero
@@ -87,4 +131,64 @@ func (d Deal) BudgetHours() decimal.Decimal {
 		sum = sum.Add(l.BudgetHours)
 	}
 	return sum
+}
+
+// NewProject builds the project of a deal's first conversion with a task tree per line:
+// ACTIVE at once when the contract exists (contractID), PENDING_FINANCIAL_ACTIVATION otherwise.
+// newID mints the project and task ids.
+func (d Deal) NewProject(customerID, legalEntityID, contractID string, templates map[string]Template, now time.Time, newID func() string) (Project, error) {
+	p := Project{ID: newID(), Name: d.Name, CustomerID: customerID, LegalEntityID: legalEntityID,
+		Currency: d.Amount.Currency, Start: d.Start, End: d.End, ManagerID: d.ManagerID, ManagerName: d.ManagerName,
+		Status: PendingFinancialActivation, Source: d.Source, Version: 1, CreatedAt: now, UpdatedAt: now}
+	if contractID != "" {
+		p.ContractID = contractID
+		if err := p.Move(Active); err != nil {
+			return p, err
+		}
+	}
+	p.budget(d)
+	for i, l := range d.Lines {
+		p.Tasks = append(p.Tasks, LineTasks(i+1, l.Key, l.name(templates), templates[l.ServiceLine], newID)...)
+	}
+	return p, nil
+}
+
+// Amend applies a newer version of its deal to the project: header and budget, and a task tree
+// for each line its tasks do not cover yet (numbered after the existing ones). It returns the
+// tasks added.
+func (p *Project) Amend(d Deal, customerID string, templates map[string]Template, now time.Time, newID func() string) []Task {
+	p.Name, p.CustomerID, p.Start, p.End = d.Name, customerID, d.Start, d.End
+	p.ManagerID, p.ManagerName = d.ManagerID, d.ManagerName
+	p.budget(d)
+	covered := p.LineKeys()
+	var added []Task
+	n := p.NextRootNumber()
+	for _, l := range d.Lines {
+		if covered[l.Key] {
+			continue
+		}
+		added = append(added, LineTasks(n, l.Key, l.name(templates), templates[l.ServiceLine], newID)...)
+		n++
+	}
+	p.Tasks = append(p.Tasks, added...)
+	p.Version++
+	p.UpdatedAt = now
+	return added
+}
+
+// budget sets the revenue budget to the deal amount and the hours budget to the lines' hours
+// (when any).
+func (p *Project) budget(d Deal) {
+	rev := d.Amount
+	p.Budget.Revenue = &rev
+	if h := d.BudgetHours(); h.IsPositive() {
+		p.Budget.Hours = &h
+	}
+}
+
+func (l DealLine) name(templates map[string]Template) string {
+	if l.Description != "" {
+		return l.Description
+	}
+	return templates[l.ServiceLine].Name
 }

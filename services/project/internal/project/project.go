@@ -105,12 +105,39 @@ func (p *Project) Move(to Status) error {
 	return nil
 }
 
+// CheckVersion refuses a change made against another version than the project's
+// (expected 0 skips the check).
+func (p Project) CheckVersion(expected int64) error {
+	if expected != 0 && p.Version != expected {
+		v := strconv.FormatInt(p.Version, 10)
+		return ErrVersionConflict.With("project "+p.ID+" is at version "+v, "current_version", v)
+	}
+	return nil
+}
+
+// AttachContract gives the project its contract and activates it when it was waiting for one
+// (an active project keeps its status). It reports whether the project changed.
+func (p *Project) AttachContract(contractID string, now time.Time) (bool, error) {
+	if p.ContractID == contractID && p.Status != PendingFinancialActivation {
+		return false, nil
+	}
+	p.ContractID = contractID
+	if p.Status == PendingFinancialActivation {
+		if err := p.Move(Active); err != nil {
+			return false, err
+		}
+	}
+	p.Version++
+	p.UpdatedAt = now
+	return true, nil
+}
+
 // TemplateTask is a task of a template.
 type TemplateTask struct {
-	Key       string `json:"key"`
-	ParentKey string `json:"parent_key,omitempty"`
-	Name      string `json:"name"`
-	Billable  bool   `json:"billable"`
+	Key       string
+	ParentKey string
+	Name      string
+	Billable  bool
 }
 
 // Template is the task tree of a service line.

@@ -6,50 +6,24 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/audit"
+	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/services/project/internal/project"
 )
 
-// Conversion is the state of one converted opportunity.
-type Conversion struct {
-	CRMSystem     string
-	OpportunityID string
-	Version       int64
-	Fingerprint   []byte
-	Request       []byte
-	CustomerID    string
-	ProjectID     string
-	ContractID    string
-	State         string
-}
+// conversionLock serialises the conversions of one opportunity across instances.
+var conversionLock = pg.NewLock("project.conversion")
 
-// Conversion states.
-const (
-	ConversionPending = "PENDING_FINANCIAL_ACTIVATION"
-	ConversionActive  = "ACTIVE"
-)
+// conversionsPKey is the primary key of conversions: one row per (CRM system, opportunity).
+const conversionsPKey = "opportunity_conversions_pkey"
 
-// LockConversion serialises every conversion of one opportunity until the transaction ends and
-// returns its current state (ok=false when it was never converted).
-func LockConversion(ctx context.Context, q pg.Querier, crm, oppID string) (Conversion, bool, error) {
-	if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 1711))`, crm+"\n"+oppID); err != nil {
-		return Conversion{}, false, err
-	}
-	return scanConversion(q.QueryRow(ctx, `SELECT crm_system, opportunity_id, version, fingerprint, request,
-		customer_id::text, project_id::text, COALESCE(contract_id::text, ''), state
-		FROM opportunity_conversions WHERE crm_system = $1 AND opportunity_id = $2`, crm, oppID))
-}
+const selectConversion = `SELECT crm_system, opportunity_id, version, fingerprint, request,
+	customer_id::text, project_id::text, COALESCE(contract_id::text, ''), state
+	FROM opportunity_conversions`
 
-// ConversionByProject returns the conversion that created a project.
-func ConversionByProject(ctx context.Context, q pg.Querier, projectID string) (Conversion, bool, error) {
-	return scanConversion(q.QueryRow(ctx, `SELECT crm_system, opportunity_id, version, fingerprint, request,
-		customer_id::text, project_id::text, COALESCE(contract_id::text, ''), state
-		FROM opportunity_conversions WHERE project_id = $1`, projectID))
-}
-
-func scanConversion(row pgx.Row) (Conversion, bool, error) {
-	var c Conversion
+func scanConversion(row pgx.Row) (project.Conversion, bool, error) {
+	var c project.Conversion
 	err := row.Scan(&c.CRMSystem, &c.OpportunityID, &c.Version, &c.Fingerprint, &c.Request, &c.CustomerID, &c.ProjectID, &c.ContractID, &c.State)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, false, nil
@@ -57,69 +31,84 @@ func scanConversion(row pgx.Row) (Conversion, bool, error) {
 	return c, err == nil, err
 }
 
-// ConversionsPKey is the primary key of conversions: one row per (CRM system, opportunity).
-const ConversionsPKey = "opportunity_conversions_pkey"
+// GetConversion returns the conversion of an opportunity without locking it (found=false when
+// it was never converted).
+func (s *Store) GetConversion(ctx context.Context, crm, oppID string) (project.Conversion, bool, error) {
+	return scanConversion(s.Q(ctx).QueryRow(ctx, selectConversion+` WHERE crm_system = $1 AND opportunity_id = $2`, crm, oppID))
+}
 
-// QueueInsertConversion adds the insert of a first conversion to b. Unlike SaveConversion it
-// never overwrites: when another writer converted the opportunity first, the batch fails on
-// ConversionsPKey.
-func QueueInsertConversion(b *pg.Batch, c Conversion) {
-	b.Queue(`INSERT INTO opportunity_conversions (crm_system, opportunity_id, version, fingerprint, request,
-			customer_id, project_id, contract_id, state)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		c.CRMSystem, c.OpportunityID, c.Version, c.Fingerprint, c.Request, c.CustomerID, c.ProjectID, nullable(c.ContractID), c.State)
+// LockConversion serialises every conversion of one opportunity until the transaction of ctx
+// ends and returns its current state (found=false when it was never converted).
+func (s *Store) LockConversion(ctx context.Context, crm, oppID string) (project.Conversion, bool, error) {
+	if err := conversionLock.Acquire(ctx, s.Q(ctx), crm+"\n"+oppID); err != nil {
+		return project.Conversion{}, false, err
+	}
+	return s.GetConversion(ctx, crm, oppID)
+}
+
+// ConversionByProject returns the conversion that created a project.
+func (s *Store) ConversionByProject(ctx context.Context, projectID string) (project.Conversion, bool, error) {
+	return scanConversion(s.Q(ctx).QueryRow(ctx, selectConversion+` WHERE project_id = $1`, projectID))
 }
 
 // SaveConversion inserts or updates a conversion.
-func SaveConversion(ctx context.Context, q pg.Querier, c Conversion) error {
-	_, err := q.Exec(ctx, `INSERT INTO opportunity_conversions (crm_system, opportunity_id, version, fingerprint, request,
-			customer_id, project_id, contract_id, state)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+func (s *Store) SaveConversion(ctx context.Context, c project.Conversion) error {
+	_, err := s.Q(ctx).Exec(ctx, insertConversion+`
 		ON CONFLICT (crm_system, opportunity_id) DO UPDATE SET version = EXCLUDED.version, fingerprint = EXCLUDED.fingerprint,
 			request = EXCLUDED.request, customer_id = EXCLUDED.customer_id, contract_id = EXCLUDED.contract_id,
-			state = EXCLUDED.state, updated_at = now()`,
-		c.CRMSystem, c.OpportunityID, c.Version, c.Fingerprint, c.Request, c.CustomerID, c.ProjectID, nullable(c.ContractID), c.State)
+			state = EXCLUDED.state, updated_at = now()`, conversionArgs(c)...)
 	return err
 }
 
-const selectConversion = `SELECT crm_system, opportunity_id, version, fingerprint, request,
-	customer_id::text, project_id::text, COALESCE(contract_id::text, ''), state
-	FROM opportunity_conversions WHERE crm_system = $1 AND opportunity_id = $2`
+const insertConversion = `INSERT INTO opportunity_conversions (crm_system, opportunity_id, version, fingerprint, request,
+		customer_id, project_id, contract_id, state)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 
-// GetConversion returns the state of a conversion without locking it.
-func GetConversion(ctx context.Context, q pg.Querier, crm, oppID string) (Conversion, bool, error) {
-	return scanConversion(q.QueryRow(ctx, selectConversion, crm, oppID))
+func conversionArgs(c project.Conversion) []any {
+	return []any{c.CRMSystem, c.OpportunityID, c.Version, c.Fingerprint, c.Request, c.CustomerID, c.ProjectID, nullable(c.ContractID), c.State}
 }
 
-// Lookup is what a conversion reads before it decides anything.
-type Lookup struct {
-	Templates   map[string]project.Template
-	LegalEntity LegalEntity
-	// LegalEntityErr is ErrUnknownLegalEntity (with details) when the replica has no such code.
-	LegalEntityErr error
-	Conversion     Conversion
-	Converted      bool
+// CreateConversion writes the first conversion of an opportunity in one round trip that commits
+// it as a whole: the project with its tasks, its events and audit records, the conversion row
+// (inserted, never overwritten) and the resolution of the open exception with resolveKey. It
+// reports created=false, having written nothing, when another writer converted the opportunity
+// first (the batch fails on the conversion's primary key as a whole), or when ctx carries a
+// transaction (the batch's writes would not commit apart from it): the caller then goes through
+// LockConversion.
+func (s *Store) CreateConversion(ctx context.Context, p project.Project, c project.Conversion, events []outbox.Event,
+	records []audit.Record, resolveKey, resolvedBy, note string) (created bool, err error) {
+	if _, ambient := pg.TxFrom(ctx); ambient {
+		return false, nil
+	}
+	var b pg.Batch
+	if err := s.queueCreateProject(ctx, &b, p, events, records); err != nil {
+		return false, err
+	}
+	b.Queue(insertConversion, conversionArgs(c)...)
+	s.Queue.QueueResolveByKey(&b, resolveKey, resolvedBy, note)
+	err = b.Run(ctx, s.Pool)
+	if pg.IsUniqueViolation(err, conversionsPKey) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // LookupConversion reads, in one round trip, the templates of lines, the legal entity with
 // leCode and the conversion of (crm, oppID), none of them locked.
-func LookupConversion(ctx context.Context, q pg.Querier, lines []string, leCode, crm, oppID string) (Lookup, error) {
-	var l Lookup
+func (s *Store) LookupConversion(ctx context.Context, lines []string, leCode, crm, oppID string) (project.ConversionLookup, error) {
+	var l project.ConversionLookup
 	b := &pgx.Batch{}
 	b.Queue(selectTemplates, lines).Query(func(rows pgx.Rows) (err error) {
 		l.Templates, err = scanTemplates(rows)
 		return err
 	})
 	b.Queue(selectLegalEntity, leCode).QueryRow(func(row pgx.Row) (err error) {
-		l.LegalEntity, err = scanLegalEntity(row, leCode)
-		if fault.ReasonOf(err) == project.ReasonUnknownLegalEntity {
-			l.LegalEntityErr, err = err, nil
-		}
+		l.LegalEntity, l.LegalEntityFound, err = scanLegalEntity(row)
 		return err
 	})
-	b.Queue(selectConversion, crm, oppID).QueryRow(func(row pgx.Row) (err error) {
+	b.Queue(selectConversion+` WHERE crm_system = $1 AND opportunity_id = $2`, crm, oppID).QueryRow(func(row pgx.Row) (err error) {
 		l.Conversion, l.Converted, err = scanConversion(row)
 		return err
 	})
-	return l, q.SendBatch(ctx, b).Close()
+	return l, s.Q(ctx).SendBatch(ctx, b).Close()
 }

@@ -3,56 +3,73 @@ package store_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/accrue/accrue/internal/platform/civil"
-	"github.com/accrue/accrue/internal/platform/pg"
-	"github.com/accrue/accrue/internal/platform/pgtest"
+	"github.com/accrue/accrue/internal/platform/audit"
+	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/services/project/internal/project"
-	"github.com/accrue/accrue/services/project/internal/store"
 )
 
-func newProject() project.Project {
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	return project.Project{ID: uuid.NewString(), Name: "ERP rollout", CustomerID: uuid.NewString(), LegalEntityID: uuid.NewString(),
-		ContractID: uuid.NewString(), Currency: "USD", Start: civil.Of(now), End: civil.Of(now.AddDate(0, 6, 0)), Status: project.Active, Version: 1,
-		Source: project.SourceRef{System: "salesforce", ObjectType: "Opportunity", ExternalID: "006A"}, CreatedAt: now, UpdatedAt: now,
-		Tasks: []project.Task{{ID: uuid.NewString(), WBS: "1", Name: "Implementation", Billable: true, ContractLineKey: "L1"}}}
-}
-
 // A first conversion is written in one batch; a second writer of the same opportunity (another
-// instance that lost the race) fails on ConversionsPKey, which the conversion falls back on, and
-// none of its batch is kept.
+// instance that lost the race) is told it did not create it, which the conversion falls back on,
+// and none of its batch is kept: no project, task, audit record or exception resolution.
 func TestFirstConversionBatchLosesRaceAsAWhole(t *testing.T) {
 	ctx := context.Background()
-	db := pgtest.New(t, store.Migrations())
-	write := func(p project.Project) error {
-		var b pg.Batch
-		store.QueueInsertProject(&b, p)
-		store.QueueInsertConversion(&b, store.Conversion{CRMSystem: "salesforce", OpportunityID: "006A", Version: 1,
-			Fingerprint: []byte{1}, Request: []byte{2}, CustomerID: p.CustomerID, ProjectID: p.ID, State: store.ConversionActive})
-		return b.Run(ctx, db.Pool)
+	st, db := newStore(t)
+	const key = "opportunity.conversion:salesforce:006A"
+	write := func(p project.Project) (bool, error) {
+		return st.CreateConversion(ctx, p, project.Conversion{CRMSystem: "salesforce", OpportunityID: "006A", Version: 1,
+			Fingerprint: []byte{1}, Request: []byte{2}, CustomerID: p.CustomerID, ProjectID: p.ID, State: project.ConversionActive},
+			nil, []audit.Record{{Action: "created", EntityType: "project", EntityID: p.ID}}, key, "system", "converted")
 	}
 	first, second := newProject(), newProject()
 	second.Tasks[0].ID = uuid.NewString()
-	if err := write(first); err != nil {
-		t.Fatalf("first conversion: %v", err)
+	if created, err := write(first); err != nil || !created {
+		t.Fatalf("first conversion: created %v, %v", created, err)
 	}
-	err := write(second)
-	if !pg.IsUniqueViolation(err, store.ConversionsPKey) {
-		t.Fatalf("second conversion: %v, want a unique violation on %s", err, store.ConversionsPKey)
-	}
-	var projects, tasks int
-	if err := db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM projects), (SELECT count(*) FROM tasks)`).Scan(&projects, &tasks); err != nil {
+	if _, err := st.RecordException(ctx, exceptions.New{Kind: "opportunity.conversion", Reason: "CUSTOMER_UNAVAILABLE", DedupeKey: key}); err != nil {
 		t.Fatal(err)
 	}
-	if projects != 1 || tasks != 1 {
-		t.Fatalf("%d projects and %d tasks, want the first conversion's 1 and 1", projects, tasks)
+	if created, err := write(second); err != nil || created {
+		t.Fatalf("second conversion: created %v, %v; want not created, no error", created, err)
 	}
-	conv, found, err := store.GetConversion(ctx, db.Pool, "salesforce", "006A")
+	var projects, tasks, records, open int
+	if err := db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM projects), (SELECT count(*) FROM tasks),
+		(SELECT count(*) FROM audit_log WHERE entity_type = 'project'),
+		(SELECT count(*) FROM exceptions WHERE status = 'OPEN')`).Scan(&projects, &tasks, &records, &open); err != nil {
+		t.Fatal(err)
+	}
+	if projects != 1 || tasks != 1 || records != 1 || open != 1 {
+		t.Fatalf("%d projects, %d tasks, %d audit records and %d open exceptions, want the first conversion's 1, 1, 1 and the exception left open",
+			projects, tasks, records, open)
+	}
+	conv, found, err := st.GetConversion(ctx, "salesforce", "006A")
 	if err != nil || !found || conv.ProjectID != first.ID {
 		t.Fatalf("conversion %+v (found %v, %v), want the first project %s", conv, found, err, first.ID)
+	}
+}
+
+// Inside a transaction the one-round-trip write is not used (its writes would not commit apart
+// from the transaction's): nothing is written and the caller goes through LockConversion.
+func TestFirstConversionBatchIsNotUsedInsideATransaction(t *testing.T) {
+	ctx := context.Background()
+	st, db := newStore(t)
+	p := newProject()
+	err := st.InTx(ctx, func(ctx context.Context) error {
+		created, err := st.CreateConversion(ctx, p, project.Conversion{CRMSystem: "salesforce", OpportunityID: "006A", Version: 1,
+			Fingerprint: []byte{1}, Request: []byte{2}, CustomerID: p.CustomerID, ProjectID: p.ID, State: project.ConversionActive},
+			nil, nil, "k", "system", "converted")
+		if err == nil && created {
+			t.Error("created inside a transaction")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM projects`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d projects (%v), want none", n, err)
 	}
 }

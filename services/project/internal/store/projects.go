@@ -2,16 +2,15 @@ package store
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/civil"
-	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/services/project/internal/project"
 )
@@ -32,18 +31,45 @@ func scanProject(row pgx.Row) (project.Project, error) {
 		return p, err
 	}
 	p.Start, p.End, p.Status = civil.Of(start), civil.Of(end), project.Status(status)
-	p.Budget.Hours = hours
-	if cost != nil {
-		p.Budget.Cost = &money.Amount{Value: *cost, Currency: p.Currency}
-	}
-	if revenue != nil {
-		p.Budget.Revenue = &money.Amount{Value: *revenue, Currency: p.Currency}
-	}
+	p.Budget = budgetOf(p.Currency, hours, cost, revenue)
 	return p, nil
 }
 
-// GetProject returns a project with its tasks (locked when forUpdate).
-func GetProject(ctx context.Context, q pg.Querier, id string, forUpdate bool) (project.Project, error) {
+// budgetOf is the budget of the stored columns (nil: not budgeted).
+func budgetOf(currency string, hours, cost, revenue *decimal.Decimal) project.Budget {
+	b := project.Budget{Hours: hours}
+	if cost != nil {
+		b.Cost = &money.Amount{Value: *cost, Currency: currency}
+	}
+	if revenue != nil {
+		b.Revenue = &money.Amount{Value: *revenue, Currency: currency}
+	}
+	return b
+}
+
+func budgetValues(b project.Budget) (hours, cost, revenue *decimal.Decimal) {
+	hours = b.Hours
+	if b.Cost != nil {
+		cost = &b.Cost.Value
+	}
+	if b.Revenue != nil {
+		revenue = &b.Revenue.Value
+	}
+	return
+}
+
+// GetProject returns a project with its tasks (project.ErrNotFound when there is none).
+func (s *Store) GetProject(ctx context.Context, id string) (project.Project, error) {
+	return s.project(ctx, id, false)
+}
+
+// LockProject is GetProject that locks the project's row until the transaction ends.
+func (s *Store) LockProject(ctx context.Context, id string) (project.Project, error) {
+	return s.project(ctx, id, true)
+}
+
+func (s *Store) project(ctx context.Context, id string, forUpdate bool) (project.Project, error) {
+	q := s.Q(ctx)
 	sql := `SELECT ` + projectColumns + ` FROM projects WHERE id = $1`
 	if forUpdate {
 		sql += ` FOR UPDATE`
@@ -65,19 +91,13 @@ func GetProject(ctx context.Context, q pg.Querier, id string, forUpdate bool) (p
 	return p, err
 }
 
-// ListProjects returns projects (without tasks) by id after afterID, optionally filtered, and
-// the total matching count.
-func ListProjects(ctx context.Context, q pg.Querier, status project.Status, customerID, afterID string, limit int) ([]project.Project, int64, error) {
-	var after, cust *string
-	if afterID != "" {
-		after = &afterID
-	}
-	if customerID != "" {
-		cust = &customerID
-	}
+// ListProjects returns up to limit projects (without tasks) by id after afterID, optionally
+// filtered by status and customer, and the total matching count.
+func (s *Store) ListProjects(ctx context.Context, status project.Status, customerID, afterID string, limit int) ([]project.Project, int64, error) {
+	q := s.Q(ctx)
 	rows, err := q.Query(ctx, `SELECT `+projectColumns+` FROM projects
 		WHERE ($1 = '' OR status = $1) AND ($2::uuid IS NULL OR customer_id = $2::uuid) AND ($3::uuid IS NULL OR id > $3::uuid)
-		ORDER BY id LIMIT $4`, string(status), cust, after, limit)
+		ORDER BY id LIMIT $4`, string(status), nullable(customerID), nullable(afterID), limit)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -87,44 +107,28 @@ func ListProjects(ctx context.Context, q pg.Querier, status project.Status, cust
 	}
 	var total int64
 	err = q.QueryRow(ctx, `SELECT count(*) FROM projects WHERE ($1 = '' OR status = $1) AND ($2::uuid IS NULL OR customer_id = $2::uuid)`,
-		string(status), cust).Scan(&total)
+		string(status), nullable(customerID)).Scan(&total)
 	return list, total, err
 }
 
 // CountByStatus returns the number of projects in status.
-func CountByStatus(ctx context.Context, q pg.Querier, status project.Status) (int64, error) {
+func (s *Store) CountByStatus(ctx context.Context, status project.Status) (int64, error) {
 	var n int64
-	err := q.QueryRow(ctx, `SELECT count(*) FROM projects WHERE status = $1`, string(status)).Scan(&n)
+	err := s.Q(ctx).QueryRow(ctx, `SELECT count(*) FROM projects WHERE status = $1`, string(status)).Scan(&n)
 	return n, err
 }
 
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func budgetValues(b project.Budget) (hours, cost, revenue *decimal.Decimal) {
-	hours = b.Hours
-	if b.Cost != nil {
-		cost = &b.Cost.Value
-	}
-	if b.Revenue != nil {
-		revenue = &b.Revenue.Value
-	}
-	return
-}
-
-// InsertProject stores a new project and its tasks.
-func InsertProject(ctx context.Context, q pg.Querier, p project.Project) error {
+// CreateProject writes a new project with its tasks, events and audit records in one round trip.
+func (s *Store) CreateProject(ctx context.Context, p project.Project, events []outbox.Event, records []audit.Record) error {
 	var b pg.Batch
-	QueueInsertProject(&b, p)
-	return b.Run(ctx, q)
+	if err := s.queueCreateProject(ctx, &b, p, events, records); err != nil {
+		return err
+	}
+	return b.Run(ctx, s.Q(ctx))
 }
 
-// QueueInsertProject adds the insert of a new project and its tasks to b.
-func QueueInsertProject(b *pg.Batch, p project.Project) {
+// queueCreateProject adds the insert of a new project, its tasks, events and audit records to b.
+func (s *Store) queueCreateProject(ctx context.Context, b *pg.Batch, p project.Project, events []outbox.Event, records []audit.Record) error {
 	hours, cost, revenue := budgetValues(p.Budget)
 	b.Queue(`INSERT INTO projects (id, name, customer_id, contract_id, legal_entity_id, currency_code, start_date,
 		end_date, manager_id, manager_name, budget_hours, budget_cost, budget_revenue, status, source_system,
@@ -133,19 +137,23 @@ func QueueInsertProject(b *pg.Batch, p project.Project) {
 		p.ID, p.Name, p.CustomerID, nullable(p.ContractID), p.LegalEntityID, p.Currency, p.Start.Time(), p.End.Time(),
 		p.ManagerID, p.ManagerName, hours, cost, revenue, string(p.Status), p.Source.System, p.Source.ObjectType,
 		p.Source.ExternalID, p.Version, p.CreatedAt)
-	QueueInsertTasks(b, p.ID, p.Tasks)
+	queueInsertTasks(b, p.ID, p.Tasks)
+	if _, err := s.Outbox.Queue(ctx, b, events...); err != nil {
+		return err
+	}
+	return audit.Queue(ctx, b, records...)
 }
 
 // InsertTasks adds tasks to a project.
-func InsertTasks(ctx context.Context, q pg.Querier, projectID string, tasks []project.Task) error {
+func (s *Store) InsertTasks(ctx context.Context, projectID string, tasks []project.Task) error {
 	var b pg.Batch
-	QueueInsertTasks(&b, projectID, tasks)
-	return b.Run(ctx, q)
+	queueInsertTasks(&b, projectID, tasks)
+	return b.Run(ctx, s.Q(ctx))
 }
 
-// QueueInsertTasks adds the insert of tasks (one statement; a task may name a parent inserted by
+// queueInsertTasks adds the insert of tasks (one statement; a task may name a parent inserted by
 // the same statement) to b.
-func QueueInsertTasks(b *pg.Batch, projectID string, tasks []project.Task) {
+func queueInsertTasks(b *pg.Batch, projectID string, tasks []project.Task) {
 	if len(tasks) == 0 {
 		return
 	}
@@ -163,92 +171,12 @@ func QueueInsertTasks(b *pg.Batch, projectID string, tasks []project.Task) {
 }
 
 // UpdateProject stores the project's header fields (not its tasks).
-func UpdateProject(ctx context.Context, q pg.Querier, p project.Project) error {
+func (s *Store) UpdateProject(ctx context.Context, p project.Project) error {
 	hours, cost, revenue := budgetValues(p.Budget)
-	_, err := q.Exec(ctx, `UPDATE projects SET name = $2, customer_id = $3, contract_id = $4, legal_entity_id = $5,
+	_, err := s.Q(ctx).Exec(ctx, `UPDATE projects SET name = $2, customer_id = $3, contract_id = $4, legal_entity_id = $5,
 		currency_code = $6, start_date = $7, end_date = $8, manager_id = $9, manager_name = $10, budget_hours = $11,
 		budget_cost = $12, budget_revenue = $13, status = $14, version = $15, updated_at = $16 WHERE id = $1`,
 		p.ID, p.Name, p.CustomerID, nullable(p.ContractID), p.LegalEntityID, p.Currency, p.Start.Time(), p.End.Time(),
 		p.ManagerID, p.ManagerName, hours, cost, revenue, string(p.Status), p.Version, p.UpdatedAt)
-	return err
-}
-
-const selectTemplates = `SELECT service_line, name, tasks FROM project_templates
-	WHERE cardinality($1::text[]) = 0 OR service_line = ANY($1) ORDER BY service_line`
-
-// GetTemplates returns the templates of the given service lines (all when none given).
-func GetTemplates(ctx context.Context, q pg.Querier, lines ...string) (map[string]project.Template, error) {
-	rows, err := q.Query(ctx, selectTemplates, lines)
-	if err != nil {
-		return nil, err
-	}
-	return scanTemplates(rows)
-}
-
-func scanTemplates(rows pgx.Rows) (map[string]project.Template, error) {
-	defer rows.Close()
-	out := map[string]project.Template{}
-	for rows.Next() {
-		var t project.Template
-		var tasks []byte
-		if err := rows.Scan(&t.ServiceLine, &t.Name, &tasks); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(tasks, &t.Tasks); err != nil {
-			return nil, err
-		}
-		out[t.ServiceLine] = t
-	}
-	return out, rows.Err()
-}
-
-// PutTemplate creates or replaces a template.
-func PutTemplate(ctx context.Context, q pg.Querier, t project.Template) error {
-	tasks, err := json.Marshal(t.Tasks)
-	if err != nil {
-		return err
-	}
-	_, err = q.Exec(ctx, `INSERT INTO project_templates (service_line, name, tasks) VALUES ($1, $2, $3)
-		ON CONFLICT (service_line) DO UPDATE SET name = EXCLUDED.name, tasks = EXCLUDED.tasks, updated_at = now()`,
-		t.ServiceLine, t.Name, tasks)
-	return err
-}
-
-// LegalEntity is the replica of a legal entity.
-type LegalEntity struct {
-	ID                 string
-	Code               string
-	FunctionalCurrency string
-	Policy             string
-	Version            int64
-}
-
-// ErrUnknownLegalEntity is returned when the replica has no legal entity with the code.
-var ErrUnknownLegalEntity = fault.New(fault.FailedPrecondition, project.ReasonUnknownLegalEntity, "no legal entity with that code")
-
-const selectLegalEntity = `SELECT legal_entity_id::text, code, functional_currency, closed_period_policy, version
-	FROM legal_entities WHERE code = $1`
-
-// LegalEntityByCode returns the replica of the legal entity with code.
-func LegalEntityByCode(ctx context.Context, q pg.Querier, code string) (LegalEntity, error) {
-	return scanLegalEntity(q.QueryRow(ctx, selectLegalEntity, code), code)
-}
-
-func scanLegalEntity(row pgx.Row, code string) (LegalEntity, error) {
-	var le LegalEntity
-	err := row.Scan(&le.ID, &le.Code, &le.FunctionalCurrency, &le.Policy, &le.Version)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return le, ErrUnknownLegalEntity.With("no legal entity has code "+code, "legal_entity_code", code)
-	}
-	return le, err
-}
-
-// UpsertLegalEntity applies a replica row when its version is newer.
-func UpsertLegalEntity(ctx context.Context, q pg.Querier, le LegalEntity) error {
-	_, err := q.Exec(ctx, `INSERT INTO legal_entities AS l (legal_entity_id, code, functional_currency, closed_period_policy, version)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (legal_entity_id) DO UPDATE SET code = EXCLUDED.code, functional_currency = EXCLUDED.functional_currency,
-			closed_period_policy = EXCLUDED.closed_period_policy, version = EXCLUDED.version, updated_at = now()
-		WHERE l.version < EXCLUDED.version`, le.ID, le.Code, le.FunctionalCurrency, le.Policy, le.Version)
 	return err
 }

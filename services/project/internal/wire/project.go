@@ -1,28 +1,16 @@
-// Package wire converts between the project domain and its protobuf contract, for the gRPC API
-// and the events the service publishes.
+// Package wire is the only mapping between the project service's domain and the protobuf
+// contracts: its own API and events, the events it consumes (customer, billing, resource) and the
+// requests its conversion sends the customer and billing services.
 package wire
 
 import (
-	"github.com/accrue/accrue/internal/platform/civil/civilpb"
-	"github.com/shopspring/decimal"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"github.com/accrue/accrue/internal/platform/money"
-	"github.com/accrue/accrue/services/project/internal/financials"
 	"github.com/accrue/accrue/services/project/internal/project"
-	"github.com/accrue/accrue/services/project/internal/store"
-)
-
-// Stream is the stream the project service publishes to.
-const Stream = "project.events"
-
-// Event types.
-const (
-	EventCreated       = "project.created"
-	EventActivated     = "project.activated"
-	EventStatusChanged = "project.status_changed"
 )
 
 var statuses = map[project.Status]projectv1.ProjectStatus{
@@ -93,29 +81,21 @@ func TemplateFromProto(p *projectv1.ProjectTemplate) project.Template {
 	return t
 }
 
-// Financials converts a project's economics, with margins computed here.
-func Financials(f store.Financials) *projectv1.ProjectFinancials {
-	amt := func(v decimal.Decimal) *commonv1.Money {
-		a := money.Amount{Value: v, Currency: f.Currency}
-		return &commonv1.Money{Amount: a.Round().Format(), CurrencyCode: f.Currency}
-	}
-	pct := func(p *decimal.Decimal) string {
-		if p == nil {
-			return ""
-		}
-		return p.StringFixed(2)
-	}
-	fm, fp := financials.Margin(f.ForecastRevenue, f.PlannedCost)
-	am, ap := financials.Margin(f.ActualRevenue, f.ActualCost)
-	out := &projectv1.ProjectFinancials{ProjectId: f.ProjectID, Name: f.Name, Status: Status(f.Status), CurrencyCode: f.Currency,
-		Budget:       &projectv1.Budget{Cost: moneyProto(f.Budget.Cost), Revenue: moneyProto(f.Budget.Revenue)},
-		PlannedHours: f.PlannedHours.StringFixed(2), PlannedBillableHours: f.PlannedBillableHours.StringFixed(2),
-		PlannedCost: amt(f.PlannedCost), ForecastRevenue: amt(f.ForecastRevenue), ForecastMargin: amt(fm), ForecastMarginPercent: pct(fp),
-		ActualHours: f.ActualHours.StringFixed(2), ActualCost: amt(f.ActualCost), ActualRevenue: amt(f.ActualRevenue),
-		ActualMargin: amt(am), ActualMarginPercent: pct(ap), AssignmentsMissingCostRates: f.MissingCostAssignments,
-		BillableHoursMissingBillRate: f.MissingBillRateHours.StringFixed(2), UpdateTime: timestamppb.New(f.UpdatedAt)}
-	if f.Budget.Hours != nil {
-		out.Budget.Hours = f.Budget.Hours.String()
-	}
-	return out
+var outcomes = map[project.Outcome]projectv1.ConversionOutcome{
+	project.OutcomeCreated:      projectv1.ConversionOutcome_CONVERSION_OUTCOME_CREATED,
+	project.OutcomeUpdated:      projectv1.ConversionOutcome_CONVERSION_OUTCOME_UPDATED,
+	project.OutcomeUnchanged:    projectv1.ConversionOutcome_CONVERSION_OUTCOME_UNCHANGED,
+	project.OutcomePending:      projectv1.ConversionOutcome_CONVERSION_OUTCOME_PENDING,
+	project.OutcomeIgnoredStale: projectv1.ConversionOutcome_CONVERSION_OUTCOME_IGNORED_STALE,
+}
+
+func convertedRecord(r project.ConvertedRecord) *projectv1.ConvertedRecord {
+	return &projectv1.ConvertedRecord{Id: r.ID, Outcome: outcomes[r.Outcome], Version: r.Version}
+}
+
+// ConversionResponse converts what a conversion did.
+func ConversionResponse(r project.ConversionResult) *projectv1.ConvertOpportunityResponse {
+	return &projectv1.ConvertOpportunityResponse{Outcome: outcomes[r.Outcome], Customer: convertedRecord(r.Customer),
+		Contract: convertedRecord(r.Contract), Project: convertedRecord(r.Project), ProjectStatus: Status(r.ProjectStatus),
+		TaskCount: int32(r.TaskCount), ConvertedVersion: r.Version, Message: r.Message, ExceptionId: r.ExceptionID}
 }

@@ -1,0 +1,48 @@
+package wire
+
+import (
+	"github.com/shopspring/decimal"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/services/project/internal/financials"
+	"github.com/accrue/accrue/services/project/internal/project"
+)
+
+// Financials converts a project's economics.
+func Financials(e financials.Economics) *projectv1.ProjectFinancials {
+	amt := func(v decimal.Decimal) *commonv1.Money {
+		a := money.Amount{Value: v, Currency: e.Currency}
+		return &commonv1.Money{Amount: a.Round().Format(), CurrencyCode: e.Currency}
+	}
+	pct := func(p *decimal.Decimal) string {
+		if p == nil {
+			return ""
+		}
+		return p.StringFixed(2)
+	}
+	fm, fp := e.ForecastMargin()
+	am, ap := e.ActualMargin()
+	out := &projectv1.ProjectFinancials{ProjectId: e.ProjectID, Name: e.Name, Status: Status(e.Status), CurrencyCode: e.Currency,
+		Budget:       &projectv1.Budget{Cost: moneyProto(e.Budget.Cost), Revenue: moneyProto(e.Budget.Revenue)},
+		PlannedHours: e.PlannedHours.StringFixed(2), PlannedBillableHours: e.PlannedBillableHours.StringFixed(2),
+		PlannedCost: amt(e.PlannedCost), ForecastRevenue: amt(e.ForecastRevenue), ForecastMargin: amt(fm), ForecastMarginPercent: pct(fp),
+		ActualHours: e.ActualHours.StringFixed(2), ActualCost: amt(e.ActualCost), ActualRevenue: amt(e.ActualRevenue),
+		ActualMargin: amt(am), ActualMarginPercent: pct(ap), AssignmentsMissingCostRates: e.MissingCostAssignments,
+		BillableHoursMissingBillRate: e.MissingBillRateHours.StringFixed(2), UpdateTime: timestamppb.New(e.UpdatedAt)}
+	if e.Budget.Hours != nil {
+		out.Budget.Hours = e.Budget.Hours.String()
+	}
+	return out
+}
+
+// DirectoryCustomer converts the replica of a customer.
+func DirectoryCustomer(c project.DirectoryCustomer) *projectv1.DirectoryCustomer {
+	return &projectv1.DirectoryCustomer{
+		CustomerId: c.CustomerID, Name: c.Name, CurrencyCode: c.Currency, Status: c.Status,
+		HasTaxProfile: c.HasTaxProfile, TaxExempt: c.TaxExempt, Version: c.Version,
+		LastEventId: c.LastEventID, CorrelationId: c.CorrelationID, UpdateTime: timestamppb.New(c.UpdatedAt),
+	}
+}
