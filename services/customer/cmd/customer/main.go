@@ -7,6 +7,7 @@ import (
 
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/pgstore"
 	"github.com/accrue/accrue/internal/platform/service"
 	"github.com/accrue/accrue/services/customer/internal/app"
 	"github.com/accrue/accrue/services/customer/internal/grpcapi"
@@ -28,6 +29,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	if err != nil {
 		return err
 	}
-	customerv1.RegisterCustomerServiceServer(base.GRPC, grpcapi.New(app.New(base.Pool, base.Outbox)))
+	st := store.New(pgstore.New(base.Pool, base.Outbox, base.Queue))
+	customerv1.RegisterCustomerServiceServer(base.GRPC, grpcapi.New(app.New(st)))
 	return base.Run(ctx)
 }

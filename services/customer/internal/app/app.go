@@ -1,59 +1,50 @@
-// Package app holds the customer service's use cases, one per file. Each runs in one transaction
-// that writes the customer, its customer.upserted event (outbox) and its audit record together.
+// Package app holds the customer service's use cases, one per file. Each writes the customer,
+// its customer.upserted event (outbox) and its audit record in one transaction, through the
+// Store it is given; it knows no SQL.
 package app
 
 import (
 	"context"
-
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
-	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/outbox"
-	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/services/customer/internal/customer"
-	"github.com/accrue/accrue/services/customer/internal/store"
 	"github.com/accrue/accrue/services/customer/internal/wire"
+)
+
+// Audit actions of the customer use cases.
+const (
+	actionCreated = "customer.created"
+	actionUpdated = "customer.updated"
 )
 
 // Service runs the customer use cases.
 type Service struct {
-	pool   *pgxpool.Pool
-	outbox outbox.Writer
-	now    func() time.Time
+	store Store
+	now   func() time.Time
 }
 
-// New returns the use cases over pool, publishing through ob.
-func New(pool *pgxpool.Pool, ob outbox.Writer) *Service {
-	if pool == nil || ob.Producer == "" {
-		panic("app: New needs a pool and an outbox writer")
+// New returns the use cases over st.
+func New(st Store) *Service {
+	if st == nil {
+		panic("app: New needs a store")
 	}
-	return &Service{pool: pool, outbox: ob, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	return &Service{store: st, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
 
-// Outcome says what a write did.
-type Outcome int
-
-const (
-	Created Outcome = iota + 1
-	Updated
-	Unchanged
-)
-
-// retryOnRefRace runs fn again once when it lost a race on a unique external reference: the
-// second run sees the winner's customer and matches it.
-func retryOnRefRace(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, tx pgx.Tx) error) error {
-	err := pg.InTx(ctx, pool, fn)
-	if pg.IsUniqueViolation(err, store.RefsConstraint) {
-		if _, ambient := pg.TxFrom(ctx); !ambient {
-			err = pg.InTx(ctx, pool, fn)
-		}
+// retryOnRefRace runs fn in a transaction, and once more when it lost a race on an external
+// reference: the second run sees the winner's customer and matches it. It cannot run again in
+// a transaction of the caller's, which the failed write has aborted.
+func (s *Service) retryOnRefRace(ctx context.Context, fn func(ctx context.Context) error) error {
+	err := s.store.InTx(ctx, fn)
+	if errors.Is(err, customer.ErrReferenceTaken) && !s.store.InTransaction(ctx) {
+		err = s.store.InTx(ctx, fn)
 	}
-	if pg.IsUniqueViolation(err, store.RefsConstraint) {
+	if errors.Is(err, customer.ErrReferenceTaken) {
 		return customer.ErrDuplicateExternalID.Wrap(err)
 	}
 	return err
@@ -62,90 +53,69 @@ func retryOnRefRace(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context
 // checkParent validates d's parent for customer id ("" when creating). Re-parenting an existing
 // customer takes the hierarchy lock, so that two concurrent moves cannot form a cycle; a new
 // customer has no children and cannot close one, so creates run in parallel.
-func checkParent(ctx context.Context, tx pgx.Tx, id string, d customer.Details) error {
+func (s *Service) checkParent(ctx context.Context, id string, d customer.Details) error {
 	if d.ParentID == "" {
 		return nil
 	}
 	if id != "" {
-		if err := store.LockHierarchy(ctx, tx); err != nil {
+		if err := s.store.LockHierarchy(ctx); err != nil {
 			return err
 		}
 	}
-	ancestors, err := store.Ancestors(ctx, tx, d.ParentID)
+	ancestors, err := s.store.Ancestors(ctx, d.ParentID)
 	if err != nil {
 		return err
 	}
 	height := 1
 	if id != "" {
-		if height, err = store.SubtreeHeight(ctx, tx, id); err != nil {
+		if height, err = s.store.SubtreeHeight(ctx, id); err != nil {
 			return err
 		}
 	}
 	return customer.CheckHierarchy(id, ancestors, height)
 }
 
+// newCustomer returns a new customer (version 1) with d and refs.
+func (s *Service) newCustomer(d customer.Details, refs []customer.ExternalRef, now time.Time) customer.Customer {
+	return customer.Customer{ID: uuid.Must(uuid.NewV7()).String(), Details: d, Refs: refs, Version: 1, CreatedAt: now, UpdatedAt: now}
+}
+
 // insert creates a customer with d and refs, its event and its audit record.
-func (s *Service) insert(ctx context.Context, tx pgx.Tx, d customer.Details, refs []customer.ExternalRef) (customer.Customer, error) {
-	if err := checkParent(ctx, tx, "", d); err != nil {
+func (s *Service) insert(ctx context.Context, d customer.Details, refs []customer.ExternalRef) (customer.Customer, error) {
+	if err := s.checkParent(ctx, "", d); err != nil {
 		return customer.Customer{}, err
 	}
-	now := s.now()
-	c := customer.Customer{ID: uuid.Must(uuid.NewV7()).String(), Details: d, Refs: refs, Version: 1, CreatedAt: now, UpdatedAt: now}
-	var b pg.Batch
-	if err := store.QueueInsert(&b, c); err != nil {
-		return c, err
-	}
-	if err := s.queuePublish(ctx, &b, c, true); err != nil {
-		return c, err
-	}
-	return c, b.Run(ctx, tx)
+	c := s.newCustomer(d, refs, s.now())
+	ev, rec := announce(c, true)
+	return c, s.store.Insert(ctx, []customer.Customer{c}, []outbox.Event{ev}, []audit.Record{rec})
 }
 
 // change stores new details (and extra refs) of c as a new version.
-func (s *Service) change(ctx context.Context, tx pgx.Tx, c customer.Customer, d customer.Details, newRefs []customer.ExternalRef) (customer.Customer, error) {
+func (s *Service) change(ctx context.Context, c customer.Customer, d customer.Details, newRefs []customer.ExternalRef) (customer.Customer, error) {
 	if d.ParentID != c.ParentID {
-		if err := checkParent(ctx, tx, c.ID, d); err != nil {
+		if err := s.checkParent(ctx, c.ID, d); err != nil {
 			return c, err
 		}
 	}
 	c.Details, c.Version, c.UpdatedAt = d, c.Version+1, s.now()
 	c.Refs = append(c.Refs, newRefs...)
-	if err := store.Update(ctx, tx, c); err != nil {
-		return c, err
-	}
-	if err := store.AddRefs(ctx, tx, c.ID, newRefs); err != nil {
-		return c, err
-	}
-	return c, s.publish(ctx, tx, c, false)
+	ev, rec := announce(c, false)
+	return c, s.store.Update(ctx, c, newRefs, []outbox.Event{ev}, []audit.Record{rec})
 }
 
-func (s *Service) publish(ctx context.Context, tx pgx.Tx, c customer.Customer, created bool) error {
-	var b pg.Batch
-	if err := s.queuePublish(ctx, &b, c, created); err != nil {
-		return err
-	}
-	return b.Run(ctx, tx)
-}
-
-// queuePublish adds c's customer.upserted event and its audit record to b.
-func (s *Service) queuePublish(ctx context.Context, b *pg.Batch, c customer.Customer, created bool) error {
-	if _, err := s.outbox.Queue(ctx, b, outbox.Event{
-		Stream: wire.Stream, Type: wire.EventUpserted, Subject: c.ID,
-		Payload: &customerv1.CustomerUpserted{Customer: wire.Customer(c), Created: created},
-	}); err != nil {
-		return err
-	}
-	action := "customer.updated"
+// announce returns c's customer.upserted event and its audit record.
+func announce(c customer.Customer, created bool) (outbox.Event, audit.Record) {
+	action := actionUpdated
 	if created {
-		action = "customer.created"
+		action = actionCreated
 	}
-	return audit.Queue(ctx, b, audit.Record{Action: action, EntityType: "customer", EntityID: c.ID,
-		Details: map[string]any{"version": c.Version, "status": string(c.Status)}})
+	return wire.Upserted(c, created), audit.Record{Action: action, EntityType: "customer", EntityID: c.ID,
+		Details: map[string]any{"version": c.Version, "status": string(c.Status)}}
 }
 
 // owner returns the one customer owning any of refs (locked), or ok=false when none does.
-func owner(ctx context.Context, tx pgx.Tx, refs []customer.ExternalRef) (customer.Customer, bool, error) {
-	owners, err := store.OwnersOf(ctx, tx, refs)
+func (s *Service) owner(ctx context.Context, refs []customer.ExternalRef) (customer.Customer, bool, error) {
+	owners, err := s.store.OwnersOf(ctx, refs)
 	if err != nil {
 		return customer.Customer{}, false, err
 	}
@@ -153,7 +123,7 @@ func owner(ctx context.Context, tx pgx.Tx, refs []customer.ExternalRef) (custome
 	case 0:
 		return customer.Customer{}, false, nil
 	case 1:
-		c, err := store.Get(ctx, tx, owners[0], true)
+		c, err := s.store.GetForUpdate(ctx, owners[0])
 		return c, err == nil, err
 	default:
 		return customer.Customer{}, false, customer.ErrAmbiguousReference

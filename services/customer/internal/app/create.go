@@ -1,10 +1,7 @@
 package app
 
 import (
-	"bytes"
 	"context"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/accrue/accrue/services/customer/internal/customer"
 )
@@ -16,14 +13,14 @@ func (s *Service) Create(ctx context.Context, in customer.Input) (c customer.Cus
 	if err := in.Validate(); err != nil {
 		return c, false, err
 	}
-	err = retryOnRefRace(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
+	err = s.retryOnRefRace(ctx, func(ctx context.Context) error {
 		d := in.Resolve(nil, false)
-		existing, found, err := owner(ctx, tx, in.Refs)
+		existing, found, err := s.owner(ctx, in.Refs)
 		if err != nil {
 			return err
 		}
 		if found {
-			if bytes.Equal(existing.Details.Hash(), d.Hash()) && len(customer.MissingRefs(existing, in.Refs)) == 0 {
+			if existing.Matches(d, in.Refs) {
 				c, created = existing, false
 				return nil
 			}
@@ -31,7 +28,7 @@ func (s *Service) Create(ctx context.Context, in customer.Input) (c customer.Cus
 				"an external reference already belongs to customer "+existing.ID+" with different content; use UpsertCustomer to change it",
 				"customer_id", existing.ID)
 		}
-		c, err = s.insert(ctx, tx, d, in.Refs)
+		c, err = s.insert(ctx, d, in.Refs)
 		created = err == nil
 		return err
 	})

@@ -1,14 +1,10 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"strconv"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/accrue/accrue/services/customer/internal/customer"
-	"github.com/accrue/accrue/services/customer/internal/store"
 )
 
 // Update replaces the details of customer id when its stored version is expectedVersion
@@ -18,8 +14,8 @@ func (s *Service) Update(ctx context.Context, id string, expectedVersion int64, 
 	if err := in.Validate(); err != nil {
 		return c, err
 	}
-	err = retryOnRefRace(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) error {
-		existing, err := store.Get(ctx, tx, id, true)
+	err = s.retryOnRefRace(ctx, func(ctx context.Context) error {
+		existing, err := s.store.GetForUpdate(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -28,12 +24,11 @@ func (s *Service) Update(ctx context.Context, id string, expectedVersion int64, 
 				"current_version", strconv.FormatInt(existing.Version, 10))
 		}
 		d := in.Resolve(&existing.Details, false)
-		missing := customer.MissingRefs(existing, in.Refs)
-		if bytes.Equal(existing.Details.Hash(), d.Hash()) && len(missing) == 0 {
+		if existing.Matches(d, in.Refs) {
 			c = existing
 			return nil
 		}
-		c, err = s.change(ctx, tx, existing, d, missing)
+		c, err = s.change(ctx, existing, d, customer.MissingRefs(existing, in.Refs))
 		return err
 	})
 	return c, err

@@ -4,8 +4,10 @@
 package customer
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +40,20 @@ var (
 	ErrParentNotFound      = fault.New(fault.FailedPrecondition, "PARENT_NOT_FOUND", "the parent customer does not exist")
 	ErrHierarchyCycle      = fault.New(fault.FailedPrecondition, "HIERARCHY_CYCLE", "the parent would make the hierarchy a cycle")
 	ErrHierarchyTooDeep    = fault.New(fault.FailedPrecondition, "HIERARCHY_TOO_DEEP", "the hierarchy would be deeper than allowed")
+)
+
+// ErrReferenceTaken says a write lost a race on an external reference: a concurrent write gave
+// it to another customer first. It never reaches a caller: the use case reads again (and
+// matches the winner) or reports ErrDuplicateExternalID.
+var ErrReferenceTaken = errors.New("customer: an external reference was taken by a concurrent write")
+
+// Outcome says what a create-or-update did.
+type Outcome int
+
+const (
+	Created Outcome = iota + 1
+	Updated
+	Unchanged
 )
 
 // Address is a billing address.
@@ -173,6 +189,12 @@ func MissingRefs(c Customer, refs []ExternalRef) []ExternalRef {
 		}
 	}
 	return out
+}
+
+// Matches reports whether d and refs describe c as it is: the same content and no reference c
+// does not have yet (writing them would be a no-op).
+func (c Customer) Matches(d Details, refs []ExternalRef) bool {
+	return bytes.Equal(c.Details.Hash(), d.Hash()) && len(MissingRefs(c, refs)) == 0
 }
 
 // CheckHierarchy validates a new parent for customer id (empty for a customer being created)

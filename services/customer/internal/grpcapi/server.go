@@ -1,6 +1,6 @@
 // Package grpcapi is the customer service's gRPC transport: it translates requests to use-case
-// calls and results back. Errors pass through unchanged; the platform interceptor maps them to
-// status codes and reasons in one place (grpcx.ToStatus).
+// calls and results back (through wire). Errors pass through unchanged; the platform interceptor
+// maps them to status codes and reasons in one place (grpcx.ToStatus).
 package grpcapi
 
 import (
@@ -35,18 +35,12 @@ func (s *Server) CreateCustomer(ctx context.Context, req *customerv1.CreateCusto
 	return &customerv1.CreateCustomerResponse{Customer: wire.Customer(c), Created: created}, nil
 }
 
-var outcomes = map[app.Outcome]customerv1.Outcome{
-	app.Created:   customerv1.Outcome_OUTCOME_CREATED,
-	app.Updated:   customerv1.Outcome_OUTCOME_UPDATED,
-	app.Unchanged: customerv1.Outcome_OUTCOME_UNCHANGED,
-}
-
 func (s *Server) UpsertCustomer(ctx context.Context, req *customerv1.UpsertCustomerRequest) (*customerv1.UpsertCustomerResponse, error) {
 	c, out, err := s.app.Upsert(ctx, wire.Input(req.GetCustomer()))
 	if err != nil {
 		return nil, err
 	}
-	return &customerv1.UpsertCustomerResponse{Customer: wire.Customer(c), Outcome: outcomes[out]}, nil
+	return &customerv1.UpsertCustomerResponse{Customer: wire.Customer(c), Outcome: wire.Outcome(out)}, nil
 }
 
 func (s *Server) GetCustomer(ctx context.Context, req *customerv1.GetCustomerRequest) (*customerv1.GetCustomerResponse, error) {
@@ -66,39 +60,20 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCusto
 }
 
 func (s *Server) ListCustomers(ctx context.Context, req *customerv1.ListCustomersRequest) (*customerv1.ListCustomersResponse, error) {
-	size := int(req.GetPageSize())
-	if size == 0 {
-		size = 50
-	}
-	after, err := decodeToken(req.GetPageToken())
+	r, err := paging.ByID(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.app.List(ctx, after, size+1)
+	list, err := s.app.List(ctx, r.AfterID, r.Fetch())
 	if err != nil {
 		return nil, err
 	}
-	resp := &customerv1.ListCustomersResponse{}
-	if len(list) > size {
-		list = list[:size]
-		resp.NextPageToken = encodeToken(list[size-1].ID)
-	}
-	for _, c := range list {
-		resp.Customers = append(resp.Customers, wire.Customer(c))
-	}
-	return resp, nil
-}
-
-func encodeToken(afterID string) string { return paging.Encode(afterID, "") }
-
-func decodeToken(tok string) (string, error) {
-	id, _, err := paging.DecodeID(tok)
-	return id, err
+	list, next := paging.Page(r, list, func(c customer.Customer) (string, string) { return c.ID, "" })
+	return &customerv1.ListCustomersResponse{Customers: wire.Customers(list), NextPageToken: next}, nil
 }
 
 func (s *Server) LookupCustomer(ctx context.Context, req *customerv1.LookupCustomerRequest) (*customerv1.LookupCustomerResponse, error) {
-	r := req.GetExternalReference()
-	c, err := s.app.Lookup(ctx, customer.ExternalRef{System: r.GetSystem(), ObjectType: r.GetObjectType(), ExternalID: r.GetExternalId()})
+	c, err := s.app.Lookup(ctx, wire.Ref(req.GetExternalReference()))
 	if err != nil {
 		return nil, err
 	}
@@ -106,18 +81,9 @@ func (s *Server) LookupCustomer(ctx context.Context, req *customerv1.LookupCusto
 }
 
 func (s *Server) UpsertCustomerHierarchy(ctx context.Context, req *customerv1.UpsertCustomerHierarchyRequest) (*customerv1.UpsertCustomerHierarchyResponse, error) {
-	ins := make([]customer.Input, len(req.GetCustomers()))
-	for i, c := range req.GetCustomers() {
-		ins[i] = wire.Input(c)
-	}
-	cs, outs, err := s.app.UpsertHierarchy(ctx, ins)
+	cs, outs, err := s.app.UpsertHierarchy(ctx, wire.Inputs(req.GetCustomers()))
 	if err != nil {
 		return nil, err
 	}
-	resp := &customerv1.UpsertCustomerHierarchyResponse{}
-	for i, c := range cs {
-		resp.Customers = append(resp.Customers, wire.Customer(c))
-		resp.Outcomes = append(resp.Outcomes, outcomes[outs[i]])
-	}
-	return resp, nil
+	return wire.HierarchyResponse(cs, outs), nil
 }

@@ -11,6 +11,7 @@ import (
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	"github.com/accrue/accrue/internal/platform/grpcx"
+	"github.com/accrue/accrue/internal/platform/pgstore"
 	"github.com/accrue/accrue/internal/platform/servicetest"
 	"github.com/accrue/accrue/services/customer/internal/app"
 	"github.com/accrue/accrue/services/customer/internal/grpcapi"
@@ -22,7 +23,7 @@ var rw = []string{"customers:read", "customers:write"}
 func start(t *testing.T) (*servicetest.Env, customerv1.CustomerServiceClient) {
 	t.Parallel()
 	env := servicetest.New(t, "customer", store.Migrations(), func(e *servicetest.Env) {
-		customerv1.RegisterCustomerServiceServer(e.Server, grpcapi.New(app.New(e.DB.Pool, e.Outbox)))
+		customerv1.RegisterCustomerServiceServer(e.Server, grpcapi.New(app.New(store.New(pgstore.New(e.DB.Pool, e.Outbox, e.Queue)))))
 	})
 	return env, customerv1.NewCustomerServiceClient(env.Conn)
 }

@@ -7,14 +7,38 @@ import (
 
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
+	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/services/customer/internal/customer"
 )
 
-// Stream is the stream the customer service publishes to.
-const Stream = "customer.events"
+// Upserted is the event published on every create (created) and change of c.
+func Upserted(c customer.Customer, created bool) outbox.Event {
+	return outbox.Event{Stream: customerv1.EventStream, Type: customerv1.EventTypeCustomerUpserted, Subject: c.ID,
+		Payload: &customerv1.CustomerUpserted{Customer: Customer(c), Created: created}}
+}
 
-// EventUpserted is the type of the event published on every create and change.
-const EventUpserted = "customer.upserted"
+var outcomes = map[customer.Outcome]customerv1.Outcome{
+	customer.Created:   customerv1.Outcome_OUTCOME_CREATED,
+	customer.Updated:   customerv1.Outcome_OUTCOME_UPDATED,
+	customer.Unchanged: customerv1.Outcome_OUTCOME_UNCHANGED,
+}
+
+// Outcome converts what a write did.
+func Outcome(o customer.Outcome) customerv1.Outcome { return outcomes[o] }
+
+// Ref converts a contract external reference.
+func Ref(r *commonv1.ExternalReference) customer.ExternalRef {
+	return customer.ExternalRef{System: r.GetSystem(), ObjectType: r.GetObjectType(), ExternalID: r.GetExternalId()}
+}
+
+// Inputs converts contract inputs.
+func Inputs(ps []*customerv1.CustomerInput) []customer.Input {
+	ins := make([]customer.Input, len(ps))
+	for i, p := range ps {
+		ins[i] = Input(p)
+	}
+	return ins
+}
 
 var statusToProto = map[customer.Status]customerv1.CustomerStatus{
 	customer.StatusActive:   customerv1.CustomerStatus_CUSTOMER_STATUS_ACTIVE,
@@ -47,7 +71,7 @@ func Input(p *customerv1.CustomerInput) customer.Input {
 		in.Contacts = append(in.Contacts, customer.Contact{Name: c.GetName(), Email: c.GetEmail(), Role: c.GetRole(), Phone: c.GetPhone()})
 	}
 	for _, r := range p.GetExternalReferences() {
-		in.Refs = append(in.Refs, customer.ExternalRef{System: r.GetSystem(), ObjectType: r.GetObjectType(), ExternalID: r.GetExternalId()})
+		in.Refs = append(in.Refs, Ref(r))
 	}
 	for s, ps := range statusToProto {
 		if ps == p.GetStatus() {
@@ -55,6 +79,15 @@ func Input(p *customerv1.CustomerInput) customer.Input {
 		}
 	}
 	return in
+}
+
+// Customers converts stored customers.
+func Customers(cs []customer.Customer) []*customerv1.Customer {
+	out := make([]*customerv1.Customer, len(cs))
+	for i, c := range cs {
+		out[i] = Customer(c)
+	}
+	return out
 }
 
 // Customer converts a stored customer.
@@ -84,4 +117,13 @@ func Customer(c customer.Customer) *customerv1.Customer {
 		p.ExternalReferences = append(p.ExternalReferences, &commonv1.ExternalReference{System: r.System, ObjectType: r.ObjectType, ExternalId: r.ExternalID})
 	}
 	return p
+}
+
+// HierarchyResponse converts the customers of a hierarchy upsert and what it did to each.
+func HierarchyResponse(cs []customer.Customer, outs []customer.Outcome) *customerv1.UpsertCustomerHierarchyResponse {
+	resp := &customerv1.UpsertCustomerHierarchyResponse{Customers: Customers(cs)}
+	for _, o := range outs {
+		resp.Outcomes = append(resp.Outcomes, Outcome(o))
+	}
+	return resp
 }

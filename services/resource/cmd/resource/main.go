@@ -1,19 +1,22 @@
 // Command resource serves Accrue's resource domain: resources, effective-dated cost rates, HCM
 // worker sync, assignments with their costed plans, and utilization. It keeps a replica of
-// projects (from project events). `resource migrate` applies migrations and exits.
+// projects (from project events) and the hours the ledger posted (from billing events).
+// `resource migrate` applies migrations and exits.
 package main
 
 import (
 	"context"
-	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
-	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
+	"github.com/accrue/accrue/internal/platform/pgstore"
 	"github.com/accrue/accrue/internal/platform/service"
 	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/resource/internal/app"
@@ -33,9 +36,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 	r := config.FromEnv()
 	cfg := service.LoadConfig(r, "resource", service.Defaults{GRPCAddr: "127.0.0.1:7003", MetricsAddr: "127.0.0.1:9103", Database: "accrue_resource"})
 	overbooking := r.OneOf("ACCRUE_OVERBOOKING", app.OverbookingWarn, app.OverbookingWarn, app.OverbookingReject)
-	consumer := stream.Config{
+	projects := stream.Config{
 		Stream:        projectv1.EventStream,
-		Types:         projectv1.EventTypes,
+		Types:         events.ProjectTypes,
 		BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
 		Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
 		ClaimMinIdle:  r.Duration("ACCRUE_CONSUMER_CLAIM_MIN_IDLE", 0),
@@ -52,16 +55,20 @@ func run(ctx context.Context, migrateOnly bool) error {
 	if err != nil {
 		return err
 	}
-	if _, err := base.Consumer(consumer, events.Projects()); err != nil {
+	st := store.New(pgstore.New(base.Pool, base.Outbox, base.Queue))
+	uc := app.New(app.Deps{Store: st, Log: base.Log, Overbooking: overbooking})
+	base.Queue.Handle(app.KindCosting, func(ctx context.Context, e exceptions.Exception) error {
+		return uc.RetryCosting(ctx, e.EntityID)
+	})
+	if _, err := base.Consumer(projects, events.Projects(uc)); err != nil {
 		return err
 	}
-	postings := consumer
+	postings := projects
 	// Posting answers arrive as one event per posting batch: no linger.
-	postings.Stream, postings.Types, postings.Linger = billingv1.EventStream, []string{billingv1.EventTypePostingsRecorded}, stream.NoLinger
-	if _, err := base.Consumer(postings, events.Actuals()); err != nil {
+	postings.Stream, postings.Types, postings.Linger = billingv1.EventStream, events.PostingTypes, stream.NoLinger
+	if _, err := base.Consumer(postings, events.Postings(uc)); err != nil {
 		return err
 	}
-	uc := app.New(app.Deps{Pool: base.Pool, Outbox: base.Outbox, Queue: base.Queue, Log: base.Log, Overbooking: overbooking})
 	srv := grpcapi.New(uc)
 	resourcev1.RegisterResourceServiceServer(base.GRPC, srv)
 	resourcev1.RegisterAssignmentServiceServer(base.GRPC, srv)

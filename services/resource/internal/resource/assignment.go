@@ -2,6 +2,9 @@ package resource
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -61,12 +64,27 @@ func (a Assignment) Planned() []Segment {
 	return nil
 }
 
+// AssignmentFilter selects assignments.
+type AssignmentFilter struct {
+	ProjectID, ResourceID string
+	RateMissingOnly       bool
+	// ActiveOnly leaves cancelled assignments out.
+	ActiveOnly bool
+	// From and To, when From is set, keep the assignments whose dates meet [From, To].
+	From, To civil.Date
+	// AfterID and Limit page through the assignments in id order.
+	AfterID string
+	Limit   int
+}
+
 // ProjectView is what the resource service knows of a project (replica of project events).
 type ProjectView struct {
 	ID         string
 	Status     string
 	Start, End civil.Date
 	Tasks      map[string]bool // task id → billable
+	// Version orders the project's events; an older view changes nothing.
+	Version int64
 }
 
 // Check validates the assignment against its project.
@@ -93,6 +111,42 @@ func (a Assignment) Check(p ProjectView, found bool) error {
 type WeekLoad struct {
 	Monday civil.Date
 	Hours  decimal.Decimal
+}
+
+// Overbooked returns the weeks, earliest first, where a and the other active assignments of its
+// resource (others, which may include a's stored version) plan more than capacity on a's dates.
+func Overbooked(a Assignment, others []Assignment, capacity decimal.Decimal) []WeekLoad {
+	if a.Status == Cancelled || len(a.Segments) == 0 {
+		return nil
+	}
+	days := Days(a.Segments)
+	for _, o := range others {
+		if o.ID == a.ID {
+			continue
+		}
+		for _, d := range Days(o.Segments) {
+			if !d.Date.Before(a.Start) && !d.Date.After(a.End) {
+				days = append(days, d)
+			}
+		}
+	}
+	over := Overbooking(days, capacity)
+	slices.SortFunc(over, func(x, y WeekLoad) int { return x.Monday.Compare(y.Monday) })
+	return over
+}
+
+// OverbookingWarnings words the overbooked weeks for the caller.
+func OverbookingWarnings(over []WeekLoad, capacity decimal.Decimal) []string {
+	var out []string
+	for _, w := range over {
+		out = append(out, fmt.Sprintf("OVERBOOKED: week of %s plans %sh for %sh capacity", w.Monday, w.Hours, capacity))
+	}
+	return out
+}
+
+// OverbookedError refuses the overbooked weeks (the reject policy).
+func OverbookedError(over []WeekLoad, capacity decimal.Decimal) error {
+	return ErrOverbooked.With(strings.Join(OverbookingWarnings(over, capacity), "; "), "weeks", strconv.Itoa(len(over)))
 }
 
 // Overbooking returns the weeks where the days planned exceed weekly capacity.

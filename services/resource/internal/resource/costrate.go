@@ -30,6 +30,12 @@ type Rate struct {
 	Reason     string
 }
 
+// HistoricRate is a superseded cost-rate period.
+type HistoricRate struct {
+	Rate
+	SupersededAt time.Time
+}
+
 // Covers reports whether the rate applies on d.
 func (r Rate) Covers(d civil.Date) bool {
 	return !d.Before(r.From) && (r.To.IsZero() || !d.After(r.To))

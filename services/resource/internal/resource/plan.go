@@ -126,3 +126,22 @@ func Cost(days []Day, rates Timeline, currency string) Costed {
 	}
 	return c
 }
+
+// Equal reports whether c and o plan the same hours at the same costs (and miss the same
+// number of rates).
+func (c Costed) Equal(o Costed) bool {
+	if !c.Hours.Equal(o.Hours) || len(c.Periods) != len(o.Periods) || len(c.Missing) != len(o.Missing) || !sameCost(c.Cost, o.Cost) {
+		return false
+	}
+	for i := range c.Periods {
+		pc, po := c.Periods[i], o.Periods[i]
+		if pc.Start != po.Start || !pc.Hours.Equal(po.Hours) || !sameCost(pc.Cost, po.Cost) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameCost(a, b *money.Amount) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
+}

@@ -3,25 +3,23 @@
 package wire
 
 import (
-	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"github.com/shopspring/decimal"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"github.com/accrue/accrue/internal/platform/money"
 	"github.com/accrue/accrue/services/resource/internal/resource"
 )
 
-// Stream is the stream the resource service publishes to.
-const Stream = "resource.events"
+var outcomes = map[resource.Outcome]resourcev1.Outcome{
+	resource.Created: resourcev1.Outcome_OUTCOME_CREATED, resource.Updated: resourcev1.Outcome_OUTCOME_UPDATED,
+	resource.Unchanged: resourcev1.Outcome_OUTCOME_UNCHANGED, resource.IgnoredStale: resourcev1.Outcome_OUTCOME_IGNORED_STALE,
+}
 
-// Event types.
-const (
-	EventResourceUpserted  = "resource.upserted"
-	EventCostRateChanged   = "cost_rate.changed"
-	EventAssignmentChanged = "assignment.changed"
-)
+// Outcome converts what a write did.
+func Outcome(o resource.Outcome) resourcev1.Outcome { return outcomes[o] }
 
 var kinds = map[resource.Kind]resourcev1.ResourceKind{
 	resource.Employee:   resourcev1.ResourceKind_RESOURCE_KIND_EMPLOYEE,
@@ -29,14 +27,7 @@ var kinds = map[resource.Kind]resourcev1.ResourceKind{
 }
 
 // Kind converts a contract kind.
-func Kind(k resourcev1.ResourceKind) resource.Kind {
-	for d, p := range kinds {
-		if p == k {
-			return d
-		}
-	}
-	return ""
-}
+func Kind(k resourcev1.ResourceKind) resource.Kind { return reverse(kinds, k) }
 
 var statuses = map[resource.Status]resourcev1.AssignmentStatus{
 	resource.Tentative: resourcev1.AssignmentStatus_ASSIGNMENT_STATUS_TENTATIVE,
@@ -45,13 +36,17 @@ var statuses = map[resource.Status]resourcev1.AssignmentStatus{
 }
 
 // Status converts a contract assignment status.
-func Status(s resourcev1.AssignmentStatus) resource.Status {
-	for d, p := range statuses {
-		if p == s {
+func Status(s resourcev1.AssignmentStatus) resource.Status { return reverse(statuses, s) }
+
+// reverse returns the domain value m maps to p (the zero value when none does).
+func reverse[D, P comparable](m map[D]P, p P) D {
+	for d, x := range m {
+		if x == p {
 			return d
 		}
 	}
-	return ""
+	var zero D
+	return zero
 }
 
 // Resource converts a stored resource.
@@ -91,6 +86,17 @@ func Rate(r resource.Rate) *resourcev1.CostRate {
 		RecordTime: timestamppb.New(r.RecordedAt), Reason: r.Reason}
 }
 
+// History converts superseded cost-rate periods.
+func History(hs []resource.HistoricRate) []*resourcev1.CostRate {
+	var out []*resourcev1.CostRate
+	for _, h := range hs {
+		r := Rate(h.Rate)
+		r.SupersededTime = timestamppb.New(h.SupersededAt)
+		out = append(out, r)
+	}
+	return out
+}
+
 // Rates converts a timeline.
 func Rates(t resource.Timeline) []*resourcev1.CostRate {
 	out := make([]*resourcev1.CostRate, 0, len(t))
@@ -105,6 +111,24 @@ func dec(d *decimal.Decimal) string {
 		return ""
 	}
 	return d.String()
+}
+
+// Assignments converts assignments.
+func Assignments(as []resource.Assignment) []*resourcev1.Assignment {
+	var out []*resourcev1.Assignment
+	for _, a := range as {
+		out = append(out, Assignment(a))
+	}
+	return out
+}
+
+// Resources converts resources.
+func Resources(rs []resource.Resource) []*resourcev1.Resource {
+	var out []*resourcev1.Resource
+	for _, r := range rs {
+		out = append(out, Resource(r))
+	}
+	return out
 }
 
 // Assignment converts an assignment with its costed plan.
