@@ -6,14 +6,14 @@ package main
 
 import (
 	"context"
-	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
-	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
-	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
+	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/config"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/service"
@@ -22,6 +22,7 @@ import (
 	"github.com/accrue/accrue/services/billing/internal/events"
 	"github.com/accrue/accrue/services/billing/internal/grpcapi"
 	"github.com/accrue/accrue/services/billing/internal/store"
+	"github.com/accrue/accrue/services/billing/internal/wire"
 )
 
 var (
@@ -56,24 +57,33 @@ func run(ctx context.Context, migrateOnly bool) error {
 	if err != nil {
 		return err
 	}
-	if err := store.SeedAllAccounts(ctx, base.Pool); err != nil {
+	st := store.New(base.Pool, base.Outbox, base.Queue)
+	if err := st.SeedAllAccounts(ctx); err != nil {
 		return err
 	}
-	uc := app.New(base.Pool, base.Outbox, base.Queue, base.Log)
+	// Contract versions kept as the public proto (before the store had its own row format).
+	converted, err := st.ConvertLegacySnapshots(ctx, wire.ContractSnapshot)
+	if err != nil {
+		return err
+	}
+	if converted > 0 {
+		base.Log.InfoContext(ctx, "contract versions converted to the store's row format", "versions", converted)
+	}
+	uc := app.New(st, base.Queue, base.Log)
 	postings := consumer
 	// Approved entries arrive as one event per timesheet or import batch: no linger.
 	postings.Stream, postings.BatchSize, postings.Linger = timeexpensev1.EventStream, postingBatch, stream.NoLinger
-	postings.Types = timeexpensev1.EventTypes
+	postings.Types = events.PostingTypes
 	if _, err := base.Consumer(postings, events.Postings(uc)); err != nil {
 		return err
 	}
 	projects := consumer
-	projects.Stream, projects.Types = projectv1.EventStream, projectv1.EventTypes
+	projects.Stream, projects.Types = projectv1.EventStream, events.ProjectTypes
 	if _, err := base.Consumer(projects, events.Projects(uc)); err != nil {
 		return err
 	}
 	resources := consumer
-	resources.Stream, resources.Types = resourcev1.EventStream, []string{resourcev1.EventTypeCostRateChanged, resourcev1.EventTypeResourceUpserted}
+	resources.Stream, resources.Types = resourcev1.EventStream, events.ResourceTypes
 	if _, err := base.Consumer(resources, events.Resources(uc)); err != nil {
 		return err
 	}

@@ -1,34 +1,31 @@
-// Package app holds the billing service's use cases, one per file. Each runs in one transaction
-// that writes the change, its event (outbox) and its audit record together.
 package app
 
 import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/accrue/accrue/internal/platform/exceptions"
-	"github.com/accrue/accrue/internal/platform/outbox"
 )
 
 // Service runs the billing use cases.
 type Service struct {
-	pool   *pgxpool.Pool
-	outbox outbox.Writer
-	queue  *exceptions.Queue
-	log    *slog.Logger
-	now    func() time.Time
+	store Store
+	log   *slog.Logger
+	now   func() time.Time
 }
 
-// New returns the use cases over pool, publishing through ob, and registers the retry of parked
-// postings with queue.
-func New(pool *pgxpool.Pool, ob outbox.Writer, queue *exceptions.Queue, log *slog.Logger) *Service {
-	if pool == nil || ob.Producer == "" || queue == nil || log == nil {
-		panic("app: New needs a pool, an outbox writer, an exception queue and a logger")
+// Retries is where a use case registers the retry of the exceptions it records (an
+// *exceptions.Queue).
+type Retries interface {
+	Handle(kind string, fn exceptions.RetryFunc)
+}
+
+// New returns the use cases over st and registers the retry of parked postings with retries.
+func New(st Store, retries Retries, log *slog.Logger) *Service {
+	if st == nil || retries == nil || log == nil {
+		panic("app: New needs a store, an exception queue and a logger")
 	}
-	s := &Service{pool: pool, outbox: ob, queue: queue, log: log,
-		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
-	queue.Handle(KindParked, s.retryParked)
+	s := &Service{store: st, log: log, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	retries.Handle(KindParked, s.RetryParked)
 	return s
 }

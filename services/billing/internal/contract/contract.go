@@ -65,8 +65,28 @@ type RateEntry struct {
 }
 
 // Covers reports whether the entry applies on d.
-func (e RateEntry) Covers(d civil.Date) bool {
-	return !d.Before(e.From) && (e.To.IsZero() || !d.After(e.To))
+func (e RateEntry) Covers(d civil.Date) bool { return InEffect(e.From, e.To, d) }
+
+// InEffect reports whether a rate effective from `from` through `to` (inclusive; a zero `to` is
+// open-ended) applies on d. It is the one rule for effective-dated rates: the bill rates of a rate
+// card, and the cost rates the ledger posts at.
+func InEffect(from, to, d civil.Date) bool {
+	return !d.Before(from) && (to.IsZero() || !d.After(to))
+}
+
+// RateCard is a line's bill rates. Validate refuses overlapping periods of one role, so at most
+// one entry applies to a role on a date.
+type RateCard []RateEntry
+
+// Rate returns the bill rate of role on d: the entry of that role in effect on d. Posting prices
+// billable time with it.
+func (c RateCard) Rate(role string, d civil.Date) (money.Amount, bool) {
+	for _, e := range c {
+		if e.Role == role && e.Covers(d) {
+			return e.Rate, true
+		}
+	}
+	return money.Amount{}, false
 }
 
 // Milestone is a deliverable with an amount and a due date.
@@ -85,7 +105,7 @@ type Line struct {
 	Billing       BillingMethod
 	Amount        money.Amount
 	NotToExceed   *money.Amount
-	RateCard      []RateEntry
+	RateCard      RateCard
 	Revenue       RevenueMethod
 	ServiceStart  civil.Date
 	ServiceEnd    civil.Date
@@ -93,14 +113,9 @@ type Line struct {
 	ExpenseMarkup *decimal.Decimal
 }
 
-// BillRate returns the line's rate for role on d.
+// BillRate returns the line's rate for role on d (see RateCard.Rate).
 func (l Line) BillRate(role string, d civil.Date) (money.Amount, bool) {
-	for _, e := range l.RateCard {
-		if e.Role == role && e.Covers(d) {
-			return e.Rate, true
-		}
-	}
-	return money.Amount{}, false
+	return l.RateCard.Rate(role, d)
 }
 
 // Terms are the content of a contract version.
@@ -117,6 +132,32 @@ type Terms struct {
 type ExternalRef struct {
 	System, ObjectType, ExternalID string
 }
+
+// ErrRefTaken is returned by a store when another writer created the contract of an external
+// reference first; the upsert then reads the winner and decides again.
+var ErrRefTaken = fault.New(fault.AlreadyExists, "CONTRACT_EXTERNAL_REF_TAKEN", "another request created this contract at the same time")
+
+// Head is the identity of a contract's current version: what an upsert or an amendment decides
+// on before it reads the whole contract.
+type Head struct {
+	ID            string
+	Version       int64
+	SourceVersion int64
+	Currency      string
+	// Hash is the current terms' Hash.
+	Hash []byte
+}
+
+// Outcome says what an upsert of a contract from its source system did.
+type Outcome int
+
+const (
+	Created Outcome = iota + 1
+	Amended
+	Unchanged
+	// IgnoredStale: the source version was older than the one held; nothing changed.
+	IgnoredStale
+)
 
 // Contract is a contract version.
 type Contract struct {

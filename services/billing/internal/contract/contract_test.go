@@ -30,6 +30,22 @@ func terms(lines ...Line) Terms {
 	return Terms{CustomerID: "c", LegalEntityID: "le", Name: "n", Currency: "USD", Start: day("2026-01-01"), End: day("2026-12-31"), Lines: lines}
 }
 
+// wantReason fails unless err carries reason, or is nil when reason is "" (it then reports
+// false: there is nothing more to check).
+func wantReason(t *testing.T, err error, reason string) bool {
+	t.Helper()
+	if reason == "" {
+		if err != nil {
+			t.Fatalf("want valid, got %v", err)
+		}
+		return false
+	}
+	if got := reasonOf(t, err); got != reason {
+		t.Fatalf("reason = %s, want %s (%v)", got, reason, err)
+	}
+	return true
+}
+
 func reasonOf(t *testing.T, err error) string {
 	t.Helper()
 	fe, ok := fault.As(err)
@@ -65,14 +81,8 @@ func TestRateCardOverlapIsRefusedPerRole(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := terms(tm(c.card...)).Validate("USD", "")
-			if c.want == "" {
-				if err != nil {
-					t.Fatalf("want valid, got %v", err)
-				}
+			if !wantReason(t, err, c.want) {
 				return
-			}
-			if got := reasonOf(t, err); got != c.want {
-				t.Fatalf("reason = %s, want %s (%v)", got, c.want, err)
 			}
 			fe, _ := fault.As(err)
 			if len(fe.Violations) == 0 || fe.Violations[0].Field != "contract.lines[0].rate_card[1]" {
@@ -121,16 +131,7 @@ func TestLineRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := terms(c.line).Validate("USD", "")
-			if c.want == "" {
-				if err != nil {
-					t.Fatalf("want valid, got %v", err)
-				}
-				return
-			}
-			if got := reasonOf(t, err); got != c.want {
-				t.Fatalf("reason = %s, want %s (%v)", got, c.want, err)
-			}
+			wantReason(t, terms(c.line).Validate("USD", ""), c.want)
 		})
 	}
 }

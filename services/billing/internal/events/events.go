@@ -1,174 +1,100 @@
 // Package events holds the billing service's event consumers: approved time and expenses to post,
-// and the replicas posting reads (projects and tasks, cost rates and roles).
+// and the replicas posting reads (projects and tasks, cost rates and roles). Each handler routes
+// by payload type, translates with wire and calls use cases; an event it cannot route is
+// dead-lettered (stream.Unroutable). Each exports the Types it applies, for its stream.Config.
 package events
 
 import (
 	"context"
 	"fmt"
-	"github.com/accrue/accrue/internal/platform/civil/civilpb"
-
-	"github.com/shopspring/decimal"
 
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
-	"github.com/accrue/accrue/internal/platform/money"
-	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/billing/internal/app"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
-	"github.com/accrue/accrue/services/billing/internal/store"
+	"github.com/accrue/accrue/services/billing/internal/wire"
 )
 
-// Streams billing consumes.
-const (
-	TimeExpenseStream = "timeexpense.events"
-	ProjectStream     = "project.events"
-	ResourceStream    = "resource.events"
-)
+// PostingTypes are the timeexpense events Postings applies.
+var PostingTypes = []string{timeexpensev1.EventTypeTimeEntriesApproved, timeexpensev1.EventTypeTimeEntriesReversed}
 
-// Postings posts the approved and reversed entries of a whole batch of events in one go.
+// Postings posts the approved and reversed entries of a whole batch of events in one go (the
+// batch's transaction).
 func Postings(uc *app.Service) stream.Handler {
 	return func(ctx context.Context, msgs []stream.Message) error {
-		tx, _ := pg.TxFrom(ctx) // TODO(house): store behind an interface
 		var sources []ledger.Source
 		for _, m := range msgs {
 			var entries []*timeexpensev1.TimeEntry
-			switch m.Envelope.GetType() {
-			case "time_entries.approved":
-				var ev timeexpensev1.EntriesApproved
-				if err := m.Envelope.GetPayload().UnmarshalTo(&ev); err != nil {
-					return fmt.Errorf("%s: %w", m.Envelope.GetEventId(), err)
-				}
-				entries = ev.GetEntries()
-			case "time_entries.reversed":
-				var ev timeexpensev1.EntriesReversed
-				if err := m.Envelope.GetPayload().UnmarshalTo(&ev); err != nil {
-					return fmt.Errorf("%s: %w", m.Envelope.GetEventId(), err)
-				}
-				entries = ev.GetEntries()
+			switch p := m.Payload.(type) {
+			case *timeexpensev1.EntriesApproved:
+				entries = p.GetEntries()
+			case *timeexpensev1.EntriesReversed:
+				entries = p.GetEntries()
 			default:
-				continue
+				return stream.Unroutable(m)
 			}
-			for _, e := range entries {
-				s, err := source(e)
-				if err != nil {
-					return fmt.Errorf("%s: entry %s: %w", m.Envelope.GetEventId(), e.GetEntryId(), err)
-				}
-				sources = append(sources, s)
+			s, err := wire.Sources(entries)
+			if err != nil {
+				return fmt.Errorf("%s: %w", m.Envelope.GetEventId(), err)
 			}
+			sources = append(sources, s...)
 		}
-		_, err := uc.PostBatch(ctx, tx, sources)
+		_, err := uc.PostBatch(ctx, sources)
 		return err
 	}
 }
 
-func source(e *timeexpensev1.TimeEntry) (ledger.Source, error) {
-	d, err := civilpb.From(e.GetWorkDate(), "work_date")
-	if err != nil {
-		return ledger.Source{}, err
-	}
-	s := ledger.Source{ID: e.GetEntryId(), Version: e.GetVersion(), ResourceID: e.GetResourceId(), ProjectID: e.GetProjectId(),
-		TaskID: e.GetTaskId(), Date: d, Billable: e.GetBillable(), ReversesID: e.GetReversesEntryId(), Timesheet: e.GetTimesheetId(),
-		Desc: e.GetDescription()}
-	if s.Version == 0 {
-		s.Version = 1
-	}
-	switch e.GetKind() {
-	case timeexpensev1.EntryKind_ENTRY_KIND_EXPENSE:
-		s.Type = ledger.SourceExpense
-		a, err := money.Parse(e.GetAmount().GetAmount(), e.GetAmount().GetCurrencyCode(), "amount")
-		if err != nil {
-			return s, err
-		}
-		s.Amount = a
-	default:
-		s.Type = ledger.SourceTime
-		h, err := decimal.NewFromString(e.GetHours())
-		if err != nil {
-			return s, err
-		}
-		s.Hours = h
-	}
-	return s, nil
-}
+// ProjectTypes are the project events Projects applies: every one carries the project as it is
+// after the change (projectEvent).
+var ProjectTypes = projectv1.EventTypes
+
+// projectEvent is the family of project events (ProjectCreated, ProjectActivated,
+// ProjectStatusChanged).
+type projectEvent interface{ GetProject() *projectv1.Project }
 
 // Projects keeps the project replica posting reads, and posts what waited for a project's
 // contract once the project has one.
 func Projects(uc *app.Service) stream.Handler {
 	return func(ctx context.Context, msgs []stream.Message) error {
-		tx, _ := pg.TxFrom(ctx) // TODO(house): store behind an interface
 		for _, m := range msgs {
-			// Every project event carries the project as it is after the change.
-			ev, ok := stream.PayloadAs[interface{ GetProject() *projectv1.Project }](m)
-			if !ok {
-				continue
-			}
-			p := ev.GetProject()
-			var ids, keys []string
-			var billable []bool
-			for _, t := range p.GetTasks() {
-				ids, keys, billable = append(ids, t.GetTaskId()), append(keys, t.GetContractLineKey()), append(billable, t.GetBillable())
-			}
-			changed, err := store.ApplyProjectReplica(ctx, tx, p.GetProjectId(), p.GetLegalEntityId(), p.GetContractId(),
-				p.GetStatus().String(), p.GetVersion(), ids, billable, keys)
-			if err != nil {
-				return err
-			}
-			if changed && p.GetContractId() != "" {
-				if _, err := uc.Repost(ctx, tx, "project", p.GetProjectId()); err != nil {
+			switch ev := m.Payload.(type) {
+			case projectEvent:
+				proj, status, version := wire.Project(ev.GetProject())
+				if err := uc.ApplyProject(ctx, proj, status, version); err != nil {
 					return err
 				}
+			default:
+				return stream.Unroutable(m)
 			}
 		}
 		return nil
 	}
 }
 
+// ResourceTypes are the resource events Resources applies.
+var ResourceTypes = []string{resourcev1.EventTypeCostRateChanged, resourcev1.EventTypeResourceUpserted}
+
 // Resources keeps the cost-rate and role replica and posts what waited for a resource's rate.
 func Resources(uc *app.Service) stream.Handler {
 	return func(ctx context.Context, msgs []stream.Message) error {
-		tx, _ := pg.TxFrom(ctx) // TODO(house): store behind an interface
 		for _, m := range msgs {
-			switch m.Envelope.GetType() {
-			case "cost_rate.changed":
-				var ev resourcev1.CostRateChanged
-				if err := m.Envelope.GetPayload().UnmarshalTo(&ev); err != nil {
-					return err
-				}
-				var rates []store.ReplicaRate
-				for _, r := range ev.GetCurrent() {
-					v, err := decimal.NewFromString(r.GetRate().GetAmount())
-					if err != nil {
-						return err
-					}
-					from, err := civilpb.From(r.GetEffectiveFrom(), "effective_from")
-					if err != nil {
-						return err
-					}
-					to, err := civilpb.From(r.GetEffectiveTo(), "effective_to")
-					if err != nil {
-						return err
-					}
-					rates = append(rates, store.ReplicaRate{Rate: v, Currency: r.GetRate().GetCurrencyCode(), From: from, To: to})
-				}
-				changed, err := store.ApplyCostRates(ctx, tx, ev.GetResourceId(), ev.GetRole(), ev.GetRatesVersion(), rates)
+			switch ev := m.Payload.(type) {
+			case *resourcev1.CostRateChanged:
+				rates, err := wire.CostRates(ev)
 				if err != nil {
 					return err
 				}
-				if changed {
-					if _, err := uc.Repost(ctx, tx, "cost_rate", ev.GetResourceId()); err != nil {
-						return err
-					}
-				}
-			case "resource.upserted":
-				var ev resourcev1.ResourceUpserted
-				if err := m.Envelope.GetPayload().UnmarshalTo(&ev); err != nil {
+				if err := uc.ApplyCostRates(ctx, ev.GetResourceId(), ev.GetRole(), ev.GetRatesVersion(), rates); err != nil {
 					return err
 				}
-				if err := store.SetRole(ctx, tx, ev.GetResource().GetResourceId(), ev.GetResource().GetRole()); err != nil {
+			case *resourcev1.ResourceUpserted:
+				if err := uc.SetRole(ctx, ev.GetResource().GetResourceId(), ev.GetResource().GetRole()); err != nil {
 					return err
 				}
+			default:
+				return stream.Unroutable(m)
 			}
 		}
 		return nil

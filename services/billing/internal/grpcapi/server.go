@@ -1,5 +1,6 @@
-// Package grpcapi is the billing service's gRPC transport: requests to use cases and back.
-// Errors pass through; the platform maps them to status codes and reasons in one place.
+// Package grpcapi is the billing service's gRPC transport: each handler translates the request
+// (wire), calls one use case and translates the answer back. Errors pass through; the platform
+// maps them to status codes and reasons in one place.
 package grpcapi
 
 import (
@@ -8,11 +9,11 @@ import (
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/billing/internal/app"
-	"github.com/accrue/accrue/services/billing/internal/contract"
+	"github.com/accrue/accrue/services/billing/internal/legalentity"
 	"github.com/accrue/accrue/services/billing/internal/wire"
 )
 
-// Server implements the billing gRPC services.
+// Server implements the billing gRPC services of legal entities and contracts.
 type Server struct {
 	billingv1.UnimplementedLegalEntityServiceServer
 	billingv1.UnimplementedContractServiceServer
@@ -43,35 +44,25 @@ func (s *Server) GetLegalEntity(ctx context.Context, req *billingv1.GetLegalEnti
 	return &billingv1.GetLegalEntityResponse{LegalEntity: wire.LegalEntity(le)}, nil
 }
 
-func (s *Server) ListLegalEntities(ctx context.Context, req *billingv1.ListLegalEntitiesRequest) (*billingv1.ListLegalEntitiesResponse, error) {
-	size := int(req.GetPageSize())
-	if size == 0 {
-		size = 100
-	}
-	after, err := decodeToken(req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.app.ListLegalEntities(ctx, after, size+1)
-	if err != nil {
-		return nil, err
-	}
-	resp := &billingv1.ListLegalEntitiesResponse{}
-	if len(list) > size {
-		list = list[:size]
-		resp.NextPageToken = encodeToken(list[size-1].Code)
-	}
-	for _, le := range list {
-		resp.LegalEntities = append(resp.LegalEntities, wire.LegalEntity(le))
-	}
-	return resp, nil
-}
+// legalEntityPageSize is the contract's page size of ListLegalEntities when the request names
+// none.
+const legalEntityPageSize = 100
 
-var outcomes = map[app.Outcome]billingv1.ContractOutcome{
-	app.Created:      billingv1.ContractOutcome_CONTRACT_OUTCOME_CREATED,
-	app.Amended:      billingv1.ContractOutcome_CONTRACT_OUTCOME_AMENDED,
-	app.Unchanged:    billingv1.ContractOutcome_CONTRACT_OUTCOME_UNCHANGED,
-	app.IgnoredStale: billingv1.ContractOutcome_CONTRACT_OUTCOME_IGNORED_STALE,
+func (s *Server) ListLegalEntities(ctx context.Context, req *billingv1.ListLegalEntitiesRequest) (*billingv1.ListLegalEntitiesResponse, error) {
+	size := req.GetPageSize()
+	if size == 0 {
+		size = legalEntityPageSize
+	}
+	page, err := paging.ByKey(size, req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.app.ListLegalEntities(ctx, page)
+	if err != nil {
+		return nil, err
+	}
+	list, next := paging.Page(page, list, func(le legalentity.LegalEntity) (string, string) { return "", le.Code })
+	return &billingv1.ListLegalEntitiesResponse{LegalEntities: each(list, wire.LegalEntity), NextPageToken: next}, nil
 }
 
 func (s *Server) UpsertContract(ctx context.Context, req *billingv1.UpsertContractRequest) (*billingv1.UpsertContractResponse, error) {
@@ -79,13 +70,11 @@ func (s *Server) UpsertContract(ctx context.Context, req *billingv1.UpsertContra
 	if err != nil {
 		return nil, err
 	}
-	r := req.GetExternalReference()
-	c, out, err := s.app.UpsertContract(ctx, contract.ExternalRef{System: r.GetSystem(), ObjectType: r.GetObjectType(), ExternalID: r.GetExternalId()},
-		req.GetSourceVersion(), t, req.GetValidateOnly())
+	c, out, err := s.app.UpsertContract(ctx, wire.ExternalRef(req.GetExternalReference()), req.GetSourceVersion(), t, req.GetValidateOnly())
 	if err != nil {
 		return nil, err
 	}
-	resp := &billingv1.UpsertContractResponse{Outcome: outcomes[out]}
+	resp := &billingv1.UpsertContractResponse{Outcome: wire.ContractOutcome(out)}
 	if c.ID != "" {
 		resp.Contract = wire.Contract(c)
 	}
@@ -117,16 +106,14 @@ func (s *Server) ListContractVersions(ctx context.Context, req *billingv1.ListCo
 	if err != nil {
 		return nil, err
 	}
-	resp := &billingv1.ListContractVersionsResponse{}
-	for _, c := range list {
-		resp.Versions = append(resp.Versions, wire.Contract(c))
-	}
-	return resp, nil
+	return &billingv1.ListContractVersionsResponse{Versions: each(list, wire.Contract)}, nil
 }
 
-func encodeToken(afterCode string) string { return paging.Encode("", afterCode) }
-
-func decodeToken(tok string) (string, error) {
-	_, key, err := paging.Decode(tok)
-	return key, err
+// each converts every item of list.
+func each[T, P any](list []T, convert func(T) P) []P {
+	out := make([]P, 0, len(list))
+	for _, v := range list {
+		out = append(out, convert(v))
+	}
+	return out
 }

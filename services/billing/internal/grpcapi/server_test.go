@@ -17,6 +17,9 @@ import (
 
 var rw = []string{"billing:read", "billing:write"}
 
+// contractChanged counts the contract.changed events in the outbox (env.Count).
+const contractChanged = "outbox WHERE event_type = '" + billingv1.EventTypeContractChanged + "'"
+
 type clients struct {
 	le billingv1.LegalEntityServiceClient
 	c  billingv1.ContractServiceClient
@@ -25,7 +28,7 @@ type clients struct {
 func start(t *testing.T) (*servicetest.Env, clients) {
 	t.Parallel()
 	env := servicetest.New(t, "billing", store.Migrations(), func(e *servicetest.Env) {
-		s := grpcapi.New(app.New(e.DB.Pool, e.Outbox, e.Queue, e.Log))
+		s := grpcapi.New(app.New(store.New(e.DB.Pool, e.Outbox, e.Queue), e.Queue, e.Log))
 		billingv1.RegisterLegalEntityServiceServer(e.Server, s)
 		billingv1.RegisterContractServiceServer(e.Server, s)
 	})
@@ -130,7 +133,7 @@ func TestContractVersionsFollowTheSource(t *testing.T) {
 	if n := env.Count("contracts"); n != 1 {
 		t.Fatalf("contracts = %d", n)
 	}
-	if n := env.Count("outbox WHERE event_type = 'contract.changed'"); n != 3 {
+	if n := env.Count(contractChanged); n != 3 {
 		t.Fatalf("contract.changed events = %d, want 3", n)
 	}
 }
@@ -158,7 +161,7 @@ func TestInvalidContractsWriteNothing(t *testing.T) {
 	if err != nil || dry.GetContract() != nil {
 		t.Fatalf("validate_only: %v %v", dry, err)
 	}
-	if n := env.Count("contracts") + env.Count("contract_versions") + env.Count("outbox WHERE event_type = 'contract.changed'"); n != 0 {
+	if n := env.Count("contracts") + env.Count("contract_versions") + env.Count(contractChanged); n != 0 {
 		t.Fatalf("rejected or dry-run contracts wrote %d rows", n)
 	}
 }
@@ -191,7 +194,7 @@ func TestConcurrentUpsertsOfOneNewContractConverge(t *testing.T) {
 			t.Errorf("%s = %d, want %d", table, n, want)
 		}
 	}
-	if n := env.Count("outbox WHERE event_type = 'contract.changed'"); n != 1 {
+	if n := env.Count(contractChanged); n != 1 {
 		t.Errorf("contract.changed events = %d, want 1", n)
 	}
 }

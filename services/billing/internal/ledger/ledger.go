@@ -7,6 +7,7 @@ package ledger
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -32,13 +33,14 @@ const (
 	SubcontractorCost        = "5200"
 )
 
-// AccountDef is an account of the default chart.
-type AccountDef struct {
+// Account is an account of a legal entity's chart; Type is ASSET, LIABILITY, EQUITY, REVENUE or
+// EXPENSE.
+type Account struct {
 	Code, Name, Type string
 }
 
 // DefaultChart is the chart of accounts every legal entity starts with.
-var DefaultChart = []AccountDef{
+var DefaultChart = []Account{
 	{Cash, "Cash", "ASSET"},
 	{AccountsReceivable, "Accounts receivable", "ASSET"},
 	{UnbilledReceivables, "Unbilled receivables (WIP)", "ASSET"},
@@ -104,6 +106,14 @@ type Source struct {
 	Desc       string
 }
 
+// Key identifies a source version: the ledger posts each at most once.
+func (s Source) Key() string { return SourceKey(s.Type, s.ID, s.Version) }
+
+// SourceKey is Source.Key of a source type, id and version.
+func SourceKey(sourceType, id string, version int64) string {
+	return fmt.Sprintf("%s|%s|%d", sourceType, id, version)
+}
+
 // Line is one debit or credit.
 type Line struct {
 	Account   string
@@ -129,6 +139,8 @@ type Entry struct {
 	ReversesID    string
 	Description   string
 	Lines         []Line
+	// CreatedAt is when the entry was written (set when read back).
+	CreatedAt time.Time
 }
 
 // Balanced reports whether debits equal credits.
@@ -154,7 +166,18 @@ type Candidate struct {
 	UnitPrice  money.Amount
 	Markup     *decimal.Decimal
 	Amount     money.Amount
+	// Status is CandidateOpen when posted; invoicing and reversals move it on.
+	Status CandidateStatus
 }
+
+// CandidateStatus is where an invoice candidate stands.
+type CandidateStatus string
+
+const (
+	CandidateOpen     CandidateStatus = "OPEN"
+	CandidateInvoiced CandidateStatus = "INVOICED"
+	CandidateReversed CandidateStatus = "REVERSED"
+)
 
 // Result is the outcome of one source.
 type Result struct {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/services/billing/internal/contract"
 )
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
@@ -31,8 +32,8 @@ func book(closed ...string) Book {
 			Tasks: map[string]Task{"T-BILL": {Billable: true, LineKey: "L1"}, "T-PM": {Billable: false, LineKey: "L1"}}}},
 		Entities: map[string]LegalEntity{"LE": {ID: "LE", FunctionalCurrency: "USD", Closed: map[string]bool{}}},
 		Lines: map[string]ContractLine{"C/L1": {ContractID: "C", Key: "L1", Currency: "USD", TimeAndMat: true, AsDelivered: true,
-			ExpenseMarkup: &markup, Rates: []BillRate{{Role: "CONSULTANT", Rate: d("50.00"), From: day("2026-01-01")},
-				{Role: "ARCHITECT", Rate: d("90.00"), From: day("2026-01-01")}}}},
+			ExpenseMarkup: &markup, Rates: contract.RateCard{{Role: "CONSULTANT", Rate: usd("50.00"), From: day("2026-01-01")},
+				{Role: "ARCHITECT", Rate: usd("90.00"), From: day("2026-01-01")}}}},
 		CostRates: map[string][]CostRate{"R-CONS": {{Rate: usd("20.00"), From: day("2026-01-01")}},
 			"R-ARCH": {{Rate: usd("70.00"), From: day("2026-01-01")}}},
 		Roles:        map[string]string{"R-CONS": "CONSULTANT", "R-ARCH": "ARCHITECT"},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/services/billing/internal/contract"
 )
 
 // Project is what posting needs of a project.
@@ -38,14 +39,8 @@ type ContractLine struct {
 	TimeAndMat    bool
 	AsDelivered   bool
 	ExpenseMarkup *decimal.Decimal
-	Rates         []BillRate
-}
-
-// BillRate is a rate card entry.
-type BillRate struct {
-	Role     string
-	Rate     decimal.Decimal
-	From, To civil.Date
+	// Rates is the line's rate card (in the line's currency).
+	Rates contract.RateCard
 }
 
 // CostRate is a cost-rate period of a resource.
@@ -53,6 +48,10 @@ type CostRate struct {
 	Rate     money.Amount
 	From, To civil.Date
 }
+
+// Covers reports whether the rate applies on d (contract.InEffect: the one rule of effective-dated
+// rates).
+func (r CostRate) Covers(d civil.Date) bool { return contract.InEffect(r.From, r.To, d) }
 
 // Book is everything a batch of postings reads. Maps are keyed by id.
 type Book struct {
@@ -76,20 +75,11 @@ type Prior struct {
 
 func (b Book) costRate(resourceID string, d civil.Date) (money.Amount, bool) {
 	for _, r := range b.CostRates[resourceID] {
-		if !d.Before(r.From) && (r.To.IsZero() || !d.After(r.To)) {
+		if r.Covers(d) {
 			return r.Rate, true
 		}
 	}
 	return money.Amount{}, false
-}
-
-func (l ContractLine) billRate(role string, d civil.Date) (decimal.Decimal, bool) {
-	for _, r := range l.Rates {
-		if r.Role == role && !d.Before(r.From) && (r.To.IsZero() || !d.After(r.To)) {
-			return r.Rate, true
-		}
-	}
-	return decimal.Zero, false
 }
 
 // toFunctional converts a transaction amount to the functional currency at the rate of date d,
@@ -112,7 +102,7 @@ func (b Book) toFunctional(a money.Amount, functional string, d civil.Date) (dec
 // first day of the next open period when the entity rolls forward (or force is set, for
 // reversals); ok false when the entity rejects.
 func (le LegalEntity) postingDate(d civil.Date, force bool) (civil.Date, bool) {
-	if !le.Closed[periodOf(d)] {
+	if !le.Closed[PeriodOf(d)] {
 		return d, true
 	}
 	if !le.RollForward && !force {
@@ -121,17 +111,12 @@ func (le LegalEntity) postingDate(d civil.Date, force bool) (civil.Date, bool) {
 	p := civil.Date{Year: d.Year, Month: d.Month, Day: 1}
 	for i := 0; i < 240; i++ {
 		p = civil.Of(p.Time().AddDate(0, 1, 0))
-		if !le.Closed[periodOf(p)] {
+		if !le.Closed[PeriodOf(p)] {
 			return p, true
 		}
 	}
 	return civil.Date{}, false
 }
-
-// PeriodOf returns the "YYYY-MM" period of d.
-func PeriodOf(d civil.Date) string { return periodOf(d) }
-
-func periodOf(d civil.Date) string { return d.String()[:7] }
 
 // Post posts one source against the book.
 func (b Book) Post(s Source) Result {
@@ -178,11 +163,11 @@ func (b Book) Post(s Source) Result {
 		r.Cost = money.Amount{Value: fcost, Currency: le.FunctionalCurrency}
 		if billable && line.TimeAndMat {
 			role := b.Roles[s.ResourceID]
-			br, ok := line.billRate(role, s.Date)
+			br, ok := line.Rates.Rate(role, s.Date)
 			if !ok {
 				return park(ReasonRateMissing, Missing{Kind: "bill_rate", Key: line.ContractID + "/" + line.Key + "/" + role, Date: s.Date})
 			}
-			wip := money.Amount{Value: s.Hours.Mul(br), Currency: line.Currency}.Round()
+			wip := money.Amount{Value: s.Hours.Mul(br.Value), Currency: line.Currency}.Round()
 			fwip, fx, ok := b.toFunctional(wip, le.FunctionalCurrency, s.Date)
 			if !ok {
 				return park(ReasonFXMissing, Missing{Kind: "exchange_rate", Key: wip.Currency + "/" + le.FunctionalCurrency, Date: s.Date})
@@ -196,7 +181,7 @@ func (b Book) Post(s Source) Result {
 			r.BillableHrs = s.Hours
 			r.Candidate = &Candidate{ID: b.NewID(), ProjectID: s.ProjectID, ContractID: line.ContractID, LineKey: line.Key,
 				SourceType: s.Type, SourceID: s.ID, Version: s.Version, SourceDate: s.Date, Quantity: s.Hours,
-				UnitPrice: money.Amount{Value: br, Currency: line.Currency}, Amount: wip}
+				UnitPrice: money.Amount{Value: br.Value, Currency: line.Currency}, Amount: wip, Status: CandidateOpen}
 		}
 	case SourceExpense:
 		fcost, fx, ok := b.toFunctional(s.Amount, le.FunctionalCurrency, s.Date)
@@ -228,7 +213,7 @@ func (b Book) Post(s Source) Result {
 			r.Revenue = money.Amount{Value: fbilled, Currency: le.FunctionalCurrency}
 			r.Candidate = &Candidate{ID: b.NewID(), ProjectID: s.ProjectID, ContractID: line.ContractID, LineKey: line.Key,
 				SourceType: s.Type, SourceID: s.ID, Version: s.Version, SourceDate: s.Date, Quantity: decimal.NewFromInt(1),
-				UnitPrice: inContract, Markup: line.ExpenseMarkup, Amount: billed}
+				UnitPrice: inContract, Markup: line.ExpenseMarkup, Amount: billed, Status: CandidateOpen}
 		}
 	}
 	r.Outcome, r.Entry = Posted, e

@@ -45,6 +45,10 @@ type LegalEntity struct {
 	CreatedAt time.Time
 }
 
+// ErrCodeTaken is returned by a store when another writer created a legal entity with the same
+// code first; the create then compares against the winner.
+var ErrCodeTaken = fault.New(fault.AlreadyExists, "LEGAL_ENTITY_CODE_TAKEN", "another request created a legal entity with this code at the same time")
+
 // Validate checks what the contract cannot.
 func (d Details) Validate() error {
 	if !money.KnownCurrency(d.FunctionalCurrency) {

@@ -7,15 +7,51 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
-	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 )
 
+// Postings: what the ledger did with each source (posting_results), the journal entries and
+// invoice candidates it wrote, and the per-account balances. A batch is written with bulk
+// statements (COPY and unnest) in its one transaction: the posting pipeline's throughput rests on
+// it.
+
+// FinalResults returns the keys (ledger.SourceKey) of sources already posted, rejected or reversed (parked ones may
+// be posted again).
+func (s *Store) FinalResults(ctx context.Context, sources []ledger.Source) (map[string]bool, error) {
+	types, ids, vers := make([]string, len(sources)), make([]string, len(sources)), make([]int64, len(sources))
+	for i, src := range sources {
+		types[i], ids[i], vers[i] = src.Type, src.ID, src.Version
+	}
+	// Final: this version was posted or rejected, or any version of the source was reversed (a
+	// reversal may overtake its original, or the original may carry a later version).
+	rows, err := s.Q(ctx).Query(ctx, `SELECT k.t, k.i, k.v FROM unnest($1::text[], $2::text[], $3::bigint[]) AS k(t, i, v)
+		WHERE EXISTS (SELECT 1 FROM posting_results r WHERE r.source_type = k.t AND r.source_id = k.i
+			AND ((r.source_version = k.v AND r.outcome <> 'PARKED_RATE_MISSING') OR r.outcome = 'REVERSED'))`, types, ids, vers)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var t, i string
+		var v int64
+		if err := rows.Scan(&t, &i, &v); err != nil {
+			return nil, err
+		}
+		out[ledger.SourceKey(t, i, v)] = true
+	}
+	return out, rows.Err()
+}
+
 // WriteResults stores a batch of posting results with bulk writes: journal entries and lines,
 // invoice candidates and results by COPY, parked sources, cancelled candidates, and one
 // aggregated upsert of account balances (per account and period) for the whole batch.
-func WriteResults(ctx context.Context, q pg.Querier, results []ledger.Result, correlationID string) error {
+func (s *Store) WriteResults(ctx context.Context, results []ledger.Result, correlationID string) error {
+	return writeResults(ctx, s.Q(ctx), results, correlationID)
+}
+
+func writeResults(ctx context.Context, q pg.Querier, results []ledger.Result, correlationID string) error {
 	var entries, lines, candidates [][]any
 	type balKey struct{ le, acct, period string }
 	bal := map[balKey][2]decimal.Decimal{}
@@ -58,7 +94,7 @@ func WriteResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 		}
 		addResult(s, r.Outcome, r.Reason, entryID)
 		if r.Outcome == ledger.Parked {
-			src, err := EncodeSource(s)
+			src, err := encodeSource(s)
 			if err != nil {
 				return err
 			}
@@ -104,7 +140,7 @@ func WriteResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 	seen := map[string]int{}
 	keep := make([]bool, len(rType))
 	for i := range rType {
-		k := Key(rType[i], rID[i], rVersion[i])
+		k := ledger.SourceKey(rType[i], rID[i], rVersion[i])
 		if j, ok := seen[k]; ok {
 			if rOutcome[i] == string(ledger.Reversed) {
 				keep[j], keep[i], seen[k] = false, true, i
@@ -176,99 +212,4 @@ func WriteResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 		}
 	}
 	return nil
-}
-
-func nullUUID(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// Parked returns parked sources, optionally those waiting for one kind and key (a key ending in
-// "/" matches as a prefix), at most limit.
-func Parked(ctx context.Context, q pg.Querier, kind, key string, limit int) ([]ledger.Source, error) {
-	rows, err := q.Query(ctx, `SELECT source FROM parked_postings
-		WHERE ($1 = '' OR missing_kind = $1) AND ($2 = '' OR missing_key = $2 OR (right($2, 1) = '/' AND starts_with(missing_key, $2)))
-		ORDER BY parked_at LIMIT $3`, kind, key, limit)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ledger.Source, 0, len(raw))
-	for _, b := range raw {
-		s, err := DecodeSource(b)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-// ParkedCount counts parked sources of a kind and key ("" = any).
-func ParkedCount(ctx context.Context, q pg.Querier, kind, key string) (int64, error) {
-	var n int64
-	err := q.QueryRow(ctx, `SELECT count(*) FROM parked_postings WHERE ($1 = '' OR missing_kind = $1) AND ($2 = '' OR missing_key = $2)`, kind, key).Scan(&n)
-	return n, err
-}
-
-// ApplyProjectReplica stores a project's legal entity, contract and tasks when version is newer;
-// it reports whether it changed.
-func ApplyProjectReplica(ctx context.Context, q pg.Querier, projectID, legalEntityID, contractID, status string, version int64,
-	taskIDs []string, billable []bool, lineKeys []string) (bool, error) {
-	tag, err := q.Exec(ctx, `INSERT INTO project_replicas AS p (project_id, legal_entity_id, contract_id, status, version)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (project_id) DO UPDATE SET legal_entity_id = EXCLUDED.legal_entity_id, contract_id = EXCLUDED.contract_id,
-			status = EXCLUDED.status, version = EXCLUDED.version WHERE p.version < EXCLUDED.version`,
-		projectID, legalEntityID, nullUUID(contractID), status, version)
-	if err != nil || tag.RowsAffected() == 0 {
-		return false, err
-	}
-	_, err = q.Exec(ctx, `INSERT INTO task_replicas (task_id, project_id, billable, line_key)
-		SELECT t, $1, b, k FROM unnest($2::uuid[], $3::bool[], $4::text[]) AS x(t, b, k)
-		ON CONFLICT (task_id) DO UPDATE SET billable = EXCLUDED.billable, line_key = EXCLUDED.line_key`, projectID, taskIDs, billable, lineKeys)
-	return err == nil, err
-}
-
-// ReplicaRate is a cost-rate period of the replica.
-type ReplicaRate struct {
-	Rate     decimal.Decimal
-	Currency string
-	From, To civil.Date
-}
-
-// ApplyCostRates replaces a resource's cost-rate replica when ratesVersion is newer (and records
-// its role); it reports whether it changed.
-func ApplyCostRates(ctx context.Context, q pg.Querier, resourceID, role string, ratesVersion int64, rates []ReplicaRate) (bool, error) {
-	tag, err := q.Exec(ctx, `INSERT INTO resource_replicas AS r (resource_id, role, rates_version) VALUES ($1, $2, $3)
-		ON CONFLICT (resource_id) DO UPDATE SET role = EXCLUDED.role, rates_version = EXCLUDED.rates_version
-		WHERE r.rates_version < EXCLUDED.rates_version`, resourceID, role, ratesVersion)
-	if err != nil || tag.RowsAffected() == 0 {
-		return false, err
-	}
-	if _, err := q.Exec(ctx, `DELETE FROM cost_rate_replicas WHERE resource_id = $1`, resourceID); err != nil {
-		return false, err
-	}
-	for _, r := range rates {
-		var to any
-		if !r.To.IsZero() {
-			to = r.To.Time()
-		}
-		if _, err := q.Exec(ctx, `INSERT INTO cost_rate_replicas (resource_id, rate, currency_code, effective_from, effective_to)
-			VALUES ($1, $2, $3, $4, $5)`, resourceID, r.Rate, r.Currency, r.From.Time(), to); err != nil {
-			return false, err
-		}
-	}
-	return true, nil
-}
-
-// SetRole records a resource's role (rate-card key).
-func SetRole(ctx context.Context, q pg.Querier, resourceID, role string) error {
-	_, err := q.Exec(ctx, `INSERT INTO resource_replicas (resource_id, role) VALUES ($1, $2)
-		ON CONFLICT (resource_id) DO UPDATE SET role = EXCLUDED.role`, resourceID, role)
-	return err
 }

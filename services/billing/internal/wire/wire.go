@@ -4,30 +4,18 @@ package wire
 
 import (
 	"fmt"
-	"github.com/accrue/accrue/internal/platform/civil/civilpb"
-	"time"
 
 	"github.com/shopspring/decimal"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"github.com/accrue/accrue/internal/platform/money"
 	"github.com/accrue/accrue/services/billing/internal/contract"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
-)
-
-// Stream is the stream the billing service publishes to.
-const Stream = "billing.events"
-
-// Event types.
-const (
-	EventLegalEntityUpserted = "legal_entity.upserted"
-	EventContractChanged     = "contract.changed"
-	EventPeriodOpened        = "period.opened"
-	EventPeriodClosed        = "period.closed"
-	EventPostingsRecorded    = "postings.recorded"
 )
 
 var policies = map[legalentity.ClosedPeriodPolicy]billingv1.ClosedPeriodPolicy{
@@ -216,30 +204,35 @@ func Contract(c contract.Contract) *billingv1.Contract {
 	return p
 }
 
-// FromProto converts a stored snapshot back into the domain (snapshots are written by Contract,
-// so they always parse).
-func FromProto(p *billingv1.Contract) (contract.Contract, error) {
+var outcomes = map[contract.Outcome]billingv1.ContractOutcome{
+	contract.Created:      billingv1.ContractOutcome_CONTRACT_OUTCOME_CREATED,
+	contract.Amended:      billingv1.ContractOutcome_CONTRACT_OUTCOME_AMENDED,
+	contract.Unchanged:    billingv1.ContractOutcome_CONTRACT_OUTCOME_UNCHANGED,
+	contract.IgnoredStale: billingv1.ContractOutcome_CONTRACT_OUTCOME_IGNORED_STALE,
+}
+
+// ContractOutcome converts what an upsert did.
+func ContractOutcome(o contract.Outcome) billingv1.ContractOutcome { return outcomes[o] }
+
+// ExternalRef converts a contract's reference in its source system.
+func ExternalRef(r *commonv1.ExternalReference) contract.ExternalRef {
+	return contract.ExternalRef{System: r.GetSystem(), ObjectType: r.GetObjectType(), ExternalID: r.GetExternalId()}
+}
+
+// ContractSnapshot decodes a contract version stored, before the store kept its own row format,
+// as a marshalled Contract (see store.ConvertLegacySnapshots).
+func ContractSnapshot(b []byte) (contract.Contract, error) {
+	var p billingv1.Contract
+	if err := proto.Unmarshal(b, &p); err != nil {
+		return contract.Contract{}, err
+	}
 	in := &billingv1.ContractInput{CustomerId: p.GetCustomerId(), LegalEntityId: p.GetLegalEntityId(), Name: p.GetName(),
 		CurrencyCode: p.GetCurrencyCode(), StartDate: p.GetStartDate(), EndDate: p.GetEndDate(), Lines: p.GetLines()}
 	t, err := Terms(in)
 	if err != nil {
 		return contract.Contract{}, err
 	}
-	r := p.GetExternalReference()
-	return contract.Contract{ID: p.GetContractId(), Version: p.GetVersion(), Terms: t,
-		Ref:           contract.ExternalRef{System: r.GetSystem(), ObjectType: r.GetObjectType(), ExternalID: r.GetExternalId()},
+	return contract.Contract{ID: p.GetContractId(), Version: p.GetVersion(), Terms: t, Ref: ExternalRef(p.GetExternalReference()),
 		SourceVersion: p.GetSourceVersion(), ChangeReason: p.GetChangeReason(),
 		CreatedAt: p.GetCreateTime().AsTime(), VersionAt: p.GetVersionTime().AsTime()}, nil
-}
-
-// Period converts a period ("YYYY-MM") of a legal entity.
-func Period(legalEntityID, period, status, changedBy string, changedAt time.Time) *billingv1.Period {
-	start, _ := civil.Parse(period + "-01")
-	end := civil.Of(start.Time().AddDate(0, 1, -1))
-	st := billingv1.PeriodStatus_PERIOD_STATUS_OPEN
-	if status == "CLOSED" {
-		st = billingv1.PeriodStatus_PERIOD_STATUS_CLOSED
-	}
-	return &billingv1.Period{LegalEntityId: legalEntityID, Period: period, StartDate: civilpb.To(start), EndDate: civilpb.To(end),
-		Status: st, ChangeTime: timestamppb.New(changedAt), ChangedBy: changedBy}
 }

@@ -1,0 +1,120 @@
+package app
+
+import (
+	"context"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/accrue/accrue/internal/platform/audit"
+	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/exceptions"
+	"github.com/accrue/accrue/internal/platform/outbox"
+	"github.com/accrue/accrue/internal/platform/paging"
+	"github.com/accrue/accrue/services/billing/internal/contract"
+	"github.com/accrue/accrue/services/billing/internal/ledger"
+	"github.com/accrue/accrue/services/billing/internal/legalentity"
+)
+
+// Store is what the use cases need of the database: one small interface per area (see doc.go).
+// Every method runs in the transaction InTx put in ctx, or on its own without one.
+type Store interface {
+	Base
+	LegalEntityStore
+	ContractStore
+	LedgerStore
+	PostingStore
+	ReplicaStore
+}
+
+// Base is what every area uses: transactions, events and audit records written in them.
+type Base interface {
+	// InTx runs fn in a transaction carried by the ctx it passes fn, joining the one ctx
+	// already carries. A fresh transaction is retried on serialization failures, so fn must have
+	// no effect outside it.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	// InTransaction reports whether ctx already carries a transaction.
+	InTransaction(ctx context.Context) bool
+	Publish(ctx context.Context, events ...outbox.Event) error
+	Audit(ctx context.Context, records ...audit.Record) error
+}
+
+// LegalEntityStore keeps legal entities.
+type LegalEntityStore interface {
+	// LegalEntity and LegalEntityByCode return legalentity.ErrNotFound when there is none.
+	LegalEntity(ctx context.Context, id string) (legalentity.LegalEntity, error)
+	LegalEntityByCode(ctx context.Context, code string) (legalentity.LegalEntity, error)
+	// LegalEntityHash returns the content hash of the legal entity with code, found false when
+	// there is none.
+	LegalEntityHash(ctx context.Context, code string) (hash []byte, found bool, err error)
+	// ListLegalEntities reads page.Fetch() legal entities by code after page.AfterKey.
+	ListLegalEntities(ctx context.Context, page paging.Request) ([]legalentity.LegalEntity, error)
+	// CreateLegalEntity stores le with the default chart of accounts; legalentity.ErrCodeTaken
+	// when a concurrent writer took the code (the transaction is then lost).
+	CreateLegalEntity(ctx context.Context, le legalentity.LegalEntity) error
+}
+
+// ContractStore keeps contracts, every version whole, and the current version's rate card.
+type ContractStore interface {
+	// LookupContract reads without locks, in one round trip, the head of the contract of ref and
+	// legal entity leID; each is nil when there is none.
+	LookupContract(ctx context.Context, ref contract.ExternalRef, leID string) (*contract.Head, *legalentity.LegalEntity, error)
+	// LockContractByRef and LockContract return the head, locked for the transaction; nil when
+	// there is none.
+	LockContractByRef(ctx context.Context, ref contract.ExternalRef) (*contract.Head, error)
+	LockContract(ctx context.Context, id string) (*contract.Head, error)
+	// SaveContractVersion writes version c with the event and audit record describing it in one
+	// round trip (which commits on its own outside a transaction). A first version fails with
+	// contract.ErrRefTaken when another writer created the contract of c.Ref first.
+	SaveContractVersion(ctx context.Context, c contract.Contract, actor string, ev outbox.Event, rec audit.Record) error
+	// Contract returns version (0: current) of contract id; ContractVersions all of them, oldest
+	// first. Both return contract.ErrNotFound.
+	Contract(ctx context.Context, id string, version int64) (contract.Contract, error)
+	ContractVersions(ctx context.Context, id string) ([]contract.Contract, error)
+}
+
+// LedgerStore keeps periods, the chart of accounts, exchange rates, and reads the books.
+type LedgerStore interface {
+	// SetPeriod records status; changed reports whether it differs from the one held (a first
+	// explicit opening is a change).
+	SetPeriod(ctx context.Context, legalEntityID, period string, status ledger.PeriodStatus, actor string) (p ledger.Period, changed bool, err error)
+	ListPeriods(ctx context.Context, legalEntityID string) ([]ledger.Period, error)
+	ListAccounts(ctx context.Context, legalEntityID string) ([]ledger.Account, error)
+	// TrialBalance sums the accounts of one period ("" for all).
+	TrialBalance(ctx context.Context, legalEntityID, period string) ([]ledger.BalanceLine, error)
+	// ListJournalEntries and ListCandidates read page.Fetch() rows by id after page.AfterID.
+	ListJournalEntries(ctx context.Context, f ledger.EntryFilter, page paging.Request) ([]ledger.Entry, error)
+	ListCandidates(ctx context.Context, f ledger.CandidateFilter, page paging.Request) ([]ledger.Candidate, error)
+	SetExchangeRate(ctx context.Context, r ledger.ExchangeRate) error
+	ReadKPIs(ctx context.Context) (ledger.KPIs, error)
+	CountRejectedClosedPeriod(ctx context.Context) (int64, error)
+}
+
+// PostingStore keeps what posting did with each source, and the parked ones.
+type PostingStore interface {
+	// FinalResults returns the keys (ledger.Source.Key) of the sources already posted, rejected
+	// or reversed.
+	FinalResults(ctx context.Context, sources []ledger.Source) (map[string]bool, error)
+	// LoadBook reads everything posting sources needs, except exchange rates (ExchangeRate).
+	LoadBook(ctx context.Context, sources []ledger.Source) (ledger.Book, error)
+	ExchangeRate(ctx context.Context, from, to string, d civil.Date) (rate decimal.Decimal, found bool, err error)
+	// WriteResults writes a batch of results with bulk statements: entries, lines, candidates,
+	// results, parked and released sources, and one upsert of the account balances.
+	WriteResults(ctx context.Context, results []ledger.Result, correlationID string) error
+	// Parked returns at most limit parked sources waiting for kind and key ("" any; a key ending
+	// in "/" is a prefix); ParkedCount counts them (exact key).
+	Parked(ctx context.Context, kind, key string, limit int) ([]ledger.Source, error)
+	ParkedCount(ctx context.Context, kind, key string) (int64, error)
+	// ReleasedParked returns what the open exceptions of exceptionKind wait for (of missing kind,
+	// "" any) that no parked source waits for any more.
+	ReleasedParked(ctx context.Context, exceptionKind, kind string) ([]ledger.Missing, error)
+	RecordException(ctx context.Context, n exceptions.New) (string, error)
+	ResolveException(ctx context.Context, dedupeKey, by, note string) (bool, error)
+}
+
+// ReplicaStore keeps the replicas posting reads of other services' data. Apply methods change
+// nothing for a version not newer than the one held, and report whether they changed.
+type ReplicaStore interface {
+	ApplyProjectReplica(ctx context.Context, p ledger.Project, status string, version int64) (bool, error)
+	ApplyCostRates(ctx context.Context, resourceID, role string, ratesVersion int64, rates []ledger.CostRate) (bool, error)
+	SetRole(ctx context.Context, resourceID, role string) error
+}

@@ -1,0 +1,41 @@
+package store
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/services/billing/internal/ledger"
+)
+
+// ReadKPIs computes the KPIs. Rejected timesheets are counted as distinct resource-weeks.
+func (s *Store) ReadKPIs(ctx context.Context) (ledger.KPIs, error) {
+	q := s.Q(ctx)
+	var k ledger.KPIs
+	rows, err := q.Query(ctx, `SELECT currency_code, sum(amount) FROM invoice_candidates WHERE status = 'OPEN' AND source_type = 'time_entry'
+		GROUP BY currency_code ORDER BY currency_code`)
+	if err != nil {
+		return k, err
+	}
+	k.UnbilledTime, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (money.Amount, error) {
+		var a money.Amount
+		return a, r.Scan(&a.Currency, &a.Value)
+	})
+	if err != nil {
+		return k, err
+	}
+	err = q.QueryRow(ctx, `SELECT count(*) FILTER (WHERE outcome = 'REJECTED_CLOSED_PERIOD'),
+			count(DISTINCT (resource_id, date_trunc('week', source_date))) FILTER (WHERE outcome = 'REJECTED_CLOSED_PERIOD'),
+			(SELECT count(*) FROM parked_postings), (SELECT count(*) FROM journal_entries)
+		FROM posting_results WHERE outcome = 'REJECTED_CLOSED_PERIOD'`).Scan(&k.EntriesRejectedClosedPeriod, &k.TimesheetsRejectedClosedPeriod, &k.ParkedRateMissing, &k.JournalEntries)
+	return k, err
+}
+
+// CountRejectedClosedPeriod counts the entries whose posting was rejected for a closed period
+// (cheap: a partial index), for the periodic KPI gauge.
+func (s *Store) CountRejectedClosedPeriod(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.Q(ctx).QueryRow(ctx, `SELECT count(*) FROM posting_results WHERE outcome = 'REJECTED_CLOSED_PERIOD'`).Scan(&n)
+	return n, err
+}
