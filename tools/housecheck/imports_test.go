@@ -23,6 +23,8 @@ func TestViolation(t *testing.T) {
 	}{
 		// domain packages: no pgx, no grpc, no generated code, no other layer of their service
 		{billing + "/internal/ledger", pgx, false, "domain package imports pgx"},
+		// test-support packages (billingtest) wire real stores: only the cross-service rule
+		{billing + "/internal/billingtest", pgx, false, ""},
 		{billing + "/internal/ledger", platPg, false, "exposes it"},
 		{billing + "/internal/ledger/sub", grpc + "/status", false, "imports grpc"},
 		{billing + "/internal/ledger", billGen, false, "generated code"},

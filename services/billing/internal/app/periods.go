@@ -15,9 +15,9 @@ import (
 // Doing it again changes nothing. Postings dated in a closed period are rejected or rolled
 // forward by the legal entity's policy.
 func (s *Service) SetPeriod(ctx context.Context, legalEntityID, period string, closed bool) (p ledger.Period, err error) {
-	status, evType, action := ledger.PeriodOpen, billingv1.EventTypePeriodOpened, "period.opened"
+	status, evType := ledger.PeriodOpen, billingv1.EventTypePeriodOpened
 	if closed {
-		status, evType, action = ledger.PeriodClosed, billingv1.EventTypePeriodClosed, "period.closed"
+		status, evType = ledger.PeriodClosed, billingv1.EventTypePeriodClosed
 	}
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.store.LegalEntity(ctx, legalEntityID); err != nil {
@@ -32,7 +32,7 @@ func (s *Service) SetPeriod(ctx context.Context, legalEntityID, period string, c
 			Payload: &billingv1.PeriodChanged{Period: wire.Period(p)}}); err != nil {
 			return err
 		}
-		return s.store.Audit(ctx, audit.Record{Action: action, EntityType: "period", EntityID: legalEntityID + "/" + period})
+		return s.store.Audit(ctx, audit.Record{Action: evType, EntityType: "period", EntityID: legalEntityID + "/" + period})
 	})
 	return p, err
 }

@@ -5,6 +5,7 @@
 package app
 
 import (
+	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	"log/slog"
 	"time"
 
@@ -21,7 +22,7 @@ const (
 const (
 	actionResourceCreated    = "resource.created"
 	actionResourceUpdated    = "resource.updated"
-	actionRatesChanged       = "cost_rate.changed"
+	actionRatesChanged       = resourcev1.EventTypeCostRateChanged
 	actionAssignmentCreated  = "assignment.created"
 	actionAssignmentUpdated  = "assignment.updated"
 	actionAssignmentRecosted = "assignment.recosted"
