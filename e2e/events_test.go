@@ -269,8 +269,11 @@ func TestUnapplicableEventIsDeadLetteredAndHandledViaOpsAPI(t *testing.T) {
 		return nil
 	})
 	t.Logf("dead-lettered %s after the XADD", took.Round(time.Millisecond))
-	if dead.Values["event_id"] != eventID || dead.Values["group"] != "project" || dead.Values["deliveries"] != "2" {
-		t.Errorf("dead letter %v, want event %s of group project after 2 deliveries", dead.Values, eventID)
+	// The payload can never match the contract: dead-lettered at its first delivery, not after
+	// ACCRUE_CONSUMER_MAX_DELIVERIES.
+	if dead.Values["event_id"] != eventID || dead.Values["group"] != "project" || dead.Values["deliveries"] != "1" ||
+		dead.Values["reason"] != "EVENT_PAYLOAD_MISMATCH" {
+		t.Errorf("dead letter %v, want event %s of group project, reason EVENT_PAYLOAD_MISMATCH after 1 delivery", dead.Values, eventID)
 	}
 
 	ops := env.Bearer(opsReadWrite)
@@ -290,9 +293,9 @@ func TestUnapplicableEventIsDeadLetteredAndHandledViaOpsAPI(t *testing.T) {
 		}
 		return fmt.Errorf("no open stream.dead_letter.project:customer.events exception in %s", body)
 	})
-	if exc.GetStatus() != opsv1.ExceptionStatus_EXCEPTION_STATUS_OPEN || exc.GetEntityId() != subject ||
+	if exc.GetStatus() != opsv1.ExceptionStatus_EXCEPTION_STATUS_OPEN || exc.GetEntityId() != subject || exc.GetReason() != "EVENT_PAYLOAD_MISMATCH" ||
 		exc.GetEntityType() != "customer.upserted" || exc.GetCorrelationId() != cid {
-		t.Errorf("exception %v, want OPEN about %s (customer.upserted) with correlation id %s", exc, subject, cid)
+		t.Errorf("exception %v, want OPEN EVENT_PAYLOAD_MISMATCH about %s (customer.upserted) with correlation id %s", exc, subject, cid)
 	}
 	if n, err := rdb.XPending(ctx, prefix+"customer.events", "project").Result(); err != nil || n.Count != 0 {
 		t.Errorf("the dead-lettered entry is still pending (%v, %v)", n, err)

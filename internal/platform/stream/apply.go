@@ -38,7 +38,7 @@ func (c *Consumer) process(ctx context.Context, raw []redis.XMessage, counts map
 		mine, err := c.route(&m)
 		switch {
 		case err != nil:
-			c.deadLetter(ctx, m, r, err)
+			c.deadLetter(WithEvent(ctx, env), m, r, err) // the exception carries the event's correlation id
 		case mine:
 			msgs = append(msgs, m)
 		default:
