@@ -68,7 +68,9 @@ func dockerfiles(t *testing.T) []dockerfile {
 	}
 	var out []dockerfile
 	for _, p := range paths {
-		out = append(out, parseDockerfile(t, p))
+		d := parseDockerfile(t, p)
+		d.path, _ = filepath.Rel(root(t), p) // shorter messages
+		out = append(out, d)
 	}
 	return out
 }
@@ -373,10 +375,20 @@ func TestServiceDockerfilesAgree(t *testing.T) {
 		text = regexp.MustCompile(`\b(7|9)\d{3}\b`).ReplaceAllString(text, "PORT")
 		norm[s] = text
 	}
-	first := services[0]
-	for _, s := range services[1:] {
-		if norm[s] != norm[first] {
-			t.Errorf("deploy/docker/%s.Dockerfile differs from %s.Dockerfile beyond its name and ports:\n%s", s, first, firstDiff(norm[first], norm[s]))
+	// The text most of them share is the template; report the ones that stray from it.
+	count := map[string]int{}
+	for _, text := range norm {
+		count[text]++
+	}
+	template, most := "", 0
+	for text, n := range count {
+		if n > most {
+			template, most = text, n
+		}
+	}
+	for _, s := range services {
+		if norm[s] != template {
+			t.Errorf("deploy/docker/%s.Dockerfile strays from the other services' Dockerfiles (beyond its name and ports); - template, + %s:\n%s", s, s, firstDiff(template, norm[s]))
 		}
 	}
 }
