@@ -36,8 +36,9 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     go build -trimpath \
       -ldflags="-s -w -X github.com/accrue/accrue/internal/platform/service.version=${VERSION} -X github.com/accrue/accrue/internal/platform/service.commit=${REVISION}" \
       -o /out/accruectl ./gateway/cmd/accruectl
-# The credentials volume's mount point, owned by nonroot so a fresh volume is writable.
-RUN mkdir -p /out/credentials
+# The credentials volume's mount point, owned by nonroot: Docker initialises a new named volume
+# from it (content and ownership), so the job can write there.
+RUN mkdir -p /out/credentials && echo "written by dev-credentials.sh" >/out/credentials/README
 
 # A development tool, not a server: the debug variant keeps busybox's sh for dev-credentials.sh.
 FROM gcr.io/distroless/static-debian12:debug-nonroot
