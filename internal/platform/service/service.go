@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -164,6 +165,7 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 	}
 	queue := exceptions.NewQueue(pool, log)
 	opsv1.RegisterExceptionServiceServer(srv, exceptions.NewServer(queue, cfg.Name))
+	hs.SetServingStatus(LivenessService, healthpb.HealthCheckResponse_SERVING)
 	cs := append([]prometheus.Collector{}, grpcx.Collectors()...)
 	cs = append(cs, outbox.Collectors()...)
 	cs = append(cs, stream.Collectors()...)
@@ -245,8 +247,10 @@ func (b *Base) readiness(ctx context.Context) error {
 // DefaultMemoryLimit is the soft Go heap limit of a service when GOMEMLIMIT is not set.
 const DefaultMemoryLimit = 96 << 20
 
-// Main runs a service: `<svc>` serves, `<svc> migrate` applies migrations and exits. SIGINT and
-// SIGTERM cancel the context for a graceful shutdown. It exits non-zero on failure.
+// Main runs a service: `<svc>` serves, `<svc> migrate` applies migrations and exits,
+// `<svc> healthcheck [addr]` exits 0 when the service at addr (ACCRUE_GRPC_ADDR by default) is
+// ready, `<svc> --version` prints the build's version. SIGINT and SIGTERM cancel the context for
+// a graceful shutdown. It exits non-zero on failure.
 func Main(run func(ctx context.Context, migrateOnly bool) error) {
 	// A soft heap limit keeps a service well under its memory budget (150 MB RSS per process)
 	// through bursts such as a month-end import; GOMEMLIMIT overrides it.
@@ -261,8 +265,21 @@ func Main(run func(ctx context.Context, migrateOnly bool) error) {
 		case "migrate":
 			migrateOnly = true
 		case "serve":
+		case "--version", "-version", "version":
+			fmt.Println(versionLine(filepath.Base(os.Args[0])))
+			return
+		case "healthcheck":
+			addr := config.FromEnv().String("ACCRUE_GRPC_ADDR", "")
+			if len(os.Args) > 2 {
+				addr = os.Args[2]
+			}
+			if err := Healthcheck(ctx, addr, ""); err != nil {
+				fmt.Fprintln(os.Stderr, "error:", err)
+				os.Exit(1)
+			}
+			return
 		default:
-			fmt.Fprintf(os.Stderr, "usage: %s [serve|migrate]\n", os.Args[0])
+			fmt.Fprintf(os.Stderr, "usage: %s [serve|migrate|healthcheck [addr]|--version]\n", os.Args[0])
 			os.Exit(2)
 		}
 	}
