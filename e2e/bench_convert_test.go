@@ -169,6 +169,7 @@ func BenchmarkConvertOpportunity(b *testing.B) {
 	setupLegalEntity(b, env)
 	token := env.Token("projects:write")
 	convertLoad(b, env, token, "warm", 50, 1)
+	pgCeil, redisCeil := ceilings(b, env)
 	for _, c := range []struct{ clients, n int }{{1, 400}, {16, 1600}} {
 		b.Run(fmt.Sprintf("clients=%d", c.clients), func(b *testing.B) {
 			var all latencies
@@ -182,6 +183,7 @@ func BenchmarkConvertOpportunity(b *testing.B) {
 			b.ReportMetric(ms(all.pct(0.50)), "p50-ms")
 			b.ReportMetric(ms(all.pct(0.99)), "p99-ms")
 			b.ReportMetric(float64(len(all))/wall.Seconds(), "conversions/s")
+			reportCeilings(b, pgCeil, redisCeil, float64(len(all))/wall.Seconds(), "conversions")
 			reportUsage(b, before, usageOf(b, env), len(all))
 			b.ReportMetric(0, "ns/op")
 		})
@@ -203,6 +205,7 @@ func BenchmarkConvertOpportunity(b *testing.B) {
 		time.Sleep(time.Second)
 		b.ReportMetric(ms(all.pct(0.50)), "p50-ms")
 		b.ReportMetric(ms(all.pct(0.99)), "p99-ms")
+		reportCeilings(b, pgCeil, redisCeil, float64(len(all))/(150*40e-3*float64(b.N)), "conversions")
 		reportUsage(b, before, usageOf(b, env), len(all))
 		b.ReportMetric(0, "ns/op")
 	})

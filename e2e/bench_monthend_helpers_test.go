@@ -182,6 +182,17 @@ func waitPosted(tb testing.TB, env *harness.Env, want int, timeout time.Duration
 // ceilings measures, in the same run, what the machine can do without Accrue: single-row inserts
 // per second with pgbench (2 clients, synchronous commit on) and XADD per second with
 // redis-benchmark.
+// reportCeilings reports the run's ceilings beside rate (a figure in units per second) and the
+// ratio rate ÷ the pgbench single-row insert rate, which stays comparable across the machine's
+// hour-to-hour swings in speed.
+func reportCeilings(b *testing.B, pgCeil, redisCeil, rate float64, unit string) {
+	b.ReportMetric(pgCeil, "ceiling-pg-inserts/s")
+	b.ReportMetric(redisCeil, "ceiling-redis-xadd/s")
+	if pgCeil > 0 {
+		b.ReportMetric(rate/pgCeil, "ratio-"+unit+"-per-pg-insert")
+	}
+}
+
 func ceilings(tb testing.TB, env *harness.Env) (pgInserts, redisXadd float64) {
 	db := env.Database("billing")
 	if _, err := env.DB("billing").Exec(context.Background(), `CREATE TABLE IF NOT EXISTS bench_ceiling (id bigserial PRIMARY KEY, v text)`); err != nil {

@@ -270,8 +270,7 @@ func BenchmarkMonthEnd(b *testing.B) {
 	b.ReportMetric(ms(lat.pct(0.99)), "p99-accept-to-posted-ms")
 	b.ReportMetric(float64(rows)/float64(meEntries), "pg-rows/entry")
 	b.ReportMetric(float64(commits)/float64(meEntries), "pg-commits/entry")
-	b.ReportMetric(pgCeil, "ceiling-pg-inserts/s")
-	b.ReportMetric(redisCeil, "ceiling-redis-xadd/s")
+	reportCeilings(b, pgCeil, redisCeil, float64(meEntries)/e2eSecs, "e2e-entries")
 	b.ReportMetric(0, "ns/op")
 	for _, p := range []string{"gateway", "customer", "project", "resource", "timeexpense", "billing"} {
 		b.ReportMetric(env.PeakRSSMiB(p), "rss-MiB-"+p)

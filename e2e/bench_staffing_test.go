@@ -180,5 +180,7 @@ func BenchmarkStaffingForecast(b *testing.B) {
 	b.ReportMetric(ms(apiLat.pct(0.50)), "p50-api-ms")
 	b.ReportMetric(ms(apiLat.pct(0.99)), "p99-api-ms")
 	b.ReportMetric(float64(rate), "changes/s")
+	pgCeil, redisCeil := ceilings(b, env)
+	reportCeilings(b, pgCeil, redisCeil, float64(rate), "changes")
 	b.ReportMetric(0, "ns/op")
 }
