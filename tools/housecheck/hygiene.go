@@ -17,6 +17,10 @@ import (
 // maxTracked is the size from which a tracked file must be generated or a fixture.
 const maxTracked = 1 << 20
 
+// maxGoLines is the most lines a hand-written Go file (tests included) may have: past it, split
+// the file by topic.
+const maxGoLines = 400
+
 // checkHygiene reports tracked files over maxTracked outside gen/ that are not fixtures, and
 // stream names or event types written as string literals in the services' Go code (they come
 // from the generated constants of the event catalogue).
@@ -33,6 +37,9 @@ func checkHygiene(root string) ([]string, error) {
 			continue // deleted in the work tree, or a submodule
 		}
 		if p := largeFile(f, st.Size()); p != "" {
+			problems = append(problems, p)
+		}
+		if p := longGoFile(root, f); p != "" {
 			problems = append(problems, p)
 		}
 	}
@@ -152,4 +159,19 @@ func isGenerated(src []byte) bool {
 		}
 	}
 	return false
+}
+
+// longGoFile reports a hand-written Go file (not under gen/) of more than maxGoLines lines.
+func longGoFile(root, f string) string {
+	if !strings.HasSuffix(f, ".go") || strings.HasPrefix(f, "gen/") {
+		return ""
+	}
+	src, err := os.ReadFile(filepath.Join(root, f))
+	if err != nil {
+		return ""
+	}
+	if n := bytes.Count(src, []byte("\n")); n > maxGoLines {
+		return fmt.Sprintf("%s: %d lines, more than %d: split it by topic", f, n, maxGoLines)
+	}
+	return ""
 }

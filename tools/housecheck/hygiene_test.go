@@ -1,9 +1,35 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
+
+func TestLongGoFile(t *testing.T) {
+	root := t.TempDir()
+	write := func(name string, lines int) {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(strings.Repeat("//\n", lines)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("services/x/long.go", maxGoLines+1)
+	write("services/x/long_test.go", maxGoLines+1)
+	write("services/x/ok.go", maxGoLines)
+	write("gen/go/x.pb.go", 5000)
+	write("docs/notes.md", 5000)
+	for f, bad := range map[string]bool{"services/x/long.go": true, "services/x/long_test.go": true,
+		"services/x/ok.go": false, "gen/go/x.pb.go": false, "docs/notes.md": false} {
+		if got := longGoFile(root, f); (got != "") != bad {
+			t.Errorf("longGoFile(%s) = %q, want a violation: %v", f, got, bad)
+		}
+	}
+}
 
 func TestLargeFile(t *testing.T) {
 	for _, c := range []struct {
