@@ -127,9 +127,16 @@ service_env() { # svc → VAR=value lines
     "ACCRUE_JWT_AUDIENCE=$ACCRUE_JWT_AUDIENCE" \
     "ACCRUE_SERVICE_TOKEN_FILE=$RUN/tokens/$1.jwt" \
     "ACCRUE_LOG_LEVEL=$LOG_LEVEL"
+  upstream_addrs
+}
+upstream_addrs() { # where each service listens (services call each other, the gateway calls them all)
+  local s upper
+  for s in "${ACCRUE_SERVICES[@]}"; do
+    upper=$(echo "$s" | tr '[:lower:]' '[:upper:]')
+    echo "ACCRUE_${upper}_ADDR=$H:${ACCRUE_GRPC_PORT[$s]}"
+  done
 }
 gateway_env() {
-  local s upper
   printf '%s\n' \
     "ACCRUE_HTTP_ADDR=$H:$ACCRUE_HTTP_PORT" \
     "ACCRUE_REDIS_ADDR=$ACCRUE_REDIS_ADDR" \
@@ -140,10 +147,7 @@ gateway_env() {
     "ACCRUE_JWT_ISSUER=$ACCRUE_JWT_ISSUER" \
     "ACCRUE_JWT_AUDIENCE=$ACCRUE_JWT_AUDIENCE" \
     "ACCRUE_LOG_LEVEL=$LOG_LEVEL"
-  for s in "${ACCRUE_SERVICES[@]}"; do
-    upper=$(echo "$s" | tr '[:lower:]' '[:upper:]')
-    echo "ACCRUE_${upper}_ADDR=$H:${ACCRUE_GRPC_PORT[$s]}"
-  done
+  upstream_addrs
 }
 for s in "${ACCRUE_SERVICES[@]}"; do
   [ -f "$RUN/logs/$s.log" ] && mv -f "$RUN/logs/$s.log" "$RUN/logs/$s.log.prev"
