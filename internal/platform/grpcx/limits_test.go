@@ -2,12 +2,14 @@ package grpcx_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/net/http2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -170,5 +172,20 @@ func TestServerEnforcesKeepalivePolicy(t *testing.T) {
 		default:
 			t.Fatalf("unexpected frame %v", f.typ)
 		}
+	}
+}
+
+// A statement the database cut short (statement_timeout, lock_timeout) is worth retrying: it is
+// UNAVAILABLE with its own reason, not a masked INTERNAL.
+func TestDatabaseTimeoutsAreUnavailable(t *testing.T) {
+	t.Parallel()
+	for _, code := range []string{"57014", "55P03"} {
+		err := grpcx.ToStatus(context.Background(), fmt.Errorf("store: post: %w", &pgconn.PgError{Code: code}))
+		if status.Code(err) != codes.Unavailable || grpcx.ReasonOf(err) != grpcx.ReasonDatabaseTimeout {
+			t.Errorf("SQLSTATE %s → %v / %q, want UNAVAILABLE / DATABASE_TIMEOUT", code, status.Code(err), grpcx.ReasonOf(err))
+		}
+	}
+	if err := grpcx.ToStatus(context.Background(), &pgconn.PgError{Code: "23505"}); status.Code(err) != codes.Internal {
+		t.Errorf("another database error → %v, want INTERNAL", status.Code(err))
 	}
 }

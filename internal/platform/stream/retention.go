@@ -46,8 +46,8 @@ func (c *Consumer) SampleDeadLetters(ctx context.Context) error {
 // PruneInbox deletes the inbox rows of events processed before now - retention, at most batch
 // rows per statement (so no statement holds many locks or runs long), until none is left, and
 // returns how many it deleted. An event redelivered after its row is gone would be applied
-// again: keep retention at least as long as the outbox keeps published events for replay (see
-// service.InboxRetention).
+// again: keep retention at least as long as the outbox keeps published events for replay
+// (service.Limits.InboxRetention is checked against it).
 func PruneInbox(ctx context.Context, pool *pgxpool.Pool, retention time.Duration, batch int) (int64, error) {
 	if retention <= 0 || batch <= 0 {
 		return 0, fmt.Errorf("stream: PruneInbox needs a positive retention and batch")
