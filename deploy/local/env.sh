@@ -9,6 +9,10 @@ ACCRUE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ACCRUE_PG_HOST=${ACCRUE_PG_HOST:-127.0.0.1}
 ACCRUE_PG_PORT=${ACCRUE_PG_PORT:-5432}
 ACCRUE_PG_USER=${ACCRUE_PG_USER:-postgres}
+# Database roles of service $1 (run.sh creates them): the owner applies the migrations, the
+# service connects as the app role (rows only; see docs/design-notes.md, "Database roles").
+accrue_db_owner() { echo "accrue_$1_owner"; }
+accrue_db_app() { echo "accrue_$1_app"; }
 # Debian cluster (pg_lsclusters) that ensure-deps.sh starts when Postgres does not answer.
 ACCRUE_PG_CLUSTER=${ACCRUE_PG_CLUSTER:-main}
 ACCRUE_REDIS_ADDR=${ACCRUE_REDIS_ADDR:-127.0.0.1:6379}

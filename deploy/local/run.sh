@@ -63,14 +63,30 @@ if [ ! -f "$RUN/keys/signing.jwk" ] || [ ! -f "$RUN/keys/jwks.json" ]; then
 fi
 JWKS=$RUN/keys/jwks.json
 
-# 4. One database per service.
+# 4. One database per service, with two roles (see docs/design-notes.md, "Database roles"): the
+# owner (accrue_<svc>_owner) owns the tables and applies the migrations; the service runs as
+# accrue_<svc>_app, which may read and write rows but owns nothing, so it can neither alter a
+# table nor drop the audit trail's triggers. Local logins use trust authentication (no passwords).
 PSQL=(psql -h "$ACCRUE_PG_HOST" -p "$ACCRUE_PG_PORT" -U "$ACCRUE_PG_USER" -d postgres -w -v ON_ERROR_STOP=1 -tAq)
-db_url() { echo "postgres://$ACCRUE_PG_USER@$ACCRUE_PG_HOST:$ACCRUE_PG_PORT/accrue_$1?sslmode=disable"; }
+pg_url() { echo "postgres://$1@$ACCRUE_PG_HOST:$ACCRUE_PG_PORT/accrue_$2?sslmode=disable"; } # role svc
+ensure_role() {
+  "${PSQL[@]}" -c "DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1') THEN CREATE ROLE $1 LOGIN; END IF;
+    END \$\$" || die "could not create role $1 (does $ACCRUE_PG_USER have CREATEROLE?)"
+}
+declare -A DB_OWNER=()
 for s in "${ACCRUE_SERVICES[@]}"; do
+  ensure_role "$(accrue_db_owner "$s")"
+  ensure_role "$(accrue_db_app "$s")"
   if [ -z "$("${PSQL[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'accrue_$s'")" ]; then
-    "${PSQL[@]}" -c "CREATE DATABASE accrue_$s" || die "could not create database accrue_$s"
-    log "created database accrue_$s"
+    "${PSQL[@]}" -c "CREATE DATABASE accrue_$s OWNER $(accrue_db_owner "$s")" || die "could not create database accrue_$s"
+    # Only the roles granted CONNECT (the app role, by the migrations) and the owner get in.
+    "${PSQL[@]}" -c "REVOKE CONNECT ON DATABASE accrue_$s FROM PUBLIC"
+    log "created database accrue_$s (owner $(accrue_db_owner "$s"), service role $(accrue_db_app "$s"))"
   fi
+  # A database an earlier make run created belongs to $ACCRUE_PG_USER: it keeps migrating as that
+  # role (make reset recreates it with the owner role).
+  DB_OWNER[$s]=$("${PSQL[@]}" -c "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'accrue_$s'")
 done
 
 # 5. Each service's token for calls to the other services (rewritten atomically: services re-read it).
@@ -102,7 +118,8 @@ service_env() { # svc → VAR=value lines
   printf '%s\n' \
     "ACCRUE_GRPC_ADDR=$H:${ACCRUE_GRPC_PORT[$1]}" \
     "ACCRUE_METRICS_ADDR=$H:${ACCRUE_METRICS_PORT[$1]}" \
-    "ACCRUE_DATABASE_URL=$(db_url "$1")" \
+    "ACCRUE_DATABASE_URL=$(pg_url "$(accrue_db_app "$1")" "$1")" \
+    "ACCRUE_MIGRATE_DATABASE_URL=$(pg_url "${DB_OWNER[$1]}" "$1")" \
     "ACCRUE_REDIS_ADDR=$ACCRUE_REDIS_ADDR" \
     "ACCRUE_STREAM_PREFIX=$ACCRUE_STREAM_PREFIX" \
     "ACCRUE_JWKS_FILE=$JWKS" \
@@ -110,9 +127,16 @@ service_env() { # svc → VAR=value lines
     "ACCRUE_JWT_AUDIENCE=$ACCRUE_JWT_AUDIENCE" \
     "ACCRUE_SERVICE_TOKEN_FILE=$RUN/tokens/$1.jwt" \
     "ACCRUE_LOG_LEVEL=$LOG_LEVEL"
+  upstream_addrs
+}
+upstream_addrs() { # where each service listens (services call each other, the gateway calls them all)
+  local s upper
+  for s in "${ACCRUE_SERVICES[@]}"; do
+    upper=$(echo "$s" | tr '[:lower:]' '[:upper:]')
+    echo "ACCRUE_${upper}_ADDR=$H:${ACCRUE_GRPC_PORT[$s]}"
+  done
 }
 gateway_env() {
-  local s upper
   printf '%s\n' \
     "ACCRUE_HTTP_ADDR=$H:$ACCRUE_HTTP_PORT" \
     "ACCRUE_REDIS_ADDR=$ACCRUE_REDIS_ADDR" \
@@ -123,10 +147,7 @@ gateway_env() {
     "ACCRUE_JWT_ISSUER=$ACCRUE_JWT_ISSUER" \
     "ACCRUE_JWT_AUDIENCE=$ACCRUE_JWT_AUDIENCE" \
     "ACCRUE_LOG_LEVEL=$LOG_LEVEL"
-  for s in "${ACCRUE_SERVICES[@]}"; do
-    upper=$(echo "$s" | tr '[:lower:]' '[:upper:]')
-    echo "ACCRUE_${upper}_ADDR=$H:${ACCRUE_GRPC_PORT[$s]}"
-  done
+  upstream_addrs
 }
 for s in "${ACCRUE_SERVICES[@]}"; do
   [ -f "$RUN/logs/$s.log" ] && mv -f "$RUN/logs/$s.log" "$RUN/logs/$s.log.prev"
@@ -136,7 +157,12 @@ for s in "${ACCRUE_SERVICES[@]}"; do
     die "$s: migrations failed (log: .run/logs/$s.log)"
   fi
 done
-log "databases migrated"
+for s in "${ACCRUE_SERVICES[@]}"; do
+  out=$(psql "$(pg_url "$(accrue_db_app "$s")" "$s")" -w -tAqc 'SELECT 1' 2>&1) ||
+    die "the service role $(accrue_db_app "$s") cannot log in to accrue_$s: $out
+  (make run expects trust authentication for 127.0.0.1 for every user in pg_hba.conf; make deps sets it)"
+done
+log "databases migrated (services connect as accrue_<service>_app)"
 
 # 7. Start everything in the background: nohup, stdin from /dev/null, log and pid files.
 start() { # name command... (environment comes from the envs array)

@@ -16,7 +16,9 @@
 //
 // The servers used are ACCRUE_TEST_DATABASE_URL (an administration DSN, default
 // postgres://postgres@127.0.0.1:5432/postgres) and ACCRUE_TEST_REDIS_ADDR (default
-// 127.0.0.1:6379); `make deps` starts them. ACCRUE_E2E_RACE=1 builds the binaries with -race;
+// 127.0.0.1:6379); `make deps` starts them. The administration user owns each service database and
+// applies its migrations; the services connect as AppRole, which the migrations grant only what a
+// service needs (as in production, see pg.GrantApp). ACCRUE_E2E_RACE=1 builds the binaries with -race;
 // ACCRUE_E2E_BIN_DIR=<dir> builds into (and reuses) that directory instead of a fresh temporary
 // one, so unchanged binaries are not linked again; ACCRUE_E2E_KEEP=1 keeps the work directory
 // (logs, keys) of failed tests; ACCRUE_E2E_MAX_ENVS bounds how many Envs run at once (default 2,

@@ -179,12 +179,15 @@ func Start(t testing.TB, opts ...Option) *Env {
 			name += "-2"
 		}
 		e.addProcess(name, base, common, map[string]string{
-			"ACCRUE_DATABASE_URL":       databaseURL(e.dbNames[s]),
-			"ACCRUE_DB_MAX_CONNS":       "4",
-			"ACCRUE_GRPC_ADDR":          e.grpcAddrs[name],
-			"ACCRUE_METRICS_ADDR":       e.metricAddrs[name],
-			"ACCRUE_CONSUMER_NAME":      name + "-" + e.id,
-			"ACCRUE_SERVICE_TOKEN_FILE": filepath.Join(dir, s+".token"),
+			// As in production: the administration user owns the database and migrates, the
+			// service runs as a role that owns nothing (AppRole).
+			"ACCRUE_DATABASE_URL":         appDatabaseURL(e.dbNames[s]),
+			"ACCRUE_MIGRATE_DATABASE_URL": databaseURL(e.dbNames[s]),
+			"ACCRUE_DB_MAX_CONNS":         "4",
+			"ACCRUE_GRPC_ADDR":            e.grpcAddrs[name],
+			"ACCRUE_METRICS_ADDR":         e.metricAddrs[name],
+			"ACCRUE_CONSUMER_NAME":        name + "-" + e.id,
+			"ACCRUE_SERVICE_TOKEN_FILE":   filepath.Join(dir, s+".token"),
 		}, o.env[s])
 		e.procs[name].bin = filepath.Join(binDir, s)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/accrue/accrue/internal/platform/pgtest"
@@ -30,6 +31,9 @@ func (e *Env) createDatabases() error {
 		return err
 	}
 	defer admin.Close()
+	if err := ensureAppRole(ctx, admin); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(Services))
 	for i, s := range Services {
@@ -110,6 +114,32 @@ func randomID() string {
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// AppRole is the role the services connect as (ACCRUE_DATABASE_URL); the administration user
+// owns their databases and applies the migrations (ACCRUE_MIGRATE_DATABASE_URL), which grant
+// AppRole what a service needs and no more.
+const AppRole = "accrue_e2e_app"
+
+// ensureAppRole creates AppRole (LOGIN, no password) unless it exists; concurrent test
+// binaries may race to create it.
+func ensureAppRole(ctx context.Context, admin *pgxpool.Pool) error {
+	_, err := admin.Exec(ctx, "CREATE ROLE "+pgx.Identifier{AppRole}.Sanitize()+" LOGIN")
+	var pgErr *pgconn.PgError
+	if err == nil || errors.As(err, &pgErr) && (pgErr.Code == "42710" || pgErr.Code == "23505") {
+		return nil
+	}
+	return fmt.Errorf("create role %s: %w", AppRole, err)
+}
+
+// appDatabaseURL is databaseURL as AppRole.
+func appDatabaseURL(name string) string {
+	u, err := url.Parse(databaseURL(name))
+	if err != nil {
+		panic(err)
+	}
+	u.User = url.User(AppRole)
+	return u.String()
 }
 
 // databaseURL is the administration DSN pointed at database name.

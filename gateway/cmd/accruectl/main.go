@@ -5,6 +5,8 @@
 //	accruectl webhook --url URL --source NAME     sign a JSON body (stdin or --file) with the
 //	                                             source's secret and POST it, printing the answer
 //	accruectl demo [--url http://127.0.0.1:8080]  walk through the three workflows on a running Accrue
+//	accruectl audit verify --service NAME         recompute a service's audit hash chain and name
+//	                                             every edited, deleted or reordered row (exit 1)
 //
 // Services and the gateway verify tokens against the JWKS (ACCRUE_JWKS_FILE). Production
 // deployments use their identity provider's JWKS URL instead; this key is for local runs only.
@@ -39,6 +41,9 @@ var AllScopes = []string{
 func main() {
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "accruectl:", err)
+		if errors.Is(err, errChainBroken) {
+			os.Exit(1)
+		}
 		os.Exit(2)
 	}
 }
@@ -102,8 +107,10 @@ func run(args []string) error {
 			return err
 		}
 		return runDemo(*url, *key, *secrets, *example)
+	case "audit":
+		return auditCmd(args[1:], os.Stdout)
 	}
-	return fmt.Errorf("unknown command %q (keygen, token, webhook, demo)", args[0])
+	return fmt.Errorf("unknown command %q (keygen, token, webhook, demo, audit)", args[0])
 }
 
 func sendWebhook(url, source, secretsFile, file string, skew time.Duration) error {

@@ -1,7 +1,14 @@
 // Package audit writes the append-only audit trail: who changed what, when, why, under which
 // correlation id. Records are written through the caller's transaction, so an audit record exists
 // exactly when the change it describes was committed. The table refuses UPDATE, DELETE and
-// TRUNCATE (see the platform migrations).
+// TRUNCATE (triggers), the service's database role may only SELECT and INSERT it (pg.GrantApp),
+// and every row is chained to the one before it by a SHA-256 hash over all its fields (actor,
+// action, entity, reason, correlation id, time, details), so a change made by someone who can
+// bypass both (the table's owner) is found by Verify (`accruectl audit verify`).
+//
+// The chain is extended by a database trigger that locks the chain head until the writing
+// transaction ends: audit writers serialise on their commits. Write audit records last in a
+// transaction, as the batch paths do, so the lock is held only for the commit.
 package audit
 
 import (

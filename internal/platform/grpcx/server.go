@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
@@ -40,6 +41,35 @@ type ServerConfig struct {
 	Logger *slog.Logger
 	// MaxRecvBytes caps request size; 4 MiB when zero.
 	MaxRecvBytes int
+	// MaxConcurrentStreams caps the calls in flight on one client connection (HTTP/2
+	// SETTINGS_MAX_CONCURRENT_STREAMS): further calls wait on the client; 1000 when zero.
+	MaxConcurrentStreams uint32
+	// KeepaliveMinTime is the shortest interval between client pings the server tolerates; a
+	// client pinging faster is sent GOAWAY (too_many_pings). Pings on idle connections are
+	// allowed. 10s when zero.
+	KeepaliveMinTime time.Duration
+	// KeepaliveTime is how long a connection stays silent before the server pings the client,
+	// and KeepaliveTimeout how long it waits for the answer before closing it (a vanished peer
+	// then frees its streams); 1m and 20s when zero.
+	KeepaliveTime, KeepaliveTimeout time.Duration
+}
+
+func (c *ServerConfig) defaults() {
+	if c.MaxRecvBytes == 0 {
+		c.MaxRecvBytes = 4 << 20
+	}
+	if c.MaxConcurrentStreams == 0 {
+		c.MaxConcurrentStreams = 1000
+	}
+	if c.KeepaliveMinTime <= 0 {
+		c.KeepaliveMinTime = 10 * time.Second
+	}
+	if c.KeepaliveTime <= 0 {
+		c.KeepaliveTime = time.Minute
+	}
+	if c.KeepaliveTimeout <= 0 {
+		c.KeepaliveTimeout = 20 * time.Second
+	}
 }
 
 var (
@@ -61,15 +91,16 @@ func NewServer(cfg ServerConfig) (*grpc.Server, *health.Server, error) {
 	if cfg.Verifier == nil || cfg.Pool == nil || cfg.Logger == nil {
 		return nil, nil, fmt.Errorf("grpcx: NewServer needs a verifier, a pool and a logger")
 	}
-	if cfg.MaxRecvBytes == 0 {
-		cfg.MaxRecvBytes = 4 << 20
-	}
+	cfg.defaults()
 	validator, err := protovalidate.New()
 	if err != nil {
 		return nil, nil, err
 	}
 	srv := grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.MaxRecvBytes),
+		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: cfg.KeepaliveMinTime, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: cfg.KeepaliveTime, Timeout: cfg.KeepaliveTimeout}),
 		grpc.InitialWindowSize(WindowSize), grpc.InitialConnWindowSize(WindowSize), // see Dial
 		grpc.ChainUnaryInterceptor(
 			// The correlation id comes first so that a recovered panic's INTERNAL error quotes it.

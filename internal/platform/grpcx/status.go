@@ -13,6 +13,7 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/pg"
 )
 
 // ErrorDomain is the ErrorInfo domain of every Accrue error.
@@ -23,6 +24,10 @@ const ReasonValidationFailed = "VALIDATION_FAILED"
 
 // ReasonInternal is the reason of masked internal errors.
 const ReasonInternal = "INTERNAL"
+
+// ReasonDatabaseTimeout is the reason of UNAVAILABLE when a statement ran into the database's
+// statement_timeout or lock_timeout (see pg.Options): retry later.
+const ReasonDatabaseTimeout = "DATABASE_TIMEOUT"
 
 var kindCodes = map[fault.Kind]codes.Code{
 	fault.Internal:           codes.Internal,
@@ -38,7 +43,8 @@ var kindCodes = map[fault.Kind]codes.Code{
 
 // ToStatus is the one place where an error becomes a gRPC status: *fault.Error values keep their
 // reason (ErrorInfo) and field violations (BadRequest); protovalidate errors become
-// INVALID_ARGUMENT / VALIDATION_FAILED; context errors keep their code; anything else is logged
+// INVALID_ARGUMENT / VALIDATION_FAILED; context errors keep their code; a statement the database
+// timed out becomes UNAVAILABLE / DATABASE_TIMEOUT; anything else is logged
 // and masked as INTERNAL with the correlation id, so no internal detail reaches a caller.
 func ToStatus(ctx context.Context, err error) error {
 	if err == nil {
@@ -71,6 +77,10 @@ func ToStatus(ctx context.Context, err error) error {
 		return status.Error(codes.Canceled, "the request was cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "the request deadline was exceeded")
+	case pg.IsTimeout(err):
+		slog.WarnContext(ctx, "database statement timed out", "err", err)
+		return faultStatus(ctx, &fault.Error{Reason: ReasonDatabaseTimeout,
+			Message: "the database did not answer in time; retry later"}, codes.Unavailable)
 	}
 	cid := correlation.ID(ctx)
 	slog.ErrorContext(ctx, "internal error", "err", err)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,15 +30,34 @@ type Querier interface {
 	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
 }
 
+// Options tune a pool. Zero values leave the server's settings.
+type Options struct {
+	// MaxConns caps the pool; pgx's default (4, or the CPU count when larger) when zero.
+	MaxConns int32
+	// StatementTimeout aborts any statement running longer (statement_timeout), so a runaway
+	// query or a lock queue cannot hold a connection forever. A DSN's own setting wins.
+	StatementTimeout time.Duration
+	// LockTimeout aborts a statement waiting longer than this for a lock (lock_timeout). A
+	// DSN's own setting wins.
+	LockTimeout time.Duration
+}
+
 // Connect opens a pool on dsn and checks that the server answers.
 func Connect(ctx context.Context, dsn string, maxConns int32) (*pgxpool.Pool, error) {
+	return Open(ctx, dsn, Options{MaxConns: maxConns})
+}
+
+// Open opens a pool on dsn with o and checks that the server answers.
+func Open(ctx context.Context, dsn string, o Options) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("pg: parse dsn: %w", err)
 	}
-	if maxConns > 0 {
-		cfg.MaxConns = maxConns
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
 	}
+	setParam(cfg.ConnConfig.RuntimeParams, "statement_timeout", o.StatementTimeout)
+	setParam(cfg.ConnConfig.RuntimeParams, "lock_timeout", o.LockTimeout)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pg: connect: %w", err)
@@ -49,6 +69,14 @@ func Connect(ctx context.Context, dsn string, maxConns int32) (*pgxpool.Pool, er
 		return nil, fmt.Errorf("pg: ping %s: %w", cfg.ConnConfig.Host, err)
 	}
 	return pool, nil
+}
+
+// setParam sets a millisecond setting sent at connection start, unless the DSN set it.
+func setParam(params map[string]string, name string, d time.Duration) {
+	if _, set := params[name]; set || d <= 0 {
+		return
+	}
+	params[name] = strconv.FormatInt(max(d.Milliseconds(), 1), 10)
 }
 
 type txKey struct{}
@@ -104,6 +132,8 @@ const (
 	codeUniqueViolation      = "23505"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
+	codeQueryCanceled        = "57014" // statement_timeout (or a cancel request)
+	codeLockNotAvailable     = "55P03" // lock_timeout
 )
 
 // IsRetryable reports whether err is a serialization failure or a deadlock.
@@ -136,4 +166,10 @@ func NotFound(err error, nf error) error {
 		return nf
 	}
 	return err
+}
+
+// IsTimeout reports whether err is a statement that statement_timeout or lock_timeout aborted.
+func IsTimeout(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == codeQueryCanceled || pgErr.Code == codeLockNotAvailable)
 }

@@ -5,12 +5,17 @@
 // CREATE DATABASE ... TEMPLATE, which takes milliseconds, and drops it when it ends.
 // The server is ACCRUE_TEST_DATABASE_URL (a DSN whose database is used for administration),
 // postgres://postgres@127.0.0.1:5432/postgres when unset.
+//
+// DB.Pool connects as that administration user, which owns the tables (as a service's owner
+// role does). AppPool connects as AppRole, granted like a service's run-time role (pg.GrantApp),
+// for tests of what a service may and may not do.
 package pgtest
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -20,6 +25,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/accrue/accrue/internal/platform/config"
@@ -31,12 +37,34 @@ func AdminURL() string {
 	return config.FromEnv().String("ACCRUE_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
 }
 
+// AppRole is the role AppPool connects as, granted on every test database like a service's
+// run-time role. pgtest creates it (LOGIN, no password) on first use.
+const AppRole = "accrue_test_app"
+
+// grantsVersion changes the template name when what the templates are granted changes.
+const grantsVersion = "grants-v1"
+
 // DB is a test database.
 type DB struct {
 	Pool *pgxpool.Pool
 	// URL is the DSN of the test database, for code under test that connects on its own.
 	URL  string
 	Name string
+	// AppURL is the DSN of the test database as AppRole.
+	AppURL string
+}
+
+// AppPool returns a pool on the database connecting as AppRole, closed when the test ends.
+func (d *DB) AppPool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pool, err := pg.Connect(ctx, d.AppURL, 4)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 // New creates a database migrated with the platform migrations and service (which may be nil),
@@ -73,7 +101,7 @@ func New(t testing.TB, service fs.FS) *DB {
 		defer c.Close(context.Background())
 		_, _ = c.Exec(context.Background(), fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
 	})
-	return &DB{Pool: pool, URL: dbURL, Name: name}
+	return &DB{Pool: pool, URL: dbURL, Name: name, AppURL: withUser(dbURL, AppRole)}
 }
 
 // template returns the name of a migrated template database for service, building it once.
@@ -85,6 +113,7 @@ func template(ctx context.Context, admin *pgx.Conn, service fs.FS) (string, erro
 	if err := hashMigrations(h, pg.PlatformMigrations()); err != nil {
 		return "", err
 	}
+	_, _ = h.Write([]byte(grantsVersion))
 	name := "tmpl_" + hex.EncodeToString(h.Sum(nil))[:24]
 
 	// Serialise template builds across test processes (go test runs packages in parallel).
@@ -109,6 +138,12 @@ func template(ctx context.Context, admin *pgx.Conn, service fs.FS) (string, erro
 		return "", err
 	}
 	err = pg.Migrate(ctx, pool, service)
+	if err == nil {
+		err = ensureRole(ctx, admin, AppRole)
+	}
+	if err == nil {
+		err = pg.GrantApp(ctx, pool, AppRole)
+	}
 	pool.Close()
 	if err != nil {
 		return "", err
@@ -135,6 +170,25 @@ func hashMigrations(h interface{ Write([]byte) (int, error) }, fsys fs.FS) error
 		_, _ = h.Write(b)
 		return nil
 	})
+}
+
+// ensureRole creates a login role unless it exists (another process may create it meanwhile).
+func ensureRole(ctx context.Context, admin *pgx.Conn, role string) error {
+	_, err := admin.Exec(ctx, "CREATE ROLE "+pgx.Identifier{role}.Sanitize()+" LOGIN")
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code == "42710" || pgErr.Code == "23505") { // duplicate_object, unique_violation
+		return nil
+	}
+	return err
+}
+
+func withUser(dsn, user string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		panic(err)
+	}
+	u.User = url.User(user)
+	return u.String()
 }
 
 func withDatabase(dsn, name string) string {

@@ -70,6 +70,9 @@ type Config struct {
 	OAuthTokenURL     string
 	OAuthClientID     string
 	OAuthClientSecret string
+
+	// The database roles, statement limits, gRPC limits and retention (see database.go).
+	Limits
 }
 
 // LoadConfig reads the common configuration of service name from r.
@@ -102,6 +105,7 @@ func LoadConfig(r *config.Reader, name string, d Defaults) Config {
 	if err := c.Auth.Validate(); err != nil {
 		r.Fail(err)
 	}
+	c.Limits = loadLimits(r)
 	return c
 }
 
@@ -131,19 +135,20 @@ type Base struct {
 	Outbox   outbox.Writer
 	Registry *prometheus.Registry
 
-	runners []lifecycle.Runner
+	runners   []lifecycle.Runner
+	consumers []*stream.Consumer
 }
 
-// Start connects to Postgres and Redis, applies migrations (the platform's and the service's),
-// and builds the gRPC server with the exception service registered.
+// Start applies the migrations (the platform's and the service's; see MigrateOnly), connects to
+// Postgres as the run-time role and to Redis, and builds the gRPC server with the exception service registered.
 func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prometheus.Collector) (*Base, error) {
 	log := logging.New(os.Stdout, cfg.Name, cfg.LogLevel)
-	pool, err := pg.Connect(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns))
-	if err != nil {
+	if err := migrate(ctx, cfg, migrations); err != nil {
 		return nil, err
 	}
-	if err := pg.Migrate(ctx, pool, migrations); err != nil {
-		pool.Close()
+	pool, err := pg.Open(ctx, cfg.DatabaseURL, pg.Options{MaxConns: int32(cfg.DBMaxConns),
+		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout})
+	if err != nil {
 		return nil, err
 	}
 	rdb, err := redisx.Connect(ctx, cfg.RedisAddr)
@@ -157,7 +162,9 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 		_ = rdb.Close()
 		return nil, err
 	}
-	srv, hs, err := grpcx.NewServer(grpcx.ServerConfig{Verifier: verifier, Pool: pool, Logger: log})
+	srv, hs, err := grpcx.NewServer(grpcx.ServerConfig{Verifier: verifier, Pool: pool, Logger: log,
+		MaxConcurrentStreams: uint32(cfg.GRPCMaxConcurrentStreams), KeepaliveMinTime: cfg.GRPCKeepaliveMinTime,
+		KeepaliveTime: cfg.GRPCKeepaliveTime, KeepaliveTimeout: cfg.GRPCKeepaliveTimeout})
 	if err != nil {
 		pool.Close()
 		_ = rdb.Close()
@@ -189,11 +196,15 @@ func (b *Base) Consumer(cfg stream.Config, h stream.Handler) (*stream.Consumer, 
 	if cfg.Linger == 0 { // stream.NoLinger keeps it off
 		cfg.Linger = b.Cfg.ConsumerLinger
 	}
+	if cfg.DeadLetterMaxLen == 0 {
+		cfg.DeadLetterMaxLen = int64(b.Cfg.DeadLetterMaxLen)
+	}
 	c, err := stream.NewConsumer(cfg, b.Redis, b.Pool, b.Queue, h, b.Log)
 	if err != nil {
 		return nil, err
 	}
 	b.runners = append(b.runners, c)
+	b.consumers = append(b.consumers, c)
 	return c, nil
 }
 
@@ -204,7 +215,8 @@ func (b *Base) Add(r ...lifecycle.Runner) { b.runners = append(b.runners, r...) 
 func (b *Base) Run(ctx context.Context) error {
 	defer b.Pool.Close()
 	defer b.Redis.Close()
-	relay := outbox.NewRelay(b.Pool, b.Redis, outbox.RelayConfig{StreamPrefix: b.Cfg.StreamPrefix, Linger: b.Cfg.RelayLinger}, b.Log)
+	relay := outbox.NewRelay(b.Pool, b.Redis, outbox.RelayConfig{StreamPrefix: b.Cfg.StreamPrefix, Linger: b.Cfg.RelayLinger,
+		Retention: OutboxRetention}, b.Log)
 	runners := append([]lifecycle.Runner{
 		lifecycle.GRPC{Server: b.GRPC, Health: b.Health, Addr: b.Cfg.GRPCAddr, Grace: b.Cfg.ShutdownWait},
 		metrics.Server{Addr: b.Cfg.MetricsAddr, Registry: b.Registry, Pprof: b.Cfg.Pprof},
@@ -215,6 +227,8 @@ func (b *Base) Run(ctx context.Context) error {
 				b.Log.WarnContext(ctx, "idempotency sweep failed", "err", err)
 			}
 		}),
+		lifecycle.Every(time.Hour, b.pruneInbox),
+		lifecycle.Every(30*time.Second, b.sampleDeadLetters),
 		lifecycle.Func(b.readiness),
 	}, b.runners...)
 	b.Log.InfoContext(ctx, "service started", "grpc_addr", b.Cfg.GRPCAddr, "metrics_addr", b.Cfg.MetricsAddr)
@@ -289,14 +303,10 @@ func Main(run func(ctx context.Context, migrateOnly bool) error) {
 	}
 }
 
-// MigrateOnly connects to the configured database, applies migrations and returns.
+// MigrateOnly applies the migrations (as the owner when MigrateDatabaseURL is set, granting the
+// run-time role afterwards) and returns.
 func MigrateOnly(ctx context.Context, cfg Config, migrations fs.FS) error {
-	pool, err := pg.Connect(ctx, cfg.DatabaseURL, 2)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if err := pg.Migrate(ctx, pool, migrations); err != nil {
+	if err := migrate(ctx, cfg, migrations); err != nil {
 		return err
 	}
 	fmt.Printf("%s: migrations applied\n", cfg.Name)

@@ -33,6 +33,10 @@ type Config struct {
 	MaxDeliveries int64
 	// DeadLetterStream receives entries that exhausted MaxDeliveries; Stream + ".dlq".
 	DeadLetterStream string
+	// DeadLetterMaxLen caps the dead-letter stream at about this many entries (XADD MAXLEN ~),
+	// its oldest trimmed first; 10000. Each dead letter's envelope stays in its exception, so
+	// a trimmed entry loses only its Redis copy. See accrue_stream_dead_letter_near_cap.
+	DeadLetterMaxLen int64
 	// Linger is how long a read that returned fewer than BatchSize entries waits for more
 	// before the batch is applied: larger batches cost fewer transactions per entry. Zero or
 	// NoLinger: none. Streams whose events are already batches (a timesheet's entries, a
@@ -77,6 +81,9 @@ func (c *Config) defaults() {
 	}
 	if c.DeadLetterStream == "" {
 		c.DeadLetterStream = c.Stream + ".dlq"
+	}
+	if c.DeadLetterMaxLen <= 0 {
+		c.DeadLetterMaxLen = 10000
 	}
 }
 

@@ -12,7 +12,8 @@
 // dead-lettered at once, and so is an event the handler answers with Unroutable.
 //
 // Files: config.go (Config), read.go (reading, claiming), apply.go (routing, the inbox, the
-// batch transaction), deadletter.go (dead letters and their retry).
+// batch transaction), deadletter.go (dead letters and their retry), retention.go (the dead-letter
+// cap's gauges, inbox pruning).
 //
 // One Consumer processes one batch at a time; run more instances (distinct Consumer names) to
 // share a group's load.
@@ -100,7 +101,7 @@ func perGroup(name, help string) *prometheus.CounterVec {
 
 // Collectors returns the consumers' Prometheus collectors.
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{appliedTotal, duplicateTotal, deadLetterTotal, lagGauge}
+	return []prometheus.Collector{appliedTotal, duplicateTotal, deadLetterTotal, lagGauge, deadLetterLength, deadLetterNearCap}
 }
 
 // DeadLetterKind is the exception kind of events group dead-lettered from stream (logical name).

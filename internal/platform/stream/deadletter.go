@@ -41,7 +41,7 @@ func (c *Consumer) deadLetter(ctx context.Context, m Message, r redis.XMessage, 
 	evType, _ := r.Values["type"].(string)
 	eventID, _ := r.Values["event_id"].(string)
 	err := c.rdb.XAdd(ctx, &redis.XAddArgs{
-		Stream: c.cfg.StreamPrefix + c.cfg.DeadLetterStream,
+		Stream: c.cfg.StreamPrefix + c.cfg.DeadLetterStream, MaxLen: c.cfg.DeadLetterMaxLen, Approx: true,
 		Values: []any{"event_id", eventID, "type", evType, "envelope", env, "source_stream", c.cfg.Stream,
 			"source_id", r.ID, "group", c.cfg.Group, "reason", reason, "deliveries", strconv.FormatInt(m.Deliveries, 10)},
 	}).Err()
@@ -64,6 +64,7 @@ func (c *Consumer) deadLetter(ctx context.Context, m Message, r redis.XMessage, 
 		return
 	}
 	deadLetterTotal.WithLabelValues(c.cfg.Stream, c.cfg.Group).Inc()
+	_ = c.SampleDeadLetters(ctx)
 	c.log.ErrorContext(ctx, "stream: event dead-lettered", "event_id", eventID, "type", evType, "reason", reason,
 		"deliveries", m.Deliveries)
 	c.ack(ctx, []Message{m})
