@@ -13,6 +13,7 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/pg"
 )
 
 // ErrorDomain is the ErrorInfo domain of every Accrue error.
@@ -58,6 +59,9 @@ func ToStatus(ctx context.Context, err error) error {
 		}
 		err = fe
 	}
+	// A lost database connection outside a transaction (InTx classifies the ones inside) is the
+	// database's failure: UNAVAILABLE, so that the caller retries, not a masked INTERNAL.
+	err = pg.Unavailable(err)
 	// A kind without a code (Internal, or a value outside the enum) is masked below: mapping it to
 	// the zero code would turn the error into OK.
 	if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal && kindCodes[fe.Kind] != codes.OK {
