@@ -165,9 +165,11 @@ func Replay(ctx context.Context, q pg.Querier, subject string, since time.Time) 
 	var tag interface{ RowsAffected() int64 }
 	var err error
 	if subject != "" {
-		tag, err = q.Exec(ctx, `UPDATE outbox SET published_at = NULL WHERE subject = $1 AND published_at IS NOT NULL`, subject)
+		tag, err = q.Exec(ctx, `UPDATE outbox SET published_at = NULL, stream_ms = NULL, stream_seq = NULL
+			WHERE subject = $1 AND published_at IS NOT NULL`, subject)
 	} else {
-		tag, err = q.Exec(ctx, `UPDATE outbox SET published_at = NULL WHERE created_at >= $1 AND published_at IS NOT NULL`, since)
+		tag, err = q.Exec(ctx, `UPDATE outbox SET published_at = NULL, stream_ms = NULL, stream_seq = NULL
+			WHERE created_at >= $1 AND published_at IS NOT NULL`, since)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("outbox: replay: %w", err)
