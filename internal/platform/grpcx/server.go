@@ -40,6 +40,9 @@ type ServerConfig struct {
 	Logger *slog.Logger
 	// MaxRecvBytes caps request size; 4 MiB when zero.
 	MaxRecvBytes int
+	// Readiness, when set, holds why the service is degraded; health checks send it in the
+	// DegradedHeader response header.
+	Readiness *Readiness
 }
 
 var (
@@ -85,7 +88,7 @@ func NewServer(cfg ServerConfig) (*grpc.Server, *health.Server, error) {
 	)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-	healthpb.RegisterHealthServer(srv, hs)
+	healthpb.RegisterHealthServer(srv, healthServer{Server: hs, ready: cfg.Readiness})
 	reflection.Register(srv)
 	return srv, hs, nil
 }

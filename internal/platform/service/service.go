@@ -126,9 +126,12 @@ type Base struct {
 	Verifier *auth.Verifier
 	GRPC     *grpc.Server
 	Health   *health.Server
-	Queue    *exceptions.Queue
-	Outbox   outbox.Writer
-	Registry *prometheus.Registry
+	// Readiness holds why the service, still serving, is degraded (a broker loss being
+	// repaired); health checks report it, and so does the gateway's /readyz.
+	Readiness *grpcx.Readiness
+	Queue     *exceptions.Queue
+	Outbox    outbox.Writer
+	Registry  *prometheus.Registry
 
 	runners []lifecycle.Runner
 }
@@ -156,7 +159,8 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 		_ = rdb.Close()
 		return nil, err
 	}
-	srv, hs, err := grpcx.NewServer(grpcx.ServerConfig{Verifier: verifier, Pool: pool, Logger: log})
+	ready := &grpcx.Readiness{}
+	srv, hs, err := grpcx.NewServer(grpcx.ServerConfig{Verifier: verifier, Pool: pool, Logger: log, Readiness: ready})
 	if err != nil {
 		pool.Close()
 		_ = rdb.Close()
@@ -170,7 +174,7 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 	cs = append(cs, exceptions.Collectors()...)
 	cs = append(cs, collectors...)
 	return &Base{
-		Cfg: cfg, Log: log, Pool: pool, Redis: rdb, Verifier: verifier, GRPC: srv, Health: hs,
+		Cfg: cfg, Log: log, Pool: pool, Redis: rdb, Verifier: verifier, GRPC: srv, Health: hs, Readiness: ready,
 		Queue: queue, Outbox: outbox.Writer{Producer: cfg.Name}, Registry: metrics.NewRegistry(cs...),
 	}, nil
 }
@@ -202,7 +206,8 @@ func (b *Base) Add(r ...lifecycle.Runner) { b.runners = append(b.runners, r...) 
 func (b *Base) Run(ctx context.Context) error {
 	defer b.Pool.Close()
 	defer b.Redis.Close()
-	relay := outbox.NewRelay(b.Pool, b.Redis, outbox.RelayConfig{StreamPrefix: b.Cfg.StreamPrefix, Linger: b.Cfg.RelayLinger}, b.Log)
+	relay := outbox.NewRelay(b.Pool, b.Redis, outbox.RelayConfig{StreamPrefix: b.Cfg.StreamPrefix, Linger: b.Cfg.RelayLinger,
+		Exceptions: b.Queue, Degraded: func(reason string) { b.Readiness.Degrade("outbox", reason) }}, b.Log)
 	runners := append([]lifecycle.Runner{
 		lifecycle.GRPC{Server: b.GRPC, Health: b.Health, Addr: b.Cfg.GRPCAddr, Grace: b.Cfg.ShutdownWait},
 		metrics.Server{Addr: b.Cfg.MetricsAddr, Registry: b.Registry, Pprof: b.Cfg.Pprof},
@@ -221,7 +226,8 @@ func (b *Base) Run(ctx context.Context) error {
 	return err
 }
 
-// readiness reports SERVING while Postgres and Redis answer.
+// readiness reports SERVING while Postgres and Redis answer. A broker loss being repaired keeps
+// the service SERVING (it works) but degraded, with the reason (see Readiness).
 func (b *Base) readiness(ctx context.Context) error {
 	check := func(ctx context.Context) {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
