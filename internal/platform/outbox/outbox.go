@@ -5,6 +5,11 @@
 // XADD succeeded, so a crash between the two publishes the event again, and consumers deduplicate
 // on the event id. The relay claims rows with FOR UPDATE SKIP LOCKED (never "id greater than last
 // seen": concurrent transactions commit out of id order), so several relays can run at once.
+//
+// Redis may also forget entries it acknowledged (restarted empty, failed over to a lagging
+// replica, flushed). The relay records each row's stream entry id and, per stream, the highest
+// one; a stream whose last id in Redis fell below it lost the entries above, and the relay
+// publishes exactly those rows again (see loss.go and guard.go).
 package outbox
 
 import (
