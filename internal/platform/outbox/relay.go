@@ -84,7 +84,6 @@ type Relay struct {
 
 	mu       sync.Mutex
 	streams  map[string]struct{}
-	known    map[string]bool // streams whose outbox_streams row exists
 	degraded string
 }
 
@@ -117,7 +116,7 @@ func NewRelay(pool *pgxpool.Pool, rdb redis.UniversalClient, cfg RelayConfig, lo
 		q = exceptions.NewQueue(pool, log)
 	}
 	return &Relay{pool: pool, rdb: rdb, cfg: cfg, log: log, queue: q, check: make(chan struct{}, 1),
-		wake: make(chan struct{}, 1), streams: map[string]struct{}{}, known: map[string]bool{}}
+		wake: make(chan struct{}, 1), streams: map[string]struct{}{}}
 }
 
 // Run publishes until ctx is cancelled. It wakes on the outbox trigger's notifications and polls
@@ -207,8 +206,8 @@ type row struct {
 // PublishOnce claims up to BatchSize unpublished rows, XADDs them and stamps them published with
 // their stream entry ids, all in one transaction. It returns how many rows it published.
 //
-// Per stream it locks the stream's row in outbox_streams (concurrent relays of one service take
-// turns per stream, so the recorded highest id is exact), and adds nothing to a stream whose last
+// It locks the service's rows in outbox_streams (concurrent relays of one service take turns, so
+// the recorded highest id of each stream is exact), and adds nothing to a stream whose last
 // id in Redis is below it: those rows stay unpublished, and the broker check repairs the loss.
 func (r *Relay) PublishOnce(ctx context.Context) (int, error) {
 	tx, err := r.pool.Begin(ctx)
@@ -216,16 +215,7 @@ func (r *Relay) PublishOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-	rows, err := tx.Query(ctx, `SELECT id, stream, event_id::text, event_type, envelope FROM outbox
-		WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, r.cfg.BatchSize)
-	if err != nil {
-		return 0, err
-	}
-	batch, err := pgx.CollectRows(rows, func(rw pgx.CollectableRow) (row, error) {
-		var x row
-		err := rw.Scan(&x.id, &x.stream, &x.eventID, &x.evType, &x.envelope)
-		return x, err
-	})
+	batch, heads, err := r.claim(ctx, tx)
 	if err != nil || len(batch) == 0 {
 		return 0, err
 	}
@@ -234,9 +224,18 @@ func (r *Relay) PublishOnce(ctx context.Context) (int, error) {
 		byStream[x.stream] = append(byStream[x.stream], x)
 	}
 	streams := slices.Sorted(maps.Keys(byStream))
-	heads, err := r.lockHeads(ctx, tx, streams)
-	if err != nil {
-		return 0, err
+	var fresh []string // streams never published to: their outbox_streams row is created
+	for _, s := range streams {
+		if _, ok := heads[s]; !ok {
+			fresh = append(fresh, s)
+		}
+	}
+	if len(fresh) > 0 {
+		more, err := r.lockNewHeads(ctx, tx, fresh)
+		if err != nil {
+			return 0, err
+		}
+		maps.Copy(heads, more)
 	}
 	var ids, ms, seq []int64
 	var headStreams []string
@@ -290,9 +289,6 @@ func (r *Relay) PublishOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	r.mu.Lock()
-	for _, s := range streams {
-		r.known[s] = true
-	}
 	for _, s := range headStreams {
 		publishedTotal.WithLabelValues(s).Add(float64(len(byStream[s])))
 		r.streams[r.cfg.StreamPrefix+s] = struct{}{}
@@ -301,81 +297,57 @@ func (r *Relay) PublishOnce(ctx context.Context) (int, error) {
 	return len(ids), firstErr
 }
 
-// lockHeads locks the outbox_streams rows of streams (creating the missing ones) and returns the
-// highest entry id recorded for each.
-func (r *Relay) lockHeads(ctx context.Context, tx pgx.Tx, streams []string) (map[string]entryID, error) {
-	r.mu.Lock()
-	var unknown []string
-	for _, s := range streams {
-		if !r.known[s] {
-			unknown = append(unknown, s)
-		}
+// claim claims up to BatchSize unpublished rows and, in the same round trip, locks the service's
+// streams (their outbox_streams rows) and returns the highest entry id recorded for each.
+func (r *Relay) claim(ctx context.Context, tx pgx.Tx) ([]row, map[string]entryID, error) {
+	var b pgx.Batch
+	b.Queue(`SELECT id, stream, event_id::text, event_type, envelope FROM outbox
+		WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, r.cfg.BatchSize)
+	b.Queue(`SELECT stream, last_ms, last_seq FROM outbox_streams ORDER BY stream FOR UPDATE`)
+	br := tx.SendBatch(ctx, &b)
+	defer br.Close()
+	rows, err := br.Query()
+	if err != nil {
+		return nil, nil, err
 	}
-	r.mu.Unlock()
-	if len(unknown) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO outbox_streams (stream) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, unknown); err != nil {
-			return nil, err
-		}
+	batch, err := pgx.CollectRows(rows, func(rw pgx.CollectableRow) (row, error) {
+		var x row
+		err := rw.Scan(&x.id, &x.stream, &x.eventID, &x.evType, &x.envelope)
+		return x, err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if rows, err = br.Query(); err != nil {
+		return nil, nil, err
+	}
+	heads, err := collectHeads(rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	return batch, heads, br.Close()
+}
+
+// lockNewHeads creates and locks the outbox_streams rows of streams.
+func (r *Relay) lockNewHeads(ctx context.Context, tx pgx.Tx, streams []string) (map[string]entryID, error) {
+	if _, err := tx.Exec(ctx, `INSERT INTO outbox_streams (stream) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, streams); err != nil {
+		return nil, err
 	}
 	rows, err := tx.Query(ctx, `SELECT stream, last_ms, last_seq FROM outbox_streams WHERE stream = ANY($1)
 		ORDER BY stream FOR UPDATE`, streams)
 	if err != nil {
 		return nil, err
 	}
-	heads := make(map[string]entryID, len(streams))
+	return collectHeads(rows)
+}
+
+func collectHeads(rows pgx.Rows) (map[string]entryID, error) {
+	heads := map[string]entryID{}
 	var s string
 	var id entryID
-	_, err = pgx.ForEachRow(rows, []any{&s, &id.ms, &id.seq}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&s, &id.ms, &id.seq}, func() error {
 		heads[s] = id
 		return nil
 	})
 	return heads, err
-}
-
-// maintain deletes published rows past retention, samples the backlog and trims streams.
-func (r *Relay) maintain(ctx context.Context) {
-	if _, err := r.pool.Exec(ctx, `DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)`,
-		r.cfg.Retention.Seconds()); err != nil {
-		r.log.WarnContext(ctx, "outbox relay: retention sweep failed", "err", err)
-	}
-	var backlog int64
-	if err := r.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&backlog); err == nil {
-		backlogGauge.Set(float64(backlog))
-	}
-	r.mu.Lock()
-	streams := make([]string, 0, len(r.streams))
-	for s := range r.streams {
-		streams = append(streams, s)
-	}
-	r.mu.Unlock()
-	for _, s := range streams {
-		if err := r.trim(ctx, s); err != nil {
-			r.log.WarnContext(ctx, "outbox relay: trim failed", "stream", s, "err", err)
-		}
-	}
-}
-
-// trim removes entries older than TrimAfter that every consumer group has acknowledged. A stream
-// without consumer groups is left alone, as is anything at or after a group's oldest pending entry
-// or after its last delivered entry.
-func (r *Relay) trim(ctx context.Context, stream string) error {
-	groups, err := r.rdb.XInfoGroups(ctx, stream).Result()
-	if err != nil || len(groups) == 0 {
-		return err
-	}
-	floor := fmt.Sprintf("%d-0", time.Now().Add(-r.cfg.TrimAfter).UnixMilli())
-	for _, g := range groups {
-		limit := nextID(g.LastDeliveredID)
-		if g.Pending > 0 {
-			p, err := r.rdb.XPending(ctx, stream, g.Name).Result()
-			if err != nil {
-				return err
-			}
-			limit = p.Lower
-		}
-		if lessID(limit, floor) {
-			floor = limit
-		}
-	}
-	return r.rdb.XTrimMinID(ctx, stream, floor).Err()
 }

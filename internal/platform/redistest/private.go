@@ -56,7 +56,7 @@ func (s *Server) Start() {
 	}
 	s.cmd = exec.Command("redis-server", "--port", "0", "--unixsocket", s.Addr, "--unixsocketperm", "700",
 		"--dir", s.dir, "--save", "", "--appendonly", aof, "--appendfsync", "always", "--logfile", filepath.Join(s.dir, "redis.log"))
-	if err := s.cmd.Start(); err != nil {
+	if err := startCmd(s.cmd); err != nil {
 		s.t.Fatalf("redistest: start redis-server: %v", err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
