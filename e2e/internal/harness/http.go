@@ -6,7 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -14,23 +14,57 @@ import (
 // Do sends a request to the gateway and returns the status, headers and body. body may be nil,
 // a []byte or string (sent as is), an io.Reader, or anything else (sent as JSON). A JSON
 // Content-Type is set for a body unless headers name one. Transport errors fail the test.
+//
+// A write carrying an Idempotency-Key that is answered 503 (a dependency down, a connection lost
+// at COMMIT) is sent again after the Retry-After the gateway names (at most retry503 times), as
+// a well-behaved client does: the key makes the retry safe. Other requests are sent once.
 func (e *Env) Do(method, path string, body any, headers map[string]string) (int, http.Header, []byte) {
 	e.t.Helper()
-	var r io.Reader
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case []byte:
-		r = bytes.NewReader(b)
+		raw = b
 	case string:
-		r = strings.NewReader(b)
+		raw = []byte(b)
 	case io.Reader:
-		r = b
+		var err error
+		if raw, err = io.ReadAll(b); err != nil {
+			e.t.Fatalf("harness: read body: %v", err)
+		}
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			e.t.Fatalf("harness: encode body: %v", err)
 		}
-		r = bytes.NewReader(j)
+		raw = j
+	}
+	_, keyed := headers["Idempotency-Key"]
+	for attempt := 0; ; attempt++ {
+		st, hdr, out := e.send(method, path, body != nil, raw, headers)
+		if st != http.StatusServiceUnavailable || !keyed || attempt == retry503 {
+			return st, hdr, out
+		}
+		time.Sleep(retryAfter(hdr))
+	}
+}
+
+// retry503 is how many times Do sends a keyed write again after a 503.
+const retry503 = 3
+
+// retryAfter is the wait a 503 asks for (Retry-After in seconds, at most 2 s; 200 ms without one).
+func retryAfter(h http.Header) time.Duration {
+	if n, err := strconv.Atoi(h.Get("Retry-After")); err == nil && n >= 0 {
+		return min(time.Duration(n)*time.Second, 2*time.Second)
+	}
+	return 200 * time.Millisecond
+}
+
+func (e *Env) send(method, path string, hasBody bool, raw []byte, headers map[string]string) (int, http.Header, []byte) {
+	e.t.Helper()
+	var r io.Reader
+	if hasBody {
+		r = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, e.URL(path), r)
 	if err != nil {

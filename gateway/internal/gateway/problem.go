@@ -39,6 +39,9 @@ type Violation struct {
 // ProblemTypeBase prefixes problem type URIs: the reason in kebab case follows.
 const ProblemTypeBase = "https://accrue.dev/problems/"
 
+// RetryAfterSeconds is the Retry-After header of a 503 answer.
+const RetryAfterSeconds = "1"
+
 // statusByReason overrides the HTTP status of reasons whose gRPC code maps too coarsely.
 var statusByReason = map[string]int{
 	idempotency.ReasonReused: http.StatusUnprocessableEntity,
@@ -64,6 +67,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Del("Content-Length")
+	if p.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		// A dependency is down or a connection was lost (DATABASE_UNAVAILABLE, ...): the client
+		// retries, with the same Idempotency-Key for a write, which makes the retry safe.
+		w.Header().Set("Retry-After", RetryAfterSeconds)
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }

@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/idempotency"
+	"github.com/accrue/accrue/internal/platform/pg"
 )
 
 func TestProblemFromStatus(t *testing.T) {
@@ -41,5 +44,28 @@ func TestProblemFromStatus(t *testing.T) {
 	}
 	if p := problemFromStatus(status.New(codes.FailedPrecondition, "no")); p.Reason != "FAILED_PRECONDITION" {
 		t.Fatalf("bare FailedPrecondition → reason %q", p.Reason)
+	}
+}
+
+func TestUnavailableAnswers503WithRetryAfter(t *testing.T) {
+	t.Parallel()
+	ctx := correlation.With(context.Background(), "corr-db")
+	// What pg.InTx returns when the connection is lost at COMMIT.
+	lost := fault.New(fault.Unavailable, pg.ReasonDatabaseUnavailable, "the database is unavailable; retry later")
+	r := httptest.NewRequest(http.MethodPost, "/v1/customers", nil)
+	w := httptest.NewRecorder()
+	errorHandler(ctx, nil, nil, w, r, grpcx.ToStatus(ctx, lost))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != RetryAfterSeconds {
+		t.Fatalf("DATABASE_UNAVAILABLE → HTTP %d, Retry-After %q; want 503 and %q", w.Code, w.Header().Get("Retry-After"), RetryAfterSeconds)
+	}
+	var p Problem
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Reason != pg.ReasonDatabaseUnavailable || p.Status != 503 {
+		t.Fatalf("problem = %+v, %v", p, err)
+	}
+	// Other errors carry no Retry-After.
+	w = httptest.NewRecorder()
+	errorHandler(ctx, nil, nil, w, r, grpcx.ToStatus(ctx, fault.New(fault.FailedPrecondition, "PERIOD_CLOSED", "closed")))
+	if w.Code != http.StatusBadRequest && w.Code != http.StatusPreconditionFailed || w.Header().Get("Retry-After") != "" {
+		t.Fatalf("PERIOD_CLOSED → HTTP %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
 	}
 }

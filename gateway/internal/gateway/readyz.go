@@ -7,24 +7,32 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/accrue/accrue/internal/platform/grpcx"
 )
 
 // readyz answers 200 when every upstream's gRPC health check says SERVING, 503 otherwise, with
-// the status of each.
+// the status of each. A service that serves but is repairing something (re-publishing events the
+// broker lost) is SERVING and listed under "degraded" with its reason, and the status member says
+// "degraded": it stays in rotation, and the operator sees why.
 func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	out := map[string]string{}
+	degraded := map[string]string{}
 	ready := true
 	for _, s := range Services {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			st := "SERVING"
-			resp, err := healthpb.NewHealthClient(g.conns[s]).Check(ctx, &healthpb.HealthCheckRequest{})
+			var md metadata.MD
+			resp, err := healthpb.NewHealthClient(g.conns[s]).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.Header(&md))
 			if err != nil {
 				st = "UNREACHABLE"
 			} else if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
@@ -36,6 +44,9 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 			if st != "SERVING" {
 				ready = false
 			}
+			if why := md.Get(grpcx.DegradedHeader); err == nil && len(why) > 0 {
+				degraded[s] = why[0]
+			}
 		}()
 	}
 	wg.Wait()
@@ -44,9 +55,20 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		out["redis"] = "SERVING"
 	}
+	status := "ready"
+	switch {
+	case !ready:
+		status = "not_ready"
+	case len(degraded) > 0:
+		status = "degraded"
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if !ready {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"ready": ready, "services": out})
+	body := map[string]any{"ready": ready, "status": status, "services": out}
+	if len(degraded) > 0 {
+		body["degraded"] = degraded
+	}
+	_ = json.NewEncoder(w).Encode(body)
 }

@@ -22,7 +22,6 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/fault"
-	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/pg"
 )
 
@@ -75,8 +74,27 @@ type New struct {
 	RetryAfter time.Duration
 }
 
-// RetryFunc re-drives the work of an exception. Returning nil resolves it.
+// RetryFunc re-drives the work of an exception. Returning nil resolves it. An error wrapped
+// with StopRetrying also ends the automatic retries: the exception waits for a human.
 type RetryFunc func(ctx context.Context, e Exception) error
+
+// StopRetrying marks err (returned by a RetryFunc) as one no automatic retry can fix, e.g. a
+// dead letter whose transient cause cleared but whose event now fails for a business reason.
+func StopRetrying(err error) error {
+	if err == nil {
+		return nil
+	}
+	return stopRetrying{err}
+}
+
+type stopRetrying struct{ error }
+
+func (s stopRetrying) Unwrap() error { return s.error }
+
+func isStopRetrying(err error) bool {
+	var s stopRetrying
+	return errors.As(err, &s)
+}
 
 // Queue reads and writes one service's exceptions.
 type Queue struct {
@@ -170,6 +188,18 @@ func (q *Queue) QueueResolveByKey(b *pg.Batch, dedupeKey, by, note string) {
 	b.Queue(resolveByKey, dedupeKey, by, note)
 }
 
+// OpenByKeys returns the open exceptions with the given dedupe keys.
+func (q *Queue) OpenByKeys(ctx context.Context, db pg.Querier, keys ...string) ([]Exception, error) {
+	if db == nil {
+		db = q.pool
+	}
+	rows, err := db.Query(ctx, `SELECT `+columns+` FROM exceptions WHERE dedupe_key = ANY($1) AND status = 'OPEN'`, keys)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Exception, error) { return scan(r) })
+}
+
 const resolveByKey = `UPDATE exceptions SET status = 'RESOLVED', resolved_by = $2, resolution_note = $3,
 	next_retry_at = NULL, updated_at = now() WHERE dedupe_key = $1 AND status = 'OPEN'`
 
@@ -258,7 +288,8 @@ func (q *Queue) Retry(ctx context.Context, id, actor string) (Exception, error) 
 		}
 		q.log.WarnContext(ctx, "exception retry failed", "exception_id", id, "kind", e.Kind, "err", rerr)
 		_, err = q.pool.Exec(ctx, `UPDATE exceptions SET attempts = attempts + 1, reason = $2, message = $3,
-			updated_at = now() WHERE id = $1 AND status = 'OPEN'`, id, reason, rerr.Error())
+			next_retry_at = CASE WHEN $4 THEN NULL ELSE next_retry_at END,
+			updated_at = now() WHERE id = $1 AND status = 'OPEN'`, id, reason, rerr.Error(), isStopRetrying(rerr))
 		if err != nil {
 			return e, err
 		}
@@ -290,87 +321,4 @@ func (q *Queue) Resolve(ctx context.Context, id, actor, note string) (Exception,
 		return e, fault.New(fault.FailedPrecondition, ReasonNotOpen, "exception %s is %s", id, e.Status)
 	}
 	return e, nil
-}
-
-// RetryDue retries open exceptions whose automatic retry time has come, with exponential backoff
-// (base × 2^attempts, at most max) between failures. It returns how many it tried.
-func (q *Queue) RetryDue(ctx context.Context, base, max time.Duration) (int, error) {
-	rows, err := q.pool.Query(ctx, `SELECT id::text, attempts FROM exceptions
-		WHERE status = 'OPEN' AND next_retry_at <= now() ORDER BY next_retry_at LIMIT 100`)
-	if err != nil {
-		return 0, err
-	}
-	type due struct {
-		id       string
-		attempts int
-	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
-		var d due
-		return d, r.Scan(&d.id, &d.attempts)
-	})
-	if err != nil {
-		return 0, err
-	}
-	for _, d := range list {
-		e, err := q.Retry(ctx, d.id, "system")
-		if err != nil {
-			q.log.WarnContext(ctx, "automatic retry skipped", "exception_id", d.id, "err", err)
-			continue
-		}
-		if e.Status == StatusOpen {
-			delay := base << min(e.Attempts, 20)
-			if delay > max || delay <= 0 {
-				delay = max
-			}
-			if _, err := q.pool.Exec(ctx, `UPDATE exceptions SET next_retry_at = now() + make_interval(secs => $2)
-				WHERE id = $1 AND status = 'OPEN'`, d.id, delay.Seconds()); err != nil {
-				return len(list), err
-			}
-		}
-	}
-	return len(list), nil
-}
-
-// Retrier runs RetryDue every interval until ctx ends.
-type Retrier struct {
-	Queue    *Queue
-	Interval time.Duration // 1s when zero
-	Base     time.Duration // first backoff; 1s when zero
-	Max      time.Duration // backoff cap; 5 minutes when zero
-}
-
-// Run retries due exceptions until ctx is cancelled.
-func (r Retrier) Run(ctx context.Context) error {
-	if r.Interval <= 0 {
-		r.Interval = time.Second
-	}
-	if r.Base <= 0 {
-		r.Base = time.Second
-	}
-	if r.Max <= 0 {
-		r.Max = 5 * time.Minute
-	}
-	return lifecycle.Every(r.Interval, func(ctx context.Context) {
-		if _, err := r.Queue.RetryDue(ctx, r.Base, r.Max); err != nil && ctx.Err() == nil {
-			r.Queue.log.WarnContext(ctx, "exception retrier failed", "err", err)
-		}
-		r.Queue.sample(ctx)
-	}).Run(ctx)
-}
-
-// sample refreshes the open-exceptions gauge.
-func (q *Queue) sample(ctx context.Context) {
-	rows, err := q.pool.Query(ctx, `SELECT kind, reason, count(*) FROM exceptions WHERE status = 'OPEN' GROUP BY kind, reason`)
-	if err != nil {
-		return
-	}
-	defer rows.Close()
-	openGauge.Reset()
-	for rows.Next() {
-		var kind, reason string
-		var n int64
-		if rows.Scan(&kind, &reason, &n) == nil {
-			openGauge.WithLabelValues(kind, reason).Set(float64(n))
-		}
-	}
 }

@@ -188,3 +188,40 @@ func nextRetryIn(t *testing.T, db *pgtest.DB, id string) time.Duration {
 	}
 	return time.Duration(secs * float64(time.Second))
 }
+
+func TestStopRetryingLeavesTheExceptionToAHuman(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	q, _ := newQueue(t)
+	calls := 0
+	q.Handle("stream.dead_letter.billing:time.events", func(context.Context, exceptions.Exception) error {
+		calls++
+		if calls == 1 {
+			return fault.New(fault.Unavailable, "DATABASE_UNAVAILABLE", "still down")
+		}
+		return exceptions.StopRetrying(fault.New(fault.FailedPrecondition, "RATE_MISSING_FOR_DATE", "no rate"))
+	})
+	id := record(t, ctx, q, exceptions.New{Kind: "stream.dead_letter.billing:time.events", Reason: "DATABASE_UNAVAILABLE",
+		EntityID: "te-9", RetryAfter: time.Millisecond})
+	time.Sleep(10 * time.Millisecond)
+	// A transient failure: the retrier tries again later.
+	if n, err := q.RetryDue(ctx, time.Millisecond, time.Millisecond); err != nil || n != 1 {
+		t.Fatalf("RetryDue = %d, %v", n, err)
+	}
+	if e := get(t, q, id); e.Status != exceptions.StatusOpen || e.NextRetryAt == nil {
+		t.Fatalf("after a transient failure: %+v, want open and scheduled", e)
+	}
+	time.Sleep(10 * time.Millisecond)
+	// A business failure: open, no longer scheduled, the new reason shown.
+	if n, err := q.RetryDue(ctx, time.Millisecond, time.Millisecond); err != nil || n != 1 {
+		t.Fatalf("RetryDue = %d, %v", n, err)
+	}
+	e := get(t, q, id)
+	if e.Status != exceptions.StatusOpen || e.NextRetryAt != nil || e.Reason != "RATE_MISSING_FOR_DATE" || e.Attempts != 3 {
+		t.Fatalf("after a StopRetrying failure: %+v, want open, unscheduled, reason RATE_MISSING_FOR_DATE", e)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if n, err := q.RetryDue(ctx, time.Millisecond, time.Millisecond); err != nil || n != 0 || calls != 2 {
+		t.Fatalf("RetryDue after StopRetrying = %d, %v (%d calls); want nothing retried", n, err, calls)
+	}
+}

@@ -52,6 +52,9 @@ type ServerConfig struct {
 	// and KeepaliveTimeout how long it waits for the answer before closing it (a vanished peer
 	// then frees its streams); 1m and 20s when zero.
 	KeepaliveTime, KeepaliveTimeout time.Duration
+	// Readiness, when set, holds why the service is degraded; health checks send it in the
+	// DegradedHeader response header.
+	Readiness *Readiness
 }
 
 func (c *ServerConfig) defaults() {
@@ -116,7 +119,7 @@ func NewServer(cfg ServerConfig) (*grpc.Server, *health.Server, error) {
 	)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-	healthpb.RegisterHealthServer(srv, hs)
+	healthpb.RegisterHealthServer(srv, healthServer{Server: hs, ready: cfg.Readiness})
 	reflection.Register(srv)
 	return srv, hs, nil
 }

@@ -40,6 +40,7 @@ type fixture struct {
 	conn   *grpc.ClientConn
 	client opsv1.ExceptionServiceClient
 	health *health.Server
+	ready  *grpcx.Readiness
 	queue  *exceptions.Queue
 	key    []byte
 }
@@ -62,7 +63,8 @@ func newFixture(t *testing.T, register func(*grpc.Server, *exceptions.Queue)) *f
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, hs, err := grpcx.NewServer(grpcx.ServerConfig{Verifier: v, Pool: db.Pool, Logger: quietLogger()})
+	ready := &grpcx.Readiness{}
+	srv, hs, err := grpcx.NewServer(grpcx.ServerConfig{Verifier: v, Pool: db.Pool, Logger: quietLogger(), Readiness: ready})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func newFixture(t *testing.T, register func(*grpc.Server, *exceptions.Queue)) *f
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	return &fixture{lis: lis, conn: conn, client: opsv1.NewExceptionServiceClient(conn), health: hs, queue: queue, key: priv}
+	return &fixture{lis: lis, conn: conn, client: opsv1.NewExceptionServiceClient(conn), health: hs, ready: ready, queue: queue, key: priv}
 }
 
 func (f *fixture) token(t *testing.T, subject string, ttl time.Duration, scopes ...string) string {
@@ -302,6 +304,35 @@ func TestHealthNeedsNoToken(t *testing.T) {
 	resp, err = hc.Check(ctxTimeout(t), &healthpb.HealthCheckRequest{})
 	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("status = %v, %v; want SERVING", resp.GetStatus(), err)
+	}
+}
+
+func TestHealthCheckSaysWhyTheServiceIsDegraded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	f.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	hc := healthpb.NewHealthClient(f.conn)
+	check := func() (healthpb.HealthCheckResponse_ServingStatus, []string) {
+		t.Helper()
+		var md metadata.MD
+		resp, err := hc.Check(ctxTimeout(t), &healthpb.HealthCheckRequest{}, grpc.Header(&md))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetStatus(), md.Get(grpcx.DegradedHeader)
+	}
+	if st, why := check(); st != healthpb.HealthCheckResponse_SERVING || len(why) != 0 {
+		t.Fatalf("healthy: %v %q", st, why)
+	}
+	const reason = "outbox: re-publishing events Redis lost on billing.events (120 of 1693 left)"
+	f.ready.Degrade("outbox", reason)
+	// Still serving (it works, and must stay in rotation), but it says what it is repairing.
+	if st, why := check(); st != healthpb.HealthCheckResponse_SERVING || len(why) != 1 || why[0] != reason {
+		t.Fatalf("degraded: %v %q, want SERVING and %q", st, why, reason)
+	}
+	f.ready.Degrade("outbox", "")
+	if _, why := check(); len(why) != 0 {
+		t.Fatalf("repaired: still degraded %q", why)
 	}
 }
 

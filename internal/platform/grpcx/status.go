@@ -64,6 +64,9 @@ func ToStatus(ctx context.Context, err error) error {
 		}
 		err = fe
 	}
+	// A lost database connection outside a transaction (InTx classifies the ones inside) is the
+	// database's failure: UNAVAILABLE, so that the caller retries, not a masked INTERNAL.
+	err = pg.Unavailable(err)
 	// A kind without a code (Internal, or a value outside the enum) is masked below: mapping it to
 	// the zero code would turn the error into OK.
 	if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal && kindCodes[fe.Kind] != codes.OK {

@@ -107,14 +107,21 @@ func Fingerprint(req proto.Message) ([]byte, error) {
 
 // Do runs fn at most once per (scope, key) and request fingerprint, in one transaction that also
 // stores the response. fn receives a context carrying that transaction (pg.InTx joins it).
+// A connection lost on the way (COMMIT included) is UNAVAILABLE / DATABASE_UNAVAILABLE: the
+// caller retries with the same key, which returns the stored response if the commit went through.
 func Do(ctx context.Context, pool *pgxpool.Pool, scope, key string, req proto.Message, fn func(ctx context.Context) (proto.Message, error)) (proto.Message, error) {
+	resp, err := do(ctx, pool, scope, key, req, fn)
+	return resp, pg.Unavailable(err)
+}
+
+func do(ctx context.Context, pool *pgxpool.Pool, scope, key string, req proto.Message, fn func(ctx context.Context) (proto.Message, error)) (proto.Message, error) {
 	fp, err := Fingerprint(req)
 	if err != nil {
 		return nil, err
 	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
-		return nil, fault.New(fault.Unavailable, "DATABASE_UNAVAILABLE", "the database is unavailable").Wrap(err)
+		return nil, fault.New(fault.Unavailable, pg.ReasonDatabaseUnavailable, "the database is unavailable").Wrap(err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
 

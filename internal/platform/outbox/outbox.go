@@ -5,6 +5,11 @@
 // XADD succeeded, so a crash between the two publishes the event again, and consumers deduplicate
 // on the event id. The relay claims rows with FOR UPDATE SKIP LOCKED (never "id greater than last
 // seen": concurrent transactions commit out of id order), so several relays can run at once.
+//
+// Redis may also forget entries it acknowledged (restarted empty, failed over to a lagging
+// replica, flushed). The relay records each row's stream entry id and, per stream, the highest
+// one; a stream whose last id in Redis fell below it lost the entries above, and the relay
+// publishes exactly those rows again (see loss.go and guard.go).
 package outbox
 
 import (
@@ -165,9 +170,11 @@ func Replay(ctx context.Context, q pg.Querier, subject string, since time.Time) 
 	var tag interface{ RowsAffected() int64 }
 	var err error
 	if subject != "" {
-		tag, err = q.Exec(ctx, `UPDATE outbox SET published_at = NULL WHERE subject = $1 AND published_at IS NOT NULL`, subject)
+		tag, err = q.Exec(ctx, `UPDATE outbox SET published_at = NULL, stream_ms = NULL, stream_seq = NULL
+			WHERE subject = $1 AND published_at IS NOT NULL`, subject)
 	} else {
-		tag, err = q.Exec(ctx, `UPDATE outbox SET published_at = NULL WHERE created_at >= $1 AND published_at IS NOT NULL`, since)
+		tag, err = q.Exec(ctx, `UPDATE outbox SET published_at = NULL, stream_ms = NULL, stream_seq = NULL
+			WHERE created_at >= $1 AND published_at IS NOT NULL`, since)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("outbox: replay: %w", err)

@@ -15,8 +15,8 @@ import (
 //go:embed migrations/*.sql
 var platformMigrations embed.FS
 
-// Migrate applies the platform's own tables (outbox, inbox, idempotency keys, exceptions, audit
-// log; version table platform_goose_version) and then the service's migrations (the *.sql files at
+// Migrate applies the platform's own tables (outbox and the streams' recorded ids, inbox,
+// idempotency keys, exceptions, audit log; version table platform_goose_version) and then the service's migrations (the *.sql files at
 // the root of service, version table goose_db_version). Both sets are embedded in the binary and
 // applied at start and by the `migrate` subcommand; goose takes an advisory lock so concurrent
 // starts are safe.

@@ -4,7 +4,8 @@
 // Transactions: InTx runs a function in a transaction and retries it on serialization failures
 // and deadlocks. When the context already carries a transaction (WithTx, used by the idempotency
 // interceptor so that the effect and the stored response commit together) InTx joins it instead
-// of opening a new one.
+// of opening a new one. A connection refused or lost at BEGIN, inside the transaction or at COMMIT
+// becomes fault.Unavailable / DATABASE_UNAVAILABLE (see IsConnectionFailure).
 package pg
 
 import (
@@ -114,17 +115,19 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, 
 func inNewTx(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, tx pgx.Tx) error) (err error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
-		return fault.New(fault.Unavailable, "DATABASE_UNAVAILABLE", "the database is unavailable").Wrap(err)
+		return fault.New(fault.Unavailable, ReasonDatabaseUnavailable, "the database is unavailable").Wrap(err)
 	}
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
+	// A connection lost in fn or at COMMIT is the database's failure, not the caller's: it
+	// becomes UNAVAILABLE / DATABASE_UNAVAILABLE (see Unavailable), never a masked INTERNAL.
 	if err = fn(WithTx(ctx, tx), tx); err != nil {
-		return err
+		return Unavailable(err)
 	}
-	return tx.Commit(ctx)
+	return Unavailable(tx.Commit(ctx))
 }
 
 // Postgres error codes the platform reacts to.

@@ -4,15 +4,21 @@ package redisx
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Connect returns a client for addr and checks that the server answers. The read timeout stays
-// well above the consumers' XREADGROUP BLOCK time.
+// Connect returns a client for addr (host:port, or the path of a unix socket) and checks that the
+// server answers. The read timeout stays well above the consumers' XREADGROUP BLOCK time.
 func Connect(ctx context.Context, addr string) (*redis.Client, error) {
+	network := "tcp"
+	if strings.HasPrefix(addr, "/") {
+		network = "unix"
+	}
 	rdb := redis.NewClient(&redis.Options{
+		Network:      network,
 		Addr:         addr,
 		ReadTimeout:  15 * time.Second,
 		WriteTimeout: 5 * time.Second,

@@ -131,9 +131,12 @@ type Base struct {
 	Verifier *auth.Verifier
 	GRPC     *grpc.Server
 	Health   *health.Server
-	Queue    *exceptions.Queue
-	Outbox   outbox.Writer
-	Registry *prometheus.Registry
+	// Readiness holds why the service, still serving, is degraded (a broker loss being
+	// repaired); health checks report it, and so does the gateway's /readyz.
+	Readiness *grpcx.Readiness
+	Queue     *exceptions.Queue
+	Outbox    outbox.Writer
+	Registry  *prometheus.Registry
 
 	runners   []lifecycle.Runner
 	consumers []*stream.Consumer
@@ -162,7 +165,8 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 		_ = rdb.Close()
 		return nil, err
 	}
-	srv, hs, err := grpcx.NewServer(grpcx.ServerConfig{Verifier: verifier, Pool: pool, Logger: log,
+	ready := &grpcx.Readiness{}
+	srv, hs, err := grpcx.NewServer(grpcx.ServerConfig{Verifier: verifier, Pool: pool, Logger: log, Readiness: ready,
 		MaxConcurrentStreams: uint32(cfg.GRPCMaxConcurrentStreams), KeepaliveMinTime: cfg.GRPCKeepaliveMinTime,
 		KeepaliveTime: cfg.GRPCKeepaliveTime, KeepaliveTimeout: cfg.GRPCKeepaliveTimeout})
 	if err != nil {
@@ -179,7 +183,7 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 	cs = append(cs, exceptions.Collectors()...)
 	cs = append(cs, collectors...)
 	return &Base{
-		Cfg: cfg, Log: log, Pool: pool, Redis: rdb, Verifier: verifier, GRPC: srv, Health: hs,
+		Cfg: cfg, Log: log, Pool: pool, Redis: rdb, Verifier: verifier, GRPC: srv, Health: hs, Readiness: ready,
 		Queue: queue, Outbox: outbox.Writer{Producer: cfg.Name}, Registry: metrics.NewRegistry(cs...),
 	}, nil
 }
@@ -216,7 +220,7 @@ func (b *Base) Run(ctx context.Context) error {
 	defer b.Pool.Close()
 	defer b.Redis.Close()
 	relay := outbox.NewRelay(b.Pool, b.Redis, outbox.RelayConfig{StreamPrefix: b.Cfg.StreamPrefix, Linger: b.Cfg.RelayLinger,
-		Retention: OutboxRetention}, b.Log)
+		Retention: OutboxRetention, Exceptions: b.Queue, Degraded: func(reason string) { b.Readiness.Degrade("outbox", reason) }}, b.Log)
 	runners := append([]lifecycle.Runner{
 		lifecycle.GRPC{Server: b.GRPC, Health: b.Health, Addr: b.Cfg.GRPCAddr, Grace: b.Cfg.ShutdownWait},
 		metrics.Server{Addr: b.Cfg.MetricsAddr, Registry: b.Registry, Pprof: b.Cfg.Pprof},
@@ -237,7 +241,8 @@ func (b *Base) Run(ctx context.Context) error {
 	return err
 }
 
-// readiness reports SERVING while Postgres and Redis answer.
+// readiness reports SERVING while Postgres and Redis answer. A broker loss being repaired keeps
+// the service SERVING (it works) but degraded, with the reason (see Readiness).
 func (b *Base) readiness(ctx context.Context) error {
 	check := func(ctx context.Context) {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)

@@ -16,9 +16,9 @@ import (
 	"github.com/accrue/accrue/internal/platform/pg"
 )
 
-// process applies msgs (counts: delivery counts, nil meaning first delivery) and acknowledges
-// what was applied or dead-lettered.
-func (c *Consumer) process(ctx context.Context, raw []redis.XMessage, counts map[string]int64) {
+// process applies msgs (counts: delivery counts, nil meaning first delivery), acknowledges what
+// was applied or dead-lettered, and returns how many entries failed and stay pending for a retry.
+func (c *Consumer) process(ctx context.Context, raw []redis.XMessage, counts map[string]int64) int {
 	msgs := make([]Message, 0, len(raw))
 	var skipped []Message
 	for _, r := range raw {
@@ -47,23 +47,35 @@ func (c *Consumer) process(ctx context.Context, raw []redis.XMessage, counts map
 	}
 	c.ack(ctx, skipped)
 	if len(msgs) == 0 {
-		return
+		return 0
 	}
-	if err := c.apply(ctx, msgs); err == nil {
+	err := c.apply(ctx, msgs)
+	if err == nil {
 		c.ack(ctx, msgs)
-		return
-	} else if len(msgs) == 1 {
-		c.failed(ctx, msgs[0], raw, err)
-		return
+		return 0
+	}
+	left := 0
+	if len(msgs) == 1 || transientReason(err) != "" {
+		// A database or broker outage fails every event alike: applying them one by one would
+		// only fail each again. They all wait for the next retry round.
+		for _, m := range msgs {
+			if c.failed(ctx, m, raw, err) {
+				left++
+			}
+		}
+		return left
 	}
 	// Isolate the failing entries: apply one at a time.
 	for _, m := range msgs {
 		if err := c.apply(ctx, []Message{m}); err != nil {
-			c.failed(ctx, m, raw, err)
+			if c.failed(ctx, m, raw, err) {
+				left++
+			}
 			continue
 		}
 		c.ack(ctx, []Message{m})
 	}
+	return left
 }
 
 // route decides what to do with m by the event catalogue: mine is true (and m.Payload decoded)

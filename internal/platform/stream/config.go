@@ -25,12 +25,22 @@ type Config struct {
 	BatchSize int
 	// Block is how long XREADGROUP waits for entries; 1s. Keep it below the client read timeout.
 	Block time.Duration
-	// ClaimMinIdle is how long an entry must stay pending before another instance claims it; 30s.
+	// ClaimMinIdle is how long an entry must stay pending before another instance claims it
+	// (its consumer died); 30s. A consumer retries its own failed entries sooner (RetryBase).
 	ClaimMinIdle time.Duration
 	// ClaimInterval is how often the consumer looks for such entries; 5s.
 	ClaimInterval time.Duration
 	// MaxDeliveries is how many deliveries an entry gets before it is dead-lettered; 5.
 	MaxDeliveries int64
+	// RetryBase is the wait before a failed entry is delivered again to the same consumer; it
+	// doubles with each failed round up to RetryMax, jittered to between half and all of it;
+	// 200ms and 2s. With the defaults a fault that clears is applied within about two seconds,
+	// and a poison event reaches MaxDeliveries in two to three seconds.
+	RetryBase, RetryMax time.Duration
+	// DeadLetterRetryAfter is when the exception queue's retrier first retries a dead letter
+	// whose cause is transient (database or broker unavailable, a deadline); it then backs off.
+	// Dead letters with other causes wait for a human. 1s.
+	DeadLetterRetryAfter time.Duration
 	// DeadLetterStream receives entries that exhausted MaxDeliveries; Stream + ".dlq".
 	DeadLetterStream string
 	// DeadLetterMaxLen caps the dead-letter stream at about this many entries (XADD MAXLEN ~),
@@ -78,6 +88,15 @@ func (c *Config) defaults() {
 	}
 	if c.MaxDeliveries <= 0 {
 		c.MaxDeliveries = 5
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = 200 * time.Millisecond
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = 2 * time.Second
+	}
+	if c.DeadLetterRetryAfter <= 0 {
+		c.DeadLetterRetryAfter = time.Second
 	}
 	if c.DeadLetterStream == "" {
 		c.DeadLetterStream = c.Stream + ".dlq"

@@ -2,18 +2,24 @@
 //
 // A Consumer reads its group's entries in batches (XREADGROUP), applies each batch in one Postgres
 // transaction that also records every event id in the inbox table (so a redelivered event is
-// skipped), and acknowledges (XACK) only after the commit. Entries left pending by a consumer that
-// died are claimed with XAUTOCLAIM once idle for ClaimMinIdle; an entry that failed MaxDeliveries
-// times is copied to the dead-letter stream, recorded in the exception queue, and acknowledged.
-// Retrying that exception re-applies the event through the same handler.
+// skipped), and acknowledges (XACK) only after the commit. An entry whose apply failed is
+// delivered again to the same consumer after a short backoff (RetryBase doubling to RetryMax);
+// entries left pending by a consumer that died are claimed with XAUTOCLAIM once idle for
+// ClaimMinIdle; an entry that failed MaxDeliveries times is copied to the dead-letter stream,
+// recorded in the exception queue, and acknowledged. Retrying that exception re-applies the event
+// through the same handler; the queue's retrier does so by itself when the cause was transient.
+//
+// Redis is transport, not the record: when it loses the group (restarted empty, failed over to
+// an empty replica, flushed), the consumer recreates it at the start of the stream and goes on,
+// and the producers' outbox relays re-publish what was lost (see package outbox).
 //
 // Entries are checked against the event catalogue of the contracts (see Config.Types) before
 // the handler sees them: an unknown type or a payload other than the declared message is
 // dead-lettered at once, and so is an event the handler answers with Unroutable.
 //
-// Files: config.go (Config), read.go (reading, claiming), apply.go (routing, the inbox, the
-// batch transaction), deadletter.go (dead letters and their retry), retention.go (the dead-letter
-// cap's gauges, inbox pruning).
+// Files: config.go (Config), read.go (reading, claiming), redeliver.go (retrying failed
+// entries), apply.go (routing, the inbox, the batch transaction), deadletter.go (dead letters and
+// their retry), lag.go (the lag gauge), retention.go (the dead-letter cap's gauges, inbox pruning).
 //
 // One Consumer processes one batch at a time; run more instances (distinct Consumer names) to
 // share a group's load.
@@ -84,13 +90,20 @@ type Consumer struct {
 	handler Handler
 	queue   *exceptions.Queue
 	log     *slog.Logger
+
+	// The redelivery of this consumer's own failed entries (see redeliver.go); only the
+	// goroutine that runs the consumer touches it.
+	retryAt      time.Time
+	retryAttempt int
 }
 
 var (
-	appliedTotal    = perGroup("accrue_stream_events_applied_total", "Events applied by a consumer group.")
-	duplicateTotal  = perGroup("accrue_stream_events_duplicate_total", "Redelivered events skipped by the inbox.")
-	deadLetterTotal = perGroup("accrue_stream_dead_letters_total", "Events moved to the dead-letter stream.")
-	lagGauge        = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	appliedTotal        = perGroup("accrue_stream_events_applied_total", "Events applied by a consumer group.")
+	duplicateTotal      = perGroup("accrue_stream_events_duplicate_total", "Redelivered events skipped by the inbox.")
+	deadLetterTotal     = perGroup("accrue_stream_dead_letters_total", "Events moved to the dead-letter stream.")
+	groupRecreatedTotal = perGroup("accrue_stream_group_recreated_total",
+		"Consumer groups recreated after the broker lost them (NOGROUP).")
+	lagGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "accrue_stream_lag", Help: "Entries in the stream not yet delivered to the group.",
 	}, []string{"stream", "group"})
 )
@@ -101,7 +114,7 @@ func perGroup(name, help string) *prometheus.CounterVec {
 
 // Collectors returns the consumers' Prometheus collectors.
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{appliedTotal, duplicateTotal, deadLetterTotal, lagGauge, deadLetterLength, deadLetterNearCap}
+	return []prometheus.Collector{appliedTotal, duplicateTotal, deadLetterTotal, groupRecreatedTotal, lagGauge, deadLetterLength, deadLetterNearCap}
 }
 
 // DeadLetterKind is the exception kind of events group dead-lettered from stream (logical name).
@@ -126,32 +139,69 @@ func NewConsumer(cfg Config, rdb redis.UniversalClient, pool *pgxpool.Pool, queu
 
 func (c *Consumer) stream() string { return c.cfg.StreamPrefix + c.cfg.Stream }
 
-// Run consumes until ctx is cancelled.
+// Run consumes until ctx is cancelled. A missing consumer group (the broker restarted empty,
+// failed over or was flushed) is recreated at the start of the stream, and consumption goes on.
 func (c *Consumer) Run(ctx context.Context) error {
-	if err := c.ensureGroup(ctx); err != nil {
-		return err
+	for ctx.Err() == nil {
+		err := c.ensureGroup(ctx)
+		if err == nil {
+			break
+		}
+		c.log.WarnContext(ctx, "stream: cannot create the consumer group yet", "err", err)
+		sleep(ctx, time.Second)
 	}
 	// Entries this consumer name had read but not acknowledged before a restart come first.
-	if err := c.drainOwnPending(ctx); err != nil && ctx.Err() == nil {
-		c.log.WarnContext(ctx, "stream: draining own pending entries failed", "err", err)
+	if err := c.retryOwn(ctx); err != nil {
+		c.recover(ctx, "draining own pending entries", err)
 	}
 	lastClaim := time.Now()
 	for ctx.Err() == nil {
+		if c.retryDue() {
+			if err := c.retryOwn(ctx); err != nil {
+				c.recover(ctx, "retrying failed entries", err)
+			}
+		}
 		if time.Since(lastClaim) >= c.cfg.ClaimInterval {
 			lastClaim = time.Now()
-			if err := c.ClaimStale(ctx); err != nil && ctx.Err() == nil {
-				c.log.WarnContext(ctx, "stream: claim failed", "err", err)
+			if err := c.ClaimStale(ctx); err != nil {
+				c.recover(ctx, "claim", err)
 			}
 			c.sampleLag(ctx)
 		}
-		n, err := c.ReadOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			c.log.ErrorContext(ctx, "stream: read failed", "err", err)
-			sleep(ctx, time.Second)
+		if _, err := c.read(ctx, c.blockFor()); err != nil {
+			c.recover(ctx, "read", err)
 		}
-		_ = n
 	}
 	return nil
+}
+
+// recover reacts to a failed Redis call. A missing group is recreated at once (XGROUP CREATE at
+// id 0, MKSTREAM): the group re-reads whatever the stream still holds, which the inbox makes
+// safe, and the producers' relays re-publish what the broker lost. Anything else is logged and
+// waited out.
+func (c *Consumer) recover(ctx context.Context, what string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	if isNoGroup(err) {
+		c.log.WarnContext(ctx, "stream: consumer group missing (broker restarted empty, failed over or flushed?); recreating it at the start of the stream", "during", what)
+		if err := c.ensureGroup(ctx); err == nil {
+			groupRecreatedTotal.WithLabelValues(c.cfg.Stream, c.cfg.Group).Inc()
+			return
+		} else if ctx.Err() == nil {
+			c.log.ErrorContext(ctx, "stream: recreating the consumer group failed", "err", err)
+		}
+	} else {
+		c.log.ErrorContext(ctx, "stream: "+what+" failed", "err", err)
+	}
+	sleep(ctx, time.Second)
+}
+
+// isNoGroup reports whether err says the group is gone: NOGROUP (no such stream or group), which
+// XREADGROUP, XAUTOCLAIM and XPENDING answer once the broker lost it, or UNBLOCKED, which a
+// blocked XREADGROUP gets when its stream is deleted or flushed under it.
+func isNoGroup(err error) bool {
+	return err != nil && (strings.HasPrefix(err.Error(), "NOGROUP") || strings.HasPrefix(err.Error(), "UNBLOCKED"))
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -167,18 +217,6 @@ func (c *Consumer) ensureGroup(ctx context.Context) error {
 		return fmt.Errorf("stream: create group %s on %s: %w", c.cfg.Group, c.stream(), err)
 	}
 	return nil
-}
-
-func (c *Consumer) sampleLag(ctx context.Context) {
-	groups, err := c.rdb.XInfoGroups(ctx, c.stream()).Result()
-	if err != nil {
-		return
-	}
-	for _, g := range groups {
-		if g.Name == c.cfg.Group && g.Lag >= 0 {
-			lagGauge.WithLabelValues(c.cfg.Stream, c.cfg.Group).Set(float64(g.Lag))
-		}
-	}
 }
 
 // WithEvent returns ctx carrying the event's correlation id and the event id as causation id, so

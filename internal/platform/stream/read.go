@@ -9,10 +9,12 @@ import (
 )
 
 // ReadOnce reads and applies at most one batch of new entries, blocking up to Block.
-func (c *Consumer) ReadOnce(ctx context.Context) (int, error) {
+func (c *Consumer) ReadOnce(ctx context.Context) (int, error) { return c.read(ctx, c.cfg.Block) }
+
+func (c *Consumer) read(ctx context.Context, block time.Duration) (int, error) {
 	res, err := c.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group: c.cfg.Group, Consumer: c.cfg.Consumer, Streams: []string{c.stream(), ">"},
-		Count: int64(c.cfg.BatchSize), Block: c.cfg.Block,
+		Count: int64(c.cfg.BatchSize), Block: max(block, time.Millisecond), // 0 would block forever
 	}).Result()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
@@ -46,41 +48,14 @@ func (c *Consumer) ReadOnce(ctx context.Context) (int, error) {
 			msgs = append(msgs, s.Messages...)
 		}
 	}
-	if len(msgs) > 0 {
-		c.process(ctx, msgs, nil)
+	if len(msgs) > 0 && c.process(ctx, msgs, nil) > 0 {
+		c.scheduleRetry()
 	}
 	return len(msgs), nil
 }
 
-func (c *Consumer) drainOwnPending(ctx context.Context) error {
-	for {
-		res, err := c.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
-			Group: c.cfg.Group, Consumer: c.cfg.Consumer, Streams: []string{c.stream(), "0"},
-			Count: int64(c.cfg.BatchSize),
-		}).Result()
-		if errors.Is(err, redis.Nil) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if len(res) == 0 || len(res[0].Messages) == 0 {
-			return nil
-		}
-		msgs := res[0].Messages
-		counts, err := c.deliveries(ctx, msgs, c.cfg.Consumer)
-		if err != nil {
-			return err
-		}
-		c.process(ctx, msgs, counts)
-		if len(msgs) < c.cfg.BatchSize {
-			return nil
-		}
-	}
-}
-
-// ClaimStale takes over entries pending longer than ClaimMinIdle (their consumer died or failed
-// to apply them) and applies them.
+// ClaimStale takes over entries pending longer than ClaimMinIdle (their consumer died) and
+// applies them. A consumer retries its own failed entries much sooner (see retryOwn).
 func (c *Consumer) ClaimStale(ctx context.Context) error {
 	start := "0-0"
 	for {
@@ -96,7 +71,9 @@ func (c *Consumer) ClaimStale(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			c.process(ctx, msgs, counts)
+			if c.process(ctx, msgs, counts) > 0 {
+				c.scheduleRetry()
+			}
 		}
 		if next == "0-0" || next == "" || next == start {
 			return nil

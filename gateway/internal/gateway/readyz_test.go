@@ -1,0 +1,88 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/accrue/accrue/internal/platform/grpcx"
+	"github.com/accrue/accrue/internal/platform/redistest"
+)
+
+// degradedHealth answers health checks SERVING, with a degraded reason when it has one.
+type degradedHealth struct {
+	*health.Server
+	reason string
+}
+
+func (h degradedHealth) Check(ctx context.Context, req *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
+	if h.reason != "" {
+		_ = grpc.SetHeader(ctx, metadata.Pairs(grpcx.DegradedHeader, h.reason))
+	}
+	return h.Server.Check(ctx, req)
+}
+
+func healthConn(t *testing.T, reason string) *grpc.ClientConn {
+	t.Helper()
+	lis := bufconn.Listen(1 << 16)
+	srv := grpc.NewServer()
+	healthpb.RegisterHealthServer(srv, degradedHealth{Server: health.NewServer(), reason: reason})
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	conn, err := grpc.NewClient("passthrough:///bufnet", grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+func TestReadyzShowsADegradedServiceAndItsReason(t *testing.T) {
+	t.Parallel()
+	rdb, _ := redistest.New(t)
+	const why = "outbox: re-publishing events Redis lost on billing.events (120 of 1693 left)"
+	healthy := healthConn(t, "")
+	g := &Gateway{opts: Options{Redis: rdb}, conns: map[string]*grpc.ClientConn{}}
+	for _, s := range Services {
+		g.conns[s] = healthy
+	}
+	g.conns["billing"] = healthConn(t, why)
+
+	w := httptest.NewRecorder()
+	g.readyz(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	var body struct {
+		Ready    bool              `json:"ready"`
+		Status   string            `json:"status"`
+		Services map[string]string `json:"services"`
+		Degraded map[string]string `json:"degraded"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	// Still ready (a degraded service serves and stays in rotation), but it says why.
+	if w.Code != http.StatusOK || !body.Ready || body.Status != "degraded" || body.Services["billing"] != "SERVING" ||
+		body.Degraded["billing"] != why || len(body.Degraded) != 1 {
+		t.Fatalf("readyz = %d %+v; want 200, ready, status degraded, billing's reason", w.Code, body)
+	}
+
+	g.conns["billing"] = healthy
+	w = httptest.NewRecorder()
+	g.readyz(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Status != "ready" {
+		t.Fatalf("readyz once repaired: %+v", body)
+	}
+}
