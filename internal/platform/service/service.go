@@ -78,14 +78,14 @@ type Config struct {
 // LoadConfig reads the common configuration of service name from r.
 func LoadConfig(r *config.Reader, name string, d Defaults) Config {
 	c := Config{
-		Name:           name,
-		GRPCAddr:       r.String("ACCRUE_GRPC_ADDR", d.GRPCAddr),
-		MetricsAddr:    r.String("ACCRUE_METRICS_ADDR", d.MetricsAddr),
-		DatabaseURL:    r.String("ACCRUE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/"+d.Database+"?sslmode=disable"),
-		DBMaxConns:     r.Int("ACCRUE_DB_MAX_CONNS", 16),
-		RedisAddr:      r.String("ACCRUE_REDIS_ADDR", "127.0.0.1:6379"),
-		StreamPrefix:   r.String("ACCRUE_STREAM_PREFIX", ""),
-		ConsumerName:   r.String("ACCRUE_CONSUMER_NAME", ""),
+		Name:         name,
+		GRPCAddr:     r.String("ACCRUE_GRPC_ADDR", d.GRPCAddr),
+		MetricsAddr:  r.String("ACCRUE_METRICS_ADDR", d.MetricsAddr),
+		DatabaseURL:  r.String("ACCRUE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/"+d.Database+"?sslmode=disable"),
+		DBMaxConns:   r.Int("ACCRUE_DB_MAX_CONNS", 16),
+		RedisAddr:    r.String("ACCRUE_REDIS_ADDR", "127.0.0.1:6379"),
+		StreamPrefix: r.String("ACCRUE_STREAM_PREFIX", ""),
+		ConsumerName: r.String("ACCRUE_CONSUMER_NAME", ""),
 		Consumer: stream.Config{
 			BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
 			Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
