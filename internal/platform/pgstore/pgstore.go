@@ -9,6 +9,8 @@ package pgstore
 
 import (
 	"context"
+	"embed"
+	"io/fs"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -18,7 +20,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/pg"
 )
 
-// Base is embedded by service stores.
+// Base is embedded by service stores; it implements txn.Store.
 type Base struct {
 	pg.DB
 	Outbox outbox.Writer
@@ -31,6 +33,12 @@ func New(pool *pgxpool.Pool, ob outbox.Writer, queue *exceptions.Queue) Base {
 		panic("pgstore: New needs an outbox writer with a producer and an exception queue")
 	}
 	return Base{DB: pg.NewDB(pool), Outbox: ob, Queue: queue}
+}
+
+// InTransaction reports whether ctx carries a transaction.
+func (b Base) InTransaction(ctx context.Context) bool {
+	_, ok := pg.TxFrom(ctx)
+	return ok
 }
 
 // Publish writes events to the outbox (see outbox.Writer.Enqueue).
@@ -53,4 +61,14 @@ func (b Base) RecordException(ctx context.Context, n exceptions.New) (string, er
 // was.
 func (b Base) ResolveException(ctx context.Context, dedupeKey, by, note string) (bool, error) {
 	return b.Queue.ResolveByKey(ctx, b.Q(ctx), dedupeKey, by, note)
+}
+
+// Migrations returns the migrations/ folder of a store's embedded files
+// (//go:embed migrations/*.sql), the form pg.Migrate and service.Start take.
+func Migrations(files embed.FS) fs.FS {
+	sub, err := fs.Sub(files, "migrations")
+	if err != nil {
+		panic(err) // a constant path: a wiring mistake
+	}
+	return sub
 }

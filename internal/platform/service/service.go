@@ -57,6 +57,10 @@ type Config struct {
 	RedisAddr    string // ACCRUE_REDIS_ADDR
 	StreamPrefix string // ACCRUE_STREAM_PREFIX
 	ConsumerName string // ACCRUE_CONSUMER_NAME
+	// Consumer holds the stream consumers' settings every consumer group of the service starts
+	// from (see Base.Consume): ACCRUE_CONSUMER_BATCH_SIZE, _BLOCK, _CLAIM_MIN_IDLE,
+	// _CLAIM_INTERVAL, _MAX_DELIVERIES.
+	Consumer stream.Config
 	// Lingers trade a little event latency for fewer, larger batches (see outbox.RelayConfig
 	// and stream.Config): ACCRUE_RELAY_LINGER, ACCRUE_CONSUMER_LINGER.
 	RelayLinger, ConsumerLinger time.Duration
@@ -78,14 +82,21 @@ type Config struct {
 // LoadConfig reads the common configuration of service name from r.
 func LoadConfig(r *config.Reader, name string, d Defaults) Config {
 	c := Config{
-		Name:           name,
-		GRPCAddr:       r.String("ACCRUE_GRPC_ADDR", d.GRPCAddr),
-		MetricsAddr:    r.String("ACCRUE_METRICS_ADDR", d.MetricsAddr),
-		DatabaseURL:    r.String("ACCRUE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/"+d.Database+"?sslmode=disable"),
-		DBMaxConns:     r.Int("ACCRUE_DB_MAX_CONNS", 16),
-		RedisAddr:      r.String("ACCRUE_REDIS_ADDR", "127.0.0.1:6379"),
-		StreamPrefix:   r.String("ACCRUE_STREAM_PREFIX", ""),
-		ConsumerName:   r.String("ACCRUE_CONSUMER_NAME", ""),
+		Name:         name,
+		GRPCAddr:     r.String("ACCRUE_GRPC_ADDR", d.GRPCAddr),
+		MetricsAddr:  r.String("ACCRUE_METRICS_ADDR", d.MetricsAddr),
+		DatabaseURL:  r.String("ACCRUE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/"+d.Database+"?sslmode=disable"),
+		DBMaxConns:   r.Int("ACCRUE_DB_MAX_CONNS", 16),
+		RedisAddr:    r.String("ACCRUE_REDIS_ADDR", "127.0.0.1:6379"),
+		StreamPrefix: r.String("ACCRUE_STREAM_PREFIX", ""),
+		ConsumerName: r.String("ACCRUE_CONSUMER_NAME", ""),
+		Consumer: stream.Config{
+			BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
+			Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
+			ClaimMinIdle:  r.Duration("ACCRUE_CONSUMER_CLAIM_MIN_IDLE", 0),
+			ClaimInterval: r.Duration("ACCRUE_CONSUMER_CLAIM_INTERVAL", 0),
+			MaxDeliveries: int64(r.Int("ACCRUE_CONSUMER_MAX_DELIVERIES", 0)),
+		},
 		RelayLinger:    r.Duration("ACCRUE_RELAY_LINGER", 20*time.Millisecond),
 		ConsumerLinger: r.Duration("ACCRUE_CONSUMER_LINGER", 50*time.Millisecond),
 		LogLevel:       r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
@@ -212,6 +223,21 @@ func (b *Base) Consumer(cfg stream.Config, h stream.Handler) (*stream.Consumer, 
 	return c, nil
 }
 
+// Consume starts a consumer group of this service on streamName applying types with h, from the
+// service's consumer settings (Config.Consumer); tune adjusts them for this group (a batch size,
+// stream.NoLinger for streams whose events are already batches).
+func (b *Base) Consume(streamName string, types []string, h stream.Handler, tune ...func(*stream.Config)) (*stream.Consumer, error) {
+	cfg := b.Cfg.Consumer
+	cfg.Stream, cfg.Types = streamName, types
+	for _, t := range tune {
+		t(&cfg)
+	}
+	return b.Consumer(cfg, h)
+}
+
+// NoLinger is a Consume option for streams whose events are already batches.
+func NoLinger(c *stream.Config) { c.Linger = stream.NoLinger }
+
 // Add registers extra long-lived parts run by Run.
 func (b *Base) Add(r ...lifecycle.Runner) { b.runners = append(b.runners, r...) }
 
@@ -306,6 +332,19 @@ func Main(run func(ctx context.Context, migrateOnly bool) error) {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
+}
+
+// Boot ends a service's configuration and starts it: it reports r's configuration errors, and
+// in migrate-only mode applies the migrations and returns a nil Base (the caller returns);
+// otherwise it starts the service (see Start).
+func Boot(ctx context.Context, r *config.Reader, cfg Config, migrateOnly bool, migrations fs.FS, collectors ...prometheus.Collector) (*Base, error) {
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	if migrateOnly {
+		return nil, MigrateOnly(ctx, cfg, migrations)
+	}
+	return Start(ctx, cfg, migrations, collectors...)
 }
 
 // MigrateOnly applies the migrations (as the owner when MigrateDatabaseURL is set, granting the

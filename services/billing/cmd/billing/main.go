@@ -37,24 +37,11 @@ func main() { service.Main(run) }
 func run(ctx context.Context, migrateOnly bool) error {
 	r := config.FromEnv()
 	cfg := service.LoadConfig(r, "billing", service.Defaults{GRPCAddr: "127.0.0.1:7005", MetricsAddr: "127.0.0.1:9105", Database: "accrue_billing"})
-	consumer := stream.Config{
-		BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
-		Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
-		ClaimMinIdle:  r.Duration("ACCRUE_CONSUMER_CLAIM_MIN_IDLE", 0),
-		ClaimInterval: r.Duration("ACCRUE_CONSUMER_CLAIM_INTERVAL", 0),
-		MaxDeliveries: int64(r.Int("ACCRUE_CONSUMER_MAX_DELIVERIES", 0)),
-	}
 	// Posting events carry up to 1,000 entries each: a few per batch keep transactions bounded.
 	postingBatch := r.Int("ACCRUE_POSTING_BATCH_EVENTS", 4)
 	sweep := r.Duration("ACCRUE_PARKED_SWEEP_INTERVAL", 30*time.Second)
-	if err := r.Err(); err != nil {
-		return err
-	}
-	if migrateOnly {
-		return service.MigrateOnly(ctx, cfg, store.Migrations())
-	}
-	base, err := service.Start(ctx, cfg, store.Migrations(), append(app.Collectors(), rejectedClosed, parkedRates)...)
-	if err != nil {
+	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(app.Collectors(), rejectedClosed, parkedRates)...)
+	if base == nil || err != nil {
 		return err
 	}
 	st := store.New(base.Pool, base.Outbox, base.Queue)
@@ -70,21 +57,15 @@ func run(ctx context.Context, migrateOnly bool) error {
 		base.Log.InfoContext(ctx, "contract versions converted to the store's row format", "versions", converted)
 	}
 	uc := app.New(st, base.Queue, base.Log)
-	postings := consumer
 	// Approved entries arrive as one event per timesheet or import batch: no linger.
-	postings.Stream, postings.BatchSize, postings.Linger = timeexpensev1.EventStream, postingBatch, stream.NoLinger
-	postings.Types = events.PostingTypes
-	if _, err := base.Consumer(postings, events.Postings(uc)); err != nil {
+	if _, err := base.Consume(timeexpensev1.EventStream, events.PostingTypes, events.Postings(uc), service.NoLinger,
+		func(c *stream.Config) { c.BatchSize = postingBatch }); err != nil {
 		return err
 	}
-	projects := consumer
-	projects.Stream, projects.Types = projectv1.EventStream, events.ProjectTypes
-	if _, err := base.Consumer(projects, events.Projects(uc)); err != nil {
+	if _, err := base.Consume(projectv1.EventStream, events.ProjectTypes, events.Projects(uc)); err != nil {
 		return err
 	}
-	resources := consumer
-	resources.Stream, resources.Types = resourcev1.EventStream, events.ResourceTypes
-	if _, err := base.Consumer(resources, events.Resources(uc)); err != nil {
+	if _, err := base.Consume(resourcev1.EventStream, events.ResourceTypes, events.Resources(uc)); err != nil {
 		return err
 	}
 	srv := grpcapi.New(uc)

@@ -10,6 +10,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/internal/platform/paging"
+	"github.com/accrue/accrue/internal/platform/txn"
 	"github.com/accrue/accrue/services/billing/internal/contract"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
@@ -18,24 +19,12 @@ import (
 // Store is what the use cases need of the database: one small interface per area (see doc.go).
 // Every method runs in the transaction InTx put in ctx, or on its own without one.
 type Store interface {
-	Base
+	txn.Store
 	LegalEntityStore
 	ContractStore
 	LedgerStore
 	PostingStore
 	ReplicaStore
-}
-
-// Base is what every area uses: transactions, events and audit records written in them.
-type Base interface {
-	// InTx runs fn in a transaction carried by the ctx it passes fn, joining the one ctx
-	// already carries. A fresh transaction is retried on serialization failures, so fn must have
-	// no effect outside it.
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-	// InTransaction reports whether ctx already carries a transaction.
-	InTransaction(ctx context.Context) bool
-	Publish(ctx context.Context, events ...outbox.Event) error
-	Audit(ctx context.Context, records ...audit.Record) error
 }
 
 // LegalEntityStore keeps legal entities.

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/wire"
@@ -19,43 +20,23 @@ type Ledger struct {
 func NewLedger(s *Server) *Ledger { return &Ledger{Server: s} }
 
 func (l *Ledger) OpenPeriod(ctx context.Context, req *billingv1.OpenPeriodRequest) (*billingv1.OpenPeriodResponse, error) {
-	p, err := l.app.SetPeriod(ctx, req.GetLegalEntityId(), req.GetPeriod(), false)
-	if err != nil {
-		return nil, err
-	}
-	return &billingv1.OpenPeriodResponse{Period: wire.Period(p)}, nil
+	return grpcx.Reply(wire.OpenPeriodResponse)(l.app.SetPeriod(ctx, req.GetLegalEntityId(), req.GetPeriod(), false))
 }
 
 func (l *Ledger) ClosePeriod(ctx context.Context, req *billingv1.ClosePeriodRequest) (*billingv1.ClosePeriodResponse, error) {
-	p, err := l.app.SetPeriod(ctx, req.GetLegalEntityId(), req.GetPeriod(), true)
-	if err != nil {
-		return nil, err
-	}
-	return &billingv1.ClosePeriodResponse{Period: wire.Period(p)}, nil
+	return grpcx.Reply(wire.ClosePeriodResponse)(l.app.SetPeriod(ctx, req.GetLegalEntityId(), req.GetPeriod(), true))
 }
 
 func (l *Ledger) ListPeriods(ctx context.Context, req *billingv1.ListPeriodsRequest) (*billingv1.ListPeriodsResponse, error) {
-	list, err := l.app.ListPeriods(ctx, req.GetLegalEntityId())
-	if err != nil {
-		return nil, err
-	}
-	return &billingv1.ListPeriodsResponse{Periods: each(list, wire.Period)}, nil
+	return grpcx.Reply(wire.PeriodsResponse)(l.app.ListPeriods(ctx, req.GetLegalEntityId()))
 }
 
 func (l *Ledger) ListAccounts(ctx context.Context, req *billingv1.ListAccountsRequest) (*billingv1.ListAccountsResponse, error) {
-	list, err := l.app.ListAccounts(ctx, req.GetLegalEntityId())
-	if err != nil {
-		return nil, err
-	}
-	return &billingv1.ListAccountsResponse{Accounts: each(list, wire.Account)}, nil
+	return grpcx.Reply(wire.AccountsResponse)(l.app.ListAccounts(ctx, req.GetLegalEntityId()))
 }
 
 func (l *Ledger) GetTrialBalance(ctx context.Context, req *billingv1.GetTrialBalanceRequest) (*billingv1.GetTrialBalanceResponse, error) {
-	tb, err := l.app.TrialBalance(ctx, req.GetLegalEntityId(), req.GetPeriod())
-	if err != nil {
-		return nil, err
-	}
-	return wire.TrialBalance(tb), nil
+	return grpcx.Reply(wire.TrialBalance)(l.app.TrialBalance(ctx, req.GetLegalEntityId(), req.GetPeriod()))
 }
 
 func (l *Ledger) ListJournalEntries(ctx context.Context, req *billingv1.ListJournalEntriesRequest) (*billingv1.ListJournalEntriesResponse, error) {
@@ -69,7 +50,7 @@ func (l *Ledger) ListJournalEntries(ctx context.Context, req *billingv1.ListJour
 		return nil, err
 	}
 	list, next := paging.Page(page, list, func(e ledger.Entry) (string, string) { return e.ID, "" })
-	return &billingv1.ListJournalEntriesResponse{Entries: each(list, wire.JournalEntry), NextPageToken: next}, nil
+	return &billingv1.ListJournalEntriesResponse{Entries: wire.Each(list, wire.JournalEntry), NextPageToken: next}, nil
 }
 
 func (l *Ledger) ListInvoiceCandidates(ctx context.Context, req *billingv1.ListInvoiceCandidatesRequest) (*billingv1.ListInvoiceCandidatesResponse, error) {
@@ -82,7 +63,7 @@ func (l *Ledger) ListInvoiceCandidates(ctx context.Context, req *billingv1.ListI
 		return nil, err
 	}
 	list, next := paging.Page(page, list, func(c ledger.Candidate) (string, string) { return c.ID, "" })
-	return &billingv1.ListInvoiceCandidatesResponse{Candidates: each(list, wire.Candidate), NextPageToken: next}, nil
+	return &billingv1.ListInvoiceCandidatesResponse{Candidates: wire.Each(list, wire.Candidate), NextPageToken: next}, nil
 }
 
 func (l *Ledger) SetExchangeRate(ctx context.Context, req *billingv1.SetExchangeRateRequest) (*billingv1.SetExchangeRateResponse, error) {
@@ -97,9 +78,5 @@ func (l *Ledger) SetExchangeRate(ctx context.Context, req *billingv1.SetExchange
 }
 
 func (l *Ledger) GetBillingKpis(ctx context.Context, _ *billingv1.GetBillingKpisRequest) (*billingv1.GetBillingKpisResponse, error) {
-	k, err := l.app.KPIs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return wire.KPIs(k), nil
+	return grpcx.Reply(wire.KPIs)(l.app.KPIs(ctx))
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/billing/internal/app"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
@@ -21,27 +22,14 @@ type Server struct {
 }
 
 // New returns the gRPC server over the use cases.
-func New(a *app.Service) *Server {
-	if a == nil {
-		panic("grpcapi: New needs the use cases")
-	}
-	return &Server{app: a}
-}
+func New(a *app.Service) *Server { return &Server{app: grpcx.Need(a)} }
 
 func (s *Server) CreateLegalEntity(ctx context.Context, req *billingv1.CreateLegalEntityRequest) (*billingv1.CreateLegalEntityResponse, error) {
-	le, created, err := s.app.CreateLegalEntity(ctx, wire.LegalEntityInput(req.GetLegalEntity()))
-	if err != nil {
-		return nil, err
-	}
-	return &billingv1.CreateLegalEntityResponse{LegalEntity: wire.LegalEntity(le), Created: created}, nil
+	return grpcx.Reply2(wire.CreateLegalEntityResponse)(s.app.CreateLegalEntity(ctx, wire.LegalEntityInput(req.GetLegalEntity())))
 }
 
 func (s *Server) GetLegalEntity(ctx context.Context, req *billingv1.GetLegalEntityRequest) (*billingv1.GetLegalEntityResponse, error) {
-	le, err := s.app.GetLegalEntity(ctx, req.GetLegalEntityId())
-	if err != nil {
-		return nil, err
-	}
-	return &billingv1.GetLegalEntityResponse{LegalEntity: wire.LegalEntity(le)}, nil
+	return grpcx.Reply(wire.GetLegalEntityResponse)(s.app.GetLegalEntity(ctx, req.GetLegalEntityId()))
 }
 
 // legalEntityPageSize is the contract's page size of ListLegalEntities when the request names
@@ -62,7 +50,7 @@ func (s *Server) ListLegalEntities(ctx context.Context, req *billingv1.ListLegal
 		return nil, err
 	}
 	list, next := paging.Page(page, list, func(le legalentity.LegalEntity) (string, string) { return "", le.Code })
-	return &billingv1.ListLegalEntitiesResponse{LegalEntities: each(list, wire.LegalEntity), NextPageToken: next}, nil
+	return &billingv1.ListLegalEntitiesResponse{LegalEntities: wire.Each(list, wire.LegalEntity), NextPageToken: next}, nil
 }
 
 func (s *Server) UpsertContract(ctx context.Context, req *billingv1.UpsertContractRequest) (*billingv1.UpsertContractResponse, error) {
@@ -70,15 +58,8 @@ func (s *Server) UpsertContract(ctx context.Context, req *billingv1.UpsertContra
 	if err != nil {
 		return nil, err
 	}
-	c, out, err := s.app.UpsertContract(ctx, wire.ExternalRef(req.GetExternalReference()), req.GetSourceVersion(), t, req.GetValidateOnly())
-	if err != nil {
-		return nil, err
-	}
-	resp := &billingv1.UpsertContractResponse{Outcome: wire.ContractOutcome(out)}
-	if c.ID != "" {
-		resp.Contract = wire.Contract(c)
-	}
-	return resp, nil
+	return grpcx.Reply2(wire.UpsertContractResponse)(s.app.UpsertContract(ctx, wire.ExternalRef(req.GetExternalReference()),
+		req.GetSourceVersion(), t, req.GetValidateOnly()))
 }
 
 func (s *Server) AmendContract(ctx context.Context, req *billingv1.AmendContractRequest) (*billingv1.AmendContractResponse, error) {
@@ -86,34 +67,13 @@ func (s *Server) AmendContract(ctx context.Context, req *billingv1.AmendContract
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.app.AmendContract(ctx, req.GetContractId(), req.GetExpectedVersion(), req.GetReason(), t)
-	if err != nil {
-		return nil, err
-	}
-	return &billingv1.AmendContractResponse{Contract: wire.Contract(c)}, nil
+	return grpcx.Reply(wire.AmendContractResponse)(s.app.AmendContract(ctx, req.GetContractId(), req.GetExpectedVersion(), req.GetReason(), t))
 }
 
 func (s *Server) GetContract(ctx context.Context, req *billingv1.GetContractRequest) (*billingv1.GetContractResponse, error) {
-	c, err := s.app.GetContract(ctx, req.GetContractId())
-	if err != nil {
-		return nil, err
-	}
-	return &billingv1.GetContractResponse{Contract: wire.Contract(c)}, nil
+	return grpcx.Reply(wire.GetContractResponse)(s.app.GetContract(ctx, req.GetContractId()))
 }
 
 func (s *Server) ListContractVersions(ctx context.Context, req *billingv1.ListContractVersionsRequest) (*billingv1.ListContractVersionsResponse, error) {
-	list, err := s.app.ListContractVersions(ctx, req.GetContractId())
-	if err != nil {
-		return nil, err
-	}
-	return &billingv1.ListContractVersionsResponse{Versions: each(list, wire.Contract)}, nil
-}
-
-// each converts every item of list.
-func each[T, P any](list []T, convert func(T) P) []P {
-	out := make([]P, 0, len(list))
-	for _, v := range list {
-		out = append(out, convert(v))
-	}
-	return out
+	return grpcx.Reply(wire.ContractVersionsResponse)(s.app.ListContractVersions(ctx, req.GetContractId()))
 }

@@ -10,9 +10,6 @@
 package store
 
 import (
-	"context"
-	"embed"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,18 +18,8 @@ import (
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/outbox"
-	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/pgstore"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations returns the service's migration files.
-func Migrations() fs.FS {
-	sub, _ := fs.Sub(migrations, "migrations")
-	return sub
-}
 
 // Store is billing's database.
 type Store struct{ pgstore.Base }
@@ -40,12 +27,6 @@ type Store struct{ pgstore.Base }
 // New returns the store over pool, publishing as ob.Producer and recording exceptions in queue.
 func New(pool *pgxpool.Pool, ob outbox.Writer, queue *exceptions.Queue) *Store {
 	return &Store{Base: pgstore.New(pool, ob, queue)}
-}
-
-// InTransaction reports whether ctx carries a transaction (a caller's, or a consumer's batch).
-func (s *Store) InTransaction(ctx context.Context) bool {
-	_, ok := pg.TxFrom(ctx)
-	return ok
 }
 
 // decodeRows reads rows of one bytea column (a row kept in this package's format) and decodes

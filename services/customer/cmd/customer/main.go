@@ -19,14 +19,8 @@ func main() { service.Main(run) }
 func run(ctx context.Context, migrateOnly bool) error {
 	r := config.FromEnv()
 	cfg := service.LoadConfig(r, "customer", service.Defaults{GRPCAddr: "127.0.0.1:7001", MetricsAddr: "127.0.0.1:9101", Database: "accrue_customer"})
-	if err := r.Err(); err != nil {
-		return err
-	}
-	if migrateOnly {
-		return service.MigrateOnly(ctx, cfg, store.Migrations())
-	}
-	base, err := service.Start(ctx, cfg, store.Migrations())
-	if err != nil {
+	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations())
+	if base == nil || err != nil {
 		return err
 	}
 	st := store.New(pgstore.New(base.Pool, base.Outbox, base.Queue))

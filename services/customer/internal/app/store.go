@@ -5,17 +5,14 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/outbox"
+	"github.com/accrue/accrue/internal/platform/txn"
 	"github.com/accrue/accrue/services/customer/internal/customer"
 )
 
 // Store is what the use cases need of persistence (internal/store implements it). Every method
 // runs in the transaction ctx carries (see InTx), or on its own when there is none.
 type Store interface {
-	// InTx runs fn in a transaction (joining the one ctx carries) and passes fn a context that
-	// carries it.
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-	// InTransaction reports whether ctx carries a transaction.
-	InTransaction(ctx context.Context) bool
+	txn.Store
 
 	// Get returns a customer with its references; customer.ErrNotFound when absent.
 	Get(ctx context.Context, id string) (customer.Customer, error)

@@ -1,5 +1,5 @@
 // Package grpcapi is the customer service's gRPC transport: it translates requests to use-case
-// calls and results back (through wire). Errors pass through unchanged; the platform interceptor
+// calls and results back (through wire), most in one line through grpcx.Reply. Errors pass through unchanged; the platform interceptor
 // maps them to status codes and reasons in one place (grpcx.ToStatus).
 package grpcapi
 
@@ -7,6 +7,7 @@ import (
 	"context"
 
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
+	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/customer/internal/app"
 	"github.com/accrue/accrue/services/customer/internal/customer"
@@ -20,43 +21,22 @@ type Server struct {
 }
 
 // New returns the gRPC server over the use cases.
-func New(a *app.Service) *Server {
-	if a == nil {
-		panic("grpcapi: New needs the use cases")
-	}
-	return &Server{app: a}
-}
+func New(a *app.Service) *Server { return &Server{app: grpcx.Need(a)} }
 
 func (s *Server) CreateCustomer(ctx context.Context, req *customerv1.CreateCustomerRequest) (*customerv1.CreateCustomerResponse, error) {
-	c, created, err := s.app.Create(ctx, wire.Input(req.GetCustomer()))
-	if err != nil {
-		return nil, err
-	}
-	return &customerv1.CreateCustomerResponse{Customer: wire.Customer(c), Created: created}, nil
+	return grpcx.Reply2(wire.CreateResponse)(s.app.Create(ctx, wire.Input(req.GetCustomer())))
 }
 
 func (s *Server) UpsertCustomer(ctx context.Context, req *customerv1.UpsertCustomerRequest) (*customerv1.UpsertCustomerResponse, error) {
-	c, out, err := s.app.Upsert(ctx, wire.Input(req.GetCustomer()))
-	if err != nil {
-		return nil, err
-	}
-	return &customerv1.UpsertCustomerResponse{Customer: wire.Customer(c), Outcome: wire.Outcome(out)}, nil
+	return grpcx.Reply2(wire.UpsertResponse)(s.app.Upsert(ctx, wire.Input(req.GetCustomer())))
 }
 
 func (s *Server) GetCustomer(ctx context.Context, req *customerv1.GetCustomerRequest) (*customerv1.GetCustomerResponse, error) {
-	c, err := s.app.Get(ctx, req.GetCustomerId())
-	if err != nil {
-		return nil, err
-	}
-	return &customerv1.GetCustomerResponse{Customer: wire.Customer(c)}, nil
+	return grpcx.Reply(wire.GetResponse)(s.app.Get(ctx, req.GetCustomerId()))
 }
 
 func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCustomerRequest) (*customerv1.UpdateCustomerResponse, error) {
-	c, err := s.app.Update(ctx, req.GetCustomerId(), req.GetExpectedVersion(), wire.Input(req.GetCustomer()))
-	if err != nil {
-		return nil, err
-	}
-	return &customerv1.UpdateCustomerResponse{Customer: wire.Customer(c)}, nil
+	return grpcx.Reply(wire.UpdateResponse)(s.app.Update(ctx, req.GetCustomerId(), req.GetExpectedVersion(), wire.Input(req.GetCustomer())))
 }
 
 func (s *Server) ListCustomers(ctx context.Context, req *customerv1.ListCustomersRequest) (*customerv1.ListCustomersResponse, error) {
@@ -73,17 +53,9 @@ func (s *Server) ListCustomers(ctx context.Context, req *customerv1.ListCustomer
 }
 
 func (s *Server) LookupCustomer(ctx context.Context, req *customerv1.LookupCustomerRequest) (*customerv1.LookupCustomerResponse, error) {
-	c, err := s.app.Lookup(ctx, wire.Ref(req.GetExternalReference()))
-	if err != nil {
-		return nil, err
-	}
-	return &customerv1.LookupCustomerResponse{Customer: wire.Customer(c)}, nil
+	return grpcx.Reply(wire.LookupResponse)(s.app.Lookup(ctx, wire.Ref(req.GetExternalReference())))
 }
 
 func (s *Server) UpsertCustomerHierarchy(ctx context.Context, req *customerv1.UpsertCustomerHierarchyRequest) (*customerv1.UpsertCustomerHierarchyResponse, error) {
-	cs, outs, err := s.app.UpsertHierarchy(ctx, wire.Inputs(req.GetCustomers()))
-	if err != nil {
-		return nil, err
-	}
-	return wire.HierarchyResponse(cs, outs), nil
+	return grpcx.Reply2(wire.HierarchyResponse)(s.app.UpsertHierarchy(ctx, wire.Inputs(req.GetCustomers())))
 }

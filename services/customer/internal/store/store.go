@@ -6,37 +6,18 @@
 package store
 
 import (
-	"context"
-	"embed"
 	"fmt"
-	"io/fs"
 
 	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/pgstore"
 	"github.com/accrue/accrue/services/customer/internal/customer"
 )
 
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations returns the service's migration files.
-func Migrations() fs.FS {
-	sub, _ := fs.Sub(migrations, "migrations")
-	return sub
-}
-
 // Store is the customer service's store.
 type Store struct{ pgstore.Base }
 
 // New returns the store over base.
 func New(base pgstore.Base) *Store { return &Store{Base: base} }
-
-// InTransaction reports whether ctx carries a transaction (a use case's, or the caller's: the
-// idempotency interceptor runs the call in one). A write that failed in it has aborted it.
-func (s *Store) InTransaction(ctx context.Context) bool {
-	_, ok := pg.TxFrom(ctx)
-	return ok
-}
 
 // refsConstraint is the unique constraint on external references.
 const refsConstraint = "customer_external_refs_pkey"

@@ -19,7 +19,6 @@ import (
 	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/pgstore"
 	"github.com/accrue/accrue/internal/platform/service"
-	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/project/internal/app"
 	"github.com/accrue/accrue/services/project/internal/events"
 	"github.com/accrue/accrue/services/project/internal/grpcapi"
@@ -40,21 +39,8 @@ func run(ctx context.Context, migrateOnly bool) error {
 	billingAddr := r.String("ACCRUE_BILLING_ADDR", "127.0.0.1:7005")
 	callTimeout := r.Duration("ACCRUE_CALL_TIMEOUT", 5*time.Second)
 	retryAfter := r.Duration("ACCRUE_ACTIVATION_RETRY_AFTER", 2*time.Second)
-	consumer := stream.Config{
-		BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
-		Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
-		ClaimMinIdle:  r.Duration("ACCRUE_CONSUMER_CLAIM_MIN_IDLE", 0),
-		ClaimInterval: r.Duration("ACCRUE_CONSUMER_CLAIM_INTERVAL", 0),
-		MaxDeliveries: int64(r.Int("ACCRUE_CONSUMER_MAX_DELIVERIES", 0)),
-	}
-	if err := r.Err(); err != nil {
-		return err
-	}
-	if migrateOnly {
-		return service.MigrateOnly(ctx, cfg, store.Migrations())
-	}
-	base, err := service.Start(ctx, cfg, store.Migrations(), awaitingActivation)
-	if err != nil {
+	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), awaitingActivation)
+	if base == nil || err != nil {
 		return err
 	}
 	customerConn, err := grpcx.Dial(customerAddr, cfg.TokenSource())
@@ -74,19 +60,13 @@ func run(ctx context.Context, migrateOnly bool) error {
 		CallTimeout: callTimeout, ActivationRetryAfter: retryAfter})
 	base.Queue.Handle(app.KindActivation, uc.RetryActivation)
 
-	customers := consumer
-	customers.Stream, customers.Types = customerv1.EventStream, events.CustomerDirectoryTypes
-	if _, err := base.Consumer(customers, events.CustomerDirectory(uc, base.Log)); err != nil {
+	if _, err := base.Consume(customerv1.EventStream, events.CustomerDirectoryTypes, events.CustomerDirectory(uc, base.Log)); err != nil {
 		return err
 	}
-	billing := consumer
-	billing.Stream, billing.Types = billingv1.EventStream, events.BillingTypes
-	if _, err := base.Consumer(billing, events.Billing(uc, base.Log)); err != nil {
+	if _, err := base.Consume(billingv1.EventStream, events.BillingTypes, events.Billing(uc, base.Log)); err != nil {
 		return err
 	}
-	staffing := consumer
-	staffing.Stream, staffing.Types = resourcev1.EventStream, events.StaffingPlanTypes
-	if _, err := base.Consumer(staffing, events.StaffingPlans(uc)); err != nil {
+	if _, err := base.Consume(resourcev1.EventStream, events.StaffingPlanTypes, events.StaffingPlans(uc)); err != nil {
 		return err
 	}
 	projectv1.RegisterProjectServiceServer(base.GRPC, grpcapi.New(uc))

@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/accrue/accrue/internal/platform/audit"
-	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/outbox"
+	"github.com/accrue/accrue/internal/platform/txn"
 	"github.com/accrue/accrue/services/project/internal/financials"
 	"github.com/accrue/accrue/services/project/internal/project"
 )
@@ -13,15 +13,7 @@ import (
 // Store is what the use cases keep and read (implemented by store.Store). Every method runs in
 // the transaction InTx put in ctx, when there is one.
 type Store interface {
-	// InTx runs fn in a transaction (joining the one ctx carries) and passes it a ctx carrying it.
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-	// Publish writes events to the outbox; Audit writes audit records.
-	Publish(ctx context.Context, events ...outbox.Event) error
-	Audit(ctx context.Context, records ...audit.Record) error
-	// RecordException records a business exception (or bumps the open one with its dedupe key)
-	// and returns its id; ResolveException resolves the open one with dedupeKey, if any.
-	RecordException(ctx context.Context, n exceptions.New) (string, error)
-	ResolveException(ctx context.Context, dedupeKey, by, note string) (bool, error)
+	txn.Store
 
 	ProjectStore
 	ConversionStore

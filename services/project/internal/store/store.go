@@ -5,20 +5,8 @@
 package store
 
 import (
-	"embed"
-	"io/fs"
-
 	"github.com/accrue/accrue/internal/platform/pgstore"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations returns the service's migration files.
-func Migrations() fs.FS {
-	sub, _ := fs.Sub(migrations, "migrations")
-	return sub
-}
 
 // Store is the project service's store: the platform's transactions, outbox, audit and
 // exceptions (Base), and the service's aggregates, one file each: projects and tasks, templates,

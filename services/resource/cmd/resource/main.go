@@ -18,7 +18,6 @@ import (
 	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/pgstore"
 	"github.com/accrue/accrue/internal/platform/service"
-	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/resource/internal/app"
 	"github.com/accrue/accrue/services/resource/internal/events"
 	"github.com/accrue/accrue/services/resource/internal/grpcapi"
@@ -36,23 +35,8 @@ func run(ctx context.Context, migrateOnly bool) error {
 	r := config.FromEnv()
 	cfg := service.LoadConfig(r, "resource", service.Defaults{GRPCAddr: "127.0.0.1:7003", MetricsAddr: "127.0.0.1:9103", Database: "accrue_resource"})
 	overbooking := r.OneOf("ACCRUE_OVERBOOKING", app.OverbookingWarn, app.OverbookingWarn, app.OverbookingReject)
-	projects := stream.Config{
-		Stream:        projectv1.EventStream,
-		Types:         events.ProjectTypes,
-		BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
-		Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
-		ClaimMinIdle:  r.Duration("ACCRUE_CONSUMER_CLAIM_MIN_IDLE", 0),
-		ClaimInterval: r.Duration("ACCRUE_CONSUMER_CLAIM_INTERVAL", 0),
-		MaxDeliveries: int64(r.Int("ACCRUE_CONSUMER_MAX_DELIVERIES", 0)),
-	}
-	if err := r.Err(); err != nil {
-		return err
-	}
-	if migrateOnly {
-		return service.MigrateOnly(ctx, cfg, store.Migrations())
-	}
-	base, err := service.Start(ctx, cfg, store.Migrations(), missingRates)
-	if err != nil {
+	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), missingRates)
+	if base == nil || err != nil {
 		return err
 	}
 	st := store.New(pgstore.New(base.Pool, base.Outbox, base.Queue))
@@ -60,13 +44,11 @@ func run(ctx context.Context, migrateOnly bool) error {
 	base.Queue.Handle(app.KindCosting, func(ctx context.Context, e exceptions.Exception) error {
 		return uc.RetryCosting(ctx, e.EntityID)
 	})
-	if _, err := base.Consumer(projects, events.Projects(uc)); err != nil {
+	if _, err := base.Consume(projectv1.EventStream, events.ProjectTypes, events.Projects(uc)); err != nil {
 		return err
 	}
-	postings := projects
 	// Posting answers arrive as one event per posting batch: no linger.
-	postings.Stream, postings.Types, postings.Linger = billingv1.EventStream, events.PostingTypes, stream.NoLinger
-	if _, err := base.Consumer(postings, events.Postings(uc)); err != nil {
+	if _, err := base.Consume(billingv1.EventStream, events.PostingTypes, events.Postings(uc), service.NoLinger); err != nil {
 		return err
 	}
 	srv := grpcapi.New(uc)

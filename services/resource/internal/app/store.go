@@ -6,23 +6,15 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/civil"
-	"github.com/accrue/accrue/internal/platform/exceptions"
-	"github.com/accrue/accrue/internal/platform/outbox"
+	"github.com/accrue/accrue/internal/platform/txn"
 	"github.com/accrue/accrue/services/resource/internal/resource"
 )
 
 // Store is what the use cases need of persistence (internal/store implements it). Every method
 // runs in the transaction ctx carries (see InTx), or on its own when there is none.
 type Store interface {
-	// InTx runs fn in a transaction (joining the one ctx carries) and passes fn a context that
-	// carries it.
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-	Publish(ctx context.Context, events ...outbox.Event) error
-	Audit(ctx context.Context, records ...audit.Record) error
-	RecordException(ctx context.Context, n exceptions.New) (string, error)
-	ResolveException(ctx context.Context, dedupeKey, by, note string) (bool, error)
+	txn.Store
 
 	ResourceStore
 	RateStore

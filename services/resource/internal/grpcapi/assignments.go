@@ -4,6 +4,7 @@ import (
 	"context"
 
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
+	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/resource/internal/resource"
 	"github.com/accrue/accrue/services/resource/internal/wire"
@@ -14,11 +15,7 @@ func (s *Server) CreateAssignment(ctx context.Context, req *resourcev1.CreateAss
 	if err != nil {
 		return nil, err
 	}
-	out, warnings, err := s.app.SaveAssignment(ctx, "", 0, a)
-	if err != nil {
-		return nil, err
-	}
-	return &resourcev1.CreateAssignmentResponse{Assignment: wire.Assignment(out), Created: true, Warnings: warnings}, nil
+	return grpcx.Reply2(wire.CreateAssignmentResponse)(s.app.SaveAssignment(ctx, "", 0, a))
 }
 
 func (s *Server) UpdateAssignment(ctx context.Context, req *resourcev1.UpdateAssignmentRequest) (*resourcev1.UpdateAssignmentResponse, error) {
@@ -26,19 +23,11 @@ func (s *Server) UpdateAssignment(ctx context.Context, req *resourcev1.UpdateAss
 	if err != nil {
 		return nil, err
 	}
-	out, warnings, err := s.app.SaveAssignment(ctx, req.GetAssignmentId(), req.GetExpectedVersion(), a)
-	if err != nil {
-		return nil, err
-	}
-	return &resourcev1.UpdateAssignmentResponse{Assignment: wire.Assignment(out), Warnings: warnings}, nil
+	return grpcx.Reply2(wire.UpdateAssignmentResponse)(s.app.SaveAssignment(ctx, req.GetAssignmentId(), req.GetExpectedVersion(), a))
 }
 
 func (s *Server) GetAssignment(ctx context.Context, req *resourcev1.GetAssignmentRequest) (*resourcev1.GetAssignmentResponse, error) {
-	a, err := s.app.GetAssignment(ctx, req.GetAssignmentId())
-	if err != nil {
-		return nil, err
-	}
-	return &resourcev1.GetAssignmentResponse{Assignment: wire.Assignment(a)}, nil
+	return grpcx.Reply(wire.GetAssignmentResponse)(s.app.GetAssignment(ctx, req.GetAssignmentId()))
 }
 
 func (s *Server) ListAssignments(ctx context.Context, req *resourcev1.ListAssignmentsRequest) (*resourcev1.ListAssignmentsResponse, error) {

@@ -7,6 +7,7 @@ import (
 	"context"
 
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
+	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/resource/internal/app"
 	"github.com/accrue/accrue/services/resource/internal/resource"
@@ -21,27 +22,14 @@ type Server struct {
 }
 
 // New returns the gRPC server over the use cases.
-func New(a *app.Service) *Server {
-	if a == nil {
-		panic("grpcapi: New needs the use cases")
-	}
-	return &Server{app: a}
-}
+func New(a *app.Service) *Server { return &Server{app: grpcx.Need(a)} }
 
 func (s *Server) UpsertResource(ctx context.Context, req *resourcev1.UpsertResourceRequest) (*resourcev1.UpsertResourceResponse, error) {
-	r, out, err := s.app.UpsertResource(ctx, wire.ResourceInput(req.GetResource()))
-	if err != nil {
-		return nil, err
-	}
-	return &resourcev1.UpsertResourceResponse{Resource: wire.Resource(r), Outcome: wire.Outcome(out)}, nil
+	return grpcx.Reply2(wire.UpsertResourceResponse)(s.app.UpsertResource(ctx, wire.ResourceInput(req.GetResource())))
 }
 
 func (s *Server) GetResource(ctx context.Context, req *resourcev1.GetResourceRequest) (*resourcev1.GetResourceResponse, error) {
-	r, err := s.app.GetResource(ctx, req.GetResourceId())
-	if err != nil {
-		return nil, err
-	}
-	return &resourcev1.GetResourceResponse{Resource: wire.Resource(r)}, nil
+	return grpcx.Reply(wire.GetResourceResponse)(s.app.GetResource(ctx, req.GetResourceId()))
 }
 
 func (s *Server) ListResources(ctx context.Context, req *resourcev1.ListResourcesRequest) (*resourcev1.ListResourcesResponse, error) {
@@ -62,19 +50,11 @@ func (s *Server) SetCostRate(ctx context.Context, req *resourcev1.SetCostRateReq
 	if err != nil {
 		return nil, err
 	}
-	t, n, err := s.app.SetCostRate(ctx, req.GetResourceId(), r)
-	if err != nil {
-		return nil, err
-	}
-	return &resourcev1.SetCostRateResponse{Current: wire.Rates(t), RecostedAssignments: int32(n)}, nil
+	return grpcx.Reply2(wire.SetCostRateResponse)(s.app.SetCostRate(ctx, req.GetResourceId(), r))
 }
 
 func (s *Server) ListCostRates(ctx context.Context, req *resourcev1.ListCostRatesRequest) (*resourcev1.ListCostRatesResponse, error) {
-	cur, hist, err := s.app.CostRates(ctx, req.GetResourceId(), req.GetIncludeHistory())
-	if err != nil {
-		return nil, err
-	}
-	return &resourcev1.ListCostRatesResponse{Current: wire.Rates(cur), History: wire.History(hist)}, nil
+	return grpcx.Reply2(wire.CostRatesResponse)(s.app.CostRates(ctx, req.GetResourceId(), req.GetIncludeHistory()))
 }
 
 func (s *Server) SyncWorker(ctx context.Context, req *resourcev1.SyncWorkerRequest) (*resourcev1.SyncWorkerResponse, error) {
@@ -94,9 +74,5 @@ func (s *Server) GetUtilization(ctx context.Context, req *resourcev1.GetUtilizat
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.app.Utilization(ctx, req.GetResourceId(), from, to)
-	if err != nil {
-		return nil, err
-	}
-	return &resourcev1.GetUtilizationResponse{Periods: wire.UtilizationPeriods(list)}, nil
+	return grpcx.Reply(wire.UtilizationResponse)(s.app.Utilization(ctx, req.GetResourceId(), from, to))
 }

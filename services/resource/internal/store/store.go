@@ -7,20 +7,8 @@
 package store
 
 import (
-	"embed"
-	"io/fs"
-
 	"github.com/accrue/accrue/internal/platform/pgstore"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations returns the service's migration files.
-func Migrations() fs.FS {
-	sub, _ := fs.Sub(migrations, "migrations")
-	return sub
-}
 
 // Store is the resource service's store.
 type Store struct{ pgstore.Base }

@@ -17,7 +17,6 @@ import (
 	"github.com/accrue/accrue/internal/platform/config"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/service"
-	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/timeexpense/internal/app"
 	"github.com/accrue/accrue/services/timeexpense/internal/events"
 	"github.com/accrue/accrue/services/timeexpense/internal/grpcapi"
@@ -34,35 +33,17 @@ func main() { service.Main(run) }
 func run(ctx context.Context, migrateOnly bool) error {
 	r := config.FromEnv()
 	cfg := service.LoadConfig(r, "timeexpense", service.Defaults{GRPCAddr: "127.0.0.1:7004", MetricsAddr: "127.0.0.1:9104", Database: "accrue_timeexpense"})
-	consumer := func(name string) stream.Config {
-		return stream.Config{
-			Stream:        name,
-			BatchSize:     r.Int("ACCRUE_CONSUMER_BATCH_SIZE", 256),
-			Block:         r.Duration("ACCRUE_CONSUMER_BLOCK", 0),
-			ClaimMinIdle:  r.Duration("ACCRUE_CONSUMER_CLAIM_MIN_IDLE", 0),
-			MaxDeliveries: int64(r.Int("ACCRUE_CONSUMER_MAX_DELIVERIES", 0)),
-		}
-	}
-	projects, billing := consumer(projectv1.EventStream), consumer(billingv1.EventStream)
-	projects.Types = events.ProjectTypes
-	// Posting answers arrive as one event per posting batch: no linger.
-	billing.Types, billing.Linger = events.BillingTypes, stream.NoLinger
-	if err := r.Err(); err != nil {
-		return err
-	}
-	if migrateOnly {
-		return service.MigrateOnly(ctx, cfg, store.Migrations())
-	}
 	collectors := append(app.Collectors(), rejectedClosedPeriod)
-	base, err := service.Start(ctx, cfg, store.Migrations(), collectors...)
-	if err != nil {
+	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), collectors...)
+	if base == nil || err != nil {
 		return err
 	}
 	uc := app.New(store.New(base.Pool, base.Outbox, base.Queue))
-	if _, err := base.Consumer(projects, events.Projects(uc)); err != nil {
+	if _, err := base.Consume(projectv1.EventStream, events.ProjectTypes, events.Projects(uc)); err != nil {
 		return err
 	}
-	if _, err := base.Consumer(billing, events.Billing(uc)); err != nil {
+	// Posting answers arrive as one event per posting batch: no linger.
+	if _, err := base.Consume(billingv1.EventStream, events.BillingTypes, events.Billing(uc), service.NoLinger); err != nil {
 		return err
 	}
 	timeexpensev1.RegisterTimeExpenseServiceServer(base.GRPC, grpcapi.New(uc))

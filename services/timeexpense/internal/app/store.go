@@ -4,25 +4,16 @@ import (
 	"context"
 	"time"
 
-	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/civil"
-	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/internal/platform/paging"
+	"github.com/accrue/accrue/internal/platform/txn"
 	te "github.com/accrue/accrue/services/timeexpense/internal/timeexpense"
 )
 
 // Store is what the use cases need of the database. Every method runs in the transaction ctx
 // carries (InTx hands one to its fn), otherwise on its own.
 type Store interface {
-	// InTx runs fn in a transaction, joining the one ctx carries if any, and passes fn a context
-	// carrying it.
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-	// InTransaction reports whether ctx carries a transaction.
-	InTransaction(ctx context.Context) bool
-	// Publish writes events to the outbox.
-	Publish(ctx context.Context, events ...outbox.Event) error
-	// Audit writes audit records.
-	Audit(ctx context.Context, records ...audit.Record) error
+	txn.Store
 
 	// LockResources serialises the writers of the resources' daily totals until the
 	// transaction ends.

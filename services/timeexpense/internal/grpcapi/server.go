@@ -6,6 +6,7 @@ import (
 	"context"
 
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
+	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/timeexpense/internal/app"
 	"github.com/accrue/accrue/services/timeexpense/internal/wire"
@@ -18,75 +19,34 @@ type Server struct {
 }
 
 // New returns the gRPC server over the use cases.
-func New(a *app.Service) *Server {
-	if a == nil {
-		panic("grpcapi: New needs the use cases")
-	}
-	return &Server{app: a}
-}
+func New(a *app.Service) *Server { return &Server{app: grpcx.Need(a)} }
 
 func (s *Server) RecordTimeEntry(ctx context.Context, req *timeexpensev1.RecordTimeEntryRequest) (*timeexpensev1.RecordTimeEntryResponse, error) {
-	in, err := wire.TimeInput(req.GetEntry(), "entry")
-	if err != nil {
-		return nil, err
-	}
-	e, err := s.app.Record(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	return &timeexpensev1.RecordTimeEntryResponse{Entry: wire.Entry(e)}, nil
+	return grpcx.Handle(ctx, req, wire.RecordTimeInput, s.app.Record, wire.RecordTimeResponse)
 }
 
 func (s *Server) RecordExpense(ctx context.Context, req *timeexpensev1.RecordExpenseRequest) (*timeexpensev1.RecordExpenseResponse, error) {
-	in, err := wire.ExpenseInput(req.GetExpense(), "expense")
-	if err != nil {
-		return nil, err
-	}
-	e, err := s.app.Record(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	return &timeexpensev1.RecordExpenseResponse{Entry: wire.Entry(e)}, nil
+	return grpcx.Handle(ctx, req, wire.RecordExpenseInput, s.app.Record, wire.RecordExpenseResponse)
 }
 
 func (s *Server) SubmitTimesheet(ctx context.Context, req *timeexpensev1.SubmitTimesheetRequest) (*timeexpensev1.SubmitTimesheetResponse, error) {
-	t, err := s.app.Submit(ctx, wire.ID(req.GetTimesheetId()))
-	if err != nil {
-		return nil, err
-	}
-	return &timeexpensev1.SubmitTimesheetResponse{Timesheet: wire.Timesheet(t)}, nil
+	return grpcx.Reply(wire.SubmitResponse)(s.app.Submit(ctx, wire.ID(req.GetTimesheetId())))
 }
 
 func (s *Server) ApproveTimesheet(ctx context.Context, req *timeexpensev1.ApproveTimesheetRequest) (*timeexpensev1.ApproveTimesheetResponse, error) {
-	t, err := s.app.Approve(ctx, wire.ID(req.GetTimesheetId()))
-	if err != nil {
-		return nil, err
-	}
-	return &timeexpensev1.ApproveTimesheetResponse{Timesheet: wire.Timesheet(t)}, nil
+	return grpcx.Reply(wire.ApproveResponse)(s.app.Approve(ctx, wire.ID(req.GetTimesheetId())))
 }
 
 func (s *Server) RejectTimesheet(ctx context.Context, req *timeexpensev1.RejectTimesheetRequest) (*timeexpensev1.RejectTimesheetResponse, error) {
-	t, err := s.app.Reject(ctx, wire.ID(req.GetTimesheetId()), req.GetReason())
-	if err != nil {
-		return nil, err
-	}
-	return &timeexpensev1.RejectTimesheetResponse{Timesheet: wire.Timesheet(t)}, nil
+	return grpcx.Reply(wire.RejectResponse)(s.app.Reject(ctx, wire.ID(req.GetTimesheetId()), req.GetReason()))
 }
 
 func (s *Server) GetTimesheet(ctx context.Context, req *timeexpensev1.GetTimesheetRequest) (*timeexpensev1.GetTimesheetResponse, error) {
-	t, err := s.app.Timesheet(ctx, wire.ID(req.GetTimesheetId()))
-	if err != nil {
-		return nil, err
-	}
-	return &timeexpensev1.GetTimesheetResponse{Timesheet: wire.Timesheet(t)}, nil
+	return grpcx.Reply(wire.TimesheetResponse)(s.app.Timesheet(ctx, wire.ID(req.GetTimesheetId())))
 }
 
 func (s *Server) ImportApprovedEntries(ctx context.Context, req *timeexpensev1.ImportApprovedEntriesRequest) (*timeexpensev1.ImportApprovedEntriesResponse, error) {
-	sum, err := s.app.Import(ctx, wire.ImportItems(req))
-	if err != nil {
-		return nil, err
-	}
-	return wire.ImportResponse(sum), nil
+	return grpcx.Reply(wire.ImportResponse)(s.app.Import(ctx, wire.ImportItems(req)))
 }
 
 func (s *Server) CorrectTimeEntry(ctx context.Context, req *timeexpensev1.CorrectTimeEntryRequest) (*timeexpensev1.CorrectTimeEntryResponse, error) {
@@ -102,11 +62,7 @@ func (s *Server) CorrectTimeEntry(ctx context.Context, req *timeexpensev1.Correc
 }
 
 func (s *Server) GetTimeEntry(ctx context.Context, req *timeexpensev1.GetTimeEntryRequest) (*timeexpensev1.GetTimeEntryResponse, error) {
-	e, err := s.app.Entry(ctx, wire.ID(req.GetEntryId()))
-	if err != nil {
-		return nil, err
-	}
-	return &timeexpensev1.GetTimeEntryResponse{Entry: wire.Entry(e)}, nil
+	return grpcx.Reply(wire.EntryResponse)(s.app.Entry(ctx, wire.ID(req.GetEntryId())))
 }
 
 func (s *Server) ListTimeEntries(ctx context.Context, req *timeexpensev1.ListTimeEntriesRequest) (*timeexpensev1.ListTimeEntriesResponse, error) {

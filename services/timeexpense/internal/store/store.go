@@ -9,10 +9,6 @@
 package store
 
 import (
-	"context"
-	"embed"
-	"io/fs"
-
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/accrue/accrue/internal/platform/exceptions"
@@ -20,15 +16,6 @@ import (
 	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/pgstore"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations returns the service's migration files.
-func Migrations() fs.FS {
-	sub, _ := fs.Sub(migrations, "migrations")
-	return sub
-}
 
 // The service's advisory locks (transaction-scoped).
 var (
@@ -44,13 +31,6 @@ type Store struct{ pgstore.Base }
 // New returns the store over pool, publishing as ob.Producer.
 func New(pool *pgxpool.Pool, ob outbox.Writer, queue *exceptions.Queue) *Store {
 	return &Store{Base: pgstore.New(pool, ob, queue)}
-}
-
-// InTransaction reports whether ctx carries a transaction (which InTx joins instead of opening
-// one, so a failed statement cannot be retried in it).
-func (s *Store) InTransaction(ctx context.Context) bool {
-	_, ok := pg.TxFrom(ctx)
-	return ok
 }
 
 // nullable stores "" as NULL.
