@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accrue/accrue/internal/platform/childproc"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/accrue/accrue/internal/platform/redisx"
@@ -56,7 +58,7 @@ func (s *Server) Start() {
 	}
 	s.cmd = exec.Command("redis-server", "--port", "0", "--unixsocket", s.Addr, "--unixsocketperm", "700",
 		"--dir", s.dir, "--save", "", "--appendonly", aof, "--appendfsync", "always", "--logfile", filepath.Join(s.dir, "redis.log"))
-	if err := startCmd(s.cmd); err != nil {
+	if err := childproc.Start(s.cmd); err != nil {
 		s.t.Fatalf("redistest: start redis-server: %v", err)
 	}
 	deadline := time.Now().Add(10 * time.Second)

@@ -1,4 +1,4 @@
-package harness
+package childproc
 
 import (
 	"os/exec"
@@ -7,10 +7,9 @@ import (
 	"syscall"
 )
 
-// The kernel kills a child when the test binary dies (a panic, a timeout, a ^C), so no stray
-// service keeps ports and databases busy. PR_SET_PDEATHSIG fires when the *thread* that forked
-// the child ends (go.dev/issue/27505), so every child is forked by one goroutine locked to its
-// thread for the life of the test binary.
+// Start starts cmd as a child that dies with this process (a panic, a timeout), never left running:
+// PR_SET_PDEATHSIG fires when the forking *thread* ends (go.dev/issue/27505), so every server is
+// forked by one goroutine locked to its thread for the life of the process.
 var (
 	spawnOnce sync.Once
 	spawnReqs chan spawnReq
@@ -21,7 +20,7 @@ type spawnReq struct {
 	done chan error
 }
 
-func startCmd(cmd *exec.Cmd) error {
+func Start(cmd *exec.Cmd) error {
 	spawnOnce.Do(func() {
 		spawnReqs = make(chan spawnReq)
 		go func() {
