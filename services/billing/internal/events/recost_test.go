@@ -10,6 +10,7 @@ import (
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
+	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/services/billing/internal/app"
 	"github.com/accrue/accrue/services/billing/internal/billingtest"
 	"github.com/accrue/accrue/services/billing/internal/events"
@@ -205,4 +206,25 @@ func TestApprovalBeforeTheRateChangeIsCorrected(t *testing.T) {
 	if got := account(f, "5000"); got != "8888.60" { // 20 × 7.25 × 61.30 rounded per entry (444.43)
 		t.Fatalf("labor cost after the rates went back = %s, want 8888.60", got)
 	}
+}
+
+// A re-costed entry's reversal reverses the cost as it stands (original and delta), and a
+// reversed entry is not re-costed again.
+func TestReversalOfARecostedEntryReversesTheDelta(t *testing.T) {
+	t.Parallel()
+	f := setup(t, legalentity.Reject)
+	apply(t, f, events.Resources(f.UC), rates(t, 1, [3]string{"61.30", "2026-01-01", ""}))
+	apply(t, f, events.Postings(f.UC), approved(t, entry("T-63", newcomer, taskBill, "2026-06-10", "7.25", true)))
+	apply(t, f, events.Resources(f.UC), rates(t, 2, [3]string{"70.00", "2026-01-01", ""}))
+	rev := entry("T-63-R", newcomer, taskBill, "2026-06-10", "-7.25", true)
+	rev.ReversesEntryId = "T-63"
+	apply(t, f, events.Postings(f.UC), envelope(t, timeexpensev1.EventTypeTimeEntriesReversed, &timeexpensev1.EntriesReversed{Entries: []*timeexpensev1.TimeEntry{rev}}))
+	if got := account(f, "5000"); got != "0.00" {
+		t.Fatalf("labor cost after the reversal = %s, want 0.00 (444.43 + 63.07 reversed)", got)
+	}
+	apply(t, f, events.Resources(f.UC), rates(t, 3, [3]string{"80.00", "2026-01-01", ""}))
+	if got := account(f, "5000"); got != "0.00" {
+		t.Fatalf("labor cost after a later change = %s, want 0.00: a reversed entry is not re-costed", got)
+	}
+	trialBalanceZero(t, f)
 }
