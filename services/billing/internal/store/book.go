@@ -155,7 +155,11 @@ func loadLines(ctx context.Context, q pg.Querier, b *ledger.Book, ids []string) 
 }
 
 func loadCostRates(ctx context.Context, q pg.Querier, b *ledger.Book, ids []string) error {
-	rows, err := q.Query(ctx, `SELECT resource_id::text, role FROM resource_replicas WHERE resource_id = ANY($1::uuid[])`, ids)
+	// FOR SHARE orders posting against a concurrent cost-rate change (which updates the row
+	// first): either the posting waits and reads the new rates (the cost rates are read by the
+	// next statement, after the wait), or the change waits and then finds the posting to re-cost.
+	rows, err := q.Query(ctx, `SELECT resource_id::text, role FROM resource_replicas WHERE resource_id = ANY($1::uuid[])
+		ORDER BY resource_id FOR SHARE`, ids)
 	if err != nil {
 		return err
 	}
