@@ -22,16 +22,20 @@ func (s *Service) ApplyProject(ctx context.Context, p ledger.Project, status str
 	})
 }
 
-// ApplyCostRates keeps a resource's role and cost rates at ratesVersion, and posts the time that
-// waited for its cost rate.
+// ApplyCostRates keeps a resource's role and cost rates at ratesVersion, posts the time that
+// waited for its cost rate, and re-costs the time already posted at a rate that is no longer the
+// one in effect on its work date (recost: a back-dated change, or an approval that read the
+// replica before the change reached it).
 func (s *Service) ApplyCostRates(ctx context.Context, resourceID, role string, ratesVersion int64, rates []ledger.CostRate) error {
 	return s.store.InTx(ctx, func(ctx context.Context) error {
 		changed, err := s.store.ApplyCostRates(ctx, resourceID, role, ratesVersion, rates)
 		if err != nil || !changed {
 			return err
 		}
-		_, err = s.Repost(ctx, "cost_rate", resourceID)
-		return err
+		if _, err = s.Repost(ctx, "cost_rate", resourceID); err != nil {
+			return err
+		}
+		return s.recost(ctx, resourceID, ratesVersion)
 	})
 }
 

@@ -93,6 +93,9 @@ type PostingStore interface {
 	// in "/" is a prefix); ParkedCount counts them (exact key).
 	Parked(ctx context.Context, kind, key string, limit int) ([]ledger.Source, error)
 	ParkedCount(ctx context.Context, kind, key string) (int64, error)
+	// PostedCosts returns the posted, unreversed time of a resource with the labor cost it
+	// carries now (original plus cost adjustments), locked for the transaction.
+	PostedCosts(ctx context.Context, resourceID string) ([]ledger.PostedCost, error)
 	// ReleasedParked returns what the open exceptions of exceptionKind wait for (of missing kind,
 	// "" any) that no parked source waits for any more.
 	ReleasedParked(ctx context.Context, exceptionKind, kind string) ([]ledger.Missing, error)

@@ -155,7 +155,11 @@ func loadLines(ctx context.Context, q pg.Querier, b *ledger.Book, ids []string) 
 }
 
 func loadCostRates(ctx context.Context, q pg.Querier, b *ledger.Book, ids []string) error {
-	rows, err := q.Query(ctx, `SELECT resource_id::text, role FROM resource_replicas WHERE resource_id = ANY($1::uuid[])`, ids)
+	// FOR SHARE orders posting against a concurrent cost-rate change (which updates the row
+	// first): either the posting waits and reads the new rates (the cost rates are read by the
+	// next statement, after the wait), or the change waits and then finds the posting to re-cost.
+	rows, err := q.Query(ctx, `SELECT resource_id::text, role FROM resource_replicas WHERE resource_id = ANY($1::uuid[])
+		ORDER BY resource_id FOR SHARE`, ids)
 	if err != nil {
 		return err
 	}
@@ -196,7 +200,7 @@ func loadPrior(ctx context.Context, q pg.Querier, b *ledger.Book, originals []st
 		return nil
 	}
 	rows, err := q.Query(ctx, `SELECT DISTINCT ON (source_id) source_id, source_version, outcome, COALESCE(journal_entry_id::text, '') FROM posting_results
-		WHERE source_id = ANY($1::text[]) ORDER BY source_id, source_version DESC`, originals)
+		WHERE source_id = ANY($1::text[]) AND source_type <> $2 ORDER BY source_id, source_version DESC`, originals, ledger.SourceCostAdjustment)
 	if err != nil {
 		return err
 	}
@@ -230,5 +234,35 @@ func loadPrior(ctx context.Context, q pg.Querier, b *ledger.Book, originals []st
 		p.Entry = e
 		b.PostedBefore[entryOf[id]] = p
 	}
-	return nil
+	return loadAdjustments(ctx, q, b)
+}
+
+// loadAdjustments appends to the posted originals the lines of their cost adjustments, so that a
+// reversal reverses the cost as it stands (original plus deltas), not only the original entry.
+func loadAdjustments(ctx context.Context, q pg.Querier, b *ledger.Book) error {
+	var ids []string
+	for id, p := range b.PostedBefore {
+		if p.Entry != nil {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := q.Query(ctx, `SELECT e.source_id, `+lineColumns+` FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
+		WHERE e.source_type = $1 AND e.source_id = ANY($2::text[]) ORDER BY e.source_id, e.id, l.line_no`, ledger.SourceCostAdjustment, ids)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var ls lineScan
+		if err := rows.Scan(ls.dest(&id)...); err != nil {
+			return err
+		}
+		e := b.PostedBefore[id].Entry
+		e.Lines = append(e.Lines, ls.result())
+	}
+	return rows.Err()
 }

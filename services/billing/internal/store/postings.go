@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
 	"github.com/accrue/accrue/internal/platform/pg"
@@ -58,6 +59,7 @@ func writeResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 	var rType, rID, rOutcome, rReason, rEntry, rResource, rProject []string
 	var rVersion []int64
 	var rDate []time.Time
+	var rHours []pgtype.Numeric
 	var parkType, parkID, parkKind, parkKey []string
 	var parkVersion []int64
 	var parkDate []time.Time
@@ -70,6 +72,11 @@ func writeResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 		rType, rID, rVersion = append(rType, s.Type), append(rID, s.ID), append(rVersion, s.Version)
 		rOutcome, rReason, rEntry = append(rOutcome, string(outcome)), append(rReason, reason), append(rEntry, entryID)
 		rResource, rProject, rDate = append(rResource, s.ResourceID), append(rProject, s.ProjectID), append(rDate, s.Date.Time())
+		var h *decimal.Decimal
+		if s.Type == ledger.SourceTime && outcome == ledger.Posted {
+			h = &s.Hours
+		}
+		rHours = append(rHours, pg.NullNumeric(h))
 	}
 	for _, r := range results {
 		s := r.Source
@@ -152,23 +159,24 @@ func writeResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 	n := 0
 	for i := range rType {
 		if keep[i] {
-			rType[n], rID[n], rVersion[n], rOutcome[n], rReason[n], rEntry[n], rResource[n], rProject[n], rDate[n] =
-				rType[i], rID[i], rVersion[i], rOutcome[i], rReason[i], rEntry[i], rResource[i], rProject[i], rDate[i]
+			rType[n], rID[n], rVersion[n], rOutcome[n], rReason[n], rEntry[n], rResource[n], rProject[n], rDate[n], rHours[n] =
+				rType[i], rID[i], rVersion[i], rOutcome[i], rReason[i], rEntry[i], rResource[i], rProject[i], rDate[i], rHours[i]
 			n++
 		}
 	}
-	rType, rID, rVersion, rOutcome, rReason, rEntry, rResource, rProject, rDate = rType[:n], rID[:n], rVersion[:n], rOutcome[:n], rReason[:n], rEntry[:n], rResource[:n], rProject[:n], rDate[:n]
+	rType, rID, rVersion, rOutcome, rReason, rEntry, rResource, rProject, rDate, rHours = rType[:n], rID[:n], rVersion[:n], rOutcome[:n], rReason[:n], rEntry[:n], rResource[:n], rProject[:n], rDate[:n], rHours[:n]
 	if len(rType) > 0 {
 		// updated_at is when the result was written (clock time, not the transaction's start).
 		if _, err := q.Exec(ctx, `INSERT INTO posting_results (source_type, source_id, source_version, outcome, reason, journal_entry_id,
-				resource_id, project_id, source_date, updated_at)
-			SELECT t, i, v, o, r, NULLIF(e, '')::uuid, NULLIF(res, '')::uuid, NULLIF(p, '')::uuid, d, clock_timestamp()
-			FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::date[])
-				AS x(t, i, v, o, r, e, res, p, d)
+				resource_id, project_id, source_date, hours, updated_at)
+			SELECT t, i, v, o, r, NULLIF(e, '')::uuid, NULLIF(res, '')::uuid, NULLIF(p, '')::uuid, d, h, clock_timestamp()
+			FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::date[], $10::numeric[])
+				AS x(t, i, v, o, r, e, res, p, d, h)
 			ON CONFLICT (source_type, source_id, source_version) DO UPDATE SET outcome = EXCLUDED.outcome, reason = EXCLUDED.reason,
+				hours = COALESCE(EXCLUDED.hours, posting_results.hours),
 				journal_entry_id = COALESCE(EXCLUDED.journal_entry_id, posting_results.journal_entry_id), updated_at = clock_timestamp()
 			WHERE posting_results.outcome IN ('PARKED_RATE_MISSING') OR EXCLUDED.outcome = 'REVERSED'`,
-			rType, rID, rVersion, rOutcome, rReason, rEntry, rResource, rProject, rDate); err != nil {
+			rType, rID, rVersion, rOutcome, rReason, rEntry, rResource, rProject, rDate, rHours); err != nil {
 			return err
 		}
 	}

@@ -116,6 +116,28 @@ func TestBillingEventsFeedReplicasAndActuals(t *testing.T) {
 	}
 }
 
+// A cost adjustment (billing re-costed posted time after a back-dated cost-rate change) moves the
+// project's actual cost by its delta and leaves the hours alone.
+func TestCostAdjustmentMovesActualCostOnly(t *testing.T) {
+	uc, db, log := setup(t)
+	ctx := context.Background()
+	project := uuid.NewString()
+	err := streamtest.Apply(ctx, db.Pool, events.Billing(uc, log),
+		envelope(t, billingv1.EventTypePostingsRecorded, &billingv1.PostingsRecorded{Results: []*billingv1.PostingResult{{
+			SourceType: "time_entry", SourceId: "T-60", SourceVersion: 1, ProjectId: project, Outcome: billingv1.PostingOutcome_POSTING_OUTCOME_POSTED,
+			Hours: "7.25", Cost: money("444.43"), Revenue: money("362.50")}}}),
+		envelope(t, billingv1.EventTypePostingsRecorded, &billingv1.PostingsRecorded{Results: []*billingv1.PostingResult{{
+			SourceType: "cost_adjustment", SourceId: "T-60", SourceVersion: 2, ProjectId: project, Outcome: billingv1.PostingOutcome_POSTING_OUTCOME_POSTED,
+			Hours: "0", BillableHours: "0", Cost: money("63.07"), Revenue: money("0.00")}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM project_actuals WHERE project_id = $1 AND actual_hours = 7.25
+		AND actual_cost = 507.50 AND actual_revenue = 362.50`, project); n != 1 {
+		t.Fatalf("actuals of the project are not 7.25 h, 507.50 cost, 362.50 revenue")
+	}
+}
+
 // A payload a handler has no route for is refused as unroutable (dead-lettered), never skipped.
 func TestUnroutablePayloadIsRefused(t *testing.T) {
 	uc, db, _ := setup(t)
