@@ -163,7 +163,7 @@ func (s staticToken) Token(context.Context) (string, error) { return string(s), 
 type fakeProject struct {
 	projectv1.UnimplementedProjectServiceServer
 	verifier *auth.Verifier
-	// block makes ConvertOpportunity wait for the caller's deadline.
+	// block makes ConvertOpportunity wait for the caller's deadline (5 s at most).
 	block atomic.Bool
 
 	mu    sync.Mutex
@@ -199,8 +199,11 @@ func (f *fakeProject) ConvertOpportunity(ctx context.Context, req *projectv1.Con
 	f.calls = append(f.calls, call{principal: p, hasDeadline: hasDeadline})
 	f.mu.Unlock()
 	if f.block.Load() {
-		<-ctx.Done()
-		return nil, ctx.Err()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Second): // a caller without a deadline would wait forever
+		}
 	}
 	return &projectv1.ConvertOpportunityResponse{Outcome: projectv1.ConversionOutcome_CONVERSION_OUTCOME_CREATED}, nil
 }
