@@ -107,12 +107,27 @@ func problemFromStatus(st *status.Status) Problem {
 
 // masked reports whether the detail of st must not reach the caller: a status without ErrorInfo
 // did not come from a service's error mapping but from gRPC or the transport (a refused
-// connection, a deadline, a reset stream), and its message names hosts, ports and internals.
-// InvalidArgument without ErrorInfo is grpc-gateway's own answer to an undecodable request,
-// which the caller needs to see.
+// connection, a deadline, a reset stream), and its message names hosts, ports and internals. A
+// service relaying such a failure of its own dependency (grpcx.FaultFromStatus) says so with the
+// reason UPSTREAM_<code> and the same message: masked too. InvalidArgument without ErrorInfo is
+// grpc-gateway's own answer to an undecodable request, which the caller needs to see.
 func masked(st *status.Status) bool {
-	return st.Code() != codes.OK && st.Code() != codes.InvalidArgument && grpcx.DetailsOf(st).Reason == ""
+	if st.Code() == codes.OK || st.Code() == codes.InvalidArgument {
+		return false
+	}
+	reason := grpcx.DetailsOf(st).Reason
+	return reason == "" || relayedCode[reason]
 }
+
+// relayedCode holds the reasons grpcx.FaultFromStatus makes of a dependency's status without
+// ErrorInfo: "UPSTREAM_" and the code's name.
+var relayedCode = func() map[string]bool {
+	out := map[string]bool{}
+	for c := codes.OK; c <= codes.Unauthenticated; c++ {
+		out["UPSTREAM_"+c.String()] = true
+	}
+	return out
+}()
 
 func maskedDetail(c codes.Code) string {
 	switch c {

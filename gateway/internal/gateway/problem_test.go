@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -41,5 +42,31 @@ func TestProblemFromStatus(t *testing.T) {
 	}
 	if p := problemFromStatus(status.New(codes.FailedPrecondition, "no")); p.Reason != "FAILED_PRECONDITION" {
 		t.Fatalf("bare FailedPrecondition → reason %q", p.Reason)
+	}
+}
+
+// Transport failures never reach the caller's detail: neither the gateway's own (no ErrorInfo)
+// nor one a service relays from its dependency (reason UPSTREAM_<code>, the transport message).
+// A service's own answer keeps its detail, and so does grpc-gateway's decode error.
+func TestTransportDetailsAreMasked(t *testing.T) {
+	t.Parallel()
+	const transport = `connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:7001: connect: connection refused"`
+	relayed, _ := status.New(codes.Unavailable, transport).WithDetails(&errdetails.ErrorInfo{Reason: "UPSTREAM_Unavailable", Domain: "accrue"})
+	own, _ := status.New(codes.Unavailable, "the billing service is unavailable; the project waits for its contract").
+		WithDetails(&errdetails.ErrorInfo{Reason: "BILLING_UNAVAILABLE", Domain: "accrue"})
+	for _, c := range []struct {
+		st         *status.Status
+		wantDetail string
+	}{
+		{status.New(codes.Unavailable, transport), "an upstream service is unavailable; retry with backoff"},
+		{relayed, "an upstream service is unavailable; retry with backoff"},
+		{status.New(codes.DeadlineExceeded, "context deadline exceeded"), "an upstream service did not answer in time; retry with backoff"},
+		{status.New(codes.Internal, "grpc: error while marshaling: proto: …"), "the request failed inside Accrue; quote the correlation id to support"},
+		{own, "the billing service is unavailable; the project waits for its contract"},
+		{status.New(codes.InvalidArgument, "proto: syntax error (line 1:2): invalid value"), "proto: syntax error (line 1:2): invalid value"},
+	} {
+		if p := problemFromStatus(c.st); p.Detail != c.wantDetail {
+			t.Errorf("%s %q: detail %q, want %q", c.st.Code(), c.st.Message(), p.Detail, c.wantDetail)
+		}
 	}
 }
