@@ -134,10 +134,7 @@ func usageOf(tb testing.TB, env *harness.Env) usage {
 		u.cpu["accrue"] += env.CPUTime(p)
 	}
 	for _, st := range convertStages {
-		url := env.URL("/metrics")
-		if st.process != harness.Gateway {
-			url = "http://" + env.MetricsAddr(st.process) + "/metrics"
-		}
+		url := "http://" + env.MetricsAddr(st.process) + "/metrics"
 		v, _ := scrapeSeries(tb, url, st.series)
 		u.server[st.name], _ = strconv.ParseFloat(v, 64)
 	}

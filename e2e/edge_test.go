@@ -190,8 +190,8 @@ func readyz(t testing.TB, env *harness.Env) (int, readiness) {
 	return st, r
 }
 
-// Liveness, readiness and metrics, as an orchestrator and a monitoring system see them:
-// readiness follows the services (a dead billing service makes the gateway unready, and its
+// Liveness, readiness and metrics, as an orchestrator and a monitoring system see them (the
+// gateway's metrics on its admin listener, never on the public port): readiness follows the services (a dead billing service makes the gateway unready, and its
 // return makes it ready again), liveness does not.
 func TestHealthReadinessAndMetrics(t *testing.T) {
 	t.Parallel()
@@ -212,18 +212,19 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		}
 	}
 
-	st, _, body = env.Do(http.MethodGet, "/metrics", nil, nil)
-	if st != http.StatusOK || !strings.Contains(string(body), "accrue_gateway_requests_total{") {
-		t.Errorf("GET /metrics: %d, want 200 with accrue_gateway_requests_total samples:\n%.2000s", st, body)
-	}
-	resp, err := http.Get("http://" + env.MetricsAddr("customer") + "/metrics")
-	if err != nil {
-		t.Fatalf("customer metrics: %v", err)
-	}
-	sm, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(sm), "accrue_grpc_server_handled_total{") {
-		t.Errorf("customer /metrics: %d, want 200 with accrue_grpc_server_handled_total samples", resp.StatusCode)
+	// Metrics are on the private admin listener, not on the public API port.
+	st, hdr, body := env.Do(http.MethodGet, "/metrics", nil, nil)
+	expectProblem(t, "GET /metrics on the public port", http.StatusNotFound, "NOT_FOUND", st, hdr, body)
+	for name, want := range map[string]string{harness.Gateway: "accrue_gateway_requests_total{", "customer": "accrue_grpc_server_handled_total{"} {
+		resp, err := http.Get("http://" + env.MetricsAddr(name) + "/metrics")
+		if err != nil {
+			t.Fatalf("%s metrics: %v", name, err)
+		}
+		sm, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(sm), want) {
+			t.Errorf("%s /metrics: %d, want 200 with %s samples", name, resp.StatusCode, want)
+		}
 	}
 
 	env.Kill("billing", syscall.SIGKILL)

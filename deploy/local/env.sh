@@ -34,13 +34,18 @@ for _i in "${!ACCRUE_SERVICES[@]}"; do
 done
 unset _i
 ACCRUE_HTTP_PORT=${ACCRUE_HTTP_PORT:-8080}
+# The gateway's admin listener (/metrics, and /debug/pprof/ with ACCRUE_PPROF=true): the metrics
+# port base itself, 9100 by default, beside the services' 9101..9105.
+ACCRUE_GATEWAY_ADMIN_PORT=${ACCRUE_GATEWAY_ADMIN_PORT:-$ACCRUE_METRICS_PORT_BASE}
 ACCRUE_BIND_HOST=127.0.0.1
 
 # Everything `make run` started, in stop order (gateway first, then the services).
 ACCRUE_PROCESSES=(gateway billing timeexpense resource project customer)
 
 # Scopes of the token each service presents to the others (ACCRUE_SERVICE_TOKEN_FILE). One list for
-# all five for now; narrow it per service here when their calls are known.
+# all five for now; narrow it per service here when their calls are known. The gateway has no such
+# token: each webhook route gets its own, with only the scopes of its RPCs (`accruectl
+# webhook-routes`), in .run/tokens/webhooks/<route>.jwt (ACCRUE_WEBHOOK_TOKEN_DIR).
 ACCRUE_SERVICE_TOKEN_SCOPES=${ACCRUE_SERVICE_TOKEN_SCOPES:-"customers:read customers:write projects:read projects:write billing:read billing:write resources:read resources:write costrates:read time:read time:approve"}
 ACCRUE_SERVICE_TOKEN_TTL=${ACCRUE_SERVICE_TOKEN_TTL:-24h}
 
@@ -52,5 +57,7 @@ ACCRUE_JWT_AUDIENCE=${ACCRUE_JWT_AUDIENCE:-accrue}
 ACCRUE_RUN_DIR=$ACCRUE_ROOT/.run
 ACCRUE_BIN_DIR=$ACCRUE_ROOT/bin
 
-# Webhook source systems that get a signing secret in .run/webhook-secrets (make run creates it once).
-ACCRUE_WEBHOOK_SOURCES=${ACCRUE_WEBHOOK_SOURCES:-"salesforce crm workday hcm tne"}
+# Webhook routes and the source system that calls each (<route>/<source>): each pair gets its own
+# signing secret in .run/webhook-secrets (make run adds missing pairs and keeps existing secrets).
+# A secret is valid only for its route and source.
+ACCRUE_WEBHOOK_BINDINGS=${ACCRUE_WEBHOOK_BINDINGS:-"salesforce.opportunities/salesforce crm.opportunities/crm workday.workers/workday hcm.workers/hcm timeexpense.approved/tne"}

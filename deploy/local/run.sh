@@ -2,7 +2,9 @@
 # Runs Accrue locally: the five services and the gateway as background processes, on the local
 # Postgres and Redis (`make run` = `make deps build` + this script). State lives in .run/:
 #   .run/keys/    development signing key and JWKS (accruectl keygen)
-#   .run/tokens/  each service's token for calls to the others (ACCRUE_SERVICE_TOKEN_FILE)
+#   .run/tokens/  each service's token for calls to the others (ACCRUE_SERVICE_TOKEN_FILE), and
+#                 in webhooks/ each webhook route's token (ACCRUE_WEBHOOK_TOKEN_DIR)
+#   .run/webhook-secrets  one signing secret per webhook route and source
 #   .run/logs/    one JSON log per process (the previous run's as <name>.log.prev)
 #   .run/pids/    one pid file per process, read by stop.sh
 # It stops what a previous run left, starts everything, waits for /readyz, prints how to call the
@@ -31,8 +33,8 @@ for b in "${ACCRUE_SERVICES[@]}" gateway accruectl; do
   [ -x "$BIN/$b" ] || die "$BIN/$b is missing: run 'make build' (or simply 'make run')"
 done
 
-mkdir -p "$RUN"/{logs,pids,keys,tokens}
-chmod 700 "$RUN/keys" "$RUN/tokens"
+mkdir -p "$RUN"/{logs,pids,keys,tokens,tokens/webhooks}
+chmod 700 "$RUN/keys" "$RUN/tokens" "$RUN/tokens/webhooks"
 
 # 1. Stop whatever a previous `make run` left running.
 "$here/stop.sh" --quiet
@@ -55,6 +57,7 @@ for s in "${ACCRUE_SERVICES[@]}"; do
   check_port "$s metrics" "${ACCRUE_METRICS_PORT[$s]}"
 done
 check_port "gateway HTTP" "$ACCRUE_HTTP_PORT"
+check_port "gateway admin (metrics)" "$ACCRUE_GATEWAY_ADMIN_PORT"
 [ "$busy" -eq 0 ] || die "free the ports above (or stop the other Accrue copy with its own 'make stop') and run again"
 
 # 3. Development signing key; services and gateway verify tokens against its JWKS.
@@ -89,29 +92,40 @@ for s in "${ACCRUE_SERVICES[@]}"; do
   DB_OWNER[$s]=$("${PSQL[@]}" -c "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'accrue_$s'")
 done
 
-# 5. Each service's token for calls to the other services (rewritten atomically: services re-read it).
-mint() { # name scopes ttl → file
+# 5. Each service's token for calls to the other services, and each webhook route's token for
+# the calls the gateway makes on a delivery's behalf, with only that route's scopes (rewritten
+# atomically: the processes re-read them).
+mint() { # file subject scopes ttl
   local tmp
-  tmp=$(mktemp "$RUN/tokens/.$1.XXXXXX")
-  "$BIN/accruectl" token --key "$RUN/keys/signing.jwk" --sub "svc-$1" --scopes "$2" --ttl "$3" \
+  tmp=$(mktemp "$(dirname "$1")/.$(basename "$1").XXXXXX")
+  "$BIN/accruectl" token --key "$RUN/keys/signing.jwk" --sub "$2" --scopes "$3" --ttl "$4" \
     --issuer "$ACCRUE_JWT_ISSUER" --audience "$ACCRUE_JWT_AUDIENCE" >"$tmp"
   chmod 600 "$tmp"
-  mv -f "$tmp" "$RUN/tokens/$1.jwt"
+  mv -f "$tmp" "$1"
 }
-for s in "${ACCRUE_SERVICES[@]}" gateway; do
-  mint "$s" "$ACCRUE_SERVICE_TOKEN_SCOPES" "$ACCRUE_SERVICE_TOKEN_TTL"
+for s in "${ACCRUE_SERVICES[@]}"; do
+  mint "$RUN/tokens/$s.jwt" "svc-$s" "$ACCRUE_SERVICE_TOKEN_SCOPES" "$ACCRUE_SERVICE_TOKEN_TTL"
 done
+rm -f "$RUN/tokens/gateway.jwt" # the gateway's former all-purpose token
+routes=$("$BIN/accruectl" webhook-routes) || die "accruectl webhook-routes failed"
+while read -r route scopes; do
+  mint "$RUN/tokens/webhooks/$route.jwt" "gateway-webhook-$route" "$scopes" "$ACCRUE_SERVICE_TOKEN_TTL"
+done <<<"$routes"
 
-# Webhook secrets, one per source system (kept across runs; accruectl webhook signs with them).
-if [ ! -f "$RUN/webhook-secrets" ]; then
-  (
-    umask 077
-    for src in $ACCRUE_WEBHOOK_SOURCES; do
-      echo "$src=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    done >"$RUN/webhook-secrets"
-  )
-  log "created webhook secrets for: $ACCRUE_WEBHOOK_SOURCES (.run/webhook-secrets)"
+# Webhook secrets, one per route and source (kept across runs; accruectl webhook signs with them).
+# A file of the old "<source>=<secret>" form, whose secrets opened every route, is replaced.
+secrets=$RUN/webhook-secrets
+if [ -f "$secrets" ] && grep -Eq '^[^#/=]+=' "$secrets"; then
+  mv -f "$secrets" "$secrets.old"
+  log "replaced .run/webhook-secrets: its <source>=<secret> lines were valid for every route (old file: .run/webhook-secrets.old)"
 fi
+added=()
+for b in $ACCRUE_WEBHOOK_BINDINGS; do
+  grep -q "^$b=" "$secrets" 2>/dev/null && continue
+  (umask 077 && echo "$b=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$secrets")
+  added+=("$b")
+done
+[ "${#added[@]}" -eq 0 ] || log "created webhook secrets for: ${added[*]} (.run/webhook-secrets)"
 
 # 6. Migrations first, so a failing one is reported here rather than as a dying process.
 service_env() { # svc → VAR=value lines
@@ -139,9 +153,10 @@ upstream_addrs() { # where each service listens (services call each other, the g
 gateway_env() {
   printf '%s\n' \
     "ACCRUE_HTTP_ADDR=$H:$ACCRUE_HTTP_PORT" \
+    "ACCRUE_GATEWAY_ADMIN_ADDR=$H:$ACCRUE_GATEWAY_ADMIN_PORT" \
     "ACCRUE_REDIS_ADDR=$ACCRUE_REDIS_ADDR" \
     "ACCRUE_STREAM_PREFIX=$ACCRUE_STREAM_PREFIX" \
-    "ACCRUE_SERVICE_TOKEN_FILE=$RUN/tokens/gateway.jwt" \
+    "ACCRUE_WEBHOOK_TOKEN_DIR=$RUN/tokens/webhooks" \
     "ACCRUE_WEBHOOK_SECRETS_FILE=$RUN/webhook-secrets" \
     "ACCRUE_JWKS_FILE=$JWKS" \
     "ACCRUE_JWT_ISSUER=$ACCRUE_JWT_ISSUER" \
@@ -219,7 +234,7 @@ Accrue is running.
   REST API (gateway)   $GW          e.g. $GW/v1/customers
   OpenAPI document     $GW/openapi.json
   health / readiness   $GW/healthz   $GW/readyz
-  gateway metrics      $GW/metrics
+  gateway metrics      http://$H:$ACCRUE_GATEWAY_ADMIN_PORT/metrics   (admin listener; not on the API port)
 EOF
 for s in "${ACCRUE_SERVICES[@]}"; do
   printf '  %-20s gRPC %s:%s   metrics http://%s:%s/metrics\n' "$s" "$H" "${ACCRUE_GRPC_PORT[$s]}" "$H" "${ACCRUE_METRICS_PORT[$s]}"

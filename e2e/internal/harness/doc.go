@@ -7,9 +7,12 @@
 // process started and ready. Everything is torn down when the test ends; when it failed, the
 // tail of each process log is printed.
 //
-// The gateway of every Env knows the webhook sources in WebhookSources, each with a random
-// secret (ACCRUE_WEBHOOK_SECRETS_FILE): WebhookHeaders and PostWebhook sign deliveries with it,
-// SignWebhook signs with any secret (forgeries, stale timestamps).
+// The gateway of every Env knows the webhook sources in WebhookSources on every webhook route,
+// each pair with its own random secret (ACCRUE_WEBHOOK_SECRETS_FILE): PostWebhook and
+// WebhookHeadersFor sign deliveries with the secret of the path's route, SignWebhook signs with
+// any secret (forgeries, stale timestamps). Each webhook route has its own token with only its
+// scopes (ACCRUE_WEBHOOK_TOKEN_DIR); the gateway's rate limits are off unless a test sets them
+// (WithEnv), and its metrics are on its admin listener (MetricsAddr("gateway")).
 //
 // An Env belongs to the test that started it: its helpers fail that test (t.Fatal), so call them
 // from that test's goroutine. Different tests may run in parallel, each with its own Env.

@@ -147,7 +147,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	}
 
 	instances := append(slices.Clone(Services), o.second...)
-	ports, err := freePorts(2*len(instances) + 1)
+	ports, err := freePorts(2*len(instances) + 2)
 	if err != nil {
 		t.Fatalf("harness: %v", err)
 	}
@@ -159,6 +159,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 		e.metricAddrs[s] = ports[2*i+1]
 	}
 	e.httpAddr = ports[len(ports)-1]
+	e.metricAddrs[Gateway] = ports[len(ports)-2] // the gateway's admin listener
 
 	// What every process shares: dependencies, keys, the Env's stream prefix and where each
 	// service listens (services call each other, the gateway calls them all). Each process also
@@ -191,10 +192,15 @@ func Start(t testing.TB, opts ...Option) *Env {
 		}, o.env[s])
 		e.procs[name].bin = filepath.Join(binDir, s)
 	}
+	// The gateway calls services only for webhooks, each route with its own token; its rate
+	// limits are off unless a test sets them (tests and benchmarks send bursts from one client).
 	e.addProcess(Gateway, base, common, map[string]string{
-		"ACCRUE_HTTP_ADDR":            e.httpAddr,
-		"ACCRUE_SERVICE_TOKEN_FILE":   filepath.Join(dir, Gateway+".token"),
-		"ACCRUE_WEBHOOK_SECRETS_FILE": filepath.Join(dir, "webhook-secrets"),
+		"ACCRUE_HTTP_ADDR":              e.httpAddr,
+		"ACCRUE_GATEWAY_ADMIN_ADDR":     e.metricAddrs[Gateway],
+		"ACCRUE_WEBHOOK_TOKEN_DIR":      filepath.Join(dir, "webhook-tokens"),
+		"ACCRUE_WEBHOOK_SECRETS_FILE":   filepath.Join(dir, "webhook-secrets"),
+		"ACCRUE_RATE_LIMIT_CLIENT_RPS":  "0",
+		"ACCRUE_RATE_LIMIT_WEBHOOK_RPS": "0",
 	}, o.env[Gateway])
 
 	// Start everything at once: the gateway dials lazily and /readyz waits for the services.

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,23 +50,40 @@ func (e *Env) createDatabases() error {
 	return errors.Join(errs...)
 }
 
-// createCredentials makes the Env's signing key (accruectl keygen) and the token file of each
-// process (accruectl token --scopes all).
+// createCredentials makes the Env's signing key (accruectl keygen), the token file of each
+// service (accruectl token --scopes all) and of each webhook route of the gateway (only the
+// route's scopes, as accruectl webhook-routes lists them).
 func (e *Env) createCredentials() error {
 	if _, err := e.accruectl("keygen", "--dir", e.keyDir); err != nil {
 		return err
 	}
-	names := append(slices.Clone(Services), Gateway)
+	routes, err := e.accruectl("webhook-routes")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(e.dir, "webhook-tokens"), 0o700); err != nil {
+		return err
+	}
+	type token struct{ file, sub, scopes string }
+	var tokens []token
+	for _, s := range Services {
+		tokens = append(tokens, token{filepath.Join(e.dir, s+".token"), "svc-" + s, "all"})
+	}
+	for _, line := range strings.Split(routes, "\n") {
+		if route, scopes, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
+			tokens = append(tokens, token{filepath.Join(e.dir, "webhook-tokens", route+".jwt"), "gateway-webhook-" + route, scopes})
+		}
+	}
 	var wg sync.WaitGroup
-	errs := make([]error, len(names))
-	for i, name := range names {
+	errs := make([]error, len(tokens))
+	for i, t := range tokens {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			tok, err := e.accruectl("token", "--key", filepath.Join(e.keyDir, "signing.jwk"),
-				"--scopes", "all", "--ttl", "1h", "--sub", "svc-"+name)
+				"--scopes", t.scopes, "--ttl", "1h", "--sub", t.sub)
 			if err == nil {
-				err = os.WriteFile(filepath.Join(e.dir, name+".token"), []byte(tok+"\n"), 0o600)
+				err = os.WriteFile(t.file, []byte(tok+"\n"), 0o600)
 			}
 			errs[i] = err
 		}()

@@ -20,7 +20,7 @@ import (
 // a balanced trial balance and project actuals.
 type demoRun struct {
 	base, token, stamp string
-	secrets            map[string]string
+	secretsFile        string
 	client             *http.Client
 }
 
@@ -33,12 +33,8 @@ func runDemo(base, keyFile, secretsFile, example string) error {
 	if err != nil {
 		return err
 	}
-	secrets, err := readSecrets(secretsFile)
-	if err != nil {
-		return err
-	}
 	d := &demoRun{base: strings.TrimSuffix(base, "/"), token: tok, stamp: time.Now().UTC().Format("150405"),
-		secrets: secrets, client: &http.Client{Timeout: 20 * time.Second}}
+		secretsFile: secretsFile, client: &http.Client{Timeout: 20 * time.Second}}
 	return d.run(example)
 }
 
@@ -129,8 +125,12 @@ func (d *demoRun) run(example string) error {
 	}
 	body := strings.NewReplacer("006Dn00000SfDemo1", "006DEMO"+d.stamp, "001Dn00000InitUS", "001INIT"+d.stamp,
 		"001Dn00000InitHQ", "001HQ"+d.stamp, "5c1b9e7e-2f0e-4a9b-9f10-0d5a7a1e0001", "demo-"+d.stamp).Replace(string(raw))
+	secret, err := secretFor(d.secretsFile, "salesforce.opportunities", "salesforce")
+	if err != nil {
+		return err
+	}
 	req, _ := http.NewRequest(http.MethodPost, d.base+"/webhooks/salesforce/salesforce/opportunities", strings.NewReader(body))
-	req.Header.Set(webhook.SignatureHeader, webhook.Sign([]byte(d.secrets["salesforce"]), time.Now(), []byte(body)))
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign(secret, time.Now(), []byte(body)))
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return err
@@ -258,18 +258,4 @@ func atoi(s string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
-}
-
-func readSecrets(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if s, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
-			out[s] = v
-		}
-	}
-	return out, nil
 }

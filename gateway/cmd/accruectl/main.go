@@ -3,7 +3,10 @@
 //	accruectl keygen [--dir .run/keys]            create a local Ed25519 signing key and its JWKS
 //	accruectl token --scopes "customers:read ..."  print a bearer token signed with that key
 //	accruectl webhook --url URL --source NAME     sign a JSON body (stdin or --file) with the
-//	                                             source's secret and POST it, printing the answer
+//	                                             secret of the URL's route and the source and
+//	                                             POST it, printing the answer
+//	accruectl webhook-routes                      list the webhook routes and the scopes of
+//	                                             each route's token ("<route> <scope>,...")
 //	accruectl demo [--url http://127.0.0.1:8080]  walk through the three workflows on a running Accrue
 //	accruectl audit verify --service NAME         recompute a service's audit hash chain and name
 //	                                             every edited, deleted or reordered row (exit 1)
@@ -19,11 +22,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/accrue/accrue/gateway/internal/gateway"
 	"github.com/accrue/accrue/gateway/internal/webhook"
 	"github.com/accrue/accrue/internal/platform/auth"
 )
@@ -89,19 +94,24 @@ func run(args []string) error {
 	case "webhook":
 		fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
 		url := fs.String("url", "", "webhook URL, e.g. http://127.0.0.1:8080/webhooks/salesforce/salesforce/opportunities")
-		source := fs.String("source", "", "source name whose secret signs the body")
-		secrets := fs.String("secrets", ".run/webhook-secrets", "file of source=secret lines")
+		source := fs.String("source", "", "source whose secret signs the body (default: the URL's {source})")
+		secrets := fs.String("secrets", ".run/webhook-secrets", "file of <route>/<source>=<secret> lines")
 		file := fs.String("file", "", "JSON body file (stdin when empty)")
 		skew := fs.Duration("skew", 0, "shift the signature timestamp (e.g. -10m to test the tolerance)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
 		return sendWebhook(*url, *source, *secrets, *file, *skew)
+	case "webhook-routes":
+		for _, r := range gateway.WebhookRoutes() {
+			fmt.Printf("%s %s\n", r.Name, strings.Join(r.Scopes(), ","))
+		}
+		return nil
 	case "demo":
 		fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 		url := fs.String("url", "http://127.0.0.1:8080", "gateway URL")
 		key := fs.String("key", ".run/keys/signing.jwk", "private signing key (from keygen)")
-		secrets := fs.String("secrets", ".run/webhook-secrets", "file of source=secret lines")
+		secrets := fs.String("secrets", ".run/webhook-secrets", "file of <route>/<source>=<secret> lines")
 		example := fs.String("example", "docs/examples/salesforce-closed-won.json", "Salesforce closed-won event to send")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -110,25 +120,27 @@ func run(args []string) error {
 	case "audit":
 		return auditCmd(args[1:], os.Stdout)
 	}
-	return fmt.Errorf("unknown command %q (keygen, token, webhook, demo, audit)", args[0])
+	return fmt.Errorf("unknown command %q (keygen, token, webhook, webhook-routes, demo, audit)", args[0])
 }
 
-func sendWebhook(url, source, secretsFile, file string, skew time.Duration) error {
-	if url == "" || source == "" {
-		return errors.New("webhook needs --url and --source")
+func sendWebhook(target, source, secretsFile, file string, skew time.Duration) error {
+	if target == "" {
+		return errors.New("webhook needs --url")
 	}
-	text, err := os.ReadFile(secretsFile)
+	u, err := url.Parse(target)
 	if err != nil {
 		return err
 	}
-	var secret string
-	for _, line := range strings.Split(string(text), "\n") {
-		if s, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && s == source {
-			secret = v
-		}
+	route, pathSource, ok := gateway.WebhookRouteOf(u.Path)
+	if !ok {
+		return fmt.Errorf("%s is not a webhook route", u.Path)
 	}
-	if secret == "" {
-		return fmt.Errorf("no secret for source %q in %s", source, secretsFile)
+	if source == "" {
+		source = pathSource
+	}
+	secret, err := secretFor(secretsFile, route.Name, source)
+	if err != nil {
+		return err
 	}
 	var body []byte
 	if file != "" {
@@ -139,12 +151,12 @@ func sendWebhook(url, source, secretsFile, file string, skew time.Duration) erro
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(webhook.SignatureHeader, webhook.Sign([]byte(secret), time.Now().Add(skew), body))
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign(secret, time.Now().Add(skew), body))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
@@ -156,6 +168,23 @@ func sendWebhook(url, source, secretsFile, file string, skew time.Duration) erro
 		fmt.Println()
 	}
 	return nil
+}
+
+// secretFor reads the secret of route and source from a secrets file (the newest of a rotation).
+func secretFor(file, route, source string) ([]byte, error) {
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := webhook.ParseSecrets(string(text))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	list := secrets[webhook.Binding{Route: route, Source: source}]
+	if len(list) == 0 {
+		return nil, fmt.Errorf("no secret for route %s and source %q in %s", route, source, file)
+	}
+	return list[len(list)-1], nil
 }
 
 // signAll returns a one-hour token with every scope, signed with privateJWK.

@@ -1,5 +1,6 @@
 // Command gateway serves Accrue's REST API (grpc-gateway over the five services' gRPC APIs),
-// health, readiness, metrics and the OpenAPI document.
+// the webhook receivers, health, readiness and the OpenAPI document, and metrics on a separate
+// admin address.
 package main
 
 import (
@@ -8,14 +9,16 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/accrue/accrue/gateway/internal/gateway"
+	"github.com/accrue/accrue/gateway/internal/ratelimit"
 	"github.com/accrue/accrue/gateway/internal/webhook"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/logging"
 	"github.com/accrue/accrue/internal/platform/redisx"
 	"github.com/accrue/accrue/internal/platform/service"
@@ -33,6 +36,8 @@ func main() {
 func run(ctx context.Context) error {
 	r := config.FromEnv()
 	addr := r.String("ACCRUE_HTTP_ADDR", "127.0.0.1:8080")
+	adminAddr := r.String("ACCRUE_GATEWAY_ADMIN_ADDR", "127.0.0.1:9100")
+	pprof := r.Bool("ACCRUE_PPROF", false)
 	upstreams := map[string]string{}
 	defaults := map[string]string{"customer": "127.0.0.1:7001", "project": "127.0.0.1:7002",
 		"resource": "127.0.0.1:7003", "timeexpense": "127.0.0.1:7004", "billing": "127.0.0.1:7005"}
@@ -59,8 +64,16 @@ func run(ctx context.Context) error {
 	svc := service.Config{ServiceTokenFile: r.String("ACCRUE_SERVICE_TOKEN_FILE", ""),
 		OAuthTokenURL: r.String("ACCRUE_OAUTH_TOKEN_URL", ""), OAuthClientID: r.String("ACCRUE_OAUTH_CLIENT_ID", ""),
 		OAuthClientSecret: r.String("ACCRUE_OAUTH_CLIENT_SECRET", ""), Auth: authCfg}
-	timeout := r.Duration("ACCRUE_UPSTREAM_TIMEOUT", 0)
+	tokenDir := r.String("ACCRUE_WEBHOOK_TOKEN_DIR", "")
+	sharedToken := r.Bool("ACCRUE_WEBHOOK_SHARED_TOKEN", false)
+	timeout := r.Duration("ACCRUE_UPSTREAM_TIMEOUT", 10*time.Second)
+	clientLimit := limiter(r, "ACCRUE_RATE_LIMIT_CLIENT", 100, 200)
+	webhookLimit := limiter(r, "ACCRUE_RATE_LIMIT_WEBHOOK", 50, 100)
+	refusedLimit := limiter(r, "ACCRUE_RATE_LIMIT_WEBHOOK_REFUSED", 5, 20)
 	level := r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error")
+	if sharedToken && svc.TokenSource() == nil {
+		r.Fail(errors.New("ACCRUE_WEBHOOK_SHARED_TOKEN needs ACCRUE_SERVICE_TOKEN_FILE or ACCRUE_OAUTH_TOKEN_URL"))
+	}
 	if err := r.Err(); err != nil {
 		return err
 	}
@@ -74,18 +87,58 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer rdb.Close()
-	g, err := gateway.New(ctx, gateway.Options{Upstreams: upstreams, Verifier: verifier, Logger: log,
-		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, Redis: rdb,
-		Webhooks: webhook.Config{Secrets: secrets, Tolerance: tolerance, MaxBody: maxBody, KeyPrefix: prefix, Token: svc.TokenSource()}})
+	opts := gateway.Options{Upstreams: upstreams, Verifier: verifier, Logger: log,
+		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, Redis: rdb, ClientLimit: clientLimit,
+		AdminAddr: adminAddr, Pprof: pprof, WebhookTokens: webhookTokens(tokenDir, svc),
+		Webhooks: webhook.Config{Secrets: secrets, Tolerance: tolerance, MaxBody: maxBody, KeyPrefix: prefix,
+			Limit: webhookLimit, RefusedLimit: refusedLimit}}
+	if sharedToken {
+		opts.SharedWebhookToken = svc.TokenSource()
+		log.WarnContext(ctx, "webhook routes without a token of their own call the services with the gateway's shared token "+
+			"(ACCRUE_WEBHOOK_SHARED_TOKEN=true): for development only; give each route its own token (ACCRUE_WEBHOOK_TOKEN_DIR)")
+	}
+	g, err := gateway.New(ctx, opts)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: set ACCRUE_WEBHOOK_TOKEN_DIR (a <route>.jwt per route) or ACCRUE_OAUTH_TOKEN_URL "+
+			"(in development only: ACCRUE_WEBHOOK_SHARED_TOKEN=true)", err)
+	}
+	if tokenDir != "" {
+		if err := g.CheckWebhookTokens(ctx); err != nil {
+			g.Close()
+			return err
+		}
 	}
 	return g.Run(ctx, addr)
 }
 
-// webhookSecrets reads "source=secret" pairs, separated by commas (inline) or newlines (file).
-// A source may appear twice during a secret rotation.
-func webhookSecrets(inline, file string) (map[string][][]byte, error) {
+// limiter reads <prefix>_RPS and <prefix>_BURST: requests per second (0: no limit) and burst.
+func limiter(r *config.Reader, prefix string, rps, burst int) *ratelimit.Limiter {
+	n, b := r.Int(prefix+"_RPS", rps), r.Int(prefix+"_BURST", burst)
+	if n < 0 || b < 0 {
+		r.Fail(fmt.Errorf("%s_RPS and %s_BURST must not be negative", prefix, prefix))
+	}
+	return ratelimit.New(float64(n), b)
+}
+
+// webhookTokens are the webhook routes' own credentials: the files <dir>/<route>.jwt, or else
+// client-credentials tokens asked for with only the route's scopes. nil when neither is set.
+func webhookTokens(dir string, svc service.Config) map[string]grpcx.TokenSource {
+	out := map[string]grpcx.TokenSource{}
+	for _, route := range gateway.WebhookRoutes() {
+		switch {
+		case dir != "":
+			out[route.Name] = &auth.FileTokenSource{Path: filepath.Join(dir, route.Name+".jwt")}
+		case svc.OAuthTokenURL != "":
+			out[route.Name] = &auth.ClientCredentials{TokenURL: svc.OAuthTokenURL, ClientID: svc.OAuthClientID,
+				ClientSecret: svc.OAuthClientSecret, Audience: svc.Auth.Audience, Scopes: route.Scopes()}
+		}
+	}
+	return out
+}
+
+// webhookSecrets reads "<route>/<source>=<secret>" entries: comma separated inline, one per line
+// in the file (see webhook.ParseSecrets).
+func webhookSecrets(inline, file string) (webhook.Secrets, error) {
 	text := inline
 	if file != "" {
 		b, err := os.ReadFile(file)
@@ -94,19 +147,7 @@ func webhookSecrets(inline, file string) (map[string][][]byte, error) {
 		}
 		text += "\n" + string(b)
 	}
-	out := map[string][][]byte{}
-	for _, line := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '\n' }) {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		src, secret, ok := strings.Cut(line, "=")
-		if !ok || src == "" || len(secret) < 16 {
-			return nil, fmt.Errorf("webhook secrets: want source=secret with a secret of at least 16 characters, got %q", src)
-		}
-		out[strings.TrimSpace(src)] = append(out[strings.TrimSpace(src)], []byte(strings.TrimSpace(secret)))
-	}
-	return out, nil
+	return webhook.ParseSecrets(text)
 }
 
 func upper(s string) string {

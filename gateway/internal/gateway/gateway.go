@@ -1,8 +1,9 @@
 // Package gateway is Accrue's REST edge: a grpc-gateway mux over real gRPC connections to the five
 // services, RFC 9457 problem+json errors, correlation ids, bearer-token checks with per-operation
-// scopes read from the contracts, Idempotency-Key forwarding, an allow-list of headers that become
-// gRPC metadata, request size limits, health and readiness, metrics and the merged OpenAPI
-// document. A Gateway is safe for concurrent use.
+// scopes read from the contracts, per-client rate limits, Idempotency-Key forwarding, an
+// allow-list of headers that become gRPC metadata, request size limits, a deadline on every
+// upstream call, health and readiness, the merged OpenAPI document, the webhook receivers, and
+// an admin listener for metrics and profiles. A Gateway is safe for concurrent use.
 package gateway
 
 import (
@@ -27,7 +28,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/accrue/accrue/gateway/internal/openapi"
-	"github.com/accrue/accrue/gateway/internal/translate"
+	"github.com/accrue/accrue/gateway/internal/ratelimit"
 	"github.com/accrue/accrue/gateway/internal/webhook"
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
@@ -56,21 +57,37 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBodyBytes caps request bodies; 1 MiB when zero.
 	MaxBodyBytes int64
-	// UpstreamTimeout bounds each upstream call; 30s when zero.
+	// UpstreamTimeout bounds each upstream call, REST and webhook alike; 10s when zero.
 	UpstreamTimeout time.Duration
 	// Redis keeps webhook event ids (deduplication) and the webhook quarantine. Required.
 	Redis redis.UniversalClient
-	// Webhooks configures the webhook receivers (secrets per source, tolerance, key prefix).
+	// Webhooks configures the webhook receivers (secrets per route and source, tolerance, key
+	// prefix, limits). Its Tokens and CallTimeout are set from WebhookTokens and UpstreamTimeout.
 	Webhooks webhook.Config
+	// WebhookTokens are the credentials of the webhook routes (route name → token source). Each
+	// must carry exactly its route's scopes (WebhookRoute.Scopes), and every route with a secret
+	// needs one, unless SharedWebhookToken is set.
+	WebhookTokens map[string]grpcx.TokenSource
+	// SharedWebhookToken is the development fallback: routes without a token of their own use
+	// this one, whatever its scopes.
+	SharedWebhookToken grpcx.TokenSource
+	// ClientLimit admits requests per client (the token's client id); nil admits everything.
+	ClientLimit *ratelimit.Limiter
+	// AdminAddr is where /metrics (and /debug/pprof/ when Pprof is set) are served; none when
+	// empty. Keep it private: the public listener serves neither.
+	AdminAddr string
+	Pprof     bool
 }
 
 // Gateway is the REST edge.
 type Gateway struct {
-	opts     Options
-	conns    map[string]*grpc.ClientConn
-	hooks    *webhook.Receiver
-	handler  http.Handler
-	registry *prometheus.Registry
+	opts          Options
+	conns         map[string]*grpc.ClientConn
+	hooks         *webhook.Receiver
+	webhookTokens map[string]grpcx.TokenSource
+	handler       http.Handler
+	registry      *prometheus.Registry
+	limitLog      limitLog
 }
 
 var (
@@ -97,12 +114,16 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		opts.MaxBodyBytes = 1 << 20
 	}
 	if opts.UpstreamTimeout <= 0 {
-		opts.UpstreamTimeout = 30 * time.Second
+		opts.UpstreamTimeout = 10 * time.Second
 	}
-	g := &Gateway{opts: opts, conns: map[string]*grpc.ClientConn{},
-		registry: metrics.NewRegistry(append(webhook.Collectors(), httpTotal, httpSeconds)...)}
+	tokens, err := webhookTokens(opts)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{opts: opts, conns: map[string]*grpc.ClientConn{}, webhookTokens: tokens,
+		registry: metrics.NewRegistry(append(webhook.Collectors(), httpTotal, httpSeconds, clientLimited)...)}
 	for _, s := range Services {
-		conn, err := grpcx.Dial(opts.Upstreams[s], nil, grpc.WithChainUnaryInterceptor(scopeUnary))
+		conn, err := grpcx.Dial(opts.Upstreams[s], nil, grpc.WithChainUnaryInterceptor(deadlineUnary(opts.UpstreamTimeout), scopeUnary))
 		if err != nil {
 			g.Close()
 			return nil, fmt.Errorf("gateway: dial %s: %w", s, err)
@@ -142,32 +163,28 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		return nil, err
 	}
 
-	g.hooks = webhook.NewReceiver(opts.Webhooks, opts.Redis, opts.Logger, webhook.Responders{
+	hooks := opts.Webhooks
+	hooks.Tokens, hooks.CallTimeout = tokens, opts.UpstreamTimeout
+	g.hooks = webhook.NewReceiver(hooks, opts.Redis, opts.Logger, webhook.Responders{
 		Problem: func(w http.ResponseWriter, r *http.Request, status int, reason, detail string) {
 			writeProblem(w, r, Problem{Status: status, Reason: reason, Detail: detail})
 		},
 		Reply: writeJSON,
 		Error: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeProblem(w, r, problemFromStatus(status.Convert(err)))
+			writeProblem(w, r, g.upstreamProblem(r.Context(), status.Convert(err)))
 		},
 	})
-	projects := projectv1.NewProjectServiceClient(g.conns["project"])
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /webhooks/salesforce/{source}/opportunities", g.hooks.Handle("salesforce.opportunities", translate.SalesforceClosedWon(projects)))
-	mux.Handle("POST /webhooks/crm/{source}/opportunities", g.hooks.Handle("crm.opportunities", translate.CanonicalOpportunity(projects)))
-	resources := resourcev1.NewResourceServiceClient(g.conns["resource"])
-	mux.Handle("POST /webhooks/workday/{source}/workers", g.hooks.Handle("workday.workers", translate.WorkdayWorkerChange(resources)))
-	mux.Handle("POST /webhooks/hcm/{source}/workers", g.hooks.Handle("hcm.workers", translate.CanonicalWorker(resources)))
-	timeexpenseClient := timeexpensev1.NewTimeExpenseServiceClient(g.conns["timeexpense"])
-	mux.Handle("POST /webhooks/timeexpense/{source}/approved-entries", g.hooks.Handle("timeexpense.approved", translate.ApprovedEntries(timeexpenseClient)))
+	for _, route := range webhookRoutes {
+		mux.Handle(route.Pattern, g.hooks.Handle(route.Name, route.translator(g.conns)))
+	}
 	mux.Handle("GET /v1/ops/gateway/webhook-quarantine", g.authenticated(http.HandlerFunc(g.quarantine)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
-	mux.Handle("GET /metrics", metrics.Handler(g.registry))
 	mux.Handle("GET /openapi.json", spec)
 	mux.Handle("/v1/ops/{service}/", g.authenticated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, ok := ops[r.PathValue("service")]
@@ -237,7 +254,7 @@ func (g *Gateway) newMux() *runtime.ServeMux {
 		}),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
-		runtime.WithErrorHandler(errorHandler),
+		runtime.WithErrorHandler(g.errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 		runtime.WithForwardResponseOption(createdStatus),
 		runtime.WithDisablePathLengthFallback(),
@@ -287,12 +304,17 @@ func createdStatus(_ context.Context, w http.ResponseWriter, m proto.Message) er
 	return nil
 }
 
-// Run serves on addr until ctx is cancelled, then drains for up to 10 seconds.
+// Run serves the API on addr, and metrics on the admin address, until ctx is cancelled, then
+// drains for up to 10 seconds.
 func (g *Gateway) Run(ctx context.Context, addr string) error {
 	srv := &http.Server{Addr: addr, Handler: g.handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		MaxHeaderBytes: 64 << 10}
-	g.opts.Logger.InfoContext(ctx, "gateway listening", "addr", addr)
+	runners := []lifecycle.Runner{lifecycle.Func(func(ctx context.Context) error { return lifecycle.ServeHTTP(ctx, srv, 10*time.Second) })}
+	if g.opts.AdminAddr != "" {
+		runners = append(runners, metrics.Server{Addr: g.opts.AdminAddr, Registry: g.registry, Pprof: g.opts.Pprof})
+	}
+	g.opts.Logger.InfoContext(ctx, "gateway listening", "addr", addr, "admin_addr", g.opts.AdminAddr)
 	defer g.Close()
-	return lifecycle.ServeHTTP(ctx, srv, 10*time.Second)
+	return lifecycle.Run(ctx, runners...)
 }

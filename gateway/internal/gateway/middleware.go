@@ -9,10 +9,14 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	"github.com/accrue/accrue/gateway/internal/ratelimit"
+	"github.com/accrue/accrue/gateway/internal/webhook"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/fault"
@@ -79,7 +83,9 @@ func (g *Gateway) edge(next http.Handler) http.Handler {
 			} else if rec.status >= 400 {
 				level = slog.LevelWarn
 			}
-			if route == "probe" && rec.status < 400 {
+			// Probes, and refusals a runaway client can multiply (logged once a minute by
+			// warnLimited and counted), stay out of the info log.
+			if route == "probe" && rec.status < 400 || rec.status == http.StatusTooManyRequests {
 				level = slog.LevelDebug
 			}
 			g.opts.Logger.Log(ctx, level, "http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
@@ -92,7 +98,7 @@ func (g *Gateway) edge(next http.Handler) http.Handler {
 // routeGroup keeps metric label cardinality bounded.
 func routeGroup(path string) string {
 	switch {
-	case path == "/healthz" || path == "/readyz" || path == "/metrics":
+	case path == "/healthz" || path == "/readyz":
 		return "probe"
 	case strings.HasPrefix(path, "/webhooks/"):
 		return "webhook"
@@ -116,10 +122,63 @@ func (g *Gateway) authenticated(next http.Handler) http.Handler {
 			writeProblem(w, r, Problem{Status: http.StatusUnauthorized, Reason: fe.Reason, Detail: fe.Message})
 			return
 		}
+		client := p.ClientID
+		if client == "" {
+			client = p.Subject
+		}
+		if ok, wait := g.opts.ClientLimit.Allow(client); !ok {
+			clientLimited.Inc()
+			g.limitLog.warn(r.Context(), g.opts.Logger, "client", client)
+			w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfterSeconds(wait)))
+			writeProblem(w, r, Problem{Status: http.StatusTooManyRequests, Reason: ReasonRateLimited,
+				Detail: "this client is over its request rate; retry after the Retry-After delay"})
+			return
+		}
 		ctx, cancel := context.WithTimeout(auth.WithPrincipal(r.Context(), p), g.opts.UpstreamTimeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// ReasonRateLimited is the reason of a request refused by a rate limit (429 with Retry-After).
+const ReasonRateLimited = webhook.ReasonRateLimited
+
+var clientLimited = prometheus.NewCounter(prometheus.CounterOpts{
+	Name: "accrue_gateway_client_rate_limited_total", Help: "API requests refused because their client was over its rate (429).",
+})
+
+// limitLog writes one warning per limited key and minute, however many requests are refused.
+type limitLog struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+func (l *limitLog) warn(ctx context.Context, log *slog.Logger, kind, key string) {
+	now := time.Now()
+	l.mu.Lock()
+	if l.last == nil || len(l.last) > 10000 {
+		l.last = map[string]time.Time{}
+	}
+	due := now.Sub(l.last[key]) >= time.Minute
+	if due {
+		l.last[key] = now
+	}
+	l.mu.Unlock()
+	if due {
+		log.WarnContext(ctx, "gateway: rate limit reached; further refusals are only counted for a minute", "limit", kind, "key", key)
+	}
+}
+
+// deadlineUnary gives an upstream call that has no deadline yet the gateway's upstream timeout.
+func deadlineUnary(timeout time.Duration) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
 }
 
 // scopeUnary refuses, before any upstream call, an operation whose contract scope the caller's

@@ -107,10 +107,54 @@ func problemFromStatus(st *status.Status) Problem {
 	if s, ok := statusByReason[p.Reason]; ok {
 		p.Status = s
 	}
-	if st.Code() == codes.Unavailable && p.Reason == "UNAVAILABLE" {
-		p.Detail = "an upstream service is unavailable; retry with backoff"
+	if masked(st) {
+		p.Detail = maskedDetail(st.Code())
 	}
 	return p
+}
+
+// masked reports whether the detail of st must not reach the caller: a status without ErrorInfo
+// did not come from a service's error mapping but from gRPC or the transport (a refused
+// connection, a deadline, a reset stream), and its message names hosts, ports and internals. A
+// service relaying such a failure of its own dependency (grpcx.FaultFromStatus) says so with the
+// reason UPSTREAM_<code> and the same message: masked too. InvalidArgument without ErrorInfo is
+// grpc-gateway's own answer to an undecodable request, which the caller needs to see.
+func masked(st *status.Status) bool {
+	if st.Code() == codes.OK || st.Code() == codes.InvalidArgument {
+		return false
+	}
+	reason := grpcx.DetailsOf(st).Reason
+	return reason == "" || relayedCode[reason]
+}
+
+// relayedCode holds the reasons grpcx.FaultFromStatus makes of a dependency's status without
+// ErrorInfo: "UPSTREAM_" and the code's name.
+var relayedCode = func() map[string]bool {
+	out := map[string]bool{}
+	for c := codes.OK; c <= codes.Unauthenticated; c++ {
+		out["UPSTREAM_"+c.String()] = true
+	}
+	return out
+}()
+
+func maskedDetail(c codes.Code) string {
+	switch c {
+	case codes.Unavailable:
+		return "an upstream service is unavailable; retry with backoff"
+	case codes.DeadlineExceeded:
+		return "an upstream service did not answer in time; retry with backoff"
+	case codes.Canceled:
+		return "the request was cancelled"
+	}
+	return "the request failed inside Accrue; quote the correlation id to support"
+}
+
+// upstreamProblem is problemFromStatus, logging what it masks with the correlation id.
+func (g *Gateway) upstreamProblem(ctx context.Context, st *status.Status) Problem {
+	if masked(st) {
+		g.opts.Logger.ErrorContext(ctx, "gateway: upstream call failed", "code", st.Code().String(), "err", st.Message())
+	}
+	return problemFromStatus(st)
 }
 
 func camelToSnake(s string) string {
@@ -125,9 +169,9 @@ func camelToSnake(s string) string {
 }
 
 // errorHandler is grpc-gateway's error handler: every failed call becomes problem+json.
-func errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+func (g *Gateway) errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	st := status.Convert(err)
-	p := problemFromStatus(st)
+	p := g.upstreamProblem(ctx, st)
 	// Requests the gateway could not even decode are invalid JSON, not internal errors; a body
 	// cut off by the size limit says so.
 	if st.Code() == codes.InvalidArgument && p.Reason == "INVALID_ARGUMENT" {

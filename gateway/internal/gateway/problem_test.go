@@ -3,11 +3,13 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"testing"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -50,11 +52,12 @@ func TestProblemFromStatus(t *testing.T) {
 func TestUnavailableAnswers503WithRetryAfter(t *testing.T) {
 	t.Parallel()
 	ctx := correlation.With(context.Background(), "corr-db")
+	g := &Gateway{opts: Options{Logger: slog.New(slog.DiscardHandler)}}
 	// What pg.InTx returns when the connection is lost at COMMIT.
 	lost := fault.New(fault.Unavailable, pg.ReasonDatabaseUnavailable, "the database is unavailable; retry later")
 	r := httptest.NewRequest(http.MethodPost, "/v1/customers", nil)
 	w := httptest.NewRecorder()
-	errorHandler(ctx, nil, nil, w, r, grpcx.ToStatus(ctx, lost))
+	g.errorHandler(ctx, nil, nil, w, r, grpcx.ToStatus(ctx, lost))
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != RetryAfterSeconds {
 		t.Fatalf("DATABASE_UNAVAILABLE → HTTP %d, Retry-After %q; want 503 and %q", w.Code, w.Header().Get("Retry-After"), RetryAfterSeconds)
 	}
@@ -64,8 +67,34 @@ func TestUnavailableAnswers503WithRetryAfter(t *testing.T) {
 	}
 	// Other errors carry no Retry-After.
 	w = httptest.NewRecorder()
-	errorHandler(ctx, nil, nil, w, r, grpcx.ToStatus(ctx, fault.New(fault.FailedPrecondition, "PERIOD_CLOSED", "closed")))
+	g.errorHandler(ctx, nil, nil, w, r, grpcx.ToStatus(ctx, fault.New(fault.FailedPrecondition, "PERIOD_CLOSED", "closed")))
 	if w.Code != http.StatusBadRequest && w.Code != http.StatusPreconditionFailed || w.Header().Get("Retry-After") != "" {
 		t.Fatalf("PERIOD_CLOSED → HTTP %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+}
+
+// Transport failures never reach the caller's detail: neither the gateway's own (no ErrorInfo)
+// nor one a service relays from its dependency (reason UPSTREAM_<code>, the transport message).
+// A service's own answer keeps its detail, and so does grpc-gateway's decode error.
+func TestTransportDetailsAreMasked(t *testing.T) {
+	t.Parallel()
+	const transport = `connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:7001: connect: connection refused"`
+	relayed, _ := status.New(codes.Unavailable, transport).WithDetails(&errdetails.ErrorInfo{Reason: "UPSTREAM_Unavailable", Domain: "accrue"})
+	own, _ := status.New(codes.Unavailable, "the billing service is unavailable; the project waits for its contract").
+		WithDetails(&errdetails.ErrorInfo{Reason: "BILLING_UNAVAILABLE", Domain: "accrue"})
+	for _, c := range []struct {
+		st         *status.Status
+		wantDetail string
+	}{
+		{status.New(codes.Unavailable, transport), "an upstream service is unavailable; retry with backoff"},
+		{relayed, "an upstream service is unavailable; retry with backoff"},
+		{status.New(codes.DeadlineExceeded, "context deadline exceeded"), "an upstream service did not answer in time; retry with backoff"},
+		{status.New(codes.Internal, "grpc: error while marshaling: proto: …"), "the request failed inside Accrue; quote the correlation id to support"},
+		{own, "the billing service is unavailable; the project waits for its contract"},
+		{status.New(codes.InvalidArgument, "proto: syntax error (line 1:2): invalid value"), "proto: syntax error (line 1:2): invalid value"},
+	} {
+		if p := problemFromStatus(c.st); p.Detail != c.wantDetail {
+			t.Errorf("%s %q: detail %q, want %q", c.st.Code(), c.st.Message(), p.Detail, c.wantDetail)
+		}
 	}
 }

@@ -4,8 +4,9 @@
 // translator that turns the vendor payload into a canonical command (a gRPC call).
 //
 // Signature header (all sources): X-Accrue-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
-// "<t>.<raw body>" keyed with the source's secret>. Several v1 values may be sent (secret
-// rotation); one must match.
+// "<t>.<raw body>" keyed with the secret of the route and source>. Several v1 values may be sent
+// (secret rotation); one must match. A secret is valid for one route and source only (see
+// Binding).
 package webhook
 
 import (
@@ -31,6 +32,11 @@ const (
 	ReasonUnknownSource    = "UNKNOWN_SOURCE"
 	ReasonMalformed        = "MALFORMED_PAYLOAD"
 	ReasonTooLarge         = "PAYLOAD_TOO_LARGE"
+	// ReasonSecretNotForRoute: the delivery is signed with a configured secret, but one issued
+	// for another route or source (401).
+	ReasonSecretNotForRoute = "SECRET_NOT_FOR_ROUTE"
+	// ReasonRateLimited: the source is over its delivery rate (429 with Retry-After).
+	ReasonRateLimited = "RATE_LIMITED"
 )
 
 // Sign returns the header value for body signed with secret at t.
@@ -53,8 +59,28 @@ func Verify(header string, secrets [][]byte, body []byte, now time.Time, toleran
 	if header == "" {
 		return fault.New(fault.Unauthenticated, ReasonSignatureMissing, "the %s header is required", SignatureHeader)
 	}
-	var ts string
-	var sigs []string
+	sig, ok := parseSignature(header)
+	if !ok {
+		return fault.New(fault.Unauthenticated, ReasonSignatureInvalid, "the signature header must be t=<unix>,v1=<hex>")
+	}
+	if !sig.matches(secrets, body) {
+		return fault.New(fault.Unauthenticated, ReasonSignatureInvalid, "the signature does not match the body")
+	}
+	if d := sig.age(now); d > tolerance || d < -tolerance {
+		return fault.New(fault.Unauthenticated, ReasonStaleTimestamp, "the signature timestamp is %s away from now; the tolerance is %s", d.Round(time.Second), tolerance)
+	}
+	return nil
+}
+
+// signature is a parsed signature header.
+type signature struct {
+	ts   string
+	sec  int64
+	sigs []string
+}
+
+func parseSignature(header string) (signature, bool) {
+	var s signature
 	for _, part := range strings.Split(header, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
@@ -62,29 +88,28 @@ func Verify(header string, secrets [][]byte, body []byte, now time.Time, toleran
 		}
 		switch k {
 		case "t":
-			ts = v
+			s.ts = v
 		case "v1":
-			sigs = append(sigs, v)
+			s.sigs = append(s.sigs, v)
 		}
 	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
-		return fault.New(fault.Unauthenticated, ReasonSignatureInvalid, "the signature header must be t=<unix>,v1=<hex>")
-	}
+	sec, err := strconv.ParseInt(s.ts, 10, 64)
+	s.sec = sec
+	return s, err == nil && len(s.sigs) > 0
+}
+
+func (s signature) age(now time.Time) time.Duration { return now.Sub(time.Unix(s.sec, 0)) }
+
+// matches reports whether one of the signatures is the MAC of body with one of secrets.
+func (s signature) matches(secrets [][]byte, body []byte) bool {
 	matched := false
 	for _, secret := range secrets {
-		want := []byte(mac(secret, ts, body))
-		for _, s := range sigs {
-			if hmac.Equal(want, []byte(s)) {
+		want := []byte(mac(secret, s.ts, body))
+		for _, got := range s.sigs {
+			if hmac.Equal(want, []byte(got)) {
 				matched = true
 			}
 		}
 	}
-	if !matched {
-		return fault.New(fault.Unauthenticated, ReasonSignatureInvalid, "the signature does not match the body")
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return fault.New(fault.Unauthenticated, ReasonStaleTimestamp, "the signature timestamp is %s away from now; the tolerance is %s", d.Round(time.Second), tolerance)
-	}
-	return nil
+	return matched
 }
