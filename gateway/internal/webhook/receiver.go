@@ -29,6 +29,10 @@ type Command struct {
 	// Ignore, when set, says why the delivery needs no action (e.g. NOT_CLOSED_WON); it is
 	// acknowledged with 200 and not deduplicated.
 	Ignore string
+	// Exception, when set, says the delivery needs a person rather than a call (e.g. a change
+	// data capture gap: records to re-sync): it is deduplicated, kept in the quarantine with its
+	// reason and records, and answered 202 Accepted (see raise).
+	Exception *Exception
 	// Call performs the canonical command (a gRPC call to a service).
 	Call func(ctx context.Context) (proto.Message, error)
 }
@@ -157,6 +161,10 @@ func (rc *Receiver) Handle(route string, translate Translator) http.Handler {
 				"event "+cmd.EventID+" from "+source+" was already received")
 			return
 		}
+		if cmd.Exception != nil {
+			rc.raise(w, r, route, source, key, cmd, body)
+			return
+		}
 		ctx := metadata.AppendToOutgoingContext(r.Context(), idempotency.MetadataKey, "webhook:"+source+":"+cmd.EventID)
 		if rc.cfg.Token != nil {
 			tok, err := rc.cfg.Token.Token(ctx)
@@ -213,6 +221,10 @@ type QuarantineEntry struct {
 	BodyBytes     string `json:"body_bytes"`
 	RemoteAddr    string `json:"remote_addr"`
 	CorrelationID string `json:"correlation_id"`
+
+	// Entity and RecordIDs name what an exception (e.g. CDC_GAP) asks to re-sync.
+	Entity    string   `json:"entity,omitempty"`
+	RecordIDs []string `json:"record_ids,omitempty"`
 }
 
 // Quarantine returns the newest rejected deliveries, at most limit.
@@ -226,7 +238,8 @@ func (rc *Receiver) Quarantine(ctx context.Context, limit int64) ([]QuarantineEn
 		s := func(k string) string { v, _ := m.Values[k].(string); return v }
 		out = append(out, QuarantineEntry{ID: m.ID, ReceivedAt: s("received_at"), Source: s("source"), Route: s("route"),
 			Reason: s("reason"), Detail: s("detail"), EventID: s("event_id"), BodySHA256: s("body_sha256"),
-			BodyBytes: s("body_bytes"), RemoteAddr: s("remote_addr"), CorrelationID: s("correlation_id")})
+			BodyBytes: s("body_bytes"), RemoteAddr: s("remote_addr"), CorrelationID: s("correlation_id"),
+			Entity: s("entity"), RecordIDs: splitIDs(s("record_ids"))})
 	}
 	return out, nil
 }
