@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/accrue/accrue/gateway/internal/gateway"
+	"github.com/accrue/accrue/gateway/internal/translate"
 	"github.com/accrue/accrue/gateway/internal/webhook"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/config"
@@ -56,6 +57,10 @@ func run(ctx context.Context) error {
 		r.Fail(err)
 	}
 	tolerance := r.Duration("ACCRUE_WEBHOOK_TOLERANCE", 300*time.Second)
+	sfMappings, err := translate.LoadSalesforceMappings(r.String("ACCRUE_SALESFORCE_MAPPING", ""))
+	if err != nil {
+		r.Fail(fmt.Errorf("ACCRUE_SALESFORCE_MAPPING: %w", err))
+	}
 	svc := service.Config{ServiceTokenFile: r.String("ACCRUE_SERVICE_TOKEN_FILE", ""),
 		OAuthTokenURL: r.String("ACCRUE_OAUTH_TOKEN_URL", ""), OAuthClientID: r.String("ACCRUE_OAUTH_CLIENT_ID", ""),
 		OAuthClientSecret: r.String("ACCRUE_OAUTH_CLIENT_SECRET", ""), Auth: authCfg}
@@ -75,7 +80,7 @@ func run(ctx context.Context) error {
 	}
 	defer rdb.Close()
 	g, err := gateway.New(ctx, gateway.Options{Upstreams: upstreams, Verifier: verifier, Logger: log,
-		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, Redis: rdb,
+		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, Redis: rdb, Salesforce: sfMappings,
 		Webhooks: webhook.Config{Secrets: secrets, Tolerance: tolerance, MaxBody: maxBody, KeyPrefix: prefix, Token: svc.TokenSource()}})
 	if err != nil {
 		return err

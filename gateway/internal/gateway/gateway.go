@@ -62,6 +62,8 @@ type Options struct {
 	Redis redis.UniversalClient
 	// Webhooks configures the webhook receivers (secrets per source, tolerance, key prefix).
 	Webhooks webhook.Config
+	// Salesforce maps each org's fields to the canonical deal; nil: the built-in mapping.
+	Salesforce *translate.SalesforceMappings
 }
 
 // Gateway is the REST edge.
@@ -154,7 +156,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	projects := projectv1.NewProjectServiceClient(g.conns["project"])
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /webhooks/salesforce/{source}/opportunities", g.hooks.Handle("salesforce.opportunities", translate.SalesforceClosedWon(projects)))
+	mux.Handle("POST /webhooks/salesforce/{source}/opportunities", g.hooks.Handle("salesforce.opportunities", translate.SalesforceClosedWon(projects, opts.Salesforce)))
 	mux.Handle("POST /webhooks/crm/{source}/opportunities", g.hooks.Handle("crm.opportunities", translate.CanonicalOpportunity(projects)))
 	resources := resourcev1.NewResourceServiceClient(g.conns["resource"])
 	mux.Handle("POST /webhooks/workday/{source}/workers", g.hooks.Handle("workday.workers", translate.WorkdayWorkerChange(resources)))
