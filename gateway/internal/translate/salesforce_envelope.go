@@ -103,30 +103,32 @@ func (ev *cdcEvent) recordIDs() ([]string, error) {
 	return ids, nil
 }
 
-// recordID reports whether s looks like a Salesforce record id (letters and digits; a CDC gap may
-// carry a wildcard id of zeros, which is still one).
+// recordID reports whether s can be a record id: 1 to 128 printable ASCII characters without a
+// space or a comma (Salesforce's are 15 or 18 letters and digits; ids are listed comma-separated
+// in the quarantine).
 func recordID(s string) bool {
-	if len(s) == 0 || len(s) > 18 {
+	if len(s) == 0 || len(s) > 128 {
 		return false
 	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= 0x20 || s[i] > 0x7e || s[i] == ',' {
 			return false
 		}
 	}
 	return true
 }
 
-// dedupeKey identifies the change, not the delivery, so that the same change delivered in any of
-// the shapes dedupes the same: the header's transactionKey and sequenceNumber (every shape
-// carries the header), else the event's UUID, else the replay id on its channel.
+// dedupeKey is the event's id as Salesforce documents it: the event UUID (CometD
+// event.EventUuid, which the Pub/Sub API gives as the event id, so one change has one key in
+// both), else the header's transactionKey and sequenceNumber (which identify a change in every
+// shape), else the replay id on its channel.
 func (ev *cdcEvent) dedupeKey() (string, error) {
 	var key string
 	switch tk := text(field(ev.header, "transactionKey")); {
-	case tk != "":
-		key = tk + ":" + text(field(ev.header, "sequenceNumber"))
 	case ev.eventID != "":
 		key = ev.eventID
+	case tk != "":
+		key = tk + ":" + text(field(ev.header, "sequenceNumber"))
 	case ev.replayID != "":
 		ch := ev.channel
 		if ch == "" {

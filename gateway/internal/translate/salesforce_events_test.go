@@ -76,7 +76,7 @@ func TestSalesforceGapEventsRaiseExceptions(t *testing.T) {
 		!strings.Contains(e.Detail, "GAP_UPDATE") || !strings.Contains(e.Detail, "0065g00000Gap02AAA") {
 		t.Errorf("gap event: %+v %+v, want a CDC_GAP exception naming both opportunities", cmd, e)
 	}
-	if cmd.EventID != "0007c2d1-5e4f-a3b2-8c9d-0e1f2a3b4c66:1" {
+	if cmd.EventID != "3c9a7e51-0d24-4b6f-8e13-5a7b9c0d1e03" {
 		t.Errorf("gap event id %q", cmd.EventID)
 	}
 	cmd, _ = convertSF(t, ms, "salesforce", fixture(t, "salesforce-cometd-overflow.json"))

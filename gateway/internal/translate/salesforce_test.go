@@ -84,8 +84,8 @@ func sameMsg(t *testing.T, what string, got, want proto.Message) {
 // mapping's default and the tax region from the billing country and state.
 func TestSalesforceCometDStockOrg(t *testing.T) {
 	cmd, opp := convertSF(t, testMappings(t), "salesforce", fixture(t, "salesforce-cometd-stock.json"))
-	if cmd.EventID != "000a3d5e-7a61-2a5e-4d19-1c2f0b7d3e11:1" {
-		t.Errorf("event id %q, want the transaction key and sequence number", cmd.EventID)
+	if cmd.EventID != "0f8d6f3e-5b7a-4c39-9a1e-8e2b1d7c4a01" {
+		t.Errorf("event id %q, want the event's EventUuid", cmd.EventID)
 	}
 	fixedFee, straight := billingv1.BillingMethod_BILLING_METHOD_FIXED_FEE, billingv1.RevenueMethod_REVENUE_METHOD_STRAIGHT_LINE
 	sameMsg(t, "opportunity", opp, &projectv1.Opportunity{
@@ -109,8 +109,8 @@ func TestSalesforceCometDStockOrg(t *testing.T) {
 // chosen by the org id the forwarder added.
 func TestSalesforcePubSubCustomFields(t *testing.T) {
 	cmd, opp := convertSF(t, testMappings(t), "salesforce", fixture(t, "salesforce-pubsub-custom.json"))
-	if cmd.EventID != "0003f1a2-9b8c-77de-5a40-6c1d2e3f4a55:1" {
-		t.Errorf("event id %q", cmd.EventID)
+	if cmd.EventID != "7b3d2c9e-41a8-4f5e-9c0d-2e6f1a8b9c02" {
+		t.Errorf("event id %q, want the Pub/Sub event id", cmd.EventID)
 	}
 	terms := int32(45)
 	sameMsg(t, "opportunity", opp, &projectv1.Opportunity{
@@ -143,8 +143,8 @@ func TestSalesforceBarePayloadWithAccrueFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	envCmd, envOpp := convertSF(t, nil, "salesforce", []byte(`{"data":`+string(doc)+`,"channel":"/data/OpportunityChangeEvent"}`))
-	if cmd.EventID != "0002d6b4-3bd5-4a4e-b0c4-13a1bde41a11:1" || envCmd.EventID != cmd.EventID {
-		t.Errorf("event ids %q (bare) and %q (CometD), want both the transaction key and sequence number", cmd.EventID, envCmd.EventID)
+	if cmd.EventID != "0002d6b4-3bd5-4a4e-b0c4-13a1bde41a11:1" || envCmd.EventID != "5c1b9e7e-2f0e-4a9b-9f10-0d5a7a1e0001" {
+		t.Errorf("event ids %q (bare) and %q (CometD), want the transaction key and sequence number, and the EventUuid", cmd.EventID, envCmd.EventID)
 	}
 	sameMsg(t, "CometD against bare", envOpp, opp)
 	terms := int32(45)
@@ -194,9 +194,10 @@ func marshal(t testing.TB, v any) []byte {
 	return b
 }
 
-// One change delivered as a CometD message, as a Pub/Sub API event (nested and flattened) and as
-// the bare payload has one event id, so the receiver deduplicates it across shapes, and converts
-// to the same opportunity.
+// One change delivered as a CometD message and as a Pub/Sub API event (nested, ConsumerEvent and
+// flattened) has one event id, its UUID, so the receiver deduplicates it across shapes; the bare
+// payload, which has no UUID, is keyed by its transaction key and sequence number. Every shape
+// converts to the same opportunity (the same version: the service answers a repeat UNCHANGED).
 func TestSalesforceSameChangeInEveryShapeHasOneEventID(t *testing.T) {
 	ms := testMappings(t)
 	cometd := fixture(t, "salesforce-cometd-stock.json")
@@ -214,16 +215,24 @@ func TestSalesforceSameChangeInEveryShapeHasOneEventID(t *testing.T) {
 	want, wantOpp := convertSF(t, ms, "salesforce", cometd)
 	for name, body := range shapes {
 		got, opp := convertSF(t, ms, "salesforce", body)
-		if got.EventID != want.EventID {
-			t.Errorf("%s: event id %q, the CometD message's is %q", name, got.EventID, want.EventID)
+		wantID := want.EventID
+		if name == "bare" {
+			wantID = "000a3d5e-7a61-2a5e-4d19-1c2f0b7d3e11:1"
+		}
+		if got.EventID != wantID {
+			t.Errorf("%s: event id %q, want %q", name, got.EventID, wantID)
 		}
 		sameMsg(t, name, opp, wantOpp)
 	}
 }
 
-// Without a transaction key the event's UUID is the id, then the replay id on its channel.
+// The event's UUID is the id, else the header's transaction key and sequence number, else the
+// replay id on its channel.
 func TestSalesforceEventIDFallbacks(t *testing.T) {
 	p := payloadOf(t, fixture(t, "salesforce-cometd-stock.json"))
+	if cmd, _ := convertSF(t, nil, "salesforce", marshal(t, map[string]any{"replayId": 6, "payload": p})); cmd.EventID != "000a3d5e-7a61-2a5e-4d19-1c2f0b7d3e11:1" {
+		t.Errorf("no UUID: event id %q, want the transaction key and sequence number", cmd.EventID)
+	}
 	h := p["ChangeEventHeader"].(map[string]any)
 	delete(h, "transactionKey")
 	cases := map[string]struct {
