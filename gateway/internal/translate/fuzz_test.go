@@ -21,7 +21,11 @@ import (
 // translator must not panic, must refuse with a fault of kind Invalid and reason
 // MALFORMED_PAYLOAD, and must answer the same body the same way twice (an error message, or an
 // event id and the same request). Seeds are the fixtures (testdata/*.json) plus the corpus in
-// testdata/fuzz; `go test` runs them all, `go test -fuzz=FuzzX` explores.
+// testdata/fuzz; `go test` runs them all, `go test -fuzz=FuzzX` explores. The fixtures are a few
+// kilobytes, and the engine minimizes every new input for up to 60 s by default: short runs want
+// -fuzzminimizetime=1s, e.g.
+//
+//	go test -run='^$' -fuzz='^FuzzSalesforceCDC$' -fuzztime=15s -fuzzminimizetime=1s ./gateway/internal/translate/
 
 // seedFiles adds testdata files whose names start with prefix to f's corpus.
 func seedFiles(f *testing.F, prefixes ...string) {
