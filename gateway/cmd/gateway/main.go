@@ -15,6 +15,7 @@ import (
 
 	"github.com/accrue/accrue/gateway/internal/gateway"
 	"github.com/accrue/accrue/gateway/internal/ratelimit"
+	"github.com/accrue/accrue/gateway/internal/translate"
 	"github.com/accrue/accrue/gateway/internal/webhook"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/config"
@@ -61,6 +62,10 @@ func run(ctx context.Context) error {
 		r.Fail(err)
 	}
 	tolerance := r.Duration("ACCRUE_WEBHOOK_TOLERANCE", 300*time.Second)
+	sfMappings, err := translate.LoadSalesforceMappings(r.String("ACCRUE_SALESFORCE_MAPPING", ""))
+	if err != nil {
+		r.Fail(fmt.Errorf("ACCRUE_SALESFORCE_MAPPING: %w", err))
+	}
 	svc := service.Config{ServiceTokenFile: r.String("ACCRUE_SERVICE_TOKEN_FILE", ""),
 		OAuthTokenURL: r.String("ACCRUE_OAUTH_TOKEN_URL", ""), OAuthClientID: r.String("ACCRUE_OAUTH_CLIENT_ID", ""),
 		OAuthClientSecret: r.String("ACCRUE_OAUTH_CLIENT_SECRET", ""), Auth: authCfg}
@@ -88,7 +93,7 @@ func run(ctx context.Context) error {
 	}
 	defer rdb.Close()
 	opts := gateway.Options{Upstreams: upstreams, Verifier: verifier, Logger: log,
-		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, Redis: rdb, ClientLimit: clientLimit,
+		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, Redis: rdb, ClientLimit: clientLimit, Salesforce: sfMappings,
 		AdminAddr: adminAddr, Pprof: pprof, WebhookTokens: webhookTokens(tokenDir, svc),
 		Webhooks: webhook.Config{Secrets: secrets, Tolerance: tolerance, MaxBody: maxBody, KeyPrefix: prefix,
 			Limit: webhookLimit, RefusedLimit: refusedLimit}}

@@ -29,6 +29,7 @@ import (
 
 	"github.com/accrue/accrue/gateway/internal/openapi"
 	"github.com/accrue/accrue/gateway/internal/ratelimit"
+	"github.com/accrue/accrue/gateway/internal/translate"
 	"github.com/accrue/accrue/gateway/internal/webhook"
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
@@ -77,6 +78,8 @@ type Options struct {
 	// empty. Keep it private: the public listener serves neither.
 	AdminAddr string
 	Pprof     bool
+	// Salesforce maps each org's fields to the canonical deal; nil: the built-in mapping.
+	Salesforce *translate.SalesforceMappings
 }
 
 // Gateway is the REST edge.
@@ -177,7 +180,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 
 	mux := http.NewServeMux()
 	for _, route := range webhookRoutes {
-		mux.Handle(route.Pattern, g.hooks.Handle(route.Name, route.translator(g.conns)))
+		mux.Handle(route.Pattern, g.hooks.Handle(route.Name, route.translator(g.conns, opts)))
 	}
 	mux.Handle("GET /v1/ops/gateway/webhook-quarantine", g.authenticated(http.HandlerFunc(g.quarantine)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -28,7 +28,7 @@ type WebhookRoute struct {
 	// Methods are the gRPC methods a delivery may call.
 	Methods []string
 
-	translator func(conns map[string]*grpc.ClientConn) webhook.Translator
+	translator func(conns map[string]*grpc.ClientConn, opts Options) webhook.Translator
 }
 
 // Scopes are the scopes the route's token must carry, read from the contracts of its methods:
@@ -47,27 +47,27 @@ func (r WebhookRoute) Scopes() []string {
 var webhookRoutes = []WebhookRoute{
 	{Name: "salesforce.opportunities", Pattern: "POST /webhooks/salesforce/{source}/opportunities",
 		Methods: []string{projectv1.ProjectService_ConvertOpportunity_FullMethodName},
-		translator: func(c map[string]*grpc.ClientConn) webhook.Translator {
-			return translate.SalesforceClosedWon(projectv1.NewProjectServiceClient(c["project"]))
+		translator: func(c map[string]*grpc.ClientConn, o Options) webhook.Translator {
+			return translate.SalesforceClosedWon(projectv1.NewProjectServiceClient(c["project"]), o.Salesforce)
 		}},
 	{Name: "crm.opportunities", Pattern: "POST /webhooks/crm/{source}/opportunities",
 		Methods: []string{projectv1.ProjectService_ConvertOpportunity_FullMethodName},
-		translator: func(c map[string]*grpc.ClientConn) webhook.Translator {
+		translator: func(c map[string]*grpc.ClientConn, _ Options) webhook.Translator {
 			return translate.CanonicalOpportunity(projectv1.NewProjectServiceClient(c["project"]))
 		}},
 	{Name: "workday.workers", Pattern: "POST /webhooks/workday/{source}/workers",
 		Methods: []string{resourcev1.ResourceService_SyncWorker_FullMethodName},
-		translator: func(c map[string]*grpc.ClientConn) webhook.Translator {
+		translator: func(c map[string]*grpc.ClientConn, _ Options) webhook.Translator {
 			return translate.WorkdayWorkerChange(resourcev1.NewResourceServiceClient(c["resource"]))
 		}},
 	{Name: "hcm.workers", Pattern: "POST /webhooks/hcm/{source}/workers",
 		Methods: []string{resourcev1.ResourceService_SyncWorker_FullMethodName},
-		translator: func(c map[string]*grpc.ClientConn) webhook.Translator {
+		translator: func(c map[string]*grpc.ClientConn, _ Options) webhook.Translator {
 			return translate.CanonicalWorker(resourcev1.NewResourceServiceClient(c["resource"]))
 		}},
 	{Name: "timeexpense.approved", Pattern: "POST /webhooks/timeexpense/{source}/approved-entries",
 		Methods: []string{timeexpensev1.TimeExpenseService_ImportApprovedEntries_FullMethodName},
-		translator: func(c map[string]*grpc.ClientConn) webhook.Translator {
+		translator: func(c map[string]*grpc.ClientConn, _ Options) webhook.Translator {
 			return translate.ApprovedEntries(timeexpensev1.NewTimeExpenseServiceClient(c["timeexpense"]))
 		}},
 }

@@ -22,6 +22,9 @@ func CanonicalOpportunity(client projectv1.ProjectServiceClient) webhook.Transla
 		if ev.GetEventId() == "" || ev.GetOpportunity() == nil {
 			return webhook.Command{}, malformed("event_id and opportunity are required")
 		}
+		if err := checkEventID(ev.GetEventId()); err != nil {
+			return webhook.Command{}, err
+		}
 		opp := ev.GetOpportunity()
 		if opp.GetCrmSystem() == "" {
 			opp.CrmSystem = source

@@ -24,6 +24,9 @@ func ApprovedEntries(client timeexpensev1.TimeExpenseServiceClient) webhook.Tran
 		if ev.GetEventId() == "" || len(ev.GetItems()) == 0 {
 			return webhook.Command{}, malformed("event_id and at least one item are required")
 		}
+		if err := checkEventID(ev.GetEventId()); err != nil {
+			return webhook.Command{}, err
+		}
 		for _, it := range ev.GetItems() {
 			var ref *commonv1.ExternalReference
 			switch {

@@ -4,11 +4,8 @@
 package translate
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -24,43 +21,24 @@ func malformed(format string, args ...any) error {
 	return fault.New(fault.Invalid, ReasonMalformed, format, args...)
 }
 
-// decode reads JSON keeping numbers exact (json.Number, never float64).
-func decode(body []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	if err := d.Decode(v); err != nil {
-		return malformed("the body is not the expected JSON: %v", err)
+// moneyValue converts a JSON number (or numeric string) in currency to a contract Money
+// (absent: nil).
+func moneyValue(v any, currency, field string) (*commonv1.Money, error) {
+	d, ok, err := number(v, field)
+	if err != nil || !ok {
+		return nil, err
 	}
-	return nil
+	return moneyOfDecimal(d, currency), nil
 }
 
-// moneyOf converts a JSON number (or numeric string) in currency to a contract Money, written
-// with the currency's minor-unit digits when that is exact (150000 → "150000.00").
-func moneyOf(n json.Number, currency, field string) (*commonv1.Money, error) {
-	if n == "" {
-		return nil, nil
-	}
-	d, err := decimal.NewFromString(n.String())
-	if err != nil {
-		return nil, malformed("%s: %q is not a number", field, n)
-	}
+// moneyOfDecimal writes d in currency with the currency's minor-unit digits when that is exact
+// (150000 → "150000.00"); other values are written as they are, for the service to refuse.
+func moneyOfDecimal(d decimal.Decimal, currency string) *commonv1.Money {
 	s := d.String()
 	if exp, ok := money.Exponent(currency); ok && d.Round(exp).Equal(d) {
 		s = d.StringFixed(exp)
 	}
-	return &commonv1.Money{Amount: s, CurrencyCode: currency}, nil
-}
-
-// dateOf converts "YYYY-MM-DD" (or "") to a contract Date.
-func dateOf(s, field string) (*commonv1.Date, error) {
-	if s == "" {
-		return nil, nil
-	}
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return nil, malformed("%s: %q is not a YYYY-MM-DD date", field, s)
-	}
-	return &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}, nil
+	return &commonv1.Money{Amount: s, CurrencyCode: currency}
 }
 
 // enumName maps a short vendor value ("TIME_AND_MATERIALS") to the contract enum name
@@ -81,3 +59,17 @@ func enumName(prefix, v string, values map[string]int32, field string) (int32, e
 }
 
 func fieldf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// checkEventID refuses event ids that cannot be a deduplication key or gRPC metadata: empty,
+// over 200 characters, or other than printable ASCII.
+func checkEventID(id string) error {
+	if id == "" || len(id) > 200 {
+		return malformed("the event id must have 1 to 200 characters")
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return malformed("the event id %q has a character other than printable ASCII", clip(id))
+		}
+	}
+	return nil
+}

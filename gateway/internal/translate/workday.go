@@ -2,9 +2,8 @@ package translate
 
 import (
 	"context"
-	"encoding/json"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/shopspring/decimal"
 	"google.golang.org/protobuf/proto"
@@ -15,35 +14,23 @@ import (
 	webhooksv1 "github.com/accrue/accrue/gen/go/accrue/webhooks/v1"
 )
 
-// WorkdayWorker is a Workday-style worker change notification (as an integration would post it
-// from a Workday business process or Studio integration). Names follow Workday's Get_Workers
-// vocabulary.
-type WorkdayWorker struct {
-	EventID   string `json:"Event_ID"`
-	EventType string `json:"Event_Type"`
-	Worker    struct {
-		WorkerID        string `json:"Worker_ID"`
-		EffectiveMoment string `json:"Effective_Moment"`
-		WorkerType      string `json:"Worker_Type"`
-		LegalName       struct {
-			FirstName string `json:"First_Name"`
-			LastName  string `json:"Last_Name"`
-		} `json:"Legal_Name"`
-		Email                string      `json:"Email_Address"`
-		Location             string      `json:"Location"`
-		Company              string      `json:"Company_Reference_ID"`
-		JobProfile           string      `json:"Job_Profile"`
-		ScheduledWeeklyHours json.Number `json:"Scheduled_Weekly_Hours"`
-		FTE                  json.Number `json:"FTE"`
-		Active               *bool       `json:"Active"`
-		Compensation         *struct {
-			HourlyCost    json.Number `json:"Hourly_Cost"`
-			AnnualBasePay json.Number `json:"Annual_Base_Pay"`
-			BurdenPercent json.Number `json:"Burden_Percent"`
-			Currency      string      `json:"Currency"`
-			EffectiveDate string      `json:"Effective_Date"`
-		} `json:"Compensation"`
-	} `json:"Worker"`
+// workerFields is what the gateway takes from a Workday worker, whichever shape it came in
+// (workerOfDocument, workerOfNotification).
+type workerFields struct {
+	eventID, workerID, moment, workerType      string
+	name, email, location, company, jobProfile string
+	weeklyHours, fte                           any // numbers; FTE as a fraction (1 = full time)
+	active                                     *bool
+	comp                                       *compensation
+}
+
+// compensation is the worker's pay: an hourly cost, or an annual pay with an optional burden.
+type compensation struct {
+	hourly, annual, burden any
+	currency               string
+	effective              any
+	// Field paths, for errors.
+	hourlyName, annualName, source string
 }
 
 // roleOf maps a job profile ("Senior Consultant") to a rate-card role ("SENIOR_CONSULTANT").
@@ -62,81 +49,141 @@ func roleOf(profile string) string {
 	return strings.TrimSuffix(b.String(), "_")
 }
 
-// WorkdayWorkerChange translates the worker notification into ResourceService.SyncWorker. The
-// record version is the Effective_Moment in milliseconds, so an older record delivered late
-// changes nothing. The cost rate is Hourly_Cost, or Annual_Base_Pay × (1 + Burden_Percent/100)
-// / (52 × weekly hours), rounded to cents.
+// WorkdayWorkerChange translates a Workday worker into ResourceService.SyncWorker. Two shapes are
+// read (field names case-insensitively, XML namespace prefixes ignored):
+//
+//   - Workday's own: a Get_Workers response as JSON ({"Get_Workers_Response": {"Response_Filter",
+//     "Response_Data": {"Worker": [{"Worker_Reference", "Worker_Data": {...}}]}}}, its
+//     Response_Data, or one Worker), see workerOfDocument;
+//   - the flat notification {"Event_ID", "Worker": {"Worker_ID", "Effective_Moment", ...}}.
+//
+// The record version is the effective moment in milliseconds, so an older record delivered late
+// changes nothing. The cost rate is the hourly cost, or the annual base pay × (1 + burden/100) /
+// (52 × weekly hours), rounded to cents.
 func WorkdayWorkerChange(client resourcev1.ResourceServiceClient) webhook.Translator {
 	return func(source string, body []byte) (webhook.Command, error) {
-		var ev WorkdayWorker
-		if err := decode(body, &ev); err != nil {
+		root, err := decodeAny(body)
+		if err != nil {
 			return webhook.Command{}, err
 		}
-		w := ev.Worker
-		if ev.EventID == "" || w.WorkerID == "" {
-			return webhook.Command{}, malformed("Event_ID and Worker.Worker_ID are required")
+		var w workerFields
+		if doc, ok := workerDocument(root); ok {
+			w, err = workerOfDocument(root, doc)
+		} else {
+			w = workerOfNotification(root)
 		}
-		moment, err := time.Parse(time.RFC3339, w.EffectiveMoment)
 		if err != nil {
-			return webhook.Command{}, malformed("Worker.Effective_Moment: %q is not an RFC 3339 time", w.EffectiveMoment)
+			return webhook.Command{}, err
 		}
-		rec := &resourcev1.WorkerRecord{HcmSystem: source, WorkerId: w.WorkerID, Version: moment.UnixMilli(),
-			Name: strings.TrimSpace(w.LegalName.FirstName + " " + w.LegalName.LastName), Email: w.Email,
-			HomeLegalEntityCode: w.Company, Location: w.Location, Role: roleOf(w.JobProfile), Active: w.Active == nil || *w.Active}
-		switch strings.ToLower(w.WorkerType) {
-		case "employee", "":
-			rec.Kind = resourcev1.ResourceKind_RESOURCE_KIND_EMPLOYEE
-		case "contingent_worker", "contractor", "contingent worker":
-			rec.Kind = resourcev1.ResourceKind_RESOURCE_KIND_CONTRACTOR
-		default:
-			return webhook.Command{}, malformed("Worker.Worker_Type: unknown value %q", w.WorkerType)
+		rec, err := w.record(source)
+		if err != nil {
+			return webhook.Command{}, err
 		}
-		weekly := decimal.NewFromInt(40)
-		switch {
-		case w.ScheduledWeeklyHours != "":
-			if weekly, err = decimal.NewFromString(w.ScheduledWeeklyHours.String()); err != nil {
-				return webhook.Command{}, malformed("Worker.Scheduled_Weekly_Hours is not a number")
-			}
-		case w.FTE != "":
-			fte, err := decimal.NewFromString(w.FTE.String())
-			if err != nil {
-				return webhook.Command{}, malformed("Worker.FTE is not a number")
-			}
-			weekly = fte.Mul(decimal.NewFromInt(40))
+		if w.eventID == "" {
+			w.eventID = "worker:" + rec.GetWorkerId() + "@" + strconv.FormatInt(rec.GetVersion(), 10)
 		}
-		rec.WeeklyCapacityHours = weekly.Round(2).String()
-		if c := w.Compensation; c != nil {
-			var rate decimal.Decimal
-			switch {
-			case c.HourlyCost != "":
-				if rate, err = decimal.NewFromString(c.HourlyCost.String()); err != nil {
-					return webhook.Command{}, malformed("Compensation.Hourly_Cost is not a number")
-				}
-			case c.AnnualBasePay != "" && weekly.IsPositive():
-				annual, err := decimal.NewFromString(c.AnnualBasePay.String())
-				if err != nil {
-					return webhook.Command{}, malformed("Compensation.Annual_Base_Pay is not a number")
-				}
-				burden := decimal.Zero
-				if c.BurdenPercent != "" {
-					if burden, err = decimal.NewFromString(c.BurdenPercent.String()); err != nil {
-						return webhook.Command{}, malformed("Compensation.Burden_Percent is not a number")
-					}
-				}
-				loaded := annual.Mul(decimal.NewFromInt(100).Add(burden)).Div(decimal.NewFromInt(100))
-				rate = loaded.Div(weekly.Mul(decimal.NewFromInt(52))).Round(2)
-			}
-			if !rate.IsZero() {
-				rec.CostRate = &commonv1.Money{Amount: rate.StringFixed(2), CurrencyCode: c.Currency}
-				if rec.CostRateEffectiveFrom, err = dateOf(c.EffectiveDate, "Compensation.Effective_Date"); err != nil {
-					return webhook.Command{}, err
-				}
-			}
+		if err := checkEventID(w.eventID); err != nil {
+			return webhook.Command{}, err
 		}
-		return webhook.Command{EventID: ev.EventID, Call: func(ctx context.Context) (proto.Message, error) {
+		return webhook.Command{EventID: w.eventID, Call: func(ctx context.Context) (proto.Message, error) {
 			return client.SyncWorker(ctx, &resourcev1.SyncWorkerRequest{Worker: rec})
 		}}, nil
 	}
+}
+
+// workerOfNotification reads the flat notification.
+func workerOfNotification(root map[string]any) workerFields {
+	w := object(field(root, "Worker"))
+	s := func(path string) string { return text(at(w, path)) }
+	f := workerFields{eventID: text(field(root, "Event_ID")), workerID: s("Worker_ID"), moment: s("Effective_Moment"),
+		workerType: s("Worker_Type"), name: strings.TrimSpace(s("Legal_Name.First_Name") + " " + s("Legal_Name.Last_Name")),
+		email: s("Email_Address"), location: s("Location"), company: s("Company_Reference_ID"), jobProfile: s("Job_Profile"),
+		weeklyHours: field(w, "Scheduled_Weekly_Hours"), fte: field(w, "FTE")}
+	if a, ok := flag(field(w, "Active")); ok {
+		f.active = &a
+	}
+	if c := object(field(w, "Compensation")); c != nil {
+		f.comp = &compensation{hourly: field(c, "Hourly_Cost"), annual: field(c, "Annual_Base_Pay"),
+			burden: field(c, "Burden_Percent"), currency: text(field(c, "Currency")),
+			effective: field(c, "Effective_Date"), source: "Worker.Compensation",
+			hourlyName: "Worker.Compensation.Hourly_Cost", annualName: "Worker.Compensation.Annual_Base_Pay"}
+	}
+	return f
+}
+
+// record builds the canonical worker record.
+func (w workerFields) record(source string) (*resourcev1.WorkerRecord, error) {
+	if w.workerID == "" {
+		return nil, malformed("the worker has no id (Worker_Reference ID of type Employee_ID or Contingent_Worker_ID, or Worker_ID)")
+	}
+	if w.moment == "" {
+		return nil, malformed("the worker has no effective moment (Effective_Moment, or Response_Filter.As_Of_Entry_DateTime)")
+	}
+	moment, err := parseMoment(w.moment)
+	if err != nil {
+		return nil, malformed("effective moment %q is not an RFC 3339 time", clip(w.moment))
+	}
+	if moment.UnixMilli() <= 0 {
+		return nil, malformed("effective moment %q is before 1970", clip(w.moment))
+	}
+	rec := &resourcev1.WorkerRecord{HcmSystem: source, WorkerId: w.workerID, Version: moment.UnixMilli(), Name: w.name,
+		Email: w.email, HomeLegalEntityCode: w.company, Location: w.location, Role: roleOf(w.jobProfile),
+		Active: w.active == nil || *w.active}
+	switch strings.ToLower(w.workerType) {
+	case "employee", "":
+		rec.Kind = resourcev1.ResourceKind_RESOURCE_KIND_EMPLOYEE
+	case "contingent_worker", "contractor", "contingent worker":
+		rec.Kind = resourcev1.ResourceKind_RESOURCE_KIND_CONTRACTOR
+	default:
+		return nil, malformed("worker type: unknown value %q", clip(w.workerType))
+	}
+	weekly := decimal.NewFromInt(40)
+	if h, ok, err := number(w.weeklyHours, "Scheduled_Weekly_Hours"); err != nil {
+		return nil, err
+	} else if ok {
+		weekly = h
+	} else if fte, ok, err := number(w.fte, "FTE"); err != nil {
+		return nil, err
+	} else if ok {
+		weekly = fte.Mul(decimal.NewFromInt(40))
+	}
+	rec.WeeklyCapacityHours = weekly.Round(2).String()
+	if w.comp != nil {
+		if rec.CostRate, err = w.comp.costRate(weekly); err != nil {
+			return nil, err
+		}
+		if rec.CostRate != nil {
+			if rec.CostRateEffectiveFrom, err = civilDate(w.comp.effective, w.comp.source+" effective date"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return rec, nil
+}
+
+// costRate is the hourly cost, or the loaded annual pay spread over 52 weeks of weekly hours.
+func (c *compensation) costRate(weekly decimal.Decimal) (*commonv1.Money, error) {
+	hourly, ok, err := number(c.hourly, c.hourlyName)
+	if err != nil {
+		return nil, err
+	}
+	rate := hourly
+	if !ok {
+		annual, ok, err := number(c.annual, c.annualName)
+		if err != nil || !ok || !weekly.IsPositive() {
+			return nil, err
+		}
+		burden, _, err := number(c.burden, c.source+".Burden_Percent")
+		if err != nil {
+			return nil, err
+		}
+		loaded := annual.Mul(decimal.NewFromInt(100).Add(burden)).Div(decimal.NewFromInt(100))
+		rate = loaded.Div(weekly.Mul(decimal.NewFromInt(52))).Round(2)
+	}
+	if rate.IsZero() {
+		return nil, nil
+	}
+	return &commonv1.Money{Amount: rate.StringFixed(2), CurrencyCode: c.currency}, nil
 }
 
 // CanonicalWorker translates accrue.webhooks.v1.HcmWorkerEvent (JSON) into SyncWorker.
@@ -149,6 +196,9 @@ func CanonicalWorker(client resourcev1.ResourceServiceClient) webhook.Translator
 		w := ev.GetWorker()
 		if ev.GetEventId() == "" || w == nil {
 			return webhook.Command{}, malformed("event_id and worker are required")
+		}
+		if err := checkEventID(ev.GetEventId()); err != nil {
+			return webhook.Command{}, err
 		}
 		if w.GetHcmSystem() == "" {
 			w.HcmSystem = source

@@ -79,6 +79,10 @@ type QuarantineEntry struct {
 	// Signed says whether the delivery's signature was verified: only then is Source authentic.
 	Signed        bool   `json:"signed"`
 	CorrelationID string `json:"correlation_id"`
+
+	// Entity and RecordIDs name what an exception (e.g. CDC_GAP) asks to re-sync.
+	Entity    string   `json:"entity,omitempty"`
+	RecordIDs []string `json:"record_ids,omitempty"`
 }
 
 // Quarantine returns the newest refused deliveries of every stream, at most limit, newest first.
@@ -102,7 +106,7 @@ func (rc *Receiver) Quarantine(ctx context.Context, limit int64) ([]QuarantineEn
 			out = append(out, QuarantineEntry{ID: m.ID, ReceivedAt: s("received_at"), Source: s("source"), Route: s("route"),
 				Reason: s("reason"), Detail: s("detail"), EventID: s("event_id"), BodySHA256: s("body_sha256"),
 				BodyBytes: s("body_bytes"), RemoteAddr: s("remote_addr"), CorrelationID: s("correlation_id"),
-				Signed: s("signed") == "true"})
+				Signed: s("signed") == "true", Entity: s("entity"), RecordIDs: splitIDs(s("record_ids"))})
 		}
 	}
 	slices.SortFunc(out, func(a, b QuarantineEntry) int { return compareIDs(b.ID, a.ID) })

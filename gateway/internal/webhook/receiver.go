@@ -28,6 +28,10 @@ type Command struct {
 	// Ignore, when set, says why the delivery needs no action (e.g. NOT_CLOSED_WON); it is
 	// acknowledged with 200 and not deduplicated.
 	Ignore string
+	// Exception, when set, says the delivery needs a person rather than a call (e.g. a change
+	// data capture gap: records to re-sync): it is deduplicated, kept in the quarantine with its
+	// reason and records, and answered 202 Accepted (see raise).
+	Exception *Exception
 	// Call performs the canonical command (a gRPC call to a service).
 	Call func(ctx context.Context) (proto.Message, error)
 }
@@ -207,6 +211,10 @@ func (rc *Receiver) handleVerified(w http.ResponseWriter, r *http.Request, d del
 		detail := "event " + cmd.EventID + " from " + d.source + " was already received"
 		rc.quarantine(r, d, cmd.EventID, true, ReasonReplayedEvent, detail)
 		rc.write(w, r, http.StatusConflict, ReasonReplayedEvent, detail)
+		return
+	}
+	if cmd.Exception != nil {
+		rc.raise(w, r, d, key, cmd)
 		return
 	}
 	// Every upstream call has a deadline, whatever the sender's connection does.
