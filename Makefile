@@ -117,6 +117,18 @@ check-deploy: ## check the Dockerfiles, the compose file and the kustomize overl
 .PHONY: test
 test: deps vet buf-lint check-generated check-imports check-hygiene check-deploy ## all checks and all tests on real Postgres and Redis
 	go test $(GO_TEST_FLAGS) $(addsuffix /...,$(addprefix ./,$(MODULES)))
+	$(MAKE) --no-print-directory fuzz-short
+
+# A short run of every fuzz target of the payload parsers (their seed corpora already run in
+# go test); FUZZTIME per target. -fuzzminimizetime keeps the engine from spending a short run
+# minimising multi-kilobyte fixture inputs.
+FUZZTIME ?= 5s
+FUZZ_PKG := ./gateway/internal/translate/
+
+.PHONY: fuzz-short
+fuzz-short: ## a short fuzz run of every payload parser and mapping (FUZZTIME each)
+	for f in $$(go test -list '^Fuzz' $(FUZZ_PKG) | grep '^Fuzz'); do \
+		go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -parallel 2 $(FUZZ_PKG) || exit 1; done
 
 .PHONY: test-short
 test-short: deps ## tests only, without the race detector

@@ -113,11 +113,13 @@ func checkNetwork(t *testing.T, m manifests, progs map[string]checks.Program) {
 			continue
 		}
 		to := peer{ns: ns, labels: dst.w.pod.Labels}
-		metrics := dst.port == containerPort(dst.w.pod.Spec, "metrics") || dst.w.program == "gateway"
+		// The gateway's HTTP port is public; every metrics port (the gateway's admin listener
+		// included) is Prometheus's only.
+		public := dst.w.program == "gateway" && dst.port == containerPort(dst.w.pod.Spec, "http")
+		metrics := dst.port == containerPort(dst.w.pod.Spec, "metrics") || public
 		if got := allowed(m.policies, ns, prometheus, to, dst.port, dst.proto); got != metrics {
 			t.Errorf("Prometheus → %s port %d: allowed %v, want %v", dst.w.name, dst.port, got, metrics)
 		}
-		public := dst.w.program == "gateway"
 		if got := allowed(m.policies, ns, outsider, to, dst.port, dst.proto); got != public {
 			t.Errorf("a client outside the namespace → %s port %d: allowed %v, want %v", dst.w.name, dst.port, got, public)
 		}

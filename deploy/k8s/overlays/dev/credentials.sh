@@ -22,11 +22,15 @@ for name in customer project resource timeexpense billing gateway; do
     --issuer https://auth.accrue.local --audience accrue >"$dir/$name.jwt"
   args+=(--from-file="$name.jwt=$dir/$name.jwt")
 done
-if [ ! -f "$dir/webhook-secrets" ]; then
-  (umask 077; for src in salesforce crm workday hcm tne; do
-    echo "$src=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  done >"$dir/webhook-secrets")
+# Secrets bound to a webhook route and source; a file of the former "<source>=<secret>" form,
+# valid for every route, is replaced.
+if [ -f "$dir/webhook-secrets" ] && grep -Eq '^[^#/=]+=' "$dir/webhook-secrets"; then
+  mv -f "$dir/webhook-secrets" "$dir/webhook-secrets.old"
 fi
+for b in salesforce.opportunities/salesforce crm.opportunities/crm workday.workers/workday hcm.workers/hcm timeexpense.approved/tne; do
+  grep -q "^$b=" "$dir/webhook-secrets" 2>/dev/null && continue
+  (umask 077; echo "$b=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$dir/webhook-secrets")
+done
 args+=(--from-file=webhook-secrets="$dir/webhook-secrets")
 kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns"
 kubectl -n "$ns" create secret generic accrue-dev-credentials "${args[@]}" --dry-run=client -o yaml | kubectl apply -f -
