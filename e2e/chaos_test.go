@@ -81,7 +81,7 @@ func contains(list []string, s string) bool {
 type faultResult struct {
 	kind      string
 	at        time.Duration // since the load started
-	recovered time.Duration // fault → every entry accepted before it posted (return path) and in project actuals
+	recovered time.Duration // fault → flowing again and the backlog drained (waitRecovered)
 	note      string
 }
 
@@ -125,7 +125,7 @@ func TestChaos(t *testing.T) {
 		time.Sleep(time.Until(start.Add(span * time.Duration(i+1) / time.Duration(len(plan)+1))))
 		at := time.Now()
 		note := injectFault(t, env, pg, rs, kind)
-		rec, ok := waitDrained(env, at, 4*time.Minute)
+		rec, ok := waitRecovered(env, at, time.Now(), loadDone, 4*time.Minute)
 		if !ok {
 			t.Fatalf("chaos: %s at %s: the pipeline did not recover within 4 min (%s)", kind, at.Sub(start).Round(time.Millisecond), drainState(env, at))
 		}
@@ -184,6 +184,41 @@ func injectFault(t *testing.T, env *harness.Env, pg *pgServer, rs *redistest.Ser
 	}
 	t.Fatalf("chaos: unknown fault %q", kind)
 	return ""
+}
+
+// waitRecovered waits until the pipeline flows again after a fault at `at` whose component was
+// back at `back`: every entry accepted before the fault is posted (drained), and an entry
+// accepted after `back` is posted too (unless the load has ended). It returns how long after the
+// fault that happened.
+func waitRecovered(env *harness.Env, at, back time.Time, loadDone <-chan struct{}, timeout time.Duration) (time.Duration, bool) {
+	for {
+		if drained(env, at) && (isDone(loadDone) || postedSince(env, back)) {
+			return time.Since(at), true
+		}
+		if time.Since(at) > timeout {
+			return 0, false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func isDone(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// postedSince reports whether an entry accepted after `back` is POSTED in time & expense.
+func postedSince(env *harness.Env, back time.Time) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var ok bool
+	err := env.DB("timeexpense").QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM time_entries WHERE ext_system = 'chaos'
+		AND created_at > $1 AND posting_status = 'POSTED')`, back).Scan(&ok)
+	return err == nil && ok
 }
 
 // waitDrained waits until every entry accepted before at is POSTED in time & expense (billing
