@@ -128,9 +128,10 @@ func chaosItems(n int, dupRate float64, fx chaosFixture, rng *rand.Rand) (delive
 		slot := i % (r * len(days))
 		deliveries = append(deliveries, chaosItem{ext: fmt.Sprintf("CH-%06d", i), resource: fx.resources[slot%r],
 			project: fx.projects[rng.Intn(len(fx.projects))], date: days[slot/r], hours: []string{"1.5", "2", "2.25"}[i%3]})
-		// A second delivery of an entry sent at least 100 deliveries (a few calls) before.
-		if len(deliveries) > 100 && rng.Float64() < dupRate {
-			deliveries = append(deliveries, deliveries[rng.Intn(len(deliveries)-100)])
+		// After every 1/dupRate-th entry, a second delivery of an entry sent about 100 deliveries (a
+		// few calls) or more before.
+		if every := int(1 / dupRate); i%every == every-1 {
+			deliveries = append(deliveries, deliveries[rng.Intn(max(1, len(deliveries)-100))])
 			dups++
 		}
 	}
