@@ -33,7 +33,7 @@ func (w wipeResult) String() string {
 func waitRepaired(t *testing.T, env *harness.Env, at time.Time) wipeResult {
 	t.Helper()
 	var w wipeResult
-	deadline := at.Add(4 * time.Minute)
+	deadline := at.Add(chaosRecoveryTimeout)
 	for {
 		w = wipeResult{}
 		var first, last time.Time
@@ -73,7 +73,7 @@ func waitRepaired(t *testing.T, env *harness.Env, at time.Time) wipeResult {
 			return w
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("chaos: 4 min after the wipe: %d broker loss exceptions, %d open; %s", found, open, drainState(env, at))
+			t.Fatalf("chaos: %s after the wipe: %d broker loss exceptions, %d open; %s", chaosRecoveryTimeout, found, open, drainState(env, at))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

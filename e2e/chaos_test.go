@@ -29,6 +29,10 @@ import (
 // everything). A number of faults ≥ 6 uses every kind once (in a seeded order, the wipe never
 // first) and then more billing kills; fewer uses the wipe and the first kinds of the default list.
 
+// chaosRecoveryTimeout bounds the wait for recovery after each fault (CHAOS_RECOVERY_TIMEOUT,
+// seconds; default 240): a pipeline that has not recovered by then fails the run.
+var chaosRecoveryTimeout = time.Duration(envInt("CHAOS_RECOVERY_TIMEOUT", 240)) * time.Second
+
 var chaosKinds = []string{"kill-billing", "postgres-immediate", "redis-wipe", "redis-aof-restart", "kill-timeexpense", "kill-project"}
 
 // chaosFaultPlan turns CHAOS_FAULTS into the faults to inject, in order.
@@ -125,9 +129,10 @@ func TestChaos(t *testing.T) {
 		time.Sleep(time.Until(start.Add(span * time.Duration(i+1) / time.Duration(len(plan)+1))))
 		at := time.Now()
 		note := injectFault(t, env, pg, rs, kind)
-		rec, ok := waitRecovered(env, at, time.Now(), loadDone, 4*time.Minute)
+		rec, ok := waitRecovered(env, at, time.Now(), loadDone, chaosRecoveryTimeout)
 		if !ok {
-			t.Fatalf("chaos: %s at %s: the pipeline did not recover within 4 min (%s)", kind, at.Sub(start).Round(time.Millisecond), drainState(env, at))
+			t.Fatalf("chaos: %s at %s: the pipeline did not recover within %s (%s)", kind, at.Sub(start).Round(time.Millisecond),
+				chaosRecoveryTimeout, drainState(env, at))
 		}
 		r := faultResult{kind: kind, at: at.Sub(start), recovered: rec, note: note}
 		if kind == "redis-wipe" {
@@ -139,8 +144,8 @@ func TestChaos(t *testing.T) {
 			rec.Round(time.Millisecond), r.note)
 	}
 	<-loadDone
-	if _, ok := waitDrained(env, time.Now(), 4*time.Minute); !ok {
-		t.Fatalf("chaos: the backlog did not drain within 4 min after the load (%s)", drainState(env, time.Now()))
+	if _, ok := waitDrained(env, time.Now(), chaosRecoveryTimeout); !ok {
+		t.Fatalf("chaos: the backlog did not drain within %s after the load (%s)", chaosRecoveryTimeout, drainState(env, time.Now()))
 	}
 
 	g := chaosGate(t, env, fx, deliveries, load)
