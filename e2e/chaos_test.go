@@ -167,15 +167,18 @@ func injectFault(t *testing.T, env *harness.Env, pg *pgServer, rs *redistest.Ser
 	switch kind {
 	case "kill-billing", "kill-timeexpense", "kill-project":
 		name := strings.TrimPrefix(kind, "kill-")
+		inFlight := awaitInFlight(env, name)
 		env.Kill(name, syscall.SIGKILL)
 		begin := time.Now()
 		env.Restart(name)
-		return fmt.Sprintf("(kill -9; ready again after %s)", time.Since(begin).Round(time.Millisecond))
+		return fmt.Sprintf("(kill -9 with %d events in flight; ready again after %s)", inFlight, time.Since(begin).Round(time.Millisecond))
 	case "postgres-immediate":
+		inFlight := awaitInFlight(env, "billing")
 		pg.StopImmediate()
 		begin := time.Now()
 		pg.Start()
-		return fmt.Sprintf("(pg_ctl stop -m immediate; accepting again after %s)", time.Since(begin).Round(time.Millisecond))
+		return fmt.Sprintf("(pg_ctl stop -m immediate with %d events in billing's hands; accepting again after %s)", inFlight,
+			time.Since(begin).Round(time.Millisecond))
 	case "redis-aof-restart":
 		begin := time.Now()
 		rs.Restart()
@@ -189,6 +192,28 @@ func injectFault(t *testing.T, env *harness.Env, pg *pgServer, rs *redistest.Ser
 	}
 	t.Fatalf("chaos: unknown fault %q", kind)
 	return ""
+}
+
+// chaosInput is the stream and group whose pending entries are the events a service is applying.
+var chaosInput = map[string][2]string{
+	"billing":     {"timeexpense.events", "billing"},
+	"timeexpense": {"billing.events", "timeexpense"},
+	"project":     {"billing.events", "project"},
+}
+
+// awaitInFlight waits (up to 3 s) until the service holds delivered, unacknowledged events, so
+// that the fault lands in the middle of an apply, and returns how many it held (0: it was idle).
+func awaitInFlight(env *harness.Env, service string) int64 {
+	rdb, prefix := env.Redis()
+	in := chaosInput[service]
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if p, err := rdb.XPending(context.Background(), prefix+in[0], in[1]).Result(); err == nil && p.Count > 0 {
+			return p.Count
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return 0
 }
 
 // waitRecovered waits until the pipeline flows again after a fault at `at` whose component was
