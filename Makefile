@@ -130,6 +130,16 @@ fuzz-short: ## a short fuzz run of every payload parser and mapping (FUZZTIME ea
 	for f in $$(go test -list '^Fuzz' $(FUZZ_PKG) | grep '^Fuzz'); do \
 		go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -parallel 2 $(FUZZ_PKG) || exit 1; done
 
+# The fault harness (e2e/chaos_test.go): its own Postgres and Redis on private ports, a seeded
+# load under kills, a Postgres crash, Redis restarts and a wipe, then the correctness gate.
+CHAOS_ENTRIES ?= 12000
+CHAOS_FAULTS  ?= 12
+
+.PHONY: chaos
+chaos: ## fault harness: CHAOS_ENTRIES (12000) entries under CHAOS_FAULTS (12) faults, CHAOS_SEED; then the gate
+	ACCRUE_E2E_SHARED=0 CHAOS_ENTRIES=$(CHAOS_ENTRIES) CHAOS_FAULTS=$(CHAOS_FAULTS) CHAOS_CHECK_BOUNDS=1 \
+		go test -count=1 -timeout 40m -v -run '^(TestChaos|TestFailedApplyPostedWithin5sOfPostgresReturning)$$' ./e2e/
+
 .PHONY: test-short
 test-short: deps ## tests only, without the race detector
 	go test -count=1 $(addsuffix /...,$(addprefix ./,$(MODULES)))

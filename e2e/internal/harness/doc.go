@@ -25,5 +25,6 @@
 // ACCRUE_E2E_BIN_DIR=<dir> builds into (and reuses) that directory instead of a fresh temporary
 // one, so unchanged binaries are not linked again; ACCRUE_E2E_KEEP=1 keeps the work directory
 // (logs, keys) of failed tests; ACCRUE_E2E_MAX_ENVS bounds how many Envs run at once (default 2,
-// whatever -parallel says, to stay within Postgres's connection limit).
+// whatever -parallel says, to stay within Postgres's connection limit); ACCRUE_E2E_SHARED=0 skips
+// the check that the shared servers answer, for runs whose tests start their own (make chaos).
 package harness
