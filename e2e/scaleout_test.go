@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/accrue/accrue/e2e/internal/harness"
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
@@ -62,9 +64,18 @@ func TestBillingScalesOutExactlyOnce(t *testing.T) {
 	}
 
 	// The first posting, then a crash of billing-2, a fourth instance, a crash of billing-3.
+	rdb, prefix := env.Redis()
+	pendingOf := func(name string) int64 { // entries delivered to an instance and not acknowledged
+		c, err := rdb.XPendingExt(context.Background(), &redis.XPendingExtArgs{Stream: prefix + "timeexpense.events", Group: "billing",
+			Start: "-", End: "+", Count: 1000, Consumer: name + "-" + env.ID()}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int64(len(c))
+	}
 	first := waitPostedAbove(0)
 	env.Kill("billing-2", syscall.SIGKILL)
-	t.Logf("billing-2 killed with %d of %d entries posted", first, total)
+	t.Logf("billing-2 killed with %d of %d entries posted, %d events pending on it", first, total, pendingOf("billing-2"))
 	added := env.AddInstance("billing")
 	if added != "billing-4" {
 		t.Fatalf("the added instance is %s, want billing-4", added)
@@ -74,7 +85,7 @@ func TestBillingScalesOutExactlyOnce(t *testing.T) {
 		second = waitPostedAbove(second)
 	}
 	env.Kill("billing-3", syscall.SIGKILL)
-	t.Logf("%s added; billing-3 killed with %d of %d entries posted", added, second, total)
+	t.Logf("%s added; billing-3 killed with %d of %d entries posted, %d events pending on it", added, second, total, pendingOf("billing-3"))
 
 	accepted := 0
 	for range calls {
@@ -97,7 +108,6 @@ func TestBillingScalesOutExactlyOnce(t *testing.T) {
 	waitConsumed(t, env)
 
 	// Every instance joined the one group (a consumer each), the dead ones included.
-	rdb, prefix := env.Redis()
 	consumers, err := rdb.XInfoConsumers(context.Background(), prefix+"timeexpense.events", "billing").Result()
 	if err != nil {
 		t.Fatal(err)
