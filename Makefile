@@ -72,9 +72,12 @@ buf-lint: $(BUF) proto/.deps/.staged ## buf lint (STANDARD) and buf format check
 	$(BUF) format --diff --exit-code --path proto/accrue
 
 .PHONY: breaking
-breaking: $(BUF) proto/.deps/.staged ## report breaking contract changes against BASE (a git ref), e.g. make breaking BASE=origin/main
-	@test -n "$(BASE)" || { echo "usage: make breaking BASE=<git ref>" >&2; exit 2; }
-	proto/breaking.sh "$(BASE)"
+breaking: $(BUF) proto/.deps/.staged ## breaking contract changes against BASE (a git ref; default: HEAD~1 on main, else the merge base with main)
+	proto/breaking.sh $(BASE)
+
+.PHONY: events-snapshot
+events-snapshot: ## at a release: record its event payload contracts, which the next release's consumers must accept
+	go test -count=1 -run '^TestConsumersAcceptPreviousReleasePayloads$$' ./internal/platform/catalogue/ -write-events-snapshot
 
 # ---------------------------------------------------------------------------------------------
 # Quality gates
@@ -105,6 +108,10 @@ check-imports: $(BIN)/housecheck ## fail on imports that break the layering rule
 check-hygiene: $(BIN)/housecheck ## fail on tracked files over 1 MB and on stream/event-type literals in services
 	$(BIN)/housecheck hygiene
 
+.PHONY: check-migrations
+check-migrations: $(BIN)/housecheck ## fail on a migration that drops, renames or retypes a table or column without a contract marker (docs/deploy.md)
+	$(BIN)/housecheck migrations
+
 .PHONY: deps
 deps: ## make sure Postgres and Redis run locally (installs them with apt when missing)
 	deploy/local/ensure-deps.sh
@@ -115,7 +122,7 @@ check-deploy: ## check the Dockerfiles, the compose file and the kustomize overl
 	go test -count=1 ./$(DEPLOY_CHECKS)/...
 
 .PHONY: test
-test: deps vet buf-lint check-generated check-imports check-hygiene check-deploy ## all checks and all tests on real Postgres and Redis
+test: deps vet buf-lint breaking check-generated check-imports check-hygiene check-migrations check-deploy ## all checks and all tests on real Postgres and Redis
 	go test $(GO_TEST_FLAGS) $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	$(MAKE) --no-print-directory fuzz-short
 

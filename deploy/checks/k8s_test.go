@@ -48,6 +48,7 @@ type manifests struct {
 	configMaps      map[string]corev1.ConfigMap
 	secrets         map[string]corev1.Secret
 	serviceMonitors []map[string]any
+	prometheusRules []map[string]any
 }
 
 var scheme = func() *runtime.Scheme {
@@ -83,10 +84,14 @@ func build(t *testing.T, o overlay) manifests {
 			if err := json.Unmarshal(b, &u); err != nil {
 				t.Fatalf("%s: %v", id, err)
 			}
-			if r.GetGvk().Kind != "ServiceMonitor" {
+			switch r.GetGvk().Kind {
+			case "ServiceMonitor":
+				m.serviceMonitors = append(m.serviceMonitors, u)
+			case "PrometheusRule": // its rules: monitoring_test.go
+				m.prometheusRules = append(m.prometheusRules, u)
+			default:
 				t.Errorf("%s: unexpected monitoring.coreos.com kind", id)
 			}
-			m.serviceMonitors = append(m.serviceMonitors, u)
 			continue
 		}
 		obj, _, err := strict.Decode(b, nil, nil)
