@@ -76,6 +76,7 @@ func run(ctx context.Context) error {
 	webhookLimit := limiter(r, "ACCRUE_RATE_LIMIT_WEBHOOK", 50, 100)
 	refusedLimit := limiter(r, "ACCRUE_RATE_LIMIT_WEBHOOK_REFUSED", 5, 20)
 	level := r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error")
+	links := service.LoadLinks(r, false)
 	if sharedToken && svc.TokenSource() == nil {
 		r.Fail(errors.New("ACCRUE_WEBHOOK_SHARED_TOKEN needs ACCRUE_SERVICE_TOKEN_FILE or ACCRUE_OAUTH_TOKEN_URL"))
 	}
@@ -87,13 +88,20 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rdb, err := redisx.Connect(ctx, redisAddr)
+	_, upstreamTLS, err := links.TLSConfigs()
+	if err != nil {
+		return err
+	}
+	if upstreamTLS == nil {
+		log.WarnContext(ctx, "ACCRUE_INSECURE_DEV: the gateway calls the services over plaintext gRPC (development only)")
+	}
+	rdb, err := redisx.Connect(ctx, redisAddr, links.Redis)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
 	opts := gateway.Options{Upstreams: upstreams, Verifier: verifier, Logger: log,
-		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, Redis: rdb, ClientLimit: clientLimit, Salesforce: sfMappings,
+		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, UpstreamTLS: upstreamTLS, Redis: rdb, ClientLimit: clientLimit, Salesforce: sfMappings,
 		AdminAddr: adminAddr, Pprof: pprof, WebhookTokens: webhookTokens(tokenDir, svc),
 		Webhooks: webhook.Config{Secrets: secrets, Tolerance: tolerance, MaxBody: maxBody, KeyPrefix: prefix,
 			Limit: webhookLimit, RefusedLimit: refusedLimit}}
