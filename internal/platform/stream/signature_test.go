@@ -113,4 +113,3 @@ func TestConsumerRejectsForgedEvents(t *testing.T) {
 		t.Fatalf("%d effects after retries, want 1", n)
 	}
 }
-
