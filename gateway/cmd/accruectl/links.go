@@ -12,13 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accrue/accrue/gateway/internal/gateway"
 	// The contracts of every service, so their declared calls and scopes are registered.
 	_ "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	_ "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	_ "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	_ "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	_ "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
-	"github.com/accrue/accrue/gateway/internal/gateway"
 	"github.com/accrue/accrue/internal/platform/eventsig"
 	"github.com/accrue/accrue/internal/platform/rpcspec"
 	"github.com/accrue/accrue/internal/platform/tlsx"
