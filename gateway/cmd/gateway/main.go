@@ -23,6 +23,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/logging"
 	"github.com/accrue/accrue/internal/platform/redisx"
 	"github.com/accrue/accrue/internal/platform/service"
+	"github.com/accrue/accrue/internal/platform/tlsx"
 )
 
 func main() {
@@ -76,7 +77,13 @@ func run(ctx context.Context) error {
 	webhookLimit := limiter(r, "ACCRUE_RATE_LIMIT_WEBHOOK", 50, 100)
 	refusedLimit := limiter(r, "ACCRUE_RATE_LIMIT_WEBHOOK_REFUSED", 5, 20)
 	level := r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error")
-	links := service.LoadLinks(r, false)
+	// Mutual TLS towards the services, and Redis's TLS files (see service.Links).
+	links := service.Links{InsecureDev: r.Bool("ACCRUE_INSECURE_DEV", false),
+		TLS: tlsx.Files{CertFile: r.String("ACCRUE_TLS_CERT_FILE", ""), KeyFile: r.String("ACCRUE_TLS_KEY_FILE", ""),
+			CAFile: r.String("ACCRUE_TLS_CA_FILE", "")},
+		Redis: redisx.Options{CAFile: r.String("ACCRUE_REDIS_CA_FILE", ""), CertFile: r.String("ACCRUE_REDIS_CERT_FILE", ""),
+			KeyFile: r.String("ACCRUE_REDIS_KEY_FILE", "")}}
+	links.Check(r, false)
 	if sharedToken && svc.TokenSource() == nil {
 		r.Fail(errors.New("ACCRUE_WEBHOOK_SHARED_TOKEN needs ACCRUE_SERVICE_TOKEN_FILE or ACCRUE_OAUTH_TOKEN_URL"))
 	}

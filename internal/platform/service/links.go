@@ -33,20 +33,25 @@ type Links struct {
 	EventSigningKeyID string
 }
 
-// LoadLinks reads Links from r; events says whether the process needs event keys (the services,
-// not the gateway).
-func LoadLinks(r *config.Reader, events bool) Links {
+// LoadLinks reads a service's Links from r (and reports what is missing, see Check).
+func LoadLinks(r *config.Reader) Links {
 	l := Links{
 		InsecureDev: r.Bool("ACCRUE_INSECURE_DEV", false),
 		TLS: tlsx.Files{CertFile: r.String("ACCRUE_TLS_CERT_FILE", ""), KeyFile: r.String("ACCRUE_TLS_KEY_FILE", ""),
 			CAFile: r.String("ACCRUE_TLS_CA_FILE", "")},
 		Redis: redisx.Options{CAFile: r.String("ACCRUE_REDIS_CA_FILE", ""), CertFile: r.String("ACCRUE_REDIS_CERT_FILE", ""),
 			KeyFile: r.String("ACCRUE_REDIS_KEY_FILE", "")},
+		EventKeysDir:      r.String("ACCRUE_EVENT_KEYS_DIR", ""),
+		EventSigningKeyID: r.String("ACCRUE_EVENT_SIGNING_KEY_ID", ""),
 	}
-	if events {
-		l.EventKeysDir = r.String("ACCRUE_EVENT_KEYS_DIR", "")
-		l.EventSigningKeyID = r.String("ACCRUE_EVENT_SIGNING_KEY_ID", "")
-	}
+	l.Check(r, true)
+	return l
+}
+
+// Check reports to r what is missing outside development mode: the TLS files (all three, even
+// in development mode once one is set) and, when events is true (a service, not the gateway),
+// the event keys.
+func (l Links) Check(r *config.Reader, events bool) {
 	if l.TLS.Set() || !l.InsecureDev {
 		if err := l.TLS.Validate(); err != nil {
 			r.Fail(errors.New("ACCRUE_TLS_CERT_FILE, ACCRUE_TLS_KEY_FILE and ACCRUE_TLS_CA_FILE are required (mutual TLS between the gateway and the services); ACCRUE_INSECURE_DEV=true runs without, for development only"))
@@ -55,7 +60,6 @@ func LoadLinks(r *config.Reader, events bool) Links {
 	if events && l.EventKeysDir == "" && !l.InsecureDev {
 		r.Fail(errors.New("ACCRUE_EVENT_KEYS_DIR is required (events are signed and verified); ACCRUE_INSECURE_DEV=true runs without, for development only"))
 	}
-	return l
 }
 
 // TLSConfigs returns the server and client TLS configurations of the process (both nil in

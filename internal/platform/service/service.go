@@ -120,7 +120,7 @@ func LoadConfig(r *config.Reader, name string, d Defaults) Config {
 		r.Fail(err)
 	}
 	c.Limits = loadLimits(r)
-	c.Links = LoadLinks(r, true)
+	c.Links = LoadLinks(r)
 	return c
 }
 
@@ -323,8 +323,8 @@ func (b *Base) readiness(ctx context.Context) error {
 const DefaultMemoryLimit = 96 << 20
 
 // Main runs a service: `<svc>` serves, `<svc> migrate` applies migrations and exits,
-// `<svc> healthcheck [addr]` exits 0 when the service at addr (ACCRUE_GRPC_ADDR by default) is
-// ready, `<svc> --version` prints the build's version. SIGINT and SIGTERM cancel the context for
+// `<svc> healthcheck [addr [service]]` exits 0 when the health service (default: readiness) at
+// addr (ACCRUE_GRPC_ADDR by default) says SERVING, over mutual TLS when ACCRUE_TLS_* are set, `<svc> --version` prints the build's version. SIGINT and SIGTERM cancel the context for
 // a graceful shutdown. It exits non-zero on failure.
 func Main(run func(ctx context.Context, migrateOnly bool) error) {
 	// A soft heap limit keeps a service well under its memory budget (150 MB RSS per process)
@@ -344,17 +344,20 @@ func Main(run func(ctx context.Context, migrateOnly bool) error) {
 			fmt.Println(versionLine(filepath.Base(os.Args[0])))
 			return
 		case "healthcheck":
-			addr := config.FromEnv().String("ACCRUE_GRPC_ADDR", "")
+			addr, svc := config.FromEnv().String("ACCRUE_GRPC_ADDR", ""), ""
 			if len(os.Args) > 2 {
 				addr = os.Args[2]
 			}
-			if err := Healthcheck(ctx, addr, "", healthcheckTLS()); err != nil {
+			if len(os.Args) > 3 {
+				svc = os.Args[3] // e.g. "liveness"
+			}
+			if err := Healthcheck(ctx, addr, svc, healthcheckTLS()); err != nil {
 				fmt.Fprintln(os.Stderr, "error:", err)
 				os.Exit(1)
 			}
 			return
 		default:
-			fmt.Fprintf(os.Stderr, "usage: %s [serve|migrate|healthcheck [addr]|--version]\n", os.Args[0])
+			fmt.Fprintf(os.Stderr, "usage: %s [serve|migrate|healthcheck [addr [service]]|--version]\n", os.Args[0])
 			os.Exit(2)
 		}
 	}
