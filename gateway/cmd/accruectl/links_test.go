@@ -66,3 +66,40 @@ func TestCertsAndEventKeys(t *testing.T) {
 		t.Fatalf("%d key files, want 4", len(files))
 	}
 }
+
+// TestServiceScopesDocumented: the table of service tokens in docs/configuration.md says what
+// service-scopes prints.
+func TestServiceScopesDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(doc), "<!-- service-scopes:")
+	table, _, ok2 := strings.Cut(table, "<!-- /service-scopes -->")
+	if !ok || !ok2 {
+		t.Fatal("docs/configuration.md has no service-scopes table")
+	}
+	documented := map[string]string{}
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 5 || strings.TrimSpace(cells[1]) == "service" || strings.HasPrefix(strings.TrimSpace(cells[1]), "-") {
+			continue
+		}
+		scopes := strings.NewReplacer("no token", "", "`", "", " ", "").Replace(cells[3])
+		documented[strings.TrimSpace(cells[1])] = scopes
+	}
+	var out bytes.Buffer
+	if err := serviceScopes(&out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(documented) != len(lines) {
+		t.Errorf("the table documents %d services, service-scopes lists %d", len(documented), len(lines))
+	}
+	for _, line := range lines {
+		name, scopes, _ := strings.Cut(line, " ")
+		if got, ok := documented[name]; !ok || got != scopes {
+			t.Errorf("docs/configuration.md: %s has scopes %q, service-scopes says %q", name, got, scopes)
+		}
+	}
+}
