@@ -23,11 +23,11 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/accrue/accrue/e2e/internal/harness"
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
-	"github.com/accrue/accrue/e2e/internal/harness"
 	"github.com/accrue/accrue/internal/platform/eventsig"
 	"github.com/accrue/accrue/internal/platform/tlsx"
 )

@@ -39,7 +39,9 @@ var overlays = []overlay{
 // linkSecret reports whether s is one of the internal links' Secrets every overlay expects from
 // outside: a program's certificate (<program>-tls, e.g. from cert-manager) or a producer's event
 // keys (<producer>-event-keys).
-func linkSecret(s string) bool { return strings.HasSuffix(s, "-tls") || strings.HasSuffix(s, "-event-keys") }
+func linkSecret(s string) bool {
+	return strings.HasSuffix(s, "-tls") || strings.HasSuffix(s, "-event-keys")
+}
 
 // manifests is one overlay's output, decoded strictly into the Kubernetes API types.
 type manifests struct {
