@@ -22,7 +22,7 @@ import (
 )
 
 // serve starts a gRPC health server on a loopback port with the server identity of dir.
-func serve(t *testing.T, r *tlsx.Reloader) string {
+func serve(t testing.TB, r *tlsx.Reloader) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -36,7 +36,7 @@ func serve(t *testing.T, r *tlsx.Reloader) string {
 	return lis.Addr().String()
 }
 
-func reloader(t *testing.T, dir, name string) *tlsx.Reloader {
+func reloader(t testing.TB, dir, name string) *tlsx.Reloader {
 	t.Helper()
 	r, err := tlsx.NewReloader(tlsx.Files{CertFile: filepath.Join(dir, name+".crt"),
 		KeyFile: filepath.Join(dir, name+".key"), CAFile: filepath.Join(dir, "ca.crt")})
@@ -68,7 +68,7 @@ func check(t *testing.T, addr string, opt grpc.DialOption) (string, error) {
 	return info.State.PeerCertificates[0].SerialNumber.String(), nil
 }
 
-func issue(t *testing.T, dir string, force bool, names ...string) {
+func issue(t testing.TB, dir string, force bool, names ...string) {
 	t.Helper()
 	if _, err := tlsx.DevCerts(dir, names, nil, time.Hour, force); err != nil {
 		t.Fatal(err)
