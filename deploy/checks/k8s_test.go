@@ -32,8 +32,15 @@ type overlay struct {
 }
 
 var overlays = []overlay{
-	{name: "dev", external: func(s string) bool { return s == "accrue-dev-credentials" }},
-	{name: "prod", external: func(s string) bool { return strings.HasSuffix(s, "-secrets") }},
+	{name: "dev", external: func(s string) bool { return s == "accrue-dev-credentials" || linkSecret(s) }},
+	{name: "prod", external: func(s string) bool { return strings.HasSuffix(s, "-secrets") || linkSecret(s) }},
+}
+
+// linkSecret reports whether s is one of the internal links' Secrets every overlay expects from
+// outside: a program's certificate (<program>-tls, e.g. from cert-manager) or a producer's event
+// keys (<producer>-event-keys).
+func linkSecret(s string) bool {
+	return strings.HasSuffix(s, "-tls") || strings.HasSuffix(s, "-event-keys")
 }
 
 // manifests is one overlay's output, decoded strictly into the Kubernetes API types.

@@ -7,6 +7,12 @@
 // process started and ready. Everything is torn down when the test ends; when it failed, the
 // tail of each process log is printed.
 //
+// The internal links run as in production: a CA of the Env's own and a certificate per process
+// (mutual TLS on every gRPC link; tests calling a service directly use GRPCTransport, the
+// harness's own "e2e" certificate), an event signing key per service (EventKeysDir; Sign signs an
+// event a test injects as if its producer had published it), and a token only for the services
+// that call others, with only those calls' scopes (accruectl service-scopes).
+//
 // The gateway of every Env knows the webhook sources in WebhookSources on every webhook route,
 // each pair with its own random secret (ACCRUE_WEBHOOK_SECRETS_FILE): PostWebhook and
 // WebhookHeadersFor sign deliveries with the secret of the path's route, SignWebhook signs with

@@ -175,7 +175,9 @@ func Start(t testing.TB, opts ...Option) *Env {
 
 	// What every process shares: dependencies, keys, the Env's stream prefix and where each
 	// service listens (services call each other, the gateway calls them all). Each process also
-	// has its own token file (ACCRUE_SERVICE_TOKEN_FILE) for the calls it makes.
+	// has its own certificate (mutual TLS on every gRPC link), the event keys (services), and
+	// a service that calls others its own token file (ACCRUE_SERVICE_TOKEN_FILE) with only the
+	// scopes of those calls.
 	base := withoutVars(os.Environ(), "ACCRUE_")
 	common := map[string]string{
 		"ACCRUE_REDIS_ADDR":    redistest.Addr(),
@@ -192,7 +194,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	}
 	// The gateway calls services only for webhooks, each route with its own token; its rate
 	// limits are off unless a test sets them (tests and benchmarks send bursts from one client).
-	e.addProcess(Gateway, base, common, map[string]string{
+	e.addProcess(Gateway, base, common, e.tlsEnv(Gateway), map[string]string{
 		"ACCRUE_HTTP_ADDR":              e.httpAddr,
 		"ACCRUE_GATEWAY_ADMIN_ADDR":     e.metricAddrs[Gateway],
 		"ACCRUE_WEBHOOK_TOKEN_DIR":      filepath.Join(dir, "webhook-tokens"),
@@ -239,7 +241,11 @@ func instanceNames(instances []string) []string {
 // addInstance registers process name, an instance of service s, on the addresses already in
 // e.grpcAddrs and e.metricAddrs.
 func (e *Env) addInstance(s, name string) {
-	e.addProcess(name, e.baseEnv, e.commonEnv, map[string]string{
+	own := map[string]string{"ACCRUE_EVENT_KEYS_DIR": filepath.Join(e.dir, "event-keys")}
+	if _, err := os.Stat(filepath.Join(e.dir, s+".token")); err == nil { // only services that call others have one
+		own["ACCRUE_SERVICE_TOKEN_FILE"] = filepath.Join(e.dir, s+".token")
+	}
+	e.addProcess(name, e.baseEnv, e.commonEnv, e.tlsEnv(s), own, map[string]string{
 		// As in production: the administration user owns the database and migrates, the
 		// service runs as a role that owns nothing (AppRole).
 		"ACCRUE_DATABASE_URL":         appDatabaseURL(e.dbNames[s]),
@@ -248,7 +254,6 @@ func (e *Env) addInstance(s, name string) {
 		"ACCRUE_GRPC_ADDR":            e.grpcAddrs[name],
 		"ACCRUE_METRICS_ADDR":         e.metricAddrs[name],
 		"ACCRUE_CONSUMER_NAME":        name + "-" + e.id,
-		"ACCRUE_SERVICE_TOKEN_FILE":   filepath.Join(e.dir, s+".token"),
 	}, e.opts.env[s])
 	e.procs[name].bin = filepath.Join(binDir, s)
 }

@@ -7,6 +7,13 @@
 //	                                             POST it, printing the answer
 //	accruectl webhook-routes                      list the webhook routes and the scopes of
 //	                                             each route's token ("<route> <scope>,...")
+//	accruectl service-scopes                      list each service's token scopes: exactly what
+//	                                             the calls its contract declares need
+//	                                             ("<service> <scope>,..."; none: no token)
+//	accruectl certs [--dir .run/tls]              a local CA and one mutual-TLS certificate per
+//	                                             service and the gateway (kept; --force reissues)
+//	accruectl event-keys [--dir .run/event-keys]  an event signing key per producer that has none
+//	                                             (--id creates the next key of a rotation)
 //	accruectl demo [--url http://127.0.0.1:8080]  walk through the three workflows on a running Accrue
 //	accruectl audit verify --service NAME         recompute a service's audit hash chain and name
 //	                                             every edited, deleted or reordered row (exit 1)
@@ -107,6 +114,12 @@ func run(args []string) error {
 			fmt.Printf("%s %s\n", r.Name, strings.Join(r.Scopes(), ","))
 		}
 		return nil
+	case "service-scopes":
+		return serviceScopes(os.Stdout)
+	case "certs":
+		return certsCmd(args[1:], os.Stdout)
+	case "event-keys":
+		return eventKeysCmd(args[1:], os.Stdout)
 	case "demo":
 		fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 		url := fs.String("url", "http://127.0.0.1:8080", "gateway URL")
@@ -120,7 +133,7 @@ func run(args []string) error {
 	case "audit":
 		return auditCmd(args[1:], os.Stdout)
 	}
-	return fmt.Errorf("unknown command %q (keygen, token, webhook, webhook-routes, demo, audit)", args[0])
+	return fmt.Errorf("unknown command %q (keygen, token, webhook, webhook-routes, service-scopes, certs, event-keys, demo, audit)", args[0])
 }
 
 func sendWebhook(target, source, secretsFile, file string, skew time.Duration) error {

@@ -23,6 +23,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/logging"
 	"github.com/accrue/accrue/internal/platform/redisx"
 	"github.com/accrue/accrue/internal/platform/service"
+	"github.com/accrue/accrue/internal/platform/tlsx"
 )
 
 func main() {
@@ -76,6 +77,13 @@ func run(ctx context.Context) error {
 	webhookLimit := limiter(r, "ACCRUE_RATE_LIMIT_WEBHOOK", 50, 100)
 	refusedLimit := limiter(r, "ACCRUE_RATE_LIMIT_WEBHOOK_REFUSED", 5, 20)
 	level := r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error")
+	// Mutual TLS towards the services, and Redis's TLS files (see service.Links).
+	links := service.Links{InsecureDev: r.Bool("ACCRUE_INSECURE_DEV", false),
+		TLS: tlsx.Files{CertFile: r.String("ACCRUE_TLS_CERT_FILE", ""), KeyFile: r.String("ACCRUE_TLS_KEY_FILE", ""),
+			CAFile: r.String("ACCRUE_TLS_CA_FILE", "")},
+		Redis: redisx.Options{CAFile: r.String("ACCRUE_REDIS_CA_FILE", ""), CertFile: r.String("ACCRUE_REDIS_CERT_FILE", ""),
+			KeyFile: r.String("ACCRUE_REDIS_KEY_FILE", "")}}
+	links.Check(r, false)
 	if sharedToken && svc.TokenSource() == nil {
 		r.Fail(errors.New("ACCRUE_WEBHOOK_SHARED_TOKEN needs ACCRUE_SERVICE_TOKEN_FILE or ACCRUE_OAUTH_TOKEN_URL"))
 	}
@@ -87,13 +95,20 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rdb, err := redisx.Connect(ctx, redisAddr)
+	_, upstreamTLS, err := links.TLSConfigs()
+	if err != nil {
+		return err
+	}
+	if upstreamTLS == nil {
+		log.WarnContext(ctx, "ACCRUE_INSECURE_DEV: the gateway calls the services over plaintext gRPC (development only)")
+	}
+	rdb, err := redisx.Connect(ctx, redisAddr, links.Redis)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
 	opts := gateway.Options{Upstreams: upstreams, Verifier: verifier, Logger: log,
-		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, Redis: rdb, ClientLimit: clientLimit, Salesforce: sfMappings,
+		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, UpstreamTLS: upstreamTLS, Redis: rdb, ClientLimit: clientLimit, Salesforce: sfMappings,
 		AdminAddr: adminAddr, Pprof: pprof, WebhookTokens: webhookTokens(tokenDir, svc),
 		Webhooks: webhook.Config{Secrets: secrets, Tolerance: tolerance, MaxBody: maxBody, KeyPrefix: prefix,
 			Limit: webhookLimit, RefusedLimit: refusedLimit}}

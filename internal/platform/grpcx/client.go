@@ -2,10 +2,12 @@ package grpcx
 
 import (
 	"context"
+	"crypto/tls"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
@@ -44,6 +46,16 @@ func Dial(target string, ts TokenSource, opts ...grpc.DialOption) (*grpc.ClientC
 		grpc.WithInitialWindowSize(WindowSize), grpc.WithInitialConnWindowSize(WindowSize),
 	}, opts...)
 	return grpc.NewClient(target, opts...)
+}
+
+// Transport returns the dial option of a client's transport security: mutual TLS with cfg
+// (tlsx.Reloader.ClientConfig), or plaintext when cfg is nil (tests, ACCRUE_INSECURE_DEV). Pass it
+// to Dial, whose default is plaintext.
+func Transport(cfg *tls.Config) grpc.DialOption {
+	if cfg == nil {
+		return grpc.WithTransportCredentials(insecure.NewCredentials())
+	}
+	return grpc.WithTransportCredentials(credentials.NewTLS(cfg))
 }
 
 func propagateUnary(ts TokenSource) grpc.UnaryClientInterceptor {

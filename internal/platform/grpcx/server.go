@@ -6,6 +6,7 @@ package grpcx
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -16,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -52,6 +55,9 @@ type ServerConfig struct {
 	// and KeepaliveTimeout how long it waits for the answer before closing it (a vanished peer
 	// then frees its streams); 1m and 20s when zero.
 	KeepaliveTime, KeepaliveTimeout time.Duration
+	// TLS, when set, is the server's transport security (tlsx.Reloader.ServerConfig: client
+	// certificates required and verified). Nil serves plaintext (tests, ACCRUE_INSECURE_DEV).
+	TLS *tls.Config
 	// Readiness, when set, holds why the service is degraded; health checks send it in the
 	// DegradedHeader response header.
 	Readiness *Readiness
@@ -99,7 +105,12 @@ func NewServer(cfg ServerConfig) (*grpc.Server, *health.Server, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	creds := insecure.NewCredentials()
+	if cfg.TLS != nil {
+		creds = credentials.NewTLS(cfg.TLS)
+	}
 	srv := grpc.NewServer(
+		grpc.Creds(creds),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: cfg.KeepaliveMinTime, PermitWithoutStream: true}),

@@ -27,6 +27,7 @@ import (
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	"github.com/accrue/accrue/internal/platform/catalogue"
 	"github.com/accrue/accrue/internal/platform/correlation"
+	"github.com/accrue/accrue/internal/platform/eventsig"
 	"github.com/accrue/accrue/internal/platform/pg"
 )
 
@@ -55,6 +56,10 @@ type Writer struct {
 	Producer string
 	// Now returns the current time; time.Now when nil (tests pin it).
 	Now func() time.Time
+	// Signer signs every envelope (eventsig): consumers that verify signatures dead-letter
+	// unsigned events. Nil writes unsigned envelopes (tests, and services started with
+	// ACCRUE_INSECURE_DEV without event keys).
+	Signer *eventsig.Signer
 }
 
 // Enqueue builds envelopes (correlation and causation ids from ctx) and inserts them through q,
@@ -141,6 +146,11 @@ func (w Writer) build(ctx context.Context, events []Event) ([]*commonv1.EventEnv
 			CausationId:   correlation.CausationID(ctx),
 			Producer:      w.Producer,
 			Payload:       payload,
+		}
+		if w.Signer != nil {
+			if err := w.Signer.Sign(e.Stream, env); err != nil {
+				return nil, c, err
+			}
 		}
 		b, err := proto.Marshal(env)
 		if err != nil {

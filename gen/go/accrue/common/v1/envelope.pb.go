@@ -42,7 +42,14 @@ type EventEnvelope struct {
 	// Name of the producing service, e.g. "customer".
 	Producer string `protobuf:"bytes,7,opt,name=producer,proto3" json:"producer,omitempty"`
 	// The event payload: a message defined under proto/accrue/<domain>/v1/events.proto.
-	Payload       *anypb.Any `protobuf:"bytes,8,opt,name=payload,proto3" json:"payload,omitempty"`
+	Payload *anypb.Any `protobuf:"bytes,8,opt,name=payload,proto3" json:"payload,omitempty"`
+	// Id of the producer's key that signed this event (see signature); consumers look the key up
+	// by (producer, signing_key_id), so keys rotate by id.
+	SigningKeyId string `protobuf:"bytes,20,opt,name=signing_key_id,json=signingKeyId,proto3" json:"signing_key_id,omitempty"`
+	// HMAC-SHA256, with the producer's key, over the stream name and every field above
+	// (internal/platform/eventsig defines the exact bytes). Consumers verify it before applying
+	// the event; an event failing verification is a dead letter (EVENT_SIGNATURE_INVALID).
+	Signature     []byte `protobuf:"bytes,21,opt,name=signature,proto3" json:"signature,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -133,11 +140,25 @@ func (x *EventEnvelope) GetPayload() *anypb.Any {
 	return nil
 }
 
+func (x *EventEnvelope) GetSigningKeyId() string {
+	if x != nil {
+		return x.SigningKeyId
+	}
+	return ""
+}
+
+func (x *EventEnvelope) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 var File_accrue_common_v1_envelope_proto protoreflect.FileDescriptor
 
 const file_accrue_common_v1_envelope_proto_rawDesc = "" +
 	"\n" +
-	"\x1faccrue/common/v1/envelope.proto\x12\x10accrue.common.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x02\n" +
+	"\x1faccrue/common/v1/envelope.proto\x12\x10accrue.common.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x02\n" +
 	"\rEventEnvelope\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x18\n" +
@@ -147,7 +168,9 @@ const file_accrue_common_v1_envelope_proto_rawDesc = "" +
 	"\x0ecorrelation_id\x18\x05 \x01(\tR\rcorrelationId\x12!\n" +
 	"\fcausation_id\x18\x06 \x01(\tR\vcausationId\x12\x1a\n" +
 	"\bproducer\x18\a \x01(\tR\bproducer\x12.\n" +
-	"\apayload\x18\b \x01(\v2\x14.google.protobuf.AnyR\apayloadB\xc2\x01\n" +
+	"\apayload\x18\b \x01(\v2\x14.google.protobuf.AnyR\apayload\x12$\n" +
+	"\x0esigning_key_id\x18\x14 \x01(\tR\fsigningKeyId\x12\x1c\n" +
+	"\tsignature\x18\x15 \x01(\fR\tsignatureB\xc2\x01\n" +
 	"\x14com.accrue.common.v1B\rEnvelopeProtoP\x01Z9github.com/accrue/accrue/gen/go/accrue/common/v1;commonv1\xa2\x02\x03ACX\xaa\x02\x10Accrue.Common.V1\xca\x02\x10Accrue\\Common\\V1\xe2\x02\x1cAccrue\\Common\\V1\\GPBMetadata\xea\x02\x12Accrue::Common::V1b\x06proto3"
 
 var (

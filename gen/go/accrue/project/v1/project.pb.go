@@ -2705,7 +2705,7 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\x1aCONVERSION_OUTCOME_UPDATED\x10\x02\x12 \n" +
 	"\x1cCONVERSION_OUTCOME_UNCHANGED\x10\x03\x12\x1e\n" +
 	"\x1aCONVERSION_OUTCOME_PENDING\x10\x04\x12$\n" +
-	" CONVERSION_OUTCOME_IGNORED_STALE\x10\x052\x9c\f\n" +
+	" CONVERSION_OUTCOME_IGNORED_STALE\x10\x052\xc9\r\n" +
 	"\x0eProjectService\x12\xb3\x01\n" +
 	"\x12ConvertOpportunity\x12,.accrue.project.v1.ConvertOpportunityRequest\x1a-.accrue.project.v1.ConvertOpportunityResponse\"@\x8a\xb5\x18\x0eprojects:write\x82\xd3\xe4\x93\x02(:\vopportunity\"\x19/v1/opportunities:convert\x12\x8d\x01\n" +
 	"\n" +
@@ -2716,7 +2716,7 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\x14ListProjectTemplates\x12..accrue.project.v1.ListProjectTemplatesRequest\x1a/.accrue.project.v1.ListProjectTemplatesResponse\".\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/project-templates\x12\xb6\x01\n" +
 	"\x14GetProjectFinancials\x12..accrue.project.v1.GetProjectFinancialsRequest\x1a/.accrue.project.v1.GetProjectFinancialsResponse\"=\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02&\x12$/v1/projects/{project_id}/financials\x12\x8a\x01\n" +
 	"\rListPortfolio\x12'.accrue.project.v1.ListPortfolioRequest\x1a(.accrue.project.v1.ListPortfolioResponse\"&\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/portfolio\x12\xbf\x01\n" +
-	"\x14GetDirectoryCustomer\x12..accrue.project.v1.GetDirectoryCustomerRequest\x1a/.accrue.project.v1.GetDirectoryCustomerResponse\"F\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02/\x12-/v1/project-directory/customers/{customer_id}B\xc8\x01\n" +
+	"\x14GetDirectoryCustomer\x12..accrue.project.v1.GetDirectoryCustomerRequest\x1a/.accrue.project.v1.GetDirectoryCustomerResponse\"F\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02/\x12-/v1/project-directory/customers/{customer_id}\x1a\xaa\x01\x9a\xb5\x182/accrue.customer.v1.CustomerService/LookupCustomer\x9a\xb5\x18;/accrue.customer.v1.CustomerService/UpsertCustomerHierarchy\x9a\xb5\x181/accrue.billing.v1.ContractService/UpsertContractB\xc8\x01\n" +
 	"\x15com.accrue.project.v1B\fProjectProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/project/v1;projectv1\xa2\x02\x03APX\xaa\x02\x11Accrue.Project.V1\xca\x02\x11Accrue\\Project\\V1\xe2\x02\x1dAccrue\\Project\\V1\\GPBMetadata\xea\x02\x13Accrue::Project::V1b\x06proto3"
 
 var (
