@@ -13,6 +13,8 @@ type Principal struct {
 	ClientID string
 	// Scopes granted to the token ("scope", space separated, or "scp").
 	Scopes []string
+	// LegalEntities are the legal entities the caller may act for (claim accrue_legal_entities).
+	LegalEntities Entities
 	// Token is the raw bearer token, kept so calls made on the caller's behalf can relay it.
 	Token string
 }

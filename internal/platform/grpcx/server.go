@@ -222,6 +222,12 @@ func authenticate(ctx context.Context, v *auth.Verifier, fullMethod string) (con
 		fe.Metadata = map[string]string{"required_scope": m.Scope}
 		return ctx, fe
 	}
+	// A caller acting for no legal entity has nothing to do on an entity-scoped RPC; the service
+	// checks the entity itself against p.LegalEntities (auth.CheckLegalEntity).
+	if m.LegalEntityScoped && p.LegalEntities.None() {
+		return ctx, fault.New(fault.PermissionDenied, auth.ReasonLegalEntityForbidden,
+			"this call needs a token acting for a legal entity (claim %s)", auth.LegalEntitiesClaim)
+	}
 	return auth.WithPrincipal(ctx, p), nil
 }
 

@@ -2705,17 +2705,17 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\x1aCONVERSION_OUTCOME_UPDATED\x10\x02\x12 \n" +
 	"\x1cCONVERSION_OUTCOME_UNCHANGED\x10\x03\x12\x1e\n" +
 	"\x1aCONVERSION_OUTCOME_PENDING\x10\x04\x12$\n" +
-	" CONVERSION_OUTCOME_IGNORED_STALE\x10\x052\x9c\f\n" +
-	"\x0eProjectService\x12\xb3\x01\n" +
-	"\x12ConvertOpportunity\x12,.accrue.project.v1.ConvertOpportunityRequest\x1a-.accrue.project.v1.ConvertOpportunityResponse\"@\x8a\xb5\x18\x0eprojects:write\x82\xd3\xe4\x93\x02(:\vopportunity\"\x19/v1/opportunities:convert\x12\x8d\x01\n" +
+	" CONVERSION_OUTCOME_IGNORED_STALE\x10\x052\xb4\f\n" +
+	"\x0eProjectService\x12\xb7\x01\n" +
+	"\x12ConvertOpportunity\x12,.accrue.project.v1.ConvertOpportunityRequest\x1a-.accrue.project.v1.ConvertOpportunityResponse\"D\x8a\xb5\x18\x0eprojects:write\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02(:\vopportunity\"\x19/v1/opportunities:convert\x12\x91\x01\n" +
 	"\n" +
-	"GetProject\x12$.accrue.project.v1.GetProjectRequest\x1a%.accrue.project.v1.GetProjectResponse\"2\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/projects/{project_id}\x12\x86\x01\n" +
-	"\fListProjects\x12&.accrue.project.v1.ListProjectsRequest\x1a'.accrue.project.v1.ListProjectsResponse\"%\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/projects\x12\xbd\x01\n" +
-	"\x13ChangeProjectStatus\x12-.accrue.project.v1.ChangeProjectStatusRequest\x1a..accrue.project.v1.ChangeProjectStatusResponse\"G\x8a\xb5\x18\x0eprojects:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/projects/{project_id}:changeStatus\x12\xc8\x01\n" +
+	"GetProject\x12$.accrue.project.v1.GetProjectRequest\x1a%.accrue.project.v1.GetProjectResponse\"6\x8a\xb5\x18\rprojects:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/projects/{project_id}\x12\x8a\x01\n" +
+	"\fListProjects\x12&.accrue.project.v1.ListProjectsRequest\x1a'.accrue.project.v1.ListProjectsResponse\")\x8a\xb5\x18\rprojects:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/projects\x12\xc1\x01\n" +
+	"\x13ChangeProjectStatus\x12-.accrue.project.v1.ChangeProjectStatusRequest\x1a..accrue.project.v1.ChangeProjectStatusResponse\"K\x8a\xb5\x18\x0eprojects:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/projects/{project_id}:changeStatus\x12\xc8\x01\n" +
 	"\x12PutProjectTemplate\x12,.accrue.project.v1.PutProjectTemplateRequest\x1a-.accrue.project.v1.PutProjectTemplateResponse\"U\x8a\xb5\x18\x0eprojects:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x029:\btemplate\x1a-/v1/project-templates/{template.service_line}\x12\xa7\x01\n" +
-	"\x14ListProjectTemplates\x12..accrue.project.v1.ListProjectTemplatesRequest\x1a/.accrue.project.v1.ListProjectTemplatesResponse\".\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/project-templates\x12\xb6\x01\n" +
-	"\x14GetProjectFinancials\x12..accrue.project.v1.GetProjectFinancialsRequest\x1a/.accrue.project.v1.GetProjectFinancialsResponse\"=\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02&\x12$/v1/projects/{project_id}/financials\x12\x8a\x01\n" +
-	"\rListPortfolio\x12'.accrue.project.v1.ListPortfolioRequest\x1a(.accrue.project.v1.ListPortfolioResponse\"&\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/portfolio\x12\xbf\x01\n" +
+	"\x14ListProjectTemplates\x12..accrue.project.v1.ListProjectTemplatesRequest\x1a/.accrue.project.v1.ListProjectTemplatesResponse\".\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/project-templates\x12\xba\x01\n" +
+	"\x14GetProjectFinancials\x12..accrue.project.v1.GetProjectFinancialsRequest\x1a/.accrue.project.v1.GetProjectFinancialsResponse\"A\x8a\xb5\x18\rprojects:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02&\x12$/v1/projects/{project_id}/financials\x12\x8e\x01\n" +
+	"\rListPortfolio\x12'.accrue.project.v1.ListPortfolioRequest\x1a(.accrue.project.v1.ListPortfolioResponse\"*\x8a\xb5\x18\rprojects:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/portfolio\x12\xbf\x01\n" +
 	"\x14GetDirectoryCustomer\x12..accrue.project.v1.GetDirectoryCustomerRequest\x1a/.accrue.project.v1.GetDirectoryCustomerResponse\"F\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02/\x12-/v1/project-directory/customers/{customer_id}B\xc8\x01\n" +
 	"\x15com.accrue.project.v1B\fProjectProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/project/v1;projectv1\xa2\x02\x03APX\xaa\x02\x11Accrue.Project.V1\xca\x02\x11Accrue\\Project\\V1\xe2\x02\x1dAccrue\\Project\\V1\\GPBMetadata\xea\x02\x13Accrue::Project::V1b\x06proto3"
 

@@ -1045,13 +1045,13 @@ const file_accrue_resource_v1_assignment_proto_rawDesc = "" +
 	"\x1dASSIGNMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bASSIGNMENT_STATUS_TENTATIVE\x10\x01\x12\x1f\n" +
 	"\x1bASSIGNMENT_STATUS_CONFIRMED\x10\x02\x12\x1f\n" +
-	"\x1bASSIGNMENT_STATUS_CANCELLED\x10\x032\xac\x05\n" +
-	"\x11AssignmentService\x12\xa9\x01\n" +
-	"\x10CreateAssignment\x12+.accrue.resource.v1.CreateAssignmentRequest\x1a,.accrue.resource.v1.CreateAssignmentResponse\":\x8a\xb5\x18\x0fresources:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1d:\n" +
-	"assignment\"\x0f/v1/assignments\x12\xb0\x01\n" +
-	"\x10UpdateAssignment\x12+.accrue.resource.v1.UpdateAssignmentRequest\x1a,.accrue.resource.v1.UpdateAssignmentResponse\"A\x8a\xb5\x18\x0fresources:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02$:\x01*\x1a\x1f/v1/assignments/{assignment_id}\x12\x9f\x01\n" +
-	"\rGetAssignment\x12(.accrue.resource.v1.GetAssignmentRequest\x1a).accrue.resource.v1.GetAssignmentResponse\"9\x8a\xb5\x18\x0eresources:read\x82\xd3\xe4\x93\x02!\x12\x1f/v1/assignments/{assignment_id}\x12\x95\x01\n" +
-	"\x0fListAssignments\x12*.accrue.resource.v1.ListAssignmentsRequest\x1a+.accrue.resource.v1.ListAssignmentsResponse\")\x8a\xb5\x18\x0eresources:read\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/assignmentsB\xd2\x01\n" +
+	"\x1bASSIGNMENT_STATUS_CANCELLED\x10\x032\xbc\x05\n" +
+	"\x11AssignmentService\x12\xad\x01\n" +
+	"\x10CreateAssignment\x12+.accrue.resource.v1.CreateAssignmentRequest\x1a,.accrue.resource.v1.CreateAssignmentResponse\">\x8a\xb5\x18\x0fresources:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1d:\n" +
+	"assignment\"\x0f/v1/assignments\x12\xb4\x01\n" +
+	"\x10UpdateAssignment\x12+.accrue.resource.v1.UpdateAssignmentRequest\x1a,.accrue.resource.v1.UpdateAssignmentResponse\"E\x8a\xb5\x18\x0fresources:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02$:\x01*\x1a\x1f/v1/assignments/{assignment_id}\x12\xa3\x01\n" +
+	"\rGetAssignment\x12(.accrue.resource.v1.GetAssignmentRequest\x1a).accrue.resource.v1.GetAssignmentResponse\"=\x8a\xb5\x18\x0eresources:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02!\x12\x1f/v1/assignments/{assignment_id}\x12\x99\x01\n" +
+	"\x0fListAssignments\x12*.accrue.resource.v1.ListAssignmentsRequest\x1a+.accrue.resource.v1.ListAssignmentsResponse\"-\x8a\xb5\x18\x0eresources:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/assignmentsB\xd2\x01\n" +
 	"\x16com.accrue.resource.v1B\x0fAssignmentProtoP\x01Z=github.com/accrue/accrue/gen/go/accrue/resource/v1;resourcev1\xa2\x02\x03ARX\xaa\x02\x12Accrue.Resource.V1\xca\x02\x12Accrue\\Resource\\V1\xe2\x02\x1eAccrue\\Resource\\V1\\GPBMetadata\xea\x02\x14Accrue::Resource::V1b\x06proto3"
 
 var (
