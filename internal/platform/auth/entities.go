@@ -33,6 +33,15 @@ func (e Entities) Allows(id string) bool {
 	return e.All || (id != "" && slices.Contains(e.IDs, strings.ToLower(id)))
 }
 
+// Filter is the boundary as a query argument: nil for every entity (no filter), otherwise the
+// allowed ids (never nil, so a store can tell "none" from "all").
+func (e Entities) Filter() []string {
+	if e.All {
+		return nil
+	}
+	return append([]string{}, e.IDs...)
+}
+
 // None reports whether the boundary allows no entity at all.
 func (e Entities) None() bool { return !e.All && len(e.IDs) == 0 }
 
