@@ -1899,8 +1899,12 @@ type ProjectFinancials struct {
 	AssignmentsMissingCostRates  int32                  `protobuf:"varint,17,opt,name=assignments_missing_cost_rates,json=assignmentsMissingCostRates,proto3" json:"assignments_missing_cost_rates,omitempty"`
 	BillableHoursMissingBillRate string                 `protobuf:"bytes,18,opt,name=billable_hours_missing_bill_rate,json=billableHoursMissingBillRate,proto3" json:"billable_hours_missing_bill_rate,omitempty"`
 	UpdateTime                   *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields                protoimpl.UnknownFields
-	sizeCache                    protoimpl.SizeCache
+	// True when the caller's token lacks the costrates:read scope: budget.cost, planned_cost,
+	// actual_cost and the margins derived from them (amounts and percents) are then left out
+	// (null or "" in JSON); hours and revenue stay.
+	CostRedacted  bool `protobuf:"varint,20,opt,name=cost_redacted,json=costRedacted,proto3" json:"cost_redacted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProjectFinancials) Reset() {
@@ -2064,6 +2068,13 @@ func (x *ProjectFinancials) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *ProjectFinancials) GetCostRedacted() bool {
+	if x != nil {
+		return x.CostRedacted
+	}
+	return false
 }
 
 type GetProjectFinancialsRequest struct {
@@ -2634,7 +2645,7 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\btemplate\x18\x01 \x01(\v2\".accrue.project.v1.ProjectTemplateR\btemplate\"\x1d\n" +
 	"\x1bListProjectTemplatesRequest\"`\n" +
 	"\x1cListProjectTemplatesResponse\x12@\n" +
-	"\ttemplates\x18\x01 \x03(\v2\".accrue.project.v1.ProjectTemplateR\ttemplates\"\x86\b\n" +
+	"\ttemplates\x18\x01 \x03(\v2\".accrue.project.v1.ProjectTemplateR\ttemplates\"\xab\b\n" +
 	"\x11ProjectFinancials\x12\x1d\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x12\n" +
@@ -2658,7 +2669,8 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\x1eassignments_missing_cost_rates\x18\x11 \x01(\x05R\x1bassignmentsMissingCostRates\x12F\n" +
 	" billable_hours_missing_bill_rate\x18\x12 \x01(\tR\x1cbillableHoursMissingBillRate\x12;\n" +
 	"\vupdate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"F\n" +
+	"updateTime\x12#\n" +
+	"\rcost_redacted\x18\x14 \x01(\bR\fcostRedacted\"F\n" +
 	"\x1bGetProjectFinancialsRequest\x12'\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\tprojectId\"d\n" +

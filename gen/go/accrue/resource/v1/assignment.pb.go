@@ -346,8 +346,11 @@ type Assignment struct {
 	MissingRateDates []*v1.Date             `protobuf:"bytes,15,rep,name=missing_rate_dates,json=missingRateDates,proto3" json:"missing_rate_dates,omitempty"`
 	Version          int64                  `protobuf:"varint,16,opt,name=version,proto3" json:"version,omitempty"`
 	UpdateTime       *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// True when the caller's token lacks the costrates:read scope: planned_cost and every
+	// periods[].cost are then left out (null in JSON), since cost ÷ hours is the cost rate.
+	CostRedacted  bool `protobuf:"varint,18,opt,name=cost_redacted,json=costRedacted,proto3" json:"cost_redacted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Assignment) Reset() {
@@ -497,6 +500,13 @@ func (x *Assignment) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Assignment) GetCostRedacted() bool {
+	if x != nil {
+		return x.CostRedacted
+	}
+	return false
 }
 
 type CreateAssignmentRequest struct {
@@ -973,7 +983,7 @@ const file_accrue_resource_v1_assignment_proto_rawDesc = "" +
 	"\vPlanSegment\x12*\n" +
 	"\x04from\x18\x01 \x01(\v2\x16.accrue.common.v1.DateR\x04from\x12&\n" +
 	"\x02to\x18\x02 \x01(\v2\x16.accrue.common.v1.DateR\x02to\x12\"\n" +
-	"\rhours_per_day\x18\x03 \x01(\tR\vhoursPerDay\"\x82\x06\n" +
+	"\rhours_per_day\x18\x03 \x01(\tR\vhoursPerDay\"\xa7\x06\n" +
 	"\n" +
 	"Assignment\x12#\n" +
 	"\rassignment_id\x18\x01 \x01(\tR\fassignmentId\x12\x1f\n" +
@@ -998,7 +1008,8 @@ const file_accrue_resource_v1_assignment_proto_rawDesc = "" +
 	"\x12missing_rate_dates\x18\x0f \x03(\v2\x16.accrue.common.v1.DateR\x10missingRateDates\x12\x18\n" +
 	"\aversion\x18\x10 \x01(\x03R\aversion\x12;\n" +
 	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"f\n" +
+	"updateTime\x12#\n" +
+	"\rcost_redacted\x18\x12 \x01(\bR\fcostRedacted\"f\n" +
 	"\x17CreateAssignmentRequest\x12K\n" +
 	"\n" +
 	"assignment\x18\x01 \x01(\v2#.accrue.resource.v1.AssignmentInputB\x06\xbaH\x03\xc8\x01\x01R\n" +
