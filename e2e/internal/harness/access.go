@@ -144,3 +144,7 @@ func (e *Env) Restart(name string) {
 		e.t.Fatalf("harness: %s did not become ready after restart: %v (the process logs follow)", name, err)
 	}
 }
+
+// SigningKeyFile is the private JWK (accruectl keygen) the Env's tokens are signed with, for
+// tests that forge tokens of their own.
+func (e *Env) SigningKeyFile() string { return filepath.Join(e.keyDir, "signing.jwk") }
