@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/accrue/accrue/e2e/internal/harness"
+	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/rpcspec"
 )
@@ -207,6 +208,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 	}
+	checkCostRedaction(t, conns["project"], f, fx)
 	rest := restMatrix(t, env, f, fx, all, otherEntity)
 	after := rowCounts(t, env)
 	for k, n := range after {
@@ -214,8 +216,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Errorf("refused calls wrote: %s has %d rows, had %d", k, n, before[k])
 		}
 	}
-	t.Logf("authorization matrix: %d RPC endpoints (%d legal-entity scoped), %d gRPC cases and %d REST cases, nothing written",
-		len(rpcs), scoped, calls, rest)
+	t.Logf("authorization matrix: %d RPC endpoints (%d legal-entity scoped), %d gRPC cases and %d REST cases; row counts of %d tables compared",
+		len(rpcs), scoped, calls, rest, len(after))
 }
 
 // restMatrix repeats a sample of the matrix through the gateway's REST (problem+json with the
@@ -253,7 +255,44 @@ func restMatrix(t *testing.T, env *harness.Env, f *forger, fx *matrixFixture, al
 			body = map[string]any{}
 		}
 		st, hdr, raw := env.Do(c.method, c.path, body, bearer(c.tok))
-		expectProblem(t, "REST "+c.method+" "+c.path+" ("+c.name+")", c.status, c.reason, st, hdr, raw)
+		if st != c.status || problemReason(raw) != c.reason || !strings.HasPrefix(hdr.Get("Content-Type"), "application/problem+json") {
+			t.Errorf("REST %s %s (%s): %d %s %s, want %d problem+json %s", c.method, c.path, c.name, st, hdr.Get("Content-Type"), raw, c.status, c.reason)
+		}
 	}
 	return len(list)
+}
+
+// checkCostRedaction reads the fixture project's financials (its assignment is costed at the
+// resource's cost rate) with and without costrates:read: without it, the cost figures and the
+// margins are left out and flagged.
+func checkCostRedaction(t *testing.T, project *grpc.ClientConn, f *forger, fx *matrixFixture) {
+	t.Helper()
+	c := projectv1.NewProjectServiceClient(project)
+	read := func(scopes ...string) *projectv1.ProjectFinancials {
+		t.Helper()
+		resp, err := c.GetProjectFinancials(withBearer(f.valid(strings.Join(scopes, " "), []string{fx.leA.GetLegalEntityId()})),
+			&projectv1.GetProjectFinancialsRequest{ProjectId: fx.project.projectID})
+		if err != nil {
+			t.Fatalf("GetProjectFinancials: %v", err)
+		}
+		return resp.GetFinancials()
+	}
+	var full *projectv1.ProjectFinancials
+	harness.Eventually(t, 15*time.Second, 50*time.Millisecond, func() error {
+		if full = read("projects:read", "costrates:read"); full.GetPlannedCost().GetAmount() != "200.00" {
+			return fmt.Errorf("planned cost %v, want 200.00 (10 h × %s) once the assignment is folded in", full.GetPlannedCost(), consultantCostRate)
+		}
+		return nil
+	})
+	if full.GetCostRedacted() || full.GetForecastMargin() == nil {
+		t.Errorf("with costrates:read: %v, want every figure", full)
+	}
+	red := read("projects:read")
+	if !red.GetCostRedacted() || red.GetPlannedCost() != nil || red.GetActualCost() != nil || red.GetForecastMargin() != nil ||
+		red.GetActualMargin() != nil || red.GetForecastMarginPercent() != "" || red.GetBudget().GetCost() != nil {
+		t.Errorf("without costrates:read: %v, want the cost figures and margins left out and cost_redacted", red)
+	}
+	if red.GetPlannedHours() != full.GetPlannedHours() || red.GetForecastRevenue().GetAmount() != full.GetForecastRevenue().GetAmount() {
+		t.Errorf("without costrates:read the hours or revenue changed: %v vs %v", red, full)
+	}
 }
