@@ -90,8 +90,8 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 			Contract:          fx.contractInput()}},
 		billingv1.ContractService_AmendContract_FullMethodName: {req: &billingv1.AmendContractRequest{ContractId: fx.contract.GetContractId(),
 			ExpectedVersion: fx.contract.GetVersion(), Reason: "B's try", Contract: fx.contractInput()}},
-		billingv1.ContractService_GetContract_FullMethodName:           {req: &billingv1.GetContractRequest{ContractId: fx.contract.GetContractId()}},
-		billingv1.ContractService_ListContractVersions_FullMethodName:  {req: &billingv1.ListContractVersionsRequest{ContractId: fx.contract.GetContractId()}},
+		billingv1.ContractService_GetContract_FullMethodName:          {req: &billingv1.GetContractRequest{ContractId: fx.contract.GetContractId()}},
+		billingv1.ContractService_ListContractVersions_FullMethodName: {req: &billingv1.ListContractVersionsRequest{ContractId: fx.contract.GetContractId()}},
 		// project
 		projectv1.ProjectService_ConvertOpportunity_FullMethodName: {req: &projectv1.ConvertOpportunityRequest{
 			Opportunity: postingOpportunity("006-mx-b", "001-mx-b", fx.leA.GetCode())}},

@@ -83,7 +83,9 @@ func (f *forger) sign(claims map[string]any, kid string) string {
 }
 
 // valid is a token the Env accepts.
-func (f *forger) valid(scopes string, entities []string) string { return f.sign(f.claims(scopes, entities), f.kid) }
+func (f *forger) valid(scopes string, entities []string) string {
+	return f.sign(f.claims(scopes, entities), f.kid)
+}
 
 // badTokens are the tokens every RPC must refuse, by case, with the gRPC code name and reason.
 type badToken struct {
