@@ -42,6 +42,42 @@ func (e Entities) Filter() []string {
 	return append([]string{}, e.IDs...)
 }
 
+// String encodes the boundary for metadata: "*", the ids separated by commas, or "none".
+func (e Entities) String() string {
+	switch {
+	case e.All:
+		return AllLegalEntities
+	case len(e.IDs) == 0:
+		return "none"
+	}
+	return strings.Join(e.IDs, ",")
+}
+
+// ParseEntities decodes String's form.
+func ParseEntities(s string) Entities {
+	if s == "none" {
+		return Entities{IDs: []string{}}
+	}
+	return entitiesOfClaim(strings.Split(s, ","))
+}
+
+// Narrow returns the entities both e and o allow: a boundary only ever narrows.
+func (e Entities) Narrow(o Entities) Entities {
+	switch {
+	case o.All:
+		return e
+	case e.All:
+		return Entities{IDs: slices.Clone(o.IDs)}
+	}
+	out := Entities{IDs: []string{}}
+	for _, id := range o.IDs {
+		if slices.Contains(e.IDs, id) {
+			out.IDs = append(out.IDs, id)
+		}
+	}
+	return out
+}
+
 // None reports whether the boundary allows no entity at all.
 func (e Entities) None() bool { return !e.All && len(e.IDs) == 0 }
 

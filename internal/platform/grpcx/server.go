@@ -213,6 +213,10 @@ func authenticate(ctx context.Context, v *auth.Verifier, fullMethod string) (con
 	if err != nil {
 		return ctx, err
 	}
+	// A service calling on behalf of its caller acts for the caller's legal entities only.
+	for _, on := range metadata.ValueFromIncomingContext(ctx, OnBehalfEntitiesKey) {
+		p.LegalEntities = p.LegalEntities.Narrow(auth.ParseEntities(on))
+	}
 	m := rpcspec.Lookup(fullMethod)
 	if m.Scope == "" {
 		return ctx, fault.New(fault.PermissionDenied, auth.ReasonScopeMissing, "%s declares no scope and is refused", fullMethod)
