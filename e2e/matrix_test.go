@@ -72,8 +72,8 @@ func contractRPCs(t testing.TB) []matrixRPC {
 	return out
 }
 
-// rowCounts counts the rows of every table of every service's database, once they stop changing
-// (the fixture's events have been consumed).
+// rowCounts counts the rows of every table of every service's database, once they have not
+// changed for two reads a second apart (the fixture's events have been consumed).
 func rowCounts(t testing.TB, env *harness.Env) map[string]int {
 	t.Helper()
 	read := func() map[string]int {
@@ -99,12 +99,15 @@ func rowCounts(t testing.TB, env *harness.Env) map[string]int {
 		}
 		return out
 	}
-	last := read()
-	harness.Eventually(t, 30*time.Second, 300*time.Millisecond, func() error {
+	last, same := read(), 0
+	harness.Eventually(t, 30*time.Second, 500*time.Millisecond, func() error {
 		now := read()
 		if !maps.Equal(now, last) {
-			last = now
+			last, same = now, 0
 			return fmt.Errorf("row counts still changing")
+		}
+		if same++; same < 2 {
+			return fmt.Errorf("row counts unchanged once")
 		}
 		return nil
 	})
@@ -146,6 +149,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	all := strings.Join(scopes, " ")
 	fx := newMatrixFixture(t, env, conns["billing"], all, f)
 	cases := fx.entityCases()
+	// Also waits until the project service has folded the fixture's assignment in, the last
+	// event the fixture causes.
+	checkCostRedaction(t, conns["project"], f, fx)
 	before := rowCounts(t, env)
 
 	bad := f.badTokens(all)
@@ -208,7 +214,6 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 	}
-	checkCostRedaction(t, conns["project"], f, fx)
 	rest := restMatrix(t, env, f, fx, all, otherEntity)
 	after := rowCounts(t, env)
 	for k, n := range after {
