@@ -194,3 +194,7 @@ func (e *Env) Sign(stream string, envl *commonv1.EventEnvelope) {
 		e.t.Fatalf("harness: %v", err)
 	}
 }
+
+// SigningKeyFile is the private JWK (accruectl keygen) the Env's tokens are signed with, for
+// tests that forge tokens of their own.
+func (e *Env) SigningKeyFile() string { return filepath.Join(e.keyDir, "signing.jwk") }

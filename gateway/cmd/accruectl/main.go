@@ -2,6 +2,7 @@
 //
 //	accruectl keygen [--dir .run/keys]            create a local Ed25519 signing key and its JWKS
 //	accruectl token --scopes "customers:read ..."  print a bearer token signed with that key
+//	      [--legal-entities ID,ID | '*' | none]    legal entities it acts for ("*" by default)
 //	accruectl webhook --url URL --source NAME     sign a JSON body (stdin or --file) with the
 //	                                             secret of the URL's route and the source and
 //	                                             POST it, printing the answer
@@ -81,8 +82,14 @@ func run(args []string) error {
 		ttl := fs.Duration("ttl", time.Hour, "lifetime")
 		iss := fs.String("issuer", "https://auth.accrue.local", "issuer (ACCRUE_JWT_ISSUER)")
 		aud := fs.String("audience", "accrue", "audience (ACCRUE_JWT_AUDIENCE)")
+		entities := fs.String("legal-entities", auth.AllLegalEntities,
+			`legal-entity ids the token acts for (claim `+auth.LegalEntitiesClaim+`), space- or comma-separated; "*" for all, "none" to omit the claim`)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
+		}
+		var les []string
+		if *entities != "none" {
+			les = strings.FieldsFunc(*entities, func(r rune) bool { return r == ' ' || r == ',' })
 		}
 		list := strings.FieldsFunc(*scopes, func(r rune) bool { return r == ' ' || r == ',' })
 		if len(list) == 1 && list[0] == "all" {
@@ -92,7 +99,7 @@ func run(args []string) error {
 		if err != nil {
 			return fmt.Errorf("%w (run `accruectl keygen` or `make run` first)", err)
 		}
-		tok, err := auth.SignToken(priv, auth.TokenRequest{Issuer: *iss, Audience: *aud, Subject: *sub, Scopes: list, TTL: *ttl})
+		tok, err := auth.SignToken(priv, auth.TokenRequest{Issuer: *iss, Audience: *aud, Subject: *sub, Scopes: list, TTL: *ttl, LegalEntities: les})
 		if err != nil {
 			return err
 		}
@@ -203,7 +210,7 @@ func secretFor(file, route, source string) ([]byte, error) {
 // signAll returns a one-hour token with every scope, signed with privateJWK.
 func signAll(privateJWK []byte) (string, error) {
 	return auth.SignToken(privateJWK, auth.TokenRequest{Issuer: "https://auth.accrue.local", Audience: "accrue",
-		Subject: "demo", Scopes: AllScopes, TTL: time.Hour})
+		Subject: "demo", Scopes: AllScopes, TTL: time.Hour, LegalEntities: []string{auth.AllLegalEntities}})
 }
 
 func keygen(dir string, force bool) error {

@@ -102,7 +102,8 @@ const (
 // token signs a token for subject with scopes.
 func (e *testEnv) token(subject string, scopes ...string) string {
 	e.t.Helper()
-	tok, err := auth.SignToken(e.key, auth.TokenRequest{Issuer: testIssuer, Audience: testAudience, Subject: subject, Scopes: scopes, TTL: time.Hour})
+	tok, err := auth.SignToken(e.key, auth.TokenRequest{Issuer: testIssuer, Audience: testAudience, Subject: subject, Scopes: scopes, TTL: time.Hour,
+		LegalEntities: []string{auth.AllLegalEntities}})
 	if err != nil {
 		e.t.Fatal(err)
 	}

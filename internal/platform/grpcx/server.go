@@ -224,6 +224,10 @@ func authenticate(ctx context.Context, v *auth.Verifier, fullMethod string) (con
 	if err != nil {
 		return ctx, err
 	}
+	// A service calling on behalf of its caller acts for the caller's legal entities only.
+	for _, on := range metadata.ValueFromIncomingContext(ctx, OnBehalfEntitiesKey) {
+		p.LegalEntities = p.LegalEntities.Narrow(auth.ParseEntities(on))
+	}
 	m := rpcspec.Lookup(fullMethod)
 	if m.Scope == "" {
 		return ctx, fault.New(fault.PermissionDenied, auth.ReasonScopeMissing, "%s declares no scope and is refused", fullMethod)
@@ -232,6 +236,12 @@ func authenticate(ctx context.Context, v *auth.Verifier, fullMethod string) (con
 		fe := fault.New(fault.PermissionDenied, auth.ReasonScopeMissing, "this call needs the %q scope", m.Scope)
 		fe.Metadata = map[string]string{"required_scope": m.Scope}
 		return ctx, fe
+	}
+	// A caller acting for no legal entity has nothing to do on an entity-scoped RPC; the service
+	// checks the entity itself against p.LegalEntities (auth.CheckLegalEntity).
+	if m.LegalEntityScoped && p.LegalEntities.None() {
+		return ctx, fault.New(fault.PermissionDenied, auth.ReasonLegalEntityForbidden,
+			"this call needs a token acting for a legal entity (claim %s)", auth.LegalEntitiesClaim)
 	}
 	return auth.WithPrincipal(ctx, p), nil
 }

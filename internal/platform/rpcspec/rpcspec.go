@@ -1,5 +1,5 @@
 // Package rpcspec reads the Accrue method options declared in the protobuf contracts
-// (accrue.common.v1.required_scope and accrue.common.v1.idempotent) from the registered
+// (accrue.common.v1.required_scope, idempotent and legal_entity_scoped) from the registered
 // descriptors, so the gateway and every service enforce the same rules from the same source.
 // Lookups are cached and safe for concurrent use.
 package rpcspec
@@ -25,6 +25,9 @@ type Method struct {
 	Scope string
 	// Idempotent marks mutating RPCs that honour an Idempotency-Key.
 	Idempotent bool
+	// LegalEntityScoped marks RPCs that read or write legal-entity-owned data: the service checks
+	// the caller's accrue_legal_entities claim (accrue.common.v1.legal_entity_scoped).
+	LegalEntityScoped bool
 }
 
 var cache sync.Map // full method → Method
@@ -58,9 +61,10 @@ func lookup(fullMethod string) Method {
 	}
 	opts := md.Options()
 	return Method{
-		Known:      true,
-		Scope:      proto.GetExtension(opts, commonv1.E_RequiredScope).(string),
-		Idempotent: proto.GetExtension(opts, commonv1.E_Idempotent).(bool),
+		Known:             true,
+		Scope:             proto.GetExtension(opts, commonv1.E_RequiredScope).(string),
+		Idempotent:        proto.GetExtension(opts, commonv1.E_Idempotent).(bool),
+		LegalEntityScoped: proto.GetExtension(opts, commonv1.E_LegalEntityScoped).(bool),
 	}
 }
 
