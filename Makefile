@@ -54,7 +54,9 @@ proto/.deps/.staged: proto/deps.sh
 # ---------------------------------------------------------------------------------------------
 # Contracts
 
+# docs/errors.md's generator (tools/errdoc; its own tests run first).
 $(BIN)/errdoc: tools/errdoc/go.mod $(wildcard tools/errdoc/*.go)
+	GOWORK=off go -C tools/errdoc test -count=1 .
 	GOWORK=off go -C tools/errdoc build -o $(BIN)/errdoc .
 
 .PHONY: generate
