@@ -54,16 +54,22 @@ proto/.deps/.staged: proto/deps.sh
 # ---------------------------------------------------------------------------------------------
 # Contracts
 
+# docs/errors.md's generator (tools/errdoc; its own tests run first).
+$(BIN)/errdoc: tools/errdoc/go.mod $(wildcard tools/errdoc/*.go)
+	GOWORK=off go -C tools/errdoc test -count=1 .
+	GOWORK=off go -C tools/errdoc build -o $(BIN)/errdoc .
+
 .PHONY: generate
-generate: tools proto/.deps/.staged ## regenerate Go, gateway and OpenAPI code from proto/
+generate: tools proto/.deps/.staged $(BIN)/errdoc ## regenerate Go, gateway and OpenAPI code from proto/, and docs/errors.md
 	rm -rf $(PROTO_OUT)
 	PATH="$(BIN):$$PATH" $(BUF) generate
 	$(BUF) format -w --path proto/accrue
+	$(BIN)/errdoc -o docs/errors.md
 
 .PHONY: check-generated
 check-generated: generate ## fail when committed generated code differs from the contracts
-	@if [ -n "$$(git status --porcelain -- $(PROTO_OUT) proto/accrue)" ]; then \
-		git status --porcelain -- $(PROTO_OUT) proto/accrue; \
+	@if [ -n "$$(git status --porcelain -- $(PROTO_OUT) proto/accrue docs/errors.md)" ]; then \
+		git status --porcelain -- $(PROTO_OUT) proto/accrue docs/errors.md; \
 		echo "generated code or proto formatting is stale: run 'make generate' and commit the result" >&2; exit 1; fi
 
 .PHONY: buf-lint
@@ -126,16 +132,18 @@ test: deps vet buf-lint breaking check-generated check-imports check-hygiene che
 	go test $(GO_TEST_FLAGS) $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	$(MAKE) --no-print-directory fuzz-short
 
-# A short run of every fuzz target of the payload parsers (their seed corpora already run in
-# go test); FUZZTIME per target. -fuzzminimizetime keeps the engine from spending a short run
-# minimising multi-kilobyte fixture inputs.
+# A short run of every fuzz target of the payload parsers, the Idempotency-Key parser, money,
+# hours and date parsing (their seed corpora already run in go test); FUZZTIME per target, the
+# packages in FUZZ_PKG one by one (go test -fuzz takes one package). -fuzzminimizetime keeps the
+# engine from spending a short run minimising multi-kilobyte fixture inputs.
 FUZZTIME ?= 5s
-FUZZ_PKG := ./gateway/internal/translate/
+FUZZ_PKG := ./gateway/internal/translate/ ./internal/platform/idempotency/ ./internal/platform/money/ \
+	./internal/platform/civil/ ./services/timeexpense/internal/wire/
 
 .PHONY: fuzz-short
 fuzz-short: ## a short fuzz run of every payload parser and mapping (FUZZTIME each)
-	for f in $$(go test -list '^Fuzz' $(FUZZ_PKG) | grep '^Fuzz'); do \
-		go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -parallel 2 $(FUZZ_PKG) || exit 1; done
+	for p in $(FUZZ_PKG); do for f in $$(go test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+		go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -parallel 2 $$p || exit 1; done; done
 
 # The fault harness (e2e/chaos_test.go): its own Postgres and Redis on private ports, a seeded
 # load under kills, a Postgres crash, Redis restarts and a wipe, then the correctness gate.

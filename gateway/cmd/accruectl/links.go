@@ -39,8 +39,7 @@ func serviceScopes(w io.Writer) error {
 }
 
 // certsCmd issues development certificates: a local CA (kept) and one certificate per name.
-func certsCmd(args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("certs", flag.ContinueOnError)
+func certsCmd(fs *flag.FlagSet, args []string, w io.Writer) error {
 	dir := fs.String("dir", ".run/tls", "directory of ca.crt/ca.key and <name>.crt/<name>.key")
 	names := fs.String("names", strings.Join(append(append([]string{}, gateway.Services...), "gateway"), ","), "comma-separated certificate names")
 	hosts := fs.String("hosts", "", "extra comma-separated host names or IP addresses every certificate carries")
@@ -61,8 +60,7 @@ func certsCmd(args []string, w io.Writer) error {
 
 // eventKeysCmd creates the event signing key "<producer>.<id>.key" of every producer that has
 // none yet (or, with --id, a key of that id: the next key of a rotation).
-func eventKeysCmd(args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("event-keys", flag.ContinueOnError)
+func eventKeysCmd(fs *flag.FlagSet, args []string, w io.Writer) error {
 	dir := fs.String("dir", ".run/event-keys", "directory of <producer>.<key id>.key files")
 	producers := fs.String("producers", strings.Join(gateway.Services, ","), "comma-separated producers")
 	id := fs.String("id", "", "key id to create (default: today's date, only for producers without a key)")

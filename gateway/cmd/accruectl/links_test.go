@@ -30,7 +30,7 @@ func TestServiceScopes(t *testing.T) {
 func TestCertsAndEventKeys(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	if err := certsCmd([]string{"--dir", dir, "--names", "customer,gateway"}, &out); err != nil {
+	if err := run([]string{"certs", "--dir", dir, "--names", "customer,gateway"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	ca, _ := os.ReadFile(filepath.Join(dir, "ca.crt"))
@@ -39,7 +39,7 @@ func TestCertsAndEventKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if err := certsCmd([]string{"--dir", dir, "--names", "customer,gateway,billing"}, &out); err != nil {
+	if err := run([]string{"certs", "--dir", dir, "--names", "customer,gateway,billing"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	ca2, _ := os.ReadFile(filepath.Join(dir, "ca.crt"))
@@ -48,10 +48,10 @@ func TestCertsAndEventKeys(t *testing.T) {
 	}
 
 	keys := t.TempDir()
-	if err := eventKeysCmd([]string{"--dir", keys, "--producers", "customer,billing"}, &out); err != nil {
+	if err := run([]string{"event-keys", "--dir", keys, "--producers", "customer,billing"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if err := eventKeysCmd([]string{"--dir", keys, "--producers", "customer,billing", "--id", "next"}, &out); err != nil {
+	if err := run([]string{"event-keys", "--dir", keys, "--producers", "customer,billing", "--id", "next"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	ring, err := eventsig.LoadDir(keys)

@@ -23,6 +23,7 @@ import (
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/grpcx"
+	"github.com/accrue/accrue/internal/platform/idempotency"
 	"github.com/accrue/accrue/internal/platform/logging"
 	"github.com/accrue/accrue/internal/platform/metrics"
 	"github.com/accrue/accrue/internal/platform/redistest"
@@ -174,6 +175,8 @@ type fakeProject struct {
 type call struct {
 	principal   auth.Principal
 	hasDeadline bool
+	// idempotencyKeys are the idempotency-key metadata values the call came with.
+	idempotencyKeys []string
 }
 
 func (f *fakeProject) serve(t *testing.T) string {
@@ -197,7 +200,7 @@ func (f *fakeProject) ConvertOpportunity(ctx context.Context, req *projectv1.Con
 	}
 	_, hasDeadline := ctx.Deadline()
 	f.mu.Lock()
-	f.calls = append(f.calls, call{principal: p, hasDeadline: hasDeadline})
+	f.calls = append(f.calls, call{principal: p, hasDeadline: hasDeadline, idempotencyKeys: md.Get(idempotency.MetadataKey)})
 	f.mu.Unlock()
 	if f.block.Load() {
 		select {
