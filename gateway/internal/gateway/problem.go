@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/accrue/accrue/internal/platform/correlation"
+	"github.com/accrue/accrue/internal/platform/early"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/idempotency"
 )
@@ -67,6 +68,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Del("Content-Length")
+	if secs := p.Metadata[early.RetryAfterKey]; secs != "" && w.Header().Get("Retry-After") == "" {
+		// A reference that may still be in flight (REFERENCE_NOT_YET_KNOWN): retry shortly.
+		w.Header().Set("Retry-After", secs)
+	}
 	if p.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		// A dependency is down or a connection was lost (DATABASE_UNAVAILABLE, ...): the client
 		// retries, with the same Idempotency-Key for a write, which makes the retry safe.
