@@ -6,6 +6,7 @@ import (
 	"context"
 
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
+	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/timeexpense/internal/app"
@@ -22,11 +23,13 @@ type Server struct {
 func New(a *app.Service) *Server { return &Server{app: grpcx.Need(a)} }
 
 func (s *Server) RecordTimeEntry(ctx context.Context, req *timeexpensev1.RecordTimeEntryRequest) (*timeexpensev1.RecordTimeEntryResponse, error) {
-	return grpcx.Handle(ctx, req, wire.RecordTimeInput, s.app.Record, wire.RecordTimeResponse)
+	resp, err := grpcx.Handle(ctx, req, wire.RecordTimeInput, s.app.Record, wire.RecordTimeResponse)
+	return resp, fault.Under(err, "entry")
 }
 
 func (s *Server) RecordExpense(ctx context.Context, req *timeexpensev1.RecordExpenseRequest) (*timeexpensev1.RecordExpenseResponse, error) {
-	return grpcx.Handle(ctx, req, wire.RecordExpenseInput, s.app.Record, wire.RecordExpenseResponse)
+	resp, err := grpcx.Handle(ctx, req, wire.RecordExpenseInput, s.app.Record, wire.RecordExpenseResponse)
+	return resp, fault.Under(err, "expense")
 }
 
 func (s *Server) SubmitTimesheet(ctx context.Context, req *timeexpensev1.SubmitTimesheetRequest) (*timeexpensev1.SubmitTimesheetResponse, error) {
@@ -56,7 +59,7 @@ func (s *Server) CorrectTimeEntry(ctx context.Context, req *timeexpensev1.Correc
 	}
 	c, err := s.app.Correct(ctx, wire.ID(req.GetEntryId()), in, req.GetReason())
 	if err != nil {
-		return nil, err
+		return nil, fault.Under(err, "entry")
 	}
 	return &timeexpensev1.CorrectTimeEntryResponse{Reversal: wire.Entry(c.Reversal), Replacement: wire.Entry(c.Replacement)}, nil
 }

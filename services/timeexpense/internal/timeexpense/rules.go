@@ -13,6 +13,7 @@ import (
 // Errors of the rules that need the replicas.
 var (
 	ErrProjectNotFound  = fault.New(fault.FailedPrecondition, "PROJECT_NOT_FOUND", "the project is unknown to the time & expense service (yet)")
+	ErrResourceNotFound = fault.New(fault.FailedPrecondition, "RESOURCE_NOT_FOUND", "the resource is unknown to the time & expense service")
 	ErrProjectInactive  = fault.New(fault.FailedPrecondition, "PROJECT_INACTIVE", "the project is not active")
 	ErrTaskNotInProject = fault.New(fault.FailedPrecondition, "TASK_NOT_IN_PROJECT", "the task does not belong to the project")
 	ErrTaskNotBillable  = fault.New(fault.FailedPrecondition, "TASK_NOT_BILLABLE", "billable work on a non-billable task")
