@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/accrue/accrue/e2e/internal/harness"
+)
+
+// propertyRequestsPerRoute is how many requests the property test sends to each REST route (a
+// third plausible, the rest with something hostile); ACCRUE_PROPERTY_REQUESTS overrides it.
+const propertyRequestsPerRoute = 12
+
+var allScopes = []string{"customers:read", "customers:write", "projects:read", "projects:write", "resources:read",
+	"resources:write", "costrates:read", "costrates:write", "time:read", "time:write", "time:approve",
+	"billing:read", "billing:write", "ops:read", "ops:write"}
+
+var serviceDBs = []string{"customer", "project", "resource", "timeexpense", "billing"}
+
+// TestRESTPropertyNever5xxNothingWrittenOn4xx sends generated requests to every REST route of the
+// gateway's OpenAPI document: plausible bodies and bodies with one hostile field (boundary
+// values, control characters, huge numbers, the wrong JSON type), hostile path and query
+// parameters, and hostile whole bodies. No answer may be a 5xx, and an answer in 4xx must have
+// written nothing in any service: no outbox event, audit record or exception carrying the
+// request's correlation id, and no stored Idempotency-Key. The seed is printed (and taken from
+// ACCRUE_PROPERTY_SEED) so that a failure can be replayed.
+func TestRESTPropertyNever5xxNothingWrittenOn4xx(t *testing.T) {
+	t.Parallel()
+	env := harness.Start(t, harness.WithEnv(harness.Gateway, "ACCRUE_RATE_LIMIT_CLIENT_RPS", "100000"),
+		harness.WithEnv(harness.Gateway, "ACCRUE_RATE_LIMIT_CLIENT_BURST", "100000"))
+	seed := uint64(20261203)
+	if v, err := strconv.ParseUint(os.Getenv("ACCRUE_PROPERTY_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	perRoute := propertyRequestsPerRoute
+	if v, err := strconv.Atoi(os.Getenv("ACCRUE_PROPERTY_REQUESTS")); err == nil && v > 0 {
+		perRoute = v
+	}
+	st, _, raw := env.Do(http.MethodGet, "/openapi.json", nil, nil)
+	if st != http.StatusOK {
+		t.Fatalf("GET /openapi.json: %d", st)
+	}
+	var sp spec
+	if err := json.Unmarshal(raw, &sp); err != nil {
+		t.Fatal(err)
+	}
+	routes := sp.routes()
+	if len(routes) < 50 {
+		t.Fatalf("the OpenAPI document lists %d operations; want every REST route (50+)", len(routes))
+	}
+	g := gen{r: rand.New(rand.NewPCG(seed, seed)), defs: sp.Definitions}
+	token := "Bearer " + env.Token(allScopes...)
+	var sent, fiveXX, fourXX, twoXX int
+	for _, rt := range routes {
+		for i := range perRoute {
+			path, body, note := g.request(rt, i%3 == 0)
+			cid := freshID()
+			key := "prop-" + cid
+			hdr := map[string]string{"Authorization": token, "X-Correlation-ID": cid}
+			mutating := rt.method != http.MethodGet
+			if mutating {
+				hdr["Idempotency-Key"] = key
+			}
+			var b any
+			if body != nil {
+				b = body
+			}
+			code, _, out := env.Do(rt.method, path, b, hdr)
+			sent++
+			switch {
+			case code >= 500:
+				fiveXX++
+				t.Errorf("%s %s (%s): %d: %s\n  body: %.300s", rt.method, path, note, code, out, body)
+			case code >= 400:
+				fourXX++
+				if mutating {
+					if w := written(t, env, cid, key); w != "" {
+						t.Errorf("%s %s (%s): %d but wrote %s: %s\n  body: %.300s", rt.method, path, note, code, w, out, body)
+					}
+				}
+			default:
+				twoXX++
+			}
+		}
+	}
+	t.Logf("property: %d routes, %d generated requests (seed %d): %d 2xx, %d 4xx, %d 5xx", len(routes), sent, seed, twoXX, fourXX, fiveXX)
+	fmt.Printf("property: %d routes, %d generated requests (seed %d): %d 2xx, %d 4xx, %d 5xx\n", len(routes), sent, seed, twoXX, fourXX, fiveXX)
+}
+
+// written returns what any service wrote under correlation id cid or Idempotency-Key key ("" for
+// nothing).
+func written(t *testing.T, env *harness.Env, cid, key string) string {
+	t.Helper()
+	var found []string
+	for _, db := range serviceDBs {
+		if n := env.Count(db, `SELECT (SELECT count(*) FROM outbox WHERE position(convert_to($1, 'UTF8') in envelope) > 0)
+			+ (SELECT count(*) FROM audit_log WHERE correlation_id = $1)
+			+ (SELECT count(*) FROM exceptions WHERE correlation_id = $1)
+			+ (SELECT count(*) FROM idempotency_keys WHERE key = $2)`, cid, key); n > 0 {
+			found = append(found, fmt.Sprintf("%d rows in %s", n, db))
+		}
+	}
+	return strings.Join(found, ", ")
+}
