@@ -120,7 +120,7 @@ func TestEntryRulesRefuseAndWriteNothing(t *testing.T) {
 		reason string
 	}{
 		{"zero hours", with(func(i *timeexpensev1.TimeEntryInput) { i.Hours = "0" }), codes.InvalidArgument, "INVALID_HOURS"},
-		{"negative hours", with(func(i *timeexpensev1.TimeEntryInput) { i.Hours = "-2" }), codes.InvalidArgument, "VALIDATION_FAILED"},
+		{"negative hours", with(func(i *timeexpensev1.TimeEntryInput) { i.Hours = "-2" }), codes.InvalidArgument, "INVALID_HOURS"},
 		{"more than a day", with(func(i *timeexpensev1.TimeEntryInput) { i.Hours = "24.5" }), codes.InvalidArgument, "INVALID_HOURS"},
 		{"not a number", with(func(i *timeexpensev1.TimeEntryInput) { i.Hours = "eight" }), codes.InvalidArgument, "VALIDATION_FAILED"},
 		{"impossible date", with(func(i *timeexpensev1.TimeEntryInput) { i.WorkDate = day(2026, 2, 30) }), codes.InvalidArgument, "INVALID_DATE"},

@@ -260,8 +260,8 @@ type TimeEntryInput struct {
 	TaskId     string                 `protobuf:"bytes,3,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
 	WorkDate   *v1.Date               `protobuf:"bytes,4,opt,name=work_date,json=workDate,proto3" json:"work_date,omitempty"`
 	// Decimal hours, more than 0 and at most 24, e.g. "7.5".
-	// Non-negative with at most 2 integer digits; more than 0 and at most 24 is the service's
-	// check (INVALID_HOURS naming the field), so an import judges each item on its own.
+	// At most 2 integer digits and 2 decimals; more than 0 and at most 24 (and 24 a day) is the
+	// service's check (INVALID_HOURS naming the field), so an import judges each item on its own.
 	Hours       string `protobuf:"bytes,5,opt,name=hours,proto3" json:"hours,omitempty"`
 	Billable    bool   `protobuf:"varint,6,opt,name=billable,proto3" json:"billable,omitempty"`
 	Description string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
@@ -1955,15 +1955,15 @@ var File_accrue_timeexpense_v1_timeexpense_proto protoreflect.FileDescriptor
 
 const file_accrue_timeexpense_v1_timeexpense_proto_rawDesc = "" +
 	"\n" +
-	"'accrue/timeexpense/v1/timeexpense.proto\x12\x15accrue.timeexpense.v1\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x03\n" +
+	"'accrue/timeexpense/v1/timeexpense.proto\x12\x15accrue.timeexpense.v1\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9c\x03\n" +
 	"\x0eTimeEntryInput\x12)\n" +
 	"\vresource_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
 	"resourceId\x12'\n" +
 	"\n" +
 	"project_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\tprojectId\x12!\n" +
 	"\atask_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06taskId\x12;\n" +
-	"\twork_date\x18\x04 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\bworkDate\x128\n" +
-	"\x05hours\x18\x05 \x01(\tB\"\xbaH\x1fr\x1d2\x1b^[0-9]{1,2}(\\.[0-9]{1,2})?$R\x05hours\x12\x1a\n" +
+	"\twork_date\x18\x04 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\bworkDate\x12:\n" +
+	"\x05hours\x18\x05 \x01(\tB$\xbaH!r\x1f2\x1d^-?[0-9]{1,2}(\\.[0-9]{1,2})?$R\x05hours\x12\x1a\n" +
 	"\bbillable\x18\x06 \x01(\bR\bbillable\x12*\n" +
 	"\vdescription\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\vdescription\x12R\n" +
 	"\x12external_reference\x18\b \x01(\v2#.accrue.common.v1.ExternalReferenceR\x11externalReference\"\xc5\x05\n" +
