@@ -85,6 +85,14 @@ func unknown(id string, now time.Time, window time.Duration, notFound *fault.Err
 	if !InFlight(id, now, window) {
 		return notFound
 	}
+	return NotYetKnown(notFound)
+}
+
+// NotYetKnown returns notFound as a Conflict / REFERENCE_NOT_YET_KNOWN error (its violations and
+// metadata kept, the final reason in not_found_reason, retry after 1 s): for a reference the
+// owner confirmed to exist though the local replica lacks it, e.g. a code that carries no
+// minting time.
+func NotYetKnown(notFound *fault.Error) *fault.Error {
 	md := map[string]string{RetryAfterKey: "1", "not_found_reason": notFound.Reason}
 	for k, v := range notFound.Metadata {
 		md[k] = v

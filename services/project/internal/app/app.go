@@ -26,6 +26,9 @@ import (
 type Deps struct {
 	Customers customerv1.CustomerServiceClient
 	Contracts billingv1.ContractServiceClient
+	// LegalEntities, when set, is asked whether a legal entity code the replica lacks exists
+	// (then the answer is REFERENCE_NOT_YET_KNOWN, not UNKNOWN_LEGAL_ENTITY).
+	LegalEntities billingv1.LegalEntityServiceClient
 	Log       *slog.Logger
 	// CallTimeout bounds each call to another service; 5s when zero.
 	CallTimeout time.Duration

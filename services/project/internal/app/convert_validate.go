@@ -26,7 +26,7 @@ func (s *Service) prepare(ctx context.Context, opp *projectv1.Opportunity) (prep
 		return p, err
 	}
 	if err := deal.CheckSetup(look); err != nil {
-		return p, err
+		return p, s.legalEntityEarly(ctx, err, deal.LegalEntityCode)
 	}
 	p = prepared{deal: deal, templates: look.Templates, le: look.LegalEntity, conv: look.Conversion, converted: look.Converted}
 	if p.fp, err = idempotency.Fingerprint(opp); err != nil {
