@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/accrue/accrue/e2e/internal/harness"
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"

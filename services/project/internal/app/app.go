@@ -29,7 +29,7 @@ type Deps struct {
 	// LegalEntities, when set, is asked whether a legal entity code the replica lacks exists
 	// (then the answer is REFERENCE_NOT_YET_KNOWN, not UNKNOWN_LEGAL_ENTITY).
 	LegalEntities billingv1.LegalEntityServiceClient
-	Log       *slog.Logger
+	Log           *slog.Logger
 	// CallTimeout bounds each call to another service; 5s when zero.
 	CallTimeout time.Duration
 	// ActivationRetryAfter is when the first automatic retry of a pending activation runs; 2s
