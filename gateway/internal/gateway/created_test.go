@@ -48,3 +48,20 @@ func TestCreatedStatusIs201OnlyForACreate(t *testing.T) {
 		}
 	}
 }
+
+func TestMalformedFieldNamesTheField(t *testing.T) {
+	t.Parallel()
+	for msg, want := range map[string]string{
+		`proto: (line 1:9): invalid value for string field name: 5`:                "name",
+		`proto: (line 1:2): unknown field "nmae"`:                                  "nmae",
+		`proto: (line 1:20): invalid value for enum field status: "X"`:             "status",
+		`parsing field "page_size": strconv.ParseInt: parsing "x": invalid syntax`: "page_size",
+		`type mismatch, parameter: customer_id, error: bad`:                        "customer_id",
+		`proto: (line 1:30): invalid value for string field taxRegion: [`:          "tax_region",
+		`proto: syntax error (line 1:1): unexpected token`:                         "",
+	} {
+		if got := malformedField(msg); got != want {
+			t.Errorf("malformedField(%q) = %q, want %q", msg, got, want)
+		}
+	}
+}
