@@ -28,7 +28,8 @@ var serviceDBs = []string{"customer", "project", "resource", "timeexpense", "bil
 // values, control characters, huge numbers, the wrong JSON type), hostile path and query
 // parameters, and hostile whole bodies. No answer may be a 5xx, and an answer in 4xx must have
 // written nothing in any service: no outbox event, audit record or exception carrying the
-// request's correlation id, and no stored Idempotency-Key. The seed is printed (and taken from
+// request's correlation id, and no stored Idempotency-Key; a 4xx is a problem document, and a
+// VALIDATION_FAILED one names the fields at fault. The seed is printed (and taken from
 // ACCRUE_PROPERTY_SEED) so that a failure can be replayed.
 func TestRESTPropertyNever5xxNothingWrittenOn4xx(t *testing.T) {
 	t.Parallel()
@@ -79,6 +80,12 @@ func TestRESTPropertyNever5xxNothingWrittenOn4xx(t *testing.T) {
 				t.Errorf("%s %s (%s): %d: %s\n  body: %.300s", rt.method, path, note, code, out, body)
 			case code >= 400:
 				fourXX++
+				var p harness.Problem
+				if err := json.Unmarshal(out, &p); err != nil || p.Status != code {
+					t.Errorf("%s %s (%s): %d without a problem document: %s", rt.method, path, note, code, out)
+				} else if p.Reason == "VALIDATION_FAILED" && len(p.Violations) == 0 {
+					t.Errorf("%s %s (%s): VALIDATION_FAILED naming no field: %s", rt.method, path, note, out)
+				}
 				if mutating {
 					if w := written(t, env, cid, key); w != "" {
 						t.Errorf("%s %s (%s): %d but wrote %s: %s\n  body: %.300s", rt.method, path, note, code, w, out, body)
