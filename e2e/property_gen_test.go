@@ -65,6 +65,9 @@ func (s spec) routes() []route {
 type gen struct {
 	r    *rand.Rand
 	defs map[string]schema
+	// known holds ids of records that exist, by field name (project_id, resource_id, …), so that
+	// plausible requests reach the services' rules, not only their not-found answers.
+	known map[string][]string
 }
 
 // A UUIDv7 minted long ago (never seen by any service) and one minted now.
@@ -139,10 +142,15 @@ func (g gen) plausibleString(name, format string) string {
 	case format == "date-time":
 		return time.Date(2026, 6, 10, 9, 0, 0, 0, time.UTC).Format(time.RFC3339)
 	case strings.HasSuffix(name, "_id") || name == "id":
+		if ids := g.known[name]; len(ids) > 0 && g.pick(3) > 0 {
+			return ids[g.pick(len(ids))]
+		}
 		if g.pick(3) == 0 {
 			return freshID()
 		}
 		return oldID
+	case name == "legal_entity_code" || name == "home_legal_entity_code":
+		return "US01"
 	case strings.HasSuffix(name, "currency_code"):
 		return "USD"
 	case name == "amount" || strings.Contains(name, "rate") || strings.Contains(name, "hours") || strings.Contains(name, "percent"):

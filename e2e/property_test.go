@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/accrue/accrue/e2e/internal/harness"
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 )
 
 // propertyRequestsPerRoute is how many requests the property test sends to each REST route (a
@@ -55,7 +56,7 @@ func TestRESTPropertyNever5xxNothingWrittenOn4xx(t *testing.T) {
 	if len(routes) < 50 {
 		t.Fatalf("the OpenAPI document lists %d operations; want every REST route (50+)", len(routes))
 	}
-	g := gen{r: rand.New(rand.NewPCG(seed, seed)), defs: sp.Definitions}
+	g := gen{r: rand.New(rand.NewPCG(seed, seed)), defs: sp.Definitions, known: propertyFixtures(t, env)}
 	token := "Bearer " + env.Token(allScopes...)
 	var sent, fiveXX, fourXX, twoXX int
 	for _, rt := range routes {
@@ -114,4 +115,26 @@ func written(t *testing.T, env *harness.Env, cid, key string) string {
 		}
 	}
 	return strings.Join(found, ", ")
+}
+
+// propertyFixtures creates records for the generated requests to name: a legal entity, a
+// converted project (customer, contract, tasks), a resource with a cost rate, and a time entry on
+// its timesheet; it returns their ids by the field names that carry them.
+func propertyFixtures(t *testing.T, env *harness.Env) map[string][]string {
+	t.Helper()
+	le := createLegalEntity(t, env, "US01", billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_REJECT)
+	fx := newPostingProject(t, env, le, "property")
+	ada := newPostingResource(t, env, le, "Prop Erty", "CONSULTANT", consultantCostRate)
+	entry := mustRecordTime(t, env, timeIn(ada, fx.projectID, fx.billable, date(2026, 6, 10), "4", true))
+	p := getProject(t, env, fx.projectID)
+	return map[string][]string{
+		"legal_entity_id": {le.GetLegalEntityId()},
+		"project_id":      {fx.projectID},
+		"customer_id":     {p.GetCustomerId()},
+		"contract_id":     {fx.contractID},
+		"task_id":         {fx.billable, fx.nonBillable},
+		"resource_id":     {ada},
+		"entry_id":        {entry.GetEntryId()},
+		"timesheet_id":    {entry.GetTimesheetId()},
+	}
 }
