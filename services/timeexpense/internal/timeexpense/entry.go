@@ -35,7 +35,7 @@ var MaxDailyHours = decimal.NewFromInt(24)
 var (
 	ErrInvalidHours         = fault.New(fault.Invalid, "INVALID_HOURS", "hours must be more than 0 and at most 24")
 	ErrInvalidAmount        = fault.New(fault.Invalid, money.ReasonInvalidAmount, "an expense amount must be more than 0")
-	ErrUnknownCurrency      = fault.New(fault.Invalid, money.ReasonUnknownCurrency, "the currency is not an ISO 4217 currency").At("amount.currency_code")
+	ErrUnknownCurrency      = fault.New(fault.Invalid, money.ReasonUnknownCurrency, "the currency is not an ISO 4217 currency")
 	ErrAmountPrecision      = fault.New(fault.Invalid, money.ReasonPrecision, "the amount has more decimals than its currency")
 	ErrExternalRefRequired  = fault.New(fault.Invalid, "EXTERNAL_REFERENCE_REQUIRED", "an imported item needs an external reference")
 	ErrDailyHoursExceeded   = fault.New(fault.FailedPrecondition, "DAILY_HOURS_EXCEEDED", "the resource's hours of the day would exceed 24")
