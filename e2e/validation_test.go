@@ -29,7 +29,8 @@ func writes(env *harness.Env) map[string]int {
 // Careless input is a 400 naming the field at fault and writes nothing: a negative cost rate, a
 // NUL byte in a name, a time entry or an expense of a resource no one has, a 19-digit amount
 // (and an 18-digit one, whose WIP line with markup would not fit the money format), 25 hours in
-// one entry and 25 hours over one day.
+// one entry and 25 hours over one day. A resource id minted a moment ago is early, not wrong: 409
+// REFERENCE_NOT_YET_KNOWN with Retry-After.
 func TestCarelessInputIsA400NamingTheFieldAndWritesNothing(t *testing.T) {
 	t.Parallel()
 	env := harness.Start(t)
@@ -76,6 +77,19 @@ func TestCarelessInputIsA400NamingTheFieldAndWritesNothing(t *testing.T) {
 		if after := writes(env); !mapsEqual(after, before) {
 			t.Fatalf("%s wrote: %v, before %v", c.name, after, before)
 		}
+	}
+
+	// Early is not wrong: a resource id minted a moment ago (its resource may not have reached
+	// the time & expense service yet) is a 409 to retry, naming the field, writing nothing.
+	st, hdr, body := env.Do(http.MethodPost, "/v1/time-entries",
+		restJSON(t, timeIn(freshID(), pa.projectID, pa.billable, date(2026, 6, 23), "2", true)), env.Bearer(timeWrite))
+	p := expectProblem(t, "time entry of a resource minted a moment ago", http.StatusConflict, "REFERENCE_NOT_YET_KNOWN", st, hdr, body)
+	if hdr.Get("Retry-After") != "1" || !slices.Contains(p.Fields(), "entry.resource_id") || p.Metadata["not_found_reason"] != "RESOURCE_NOT_FOUND" {
+		t.Errorf("early reference: Retry-After %q, fields %v, metadata %v; want 1, entry.resource_id, RESOURCE_NOT_FOUND",
+			hdr.Get("Retry-After"), p.Fields(), p.Metadata)
+	}
+	if after := writes(env); !mapsEqual(after, before) {
+		t.Fatalf("the early reference wrote: %v, before %v", after, before)
 	}
 }
 
