@@ -129,8 +129,15 @@ check-deploy: ## check the Dockerfiles, the compose file and the kustomize overl
 
 .PHONY: test
 test: deps vet buf-lint breaking check-generated check-imports check-hygiene check-migrations check-deploy ## all checks and all tests on real Postgres and Redis
-	go test $(GO_TEST_FLAGS) $(addsuffix /...,$(addprefix ./,$(MODULES)))
+	go test $(GO_TEST_FLAGS) -skip '^TestRESTProperty' $(addsuffix /...,$(addprefix ./,$(MODULES)))
+	$(MAKE) --no-print-directory property
 	$(MAKE) --no-print-directory fuzz-short
+
+# The property test of every REST route runs on its own so that its counts are printed.
+.PHONY: property
+property: ## the REST property test: generated requests to every route, never a 5xx, nothing written on a 4xx
+	@out=$$(go test $(GO_TEST_FLAGS) -run '^TestRESTProperty' -v ./e2e/ 2>&1); st=$$?; \
+	if [ $$st -ne 0 ]; then printf '%s\n' "$$out"; else printf '%s\n' "$$out" | grep -E '^(property:|ok)'; fi; exit $$st
 
 # A short run of every fuzz target of the payload parsers, the Idempotency-Key parser, money,
 # hours and date parsing (their seed corpora already run in go test); FUZZTIME per target, the

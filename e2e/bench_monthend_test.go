@@ -123,8 +123,9 @@ func setupMonthEnd(tb testing.TB, env *harness.Env) ([]meProject, []string) {
 		rates := env.Count("billing", `SELECT count(DISTINCT resource_id) FROM cost_rate_replicas`)
 		bp := env.Count("billing", `SELECT count(*) FROM project_replicas WHERE contract_id IS NOT NULL`)
 		tp := env.Count("timeexpense", `SELECT count(*) FROM projects WHERE status = 'ACTIVE'`)
-		if rates != meResources || bp != meProjects || tp != meProjects {
-			return fmt.Errorf("replicas: billing rates %d projects %d, time & expense projects %d", rates, bp, tp)
+		tr := env.Count("timeexpense", `SELECT count(*) FROM resources`)
+		if rates != meResources || bp != meProjects || tp != meProjects || tr != meResources {
+			return fmt.Errorf("replicas: billing rates %d projects %d, time & expense projects %d resources %d", rates, bp, tp, tr)
 		}
 		return nil
 	})

@@ -285,6 +285,11 @@ func TestNewerOpportunityVersionAmendsAndOlderIsIgnored(t *testing.T) {
 		stale.GetProject().GetId() != projectID || stale.GetContract().GetId() != contractID {
 		t.Errorf("v150: %v; want IGNORED_STALE on the same records, still reflecting version 200", stale)
 	}
+	// The answer reports where the records stand, not version 0.
+	if stale.GetCustomer().GetVersion() < 1 || stale.GetContract().GetVersion() < 1 {
+		t.Errorf("v150: customer version %d, contract version %d; want their real versions (≥ 1)",
+			stale.GetCustomer().GetVersion(), stale.GetContract().GetVersion())
+	}
 	if got := countRecords(t, env); got != want {
 		t.Errorf("records after v150 %+v, want %+v", got, want)
 	}

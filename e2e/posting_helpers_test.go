@@ -144,7 +144,7 @@ func newPostingProject(t testing.TB, env *harness.Env, le *billingv1.LegalEntity
 
 // newPostingResource creates an employee of le with role and, unless costRate is empty, an
 // open-ended cost rate from 2026-01-01, and waits until billing's replica has the role and the
-// rate.
+// rate, and until the time & expense service knows the resource.
 func newPostingResource(t testing.TB, env *harness.Env, le *billingv1.LegalEntity, name, role, costRate string) string {
 	t.Helper()
 	in := &resourcev1.ResourceInput{Kind: resourcev1.ResourceKind_RESOURCE_KIND_EMPLOYEE, Name: name,
@@ -164,6 +164,9 @@ func newPostingResource(t testing.TB, env *harness.Env, le *billingv1.LegalEntit
 	harness.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
 		if n := env.Count("billing", `SELECT count(*) FROM resource_replicas WHERE resource_id = $1 AND role = $2`, id, role); n != 1 {
 			return fmt.Errorf("billing does not know %s as %s yet", name, role)
+		}
+		if n := env.Count("timeexpense", `SELECT count(*) FROM resources WHERE id = $1`, id); n != 1 {
+			return fmt.Errorf("the time & expense service does not know %s yet", name)
 		}
 		if costRate != "" {
 			if n := env.Count("billing", `SELECT count(*) FROM cost_rate_replicas WHERE resource_id = $1 AND rate = $2::numeric`, id, costRate); n != 1 {

@@ -189,8 +189,8 @@ func mustCorrect(t testing.TB, env *harness.Env, id string, in *timeexpensev1.Ti
 	t.Helper()
 	st, _, body := env.Do(http.MethodPost, "/v1/time-entries/"+id+":correct",
 		restJSON(t, &timeexpensev1.CorrectTimeEntryRequest{Entry: in, Reason: reason}), env.Bearer(timeApprove))
-	if st != http.StatusOK {
-		t.Fatalf("correct %s: %d, want 200: %s", id, st, body)
+	if st != http.StatusCreated {
+		t.Fatalf("correct %s: %d, want 201: %s", id, st, body)
 	}
 	var resp timeexpensev1.CorrectTimeEntryResponse
 	decode(t, body, &resp)

@@ -37,8 +37,8 @@ func setCostRate(t testing.TB, env *harness.Env, resourceID, rate string, from, 
 	t.Helper()
 	req := &resourcev1.SetCostRateRequest{Rate: usd(rate), EffectiveFrom: from, EffectiveTo: to, Reason: "e2e"}
 	st, _, body := env.Do(http.MethodPost, "/v1/resources/"+resourceID+"/cost-rates", restJSON(t, req), env.Bearer(costRatesWrite))
-	if st != http.StatusOK {
-		t.Fatalf("POST cost-rates of %s: %d, want 200: %s", resourceID, st, body)
+	if st != http.StatusCreated {
+		t.Fatalf("POST cost-rates of %s: %d, want 201: %s", resourceID, st, body)
 	}
 	var resp resourcev1.SetCostRateResponse
 	decode(t, body, &resp)

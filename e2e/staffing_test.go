@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/accrue/accrue/e2e/internal/harness"
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
@@ -232,7 +230,7 @@ func TestAssignmentsAreCheckedAgainstTheirProject(t *testing.T) {
 		in     *resourcev1.AssignmentInput
 		reason string
 	}{
-		{"unknown project", assignmentInput(rid, uuid.Must(uuid.NewV7()).String(), taskA.GetTaskId(), june8, june19, "20"), "PROJECT_NOT_FOUND"},
+		{"unknown project", assignmentInput(rid, "01a2210c-0000-7000-8000-0000000000ee", taskA.GetTaskId(), june8, june19, "20"), "PROJECT_NOT_FOUND"},
 		{"task of another project", assignmentInput(rid, pa.GetProjectId(), taskB.GetTaskId(), june8, june19, "20"), "TASK_NOT_IN_PROJECT"},
 		{"dates outside the project", assignmentInput(rid, pa.GetProjectId(), taskA.GetTaskId(), date(2026, 7, 27), date(2026, 8, 7), "20"),
 			"ASSIGNMENT_OUTSIDE_PROJECT_DATES"},

@@ -49,8 +49,8 @@ func recordTime(t testing.TB, env *harness.Env, in *timeexpensev1.TimeEntryInput
 func mustRecordTime(t testing.TB, env *harness.Env, in *timeexpensev1.TimeEntryInput) *timeexpensev1.TimeEntry {
 	t.Helper()
 	st, _, body := recordTime(t, env, in)
-	if st != http.StatusOK {
-		t.Fatalf("POST /v1/time-entries (%s h on %v): %d, want 200: %s", in.GetHours(), in.GetWorkDate(), st, body)
+	if st != http.StatusCreated {
+		t.Fatalf("POST /v1/time-entries (%s h on %v): %d, want 201: %s", in.GetHours(), in.GetWorkDate(), st, body)
 	}
 	var resp timeexpensev1.RecordTimeEntryResponse
 	decode(t, body, &resp)
@@ -67,8 +67,8 @@ func mustRecordTime(t testing.TB, env *harness.Env, in *timeexpensev1.TimeEntryI
 func mustRecordExpense(t testing.TB, env *harness.Env, in *timeexpensev1.ExpenseInput) *timeexpensev1.TimeEntry {
 	t.Helper()
 	st, _, body := env.Do(http.MethodPost, "/v1/expenses", restJSON(t, in), env.Bearer(timeWrite))
-	if st != http.StatusOK {
-		t.Fatalf("POST /v1/expenses: %d, want 200: %s", st, body)
+	if st != http.StatusCreated {
+		t.Fatalf("POST /v1/expenses: %d, want 201: %s", st, body)
 	}
 	var resp timeexpensev1.RecordExpenseResponse
 	decode(t, body, &resp)

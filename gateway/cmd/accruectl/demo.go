@@ -190,12 +190,20 @@ func (d *demoRun) run(example string) error {
 			"work_date": date(2027, 2, atoi(day)), "hours": hours, "billable": billable,
 			"external_reference": map[string]any{"system": "tne", "object_type": "TimeEntry", "external_id": ext + d.stamp}}}
 	}
-	imp := d.must(http.MethodPost, "/v1/time-entries:importApproved", map[string]any{"items": []any{
-		item("T1-", "8", "8", true), item("T2-", "9", "7.5", true), item("T3-", "16", "2", false),
-		map[string]any{"expense": map[string]any{"resource_id": rid, "project_id": projectID, "task_id": task, "expense_date": date(2027, 2, 10),
-			"category": "TRAVEL", "amount": usd("120.00"), "billable": true, "receipt_reference": "RCPT-1",
-			"external_reference": map[string]any{"system": "tne", "object_type": "Expense", "external_id": "X1-" + d.stamp}}},
-	}})
+	// Items of a resource the time & expense service has not heard of yet come back REJECTED
+	// (REFERENCE_NOT_YET_KNOWN); the import is idempotent on the items' references, so send it
+	// again until none is.
+	var imp map[string]any
+	d.wait("the import (the time & expense service learns the resource from its events)", func() bool {
+		imp = d.must(http.MethodPost, "/v1/time-entries:importApproved", map[string]any{"items": []any{
+			item("T1-", "8", "8", true), item("T2-", "9", "7.5", true), item("T3-", "16", "2", false),
+			map[string]any{"expense": map[string]any{"resource_id": rid, "project_id": projectID, "task_id": task, "expense_date": date(2027, 2, 10),
+				"category": "TRAVEL", "amount": usd("120.00"), "billable": true, "receipt_reference": "RCPT-1",
+				"external_reference": map[string]any{"system": "tne", "object_type": "Expense", "external_id": "X1-" + d.stamp}}},
+		}})
+		n, _ := get(imp, "rejected").(float64)
+		return n == 0
+	})
 	fmt.Printf("   accepted %v, duplicates %v, rejected %v\n", get(imp, "accepted"), get(imp, "duplicates"), get(imp, "rejected"))
 	var ids []string
 	for _, r := range get(imp, "results").([]any) {

@@ -294,10 +294,22 @@ func outgoingHeader(key string) (string, bool) {
 	return "", false
 }
 
-// createdStatus answers 201 Created when the response says it created something: a true
-// `created` field or an `outcome` of *_CREATED. A replayed response carries the same body, so it
-// gets the same status.
-func createdStatus(_ context.Context, w http.ResponseWriter, m proto.Message) error {
+// createdStatus answers 201 Created when the call created something, else 200: a response
+// replayed for an Idempotency-Key is 200 (nothing was created by this request); a service's
+// CreatedHeader ("true" / "false") decides next; else a true `created` field or an `outcome` of
+// *_CREATED in the response.
+func createdStatus(ctx context.Context, w http.ResponseWriter, m proto.Message) error {
+	if md, ok := runtime.ServerMetadataFromContext(ctx); ok {
+		if v := md.HeaderMD.Get(idempotency.ReplayedHeader); len(v) > 0 && v[0] == "true" {
+			return nil
+		}
+		if v := md.HeaderMD.Get(grpcx.CreatedHeader); len(v) > 0 {
+			if v[0] == "true" {
+				w.WriteHeader(http.StatusCreated)
+			}
+			return nil
+		}
+	}
 	r := m.ProtoReflect()
 	fields := r.Descriptor().Fields()
 	if f := fields.ByName("created"); f != nil && f.Kind() == protoreflect.BoolKind && r.Get(f).Bool() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/accrue/accrue/internal/platform/correlation"
+	"github.com/accrue/accrue/internal/platform/early"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/idempotency"
 )
@@ -67,6 +69,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Del("Content-Length")
+	if secs := p.Metadata[early.RetryAfterKey]; secs != "" && w.Header().Get("Retry-After") == "" {
+		// A reference that may still be in flight (REFERENCE_NOT_YET_KNOWN): retry shortly.
+		w.Header().Set("Retry-After", secs)
+	}
 	if p.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		// A dependency is down or a connection was lost (DATABASE_UNAVAILABLE, ...): the client
 		// retries, with the same Idempotency-Key for a write, which makes the retry safe.
@@ -177,6 +183,9 @@ func (g *Gateway) errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runti
 	// cut off by the size limit says so.
 	if st.Code() == codes.InvalidArgument && p.Reason == "INVALID_ARGUMENT" {
 		p.Reason = "MALFORMED_REQUEST"
+		if field := malformedField(st.Message()); field != "" {
+			p.Violations = append(p.Violations, Violation{Field: field, Description: "cannot be decoded as the contract's type"})
+		}
 		if strings.Contains(st.Message(), "request body too large") {
 			p.Status, p.Reason, p.Detail = http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "the request body is over the size limit"
 		}
@@ -187,6 +196,26 @@ func (g *Gateway) errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runti
 		}
 	}
 	writeProblem(w, r, p)
+}
+
+// malformedFieldPatterns find the field a decoding error names: protojson's body errors
+// ("invalid value for string field name", `unknown field "foo"`), grpc-gateway's query
+// (`parsing field "page_size"`) and path ("parameter: customer_id") errors.
+var malformedFieldPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`unknown field "([^"]+)"`),
+	regexp.MustCompile(`parsing field "([^"]+)"`),
+	regexp.MustCompile(`field ([A-Za-z0-9_.]+)`),
+	regexp.MustCompile(`parameter: ([A-Za-z0-9_.]+)`),
+}
+
+// malformedField returns the field a request decoding error names, or "".
+func malformedField(msg string) string {
+	for _, re := range malformedFieldPatterns {
+		if m := re.FindStringSubmatch(msg); m != nil {
+			return strings.ToLower(camelToSnake(m[1])) // protojson names nested fields in JSON case
+		}
+	}
+	return ""
 }
 
 // routingErrorHandler answers unknown paths and methods with problem+json.

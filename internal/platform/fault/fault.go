@@ -120,6 +120,36 @@ func (e *Error) With(message string, kv ...string) *Error {
 	return &c
 }
 
+// At returns a copy of e with one field violation per field, each described by e's message: the
+// fields at fault, named relative to the input the domain checked ("hours", "amount.amount").
+// The transport puts them under the request's path with Under.
+func (e *Error) At(fields ...string) *Error {
+	c := *e
+	c.Violations = append([]Violation(nil), e.Violations...)
+	for _, f := range fields {
+		c.Violations = append(c.Violations, Violation{Field: f, Description: e.Message})
+	}
+	return &c
+}
+
+// Under returns err with the field of every violation of its *Error put under prefix ("hours" →
+// "entry.hours"); fields already under it stay as they are. Any other error returns unchanged.
+func Under(err error, prefix string) error {
+	fe, ok := As(err)
+	if !ok || len(fe.Violations) == 0 || prefix == "" {
+		return err
+	}
+	c := *fe
+	c.Violations = make([]Violation, len(fe.Violations))
+	for i, v := range fe.Violations {
+		if v.Field != prefix && !strings.HasPrefix(v.Field, prefix+".") && !strings.HasPrefix(v.Field, prefix+"[") {
+			v.Field = prefix + "." + v.Field
+		}
+		c.Violations[i] = v
+	}
+	return &c
+}
+
 // Wrap returns a copy of e whose cause is err.
 func (e *Error) Wrap(err error) *Error {
 	c := *e

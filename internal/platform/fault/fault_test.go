@@ -50,3 +50,21 @@ func TestInvalidfCarriesTheField(t *testing.T) {
 		t.Errorf("kind names: %s, %s", fault.Kind(99), fault.Conflict)
 	}
 }
+
+func TestAtAndUnderNameTheFields(t *testing.T) {
+	base := fault.New(fault.Invalid, "INVALID_HOURS", "bad hours")
+	fe := base.With("hours must be at most 24").At("hours")
+	if len(base.Violations) != 0 {
+		t.Fatalf("At changed the sentinel: %+v", base.Violations)
+	}
+	if len(fe.Violations) != 1 || fe.Violations[0].Field != "hours" || fe.Violations[0].Description != "hours must be at most 24" {
+		t.Fatalf("At = %+v", fe.Violations)
+	}
+	withPrefix, _ := fault.As(fault.Under(fmt.Errorf("wrapped: %w", fe.At("entry.work_date")), "entry"))
+	if withPrefix == nil || withPrefix.Violations[0].Field != "entry.hours" || withPrefix.Violations[1].Field != "entry.work_date" {
+		t.Fatalf("Under = %+v", withPrefix)
+	}
+	if fe.Violations[0].Field != "hours" {
+		t.Fatalf("Under changed its argument: %+v", fe.Violations)
+	}
+}

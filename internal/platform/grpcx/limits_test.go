@@ -185,7 +185,15 @@ func TestDatabaseTimeoutsAreUnavailable(t *testing.T) {
 			t.Errorf("SQLSTATE %s → %v / %q, want UNAVAILABLE / DATABASE_TIMEOUT", code, status.Code(err), grpcx.ReasonOf(err))
 		}
 	}
-	if err := grpcx.ToStatus(context.Background(), &pgconn.PgError{Code: "23505"}); status.Code(err) != codes.Internal {
+	if err := grpcx.ToStatus(context.Background(), &pgconn.PgError{Code: "42P01"}); status.Code(err) != codes.Internal {
 		t.Errorf("another database error → %v, want INTERNAL", status.Code(err))
+	}
+	// The data's own refusals are the caller's: 400 / 409 with a stable reason (pg.Constraint).
+	for code, want := range map[string]codes.Code{"23514": codes.InvalidArgument, "23502": codes.InvalidArgument,
+		"23503": codes.InvalidArgument, "23505": codes.AlreadyExists, "22021": codes.InvalidArgument, "22003": codes.InvalidArgument} {
+		err := grpcx.ToStatus(context.Background(), fmt.Errorf("store: insert: %w", &pgconn.PgError{Code: code, ColumnName: "rate"}))
+		if status.Code(err) != want || grpcx.ReasonOf(err) == "" || grpcx.ReasonOf(err) == grpcx.ReasonInternal {
+			t.Errorf("SQLSTATE %s → %v / %q, want %v with a stable reason", code, status.Code(err), grpcx.ReasonOf(err), want)
+		}
 	}
 }

@@ -271,6 +271,9 @@ func validateUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
 			if err := v.Validate(m); err != nil {
 				return nil, err
 			}
+			if err := CheckText(m.ProtoReflect()); err != nil {
+				return nil, err
+			}
 		}
 		return handler(ctx, req)
 	}

@@ -67,6 +67,9 @@ func ToStatus(ctx context.Context, err error) error {
 	// A lost database connection outside a transaction (InTx classifies the ones inside) is the
 	// database's failure: UNAVAILABLE, so that the caller retries, not a masked INTERNAL.
 	err = pg.Unavailable(err)
+	// A constraint the contract and the domain did not catch (CHECK, UNIQUE, FK, NOT NULL, a NUL
+	// byte, a numeric overflow) is the caller's input, not a bug: 400 / 409 with a stable reason.
+	err = pg.Constraint(err)
 	// A kind without a code (Internal, or a value outside the enum) is masked below: mapping it to
 	// the zero code would turn the error into OK.
 	if fe, ok := fault.As(err); ok && fe.Kind != fault.Internal && kindCodes[fe.Kind] != codes.OK {

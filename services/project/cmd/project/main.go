@@ -56,7 +56,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 
 	st := store.New(pgstore.New(base.Pool, base.Outbox, base.Queue))
 	uc := app.New(st, app.Deps{Customers: customerv1.NewCustomerServiceClient(customerConn),
-		Contracts: billingv1.NewContractServiceClient(billingConn), Log: base.Log,
+		Contracts: billingv1.NewContractServiceClient(billingConn), LegalEntities: billingv1.NewLegalEntityServiceClient(billingConn), Log: base.Log,
 		CallTimeout: callTimeout, ActivationRetryAfter: retryAfter})
 	base.Queue.Handle(app.KindActivation, uc.RetryActivation)
 

@@ -47,8 +47,13 @@ func (s *Service) finishActivation(ctx context.Context, conv project.Conversion,
 		if err != nil {
 			return err
 		}
-		res = project.ConversionResult{Outcome: project.OutcomeUnchanged, Customer: project.ConvertedRecord{ID: cur.CustomerID, Outcome: project.OutcomeUnchanged},
-			Project: project.ConvertedRecord{ID: p.ID, Outcome: project.OutcomeUnchanged}}
+		customerVersion, _, err := s.store.RecordVersions(ctx, cur.CustomerID, "")
+		if err != nil {
+			return err
+		}
+		res = project.ConversionResult{Outcome: project.OutcomeUnchanged,
+			Customer: project.ConvertedRecord{ID: cur.CustomerID, Outcome: project.OutcomeUnchanged, Version: customerVersion},
+			Project:  project.ConvertedRecord{ID: p.ID, Outcome: project.OutcomeUnchanged, Version: p.Version}}
 		if contract == nil {
 			if err := s.pend(ctx, &p, &res); err != nil {
 				return err

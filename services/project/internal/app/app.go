@@ -37,11 +37,19 @@ type ContractCalls interface {
 	UpsertContract(ctx context.Context, in *billingv1.UpsertContractRequest, opts ...grpc.CallOption) (*billingv1.UpsertContractResponse, error)
 }
 
+// LegalEntityCalls: see CustomerCalls.
+type LegalEntityCalls interface {
+	ListLegalEntities(ctx context.Context, in *billingv1.ListLegalEntitiesRequest, opts ...grpc.CallOption) (*billingv1.ListLegalEntitiesResponse, error)
+}
+
 // Deps are the use cases' collaborators besides the store.
 type Deps struct {
 	Customers CustomerCalls
 	Contracts ContractCalls
-	Log       *slog.Logger
+	// LegalEntities, when set, is asked whether a legal entity code the replica lacks exists
+	// (then the answer is REFERENCE_NOT_YET_KNOWN, not UNKNOWN_LEGAL_ENTITY).
+	LegalEntities LegalEntityCalls
+	Log           *slog.Logger
 	// CallTimeout bounds each call to another service; 5s when zero.
 	CallTimeout time.Duration
 	// ActivationRetryAfter is when the first automatic retry of a pending activation runs; 2s

@@ -24,6 +24,7 @@ func TestCallsMatchTheContract(t *testing.T) {
 	}{
 		{reflect.TypeFor[app.CustomerCalls](), customerv1.CustomerService_ServiceDesc.ServiceName},
 		{reflect.TypeFor[app.ContractCalls](), billingv1.ContractService_ServiceDesc.ServiceName},
+		{reflect.TypeFor[app.LegalEntityCalls](), billingv1.LegalEntityService_ServiceDesc.ServiceName},
 	} {
 		for i := range c.iface.NumMethod() {
 			used = append(used, "/"+c.service+"/"+c.iface.Method(i).Name)
@@ -38,7 +39,7 @@ func TestCallsMatchTheContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"billing:write", "customers:read", "customers:write"}; !slices.Equal(scopes, want) {
+	if want := []string{"billing:read", "billing:write", "customers:read", "customers:write"}; !slices.Equal(scopes, want) {
 		t.Fatalf("the project service's token scopes = %v, want %v", scopes, want)
 	}
 }

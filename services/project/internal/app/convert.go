@@ -4,6 +4,7 @@ import (
 	"context"
 
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	"github.com/accrue/accrue/internal/platform/early"
 	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/services/project/internal/project"
@@ -20,6 +21,9 @@ func (s *Service) Convert(ctx context.Context, opp *projectv1.Opportunity) (proj
 	}
 	if err != nil {
 		reason := fault.ReasonOf(err)
+		if reason == early.ReasonReferenceNotYetKnown {
+			return res, err // transient: the caller retries shortly; nothing for the exception queue
+		}
 		if reason == "" {
 			reason = "CONVERSION_FAILED"
 		}

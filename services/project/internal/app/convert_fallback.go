@@ -97,7 +97,14 @@ func (s *Service) describe(ctx context.Context, conv project.Conversion, out pro
 	if conv.ContractID == "" {
 		contractOut = project.OutcomePending
 	}
-	return project.ConversionResult{Outcome: out, Customer: project.ConvertedRecord{ID: conv.CustomerID, Outcome: out}, Contract: project.ConvertedRecord{ID: conv.ContractID, Outcome: contractOut},
-		Project: project.ConvertedRecord{ID: p.ID, Outcome: out, Version: p.Version}, ProjectStatus: p.Status, TaskCount: len(p.Tasks),
+	// The records' real versions (as the customer directory and the contract replica hold them),
+	// not 0: nothing changed, but the caller still learns where each record stands.
+	customerVersion, contractVersion, err := s.store.RecordVersions(ctx, conv.CustomerID, conv.ContractID)
+	if err != nil {
+		return project.ConversionResult{}, err
+	}
+	return project.ConversionResult{Outcome: out, Customer: project.ConvertedRecord{ID: conv.CustomerID, Outcome: out, Version: customerVersion},
+		Contract: project.ConvertedRecord{ID: conv.ContractID, Outcome: contractOut, Version: contractVersion},
+		Project:  project.ConvertedRecord{ID: p.ID, Outcome: out, Version: p.Version}, ProjectStatus: p.Status, TaskCount: len(p.Tasks),
 		Version: conv.Version, Message: msg}, nil
 }

@@ -86,7 +86,7 @@ func TestConversionRejectionsHaveStableReasons(t *testing.T) {
 			func(o *projectv1.Opportunity) { o.ParentAccounts[0].AccountId = o.Account.AccountId }},
 		{"a service line without template", project.ReasonUnknownServiceLine, "opportunity.service_lines[1].service_line",
 			func(o *projectv1.Opportunity) { o.ServiceLines[1].ServiceLine = "ASTROLOGY" }},
-		{"an unknown legal entity", project.ReasonUnknownLegalEntity, "",
+		{"an unknown legal entity", project.ReasonUnknownLegalEntity, "opportunity.legal_entity_code",
 			func(o *projectv1.Opportunity) { o.LegalEntityCode = "XX99" }},
 		{"a legal entity keeping books in another currency", project.ReasonCurrencyMismatch, "opportunity.amount.currency_code",
 			func(o *projectv1.Opportunity) { o.LegalEntityCode = "DE01" }},

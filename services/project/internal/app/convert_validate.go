@@ -27,7 +27,7 @@ func (s *Service) prepare(ctx context.Context, opp *projectv1.Opportunity) (prep
 		return p, err
 	}
 	if err := deal.CheckSetup(look); err != nil {
-		return p, err
+		return p, s.legalEntityEarly(ctx, err, deal.LegalEntityCode)
 	}
 	// The deal's legal entity must be one the caller acts for. The caller's token is relayed to
 	// customer and billing, which check it again (billing refuses another entity's contract).

@@ -66,6 +66,8 @@ type ReplicaStore interface {
 	UpsertDirectoryCustomers(ctx context.Context, list []project.DirectoryCustomer) (int64, error)
 	// DirectoryCustomer returns a customer's replica (project.ErrCustomerNotInDirectory).
 	DirectoryCustomer(ctx context.Context, id string) (project.DirectoryCustomer, error)
+	// RecordVersions returns the replicas' versions of a customer and a contract (0 when unknown).
+	RecordVersions(ctx context.Context, customerID, contractID string) (customer, contract int64, err error)
 	// ApplyContract replaces a contract's replica when its version is newer, and reports whether
 	// it did.
 	ApplyContract(ctx context.Context, c financials.Contract) (bool, error)

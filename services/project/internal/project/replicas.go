@@ -20,7 +20,7 @@ var ErrUnknownLegalEntity = fault.New(fault.FailedPrecondition, ReasonUnknownLeg
 
 // UnknownLegalEntity is ErrUnknownLegalEntity for code.
 func UnknownLegalEntity(code string) error {
-	return ErrUnknownLegalEntity.With("no legal entity has code "+code, "legal_entity_code", code)
+	return ErrUnknownLegalEntity.With("no legal entity has code "+code, "legal_entity_code", code).At("opportunity.legal_entity_code")
 }
 
 // DirectoryCustomer is the replica of one customer (fed by customer.upserted events).

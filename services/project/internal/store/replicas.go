@@ -121,3 +121,12 @@ func (s *Store) ApplyContract(ctx context.Context, c financials.Contract) (bool,
 	}
 	return true, b.Run(ctx, q)
 }
+
+// RecordVersions returns the versions of a customer and a contract as the directory and contract
+// replicas hold them (0 for one they do not hold, or an empty id).
+func (s *Store) RecordVersions(ctx context.Context, customerID, contractID string) (customer, contract int64, err error) {
+	err = s.Q(ctx).QueryRow(ctx, `SELECT
+		coalesce((SELECT version FROM directory_customers WHERE customer_id::text = $1), 0),
+		coalesce((SELECT version FROM contracts WHERE contract_id::text = $2), 0)`, customerID, contractID).Scan(&customer, &contract)
+	return customer, contract, err
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/auth"
+	"github.com/accrue/accrue/internal/platform/early"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/services/resource/internal/resource"
 )
@@ -58,6 +59,12 @@ func (s *Service) SaveAssignment(ctx context.Context, id string, expectedVersion
 		}
 		if a.Status != resource.Cancelled {
 			if err := a.Check(view, found); err != nil {
+				if !found {
+					// A project created moments ago may not have reached this replica yet.
+					if fe, ok := fault.As(err); ok {
+						return early.Unknown(a.ProjectID, s.now(), fe)
+					}
+				}
 				return err
 			}
 		}

@@ -51,7 +51,11 @@ func (s *Server) SetCostRate(ctx context.Context, req *resourcev1.SetCostRateReq
 	if err != nil {
 		return nil, err
 	}
-	return grpcx.Reply2(wire.SetCostRateResponse)(s.app.SetCostRate(ctx, req.GetResourceId(), r))
+	resp, err := grpcx.Reply2(wire.SetCostRateResponse)(s.app.SetCostRate(ctx, req.GetResourceId(), r))
+	if err == nil {
+		grpcx.SetCreated(ctx, true) // a new cost-rate period
+	}
+	return resp, err
 }
 
 func (s *Server) ListCostRates(ctx context.Context, req *resourcev1.ListCostRatesRequest) (*resourcev1.ListCostRatesResponse, error) {

@@ -97,16 +97,16 @@ func (a Assignment) Check(p ProjectView, found bool) error {
 		return fault.Invalidf("INVALID_PERIOD", "assignment.end_date", "the assignment ends (%s) before it starts (%s)", a.End, a.Start)
 	}
 	if !found {
-		return ErrProjectUnknown.With("project "+a.ProjectID+" is unknown", "project_id", a.ProjectID)
+		return ErrProjectUnknown.With("project "+a.ProjectID+" is unknown", "project_id", a.ProjectID).At("assignment.project_id")
 	}
 	if p.Status == "CLOSED" {
-		return ErrProjectClosed.With("project "+a.ProjectID+" is closed", "project_id", a.ProjectID)
+		return ErrProjectClosed.With("project "+a.ProjectID+" is closed", "project_id", a.ProjectID).At("assignment.project_id")
 	}
 	if _, ok := p.Tasks[a.TaskID]; !ok {
-		return ErrTaskNotInProject.With("task "+a.TaskID+" is not a task of project "+a.ProjectID, "task_id", a.TaskID)
+		return ErrTaskNotInProject.With("task "+a.TaskID+" is not a task of project "+a.ProjectID, "task_id", a.TaskID).At("assignment.task_id")
 	}
 	if a.Start.Before(p.Start) || a.End.After(p.End) {
-		return ErrOutsideProject.With(fmt.Sprintf("the assignment runs %s..%s; the project runs %s..%s", a.Start, a.End, p.Start, p.End))
+		return ErrOutsideProject.With(fmt.Sprintf("the assignment runs %s..%s; the project runs %s..%s", a.Start, a.End, p.Start, p.End)).At("assignment.start_date", "assignment.end_date")
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func (t Timeline) At(d civil.Date) (Rate, bool) {
 // indexes of the periods of t that the change supersedes (to keep them in the history).
 func (t Timeline) Set(r Rate) (Timeline, []int, error) {
 	if !r.To.IsZero() && r.To.Before(r.From) {
-		return nil, nil, ErrInvalidRatePeriod
+		return nil, nil, ErrInvalidRatePeriod.At("effective_to")
 	}
 	for _, x := range t {
 		if x.Rate.Currency != r.Rate.Currency {

@@ -1,6 +1,6 @@
 // Command timeexpense serves Accrue's time & expense domain: time entries and expenses on weekly
 // timesheets, their approval, corrections and the bulk import of approved entries. It keeps
-// replicas of projects (project events), of legal entities' closed-period policies and period
+// replicas of resources (resource events), of projects (project events), of legal entities' closed-period policies and period
 // statuses, and the ledger's posting answers (billing events). `timeexpense migrate` applies
 // migrations and exits.
 package main
@@ -13,6 +13,7 @@ import (
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/config"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
@@ -40,6 +41,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 	}
 	uc := app.New(store.New(base.Pool, base.Outbox, base.Queue))
 	if _, err := base.Consume(projectv1.EventStream, events.ProjectTypes, events.Projects(uc)); err != nil {
+		return err
+	}
+	if _, err := base.Consume(resourcev1.EventStream, events.ResourceTypes, events.Resources(uc)); err != nil {
 		return err
 	}
 	// Posting answers arrive as one event per posting batch: no linger.

@@ -65,11 +65,18 @@ func sameOrDuplicate(existing te.Entry, in te.Input) (te.Entry, error) {
 // checkAgainstReplica applies the project, period and daily-hours rules to one input; excludeID
 // (a corrected original) does not count in the daily total.
 func (s *Service) checkAgainstReplica(ctx context.Context, in te.Input, excludeID string) error {
+	known, err := s.store.KnownResources(ctx, []string{in.ResourceID})
+	if err != nil {
+		return err
+	}
+	if err := s.checkResource(known, in); err != nil {
+		return err
+	}
 	replica, err := s.store.Replica(ctx, []string{in.ProjectID})
 	if err != nil {
 		return err
 	}
-	if err := replica.Check(in); err != nil {
+	if err := s.early(replica.Check(in), in); err != nil {
 		return err
 	}
 	if in.Kind != te.Time {

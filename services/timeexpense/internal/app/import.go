@@ -134,6 +134,10 @@ func (s *Service) importOnce(ctx context.Context, items []te.ImportItem) (te.Imp
 	if err != nil {
 		return sum, err
 	}
+	known, err := s.store.KnownResources(ctx, keys(b.resources))
+	if err != nil {
+		return sum, err
+	}
 	if err := s.store.LockResources(ctx, keys(b.resources)); err != nil {
 		return sum, err
 	}
@@ -165,7 +169,11 @@ func (s *Service) importOnce(ctx context.Context, items []te.ImportItem) (te.Imp
 			}
 			continue
 		}
-		if err := replica.Check(in); err != nil {
+		if err := s.checkResource(known, in); err != nil {
+			r.Reject(err)
+			continue
+		}
+		if err := s.early(replica.Check(in), in); err != nil {
 			r.Reject(err)
 			continue
 		}

@@ -63,6 +63,13 @@ func setup(tb testing.TB) env {
 	if err := e.uc.ApplyProjects(ctx, list); err != nil {
 		tb.Fatal(err)
 	}
+	known := map[string]int64{resourceID(999): 1}
+	for r := range resources {
+		known[resourceID(r)] = 1
+	}
+	if err := e.uc.ApplyResources(ctx, known); err != nil {
+		tb.Fatal(err)
+	}
 	return e
 }
 

@@ -50,6 +50,10 @@ type Store interface {
 
 	// Replica loads what entries of the projects are checked against.
 	Replica(ctx context.Context, projectIDs []string) (te.Replica, error)
+	// KnownResources returns which of ids the resource replica holds; UpsertResource records
+	// one (an older version changes nothing).
+	KnownResources(ctx context.Context, ids []string) (map[string]bool, error)
+	UpsertResource(ctx context.Context, id string, version int64) error
 	// UpsertProject, UpsertLegalEntity and UpsertPeriod change nothing when a newer change is
 	// stored.
 	UpsertProject(ctx context.Context, p te.Project) error

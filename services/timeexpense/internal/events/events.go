@@ -11,6 +11,7 @@ import (
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/timeexpense/internal/app"
 	te "github.com/accrue/accrue/services/timeexpense/internal/timeexpense"
@@ -73,5 +74,30 @@ func Billing(uc *app.Service) stream.Handler {
 		}
 		_, err := uc.ApplyLedger(ctx, c)
 		return err
+	}
+}
+
+// ResourceTypes are the event types Resources applies (its consumer's stream.Config.Types).
+var ResourceTypes = []string{resourcev1.EventTypeResourceUpserted}
+
+// Resources keeps the resource replica entries are checked against (only existence matters: an
+// entry of a resource no one has is refused at once instead of waiting for a cost rate forever).
+func Resources(uc *app.Service) stream.Handler {
+	if uc == nil {
+		panic("events: Resources needs the use cases")
+	}
+	return func(ctx context.Context, msgs []stream.Message) error {
+		resources := make(map[string]int64, len(msgs))
+		for _, m := range msgs {
+			ev, ok := m.Payload.(*resourcev1.ResourceUpserted)
+			if !ok {
+				return stream.Unroutable(m)
+			}
+			id, v := wire.ID(ev.GetResource().GetResourceId()), ev.GetResource().GetVersion()
+			if v > resources[id] {
+				resources[id] = v
+			}
+		}
+		return uc.ApplyResources(ctx, resources)
 	}
 }

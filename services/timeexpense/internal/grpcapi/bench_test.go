@@ -1,6 +1,7 @@
 package grpcapi_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -20,6 +21,13 @@ func BenchmarkImportRPC(b *testing.B) {
 	f.apply(b, events.Projects(f.uc), envelope(b, projectv1.EventTypeProjectActivated, &projectv1.ProjectActivated{Project: &projectv1.Project{
 		ProjectId: project, LegalEntityId: leReject, Status: projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE, Version: 1,
 		Tasks: []*projectv1.Task{{TaskId: billTask, Billable: true}}}}))
+	known := map[string]int64{}
+	for r := range 200 {
+		known[fmt.Sprintf("01a2210c-0000-7000-8000-%012d", 1000+r)] = 1
+	}
+	if err := f.uc.ApplyResources(context.Background(), known); err != nil {
+		b.Fatal(err)
+	}
 	const size = 5000
 	files := make([]*timeexpensev1.ImportApprovedEntriesRequest, b.N)
 	for n := range files {

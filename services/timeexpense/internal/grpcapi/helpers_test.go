@@ -2,6 +2,7 @@ package grpcapi_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/servicetest"
@@ -87,6 +89,18 @@ func (f fixture) seed(t *testing.T) {
 		envelope(t, projectv1.EventTypeProjectActivated, &projectv1.ProjectActivated{Project: proj(rollProj, leRoll, projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE,
 			&projectv1.Task{TaskId: rollTask, Billable: true})}),
 	)
+	f.apply(t, events.Resources(f.uc),
+		envelope(t, resourcev1.EventTypeResourceUpserted, &resourcev1.ResourceUpserted{Resource: &resourcev1.Resource{ResourceId: alice, Version: 1}}),
+		envelope(t, resourcev1.EventTypeResourceUpserted, &resourcev1.ResourceUpserted{Resource: &resourcev1.Resource{ResourceId: bob, Version: 2}}),
+	)
+	// The resources of the bulk tests: 01a2210c-0000-7000-8000-000000001000 and the 1,999 after it.
+	bulk := map[string]int64{}
+	for r := range 2000 {
+		bulk[fmt.Sprintf("01a2210c-0000-7000-8000-%012d", 1000+r)] = 1
+	}
+	if err := f.uc.ApplyResources(context.Background(), bulk); err != nil {
+		t.Fatal(err)
+	}
 	f.apply(t, events.Billing(f.uc),
 		envelope(t, billingv1.EventTypeLegalEntityUpserted, &billingv1.LegalEntityUpserted{LegalEntity: &billingv1.LegalEntity{LegalEntityId: leReject, Version: 1,
 			ClosedPeriodPolicy: billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_REJECT}}),

@@ -4,8 +4,10 @@ package grpcapi
 
 import (
 	"context"
+	"time"
 
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
+	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/timeexpense/internal/app"
@@ -22,11 +24,32 @@ type Server struct {
 func New(a *app.Service) *Server { return &Server{app: grpcx.Need(a)} }
 
 func (s *Server) RecordTimeEntry(ctx context.Context, req *timeexpensev1.RecordTimeEntryRequest) (*timeexpensev1.RecordTimeEntryResponse, error) {
-	return grpcx.Handle(ctx, req, wire.RecordTimeInput, s.app.Record, wire.RecordTimeResponse)
+	start := now()
+	resp, err := grpcx.Handle(ctx, req, wire.RecordTimeInput, s.app.Record, wire.RecordTimeResponse)
+	if err != nil {
+		return nil, fault.Under(err, "entry")
+	}
+	grpcx.SetCreated(ctx, createdSince(resp.GetEntry(), start))
+	return resp, nil
 }
 
 func (s *Server) RecordExpense(ctx context.Context, req *timeexpensev1.RecordExpenseRequest) (*timeexpensev1.RecordExpenseResponse, error) {
-	return grpcx.Handle(ctx, req, wire.RecordExpenseInput, s.app.Record, wire.RecordExpenseResponse)
+	start := now()
+	resp, err := grpcx.Handle(ctx, req, wire.RecordExpenseInput, s.app.Record, wire.RecordExpenseResponse)
+	if err != nil {
+		return nil, fault.Under(err, "expense")
+	}
+	grpcx.SetCreated(ctx, createdSince(resp.GetEntry(), start))
+	return resp, nil
+}
+
+// now is the clock of createdSince, at the use cases' precision.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// createdSince reports whether e was created by this call (not found by its external reference:
+// that one was created before the call began).
+func createdSince(e *timeexpensev1.TimeEntry, start time.Time) bool {
+	return !e.GetCreateTime().AsTime().Before(start)
 }
 
 func (s *Server) SubmitTimesheet(ctx context.Context, req *timeexpensev1.SubmitTimesheetRequest) (*timeexpensev1.SubmitTimesheetResponse, error) {
@@ -56,8 +79,9 @@ func (s *Server) CorrectTimeEntry(ctx context.Context, req *timeexpensev1.Correc
 	}
 	c, err := s.app.Correct(ctx, wire.ID(req.GetEntryId()), in, req.GetReason())
 	if err != nil {
-		return nil, err
+		return nil, fault.Under(err, "entry")
 	}
+	grpcx.SetCreated(ctx, true) // a reversal and a replacement
 	return &timeexpensev1.CorrectTimeEntryResponse{Reversal: wire.Entry(c.Reversal), Replacement: wire.Entry(c.Replacement)}, nil
 }
 

@@ -77,22 +77,30 @@ func (in Input) Check() error {
 	switch in.Kind {
 	case Time:
 		if !in.Hours.IsPositive() || in.Hours.GreaterThan(MaxDailyHours) {
-			return ErrInvalidHours.With("hours must be more than 0 and at most 24, got " + in.Hours.String())
+			return ErrInvalidHours.With("hours must be more than 0 and at most 24, got " + in.Hours.String()).At("hours")
 		}
 	case Expense:
 		if !money.KnownCurrency(in.Amount.Currency) {
-			return ErrUnknownCurrency.With("currency " + quote(in.Amount.Currency) + " is not an ISO 4217 currency")
+			return ErrUnknownCurrency.With("currency " + quote(in.Amount.Currency) + " is not an ISO 4217 currency").At("amount.currency_code")
 		}
 		if !in.Amount.Value.IsPositive() {
-			return ErrInvalidAmount.With("an expense amount must be more than 0, got " + in.Amount.Value.String())
+			return ErrInvalidAmount.With("an expense amount must be more than 0, got " + in.Amount.Value.String()).At("amount.amount")
 		}
 		if !in.Amount.Round().Value.Equal(in.Amount.Value) {
-			return ErrAmountPrecision.With(in.Amount.Currency + " amounts have fewer decimals than " + in.Amount.Value.String())
+			return ErrAmountPrecision.With(in.Amount.Currency + " amounts have fewer decimals than " + in.Amount.Value.String()).At("amount.amount")
 		}
 	default:
 		return fault.New(fault.Invalid, "INVALID_KIND", "an entry is a time entry or an expense")
 	}
 	return nil
+}
+
+// DateField is the name of the input's date field in the contract.
+func (in Input) DateField() string {
+	if in.Kind == Expense {
+		return "expense_date"
+	}
+	return "work_date"
 }
 
 func quote(s string) string { return `"` + s + `"` }

@@ -13,6 +13,7 @@ import (
 // Errors of the rules that need the replicas.
 var (
 	ErrProjectNotFound  = fault.New(fault.FailedPrecondition, "PROJECT_NOT_FOUND", "the project is unknown to the time & expense service (yet)")
+	ErrResourceNotFound = fault.New(fault.FailedPrecondition, "RESOURCE_NOT_FOUND", "the resource is unknown to the time & expense service")
 	ErrProjectInactive  = fault.New(fault.FailedPrecondition, "PROJECT_INACTIVE", "the project is not active")
 	ErrTaskNotInProject = fault.New(fault.FailedPrecondition, "TASK_NOT_IN_PROJECT", "the task does not belong to the project")
 	ErrTaskNotBillable  = fault.New(fault.FailedPrecondition, "TASK_NOT_BILLABLE", "billable work on a non-billable task")
@@ -89,22 +90,22 @@ type Replica struct {
 func (r Replica) Check(in Input) error {
 	p, ok := r.Projects[in.ProjectID]
 	if !ok {
-		return ErrProjectNotFound.With("project "+in.ProjectID+" is unknown", "project_id", in.ProjectID)
+		return ErrProjectNotFound.With("project "+in.ProjectID+" is unknown", "project_id", in.ProjectID).At("project_id")
 	}
 	if p.Status != ProjectActive {
-		return ErrProjectInactive.With("project "+in.ProjectID+" is "+p.Status, "project_id", in.ProjectID)
+		return ErrProjectInactive.With("project "+in.ProjectID+" is "+p.Status, "project_id", in.ProjectID).At("project_id")
 	}
 	billable, ok := p.Tasks[in.TaskID]
 	if !ok {
-		return ErrTaskNotInProject.With("task "+in.TaskID+" is not a task of project "+in.ProjectID, "task_id", in.TaskID)
+		return ErrTaskNotInProject.With("task "+in.TaskID+" is not a task of project "+in.ProjectID, "task_id", in.TaskID).At("task_id")
 	}
 	if in.Billable && !billable {
-		return ErrTaskNotBillable.With("task "+in.TaskID+" is not billable", "task_id", in.TaskID)
+		return ErrTaskNotBillable.With("task "+in.TaskID+" is not billable", "task_id", in.TaskID).At("task_id", "billable")
 	}
 	period := PeriodOf(in.Date)
 	if r.Policies[p.LegalEntityID] == PolicyReject && r.Closed[PeriodKey{p.LegalEntityID, period}] {
 		return ErrPeriodClosed.With("period "+period+" of the project's legal entity is closed",
-			"period", period, "legal_entity_id", p.LegalEntityID)
+			"period", period, "legal_entity_id", p.LegalEntityID).At(in.DateField())
 	}
 	return nil
 }
@@ -128,7 +129,7 @@ func (h DailyHours) Add(in Input) error {
 	total := h[d].Add(in.Hours)
 	if total.GreaterThan(MaxDailyHours) {
 		return ErrDailyHoursExceeded.With(fmt.Sprintf("resource %s would have %s hours on %s", in.ResourceID, total.String(), in.Date),
-			"resource_id", in.ResourceID, "work_date", in.Date.String())
+			"resource_id", in.ResourceID, "work_date", in.Date.String()).At("hours", "work_date")
 	}
 	h[d] = total
 	return nil

@@ -81,7 +81,7 @@ func TimeInput(in *timeexpensev1.TimeEntryInput, field string) (te.Input, error)
 		return out, err
 	}
 	if out.Hours, err = decimal.NewFromString(in.GetHours()); err != nil {
-		return out, te.ErrInvalidHours.With(field + ".hours is not a decimal number of hours")
+		return out, te.ErrInvalidHours.With(field + ".hours is not a decimal number of hours").At(field + ".hours")
 	}
 	return out, nil
 }

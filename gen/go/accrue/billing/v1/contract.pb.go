@@ -1153,26 +1153,30 @@ var File_accrue_billing_v1_contract_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_contract_proto_rawDesc = "" +
 	"\n" +
-	" accrue/billing/v1/contract.proto\x12\x11accrue.billing.v1\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x02\n" +
+	" accrue/billing/v1/contract.proto\x12\x11accrue.billing.v1\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xce\x02\n" +
 	"\rRateCardEntry\x121\n" +
-	"\x04role\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,63}$R\x04role\x12<\n" +
-	"\tbill_rate\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\bbillRate\x12E\n" +
+	"\x04role\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,63}$R\x04role\x12\x87\x01\n" +
+	"\tbill_rate\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyBQ\xbaHN\xba\x01H\n" +
+	"\x12money.non_negative\x12\x14must not be negative\x1a\x1c!this.amount.startsWith('-')\xc8\x01\x01R\bbillRate\x12E\n" +
 	"\x0eeffective_from\x18\x03 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\reffectiveFrom\x129\n" +
-	"\feffective_to\x18\x04 \x01(\v2\x16.accrue.common.v1.DateR\veffectiveTo\"\xd0\x01\n" +
+	"\feffective_to\x18\x04 \x01(\v2\x16.accrue.common.v1.DateR\veffectiveTo\"\x9c\x02\n" +
 	"\tMilestone\x12/\n" +
 	"\x03key\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Za-z0-9_.-]{1,32}$R\x03key\x12\x1e\n" +
 	"\x04name\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x127\n" +
-	"\x06amount\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x06amount\x129\n" +
-	"\bdue_date\x18\x04 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\adueDate\"\xbb\x06\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12\x82\x01\n" +
+	"\x06amount\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyBQ\xbaHN\xba\x01H\n" +
+	"\x12money.non_negative\x12\x14must not be negative\x1a\x1c!this.amount.startsWith('-')\xc8\x01\x01R\x06amount\x129\n" +
+	"\bdue_date\x18\x04 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\adueDate\"\xd8\a\n" +
 	"\fContractLine\x128\n" +
 	"\bline_key\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Za-z0-9_.-]{1,64}$R\alineKey\x12@\n" +
 	"\fservice_line\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,63}$R\vserviceLine\x12*\n" +
 	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vdescription\x12S\n" +
 	"\x0ebilling_method\x18\x04 \x01(\x0e2 .accrue.billing.v1.BillingMethodB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\rbillingMethod\x127\n" +
-	"\x06amount\x18\x05 \x01(\v2\x17.accrue.common.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x06amount\x12;\n" +
-	"\rnot_to_exceed\x18\x06 \x01(\v2\x17.accrue.common.v1.MoneyR\vnotToExceed\x12H\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\rbillingMethod\x12\x82\x01\n" +
+	"\x06amount\x18\x05 \x01(\v2\x17.accrue.common.v1.MoneyBQ\xbaHN\xba\x01H\n" +
+	"\x12money.non_negative\x12\x14must not be negative\x1a\x1c!this.amount.startsWith('-')\xc8\x01\x01R\x06amount\x12\x8b\x01\n" +
+	"\rnot_to_exceed\x18\x06 \x01(\v2\x17.accrue.common.v1.MoneyBN\xbaHK\xba\x01H\n" +
+	"\x12money.non_negative\x12\x14must not be negative\x1a\x1c!this.amount.startsWith('-')R\vnotToExceed\x12H\n" +
 	"\trate_card\x18\a \x03(\v2 .accrue.billing.v1.RateCardEntryB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\brateCard\x12S\n" +
 	"\x0erevenue_method\x18\b \x01(\x0e2 .accrue.billing.v1.RevenueMethodB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\rrevenueMethod\x12;\n" +

@@ -2553,17 +2553,19 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\n" +
 	"tax_region\x18\x02 \x01(\tB%\xbaH\"r 2\x1e^([A-Z]{2}(-[A-Z0-9]{1,3})?)?$R\ttaxRegion\x12\x16\n" +
 	"\x06exempt\x18\x03 \x01(\bR\x06exempt\x12D\n" +
-	"\x19exemption_certificate_ref\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x17exemptionCertificateRef\"\x8f\a\n" +
+	"\x19exemption_certificate_ref\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x17exemptionCertificateRef\"\xac\b\n" +
 	"\x16OpportunityServiceLine\x128\n" +
 	"\bline_key\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Za-z0-9_.-]{1,64}$R\alineKey\x12@\n" +
 	"\fservice_line\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,63}$R\vserviceLine\x12*\n" +
-	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vdescription\x127\n" +
-	"\x06amount\x18\x04 \x01(\v2\x17.accrue.common.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x06amount\x12S\n" +
+	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vdescription\x12\x82\x01\n" +
+	"\x06amount\x18\x04 \x01(\v2\x17.accrue.common.v1.MoneyBQ\xbaHN\xba\x01H\n" +
+	"\x12money.non_negative\x12\x14must not be negative\x1a\x1c!this.amount.startsWith('-')\xc8\x01\x01R\x06amount\x12S\n" +
 	"\x0ebilling_method\x18\x05 \x01(\x0e2 .accrue.billing.v1.BillingMethodB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\rbillingMethod\x12S\n" +
 	"\x0erevenue_method\x18\x06 \x01(\x0e2 .accrue.billing.v1.RevenueMethodB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\rrevenueMethod\x12;\n" +
-	"\rnot_to_exceed\x18\a \x01(\v2\x17.accrue.common.v1.MoneyR\vnotToExceed\x12H\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\rrevenueMethod\x12\x8b\x01\n" +
+	"\rnot_to_exceed\x18\a \x01(\v2\x17.accrue.common.v1.MoneyBN\xbaHK\xba\x01H\n" +
+	"\x12money.non_negative\x12\x14must not be negative\x1a\x1c!this.amount.startsWith('-')R\vnotToExceed\x12H\n" +
 	"\trate_card\x18\b \x03(\v2 .accrue.billing.v1.RateCardEntryB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\brateCard\x12F\n" +
 	"\n" +
 	"milestones\x18\t \x03(\v2\x1c.accrue.billing.v1.MilestoneB\b\xbaH\x05\x92\x01\x02\x10dR\n" +
@@ -2573,7 +2575,7 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\vservice_end\x18\v \x01(\v2\x16.accrue.common.v1.DateR\n" +
 	"serviceEnd\x12H\n" +
 	"\fbudget_hours\x18\f \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,9}(\\.[0-9]{1,2})?)?$R\vbudgetHours\x12[\n" +
-	"\x16expense_markup_percent\x18\r \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,4})?)?$R\x14expenseMarkupPercent\"\x84\x06\n" +
+	"\x16expense_markup_percent\x18\r \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,4})?)?$R\x14expenseMarkupPercent\"\xd0\x06\n" +
 	"\vOpportunity\x12>\n" +
 	"\n" +
 	"crm_system\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[a-z][a-z0-9_.-]{0,39}$R\tcrmSystem\x121\n" +
@@ -2584,8 +2586,9 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12<\n" +
 	"\aaccount\x18\x05 \x01(\v2\x1a.accrue.project.v1.AccountB\x06\xbaH\x03\xc8\x01\x01R\aaccount\x12M\n" +
 	"\x0fparent_accounts\x18\x06 \x03(\v2\x1a.accrue.project.v1.AccountB\b\xbaH\x05\x92\x01\x02\x10\x04R\x0eparentAccounts\x12M\n" +
-	"\x11legal_entity_code\x18\a \x01(\tB!\xbaH\x1er\x1c2\x1a^[A-Z0-9][A-Z0-9_-]{1,15}$R\x0flegalEntityCode\x127\n" +
-	"\x06amount\x18\b \x01(\v2\x17.accrue.common.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x06amount\x12=\n" +
+	"\x11legal_entity_code\x18\a \x01(\tB!\xbaH\x1er\x1c2\x1a^[A-Z0-9][A-Z0-9_-]{1,15}$R\x0flegalEntityCode\x12\x82\x01\n" +
+	"\x06amount\x18\b \x01(\v2\x17.accrue.common.v1.MoneyBQ\xbaHN\xba\x01H\n" +
+	"\x12money.non_negative\x12\x14must not be negative\x1a\x1c!this.amount.startsWith('-')\xc8\x01\x01R\x06amount\x12=\n" +
 	"\n" +
 	"start_date\x18\t \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\tstartDate\x129\n" +
 	"\bend_date\x18\n" +
@@ -2717,7 +2720,7 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\x1aCONVERSION_OUTCOME_UPDATED\x10\x02\x12 \n" +
 	"\x1cCONVERSION_OUTCOME_UNCHANGED\x10\x03\x12\x1e\n" +
 	"\x1aCONVERSION_OUTCOME_PENDING\x10\x04\x12$\n" +
-	" CONVERSION_OUTCOME_IGNORED_STALE\x10\x052\xe1\r\n" +
+	" CONVERSION_OUTCOME_IGNORED_STALE\x10\x052\x9c\x0e\n" +
 	"\x0eProjectService\x12\xb7\x01\n" +
 	"\x12ConvertOpportunity\x12,.accrue.project.v1.ConvertOpportunityRequest\x1a-.accrue.project.v1.ConvertOpportunityResponse\"D\x8a\xb5\x18\x0eprojects:write\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02(:\vopportunity\"\x19/v1/opportunities:convert\x12\x91\x01\n" +
 	"\n" +
@@ -2728,7 +2731,7 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\x14ListProjectTemplates\x12..accrue.project.v1.ListProjectTemplatesRequest\x1a/.accrue.project.v1.ListProjectTemplatesResponse\".\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/project-templates\x12\xba\x01\n" +
 	"\x14GetProjectFinancials\x12..accrue.project.v1.GetProjectFinancialsRequest\x1a/.accrue.project.v1.GetProjectFinancialsResponse\"A\x8a\xb5\x18\rprojects:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02&\x12$/v1/projects/{project_id}/financials\x12\x8e\x01\n" +
 	"\rListPortfolio\x12'.accrue.project.v1.ListPortfolioRequest\x1a(.accrue.project.v1.ListPortfolioResponse\"*\x8a\xb5\x18\rprojects:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/portfolio\x12\xbf\x01\n" +
-	"\x14GetDirectoryCustomer\x12..accrue.project.v1.GetDirectoryCustomerRequest\x1a/.accrue.project.v1.GetDirectoryCustomerResponse\"F\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02/\x12-/v1/project-directory/customers/{customer_id}\x1a\xaa\x01\x9a\xb5\x182/accrue.customer.v1.CustomerService/LookupCustomer\x9a\xb5\x18;/accrue.customer.v1.CustomerService/UpsertCustomerHierarchy\x9a\xb5\x181/accrue.billing.v1.ContractService/UpsertContractB\xc8\x01\n" +
+	"\x14GetDirectoryCustomer\x12..accrue.project.v1.GetDirectoryCustomerRequest\x1a/.accrue.project.v1.GetDirectoryCustomerResponse\"F\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02/\x12-/v1/project-directory/customers/{customer_id}\x1a\xe5\x01\x9a\xb5\x182/accrue.customer.v1.CustomerService/LookupCustomer\x9a\xb5\x18;/accrue.customer.v1.CustomerService/UpsertCustomerHierarchy\x9a\xb5\x181/accrue.billing.v1.ContractService/UpsertContract\x9a\xb5\x187/accrue.billing.v1.LegalEntityService/ListLegalEntitiesB\xc8\x01\n" +
 	"\x15com.accrue.project.v1B\fProjectProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/project/v1;projectv1\xa2\x02\x03APX\xaa\x02\x11Accrue.Project.V1\xca\x02\x11Accrue\\Project\\V1\xe2\x02\x1dAccrue\\Project\\V1\\GPBMetadata\xea\x02\x13Accrue::Project::V1b\x06proto3"
 
 var (

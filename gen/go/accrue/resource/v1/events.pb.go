@@ -189,10 +189,10 @@ var File_accrue_resource_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_resource_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1faccrue/resource/v1/events.proto\x12\x12accrue.resource.v1\x1a\x1eaccrue/common/v1/options.proto\x1a#accrue/resource/v1/assignment.proto\x1a!accrue/resource/v1/resource.proto\"\x7f\n" +
+	"\x1faccrue/resource/v1/events.proto\x12\x12accrue.resource.v1\x1a\x1eaccrue/common/v1/options.proto\x1a#accrue/resource/v1/assignment.proto\x1a!accrue/resource/v1/resource.proto\"\x8c\x01\n" +
 	"\x10ResourceUpserted\x128\n" +
-	"\bresource\x18\x01 \x01(\v2\x1c.accrue.resource.v1.ResourceR\bresource:1ҵ\x18-\n" +
-	"\x0fresource.events\x12\x11resource.upserted\x1a\abilling\"\xd6\x01\n" +
+	"\bresource\x18\x01 \x01(\v2\x1c.accrue.resource.v1.ResourceR\bresource:>ҵ\x18:\n" +
+	"\x0fresource.events\x12\x11resource.upserted\x1a\abilling\x1a\vtimeexpense\"\xd6\x01\n" +
 	"\x0fCostRateChanged\x12\x1f\n" +
 	"\vresource_id\x18\x01 \x01(\tR\n" +
 	"resourceId\x12#\n" +

@@ -1594,11 +1594,12 @@ const file_accrue_resource_v1_resource_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"{\n" +
 	"\x15ListResourcesResponse\x12:\n" +
 	"\tresources\x18\x01 \x03(\v2\x1c.accrue.resource.v1.ResourceR\tresources\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x98\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe3\x02\n" +
 	"\x12SetCostRateRequest\x12)\n" +
 	"\vresource_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
-	"resourceId\x123\n" +
-	"\x04rate\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x04rate\x12E\n" +
+	"resourceId\x12~\n" +
+	"\x04rate\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyBQ\xbaHN\xba\x01H\n" +
+	"\x12money.non_negative\x12\x14must not be negative\x1a\x1c!this.amount.startsWith('-')\xc8\x01\x01R\x04rate\x12E\n" +
 	"\x0eeffective_from\x18\x03 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\reffectiveFrom\x129\n" +
 	"\feffective_to\x18\x04 \x01(\v2\x16.accrue.common.v1.DateR\veffectiveTo\x12 \n" +
 	"\x06reason\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\"\x80\x01\n" +
@@ -1611,7 +1612,7 @@ const file_accrue_resource_v1_resource_proto_rawDesc = "" +
 	"\x0finclude_history\x18\x02 \x01(\bR\x0eincludeHistory\"\x87\x01\n" +
 	"\x15ListCostRatesResponse\x126\n" +
 	"\acurrent\x18\x01 \x03(\v2\x1c.accrue.resource.v1.CostRateR\acurrent\x126\n" +
-	"\ahistory\x18\x02 \x03(\v2\x1c.accrue.resource.v1.CostRateR\ahistory\"\xc8\x05\n" +
+	"\ahistory\x18\x02 \x03(\v2\x1c.accrue.resource.v1.CostRateR\ahistory\"\x99\x06\n" +
 	"\fWorkerRecord\x12>\n" +
 	"\n" +
 	"hcm_system\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[a-z][a-z0-9_.-]{0,39}$R\thcmSystem\x12'\n" +
@@ -1629,8 +1630,9 @@ const file_accrue_resource_v1_resource_proto_rawDesc = "" +
 	"\x04role\x18\t \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,63}$R\x04role\x12Y\n" +
 	"\x15weekly_capacity_hours\x18\n" +
 	" \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,2})?)?$R\x13weeklyCapacityHours\x12\x16\n" +
-	"\x06active\x18\v \x01(\bR\x06active\x124\n" +
-	"\tcost_rate\x18\f \x01(\v2\x17.accrue.common.v1.MoneyR\bcostRate\x12O\n" +
+	"\x06active\x18\v \x01(\bR\x06active\x12\x84\x01\n" +
+	"\tcost_rate\x18\f \x01(\v2\x17.accrue.common.v1.MoneyBN\xbaHK\xba\x01H\n" +
+	"\x12money.non_negative\x12\x14must not be negative\x1a\x1c!this.amount.startsWith('-')R\bcostRate\x12O\n" +
 	"\x18cost_rate_effective_from\x18\r \x01(\v2\x16.accrue.common.v1.DateR\x15costRateEffectiveFrom\"U\n" +
 	"\x11SyncWorkerRequest\x12@\n" +
 	"\x06worker\x18\x01 \x01(\v2 .accrue.resource.v1.WorkerRecordB\x06\xbaH\x03\xc8\x01\x01R\x06worker\"\xb1\x01\n" +

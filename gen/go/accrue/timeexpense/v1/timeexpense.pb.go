@@ -260,6 +260,8 @@ type TimeEntryInput struct {
 	TaskId     string                 `protobuf:"bytes,3,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
 	WorkDate   *v1.Date               `protobuf:"bytes,4,opt,name=work_date,json=workDate,proto3" json:"work_date,omitempty"`
 	// Decimal hours, more than 0 and at most 24, e.g. "7.5".
+	// At most 2 integer digits and 2 decimals; more than 0 and at most 24 (and 24 a day) is the
+	// service's check (INVALID_HOURS naming the field), so an import judges each item on its own.
 	Hours       string `protobuf:"bytes,5,opt,name=hours,proto3" json:"hours,omitempty"`
 	Billable    bool   `protobuf:"varint,6,opt,name=billable,proto3" json:"billable,omitempty"`
 	Description string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
@@ -1961,10 +1963,10 @@ const file_accrue_timeexpense_v1_timeexpense_proto_rawDesc = "" +
 	"project_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\tprojectId\x12!\n" +
 	"\atask_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06taskId\x12;\n" +
 	"\twork_date\x18\x04 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\bworkDate\x12:\n" +
-	"\x05hours\x18\x05 \x01(\tB$\xbaH!r\x1f2\x1d^-?[0-9]{1,3}(\\.[0-9]{1,2})?$R\x05hours\x12\x1a\n" +
+	"\x05hours\x18\x05 \x01(\tB$\xbaH!r\x1f2\x1d^-?[0-9]{1,2}(\\.[0-9]{1,2})?$R\x05hours\x12\x1a\n" +
 	"\bbillable\x18\x06 \x01(\bR\bbillable\x12*\n" +
 	"\vdescription\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\vdescription\x12R\n" +
-	"\x12external_reference\x18\b \x01(\v2#.accrue.common.v1.ExternalReferenceR\x11externalReference\"\x8f\x04\n" +
+	"\x12external_reference\x18\b \x01(\v2#.accrue.common.v1.ExternalReferenceR\x11externalReference\"\xc5\x05\n" +
 	"\fExpenseInput\x12)\n" +
 	"\vresource_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
 	"resourceId\x12'\n" +
@@ -1972,8 +1974,9 @@ const file_accrue_timeexpense_v1_timeexpense_proto_rawDesc = "" +
 	"project_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\tprojectId\x12!\n" +
 	"\atask_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06taskId\x12A\n" +
 	"\fexpense_date\x18\x04 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\vexpenseDate\x129\n" +
-	"\bcategory\x18\x05 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,31}$R\bcategory\x127\n" +
-	"\x06amount\x18\x06 \x01(\v2\x17.accrue.common.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x06amount\x12\x1a\n" +
+	"\bcategory\x18\x05 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,31}$R\bcategory\x12\xec\x01\n" +
+	"\x06amount\x18\x06 \x01(\v2\x17.accrue.common.v1.MoneyB\xba\x01\xbaH\xb6\x01\xba\x01\xaf\x01\n" +
+	"\x15expense.amount.digits\x12bmust have at most 15 integer digits (derived lines with markup must fit the 18-digit money format)\x1a2this.amount.matches('^-?[0-9]{1,15}([.][0-9]+)?$')\xc8\x01\x01R\x06amount\x12\x1a\n" +
 	"\bbillable\x18\a \x01(\bR\bbillable\x12*\n" +
 	"\vdescription\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\vdescription\x125\n" +
 	"\x11receipt_reference\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x10receiptReference\x12R\n" +
