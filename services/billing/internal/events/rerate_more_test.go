@@ -182,4 +182,3 @@ func TestConcurrentApprovalAndAmendmentEndAtTheNewRate(t *testing.T) {
 		})
 	}
 }
-
