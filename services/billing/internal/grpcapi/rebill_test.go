@@ -81,6 +81,8 @@ func TestRebillDecisionsListTheInvoicedTimeARateChangeMoved(t *testing.T) {
 	wantErr(t, err, codes.InvalidArgument, "VALIDATION_FAILED")
 }
 
-func ledgerUSD(s string) money.Amount { return money.Amount{Value: decimal.RequireFromString(s), Currency: "USD"} }
+func ledgerUSD(s string) money.Amount {
+	return money.Amount{Value: decimal.RequireFromString(s), Currency: "USD"}
+}
 
 func civilDay(y, m, d int) civil.Date { return civil.Date{Year: y, Month: time.Month(m), Day: d} }
