@@ -71,6 +71,11 @@ func (s *Service) saveVersion(ctx context.Context, c contract.Contract, previous
 	if _, err := s.Repost(ctx, "bill_rate", c.ID+"/"); err != nil || previous == 0 {
 		return err
 	}
+	// A posting in flight that read the previous rate card commits before the re-rate looks for
+	// candidates; one that has not read it yet waits and reads the new one.
+	if err := s.store.LockRateCard(ctx, c.ID); err != nil {
+		return err
+	}
 	return s.rerate(ctx, c)
 }
 

@@ -58,6 +58,9 @@ type ContractStore interface {
 	// Contract returns version (0: current) of contract id; ContractVersions all of them, oldest
 	// first. Both return contract.ErrNotFound.
 	Contract(ctx context.Context, id string, version int64) (contract.Contract, error)
+	// LockRateCard makes the postings reading contract id's rate card wait until the transaction
+	// ends (and waits for those in flight): an amendment takes it before re-rating.
+	LockRateCard(ctx context.Context, id string) error
 	ContractVersions(ctx context.Context, id string) ([]contract.Contract, error)
 }
 

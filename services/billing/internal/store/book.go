@@ -126,11 +126,11 @@ func loadEntities(ctx context.Context, q pg.Querier, b *ledger.Book, ids []strin
 }
 
 func loadLines(ctx context.Context, q pg.Querier, b *ledger.Book, ids []string, lock bool) error {
-	if lock && len(ids) > 0 {
-		// FOR SHARE orders posting against a concurrent amendment of the bill rates (which locks
-		// the contract first): either the posting waits and reads the new rate card, or the
-		// amendment waits and then finds the candidate to re-rate.
-		if _, err := q.Exec(ctx, `SELECT 1 FROM contracts WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`, ids); err != nil {
+	if lock {
+		// The rate cards' shared lock orders posting against a concurrent amendment of the bill
+		// rates (LockRateCard): either the posting waits and reads the new rate card (read by the
+		// next statements), or the amendment waits and then finds the candidate to re-rate.
+		if err := rateCardLock.AcquireShared(ctx, q, rateCardStripes(ids...)...); err != nil {
 			return err
 		}
 	}

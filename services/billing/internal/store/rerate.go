@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"hash/fnv"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +14,37 @@ import (
 	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 )
+
+// rateCardLock orders posting (shared) against an amendment of a contract's bill rates
+// (exclusive), by stripe of contract ids: an advisory lock costs posting no write (a row lock on
+// every contract of a batch would write each row), and striping bounds the locks a batch takes
+// whatever its number of contracts. An amendment waits only for the batches in flight of its
+// stripe.
+var rateCardLock = pg.NewLock("billing.rate_card")
+
+// rateCardStripeCount is the number of stripes of rateCardLock.
+const rateCardStripeCount = 32
+
+// rateCardStripes returns the stripes of rateCardLock the contracts fall in.
+func rateCardStripes(contractIDs ...string) []string {
+	out := make([]string, 0, min(len(contractIDs), rateCardStripeCount))
+	seen := map[uint32]bool{}
+	for _, id := range contractIDs {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(id))
+		s := h.Sum32() % rateCardStripeCount
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, "stripe-"+strconv.FormatUint(uint64(s), 10))
+		}
+	}
+	return out
+}
+
+// LockRateCard takes contractID's stripe of rateCardLock exclusively until the transaction ends.
+func (s *Store) LockRateCard(ctx context.Context, contractID string) error {
+	return rateCardLock.Acquire(ctx, s.Q(ctx), rateCardStripes(contractID)...)
+}
 
 // BilledTime returns the open and invoiced candidates of the posted, unreversed time of a
 // contract, each with the WIP it carries now (its original entry plus its bill adjustments),
