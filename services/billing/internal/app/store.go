@@ -89,8 +89,9 @@ type PostingStore interface {
 	// or reversed.
 	FinalResults(ctx context.Context, sources []ledger.Source) (map[string]bool, error)
 	// LoadBook reads everything posting sources needs, except exchange rates (ExchangeRate).
-	// It share-locks the contracts and resources whose rates it reads; LoadAdjustmentBook reads
-	// the same without row locks (re-cost and re-rate, whose caller holds the changed rate's lock).
+	// It share-locks the rate cards (LockRateCard's shared side) and the resources whose rates it
+	// reads; LoadAdjustmentBook reads the same without locks (re-cost and re-rate, whose caller
+	// holds the changed rate's lock).
 	LoadBook(ctx context.Context, sources []ledger.Source) (ledger.Book, error)
 	LoadAdjustmentBook(ctx context.Context, sources []ledger.Source) (ledger.Book, error)
 	ExchangeRate(ctx context.Context, from, to string, d civil.Date) (rate decimal.Decimal, found bool, err error)

@@ -12,14 +12,14 @@ import (
 
 // LoadBook reads what posting sources needs: projects and tasks, legal entities with their closed
 // periods, contract lines with rate cards, cost rates and roles, and the prior postings of the
-// originals that reversals cancel. It share-locks the contracts and resources it reads the rates
-// of, so that a concurrent rate change either waits for the posting (and then adjusts it) or is
-// read by it.
+// originals that reversals cancel. It share-locks the rate cards (rateCardLock) and resources it
+// reads the rates of, so that a concurrent rate change either waits for the posting (and then
+// adjusts it) or is read by it.
 func (s *Store) LoadBook(ctx context.Context, sources []ledger.Source) (ledger.Book, error) {
 	return s.loadBook(ctx, sources, true)
 }
 
-// LoadAdjustmentBook reads what LoadBook reads without its row locks, for the re-cost and re-rate
+// LoadAdjustmentBook reads what LoadBook reads without its locks, for the re-cost and re-rate
 // of posted sources: their caller holds the lock of the rate that changed, and locking the other
 // rate's rows too could deadlock with a concurrent change of that one.
 func (s *Store) LoadAdjustmentBook(ctx context.Context, sources []ledger.Source) (ledger.Book, error) {
