@@ -26,8 +26,9 @@ import (
 // and 15 (4 h each) recorded and submitted while April is open, then approved after 2026-04 was
 // closed, are rejected by the ledger: REJECTED_CLOSED_PERIOD (PERIOD_CLOSED) in billing and on the
 // entries, no journal entry, no candidate. So is an approved entry of April 22 that a T&E tool
-// delivers late, straight onto the stream (bypassing entry validation). The KPIs count 3 entries
-// in 2 timesheets (resource-weeks), and US01's books stay empty.
+// delivers late, straight onto the stream (bypassing entry validation). Billing's KPIs count 3
+// entries in 2 timesheets (resource-weeks); time & expense's split the refusals at entry from the
+// rejections at posting of the entries it holds. US01's books stay empty.
 //
 // US02 rolls forward. With 2026-05 closed, an imported entry of May 29 (8 h) and a timesheet entry
 // of May 28 (4 h) are accepted and posted on June 1, 2026 keeping their source dates: May's trial
@@ -102,6 +103,20 @@ func TestClosedPeriodsRejectOrRollForwardPostings(t *testing.T) {
 		t.Errorf("billing KPIs %v; want 3 entries in 2 timesheets (resource-weeks) rejected for a closed period, no journal entries", k)
 	}
 	checkTrialBalance(t, "US01 trial balance", trialBalance(t, env, us01.GetLegalEntityId(), ""), "0.00", nil)
+	// Time & expense splits the KPI by where: 2 entries (16 h, one resource-week) refused at entry,
+	// 2 (8 h, another week) rejected at posting; the late delivery it never saw is billing's alone.
+	te := timeExpenseKpis(t, env)
+	for _, c := range []struct {
+		where string
+		got   *timeexpensev1.ClosedPeriodRefusals
+		want  string
+	}{{"at record time", te.GetClosedPeriodRefusedAtRecordTime(), "2 entries, 1 timesheets, 16 h"},
+		{"at posting", te.GetClosedPeriodRejectedAtPosting(), "2 entries, 1 timesheets, 8 h"},
+		{"in all", te.GetClosedPeriodTotal(), "4 entries, 2 timesheets, 24 h"}} {
+		if got := fmt.Sprintf("%d entries, %d timesheets, %s h", c.got.GetEntries(), c.got.GetTimesheets(), c.got.GetHours()); got != c.want {
+			t.Errorf("time refused for closed periods %s: %s, want %s", c.where, got, c.want)
+		}
+	}
 
 	// US02 rolls forward: accepted at entry, posted on the first day of the next open period.
 	closePeriod(t, env, us02.GetLegalEntityId(), "2026-05")
@@ -171,4 +186,16 @@ func lateApproval(t testing.TB, env *harness.Env, resourceID string, fx *posting
 		t.Fatal(err)
 	}
 	return entry.GetEntryId()
+}
+
+// timeExpenseKpis reads GET /v1/time-expense/kpis.
+func timeExpenseKpis(t testing.TB, env *harness.Env) *timeexpensev1.GetTimeExpenseKpisResponse {
+	t.Helper()
+	st, _, body := env.Do(http.MethodGet, "/v1/time-expense/kpis", nil, env.Bearer(timeRead))
+	if st != http.StatusOK {
+		t.Fatalf("GET /v1/time-expense/kpis: %d: %s", st, body)
+	}
+	var resp timeexpensev1.GetTimeExpenseKpisResponse
+	decode(t, body, &resp)
+	return &resp
 }

@@ -42,6 +42,18 @@ func (l Lock) Name() string { return l.name }
 // Acquire takes the lock for each id until the transaction q belongs to ends, in a stable order
 // (so two transactions locking overlapping sets cannot deadlock). q must be a transaction.
 func (l Lock) Acquire(ctx context.Context, q Querier, ids ...string) error {
+	return l.acquire(ctx, q, "pg_advisory_xact_lock", ids)
+}
+
+// AcquireShared takes the lock for each id in shared mode until the transaction q belongs to
+// ends: shared holders do not wait for each other, Acquire (exclusive) waits for them all and
+// they wait for it. Costs no write (unlike a row lock), so readers of a rarely changed row can
+// take it on a hot path. q must be a transaction.
+func (l Lock) AcquireShared(ctx context.Context, q Querier, ids ...string) error {
+	return l.acquire(ctx, q, "pg_advisory_xact_lock_shared", ids)
+}
+
+func (l Lock) acquire(ctx context.Context, q Querier, fn string, ids []string) error {
 	if l.name == "" {
 		panic("pg: Acquire on an undeclared Lock (use NewLock)")
 	}
@@ -51,7 +63,7 @@ func (l Lock) Acquire(ctx context.Context, q Querier, ids ...string) error {
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	_, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock($1, h)
+	_, err := q.Exec(ctx, `SELECT `+fn+`($1, h)
 		FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY 1) AS s`, l.class, ids)
 	if err != nil {
 		return fmt.Errorf("pg: lock %s: %w", l.name, err)

@@ -13,6 +13,7 @@ import (
 var (
 	conversionLock = pg.NewLock("pgtest.conversion")
 	otherLock      = pg.NewLock("pgtest.other")
+	sharedLock     = pg.NewLock("pgtest.shared")
 )
 
 func TestLockSerialisesTransactionsOnTheSameID(t *testing.T) {
@@ -99,4 +100,49 @@ func TestUndeclaredLockPanics(t *testing.T) {
 	}()
 	var l pg.Lock
 	_ = l.Acquire(context.Background(), nil, "x")
+}
+
+// Shared holders of an id do not exclude each other; they exclude an exclusive holder.
+func TestSharedLockExcludesOnlyExclusiveHolders(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	db := pg.NewDB(pgtest.New(t, nil).Pool)
+	held := make(chan struct{})
+	release := make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- db.InTx(ctx, func(ctx context.Context) error {
+			if err := sharedLock.AcquireShared(ctx, db.Q(ctx), "card-1"); err != nil {
+				return err
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		if err := sharedLock.AcquireShared(ctx, db.Q(ctx), "card-1", "card-2"); err != nil {
+			t.Errorf("a second shared holder of card-1: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTx(ctx, func(ctx context.Context) error {
+		for id, want := range map[string]bool{"card-1": false, "card-2": true} {
+			if got, err := sharedLock.TryAcquire(ctx, db.Q(ctx), id); err != nil || got != want {
+				t.Errorf("exclusive TryAcquire(%s) while card-1 is held shared = %v, %v; want %v", id, got, err, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
 }

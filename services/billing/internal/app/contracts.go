@@ -62,13 +62,21 @@ func (s *Service) writeVersion(ctx context.Context, c contract.Contract, previou
 }
 
 // saveVersion writes version c like writeVersion and, in the same transaction, posts the time
-// that was parked waiting for this contract's bill rates.
+// that was parked waiting for this contract's bill rates and re-rates the billable time posted
+// at rates the new version changed (rerate).
 func (s *Service) saveVersion(ctx context.Context, c contract.Contract, previous int64) error {
 	if err := s.writeVersion(ctx, c, previous); err != nil {
 		return err
 	}
-	_, err := s.Repost(ctx, "bill_rate", c.ID+"/")
-	return err
+	if _, err := s.Repost(ctx, "bill_rate", c.ID+"/"); err != nil || previous == 0 {
+		return err
+	}
+	// A posting in flight that read the previous rate card commits before the re-rate looks for
+	// candidates; one that has not read it yet waits and reads the new one.
+	if err := s.store.LockRateCard(ctx, c.ID); err != nil {
+		return err
+	}
+	return s.rerate(ctx, c)
 }
 
 // GetContract returns the current version of a contract.

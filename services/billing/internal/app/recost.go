@@ -43,7 +43,7 @@ func (s *Service) recost(ctx context.Context, resourceID string, ratesVersion in
 	if err != nil {
 		return err
 	}
-	book, err := s.store.LoadBook(ctx, sources)
+	book, err := s.store.LoadAdjustmentBook(ctx, sources)
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,9 @@ type ContractStore interface {
 	// Contract returns version (0: current) of contract id; ContractVersions all of them, oldest
 	// first. Both return contract.ErrNotFound.
 	Contract(ctx context.Context, id string, version int64) (contract.Contract, error)
+	// LockRateCard makes the postings reading contract id's rate card wait until the transaction
+	// ends (and waits for those in flight): an amendment takes it before re-rating.
+	LockRateCard(ctx context.Context, id string) error
 	ContractVersions(ctx context.Context, id string) ([]contract.Contract, error)
 }
 
@@ -74,6 +77,8 @@ type LedgerStore interface {
 	// ListJournalEntries and ListCandidates read page.Fetch() rows by id after page.AfterID.
 	ListJournalEntries(ctx context.Context, f ledger.EntryFilter, page paging.Request) ([]ledger.Entry, error)
 	ListCandidates(ctx context.Context, f ledger.CandidateFilter, page paging.Request) ([]ledger.Candidate, error)
+	// ListRebills reads page.Fetch() rebill decisions by candidate id after page.AfterID.
+	ListRebills(ctx context.Context, f ledger.RebillFilter, page paging.Request) ([]ledger.Rebill, error)
 	SetExchangeRate(ctx context.Context, r ledger.ExchangeRate) error
 	ReadKPIs(ctx context.Context, only []string) (ledger.KPIs, error)
 	CountRejectedClosedPeriod(ctx context.Context) (int64, error)
@@ -85,7 +90,11 @@ type PostingStore interface {
 	// or reversed.
 	FinalResults(ctx context.Context, sources []ledger.Source) (map[string]bool, error)
 	// LoadBook reads everything posting sources needs, except exchange rates (ExchangeRate).
+	// It share-locks the rate cards (LockRateCard's shared side) and the resources whose rates it
+	// reads; LoadAdjustmentBook reads the same without locks (re-cost and re-rate, whose caller
+	// holds the changed rate's lock).
 	LoadBook(ctx context.Context, sources []ledger.Source) (ledger.Book, error)
+	LoadAdjustmentBook(ctx context.Context, sources []ledger.Source) (ledger.Book, error)
 	ExchangeRate(ctx context.Context, from, to string, d civil.Date) (rate decimal.Decimal, found bool, err error)
 	// WriteResults writes a batch of results with bulk statements: entries, lines, candidates,
 	// results, parked and released sources, and one upsert of the account balances.
@@ -97,6 +106,15 @@ type PostingStore interface {
 	// PostedCosts returns the posted, unreversed time of a resource with the labor cost it
 	// carries now (original plus cost adjustments), locked for the transaction.
 	PostedCosts(ctx context.Context, resourceID string) ([]ledger.PostedCost, error)
+	// BilledTime returns the open and invoiced candidates of a contract's posted time with the
+	// WIP each carries now (original plus bill adjustments), locked for the transaction.
+	BilledTime(ctx context.Context, contractID string) ([]ledger.BilledTime, error)
+	// RerateCandidates gives open candidates the rate and amount of after (re-rated by
+	// contractVersion).
+	RerateCandidates(ctx context.Context, contractVersion int64, after []ledger.Candidate) error
+	// SaveRebills lists rebills for invoiced candidates checked against contractVersion and
+	// removes the checked ones that no longer need one.
+	SaveRebills(ctx context.Context, contractVersion int64, checked []string, rebills []ledger.Rebill) error
 	// ReleasedParked returns what the open exceptions of exceptionKind wait for (of missing kind,
 	// "" any) that no parked source waits for any more.
 	ReleasedParked(ctx context.Context, exceptionKind, kind string) ([]ledger.Missing, error)

@@ -66,6 +66,19 @@ func (l *Ledger) ListInvoiceCandidates(ctx context.Context, req *billingv1.ListI
 	return &billingv1.ListInvoiceCandidatesResponse{Candidates: wire.Each(list, wire.Candidate), NextPageToken: next}, nil
 }
 
+func (l *Ledger) ListRebillDecisions(ctx context.Context, req *billingv1.ListRebillDecisionsRequest) (*billingv1.ListRebillDecisionsResponse, error) {
+	page, err := paging.ByID(req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	list, err := l.app.RebillDecisions(ctx, ledger.RebillFilter{ContractID: req.GetContractId(), ProjectID: req.GetProjectId()}, page)
+	if err != nil {
+		return nil, err
+	}
+	list, next := paging.Page(page, list, func(r ledger.Rebill) (string, string) { return r.CandidateID, "" })
+	return &billingv1.ListRebillDecisionsResponse{Decisions: wire.Each(list, wire.Rebill), NextPageToken: next}, nil
+}
+
 func (l *Ledger) SetExchangeRate(ctx context.Context, req *billingv1.SetExchangeRateRequest) (*billingv1.SetExchangeRateResponse, error) {
 	r, err := wire.ExchangeRate(req)
 	if err != nil {

@@ -12,8 +12,21 @@ import (
 
 // LoadBook reads what posting sources needs: projects and tasks, legal entities with their closed
 // periods, contract lines with rate cards, cost rates and roles, and the prior postings of the
-// originals that reversals cancel.
+// originals that reversals cancel. It share-locks the rate cards (rateCardLock) and resources it
+// reads the rates of, so that a concurrent rate change either waits for the posting (and then
+// adjusts it) or is read by it.
 func (s *Store) LoadBook(ctx context.Context, sources []ledger.Source) (ledger.Book, error) {
+	return s.loadBook(ctx, sources, true)
+}
+
+// LoadAdjustmentBook reads what LoadBook reads without its locks, for the re-cost and re-rate
+// of posted sources: their caller holds the lock of the rate that changed, and locking the other
+// rate's rows too could deadlock with a concurrent change of that one.
+func (s *Store) LoadAdjustmentBook(ctx context.Context, sources []ledger.Source) (ledger.Book, error) {
+	return s.loadBook(ctx, sources, false)
+}
+
+func (s *Store) loadBook(ctx context.Context, sources []ledger.Source, lock bool) (ledger.Book, error) {
 	q := s.Q(ctx)
 	b := ledger.Book{Projects: map[string]ledger.Project{}, Entities: map[string]ledger.LegalEntity{}, Lines: map[string]ledger.ContractLine{},
 		CostRates: map[string][]ledger.CostRate{}, Roles: map[string]string{}, PostedBefore: map[string]ledger.Prior{}}
@@ -66,10 +79,10 @@ func (s *Store) LoadBook(ctx context.Context, sources []ledger.Source) (ledger.B
 	if err := loadEntities(ctx, q, &b, entities.list()); err != nil {
 		return b, err
 	}
-	if err := loadLines(ctx, q, &b, contracts.list()); err != nil {
+	if err := loadLines(ctx, q, &b, contracts.list(), lock); err != nil {
 		return b, err
 	}
-	if err := loadCostRates(ctx, q, &b, resources.list()); err != nil {
+	if err := loadCostRates(ctx, q, &b, resources.list(), lock); err != nil {
 		return b, err
 	}
 	if err := loadPrior(ctx, q, &b, originals.list()); err != nil {
@@ -112,7 +125,15 @@ func loadEntities(ctx context.Context, q pg.Querier, b *ledger.Book, ids []strin
 	return rows.Err()
 }
 
-func loadLines(ctx context.Context, q pg.Querier, b *ledger.Book, ids []string) error {
+func loadLines(ctx context.Context, q pg.Querier, b *ledger.Book, ids []string, lock bool) error {
+	if lock {
+		// The rate cards' shared lock orders posting against a concurrent amendment of the bill
+		// rates (LockRateCard): either the posting waits and reads the new rate card (read by the
+		// next statements), or the amendment waits and then finds the candidate to re-rate.
+		if err := rateCardLock.AcquireShared(ctx, q, rateCardStripes(ids...)...); err != nil {
+			return err
+		}
+	}
 	rows, err := q.Query(ctx, `SELECT contract_id::text, line_key, currency_code, billing_method, revenue_method, expense_markup_percent
 		FROM contract_lines WHERE contract_id = ANY($1::uuid[])`, ids)
 	if err != nil {
@@ -154,12 +175,16 @@ func loadLines(ctx context.Context, q pg.Querier, b *ledger.Book, ids []string) 
 	return rows.Err()
 }
 
-func loadCostRates(ctx context.Context, q pg.Querier, b *ledger.Book, ids []string) error {
-	// FOR SHARE orders posting against a concurrent cost-rate change (which updates the row
+func loadCostRates(ctx context.Context, q pg.Querier, b *ledger.Book, ids []string, lock bool) error {
+	// FOR SHARE (when lock) orders posting against a concurrent cost-rate change (which updates the row
 	// first): either the posting waits and reads the new rates (the cost rates are read by the
 	// next statement, after the wait), or the change waits and then finds the posting to re-cost.
+	forShare := ""
+	if lock {
+		forShare = " FOR SHARE"
+	}
 	rows, err := q.Query(ctx, `SELECT resource_id::text, role FROM resource_replicas WHERE resource_id = ANY($1::uuid[])
-		ORDER BY resource_id FOR SHARE`, ids)
+		ORDER BY resource_id`+forShare, ids)
 	if err != nil {
 		return err
 	}
@@ -200,7 +225,7 @@ func loadPrior(ctx context.Context, q pg.Querier, b *ledger.Book, originals []st
 		return nil
 	}
 	rows, err := q.Query(ctx, `SELECT DISTINCT ON (source_id) source_id, source_version, outcome, COALESCE(journal_entry_id::text, '') FROM posting_results
-		WHERE source_id = ANY($1::text[]) AND source_type <> $2 ORDER BY source_id, source_version DESC`, originals, ledger.SourceCostAdjustment)
+		WHERE source_id = ANY($1::text[]) AND source_type <> ALL($2::text[]) ORDER BY source_id, source_version DESC`, originals, adjustmentTypes)
 	if err != nil {
 		return err
 	}
@@ -237,8 +262,12 @@ func loadPrior(ctx context.Context, q pg.Querier, b *ledger.Book, originals []st
 	return loadAdjustments(ctx, q, b)
 }
 
-// loadAdjustments appends to the posted originals the lines of their cost adjustments, so that a
-// reversal reverses the cost as it stands (original plus deltas), not only the original entry.
+// adjustmentTypes are the source types of the entries that adjust a posted original.
+var adjustmentTypes = []string{ledger.SourceCostAdjustment, ledger.SourceBillAdjustment}
+
+// loadAdjustments appends to the posted originals the lines of their cost and bill adjustments,
+// so that a reversal reverses the cost and WIP as they stand (original plus deltas), not only the
+// original entry.
 func loadAdjustments(ctx context.Context, q pg.Querier, b *ledger.Book) error {
 	var ids []string
 	for id, p := range b.PostedBefore {
@@ -250,7 +279,7 @@ func loadAdjustments(ctx context.Context, q pg.Querier, b *ledger.Book) error {
 		return nil
 	}
 	rows, err := q.Query(ctx, `SELECT e.source_id, `+lineColumns+` FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
-		WHERE e.source_type = $1 AND e.source_id = ANY($2::text[]) ORDER BY e.source_id, e.id, l.line_no`, ledger.SourceCostAdjustment, ids)
+		WHERE e.source_type = ANY($1::text[]) AND e.source_id = ANY($2::text[]) ORDER BY e.source_id, e.id, l.line_no`, adjustmentTypes, ids)
 	if err != nil {
 		return err
 	}

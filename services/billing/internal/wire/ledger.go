@@ -145,3 +145,11 @@ func postingResult(r ledger.Result) *billingv1.PostingResult {
 	}
 	return p
 }
+
+// Rebill converts a rebill decision.
+func Rebill(r ledger.Rebill) *billingv1.RebillDecision {
+	return &billingv1.RebillDecision{CandidateId: r.CandidateID, ContractId: r.ContractID, ContractVersion: r.ContractVersion,
+		ProjectId: r.ProjectID, SourceId: r.SourceID, SourceDate: civilpb.To(r.SourceDate), Quantity: r.Quantity.String(),
+		InvoicedRate: moneyProto(r.InvoicedRate), InvoicedAmount: moneyProto(r.Invoiced), ReratedRate: moneyProto(r.ReratedRate),
+		ReratedAmount: moneyProto(r.Rerated), Delta: moneyProto(r.Delta)}
+}

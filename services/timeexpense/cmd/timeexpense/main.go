@@ -22,19 +22,28 @@ import (
 	"github.com/accrue/accrue/services/timeexpense/internal/events"
 	"github.com/accrue/accrue/services/timeexpense/internal/grpcapi"
 	"github.com/accrue/accrue/services/timeexpense/internal/store"
+	te "github.com/accrue/accrue/services/timeexpense/internal/timeexpense"
 )
 
-var rejectedClosedPeriod = prometheus.NewGauge(prometheus.GaugeOpts{
-	Name: "accrue_timesheets_rejected_closed_period",
-	Help: "Distinct (resource, ISO week) with entries the ledger rejected because their period was closed.",
-})
+// The closed-period KPI, by where the entries were refused (te.RefusedAtRecordTime,
+// te.RejectedAtPosting).
+var (
+	rejectedClosedPeriod = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "accrue_timesheets_rejected_closed_period",
+		Help: "Distinct (resource, ISO week) with entries refused because their period was closed, by where: record_time (refused when recorded) or posting (rejected by the ledger).",
+	}, []string{"where"})
+	entriesRejectedClosedPeriod = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "accrue_entries_rejected_closed_period",
+		Help: "Time entries and expenses refused because their period was closed, by where: record_time or posting.",
+	}, []string{"where"})
+)
 
 func main() { service.Main(run) }
 
 func run(ctx context.Context, migrateOnly bool) error {
 	r := config.FromEnv()
 	cfg := service.LoadConfig(r, "timeexpense", service.Defaults{GRPCAddr: "127.0.0.1:7004", MetricsAddr: "127.0.0.1:9104", Database: "accrue_timeexpense"})
-	collectors := append(app.Collectors(), rejectedClosedPeriod)
+	collectors := append(app.Collectors(), rejectedClosedPeriod, entriesRejectedClosedPeriod)
 	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), collectors...)
 	if base == nil || err != nil {
 		return err
@@ -52,8 +61,11 @@ func run(ctx context.Context, migrateOnly bool) error {
 	}
 	timeexpensev1.RegisterTimeExpenseServiceServer(base.GRPC, grpcapi.New(uc))
 	base.Add(lifecycle.Every(5*time.Second, func(ctx context.Context) {
-		if n, err := uc.TimesheetsRejectedClosedPeriod(ctx); err == nil {
-			rejectedClosedPeriod.Set(float64(n))
+		if k, err := uc.ClosedPeriodKPIs(ctx); err == nil {
+			for where, c := range map[string]te.ClosedPeriodCount{te.RefusedAtRecordTime: k.RecordTime, te.RejectedAtPosting: k.Posting} {
+				rejectedClosedPeriod.WithLabelValues(where).Set(float64(c.Timesheets))
+				entriesRejectedClosedPeriod.WithLabelValues(where).Set(float64(c.Entries))
+			}
 		}
 	}))
 	return base.Run(ctx)

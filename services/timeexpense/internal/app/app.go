@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,6 +40,22 @@ var rejectedTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 
 // Collectors returns the use cases' Prometheus collectors.
 func Collectors() []prometheus.Collector { return []prometheus.Collector{rejectedTotal} }
+
+// refusedForClosedPeriod records in inputs refused at record time for a closed period (via
+// "record", "import" or "correct"), outside the refused call's transaction (which wrote nothing),
+// for the closed-period KPI. A failure to record it leaves the answer as it is.
+func (s *Service) refusedForClosedPeriod(ctx context.Context, via string, inputs ...te.Input) {
+	if len(inputs) == 0 {
+		return
+	}
+	refusals := make([]te.Refusal, len(inputs))
+	for i, in := range inputs {
+		refusals[i] = te.Refusal{Input: in, Via: via}
+	}
+	if err := s.store.RecordRefusals(ctx, refusals); err != nil {
+		slog.WarnContext(ctx, "closed-period refusals not recorded", "via", via, "count", len(refusals), "err", err)
+	}
+}
 
 // refused counts an entry refused for a business reason (not an infrastructure failure).
 func refused(err error) {

@@ -27,6 +27,11 @@ func (s *Service) Correct(ctx context.Context, id string, corrected te.Input, re
 		out, err = s.correct(ctx, id, corrected, reason)
 		return err
 	})
+	if te.RefusedForClosedPeriod(err) {
+		if orig, e := s.store.Entry(ctx, id); e == nil {
+			s.refusedForClosedPeriod(ctx, "correct", orig.Replacement(corrected))
+		}
+	}
 	return out, err
 }
 

@@ -67,11 +67,16 @@ func (s *Service) Import(ctx context.Context, items []te.ImportItem) (te.ImportS
 	if err != nil {
 		return te.ImportSummary{}, err
 	}
+	var closed []te.Input
 	for _, r := range sum.Results {
 		if r.Outcome == te.ImportRejected {
 			rejectedTotal.WithLabelValues(r.Reason).Inc()
+			if r.Reason == te.ErrPeriodClosed.Reason {
+				closed = append(closed, items[r.Index].Input)
+			}
 		}
 	}
+	s.refusedForClosedPeriod(ctx, "import", closed...)
 	return sum, nil
 }
 

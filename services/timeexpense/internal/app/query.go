@@ -32,8 +32,10 @@ func (s *Service) Entries(ctx context.Context, f te.EntryFilter, page paging.Req
 	return list, total, err
 }
 
-// TimesheetsRejectedClosedPeriod counts the (resource, week) pairs with entries the ledger
-// rejected for a closed period (the KPI).
-func (s *Service) TimesheetsRejectedClosedPeriod(ctx context.Context) (int64, error) {
-	return s.store.CountTimesheetsRejectedClosedPeriod(ctx)
+// ClosedPeriodKPIs counts the entries refused for a closed period, split by where: at record
+// time (recorded, imported or corrected into a closed period of a REJECT legal entity) and at
+// posting (rejected by the ledger), with their timesheets (distinct resource and ISO week) and
+// hours.
+func (s *Service) ClosedPeriodKPIs(ctx context.Context) (te.ClosedPeriodKPIs, error) {
+	return s.store.ClosedPeriodKPIs(ctx)
 }

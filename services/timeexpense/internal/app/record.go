@@ -26,6 +26,9 @@ func (s *Service) Record(ctx context.Context, in te.Input) (out te.Entry, err er
 		out, err = s.record(ctx, in)
 		return err
 	})
+	if te.RefusedForClosedPeriod(err) {
+		s.refusedForClosedPeriod(ctx, "record", in)
+	}
 	return out, err
 }
 

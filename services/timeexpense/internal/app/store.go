@@ -61,5 +61,8 @@ type Store interface {
 	UpsertPeriod(ctx context.Context, p te.Period) error
 	// ApplyPostings applies settled answers (one per entry) and returns the entries changed.
 	ApplyPostings(ctx context.Context, answers []te.PostingAnswer) (int64, error)
-	CountTimesheetsRejectedClosedPeriod(ctx context.Context) (int64, error)
+	// RecordRefusals records inputs refused at record time for a closed period (a retried input
+	// counts once); ClosedPeriodKPIs counts them and the entries the ledger rejected at posting.
+	RecordRefusals(ctx context.Context, refusals []te.Refusal) error
+	ClosedPeriodKPIs(ctx context.Context) (te.ClosedPeriodKPIs, error)
 }

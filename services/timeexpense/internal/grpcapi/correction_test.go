@@ -1,7 +1,7 @@
 package grpcapi_test
 
 import (
-	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -207,6 +207,10 @@ func TestPostingAnswersUpdateStatuses(t *testing.T) {
 	}
 }
 
+// The closed-period KPI counts entries refused when recorded (nothing stored) and entries the
+// ledger rejected at posting, split by where: one time entry of 7.5 h recorded into closed May
+// (refused, and its retry counts once) plus one expense imported into it; four entries of 1 h
+// accepted for June, then rejected at posting (alice × 2 weeks, bob × 1).
 func TestClosedPeriodKPI(t *testing.T) {
 	f := start(t)
 	var items []*timeexpensev1.ImportItem
@@ -218,19 +222,43 @@ func TestClosedPeriodKPI(t *testing.T) {
 	in := timeIn(bob, day(2026, 6, 9), "1")
 	in.ExternalReference = ref("K-bob")
 	items = append(items, timeItem(in))
+	exp := expenseIn(bob, day(2026, 5, 20), "42.00", "USD")
+	exp.ExternalReference = ref("K-exp")
+	items = append(items, expenseItem(exp))
 	imp, err := f.c.ImportApprovedEntries(f.Ctx(approver), &timeexpensev1.ImportApprovedEntriesRequest{Items: items})
-	if err != nil || imp.GetAccepted() != 4 {
+	if err != nil || imp.GetAccepted() != 4 || imp.GetRejected() != 1 {
 		t.Fatalf("import: %v %v", imp, err)
 	}
 	var results []*billingv1.PostingResult
 	for _, r := range imp.GetResults() {
-		results = append(results, &billingv1.PostingResult{SourceType: "time_entry", SourceId: r.GetEntryId(),
-			Outcome: billingv1.PostingOutcome_POSTING_OUTCOME_REJECTED_CLOSED_PERIOD, Reason: "PERIOD_CLOSED"})
+		if r.GetEntryId() != "" {
+			results = append(results, &billingv1.PostingResult{SourceType: "time_entry", SourceId: r.GetEntryId(),
+				Outcome: billingv1.PostingOutcome_POSTING_OUTCOME_REJECTED_CLOSED_PERIOD, Reason: "PERIOD_CLOSED"})
+		}
 	}
 	f.apply(t, events.Billing(f.uc), envelope(t, billingv1.EventTypePostingsRecorded, &billingv1.PostingsRecorded{Results: results}))
-	n, err := f.uc.TimesheetsRejectedClosedPeriod(context.Background())
-	if err != nil || n != 3 {
-		t.Fatalf("timesheets rejected for closed periods = %d (%v), want 3 (alice × 2 weeks, bob × 1)", n, err)
+	for range 2 { // refused, then retried
+		_, err = f.c.RecordTimeEntry(f.Ctx(writer), &timeexpensev1.RecordTimeEntryRequest{Entry: timeIn(alice, day(2026, 5, 20), "7.5")})
+		wantErr(t, err, codes.FailedPrecondition, "PERIOD_CLOSED")
+	}
+	if n := f.Count("time_entries WHERE work_date < '2026-06-01'"); n != 0 {
+		t.Fatalf("entries stored for closed May = %d, want none", n)
+	}
+	k, err := f.c.GetTimeExpenseKpis(f.Ctx(writer), &timeexpensev1.GetTimeExpenseKpisRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(c *timeexpensev1.ClosedPeriodRefusals) string {
+		return fmt.Sprintf("%d entries, %d timesheets, %s h", c.GetEntries(), c.GetTimesheets(), c.GetHours())
+	}
+	for _, c := range []struct{ where, got, want string }{
+		{"at record time", count(k.GetClosedPeriodRefusedAtRecordTime()), "2 entries, 2 timesheets, 7.5 h"},
+		{"at posting", count(k.GetClosedPeriodRejectedAtPosting()), "4 entries, 3 timesheets, 4 h"},
+		{"in all", count(k.GetClosedPeriodTotal()), "6 entries, 5 timesheets, 11.5 h"},
+	} {
+		if c.got != c.want {
+			t.Errorf("refused for closed periods %s: %s, want %s", c.where, c.got, c.want)
+		}
 	}
 }
 

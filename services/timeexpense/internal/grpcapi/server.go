@@ -101,3 +101,7 @@ func (s *Server) ListTimeEntries(ctx context.Context, req *timeexpensev1.ListTim
 	list, next := paging.Page(page, list, wire.EntryPosition)
 	return &timeexpensev1.ListTimeEntriesResponse{Entries: wire.Entries(list), NextPageToken: next, TotalCount: total}, nil
 }
+
+func (s *Server) GetTimeExpenseKpis(ctx context.Context, _ *timeexpensev1.GetTimeExpenseKpisRequest) (*timeexpensev1.GetTimeExpenseKpisResponse, error) {
+	return grpcx.Reply(wire.KPIsResponse)(s.app.ClosedPeriodKPIs(ctx))
+}

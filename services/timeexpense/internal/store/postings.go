@@ -50,12 +50,3 @@ func (s *Store) ApplyPostings(ctx context.Context, answers []te.PostingAnswer) (
 	}
 	return tag.RowsAffected(), nil
 }
-
-// CountTimesheetsRejectedClosedPeriod counts distinct (resource, ISO week) among entries the
-// ledger rejected for a closed period (the KPI).
-func (s *Store) CountTimesheetsRejectedClosedPeriod(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.Q(ctx).QueryRow(ctx, `SELECT count(*) FROM (SELECT DISTINCT resource_id, date_trunc('week', work_date)
-		FROM time_entries WHERE posting_status = 'REJECTED_CLOSED_PERIOD') AS w`).Scan(&n)
-	return n, err
-}

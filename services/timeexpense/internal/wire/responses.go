@@ -51,3 +51,12 @@ func TimesheetResponse(t te.Timesheet) *timeexpensev1.GetTimesheetResponse {
 func EntryResponse(e te.Entry) *timeexpensev1.GetTimeEntryResponse {
 	return &timeexpensev1.GetTimeEntryResponse{Entry: Entry(e)}
 }
+
+// KPIsResponse answers GetTimeExpenseKpis.
+func KPIsResponse(k te.ClosedPeriodKPIs) *timeexpensev1.GetTimeExpenseKpisResponse {
+	count := func(c te.ClosedPeriodCount) *timeexpensev1.ClosedPeriodRefusals {
+		return &timeexpensev1.ClosedPeriodRefusals{Entries: c.Entries, Timesheets: c.Timesheets, Hours: c.Hours.String()}
+	}
+	return &timeexpensev1.GetTimeExpenseKpisResponse{ClosedPeriodRefusedAtRecordTime: count(k.RecordTime),
+		ClosedPeriodRejectedAtPosting: count(k.Posting), ClosedPeriodTotal: count(k.Total)}
+}

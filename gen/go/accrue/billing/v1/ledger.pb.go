@@ -1524,6 +1524,263 @@ func (x *ListInvoiceCandidatesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// RebillDecision is an invoiced candidate whose bill rate changed after it was invoiced.
+type RebillDecision struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CandidateId string                 `protobuf:"bytes,1,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	ContractId  string                 `protobuf:"bytes,2,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	// The contract version whose rate card changed the rate (the latest one that did).
+	ContractVersion int64  `protobuf:"varint,3,opt,name=contract_version,json=contractVersion,proto3" json:"contract_version,omitempty"`
+	ProjectId       string `protobuf:"bytes,4,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	// The time entry.
+	SourceId   string   `protobuf:"bytes,5,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	SourceDate *v1.Date `protobuf:"bytes,6,opt,name=source_date,json=sourceDate,proto3" json:"source_date,omitempty"`
+	// Hours.
+	Quantity       string    `protobuf:"bytes,7,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	InvoicedRate   *v1.Money `protobuf:"bytes,8,opt,name=invoiced_rate,json=invoicedRate,proto3" json:"invoiced_rate,omitempty"`
+	InvoicedAmount *v1.Money `protobuf:"bytes,9,opt,name=invoiced_amount,json=invoicedAmount,proto3" json:"invoiced_amount,omitempty"`
+	ReratedRate    *v1.Money `protobuf:"bytes,10,opt,name=rerated_rate,json=reratedRate,proto3" json:"rerated_rate,omitempty"`
+	ReratedAmount  *v1.Money `protobuf:"bytes,11,opt,name=rerated_amount,json=reratedAmount,proto3" json:"rerated_amount,omitempty"`
+	// rerated_amount − invoiced_amount: positive asks for a rebill, negative for a credit note.
+	Delta         *v1.Money `protobuf:"bytes,12,opt,name=delta,proto3" json:"delta,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RebillDecision) Reset() {
+	*x = RebillDecision{}
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebillDecision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebillDecision) ProtoMessage() {}
+
+func (x *RebillDecision) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebillDecision.ProtoReflect.Descriptor instead.
+func (*RebillDecision) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_ledger_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RebillDecision) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+func (x *RebillDecision) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+func (x *RebillDecision) GetContractVersion() int64 {
+	if x != nil {
+		return x.ContractVersion
+	}
+	return 0
+}
+
+func (x *RebillDecision) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *RebillDecision) GetSourceId() string {
+	if x != nil {
+		return x.SourceId
+	}
+	return ""
+}
+
+func (x *RebillDecision) GetSourceDate() *v1.Date {
+	if x != nil {
+		return x.SourceDate
+	}
+	return nil
+}
+
+func (x *RebillDecision) GetQuantity() string {
+	if x != nil {
+		return x.Quantity
+	}
+	return ""
+}
+
+func (x *RebillDecision) GetInvoicedRate() *v1.Money {
+	if x != nil {
+		return x.InvoicedRate
+	}
+	return nil
+}
+
+func (x *RebillDecision) GetInvoicedAmount() *v1.Money {
+	if x != nil {
+		return x.InvoicedAmount
+	}
+	return nil
+}
+
+func (x *RebillDecision) GetReratedRate() *v1.Money {
+	if x != nil {
+		return x.ReratedRate
+	}
+	return nil
+}
+
+func (x *RebillDecision) GetReratedAmount() *v1.Money {
+	if x != nil {
+		return x.ReratedAmount
+	}
+	return nil
+}
+
+func (x *RebillDecision) GetDelta() *v1.Money {
+	if x != nil {
+		return x.Delta
+	}
+	return nil
+}
+
+type ListRebillDecisionsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ContractId    string                 `protobuf:"bytes,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	ProjectId     string                 `protobuf:"bytes,2,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	PageSize      int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRebillDecisionsRequest) Reset() {
+	*x = ListRebillDecisionsRequest{}
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRebillDecisionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRebillDecisionsRequest) ProtoMessage() {}
+
+func (x *ListRebillDecisionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRebillDecisionsRequest.ProtoReflect.Descriptor instead.
+func (*ListRebillDecisionsRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_ledger_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ListRebillDecisionsRequest) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+func (x *ListRebillDecisionsRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *ListRebillDecisionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListRebillDecisionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListRebillDecisionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Decisions     []*RebillDecision      `protobuf:"bytes,1,rep,name=decisions,proto3" json:"decisions,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRebillDecisionsResponse) Reset() {
+	*x = ListRebillDecisionsResponse{}
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRebillDecisionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRebillDecisionsResponse) ProtoMessage() {}
+
+func (x *ListRebillDecisionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRebillDecisionsResponse.ProtoReflect.Descriptor instead.
+func (*ListRebillDecisionsResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_ledger_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListRebillDecisionsResponse) GetDecisions() []*RebillDecision {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
+}
+
+func (x *ListRebillDecisionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 type SetExchangeRateRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	FromCurrency string                 `protobuf:"bytes,1,opt,name=from_currency,json=fromCurrency,proto3" json:"from_currency,omitempty"`
@@ -1537,7 +1794,7 @@ type SetExchangeRateRequest struct {
 
 func (x *SetExchangeRateRequest) Reset() {
 	*x = SetExchangeRateRequest{}
-	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[20]
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +1806,7 @@ func (x *SetExchangeRateRequest) String() string {
 func (*SetExchangeRateRequest) ProtoMessage() {}
 
 func (x *SetExchangeRateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[20]
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1562,7 +1819,7 @@ func (x *SetExchangeRateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetExchangeRateRequest.ProtoReflect.Descriptor instead.
 func (*SetExchangeRateRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_ledger_proto_rawDescGZIP(), []int{20}
+	return file_accrue_billing_v1_ledger_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SetExchangeRateRequest) GetFromCurrency() string {
@@ -1601,7 +1858,7 @@ type SetExchangeRateResponse struct {
 
 func (x *SetExchangeRateResponse) Reset() {
 	*x = SetExchangeRateResponse{}
-	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[21]
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1613,7 +1870,7 @@ func (x *SetExchangeRateResponse) String() string {
 func (*SetExchangeRateResponse) ProtoMessage() {}
 
 func (x *SetExchangeRateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[21]
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1626,7 +1883,7 @@ func (x *SetExchangeRateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetExchangeRateResponse.ProtoReflect.Descriptor instead.
 func (*SetExchangeRateResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_ledger_proto_rawDescGZIP(), []int{21}
+	return file_accrue_billing_v1_ledger_proto_rawDescGZIP(), []int{24}
 }
 
 type GetBillingKpisRequest struct {
@@ -1637,7 +1894,7 @@ type GetBillingKpisRequest struct {
 
 func (x *GetBillingKpisRequest) Reset() {
 	*x = GetBillingKpisRequest{}
-	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[22]
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1649,7 +1906,7 @@ func (x *GetBillingKpisRequest) String() string {
 func (*GetBillingKpisRequest) ProtoMessage() {}
 
 func (x *GetBillingKpisRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[22]
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1662,7 +1919,7 @@ func (x *GetBillingKpisRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBillingKpisRequest.ProtoReflect.Descriptor instead.
 func (*GetBillingKpisRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_ledger_proto_rawDescGZIP(), []int{22}
+	return file_accrue_billing_v1_ledger_proto_rawDescGZIP(), []int{25}
 }
 
 type GetBillingKpisResponse struct {
@@ -1681,7 +1938,7 @@ type GetBillingKpisResponse struct {
 
 func (x *GetBillingKpisResponse) Reset() {
 	*x = GetBillingKpisResponse{}
-	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[23]
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1693,7 +1950,7 @@ func (x *GetBillingKpisResponse) String() string {
 func (*GetBillingKpisResponse) ProtoMessage() {}
 
 func (x *GetBillingKpisResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[23]
+	mi := &file_accrue_billing_v1_ledger_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1706,7 +1963,7 @@ func (x *GetBillingKpisResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBillingKpisResponse.ProtoReflect.Descriptor instead.
 func (*GetBillingKpisResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_ledger_proto_rawDescGZIP(), []int{23}
+	return file_accrue_billing_v1_ledger_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetBillingKpisResponse) GetUnbilledTime() []*v1.Money {
@@ -1866,6 +2123,35 @@ const file_accrue_billing_v1_ledger_proto_rawDesc = "" +
 	"\n" +
 	"candidates\x18\x01 \x03(\v2#.accrue.billing.v1.InvoiceCandidateR\n" +
 	"candidates\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbb\x04\n" +
+	"\x0eRebillDecision\x12!\n" +
+	"\fcandidate_id\x18\x01 \x01(\tR\vcandidateId\x12\x1f\n" +
+	"\vcontract_id\x18\x02 \x01(\tR\n" +
+	"contractId\x12)\n" +
+	"\x10contract_version\x18\x03 \x01(\x03R\x0fcontractVersion\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x04 \x01(\tR\tprojectId\x12\x1b\n" +
+	"\tsource_id\x18\x05 \x01(\tR\bsourceId\x127\n" +
+	"\vsource_date\x18\x06 \x01(\v2\x16.accrue.common.v1.DateR\n" +
+	"sourceDate\x12\x1a\n" +
+	"\bquantity\x18\a \x01(\tR\bquantity\x12<\n" +
+	"\rinvoiced_rate\x18\b \x01(\v2\x17.accrue.common.v1.MoneyR\finvoicedRate\x12@\n" +
+	"\x0finvoiced_amount\x18\t \x01(\v2\x17.accrue.common.v1.MoneyR\x0einvoicedAmount\x12:\n" +
+	"\frerated_rate\x18\n" +
+	" \x01(\v2\x17.accrue.common.v1.MoneyR\vreratedRate\x12>\n" +
+	"\x0ererated_amount\x18\v \x01(\v2\x17.accrue.common.v1.MoneyR\rreratedAmount\x12-\n" +
+	"\x05delta\x18\f \x01(\v2\x17.accrue.common.v1.MoneyR\x05delta\"\xc8\x01\n" +
+	"\x1aListRebillDecisionsRequest\x12,\n" +
+	"\vcontract_id\x18\x01 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
+	"contractId\x12*\n" +
+	"\n" +
+	"project_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\tprojectId\x12'\n" +
+	"\tpage_size\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x86\x01\n" +
+	"\x1bListRebillDecisionsResponse\x12?\n" +
+	"\tdecisions\x18\x01 \x03(\v2!.accrue.billing.v1.RebillDecisionR\tdecisions\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf9\x01\n" +
 	"\x16SetExchangeRateRequest\x126\n" +
 	"\rfrom_currency\x18\x01 \x01(\tB\x11\xbaH\x0er\f2\n" +
@@ -1898,7 +2184,7 @@ const file_accrue_billing_v1_ledger_proto_rawDesc = "" +
 	"\x1cCANDIDATE_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15CANDIDATE_STATUS_OPEN\x10\x01\x12\x1d\n" +
 	"\x19CANDIDATE_STATUS_INVOICED\x10\x02\x12\x1d\n" +
-	"\x19CANDIDATE_STATUS_REVERSED\x10\x032\xa7\f\n" +
+	"\x19CANDIDATE_STATUS_REVERSED\x10\x032\xcc\r\n" +
 	"\rLedgerService\x12\xb9\x01\n" +
 	"\n" +
 	"OpenPeriod\x12$.accrue.billing.v1.OpenPeriodRequest\x1a%.accrue.billing.v1.OpenPeriodResponse\"^\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02?:\x01*\":/v1/legal-entities/{legal_entity_id}/periods/{period}:open\x12\xbd\x01\n" +
@@ -1907,7 +2193,8 @@ const file_accrue_billing_v1_ledger_proto_rawDesc = "" +
 	"\fListAccounts\x12&.accrue.billing.v1.ListAccountsRequest\x1a'.accrue.billing.v1.ListAccountsResponse\"I\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02/\x12-/v1/legal-entities/{legal_entity_id}/accounts\x12\xb8\x01\n" +
 	"\x0fGetTrialBalance\x12).accrue.billing.v1.GetTrialBalanceRequest\x1a*.accrue.billing.v1.GetTrialBalanceResponse\"N\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x024\x122/v1/legal-entities/{legal_entity_id}/trial-balance\x12\xa2\x01\n" +
 	"\x12ListJournalEntries\x12,.accrue.billing.v1.ListJournalEntriesRequest\x1a-.accrue.billing.v1.ListJournalEntriesResponse\"/\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/journal-entries\x12\xae\x01\n" +
-	"\x15ListInvoiceCandidates\x12/.accrue.billing.v1.ListInvoiceCandidatesRequest\x1a0.accrue.billing.v1.ListInvoiceCandidatesResponse\"2\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/invoice-candidates\x12\x9c\x01\n" +
+	"\x15ListInvoiceCandidates\x12/.accrue.billing.v1.ListInvoiceCandidatesRequest\x1a0.accrue.billing.v1.ListInvoiceCandidatesResponse\"2\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/invoice-candidates\x12\xa2\x01\n" +
+	"\x13ListRebillDecisions\x12-.accrue.billing.v1.ListRebillDecisionsRequest\x1a..accrue.billing.v1.ListRebillDecisionsResponse\",\x8a\xb5\x18\fbilling:read\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/rebill-decisions\x12\x9c\x01\n" +
 	"\x0fSetExchangeRate\x12).accrue.billing.v1.SetExchangeRateRequest\x1a*.accrue.billing.v1.SetExchangeRateResponse\"2\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/exchange-rates\x12\x93\x01\n" +
 	"\x0eGetBillingKpis\x12(.accrue.billing.v1.GetBillingKpisRequest\x1a).accrue.billing.v1.GetBillingKpisResponse\",\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/billing/kpisB\xc7\x01\n" +
 	"\x15com.accrue.billing.v1B\vLedgerProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/billing/v1;billingv1\xa2\x02\x03ABX\xaa\x02\x11Accrue.Billing.V1\xca\x02\x11Accrue\\Billing\\V1\xe2\x02\x1dAccrue\\Billing\\V1\\GPBMetadata\xea\x02\x13Accrue::Billing::V1b\x06proto3"
@@ -1925,7 +2212,7 @@ func file_accrue_billing_v1_ledger_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_ledger_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_accrue_billing_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_accrue_billing_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_accrue_billing_v1_ledger_proto_goTypes = []any{
 	(PeriodStatus)(0),                     // 0: accrue.billing.v1.PeriodStatus
 	(AccountType)(0),                      // 1: accrue.billing.v1.AccountType
@@ -1950,69 +2237,81 @@ var file_accrue_billing_v1_ledger_proto_goTypes = []any{
 	(*InvoiceCandidate)(nil),              // 20: accrue.billing.v1.InvoiceCandidate
 	(*ListInvoiceCandidatesRequest)(nil),  // 21: accrue.billing.v1.ListInvoiceCandidatesRequest
 	(*ListInvoiceCandidatesResponse)(nil), // 22: accrue.billing.v1.ListInvoiceCandidatesResponse
-	(*SetExchangeRateRequest)(nil),        // 23: accrue.billing.v1.SetExchangeRateRequest
-	(*SetExchangeRateResponse)(nil),       // 24: accrue.billing.v1.SetExchangeRateResponse
-	(*GetBillingKpisRequest)(nil),         // 25: accrue.billing.v1.GetBillingKpisRequest
-	(*GetBillingKpisResponse)(nil),        // 26: accrue.billing.v1.GetBillingKpisResponse
-	(*v1.Date)(nil),                       // 27: accrue.common.v1.Date
-	(*timestamppb.Timestamp)(nil),         // 28: google.protobuf.Timestamp
-	(*v1.Money)(nil),                      // 29: accrue.common.v1.Money
+	(*RebillDecision)(nil),                // 23: accrue.billing.v1.RebillDecision
+	(*ListRebillDecisionsRequest)(nil),    // 24: accrue.billing.v1.ListRebillDecisionsRequest
+	(*ListRebillDecisionsResponse)(nil),   // 25: accrue.billing.v1.ListRebillDecisionsResponse
+	(*SetExchangeRateRequest)(nil),        // 26: accrue.billing.v1.SetExchangeRateRequest
+	(*SetExchangeRateResponse)(nil),       // 27: accrue.billing.v1.SetExchangeRateResponse
+	(*GetBillingKpisRequest)(nil),         // 28: accrue.billing.v1.GetBillingKpisRequest
+	(*GetBillingKpisResponse)(nil),        // 29: accrue.billing.v1.GetBillingKpisResponse
+	(*v1.Date)(nil),                       // 30: accrue.common.v1.Date
+	(*timestamppb.Timestamp)(nil),         // 31: google.protobuf.Timestamp
+	(*v1.Money)(nil),                      // 32: accrue.common.v1.Money
 }
 var file_accrue_billing_v1_ledger_proto_depIdxs = []int32{
-	27, // 0: accrue.billing.v1.Period.start_date:type_name -> accrue.common.v1.Date
-	27, // 1: accrue.billing.v1.Period.end_date:type_name -> accrue.common.v1.Date
+	30, // 0: accrue.billing.v1.Period.start_date:type_name -> accrue.common.v1.Date
+	30, // 1: accrue.billing.v1.Period.end_date:type_name -> accrue.common.v1.Date
 	0,  // 2: accrue.billing.v1.Period.status:type_name -> accrue.billing.v1.PeriodStatus
-	28, // 3: accrue.billing.v1.Period.change_time:type_name -> google.protobuf.Timestamp
+	31, // 3: accrue.billing.v1.Period.change_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: accrue.billing.v1.Account.type:type_name -> accrue.billing.v1.AccountType
 	3,  // 5: accrue.billing.v1.OpenPeriodResponse.period:type_name -> accrue.billing.v1.Period
 	3,  // 6: accrue.billing.v1.ClosePeriodResponse.period:type_name -> accrue.billing.v1.Period
 	3,  // 7: accrue.billing.v1.ListPeriodsResponse.periods:type_name -> accrue.billing.v1.Period
 	4,  // 8: accrue.billing.v1.ListAccountsResponse.accounts:type_name -> accrue.billing.v1.Account
-	29, // 9: accrue.billing.v1.TrialBalanceLine.debit:type_name -> accrue.common.v1.Money
-	29, // 10: accrue.billing.v1.TrialBalanceLine.credit:type_name -> accrue.common.v1.Money
-	29, // 11: accrue.billing.v1.TrialBalanceLine.balance:type_name -> accrue.common.v1.Money
+	32, // 9: accrue.billing.v1.TrialBalanceLine.debit:type_name -> accrue.common.v1.Money
+	32, // 10: accrue.billing.v1.TrialBalanceLine.credit:type_name -> accrue.common.v1.Money
+	32, // 11: accrue.billing.v1.TrialBalanceLine.balance:type_name -> accrue.common.v1.Money
 	14, // 12: accrue.billing.v1.GetTrialBalanceResponse.lines:type_name -> accrue.billing.v1.TrialBalanceLine
-	29, // 13: accrue.billing.v1.GetTrialBalanceResponse.total_debit:type_name -> accrue.common.v1.Money
-	29, // 14: accrue.billing.v1.GetTrialBalanceResponse.total_credit:type_name -> accrue.common.v1.Money
-	29, // 15: accrue.billing.v1.JournalLine.debit:type_name -> accrue.common.v1.Money
-	29, // 16: accrue.billing.v1.JournalLine.credit:type_name -> accrue.common.v1.Money
-	29, // 17: accrue.billing.v1.JournalLine.transaction_amount:type_name -> accrue.common.v1.Money
-	27, // 18: accrue.billing.v1.JournalLine.rate_date:type_name -> accrue.common.v1.Date
-	27, // 19: accrue.billing.v1.JournalEntry.posting_date:type_name -> accrue.common.v1.Date
-	27, // 20: accrue.billing.v1.JournalEntry.source_date:type_name -> accrue.common.v1.Date
+	32, // 13: accrue.billing.v1.GetTrialBalanceResponse.total_debit:type_name -> accrue.common.v1.Money
+	32, // 14: accrue.billing.v1.GetTrialBalanceResponse.total_credit:type_name -> accrue.common.v1.Money
+	32, // 15: accrue.billing.v1.JournalLine.debit:type_name -> accrue.common.v1.Money
+	32, // 16: accrue.billing.v1.JournalLine.credit:type_name -> accrue.common.v1.Money
+	32, // 17: accrue.billing.v1.JournalLine.transaction_amount:type_name -> accrue.common.v1.Money
+	30, // 18: accrue.billing.v1.JournalLine.rate_date:type_name -> accrue.common.v1.Date
+	30, // 19: accrue.billing.v1.JournalEntry.posting_date:type_name -> accrue.common.v1.Date
+	30, // 20: accrue.billing.v1.JournalEntry.source_date:type_name -> accrue.common.v1.Date
 	16, // 21: accrue.billing.v1.JournalEntry.lines:type_name -> accrue.billing.v1.JournalLine
-	28, // 22: accrue.billing.v1.JournalEntry.create_time:type_name -> google.protobuf.Timestamp
+	31, // 22: accrue.billing.v1.JournalEntry.create_time:type_name -> google.protobuf.Timestamp
 	17, // 23: accrue.billing.v1.ListJournalEntriesResponse.entries:type_name -> accrue.billing.v1.JournalEntry
-	27, // 24: accrue.billing.v1.InvoiceCandidate.source_date:type_name -> accrue.common.v1.Date
-	29, // 25: accrue.billing.v1.InvoiceCandidate.unit_price:type_name -> accrue.common.v1.Money
-	29, // 26: accrue.billing.v1.InvoiceCandidate.amount:type_name -> accrue.common.v1.Money
+	30, // 24: accrue.billing.v1.InvoiceCandidate.source_date:type_name -> accrue.common.v1.Date
+	32, // 25: accrue.billing.v1.InvoiceCandidate.unit_price:type_name -> accrue.common.v1.Money
+	32, // 26: accrue.billing.v1.InvoiceCandidate.amount:type_name -> accrue.common.v1.Money
 	2,  // 27: accrue.billing.v1.InvoiceCandidate.status:type_name -> accrue.billing.v1.CandidateStatus
 	20, // 28: accrue.billing.v1.ListInvoiceCandidatesResponse.candidates:type_name -> accrue.billing.v1.InvoiceCandidate
-	27, // 29: accrue.billing.v1.SetExchangeRateRequest.rate_date:type_name -> accrue.common.v1.Date
-	29, // 30: accrue.billing.v1.GetBillingKpisResponse.unbilled_time:type_name -> accrue.common.v1.Money
-	5,  // 31: accrue.billing.v1.LedgerService.OpenPeriod:input_type -> accrue.billing.v1.OpenPeriodRequest
-	7,  // 32: accrue.billing.v1.LedgerService.ClosePeriod:input_type -> accrue.billing.v1.ClosePeriodRequest
-	9,  // 33: accrue.billing.v1.LedgerService.ListPeriods:input_type -> accrue.billing.v1.ListPeriodsRequest
-	11, // 34: accrue.billing.v1.LedgerService.ListAccounts:input_type -> accrue.billing.v1.ListAccountsRequest
-	13, // 35: accrue.billing.v1.LedgerService.GetTrialBalance:input_type -> accrue.billing.v1.GetTrialBalanceRequest
-	18, // 36: accrue.billing.v1.LedgerService.ListJournalEntries:input_type -> accrue.billing.v1.ListJournalEntriesRequest
-	21, // 37: accrue.billing.v1.LedgerService.ListInvoiceCandidates:input_type -> accrue.billing.v1.ListInvoiceCandidatesRequest
-	23, // 38: accrue.billing.v1.LedgerService.SetExchangeRate:input_type -> accrue.billing.v1.SetExchangeRateRequest
-	25, // 39: accrue.billing.v1.LedgerService.GetBillingKpis:input_type -> accrue.billing.v1.GetBillingKpisRequest
-	6,  // 40: accrue.billing.v1.LedgerService.OpenPeriod:output_type -> accrue.billing.v1.OpenPeriodResponse
-	8,  // 41: accrue.billing.v1.LedgerService.ClosePeriod:output_type -> accrue.billing.v1.ClosePeriodResponse
-	10, // 42: accrue.billing.v1.LedgerService.ListPeriods:output_type -> accrue.billing.v1.ListPeriodsResponse
-	12, // 43: accrue.billing.v1.LedgerService.ListAccounts:output_type -> accrue.billing.v1.ListAccountsResponse
-	15, // 44: accrue.billing.v1.LedgerService.GetTrialBalance:output_type -> accrue.billing.v1.GetTrialBalanceResponse
-	19, // 45: accrue.billing.v1.LedgerService.ListJournalEntries:output_type -> accrue.billing.v1.ListJournalEntriesResponse
-	22, // 46: accrue.billing.v1.LedgerService.ListInvoiceCandidates:output_type -> accrue.billing.v1.ListInvoiceCandidatesResponse
-	24, // 47: accrue.billing.v1.LedgerService.SetExchangeRate:output_type -> accrue.billing.v1.SetExchangeRateResponse
-	26, // 48: accrue.billing.v1.LedgerService.GetBillingKpis:output_type -> accrue.billing.v1.GetBillingKpisResponse
-	40, // [40:49] is the sub-list for method output_type
-	31, // [31:40] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	30, // 29: accrue.billing.v1.RebillDecision.source_date:type_name -> accrue.common.v1.Date
+	32, // 30: accrue.billing.v1.RebillDecision.invoiced_rate:type_name -> accrue.common.v1.Money
+	32, // 31: accrue.billing.v1.RebillDecision.invoiced_amount:type_name -> accrue.common.v1.Money
+	32, // 32: accrue.billing.v1.RebillDecision.rerated_rate:type_name -> accrue.common.v1.Money
+	32, // 33: accrue.billing.v1.RebillDecision.rerated_amount:type_name -> accrue.common.v1.Money
+	32, // 34: accrue.billing.v1.RebillDecision.delta:type_name -> accrue.common.v1.Money
+	23, // 35: accrue.billing.v1.ListRebillDecisionsResponse.decisions:type_name -> accrue.billing.v1.RebillDecision
+	30, // 36: accrue.billing.v1.SetExchangeRateRequest.rate_date:type_name -> accrue.common.v1.Date
+	32, // 37: accrue.billing.v1.GetBillingKpisResponse.unbilled_time:type_name -> accrue.common.v1.Money
+	5,  // 38: accrue.billing.v1.LedgerService.OpenPeriod:input_type -> accrue.billing.v1.OpenPeriodRequest
+	7,  // 39: accrue.billing.v1.LedgerService.ClosePeriod:input_type -> accrue.billing.v1.ClosePeriodRequest
+	9,  // 40: accrue.billing.v1.LedgerService.ListPeriods:input_type -> accrue.billing.v1.ListPeriodsRequest
+	11, // 41: accrue.billing.v1.LedgerService.ListAccounts:input_type -> accrue.billing.v1.ListAccountsRequest
+	13, // 42: accrue.billing.v1.LedgerService.GetTrialBalance:input_type -> accrue.billing.v1.GetTrialBalanceRequest
+	18, // 43: accrue.billing.v1.LedgerService.ListJournalEntries:input_type -> accrue.billing.v1.ListJournalEntriesRequest
+	21, // 44: accrue.billing.v1.LedgerService.ListInvoiceCandidates:input_type -> accrue.billing.v1.ListInvoiceCandidatesRequest
+	24, // 45: accrue.billing.v1.LedgerService.ListRebillDecisions:input_type -> accrue.billing.v1.ListRebillDecisionsRequest
+	26, // 46: accrue.billing.v1.LedgerService.SetExchangeRate:input_type -> accrue.billing.v1.SetExchangeRateRequest
+	28, // 47: accrue.billing.v1.LedgerService.GetBillingKpis:input_type -> accrue.billing.v1.GetBillingKpisRequest
+	6,  // 48: accrue.billing.v1.LedgerService.OpenPeriod:output_type -> accrue.billing.v1.OpenPeriodResponse
+	8,  // 49: accrue.billing.v1.LedgerService.ClosePeriod:output_type -> accrue.billing.v1.ClosePeriodResponse
+	10, // 50: accrue.billing.v1.LedgerService.ListPeriods:output_type -> accrue.billing.v1.ListPeriodsResponse
+	12, // 51: accrue.billing.v1.LedgerService.ListAccounts:output_type -> accrue.billing.v1.ListAccountsResponse
+	15, // 52: accrue.billing.v1.LedgerService.GetTrialBalance:output_type -> accrue.billing.v1.GetTrialBalanceResponse
+	19, // 53: accrue.billing.v1.LedgerService.ListJournalEntries:output_type -> accrue.billing.v1.ListJournalEntriesResponse
+	22, // 54: accrue.billing.v1.LedgerService.ListInvoiceCandidates:output_type -> accrue.billing.v1.ListInvoiceCandidatesResponse
+	25, // 55: accrue.billing.v1.LedgerService.ListRebillDecisions:output_type -> accrue.billing.v1.ListRebillDecisionsResponse
+	27, // 56: accrue.billing.v1.LedgerService.SetExchangeRate:output_type -> accrue.billing.v1.SetExchangeRateResponse
+	29, // 57: accrue.billing.v1.LedgerService.GetBillingKpis:output_type -> accrue.billing.v1.GetBillingKpisResponse
+	48, // [48:58] is the sub-list for method output_type
+	38, // [38:48] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_ledger_proto_init() }
@@ -2026,7 +2325,7 @@ func file_accrue_billing_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_ledger_proto_rawDesc), len(file_accrue_billing_v1_ledger_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   24,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	LedgerService_GetTrialBalance_FullMethodName       = "/accrue.billing.v1.LedgerService/GetTrialBalance"
 	LedgerService_ListJournalEntries_FullMethodName    = "/accrue.billing.v1.LedgerService/ListJournalEntries"
 	LedgerService_ListInvoiceCandidates_FullMethodName = "/accrue.billing.v1.LedgerService/ListInvoiceCandidates"
+	LedgerService_ListRebillDecisions_FullMethodName   = "/accrue.billing.v1.LedgerService/ListRebillDecisions"
 	LedgerService_SetExchangeRate_FullMethodName       = "/accrue.billing.v1.LedgerService/SetExchangeRate"
 	LedgerService_GetBillingKpis_FullMethodName        = "/accrue.billing.v1.LedgerService/GetBillingKpis"
 )
@@ -54,6 +55,10 @@ type LedgerServiceClient interface {
 	ListJournalEntries(ctx context.Context, in *ListJournalEntriesRequest, opts ...grpc.CallOption) (*ListJournalEntriesResponse, error)
 	// Lists invoice candidates (billable work and expenses not invoiced yet).
 	ListInvoiceCandidates(ctx context.Context, in *ListInvoiceCandidatesRequest, opts ...grpc.CallOption) (*ListInvoiceCandidatesResponse, error)
+	// Lists invoiced candidates whose bill rate changed after they were invoiced (a contract
+	// amendment re-rates open candidates by a WIP delta and leaves invoiced ones untouched), with
+	// the delta a credit note / rebill would need: the decision is the user's.
+	ListRebillDecisions(ctx context.Context, in *ListRebillDecisionsRequest, opts ...grpc.CallOption) (*ListRebillDecisionsResponse, error)
 	// Records the rate to convert from_currency into to_currency on a date.
 	SetExchangeRate(ctx context.Context, in *SetExchangeRateRequest, opts ...grpc.CallOption) (*SetExchangeRateResponse, error)
 	// Business KPIs of billing: unbilled time, postings rejected for closed periods, parked postings.
@@ -138,6 +143,16 @@ func (c *ledgerServiceClient) ListInvoiceCandidates(ctx context.Context, in *Lis
 	return out, nil
 }
 
+func (c *ledgerServiceClient) ListRebillDecisions(ctx context.Context, in *ListRebillDecisionsRequest, opts ...grpc.CallOption) (*ListRebillDecisionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRebillDecisionsResponse)
+	err := c.cc.Invoke(ctx, LedgerService_ListRebillDecisions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *ledgerServiceClient) SetExchangeRate(ctx context.Context, in *SetExchangeRateRequest, opts ...grpc.CallOption) (*SetExchangeRateResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SetExchangeRateResponse)
@@ -182,6 +197,10 @@ type LedgerServiceServer interface {
 	ListJournalEntries(context.Context, *ListJournalEntriesRequest) (*ListJournalEntriesResponse, error)
 	// Lists invoice candidates (billable work and expenses not invoiced yet).
 	ListInvoiceCandidates(context.Context, *ListInvoiceCandidatesRequest) (*ListInvoiceCandidatesResponse, error)
+	// Lists invoiced candidates whose bill rate changed after they were invoiced (a contract
+	// amendment re-rates open candidates by a WIP delta and leaves invoiced ones untouched), with
+	// the delta a credit note / rebill would need: the decision is the user's.
+	ListRebillDecisions(context.Context, *ListRebillDecisionsRequest) (*ListRebillDecisionsResponse, error)
 	// Records the rate to convert from_currency into to_currency on a date.
 	SetExchangeRate(context.Context, *SetExchangeRateRequest) (*SetExchangeRateResponse, error)
 	// Business KPIs of billing: unbilled time, postings rejected for closed periods, parked postings.
@@ -216,6 +235,9 @@ func (UnimplementedLedgerServiceServer) ListJournalEntries(context.Context, *Lis
 }
 func (UnimplementedLedgerServiceServer) ListInvoiceCandidates(context.Context, *ListInvoiceCandidatesRequest) (*ListInvoiceCandidatesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListInvoiceCandidates not implemented")
+}
+func (UnimplementedLedgerServiceServer) ListRebillDecisions(context.Context, *ListRebillDecisionsRequest) (*ListRebillDecisionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRebillDecisions not implemented")
 }
 func (UnimplementedLedgerServiceServer) SetExchangeRate(context.Context, *SetExchangeRateRequest) (*SetExchangeRateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetExchangeRate not implemented")
@@ -370,6 +392,24 @@ func _LedgerService_ListInvoiceCandidates_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerService_ListRebillDecisions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRebillDecisionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).ListRebillDecisions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_ListRebillDecisions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).ListRebillDecisions(ctx, req.(*ListRebillDecisionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _LedgerService_SetExchangeRate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SetExchangeRateRequest)
 	if err := dec(in); err != nil {
@@ -440,6 +480,10 @@ var LedgerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListInvoiceCandidates",
 			Handler:    _LedgerService_ListInvoiceCandidates_Handler,
+		},
+		{
+			MethodName: "ListRebillDecisions",
+			Handler:    _LedgerService_ListRebillDecisions_Handler,
 		},
 		{
 			MethodName: "SetExchangeRate",

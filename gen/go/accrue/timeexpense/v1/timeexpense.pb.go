@@ -1951,6 +1951,170 @@ func (x *ListTimeEntriesResponse) GetTotalCount() int64 {
 	return 0
 }
 
+type GetTimeExpenseKpisRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTimeExpenseKpisRequest) Reset() {
+	*x = GetTimeExpenseKpisRequest{}
+	mi := &file_accrue_timeexpense_v1_timeexpense_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTimeExpenseKpisRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTimeExpenseKpisRequest) ProtoMessage() {}
+
+func (x *GetTimeExpenseKpisRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_timeexpense_v1_timeexpense_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTimeExpenseKpisRequest.ProtoReflect.Descriptor instead.
+func (*GetTimeExpenseKpisRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_timeexpense_v1_timeexpense_proto_rawDescGZIP(), []int{26}
+}
+
+// ClosedPeriodRefusals counts entries refused because their accounting period was closed.
+type ClosedPeriodRefusals struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Time entries and expense items.
+	Entries int64 `protobuf:"varint,1,opt,name=entries,proto3" json:"entries,omitempty"`
+	// Their timesheets: distinct resource and ISO week.
+	Timesheets int64 `protobuf:"varint,2,opt,name=timesheets,proto3" json:"timesheets,omitempty"`
+	// Hours of the time entries among them.
+	Hours         string `protobuf:"bytes,3,opt,name=hours,proto3" json:"hours,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClosedPeriodRefusals) Reset() {
+	*x = ClosedPeriodRefusals{}
+	mi := &file_accrue_timeexpense_v1_timeexpense_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClosedPeriodRefusals) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClosedPeriodRefusals) ProtoMessage() {}
+
+func (x *ClosedPeriodRefusals) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_timeexpense_v1_timeexpense_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClosedPeriodRefusals.ProtoReflect.Descriptor instead.
+func (*ClosedPeriodRefusals) Descriptor() ([]byte, []int) {
+	return file_accrue_timeexpense_v1_timeexpense_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ClosedPeriodRefusals) GetEntries() int64 {
+	if x != nil {
+		return x.Entries
+	}
+	return 0
+}
+
+func (x *ClosedPeriodRefusals) GetTimesheets() int64 {
+	if x != nil {
+		return x.Timesheets
+	}
+	return 0
+}
+
+func (x *ClosedPeriodRefusals) GetHours() string {
+	if x != nil {
+		return x.Hours
+	}
+	return ""
+}
+
+type GetTimeExpenseKpisResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Refused when recorded, imported or corrected into a closed period of a legal entity whose
+	// policy is REJECT: nothing of them was stored (a retried request counts once).
+	ClosedPeriodRefusedAtRecordTime *ClosedPeriodRefusals `protobuf:"bytes,1,opt,name=closed_period_refused_at_record_time,json=closedPeriodRefusedAtRecordTime,proto3" json:"closed_period_refused_at_record_time,omitempty"`
+	// Accepted, then rejected by the ledger at posting because the period closed meanwhile.
+	ClosedPeriodRejectedAtPosting *ClosedPeriodRefusals `protobuf:"bytes,2,opt,name=closed_period_rejected_at_posting,json=closedPeriodRejectedAtPosting,proto3" json:"closed_period_rejected_at_posting,omitempty"`
+	// Both (a timesheet with refusals of both kinds counts once).
+	ClosedPeriodTotal *ClosedPeriodRefusals `protobuf:"bytes,3,opt,name=closed_period_total,json=closedPeriodTotal,proto3" json:"closed_period_total,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *GetTimeExpenseKpisResponse) Reset() {
+	*x = GetTimeExpenseKpisResponse{}
+	mi := &file_accrue_timeexpense_v1_timeexpense_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTimeExpenseKpisResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTimeExpenseKpisResponse) ProtoMessage() {}
+
+func (x *GetTimeExpenseKpisResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_timeexpense_v1_timeexpense_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTimeExpenseKpisResponse.ProtoReflect.Descriptor instead.
+func (*GetTimeExpenseKpisResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_timeexpense_v1_timeexpense_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetTimeExpenseKpisResponse) GetClosedPeriodRefusedAtRecordTime() *ClosedPeriodRefusals {
+	if x != nil {
+		return x.ClosedPeriodRefusedAtRecordTime
+	}
+	return nil
+}
+
+func (x *GetTimeExpenseKpisResponse) GetClosedPeriodRejectedAtPosting() *ClosedPeriodRefusals {
+	if x != nil {
+		return x.ClosedPeriodRejectedAtPosting
+	}
+	return nil
+}
+
+func (x *GetTimeExpenseKpisResponse) GetClosedPeriodTotal() *ClosedPeriodRefusals {
+	if x != nil {
+		return x.ClosedPeriodTotal
+	}
+	return nil
+}
+
 var File_accrue_timeexpense_v1_timeexpense_proto protoreflect.FileDescriptor
 
 const file_accrue_timeexpense_v1_timeexpense_proto_rawDesc = "" +
@@ -2095,7 +2259,18 @@ const file_accrue_timeexpense_v1_timeexpense_proto_rawDesc = "" +
 	"\aentries\x18\x01 \x03(\v2 .accrue.timeexpense.v1.TimeEntryR\aentries\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1f\n" +
 	"\vtotal_count\x18\x03 \x01(\x03R\n" +
-	"totalCount*\xad\x01\n" +
+	"totalCount\"\x1b\n" +
+	"\x19GetTimeExpenseKpisRequest\"f\n" +
+	"\x14ClosedPeriodRefusals\x12\x18\n" +
+	"\aentries\x18\x01 \x01(\x03R\aentries\x12\x1e\n" +
+	"\n" +
+	"timesheets\x18\x02 \x01(\x03R\n" +
+	"timesheets\x12\x14\n" +
+	"\x05hours\x18\x03 \x01(\tR\x05hours\"\xec\x02\n" +
+	"\x1aGetTimeExpenseKpisResponse\x12z\n" +
+	"$closed_period_refused_at_record_time\x18\x01 \x01(\v2+.accrue.timeexpense.v1.ClosedPeriodRefusalsR\x1fclosedPeriodRefusedAtRecordTime\x12u\n" +
+	"!closed_period_rejected_at_posting\x18\x02 \x01(\v2+.accrue.timeexpense.v1.ClosedPeriodRefusalsR\x1dclosedPeriodRejectedAtPosting\x12[\n" +
+	"\x13closed_period_total\x18\x03 \x01(\v2+.accrue.timeexpense.v1.ClosedPeriodRefusalsR\x11closedPeriodTotal*\xad\x01\n" +
 	"\x0fTimesheetStatus\x12 \n" +
 	"\x1cTIMESHEET_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16TIMESHEET_STATUS_DRAFT\x10\x01\x12\x1e\n" +
@@ -2118,7 +2293,7 @@ const file_accrue_timeexpense_v1_timeexpense_proto_rawDesc = "" +
 	"\x1aIMPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17IMPORT_OUTCOME_ACCEPTED\x10\x01\x12\x1c\n" +
 	"\x18IMPORT_OUTCOME_DUPLICATE\x10\x02\x12\x1b\n" +
-	"\x17IMPORT_OUTCOME_REJECTED\x10\x032\xf9\r\n" +
+	"\x17IMPORT_OUTCOME_REJECTED\x10\x032\xa1\x0f\n" +
 	"\x12TimeExpenseService\x12\xa7\x01\n" +
 	"\x0fRecordTimeEntry\x12-.accrue.timeexpense.v1.RecordTimeEntryRequest\x1a..accrue.timeexpense.v1.RecordTimeEntryResponse\"5\x8a\xb5\x18\n" +
 	"time:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x19:\x05entry\"\x10/v1/time-entries\x12\x9f\x01\n" +
@@ -2132,7 +2307,8 @@ const file_accrue_timeexpense_v1_timeexpense_proto_rawDesc = "" +
 	"\x15ImportApprovedEntries\x123.accrue.timeexpense.v1.ImportApprovedEntriesRequest\x1a4.accrue.timeexpense.v1.ImportApprovedEntriesResponse\">\x8a\xb5\x18\ftime:approve\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/time-entries:importApproved\x12\xbb\x01\n" +
 	"\x10CorrectTimeEntry\x12..accrue.timeexpense.v1.CorrectTimeEntryRequest\x1a/.accrue.timeexpense.v1.CorrectTimeEntryResponse\"F\x8a\xb5\x18\ftime:approve\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/time-entries/{entry_id}:correct\x12\x9d\x01\n" +
 	"\fGetTimeEntry\x12*.accrue.timeexpense.v1.GetTimeEntryRequest\x1a+.accrue.timeexpense.v1.GetTimeEntryResponse\"4\x8a\xb5\x18\ttime:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/time-entries/{entry_id}\x12\x9b\x01\n" +
-	"\x0fListTimeEntries\x12-.accrue.timeexpense.v1.ListTimeEntriesRequest\x1a..accrue.timeexpense.v1.ListTimeEntriesResponse\")\x8a\xb5\x18\ttime:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/time-entriesB\xe8\x01\n" +
+	"\x0fListTimeEntries\x12-.accrue.timeexpense.v1.ListTimeEntriesRequest\x1a..accrue.timeexpense.v1.ListTimeEntriesResponse\")\x8a\xb5\x18\ttime:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/time-entries\x12\xa5\x01\n" +
+	"\x12GetTimeExpenseKpis\x120.accrue.timeexpense.v1.GetTimeExpenseKpisRequest\x1a1.accrue.timeexpense.v1.GetTimeExpenseKpisResponse\"*\x8a\xb5\x18\ttime:read\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/time-expense/kpisB\xe8\x01\n" +
 	"\x19com.accrue.timeexpense.v1B\x10TimeexpenseProtoP\x01ZCgithub.com/accrue/accrue/gen/go/accrue/timeexpense/v1;timeexpensev1\xa2\x02\x03ATX\xaa\x02\x15Accrue.Timeexpense.V1\xca\x02\x15Accrue\\Timeexpense\\V1\xe2\x02!Accrue\\Timeexpense\\V1\\GPBMetadata\xea\x02\x17Accrue::Timeexpense::V1b\x06proto3"
 
 var (
@@ -2148,7 +2324,7 @@ func file_accrue_timeexpense_v1_timeexpense_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_timeexpense_v1_timeexpense_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_accrue_timeexpense_v1_timeexpense_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_accrue_timeexpense_v1_timeexpense_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_accrue_timeexpense_v1_timeexpense_proto_goTypes = []any{
 	(TimesheetStatus)(0),                  // 0: accrue.timeexpense.v1.TimesheetStatus
 	(PostingStatus)(0),                    // 1: accrue.timeexpense.v1.PostingStatus
@@ -2180,26 +2356,29 @@ var file_accrue_timeexpense_v1_timeexpense_proto_goTypes = []any{
 	(*GetTimeEntryResponse)(nil),          // 27: accrue.timeexpense.v1.GetTimeEntryResponse
 	(*ListTimeEntriesRequest)(nil),        // 28: accrue.timeexpense.v1.ListTimeEntriesRequest
 	(*ListTimeEntriesResponse)(nil),       // 29: accrue.timeexpense.v1.ListTimeEntriesResponse
-	(*v1.Date)(nil),                       // 30: accrue.common.v1.Date
-	(*v1.ExternalReference)(nil),          // 31: accrue.common.v1.ExternalReference
-	(*v1.Money)(nil),                      // 32: accrue.common.v1.Money
-	(*timestamppb.Timestamp)(nil),         // 33: google.protobuf.Timestamp
+	(*GetTimeExpenseKpisRequest)(nil),     // 30: accrue.timeexpense.v1.GetTimeExpenseKpisRequest
+	(*ClosedPeriodRefusals)(nil),          // 31: accrue.timeexpense.v1.ClosedPeriodRefusals
+	(*GetTimeExpenseKpisResponse)(nil),    // 32: accrue.timeexpense.v1.GetTimeExpenseKpisResponse
+	(*v1.Date)(nil),                       // 33: accrue.common.v1.Date
+	(*v1.ExternalReference)(nil),          // 34: accrue.common.v1.ExternalReference
+	(*v1.Money)(nil),                      // 35: accrue.common.v1.Money
+	(*timestamppb.Timestamp)(nil),         // 36: google.protobuf.Timestamp
 }
 var file_accrue_timeexpense_v1_timeexpense_proto_depIdxs = []int32{
-	30, // 0: accrue.timeexpense.v1.TimeEntryInput.work_date:type_name -> accrue.common.v1.Date
-	31, // 1: accrue.timeexpense.v1.TimeEntryInput.external_reference:type_name -> accrue.common.v1.ExternalReference
-	30, // 2: accrue.timeexpense.v1.ExpenseInput.expense_date:type_name -> accrue.common.v1.Date
-	32, // 3: accrue.timeexpense.v1.ExpenseInput.amount:type_name -> accrue.common.v1.Money
-	31, // 4: accrue.timeexpense.v1.ExpenseInput.external_reference:type_name -> accrue.common.v1.ExternalReference
+	33, // 0: accrue.timeexpense.v1.TimeEntryInput.work_date:type_name -> accrue.common.v1.Date
+	34, // 1: accrue.timeexpense.v1.TimeEntryInput.external_reference:type_name -> accrue.common.v1.ExternalReference
+	33, // 2: accrue.timeexpense.v1.ExpenseInput.expense_date:type_name -> accrue.common.v1.Date
+	35, // 3: accrue.timeexpense.v1.ExpenseInput.amount:type_name -> accrue.common.v1.Money
+	34, // 4: accrue.timeexpense.v1.ExpenseInput.external_reference:type_name -> accrue.common.v1.ExternalReference
 	2,  // 5: accrue.timeexpense.v1.TimeEntry.kind:type_name -> accrue.timeexpense.v1.EntryKind
-	30, // 6: accrue.timeexpense.v1.TimeEntry.work_date:type_name -> accrue.common.v1.Date
-	32, // 7: accrue.timeexpense.v1.TimeEntry.amount:type_name -> accrue.common.v1.Money
-	31, // 8: accrue.timeexpense.v1.TimeEntry.external_reference:type_name -> accrue.common.v1.ExternalReference
+	33, // 6: accrue.timeexpense.v1.TimeEntry.work_date:type_name -> accrue.common.v1.Date
+	35, // 7: accrue.timeexpense.v1.TimeEntry.amount:type_name -> accrue.common.v1.Money
+	34, // 8: accrue.timeexpense.v1.TimeEntry.external_reference:type_name -> accrue.common.v1.ExternalReference
 	0,  // 9: accrue.timeexpense.v1.TimeEntry.approval_status:type_name -> accrue.timeexpense.v1.TimesheetStatus
 	1,  // 10: accrue.timeexpense.v1.TimeEntry.posting_status:type_name -> accrue.timeexpense.v1.PostingStatus
-	33, // 11: accrue.timeexpense.v1.TimeEntry.create_time:type_name -> google.protobuf.Timestamp
-	33, // 12: accrue.timeexpense.v1.TimeEntry.approve_time:type_name -> google.protobuf.Timestamp
-	30, // 13: accrue.timeexpense.v1.Timesheet.week_start:type_name -> accrue.common.v1.Date
+	36, // 11: accrue.timeexpense.v1.TimeEntry.create_time:type_name -> google.protobuf.Timestamp
+	36, // 12: accrue.timeexpense.v1.TimeEntry.approve_time:type_name -> google.protobuf.Timestamp
+	33, // 13: accrue.timeexpense.v1.Timesheet.week_start:type_name -> accrue.common.v1.Date
 	0,  // 14: accrue.timeexpense.v1.Timesheet.status:type_name -> accrue.timeexpense.v1.TimesheetStatus
 	6,  // 15: accrue.timeexpense.v1.Timesheet.entries:type_name -> accrue.timeexpense.v1.TimeEntry
 	4,  // 16: accrue.timeexpense.v1.RecordTimeEntryRequest.entry:type_name -> accrue.timeexpense.v1.TimeEntryInput
@@ -2221,31 +2400,36 @@ var file_accrue_timeexpense_v1_timeexpense_proto_depIdxs = []int32{
 	6,  // 32: accrue.timeexpense.v1.GetTimeEntryResponse.entry:type_name -> accrue.timeexpense.v1.TimeEntry
 	1,  // 33: accrue.timeexpense.v1.ListTimeEntriesRequest.posting_status:type_name -> accrue.timeexpense.v1.PostingStatus
 	6,  // 34: accrue.timeexpense.v1.ListTimeEntriesResponse.entries:type_name -> accrue.timeexpense.v1.TimeEntry
-	8,  // 35: accrue.timeexpense.v1.TimeExpenseService.RecordTimeEntry:input_type -> accrue.timeexpense.v1.RecordTimeEntryRequest
-	10, // 36: accrue.timeexpense.v1.TimeExpenseService.RecordExpense:input_type -> accrue.timeexpense.v1.RecordExpenseRequest
-	12, // 37: accrue.timeexpense.v1.TimeExpenseService.SubmitTimesheet:input_type -> accrue.timeexpense.v1.SubmitTimesheetRequest
-	14, // 38: accrue.timeexpense.v1.TimeExpenseService.ApproveTimesheet:input_type -> accrue.timeexpense.v1.ApproveTimesheetRequest
-	16, // 39: accrue.timeexpense.v1.TimeExpenseService.RejectTimesheet:input_type -> accrue.timeexpense.v1.RejectTimesheetRequest
-	18, // 40: accrue.timeexpense.v1.TimeExpenseService.GetTimesheet:input_type -> accrue.timeexpense.v1.GetTimesheetRequest
-	21, // 41: accrue.timeexpense.v1.TimeExpenseService.ImportApprovedEntries:input_type -> accrue.timeexpense.v1.ImportApprovedEntriesRequest
-	24, // 42: accrue.timeexpense.v1.TimeExpenseService.CorrectTimeEntry:input_type -> accrue.timeexpense.v1.CorrectTimeEntryRequest
-	26, // 43: accrue.timeexpense.v1.TimeExpenseService.GetTimeEntry:input_type -> accrue.timeexpense.v1.GetTimeEntryRequest
-	28, // 44: accrue.timeexpense.v1.TimeExpenseService.ListTimeEntries:input_type -> accrue.timeexpense.v1.ListTimeEntriesRequest
-	9,  // 45: accrue.timeexpense.v1.TimeExpenseService.RecordTimeEntry:output_type -> accrue.timeexpense.v1.RecordTimeEntryResponse
-	11, // 46: accrue.timeexpense.v1.TimeExpenseService.RecordExpense:output_type -> accrue.timeexpense.v1.RecordExpenseResponse
-	13, // 47: accrue.timeexpense.v1.TimeExpenseService.SubmitTimesheet:output_type -> accrue.timeexpense.v1.SubmitTimesheetResponse
-	15, // 48: accrue.timeexpense.v1.TimeExpenseService.ApproveTimesheet:output_type -> accrue.timeexpense.v1.ApproveTimesheetResponse
-	17, // 49: accrue.timeexpense.v1.TimeExpenseService.RejectTimesheet:output_type -> accrue.timeexpense.v1.RejectTimesheetResponse
-	19, // 50: accrue.timeexpense.v1.TimeExpenseService.GetTimesheet:output_type -> accrue.timeexpense.v1.GetTimesheetResponse
-	23, // 51: accrue.timeexpense.v1.TimeExpenseService.ImportApprovedEntries:output_type -> accrue.timeexpense.v1.ImportApprovedEntriesResponse
-	25, // 52: accrue.timeexpense.v1.TimeExpenseService.CorrectTimeEntry:output_type -> accrue.timeexpense.v1.CorrectTimeEntryResponse
-	27, // 53: accrue.timeexpense.v1.TimeExpenseService.GetTimeEntry:output_type -> accrue.timeexpense.v1.GetTimeEntryResponse
-	29, // 54: accrue.timeexpense.v1.TimeExpenseService.ListTimeEntries:output_type -> accrue.timeexpense.v1.ListTimeEntriesResponse
-	45, // [45:55] is the sub-list for method output_type
-	35, // [35:45] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	31, // 35: accrue.timeexpense.v1.GetTimeExpenseKpisResponse.closed_period_refused_at_record_time:type_name -> accrue.timeexpense.v1.ClosedPeriodRefusals
+	31, // 36: accrue.timeexpense.v1.GetTimeExpenseKpisResponse.closed_period_rejected_at_posting:type_name -> accrue.timeexpense.v1.ClosedPeriodRefusals
+	31, // 37: accrue.timeexpense.v1.GetTimeExpenseKpisResponse.closed_period_total:type_name -> accrue.timeexpense.v1.ClosedPeriodRefusals
+	8,  // 38: accrue.timeexpense.v1.TimeExpenseService.RecordTimeEntry:input_type -> accrue.timeexpense.v1.RecordTimeEntryRequest
+	10, // 39: accrue.timeexpense.v1.TimeExpenseService.RecordExpense:input_type -> accrue.timeexpense.v1.RecordExpenseRequest
+	12, // 40: accrue.timeexpense.v1.TimeExpenseService.SubmitTimesheet:input_type -> accrue.timeexpense.v1.SubmitTimesheetRequest
+	14, // 41: accrue.timeexpense.v1.TimeExpenseService.ApproveTimesheet:input_type -> accrue.timeexpense.v1.ApproveTimesheetRequest
+	16, // 42: accrue.timeexpense.v1.TimeExpenseService.RejectTimesheet:input_type -> accrue.timeexpense.v1.RejectTimesheetRequest
+	18, // 43: accrue.timeexpense.v1.TimeExpenseService.GetTimesheet:input_type -> accrue.timeexpense.v1.GetTimesheetRequest
+	21, // 44: accrue.timeexpense.v1.TimeExpenseService.ImportApprovedEntries:input_type -> accrue.timeexpense.v1.ImportApprovedEntriesRequest
+	24, // 45: accrue.timeexpense.v1.TimeExpenseService.CorrectTimeEntry:input_type -> accrue.timeexpense.v1.CorrectTimeEntryRequest
+	26, // 46: accrue.timeexpense.v1.TimeExpenseService.GetTimeEntry:input_type -> accrue.timeexpense.v1.GetTimeEntryRequest
+	28, // 47: accrue.timeexpense.v1.TimeExpenseService.ListTimeEntries:input_type -> accrue.timeexpense.v1.ListTimeEntriesRequest
+	30, // 48: accrue.timeexpense.v1.TimeExpenseService.GetTimeExpenseKpis:input_type -> accrue.timeexpense.v1.GetTimeExpenseKpisRequest
+	9,  // 49: accrue.timeexpense.v1.TimeExpenseService.RecordTimeEntry:output_type -> accrue.timeexpense.v1.RecordTimeEntryResponse
+	11, // 50: accrue.timeexpense.v1.TimeExpenseService.RecordExpense:output_type -> accrue.timeexpense.v1.RecordExpenseResponse
+	13, // 51: accrue.timeexpense.v1.TimeExpenseService.SubmitTimesheet:output_type -> accrue.timeexpense.v1.SubmitTimesheetResponse
+	15, // 52: accrue.timeexpense.v1.TimeExpenseService.ApproveTimesheet:output_type -> accrue.timeexpense.v1.ApproveTimesheetResponse
+	17, // 53: accrue.timeexpense.v1.TimeExpenseService.RejectTimesheet:output_type -> accrue.timeexpense.v1.RejectTimesheetResponse
+	19, // 54: accrue.timeexpense.v1.TimeExpenseService.GetTimesheet:output_type -> accrue.timeexpense.v1.GetTimesheetResponse
+	23, // 55: accrue.timeexpense.v1.TimeExpenseService.ImportApprovedEntries:output_type -> accrue.timeexpense.v1.ImportApprovedEntriesResponse
+	25, // 56: accrue.timeexpense.v1.TimeExpenseService.CorrectTimeEntry:output_type -> accrue.timeexpense.v1.CorrectTimeEntryResponse
+	27, // 57: accrue.timeexpense.v1.TimeExpenseService.GetTimeEntry:output_type -> accrue.timeexpense.v1.GetTimeEntryResponse
+	29, // 58: accrue.timeexpense.v1.TimeExpenseService.ListTimeEntries:output_type -> accrue.timeexpense.v1.ListTimeEntriesResponse
+	32, // 59: accrue.timeexpense.v1.TimeExpenseService.GetTimeExpenseKpis:output_type -> accrue.timeexpense.v1.GetTimeExpenseKpisResponse
+	49, // [49:60] is the sub-list for method output_type
+	38, // [38:49] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_accrue_timeexpense_v1_timeexpense_proto_init() }
@@ -2263,7 +2447,7 @@ func file_accrue_timeexpense_v1_timeexpense_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_timeexpense_v1_timeexpense_proto_rawDesc), len(file_accrue_timeexpense_v1_timeexpense_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   26,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

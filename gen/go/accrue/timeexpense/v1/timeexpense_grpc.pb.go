@@ -29,6 +29,7 @@ const (
 	TimeExpenseService_CorrectTimeEntry_FullMethodName      = "/accrue.timeexpense.v1.TimeExpenseService/CorrectTimeEntry"
 	TimeExpenseService_GetTimeEntry_FullMethodName          = "/accrue.timeexpense.v1.TimeExpenseService/GetTimeEntry"
 	TimeExpenseService_ListTimeEntries_FullMethodName       = "/accrue.timeexpense.v1.TimeExpenseService/ListTimeEntries"
+	TimeExpenseService_GetTimeExpenseKpis_FullMethodName    = "/accrue.timeexpense.v1.TimeExpenseService/GetTimeExpenseKpis"
 )
 
 // TimeExpenseServiceClient is the client API for TimeExpenseService service.
@@ -62,6 +63,9 @@ type TimeExpenseServiceClient interface {
 	GetTimeEntry(ctx context.Context, in *GetTimeEntryRequest, opts ...grpc.CallOption) (*GetTimeEntryResponse, error)
 	// Lists entries of a resource or a project, optionally by posting status.
 	ListTimeEntries(ctx context.Context, in *ListTimeEntriesRequest, opts ...grpc.CallOption) (*ListTimeEntriesResponse, error)
+	// Business KPIs of time & expense: entries refused for closed periods, split by where (when
+	// recorded, and when the ledger posted them).
+	GetTimeExpenseKpis(ctx context.Context, in *GetTimeExpenseKpisRequest, opts ...grpc.CallOption) (*GetTimeExpenseKpisResponse, error)
 }
 
 type timeExpenseServiceClient struct {
@@ -172,6 +176,16 @@ func (c *timeExpenseServiceClient) ListTimeEntries(ctx context.Context, in *List
 	return out, nil
 }
 
+func (c *timeExpenseServiceClient) GetTimeExpenseKpis(ctx context.Context, in *GetTimeExpenseKpisRequest, opts ...grpc.CallOption) (*GetTimeExpenseKpisResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTimeExpenseKpisResponse)
+	err := c.cc.Invoke(ctx, TimeExpenseService_GetTimeExpenseKpis_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TimeExpenseServiceServer is the server API for TimeExpenseService service.
 // All implementations must embed UnimplementedTimeExpenseServiceServer
 // for forward compatibility.
@@ -203,6 +217,9 @@ type TimeExpenseServiceServer interface {
 	GetTimeEntry(context.Context, *GetTimeEntryRequest) (*GetTimeEntryResponse, error)
 	// Lists entries of a resource or a project, optionally by posting status.
 	ListTimeEntries(context.Context, *ListTimeEntriesRequest) (*ListTimeEntriesResponse, error)
+	// Business KPIs of time & expense: entries refused for closed periods, split by where (when
+	// recorded, and when the ledger posted them).
+	GetTimeExpenseKpis(context.Context, *GetTimeExpenseKpisRequest) (*GetTimeExpenseKpisResponse, error)
 	mustEmbedUnimplementedTimeExpenseServiceServer()
 }
 
@@ -242,6 +259,9 @@ func (UnimplementedTimeExpenseServiceServer) GetTimeEntry(context.Context, *GetT
 }
 func (UnimplementedTimeExpenseServiceServer) ListTimeEntries(context.Context, *ListTimeEntriesRequest) (*ListTimeEntriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTimeEntries not implemented")
+}
+func (UnimplementedTimeExpenseServiceServer) GetTimeExpenseKpis(context.Context, *GetTimeExpenseKpisRequest) (*GetTimeExpenseKpisResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTimeExpenseKpis not implemented")
 }
 func (UnimplementedTimeExpenseServiceServer) mustEmbedUnimplementedTimeExpenseServiceServer() {}
 func (UnimplementedTimeExpenseServiceServer) testEmbeddedByValue()                            {}
@@ -444,6 +464,24 @@ func _TimeExpenseService_ListTimeEntries_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TimeExpenseService_GetTimeExpenseKpis_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTimeExpenseKpisRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TimeExpenseServiceServer).GetTimeExpenseKpis(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TimeExpenseService_GetTimeExpenseKpis_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TimeExpenseServiceServer).GetTimeExpenseKpis(ctx, req.(*GetTimeExpenseKpisRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TimeExpenseService_ServiceDesc is the grpc.ServiceDesc for TimeExpenseService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -490,6 +528,10 @@ var TimeExpenseService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListTimeEntries",
 			Handler:    _TimeExpenseService_ListTimeEntries_Handler,
+		},
+		{
+			MethodName: "GetTimeExpenseKpis",
+			Handler:    _TimeExpenseService_GetTimeExpenseKpis_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
