@@ -85,6 +85,7 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 		billingv1.LedgerService_ListJournalEntries_FullMethodName:     {req: &billingv1.ListJournalEntriesRequest{LegalEntityId: leA}},
 		billingv1.LedgerService_ListInvoiceCandidates_FullMethodName:  {req: &billingv1.ListInvoiceCandidatesRequest{ProjectId: proj}, filtered: true},
 		billingv1.LedgerService_GetBillingKpis_FullMethodName:         {req: &billingv1.GetBillingKpisRequest{}, filtered: true},
+		billingv1.LedgerService_ListRebillDecisions_FullMethodName:    {req: &billingv1.ListRebillDecisionsRequest{ProjectId: proj}, filtered: true},
 		billingv1.ContractService_UpsertContract_FullMethodName: {req: &billingv1.UpsertContractRequest{SourceVersion: 1,
 			ExternalReference: &commonv1.ExternalReference{System: "salesforce", ObjectType: "Opportunity", ExternalId: "006-mx-b"},
 			Contract:          fx.contractInput()}},
@@ -120,8 +121,9 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 			Items: []*timeexpensev1.ImportItem{timeItem(withRef(timeIn(fx.resourceID, proj, fx.project.billable, date(2026, 6, 4), "3", true), "mx-b-1"))}}},
 		timeexpensev1.TimeExpenseService_CorrectTimeEntry_FullMethodName: {req: &timeexpensev1.CorrectTimeEntryRequest{EntryId: te.GetEntryId(),
 			Entry: entryIn, Reason: "B's try"}},
-		timeexpensev1.TimeExpenseService_GetTimeEntry_FullMethodName:    {req: &timeexpensev1.GetTimeEntryRequest{EntryId: te.GetEntryId()}},
-		timeexpensev1.TimeExpenseService_ListTimeEntries_FullMethodName: {req: &timeexpensev1.ListTimeEntriesRequest{}, filtered: true},
+		timeexpensev1.TimeExpenseService_GetTimeEntry_FullMethodName:       {req: &timeexpensev1.GetTimeEntryRequest{EntryId: te.GetEntryId()}},
+		timeexpensev1.TimeExpenseService_ListTimeEntries_FullMethodName:    {req: &timeexpensev1.ListTimeEntriesRequest{}, filtered: true},
+		timeexpensev1.TimeExpenseService_GetTimeExpenseKpis_FullMethodName: {req: &timeexpensev1.GetTimeExpenseKpisRequest{}, filtered: true},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/exceptions"
@@ -159,5 +160,6 @@ func (s *Service) listRebills(ctx context.Context, c contract.Contract, checked 
 // RebillDecisions returns a page of invoiced candidates whose bill rate changed after they were
 // invoiced, with the delta a credit note / rebill would need (page.Fetch() of them).
 func (s *Service) RebillDecisions(ctx context.Context, f ledger.RebillFilter, page paging.Request) ([]ledger.Rebill, error) {
+	f.LegalEntities = auth.EntitiesOf(ctx).Filter()
 	return s.store.ListRebills(ctx, f, page)
 }

@@ -127,4 +127,6 @@ func RebillOf(r Rerated, contractVersion int64) Rebill {
 type RebillFilter struct {
 	ContractID string
 	ProjectID  string
+	// LegalEntities restricts the decisions to projects of these legal entities; nil means any.
+	LegalEntities []string
 }

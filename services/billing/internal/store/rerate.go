@@ -124,7 +124,9 @@ func (s *Store) ListRebills(ctx context.Context, f ledger.RebillFilter, page pag
 	rows, err := s.Q(ctx).Query(ctx, `SELECT candidate_id::text, contract_id::text, contract_version, project_id::text, source_id, source_date,
 			quantity, currency_code, invoiced_rate, invoiced_amount, rerated_rate, rerated_amount, delta
 		FROM rebill_decisions WHERE ($1 = '' OR contract_id = $1::uuid) AND ($2 = '' OR project_id = $2::uuid) AND ($3 = '' OR candidate_id > $3::uuid)
-		ORDER BY candidate_id LIMIT $4`, f.ContractID, f.ProjectID, page.AfterID, page.Fetch())
+		  AND ($5::text[] IS NULL OR EXISTS (SELECT 1 FROM project_replicas p
+		       WHERE p.project_id = rebill_decisions.project_id AND p.legal_entity_id::text = ANY($5::text[])))
+		ORDER BY candidate_id LIMIT $4`, f.ContractID, f.ProjectID, page.AfterID, page.Fetch(), f.LegalEntities)
 	if err != nil {
 		return nil, err
 	}

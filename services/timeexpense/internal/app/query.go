@@ -35,7 +35,7 @@ func (s *Service) Entries(ctx context.Context, f te.EntryFilter, page paging.Req
 // ClosedPeriodKPIs counts the entries refused for a closed period, split by where: at record
 // time (recorded, imported or corrected into a closed period of a REJECT legal entity) and at
 // posting (rejected by the ledger), with their timesheets (distinct resource and ISO week) and
-// hours.
+// hours; of the caller's legal entities only (every entity without a caller: the metrics).
 func (s *Service) ClosedPeriodKPIs(ctx context.Context) (te.ClosedPeriodKPIs, error) {
-	return s.store.ClosedPeriodKPIs(ctx)
+	return s.store.ClosedPeriodKPIs(ctx, auth.EntitiesOf(ctx).Filter())
 }

@@ -64,5 +64,5 @@ type Store interface {
 	// RecordRefusals records inputs refused at record time for a closed period (a retried input
 	// counts once); ClosedPeriodKPIs counts them and the entries the ledger rejected at posting.
 	RecordRefusals(ctx context.Context, refusals []te.Refusal) error
-	ClosedPeriodKPIs(ctx context.Context) (te.ClosedPeriodKPIs, error)
+	ClosedPeriodKPIs(ctx context.Context, legalEntities []string) (te.ClosedPeriodKPIs, error)
 }

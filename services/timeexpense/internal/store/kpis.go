@@ -28,21 +28,23 @@ func (s *Store) RecordRefusals(ctx context.Context, refusals []te.Refusal) error
 }
 
 // ClosedPeriodKPIs counts the entries refused for a closed period at record time
-// (closed_period_refusals) and at posting (time_entries the ledger rejected), in one statement.
-func (s *Store) ClosedPeriodKPIs(ctx context.Context) (te.ClosedPeriodKPIs, error) {
+// (closed_period_refusals) and at posting (time_entries the ledger rejected), in one statement,
+// of projects of legalEntities only (nil: any).
+func (s *Store) ClosedPeriodKPIs(ctx context.Context, legalEntities []string) (te.ClosedPeriodKPIs, error) {
 	var k te.ClosedPeriodKPIs
 	err := s.Q(ctx).QueryRow(ctx, `WITH r AS (
-			SELECT $1::text AS where_, resource_id, work_date, CASE WHEN kind = 'TIME' THEN hours ELSE 0 END AS hours FROM closed_period_refusals
+			SELECT $1::text AS where_, resource_id, work_date, CASE WHEN kind = 'TIME' THEN hours ELSE 0 END AS hours FROM closed_period_refusals e
+			WHERE `+entitySQL(3)+`
 			UNION ALL
-			SELECT $2::text, resource_id, work_date, CASE WHEN kind = 'TIME' THEN hours ELSE 0 END FROM time_entries
-			WHERE posting_status = 'REJECTED_CLOSED_PERIOD'
+			SELECT $2::text, resource_id, work_date, CASE WHEN kind = 'TIME' THEN hours ELSE 0 END FROM time_entries e
+			WHERE posting_status = 'REJECTED_CLOSED_PERIOD' AND `+entitySQL(3)+`
 		)
 		SELECT count(*) FILTER (WHERE where_ = $1), count(DISTINCT (resource_id, date_trunc('week', work_date))) FILTER (WHERE where_ = $1),
 			COALESCE(sum(hours) FILTER (WHERE where_ = $1), 0),
 			count(*) FILTER (WHERE where_ = $2), count(DISTINCT (resource_id, date_trunc('week', work_date))) FILTER (WHERE where_ = $2),
 			COALESCE(sum(hours) FILTER (WHERE where_ = $2), 0),
 			count(*), count(DISTINCT (resource_id, date_trunc('week', work_date))), COALESCE(sum(hours), 0)
-		FROM r`, te.RefusedAtRecordTime, te.RejectedAtPosting).Scan(
+		FROM r`, te.RefusedAtRecordTime, te.RejectedAtPosting, legalEntities).Scan(
 		&k.RecordTime.Entries, &k.RecordTime.Timesheets, &k.RecordTime.Hours,
 		&k.Posting.Entries, &k.Posting.Timesheets, &k.Posting.Hours,
 		&k.Total.Entries, &k.Total.Timesheets, &k.Total.Hours)
