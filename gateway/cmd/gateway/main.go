@@ -23,6 +23,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/logging"
 	"github.com/accrue/accrue/internal/platform/redisx"
 	"github.com/accrue/accrue/internal/platform/service"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 )
 
 func main() {
@@ -76,6 +77,8 @@ func run(ctx context.Context) error {
 	webhookLimit := limiter(r, "ACCRUE_RATE_LIMIT_WEBHOOK", 50, 100)
 	refusedLimit := limiter(r, "ACCRUE_RATE_LIMIT_WEBHOOK_REFUSED", 5, 20)
 	level := r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error")
+	version, _ := service.Version()
+	traces := telemetry.Load(r, "gateway", version)
 	if sharedToken && svc.TokenSource() == nil {
 		r.Fail(errors.New("ACCRUE_WEBHOOK_SHARED_TOKEN needs ACCRUE_SERVICE_TOKEN_FILE or ACCRUE_OAUTH_TOKEN_URL"))
 	}
@@ -83,6 +86,19 @@ func run(ctx context.Context) error {
 		return err
 	}
 	log := logging.New(os.Stdout, "gateway", level)
+	// Tracing before the gateway is built: its handler and upstream connections instrument
+	// themselves when it is on. The deferred flush exports what is buffered at shutdown.
+	flush, err := telemetry.Setup(ctx, traces)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := flush(fctx); err != nil {
+			log.Warn("tracing: flush on shutdown failed", "err", err)
+		}
+	}()
 	verifier, err := auth.NewVerifier(ctx, authCfg)
 	if err != nil {
 		return err

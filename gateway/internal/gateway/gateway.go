@@ -43,6 +43,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/idempotency"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/metrics"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 )
 
 // Services lists the five upstreams by name, in a stable order.
@@ -202,7 +203,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Status: http.StatusNotFound, Reason: "NOT_FOUND", Detail: "no route for " + r.URL.Path})
 	})
-	g.handler = g.edge(mux)
+	g.handler = g.edge(telemetry.HTTPHandler(mux, "/healthz", "/readyz"))
 	return g, nil
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/idempotency"
 	"github.com/accrue/accrue/internal/platform/rpcspec"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 )
 
 // ServerConfig is what a service's gRPC server needs.
@@ -99,7 +100,7 @@ func NewServer(cfg ServerConfig) (*grpc.Server, *health.Server, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	srv := grpc.NewServer(
+	srv := grpc.NewServer(append(telemetry.ServerOptions(),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: cfg.KeepaliveMinTime, PermitWithoutStream: true}),
@@ -116,7 +117,7 @@ func NewServer(cfg ServerConfig) (*grpc.Server, *health.Server, error) {
 			idempotency.UnaryServerInterceptor(cfg.Pool),
 		),
 		grpc.ChainStreamInterceptor(recoverStream, authStream(cfg.Verifier)),
-	)
+	)...)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(srv, healthServer{Server: hs, ready: cfg.Readiness})

@@ -38,6 +38,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/redisx"
 	"github.com/accrue/accrue/internal/platform/stream"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 )
 
 // Defaults are a service's default addresses and database.
@@ -74,6 +75,8 @@ type Config struct {
 	OAuthTokenURL     string
 	OAuthClientID     string
 	OAuthClientSecret string
+	// Traces: exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (see telemetry).
+	Telemetry telemetry.Config
 
 	// The database roles, statement limits, gRPC limits and retention (see database.go).
 	Limits
@@ -116,6 +119,8 @@ func LoadConfig(r *config.Reader, name string, d Defaults) Config {
 	if err := c.Auth.Validate(); err != nil {
 		r.Fail(err)
 	}
+	v, _ := Version()
+	c.Telemetry = telemetry.Load(r, name, v)
 	c.Limits = loadLimits(r)
 	return c
 }
@@ -151,6 +156,8 @@ type Base struct {
 
 	runners   []lifecycle.Runner
 	consumers []*stream.Consumer
+	// flushTraces stops the tracer provider, exporting the spans still buffered.
+	flushTraces func(context.Context) error
 }
 
 // Start applies the migrations (the platform's and the service's; see MigrateOnly), connects to
@@ -160,6 +167,21 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 	if err := migrate(ctx, cfg, migrations); err != nil {
 		return nil, err
 	}
+	// Tracing first: the pool, the gRPC server and the clients instrument themselves when it is on.
+	flush, err := telemetry.Setup(ctx, cfg.Telemetry)
+	if err != nil {
+		return nil, err
+	}
+	b, err := start(ctx, cfg, log, collectors)
+	if err != nil {
+		_ = flush(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	b.flushTraces = flush
+	return b, nil
+}
+
+func start(ctx context.Context, cfg Config, log *slog.Logger, collectors []prometheus.Collector) (*Base, error) {
 	pool, err := pg.Open(ctx, cfg.DatabaseURL, pg.Options{MaxConns: int32(cfg.DBMaxConns),
 		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout})
 	if err != nil {
@@ -243,6 +265,7 @@ func (b *Base) Add(r ...lifecycle.Runner) { b.runners = append(b.runners, r...) 
 
 // Run serves until ctx is cancelled, then shuts down gracefully and closes connections.
 func (b *Base) Run(ctx context.Context) error {
+	defer b.shutdownTracing()
 	defer b.Pool.Close()
 	defer b.Redis.Close()
 	relay := outbox.NewRelay(b.Pool, b.Redis, outbox.RelayConfig{StreamPrefix: b.Cfg.StreamPrefix, Linger: b.Cfg.RelayLinger,
