@@ -90,6 +90,13 @@ func Use(tp trace.TracerProvider) {
 	enabled.Store(true)
 }
 
+// Off turns the platform's instrumentation off again and restores the no-op provider (tests
+// that called Use clean up with it).
+func Off() {
+	enabled.Store(false)
+	otel.SetTracerProvider(noop.NewTracerProvider())
+}
+
 // Tracer is the tracer of Accrue's own spans.
 func Tracer() trace.Tracer { return otel.Tracer(InstrumentationName) }
 
