@@ -25,5 +25,7 @@
 // ACCRUE_E2E_BIN_DIR=<dir> builds into (and reuses) that directory instead of a fresh temporary
 // one, so unchanged binaries are not linked again; ACCRUE_E2E_KEEP=1 keeps the work directory
 // (logs, keys) of failed tests; ACCRUE_E2E_MAX_ENVS bounds how many Envs run at once (default 2,
-// whatever -parallel says, to stay within Postgres's connection limit).
+// whatever -parallel says, to stay within Postgres's connection limit); ACCRUE_E2E_TRACES=1 turns
+// tracing on in every Env, exporting to a collector of its own that counts the spans
+// (StartTraceCollector and WithTraces give a test the spans themselves).
 package harness

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -21,10 +22,12 @@ import (
 // sees what an OpenTelemetry collector would.
 type TraceCollector struct {
 	collectortracev1.UnimplementedTraceServiceServer
-	addr string
+	addr      string
+	countOnly bool // keep no span, count them (ACCRUE_E2E_TRACES)
 
 	mu    sync.Mutex
 	spans []Span
+	count int
 }
 
 // Span is one span a process exported.
@@ -60,6 +63,18 @@ func (c *TraceCollector) Endpoint() string { return "http://" + c.addr }
 // Export implements the OTLP TraceService.
 func (c *TraceCollector) Export(_ context.Context, req *collectortracev1.ExportTraceServiceRequest) (*collectortracev1.ExportTraceServiceResponse, error) {
 	var got []Span
+	if c.countOnly {
+		n := 0
+		for _, rs := range req.GetResourceSpans() {
+			for _, ss := range rs.GetScopeSpans() {
+				n += len(ss.GetSpans())
+			}
+		}
+		c.mu.Lock()
+		c.count += n
+		c.mu.Unlock()
+		return &collectortracev1.ExportTraceServiceResponse{}, nil
+	}
 	for _, rs := range req.GetResourceSpans() {
 		service := ""
 		for _, a := range rs.GetResource().GetAttributes() {
@@ -92,7 +107,10 @@ func (c *TraceCollector) Export(_ context.Context, req *collectortracev1.ExportT
 		}
 	}
 	c.mu.Lock()
-	c.spans = append(c.spans, got...)
+	c.count += len(got)
+	if !c.countOnly {
+		c.spans = append(c.spans, got...)
+	}
 	c.mu.Unlock()
 	return &collectortracev1.ExportTraceServiceResponse{}, nil
 }
@@ -109,6 +127,13 @@ func (c *TraceCollector) Trace(traceID string) []Span {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].StartNano < out[j].StartNano })
 	return out
+}
+
+// Count returns how many spans were received so far.
+func (c *TraceCollector) Count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count
 }
 
 // Spans returns every span received so far.
@@ -146,13 +171,23 @@ func FormatTrace(spans []Span) string {
 	return b.String()
 }
 
+// tracesFromEnv: with ACCRUE_E2E_TRACES=1 every Env exports its spans to a collector of its
+// own that counts and drops them (tracing's cost in any test or benchmark, e.g. MonthEnd).
+func tracesFromEnv(t testing.TB) []Option {
+	if os.Getenv("ACCRUE_E2E_TRACES") != "1" {
+		return nil
+	}
+	c := StartTraceCollector(t)
+	c.countOnly = true
+	t.Cleanup(func() { t.Logf("harness: %d spans exported (ACCRUE_E2E_TRACES)", c.Count()) })
+	return []Option{WithTraces(c.Endpoint())}
+}
+
 // WithTraces makes every process of the Env export its spans to endpoint over OTLP/gRPC
 // (OTEL_EXPORTER_OTLP_ENDPOINT), in small batches sent every 100 ms.
 func WithTraces(endpoint string) Option {
 	return func(o *options) {
-		for _, p := range append(slices.Clone(Services), Gateway) {
-			WithEnv(p, "OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)(o)
-			WithEnv(p, "OTEL_BSP_SCHEDULE_DELAY", "100")(o)
-		}
+		WithEnvAll("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)(o)
+		WithEnvAll("OTEL_BSP_SCHEDULE_DELAY", "100")(o)
 	}
 }
