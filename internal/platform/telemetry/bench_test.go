@@ -14,7 +14,7 @@ import (
 type discard struct{}
 
 func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
-func (discard) Shutdown(context.Context) error                            { return nil }
+func (discard) Shutdown(context.Context) error                             { return nil }
 
 // BenchmarkStatement measures what tracing adds to one Postgres round trip (SELECT 1 on a
 // pool) issued for a traced request: "off" is the untraced deployment (no pgx tracer), "on"
