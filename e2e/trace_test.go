@@ -111,6 +111,18 @@ func TestOneWebhookIsOneTraceFromGatewayToPosting(t *testing.T) {
 			t.Errorf("%s span %q ended in error", s.Service, s.Name)
 		}
 	}
+
+	// A REST call's span is named after its route, not its path (ids stay out of span names).
+	getProject(t, env, fx.projectID)
+	restRoute := "GET /v1/projects/{project_id=*}"
+	harness.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		for _, s := range collector.Spans() {
+			if s.Service == "gateway" && s.Name == restRoute && s.Attributes["http.response.status_code"] == "200" {
+				return nil
+			}
+		}
+		return fmt.Errorf("no gateway span %q yet", restRoute)
+	})
 }
 
 // statements counts the Postgres statement spans of service under the span ancestor.

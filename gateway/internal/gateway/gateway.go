@@ -262,7 +262,19 @@ func (g *Gateway) newMux() *runtime.ServeMux {
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 		runtime.WithForwardResponseOption(createdStatus),
 		runtime.WithDisablePathLengthFallback(),
+		runtime.WithMiddlewares(traceRoute),
 	)
+}
+
+// traceRoute names the request's span after the REST route the mux matched (see
+// telemetry.SetRoute).
+func traceRoute(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if p, ok := runtime.HTTPPattern(r.Context()); ok {
+			telemetry.SetRoute(r.Context(), r.Method+" "+p.String())
+		}
+		next(w, r, params)
+	}
 }
 
 // incomingHeader is the allow-list of HTTP headers that become gRPC metadata. Everything else,

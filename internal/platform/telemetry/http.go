@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -31,11 +32,16 @@ func HTTPHandler(next http.Handler, untraced ...string) http.Handler {
 			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
 		defer span.End()
 		rec := &statusWriter{ResponseWriter: w}
-		r = r.WithContext(ctx)
+		route := &routeOf{}
+		r = r.WithContext(context.WithValue(ctx, routeKey{}, route))
 		next.ServeHTTP(rec, r)
-		if r.Pattern != "" { // set by the ServeMux that routed r
-			span.SetName(r.Pattern)
-			span.SetAttributes(attribute.String("http.route", r.Pattern))
+		name := route.name // set by an inner router (SetRoute), else the ServeMux's pattern
+		if name == "" && r.Pattern != "" {
+			name = r.Pattern
+		}
+		if name != "" {
+			span.SetName(name)
+			span.SetAttributes(attribute.String("http.route", name))
 		}
 		code := rec.status
 		if code == 0 {
@@ -46,6 +52,19 @@ func HTTPHandler(next http.Handler, untraced ...string) http.Handler {
 			span.SetStatus(codes.Error, strconv.Itoa(code))
 		}
 	})
+}
+
+type routeKey struct{}
+
+type routeOf struct{ name string }
+
+// SetRoute names the server span of the request ctx belongs to after the route an inner router
+// matched (the gateway's REST mux knows "GET /v1/projects/{project_id}" where the outer ServeMux
+// only saw "/v1/"). It does nothing outside HTTPHandler.
+func SetRoute(ctx context.Context, route string) {
+	if r, ok := ctx.Value(routeKey{}).(*routeOf); ok {
+		r.name = route
+	}
 }
 
 type statusWriter struct {

@@ -202,3 +202,16 @@ func TestHTTPSpansAreNamedByRoute(t *testing.T) {
 		t.Errorf("status code %v, want 202", v)
 	}
 }
+
+// A router inside the traced handler (the gateway's REST mux) names the span after its route.
+func TestAnInnerRouterNamesTheSpan(t *testing.T) {
+	rec := record(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/", func(_ http.ResponseWriter, r *http.Request) {
+		telemetry.SetRoute(r.Context(), "GET /v1/projects/{project_id=*}")
+	})
+	telemetry.HTTPHandler(mux).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/v1/projects/0193", nil))
+	if ended := rec.Ended(); len(ended) != 1 || ended[0].Name() != "GET /v1/projects/{project_id=*}" {
+		t.Fatalf("spans %v, want one named after the inner route", ended)
+	}
+}
