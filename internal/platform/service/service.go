@@ -140,6 +140,8 @@ func (c Config) TokenSource() grpcx.TokenSource {
 
 // Base is a started service's shared parts.
 type Base struct {
+	flushTraces func(context.Context) error // see startTraced; nil when Start is called directly
+
 	Cfg      Config
 	Log      *slog.Logger
 	Pool     *pgxpool.Pool
@@ -156,8 +158,6 @@ type Base struct {
 
 	runners   []lifecycle.Runner
 	consumers []*stream.Consumer
-	// flushTraces stops the tracer provider, exporting the spans still buffered.
-	flushTraces func(context.Context) error
 }
 
 // Start applies the migrations (the platform's and the service's; see MigrateOnly), connects to
@@ -167,21 +167,6 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 	if err := migrate(ctx, cfg, migrations); err != nil {
 		return nil, err
 	}
-	// Tracing first: the pool, the gRPC server and the clients instrument themselves when it is on.
-	flush, err := telemetry.Setup(ctx, cfg.Telemetry)
-	if err != nil {
-		return nil, err
-	}
-	b, err := start(ctx, cfg, log, collectors)
-	if err != nil {
-		_ = flush(context.WithoutCancel(ctx))
-		return nil, err
-	}
-	b.flushTraces = flush
-	return b, nil
-}
-
-func start(ctx context.Context, cfg Config, log *slog.Logger, collectors []prometheus.Collector) (*Base, error) {
 	pool, err := pg.Open(ctx, cfg.DatabaseURL, pg.Options{MaxConns: int32(cfg.DBMaxConns),
 		StatementTimeout: cfg.DBStatementTimeout, LockTimeout: cfg.DBLockTimeout})
 	if err != nil {
@@ -367,7 +352,7 @@ func Boot(ctx context.Context, r *config.Reader, cfg Config, migrateOnly bool, m
 	if migrateOnly {
 		return nil, MigrateOnly(ctx, cfg, migrations)
 	}
-	return Start(ctx, cfg, migrations, collectors...)
+	return startTraced(ctx, cfg, migrations, collectors...)
 }
 
 // MigrateOnly applies the migrations (as the owner when MigrateDatabaseURL is set, granting the
