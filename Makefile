@@ -54,16 +54,22 @@ proto/.deps/.staged: proto/deps.sh
 # ---------------------------------------------------------------------------------------------
 # Contracts
 
+# docs/errors.md's generator (tools/errdoc; its own tests run first).
+$(BIN)/errdoc: tools/errdoc/go.mod $(wildcard tools/errdoc/*.go)
+	GOWORK=off go -C tools/errdoc test -count=1 .
+	GOWORK=off go -C tools/errdoc build -o $(BIN)/errdoc .
+
 .PHONY: generate
-generate: tools proto/.deps/.staged ## regenerate Go, gateway and OpenAPI code from proto/
+generate: tools proto/.deps/.staged $(BIN)/errdoc ## regenerate Go, gateway and OpenAPI code from proto/, and docs/errors.md
 	rm -rf $(PROTO_OUT)
 	PATH="$(BIN):$$PATH" $(BUF) generate
 	$(BUF) format -w --path proto/accrue
+	$(BIN)/errdoc -o docs/errors.md
 
 .PHONY: check-generated
 check-generated: generate ## fail when committed generated code differs from the contracts
-	@if [ -n "$$(git status --porcelain -- $(PROTO_OUT) proto/accrue)" ]; then \
-		git status --porcelain -- $(PROTO_OUT) proto/accrue; \
+	@if [ -n "$$(git status --porcelain -- $(PROTO_OUT) proto/accrue docs/errors.md)" ]; then \
+		git status --porcelain -- $(PROTO_OUT) proto/accrue docs/errors.md; \
 		echo "generated code or proto formatting is stale: run 'make generate' and commit the result" >&2; exit 1; fi
 
 .PHONY: buf-lint
@@ -72,9 +78,12 @@ buf-lint: $(BUF) proto/.deps/.staged ## buf lint (STANDARD) and buf format check
 	$(BUF) format --diff --exit-code --path proto/accrue
 
 .PHONY: breaking
-breaking: $(BUF) proto/.deps/.staged ## report breaking contract changes against BASE (a git ref), e.g. make breaking BASE=origin/main
-	@test -n "$(BASE)" || { echo "usage: make breaking BASE=<git ref>" >&2; exit 2; }
-	proto/breaking.sh "$(BASE)"
+breaking: $(BUF) proto/.deps/.staged ## breaking contract changes against BASE (a git ref; default: HEAD~1 on main, else the merge base with main)
+	proto/breaking.sh $(BASE)
+
+.PHONY: events-snapshot
+events-snapshot: ## at a release: record its event payload contracts, which the next release's consumers must accept
+	go test -count=1 -run '^TestConsumersAcceptPreviousReleasePayloads$$' ./internal/platform/catalogue/ -write-events-snapshot
 
 # ---------------------------------------------------------------------------------------------
 # Quality gates
@@ -105,6 +114,10 @@ check-imports: $(BIN)/housecheck ## fail on imports that break the layering rule
 check-hygiene: $(BIN)/housecheck ## fail on tracked files over 1 MB and on stream/event-type literals in services
 	$(BIN)/housecheck hygiene
 
+.PHONY: check-migrations
+check-migrations: $(BIN)/housecheck ## fail on a migration that drops, renames or retypes a table or column without a contract marker (docs/deploy.md)
+	$(BIN)/housecheck migrations
+
 .PHONY: deps
 deps: ## make sure Postgres and Redis run locally (installs them with apt when missing)
 	deploy/local/ensure-deps.sh
@@ -115,20 +128,32 @@ check-deploy: ## check the Dockerfiles, the compose file and the kustomize overl
 	go test -count=1 ./$(DEPLOY_CHECKS)/...
 
 .PHONY: test
-test: deps vet buf-lint check-generated check-imports check-hygiene check-deploy ## all checks and all tests on real Postgres and Redis
+test: deps vet buf-lint breaking check-generated check-imports check-hygiene check-migrations check-deploy ## all checks and all tests on real Postgres and Redis
 	go test $(GO_TEST_FLAGS) $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	$(MAKE) --no-print-directory fuzz-short
 
-# A short run of every fuzz target of the payload parsers (their seed corpora already run in
-# go test); FUZZTIME per target. -fuzzminimizetime keeps the engine from spending a short run
-# minimising multi-kilobyte fixture inputs.
+# A short run of every fuzz target of the payload parsers, the Idempotency-Key parser, money,
+# hours and date parsing (their seed corpora already run in go test); FUZZTIME per target, the
+# packages in FUZZ_PKG one by one (go test -fuzz takes one package). -fuzzminimizetime keeps the
+# engine from spending a short run minimising multi-kilobyte fixture inputs.
 FUZZTIME ?= 5s
-FUZZ_PKG := ./gateway/internal/translate/
+FUZZ_PKG := ./gateway/internal/translate/ ./internal/platform/idempotency/ ./internal/platform/money/ \
+	./internal/platform/civil/ ./services/timeexpense/internal/wire/
 
 .PHONY: fuzz-short
 fuzz-short: ## a short fuzz run of every payload parser and mapping (FUZZTIME each)
-	for f in $$(go test -list '^Fuzz' $(FUZZ_PKG) | grep '^Fuzz'); do \
-		go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -parallel 2 $(FUZZ_PKG) || exit 1; done
+	for p in $(FUZZ_PKG); do for f in $$(go test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+		go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s -parallel 2 $$p || exit 1; done; done
+
+# The fault harness (e2e/chaos_test.go): its own Postgres and Redis on private ports, a seeded
+# load under kills, a Postgres crash, Redis restarts and a wipe, then the correctness gate.
+CHAOS_ENTRIES ?= 12000
+CHAOS_FAULTS  ?= 12
+
+.PHONY: chaos
+chaos: ## fault harness: CHAOS_ENTRIES (12000) entries under CHAOS_FAULTS (12) faults, CHAOS_SEED; then the gate
+	ACCRUE_E2E_SHARED=0 CHAOS_ENTRIES=$(CHAOS_ENTRIES) CHAOS_FAULTS=$(CHAOS_FAULTS) CHAOS_CHECK_BOUNDS=1 \
+		go test -count=1 -timeout 40m -v -run '^(TestChaos|TestFailedApplyPostedWithin5sOfPostgresReturning)$$' ./e2e/
 
 .PHONY: test-short
 test-short: deps ## tests only, without the race detector

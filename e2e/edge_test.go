@@ -15,7 +15,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
@@ -29,7 +28,7 @@ import (
 func TestServiceGRPCReflectionAndDirectAuth(t *testing.T) {
 	t.Parallel()
 	env := harness.Start(t)
-	conn, err := grpc.NewClient(env.GRPCAddr("customer"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(env.GRPCAddr("customer"), env.GRPCTransport())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -244,10 +244,13 @@ func TestUnapplicableEventIsDeadLetteredAndHandledViaOpsAPI(t *testing.T) {
 	eventID := uuid.Must(uuid.NewV7()).String()
 	subject := uuid.Must(uuid.NewV7()).String()
 	cid := "e2e-dlq-" + uuid.NewString()
-	raw, err := proto.Marshal(&commonv1.EventEnvelope{
+	// Signed with the customer service's key: a legitimate producer's mistake, not a forgery.
+	envl := &commonv1.EventEnvelope{
 		EventId: eventID, Type: "customer.upserted", Subject: subject, OccurredAt: timestamppb.Now(),
-		CorrelationId: cid, Producer: "e2e", Payload: payload,
-	})
+		CorrelationId: cid, Producer: "customer", Payload: payload,
+	}
+	env.Sign("customer.events", envl)
+	raw, err := proto.Marshal(envl)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 
@@ -331,7 +330,7 @@ func TestConversionsOnTwoProjectInstancesConverge(t *testing.T) {
 	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+env.Token("projects:write"))
 	var clients []projectv1.ProjectServiceClient
 	for _, instance := range []string{"project", "project-2"} {
-		conn, err := grpc.NewClient(env.GRPCAddr(instance), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(env.GRPCAddr(instance), env.GRPCTransport())
 		if err != nil {
 			t.Fatal(err)
 		}

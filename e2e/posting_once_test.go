@@ -118,6 +118,7 @@ func TestApprovedEntryIsPostedExactlyOnce(t *testing.T) {
 	}
 	again := proto.Clone(&envl).(*commonv1.EventEnvelope)
 	again.EventId, again.OccurredAt = uuid.Must(uuid.NewV7()).String(), timestamppb.Now()
+	env.Sign("timeexpense.events", again) // a re-wrap by the producer itself: only business uniqueness stops it
 	rawAgain, err := proto.Marshal(again)
 	if err != nil {
 		t.Fatal(err)

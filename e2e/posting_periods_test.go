@@ -160,6 +160,7 @@ func lateApproval(t testing.TB, env *harness.Env, resourceID string, fx *posting
 	envl := &commonv1.EventEnvelope{EventId: uuid.Must(uuid.NewV7()).String(), Type: "time_entries.approved",
 		Subject: uuid.Must(uuid.NewV7()).String(), OccurredAt: timestamppb.Now(), CorrelationId: "e2e-late-" + uuid.NewString(),
 		Producer: "timeexpense", Payload: payload}
+	env.Sign("timeexpense.events", envl) // as if the time & expense service had published it
 	raw, err := proto.Marshal(envl)
 	if err != nil {
 		t.Fatal(err)

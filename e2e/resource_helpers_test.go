@@ -53,7 +53,7 @@ func assignmentInput(resourceID, projectID, taskID string, from, to *commonv1.Da
 
 func postAssignment(t testing.TB, env *harness.Env, in *resourcev1.AssignmentInput) (int, http.Header, []byte) {
 	t.Helper()
-	return env.Do(http.MethodPost, "/v1/assignments", restJSON(t, in), env.Bearer(resourcesWrite))
+	return env.Do(http.MethodPost, "/v1/assignments", restJSON(t, in), env.Bearer(resourcesWriteCost))
 }
 
 func createAssignment(t testing.TB, env *harness.Env, in *resourcev1.AssignmentInput) *resourcev1.CreateAssignmentResponse {

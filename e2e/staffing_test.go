@@ -87,7 +87,7 @@ func TestStaffingPlanIsCostedAndForecastAsHandChecked(t *testing.T) {
 	if len(a.GetSegments()) != 1 || !sameDecimal(a.GetSegments()[0].GetHoursPerDay(), "8") {
 		t.Errorf("plan segments %v, want one run of 8 h a day", a.GetSegments())
 	}
-	st, _, body := env.Do(http.MethodGet, "/v1/assignments/"+a.GetAssignmentId(), nil, env.Bearer(resourcesRead))
+	st, _, body := env.Do(http.MethodGet, "/v1/assignments/"+a.GetAssignmentId(), nil, env.Bearer(resourcesReadCost))
 	var got resourcev1.GetAssignmentResponse
 	decode(t, body, &got)
 	if st != http.StatusOK || !moneyIs(got.GetAssignment().GetPlannedCost(), "4992.00") {
@@ -139,7 +139,7 @@ func TestMissingCostRateIsFlaggedThenRecostedAutomatically(t *testing.T) {
 
 	listMissing := func() *resourcev1.ListAssignmentsResponse {
 		t.Helper()
-		st, _, body := env.Do(http.MethodGet, "/v1/assignments?rate_missing_only=true", nil, env.Bearer(resourcesRead))
+		st, _, body := env.Do(http.MethodGet, "/v1/assignments?rate_missing_only=true", nil, env.Bearer(resourcesReadCost))
 		if st != http.StatusOK {
 			t.Fatalf("list rate-missing assignments: %d: %s", st, body)
 		}
@@ -180,7 +180,7 @@ func TestMissingCostRateIsFlaggedThenRecostedAutomatically(t *testing.T) {
 	if set.GetRecostedAssignments() != 1 {
 		t.Errorf("setting the missing rate re-costed %d assignments, want 1", set.GetRecostedAssignments())
 	}
-	st, _, body := env.Do(http.MethodGet, "/v1/assignments/"+id, nil, env.Bearer(resourcesRead))
+	st, _, body := env.Do(http.MethodGet, "/v1/assignments/"+id, nil, env.Bearer(resourcesReadCost))
 	var got resourcev1.GetAssignmentResponse
 	decode(t, body, &got)
 	if g := got.GetAssignment(); st != http.StatusOK || !moneyIs(g.GetPlannedCost(), "4992.00") || len(g.GetMissingRateDates()) != 0 || g.GetVersion() != 2 {

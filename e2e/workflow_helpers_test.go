@@ -27,6 +27,10 @@ var (
 	costRatesWrite = []string{"costrates:write"}
 	costRatesRead  = []string{"costrates:read"}
 	opsRead        = []string{"ops:read"}
+	// Cost figures (assignment cost, project cost and margins) are redacted without costrates:read.
+	resourcesWriteCost = []string{"resources:write", "costrates:read"}
+	resourcesReadCost  = []string{"resources:read", "costrates:read"}
+	projectsReadCost   = []string{"projects:read", "costrates:read"}
 )
 
 // Task counts of the built-in templates: one root task per service line plus the template's.
@@ -249,7 +253,7 @@ func getProject(t testing.TB, env *harness.Env, id string) *projectv1.Project {
 
 func getFinancials(t testing.TB, env *harness.Env, id string) *projectv1.ProjectFinancials {
 	t.Helper()
-	st, _, body := env.Do(http.MethodGet, "/v1/projects/"+id+"/financials", nil, env.Bearer(projectsRead))
+	st, _, body := env.Do(http.MethodGet, "/v1/projects/"+id+"/financials", nil, env.Bearer(projectsReadCost))
 	if st != http.StatusOK {
 		t.Fatalf("GET /v1/projects/%s/financials: %d: %s", id, st, body)
 	}

@@ -141,6 +141,9 @@ func checkCompose(t *testing.T, p *types.Project, progs map[string]checks.Progra
 		for _, problem := range envProblems(prog, env) {
 			t.Errorf("%s (%s): %s", name, prog.Name, problem)
 		}
+		for _, problem := range roleProblems(env, slices.Equal(s.Command, []string{"migrate"})) {
+			t.Errorf("%s (%s): %s", name, prog.Name, problem)
+		}
 		// Upstream addresses name the compose service of that program, on the port it listens on.
 		for other := range progs {
 			addr, ok := env["ACCRUE_"+strings.ToUpper(other)+"_ADDR"]

@@ -94,6 +94,9 @@ func checkEnv(t *testing.T, m manifests, o overlay, progs map[string]checks.Prog
 			for _, p := range envProblems(progs[w.program], env) {
 				t.Errorf("%s %s container %s: %s", w.kind, w.name, c.Name, p)
 			}
+			for _, p := range roleProblems(env, w.kind == "Job") {
+				t.Errorf("%s %s container %s: %s", w.kind, w.name, c.Name, p)
+			}
 			checkUpstreams(t, m, w, env, progs)
 			if dsn, ok := env["ACCRUE_DATABASE_URL"]; ok && !strings.HasPrefix(dsn, "(") {
 				if u, err := url.Parse(dsn); err != nil || strings.TrimPrefix(u.Path, "/") != "accrue_"+w.program {

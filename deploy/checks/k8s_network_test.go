@@ -232,6 +232,9 @@ func checkMonitoring(t *testing.T, o overlay, m manifests) {
 	if o.name == "prod" && len(m.serviceMonitors) == 0 {
 		t.Error("prod renders no ServiceMonitor")
 	}
+	if _, ok := m.configMaps[dashboardConfigMap]; o.name == "prod" && (len(m.prometheusRules) != 1 || !ok) {
+		t.Errorf("prod renders %d PrometheusRules (want 1, the alerts) and the dashboard ConfigMap %s: %v", len(m.prometheusRules), dashboardConfigMap, ok)
+	}
 	for _, sm := range m.serviceMonitors {
 		spec, _ := sm["spec"].(map[string]any)
 		sel, _ := spec["selector"].(map[string]any)

@@ -32,8 +32,15 @@ type overlay struct {
 }
 
 var overlays = []overlay{
-	{name: "dev", external: func(s string) bool { return s == "accrue-dev-credentials" }},
-	{name: "prod", external: func(s string) bool { return strings.HasSuffix(s, "-secrets") }},
+	{name: "dev", external: func(s string) bool { return s == "accrue-dev-credentials" || linkSecret(s) }},
+	{name: "prod", external: func(s string) bool { return strings.HasSuffix(s, "-secrets") || linkSecret(s) }},
+}
+
+// linkSecret reports whether s is one of the internal links' Secrets every overlay expects from
+// outside: a program's certificate (<program>-tls, e.g. from cert-manager) or a producer's event
+// keys (<producer>-event-keys).
+func linkSecret(s string) bool {
+	return strings.HasSuffix(s, "-tls") || strings.HasSuffix(s, "-event-keys")
 }
 
 // manifests is one overlay's output, decoded strictly into the Kubernetes API types.
@@ -48,6 +55,7 @@ type manifests struct {
 	configMaps      map[string]corev1.ConfigMap
 	secrets         map[string]corev1.Secret
 	serviceMonitors []map[string]any
+	prometheusRules []map[string]any
 }
 
 var scheme = func() *runtime.Scheme {
@@ -83,10 +91,14 @@ func build(t *testing.T, o overlay) manifests {
 			if err := json.Unmarshal(b, &u); err != nil {
 				t.Fatalf("%s: %v", id, err)
 			}
-			if r.GetGvk().Kind != "ServiceMonitor" {
+			switch r.GetGvk().Kind {
+			case "ServiceMonitor":
+				m.serviceMonitors = append(m.serviceMonitors, u)
+			case "PrometheusRule": // its rules: monitoring_test.go
+				m.prometheusRules = append(m.prometheusRules, u)
+			default:
 				t.Errorf("%s: unexpected monitoring.coreos.com kind", id)
 			}
-			m.serviceMonitors = append(m.serviceMonitors, u)
 			continue
 		}
 		obj, _, err := strict.Decode(b, nil, nil)

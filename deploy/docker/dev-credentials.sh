@@ -1,8 +1,9 @@
 #!/busybox/sh
 # Development credentials for docker compose, never for production (production verifies tokens
-# against its identity provider's JWKS URL): in /credentials, a signing key and its JWKS (kept
-# across runs), one token per service for its calls to the others and one per webhook route
-# carrying only that route's scopes (minted again on every run), and webhook signing secrets
+# against its identity provider's JWKS URL and its own PKI): in /credentials, a signing key and
+# its JWKS, a CA and a mutual-TLS certificate per process, an event signing key per service (all
+# kept across runs), a token for each service that calls others and one per webhook route, each
+# carrying only the scopes of its calls (minted again on every run), and webhook signing secrets
 # bound to a route and source (kept). Runs in the accruectl image as the
 # `credentials` one-shot service; what `make run` does with deploy/local/run.sh.
 set -eu
@@ -10,12 +11,16 @@ PATH=/usr/local/bin:/busybox:$PATH
 dir=${ACCRUE_CREDENTIALS_DIR:-/credentials}
 issuer=${ACCRUE_JWT_ISSUER:-https://auth.accrue.local}
 audience=${ACCRUE_JWT_AUDIENCE:-accrue}
-scopes=${ACCRUE_SERVICE_TOKEN_SCOPES:-"customers:read customers:write projects:read projects:write billing:read billing:write resources:read resources:write costrates:read time:read time:approve"}
 ttl=${ACCRUE_SERVICE_TOKEN_TTL:-720h}
 
 accruectl keygen --dir "$dir/keys"
+# Each certificate names its compose service (the address the others dial).
+accruectl certs --dir "$dir/tls" --names customer,project,resource,timeexpense,billing,gateway
+accruectl event-keys --dir "$dir/event-keys" --producers customer,project,resource,timeexpense,billing
 mkdir -p "$dir/tokens"
-for name in customer project resource timeexpense billing; do
+rm -f "$dir"/tokens/*.jwt
+accruectl service-scopes | while read -r name scopes; do
+  [ -n "$scopes" ] || continue # calls no other service: no token
   # Written aside and renamed: services re-read their token file.
   accruectl token --key "$dir/keys/signing.jwk" --sub "svc-$name" --scopes "$scopes" --ttl "$ttl" \
     --issuer "$issuer" --audience "$audience" >"$dir/tokens/.$name.jwt"

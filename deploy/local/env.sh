@@ -42,11 +42,11 @@ ACCRUE_BIND_HOST=127.0.0.1
 # Everything `make run` started, in stop order (gateway first, then the services).
 ACCRUE_PROCESSES=(gateway billing timeexpense resource project customer)
 
-# Scopes of the token each service presents to the others (ACCRUE_SERVICE_TOKEN_FILE). One list for
-# all five for now; narrow it per service here when their calls are known. The gateway has no such
-# token: each webhook route gets its own, with only the scopes of its RPCs (`accruectl
-# webhook-routes`), in .run/tokens/webhooks/<route>.jwt (ACCRUE_WEBHOOK_TOKEN_DIR).
-ACCRUE_SERVICE_TOKEN_SCOPES=${ACCRUE_SERVICE_TOKEN_SCOPES:-"customers:read customers:write projects:read projects:write billing:read billing:write resources:read resources:write costrates:read time:read time:approve"}
+# Each service that calls others gets a token with only the scopes of the calls its contract
+# declares (`accruectl service-scopes`), in .run/tokens/<service>.jwt (ACCRUE_SERVICE_TOKEN_FILE);
+# the others get none. The gateway has no such token: each webhook route gets its own, with only
+# the scopes of its RPCs (`accruectl webhook-routes`), in .run/tokens/webhooks/<route>.jwt
+# (ACCRUE_WEBHOOK_TOKEN_DIR).
 ACCRUE_SERVICE_TOKEN_TTL=${ACCRUE_SERVICE_TOKEN_TTL:-24h}
 
 # Token issuer and audience shared by accruectl, the services and the gateway.

@@ -2,8 +2,12 @@
 # Runs Accrue locally: the five services and the gateway as background processes, on the local
 # Postgres and Redis (`make run` = `make deps build` + this script). State lives in .run/:
 #   .run/keys/    development signing key and JWKS (accruectl keygen)
-#   .run/tokens/  each service's token for calls to the others (ACCRUE_SERVICE_TOKEN_FILE), and
-#                 in webhooks/ each webhook route's token (ACCRUE_WEBHOOK_TOKEN_DIR)
+#   .run/tls/     a local CA and one certificate per process: every gRPC link uses mutual TLS
+#                 (accruectl certs)
+#   .run/event-keys/  one event signing key per service (accruectl event-keys)
+#   .run/tokens/  the token of each service that calls others, with only those calls' scopes
+#                 (ACCRUE_SERVICE_TOKEN_FILE, accruectl service-scopes), and in webhooks/ each
+#                 webhook route's token (ACCRUE_WEBHOOK_TOKEN_DIR)
 #   .run/webhook-secrets  one signing secret per webhook route and source
 #   .run/logs/    one JSON log per process (the previous run's as <name>.log.prev)
 #   .run/pids/    one pid file per process, read by stop.sh
@@ -33,8 +37,8 @@ for b in "${ACCRUE_SERVICES[@]}" gateway accruectl; do
   [ -x "$BIN/$b" ] || die "$BIN/$b is missing: run 'make build' (or simply 'make run')"
 done
 
-mkdir -p "$RUN"/{logs,pids,keys,tokens,tokens/webhooks}
-chmod 700 "$RUN/keys" "$RUN/tokens" "$RUN/tokens/webhooks"
+mkdir -p "$RUN"/{logs,pids,keys,tokens,tokens/webhooks,tls,event-keys}
+chmod 700 "$RUN/keys" "$RUN/tokens" "$RUN/tokens/webhooks" "$RUN/tls" "$RUN/event-keys"
 
 # 1. Stop whatever a previous `make run` left running.
 "$here/stop.sh" --quiet
@@ -65,6 +69,14 @@ if [ ! -f "$RUN/keys/signing.jwk" ] || [ ! -f "$RUN/keys/jwks.json" ]; then
   "$BIN/accruectl" keygen --dir "$RUN/keys" --force
 fi
 JWKS=$RUN/keys/jwks.json
+
+# Internal links: a local CA and a certificate per process (mutual TLS between the gateway and
+# the services and between services; kept across runs, reloaded by the processes when replaced),
+# and an event signing key per service (consumers verify every event with its producer's key).
+"$BIN/accruectl" certs --dir "$RUN/tls" --names "$(IFS=,; echo "${ACCRUE_SERVICES[*]},gateway")" >/dev/null ||
+  die "accruectl certs failed"
+"$BIN/accruectl" event-keys --dir "$RUN/event-keys" --producers "$(IFS=,; echo "${ACCRUE_SERVICES[*]}")" >/dev/null ||
+  die "accruectl event-keys failed"
 
 # 4. One database per service, with two roles (see docs/design-notes.md, "Database roles"): the
 # owner (accrue_<svc>_owner) owns the tables and applies the migrations; the service runs as
@@ -103,10 +115,13 @@ mint() { # file subject scopes ttl
   chmod 600 "$tmp"
   mv -f "$tmp" "$1"
 }
-for s in "${ACCRUE_SERVICES[@]}"; do
-  mint "$RUN/tokens/$s.jwt" "svc-$s" "$ACCRUE_SERVICE_TOKEN_SCOPES" "$ACCRUE_SERVICE_TOKEN_TTL"
-done
-rm -f "$RUN/tokens/gateway.jwt" # the gateway's former all-purpose token
+# Only the services that call others get a token, with only those calls' scopes.
+svc_scopes=$("$BIN/accruectl" service-scopes) || die "accruectl service-scopes failed"
+rm -f "$RUN"/tokens/*.jwt
+while read -r s scopes; do
+  [ -n "$scopes" ] || continue
+  mint "$RUN/tokens/$s.jwt" "svc-$s" "$scopes" "$ACCRUE_SERVICE_TOKEN_TTL"
+done <<<"$svc_scopes"
 routes=$("$BIN/accruectl" webhook-routes) || die "accruectl webhook-routes failed"
 while read -r route scopes; do
   mint "$RUN/tokens/webhooks/$route.jwt" "gateway-webhook-$route" "$scopes" "$ACCRUE_SERVICE_TOKEN_TTL"
@@ -139,9 +154,14 @@ service_env() { # svc → VAR=value lines
     "ACCRUE_JWKS_FILE=$JWKS" \
     "ACCRUE_JWT_ISSUER=$ACCRUE_JWT_ISSUER" \
     "ACCRUE_JWT_AUDIENCE=$ACCRUE_JWT_AUDIENCE" \
-    "ACCRUE_SERVICE_TOKEN_FILE=$RUN/tokens/$1.jwt" \
+    "ACCRUE_EVENT_KEYS_DIR=$RUN/event-keys" \
     "ACCRUE_LOG_LEVEL=$LOG_LEVEL"
+  [ ! -f "$RUN/tokens/$1.jwt" ] || echo "ACCRUE_SERVICE_TOKEN_FILE=$RUN/tokens/$1.jwt"
+  tls_env "$1"
   upstream_addrs
+}
+tls_env() { # process → its mutual-TLS files
+  printf '%s\n' "ACCRUE_TLS_CERT_FILE=$RUN/tls/$1.crt" "ACCRUE_TLS_KEY_FILE=$RUN/tls/$1.key" "ACCRUE_TLS_CA_FILE=$RUN/tls/ca.crt"
 }
 upstream_addrs() { # where each service listens (services call each other, the gateway calls them all)
   local s upper
@@ -162,6 +182,7 @@ gateway_env() {
     "ACCRUE_JWT_ISSUER=$ACCRUE_JWT_ISSUER" \
     "ACCRUE_JWT_AUDIENCE=$ACCRUE_JWT_AUDIENCE" \
     "ACCRUE_LOG_LEVEL=$LOG_LEVEL"
+  tls_env gateway
   upstream_addrs
 }
 for s in "${ACCRUE_SERVICES[@]}"; do
@@ -253,7 +274,8 @@ Create a customer (re-sending the same Idempotency-Key returns the stored respon
 List a service's business exceptions (customer, project, resource, timeexpense, billing):
   curl -sS -H "Authorization: Bearer \$TOKEN" $GW/v1/ops/customer/exceptions
 
-gRPC (reflection is on):  make bin/grpcurl && bin/grpcurl -plaintext $H:${ACCRUE_GRPC_PORT[customer]} list
+gRPC (mutual TLS; reflection is on):  make bin/grpcurl && bin/grpcurl -cacert .run/tls/ca.crt \\
+    -cert .run/tls/gateway.crt -key .run/tls/gateway.key $H:${ACCRUE_GRPC_PORT[customer]} list
 Logs: .run/logs/<name>.log (JSON)      Stop everything: make stop
 EOF
 

@@ -2,6 +2,7 @@
 //
 //	housecheck imports   the import rules of ARCHITECTURE.md §9, over every module of go.work
 //	housecheck hygiene   no large tracked files; no stream or event-type literals in services
+//	housecheck migrations  no migration drops, renames or retypes a table or column (expand/contract)
 //
 // Run it from the repository root (make check-imports, make check-hygiene). It prints every
 // violation and exits 1 when there is any.
@@ -14,7 +15,7 @@ import (
 
 func main() {
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: housecheck imports|hygiene")
+		fmt.Fprintln(os.Stderr, "usage: housecheck imports|hygiene|migrations")
 		os.Exit(2)
 	}
 	var (
@@ -26,6 +27,8 @@ func main() {
 		problems, err = checkImports(".")
 	case "hygiene":
 		problems, err = checkHygiene(".")
+	case "migrations":
+		problems, err = checkMigrations(".")
 	default:
 		fmt.Fprintf(os.Stderr, "housecheck: unknown check %q\n", os.Args[1])
 		os.Exit(2)

@@ -58,6 +58,12 @@ func run(m *testing.M) int {
 	if testing.Verbose() {
 		fmt.Printf("e2e: built the binaries in %s\n", time.Since(start).Round(time.Millisecond))
 	}
+	// ACCRUE_E2E_SHARED=0: the tests run start their own servers (make chaos); the shared ones
+	// need not run.
+	if os.Getenv("ACCRUE_E2E_SHARED") == "0" {
+		binDir = dir
+		return m.Run()
+	}
 	if err := checkDependencies(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err, "(`make deps` starts Postgres and Redis)")
 		return 1

@@ -7,6 +7,12 @@
 // process started and ready. Everything is torn down when the test ends; when it failed, the
 // tail of each process log is printed.
 //
+// The internal links run as in production: a CA of the Env's own and a certificate per process
+// (mutual TLS on every gRPC link; tests calling a service directly use GRPCTransport, the
+// harness's own "e2e" certificate), an event signing key per service (EventKeysDir; Sign signs an
+// event a test injects as if its producer had published it), and a token only for the services
+// that call others, with only those calls' scopes (accruectl service-scopes).
+//
 // The gateway of every Env knows the webhook sources in WebhookSources on every webhook route,
 // each pair with its own random secret (ACCRUE_WEBHOOK_SECRETS_FILE): PostWebhook and
 // WebhookHeadersFor sign deliveries with the secret of the path's route, SignWebhook signs with
@@ -25,7 +31,8 @@
 // ACCRUE_E2E_BIN_DIR=<dir> builds into (and reuses) that directory instead of a fresh temporary
 // one, so unchanged binaries are not linked again; ACCRUE_E2E_KEEP=1 keeps the work directory
 // (logs, keys) of failed tests; ACCRUE_E2E_MAX_ENVS bounds how many Envs run at once (default 2,
-// whatever -parallel says, to stay within Postgres's connection limit); ACCRUE_E2E_TRACES=1 turns
-// tracing on in every Env, exporting to a collector of its own that counts the spans
-// (StartTraceCollector and WithTraces give a test the spans themselves).
+// whatever -parallel says, to stay within Postgres's connection limit); ACCRUE_E2E_SHARED=0 skips
+// the check that the shared servers answer, for runs whose tests start their own (make chaos);
+// ACCRUE_E2E_TRACES=1 turns tracing on in every Env, exporting to a collector of its own that
+// counts the spans (StartTraceCollector and WithTraces give a test the spans themselves).
 package harness

@@ -47,14 +47,23 @@ type Option func(*options)
 
 type options struct {
 	env    map[string]map[string]string // process → variable → value
-	second []string                     // services that run a second instance
+	second []string                     // services that run another instance (one entry per extra instance)
 }
 
 // WithSecondInstance runs a second instance of service, as a deployment with replicas does: the
 // process "<service>-2", on the same database and consumer groups, with its own ports (see
 // GRPCAddr) and the service's WithEnv settings. The gateway talks to the first instance only.
-func WithSecondInstance(service string) Option {
-	return func(o *options) { o.second = append(o.second, service) }
+func WithSecondInstance(service string) Option { return WithInstances(service, 2) }
+
+// WithInstances runs n instances of service: the usual process and "<service>-2" …
+// "<service>-n", all on the same database and consumer groups, each with its own ports and
+// consumer name (see WithSecondInstance). AddInstance adds more to a running Env.
+func WithInstances(service string, n int) Option {
+	return func(o *options) {
+		for range n - 1 {
+			o.second = append(o.second, service)
+		}
+	}
 }
 
 // WithEnv sets an environment variable of one process ("customer", ..., "gateway"), e.g.
@@ -90,6 +99,11 @@ type Env struct {
 	mu     sync.Mutex
 	pools  map[string]*pgxpool.Pool
 	tokens map[string]string
+
+	// What AddInstance needs to start one more instance of a service.
+	baseEnv   []string
+	commonEnv map[string]string
+	opts      options
 
 	webhookSecrets map[string][]byte // webhook source → signing secret (see WebhookSources)
 }
@@ -151,19 +165,19 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatalf("harness: %v", err)
 	}
-	for i, s := range instances {
-		if i >= len(Services) {
-			s += "-2"
-		}
-		e.grpcAddrs[s] = ports[2*i]
-		e.metricAddrs[s] = ports[2*i+1]
+	names := instanceNames(instances)
+	for i, name := range names {
+		e.grpcAddrs[name] = ports[2*i]
+		e.metricAddrs[name] = ports[2*i+1]
 	}
 	e.httpAddr = ports[len(ports)-1]
 	e.metricAddrs[Gateway] = ports[len(ports)-2] // the gateway's admin listener
 
 	// What every process shares: dependencies, keys, the Env's stream prefix and where each
 	// service listens (services call each other, the gateway calls them all). Each process also
-	// has its own token file (ACCRUE_SERVICE_TOKEN_FILE) for the calls it makes.
+	// has its own certificate (mutual TLS on every gRPC link), the event keys (services), and
+	// a service that calls others its own token file (ACCRUE_SERVICE_TOKEN_FILE) with only the
+	// scopes of those calls.
 	base := withoutVars(os.Environ(), "ACCRUE_")
 	common := map[string]string{
 		"ACCRUE_REDIS_ADDR":    redistest.Addr(),
@@ -174,27 +188,13 @@ func Start(t testing.TB, opts ...Option) *Env {
 	for _, s := range Services {
 		common["ACCRUE_"+strings.ToUpper(s)+"_ADDR"] = e.grpcAddrs[s]
 	}
+	e.baseEnv, e.commonEnv, e.opts = base, common, o
 	for i, s := range instances {
-		name := s
-		if i >= len(Services) {
-			name += "-2"
-		}
-		e.addProcess(name, base, common, map[string]string{
-			// As in production: the administration user owns the database and migrates, the
-			// service runs as a role that owns nothing (AppRole).
-			"ACCRUE_DATABASE_URL":         appDatabaseURL(e.dbNames[s]),
-			"ACCRUE_MIGRATE_DATABASE_URL": databaseURL(e.dbNames[s]),
-			"ACCRUE_DB_MAX_CONNS":         "4",
-			"ACCRUE_GRPC_ADDR":            e.grpcAddrs[name],
-			"ACCRUE_METRICS_ADDR":         e.metricAddrs[name],
-			"ACCRUE_CONSUMER_NAME":        name + "-" + e.id,
-			"ACCRUE_SERVICE_TOKEN_FILE":   filepath.Join(dir, s+".token"),
-		}, o.env[s])
-		e.procs[name].bin = filepath.Join(binDir, s)
+		e.addInstance(s, names[i])
 	}
 	// The gateway calls services only for webhooks, each route with its own token; its rate
 	// limits are off unless a test sets them (tests and benchmarks send bursts from one client).
-	e.addProcess(Gateway, base, common, map[string]string{
+	e.addProcess(Gateway, base, common, e.tlsEnv(Gateway), map[string]string{
 		"ACCRUE_HTTP_ADDR":              e.httpAddr,
 		"ACCRUE_GATEWAY_ADMIN_ADDR":     e.metricAddrs[Gateway],
 		"ACCRUE_WEBHOOK_TOKEN_DIR":      filepath.Join(dir, "webhook-tokens"),
@@ -210,8 +210,8 @@ func Start(t testing.TB, opts ...Option) *Env {
 		}
 	}
 	if err := e.waitFor(ReadyTimeout, e.order, func(ctx context.Context) error {
-		for _, s := range o.second {
-			if err := e.grpcServing(ctx, s+"-2"); err != nil {
+		for _, name := range names[len(Services):] {
+			if err := e.grpcServing(ctx, name); err != nil {
 				return err
 			}
 		}
@@ -221,6 +221,41 @@ func Start(t testing.TB, opts ...Option) *Env {
 	}
 	t.Logf("harness: env %s ready in %s (work dir %s)", e.id, time.Since(begin).Round(time.Millisecond), e.dir)
 	return e
+}
+
+// instanceNames names the processes of instances (the services, then the extra instances):
+// a service's first instance is the service's name, its k-th "<service>-k".
+func instanceNames(instances []string) []string {
+	seen := map[string]int{}
+	names := make([]string, len(instances))
+	for i, s := range instances {
+		seen[s]++
+		names[i] = s
+		if seen[s] > 1 {
+			names[i] = s + "-" + strconv.Itoa(seen[s])
+		}
+	}
+	return names
+}
+
+// addInstance registers process name, an instance of service s, on the addresses already in
+// e.grpcAddrs and e.metricAddrs.
+func (e *Env) addInstance(s, name string) {
+	own := map[string]string{"ACCRUE_EVENT_KEYS_DIR": filepath.Join(e.dir, "event-keys")}
+	if _, err := os.Stat(filepath.Join(e.dir, s+".token")); err == nil { // only services that call others have one
+		own["ACCRUE_SERVICE_TOKEN_FILE"] = filepath.Join(e.dir, s+".token")
+	}
+	e.addProcess(name, e.baseEnv, e.commonEnv, e.tlsEnv(s), own, map[string]string{
+		// As in production: the administration user owns the database and migrates, the
+		// service runs as a role that owns nothing (AppRole).
+		"ACCRUE_DATABASE_URL":         appDatabaseURL(e.dbNames[s]),
+		"ACCRUE_MIGRATE_DATABASE_URL": databaseURL(e.dbNames[s]),
+		"ACCRUE_DB_MAX_CONNS":         "4",
+		"ACCRUE_GRPC_ADDR":            e.grpcAddrs[name],
+		"ACCRUE_METRICS_ADDR":         e.metricAddrs[name],
+		"ACCRUE_CONSUMER_NAME":        name + "-" + e.id,
+	}, e.opts.env[s])
+	e.procs[name].bin = filepath.Join(binDir, s)
 }
 
 // addProcess registers a process whose environment is base plus the variables of layers, later

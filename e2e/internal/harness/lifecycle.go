@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
@@ -53,7 +52,7 @@ func (e *Env) httpOK(ctx context.Context, path string) error {
 
 // grpcServing checks the standard gRPC health service of a service.
 func (e *Env) grpcServing(ctx context.Context, name string) error {
-	conn, err := grpc.NewClient(e.grpcAddrs[name], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(e.grpcAddrs[name], e.GRPCTransport())
 	if err != nil {
 		return err
 	}

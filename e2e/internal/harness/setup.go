@@ -50,14 +50,27 @@ func (e *Env) createDatabases() error {
 	return errors.Join(errs...)
 }
 
-// createCredentials makes the Env's signing key (accruectl keygen), the token file of each
-// service (accruectl token --scopes all) and of each webhook route of the gateway (only the
+// createCredentials makes the Env's signing key (accruectl keygen), the mutual-TLS
+// certificates of every process and of the harness itself (accruectl certs), the event signing
+// keys (accruectl event-keys), the token file of each service that calls others (only the
+// scopes accruectl service-scopes lists) and of each webhook route of the gateway (only the
 // route's scopes, as accruectl webhook-routes lists them).
 func (e *Env) createCredentials() error {
 	if _, err := e.accruectl("keygen", "--dir", e.keyDir); err != nil {
 		return err
 	}
+	names := append(append([]string{}, Services...), Gateway, "e2e")
+	if _, err := e.accruectl("certs", "--dir", e.tlsDir(), "--names", strings.Join(names, ","), "--ttl", "24h"); err != nil {
+		return err
+	}
+	if _, err := e.accruectl("event-keys", "--dir", filepath.Join(e.dir, "event-keys"), "--producers", strings.Join(Services, ",")); err != nil {
+		return err
+	}
 	routes, err := e.accruectl("webhook-routes")
+	if err != nil {
+		return err
+	}
+	scopes, err := e.accruectl("service-scopes")
 	if err != nil {
 		return err
 	}
@@ -66,8 +79,10 @@ func (e *Env) createCredentials() error {
 	}
 	type token struct{ file, sub, scopes string }
 	var tokens []token
-	for _, s := range Services {
-		tokens = append(tokens, token{filepath.Join(e.dir, s+".token"), "svc-" + s, "all"})
+	for _, line := range strings.Split(scopes, "\n") {
+		if s, list, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
+			tokens = append(tokens, token{filepath.Join(e.dir, s+".token"), "svc-" + s, list})
+		}
 	}
 	for _, line := range strings.Split(routes, "\n") {
 		if route, scopes, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
@@ -90,6 +105,17 @@ func (e *Env) createCredentials() error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+func (e *Env) tlsDir() string { return filepath.Join(e.dir, "tls") }
+
+// tlsEnv is the mutual-TLS configuration of the process whose certificate is name.
+func (e *Env) tlsEnv(name string) map[string]string {
+	return map[string]string{
+		"ACCRUE_TLS_CERT_FILE": filepath.Join(e.tlsDir(), name+".crt"),
+		"ACCRUE_TLS_KEY_FILE":  filepath.Join(e.tlsDir(), name+".key"),
+		"ACCRUE_TLS_CA_FILE":   filepath.Join(e.tlsDir(), "ca.crt"),
+	}
 }
 
 func (e *Env) accruectl(args ...string) (string, error) {

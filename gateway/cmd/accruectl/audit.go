@@ -25,7 +25,11 @@ func auditCmd(args []string, out io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("usage: accruectl audit verify --service NAME | --dsn DSN [--anchor POSITION:HASH]")
 	}
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	return auditVerify(flag.NewFlagSet("audit verify", flag.ContinueOnError), args[1:], out)
+}
+
+// auditVerify defines the verify flags on fs, parses args and checks the chain.
+func auditVerify(fs *flag.FlagSet, args []string, out io.Writer) error {
 	service := fs.String("service", "", "service whose database to check (customer, project, resource, timeexpense, billing)")
 	server := fs.String("server", "postgres://postgres@127.0.0.1:5432/?sslmode=disable",
 		"with --service: the Postgres server, as the databases' owner (or a role that may read audit_log and audit_chain_head)")
@@ -36,7 +40,7 @@ func auditCmd(args []string, out io.Writer) error {
 		anchors = append(anchors, a)
 		return err
 	})
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	target, err := auditDSN(*service, *server, *dsn)

@@ -24,6 +24,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/redisx"
 	"github.com/accrue/accrue/internal/platform/service"
 	"github.com/accrue/accrue/internal/platform/telemetry"
+	"github.com/accrue/accrue/internal/platform/tlsx"
 )
 
 func main() {
@@ -79,6 +80,13 @@ func run(ctx context.Context) error {
 	level := r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error")
 	version, _ := service.Version()
 	traces := telemetry.Load(r, "gateway", version)
+	// Mutual TLS towards the services, and Redis's TLS files (see service.Links).
+	links := service.Links{InsecureDev: r.Bool("ACCRUE_INSECURE_DEV", false),
+		TLS: tlsx.Files{CertFile: r.String("ACCRUE_TLS_CERT_FILE", ""), KeyFile: r.String("ACCRUE_TLS_KEY_FILE", ""),
+			CAFile: r.String("ACCRUE_TLS_CA_FILE", "")},
+		Redis: redisx.Options{CAFile: r.String("ACCRUE_REDIS_CA_FILE", ""), CertFile: r.String("ACCRUE_REDIS_CERT_FILE", ""),
+			KeyFile: r.String("ACCRUE_REDIS_KEY_FILE", "")}}
+	links.Check(r, false)
 	if sharedToken && svc.TokenSource() == nil {
 		r.Fail(errors.New("ACCRUE_WEBHOOK_SHARED_TOKEN needs ACCRUE_SERVICE_TOKEN_FILE or ACCRUE_OAUTH_TOKEN_URL"))
 	}
@@ -103,13 +111,20 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rdb, err := redisx.Connect(ctx, redisAddr)
+	_, upstreamTLS, err := links.TLSConfigs()
+	if err != nil {
+		return err
+	}
+	if upstreamTLS == nil {
+		log.WarnContext(ctx, "ACCRUE_INSECURE_DEV: the gateway calls the services over plaintext gRPC (development only)")
+	}
+	rdb, err := redisx.Connect(ctx, redisAddr, links.Redis)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
 	opts := gateway.Options{Upstreams: upstreams, Verifier: verifier, Logger: log,
-		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, Redis: rdb, ClientLimit: clientLimit, Salesforce: sfMappings,
+		MaxBodyBytes: maxBody, UpstreamTimeout: timeout, UpstreamTLS: upstreamTLS, Redis: rdb, ClientLimit: clientLimit, Salesforce: sfMappings,
 		AdminAddr: adminAddr, Pprof: pprof, WebhookTokens: webhookTokens(tokenDir, svc),
 		Webhooks: webhook.Config{Secrets: secrets, Tolerance: tolerance, MaxBody: maxBody, KeyPrefix: prefix,
 			Limit: webhookLimit, RefusedLimit: refusedLimit}}

@@ -23,6 +23,7 @@ import (
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/grpcx"
+	"github.com/accrue/accrue/internal/platform/idempotency"
 	"github.com/accrue/accrue/internal/platform/logging"
 	"github.com/accrue/accrue/internal/platform/metrics"
 	"github.com/accrue/accrue/internal/platform/redistest"
@@ -102,7 +103,8 @@ const (
 // token signs a token for subject with scopes.
 func (e *testEnv) token(subject string, scopes ...string) string {
 	e.t.Helper()
-	tok, err := auth.SignToken(e.key, auth.TokenRequest{Issuer: testIssuer, Audience: testAudience, Subject: subject, Scopes: scopes, TTL: time.Hour})
+	tok, err := auth.SignToken(e.key, auth.TokenRequest{Issuer: testIssuer, Audience: testAudience, Subject: subject, Scopes: scopes, TTL: time.Hour,
+		LegalEntities: []string{auth.AllLegalEntities}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -173,6 +175,8 @@ type fakeProject struct {
 type call struct {
 	principal   auth.Principal
 	hasDeadline bool
+	// idempotencyKeys are the idempotency-key metadata values the call came with.
+	idempotencyKeys []string
 }
 
 func (f *fakeProject) serve(t *testing.T) string {
@@ -196,7 +200,7 @@ func (f *fakeProject) ConvertOpportunity(ctx context.Context, req *projectv1.Con
 	}
 	_, hasDeadline := ctx.Deadline()
 	f.mu.Lock()
-	f.calls = append(f.calls, call{principal: p, hasDeadline: hasDeadline})
+	f.calls = append(f.calls, call{principal: p, hasDeadline: hasDeadline, idempotencyKeys: md.Get(idempotency.MetadataKey)})
 	f.mu.Unlock()
 	if f.block.Load() {
 		select {

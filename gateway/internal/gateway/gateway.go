@@ -8,6 +8,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,6 +62,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// UpstreamTimeout bounds each upstream call, REST and webhook alike; 10s when zero.
 	UpstreamTimeout time.Duration
+	// UpstreamTLS is the mutual-TLS client configuration of the upstream connections
+	// (tlsx.Reloader.ClientConfig); nil dials plaintext (tests, ACCRUE_INSECURE_DEV).
+	UpstreamTLS *tls.Config
 	// Redis keeps webhook event ids (deduplication) and the webhook quarantine. Required.
 	Redis redis.UniversalClient
 	// Webhooks configures the webhook receivers (secrets per route and source, tolerance, key
@@ -127,7 +131,8 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	g := &Gateway{opts: opts, conns: map[string]*grpc.ClientConn{}, webhookTokens: tokens,
 		registry: metrics.NewRegistry(append(webhook.Collectors(), httpTotal, httpSeconds, clientLimited)...)}
 	for _, s := range Services {
-		conn, err := grpcx.Dial(opts.Upstreams[s], nil, grpc.WithChainUnaryInterceptor(deadlineUnary(opts.UpstreamTimeout), scopeUnary))
+		conn, err := grpcx.Dial(opts.Upstreams[s], nil, grpcx.Transport(opts.UpstreamTLS),
+			grpc.WithChainUnaryInterceptor(deadlineUnary(opts.UpstreamTimeout), scopeUnary))
 		if err != nil {
 			g.Close()
 			return nil, fmt.Errorf("gateway: dial %s: %w", s, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/grpcx"
+	"github.com/accrue/accrue/internal/platform/idempotency"
 	"github.com/accrue/accrue/internal/platform/rpcspec"
 )
 
@@ -134,6 +135,9 @@ func (g *Gateway) authenticated(next http.Handler) http.Handler {
 				Detail: "this client is over its request rate; retry after the Retry-After delay"})
 			return
 		}
+		if !idempotencyKeyHeader(w, r) {
+			return
+		}
 		ctx, cancel := context.WithTimeout(auth.WithPrincipal(r.Context(), p), g.opts.UpstreamTimeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -193,4 +197,26 @@ func scopeUnary(ctx context.Context, method string, req, reply any, cc *grpc.Cli
 		}
 	}
 	return invoker(ctx, method, req, reply, cc, opts...)
+}
+
+// idempotencyKeyHeader parses the Idempotency-Key header with the services' own parser
+// (idempotency.ParseKey: one sf-string, or a legacy bare key) and forwards it in the draft's
+// quoted form, so `"k"` and `k` reach the service as one key. A malformed key — two headers, a
+// list, an empty or over-long key — answers 400 IDEMPOTENCY_KEY_INVALID naming the header, before
+// any upstream call; it reports whether the request may go on.
+func idempotencyKeyHeader(w http.ResponseWriter, r *http.Request) bool {
+	key, present, err := idempotency.ParseKey(r.Header.Values(idempotency.Header))
+	if err != nil {
+		fe, _ := fault.As(err)
+		p := Problem{Status: http.StatusBadRequest, Reason: fe.Reason, Detail: fe.Message}
+		for _, v := range fe.Violations {
+			p.Violations = append(p.Violations, Violation{Field: v.Field, Description: v.Description})
+		}
+		writeProblem(w, r, p)
+		return false
+	}
+	if present {
+		r.Header.Set(idempotency.Header, idempotency.FormatKey(key))
+	}
+	return true
 }

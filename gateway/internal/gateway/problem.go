@@ -128,10 +128,11 @@ func masked(st *status.Status) bool {
 }
 
 // relayedCode holds the reasons grpcx.FaultFromStatus makes of a dependency's status without
-// ErrorInfo: "UPSTREAM_" and the code's name.
+// ErrorInfo (grpcx.UpstreamReason), and the mixed-case ones older services made.
 var relayedCode = func() map[string]bool {
 	out := map[string]bool{}
 	for c := codes.OK; c <= codes.Unauthenticated; c++ {
+		out[grpcx.UpstreamReason(c)] = true
 		out["UPSTREAM_"+c.String()] = true
 	}
 	return out

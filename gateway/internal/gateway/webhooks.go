@@ -27,6 +27,9 @@ type WebhookRoute struct {
 	Pattern string
 	// Methods are the gRPC methods a delivery may call.
 	Methods []string
+	// ContentScopes are scopes the deliveries' content needs beyond the methods' (a worker
+	// record carrying a cost rate needs costrates:write).
+	ContentScopes []string
 
 	translator func(conns map[string]*grpc.ClientConn, opts Options) webhook.Translator
 }
@@ -37,6 +40,11 @@ func (r WebhookRoute) Scopes() []string {
 	var out []string
 	for _, m := range r.Methods {
 		if s := rpcspec.Lookup(m).Scope; s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, s := range r.ContentScopes {
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
@@ -56,12 +64,12 @@ var webhookRoutes = []WebhookRoute{
 			return translate.CanonicalOpportunity(projectv1.NewProjectServiceClient(c["project"]))
 		}},
 	{Name: "workday.workers", Pattern: "POST /webhooks/workday/{source}/workers",
-		Methods: []string{resourcev1.ResourceService_SyncWorker_FullMethodName},
+		Methods: []string{resourcev1.ResourceService_SyncWorker_FullMethodName}, ContentScopes: []string{"costrates:write"},
 		translator: func(c map[string]*grpc.ClientConn, _ Options) webhook.Translator {
 			return translate.WorkdayWorkerChange(resourcev1.NewResourceServiceClient(c["resource"]))
 		}},
 	{Name: "hcm.workers", Pattern: "POST /webhooks/hcm/{source}/workers",
-		Methods: []string{resourcev1.ResourceService_SyncWorker_FullMethodName},
+		Methods: []string{resourcev1.ResourceService_SyncWorker_FullMethodName}, ContentScopes: []string{"costrates:write"},
 		translator: func(c map[string]*grpc.ClientConn, _ Options) webhook.Translator {
 			return translate.CanonicalWorker(resourcev1.NewResourceServiceClient(c["resource"]))
 		}},

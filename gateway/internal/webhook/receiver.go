@@ -220,7 +220,7 @@ func (rc *Receiver) handleVerified(w http.ResponseWriter, r *http.Request, d del
 	// Every upstream call has a deadline, whatever the sender's connection does.
 	ctx, cancel := context.WithTimeout(r.Context(), rc.cfg.CallTimeout)
 	defer cancel()
-	ctx = metadata.AppendToOutgoingContext(ctx, idempotency.MetadataKey, "webhook:"+d.source+":"+cmd.EventID)
+	ctx = metadata.AppendToOutgoingContext(ctx, idempotency.MetadataKey, idempotency.FormatKey("webhook:"+d.source+":"+cmd.EventID))
 	ts := rc.cfg.Tokens[d.route]
 	var tok string
 	if ts != nil {

@@ -37,6 +37,9 @@ type TokenRequest struct {
 	Subject  string
 	Scopes   []string
 	TTL      time.Duration
+	// LegalEntities fills the accrue_legal_entities claim (ids, or "*"); omitted when nil, and
+	// the token then acts for no legal entity.
+	LegalEntities []string
 }
 
 // SignToken signs a token with a private JWK produced by GenerateDevKey.
@@ -60,8 +63,9 @@ func SignToken(privateJWK []byte, r TokenRequest) (string, error) {
 			ExpiresAt: jwt.NewNumericDate(now.Add(r.TTL)),
 			ID:        uuid.Must(uuid.NewV7()).String(),
 		},
-		Scope:    strings.Join(r.Scopes, " "),
-		ClientID: r.Subject,
+		Scope:         strings.Join(r.Scopes, " "),
+		ClientID:      r.Subject,
+		LegalEntities: r.LegalEntities,
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
 	t.Header["kid"] = k.KeyID

@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"slices"
+
+	"github.com/accrue/accrue/internal/platform/fault"
 )
 
 // Principal is the verified caller: a client (service account) acting with a set of scopes.
@@ -13,6 +15,8 @@ type Principal struct {
 	ClientID string
 	// Scopes granted to the token ("scope", space separated, or "scp").
 	Scopes []string
+	// LegalEntities are the legal entities the caller may act for (claim accrue_legal_entities).
+	LegalEntities Entities
 	// Token is the raw bearer token, kept so calls made on the caller's behalf can relay it.
 	Token string
 }
@@ -40,4 +44,22 @@ func Actor(ctx context.Context) string {
 		return p.Subject
 	}
 	return "system"
+}
+
+// Granted reports whether the work ctx carries may use scope: the verified caller holds it, or no
+// caller started the work (consumers, schedulers).
+func Granted(ctx context.Context, scope string) bool {
+	p, ok := FromContext(ctx)
+	return !ok || p.HasScope(scope)
+}
+
+// RequireScope returns a PermissionDenied fault (SCOPE_MISSING, metadata required_scope) unless
+// Granted(ctx, scope): for calls whose content, not only their method, needs a further scope.
+func RequireScope(ctx context.Context, scope string) error {
+	if Granted(ctx, scope) {
+		return nil
+	}
+	fe := fault.New(fault.PermissionDenied, ReasonScopeMissing, "this request needs the %q scope", scope)
+	fe.Metadata = map[string]string{"required_scope": scope}
+	return fe
 }

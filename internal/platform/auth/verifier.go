@@ -133,6 +133,8 @@ type claims struct {
 	Scp      []string `json:"scp,omitempty"`
 	ClientID string   `json:"client_id,omitempty"`
 	Azp      string   `json:"azp,omitempty"`
+	// LegalEntities is the accrue_legal_entities claim (see LegalEntitiesClaim).
+	LegalEntities []string `json:"accrue_legal_entities,omitempty"`
 }
 
 // Verify checks raw (the token without "Bearer ") and returns its principal. Failures are
@@ -171,6 +173,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
 		return Principal{}, fault.New(fault.Unauthenticated, ReasonTokenInvalid, "the bearer token names no subject")
 	}
 	p.Scopes = append(strings.Fields(c.Scope), c.Scp...)
+	p.LegalEntities = entitiesOfClaim(c.LegalEntities)
 	v.remember(raw, p, c.ExpiresAt)
 	return p, nil
 }

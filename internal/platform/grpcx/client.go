@@ -2,13 +2,16 @@ package grpcx
 
 import (
 	"context"
+	"crypto/tls"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/telemetry"
 )
@@ -19,6 +22,12 @@ import (
 // calls another with its own credentials (see TokenSource), never by relaying its caller's token
 // implicitly.
 var PropagatedHeaders = []string{"traceparent", "tracestate"}
+
+// OnBehalfEntitiesKey is the metadata key that carries, on a call a service makes while serving a
+// request, the legal entities its caller may act for (auth.Entities.String). The called service
+// narrows the calling service's own token to them: the service acts for its caller's entities
+// only. Anyone may send it; it can only take rights away.
+const OnBehalfEntitiesKey = "accrue-on-behalf-legal-entities"
 
 // TokenSource returns the bearer token a service presents to another service.
 type TokenSource interface {
@@ -48,9 +57,22 @@ func Dial(target string, ts TokenSource, opts ...grpc.DialOption) (*grpc.ClientC
 	return grpc.NewClient(target, opts...)
 }
 
+// Transport returns the dial option of a client's transport security: mutual TLS with cfg
+// (tlsx.Reloader.ClientConfig), or plaintext when cfg is nil (tests, ACCRUE_INSECURE_DEV). Pass it
+// to Dial, whose default is plaintext.
+func Transport(cfg *tls.Config) grpc.DialOption {
+	if cfg == nil {
+		return grpc.WithTransportCredentials(insecure.NewCredentials())
+	}
+	return grpc.WithTransportCredentials(credentials.NewTLS(cfg))
+}
+
 func propagateUnary(ts TokenSource) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		ctx = OutgoingContext(ctx)
+		if p, ok := auth.FromContext(ctx); ok {
+			ctx = metadata.AppendToOutgoingContext(ctx, OnBehalfEntitiesKey, p.LegalEntities.String())
+		}
 		if ts != nil {
 			tok, err := ts.Token(ctx)
 			if err != nil {

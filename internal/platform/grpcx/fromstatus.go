@@ -1,10 +1,14 @@
 package grpcx
 
 import (
+	"strings"
+	"unicode"
+
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/fault"
 )
 
@@ -24,7 +28,9 @@ var codeKinds = map[codes.Code]fault.Kind{
 // FaultFromStatus turns the status error of a call to another service back into a *fault.Error
 // with the same kind, reason, message, metadata and field violations (rewritten by field when it
 // is not nil, e.g. to express them in the caller's own request). Upstream internal errors become
-// Unavailable: from the caller's side the dependency failed, and a retry may succeed.
+// Unavailable: from the caller's side the dependency failed, and a retry may succeed. A status
+// without ErrorInfo is masked: reason UpstreamReason(code), a generic message, the original in
+// the cause only.
 func FaultFromStatus(err error, field func(string) string) *fault.Error {
 	st, ok := status.FromError(err)
 	if !ok {
@@ -34,15 +40,24 @@ func FaultFromStatus(err error, field func(string) string) *fault.Error {
 	if !ok {
 		kind = fault.Unavailable
 	}
+	d := DetailsOf(st)
+	if st.Code() == codes.PermissionDenied && d.Reason == auth.ReasonLegalEntityForbidden {
+		// The caller's own token was relayed and its legal-entity boundary refused the call:
+		// the caller's 403, not a deployment problem.
+		return &fault.Error{Kind: fault.PermissionDenied, Reason: d.Reason, Message: st.Message(), Metadata: d.Metadata, Cause: err}
+	}
 	if st.Code() == codes.Unauthenticated || st.Code() == codes.PermissionDenied {
 		return &fault.Error{Kind: fault.Unavailable, Reason: ReasonUpstreamAuth,
 			Message: "a dependency refused this service's credentials", Cause: err}
 	}
-	fe := &fault.Error{Kind: kind, Reason: "UPSTREAM_" + st.Code().String(), Message: st.Message(), Cause: err}
-	d := DetailsOf(st)
-	if d.Reason != "" {
-		fe.Reason = d.Reason
+	if d.Reason == "" {
+		// Not a service's answer but gRPC's or the transport's (a refused connection, a deadline,
+		// a reset stream): its message names hosts, ports and internals, so it stays in the cause
+		// (logged) and the caller gets the code and a fixed sentence.
+		return &fault.Error{Kind: kind, Reason: UpstreamReason(st.Code()),
+			Message: "a dependency failed (" + st.Code().String() + ")", Cause: err}
 	}
+	fe := &fault.Error{Kind: kind, Reason: d.Reason, Message: st.Message(), Cause: err}
 	fe.Metadata = d.Metadata
 	for _, v := range d.Violations {
 		if field != nil {
@@ -51,6 +66,21 @@ func FaultFromStatus(err error, field func(string) string) *fault.Error {
 		fe.Violations = append(fe.Violations, v)
 	}
 	return fe
+}
+
+// UpstreamReason is the reason of a dependency's failure that carried no ErrorInfo:
+// "UPSTREAM_" and the code's name in upper snake case (UPSTREAM_UNAVAILABLE,
+// UPSTREAM_DEADLINE_EXCEEDED, ...).
+func UpstreamReason(c codes.Code) string {
+	var b strings.Builder
+	b.WriteString("UPSTREAM_")
+	for i, r := range c.String() {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToUpper(r))
+	}
+	return b.String()
 }
 
 // Details is what a status carries besides its code and message (see ToStatus).

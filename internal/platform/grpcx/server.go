@@ -6,6 +6,7 @@ package grpcx
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -16,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -53,6 +56,9 @@ type ServerConfig struct {
 	// and KeepaliveTimeout how long it waits for the answer before closing it (a vanished peer
 	// then frees its streams); 1m and 20s when zero.
 	KeepaliveTime, KeepaliveTimeout time.Duration
+	// TLS, when set, is the server's transport security (tlsx.Reloader.ServerConfig: client
+	// certificates required and verified). Nil serves plaintext (tests, ACCRUE_INSECURE_DEV).
+	TLS *tls.Config
 	// Readiness, when set, holds why the service is degraded; health checks send it in the
 	// DegradedHeader response header.
 	Readiness *Readiness
@@ -100,7 +106,12 @@ func NewServer(cfg ServerConfig) (*grpc.Server, *health.Server, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	creds := insecure.NewCredentials()
+	if cfg.TLS != nil {
+		creds = credentials.NewTLS(cfg.TLS)
+	}
 	srv := grpc.NewServer(append(telemetry.ServerOptions(),
+		grpc.Creds(creds),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: cfg.KeepaliveMinTime, PermitWithoutStream: true}),
@@ -214,6 +225,10 @@ func authenticate(ctx context.Context, v *auth.Verifier, fullMethod string) (con
 	if err != nil {
 		return ctx, err
 	}
+	// A service calling on behalf of its caller acts for the caller's legal entities only.
+	for _, on := range metadata.ValueFromIncomingContext(ctx, OnBehalfEntitiesKey) {
+		p.LegalEntities = p.LegalEntities.Narrow(auth.ParseEntities(on))
+	}
 	m := rpcspec.Lookup(fullMethod)
 	if m.Scope == "" {
 		return ctx, fault.New(fault.PermissionDenied, auth.ReasonScopeMissing, "%s declares no scope and is refused", fullMethod)
@@ -222,6 +237,12 @@ func authenticate(ctx context.Context, v *auth.Verifier, fullMethod string) (con
 		fe := fault.New(fault.PermissionDenied, auth.ReasonScopeMissing, "this call needs the %q scope", m.Scope)
 		fe.Metadata = map[string]string{"required_scope": m.Scope}
 		return ctx, fe
+	}
+	// A caller acting for no legal entity has nothing to do on an entity-scoped RPC; the service
+	// checks the entity itself against p.LegalEntities (auth.CheckLegalEntity).
+	if m.LegalEntityScoped && p.LegalEntities.None() {
+		return ctx, fault.New(fault.PermissionDenied, auth.ReasonLegalEntityForbidden,
+			"this call needs a token acting for a legal entity (claim %s)", auth.LegalEntitiesClaim)
 	}
 	return auth.WithPrincipal(ctx, p), nil
 }

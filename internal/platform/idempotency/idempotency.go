@@ -31,7 +31,8 @@ import (
 	"github.com/accrue/accrue/internal/platform/rpcspec"
 )
 
-// MetadataKey is the gRPC metadata key (the REST header is Idempotency-Key).
+// MetadataKey is the gRPC metadata key (the REST header is Idempotency-Key). Its value is read
+// by ParseKey: a quoted sf-string as the draft says, or a legacy bare key.
 const MetadataKey = "idempotency-key"
 
 // ReplayedHeader is set on responses replayed from a stored key.
@@ -48,15 +49,14 @@ const (
 // It must run after authentication (the key is scoped to the caller).
 func UnaryServerInterceptor(pool *pgxpool.Pool) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if !rpcspec.Lookup(info.FullMethod).Idempotent {
-			return handler(ctx, req)
+		// A key that is present is parsed on every RPC, as the gateway parses the header on
+		// every route, so both refuse the same malformed keys; only idempotent RPCs use it.
+		key, present, err := ParseKey(metadata.ValueFromIncomingContext(ctx, MetadataKey))
+		if err != nil {
+			return nil, err
 		}
-		key := first(metadata.ValueFromIncomingContext(ctx, MetadataKey))
-		if key == "" {
+		if !present || !rpcspec.Lookup(info.FullMethod).Idempotent {
 			return handler(ctx, req)
-		}
-		if !validKey(key) {
-			return nil, fault.Invalidf(ReasonInvalid, "Idempotency-Key", "the idempotency key must be 1 to 255 printable ASCII characters")
 		}
 		msg, ok := req.(proto.Message)
 		if !ok {
@@ -74,25 +74,6 @@ func UnaryServerInterceptor(pool *pgxpool.Pool) grpc.UnaryServerInterceptor {
 			return resp.(proto.Message), nil
 		})
 	}
-}
-
-func first(v []string) string {
-	if len(v) == 0 {
-		return ""
-	}
-	return v[0]
-}
-
-func validKey(k string) bool {
-	if len(k) == 0 || len(k) > 255 {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < 0x20 || k[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // Fingerprint is the SHA-256 of the deterministic encoding of req.

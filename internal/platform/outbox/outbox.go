@@ -29,6 +29,7 @@ import (
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	"github.com/accrue/accrue/internal/platform/catalogue"
 	"github.com/accrue/accrue/internal/platform/correlation"
+	"github.com/accrue/accrue/internal/platform/eventsig"
 	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/telemetry"
 )
@@ -58,6 +59,10 @@ type Writer struct {
 	Producer string
 	// Now returns the current time; time.Now when nil (tests pin it).
 	Now func() time.Time
+	// Signer signs every envelope (eventsig): consumers that verify signatures dead-letter
+	// unsigned events. Nil writes unsigned envelopes (tests, and services started with
+	// ACCRUE_INSECURE_DEV without event keys).
+	Signer *eventsig.Signer
 }
 
 // Enqueue builds envelopes (correlation and causation ids from ctx) and inserts them through q,
@@ -155,6 +160,11 @@ func (w Writer) build(ctx context.Context, events []Event) ([]*commonv1.EventEnv
 			Producer:      w.Producer,
 			Payload:       payload,
 			TraceContext:  carrier,
+		}
+		if w.Signer != nil {
+			if err := w.Signer.Sign(e.Stream, env); err != nil {
+				return nil, c, err
+			}
 		}
 		b, err := proto.Marshal(env)
 		if err != nil {

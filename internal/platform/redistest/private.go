@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,9 @@ type Server struct {
 	// AppendOnly: the server keeps an append-only file in its directory and reloads it when
 	// restarted; without it a restart comes back empty (no persistence at all).
 	AppendOnly bool
+	// Args are extra redis-server arguments (ACL users, a TLS port), e.g. "--user", "app",
+	// "on", ">secret", "~*", "&*", "+@all".
+	Args []string
 
 	t   testing.TB
 	dir string
@@ -33,6 +37,13 @@ type Server struct {
 // when the test ends.
 func Private(t testing.TB, appendOnly bool) *Server {
 	t.Helper()
+	return PrivateWith(t, appendOnly)
+}
+
+// PrivateWith is Private with extra redis-server arguments (see Server.Args). The readiness
+// check uses the unix socket, so a server whose default user needs a password still counts as up.
+func PrivateWith(t testing.TB, appendOnly bool, args ...string) *Server {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redistest: redis-server is not installed")
 	}
@@ -40,7 +51,7 @@ func Private(t testing.TB, appendOnly bool) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Addr: filepath.Join(dir, "redis.sock"), AppendOnly: appendOnly, t: t, dir: dir}
+	s := &Server{Addr: filepath.Join(dir, "redis.sock"), AppendOnly: appendOnly, Args: args, t: t, dir: dir}
 	t.Cleanup(func() {
 		s.Stop()
 		_ = os.RemoveAll(dir)
@@ -58,6 +69,7 @@ func (s *Server) Start() {
 	}
 	s.cmd = exec.Command("redis-server", "--port", "0", "--unixsocket", s.Addr, "--unixsocketperm", "700",
 		"--dir", s.dir, "--save", "", "--appendonly", aof, "--appendfsync", "always", "--logfile", filepath.Join(s.dir, "redis.log"))
+	s.cmd.Args = append(s.cmd.Args, s.Args...)
 	if err := childproc.Start(s.cmd); err != nil {
 		s.t.Fatalf("redistest: start redis-server: %v", err)
 	}
@@ -66,7 +78,7 @@ func (s *Server) Start() {
 		rdb := redis.NewClient(&redis.Options{Network: "unix", Addr: s.Addr, MaxRetries: -1})
 		err := rdb.Ping(context.Background()).Err()
 		_ = rdb.Close()
-		if err == nil {
+		if err == nil || strings.HasPrefix(err.Error(), "NOAUTH") {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -102,6 +114,9 @@ func (s *Server) Restart() {
 	s.Stop()
 	s.Start()
 }
+
+// Dir is the server's private directory (its socket, log and any files a test puts there).
+func (s *Server) Dir() string { return s.dir }
 
 // Client returns a client of the server, closed when the test ends. It keeps working across
 // restarts (it reconnects).

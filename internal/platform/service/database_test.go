@@ -20,7 +20,7 @@ import (
 
 func TestLoadConfigLimits(t *testing.T) {
 	t.Parallel()
-	r := config.FromMap(map[string]string{"ACCRUE_JWKS_FILE": "/etc/accrue/jwks.json"})
+	r := config.FromMap(withLinks(map[string]string{"ACCRUE_JWKS_FILE": "/etc/accrue/jwks.json"}))
 	c := service.LoadConfig(r, "billing", defaults)
 	if err := r.Err(); err != nil {
 		t.Fatal(err)

@@ -2,14 +2,19 @@ package service
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/tlsx"
 )
 
 // LivenessService is the health service name that reports SERVING while the gRPC server runs,
@@ -20,7 +25,8 @@ const LivenessService = "liveness"
 // Healthcheck asks the gRPC health service at addr (a listen address such as ":7001"; an
 // unspecified host means this machine) whether service is SERVING. It backs `<svc> healthcheck`,
 // the container image's HEALTHCHECK, which has no shell or probe binary to call.
-func Healthcheck(ctx context.Context, addr, service string) error {
+// With tlsCfg (the process's client configuration) it connects with mutual TLS.
+func Healthcheck(ctx context.Context, addr, service string, tlsCfg *tls.Config) error {
 	if addr == "" {
 		return errors.New("healthcheck: no address (set ACCRUE_GRPC_ADDR or pass one)")
 	}
@@ -31,7 +37,11 @@ func Healthcheck(ctx context.Context, addr, service string) error {
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}
-	conn, err := grpc.NewClient(net.JoinHostPort(host, port), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds := grpc.WithTransportCredentials(insecure.NewCredentials())
+	if tlsCfg != nil {
+		creds = grpc.WithTransportCredentials(credentials.NewTLS(tlsCfg))
+	}
+	conn, err := grpc.NewClient(net.JoinHostPort(host, port), creds)
 	if err != nil {
 		return err
 	}
@@ -46,4 +56,27 @@ func Healthcheck(ctx context.Context, addr, service string) error {
 		return fmt.Errorf("healthcheck %s: %s", addr, resp.GetStatus())
 	}
 	return nil
+}
+
+// healthcheckTLS is the client TLS configuration of `<svc> healthcheck`: the process's own
+// certificate (ACCRUE_TLS_*), or nil when none is configured. The certificate names the
+// service, not the loopback address the probe dials, so only the chain is verified.
+func healthcheckTLS() *tls.Config {
+	r := config.FromEnv()
+	f := tlsx.Files{CertFile: r.String("ACCRUE_TLS_CERT_FILE", ""), KeyFile: r.String("ACCRUE_TLS_KEY_FILE", ""),
+		CAFile: r.String("ACCRUE_TLS_CA_FILE", "")}
+	if !f.Set() {
+		return nil
+	}
+	rl, err := tlsx.NewReloader(f)
+	if err != nil {
+		return nil
+	}
+	cfg := rl.ClientConfig()
+	verify := cfg.VerifyConnection
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		cs.ServerName = "" // the probe dials its own process on the loopback address
+		return verify(cs)
+	}
+	return cfg
 }

@@ -31,17 +31,17 @@ func TestHealthcheckFollowsTheServingStatus(t *testing.T) {
 
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	hs.SetServingStatus(service.LivenessService, healthpb.HealthCheckResponse_SERVING)
-	if err := service.Healthcheck(ctx, addr, ""); err == nil || !strings.Contains(err.Error(), "NOT_SERVING") {
+	if err := service.Healthcheck(ctx, addr, "", nil); err == nil || !strings.Contains(err.Error(), "NOT_SERVING") {
 		t.Errorf("not ready: err = %v, want NOT_SERVING", err)
 	}
-	if err := service.Healthcheck(ctx, addr, service.LivenessService); err != nil {
+	if err := service.Healthcheck(ctx, addr, service.LivenessService, nil); err != nil {
 		t.Errorf("liveness: %v", err)
 	}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	if err := service.Healthcheck(ctx, "0.0.0.0:"+port, ""); err != nil {
+	if err := service.Healthcheck(ctx, "0.0.0.0:"+port, "", nil); err != nil {
 		t.Errorf("ready: %v", err)
 	}
-	if err := service.Healthcheck(ctx, "", ""); err == nil {
+	if err := service.Healthcheck(ctx, "", "", nil); err == nil {
 		t.Error("no address accepted")
 	}
 }

@@ -7,6 +7,7 @@ package service
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -80,6 +81,8 @@ type Config struct {
 
 	// The database roles, statement limits, gRPC limits and retention (see database.go).
 	Limits
+	// Mutual TLS, Redis TLS and the event keys (see links.go).
+	Links
 }
 
 // LoadConfig reads the common configuration of service name from r.
@@ -122,6 +125,7 @@ func LoadConfig(r *config.Reader, name string, d Defaults) Config {
 	v, _ := Version()
 	c.Telemetry = telemetry.Load(r, name, v)
 	c.Limits = loadLimits(r)
+	c.Links = LoadLinks(r)
 	return c
 }
 
@@ -155,9 +159,13 @@ type Base struct {
 	Queue     *exceptions.Queue
 	Outbox    outbox.Writer
 	Registry  *prometheus.Registry
+	// ClientTLS is the transport security of calls to other services (grpcx.Transport); nil in
+	// development mode.
+	ClientTLS *tls.Config
 
-	runners   []lifecycle.Runner
-	consumers []*stream.Consumer
+	runners    []lifecycle.Runner
+	consumers  []*stream.Consumer
+	signatures stream.SignatureVerifier
 }
 
 // Start applies the migrations (the platform's and the service's; see MigrateOnly), connects to
@@ -172,7 +180,21 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 	if err != nil {
 		return nil, err
 	}
-	rdb, err := redisx.Connect(ctx, cfg.RedisAddr)
+	serverTLS, clientTLS, err := cfg.TLSConfigs()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	keys, signer, err := cfg.EventKeys(cfg.Name)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if serverTLS == nil || keys == nil {
+		log.Warn("ACCRUE_INSECURE_DEV: internal links are not fully authenticated (development only)",
+			"mutual_tls", serverTLS != nil, "signed_events", keys != nil)
+	}
+	rdb, err := redisx.Connect(ctx, cfg.RedisAddr, cfg.Links.Redis)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -184,7 +206,7 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 		return nil, err
 	}
 	ready := &grpcx.Readiness{}
-	srv, hs, err := grpcx.NewServer(grpcx.ServerConfig{Verifier: verifier, Pool: pool, Logger: log, Readiness: ready,
+	srv, hs, err := grpcx.NewServer(grpcx.ServerConfig{Verifier: verifier, Pool: pool, Logger: log, Readiness: ready, TLS: serverTLS,
 		MaxConcurrentStreams: uint32(cfg.GRPCMaxConcurrentStreams), KeepaliveMinTime: cfg.GRPCKeepaliveMinTime,
 		KeepaliveTime: cfg.GRPCKeepaliveTime, KeepaliveTimeout: cfg.GRPCKeepaliveTimeout})
 	if err != nil {
@@ -200,10 +222,15 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 	cs = append(cs, stream.Collectors()...)
 	cs = append(cs, exceptions.Collectors()...)
 	cs = append(cs, collectors...)
-	return &Base{
+	b := &Base{
 		Cfg: cfg, Log: log, Pool: pool, Redis: rdb, Verifier: verifier, GRPC: srv, Health: hs, Readiness: ready,
-		Queue: queue, Outbox: outbox.Writer{Producer: cfg.Name}, Registry: metrics.NewRegistry(cs...),
-	}, nil
+		Queue: queue, Outbox: outbox.Writer{Producer: cfg.Name, Signer: signer}, Registry: metrics.NewRegistry(cs...),
+		ClientTLS: clientTLS,
+	}
+	if keys != nil {
+		b.signatures = keys
+	}
+	return b, nil
 }
 
 // Consumer builds a consumer of this service's group on the named stream; cfg may tune it.
@@ -220,6 +247,9 @@ func (b *Base) Consumer(cfg stream.Config, h stream.Handler) (*stream.Consumer, 
 	}
 	if cfg.DeadLetterMaxLen == 0 {
 		cfg.DeadLetterMaxLen = int64(b.Cfg.DeadLetterMaxLen)
+	}
+	if cfg.Signatures == nil {
+		cfg.Signatures = b.signatures
 	}
 	c, err := stream.NewConsumer(cfg, b.Redis, b.Pool, b.Queue, h, b.Log)
 	if err != nil {
@@ -301,8 +331,8 @@ func (b *Base) readiness(ctx context.Context) error {
 const DefaultMemoryLimit = 96 << 20
 
 // Main runs a service: `<svc>` serves, `<svc> migrate` applies migrations and exits,
-// `<svc> healthcheck [addr]` exits 0 when the service at addr (ACCRUE_GRPC_ADDR by default) is
-// ready, `<svc> --version` prints the build's version. SIGINT and SIGTERM cancel the context for
+// `<svc> healthcheck [addr [service]]` exits 0 when the health service (default: readiness) at
+// addr (ACCRUE_GRPC_ADDR by default) says SERVING, over mutual TLS when ACCRUE_TLS_* are set, `<svc> --version` prints the build's version. SIGINT and SIGTERM cancel the context for
 // a graceful shutdown. It exits non-zero on failure.
 func Main(run func(ctx context.Context, migrateOnly bool) error) {
 	// A soft heap limit keeps a service well under its memory budget (150 MB RSS per process)
@@ -322,17 +352,20 @@ func Main(run func(ctx context.Context, migrateOnly bool) error) {
 			fmt.Println(versionLine(filepath.Base(os.Args[0])))
 			return
 		case "healthcheck":
-			addr := config.FromEnv().String("ACCRUE_GRPC_ADDR", "")
+			addr, svc := config.FromEnv().String("ACCRUE_GRPC_ADDR", ""), ""
 			if len(os.Args) > 2 {
 				addr = os.Args[2]
 			}
-			if err := Healthcheck(ctx, addr, ""); err != nil {
+			if len(os.Args) > 3 {
+				svc = os.Args[3] // e.g. "liveness"
+			}
+			if err := Healthcheck(ctx, addr, svc, healthcheckTLS()); err != nil {
 				fmt.Fprintln(os.Stderr, "error:", err)
 				os.Exit(1)
 			}
 			return
 		default:
-			fmt.Fprintf(os.Stderr, "usage: %s [serve|migrate|healthcheck [addr]|--version]\n", os.Args[0])
+			fmt.Fprintf(os.Stderr, "usage: %s [serve|migrate|healthcheck [addr [service]]|--version]\n", os.Args[0])
 			os.Exit(2)
 		}
 	}

@@ -99,9 +99,17 @@ func New(t testing.TB, name string, migrations fs.FS, register func(e *Env)) *En
 	return e
 }
 
-// Token returns a bearer token for subject "test-client" with scopes.
+// Token returns a bearer token for subject "test-client" with scopes, acting for every legal
+// entity.
 func (e *Env) Token(scopes ...string) string {
-	tok, err := auth.SignToken(e.key, auth.TokenRequest{Issuer: Issuer, Audience: Audience, Subject: "test-client", Scopes: scopes, TTL: time.Hour})
+	return e.EntityToken([]string{auth.AllLegalEntities}, scopes...)
+}
+
+// EntityToken returns a bearer token with scopes acting for the legal entities ids (none when
+// ids is nil).
+func (e *Env) EntityToken(ids []string, scopes ...string) string {
+	tok, err := auth.SignToken(e.key, auth.TokenRequest{Issuer: Issuer, Audience: Audience, Subject: "test-client",
+		Scopes: scopes, TTL: time.Hour, LegalEntities: ids})
 	if err != nil {
 		e.T.Fatal(err)
 	}
@@ -113,6 +121,13 @@ func (e *Env) Ctx(scopes []string, kv ...string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	e.T.Cleanup(cancel)
 	return metadata.AppendToOutgoingContext(ctx, append([]string{"authorization", "Bearer " + e.Token(scopes...)}, kv...)...)
+}
+
+// EntityCtx is Ctx with a token acting for the legal entities ids.
+func (e *Env) EntityCtx(ids []string, scopes []string, kv ...string) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	e.T.Cleanup(cancel)
+	return metadata.AppendToOutgoingContext(ctx, append([]string{"authorization", "Bearer " + e.EntityToken(ids, scopes...)}, kv...)...)
 }
 
 // TokenSource presents a token with scopes (for services that call this one).

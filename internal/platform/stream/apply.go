@@ -38,6 +38,11 @@ func (c *Consumer) process(ctx context.Context, raw []redis.XMessage, counts map
 			continue
 		}
 		m.Envelope = env
+		if err := c.verify(env); err != nil {
+			// A forged or tampered event is never applied, however often it is delivered.
+			c.deadLetter(WithEvent(ctx, env), m, r, err)
+			continue
+		}
 		mine, err := c.route(&m)
 		switch {
 		case err != nil:
@@ -104,6 +109,14 @@ func (c *Consumer) route(m *Message) (mine bool, err error) {
 	}
 	m.Payload = p
 	return true, nil
+}
+
+// verify checks env's signature when the consumer verifies signatures.
+func (c *Consumer) verify(env *commonv1.EventEnvelope) error {
+	if c.cfg.Signatures == nil {
+		return nil
+	}
+	return c.cfg.Signatures.Verify(c.cfg.Stream, env)
 }
 
 func decode(r redis.XMessage) (*commonv1.EventEnvelope, error) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	"github.com/accrue/accrue/internal/platform/catalogue"
 )
 
@@ -61,9 +62,20 @@ type Config struct {
 	// Undeclared lets a consumer read a stream the contracts do not declare (platform tests
 	// only): every type outside Types is then acknowledged unread.
 	Undeclared bool
+	// Signatures, when set, verifies every event before it is applied (eventsig.Keyring): an
+	// event failing verification is dead-lettered at once with its reason (EVENT_SIGNATURE_INVALID),
+	// never applied, and so is a dead letter retried later. Nil applies unsigned events (tests,
+	// and services started with ACCRUE_INSECURE_DEV without event keys).
+	Signatures SignatureVerifier
 	// AfterCommit, when set, runs after a batch commits and before it is acknowledged. Tests use
 	// it to kill the process at that exact point; production leaves it nil.
 	AfterCommit func(ids []string)
+}
+
+// SignatureVerifier checks an event's signature (see eventsig.Keyring.Verify); stream is the
+// logical stream name.
+type SignatureVerifier interface {
+	Verify(stream string, env *commonv1.EventEnvelope) error
 }
 
 // NoLinger turns the linger off where a default would apply (see service.Base.Consumer).

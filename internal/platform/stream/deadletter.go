@@ -123,6 +123,9 @@ func (c *Consumer) retryDeadLetter(ctx context.Context, e exceptions.Exception) 
 	if err := proto.Unmarshal(e.Payload, &env); err != nil {
 		return fault.New(fault.Invalid, ReasonUndecodable, "the dead letter's envelope cannot be decoded: %v", err)
 	}
+	if err := c.verify(&env); err != nil {
+		return exceptions.StopRetrying(err)
+	}
 	m := Message{ID: "retry", Envelope: &env, Deliveries: 0}
 	mine, err := c.route(&m)
 	if err != nil || !mine {

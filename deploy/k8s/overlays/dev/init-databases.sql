@@ -1,7 +1,25 @@
--- One database per service: a service never reads another service's database (ARCHITECTURE.md).
--- The postgres image runs this once, when it initialises an empty data volume.
-CREATE DATABASE accrue_customer;
-CREATE DATABASE accrue_project;
-CREATE DATABASE accrue_resource;
-CREATE DATABASE accrue_timeexpense;
-CREATE DATABASE accrue_billing;
+-- One database per service, owned by its owner role, which applies its migrations
+-- (ACCRUE_MIGRATE_DATABASE_URL, the migration Jobs); each service runs as its app role
+-- (ACCRUE_DATABASE_URL), which the migrations grant what it needs. A service never reads another
+-- service's database (ARCHITECTURE.md). The postgres image runs this once, when it initialises an
+-- empty data volume. Development passwords only.
+CREATE ROLE accrue_customer_owner LOGIN PASSWORD 'accrue-dev';
+CREATE ROLE accrue_customer_app LOGIN PASSWORD 'accrue-dev';
+CREATE DATABASE accrue_customer OWNER accrue_customer_owner;
+REVOKE CONNECT ON DATABASE accrue_customer FROM PUBLIC;
+CREATE ROLE accrue_project_owner LOGIN PASSWORD 'accrue-dev';
+CREATE ROLE accrue_project_app LOGIN PASSWORD 'accrue-dev';
+CREATE DATABASE accrue_project OWNER accrue_project_owner;
+REVOKE CONNECT ON DATABASE accrue_project FROM PUBLIC;
+CREATE ROLE accrue_resource_owner LOGIN PASSWORD 'accrue-dev';
+CREATE ROLE accrue_resource_app LOGIN PASSWORD 'accrue-dev';
+CREATE DATABASE accrue_resource OWNER accrue_resource_owner;
+REVOKE CONNECT ON DATABASE accrue_resource FROM PUBLIC;
+CREATE ROLE accrue_timeexpense_owner LOGIN PASSWORD 'accrue-dev';
+CREATE ROLE accrue_timeexpense_app LOGIN PASSWORD 'accrue-dev';
+CREATE DATABASE accrue_timeexpense OWNER accrue_timeexpense_owner;
+REVOKE CONNECT ON DATABASE accrue_timeexpense FROM PUBLIC;
+CREATE ROLE accrue_billing_owner LOGIN PASSWORD 'accrue-dev';
+CREATE ROLE accrue_billing_app LOGIN PASSWORD 'accrue-dev';
+CREATE DATABASE accrue_billing OWNER accrue_billing_owner;
+REVOKE CONNECT ON DATABASE accrue_billing FROM PUBLIC;

@@ -5,6 +5,8 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/accrue/accrue/internal/platform/auth"
+
 	"github.com/accrue/accrue/services/billing/internal/contract"
 )
 
@@ -18,6 +20,9 @@ func (s *Service) AmendContract(ctx context.Context, id string, expectedVersion 
 		}
 		if h == nil {
 			return contract.ErrNotFound
+		}
+		if err := auth.CheckLegalEntity(ctx, h.LegalEntityID, t.LegalEntityID); err != nil {
+			return err
 		}
 		if h.Version != expectedVersion {
 			return contract.ErrVersionConflict.With("contract "+id+" is at version "+strconv.FormatInt(h.Version, 10),

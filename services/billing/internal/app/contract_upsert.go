@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/services/billing/internal/contract"
 )
@@ -20,8 +21,14 @@ import (
 // (contract.ErrRefTaken). Every other case (an amendment, a lost race, a caller's transaction)
 // runs in a transaction that locks the contract.
 func (s *Service) UpsertContract(ctx context.Context, ref contract.ExternalRef, sourceVersion int64, t contract.Terms, validateOnly bool) (c contract.Contract, out contract.Outcome, err error) {
+	if err := auth.CheckLegalEntity(ctx, t.LegalEntityID); err != nil {
+		return c, 0, err
+	}
 	if !s.store.InTransaction(ctx) {
 		h, le, err := s.store.LookupContract(ctx, ref, t.LegalEntityID)
+		if err == nil && h != nil {
+			err = auth.CheckLegalEntity(ctx, h.LegalEntityID) // nor move another entity's contract
+		}
 		if err != nil {
 			return c, 0, err
 		}
@@ -43,6 +50,9 @@ func (s *Service) UpsertContract(ctx context.Context, ref contract.ExternalRef, 
 	}
 	attempt := func(ctx context.Context) error {
 		h, err := s.store.LockContractByRef(ctx, ref)
+		if err == nil && h != nil {
+			err = auth.CheckLegalEntity(ctx, h.LegalEntityID)
+		}
 		if err != nil {
 			return err
 		}

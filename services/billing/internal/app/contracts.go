@@ -73,10 +73,26 @@ func (s *Service) saveVersion(ctx context.Context, c contract.Contract, previous
 
 // GetContract returns the current version of a contract.
 func (s *Service) GetContract(ctx context.Context, id string) (contract.Contract, error) {
-	return s.store.Contract(ctx, id, 0)
+	c, err := s.store.Contract(ctx, id, 0)
+	if err == nil {
+		err = auth.CheckLegalEntity(ctx, c.LegalEntityID)
+	}
+	if err != nil {
+		return contract.Contract{}, err
+	}
+	return c, nil
 }
 
 // ListContractVersions returns every version of a contract, oldest first.
 func (s *Service) ListContractVersions(ctx context.Context, id string) ([]contract.Contract, error) {
-	return s.store.ContractVersions(ctx, id)
+	list, err := s.store.ContractVersions(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range list {
+		if err := auth.CheckLegalEntity(ctx, c.LegalEntityID); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
 }

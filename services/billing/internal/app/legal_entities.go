@@ -9,6 +9,7 @@ import (
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
@@ -19,6 +20,10 @@ import (
 // existing one with the same code when the content is the same (created false); a different
 // content fails with legalentity.ErrCodeConflict.
 func (s *Service) CreateLegalEntity(ctx context.Context, d legalentity.Details) (le legalentity.LegalEntity, created bool, err error) {
+	// A new entity is outside every listed boundary: only a caller acting for all may add one.
+	if err := auth.RequireAllLegalEntities(ctx); err != nil {
+		return le, false, err
+	}
 	if err := d.Validate(); err != nil {
 		return le, false, err
 	}
@@ -56,11 +61,14 @@ func (s *Service) CreateLegalEntity(ctx context.Context, d legalentity.Details) 
 
 // GetLegalEntity returns one legal entity.
 func (s *Service) GetLegalEntity(ctx context.Context, id string) (legalentity.LegalEntity, error) {
+	if err := auth.CheckLegalEntity(ctx, id); err != nil {
+		return legalentity.LegalEntity{}, err
+	}
 	return s.store.LegalEntity(ctx, id)
 }
 
 // ListLegalEntities returns a page of legal entities ordered by code (page.Fetch() of them, so
 // the caller can tell whether another page follows).
 func (s *Service) ListLegalEntities(ctx context.Context, page paging.Request) ([]legalentity.LegalEntity, error) {
-	return s.store.ListLegalEntities(ctx, page)
+	return s.store.ListLegalEntities(ctx, page, auth.EntitiesOf(ctx).Filter())
 }

@@ -15,6 +15,9 @@ import (
 // Doing it again changes nothing. Postings dated in a closed period are rejected or rolled
 // forward by the legal entity's policy.
 func (s *Service) SetPeriod(ctx context.Context, legalEntityID, period string, closed bool) (p ledger.Period, err error) {
+	if err := auth.CheckLegalEntity(ctx, legalEntityID); err != nil {
+		return p, err
+	}
 	status, evType := ledger.PeriodOpen, billingv1.EventTypePeriodOpened
 	if closed {
 		status, evType = ledger.PeriodClosed, billingv1.EventTypePeriodClosed
@@ -39,5 +42,8 @@ func (s *Service) SetPeriod(ctx context.Context, legalEntityID, period string, c
 
 // ListPeriods returns a legal entity's explicit periods.
 func (s *Service) ListPeriods(ctx context.Context, legalEntityID string) ([]ledger.Period, error) {
+	if err := auth.CheckLegalEntity(ctx, legalEntityID); err != nil {
+		return nil, err
+	}
 	return s.store.ListPeriods(ctx, legalEntityID)
 }

@@ -35,8 +35,9 @@ type LegalEntityStore interface {
 	// LegalEntityHash returns the content hash of the legal entity with code, found false when
 	// there is none.
 	LegalEntityHash(ctx context.Context, code string) (hash []byte, found bool, err error)
-	// ListLegalEntities reads page.Fetch() legal entities by code after page.AfterKey.
-	ListLegalEntities(ctx context.Context, page paging.Request) ([]legalentity.LegalEntity, error)
+	// ListLegalEntities reads page.Fetch() legal entities by code after page.AfterKey (only
+	// those of only, unless nil).
+	ListLegalEntities(ctx context.Context, page paging.Request, only []string) ([]legalentity.LegalEntity, error)
 	// CreateLegalEntity stores le with the default chart of accounts; legalentity.ErrCodeTaken
 	// when a concurrent writer took the code (the transaction is then lost).
 	CreateLegalEntity(ctx context.Context, le legalentity.LegalEntity) error
@@ -74,7 +75,7 @@ type LedgerStore interface {
 	ListJournalEntries(ctx context.Context, f ledger.EntryFilter, page paging.Request) ([]ledger.Entry, error)
 	ListCandidates(ctx context.Context, f ledger.CandidateFilter, page paging.Request) ([]ledger.Candidate, error)
 	SetExchangeRate(ctx context.Context, r ledger.ExchangeRate) error
-	ReadKPIs(ctx context.Context) (ledger.KPIs, error)
+	ReadKPIs(ctx context.Context, only []string) (ledger.KPIs, error)
 	CountRejectedClosedPeriod(ctx context.Context) (int64, error)
 }
 

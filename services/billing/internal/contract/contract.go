@@ -146,6 +146,8 @@ type Head struct {
 	Currency      string
 	// Hash is the current terms' Hash.
 	Hash []byte
+	// LegalEntityID is the legal entity the contract currently belongs to.
+	LegalEntityID string
 }
 
 // Outcome says what an upsert of a contract from its source system did.

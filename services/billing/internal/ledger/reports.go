@@ -35,12 +35,16 @@ type EntryFilter struct {
 	LegalEntityID string
 	ProjectID     string // entries with a line on the project
 	SourceID      string
+	// LegalEntities restricts the entries to these legal entities; nil means any.
+	LegalEntities []string
 }
 
 // CandidateFilter selects invoice candidates ("" matches any).
 type CandidateFilter struct {
 	ProjectID string
 	SourceID  string
+	// LegalEntities restricts the candidates to projects of these legal entities; nil means any.
+	LegalEntities []string
 }
 
 // KPIs are billing's business KPIs.

@@ -18,7 +18,9 @@ func (s *Store) ListCandidates(ctx context.Context, f ledger.CandidateFilter, pa
 	rows, err := s.Q(ctx).Query(ctx, `SELECT id::text, project_id::text, contract_id::text, line_key, source_type, source_id, source_version,
 			status, currency_code, source_date, quantity, unit_price, amount, markup_percent
 		FROM invoice_candidates WHERE ($1 = '' OR project_id = $1::uuid) AND ($2 = '' OR source_id = $2) AND ($3 = '' OR id > $3::uuid)
-		ORDER BY id LIMIT $4`, f.ProjectID, f.SourceID, page.AfterID, page.Fetch())
+		  AND ($5::text[] IS NULL OR EXISTS (SELECT 1 FROM project_replicas p
+		       WHERE p.project_id = invoice_candidates.project_id AND p.legal_entity_id::text = ANY($5::text[])))
+		ORDER BY id LIMIT $4`, f.ProjectID, f.SourceID, page.AfterID, page.Fetch(), f.LegalEntities)
 	if err != nil {
 		return nil, err
 	}

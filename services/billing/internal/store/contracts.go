@@ -19,12 +19,12 @@ import (
 
 const contractRefConstraint = "contracts_external_ref"
 
-const headColumns = `id::text, version, source_version, currency_code, content_hash`
+const headColumns = `id::text, version, source_version, currency_code, content_hash, legal_entity_id::text`
 
 // scanHead reads a contract head; nil when there is no row.
 func scanHead(row pgx.Row) (*contract.Head, error) {
 	var h contract.Head
-	err := row.Scan(&h.ID, &h.Version, &h.SourceVersion, &h.Currency, &h.Hash)
+	err := row.Scan(&h.ID, &h.Version, &h.SourceVersion, &h.Currency, &h.Hash, &h.LegalEntityID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

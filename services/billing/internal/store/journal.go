@@ -46,7 +46,8 @@ func (s *Store) ListJournalEntries(ctx context.Context, f ledger.EntryFilter, pa
 		WHERE ($1 = '' OR e.legal_entity_id = $1::uuid) AND ($2 = '' OR e.source_id = $2)
 		  AND ($3 = '' OR EXISTS (SELECT 1 FROM journal_lines l WHERE l.entry_id = e.id AND l.project_id = $3::uuid))
 		  AND ($4 = '' OR e.id > $4::uuid)
-		ORDER BY e.id LIMIT $5`, f.LegalEntityID, f.SourceID, f.ProjectID, page.AfterID, page.Fetch())
+		  AND ($6::text[] IS NULL OR e.legal_entity_id::text = ANY($6::text[]))
+		ORDER BY e.id LIMIT $5`, f.LegalEntityID, f.SourceID, f.ProjectID, page.AfterID, page.Fetch(), f.LegalEntities)
 	if err != nil {
 		return nil, err
 	}

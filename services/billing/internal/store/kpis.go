@@ -10,11 +10,14 @@ import (
 )
 
 // ReadKPIs computes the KPIs. Rejected timesheets are counted as distinct resource-weeks.
-func (s *Store) ReadKPIs(ctx context.Context) (ledger.KPIs, error) {
+func (s *Store) ReadKPIs(ctx context.Context, only []string) (ledger.KPIs, error) {
 	q := s.Q(ctx)
 	var k ledger.KPIs
-	rows, err := q.Query(ctx, `SELECT currency_code, sum(amount) FROM invoice_candidates WHERE status = 'OPEN' AND source_type = 'time_entry'
-		GROUP BY currency_code ORDER BY currency_code`)
+	rows, err := q.Query(ctx, `SELECT c.currency_code, sum(c.amount) FROM invoice_candidates c
+		WHERE c.status = 'OPEN' AND c.source_type = 'time_entry'
+		  AND ($1::text[] IS NULL OR EXISTS (SELECT 1 FROM project_replicas p
+		       WHERE p.project_id = c.project_id AND p.legal_entity_id::text = ANY($1::text[])))
+		GROUP BY c.currency_code ORDER BY c.currency_code`, only)
 	if err != nil {
 		return k, err
 	}
@@ -27,8 +30,11 @@ func (s *Store) ReadKPIs(ctx context.Context) (ledger.KPIs, error) {
 	}
 	err = q.QueryRow(ctx, `SELECT count(*) FILTER (WHERE outcome = 'REJECTED_CLOSED_PERIOD'),
 			count(DISTINCT (resource_id, date_trunc('week', source_date))) FILTER (WHERE outcome = 'REJECTED_CLOSED_PERIOD'),
-			(SELECT count(*) FROM parked_postings), (SELECT count(*) FROM journal_entries)
-		FROM posting_results WHERE outcome = 'REJECTED_CLOSED_PERIOD'`).Scan(&k.EntriesRejectedClosedPeriod, &k.TimesheetsRejectedClosedPeriod, &k.ParkedRateMissing, &k.JournalEntries)
+			(SELECT count(*) FROM parked_postings WHERE $1::text[] IS NULL),
+			(SELECT count(*) FROM journal_entries WHERE $1::text[] IS NULL OR legal_entity_id::text = ANY($1::text[]))
+		FROM posting_results r WHERE outcome = 'REJECTED_CLOSED_PERIOD'
+		  AND ($1::text[] IS NULL OR EXISTS (SELECT 1 FROM project_replicas p
+		       WHERE p.project_id = r.project_id AND p.legal_entity_id::text = ANY($1::text[])))`, only).Scan(&k.EntriesRejectedClosedPeriod, &k.TimesheetsRejectedClosedPeriod, &k.ParkedRateMissing, &k.JournalEntries)
 	return k, err
 }
 

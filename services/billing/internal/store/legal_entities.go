@@ -34,10 +34,12 @@ func (s *Store) LegalEntityByCode(ctx context.Context, code string) (legalentity
 	return scanLE(s.Q(ctx).QueryRow(ctx, `SELECT `+leColumns+` FROM legal_entities WHERE code = $1`, code))
 }
 
-// ListLegalEntities returns the page of legal entities by code after page.AfterKey.
-func (s *Store) ListLegalEntities(ctx context.Context, page paging.Request) ([]legalentity.LegalEntity, error) {
-	rows, err := s.Q(ctx).Query(ctx, `SELECT `+leColumns+` FROM legal_entities WHERE code > $1 ORDER BY code LIMIT $2`,
-		page.AfterKey, page.Fetch())
+// ListLegalEntities returns the page of legal entities by code after page.AfterKey, restricted to
+// the ids only when only is not nil.
+func (s *Store) ListLegalEntities(ctx context.Context, page paging.Request, only []string) ([]legalentity.LegalEntity, error) {
+	rows, err := s.Q(ctx).Query(ctx, `SELECT `+leColumns+` FROM legal_entities WHERE code > $1
+		AND ($3::text[] IS NULL OR id::text = ANY($3::text[])) ORDER BY code LIMIT $2`,
+		page.AfterKey, page.Fetch(), only)
 	if err != nil {
 		return nil, err
 	}

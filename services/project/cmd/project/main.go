@@ -43,12 +43,12 @@ func run(ctx context.Context, migrateOnly bool) error {
 	if base == nil || err != nil {
 		return err
 	}
-	customerConn, err := grpcx.Dial(customerAddr, cfg.TokenSource())
+	customerConn, err := grpcx.Dial(customerAddr, cfg.TokenSource(), grpcx.Transport(base.ClientTLS))
 	if err != nil {
 		return err
 	}
 	defer customerConn.Close()
-	billingConn, err := grpcx.Dial(billingAddr, cfg.TokenSource())
+	billingConn, err := grpcx.Dial(billingAddr, cfg.TokenSource(), grpcx.Transport(base.ClientTLS))
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
@@ -22,10 +23,24 @@ import (
 	"github.com/accrue/accrue/services/project/internal/wire"
 )
 
+// CustomerCalls are the customer service RPCs the use cases call, and ContractCalls the billing
+// service's. They are exactly the calls the contract declares for the project service
+// (accrue.common.v1.calls on ProjectService), whose scopes its token carries: a use case that
+// needs another RPC adds it here and to the contract (a test compares the two).
+type CustomerCalls interface {
+	LookupCustomer(ctx context.Context, in *customerv1.LookupCustomerRequest, opts ...grpc.CallOption) (*customerv1.LookupCustomerResponse, error)
+	UpsertCustomerHierarchy(ctx context.Context, in *customerv1.UpsertCustomerHierarchyRequest, opts ...grpc.CallOption) (*customerv1.UpsertCustomerHierarchyResponse, error)
+}
+
+// ContractCalls: see CustomerCalls.
+type ContractCalls interface {
+	UpsertContract(ctx context.Context, in *billingv1.UpsertContractRequest, opts ...grpc.CallOption) (*billingv1.UpsertContractResponse, error)
+}
+
 // Deps are the use cases' collaborators besides the store.
 type Deps struct {
-	Customers customerv1.CustomerServiceClient
-	Contracts billingv1.ContractServiceClient
+	Customers CustomerCalls
+	Contracts ContractCalls
 	Log       *slog.Logger
 	// CallTimeout bounds each call to another service; 5s when zero.
 	CallTimeout time.Duration

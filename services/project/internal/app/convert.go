@@ -15,6 +15,9 @@ import (
 func (s *Service) Convert(ctx context.Context, opp *projectv1.Opportunity) (project.ConversionResult, error) {
 	res, resolved, err := s.convert(ctx, opp)
 	key := conversionKey(opp.GetCrmSystem(), opp.GetOpportunityId())
+	if fe, ok := fault.As(err); ok && fe.Kind == fault.PermissionDenied {
+		return res, err // the caller's refusal, not a failed conversion: nothing is recorded
+	}
 	if err != nil {
 		reason := fault.ReasonOf(err)
 		if reason == "" {

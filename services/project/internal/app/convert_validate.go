@@ -4,6 +4,7 @@ import (
 	"context"
 
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/idempotency"
 	"github.com/accrue/accrue/services/project/internal/wire"
 )
@@ -26,6 +27,11 @@ func (s *Service) prepare(ctx context.Context, opp *projectv1.Opportunity) (prep
 		return p, err
 	}
 	if err := deal.CheckSetup(look); err != nil {
+		return p, err
+	}
+	// The deal's legal entity must be one the caller acts for. The caller's token is relayed to
+	// customer and billing, which check it again (billing refuses another entity's contract).
+	if err := auth.CheckLegalEntity(ctx, look.LegalEntity.ID); err != nil {
 		return p, err
 	}
 	p = prepared{deal: deal, templates: look.Templates, le: look.LegalEntity, conv: look.Conversion, converted: look.Converted}

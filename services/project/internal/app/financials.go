@@ -3,19 +3,28 @@ package app
 import (
 	"context"
 
+	"github.com/accrue/accrue/internal/platform/auth"
+
 	"github.com/accrue/accrue/services/project/internal/financials"
 	"github.com/accrue/accrue/services/project/internal/project"
 )
 
 // Financials returns a project's economics.
 func (s *Service) Financials(ctx context.Context, projectID string) (financials.Economics, error) {
-	return s.store.Economics(ctx, projectID)
+	e, err := s.store.Economics(ctx, projectID)
+	if err == nil {
+		err = auth.CheckLegalEntity(ctx, e.LegalEntityID)
+	}
+	if err != nil {
+		return financials.Economics{}, err
+	}
+	return e, nil
 }
 
-// Portfolio returns up to limit projects' economics (in status, when given), lowest forecast
-// margin first.
+// Portfolio returns up to limit projects' economics (in status, when given) of the caller's
+// legal entities, lowest forecast margin first.
 func (s *Service) Portfolio(ctx context.Context, status project.Status, limit int) ([]financials.Economics, error) {
-	return s.store.Portfolio(ctx, status, limit)
+	return s.store.Portfolio(ctx, status, limit, auth.EntitiesOf(ctx).Filter())
 }
 
 // ApplyPlan stores an assignment's staffing plan, when newer than the stored one, and forecasts

@@ -3,19 +3,28 @@ package app
 import (
 	"context"
 
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/project/internal/project"
 )
 
 // GetProject returns a project with its tasks.
 func (s *Service) GetProject(ctx context.Context, id string) (project.Project, error) {
-	return s.store.GetProject(ctx, id)
+	p, err := s.store.GetProject(ctx, id)
+	if err == nil {
+		err = auth.CheckLegalEntity(ctx, p.LegalEntityID)
+	}
+	if err != nil {
+		return project.Project{}, err
+	}
+	return p, nil
 }
 
-// ListProjects returns a page of projects (in status and of customerID, when given), the token
-// of the next page ("" on the last) and the total count for the filter.
+// ListProjects returns a page of projects (in status and of customerID, when given) of the
+// caller's legal entities, the token of the next page ("" on the last) and the total count for
+// the filter.
 func (s *Service) ListProjects(ctx context.Context, status project.Status, customerID string, r paging.Request) ([]project.Project, string, int64, error) {
-	list, total, err := s.store.ListProjects(ctx, status, customerID, r.AfterID, r.Fetch())
+	list, total, err := s.store.ListProjects(ctx, status, customerID, r.AfterID, r.Fetch(), auth.EntitiesOf(ctx).Filter())
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -32,6 +41,9 @@ func (s *Service) AwaitingActivation(ctx context.Context) (int64, error) {
 func (s *Service) ChangeStatus(ctx context.Context, id string, to project.Status, reason string, expectedVersion int64) (p project.Project, err error) {
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		p, err = s.store.LockProject(ctx, id)
+		if err == nil {
+			err = auth.CheckLegalEntity(ctx, p.LegalEntityID)
+		}
 		if err != nil {
 			return err
 		}

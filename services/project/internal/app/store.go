@@ -27,7 +27,7 @@ type ProjectStore interface {
 	// until the transaction ends.
 	GetProject(ctx context.Context, id string) (project.Project, error)
 	LockProject(ctx context.Context, id string) (project.Project, error)
-	ListProjects(ctx context.Context, status project.Status, customerID, afterID string, limit int) ([]project.Project, int64, error)
+	ListProjects(ctx context.Context, status project.Status, customerID, afterID string, limit int, only []string) ([]project.Project, int64, error)
 	CountByStatus(ctx context.Context, status project.Status) (int64, error)
 	// CreateProject writes a new project with its tasks, events and audit records at once.
 	CreateProject(ctx context.Context, p project.Project, events []outbox.Event, records []audit.Record) error
@@ -82,5 +82,5 @@ type FinancialsStore interface {
 	// Economics returns a project's economics (project.ErrNotFound); Portfolio up to limit
 	// projects', lowest forecast margin first.
 	Economics(ctx context.Context, projectID string) (financials.Economics, error)
-	Portfolio(ctx context.Context, status project.Status, limit int) ([]financials.Economics, error)
+	Portfolio(ctx context.Context, status project.Status, limit int, only []string) ([]financials.Economics, error)
 }

@@ -46,6 +46,8 @@ type Economics struct {
 	MissingCostAssignments    int32
 	MissingBillRateHours      decimal.Decimal
 	UpdatedAt                 time.Time
+	// LegalEntityID is the legal entity the project belongs to.
+	LegalEntityID string
 }
 
 // ForecastMargin is forecast revenue less planned cost, and its percent of the revenue.

@@ -6,6 +6,7 @@ import (
 	"context"
 
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/project/internal/app"
@@ -63,7 +64,12 @@ func (s *Server) GetDirectoryCustomer(ctx context.Context, req *projectv1.GetDir
 }
 
 func (s *Server) GetProjectFinancials(ctx context.Context, req *projectv1.GetProjectFinancialsRequest) (*projectv1.GetProjectFinancialsResponse, error) {
-	return grpcx.Reply(wire.FinancialsResponse)(s.app.Financials(ctx, req.GetProjectId()))
+	resp, err := grpcx.Reply(wire.FinancialsResponse)(s.app.Financials(ctx, req.GetProjectId()))
+	if err != nil {
+		return nil, err
+	}
+	redact(ctx, resp.GetFinancials())
+	return resp, nil
 }
 
 func (s *Server) ListPortfolio(ctx context.Context, req *projectv1.ListPortfolioRequest) (*projectv1.ListPortfolioResponse, error) {
@@ -71,5 +77,24 @@ func (s *Server) ListPortfolio(ctx context.Context, req *projectv1.ListPortfolio
 	if size == 0 {
 		size = 100
 	}
-	return grpcx.Reply(wire.PortfolioResponse)(s.app.Portfolio(ctx, wire.StatusFromProto(req.GetStatus()), size))
+	resp, err := grpcx.Reply(wire.PortfolioResponse)(s.app.Portfolio(ctx, wire.StatusFromProto(req.GetStatus()), size))
+	if err != nil {
+		return nil, err
+	}
+	redact(ctx, resp.GetProjects()...)
+	return resp, nil
+}
+
+// scopeCostRatesRead sees cost figures; without it they are redacted (cost ÷ hours would give
+// the cost rates away).
+const scopeCostRatesRead = "costrates:read"
+
+// redact leaves the cost figures of the financials out when the caller may not read cost rates.
+func redact(ctx context.Context, fs ...*projectv1.ProjectFinancials) {
+	if auth.Granted(ctx, scopeCostRatesRead) {
+		return
+	}
+	for _, f := range fs {
+		wire.RedactCost(f)
+	}
 }

@@ -93,11 +93,12 @@ func (s *Store) project(ctx context.Context, id string, forUpdate bool) (project
 
 // ListProjects returns up to limit projects (without tasks) by id after afterID, optionally
 // filtered by status and customer, and the total matching count.
-func (s *Store) ListProjects(ctx context.Context, status project.Status, customerID, afterID string, limit int) ([]project.Project, int64, error) {
+func (s *Store) ListProjects(ctx context.Context, status project.Status, customerID, afterID string, limit int, only []string) ([]project.Project, int64, error) {
 	q := s.Q(ctx)
 	rows, err := q.Query(ctx, `SELECT `+projectColumns+` FROM projects
 		WHERE ($1 = '' OR status = $1) AND ($2::uuid IS NULL OR customer_id = $2::uuid) AND ($3::uuid IS NULL OR id > $3::uuid)
-		ORDER BY id LIMIT $4`, string(status), nullable(customerID), nullable(afterID), limit)
+		  AND ($5::text[] IS NULL OR legal_entity_id::text = ANY($5::text[]))
+		ORDER BY id LIMIT $4`, string(status), nullable(customerID), nullable(afterID), limit, only)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -106,8 +107,9 @@ func (s *Store) ListProjects(ctx context.Context, status project.Status, custome
 		return nil, 0, err
 	}
 	var total int64
-	err = q.QueryRow(ctx, `SELECT count(*) FROM projects WHERE ($1 = '' OR status = $1) AND ($2::uuid IS NULL OR customer_id = $2::uuid)`,
-		string(status), nullable(customerID)).Scan(&total)
+	err = q.QueryRow(ctx, `SELECT count(*) FROM projects WHERE ($1 = '' OR status = $1) AND ($2::uuid IS NULL OR customer_id = $2::uuid)
+		AND ($3::text[] IS NULL OR legal_entity_id::text = ANY($3::text[]))`,
+		string(status), nullable(customerID), only).Scan(&total)
 	return list, total, err
 }
 

@@ -12,6 +12,19 @@ import (
 )
 
 // Financials converts a project's economics.
+// RedactCost leaves a project's cost figures and the margins derived from them out and flags it
+// (for callers without the costrates:read scope); hours and revenue stay.
+func RedactCost(f *projectv1.ProjectFinancials) {
+	if f == nil {
+		return
+	}
+	f.PlannedCost, f.ActualCost, f.ForecastMargin, f.ActualMargin = nil, nil, nil, nil
+	f.ForecastMarginPercent, f.ActualMarginPercent, f.CostRedacted = "", "", true
+	if f.Budget != nil {
+		f.Budget.Cost = nil
+	}
+}
+
 func Financials(e financials.Economics) *projectv1.ProjectFinancials {
 	amt := func(v decimal.Decimal) *commonv1.Money {
 		a := money.Amount{Value: v, Currency: e.Currency}

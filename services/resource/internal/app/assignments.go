@@ -4,7 +4,10 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/google/uuid"
+
 	"github.com/accrue/accrue/internal/platform/audit"
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/services/resource/internal/resource"
 )
@@ -15,6 +18,9 @@ var errResourceChange = fault.Invalidf("RESOURCE_CHANGE_NOT_ALLOWED", "assignmen
 // resource, plans and costs the days, reports (or refuses) overbooking, stores it and publishes
 // assignment.changed. expectedVersion guards updates.
 func (s *Service) SaveAssignment(ctx context.Context, id string, expectedVersion int64, a resource.Assignment) (out resource.Assignment, warnings []string, err error) {
+	if err := s.checkProject(ctx, a.ProjectID); err != nil {
+		return out, nil, err
+	}
 	err = s.Store.InTx(ctx, func(ctx context.Context) error {
 		warnings = nil
 		res, err := s.Store.GetResourceForUpdate(ctx, a.ResourceID) // serialises the resource's capacity
@@ -34,6 +40,9 @@ func (s *Service) SaveAssignment(ctx context.Context, id string, expectedVersion
 			if prev.Version != expectedVersion {
 				return resource.ErrVersionConflict.With("assignment "+id+" is at version "+strconv.FormatInt(prev.Version, 10),
 					"current_version", strconv.FormatInt(prev.Version, 10))
+			}
+			if err := s.checkProject(ctx, prev.ProjectID); err != nil {
+				return err // nor move another entity's assignment
 			}
 			if prev.ResourceID != a.ResourceID {
 				return errResourceChange
@@ -73,6 +82,26 @@ func (s *Service) SaveAssignment(ctx context.Context, id string, expectedVersion
 	return out, warnings, err
 }
 
+// checkProject refuses (LEGAL_ENTITY_FORBIDDEN) a caller that may not act for the legal entity of
+// the project, as the project replica records it: an assignment belongs to its project's entity.
+// For a caller limited to some entities an unknown project is refused too.
+func (s *Service) checkProject(ctx context.Context, projectID string) error {
+	if auth.EntitiesOf(ctx).All {
+		return nil
+	}
+	if _, err := uuid.Parse(projectID); err != nil {
+		return nil // malformed: the input checks refuse it
+	}
+	view, found, err := s.Store.ProjectView(ctx, projectID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return auth.Forbidden("")
+	}
+	return auth.CheckLegalEntity(ctx, view.LegalEntityID)
+}
+
 // capacity reports the weeks where the resource's active assignments, a included, plan more than
 // its weekly capacity: warnings, or resource.ErrOverbooked under the reject policy.
 func (s *Service) capacity(ctx context.Context, res resource.Resource, a resource.Assignment) ([]string, error) {
@@ -95,11 +124,20 @@ func (s *Service) capacity(ctx context.Context, res resource.Resource, a resourc
 
 // GetAssignment returns one assignment.
 func (s *Service) GetAssignment(ctx context.Context, id string) (resource.Assignment, error) {
-	return s.Store.GetAssignment(ctx, id)
+	a, err := s.Store.GetAssignment(ctx, id)
+	if err == nil {
+		err = s.checkProject(ctx, a.ProjectID)
+	}
+	if err != nil {
+		return resource.Assignment{}, err
+	}
+	return a, nil
 }
 
-// ListAssignments returns a page of the assignments f selects and how many it selects in all.
+// ListAssignments returns a page of the assignments f selects and how many it selects in all,
+// of projects of the caller's legal entities only.
 func (s *Service) ListAssignments(ctx context.Context, f resource.AssignmentFilter) ([]resource.Assignment, int64, error) {
+	f.LegalEntities = auth.EntitiesOf(ctx).Filter()
 	list, err := s.Store.ListAssignments(ctx, f)
 	if err != nil {
 		return nil, 0, err

@@ -15,7 +15,12 @@ func (s *Server) CreateAssignment(ctx context.Context, req *resourcev1.CreateAss
 	if err != nil {
 		return nil, err
 	}
-	return grpcx.Reply2(wire.CreateAssignmentResponse)(s.app.SaveAssignment(ctx, "", 0, a))
+	resp, err := grpcx.Reply2(wire.CreateAssignmentResponse)(s.app.SaveAssignment(ctx, "", 0, a))
+	if err != nil {
+		return nil, err
+	}
+	redact(ctx, resp.GetAssignment())
+	return resp, nil
 }
 
 func (s *Server) UpdateAssignment(ctx context.Context, req *resourcev1.UpdateAssignmentRequest) (*resourcev1.UpdateAssignmentResponse, error) {
@@ -23,11 +28,21 @@ func (s *Server) UpdateAssignment(ctx context.Context, req *resourcev1.UpdateAss
 	if err != nil {
 		return nil, err
 	}
-	return grpcx.Reply2(wire.UpdateAssignmentResponse)(s.app.SaveAssignment(ctx, req.GetAssignmentId(), req.GetExpectedVersion(), a))
+	resp, err := grpcx.Reply2(wire.UpdateAssignmentResponse)(s.app.SaveAssignment(ctx, req.GetAssignmentId(), req.GetExpectedVersion(), a))
+	if err != nil {
+		return nil, err
+	}
+	redact(ctx, resp.GetAssignment())
+	return resp, nil
 }
 
 func (s *Server) GetAssignment(ctx context.Context, req *resourcev1.GetAssignmentRequest) (*resourcev1.GetAssignmentResponse, error) {
-	return grpcx.Reply(wire.GetAssignmentResponse)(s.app.GetAssignment(ctx, req.GetAssignmentId()))
+	resp, err := grpcx.Reply(wire.GetAssignmentResponse)(s.app.GetAssignment(ctx, req.GetAssignmentId()))
+	if err != nil {
+		return nil, err
+	}
+	redact(ctx, resp.GetAssignment())
+	return resp, nil
 }
 
 func (s *Server) ListAssignments(ctx context.Context, req *resourcev1.ListAssignmentsRequest) (*resourcev1.ListAssignmentsResponse, error) {
@@ -42,5 +57,7 @@ func (s *Server) ListAssignments(ctx context.Context, req *resourcev1.ListAssign
 		return nil, err
 	}
 	list, next := paging.Page(page, list, func(a resource.Assignment) (string, string) { return a.ID, "" })
-	return &resourcev1.ListAssignmentsResponse{Assignments: wire.Assignments(list), TotalCount: total, NextPageToken: next}, nil
+	resp := &resourcev1.ListAssignmentsResponse{Assignments: wire.Assignments(list), TotalCount: total, NextPageToken: next}
+	redact(ctx, resp.GetAssignments()...)
+	return resp, nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/resource/internal/app"
@@ -61,6 +62,11 @@ func (s *Server) SyncWorker(ctx context.Context, req *resourcev1.SyncWorkerReque
 	w, err := wire.Worker(req.GetWorker())
 	if err != nil {
 		return nil, err
+	}
+	if w.Rate != nil { // a worker record that sets a cost rate needs what SetCostRate needs
+		if err := auth.RequireScope(ctx, scopeCostRatesWrite); err != nil {
+			return nil, err
+		}
 	}
 	r, out, changed, err := s.app.SyncWorker(ctx, w)
 	if err != nil {

@@ -75,14 +75,18 @@ type AssignmentFilter struct {
 	// AfterID and Limit page through the assignments in id order.
 	AfterID string
 	Limit   int
+	// LegalEntities keeps the assignments of projects of these legal entities; nil means any.
+	LegalEntities []string
 }
 
 // ProjectView is what the resource service knows of a project (replica of project events).
 type ProjectView struct {
-	ID         string
-	Status     string
-	Start, End civil.Date
-	Tasks      map[string]bool // task id → billable
+	ID     string
+	Status string
+	// LegalEntityID is the legal entity the project (and so its assignments) belongs to.
+	LegalEntityID string
+	Start, End    civil.Date
+	Tasks         map[string]bool // task id → billable
 	// Version orders the project's events; an older view changes nothing.
 	Version int64
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -71,12 +72,19 @@ func (s *Store) ListAssignments(ctx context.Context, f resource.AssignmentFilter
 	rows, err := s.Q(ctx).Query(ctx, `SELECT `+assignmentColumns+` FROM assignments
 		WHERE ($1 = '' OR project_id = $1::uuid) AND ($2 = '' OR resource_id = $2::uuid) AND (NOT $3 OR rate_missing)
 		  AND (NOT $4 OR status <> 'CANCELLED') AND ($5::date IS NULL OR (start_date <= $6 AND end_date >= $5))
-		  AND ($7 = '' OR id > $7::uuid)
-		ORDER BY id LIMIT $8`, f.ProjectID, f.ResourceID, f.RateMissingOnly, f.ActiveOnly, from, to, f.AfterID, f.Limit)
+		  AND ($7 = '' OR id > $7::uuid) AND `+entitySQL(9)+`
+		ORDER BY id LIMIT $8`, f.ProjectID, f.ResourceID, f.RateMissingOnly, f.ActiveOnly, from, to, f.AfterID, f.Limit, f.LegalEntities)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (resource.Assignment, error) { return scanAssignment(r) })
+}
+
+// entitySQL keeps the assignments of projects of the legal entities in parameter n (a text
+// array; NULL means any), as the project replica records them.
+func entitySQL(n int) string {
+	p := "$" + strconv.Itoa(n) + "::text[]"
+	return `(` + p + ` IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = assignments.project_id AND p.legal_entity_id = ANY(` + p + `)))`
 }
 
 // CountAssignments counts the assignments of f's project and resource (rate-missing only when
@@ -84,7 +92,7 @@ func (s *Store) ListAssignments(ctx context.Context, f resource.AssignmentFilter
 func (s *Store) CountAssignments(ctx context.Context, f resource.AssignmentFilter) (int64, error) {
 	var n int64
 	err := s.Q(ctx).QueryRow(ctx, `SELECT count(*) FROM assignments WHERE ($1 = '' OR project_id = $1::uuid) AND ($2 = '' OR resource_id = $2::uuid)
-		AND (NOT $3 OR rate_missing)`, f.ProjectID, f.ResourceID, f.RateMissingOnly).Scan(&n)
+		AND (NOT $3 OR rate_missing) AND `+entitySQL(4), f.ProjectID, f.ResourceID, f.RateMissingOnly, f.LegalEntities).Scan(&n)
 	return n, err
 }
 

@@ -18,8 +18,8 @@ import (
 func (s *Store) ProjectView(ctx context.Context, id string) (p resource.ProjectView, found bool, err error) {
 	q := s.Q(ctx)
 	var start, end time.Time
-	err = q.QueryRow(ctx, `SELECT id::text, status, start_date, end_date, version FROM projects WHERE id = $1`, id).
-		Scan(&p.ID, &p.Status, &start, &end, &p.Version)
+	err = q.QueryRow(ctx, `SELECT id::text, status, start_date, end_date, version, legal_entity_id FROM projects WHERE id = $1`, id).
+		Scan(&p.ID, &p.Status, &start, &end, &p.Version, &p.LegalEntityID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, false, nil
 	}
@@ -48,9 +48,10 @@ func (s *Store) ProjectView(ctx context.Context, id string) (p resource.ProjectV
 // tasks are added or updated.
 func (s *Store) UpsertProjectView(ctx context.Context, p resource.ProjectView) error {
 	q := s.Q(ctx)
-	tag, err := q.Exec(ctx, `INSERT INTO projects AS p (id, status, start_date, end_date, version) VALUES ($1, $2, $3, $4, $5)
+	tag, err := q.Exec(ctx, `INSERT INTO projects AS p (id, status, start_date, end_date, version, legal_entity_id) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date,
-			version = EXCLUDED.version WHERE p.version < EXCLUDED.version`, p.ID, p.Status, p.Start.Time(), p.End.Time(), p.Version)
+			version = EXCLUDED.version, legal_entity_id = EXCLUDED.legal_entity_id WHERE p.version < EXCLUDED.version`,
+		p.ID, p.Status, p.Start.Time(), p.End.Time(), p.Version, p.LegalEntityID)
 	if err != nil || tag.RowsAffected() == 0 {
 		return err
 	}

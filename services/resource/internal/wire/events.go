@@ -34,7 +34,7 @@ func AssignmentChanged(a resource.Assignment) outbox.Event {
 func ProjectView(p *projectv1.Project) (v resource.ProjectView, err error) {
 	const statusPrefix = "PROJECT_STATUS_"
 	v = resource.ProjectView{ID: p.GetProjectId(), Status: p.GetStatus().String()[len(statusPrefix):], Tasks: map[string]bool{},
-		Version: p.GetVersion()}
+		Version: p.GetVersion(), LegalEntityID: p.GetLegalEntityId()}
 	if v.Start, err = civilpb.From(p.GetStartDate(), "start_date"); err != nil {
 		return v, err
 	}

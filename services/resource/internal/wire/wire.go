@@ -132,6 +132,18 @@ func Resources(rs []resource.Resource) []*resourcev1.Resource {
 }
 
 // Assignment converts an assignment with its costed plan.
+// RedactCost leaves an assignment's cost amounts out and flags it (for callers without the
+// costrates:read scope: cost ÷ hours is the cost rate).
+func RedactCost(a *resourcev1.Assignment) {
+	if a == nil {
+		return
+	}
+	a.PlannedCost, a.CostRedacted = nil, true
+	for _, p := range a.GetPeriods() {
+		p.Cost = nil
+	}
+}
+
 func Assignment(a resource.Assignment) *resourcev1.Assignment {
 	p := &resourcev1.Assignment{AssignmentId: a.ID, ResourceId: a.ResourceID, ProjectId: a.ProjectID, TaskId: a.TaskID, Role: a.Role,
 		StartDate: civilpb.To(a.Start), EndDate: civilpb.To(a.End), HoursPerWeek: dec(a.HoursPerWeek), TotalHours: dec(a.TotalHours),

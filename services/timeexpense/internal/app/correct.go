@@ -37,6 +37,9 @@ func (s *Service) correct(ctx context.Context, id string, corrected te.Input, re
 	}
 	// Lock both days' owners before the original's row, the order every writer follows.
 	in := peek.Replacement(corrected)
+	if err := s.checkProjects(ctx, peek.ProjectID, in.ProjectID); err != nil {
+		return Correction{}, err
+	}
 	if err := s.store.LockResources(ctx, []string{peek.ResourceID, in.ResourceID}); err != nil {
 		return Correction{}, err
 	}

@@ -33,10 +33,16 @@ func (s *Service) Import(ctx context.Context, items []te.ImportItem) (te.ImportS
 	}
 	var sum te.ImportSummary
 	systems := map[string]bool{}
+	projects := make([]string, 0, len(items))
 	for _, it := range items {
 		if it.Input.Ref != nil {
 			systems[it.Input.Ref.System] = true
 		}
+		projects = append(projects, it.Input.ProjectID)
+	}
+	// An import is one caller's batch: one item of another legal entity refuses all of it.
+	if err := s.checkProjects(ctx, projects...); err != nil {
+		return te.ImportSummary{}, err
 	}
 	run := func(ctx context.Context) (err error) {
 		// Imports from one source system take turns, so a call always sees the references an

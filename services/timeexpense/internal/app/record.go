@@ -19,6 +19,9 @@ func (s *Service) Record(ctx context.Context, in te.Input) (out te.Entry, err er
 	if err := in.Check(); err != nil {
 		return out, err
 	}
+	if err := s.checkProjects(ctx, in.ProjectID); err != nil {
+		return out, err
+	}
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		out, err = s.record(ctx, in)
 		return err

@@ -19,6 +19,9 @@ func (s *Service) decide(ctx context.Context, id string, action, reason string, 
 ) (out te.Timesheet, err error) {
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		t, err := s.store.LockTimesheet(ctx, id)
+		if err == nil {
+			err = s.checkEntries(ctx, t.Entries...) // a timesheet spans its entries' entities
+		}
 		if err != nil {
 			return err
 		}
@@ -76,5 +79,12 @@ func (s *Service) Reject(ctx context.Context, id, reason string) (te.Timesheet, 
 
 // Timesheet returns a timesheet with its entries. It can return te.ErrTimesheetNotFound.
 func (s *Service) Timesheet(ctx context.Context, id string) (te.Timesheet, error) {
-	return s.store.Timesheet(ctx, id)
+	t, err := s.store.Timesheet(ctx, id)
+	if err == nil {
+		err = s.checkEntries(ctx, t.Entries...)
+	}
+	if err != nil {
+		return te.Timesheet{}, err
+	}
+	return t, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -202,16 +203,25 @@ func (s *Store) MarkReplaced(ctx context.Context, id, replacement string) (int64
 
 const filterSQL = `($1 = '' OR e.resource_id = $1::uuid) AND ($2 = '' OR e.project_id = $2::uuid) AND ($3 = '' OR e.posting_status = $3)`
 
+// entitySQL restricts entries e to projects of the legal entities in parameter n (a text array;
+// NULL means any), as the project replica records them.
+func entitySQL(n int) string {
+	p := "$" + strconv.Itoa(n) + "::text[]"
+	return `(` + p + ` IS NULL OR EXISTS (SELECT 1 FROM projects p WHERE p.id = e.project_id AND p.legal_entity_id = ANY(` + p + `)))`
+}
+
 // ListEntries returns the entries matching f after page.AfterID, by id (creation order), reading
 // page.Fetch() rows.
 func (s *Store) ListEntries(ctx context.Context, f te.EntryFilter, page paging.Request) ([]te.Entry, error) {
 	return collectEntries(s.Q(ctx).Query(ctx, `SELECT `+entryColumns+` FROM time_entries e WHERE `+filterSQL+`
-		AND ($4 = '' OR e.id > $4::uuid) ORDER BY e.id LIMIT $5`, f.ResourceID, f.ProjectID, string(f.Posting), page.AfterID, page.Fetch()))
+		AND ($4 = '' OR e.id > $4::uuid) AND `+entitySQL(6)+` ORDER BY e.id LIMIT $5`,
+		f.ResourceID, f.ProjectID, string(f.Posting), page.AfterID, page.Fetch(), f.LegalEntities))
 }
 
 // CountEntries counts the entries matching f.
 func (s *Store) CountEntries(ctx context.Context, f te.EntryFilter) (int64, error) {
 	var n int64
-	err := s.Q(ctx).QueryRow(ctx, `SELECT count(*) FROM time_entries e WHERE `+filterSQL, f.ResourceID, f.ProjectID, string(f.Posting)).Scan(&n)
+	err := s.Q(ctx).QueryRow(ctx, `SELECT count(*) FROM time_entries e WHERE `+filterSQL+` AND `+entitySQL(4),
+		f.ResourceID, f.ProjectID, string(f.Posting), f.LegalEntities).Scan(&n)
 	return n, err
 }

@@ -197,4 +197,6 @@ func (e Entry) Replacement(corrected Input) Input {
 type EntryFilter struct {
 	ResourceID, ProjectID string
 	Posting               PostingStatus
+	// LegalEntities restricts the entries to projects of these legal entities; nil means any.
+	LegalEntities []string
 }

@@ -1262,12 +1262,12 @@ const file_accrue_billing_v1_contract_proto_rawDesc = "" +
 	"\x18CONTRACT_OUTCOME_CREATED\x10\x01\x12\x1c\n" +
 	"\x18CONTRACT_OUTCOME_AMENDED\x10\x02\x12\x1e\n" +
 	"\x1aCONTRACT_OUTCOME_UNCHANGED\x10\x03\x12\"\n" +
-	"\x1eCONTRACT_OUTCOME_IGNORED_STALE\x10\x042\xa3\x05\n" +
-	"\x0fContractService\x12\x9b\x01\n" +
-	"\x0eUpsertContract\x12(.accrue.billing.v1.UpsertContractRequest\x1a).accrue.billing.v1.UpsertContractResponse\"4\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/contracts:upsert\x12\xa5\x01\n" +
-	"\rAmendContract\x12'.accrue.billing.v1.AmendContractRequest\x1a(.accrue.billing.v1.AmendContractResponse\"A\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/contracts/{contract_id}:amend\x12\x91\x01\n" +
-	"\vGetContract\x12%.accrue.billing.v1.GetContractRequest\x1a&.accrue.billing.v1.GetContractResponse\"3\x8a\xb5\x18\fbilling:read\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/contracts/{contract_id}\x12\xb5\x01\n" +
-	"\x14ListContractVersions\x12..accrue.billing.v1.ListContractVersionsRequest\x1a/.accrue.billing.v1.ListContractVersionsResponse\"<\x8a\xb5\x18\fbilling:read\x82\xd3\xe4\x93\x02&\x12$/v1/contracts/{contract_id}/versionsB\xc9\x01\n" +
+	"\x1eCONTRACT_OUTCOME_IGNORED_STALE\x10\x042\xb3\x05\n" +
+	"\x0fContractService\x12\x9f\x01\n" +
+	"\x0eUpsertContract\x12(.accrue.billing.v1.UpsertContractRequest\x1a).accrue.billing.v1.UpsertContractResponse\"8\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/contracts:upsert\x12\xa9\x01\n" +
+	"\rAmendContract\x12'.accrue.billing.v1.AmendContractRequest\x1a(.accrue.billing.v1.AmendContractResponse\"E\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/contracts/{contract_id}:amend\x12\x95\x01\n" +
+	"\vGetContract\x12%.accrue.billing.v1.GetContractRequest\x1a&.accrue.billing.v1.GetContractResponse\"7\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/contracts/{contract_id}\x12\xb9\x01\n" +
+	"\x14ListContractVersions\x12..accrue.billing.v1.ListContractVersionsRequest\x1a/.accrue.billing.v1.ListContractVersionsResponse\"@\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02&\x12$/v1/contracts/{contract_id}/versionsB\xc9\x01\n" +
 	"\x15com.accrue.billing.v1B\rContractProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/billing/v1;billingv1\xa2\x02\x03ABX\xaa\x02\x11Accrue.Billing.V1\xca\x02\x11Accrue\\Billing\\V1\xe2\x02\x1dAccrue\\Billing\\V1\\GPBMetadata\xea\x02\x13Accrue::Billing::V1b\x06proto3"
 
 var (

@@ -612,11 +612,11 @@ const file_accrue_billing_v1_legal_entity_proto_rawDesc = "" +
 	"\x12ClosedPeriodPolicy\x12$\n" +
 	" CLOSED_PERIOD_POLICY_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bCLOSED_PERIOD_POLICY_REJECT\x10\x01\x12%\n" +
-	"!CLOSED_PERIOD_POLICY_ROLL_FORWARD\x10\x022\x87\x04\n" +
-	"\x12LegalEntityService\x12\xad\x01\n" +
-	"\x11CreateLegalEntity\x12+.accrue.billing.v1.CreateLegalEntityRequest\x1a,.accrue.billing.v1.CreateLegalEntityResponse\"=\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02\":\flegal_entity\"\x12/v1/legal-entities\x12\xa3\x01\n" +
-	"\x0eGetLegalEntity\x12(.accrue.billing.v1.GetLegalEntityRequest\x1a).accrue.billing.v1.GetLegalEntityResponse\"<\x8a\xb5\x18\fbilling:read\x82\xd3\xe4\x93\x02&\x12$/v1/legal-entities/{legal_entity_id}\x12\x9a\x01\n" +
-	"\x11ListLegalEntities\x12+.accrue.billing.v1.ListLegalEntitiesRequest\x1a,.accrue.billing.v1.ListLegalEntitiesResponse\"*\x8a\xb5\x18\fbilling:read\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/legal-entitiesB\xcc\x01\n" +
+	"!CLOSED_PERIOD_POLICY_ROLL_FORWARD\x10\x022\x93\x04\n" +
+	"\x12LegalEntityService\x12\xb1\x01\n" +
+	"\x11CreateLegalEntity\x12+.accrue.billing.v1.CreateLegalEntityRequest\x1a,.accrue.billing.v1.CreateLegalEntityResponse\"A\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\":\flegal_entity\"\x12/v1/legal-entities\x12\xa7\x01\n" +
+	"\x0eGetLegalEntity\x12(.accrue.billing.v1.GetLegalEntityRequest\x1a).accrue.billing.v1.GetLegalEntityResponse\"@\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02&\x12$/v1/legal-entities/{legal_entity_id}\x12\x9e\x01\n" +
+	"\x11ListLegalEntities\x12+.accrue.billing.v1.ListLegalEntitiesRequest\x1a,.accrue.billing.v1.ListLegalEntitiesResponse\".\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/legal-entitiesB\xcc\x01\n" +
 	"\x15com.accrue.billing.v1B\x10LegalEntityProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/billing/v1;billingv1\xa2\x02\x03ABX\xaa\x02\x11Accrue.Billing.V1\xca\x02\x11Accrue\\Billing\\V1\xe2\x02\x1dAccrue\\Billing\\V1\\GPBMetadata\xea\x02\x13Accrue::Billing::V1b\x06proto3"
 
 var (

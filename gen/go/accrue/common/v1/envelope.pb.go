@@ -43,9 +43,16 @@ type EventEnvelope struct {
 	Producer string `protobuf:"bytes,7,opt,name=producer,proto3" json:"producer,omitempty"`
 	// The event payload: a message defined under proto/accrue/<domain>/v1/events.proto.
 	Payload *anypb.Any `protobuf:"bytes,8,opt,name=payload,proto3" json:"payload,omitempty"`
+	// Id of the producer's key that signed this event (see signature); consumers look the key up
+	// by (producer, signing_key_id), so keys rotate by id.
+	SigningKeyId string `protobuf:"bytes,20,opt,name=signing_key_id,json=signingKeyId,proto3" json:"signing_key_id,omitempty"`
+	// HMAC-SHA256, with the producer's key, over the stream name and every field above
+	// (internal/platform/eventsig defines the exact bytes). Consumers verify it before applying
+	// the event; an event failing verification is a dead letter (EVENT_SIGNATURE_INVALID).
+	Signature []byte `protobuf:"bytes,21,opt,name=signature,proto3" json:"signature,omitempty"`
 	// W3C trace context (traceparent, tracestate) of the span that wrote the event to the outbox,
 	// so the relay's and the consumers' spans join the trace of the request that caused it. Empty
-	// when tracing is off. (Field 12 leaves 9-11 to other envelope additions.)
+	// when tracing is off. Observability metadata: not among the signed fields.
 	TraceContext  map[string]string `protobuf:"bytes,12,rep,name=trace_context,json=traceContext,proto3" json:"trace_context,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -137,6 +144,20 @@ func (x *EventEnvelope) GetPayload() *anypb.Any {
 	return nil
 }
 
+func (x *EventEnvelope) GetSigningKeyId() string {
+	if x != nil {
+		return x.SigningKeyId
+	}
+	return ""
+}
+
+func (x *EventEnvelope) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 func (x *EventEnvelope) GetTraceContext() map[string]string {
 	if x != nil {
 		return x.TraceContext
@@ -148,7 +169,7 @@ var File_accrue_common_v1_envelope_proto protoreflect.FileDescriptor
 
 const file_accrue_common_v1_envelope_proto_rawDesc = "" +
 	"\n" +
-	"\x1faccrue/common/v1/envelope.proto\x12\x10accrue.common.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc4\x03\n" +
+	"\x1faccrue/common/v1/envelope.proto\x12\x10accrue.common.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x04\n" +
 	"\rEventEnvelope\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x18\n" +
@@ -158,7 +179,9 @@ const file_accrue_common_v1_envelope_proto_rawDesc = "" +
 	"\x0ecorrelation_id\x18\x05 \x01(\tR\rcorrelationId\x12!\n" +
 	"\fcausation_id\x18\x06 \x01(\tR\vcausationId\x12\x1a\n" +
 	"\bproducer\x18\a \x01(\tR\bproducer\x12.\n" +
-	"\apayload\x18\b \x01(\v2\x14.google.protobuf.AnyR\apayload\x12V\n" +
+	"\apayload\x18\b \x01(\v2\x14.google.protobuf.AnyR\apayload\x12$\n" +
+	"\x0esigning_key_id\x18\x14 \x01(\tR\fsigningKeyId\x12\x1c\n" +
+	"\tsignature\x18\x15 \x01(\fR\tsignature\x12V\n" +
 	"\rtrace_context\x18\f \x03(\v21.accrue.common.v1.EventEnvelope.TraceContextEntryR\ftraceContext\x1a?\n" +
 	"\x11TraceContextEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +

@@ -111,6 +111,22 @@ var file_accrue_common_v1_options_proto_extTypes = []protoimpl.ExtensionInfo{
 		Filename:      "accrue/common/v1/options.proto",
 	},
 	{
+		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         50003,
+		Name:          "accrue.common.v1.legal_entity_scoped",
+		Tag:           "varint,50003,opt,name=legal_entity_scoped",
+		Filename:      "accrue/common/v1/options.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.ServiceOptions)(nil),
+		ExtensionType: ([]string)(nil),
+		Field:         50003,
+		Name:          "accrue.common.v1.calls",
+		Tag:           "bytes,50003,rep,name=calls",
+		Filename:      "accrue/common/v1/options.proto",
+	},
+	{
 		ExtendedType:  (*descriptorpb.MessageOptions)(nil),
 		ExtensionType: (*EventSpec)(nil),
 		Field:         50010,
@@ -133,6 +149,25 @@ var (
 	//
 	// optional bool idempotent = 50002;
 	E_Idempotent = &file_accrue_common_v1_options_proto_extTypes[1]
+	// The RPC reads or writes data owned by a legal entity (periods, ledger, contracts, projects,
+	// assignments, time and expense). The service checks the entity against the caller's token
+	// claim "accrue_legal_entities" and refuses another entity's data with PERMISSION_DENIED, reason
+	// LEGAL_ENTITY_FORBIDDEN (lists and KPIs filter instead); a token acting for no entity is
+	// refused outright. The authorization matrix test is generated from this option.
+	//
+	// optional bool legal_entity_scoped = 50003;
+	E_LegalEntityScoped = &file_accrue_common_v1_options_proto_extTypes[2]
+)
+
+// Extension fields to descriptorpb.ServiceOptions.
+var (
+	// Full names of the RPCs of other services the service's process calls, e.g.
+	// "/accrue.customer.v1.CustomerService/LookupCustomer". The process's own token carries exactly
+	// the scopes those RPCs require (accruectl service-scopes), and the service's tests check the
+	// list against the clients its use cases hold.
+	//
+	// repeated string calls = 50003;
+	E_Calls = &file_accrue_common_v1_options_proto_extTypes[3]
 )
 
 // Extension fields to descriptorpb.MessageOptions.
@@ -140,7 +175,7 @@ var (
 	// The message is an event payload published as declared.
 	//
 	// optional accrue.common.v1.EventSpec event = 50010;
-	E_Event = &file_accrue_common_v1_options_proto_extTypes[2]
+	E_Event = &file_accrue_common_v1_options_proto_extTypes[4]
 )
 
 var File_accrue_common_v1_options_proto protoreflect.FileDescriptor
@@ -155,7 +190,9 @@ const file_accrue_common_v1_options_proto_rawDesc = "" +
 	"\x0erequired_scope\x12\x1e.google.protobuf.MethodOptions\x18ц\x03 \x01(\tR\rrequiredScope:@\n" +
 	"\n" +
 	"idempotent\x12\x1e.google.protobuf.MethodOptions\x18҆\x03 \x01(\bR\n" +
-	"idempotent:T\n" +
+	"idempotent:P\n" +
+	"\x13legal_entity_scoped\x12\x1e.google.protobuf.MethodOptions\x18ӆ\x03 \x01(\bR\x11legalEntityScoped:7\n" +
+	"\x05calls\x12\x1f.google.protobuf.ServiceOptions\x18ӆ\x03 \x03(\tR\x05calls:T\n" +
 	"\x05event\x12\x1f.google.protobuf.MessageOptions\x18چ\x03 \x01(\v2\x1b.accrue.common.v1.EventSpecR\x05eventB\xc1\x01\n" +
 	"\x14com.accrue.common.v1B\fOptionsProtoP\x01Z9github.com/accrue/accrue/gen/go/accrue/common/v1;commonv1\xa2\x02\x03ACX\xaa\x02\x10Accrue.Common.V1\xca\x02\x10Accrue\\Common\\V1\xe2\x02\x1cAccrue\\Common\\V1\\GPBMetadata\xea\x02\x12Accrue::Common::V1b\x06proto3"
 
@@ -175,17 +212,20 @@ var file_accrue_common_v1_options_proto_msgTypes = make([]protoimpl.MessageInfo,
 var file_accrue_common_v1_options_proto_goTypes = []any{
 	(*EventSpec)(nil),                   // 0: accrue.common.v1.EventSpec
 	(*descriptorpb.MethodOptions)(nil),  // 1: google.protobuf.MethodOptions
-	(*descriptorpb.MessageOptions)(nil), // 2: google.protobuf.MessageOptions
+	(*descriptorpb.ServiceOptions)(nil), // 2: google.protobuf.ServiceOptions
+	(*descriptorpb.MessageOptions)(nil), // 3: google.protobuf.MessageOptions
 }
 var file_accrue_common_v1_options_proto_depIdxs = []int32{
 	1, // 0: accrue.common.v1.required_scope:extendee -> google.protobuf.MethodOptions
 	1, // 1: accrue.common.v1.idempotent:extendee -> google.protobuf.MethodOptions
-	2, // 2: accrue.common.v1.event:extendee -> google.protobuf.MessageOptions
-	0, // 3: accrue.common.v1.event:type_name -> accrue.common.v1.EventSpec
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	3, // [3:4] is the sub-list for extension type_name
-	0, // [0:3] is the sub-list for extension extendee
+	1, // 2: accrue.common.v1.legal_entity_scoped:extendee -> google.protobuf.MethodOptions
+	2, // 3: accrue.common.v1.calls:extendee -> google.protobuf.ServiceOptions
+	3, // 4: accrue.common.v1.event:extendee -> google.protobuf.MessageOptions
+	0, // 5: accrue.common.v1.event:type_name -> accrue.common.v1.EventSpec
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	5, // [5:6] is the sub-list for extension type_name
+	0, // [0:5] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -201,7 +241,7 @@ func file_accrue_common_v1_options_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_common_v1_options_proto_rawDesc), len(file_accrue_common_v1_options_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   1,
-			NumExtensions: 3,
+			NumExtensions: 5,
 			NumServices:   0,
 		},
 		GoTypes:           file_accrue_common_v1_options_proto_goTypes,

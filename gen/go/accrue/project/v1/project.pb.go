@@ -1899,8 +1899,12 @@ type ProjectFinancials struct {
 	AssignmentsMissingCostRates  int32                  `protobuf:"varint,17,opt,name=assignments_missing_cost_rates,json=assignmentsMissingCostRates,proto3" json:"assignments_missing_cost_rates,omitempty"`
 	BillableHoursMissingBillRate string                 `protobuf:"bytes,18,opt,name=billable_hours_missing_bill_rate,json=billableHoursMissingBillRate,proto3" json:"billable_hours_missing_bill_rate,omitempty"`
 	UpdateTime                   *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields                protoimpl.UnknownFields
-	sizeCache                    protoimpl.SizeCache
+	// True when the caller's token lacks the costrates:read scope: budget.cost, planned_cost,
+	// actual_cost and the margins derived from them (amounts and percents) are then left out
+	// (null or "" in JSON); hours and revenue stay.
+	CostRedacted  bool `protobuf:"varint,20,opt,name=cost_redacted,json=costRedacted,proto3" json:"cost_redacted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProjectFinancials) Reset() {
@@ -2064,6 +2068,13 @@ func (x *ProjectFinancials) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *ProjectFinancials) GetCostRedacted() bool {
+	if x != nil {
+		return x.CostRedacted
+	}
+	return false
 }
 
 type GetProjectFinancialsRequest struct {
@@ -2634,7 +2645,7 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\btemplate\x18\x01 \x01(\v2\".accrue.project.v1.ProjectTemplateR\btemplate\"\x1d\n" +
 	"\x1bListProjectTemplatesRequest\"`\n" +
 	"\x1cListProjectTemplatesResponse\x12@\n" +
-	"\ttemplates\x18\x01 \x03(\v2\".accrue.project.v1.ProjectTemplateR\ttemplates\"\x86\b\n" +
+	"\ttemplates\x18\x01 \x03(\v2\".accrue.project.v1.ProjectTemplateR\ttemplates\"\xab\b\n" +
 	"\x11ProjectFinancials\x12\x1d\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x12\n" +
@@ -2658,7 +2669,8 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\x1eassignments_missing_cost_rates\x18\x11 \x01(\x05R\x1bassignmentsMissingCostRates\x12F\n" +
 	" billable_hours_missing_bill_rate\x18\x12 \x01(\tR\x1cbillableHoursMissingBillRate\x12;\n" +
 	"\vupdate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"F\n" +
+	"updateTime\x12#\n" +
+	"\rcost_redacted\x18\x14 \x01(\bR\fcostRedacted\"F\n" +
 	"\x1bGetProjectFinancialsRequest\x12'\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\tprojectId\"d\n" +
@@ -2705,18 +2717,18 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\x1aCONVERSION_OUTCOME_UPDATED\x10\x02\x12 \n" +
 	"\x1cCONVERSION_OUTCOME_UNCHANGED\x10\x03\x12\x1e\n" +
 	"\x1aCONVERSION_OUTCOME_PENDING\x10\x04\x12$\n" +
-	" CONVERSION_OUTCOME_IGNORED_STALE\x10\x052\x9c\f\n" +
-	"\x0eProjectService\x12\xb3\x01\n" +
-	"\x12ConvertOpportunity\x12,.accrue.project.v1.ConvertOpportunityRequest\x1a-.accrue.project.v1.ConvertOpportunityResponse\"@\x8a\xb5\x18\x0eprojects:write\x82\xd3\xe4\x93\x02(:\vopportunity\"\x19/v1/opportunities:convert\x12\x8d\x01\n" +
+	" CONVERSION_OUTCOME_IGNORED_STALE\x10\x052\xe1\r\n" +
+	"\x0eProjectService\x12\xb7\x01\n" +
+	"\x12ConvertOpportunity\x12,.accrue.project.v1.ConvertOpportunityRequest\x1a-.accrue.project.v1.ConvertOpportunityResponse\"D\x8a\xb5\x18\x0eprojects:write\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02(:\vopportunity\"\x19/v1/opportunities:convert\x12\x91\x01\n" +
 	"\n" +
-	"GetProject\x12$.accrue.project.v1.GetProjectRequest\x1a%.accrue.project.v1.GetProjectResponse\"2\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/projects/{project_id}\x12\x86\x01\n" +
-	"\fListProjects\x12&.accrue.project.v1.ListProjectsRequest\x1a'.accrue.project.v1.ListProjectsResponse\"%\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/projects\x12\xbd\x01\n" +
-	"\x13ChangeProjectStatus\x12-.accrue.project.v1.ChangeProjectStatusRequest\x1a..accrue.project.v1.ChangeProjectStatusResponse\"G\x8a\xb5\x18\x0eprojects:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/projects/{project_id}:changeStatus\x12\xc8\x01\n" +
+	"GetProject\x12$.accrue.project.v1.GetProjectRequest\x1a%.accrue.project.v1.GetProjectResponse\"6\x8a\xb5\x18\rprojects:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/projects/{project_id}\x12\x8a\x01\n" +
+	"\fListProjects\x12&.accrue.project.v1.ListProjectsRequest\x1a'.accrue.project.v1.ListProjectsResponse\")\x8a\xb5\x18\rprojects:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/projects\x12\xc1\x01\n" +
+	"\x13ChangeProjectStatus\x12-.accrue.project.v1.ChangeProjectStatusRequest\x1a..accrue.project.v1.ChangeProjectStatusResponse\"K\x8a\xb5\x18\x0eprojects:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/projects/{project_id}:changeStatus\x12\xc8\x01\n" +
 	"\x12PutProjectTemplate\x12,.accrue.project.v1.PutProjectTemplateRequest\x1a-.accrue.project.v1.PutProjectTemplateResponse\"U\x8a\xb5\x18\x0eprojects:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x029:\btemplate\x1a-/v1/project-templates/{template.service_line}\x12\xa7\x01\n" +
-	"\x14ListProjectTemplates\x12..accrue.project.v1.ListProjectTemplatesRequest\x1a/.accrue.project.v1.ListProjectTemplatesResponse\".\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/project-templates\x12\xb6\x01\n" +
-	"\x14GetProjectFinancials\x12..accrue.project.v1.GetProjectFinancialsRequest\x1a/.accrue.project.v1.GetProjectFinancialsResponse\"=\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02&\x12$/v1/projects/{project_id}/financials\x12\x8a\x01\n" +
-	"\rListPortfolio\x12'.accrue.project.v1.ListPortfolioRequest\x1a(.accrue.project.v1.ListPortfolioResponse\"&\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/portfolio\x12\xbf\x01\n" +
-	"\x14GetDirectoryCustomer\x12..accrue.project.v1.GetDirectoryCustomerRequest\x1a/.accrue.project.v1.GetDirectoryCustomerResponse\"F\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02/\x12-/v1/project-directory/customers/{customer_id}B\xc8\x01\n" +
+	"\x14ListProjectTemplates\x12..accrue.project.v1.ListProjectTemplatesRequest\x1a/.accrue.project.v1.ListProjectTemplatesResponse\".\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/project-templates\x12\xba\x01\n" +
+	"\x14GetProjectFinancials\x12..accrue.project.v1.GetProjectFinancialsRequest\x1a/.accrue.project.v1.GetProjectFinancialsResponse\"A\x8a\xb5\x18\rprojects:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02&\x12$/v1/projects/{project_id}/financials\x12\x8e\x01\n" +
+	"\rListPortfolio\x12'.accrue.project.v1.ListPortfolioRequest\x1a(.accrue.project.v1.ListPortfolioResponse\"*\x8a\xb5\x18\rprojects:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/portfolio\x12\xbf\x01\n" +
+	"\x14GetDirectoryCustomer\x12..accrue.project.v1.GetDirectoryCustomerRequest\x1a/.accrue.project.v1.GetDirectoryCustomerResponse\"F\x8a\xb5\x18\rprojects:read\x82\xd3\xe4\x93\x02/\x12-/v1/project-directory/customers/{customer_id}\x1a\xaa\x01\x9a\xb5\x182/accrue.customer.v1.CustomerService/LookupCustomer\x9a\xb5\x18;/accrue.customer.v1.CustomerService/UpsertCustomerHierarchy\x9a\xb5\x181/accrue.billing.v1.ContractService/UpsertContractB\xc8\x01\n" +
 	"\x15com.accrue.project.v1B\fProjectProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/project/v1;projectv1\xa2\x02\x03APX\xaa\x02\x11Accrue.Project.V1\xca\x02\x11Accrue\\Project\\V1\xe2\x02\x1dAccrue\\Project\\V1\\GPBMetadata\xea\x02\x13Accrue::Project::V1b\x06proto3"
 
 var (

@@ -346,8 +346,11 @@ type Assignment struct {
 	MissingRateDates []*v1.Date             `protobuf:"bytes,15,rep,name=missing_rate_dates,json=missingRateDates,proto3" json:"missing_rate_dates,omitempty"`
 	Version          int64                  `protobuf:"varint,16,opt,name=version,proto3" json:"version,omitempty"`
 	UpdateTime       *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// True when the caller's token lacks the costrates:read scope: planned_cost and every
+	// periods[].cost are then left out (null in JSON), since cost ÷ hours is the cost rate.
+	CostRedacted  bool `protobuf:"varint,18,opt,name=cost_redacted,json=costRedacted,proto3" json:"cost_redacted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Assignment) Reset() {
@@ -497,6 +500,13 @@ func (x *Assignment) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Assignment) GetCostRedacted() bool {
+	if x != nil {
+		return x.CostRedacted
+	}
+	return false
 }
 
 type CreateAssignmentRequest struct {
@@ -973,7 +983,7 @@ const file_accrue_resource_v1_assignment_proto_rawDesc = "" +
 	"\vPlanSegment\x12*\n" +
 	"\x04from\x18\x01 \x01(\v2\x16.accrue.common.v1.DateR\x04from\x12&\n" +
 	"\x02to\x18\x02 \x01(\v2\x16.accrue.common.v1.DateR\x02to\x12\"\n" +
-	"\rhours_per_day\x18\x03 \x01(\tR\vhoursPerDay\"\x82\x06\n" +
+	"\rhours_per_day\x18\x03 \x01(\tR\vhoursPerDay\"\xa7\x06\n" +
 	"\n" +
 	"Assignment\x12#\n" +
 	"\rassignment_id\x18\x01 \x01(\tR\fassignmentId\x12\x1f\n" +
@@ -998,7 +1008,8 @@ const file_accrue_resource_v1_assignment_proto_rawDesc = "" +
 	"\x12missing_rate_dates\x18\x0f \x03(\v2\x16.accrue.common.v1.DateR\x10missingRateDates\x12\x18\n" +
 	"\aversion\x18\x10 \x01(\x03R\aversion\x12;\n" +
 	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"f\n" +
+	"updateTime\x12#\n" +
+	"\rcost_redacted\x18\x12 \x01(\bR\fcostRedacted\"f\n" +
 	"\x17CreateAssignmentRequest\x12K\n" +
 	"\n" +
 	"assignment\x18\x01 \x01(\v2#.accrue.resource.v1.AssignmentInputB\x06\xbaH\x03\xc8\x01\x01R\n" +
@@ -1045,13 +1056,13 @@ const file_accrue_resource_v1_assignment_proto_rawDesc = "" +
 	"\x1dASSIGNMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bASSIGNMENT_STATUS_TENTATIVE\x10\x01\x12\x1f\n" +
 	"\x1bASSIGNMENT_STATUS_CONFIRMED\x10\x02\x12\x1f\n" +
-	"\x1bASSIGNMENT_STATUS_CANCELLED\x10\x032\xac\x05\n" +
-	"\x11AssignmentService\x12\xa9\x01\n" +
-	"\x10CreateAssignment\x12+.accrue.resource.v1.CreateAssignmentRequest\x1a,.accrue.resource.v1.CreateAssignmentResponse\":\x8a\xb5\x18\x0fresources:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1d:\n" +
-	"assignment\"\x0f/v1/assignments\x12\xb0\x01\n" +
-	"\x10UpdateAssignment\x12+.accrue.resource.v1.UpdateAssignmentRequest\x1a,.accrue.resource.v1.UpdateAssignmentResponse\"A\x8a\xb5\x18\x0fresources:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02$:\x01*\x1a\x1f/v1/assignments/{assignment_id}\x12\x9f\x01\n" +
-	"\rGetAssignment\x12(.accrue.resource.v1.GetAssignmentRequest\x1a).accrue.resource.v1.GetAssignmentResponse\"9\x8a\xb5\x18\x0eresources:read\x82\xd3\xe4\x93\x02!\x12\x1f/v1/assignments/{assignment_id}\x12\x95\x01\n" +
-	"\x0fListAssignments\x12*.accrue.resource.v1.ListAssignmentsRequest\x1a+.accrue.resource.v1.ListAssignmentsResponse\")\x8a\xb5\x18\x0eresources:read\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/assignmentsB\xd2\x01\n" +
+	"\x1bASSIGNMENT_STATUS_CANCELLED\x10\x032\xbc\x05\n" +
+	"\x11AssignmentService\x12\xad\x01\n" +
+	"\x10CreateAssignment\x12+.accrue.resource.v1.CreateAssignmentRequest\x1a,.accrue.resource.v1.CreateAssignmentResponse\">\x8a\xb5\x18\x0fresources:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1d:\n" +
+	"assignment\"\x0f/v1/assignments\x12\xb4\x01\n" +
+	"\x10UpdateAssignment\x12+.accrue.resource.v1.UpdateAssignmentRequest\x1a,.accrue.resource.v1.UpdateAssignmentResponse\"E\x8a\xb5\x18\x0fresources:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02$:\x01*\x1a\x1f/v1/assignments/{assignment_id}\x12\xa3\x01\n" +
+	"\rGetAssignment\x12(.accrue.resource.v1.GetAssignmentRequest\x1a).accrue.resource.v1.GetAssignmentResponse\"=\x8a\xb5\x18\x0eresources:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02!\x12\x1f/v1/assignments/{assignment_id}\x12\x99\x01\n" +
+	"\x0fListAssignments\x12*.accrue.resource.v1.ListAssignmentsRequest\x1a+.accrue.resource.v1.ListAssignmentsResponse\"-\x8a\xb5\x18\x0eresources:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/assignmentsB\xd2\x01\n" +
 	"\x16com.accrue.resource.v1B\x0fAssignmentProtoP\x01Z=github.com/accrue/accrue/gen/go/accrue/resource/v1;resourcev1\xa2\x02\x03ARX\xaa\x02\x12Accrue.Resource.V1\xca\x02\x12Accrue\\Resource\\V1\xe2\x02\x1eAccrue\\Resource\\V1\\GPBMetadata\xea\x02\x14Accrue::Resource::V1b\x06proto3"
 
 var (

@@ -50,7 +50,8 @@ type ResourceServiceClient interface {
 	// ones too. Needs the costrates:read scope.
 	ListCostRates(ctx context.Context, in *ListCostRatesRequest, opts ...grpc.CallOption) (*ListCostRatesResponse, error)
 	// Applies a worker record from an HCM (canonical form of the Workday-style webhook). A record
-	// older (by source version) than the one already applied changes nothing.
+	// older (by source version) than the one already applied changes nothing. A record carrying a
+	// cost rate also needs the costrates:write scope (PERMISSION_DENIED SCOPE_MISSING otherwise).
 	SyncWorker(ctx context.Context, in *SyncWorkerRequest, opts ...grpc.CallOption) (*SyncWorkerResponse, error)
 	// Capacity, planned billable hours and utilization of a resource per month.
 	GetUtilization(ctx context.Context, in *GetUtilizationRequest, opts ...grpc.CallOption) (*GetUtilizationResponse, error)
@@ -156,7 +157,8 @@ type ResourceServiceServer interface {
 	// ones too. Needs the costrates:read scope.
 	ListCostRates(context.Context, *ListCostRatesRequest) (*ListCostRatesResponse, error)
 	// Applies a worker record from an HCM (canonical form of the Workday-style webhook). A record
-	// older (by source version) than the one already applied changes nothing.
+	// older (by source version) than the one already applied changes nothing. A record carrying a
+	// cost rate also needs the costrates:write scope (PERMISSION_DENIED SCOPE_MISSING otherwise).
 	SyncWorker(context.Context, *SyncWorkerRequest) (*SyncWorkerResponse, error)
 	// Capacity, planned billable hours and utilization of a resource per month.
 	GetUtilization(context.Context, *GetUtilizationRequest) (*GetUtilizationResponse, error)

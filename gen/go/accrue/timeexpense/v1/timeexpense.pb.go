@@ -2115,21 +2115,21 @@ const file_accrue_timeexpense_v1_timeexpense_proto_rawDesc = "" +
 	"\x1aIMPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17IMPORT_OUTCOME_ACCEPTED\x10\x01\x12\x1c\n" +
 	"\x18IMPORT_OUTCOME_DUPLICATE\x10\x02\x12\x1b\n" +
-	"\x17IMPORT_OUTCOME_REJECTED\x10\x032\xd1\r\n" +
-	"\x12TimeExpenseService\x12\xa3\x01\n" +
-	"\x0fRecordTimeEntry\x12-.accrue.timeexpense.v1.RecordTimeEntryRequest\x1a..accrue.timeexpense.v1.RecordTimeEntryResponse\"1\x8a\xb5\x18\n" +
-	"time:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02\x19:\x05entry\"\x10/v1/time-entries\x12\x9b\x01\n" +
-	"\rRecordExpense\x12+.accrue.timeexpense.v1.RecordExpenseRequest\x1a,.accrue.timeexpense.v1.RecordExpenseResponse\"/\x8a\xb5\x18\n" +
-	"time:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02\x17:\aexpense\"\f/v1/expenses\x12\xb3\x01\n" +
-	"\x0fSubmitTimesheet\x12-.accrue.timeexpense.v1.SubmitTimesheetRequest\x1a..accrue.timeexpense.v1.SubmitTimesheetResponse\"A\x8a\xb5\x18\n" +
-	"time:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02):\x01*\"$/v1/timesheets/{timesheet_id}:submit\x12\xb9\x01\n" +
-	"\x10ApproveTimesheet\x12..accrue.timeexpense.v1.ApproveTimesheetRequest\x1a/.accrue.timeexpense.v1.ApproveTimesheetResponse\"D\x8a\xb5\x18\ftime:approve\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/timesheets/{timesheet_id}:approve\x12\xb5\x01\n" +
-	"\x0fRejectTimesheet\x12-.accrue.timeexpense.v1.RejectTimesheetRequest\x1a..accrue.timeexpense.v1.RejectTimesheetResponse\"C\x8a\xb5\x18\ftime:approve\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02):\x01*\"$/v1/timesheets/{timesheet_id}:reject\x12\x9b\x01\n" +
-	"\fGetTimesheet\x12*.accrue.timeexpense.v1.GetTimesheetRequest\x1a+.accrue.timeexpense.v1.GetTimesheetResponse\"2\x8a\xb5\x18\ttime:read\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/timesheets/{timesheet_id}\x12\xbe\x01\n" +
-	"\x15ImportApprovedEntries\x123.accrue.timeexpense.v1.ImportApprovedEntriesRequest\x1a4.accrue.timeexpense.v1.ImportApprovedEntriesResponse\":\x8a\xb5\x18\ftime:approve\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/time-entries:importApproved\x12\xb7\x01\n" +
-	"\x10CorrectTimeEntry\x12..accrue.timeexpense.v1.CorrectTimeEntryRequest\x1a/.accrue.timeexpense.v1.CorrectTimeEntryResponse\"B\x8a\xb5\x18\ftime:approve\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/time-entries/{entry_id}:correct\x12\x99\x01\n" +
-	"\fGetTimeEntry\x12*.accrue.timeexpense.v1.GetTimeEntryRequest\x1a+.accrue.timeexpense.v1.GetTimeEntryResponse\"0\x8a\xb5\x18\ttime:read\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/time-entries/{entry_id}\x12\x97\x01\n" +
-	"\x0fListTimeEntries\x12-.accrue.timeexpense.v1.ListTimeEntriesRequest\x1a..accrue.timeexpense.v1.ListTimeEntriesResponse\"%\x8a\xb5\x18\ttime:read\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/time-entriesB\xe8\x01\n" +
+	"\x17IMPORT_OUTCOME_REJECTED\x10\x032\xf9\r\n" +
+	"\x12TimeExpenseService\x12\xa7\x01\n" +
+	"\x0fRecordTimeEntry\x12-.accrue.timeexpense.v1.RecordTimeEntryRequest\x1a..accrue.timeexpense.v1.RecordTimeEntryResponse\"5\x8a\xb5\x18\n" +
+	"time:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x19:\x05entry\"\x10/v1/time-entries\x12\x9f\x01\n" +
+	"\rRecordExpense\x12+.accrue.timeexpense.v1.RecordExpenseRequest\x1a,.accrue.timeexpense.v1.RecordExpenseResponse\"3\x8a\xb5\x18\n" +
+	"time:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x17:\aexpense\"\f/v1/expenses\x12\xb7\x01\n" +
+	"\x0fSubmitTimesheet\x12-.accrue.timeexpense.v1.SubmitTimesheetRequest\x1a..accrue.timeexpense.v1.SubmitTimesheetResponse\"E\x8a\xb5\x18\n" +
+	"time:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02):\x01*\"$/v1/timesheets/{timesheet_id}:submit\x12\xbd\x01\n" +
+	"\x10ApproveTimesheet\x12..accrue.timeexpense.v1.ApproveTimesheetRequest\x1a/.accrue.timeexpense.v1.ApproveTimesheetResponse\"H\x8a\xb5\x18\ftime:approve\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/timesheets/{timesheet_id}:approve\x12\xb9\x01\n" +
+	"\x0fRejectTimesheet\x12-.accrue.timeexpense.v1.RejectTimesheetRequest\x1a..accrue.timeexpense.v1.RejectTimesheetResponse\"G\x8a\xb5\x18\ftime:approve\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02):\x01*\"$/v1/timesheets/{timesheet_id}:reject\x12\x9f\x01\n" +
+	"\fGetTimesheet\x12*.accrue.timeexpense.v1.GetTimesheetRequest\x1a+.accrue.timeexpense.v1.GetTimesheetResponse\"6\x8a\xb5\x18\ttime:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/timesheets/{timesheet_id}\x12\xc2\x01\n" +
+	"\x15ImportApprovedEntries\x123.accrue.timeexpense.v1.ImportApprovedEntriesRequest\x1a4.accrue.timeexpense.v1.ImportApprovedEntriesResponse\">\x8a\xb5\x18\ftime:approve\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/time-entries:importApproved\x12\xbb\x01\n" +
+	"\x10CorrectTimeEntry\x12..accrue.timeexpense.v1.CorrectTimeEntryRequest\x1a/.accrue.timeexpense.v1.CorrectTimeEntryResponse\"F\x8a\xb5\x18\ftime:approve\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/time-entries/{entry_id}:correct\x12\x9d\x01\n" +
+	"\fGetTimeEntry\x12*.accrue.timeexpense.v1.GetTimeEntryRequest\x1a+.accrue.timeexpense.v1.GetTimeEntryResponse\"4\x8a\xb5\x18\ttime:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/time-entries/{entry_id}\x12\x9b\x01\n" +
+	"\x0fListTimeEntries\x12-.accrue.timeexpense.v1.ListTimeEntriesRequest\x1a..accrue.timeexpense.v1.ListTimeEntriesResponse\")\x8a\xb5\x18\ttime:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/time-entriesB\xe8\x01\n" +
 	"\x19com.accrue.timeexpense.v1B\x10TimeexpenseProtoP\x01ZCgithub.com/accrue/accrue/gen/go/accrue/timeexpense/v1;timeexpensev1\xa2\x02\x03ATX\xaa\x02\x15Accrue.Timeexpense.V1\xca\x02\x15Accrue\\Timeexpense\\V1\xe2\x02!Accrue\\Timeexpense\\V1\\GPBMetadata\xea\x02\x17Accrue::Timeexpense::V1b\x06proto3"
 
 var (

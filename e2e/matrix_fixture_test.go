@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/accrue/accrue/e2e/internal/harness"
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
+	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
+	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
+)
+
+// matrixFixture is legal entity A's data (a project with its contract, a resource with a cost
+// rate, an assignment, a time entry on its timesheet) and an empty legal entity B whose token
+// must not reach any of it.
+type matrixFixture struct {
+	leA, leB   *billingv1.LegalEntity
+	project    *postingFixture
+	contract   *billingv1.Contract
+	resourceID string
+	assignment *resourcev1.Assignment
+	entry      *timeexpensev1.TimeEntry
+}
+
+func newMatrixFixture(t testing.TB, env *harness.Env, billing *grpc.ClientConn, allScopes string, f *forger) *matrixFixture {
+	t.Helper()
+	fx := &matrixFixture{
+		leA: createLegalEntity(t, env, "MXA", billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_REJECT),
+		leB: createLegalEntity(t, env, "MXB", billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_REJECT),
+	}
+	fx.project = newPostingProject(t, env, fx.leA, "mx")
+	fx.resourceID = newPostingResource(t, env, fx.leA, "Mx Ada", "CONSULTANT", consultantCostRate)
+	waitForProjectInResource(t, env, fx.project.projectID, fx.project.taskCount)
+	fx.assignment = createAssignment(t, env, assignmentInput(fx.resourceID, fx.project.projectID, fx.project.billable,
+		date(2026, 6, 1), date(2026, 6, 5), "10")).GetAssignment()
+	fx.entry = mustRecordTime(t, env, timeIn(fx.resourceID, fx.project.projectID, fx.project.billable, date(2026, 6, 2), "4", true))
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+f.valid(allScopes, []string{"*"}))
+	c, err := billingv1.NewContractServiceClient(billing).GetContract(ctx, &billingv1.GetContractRequest{ContractId: fx.project.contractID})
+	if err != nil {
+		t.Fatalf("GetContract: %v", err)
+	}
+	fx.contract = c.GetContract()
+	return fx
+}
+
+// contractInput is the fixture contract's terms as an input.
+func (fx *matrixFixture) contractInput() *billingv1.ContractInput {
+	c := fx.contract
+	return &billingv1.ContractInput{CustomerId: c.GetCustomerId(), LegalEntityId: c.GetLegalEntityId(), Name: c.GetName() + " (B's try)",
+		CurrencyCode: c.GetCurrencyCode(), StartDate: c.GetStartDate(), EndDate: c.GetEndDate(), Lines: c.GetLines()}
+}
+
+// entityCase is the request of an entity-scoped RPC that names legal entity A's data. B's token
+// must be refused (PERMISSION_DENIED, LEGAL_ENTITY_FORBIDDEN), or, for lists and KPIs
+// (filtered), answered without any of A's ids.
+type entityCase struct {
+	req      proto.Message
+	filtered bool
+}
+
+// entityCases returns the request of every entity-scoped RPC, by full method. The matrix fails
+// when the contracts mark an RPC entity-scoped that has no case here.
+func (fx *matrixFixture) entityCases() map[string]entityCase {
+	leA, proj, te := fx.leA.GetLegalEntityId(), fx.project.projectID, fx.entry
+	entryIn := timeIn(fx.resourceID, proj, fx.project.billable, date(2026, 6, 3), "2", true)
+	asg := assignmentInput(fx.resourceID, proj, fx.project.billable, date(2026, 6, 1), date(2026, 6, 5), "12")
+	return map[string]entityCase{
+		// billing
+		billingv1.LegalEntityService_CreateLegalEntity_FullMethodName: {req: &billingv1.CreateLegalEntityRequest{LegalEntity: &billingv1.LegalEntityInput{
+			Code: "MXC", Name: "B's sibling", FunctionalCurrency: "USD", CountryCode: "US",
+			ClosedPeriodPolicy: billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_REJECT}}},
+		billingv1.LegalEntityService_GetLegalEntity_FullMethodName:    {req: &billingv1.GetLegalEntityRequest{LegalEntityId: leA}},
+		billingv1.LegalEntityService_ListLegalEntities_FullMethodName: {req: &billingv1.ListLegalEntitiesRequest{}, filtered: true},
+		billingv1.LedgerService_OpenPeriod_FullMethodName:             {req: &billingv1.OpenPeriodRequest{LegalEntityId: leA, Period: "2026-07"}},
+		billingv1.LedgerService_ClosePeriod_FullMethodName:            {req: &billingv1.ClosePeriodRequest{LegalEntityId: leA, Period: "2026-05"}},
+		billingv1.LedgerService_ListPeriods_FullMethodName:            {req: &billingv1.ListPeriodsRequest{LegalEntityId: leA}},
+		billingv1.LedgerService_ListAccounts_FullMethodName:           {req: &billingv1.ListAccountsRequest{LegalEntityId: leA}},
+		billingv1.LedgerService_GetTrialBalance_FullMethodName:        {req: &billingv1.GetTrialBalanceRequest{LegalEntityId: leA}},
+		billingv1.LedgerService_ListJournalEntries_FullMethodName:     {req: &billingv1.ListJournalEntriesRequest{LegalEntityId: leA}},
+		billingv1.LedgerService_ListInvoiceCandidates_FullMethodName:  {req: &billingv1.ListInvoiceCandidatesRequest{ProjectId: proj}, filtered: true},
+		billingv1.LedgerService_GetBillingKpis_FullMethodName:         {req: &billingv1.GetBillingKpisRequest{}, filtered: true},
+		billingv1.ContractService_UpsertContract_FullMethodName: {req: &billingv1.UpsertContractRequest{SourceVersion: 1,
+			ExternalReference: &commonv1.ExternalReference{System: "salesforce", ObjectType: "Opportunity", ExternalId: "006-mx-b"},
+			Contract:          fx.contractInput()}},
+		billingv1.ContractService_AmendContract_FullMethodName: {req: &billingv1.AmendContractRequest{ContractId: fx.contract.GetContractId(),
+			ExpectedVersion: fx.contract.GetVersion(), Reason: "B's try", Contract: fx.contractInput()}},
+		billingv1.ContractService_GetContract_FullMethodName:          {req: &billingv1.GetContractRequest{ContractId: fx.contract.GetContractId()}},
+		billingv1.ContractService_ListContractVersions_FullMethodName: {req: &billingv1.ListContractVersionsRequest{ContractId: fx.contract.GetContractId()}},
+		// project
+		projectv1.ProjectService_ConvertOpportunity_FullMethodName: {req: &projectv1.ConvertOpportunityRequest{
+			Opportunity: postingOpportunity("006-mx-b", "001-mx-b", fx.leA.GetCode())}},
+		projectv1.ProjectService_GetProject_FullMethodName:   {req: &projectv1.GetProjectRequest{ProjectId: proj}},
+		projectv1.ProjectService_ListProjects_FullMethodName: {req: &projectv1.ListProjectsRequest{}, filtered: true},
+		projectv1.ProjectService_ChangeProjectStatus_FullMethodName: {req: &projectv1.ChangeProjectStatusRequest{ProjectId: proj,
+			Status: projectv1.ProjectStatus_PROJECT_STATUS_ON_HOLD, Reason: "B's try"}},
+		projectv1.ProjectService_GetProjectFinancials_FullMethodName: {req: &projectv1.GetProjectFinancialsRequest{ProjectId: proj}},
+		projectv1.ProjectService_ListPortfolio_FullMethodName:        {req: &projectv1.ListPortfolioRequest{}, filtered: true},
+		// resource
+		resourcev1.AssignmentService_CreateAssignment_FullMethodName: {req: &resourcev1.CreateAssignmentRequest{Assignment: asg}},
+		resourcev1.AssignmentService_UpdateAssignment_FullMethodName: {req: &resourcev1.UpdateAssignmentRequest{
+			AssignmentId: fx.assignment.GetAssignmentId(), ExpectedVersion: fx.assignment.GetVersion(), Assignment: asg}},
+		resourcev1.AssignmentService_GetAssignment_FullMethodName:   {req: &resourcev1.GetAssignmentRequest{AssignmentId: fx.assignment.GetAssignmentId()}},
+		resourcev1.AssignmentService_ListAssignments_FullMethodName: {req: &resourcev1.ListAssignmentsRequest{}, filtered: true},
+		// time & expense
+		timeexpensev1.TimeExpenseService_RecordTimeEntry_FullMethodName: {req: &timeexpensev1.RecordTimeEntryRequest{Entry: entryIn}},
+		timeexpensev1.TimeExpenseService_RecordExpense_FullMethodName: {req: &timeexpensev1.RecordExpenseRequest{
+			Expense: expenseIn(fx.resourceID, proj, fx.project.billable, date(2026, 6, 3), "12.50", true)}},
+		timeexpensev1.TimeExpenseService_SubmitTimesheet_FullMethodName:  {req: &timeexpensev1.SubmitTimesheetRequest{TimesheetId: te.GetTimesheetId()}},
+		timeexpensev1.TimeExpenseService_ApproveTimesheet_FullMethodName: {req: &timeexpensev1.ApproveTimesheetRequest{TimesheetId: te.GetTimesheetId()}},
+		timeexpensev1.TimeExpenseService_RejectTimesheet_FullMethodName: {req: &timeexpensev1.RejectTimesheetRequest{TimesheetId: te.GetTimesheetId(),
+			Reason: "B's try"}},
+		timeexpensev1.TimeExpenseService_GetTimesheet_FullMethodName: {req: &timeexpensev1.GetTimesheetRequest{TimesheetId: te.GetTimesheetId()}},
+		timeexpensev1.TimeExpenseService_ImportApprovedEntries_FullMethodName: {req: &timeexpensev1.ImportApprovedEntriesRequest{
+			Items: []*timeexpensev1.ImportItem{timeItem(withRef(timeIn(fx.resourceID, proj, fx.project.billable, date(2026, 6, 4), "3", true), "mx-b-1"))}}},
+		timeexpensev1.TimeExpenseService_CorrectTimeEntry_FullMethodName: {req: &timeexpensev1.CorrectTimeEntryRequest{EntryId: te.GetEntryId(),
+			Entry: entryIn, Reason: "B's try"}},
+		timeexpensev1.TimeExpenseService_GetTimeEntry_FullMethodName:    {req: &timeexpensev1.GetTimeEntryRequest{EntryId: te.GetEntryId()}},
+		timeexpensev1.TimeExpenseService_ListTimeEntries_FullMethodName: {req: &timeexpensev1.ListTimeEntriesRequest{}, filtered: true},
+	}
+}
+
+// aIDs are legal entity A's ids, none of which a filtered answer to B may contain.
+func (fx *matrixFixture) aIDs() []string {
+	return []string{fx.leA.GetLegalEntityId(), fx.project.projectID, fx.contract.GetContractId(), fx.assignment.GetAssignmentId(),
+		fx.entry.GetEntryId(), fx.entry.GetTimesheetId()}
+}
