@@ -3,6 +3,7 @@ module github.com/accrue/accrue/services/timeexpense
 go 1.26.8
 
 require (
+	buf.build/go/protovalidate v1.4.0
 	github.com/accrue/accrue/gen/go v0.0.0
 	github.com/accrue/accrue/internal/platform v0.0.0
 	github.com/google/uuid v1.6.0
@@ -15,7 +16,6 @@ require (
 
 require (
 	buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go v1.36.12-20260825204119-511051f7f437.1 // indirect
-	buf.build/go/protovalidate v1.4.0 // indirect
 	cel.dev/cel-go v0.32.0 // indirect
 	cel.dev/expr v0.25.3 // indirect
 	github.com/antlr4-go/antlr/v4 v4.13.1 // indirect
