@@ -32,5 +32,7 @@
 // one, so unchanged binaries are not linked again; ACCRUE_E2E_KEEP=1 keeps the work directory
 // (logs, keys) of failed tests; ACCRUE_E2E_MAX_ENVS bounds how many Envs run at once (default 2,
 // whatever -parallel says, to stay within Postgres's connection limit); ACCRUE_E2E_SHARED=0 skips
-// the check that the shared servers answer, for runs whose tests start their own (make chaos).
+// the check that the shared servers answer, for runs whose tests start their own (make chaos);
+// ACCRUE_E2E_TRACES=1 turns tracing on in every Env, exporting to a collector of its own that
+// counts the spans (StartTraceCollector and WithTraces give a test the spans themselves).
 package harness

@@ -116,7 +116,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 		t.Fatal("harness: binaries not built; call harness.Main from TestMain")
 	}
 	o := options{env: map[string]map[string]string{}}
-	for _, opt := range opts {
+	for _, opt := range append(tracesFromEnv(t), opts...) {
 		opt(&o)
 	}
 	maxEnvs <- struct{}{}

@@ -23,6 +23,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/logging"
 	"github.com/accrue/accrue/internal/platform/redisx"
 	"github.com/accrue/accrue/internal/platform/service"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 	"github.com/accrue/accrue/internal/platform/tlsx"
 )
 
@@ -77,6 +78,8 @@ func run(ctx context.Context) error {
 	webhookLimit := limiter(r, "ACCRUE_RATE_LIMIT_WEBHOOK", 50, 100)
 	refusedLimit := limiter(r, "ACCRUE_RATE_LIMIT_WEBHOOK_REFUSED", 5, 20)
 	level := r.OneOf("ACCRUE_LOG_LEVEL", "info", "debug", "info", "warn", "error")
+	version, _ := service.Version()
+	traces := telemetry.Load(r, "gateway", version)
 	// Mutual TLS towards the services, and Redis's TLS files (see service.Links).
 	links := service.Links{InsecureDev: r.Bool("ACCRUE_INSECURE_DEV", false),
 		TLS: tlsx.Files{CertFile: r.String("ACCRUE_TLS_CERT_FILE", ""), KeyFile: r.String("ACCRUE_TLS_KEY_FILE", ""),
@@ -91,6 +94,19 @@ func run(ctx context.Context) error {
 		return err
 	}
 	log := logging.New(os.Stdout, "gateway", level)
+	// Tracing before the gateway is built: its handler and upstream connections instrument
+	// themselves when it is on. The deferred flush exports what is buffered at shutdown.
+	flush, err := telemetry.Setup(ctx, traces)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := flush(fctx); err != nil {
+			log.Warn("tracing: flush on shutdown failed", "err", err)
+		}
+	}()
 	verifier, err := auth.NewVerifier(ctx, authCfg)
 	if err != nil {
 		return err

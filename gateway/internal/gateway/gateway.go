@@ -44,6 +44,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/idempotency"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/metrics"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 )
 
 // Services lists the five upstreams by name, in a stable order.
@@ -207,7 +208,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Status: http.StatusNotFound, Reason: "NOT_FOUND", Detail: "no route for " + r.URL.Path})
 	})
-	g.handler = g.edge(mux)
+	g.handler = g.edge(telemetry.HTTPHandler(mux, "/healthz", "/readyz"))
 	return g, nil
 }
 
@@ -266,7 +267,19 @@ func (g *Gateway) newMux() *runtime.ServeMux {
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 		runtime.WithForwardResponseOption(createdStatus),
 		runtime.WithDisablePathLengthFallback(),
+		runtime.WithMiddlewares(traceRoute),
 	)
+}
+
+// traceRoute names the request's span after the REST route the mux matched (see
+// telemetry.SetRoute).
+func traceRoute(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if p, ok := runtime.HTTPPattern(r.Context()); ok {
+			telemetry.SetRoute(r.Context(), r.Method+" "+p.String())
+		}
+		next(w, r, params)
+	}
 }
 
 // incomingHeader is the allow-list of HTTP headers that become gRPC metadata. Everything else,

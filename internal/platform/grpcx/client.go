@@ -13,10 +13,12 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/correlation"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 )
 
 // PropagatedHeaders are the incoming metadata keys copied onto outgoing calls made while serving
-// a request, besides the correlation id. The authorization header is not among them: a service
+// a request, besides the correlation id. With tracing on (telemetry.Enabled), the client's stats
+// handler then replaces traceparent with its own span's. The authorization header is not among them: a service
 // calls another with its own credentials (see TokenSource), never by relaying its caller's token
 // implicitly.
 var PropagatedHeaders = []string{"traceparent", "tracestate"}
@@ -51,7 +53,7 @@ func Dial(target string, ts TokenSource, opts ...grpc.DialOption) (*grpc.ClientC
 		// is one more write and one more wake-up on both sides (about a tenth of a conversion's
 		// context switches). See WindowSize.
 		grpc.WithInitialWindowSize(WindowSize), grpc.WithInitialConnWindowSize(WindowSize),
-	}, opts...)
+	}, append(telemetry.DialOptions(), opts...)...)
 	return grpc.NewClient(target, opts...)
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/idempotency"
 	"github.com/accrue/accrue/internal/platform/rpcspec"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 )
 
 // ServerConfig is what a service's gRPC server needs.
@@ -109,7 +110,7 @@ func NewServer(cfg ServerConfig) (*grpc.Server, *health.Server, error) {
 	if cfg.TLS != nil {
 		creds = credentials.NewTLS(cfg.TLS)
 	}
-	srv := grpc.NewServer(
+	srv := grpc.NewServer(append(telemetry.ServerOptions(),
 		grpc.Creds(creds),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
@@ -127,7 +128,7 @@ func NewServer(cfg ServerConfig) (*grpc.Server, *health.Server, error) {
 			idempotency.UnaryServerInterceptor(cfg.Pool),
 		),
 		grpc.ChainStreamInterceptor(recoverStream, authStream(cfg.Verifier)),
-	)
+	)...)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(srv, healthServer{Server: hs, ready: cfg.Readiness})

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/accrue/accrue/internal/platform/correlation"
 )
 
@@ -32,7 +34,8 @@ func New(w io.Writer, service, level string) *slog.Logger {
 	return l
 }
 
-// contextHandler adds the correlation and causation ids found in the record's context.
+// contextHandler adds the correlation and causation ids found in the record's context, and the
+// trace and span ids when the work is traced (see telemetry), so a log line leads to its trace.
 type contextHandler struct{ slog.Handler }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -41,6 +44,9 @@ func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	if id := correlation.CausationID(ctx); id != "" {
 		r.AddAttrs(slog.String("causation_id", id))
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

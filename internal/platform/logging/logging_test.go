@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/logging"
 )
@@ -39,5 +41,35 @@ func TestLogsCarryCorrelationIDs(t *testing.T) {
 	}
 	if !strings.Contains(lines[0], `"component":"relay"`) {
 		t.Errorf("With attributes lost: %s", lines[0])
+	}
+}
+
+// A line written for traced work names its trace and span; untraced work names none.
+// Not parallel: New replaces the default logger.
+func TestLogsOfTracedWorkNameTheirTrace(t *testing.T) {
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	var buf bytes.Buffer
+	log := logging.New(&buf, "billing", "info")
+	tid, _ := trace.TraceIDFromHex("0af7651916cd43dd8448eb211c80319c")
+	sid, _ := trace.SpanIDFromHex("b7ad6b7169203331")
+	ctx := trace.ContextWithSpanContext(context.Background(),
+		trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
+	log.InfoContext(ctx, "posted")
+	log.InfoContext(context.Background(), "untraced")
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	var traced, plain map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &traced); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &plain); err != nil {
+		t.Fatal(err)
+	}
+	if traced["trace_id"] != tid.String() || traced["span_id"] != sid.String() {
+		t.Errorf("traced line = %v", traced)
+	}
+	if _, ok := plain["trace_id"]; ok {
+		t.Errorf("untraced line names a trace: %v", plain)
 	}
 }

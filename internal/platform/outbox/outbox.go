@@ -20,6 +20,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -29,6 +31,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/eventsig"
 	"github.com/accrue/accrue/internal/platform/pg"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 )
 
 // ErrUndeclared is returned for an event whose payload message declares its events (the
@@ -123,6 +126,16 @@ func (w Writer) build(ctx context.Context, events []Event) ([]*commonv1.EventEnv
 		now = w.Now
 	}
 	n := len(events)
+	if n > 0 {
+		// The envelopes carry this span's context: the relay's and the consumers' spans join
+		// the trace of whatever wrote the events.
+		var span trace.Span
+		ctx, span = telemetry.Start(ctx, "outbox.write "+events[0].Stream, trace.WithSpanKind(trace.SpanKindProducer),
+			trace.WithAttributes(attribute.String("messaging.destination.name", events[0].Stream),
+				attribute.String("messaging.operation.type", "create"), attribute.Int("messaging.batch.message_count", n)))
+		defer span.End()
+	}
+	carrier := telemetry.Inject(ctx)
 	envs := make([]*commonv1.EventEnvelope, n)
 	c := columns{ids: make([]string, n), streams: make([]string, n), types: make([]string, n), subjects: make([]string, n), envelopes: make([][]byte, n)}
 	for i, e := range events {
@@ -146,6 +159,7 @@ func (w Writer) build(ctx context.Context, events []Event) ([]*commonv1.EventEnv
 			CausationId:   correlation.CausationID(ctx),
 			Producer:      w.Producer,
 			Payload:       payload,
+			TraceContext:  carrier,
 		}
 		if w.Signer != nil {
 			if err := w.Signer.Sign(e.Stream, env); err != nil {

@@ -243,7 +243,9 @@ func (r *Relay) PublishOnce(ctx context.Context) (int, error) {
 	var behind bool
 	var firstErr error
 	for _, s := range streams {
+		spans := publishSpans(ctx, r.cfg.StreamPrefix+s, byStream[s])
 		got, err := r.xadd(ctx, s, heads[s], byStream[s])
+		endSpans(spans, err)
 		var be *behindError
 		switch {
 		case errors.As(err, &be):

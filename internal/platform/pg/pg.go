@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 )
 
 // Querier is what both a pool and a transaction offer.
@@ -59,6 +60,9 @@ func Open(ctx context.Context, dsn string, o Options) (*pgxpool.Pool, error) {
 	}
 	setParam(cfg.ConnConfig.RuntimeParams, "statement_timeout", o.StatementTimeout)
 	setParam(cfg.ConnConfig.RuntimeParams, "lock_timeout", o.LockTimeout)
+	if telemetry.Enabled() {
+		cfg.ConnConfig.Tracer = telemetry.PGTracer{}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pg: connect: %w", err)

@@ -39,6 +39,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/internal/platform/redisx"
 	"github.com/accrue/accrue/internal/platform/stream"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 )
 
 // Defaults are a service's default addresses and database.
@@ -75,6 +76,8 @@ type Config struct {
 	OAuthTokenURL     string
 	OAuthClientID     string
 	OAuthClientSecret string
+	// Traces: exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (see telemetry).
+	Telemetry telemetry.Config
 
 	// The database roles, statement limits, gRPC limits and retention (see database.go).
 	Limits
@@ -119,6 +122,8 @@ func LoadConfig(r *config.Reader, name string, d Defaults) Config {
 	if err := c.Auth.Validate(); err != nil {
 		r.Fail(err)
 	}
+	v, _ := Version()
+	c.Telemetry = telemetry.Load(r, name, v)
 	c.Limits = loadLimits(r)
 	c.Links = LoadLinks(r)
 	return c
@@ -139,6 +144,8 @@ func (c Config) TokenSource() grpcx.TokenSource {
 
 // Base is a started service's shared parts.
 type Base struct {
+	flushTraces func(context.Context) error // see startTraced; nil when Start is called directly
+
 	Cfg      Config
 	Log      *slog.Logger
 	Pool     *pgxpool.Pool
@@ -273,6 +280,7 @@ func (b *Base) Add(r ...lifecycle.Runner) { b.runners = append(b.runners, r...) 
 
 // Run serves until ctx is cancelled, then shuts down gracefully and closes connections.
 func (b *Base) Run(ctx context.Context) error {
+	defer b.shutdownTracing()
 	defer b.Pool.Close()
 	defer b.Redis.Close()
 	relay := outbox.NewRelay(b.Pool, b.Redis, outbox.RelayConfig{StreamPrefix: b.Cfg.StreamPrefix, Linger: b.Cfg.RelayLinger,
@@ -377,7 +385,7 @@ func Boot(ctx context.Context, r *config.Reader, cfg Config, migrateOnly bool, m
 	if migrateOnly {
 		return nil, MigrateOnly(ctx, cfg, migrations)
 	}
-	return Start(ctx, cfg, migrations, collectors...)
+	return startTraced(ctx, cfg, migrations, collectors...)
 }
 
 // MigrateOnly applies the migrations (as the owner when MigrateDatabaseURL is set, granting the

@@ -8,12 +8,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	"github.com/accrue/accrue/internal/platform/catalogue"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/pg"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 )
 
 // process applies msgs (counts: delivery counts, nil meaning first delivery), acknowledges what
@@ -133,7 +136,35 @@ func decode(r redis.XMessage) (*commonv1.EventEnvelope, error) {
 
 // apply runs the handler on the events of msgs this group has not applied yet, in one
 // transaction that records them in the inbox.
-func (c *Consumer) apply(ctx context.Context, msgs []Message) error {
+func (c *Consumer) apply(ctx context.Context, msgs []Message) (err error) {
+	if ctx, span, ok := c.startSpan(ctx, msgs); ok {
+		defer func() { telemetry.End(span, err) }()
+		return c.applyTx(ctx, msgs)
+	}
+	return c.applyTx(ctx, msgs)
+}
+
+// startSpan starts the span of applying msgs: one traced event continues its producer's trace,
+// a batch starts its own and links to each event's (see telemetry.StartConsumer).
+func (c *Consumer) startSpan(ctx context.Context, msgs []Message) (context.Context, trace.Span, bool) {
+	if !telemetry.Enabled() {
+		return ctx, nil, false
+	}
+	scs := make([]trace.SpanContext, len(msgs))
+	for i, m := range msgs {
+		scs[i] = telemetry.SpanContextOf(m.Envelope.GetTraceContext())
+	}
+	attrs := []attribute.KeyValue{attribute.String("messaging.system", "redis"),
+		attribute.String("messaging.destination.name", c.stream()), attribute.String("messaging.consumer.group.name", c.cfg.Group),
+		attribute.String("messaging.operation.type", "process")}
+	if len(msgs) == 1 {
+		attrs = append(attrs, attribute.String("messaging.message.id", msgs[0].Envelope.GetEventId()),
+			attribute.String("accrue.event.type", msgs[0].Envelope.GetType()), attribute.Int64("accrue.deliveries", msgs[0].Deliveries))
+	}
+	return telemetry.StartConsumer(ctx, c.cfg.Stream+" process", scs, attrs...)
+}
+
+func (c *Consumer) applyTx(ctx context.Context, msgs []Message) error {
 	err := pg.InTx(ctx, c.pool, func(ctx context.Context, tx pgx.Tx) error {
 		fresh, err := c.claimInbox(ctx, tx, msgs)
 		if err != nil {

@@ -3,15 +3,19 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/outbox"
+	"github.com/accrue/accrue/internal/platform/telemetry"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/wire"
 )
@@ -40,6 +44,19 @@ func (s *Service) PostBatch(ctx context.Context, sources []ledger.Source) (resul
 	if len(sources) == 0 {
 		return nil, nil
 	}
+	ctx, span := telemetry.Start(ctx, "billing.post_batch", trace.WithAttributes(attribute.Int("accrue.posting.sources", len(sources))))
+	defer func() {
+		if err == nil {
+			outcomes := map[ledger.Outcome]int{}
+			for _, r := range results {
+				outcomes[r.Outcome]++
+			}
+			for o, n := range outcomes {
+				span.SetAttributes(attribute.Int("accrue.posting."+strings.ToLower(string(o)), n))
+			}
+		}
+		telemetry.End(span, err)
+	}()
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		results, err = s.postBatch(ctx, sources)
 		return err

@@ -49,7 +49,11 @@ type EventEnvelope struct {
 	// HMAC-SHA256, with the producer's key, over the stream name and every field above
 	// (internal/platform/eventsig defines the exact bytes). Consumers verify it before applying
 	// the event; an event failing verification is a dead letter (EVENT_SIGNATURE_INVALID).
-	Signature     []byte `protobuf:"bytes,21,opt,name=signature,proto3" json:"signature,omitempty"`
+	Signature []byte `protobuf:"bytes,21,opt,name=signature,proto3" json:"signature,omitempty"`
+	// W3C trace context (traceparent, tracestate) of the span that wrote the event to the outbox,
+	// so the relay's and the consumers' spans join the trace of the request that caused it. Empty
+	// when tracing is off. Observability metadata: not among the signed fields.
+	TraceContext  map[string]string `protobuf:"bytes,12,rep,name=trace_context,json=traceContext,proto3" json:"trace_context,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -154,11 +158,18 @@ func (x *EventEnvelope) GetSignature() []byte {
 	return nil
 }
 
+func (x *EventEnvelope) GetTraceContext() map[string]string {
+	if x != nil {
+		return x.TraceContext
+	}
+	return nil
+}
+
 var File_accrue_common_v1_envelope_proto protoreflect.FileDescriptor
 
 const file_accrue_common_v1_envelope_proto_rawDesc = "" +
 	"\n" +
-	"\x1faccrue/common/v1/envelope.proto\x12\x10accrue.common.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x02\n" +
+	"\x1faccrue/common/v1/envelope.proto\x12\x10accrue.common.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x04\n" +
 	"\rEventEnvelope\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x18\n" +
@@ -170,7 +181,11 @@ const file_accrue_common_v1_envelope_proto_rawDesc = "" +
 	"\bproducer\x18\a \x01(\tR\bproducer\x12.\n" +
 	"\apayload\x18\b \x01(\v2\x14.google.protobuf.AnyR\apayload\x12$\n" +
 	"\x0esigning_key_id\x18\x14 \x01(\tR\fsigningKeyId\x12\x1c\n" +
-	"\tsignature\x18\x15 \x01(\fR\tsignatureB\xc2\x01\n" +
+	"\tsignature\x18\x15 \x01(\fR\tsignature\x12V\n" +
+	"\rtrace_context\x18\f \x03(\v21.accrue.common.v1.EventEnvelope.TraceContextEntryR\ftraceContext\x1a?\n" +
+	"\x11TraceContextEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\xc2\x01\n" +
 	"\x14com.accrue.common.v1B\rEnvelopeProtoP\x01Z9github.com/accrue/accrue/gen/go/accrue/common/v1;commonv1\xa2\x02\x03ACX\xaa\x02\x10Accrue.Common.V1\xca\x02\x10Accrue\\Common\\V1\xe2\x02\x1cAccrue\\Common\\V1\\GPBMetadata\xea\x02\x12Accrue::Common::V1b\x06proto3"
 
 var (
@@ -185,20 +200,22 @@ func file_accrue_common_v1_envelope_proto_rawDescGZIP() []byte {
 	return file_accrue_common_v1_envelope_proto_rawDescData
 }
 
-var file_accrue_common_v1_envelope_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_accrue_common_v1_envelope_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_accrue_common_v1_envelope_proto_goTypes = []any{
 	(*EventEnvelope)(nil),         // 0: accrue.common.v1.EventEnvelope
-	(*timestamppb.Timestamp)(nil), // 1: google.protobuf.Timestamp
-	(*anypb.Any)(nil),             // 2: google.protobuf.Any
+	nil,                           // 1: accrue.common.v1.EventEnvelope.TraceContextEntry
+	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
+	(*anypb.Any)(nil),             // 3: google.protobuf.Any
 }
 var file_accrue_common_v1_envelope_proto_depIdxs = []int32{
-	1, // 0: accrue.common.v1.EventEnvelope.occurred_at:type_name -> google.protobuf.Timestamp
-	2, // 1: accrue.common.v1.EventEnvelope.payload:type_name -> google.protobuf.Any
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	2, // 0: accrue.common.v1.EventEnvelope.occurred_at:type_name -> google.protobuf.Timestamp
+	3, // 1: accrue.common.v1.EventEnvelope.payload:type_name -> google.protobuf.Any
+	1, // 2: accrue.common.v1.EventEnvelope.trace_context:type_name -> accrue.common.v1.EventEnvelope.TraceContextEntry
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_accrue_common_v1_envelope_proto_init() }
@@ -212,7 +229,7 @@ func file_accrue_common_v1_envelope_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_common_v1_envelope_proto_rawDesc), len(file_accrue_common_v1_envelope_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
