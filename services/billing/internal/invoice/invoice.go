@@ -82,6 +82,8 @@ type Line struct {
 	Quantity    decimal.Decimal
 	UnitPrice   money.Amount
 	Amount      money.Amount
+	// Round is the candidate's Open.Round this line bills (invoice lines only).
+	Round int
 }
 
 // Open is the unbilled part of a candidate: what it holds less what live invoices bill, net of
@@ -142,7 +144,8 @@ func Propose(currency string, open []Open, caps map[string]Cap) (lines []Line, t
 			continue
 		}
 		lines = append(lines, Line{No: len(lines) + 1, ProjectID: o.ProjectID, LineKey: o.LineKey, CandidateID: o.CandidateID, SourceDate: o.SourceDate,
-			Description: fmt.Sprintf("%s %s on %s", o.SourceType, o.SourceID, o.SourceDate), Quantity: qty, UnitPrice: o.UnitPrice, Amount: amt})
+			Description: fmt.Sprintf("%s %s on %s", o.SourceType, o.SourceID, o.SourceDate), Quantity: qty, UnitPrice: o.UnitPrice, Amount: amt,
+			Round: o.Round})
 		total.Value = total.Value.Add(amt.Value)
 	}
 	return lines, total, overCap

@@ -70,9 +70,10 @@ func (s *Store) InvoiceCaps(ctx context.Context, contractID string) (map[string]
 	return out, rows.Err()
 }
 
-// InsertInvoice writes inv and its lines. An invoice's lines are live and take the candidate's
-// next round; a second live line for the same candidate and round fails on
-// invoice_lines_one_live: invoice.ErrBusy (the transaction is then lost).
+// InsertInvoice writes inv and its lines. An invoice's lines are live and bill the round of the
+// candidate they were proposed from (Open.Round: the live lines it was on when its open part was
+// read); a second live line for the same candidate and round — a proposal from a stale read —
+// fails on invoice_lines_one_live: invoice.ErrBusy (the transaction is then lost).
 func (s *Store) InsertInvoice(ctx context.Context, inv invoice.Invoice) error {
 	q := s.Q(ctx)
 	if _, err := q.Exec(ctx, `INSERT INTO invoices (id, kind, credits_invoice_id, contract_id, legal_entity_id, customer_id, currency_code,
@@ -83,18 +84,20 @@ func (s *Store) InsertInvoice(ctx context.Context, inv invoice.Invoice) error {
 	}
 	live := inv.Kind == invoice.KindInvoice
 	n := len(inv.Lines)
-	nos, keys, descs, cands := make([]int32, n), make([]string, n), make([]string, n), make([]string, n)
+	nos, rounds, keys, descs, cands := make([]int32, n), make([]int32, n), make([]string, n), make([]string, n), make([]string, n)
 	dates, qtys, prices, amts := make([]time.Time, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n)
 	for i, l := range inv.Lines {
-		nos[i], keys[i], descs[i], cands[i] = int32(l.No), l.LineKey, l.Description, l.CandidateID
+		nos[i], rounds[i], keys[i], descs[i], cands[i] = int32(l.No), int32(l.Round), l.LineKey, l.Description, l.CandidateID
+		if !live {
+			rounds[i] = -1
+		}
 		dates[i], qtys[i], prices[i], amts[i] = l.SourceDate.Time(), l.Quantity, l.UnitPrice.Value, l.Amount.Value
 	}
 	_, err := q.Exec(ctx, `INSERT INTO invoice_lines (invoice_id, line_no, line_key, description, candidate_id, source_date, round, live,
 			quantity, unit_price, amount)
-		SELECT $1, n, k, d, c::uuid, sd, CASE WHEN $2 THEN (SELECT count(*) FROM invoice_lines x WHERE x.candidate_id = c::uuid AND x.live) ELSE -1 END,
-			$2, qt, up, am
-		FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::date[], $8::numeric[], $9::numeric[], $10::numeric[])
-			AS x(n, k, d, c, sd, qt, up, am)`, inv.ID, live, nos, keys, descs, cands, dates, qtys, prices, amts)
+		SELECT $1, n, k, d, c::uuid, sd, r, $2, qt, up, am
+		FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::date[], $8::numeric[], $9::numeric[], $10::numeric[], $11::int[])
+			AS x(n, k, d, c, sd, qt, up, am, r)`, inv.ID, live, nos, keys, descs, cands, dates, qtys, prices, amts, rounds)
 	if pg.IsUniqueViolation(err, "invoice_lines_one_live") {
 		return invoice.ErrBusy.Wrap(err)
 	}
