@@ -101,9 +101,14 @@ func TestInvoicesCreditNotesAndReinvoicingThroughREST(t *testing.T) {
 	if third.GetTotal().GetAmount() != "360.00" || len(third.GetLines()) != 1 || third.GetLines()[0].GetQuantity() != "4" {
 		t.Fatalf("third proposal %v, want the credited 4 h once: 360.00", third)
 	}
+	var post3 billingv1.PostInvoiceResponse
+	proposeOrPost(t, env, "/v1/invoices/"+third.GetInvoiceId()+":post", "post3", `{"issue_date":{"year":2026,"month":8,"day":31}}`, &post3)
+	if post3.GetInvoice().GetNumber() != "IN01-2026-000003" {
+		t.Fatalf("third invoice numbered %q, want IN01-2026-000003", post3.GetInvoice().GetNumber())
+	}
 	// Nothing more to bill: a problem document with its stable reason.
-	st, _, body = env.Do(http.MethodPost, propose, []byte(`{}`), env.Bearer(invoicesWrite, "Idempotency-Key", "p4-"+env.ID()))
-	expectProblem(t, "a proposal with nothing unbilled", http.StatusBadRequest, "NOTHING_TO_BILL", st, nil, body)
+	st, hdr, body := env.Do(http.MethodPost, propose, []byte(`{}`), env.Bearer(invoicesWrite, "Idempotency-Key", "p4-"+env.ID()))
+	expectProblem(t, "a proposal with nothing unbilled", http.StatusBadRequest, "NOTHING_TO_BILL", st, hdr, body)
 
 	// Reading needs invoices:read and shows the posted invoice as it was posted.
 	st, _, body = env.Do(http.MethodGet, "/v1/invoices/"+first.GetInvoiceId(), nil, env.Bearer(invoicesRead))
