@@ -15,7 +15,8 @@ import (
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 )
 
-// PostInvoice posts draft id on issueDate (its fiscal year is the calendar year of that date):
+// PostInvoice posts draft id on issueDate (its fiscal year is the calendar year of that date; a
+// closed period refuses it, invoice.ErrPeriodClosed):
 // it takes the next gap-free number of its legal entity and year, posts Dr receivable / Cr WIP
 // in the ledger, moves its candidates to INVOICED and publishes invoice.posted, all in one
 // transaction. Posting a posted invoice again returns it unchanged; a void one is
@@ -47,6 +48,15 @@ func (s *Service) post(ctx context.Context, inv invoice.Invoice, issueDate civil
 	le, err := s.store.LegalEntity(ctx, inv.LegalEntityID)
 	if err != nil {
 		return inv, err
+	}
+	periods, err := s.store.ListPeriods(ctx, inv.LegalEntityID)
+	if err != nil {
+		return inv, err
+	}
+	for _, p := range periods {
+		if p.Period == ledger.PeriodOf(issueDate) && p.Status == ledger.PeriodClosed {
+			return inv, invoice.ErrPeriodClosed.With("period " + p.Period + " of the legal entity is closed; issue the invoice in an open period")
+		}
 	}
 	fx := decimal.NewFromInt(1)
 	if inv.Currency != le.FunctionalCurrency {

@@ -237,3 +237,22 @@ func TestInvoiceNumbersHaveNoGaps(t *testing.T) {
 		t.Fatalf("%d invoice journal entries, want 6", n)
 	}
 }
+
+// A posting in a closed period is refused and takes no number; the next open date gets number 1.
+func TestInvoiceInAClosedPeriodIsRefused(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	c := e.WithProject(e.Terms(billingtest.StandardCard()...))
+	e.post(hours("T-1", billingtest.Consult, billingtest.TaskBill, "2026-06-10", "2"))
+	draft := e.propose(c.ID, "")
+	if _, err := e.UC.SetPeriod(e.Ctx, e.LE.ID, "2026-06", true); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.UC.PostInvoice(e.Ctx, draft.ID, billingtest.Day("2026-06-30"))
+	wantReason(t, err, "PERIOD_CLOSED")
+	if got := e.postInvoice(draft.ID, "2026-07-01"); got.Number != "US01-2026-000001" || got.Total.String() != "100.00 USD" {
+		t.Fatalf("posted %s of %s, want US01-2026-000001 of 100.00 USD", got.Number, got.Total)
+	}
+	if again := e.postInvoice(draft.ID, "2026-07-02"); again.Number != "US01-2026-000001" || again.IssueDate != billingtest.Day("2026-07-01") {
+		t.Fatalf("posting again gave %s on %s, want the posted invoice unchanged", again.Number, again.IssueDate)
+	}
+}
