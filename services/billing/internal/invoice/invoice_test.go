@@ -8,7 +8,9 @@ import (
 	"github.com/accrue/accrue/internal/platform/money"
 )
 
-func usd(s string) money.Amount { return money.Amount{Value: decimal.RequireFromString(s), Currency: "USD"} }
+func usd(s string) money.Amount {
+	return money.Amount{Value: decimal.RequireFromString(s), Currency: "USD"}
+}
 
 func open(id, key, qty, price, amount string) Open {
 	return Open{CandidateID: id, LineKey: key, SourceType: "time_entry", SourceID: id, Quantity: decimal.RequireFromString(qty),
