@@ -16,7 +16,8 @@ import (
 )
 
 // PostInvoice posts draft id on issueDate (its fiscal year is the calendar year of that date; a
-// closed period refuses it, invoice.ErrPeriodClosed):
+// closed period refuses it, invoice.ErrPeriodClosed, and so does work on it reversed since it was
+// proposed, invoice.ErrReversed):
 // it takes the next gap-free number of its legal entity and year, posts Dr receivable / Cr WIP
 // in the ledger, moves its candidates to INVOICED and publishes invoice.posted, all in one
 // transaction. Posting a posted invoice again returns it unchanged; a void one is
@@ -36,6 +37,11 @@ func (s *Service) PostInvoice(ctx context.Context, id string, issueDate civil.Da
 		case invoice.Draft:
 		default:
 			return invoice.ErrNotDraft
+		}
+		if n, err := s.store.ReversedOnInvoice(ctx, id); err != nil {
+			return err
+		} else if n > 0 {
+			return invoice.ErrReversed
 		}
 		inv, err = s.post(ctx, inv, issueDate)
 		return err

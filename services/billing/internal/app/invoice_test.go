@@ -256,3 +256,21 @@ func TestInvoiceInAClosedPeriodIsRefused(t *testing.T) {
 		t.Fatalf("posting again gave %s on %s, want the posted invoice unchanged", again.Number, again.IssueDate)
 	}
 }
+
+// Work reversed after it was proposed is not posted: the draft is refused until voided, and the
+// next proposal leaves the reversed entry out.
+func TestDraftWithReversedWorkIsNotPosted(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	c := e.WithProject(e.Terms(billingtest.StandardCard()...))
+	e.post(hours("T-1", billingtest.Consult, billingtest.TaskBill, "2026-06-10", "2"), hours("T-2", billingtest.Consult, billingtest.TaskBill, "2026-06-11", "1"))
+	draft := e.propose(c.ID, "")
+	rev := hours("T-1-R", billingtest.Consult, billingtest.TaskBill, "2026-06-10", "-2")
+	rev.ReversesID = "T-1"
+	e.post(rev)
+	_, err := e.UC.PostInvoice(e.Ctx, draft.ID, billingtest.Day("2026-06-30"))
+	wantReason(t, err, "INVOICE_CANDIDATE_REVERSED")
+	if _, err := e.UC.VoidInvoice(e.Ctx, draft.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantMoney(t, "proposal after the reversal", e.propose(c.ID, "").Total, "50.00 USD")
+}

@@ -130,6 +130,8 @@ type InvoiceStore interface {
 	NextInvoiceSeq(ctx context.Context, legalEntityID string, kind invoice.Kind, year int) (int64, error)
 	// MarkInvoicePosted records the posting and moves the candidates between OPEN and INVOICED.
 	MarkInvoicePosted(ctx context.Context, inv invoice.Invoice, seq int64) error
+	// ReversedOnInvoice counts the candidates of an invoice reversed since it was proposed.
+	ReversedOnInvoice(ctx context.Context, id string) (int64, error)
 	// VoidInvoice voids a draft, freeing its candidates.
 	VoidInvoice(ctx context.Context, id string) error
 	// Credited returns what posted credit notes credited of an invoice, per candidate.

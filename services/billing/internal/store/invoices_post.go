@@ -68,3 +68,12 @@ func (s *Store) Credited(ctx context.Context, id string) (map[string][2]decimal.
 	}
 	return out, rows.Err()
 }
+
+// ReversedOnInvoice counts the candidates of invoice id that posting reversed (a corrected time
+// entry or expense) since they were proposed.
+func (s *Store) ReversedOnInvoice(ctx context.Context, id string) (int64, error) {
+	var n int64
+	err := s.Q(ctx).QueryRow(ctx, `SELECT count(*) FROM invoice_lines l JOIN invoice_candidates c ON c.id = l.candidate_id
+		WHERE l.invoice_id = $1 AND c.status = 'REVERSED'`, id).Scan(&n)
+	return n, err
+}
