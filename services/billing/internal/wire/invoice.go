@@ -66,8 +66,8 @@ func CreditRequests(lines []*billingv1.CreditLine) ([]invoice.CreditRequest, err
 		r := invoice.CreditRequest{LineNo: int(l.GetLineNo())}
 		if l.GetQuantity() != "" {
 			q, err := decimal.NewFromString(l.GetQuantity())
-			if err != nil {
-				return nil, fault.Invalidf("INVALID_QUANTITY", "lines.quantity", "%q is not a quantity", l.GetQuantity())
+			if err != nil || !q.IsPositive() {
+				return nil, fault.Invalidf("INVALID_QUANTITY", "lines.quantity", "%q is not a quantity more than 0", l.GetQuantity())
 			}
 			r.Quantity = q
 		}
