@@ -26,6 +26,7 @@ type matrixFixture struct {
 	resourceID string
 	assignment *resourcev1.Assignment
 	entry      *timeexpensev1.TimeEntry
+	invoice    *billingv1.Invoice // a draft of an approved entry of another week
 }
 
 func newMatrixFixture(t testing.TB, env *harness.Env, billing *grpc.ClientConn, allScopes string, f *forger) *matrixFixture {
@@ -46,6 +47,12 @@ func newMatrixFixture(t testing.TB, env *harness.Env, billing *grpc.ClientConn, 
 		t.Fatalf("GetContract: %v", err)
 	}
 	fx.contract = c.GetContract()
+	importApproved(t, env, fx.resourceID, fx.project, date(2026, 6, 16), "1", "mx-inv")
+	inv, err := billingv1.NewInvoiceServiceClient(billing).ProposeInvoice(ctx, &billingv1.ProposeInvoiceRequest{ContractId: fx.project.contractID})
+	if err != nil {
+		t.Fatalf("ProposeInvoice: %v", err)
+	}
+	fx.invoice = inv.GetInvoice()
 	return fx
 }
 
@@ -67,7 +74,7 @@ type entityCase struct {
 // entityCases returns the request of every entity-scoped RPC, by full method. The matrix fails
 // when the contracts mark an RPC entity-scoped that has no case here.
 func (fx *matrixFixture) entityCases() map[string]entityCase {
-	leA, proj, te := fx.leA.GetLegalEntityId(), fx.project.projectID, fx.entry
+	leA, proj, te, inv := fx.leA.GetLegalEntityId(), fx.project.projectID, fx.entry, fx.invoice.GetInvoiceId()
 	entryIn := timeIn(fx.resourceID, proj, fx.project.billable, date(2026, 6, 3), "2", true)
 	asg := assignmentInput(fx.resourceID, proj, fx.project.billable, date(2026, 6, 1), date(2026, 6, 5), "12")
 	return map[string]entityCase{
@@ -93,6 +100,11 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 			ExpectedVersion: fx.contract.GetVersion(), Reason: "B's try", Contract: fx.contractInput()}},
 		billingv1.ContractService_GetContract_FullMethodName:          {req: &billingv1.GetContractRequest{ContractId: fx.contract.GetContractId()}},
 		billingv1.ContractService_ListContractVersions_FullMethodName: {req: &billingv1.ListContractVersionsRequest{ContractId: fx.contract.GetContractId()}},
+		billingv1.InvoiceService_ProposeInvoice_FullMethodName:        {req: &billingv1.ProposeInvoiceRequest{ContractId: fx.contract.GetContractId()}},
+		billingv1.InvoiceService_GetInvoice_FullMethodName:            {req: &billingv1.GetInvoiceRequest{InvoiceId: inv}},
+		billingv1.InvoiceService_PostInvoice_FullMethodName:           {req: &billingv1.PostInvoiceRequest{InvoiceId: inv, IssueDate: date(2026, 6, 30)}},
+		billingv1.InvoiceService_VoidInvoice_FullMethodName:           {req: &billingv1.VoidInvoiceRequest{InvoiceId: inv}},
+		billingv1.InvoiceService_CreditInvoice_FullMethodName:         {req: &billingv1.CreditInvoiceRequest{InvoiceId: inv, IssueDate: date(2026, 6, 30)}},
 		// project
 		projectv1.ProjectService_ConvertOpportunity_FullMethodName: {req: &projectv1.ConvertOpportunityRequest{
 			Opportunity: postingOpportunity("006-mx-b", "001-mx-b", fx.leA.GetCode())}},
@@ -130,5 +142,5 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 // aIDs are legal entity A's ids, none of which a filtered answer to B may contain.
 func (fx *matrixFixture) aIDs() []string {
 	return []string{fx.leA.GetLegalEntityId(), fx.project.projectID, fx.contract.GetContractId(), fx.assignment.GetAssignmentId(),
-		fx.entry.GetEntryId(), fx.entry.GetTimesheetId()}
+		fx.entry.GetEntryId(), fx.entry.GetTimesheetId(), fx.invoice.GetInvoiceId()}
 }

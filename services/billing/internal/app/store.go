@@ -12,6 +12,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/internal/platform/txn"
 	"github.com/accrue/accrue/services/billing/internal/contract"
+	"github.com/accrue/accrue/services/billing/internal/invoice"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
 )
@@ -25,6 +26,7 @@ type Store interface {
 	LedgerStore
 	PostingStore
 	ReplicaStore
+	InvoiceStore
 }
 
 // LegalEntityStore keeps legal entities.
@@ -128,4 +130,28 @@ type ReplicaStore interface {
 	ApplyProjectReplica(ctx context.Context, p ledger.Project, status string, version int64) (bool, error)
 	ApplyCostRates(ctx context.Context, resourceID, role string, ratesVersion int64, rates []ledger.CostRate) (bool, error)
 	SetRole(ctx context.Context, resourceID, role string) error
+}
+
+// InvoiceStore keeps invoices and credit notes and their links to invoice candidates.
+type InvoiceStore interface {
+	// OpenCandidates returns the unbilled part of the contract's candidates dated up to cutOff
+	// (zero: all), by date then id.
+	OpenCandidates(ctx context.Context, contractID string, cutOff civil.Date) ([]invoice.Open, error)
+	// InvoiceCaps returns the capped contract lines with what is billed toward each.
+	InvoiceCaps(ctx context.Context, contractID string) (map[string]invoice.Cap, error)
+	// InsertInvoice writes a draft invoice or a credit note with its lines; an invoice line
+	// taking a candidate another live invoice holds fails with a unique violation.
+	InsertInvoice(ctx context.Context, inv invoice.Invoice) error
+	// Invoice returns an invoice with its lines (locked when lock), invoice.ErrNotFound.
+	Invoice(ctx context.Context, id string, lock bool) (invoice.Invoice, error)
+	// NextInvoiceSeq takes the next gap-free number of kind, locked until the transaction ends.
+	NextInvoiceSeq(ctx context.Context, legalEntityID string, kind invoice.Kind, year int) (int64, error)
+	// MarkInvoicePosted records the posting and moves the candidates between OPEN and INVOICED.
+	MarkInvoicePosted(ctx context.Context, inv invoice.Invoice, seq int64) error
+	// ReversedOnInvoice counts the candidates of an invoice reversed since it was proposed.
+	ReversedOnInvoice(ctx context.Context, id string) (int64, error)
+	// VoidInvoice voids a draft, freeing its candidates.
+	VoidInvoice(ctx context.Context, id string) error
+	// Credited returns what posted credit notes credited of an invoice, per candidate.
+	Credited(ctx context.Context, id string) (map[string][2]decimal.Decimal, error)
 }

@@ -431,11 +431,57 @@ func (x *PostingsRecorded) GetResults() []*PostingResult {
 	return nil
 }
 
+// InvoicePosted (type "invoice.posted", stream "billing.events"): an invoice or a credit note was
+// numbered and posted in the ledger; it never changes again.
+type InvoicePosted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Invoice       *Invoice               `protobuf:"bytes,1,opt,name=invoice,proto3" json:"invoice,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InvoicePosted) Reset() {
+	*x = InvoicePosted{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvoicePosted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvoicePosted) ProtoMessage() {}
+
+func (x *InvoicePosted) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvoicePosted.ProtoReflect.Descriptor instead.
+func (*InvoicePosted) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *InvoicePosted) GetInvoice() *Invoice {
+	if x != nil {
+		return x.Invoice
+	}
+	return nil
+}
+
 var File_accrue_billing_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\"\x9b\x01\n" +
+	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1faccrue/billing/v1/invoice.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\"\x9b\x01\n" +
 	"\x13LegalEntityUpserted\x12A\n" +
 	"\flegal_entity\x18\x01 \x01(\v2\x1e.accrue.billing.v1.LegalEntityR\vlegalEntity:Aҵ\x18=\n" +
 	"\x0ebilling.events\x12\x15legal_entity.upserted\x1a\aproject\x1a\vtimeexpense\"\xa6\x01\n" +
@@ -469,7 +515,10 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\ftimesheet_id\x18\x0f \x01(\tR\vtimesheetId\"\x97\x01\n" +
 	"\x10PostingsRecorded\x12:\n" +
 	"\aresults\x18\x01 \x03(\v2 .accrue.billing.v1.PostingResultR\aresults:Gҵ\x18C\n" +
-	"\x0ebilling.events\x12\x11postings.recorded\x1a\aproject\x1a\bresource\x1a\vtimeexpense*\xc0\x01\n" +
+	"\x0ebilling.events\x12\x11postings.recorded\x1a\aproject\x1a\bresource\x1a\vtimeexpense\"k\n" +
+	"\rInvoicePosted\x124\n" +
+	"\ainvoice\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\ainvoice:$ҵ\x18 \n" +
+	"\x0ebilling.events\x12\x0einvoice.posted*\xc0\x01\n" +
 	"\x0ePostingOutcome\x12\x1f\n" +
 	"\x1bPOSTING_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16POSTING_OUTCOME_POSTED\x10\x01\x12*\n" +
@@ -491,7 +540,7 @@ func file_accrue_billing_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(PostingOutcome)(0),         // 0: accrue.billing.v1.PostingOutcome
 	(*LegalEntityUpserted)(nil), // 1: accrue.billing.v1.LegalEntityUpserted
@@ -499,27 +548,30 @@ var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(*PeriodChanged)(nil),       // 3: accrue.billing.v1.PeriodChanged
 	(*PostingResult)(nil),       // 4: accrue.billing.v1.PostingResult
 	(*PostingsRecorded)(nil),    // 5: accrue.billing.v1.PostingsRecorded
-	(*LegalEntity)(nil),         // 6: accrue.billing.v1.LegalEntity
-	(*Contract)(nil),            // 7: accrue.billing.v1.Contract
-	(*Period)(nil),              // 8: accrue.billing.v1.Period
-	(*v1.Date)(nil),             // 9: accrue.common.v1.Date
-	(*v1.Money)(nil),            // 10: accrue.common.v1.Money
+	(*InvoicePosted)(nil),       // 6: accrue.billing.v1.InvoicePosted
+	(*LegalEntity)(nil),         // 7: accrue.billing.v1.LegalEntity
+	(*Contract)(nil),            // 8: accrue.billing.v1.Contract
+	(*Period)(nil),              // 9: accrue.billing.v1.Period
+	(*v1.Date)(nil),             // 10: accrue.common.v1.Date
+	(*v1.Money)(nil),            // 11: accrue.common.v1.Money
+	(*Invoice)(nil),             // 12: accrue.billing.v1.Invoice
 }
 var file_accrue_billing_v1_events_proto_depIdxs = []int32{
-	6,  // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
-	7,  // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
-	8,  // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
+	7,  // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
+	8,  // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
+	9,  // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
 	0,  // 3: accrue.billing.v1.PostingResult.outcome:type_name -> accrue.billing.v1.PostingOutcome
-	9,  // 4: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
-	9,  // 5: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
-	10, // 6: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
-	10, // 7: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
+	10, // 4: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
+	10, // 5: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
+	11, // 6: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
+	11, // 7: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
 	4,  // 8: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	12, // 9: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_events_proto_init() }
@@ -528,6 +580,7 @@ func file_accrue_billing_v1_events_proto_init() {
 		return
 	}
 	file_accrue_billing_v1_contract_proto_init()
+	file_accrue_billing_v1_invoice_proto_init()
 	file_accrue_billing_v1_ledger_proto_init()
 	file_accrue_billing_v1_legal_entity_proto_init()
 	type x struct{}
@@ -536,7 +589,7 @@ func file_accrue_billing_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_events_proto_rawDesc), len(file_accrue_billing_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -18,6 +18,8 @@ const (
 	EventTypePeriodClosed = "period.closed"
 	// EventTypePostingsRecorded carries a PostingsRecorded payload.
 	EventTypePostingsRecorded = "postings.recorded"
+	// EventTypeInvoicePosted carries a InvoicePosted payload.
+	EventTypeInvoicePosted = "invoice.posted"
 )
 
 // EventTypes lists every event type published on EventStream.
@@ -27,4 +29,5 @@ var EventTypes = []string{
 	EventTypePeriodOpened,
 	EventTypePeriodClosed,
 	EventTypePostingsRecorded,
+	EventTypeInvoicePosted,
 }

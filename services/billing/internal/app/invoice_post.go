@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/accrue/accrue/internal/platform/audit"
+	"github.com/accrue/accrue/internal/platform/auth"
+	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/correlation"
+	"github.com/accrue/accrue/services/billing/internal/invoice"
+	"github.com/accrue/accrue/services/billing/internal/ledger"
+)
+
+// PostInvoice posts draft id on issueDate (its fiscal year is the calendar year of that date; a
+// closed period refuses it, invoice.ErrPeriodClosed, and so does work on it reversed since it was
+// proposed, invoice.ErrReversed):
+// it takes the next gap-free number of its legal entity and year, posts Dr receivable / Cr WIP
+// in the ledger, moves its candidates to INVOICED and publishes invoice.posted, all in one
+// transaction. Posting a posted invoice again returns it unchanged; a void one is
+// invoice.ErrNotDraft.
+func (s *Service) PostInvoice(ctx context.Context, id string, issueDate civil.Date) (inv invoice.Invoice, err error) {
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		inv, err = s.store.Invoice(ctx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := auth.CheckLegalEntity(ctx, inv.LegalEntityID); err != nil {
+			return err
+		}
+		switch inv.Status {
+		case invoice.Posted:
+			return nil
+		case invoice.Draft:
+		default:
+			return invoice.ErrNotDraft
+		}
+		if n, err := s.store.ReversedOnInvoice(ctx, id); err != nil {
+			return err
+		} else if n > 0 {
+			return invoice.ErrReversed
+		}
+		inv, err = s.post(ctx, inv, issueDate)
+		return err
+	})
+	return inv, err
+}
+
+// post numbers and posts draft inv (an invoice or a credit note) in the ambient transaction.
+func (s *Service) post(ctx context.Context, inv invoice.Invoice, issueDate civil.Date) (invoice.Invoice, error) {
+	le, err := s.store.LegalEntity(ctx, inv.LegalEntityID)
+	if err != nil {
+		return inv, err
+	}
+	periods, err := s.store.ListPeriods(ctx, inv.LegalEntityID)
+	if err != nil {
+		return inv, err
+	}
+	for _, p := range periods {
+		if p.Period == ledger.PeriodOf(issueDate) && p.Status == ledger.PeriodClosed {
+			return inv, invoice.ErrPeriodClosed.With("period " + p.Period + " of the legal entity is closed; issue the invoice in an open period")
+		}
+	}
+	fx := decimal.NewFromInt(1)
+	if inv.Currency != le.FunctionalCurrency {
+		r, ok, err := s.store.ExchangeRate(ctx, inv.Currency, le.FunctionalCurrency, issueDate)
+		if err != nil {
+			return inv, err
+		}
+		if !ok {
+			return inv, invoice.ErrFXMissing.With(fmt.Sprintf("no %s/%s rate on %s", inv.Currency, le.FunctionalCurrency, issueDate))
+		}
+		fx = r
+	}
+	seq, err := s.store.NextInvoiceSeq(ctx, inv.LegalEntityID, inv.Kind, issueDate.Year)
+	if err != nil {
+		return inv, err
+	}
+	inv.Status, inv.IssueDate, inv.FiscalYear = invoice.Posted, issueDate, issueDate.Year
+	inv.Number = invoice.FormatNumber(inv.Kind, le.Code, issueDate.Year, seq)
+	entry := invoice.Entry(inv, uuid.Must(uuid.NewV7()).String(), le.FunctionalCurrency, fx)
+	if !entry.Balanced() {
+		return inv, fmt.Errorf("invoice %s: journal entry does not balance", inv.ID)
+	}
+	inv.JournalEntryID = entry.ID
+	res := ledger.Result{Source: ledger.Source{Type: entry.SourceType, ID: inv.ID, Version: 1, Date: issueDate},
+		Outcome: ledger.Posted, Entry: &entry, PostingDate: issueDate}
+	if err := s.store.WriteResults(ctx, []ledger.Result{res}, correlation.ID(ctx)); err != nil {
+		return inv, err
+	}
+	if err := s.store.MarkInvoicePosted(ctx, inv, seq); err != nil {
+		return inv, err
+	}
+	if err := s.publishPosted(ctx, inv); err != nil {
+		return inv, err
+	}
+	return inv, s.store.Audit(ctx, audit.Record{Action: "invoice.posted", EntityType: "invoice", EntityID: inv.ID,
+		Details: map[string]any{"number": inv.Number, "kind": string(inv.Kind), "total": inv.Total.String()}})
+}
+
+// CreditInvoice issues and posts a credit note on posted invoice id: the whole invoice net of
+// earlier credit notes when req is empty, else the lines and quantities asked. It reverses the
+// invoice's ledger effect for what it credits (Dr WIP / Cr receivable) and returns the credited
+// quantities and amounts to unbilled, so a later proposal bills them again.
+func (s *Service) CreditInvoice(ctx context.Context, id string, req []invoice.CreditRequest, issueDate civil.Date) (cn invoice.Invoice, err error) {
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		orig, err := s.store.Invoice(ctx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := auth.CheckLegalEntity(ctx, orig.LegalEntityID); err != nil {
+			return err
+		}
+		if orig.Status != invoice.Posted || orig.Kind != invoice.KindInvoice {
+			return invoice.ErrNotPosted
+		}
+		credited, err := s.store.Credited(ctx, id)
+		if err != nil {
+			return err
+		}
+		lines, total, err := invoice.Credit(orig, credited, req)
+		if err != nil {
+			return err
+		}
+		cn = invoice.Invoice{ID: uuid.Must(uuid.NewV7()).String(), Kind: invoice.KindCreditNote, CreditsID: id, ContractID: orig.ContractID,
+			LegalEntityID: orig.LegalEntityID, CustomerID: orig.CustomerID, Currency: orig.Currency, Status: invoice.Draft, Lines: lines,
+			Total: total, OverCap: total.Mul(decimal.Zero)}
+		if err := s.store.InsertInvoice(ctx, cn); err != nil {
+			return err
+		}
+		cn, err = s.post(ctx, cn, issueDate)
+		return err
+	})
+	return cn, err
+}

@@ -1,0 +1,94 @@
+package app
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/accrue/accrue/internal/platform/audit"
+	"github.com/accrue/accrue/internal/platform/auth"
+	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/services/billing/internal/contract"
+	"github.com/accrue/accrue/services/billing/internal/invoice"
+)
+
+// ProposeInvoice drafts an invoice of contract id from the unbilled part of its candidates
+// dated up to cutOff (zero: all), one line per entry, within the contract lines' caps. Runs for
+// one contract queue on the contract's row, so a second concurrent run finds the candidates
+// taken and proposes only what is left (invoice.ErrNothingToBill when nothing is); the unique
+// index on live invoice lines backs that up (invoice.ErrBusy).
+func (s *Service) ProposeInvoice(ctx context.Context, contractID string, cutOff civil.Date) (inv invoice.Invoice, err error) {
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		h, err := s.store.LockContract(ctx, contractID)
+		if err != nil {
+			return err
+		}
+		if h == nil {
+			return contract.ErrNotFound
+		}
+		if err := auth.CheckLegalEntity(ctx, h.LegalEntityID); err != nil {
+			return err
+		}
+		c, err := s.store.Contract(ctx, contractID, 0)
+		if err != nil {
+			return err
+		}
+		open, err := s.store.OpenCandidates(ctx, contractID, cutOff)
+		if err != nil {
+			return err
+		}
+		caps, err := s.store.InvoiceCaps(ctx, contractID)
+		if err != nil {
+			return err
+		}
+		lines, total, overCap := invoice.Propose(c.Currency, open, caps)
+		if len(lines) == 0 {
+			return invoice.ErrNothingToBill.With("contract " + contractID + " has nothing unbilled within its caps up to the cut-off")
+		}
+		inv = invoice.Invoice{ID: uuid.Must(uuid.NewV7()).String(), Kind: invoice.KindInvoice, ContractID: contractID,
+			LegalEntityID: h.LegalEntityID, CustomerID: c.CustomerID, Currency: c.Currency, Status: invoice.Draft, CutOff: cutOff,
+			Lines: lines, Total: total, OverCap: overCap}
+		if err := s.store.InsertInvoice(ctx, inv); err != nil {
+			return err
+		}
+		return s.store.Audit(ctx, audit.Record{Action: "invoice.proposed", EntityType: "invoice", EntityID: inv.ID,
+			Details: map[string]any{"contract_id": contractID, "lines": len(lines), "total": total.String(), "over_cap": overCap.String()}})
+	})
+	return inv, err
+}
+
+// VoidInvoice voids draft id, freeing its candidates; voiding a void draft changes nothing, and
+// a posted invoice never changes (invoice.ErrNotDraft: credit it instead).
+func (s *Service) VoidInvoice(ctx context.Context, id string) (inv invoice.Invoice, err error) {
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		inv, err = s.store.Invoice(ctx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := auth.CheckLegalEntity(ctx, inv.LegalEntityID); err != nil {
+			return err
+		}
+		switch inv.Status {
+		case invoice.Void:
+			return nil
+		case invoice.Draft:
+		default:
+			return invoice.ErrNotDraft
+		}
+		if err := s.store.VoidInvoice(ctx, id); err != nil {
+			return err
+		}
+		inv.Status = invoice.Void
+		return s.store.Audit(ctx, audit.Record{Action: "invoice.voided", EntityType: "invoice", EntityID: id})
+	})
+	return inv, err
+}
+
+// Invoice returns invoice or credit note id with its lines.
+func (s *Service) Invoice(ctx context.Context, id string) (invoice.Invoice, error) {
+	inv, err := s.store.Invoice(ctx, id, false)
+	if err != nil {
+		return inv, err
+	}
+	return inv, auth.CheckLegalEntity(ctx, inv.LegalEntityID)
+}

@@ -1,0 +1,55 @@
+package grpcapi
+
+import (
+	"context"
+
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
+	"github.com/accrue/accrue/internal/platform/grpcx"
+	"github.com/accrue/accrue/services/billing/internal/wire"
+)
+
+// Invoices implements accrue.billing.v1.InvoiceService over the same use cases.
+type Invoices struct {
+	billingv1.UnimplementedInvoiceServiceServer
+	*Server
+}
+
+// NewInvoices returns the invoice service.
+func NewInvoices(s *Server) *Invoices { return &Invoices{Server: s} }
+
+func (i *Invoices) ProposeInvoice(ctx context.Context, req *billingv1.ProposeInvoiceRequest) (*billingv1.ProposeInvoiceResponse, error) {
+	cutOff, err := civilpb.From(req.GetCutOff(), "cut_off")
+	if err != nil {
+		return nil, err
+	}
+	return grpcx.Reply(wire.ProposeInvoiceResponse)(i.app.ProposeInvoice(ctx, req.GetContractId(), cutOff))
+}
+
+func (i *Invoices) GetInvoice(ctx context.Context, req *billingv1.GetInvoiceRequest) (*billingv1.GetInvoiceResponse, error) {
+	return grpcx.Reply(wire.GetInvoiceResponse)(i.app.Invoice(ctx, req.GetInvoiceId()))
+}
+
+func (i *Invoices) PostInvoice(ctx context.Context, req *billingv1.PostInvoiceRequest) (*billingv1.PostInvoiceResponse, error) {
+	d, err := civilpb.From(req.GetIssueDate(), "issue_date")
+	if err != nil {
+		return nil, err
+	}
+	return grpcx.Reply(wire.PostInvoiceResponse)(i.app.PostInvoice(ctx, req.GetInvoiceId(), d))
+}
+
+func (i *Invoices) VoidInvoice(ctx context.Context, req *billingv1.VoidInvoiceRequest) (*billingv1.VoidInvoiceResponse, error) {
+	return grpcx.Reply(wire.VoidInvoiceResponse)(i.app.VoidInvoice(ctx, req.GetInvoiceId()))
+}
+
+func (i *Invoices) CreditInvoice(ctx context.Context, req *billingv1.CreditInvoiceRequest) (*billingv1.CreditInvoiceResponse, error) {
+	d, err := civilpb.From(req.GetIssueDate(), "issue_date")
+	if err != nil {
+		return nil, err
+	}
+	lines, err := wire.CreditRequests(req.GetLines())
+	if err != nil {
+		return nil, err
+	}
+	return grpcx.Reply(wire.CreditInvoiceResponse)(i.app.CreditInvoice(ctx, req.GetInvoiceId(), lines, d))
+}

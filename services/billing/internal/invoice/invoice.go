@@ -1,0 +1,219 @@
+// Package invoice holds the rules of invoices and credit notes: a proposal from the open
+// (unbilled) part of a contract's invoice candidates, one line per entry, each line rounded once
+// half-up to the currency's minor unit, totals the sum of the rounded lines, and the
+// not-to-exceed cap of a contract line, which splits the candidate that crosses it. No I/O here:
+// the store reads the open candidates and writes what these functions decide.
+//
+// Statuses: DRAFT → POSTED (numbered, never changed again) or DRAFT → VOID (its candidates free
+// again). A credit note is an invoice of kind CREDIT_NOTE whose lines carry negative quantities
+// and amounts against the lines of the invoice it credits. Tax is a later slice: a tax line is
+// a Line of kind TAX and an invoice waiting for tax data gets the status BLOCKED_TAX, both
+// without changing what is here.
+package invoice
+
+import (
+	"fmt"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/money"
+)
+
+// Status is where an invoice stands.
+type Status string
+
+const (
+	Draft  Status = "DRAFT"
+	Posted Status = "POSTED"
+	Void   Status = "VOID"
+)
+
+// Kind tells invoices from credit notes (each numbered in its own sequence).
+type Kind string
+
+const (
+	KindInvoice    Kind = "INVOICE"
+	KindCreditNote Kind = "CREDIT_NOTE"
+)
+
+// Faults of rejected requests, with their stable reasons.
+var (
+	ErrNotFound      = fault.New(fault.NotFound, "INVOICE_NOT_FOUND", "no such invoice")
+	ErrNothingToBill = fault.New(fault.FailedPrecondition, "NOTHING_TO_BILL", "the contract has nothing unbilled up to the cut-off")
+	ErrNotDraft      = fault.New(fault.FailedPrecondition, "INVOICE_NOT_DRAFT", "the invoice is posted or void: it never changes")
+	ErrNotPosted     = fault.New(fault.FailedPrecondition, "INVOICE_NOT_POSTED", "only a posted invoice can be credited")
+	ErrOverCredit    = fault.New(fault.FailedPrecondition, "CREDIT_EXCEEDS_INVOICED", "the credit exceeds what the line bills net of earlier credit notes")
+	ErrUnknownLine   = fault.New(fault.Invalid, "INVOICE_LINE_UNKNOWN", "the invoice has no such line")
+	ErrFXMissing     = fault.New(fault.FailedPrecondition, "EXCHANGE_RATE_MISSING_FOR_DATE", "no exchange rate to the functional currency on the issue date")
+	ErrReversed      = fault.New(fault.FailedPrecondition, "INVOICE_CANDIDATE_REVERSED", "work on the draft was reversed since it was proposed: void it and propose again")
+	ErrPeriodClosed  = fault.New(fault.FailedPrecondition, "PERIOD_CLOSED", "the issue date is in a closed period of the legal entity")
+	ErrBusy          = fault.New(fault.Conflict, "INVOICE_CANDIDATE_TAKEN", "another run billed these candidates at the same time; propose again")
+)
+
+// Invoice is an invoice or a credit note.
+type Invoice struct {
+	ID            string
+	Kind          Kind
+	CreditsID     string // the invoice a credit note credits
+	ContractID    string
+	LegalEntityID string
+	CustomerID    string
+	Currency      string
+	Status        Status
+	CutOff        civil.Date // candidates up to this date (proposals)
+	IssueDate     civil.Date // set when posted
+	Number        string     // set when posted: gap-free per legal entity, kind and fiscal year
+	FiscalYear    int
+	Lines         []Line
+	Total         money.Amount
+	// OverCap is what the caps kept off this proposal (it stays unbilled).
+	OverCap        money.Amount
+	JournalEntryID string
+}
+
+// Line is an invoice line: one entry (candidate), or the credit of part of one.
+type Line struct {
+	No          int
+	ProjectID   string
+	LineKey     string // contract line
+	Description string
+	CandidateID string
+	SourceDate  civil.Date
+	Quantity    decimal.Decimal
+	UnitPrice   money.Amount
+	Amount      money.Amount
+	// Round is the candidate's Open.Round this line bills (invoice lines only).
+	Round int
+}
+
+// Open is the unbilled part of a candidate: what it holds less what live invoices bill, net of
+// credit notes. Round counts the live invoice lines it is already on (the one-live-invoice
+// constraint is unique per candidate and round).
+type Open struct {
+	CandidateID string
+	ProjectID   string
+	LineKey     string
+	SourceType  string
+	SourceID    string
+	SourceDate  civil.Date
+	Quantity    decimal.Decimal
+	UnitPrice   money.Amount
+	Amount      money.Amount
+	Round       int
+}
+
+// Cap is a contract line's not-to-exceed cap and what invoices already bill toward it (net of
+// credit notes).
+type Cap struct {
+	Limit  money.Amount
+	Billed money.Amount
+}
+
+// Propose builds the lines of a proposal from open (ordered by date, then id): one line per
+// entry, rounded once; a line with a cap stops at it. The candidate that crosses the cap is split
+// by amount: the line bills exactly the headroom, its quantity is the headroom over the unit
+// price (4 decimals), and the rest of the candidate stays open and counts as over cap, with every
+// later candidate of that line.
+func Propose(currency string, open []Open, caps map[string]Cap) (lines []Line, total, overCap money.Amount) {
+	total, overCap = money.Zero(currency), money.Zero(currency)
+	head := map[string]decimal.Decimal{}
+	for k, c := range caps {
+		h := c.Limit.Value.Sub(c.Billed.Value)
+		if h.IsNegative() {
+			h = decimal.Zero
+		}
+		head[k] = h
+	}
+	for _, o := range open {
+		qty := o.Quantity
+		amt := money.Amount{Value: o.Amount.Value, Currency: currency}.Round()
+		if h, capped := head[o.LineKey]; capped {
+			if amt.Value.GreaterThan(h) {
+				overCap.Value = overCap.Value.Add(amt.Value.Sub(h))
+				if h.IsZero() {
+					continue
+				}
+				amt.Value = h
+				if !o.UnitPrice.Value.IsZero() {
+					qty = h.Div(o.UnitPrice.Value).Round(4)
+				}
+			}
+			head[o.LineKey] = h.Sub(amt.Value)
+		}
+		if amt.Value.IsZero() {
+			continue
+		}
+		lines = append(lines, Line{No: len(lines) + 1, ProjectID: o.ProjectID, LineKey: o.LineKey, CandidateID: o.CandidateID, SourceDate: o.SourceDate,
+			Description: fmt.Sprintf("%s %s on %s", o.SourceType, o.SourceID, o.SourceDate), Quantity: qty, UnitPrice: o.UnitPrice, Amount: amt,
+			Round: o.Round})
+		total.Value = total.Value.Add(amt.Value)
+	}
+	return lines, total, overCap
+}
+
+// CreditRequest credits one line of an invoice: Quantity of it (zero: the whole line net).
+type CreditRequest struct {
+	LineNo   int
+	Quantity decimal.Decimal
+}
+
+// Credit builds the lines of a credit note on inv: every line net of earlier credit notes
+// (credited: quantity and amount already credited, both positive) when req is
+// empty, else the lines and quantities asked. credited is keyed by candidate id (an invoice
+// bills a candidate on one line). Amounts are the quantity times the unit price,
+// rounded once; crediting a line's whole net quantity credits its whole net amount.
+func Credit(inv Invoice, credited map[string][2]decimal.Decimal, req []CreditRequest) ([]Line, money.Amount, error) {
+	byNo := map[int]Line{}
+	for _, l := range inv.Lines {
+		byNo[l.No] = l
+	}
+	if len(req) == 0 {
+		for _, l := range inv.Lines {
+			req = append(req, CreditRequest{LineNo: l.No})
+		}
+	}
+	total := money.Zero(inv.Currency)
+	var out []Line
+	for _, r := range req {
+		l, ok := byNo[r.LineNo]
+		if !ok {
+			return nil, total, ErrUnknownLine
+		}
+		netQty, netAmt := l.Quantity.Sub(credited[l.CandidateID][0]), l.Amount.Value.Sub(credited[l.CandidateID][1])
+		qty, amt := r.Quantity, decimal.Zero
+		switch {
+		case qty.IsZero() || qty.Equal(netQty):
+			qty, amt = netQty, netAmt
+		case qty.GreaterThan(netQty) || qty.IsNegative():
+			return nil, total, ErrOverCredit
+		default:
+			amt = money.Amount{Value: qty.Mul(l.UnitPrice.Value), Currency: inv.Currency}.Round().Value
+			if amt.GreaterThan(netAmt) {
+				amt = netAmt
+			}
+		}
+		if qty.IsZero() && amt.IsZero() {
+			continue
+		}
+		out = append(out, Line{No: len(out) + 1, ProjectID: l.ProjectID, LineKey: l.LineKey, CandidateID: l.CandidateID, SourceDate: l.SourceDate,
+			Description: fmt.Sprintf("credit of line %d of %s", l.No, inv.Number), Quantity: qty.Neg(), UnitPrice: l.UnitPrice,
+			Amount: money.Amount{Value: amt.Neg(), Currency: inv.Currency}})
+		total.Value = total.Value.Sub(amt)
+	}
+	if len(out) == 0 {
+		return nil, total, ErrOverCredit
+	}
+	return out, total, nil
+}
+
+// FormatNumber is an invoice's number: the legal entity's code, the fiscal year and the sequence
+// (credit notes with a CN prefix, in their own sequence).
+func FormatNumber(kind Kind, entityCode string, year int, seq int64) string {
+	prefix := ""
+	if kind == KindCreditNote {
+		prefix = "CN-"
+	}
+	return fmt.Sprintf("%s%s-%d-%06d", prefix, entityCode, year, seq)
+}

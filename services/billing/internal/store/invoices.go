@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/internal/platform/pg"
+	"github.com/accrue/accrue/services/billing/internal/invoice"
+)
+
+// Invoices and credit notes (invoices, invoice_lines) link invoice candidates to what bills
+// them; the candidates' own table is posting's (postings.go, candidates.go), read here and only
+// moved between OPEN and INVOICED when an invoice or credit note posts.
+
+// openCandidates is the unbilled part of each candidate: its quantity and amount less those of
+// the lines of invoices and credit notes that are not void (credit lines are negative), and
+// the count of live invoice lines it is on.
+const openCandidates = `SELECT c.id::text, c.project_id::text, c.line_key, c.source_type, c.source_id, c.source_date,
+		c.quantity - COALESCE(b.q, 0), c.unit_price, c.amount - COALESCE(b.a, 0), c.currency_code, COALESCE(b.live, 0)
+	FROM invoice_candidates c
+	LEFT JOIN LATERAL (SELECT sum(l.quantity) AS q, sum(l.amount) AS a, count(*) FILTER (WHERE l.live) AS live
+		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE l.candidate_id = c.id AND i.status <> 'VOID') b ON true
+	WHERE c.contract_id = $1 AND c.status <> 'REVERSED' AND ($2::date IS NULL OR c.source_date <= $2::date)
+	  AND c.amount - COALESCE(b.a, 0) > 0
+	ORDER BY c.source_date, c.id`
+
+// OpenCandidates returns the unbilled part of the contract's candidates dated up to cutOff
+// (zero: all), by date then id.
+func (s *Store) OpenCandidates(ctx context.Context, contractID string, cutOff civil.Date) ([]invoice.Open, error) {
+	rows, err := s.Q(ctx).Query(ctx, openCandidates, contractID, nullDate(cutOff))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (invoice.Open, error) {
+		var o invoice.Open
+		var d time.Time
+		var currency string
+		err := r.Scan(&o.CandidateID, &o.ProjectID, &o.LineKey, &o.SourceType, &o.SourceID, &d, &o.Quantity, &o.UnitPrice.Value,
+			&o.Amount.Value, &currency, &o.Round)
+		o.SourceDate, o.UnitPrice.Currency, o.Amount.Currency = civil.Of(d), currency, currency
+		return o, err
+	})
+}
+
+// InvoiceCaps returns the not-to-exceed caps of the contract's lines with what invoices and
+// credit notes that are not void bill toward each.
+func (s *Store) InvoiceCaps(ctx context.Context, contractID string) (map[string]invoice.Cap, error) {
+	rows, err := s.Q(ctx).Query(ctx, `SELECT cl.line_key, cl.not_to_exceed, cl.currency_code,
+			COALESCE((SELECT sum(l.amount) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+				WHERE i.contract_id = cl.contract_id AND l.line_key = cl.line_key AND i.status <> 'VOID'), 0)
+		FROM contract_lines cl WHERE cl.contract_id = $1 AND cl.not_to_exceed IS NOT NULL`, contractID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]invoice.Cap{}
+	for rows.Next() {
+		var key, currency string
+		var limit, billed decimal.Decimal
+		if err := rows.Scan(&key, &limit, &currency, &billed); err != nil {
+			return nil, err
+		}
+		out[key] = invoice.Cap{Limit: money.Amount{Value: limit, Currency: currency}, Billed: money.Amount{Value: billed, Currency: currency}}
+	}
+	return out, rows.Err()
+}
+
+// InsertInvoice writes inv and its lines. An invoice's lines are live and bill the round of the
+// candidate they were proposed from (Open.Round: the live lines it was on when its open part was
+// read); a second live line for the same candidate and round — a proposal from a stale read —
+// fails on invoice_lines_one_live: invoice.ErrBusy (the transaction is then lost).
+func (s *Store) InsertInvoice(ctx context.Context, inv invoice.Invoice) error {
+	q := s.Q(ctx)
+	if _, err := q.Exec(ctx, `INSERT INTO invoices (id, kind, credits_invoice_id, contract_id, legal_entity_id, customer_id, currency_code,
+			status, cut_off, total, over_cap) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		inv.ID, inv.Kind, nullUUID(inv.CreditsID), inv.ContractID, inv.LegalEntityID, inv.CustomerID, inv.Currency, inv.Status,
+		nullDate(inv.CutOff), pg.Numeric(inv.Total.Value), pg.Numeric(inv.OverCap.Value)); err != nil {
+		return err
+	}
+	live := inv.Kind == invoice.KindInvoice
+	n := len(inv.Lines)
+	nos, rounds, keys, descs, cands := make([]int32, n), make([]int32, n), make([]string, n), make([]string, n), make([]string, n)
+	dates, qtys, prices, amts := make([]time.Time, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n)
+	for i, l := range inv.Lines {
+		nos[i], rounds[i], keys[i], descs[i], cands[i] = int32(l.No), int32(l.Round), l.LineKey, l.Description, l.CandidateID
+		if !live {
+			rounds[i] = -1
+		}
+		dates[i], qtys[i], prices[i], amts[i] = l.SourceDate.Time(), l.Quantity, l.UnitPrice.Value, l.Amount.Value
+	}
+	_, err := q.Exec(ctx, `INSERT INTO invoice_lines (invoice_id, line_no, line_key, description, candidate_id, source_date, round, live,
+			quantity, unit_price, amount)
+		SELECT $1, n, k, d, c::uuid, sd, r, $2, qt, up, am
+		FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::date[], $8::numeric[], $9::numeric[], $10::numeric[], $11::int[])
+			AS x(n, k, d, c, sd, qt, up, am, r)`, inv.ID, live, nos, keys, descs, cands, dates, qtys, prices, amts, rounds)
+	if pg.IsUniqueViolation(err, "invoice_lines_one_live") {
+		return invoice.ErrBusy.Wrap(err)
+	}
+	return err
+}
+
+const invoiceColumns = `i.id::text, i.kind, COALESCE(i.credits_invoice_id::text, ''), i.contract_id::text, i.legal_entity_id::text,
+	i.customer_id::text, i.currency_code, i.status, i.cut_off, i.issue_date, COALESCE(i.number, ''), COALESCE(i.fiscal_year, 0),
+	i.total, i.over_cap, COALESCE(i.journal_entry_id::text, '')`
+
+// Invoice returns invoice id with its lines, locked for the transaction when lock is set;
+// invoice.ErrNotFound when there is none.
+func (s *Store) Invoice(ctx context.Context, id string, lock bool) (invoice.Invoice, error) {
+	q := s.Q(ctx)
+	sql := `SELECT ` + invoiceColumns + ` FROM invoices i WHERE i.id = $1::uuid`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	var inv invoice.Invoice
+	var cut, issue *time.Time
+	err := q.QueryRow(ctx, sql, id).Scan(&inv.ID, &inv.Kind, &inv.CreditsID, &inv.ContractID, &inv.LegalEntityID, &inv.CustomerID,
+		&inv.Currency, &inv.Status, &cut, &issue, &inv.Number, &inv.FiscalYear, &inv.Total.Value, &inv.OverCap.Value, &inv.JournalEntryID)
+	if err != nil {
+		return inv, pg.NotFound(err, invoice.ErrNotFound)
+	}
+	inv.CutOff, inv.IssueDate = dateOrZero(cut), dateOrZero(issue)
+	inv.Total.Currency, inv.OverCap.Currency = inv.Currency, inv.Currency
+	rows, err := q.Query(ctx, `SELECT l.line_no, c.project_id::text, l.line_key, l.description, l.candidate_id::text, l.source_date,
+			l.quantity, l.unit_price, l.amount
+		FROM invoice_lines l JOIN invoice_candidates c ON c.id = l.candidate_id WHERE l.invoice_id = $1 ORDER BY l.line_no`, id)
+	if err != nil {
+		return inv, err
+	}
+	inv.Lines, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (invoice.Line, error) {
+		var l invoice.Line
+		var d time.Time
+		err := r.Scan(&l.No, &l.ProjectID, &l.LineKey, &l.Description, &l.CandidateID, &d, &l.Quantity, &l.UnitPrice.Value, &l.Amount.Value)
+		l.SourceDate, l.UnitPrice.Currency, l.Amount.Currency = civil.Of(d), inv.Currency, inv.Currency
+		return l, err
+	})
+	return inv, err
+}

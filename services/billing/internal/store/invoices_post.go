@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/accrue/accrue/services/billing/internal/invoice"
+)
+
+// NextInvoiceSeq takes the next number of kind for the legal entity and fiscal year. The
+// counter row stays locked until the transaction ends, so concurrent postings queue on it and a
+// rolled-back (or killed) posting gives its number back: the sequence has no gaps.
+func (s *Store) NextInvoiceSeq(ctx context.Context, legalEntityID string, kind invoice.Kind, year int) (int64, error) {
+	var seq int64
+	err := s.Q(ctx).QueryRow(ctx, `INSERT INTO invoice_counters AS c (legal_entity_id, kind, fiscal_year, last_seq) VALUES ($1, $2, $3, 1)
+		ON CONFLICT (legal_entity_id, kind, fiscal_year) DO UPDATE SET last_seq = c.last_seq + 1 RETURNING last_seq`,
+		legalEntityID, kind, year).Scan(&seq)
+	return seq, err
+}
+
+// MarkInvoicePosted records inv as posted (number, issue date, journal entry) and moves the
+// candidates it bills on to INVOICED when nothing of them is open any more; for a credit note,
+// the candidates it returns to unbilled back to OPEN.
+func (s *Store) MarkInvoicePosted(ctx context.Context, inv invoice.Invoice, seq int64) error {
+	q := s.Q(ctx)
+	if _, err := q.Exec(ctx, `UPDATE invoices SET status = 'POSTED', number = $2, issue_date = $3, fiscal_year = $4, seq = $5,
+			journal_entry_id = $6 WHERE id = $1 AND status = 'DRAFT'`,
+		inv.ID, inv.Number, inv.IssueDate.Time(), inv.FiscalYear, seq, nullUUID(inv.JournalEntryID)); err != nil {
+		return err
+	}
+	_, err := q.Exec(ctx, `UPDATE invoice_candidates c SET status = CASE WHEN c.amount - b.a > 0 THEN 'OPEN' ELSE 'INVOICED' END
+		FROM (SELECT l.candidate_id, sum(l.amount) AS a FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+			WHERE i.status = 'POSTED' AND l.candidate_id IN (SELECT candidate_id FROM invoice_lines WHERE invoice_id = $1)
+			GROUP BY l.candidate_id) b
+		WHERE c.id = b.candidate_id AND c.status IN ('OPEN', 'INVOICED')`, inv.ID)
+	return err
+}
+
+// VoidInvoice voids draft id: its lines stop being live, which frees its candidates.
+func (s *Store) VoidInvoice(ctx context.Context, id string) error {
+	q := s.Q(ctx)
+	if _, err := q.Exec(ctx, `UPDATE invoices SET status = 'VOID' WHERE id = $1 AND status = 'DRAFT'`, id); err != nil {
+		return err
+	}
+	_, err := q.Exec(ctx, `UPDATE invoice_lines SET live = false WHERE invoice_id = $1`, id)
+	return err
+}
+
+// Credited returns what posted credit notes credited of invoice id so far, per candidate: the
+// quantity and the amount, both positive.
+func (s *Store) Credited(ctx context.Context, id string) (map[string][2]decimal.Decimal, error) {
+	rows, err := s.Q(ctx).Query(ctx, `SELECT l.candidate_id::text, -sum(l.quantity), -sum(l.amount)
+		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+		WHERE i.credits_invoice_id = $1 AND i.status = 'POSTED' GROUP BY l.candidate_id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][2]decimal.Decimal{}
+	for rows.Next() {
+		var c string
+		var q, a decimal.Decimal
+		if err := rows.Scan(&c, &q, &a); err != nil {
+			return nil, err
+		}
+		out[c] = [2]decimal.Decimal{q, a}
+	}
+	return out, rows.Err()
+}
+
+// ReversedOnInvoice counts the candidates of invoice id that posting reversed (a corrected time
+// entry or expense) since they were proposed.
+func (s *Store) ReversedOnInvoice(ctx context.Context, id string) (int64, error) {
+	var n int64
+	err := s.Q(ctx).QueryRow(ctx, `SELECT count(*) FROM invoice_lines l JOIN invoice_candidates c ON c.id = l.candidate_id
+		WHERE l.invoice_id = $1 AND c.status = 'REVERSED'`, id).Scan(&n)
+	return n, err
+}
