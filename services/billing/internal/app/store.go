@@ -25,6 +25,7 @@ type Store interface {
 	LedgerStore
 	PostingStore
 	ReplicaStore
+	JournalExportStore
 }
 
 // LegalEntityStore keeps legal entities.
