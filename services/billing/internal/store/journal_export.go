@@ -33,8 +33,8 @@ func (s *Store) ExportLines(ctx context.Context, legalEntityID string, after erp
 		JOIN journal_entries e ON e.id = l.entry_id
 		LEFT JOIN project_replicas p ON p.project_id = l.project_id
 		LEFT JOIN contracts c ON c.id = p.contract_id
-		WHERE l.legal_entity_id = $1::uuid AND (l.export_xact, l.export_seq) > ($2::text::xid8, $3)
-		  AND l.export_xact < $4::text::xid8
+		WHERE l.legal_entity_id = $1::uuid AND (l.export_xact, l.export_seq) > ($2::bigint::text::xid8, $3)
+		  AND l.export_xact < $4::bigint::text::xid8
 		ORDER BY l.export_xact, l.export_seq LIMIT $5`, legalEntityID, after.Xact, after.Seq, watermark, limit)
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func (s *Store) AcknowledgeExport(ctx context.Context, legalEntityID string, upT
 // those up to the exported and acknowledged positions.
 func (s *Store) ExportStatus(ctx context.Context, watermark int64, only []string) ([]erpexport.Status, error) {
 	rows, err := s.Q(ctx).Query(ctx, `SELECT le.id::text,
-			(SELECT count(*) FROM journal_lines l WHERE l.legal_entity_id = le.id AND l.export_xact < $1::text::xid8),
+			(SELECT count(*) FROM journal_lines l WHERE l.legal_entity_id = le.id AND l.export_xact < $1::bigint::text::xid8),
 			(SELECT count(*) FROM journal_lines l WHERE l.legal_entity_id = le.id
 				AND (l.export_xact, l.export_seq) <= (st.exported_xact::text::xid8, st.exported_seq)),
 			(SELECT count(*) FROM journal_lines l WHERE l.legal_entity_id = le.id
