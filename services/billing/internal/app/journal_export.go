@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/services/billing/internal/erpexport"
 )
@@ -17,9 +18,9 @@ type JournalExportStore interface {
 	ExportLines(ctx context.Context, legalEntityID string, after erpexport.Position, watermark int64, limit int) ([]erpexport.Line, error)
 	// RecordExported moves the exported position to upTo, if further.
 	RecordExported(ctx context.Context, legalEntityID string, upTo erpexport.Position) error
-	// AcknowledgeExport moves the acknowledged position to upTo, if further; it returns
-	// erpexport.ErrNotExported for a position beyond the exported one.
-	AcknowledgeExport(ctx context.Context, legalEntityID string, upTo erpexport.Position, actor string) error
+	// AcknowledgeExport moves the acknowledged position to upTo, if further (changed); it
+	// returns erpexport.ErrNotExported for a position beyond the exported one.
+	AcknowledgeExport(ctx context.Context, legalEntityID string, upTo erpexport.Position, actor string) (changed bool, err error)
 	// ExportStatus reports per legal entity (of only, unless nil).
 	ExportStatus(ctx context.Context, watermark int64, only []string) ([]erpexport.Status, error)
 }
@@ -83,8 +84,8 @@ func (s *Service) ExportJournal(ctx context.Context, r erpexport.Request, emit f
 }
 
 // AcknowledgeExport records that the legal entity's ERP imported every line up to the cursor
-// and returns the entity's export status. Repeating it, or acknowledging an earlier cursor,
-// changes nothing.
+// and returns the entity's export status; a move forward is audited. Repeating it, or
+// acknowledging an earlier cursor, changes nothing.
 func (s *Service) AcknowledgeExport(ctx context.Context, legalEntityID, cursor string) (erpexport.Status, error) {
 	if err := auth.CheckLegalEntity(ctx, legalEntityID); err != nil {
 		return erpexport.Status{}, err
@@ -97,7 +98,12 @@ func (s *Service) AcknowledgeExport(ctx context.Context, legalEntityID, cursor s
 		return erpexport.Status{}, err
 	}
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		return s.store.AcknowledgeExport(ctx, legalEntityID, upTo, auth.Actor(ctx))
+		changed, err := s.store.AcknowledgeExport(ctx, legalEntityID, upTo, auth.Actor(ctx))
+		if err != nil || !changed {
+			return err
+		}
+		return s.store.Audit(ctx, audit.Record{Action: "journal_export.acknowledged", EntityType: "journal_export",
+			EntityID: legalEntityID, Details: map[string]any{"cursor": cursor}})
 	})
 	if err != nil {
 		return erpexport.Status{}, err

@@ -146,6 +146,9 @@ func TestJournalExportAcknowledgementIsIdempotent(t *testing.T) {
 			t.Fatalf("after acknowledging 400 lines: %v", st)
 		}
 	}
+	if n := env.Count("audit_log WHERE action = 'journal_export.acknowledged'"); n != 2 {
+		t.Fatalf("%d acknowledgements audited, want 2 (100 lines, then 400; the repeats changed nothing)", n)
+	}
 	beyond := erpexport.Position{Xact: 1 << 40, Seq: 1}.Cursor()
 	_, err := cl.x.AcknowledgeJournalExport(ctx, &billingv1.AcknowledgeJournalExportRequest{LegalEntityId: us, Cursor: beyond})
 	wantErr(t, err, codes.FailedPrecondition, "EXPORT_CURSOR_NOT_EXPORTED")

@@ -64,21 +64,22 @@ func (s *Store) RecordExported(ctx context.Context, legalEntityID string, upTo e
 }
 
 // AcknowledgeExport moves the legal entity's acknowledged position to upTo if further (a
-// position at or before it changes nothing); erpexport.ErrNotExported beyond the exported one.
-func (s *Store) AcknowledgeExport(ctx context.Context, legalEntityID string, upTo erpexport.Position, actor string) error {
+// position at or before it changes nothing, changed false); erpexport.ErrNotExported beyond the
+// exported one.
+func (s *Store) AcknowledgeExport(ctx context.Context, legalEntityID string, upTo erpexport.Position, actor string) (changed bool, err error) {
 	q := s.Q(ctx)
 	var exported erpexport.Position
-	err := q.QueryRow(ctx, `SELECT exported_xact, exported_seq FROM journal_export_status WHERE legal_entity_id = $1::uuid FOR UPDATE`,
+	err = q.QueryRow(ctx, `SELECT exported_xact, exported_seq FROM journal_export_status WHERE legal_entity_id = $1::uuid FOR UPDATE`,
 		legalEntityID).Scan(&exported.Xact, &exported.Seq)
 	if err != nil && err != pgx.ErrNoRows {
-		return err
+		return false, err
 	}
 	if upTo.After(exported) {
-		return erpexport.ErrNotExported
+		return false, erpexport.ErrNotExported
 	}
-	_, err = q.Exec(ctx, `UPDATE journal_export_status SET acked_xact = $2, acked_seq = $3, acked_at = now(), acked_by = $4
+	tag, err := q.Exec(ctx, `UPDATE journal_export_status SET acked_xact = $2, acked_seq = $3, acked_at = now(), acked_by = $4
 		WHERE legal_entity_id = $1::uuid AND (acked_xact, acked_seq) < ($2, $3)`, legalEntityID, upTo.Xact, upTo.Seq, actor)
-	return err
+	return tag.RowsAffected() > 0, err
 }
 
 // ExportStatus reports, per legal entity (of only, unless nil), the lines below watermark and
