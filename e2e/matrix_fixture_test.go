@@ -93,6 +93,10 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 		billingv1.LedgerService_ListInvoiceCandidates_FullMethodName:  {req: &billingv1.ListInvoiceCandidatesRequest{ProjectId: proj}, filtered: true},
 		billingv1.LedgerService_GetBillingKpis_FullMethodName:         {req: &billingv1.GetBillingKpisRequest{}, filtered: true},
 		billingv1.LedgerService_ListRebillDecisions_FullMethodName:    {req: &billingv1.ListRebillDecisionsRequest{ProjectId: proj}, filtered: true},
+		billingv1.JournalExportService_ExportJournal_FullMethodName:   {req: &billingv1.ExportJournalRequest{LegalEntityId: leA}},
+		billingv1.JournalExportService_AcknowledgeJournalExport_FullMethodName: {req: &billingv1.AcknowledgeJournalExportRequest{
+			LegalEntityId: leA, Cursor: "ajEuMS4x"}}, // base64url("j1.1.1"), a well-formed cursor
+		billingv1.JournalExportService_GetJournalExportReport_FullMethodName: {req: &billingv1.GetJournalExportReportRequest{}, filtered: true},
 		billingv1.ContractService_UpsertContract_FullMethodName: {req: &billingv1.UpsertContractRequest{SourceVersion: 1,
 			ExternalReference: &commonv1.ExternalReference{System: "salesforce", ObjectType: "Opportunity", ExternalId: "006-mx-b"},
 			Contract:          fx.contractInput()}},

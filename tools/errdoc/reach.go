@@ -63,7 +63,7 @@ func readRPCs(root string) ([]rpc, error) {
 }
 
 // implementation finds the Go method serving r: a method named like the RPC, taking the RPC's
-// request type, in the domain's service module (the ops ExceptionService: in the platform).
+// request type (a streaming RPC's first parameter), in the domain's service module (the ops ExceptionService: in the platform).
 func (pr *program) implementation(r rpc) *types.Func {
 	prefix := Module + "services/" + r.domain + "/"
 	if r.domain == "ops" {
@@ -75,7 +75,11 @@ func (pr *program) implementation(r rpc) *types.Func {
 		if fn.Name() != r.name || sig.Recv() == nil || !strings.HasPrefix(fn.Pkg().Path(), prefix) || sig.Params().Len() != 2 {
 			continue
 		}
+		// A unary method takes (ctx, *Request); a server-streaming one (*Request, stream).
 		ptr, ok := sig.Params().At(1).Type().(*types.Pointer)
+		if p0, ok0 := sig.Params().At(0).Type().(*types.Pointer); ok0 {
+			ptr, ok = p0, true
+		}
 		if !ok {
 			continue
 		}

@@ -47,7 +47,7 @@ var AllScopes = []string{
 	"projects:read", "projects:write",
 	"resources:read", "resources:write", "costrates:read", "costrates:write",
 	"time:read", "time:write", "time:approve",
-	"billing:read", "billing:write",
+	"billing:read", "billing:write", "journal:export",
 	"invoices:read", "invoices:write",
 	"ops:read", "ops:write",
 }

@@ -154,6 +154,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		{"billing", billingv1.RegisterContractServiceHandler},
 		{"billing", billingv1.RegisterLedgerServiceHandler},
 		{"billing", billingv1.RegisterInvoiceServiceHandler},
+		{"billing", billingv1.RegisterJournalExportServiceHandler},
 	} {
 		if err := h.register(ctx, api, g.conns[h.service]); err != nil {
 			return nil, err
@@ -205,6 +206,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		}
 		h.ServeHTTP(w, r)
 	})))
+	mux.Handle(journalExportRoute, g.authenticated(http.HandlerFunc(g.journalExport)))
 	mux.Handle("/v1/", g.authenticated(api))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Status: http.StatusNotFound, Reason: "NOT_FOUND", Detail: "no route for " + r.URL.Path})

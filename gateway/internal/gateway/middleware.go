@@ -68,7 +68,11 @@ func (g *Gateway) edge(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		defer func() {
-			if p := recover(); p != nil {
+			if p := recover(); p == http.ErrAbortHandler {
+				// A handler broke off a response already under way: net/http drops the
+				// connection, so the client never takes a cut stream for a whole one.
+				defer panic(p)
+			} else if p != nil {
 				g.opts.Logger.ErrorContext(ctx, "panic in gateway", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				if rec.status == 0 {
 					writeProblem(rec, r, Problem{Status: http.StatusInternalServerError, Reason: "INTERNAL",

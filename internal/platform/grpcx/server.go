@@ -127,7 +127,7 @@ func NewServer(cfg ServerConfig) (*grpc.Server, *health.Server, error) {
 			validateUnary(validator),
 			idempotency.UnaryServerInterceptor(cfg.Pool),
 		),
-		grpc.ChainStreamInterceptor(recoverStream, authStream(cfg.Verifier)),
+		grpc.ChainStreamInterceptor(recoverStream, authStream(cfg.Verifier), validateStream(validator)),
 	)...)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
@@ -259,11 +259,45 @@ func authUnary(v *auth.Verifier) grpc.UnaryServerInterceptor {
 
 func authStream(v *auth.Verifier) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		if _, err := authenticate(ss.Context(), v, info.FullMethod); err != nil {
+		ctx, err := authenticate(ss.Context(), v, info.FullMethod)
+		if err != nil {
 			return ToStatus(ss.Context(), err)
 		}
-		return handler(srv, ss)
+		// The handler reads the principal (and the legal entities it acts for) from the context.
+		return ToStatus(ctx, handler(srv, &contextStream{ServerStream: ss, ctx: ctx}))
 	}
+}
+
+// contextStream is a server stream whose context carries what the interceptors added.
+type contextStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *contextStream) Context() context.Context { return s.ctx }
+
+// validateStream validates each message a streaming RPC receives, as validateUnary does.
+func validateStream(v protovalidate.Validator) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return handler(srv, &validatingStream{ServerStream: ss, v: v})
+	}
+}
+
+type validatingStream struct {
+	grpc.ServerStream
+	v protovalidate.Validator
+}
+
+func (s *validatingStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	if pm, ok := m.(proto.Message); ok {
+		if err := s.v.Validate(pm); err != nil {
+			return ToStatus(s.Context(), err)
+		}
+	}
+	return nil
 }
 
 func validateUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {

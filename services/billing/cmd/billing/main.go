@@ -73,6 +73,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	billingv1.RegisterContractServiceServer(base.GRPC, srv)
 	billingv1.RegisterLedgerServiceServer(base.GRPC, grpcapi.NewLedger(srv))
 	billingv1.RegisterInvoiceServiceServer(base.GRPC, grpcapi.NewInvoices(srv))
+	billingv1.RegisterJournalExportServiceServer(base.GRPC, grpcapi.NewJournalExport(srv))
 	base.Add(lifecycle.Every(sweep, uc.Sweep), lifecycle.Every(5*time.Second, func(ctx context.Context) {
 		if rejected, parked, err := uc.GaugeKPIs(ctx); err == nil {
 			rejectedClosed.Set(float64(rejected))

@@ -16,6 +16,7 @@
 //	                                       exchange_rates.go
 //	posting         internal/ledger        posting.go, parked.go            PostingStore
 //	replicas        internal/ledger        replicas.go                      ReplicaStore
+//	ERP export      internal/erpexport     journal_export.go                JournalExportStore
 //
 // The areas still to come add their own rows the same way, never grow an existing area's files:
 // internal/invoice (invoices from invoice candidates; invoice_*.go, InvoiceStore), internal/tax

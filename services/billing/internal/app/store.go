@@ -27,6 +27,7 @@ type Store interface {
 	PostingStore
 	ReplicaStore
 	InvoiceStore
+	JournalExportStore
 }
 
 // LegalEntityStore keeps legal entities.
