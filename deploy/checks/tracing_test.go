@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -142,5 +144,24 @@ func checkComposeTracing(t *testing.T, p *types.Project, progs map[string]checks
 		if problem := endpointProblem(env, collectorService, port); problem != "" {
 			t.Errorf("%s: %s", name, problem)
 		}
+	}
+}
+
+// TestCollectorConfigsAgree: compose and Kubernetes run the collector with the same pipeline
+// (docs/deploy.md says so); only the comments may differ.
+func TestCollectorConfigsAgree(t *testing.T) {
+	t.Parallel()
+	var parsed [2]map[string]any
+	for i, f := range []string{"deploy/compose/otel/config.yaml", "deploy/k8s/components/tracing/collector-config.yaml"} {
+		b, err := os.ReadFile(filepath.Join(root(t), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.Unmarshal(b, &parsed[i]); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	if !reflect.DeepEqual(parsed[0], parsed[1]) {
+		t.Errorf("the compose and Kubernetes collector configurations differ:\n%v\n%v", parsed[0], parsed[1])
 	}
 }
