@@ -98,6 +98,7 @@ func checkEnv(t *testing.T, m manifests, o overlay, progs map[string]checks.Prog
 				t.Errorf("%s %s container %s: %s", w.kind, w.name, c.Name, p)
 			}
 			checkUpstreams(t, m, w, env, progs)
+			checkTraceExport(t, m, w, c.Name, env)
 			if dsn, ok := env["ACCRUE_DATABASE_URL"]; ok && !strings.HasPrefix(dsn, "(") {
 				if u, err := url.Parse(dsn); err != nil || strings.TrimPrefix(u.Path, "/") != "accrue_"+w.program {
 					t.Errorf("%s %s: ACCRUE_DATABASE_URL names database %q, want accrue_%s", w.kind, w.name, u.Path, w.program)

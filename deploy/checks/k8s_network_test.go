@@ -25,8 +25,9 @@ type peer struct {
 
 // checkNetwork evaluates the NetworkPolicies the way a cluster would, and compares what they
 // allow with what the code needs: a program calls another when it reads ACCRUE_<OTHER>_ADDR,
-// Postgres when it reads ACCRUE_DATABASE_URL, Redis when it reads ACCRUE_REDIS_ADDR; Prometheus
-// scrapes every metrics port; the gateway takes HTTP from anyone; everything resolves DNS.
+// Postgres when it reads ACCRUE_DATABASE_URL, Redis when it reads ACCRUE_REDIS_ADDR, and every
+// program the OpenTelemetry collector's OTLP port; Prometheus scrapes every metrics port; the
+// gateway takes HTTP from anyone; everything resolves DNS.
 // Any other connection between pods of the namespace must be denied.
 func checkNetwork(t *testing.T, m manifests, progs map[string]checks.Program) {
 	ns := m.namespace
@@ -84,7 +85,9 @@ func checkNetwork(t *testing.T, m manifests, progs map[string]checks.Program) {
 				_, db := reads["ACCRUE_DATABASE_URL"]
 				_, rds := reads["ACCRUE_REDIS_ADDR"]
 				want = calls && dst.port == containerPort(dst.w.pod.Spec, "grpc") && dst.w.kind == "Deployment" ||
-					db && name == "postgres" && dst.port == 5432 || rds && name == "redis" && dst.port == 6379
+					db && name == "postgres" && dst.port == 5432 || rds && name == "redis" && dst.port == 6379 ||
+					// Every program exports its spans (checkTracing).
+					name == collectorService && dst.port == containerPort(dst.w.pod.Spec, "otlp-grpc")
 			}
 			if got := allowed(m.policies, ns, from, to, dst.port, dst.proto); got != want {
 				t.Errorf("%s %s → %s %s port %d: allowed %v, want %v", src.kind, src.name, dst.w.kind, dst.w.name, dst.port, got, want)

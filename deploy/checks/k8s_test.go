@@ -181,6 +181,7 @@ func TestKustomizeOverlays(t *testing.T) {
 			checkNetwork(t, m, progs)
 			checkMonitoring(t, o, m)
 			checkDatastores(t, m, progs)
+			checkCollector(t, m)
 		})
 	}
 }
