@@ -48,6 +48,7 @@ var AllScopes = []string{
 	"resources:read", "resources:write", "costrates:read", "costrates:write",
 	"time:read", "time:write", "time:approve",
 	"billing:read", "billing:write",
+	"suppliercost:read", "suppliercost:write",
 	"ops:read", "ops:write",
 }
 

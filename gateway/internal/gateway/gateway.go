@@ -152,6 +152,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		{"billing", billingv1.RegisterLegalEntityServiceHandler},
 		{"billing", billingv1.RegisterContractServiceHandler},
 		{"billing", billingv1.RegisterLedgerServiceHandler},
+		{"billing", billingv1.RegisterSupplierCostServiceHandler},
 	} {
 		if err := h.register(ctx, api, g.conns[h.service]); err != nil {
 			return nil, err

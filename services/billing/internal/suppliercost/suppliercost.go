@@ -7,6 +7,7 @@ package suppliercost
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -19,8 +20,8 @@ import (
 var (
 	ErrUnknownProject  = fault.New(fault.FailedPrecondition, "SUPPLIER_COST_PROJECT_UNKNOWN", "unknown project")
 	ErrProjectClosed   = fault.New(fault.FailedPrecondition, "SUPPLIER_COST_PROJECT_CLOSED", "project is closed")
-	ErrUnknownCurrency = fault.New(fault.Invalid, "SUPPLIER_COST_CURRENCY_UNKNOWN", "unknown currency")
-	ErrAmountPrecision = fault.New(fault.Invalid, "SUPPLIER_COST_AMOUNT_PRECISION", "too many decimals")
+	ErrUnknownCurrency = fault.New(fault.Invalid, money.ReasonUnknownCurrency, "unknown currency")
+	ErrAmountPrecision = fault.New(fault.Invalid, money.ReasonPrecision, "too many decimals")
 	ErrPeriodClosed    = fault.New(fault.FailedPrecondition, "SUPPLIER_COST_PERIOD_CLOSED", "the bill's period is closed")
 	ErrRuleMissing     = fault.New(fault.FailedPrecondition, "ALLOCATION_RULE_MISSING", "no allocation rule")
 	ErrRuleInvalid     = fault.New(fault.Invalid, "ALLOCATION_RULE_INVALID", "invalid allocation rule")
@@ -195,3 +196,49 @@ func Allocate(l Line, r *Rule, total money.Amount, basis map[string]decimal.Deci
 	}
 	return parts, nil
 }
+
+// Status of a line.
+type Status string
+
+const (
+	Awaiting  Status = "AWAITING"  // recorded or corrected, not allocated yet
+	Allocated Status = "ALLOCATED" // its current version is posted
+	Parked    Status = "PARKED"    // waiting for what it misses (Reason), re-driven when it arrives
+)
+
+// Reasons a line is parked.
+const (
+	ReasonFXRateMissing = "FX_RATE_MISSING"
+	ReasonPeriodClosed  = "PERIOD_CLOSED"
+	ReasonNoBasis       = "ALLOCATION_BASIS_EMPTY"
+)
+
+// Allocation is where a line's allocation stands: the version last posted and its entry.
+type Allocation struct {
+	Status  Status
+	Version int64
+	EntryID string
+}
+
+// Outcome of recording a line.
+type Outcome string
+
+const (
+	Created   Outcome = "CREATED"
+	Unchanged Outcome = "UNCHANGED"
+	Corrected Outcome = "CORRECTED"
+)
+
+// KPIs are the supplier cost awaiting allocation of a legal entity.
+type KPIs struct {
+	Awaiting  int64
+	Parked    int64
+	Amounts   []money.Amount // per currency
+	OldestAge time.Duration
+}
+
+// Source types of the journal entries of supplier cost.
+const (
+	SourceLine     = "supplier_bill_line"
+	SourceReversal = "supplier_bill_line_reversal"
+)

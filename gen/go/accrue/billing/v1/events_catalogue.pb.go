@@ -18,6 +18,8 @@ const (
 	EventTypePeriodClosed = "period.closed"
 	// EventTypePostingsRecorded carries a PostingsRecorded payload.
 	EventTypePostingsRecorded = "postings.recorded"
+	// EventTypeSupplierCostAllocationRequested carries a SupplierCostAllocationRequested payload.
+	EventTypeSupplierCostAllocationRequested = "supplier_cost.allocation_requested"
 )
 
 // EventTypes lists every event type published on EventStream.
@@ -27,4 +29,5 @@ var EventTypes = []string{
 	EventTypePeriodOpened,
 	EventTypePeriodClosed,
 	EventTypePostingsRecorded,
+	EventTypeSupplierCostAllocationRequested,
 }
