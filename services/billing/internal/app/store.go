@@ -147,6 +147,9 @@ type SupplierCostStore interface {
 	// JournalEntry reads one entry with its lines.
 	JournalEntry(ctx context.Context, id string) (ledger.Entry, error)
 	SupplierCostKPIs(ctx context.Context, legalEntityID string) (suppliercost.KPIs, error)
+	// LinesSplitBy returns (id, version and legal entity of) the allocated lines whose rule splits
+	// by hours or labor cost of one of projectIDs over a service period overlapping from..to.
+	LinesSplitBy(ctx context.Context, projectIDs []string, from, to civil.Date) ([]suppliercost.Line, error)
 	// CountSupplierAwaiting counts the lines of every legal entity not allocated yet.
 	CountSupplierAwaiting(ctx context.Context) (int64, error)
 }

@@ -28,6 +28,8 @@ func SupplierCostCollectors() []prometheus.Collector { return []prometheus.Colle
 type AllocationRequest struct {
 	LineID  string
 	Version int64
+	// Reallocate re-splits the allocated version (its basis changed).
+	Reallocate bool
 }
 
 // AllocateSupplierLines posts the requested line versions in one transaction (the ambient one of
@@ -63,7 +65,12 @@ func (s *Service) allocate(ctx context.Context, rq AllocationRequest) ([]ledger.
 	if err != nil {
 		return nil, err
 	}
-	if l.Version != rq.Version || (a.Status == suppliercost.Allocated && a.Version >= rq.Version) {
+	stale := l.Version != rq.Version || (a.Status == suppliercost.Allocated && a.Version >= rq.Version)
+	if rq.Reallocate {
+		// Only an allocated current version re-splits; a pending request posts the new basis anyway.
+		stale = l.Version != rq.Version || a.Status != suppliercost.Allocated || a.Version != rq.Version
+	}
+	if stale {
 		allocationsTotal.WithLabelValues("duplicate").Inc()
 		return nil, nil
 	}
@@ -73,7 +80,11 @@ func (s *Service) allocate(ctx context.Context, rq AllocationRequest) ([]ledger.
 	}
 	park := func(reason string) ([]ledger.Result, error) {
 		allocationsTotal.WithLabelValues("parked").Inc()
-		return nil, s.store.MarkSupplierLine(ctx, l.ID, suppliercost.Allocation{Status: suppliercost.Parked, Version: a.Version, EntryID: a.EntryID}, reason)
+		if rq.Reallocate { // keep the allocation posted; the line is not waiting for anything new
+			return nil, nil
+		}
+		return nil, s.store.MarkSupplierLine(ctx, l.ID, suppliercost.Allocation{Status: suppliercost.Parked, Version: a.Version, EntryID: a.EntryID,
+			Seq: a.Seq}, reason)
 	}
 	postDate, ok, err := s.postingDate(ctx, le, l.BillDate)
 	if err != nil {
@@ -100,18 +111,8 @@ func (s *Service) allocate(ctx context.Context, rq AllocationRequest) ([]ledger.
 	if err != nil {
 		return nil, err
 	}
-	var results []ledger.Result
-	if a.EntryID != "" {
-		prior, err := s.store.JournalEntry(ctx, a.EntryID)
-		if err != nil {
-			return nil, err
-		}
-		rev := reversal(prior, postDate)
-		results = append(results, ledger.Result{Source: ledger.Source{Type: suppliercost.SourceReversal, ID: l.ID, Version: a.Version, Date: l.BillDate},
-			Outcome: ledger.Reversed, Entry: &rev, PostingDate: postDate})
-	}
 	e := ledger.Entry{ID: uuid.Must(uuid.NewV7()).String(), LegalEntityID: le.ID, Currency: le.FunctionalCurrency, PostingDate: postDate,
-		SourceDate: l.BillDate, SourceType: suppliercost.SourceLine, SourceID: l.ID, SourceVersion: l.Version,
+		SourceDate: l.BillDate, SourceType: suppliercost.SourceLine, SourceID: l.ID, SourceVersion: a.Seq + 1,
 		Description: fmt.Sprintf("supplier bill %s/%s line %d %s", l.VendorID, l.BillNumber, l.LineNo, l.Amount)}
 	total := decimal.Zero
 	for i, p := range fnParts {
@@ -129,10 +130,25 @@ func (s *Service) allocate(ctx context.Context, rq AllocationRequest) ([]ledger.
 	if !e.Balanced() {
 		return nil, fmt.Errorf("suppliercost: entry of line %s does not balance", l.ID)
 	}
-	results = append(results, ledger.Result{Source: ledger.Source{Type: suppliercost.SourceLine, ID: l.ID, Version: l.Version, Date: l.BillDate},
+	var results []ledger.Result
+	if a.EntryID != "" {
+		prior, err := s.store.JournalEntry(ctx, a.EntryID)
+		if err != nil {
+			return nil, err
+		}
+		if rq.Reallocate && sameLines(prior.Lines, e.Lines) { // a redelivery, or a change that moves nothing
+			allocationsTotal.WithLabelValues("unchanged").Inc()
+			return nil, nil
+		}
+		rev := reversal(prior, postDate)
+		results = append(results, ledger.Result{Source: ledger.Source{Type: suppliercost.SourceReversal, ID: l.ID, Version: prior.SourceVersion,
+			Date: l.BillDate}, Outcome: ledger.Reversed, Entry: &rev, PostingDate: postDate})
+	}
+	results = append(results, ledger.Result{Source: ledger.Source{Type: suppliercost.SourceLine, ID: l.ID, Version: e.SourceVersion, Date: l.BillDate},
 		Outcome: ledger.Posted, Entry: &e, PostingDate: postDate})
 	allocationsTotal.WithLabelValues("posted").Inc()
-	return results, s.store.MarkSupplierLine(ctx, l.ID, suppliercost.Allocation{Status: suppliercost.Allocated, Version: l.Version, EntryID: e.ID}, "")
+	return results, s.store.MarkSupplierLine(ctx, l.ID, suppliercost.Allocation{Status: suppliercost.Allocated, Version: l.Version, EntryID: e.ID,
+		Seq: e.SourceVersion}, "")
 }
 
 // split spreads the line over projects by its rule, in the transaction currency and (at rate) in
@@ -216,9 +232,68 @@ func (s *Service) redriveParkedSupplierLines(ctx context.Context, from, to strin
 		if err != nil {
 			return err
 		}
-		if err := s.requestAllocation(ctx, id, version, l.LegalEntityID); err != nil {
+		if err := s.requestAllocation(ctx, id, version, l.LegalEntityID, false); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sameLines reports whether two entries book the same amounts on the same accounts and projects.
+func sameLines(a, b []ledger.Line) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Account != y.Account || x.ProjectID != y.ProjectID || x.TaskID != y.TaskID || !x.Debit.Equal(y.Debit) || !x.Credit.Equal(y.Credit) ||
+			!x.TxnAmount.Value.Equal(y.TxnAmount.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// reallocateForHours asks to re-split the allocated lines whose rule splits by the hours or labor
+// cost of the projects of posted (or reversed) time: event driven, in the posting's transaction.
+func (s *Service) reallocateForHours(ctx context.Context, results []ledger.Result) error {
+	projects := idSet{}
+	var from, to civil.Date
+	for _, r := range results {
+		src := r.Source
+		if src.Type != ledger.SourceTime || (r.Outcome != ledger.Posted && r.Outcome != ledger.Reversed) || src.ProjectID == "" {
+			continue
+		}
+		projects[src.ProjectID] = true
+		if from.IsZero() || src.Date.Before(from) {
+			from = src.Date
+		}
+		if to.IsZero() || src.Date.After(to) {
+			to = src.Date
+		}
+	}
+	if len(projects) == 0 {
+		return nil
+	}
+	lines, err := s.store.LinesSplitBy(ctx, projects.list(), from, to)
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if err := s.requestAllocation(ctx, l.ID, l.Version, l.LegalEntityID, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idSet is a set of ids.
+type idSet map[string]bool
+
+func (s idSet) list() []string {
+	out := make([]string, 0, len(s))
+	for id := range s {
+		out = append(out, id)
+	}
+	return out
 }

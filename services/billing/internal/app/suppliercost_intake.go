@@ -57,7 +57,7 @@ func (s *Service) RecordSupplierBillLine(ctx context.Context, leID string, in su
 		if err := s.store.SaveSupplierLine(ctx, l); err != nil {
 			return err
 		}
-		if err := s.requestAllocation(ctx, l.ID, l.Version, leID); err != nil {
+		if err := s.requestAllocation(ctx, l.ID, l.Version, leID, false); err != nil {
 			return err
 		}
 		out = l
@@ -68,9 +68,9 @@ func (s *Service) RecordSupplierBillLine(ctx context.Context, leID string, in su
 }
 
 // requestAllocation writes the allocation request of a line version to the outbox.
-func (s *Service) requestAllocation(ctx context.Context, lineID string, version int64, leID string) error {
+func (s *Service) requestAllocation(ctx context.Context, lineID string, version int64, leID string, reallocate bool) error {
 	return s.store.Publish(ctx, outbox.Event{Stream: billingv1.EventStream, Type: billingv1.EventTypeSupplierCostAllocationRequested,
-		Subject: lineID, Payload: wire.AllocationRequested(lineID, version, leID)})
+		Subject: lineID, Payload: wire.AllocationRequested(lineID, version, leID, reallocate)})
 }
 
 // checkLineRefs checks the line's project, rule and period, and pins the rule's version.

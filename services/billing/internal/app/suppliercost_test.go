@@ -255,3 +255,40 @@ func TestSupplierLineParksForMissingRateUntilSet(t *testing.T) {
 	}
 	e.wantBalanced()
 }
+
+// Hours on P2 corrected from 20 h to 30 h after allocation: the posting of the correction asks
+// for a re-allocation, which reverses the entry and posts 10/30/30 h → 142.86/428.57/428.57.
+func TestSupplierLineReallocatesWhenHoursChange(t *testing.T) {
+	e := supplierEnv(t, legalentity.Reject)
+	e.work(map[string]string{p1: "10", p2: "20", p3: "30"})
+	e.rule("by-hours", suppliercost.ByHours, p1, p2, p3)
+	l, _ := e.record(bill(billingtest.USD("1000.00"), "by-hours"))
+	e.allocate(l)
+	e.wantCosts(map[string]string{p1: "166.67", p2: "333.33", p3: "500.00"})
+
+	before := e.requests()
+	rev := ledger.Source{Type: ledger.SourceTime, ID: "te-p2-R", Version: 1, ResourceID: billingtest.Consult, ProjectID: p2, TaskID: taskP2,
+		Date: billingtest.Day("2026-03-10"), Hours: decimal.NewFromInt(-20), Billable: true, ReversesID: "te-" + p2 + "-20"}
+	fix := ledger.Source{Type: ledger.SourceTime, ID: "te-p2-30", Version: 1, ResourceID: billingtest.Consult, ProjectID: p2, TaskID: taskP2,
+		Date: billingtest.Day("2026-03-10"), Hours: decimal.NewFromInt(30), Billable: true}
+	e.post(rev, fix)
+	if got := e.requests() - before; got != 1 {
+		t.Fatalf("re-allocation requests = %d, want 1", got)
+	}
+	for i := 0; i < 2; i++ { // delivered twice: re-allocates once
+		if err := e.UC.AllocateSupplierLines(e.Ctx, []app.AllocationRequest{{LineID: l.ID, Version: l.Version, Reallocate: true}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.wantCosts(map[string]string{p1: "142.86", p2: "428.57", p3: "428.57"})
+	if got := e.payable(); got != "1000.00" {
+		t.Errorf("accounts payable = %s, want 1000.00", got)
+	}
+	if n := billingtest.Scalar[int64](e.Env, `SELECT count(*) FROM journal_entries WHERE source_id = $1`, l.ID); n != 3 {
+		t.Errorf("entries of the line = %d, want 3 (original, its reversal, re-allocation)", n)
+	}
+	if n := billingtest.Scalar[int64](e.Env, `SELECT count(*) FROM journal_entries WHERE source_id = $1 AND reverses_id IS NOT NULL`, l.ID); n != 1 {
+		t.Errorf("reversals = %d, want 1", n)
+	}
+	e.wantBalanced()
+}

@@ -25,7 +25,7 @@ func Allocations(uc *app.Service) stream.Handler {
 			if !ok {
 				return stream.Unroutable(m)
 			}
-			reqs = append(reqs, app.AllocationRequest{LineID: ev.GetLineId(), Version: ev.GetVersion()})
+			reqs = append(reqs, app.AllocationRequest{LineID: ev.GetLineId(), Version: ev.GetVersion(), Reallocate: ev.GetReallocate()})
 		}
 		return uc.AllocateSupplierLines(ctx, reqs)
 	}

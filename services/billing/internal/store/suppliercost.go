@@ -35,7 +35,7 @@ func (s *Store) PeriodClosed(ctx context.Context, legalEntityID, period string) 
 
 const billLineColumns = `id::text, legal_entity_id::text, vendor_id, vendor_name, bill_number, line_no, version, amount, currency_code, bill_date,
 	period_start, period_end, description, COALESCE(project_id::text, ''), COALESCE(task_id::text, ''), rule_name, rule_version, billable,
-	status, allocated_version, COALESCE(allocated_entry_id::text, '')`
+	status, allocated_version, COALESCE(allocated_entry_id::text, ''), allocation_seq`
 
 func scanLine(row pgx.Row) (suppliercost.Line, suppliercost.Allocation, error) {
 	var l suppliercost.Line
@@ -43,7 +43,7 @@ func scanLine(row pgx.Row) (suppliercost.Line, suppliercost.Allocation, error) {
 	var bill, start, end time.Time
 	var status string
 	err := row.Scan(&l.ID, &l.LegalEntityID, &l.VendorID, &l.VendorName, &l.BillNumber, &l.LineNo, &l.Version, &l.Amount.Value, &l.Amount.Currency,
-		&bill, &start, &end, &l.Description, &l.ProjectID, &l.TaskID, &l.RuleName, &l.RuleVersion, &l.Billable, &status, &a.Version, &a.EntryID)
+		&bill, &start, &end, &l.Description, &l.ProjectID, &l.TaskID, &l.RuleName, &l.RuleVersion, &l.Billable, &status, &a.Version, &a.EntryID, &a.Seq)
 	l.BillDate, l.PeriodStart, l.PeriodEnd, a.Status = civil.Of(bill), civil.Of(start), civil.Of(end), suppliercost.Status(status)
 	return l, a, err
 }
@@ -104,8 +104,9 @@ func (s *Store) SaveSupplierLine(ctx context.Context, l suppliercost.Line) error
 
 // MarkSupplierLine records what allocation did with a line.
 func (s *Store) MarkSupplierLine(ctx context.Context, id string, a suppliercost.Allocation, reason string) error {
-	_, err := s.Q(ctx).Exec(ctx, `UPDATE supplier_bill_lines SET status = $2, allocated_version = $3, allocated_entry_id = $4, status_reason = $5
-		WHERE id = $1`, id, string(a.Status), a.Version, nullUUID(a.EntryID), reason)
+	_, err := s.Q(ctx).Exec(ctx, `UPDATE supplier_bill_lines SET status = $2, allocated_version = $3, allocated_entry_id = $4, status_reason = $5,
+			allocation_seq = $6
+		WHERE id = $1`, id, string(a.Status), a.Version, nullUUID(a.EntryID), reason, a.Seq)
 	return err
 }
 
@@ -242,4 +243,20 @@ func (s *Store) CountSupplierAwaiting(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.Q(ctx).QueryRow(ctx, `SELECT count(*) FROM supplier_bill_lines WHERE status <> 'ALLOCATED'`).Scan(&n)
 	return n, err
+}
+
+// LinesSplitBy returns the id, version and legal entity of the allocated lines whose rule splits
+// by hours or labor cost of one of projects, with a service period overlapping from..to.
+func (s *Store) LinesSplitBy(ctx context.Context, projectIDs []string, from, to civil.Date) ([]suppliercost.Line, error) {
+	rows, err := s.Q(ctx).Query(ctx, `SELECT b.id::text, b.version, b.legal_entity_id::text FROM supplier_bill_lines b
+		JOIN allocation_rules r ON r.legal_entity_id = b.legal_entity_id AND r.name = b.rule_name AND r.version = b.rule_version
+		WHERE b.rule_name <> '' AND b.status = 'ALLOCATED' AND r.kind IN ('HOURS', 'LABOR_COST') AND r.project_ids && $1::uuid[]
+			AND b.period_start <= $3 AND b.period_end >= $2`, projectIDs, from.Time(), to.Time())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (suppliercost.Line, error) {
+		var l suppliercost.Line
+		return l, r.Scan(&l.ID, &l.Version, &l.LegalEntityID)
+	})
 }

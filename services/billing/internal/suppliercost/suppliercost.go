@@ -218,6 +218,8 @@ type Allocation struct {
 	Status  Status
 	Version int64
 	EntryID string
+	// Seq counts the line's postings (each correction or re-allocation adds one).
+	Seq int64
 }
 
 // Outcome of recording a line.

@@ -96,6 +96,6 @@ func SupplierCostKPIs(k suppliercost.KPIs) *billingv1.GetSupplierCostKpisRespons
 }
 
 // AllocationRequested is the allocation request of a line version.
-func AllocationRequested(lineID string, version int64, leID string) *billingv1.SupplierCostAllocationRequested {
-	return &billingv1.SupplierCostAllocationRequested{LineId: lineID, Version: version, LegalEntityId: leID}
+func AllocationRequested(lineID string, version int64, leID string, reallocate bool) *billingv1.SupplierCostAllocationRequested {
+	return &billingv1.SupplierCostAllocationRequested{LineId: lineID, Version: version, LegalEntityId: leID, Reallocate: reallocate}
 }

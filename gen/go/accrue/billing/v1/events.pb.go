@@ -433,12 +433,15 @@ func (x *PostingsRecorded) GetResults() []*PostingResult {
 
 // SupplierCostAllocationRequested (type "supplier_cost.allocation_requested") asks the
 // allocation workers (billing's own consumer group "billing-allocation") to post version
-// `version` of a supplier bill line. Written in the same transaction as the line.
+// `version` of a supplier bill line. Written in the same transaction as the line, or as the
+// posting of hours a line's rule splits by (reallocate: re-split the allocated version, and
+// reverse and re-post only when the split changed).
 type SupplierCostAllocationRequested struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	LineId        string                 `protobuf:"bytes,1,opt,name=line_id,json=lineId,proto3" json:"line_id,omitempty"`
 	Version       int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
 	LegalEntityId string                 `protobuf:"bytes,3,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	Reallocate    bool                   `protobuf:"varint,4,opt,name=reallocate,proto3" json:"reallocate,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -494,6 +497,13 @@ func (x *SupplierCostAllocationRequested) GetLegalEntityId() string {
 	return ""
 }
 
+func (x *SupplierCostAllocationRequested) GetReallocate() bool {
+	if x != nil {
+		return x.Reallocate
+	}
+	return false
+}
+
 var File_accrue_billing_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_events_proto_rawDesc = "" +
@@ -532,11 +542,14 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\ftimesheet_id\x18\x0f \x01(\tR\vtimesheetId\"\x97\x01\n" +
 	"\x10PostingsRecorded\x12:\n" +
 	"\aresults\x18\x01 \x03(\v2 .accrue.billing.v1.PostingResultR\aresults:Gҵ\x18C\n" +
-	"\x0ebilling.events\x12\x11postings.recorded\x1a\aproject\x1a\bresource\x1a\vtimeexpense\"\xbf\x01\n" +
+	"\x0ebilling.events\x12\x11postings.recorded\x1a\aproject\x1a\bresource\x1a\vtimeexpense\"\xdf\x01\n" +
 	"\x1fSupplierCostAllocationRequested\x12\x17\n" +
 	"\aline_id\x18\x01 \x01(\tR\x06lineId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12&\n" +
-	"\x0flegal_entity_id\x18\x03 \x01(\tR\rlegalEntityId:Aҵ\x18=\n" +
+	"\x0flegal_entity_id\x18\x03 \x01(\tR\rlegalEntityId\x12\x1e\n" +
+	"\n" +
+	"reallocate\x18\x04 \x01(\bR\n" +
+	"reallocate:Aҵ\x18=\n" +
 	"\x0ebilling.events\x12\"supplier_cost.allocation_requested\x1a\abilling*\xc0\x01\n" +
 	"\x0ePostingOutcome\x12\x1f\n" +
 	"\x1bPOSTING_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +

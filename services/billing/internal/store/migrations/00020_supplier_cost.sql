@@ -40,10 +40,14 @@ CREATE TABLE supplier_bill_lines (
     status_reason      text        NOT NULL DEFAULT '',
     allocated_version  bigint      NOT NULL DEFAULT 0,
     allocated_entry_id uuid,
+    -- Postings of the line so far (journal source_version): a correction or re-allocation adds one.
+    allocation_seq     bigint      NOT NULL DEFAULT 0,
     awaiting_since     timestamptz NOT NULL,
     created_at         timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT supplier_bill_lines_key UNIQUE (legal_entity_id, vendor_id, bill_number, line_no)
 );
+-- Lines whose rule splits by hours or labor cost, re-allocated when those change.
+CREATE INDEX supplier_bill_lines_rule ON supplier_bill_lines (legal_entity_id, rule_name, rule_version) WHERE rule_name <> '';
 CREATE INDEX supplier_bill_lines_awaiting ON supplier_bill_lines (legal_entity_id, awaiting_since) WHERE status <> 'ALLOCATED';
 
 -- +goose Down
