@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/accrue/accrue/e2e/internal/harness"
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+)
+
+var (
+	supplierWrite = []string{"suppliercost:write"}
+	supplierRead  = []string{"suppliercost:read"}
+)
+
+// recordSupplierLine posts a bill line over REST and returns the status and the answer.
+func recordSupplierLine(t testing.TB, env *harness.Env, leID string, line *billingv1.SupplierBillLine) (int, []byte, *billingv1.RecordSupplierBillLineResponse) {
+	t.Helper()
+	st, _, body := env.Do(http.MethodPost, "/v1/legal-entities/"+leID+"/supplier-bill-lines", restJSON(t, &billingv1.RecordSupplierBillLineRequest{Line: line}),
+		env.Bearer(supplierWrite, "Idempotency-Key", uuid.NewString()))
+	var resp billingv1.RecordSupplierBillLineResponse
+	if st/100 == 2 {
+		decode(t, body, &resp)
+	}
+	return st, body, &resp
+}
+
+// A subcontractor bill line recorded over REST is allocated asynchronously by billing's
+// allocation workers: 1,250.00 on the project (Dr 5200) against accounts payable (Cr 2000); the
+// same line again changes nothing; an unknown project is refused with its reason; the KPI of cost
+// awaiting allocation returns to 0.
+func TestSupplierBillLineIsAllocatedAsynchronously(t *testing.T) {
+	t.Parallel()
+	env := harness.Start(t)
+	le := createLegalEntity(t, env, "US01", billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_REJECT)
+	fx := newPostingProject(t, env, le, "subco")
+	line := &billingv1.SupplierBillLine{VendorId: "V-77", VendorName: "Subco Ltd", BillNumber: "INV-2026-31", LineNumber: 1,
+		Amount: usd("1250.00"), BillDate: date(2026, 6, 30), ServiceStart: date(2026, 6, 1), ServiceEnd: date(2026, 6, 30),
+		Description: "load testing", ProjectId: fx.projectID}
+	st, body, resp := recordSupplierLine(t, env, le.GetLegalEntityId(), line)
+	if st != http.StatusCreated || resp.GetOutcome() != billingv1.SupplierBillLineOutcome_SUPPLIER_BILL_LINE_OUTCOME_CREATED {
+		t.Fatalf("record: %d %s, want 201 CREATED", st, body)
+	}
+	lineID := resp.GetLineId()
+	var entries []*billingv1.JournalEntry
+	harness.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		if entries = listJournal(t, env, bySource(lineID)); len(entries) != 1 {
+			return fmt.Errorf("line %s has %d journal entries, want 1", lineID, len(entries))
+		}
+		return nil
+	})
+	if got := lineTotals(t, entries...); !sameMap(got, map[string]string{"5200": "1250.00", "2000": "-1250.00"}) {
+		t.Errorf("allocation lines %v, want Dr 5200 1250.00 / Cr 2000 1250.00", got)
+	}
+	if st, body, again := recordSupplierLine(t, env, le.GetLegalEntityId(), line); st/100 != 2 ||
+		again.GetOutcome() != billingv1.SupplierBillLineOutcome_SUPPLIER_BILL_LINE_OUTCOME_UNCHANGED {
+		t.Errorf("the same line again: %d %s, want UNCHANGED", st, body)
+	}
+	bad := &billingv1.SupplierBillLine{VendorId: "V-77", BillNumber: "INV-2026-31", LineNumber: 2, Amount: usd("10.00"),
+		BillDate: date(2026, 6, 30), ServiceStart: date(2026, 6, 1), ServiceEnd: date(2026, 6, 30), ProjectId: uuid.NewString()}
+	if st, body, _ := recordSupplierLine(t, env, le.GetLegalEntityId(), bad); st != http.StatusPreconditionFailed && st != http.StatusBadRequest ||
+		!strings.Contains(string(body), "SUPPLIER_COST_PROJECT_UNKNOWN") {
+		t.Errorf("unknown project: %d %s, want a refusal with SUPPLIER_COST_PROJECT_UNKNOWN", st, body)
+	}
+	st, _, body = env.Do(http.MethodGet, "/v1/legal-entities/"+le.GetLegalEntityId()+"/supplier-cost-kpis", nil, env.Bearer(supplierRead))
+	var k billingv1.GetSupplierCostKpisResponse
+	if st != http.StatusOK {
+		t.Fatalf("KPIs: %d %s", st, body)
+	}
+	decode(t, body, &k)
+	if k.GetAwaitingCount() != 0 || len(k.GetAwaitingAmounts()) != 0 {
+		t.Errorf("KPIs %v, want nothing awaiting allocation", &k)
+	}
+	if js := listJournal(t, env, bySource(lineID)); len(js) != 1 {
+		t.Errorf("after the repeat the line has %d journal entries, want 1", len(js))
+	}
+}
