@@ -11,11 +11,28 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/correlation"
+	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/money"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
 	"github.com/accrue/accrue/services/billing/internal/suppliercost"
 )
+
+// KindSupplierParked is the exception kind of a supplier bill line parked by allocation (a
+// missing exchange rate, a closed period, an empty basis); retrying it asks for the allocation
+// again.
+const KindSupplierParked = "supplier_cost.parked"
+
+// RetrySupplierParked re-drives a parked line: a new allocation request for its current version.
+func (s *Service) RetrySupplierParked(ctx context.Context, e exceptions.Exception) error {
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		l, a, err := s.store.LockSupplierLine(ctx, e.EntityID)
+		if err != nil || a.Status != suppliercost.Parked {
+			return err
+		}
+		return s.requestAllocation(ctx, l.ID, l.Version, l.LegalEntityID, false)
+	})
+}
 
 var allocationsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Name: "accrue_supplier_cost_allocations_total", Help: "Supplier bill line allocations by outcome.",
@@ -83,6 +100,12 @@ func (s *Service) allocate(ctx context.Context, rq AllocationRequest) ([]ledger.
 		if rq.Reallocate { // keep the allocation posted; the line is not waiting for anything new
 			return nil, nil
 		}
+		if _, err := s.store.RecordException(ctx, exceptions.New{Kind: KindSupplierParked, Reason: reason,
+			Message: fmt.Sprintf("supplier bill %s/%s line %d (%s) waits (%s); it is allocated automatically when that is fixed",
+				l.VendorID, l.BillNumber, l.LineNo, l.Amount, reason),
+			EntityType: "supplier_bill_line", EntityID: l.ID, DedupeKey: KindSupplierParked + "/" + l.ID}); err != nil {
+			return nil, err
+		}
 		return nil, s.store.MarkSupplierLine(ctx, l.ID, suppliercost.Allocation{Status: suppliercost.Parked, Version: a.Version, EntryID: a.EntryID,
 			Seq: a.Seq}, reason)
 	}
@@ -147,6 +170,11 @@ func (s *Service) allocate(ctx context.Context, rq AllocationRequest) ([]ledger.
 	results = append(results, ledger.Result{Source: ledger.Source{Type: suppliercost.SourceLine, ID: l.ID, Version: e.SourceVersion, Date: l.BillDate},
 		Outcome: ledger.Posted, Entry: &e, PostingDate: postDate})
 	allocationsTotal.WithLabelValues("posted").Inc()
+	if a.Status == suppliercost.Parked {
+		if _, err := s.store.ResolveException(ctx, KindSupplierParked+"/"+l.ID, "billing", "allocated"); err != nil {
+			return nil, err
+		}
+	}
 	return results, s.store.MarkSupplierLine(ctx, l.ID, suppliercost.Allocation{Status: suppliercost.Allocated, Version: l.Version, EntryID: e.ID,
 		Seq: e.SourceVersion}, "")
 }

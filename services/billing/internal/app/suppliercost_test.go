@@ -240,6 +240,9 @@ func TestSupplierLineParksForMissingRateUntilSet(t *testing.T) {
 	if k, _ := e.UC.SupplierCostKPIs(e.Ctx, e.LE.ID); k.Parked != 1 || k.Awaiting != 1 {
 		t.Fatalf("KPIs = %+v, want 1 awaiting, 1 parked", k)
 	}
+	if n := e.openSupplierExceptions(); n != 1 {
+		t.Fatalf("open supplier_cost.parked exceptions = %d, want 1", n)
+	}
 	before := e.requests()
 	if err := e.UC.SetExchangeRate(e.Ctx, ledger.ExchangeRate{From: "EUR", To: "USD", Date: billingtest.Day("2026-03-31"),
 		Rate: decimal.RequireFromString("1.1")}); err != nil {
@@ -250,6 +253,9 @@ func TestSupplierLineParksForMissingRateUntilSet(t *testing.T) {
 	}
 	e.allocate(l) // the re-driven request
 	e.wantCosts(map[string]string{p1: "1100.00"})
+	if n := e.openSupplierExceptions(); n != 0 {
+		t.Errorf("open supplier_cost.parked exceptions after allocation = %d, want 0", n)
+	}
 	if got := e.payable(); got != "1100.00" {
 		t.Errorf("accounts payable = %s USD, want 1100.00", got)
 	}
@@ -291,4 +297,13 @@ func TestSupplierLineReallocatesWhenHoursChange(t *testing.T) {
 		t.Errorf("reversals = %d, want 1", n)
 	}
 	e.wantBalanced()
+}
+
+func (e env) openSupplierExceptions() int64 {
+	e.T.Helper()
+	n, err := e.Queue.CountOpen(e.Ctx, app.KindSupplierParked, "")
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return n
 }
