@@ -11,6 +11,7 @@ import (
 
 	"github.com/accrue/accrue/e2e/internal/harness"
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 )
 
 var (
@@ -78,5 +79,51 @@ func TestSupplierBillLineIsAllocatedAsynchronously(t *testing.T) {
 	}
 	if js := listJournal(t, env, bySource(lineID)); len(js) != 1 {
 		t.Errorf("after the repeat the line has %d journal entries, want 1", len(js))
+	}
+}
+
+// A EUR bill line on the USD legal entity with no EUR→USD rate for its date parks
+// (FX_RATE_MISSING, counted as parked in the KPI); setting the rate — nothing else — gets it
+// allocated at that rate: 1,250.00 EUR × 1.1 = 1,375.00 USD on the project.
+func TestForeignCurrencySupplierLineWaitsForItsRate(t *testing.T) {
+	t.Parallel()
+	env := harness.Start(t)
+	le := createLegalEntity(t, env, "US01", billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_REJECT)
+	fx := newPostingProject(t, env, le, "subfx")
+	line := &billingv1.SupplierBillLine{VendorId: "V-EU", VendorName: "Subco GmbH", BillNumber: "R-9", LineNumber: 1,
+		Amount: &commonv1.Money{Amount: "1250.00", CurrencyCode: "EUR"}, BillDate: date(2026, 6, 30), ServiceStart: date(2026, 6, 1),
+		ServiceEnd: date(2026, 6, 30), ProjectId: fx.projectID}
+	st, body, resp := recordSupplierLine(t, env, le.GetLegalEntityId(), line)
+	if st != http.StatusCreated {
+		t.Fatalf("record: %d %s", st, body)
+	}
+	harness.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		if n := env.Count("billing", `SELECT count(*) FROM supplier_bill_lines WHERE id = $1 AND status = 'PARKED' AND status_reason = 'FX_RATE_MISSING'`,
+			resp.GetLineId()); n != 1 {
+			return fmt.Errorf("line %s not parked for its rate yet", resp.GetLineId())
+		}
+		return nil
+	})
+	st, _, body = env.Do(http.MethodGet, "/v1/legal-entities/"+le.GetLegalEntityId()+"/supplier-cost-kpis", nil, env.Bearer(supplierRead))
+	var k billingv1.GetSupplierCostKpisResponse
+	decode(t, body, &k)
+	if st != http.StatusOK || k.GetParkedCount() != 1 || k.GetAwaitingCount() != 1 {
+		t.Errorf("KPIs %d %v, want 1 awaiting, 1 parked", st, &k)
+	}
+	rate := &billingv1.SetExchangeRateRequest{FromCurrency: "EUR", ToCurrency: "USD", RateDate: date(2026, 6, 30), Rate: "1.1"}
+	if st, _, body := env.Do(http.MethodPost, "/v1/exchange-rates", restJSON(t, rate), env.Bearer(billingWrite)); st/100 != 2 {
+		t.Fatalf("set rate: %d %s", st, body)
+	}
+	set := time.Now()
+	var entries []*billingv1.JournalEntry
+	harness.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		if entries = listJournal(t, env, bySource(resp.GetLineId())); len(entries) != 1 {
+			return fmt.Errorf("line has %d journal entries, want 1", len(entries))
+		}
+		return nil
+	})
+	t.Logf("allocated %s after the rate was set", time.Since(set).Round(time.Millisecond))
+	if got := lineTotals(t, entries...); !sameMap(got, map[string]string{"5200": "1375.00", "2000": "-1375.00"}) {
+		t.Errorf("allocation lines %v, want Dr 5200 1375.00 / Cr 2000 1375.00 (USD)", got)
 	}
 }
