@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/accrue/accrue/e2e/internal/harness"
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 )
 
 var (
@@ -125,5 +127,69 @@ func TestForeignCurrencySupplierLineWaitsForItsRate(t *testing.T) {
 	t.Logf("allocated %s after the rate was set", time.Since(set).Round(time.Millisecond))
 	if got := lineTotals(t, entries...); !sameMap(got, map[string]string{"5200": "1375.00", "2000": "-1375.00"}) {
 		t.Errorf("allocation lines %v, want Dr 5200 1375.00 / Cr 2000 1375.00 (USD)", got)
+	}
+}
+
+// A line split by approved hours 1/2/3 h (1,000.00 → 166.67 / 333.33 / 500.00) is re-allocated
+// when another hour is approved on the second project (1/3/3 h → 142.86 / 428.57 / 428.57): the
+// first entry reversed, a new one posted, the ledger balanced — with no call but the time import.
+func TestSupplierLineIsReallocatedWhenApprovedHoursChange(t *testing.T) {
+	t.Parallel()
+	env := harness.Start(t)
+	le := createLegalEntity(t, env, "US01", billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_REJECT)
+	var ps []*postingFixture
+	for i := 0; i < 3; i++ {
+		ps = append(ps, newPostingProject(t, env, le, fmt.Sprintf("realloc%d", i)))
+	}
+	res := newPostingResource(t, env, le, "Rita Realloc", "CONSULTANT", consultantCostRate)
+	var items []*timeexpensev1.ImportItem
+	for i, p := range ps {
+		items = append(items, timeItem(withRef(timeIn(res, p.projectID, p.billable, date(2026, 6, i+1), fmt.Sprint(i+1), true), fmt.Sprintf("RA-%d", i))))
+	}
+	mustImport(t, env, items...)
+	posted := func(n int) {
+		harness.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+			if got := env.Count("billing", `SELECT count(*) FROM posting_results WHERE source_type = 'time_entry' AND outcome = 'POSTED'`); got != n {
+				return fmt.Errorf("%d of %d time entries posted", got, n)
+			}
+			return nil
+		})
+	}
+	posted(3)
+	rule := fmt.Sprintf(`{"rule":{"name":"by-hours","kind":"ALLOCATION_RULE_KIND_HOURS","targets":[{"project_id":%q},{"project_id":%q},{"project_id":%q}]}}`,
+		ps[0].projectID, ps[1].projectID, ps[2].projectID)
+	if st, _, body := env.Do(http.MethodPost, "/v1/legal-entities/"+le.GetLegalEntityId()+"/allocation-rules", rule, env.Bearer(supplierWrite)); st/100 != 2 {
+		t.Fatalf("rule: %d %s", st, body)
+	}
+	line := &billingv1.SupplierBillLine{VendorId: "V-RA", BillNumber: "RA-1", LineNumber: 1, Amount: usd("1000.00"), BillDate: date(2026, 6, 30),
+		ServiceStart: date(2026, 6, 1), ServiceEnd: date(2026, 6, 30), AllocationRule: "by-hours"}
+	if st, body, _ := recordSupplierLine(t, env, le.GetLegalEntityId(), line); st != http.StatusCreated {
+		t.Fatalf("record: %d %s", st, body)
+	}
+	costs := func(want ...string) {
+		t.Helper()
+		harness.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+			for i, p := range ps {
+				var got string
+				if err := env.DB("billing").QueryRow(context.Background(), `SELECT COALESCE(sum(debit - credit), 0)::numeric(18,2)::text
+					FROM journal_lines WHERE account_code = '5200' AND project_id = $1`, p.projectID).Scan(&got); err != nil {
+					return err
+				}
+				if got != want[i] {
+					return fmt.Errorf("project %d: subcontractor cost %s, want %s", i+1, got, want[i])
+				}
+			}
+			return nil
+		})
+	}
+	costs("166.67", "333.33", "500.00")
+	mustImport(t, env, timeItem(withRef(timeIn(res, ps[1].projectID, ps[1].billable, date(2026, 6, 4), "1", true), "RA-3")))
+	posted(4)
+	costs("142.86", "428.57", "428.57")
+	if n := env.Count("billing", `SELECT count(*) FROM journal_entries WHERE source_type = 'supplier_bill_line_reversal'`); n != 1 {
+		t.Errorf("reversals = %d, want 1", n)
+	}
+	if n := env.Count("billing", `SELECT count(*) FROM journal_entries WHERE source_type = 'supplier_bill_line'`); n != 2 {
+		t.Errorf("allocations = %d, want 2", n)
 	}
 }
