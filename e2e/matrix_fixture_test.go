@@ -97,6 +97,13 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 		billingv1.JournalExportService_AcknowledgeJournalExport_FullMethodName: {req: &billingv1.AcknowledgeJournalExportRequest{
 			LegalEntityId: leA, Cursor: "ajEuMS4x"}}, // base64url("j1.1.1"), a well-formed cursor
 		billingv1.JournalExportService_GetJournalExportReport_FullMethodName: {req: &billingv1.GetJournalExportReportRequest{}, filtered: true},
+		billingv1.SupplierCostService_RecordSupplierBillLine_FullMethodName: {req: &billingv1.RecordSupplierBillLineRequest{LegalEntityId: leA,
+			Line: &billingv1.SupplierBillLine{VendorId: "V-B", BillNumber: "B-1", LineNumber: 1, Amount: &commonv1.Money{Amount: "10.00", CurrencyCode: "USD"},
+				BillDate: date(2026, 6, 3), ServiceStart: date(2026, 6, 1), ServiceEnd: date(2026, 6, 3), ProjectId: proj}}},
+		billingv1.SupplierCostService_UpsertAllocationRule_FullMethodName: {req: &billingv1.UpsertAllocationRuleRequest{LegalEntityId: leA,
+			Rule: &billingv1.AllocationRule{Name: "B's rule", Kind: billingv1.AllocationRuleKind_ALLOCATION_RULE_KIND_DIRECT,
+				Targets: []*billingv1.AllocationTarget{{ProjectId: proj}}}}},
+		billingv1.SupplierCostService_GetSupplierCostKpis_FullMethodName: {req: &billingv1.GetSupplierCostKpisRequest{LegalEntityId: leA}},
 		billingv1.ContractService_UpsertContract_FullMethodName: {req: &billingv1.UpsertContractRequest{SourceVersion: 1,
 			ExternalReference: &commonv1.ExternalReference{System: "salesforce", ObjectType: "Opportunity", ExternalId: "006-mx-b"},
 			Contract:          fx.contractInput()}},

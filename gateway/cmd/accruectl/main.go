@@ -49,6 +49,7 @@ var AllScopes = []string{
 	"time:read", "time:write", "time:approve",
 	"billing:read", "billing:write", "journal:export",
 	"invoices:read", "invoices:write",
+	"suppliercost:read", "suppliercost:write",
 	"ops:read", "ops:write",
 }
 

@@ -155,6 +155,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		{"billing", billingv1.RegisterLedgerServiceHandler},
 		{"billing", billingv1.RegisterInvoiceServiceHandler},
 		{"billing", billingv1.RegisterJournalExportServiceHandler},
+		{"billing", billingv1.RegisterSupplierCostServiceHandler},
 	} {
 		if err := h.register(ctx, api, g.conns[h.service]); err != nil {
 			return nil, err

@@ -30,6 +30,8 @@ var (
 		Help: "Entries whose posting was rejected because their period is closed."})
 	parkedRates = prometheus.NewGauge(prometheus.GaugeOpts{Name: "accrue_postings_parked_rate_missing",
 		Help: "Entries parked until a cost or bill rate (or exchange rate) arrives."})
+	awaitingSupplier = prometheus.NewGauge(prometheus.GaugeOpts{Name: "accrue_supplier_cost_awaiting_allocation",
+		Help: "Supplier bill lines recorded and not allocated yet (parked ones included)."})
 )
 
 func main() { service.Main(run) }
@@ -40,7 +42,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	// Posting events carry up to 1,000 entries each: a few per batch keep transactions bounded.
 	postingBatch := r.Int("ACCRUE_POSTING_BATCH_EVENTS", 4)
 	sweep := r.Duration("ACCRUE_PARKED_SWEEP_INTERVAL", 30*time.Second)
-	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(app.Collectors(), rejectedClosed, parkedRates)...)
+	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(append(app.Collectors(), app.SupplierCostCollectors()...), rejectedClosed, parkedRates, awaitingSupplier)...)
 	if base == nil || err != nil {
 		return err
 	}
@@ -62,6 +64,11 @@ func run(ctx context.Context, migrateOnly bool) error {
 		func(c *stream.Config) { c.BatchSize = postingBatch }); err != nil {
 		return err
 	}
+	// Allocation workers: their own consumer group on billing's stream, scaled apart from posting.
+	if _, err := base.Consume(billingv1.EventStream, events.AllocationTypes, events.Allocations(uc),
+		func(c *stream.Config) { c.Group = events.AllocationGroup }); err != nil {
+		return err
+	}
 	if _, err := base.Consume(projectv1.EventStream, events.ProjectTypes, events.Projects(uc)); err != nil {
 		return err
 	}
@@ -74,10 +81,14 @@ func run(ctx context.Context, migrateOnly bool) error {
 	billingv1.RegisterLedgerServiceServer(base.GRPC, grpcapi.NewLedger(srv))
 	billingv1.RegisterInvoiceServiceServer(base.GRPC, grpcapi.NewInvoices(srv))
 	billingv1.RegisterJournalExportServiceServer(base.GRPC, grpcapi.NewJournalExport(srv))
+	billingv1.RegisterSupplierCostServiceServer(base.GRPC, grpcapi.NewSupplierCost(srv))
 	base.Add(lifecycle.Every(sweep, uc.Sweep), lifecycle.Every(5*time.Second, func(ctx context.Context) {
 		if rejected, parked, err := uc.GaugeKPIs(ctx); err == nil {
 			rejectedClosed.Set(float64(rejected))
 			parkedRates.Set(float64(parked))
+		}
+		if n, err := uc.SupplierCostAwaiting(ctx); err == nil {
+			awaitingSupplier.Set(float64(n))
 		}
 	}))
 	return base.Run(ctx)

@@ -27,5 +27,6 @@ func New(st Store, retries Retries, log *slog.Logger) *Service {
 	}
 	s := &Service{store: st, log: log, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 	retries.Handle(KindParked, s.RetryParked)
+	retries.Handle(KindSupplierParked, s.RetrySupplierParked)
 	return s
 }

@@ -17,13 +17,13 @@
 //	posting         internal/ledger        posting.go, parked.go            PostingStore
 //	replicas        internal/ledger        replicas.go                      ReplicaStore
 //	ERP export      internal/erpexport     journal_export.go                JournalExportStore
+//	supplier cost   internal/suppliercost  suppliercost_*.go                SupplierCostStore
 //
 // The areas still to come add their own rows the same way, never grow an existing area's files:
 // internal/invoice (invoices from invoice candidates; invoice_*.go, InvoiceStore), internal/tax
 // (tax_*.go, TaxStore), internal/payment (receivables and payments; payment_*.go, PaymentStore),
-// internal/revenue (revenue recognition; revenue_*.go, RevenueStore), internal/close (period
-// close; close_*.go, CloseStore) and internal/suppliercost (supplier cost allocation;
-// suppliercost_*.go, SupplierCostStore). Rules live in the domain package (no I/O there), the use
+// internal/revenue (revenue recognition; revenue_*.go, RevenueStore), and internal/close (period
+// close; close_*.go, CloseStore). Rules live in the domain package (no I/O there), the use
 // case orders the steps in one transaction, and the store owns the SQL and the row format.
 // Event payloads are built with wire; stream names and event types are the generated constants.
 //

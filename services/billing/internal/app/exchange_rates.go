@@ -7,7 +7,8 @@ import (
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 )
 
-// SetExchangeRate records a rate and posts what was parked waiting for it.
+// SetExchangeRate records a rate and posts what was parked waiting for it (postings, and
+// supplier bill lines through new allocation requests).
 func (s *Service) SetExchangeRate(ctx context.Context, r ledger.ExchangeRate) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -20,7 +21,9 @@ func (s *Service) SetExchangeRate(ctx context.Context, r ledger.ExchangeRate) er
 			Details: map[string]any{"date": r.Date.String(), "rate": r.Rate.String()}}); err != nil {
 			return err
 		}
-		_, err := s.Repost(ctx, "exchange_rate", r.From+"/"+r.To)
-		return err
+		if _, err := s.Repost(ctx, "exchange_rate", r.From+"/"+r.To); err != nil {
+			return err
+		}
+		return s.redriveParkedSupplierLines(ctx, r.From, r.To)
 	})
 }

@@ -126,6 +126,9 @@ func (s *Service) postBatch(ctx context.Context, sources []ledger.Source) ([]led
 	if err := s.trackParked(ctx, results); err != nil {
 		return nil, err
 	}
+	if err := s.reallocateForHours(ctx, results); err != nil {
+		return nil, err
+	}
 	postingBatchSize.Observe(float64(len(results)))
 	for _, r := range results {
 		postingsTotal.WithLabelValues(r.Source.Type, string(r.Outcome)).Inc()

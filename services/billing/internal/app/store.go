@@ -15,6 +15,7 @@ import (
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
+	"github.com/accrue/accrue/services/billing/internal/suppliercost"
 )
 
 // Store is what the use cases need of the database: one small interface per area (see doc.go).
@@ -28,6 +29,7 @@ type Store interface {
 	ReplicaStore
 	InvoiceStore
 	JournalExportStore
+	SupplierCostStore
 }
 
 // LegalEntityStore keeps legal entities.
@@ -155,4 +157,44 @@ type InvoiceStore interface {
 	VoidInvoice(ctx context.Context, id string) error
 	// Credited returns what posted credit notes credited of an invoice, per candidate.
 	Credited(ctx context.Context, id string) (map[string][2]decimal.Decimal, error)
+}
+
+// SupplierCostStore keeps supplier bill lines and allocation rules, and reads the bases rules
+// split by (approved hours, labor cost).
+type SupplierCostStore interface {
+	// ProjectState returns the legal entity and status of a project replica; found is false
+	// when billing has never heard of it.
+	ProjectState(ctx context.Context, projectID string) (legalEntityID, status string, found bool, err error)
+	// PeriodClosed reports whether period ("YYYY-MM") of a legal entity is closed.
+	PeriodClosed(ctx context.Context, legalEntityID, period string) (bool, error)
+	// LockSupplierLineByKey returns the line of (legal entity, vendor, bill, line number),
+	// locked for the transaction; nil when there is none.
+	LockSupplierLineByKey(ctx context.Context, legalEntityID, vendorID, billNumber string, lineNo int32) (*suppliercost.Line, error)
+	// LockSupplierLine returns a line and its allocation, locked; suppliercost.ErrLineNotFound.
+	LockSupplierLine(ctx context.Context, id string) (suppliercost.Line, suppliercost.Allocation, error)
+	// SaveSupplierLine writes l as the line's current version, awaiting allocation; a first
+	// version fails with fault Aborted when a concurrent writer created the key first.
+	SaveSupplierLine(ctx context.Context, l suppliercost.Line) error
+	// MarkSupplierLine records what allocation did with version of a line.
+	MarkSupplierLine(ctx context.Context, id string, a suppliercost.Allocation, reason string) error
+	// ParkedSupplierLines returns the id and version of the lines parked for reason in currency
+	// of legal entities whose functional currency is functional.
+	ParkedSupplierLines(ctx context.Context, reason, currency, functional string) (map[string]int64, error)
+	// CurrentRule returns the latest version of a rule, Rule a given one; nil when none.
+	CurrentRule(ctx context.Context, legalEntityID, name string) (*suppliercost.Rule, error)
+	Rule(ctx context.Context, legalEntityID, name string, version int64) (*suppliercost.Rule, error)
+	// SaveRule writes r (its Version set by the caller).
+	SaveRule(ctx context.Context, r suppliercost.Rule, actor string) error
+	// ProjectHours and ProjectLaborCost sum, per project, the posted and unreversed hours and
+	// the labor cost (functional) of work dated from..to.
+	ProjectHours(ctx context.Context, projectIDs []string, from, to civil.Date) (map[string]decimal.Decimal, error)
+	ProjectLaborCost(ctx context.Context, projectIDs []string, from, to civil.Date) (map[string]decimal.Decimal, error)
+	// JournalEntry reads one entry with its lines.
+	JournalEntry(ctx context.Context, id string) (ledger.Entry, error)
+	SupplierCostKPIs(ctx context.Context, legalEntityID string) (suppliercost.KPIs, error)
+	// LinesSplitBy returns (id, version and legal entity of) the allocated lines whose rule splits
+	// by hours or labor cost of one of projectIDs over a service period overlapping from..to.
+	LinesSplitBy(ctx context.Context, projectIDs []string, from, to civil.Date) ([]suppliercost.Line, error)
+	// CountSupplierAwaiting counts the lines of every legal entity not allocated yet.
+	CountSupplierAwaiting(ctx context.Context) (int64, error)
 }

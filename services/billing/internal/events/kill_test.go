@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/pg"
@@ -33,6 +35,7 @@ const (
 	childDB    = "BILLING_POSTING_DB"
 	childPfx   = "BILLING_POSTING_PREFIX"
 	childKill  = "BILLING_POSTING_KILL"
+	childMode  = "BILLING_CHILD_MODE" // "allocation": the supplier cost allocation worker
 	childGroup = "billing"
 )
 
@@ -64,6 +67,10 @@ func runChild() int {
 	cfg := stream.Config{Stream: timeexpensev1.EventStream, Types: events.PostingTypes, Group: childGroup, Consumer: "poster-1", StreamPrefix: os.Getenv(childPfx),
 		BatchSize: 2, Block: 50 * time.Millisecond, ClaimMinIdle: time.Hour, ClaimInterval: time.Hour}
 	h := events.Postings(uc)
+	if os.Getenv(childMode) == "allocation" {
+		cfg.Stream, cfg.Types, cfg.Group, cfg.BatchSize = billingv1.EventStream, events.AllocationTypes, events.AllocationGroup, 5
+		h = events.Allocations(uc)
+	}
 	switch os.Getenv(childKill) {
 	case "after_commit":
 		cfg.AfterCommit = func([]string) { die() }
@@ -86,7 +93,7 @@ func runChild() int {
 	go func() {
 		for cctx.Err() == nil {
 			time.Sleep(100 * time.Millisecond)
-			info, err := rdb.XInfoGroups(cctx, os.Getenv(childPfx)+timeexpensev1.EventStream).Result()
+			info, err := rdb.XInfoGroups(cctx, os.Getenv(childPfx)+cfg.Stream).Result()
 			if err == nil && len(info) == 1 && info[0].Pending == 0 && info[0].Lag == 0 {
 				stop()
 			}
@@ -99,9 +106,9 @@ func runChild() int {
 	return 0
 }
 
-func runPoster(t *testing.T, f *billingtest.Env, prefix, kill string) error {
+func runPoster(t *testing.T, f *billingtest.Env, prefix, kill string, mode ...string) error {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1", childDB+"="+f.DB.URL, childPfx+"="+prefix, childKill+"="+kill)
+	cmd.Env = append(os.Environ(), childEnv+"=1", childDB+"="+f.DB.URL, childPfx+"="+prefix, childKill+"="+kill, childMode+"="+strings.Join(mode, ""))
 	cmd.Stderr = os.Stderr
 	return cmd.Run()
 }

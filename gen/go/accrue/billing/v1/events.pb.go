@@ -477,6 +477,79 @@ func (x *InvoicePosted) GetInvoice() *Invoice {
 	return nil
 }
 
+// SupplierCostAllocationRequested (type "supplier_cost.allocation_requested") asks the
+// allocation workers (billing's own consumer group "billing-allocation") to post version
+// `version` of a supplier bill line. Written in the same transaction as the line, or as the
+// posting of hours a line's rule splits by (reallocate: re-split the allocated version, and
+// reverse and re-post only when the split changed).
+type SupplierCostAllocationRequested struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LineId        string                 `protobuf:"bytes,1,opt,name=line_id,json=lineId,proto3" json:"line_id,omitempty"`
+	Version       int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	LegalEntityId string                 `protobuf:"bytes,3,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	Reallocate    bool                   `protobuf:"varint,4,opt,name=reallocate,proto3" json:"reallocate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SupplierCostAllocationRequested) Reset() {
+	*x = SupplierCostAllocationRequested{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SupplierCostAllocationRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SupplierCostAllocationRequested) ProtoMessage() {}
+
+func (x *SupplierCostAllocationRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SupplierCostAllocationRequested.ProtoReflect.Descriptor instead.
+func (*SupplierCostAllocationRequested) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SupplierCostAllocationRequested) GetLineId() string {
+	if x != nil {
+		return x.LineId
+	}
+	return ""
+}
+
+func (x *SupplierCostAllocationRequested) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *SupplierCostAllocationRequested) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *SupplierCostAllocationRequested) GetReallocate() bool {
+	if x != nil {
+		return x.Reallocate
+	}
+	return false
+}
+
 var File_accrue_billing_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_events_proto_rawDesc = "" +
@@ -518,7 +591,15 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\x0ebilling.events\x12\x11postings.recorded\x1a\aproject\x1a\bresource\x1a\vtimeexpense\"k\n" +
 	"\rInvoicePosted\x124\n" +
 	"\ainvoice\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\ainvoice:$ҵ\x18 \n" +
-	"\x0ebilling.events\x12\x0einvoice.posted*\xc0\x01\n" +
+	"\x0ebilling.events\x12\x0einvoice.posted\"\xdf\x01\n" +
+	"\x1fSupplierCostAllocationRequested\x12\x17\n" +
+	"\aline_id\x18\x01 \x01(\tR\x06lineId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12&\n" +
+	"\x0flegal_entity_id\x18\x03 \x01(\tR\rlegalEntityId\x12\x1e\n" +
+	"\n" +
+	"reallocate\x18\x04 \x01(\bR\n" +
+	"reallocate:Aҵ\x18=\n" +
+	"\x0ebilling.events\x12\"supplier_cost.allocation_requested\x1a\abilling*\xc0\x01\n" +
 	"\x0ePostingOutcome\x12\x1f\n" +
 	"\x1bPOSTING_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16POSTING_OUTCOME_POSTED\x10\x01\x12*\n" +
@@ -540,33 +621,34 @@ func file_accrue_billing_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_accrue_billing_v1_events_proto_goTypes = []any{
-	(PostingOutcome)(0),         // 0: accrue.billing.v1.PostingOutcome
-	(*LegalEntityUpserted)(nil), // 1: accrue.billing.v1.LegalEntityUpserted
-	(*ContractChanged)(nil),     // 2: accrue.billing.v1.ContractChanged
-	(*PeriodChanged)(nil),       // 3: accrue.billing.v1.PeriodChanged
-	(*PostingResult)(nil),       // 4: accrue.billing.v1.PostingResult
-	(*PostingsRecorded)(nil),    // 5: accrue.billing.v1.PostingsRecorded
-	(*InvoicePosted)(nil),       // 6: accrue.billing.v1.InvoicePosted
-	(*LegalEntity)(nil),         // 7: accrue.billing.v1.LegalEntity
-	(*Contract)(nil),            // 8: accrue.billing.v1.Contract
-	(*Period)(nil),              // 9: accrue.billing.v1.Period
-	(*v1.Date)(nil),             // 10: accrue.common.v1.Date
-	(*v1.Money)(nil),            // 11: accrue.common.v1.Money
-	(*Invoice)(nil),             // 12: accrue.billing.v1.Invoice
+	(PostingOutcome)(0),                     // 0: accrue.billing.v1.PostingOutcome
+	(*LegalEntityUpserted)(nil),             // 1: accrue.billing.v1.LegalEntityUpserted
+	(*ContractChanged)(nil),                 // 2: accrue.billing.v1.ContractChanged
+	(*PeriodChanged)(nil),                   // 3: accrue.billing.v1.PeriodChanged
+	(*PostingResult)(nil),                   // 4: accrue.billing.v1.PostingResult
+	(*PostingsRecorded)(nil),                // 5: accrue.billing.v1.PostingsRecorded
+	(*InvoicePosted)(nil),                   // 6: accrue.billing.v1.InvoicePosted
+	(*SupplierCostAllocationRequested)(nil), // 7: accrue.billing.v1.SupplierCostAllocationRequested
+	(*LegalEntity)(nil),                     // 8: accrue.billing.v1.LegalEntity
+	(*Contract)(nil),                        // 9: accrue.billing.v1.Contract
+	(*Period)(nil),                          // 10: accrue.billing.v1.Period
+	(*v1.Date)(nil),                         // 11: accrue.common.v1.Date
+	(*v1.Money)(nil),                        // 12: accrue.common.v1.Money
+	(*Invoice)(nil),                         // 13: accrue.billing.v1.Invoice
 }
 var file_accrue_billing_v1_events_proto_depIdxs = []int32{
-	7,  // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
-	8,  // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
-	9,  // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
+	8,  // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
+	9,  // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
+	10, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
 	0,  // 3: accrue.billing.v1.PostingResult.outcome:type_name -> accrue.billing.v1.PostingOutcome
-	10, // 4: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
-	10, // 5: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
-	11, // 6: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
-	11, // 7: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
+	11, // 4: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
+	11, // 5: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
+	12, // 6: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
+	12, // 7: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
 	4,  // 8: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
-	12, // 9: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
+	13, // 9: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
 	10, // [10:10] is the sub-list for method output_type
 	10, // [10:10] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
@@ -589,7 +671,7 @@ func file_accrue_billing_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_events_proto_rawDesc), len(file_accrue_billing_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

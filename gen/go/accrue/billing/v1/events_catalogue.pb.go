@@ -20,6 +20,8 @@ const (
 	EventTypePostingsRecorded = "postings.recorded"
 	// EventTypeInvoicePosted carries a InvoicePosted payload.
 	EventTypeInvoicePosted = "invoice.posted"
+	// EventTypeSupplierCostAllocationRequested carries a SupplierCostAllocationRequested payload.
+	EventTypeSupplierCostAllocationRequested = "supplier_cost.allocation_requested"
 )
 
 // EventTypes lists every event type published on EventStream.
@@ -30,4 +32,5 @@ var EventTypes = []string{
 	EventTypePeriodClosed,
 	EventTypePostingsRecorded,
 	EventTypeInvoicePosted,
+	EventTypeSupplierCostAllocationRequested,
 }
