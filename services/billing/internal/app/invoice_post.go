@@ -137,8 +137,10 @@ func (s *Service) CreditInvoice(ctx context.Context, id string, req []invoice.Cr
 		if err := s.store.InsertInvoice(ctx, cn); err != nil {
 			return err
 		}
-		cn, err = s.post(ctx, cn, issueDate)
-		return err
+		if cn, err = s.post(ctx, cn, issueDate); err != nil {
+			return err
+		}
+		return s.settleReversedInvoiced(ctx, cn)
 	})
 	return cn, err
 }

@@ -54,8 +54,8 @@ func TestDraftReratedByAnAmendmentIsNotPosted(t *testing.T) {
 // credited back, then the entry reversed. The posted invoice is untouched; the candidate is
 // REVERSED (never proposed again), listed for a credit note of the 6.5 h still billed (delta
 // −585.00, re-rated 0.00, kept by a later amendment) with one invoice.credit_needed exception;
-// WIP stands at −585.00 until the credit note of the rest brings WIP and receivable to 0.00 and
-// empties the list.
+// WIP stands at −585.00 until the credit note of the rest brings WIP and receivable to 0.00,
+// empties the list and resolves the exception.
 func TestWorkReversedAfterInvoicingIsListedForACreditNote(t *testing.T) {
 	e := newEnv(t, legalentity.Reject)
 	c := e.WithProject(e.Terms(billingtest.StandardCard()...))
@@ -102,6 +102,9 @@ func TestWorkReversedAfterInvoicingIsListedForACreditNote(t *testing.T) {
 	}
 	if got, err := e.UC.RebillDecisions(e.Ctx, ledger.RebillFilter{ContractID: c.ID}, pageOf(10)); err != nil || len(got) != 0 {
 		t.Fatalf("decisions after the credit note %+v (%v), want none", got, err)
+	}
+	if n := billingtest.Scalar[int64](e.Env, `SELECT count(*) FROM exceptions WHERE kind = $1 AND status = 'OPEN'`, app.KindCreditNeeded); n != 0 {
+		t.Fatalf("open credit-needed exceptions after the credit note %d, want 0", n)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/accrue/accrue/internal/platform/exceptions"
+	"github.com/accrue/accrue/services/billing/internal/invoice"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 )
 
@@ -37,6 +38,21 @@ func (s *Service) listReversedInvoiced(ctx context.Context, results []ledger.Res
 			Message: fmt.Sprintf("%s of %s was reversed after invoice %s billed it: a credit note of %s (quantity %s) is to issue (GET /v1/rebill-decisions?contract_id=%s)",
 				r.SourceID, r.SourceDate, r.Invoices, r.Invoiced, r.Quantity, r.ContractID),
 			EntityType: "invoice_candidate", EntityID: r.CandidateID, DedupeKey: KindCreditNeeded + ":" + r.CandidateID}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleReversedInvoiced resolves the KindCreditNeeded exceptions of the reversed work credit
+// note cn leaves unbilled. Runs in the transaction of ctx.
+func (s *Service) settleReversedInvoiced(ctx context.Context, cn invoice.Invoice) error {
+	ids, err := s.store.ReversedCredited(ctx, cn.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := s.store.ResolveException(ctx, KindCreditNeeded+":"+id, "system", "credited by "+cn.Number); err != nil {
 			return err
 		}
 	}

@@ -157,6 +157,9 @@ type InvoiceStore interface {
 	RepricedOnInvoice(ctx context.Context, id string) (int64, error)
 	// VoidInvoice voids a draft, freeing its candidates.
 	VoidInvoice(ctx context.Context, id string) error
+	// ReversedCredited returns the reversed candidates a credit note credits that nothing bills
+	// any more.
+	ReversedCredited(ctx context.Context, id string) ([]string, error)
 	// Credited returns what posted credit notes credited of an invoice, per candidate.
 	Credited(ctx context.Context, id string) (map[string][2]decimal.Decimal, error)
 }

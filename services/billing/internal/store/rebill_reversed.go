@@ -53,3 +53,15 @@ func (s *Store) SaveReversedRebills(ctx context.Context, sourceIDs []string) ([]
 		return r, err
 	})
 }
+
+// ReversedCredited returns the reversed candidates credit note id credits that no posted invoice
+// bills any more (their credit-note decision is settled).
+func (s *Store) ReversedCredited(ctx context.Context, id string) ([]string, error) {
+	rows, err := s.Q(ctx).Query(ctx, `SELECT DISTINCT c.id::text FROM invoice_lines l JOIN invoice_candidates c ON c.id = l.candidate_id
+		WHERE l.invoice_id = $1 AND c.status = 'REVERSED' AND NOT EXISTS (SELECT 1 FROM rebill_decisions d WHERE d.candidate_id = c.id)
+		ORDER BY 1`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
