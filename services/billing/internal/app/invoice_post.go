@@ -17,7 +17,8 @@ import (
 
 // PostInvoice posts draft id on issueDate (its fiscal year is the calendar year of that date; a
 // closed period refuses it, invoice.ErrPeriodClosed, and so does work on it reversed since it was
-// proposed, invoice.ErrReversed):
+// proposed, invoice.ErrReversed, and work re-rated by a contract amendment since, invoice.ErrChanged:
+// its lines bill the old rate while WIP holds the new one):
 // it takes the next gap-free number of its legal entity and year, posts Dr receivable / Cr WIP
 // in the ledger, moves its candidates to INVOICED and publishes invoice.posted, all in one
 // transaction. Posting a posted invoice again returns it unchanged; a void one is
@@ -42,6 +43,11 @@ func (s *Service) PostInvoice(ctx context.Context, id string, issueDate civil.Da
 			return err
 		} else if n > 0 {
 			return invoice.ErrReversed
+		}
+		if n, err := s.store.RepricedOnInvoice(ctx, id); err != nil {
+			return err
+		} else if n > 0 {
+			return invoice.ErrChanged
 		}
 		inv, err = s.post(ctx, inv, issueDate)
 		return err
@@ -131,8 +137,10 @@ func (s *Service) CreditInvoice(ctx context.Context, id string, req []invoice.Cr
 		if err := s.store.InsertInvoice(ctx, cn); err != nil {
 			return err
 		}
-		cn, err = s.post(ctx, cn, issueDate)
-		return err
+		if cn, err = s.post(ctx, cn, issueDate); err != nil {
+			return err
+		}
+		return s.settleReversedInvoiced(ctx, cn)
 	})
 	return cn, err
 }

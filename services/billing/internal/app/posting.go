@@ -119,6 +119,9 @@ func (s *Service) postBatch(ctx context.Context, sources []ledger.Source) ([]led
 	if err := s.store.WriteResults(ctx, results, correlation.ID(ctx)); err != nil {
 		return nil, err
 	}
+	if err := s.listReversedInvoiced(ctx, results); err != nil {
+		return nil, err
+	}
 	if err := s.store.Publish(ctx, outbox.Event{Stream: billingv1.EventStream, Type: billingv1.EventTypePostingsRecorded,
 		Subject: results[0].Source.ID, Payload: wire.PostingsRecorded(results)}); err != nil {
 		return nil, err

@@ -120,6 +120,9 @@ type PostingStore interface {
 	// SaveRebills lists rebills for invoiced candidates checked against contractVersion and
 	// removes the checked ones that no longer need one.
 	SaveRebills(ctx context.Context, contractVersion int64, checked []string, rebills []ledger.Rebill) error
+	// SaveReversedRebills lists the reversed candidates of sourceIDs that posted invoices still
+	// bill for a credit note (negative delta) and returns them.
+	SaveReversedRebills(ctx context.Context, sourceIDs []string) ([]ledger.ReversedBilled, error)
 	// ReleasedParked returns what the open exceptions of exceptionKind wait for (of missing kind,
 	// "" any) that no parked source waits for any more.
 	ReleasedParked(ctx context.Context, exceptionKind, kind string) ([]ledger.Missing, error)
@@ -153,8 +156,13 @@ type InvoiceStore interface {
 	MarkInvoicePosted(ctx context.Context, inv invoice.Invoice, seq int64) error
 	// ReversedOnInvoice counts the candidates of an invoice reversed since it was proposed.
 	ReversedOnInvoice(ctx context.Context, id string) (int64, error)
+	// RepricedOnInvoice counts the candidates of an invoice re-rated since it was proposed.
+	RepricedOnInvoice(ctx context.Context, id string) (int64, error)
 	// VoidInvoice voids a draft, freeing its candidates.
 	VoidInvoice(ctx context.Context, id string) error
+	// ReversedCredited returns the reversed candidates a credit note credits that nothing bills
+	// any more.
+	ReversedCredited(ctx context.Context, id string) ([]string, error)
 	// Credited returns what posted credit notes credited of an invoice, per candidate.
 	Credited(ctx context.Context, id string) (map[string][2]decimal.Decimal, error)
 }

@@ -48,6 +48,7 @@ var (
 	ErrUnknownLine   = fault.New(fault.Invalid, "INVOICE_LINE_UNKNOWN", "the invoice has no such line")
 	ErrFXMissing     = fault.New(fault.FailedPrecondition, "EXCHANGE_RATE_MISSING_FOR_DATE", "no exchange rate to the functional currency on the issue date")
 	ErrReversed      = fault.New(fault.FailedPrecondition, "INVOICE_CANDIDATE_REVERSED", "work on the draft was reversed since it was proposed: void it and propose again")
+	ErrChanged       = fault.New(fault.FailedPrecondition, "INVOICE_CANDIDATE_CHANGED", "work on the draft was re-rated by a contract amendment since it was proposed: void it and propose again")
 	ErrPeriodClosed  = fault.New(fault.FailedPrecondition, "PERIOD_CLOSED", "the issue date is in a closed period of the legal entity")
 	ErrBusy          = fault.New(fault.Conflict, "INVOICE_CANDIDATE_TAKEN", "another run billed these candidates at the same time; propose again")
 )

@@ -115,6 +115,13 @@ type Rebill struct {
 	Delta           money.Amount
 }
 
+// ReversedBilled is the credit-note decision of work reversed after posted invoices billed it:
+// Invoiced is what they still bill net of credit notes, Rerated 0, Delta its negative.
+type ReversedBilled struct {
+	Rebill
+	Invoices string // the numbers of the invoices billing it
+}
+
 // RebillOf is the rebill r asks for.
 func RebillOf(r Rerated, contractVersion int64) Rebill {
 	c := r.Before

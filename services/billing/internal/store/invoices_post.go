@@ -34,6 +34,20 @@ func (s *Store) MarkInvoicePosted(ctx context.Context, inv invoice.Invoice, seq 
 			WHERE i.status = 'POSTED' AND l.candidate_id IN (SELECT candidate_id FROM invoice_lines WHERE invoice_id = $1)
 			GROUP BY l.candidate_id) b
 		WHERE c.id = b.candidate_id AND c.status IN ('OPEN', 'INVOICED')`, inv.ID)
+	if err != nil || inv.Kind != invoice.KindCreditNote {
+		return err
+	}
+	// A credit note on reversed work settles its credit-note decision (SaveReversedRebills): what
+	// posted invoices still bill of it is left to credit; nothing left removes the decision.
+	if _, err := q.Exec(ctx, `UPDATE rebill_decisions d SET quantity = b.q, invoiced_amount = b.a, delta = -b.a
+		FROM invoice_candidates c, LATERAL (`+billedNet+`) b
+		WHERE c.id = d.candidate_id AND c.status = 'REVERSED' AND d.rerated_amount = 0
+		  AND c.id IN (SELECT candidate_id FROM invoice_lines WHERE invoice_id = $1)`, inv.ID); err != nil {
+		return err
+	}
+	_, err = q.Exec(ctx, `DELETE FROM rebill_decisions d USING invoice_candidates c
+		WHERE c.id = d.candidate_id AND c.status = 'REVERSED' AND d.invoiced_amount <= 0
+		  AND c.id IN (SELECT candidate_id FROM invoice_lines WHERE invoice_id = $1)`, inv.ID)
 	return err
 }
 
@@ -75,5 +89,14 @@ func (s *Store) ReversedOnInvoice(ctx context.Context, id string) (int64, error)
 	var n int64
 	err := s.Q(ctx).QueryRow(ctx, `SELECT count(*) FROM invoice_lines l JOIN invoice_candidates c ON c.id = l.candidate_id
 		WHERE l.invoice_id = $1 AND c.status = 'REVERSED'`, id).Scan(&n)
+	return n, err
+}
+
+// RepricedOnInvoice counts the candidates of invoice id whose rate changed (a contract amendment
+// re-rated them) since the lines were proposed at the rate they held then.
+func (s *Store) RepricedOnInvoice(ctx context.Context, id string) (int64, error) {
+	var n int64
+	err := s.Q(ctx).QueryRow(ctx, `SELECT count(*) FROM invoice_lines l JOIN invoice_candidates c ON c.id = l.candidate_id
+		WHERE l.invoice_id = $1 AND c.status <> 'REVERSED' AND c.unit_price <> l.unit_price`, id).Scan(&n)
 	return n, err
 }

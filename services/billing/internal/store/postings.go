@@ -137,7 +137,7 @@ func writeResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 		}
 	}
 	if len(reversedOriginals) > 0 {
-		if _, err := q.Exec(ctx, `UPDATE invoice_candidates SET status = 'REVERSED' WHERE source_id = ANY($1::text[]) AND status = 'OPEN'`,
+		if _, err := q.Exec(ctx, `UPDATE invoice_candidates SET status = 'REVERSED' WHERE source_id = ANY($1::text[]) AND status IN ('OPEN', 'INVOICED')`,
 			reversedOriginals); err != nil {
 			return err
 		}
