@@ -18,6 +18,8 @@
 //	accruectl demo [--url http://127.0.0.1:8080]  walk through the three workflows on a running Accrue
 //	accruectl audit verify --service NAME         recompute a service's audit hash chain and name
 //	                                             every edited, deleted or reordered row (exit 1)
+//	accruectl replay --service NAME [--dry-run]   re-publish (or list) a service's outbox events by
+//	                                             time, type, subject, correlation or event id
 //	accruectl help [COMMAND]                      this list, or one command's usage and flags
 //	                                             (also `accruectl --help`, `accruectl COMMAND --help`)
 //

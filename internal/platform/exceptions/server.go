@@ -17,6 +17,30 @@ type Server struct {
 	opsv1.UnimplementedExceptionServiceServer
 	queue   *Queue
 	service string
+	replay  Replayer
+}
+
+// Replayer serves ReplayEvents over the service's outbox (outbox.Replayer; the outbox package
+// depends on this one, hence the interface).
+type Replayer interface {
+	ReplayEvents(ctx context.Context, req *opsv1.ReplayEventsRequest) (*opsv1.ReplayEventsResponse, error)
+}
+
+// WithReplay makes s serve ReplayEvents through r and returns s.
+func (s *Server) WithReplay(r Replayer) *Server {
+	s.replay = r
+	return s
+}
+
+// ReplayEvents re-publishes events from this service's outbox (see outbox.Replayer).
+func (s *Server) ReplayEvents(ctx context.Context, req *opsv1.ReplayEventsRequest) (*opsv1.ReplayEventsResponse, error) {
+	if err := s.check(req.GetService()); err != nil {
+		return nil, err
+	}
+	if s.replay == nil {
+		return s.UnimplementedExceptionServiceServer.ReplayEvents(ctx, req)
+	}
+	return s.replay.ReplayEvents(ctx, req)
 }
 
 // NewServer returns the ExceptionService of the named service ("customer", "billing", ...).

@@ -215,7 +215,7 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 		return nil, err
 	}
 	queue := exceptions.NewQueue(pool, log)
-	opsv1.RegisterExceptionServiceServer(srv, exceptions.NewServer(queue, cfg.Name))
+	opsv1.RegisterExceptionServiceServer(srv, exceptions.NewServer(queue, cfg.Name).WithReplay(outbox.NewReplayer(pool)))
 	hs.SetServingStatus(LivenessService, healthpb.HealthCheckResponse_SERVING)
 	cs := append([]prometheus.Collector{}, grpcx.Collectors()...)
 	cs = append(cs, outbox.Collectors()...)

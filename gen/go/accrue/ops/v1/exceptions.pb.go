@@ -662,6 +662,307 @@ func (x *ResolveExceptionResponse) GetException() *Exception {
 	return nil
 }
 
+type ReplayEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Service whose outbox to replay: customer, project, resource, timeexpense or billing.
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// Only events written at or after this time, when set.
+	Since *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=since,proto3" json:"since,omitempty"`
+	// Only events written before this time, when set.
+	Until *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=until,proto3" json:"until,omitempty"`
+	// Only events of this type (e.g. "timeentry.approved"), when set.
+	EventType string `protobuf:"bytes,4,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	// Only events about this subject (the aggregate's canonical id), when set.
+	Subject string `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Only events written under this correlation id, when set.
+	CorrelationId string `protobuf:"bytes,6,opt,name=correlation_id,json=correlationId,proto3" json:"correlation_id,omitempty"`
+	// Only these events, when set.
+	EventIds []string `protobuf:"bytes,7,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	// List what would be re-driven without publishing anything.
+	DryRun bool `protobuf:"varint,8,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// At most 500; 100 when unset.
+	PageSize      int32  `protobuf:"varint,9,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,10,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplayEventsRequest) Reset() {
+	*x = ReplayEventsRequest{}
+	mi := &file_accrue_ops_v1_exceptions_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayEventsRequest) ProtoMessage() {}
+
+func (x *ReplayEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_ops_v1_exceptions_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayEventsRequest.ProtoReflect.Descriptor instead.
+func (*ReplayEventsRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_ops_v1_exceptions_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ReplayEventsRequest) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *ReplayEventsRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *ReplayEventsRequest) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+func (x *ReplayEventsRequest) GetEventType() string {
+	if x != nil {
+		return x.EventType
+	}
+	return ""
+}
+
+func (x *ReplayEventsRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *ReplayEventsRequest) GetCorrelationId() string {
+	if x != nil {
+		return x.CorrelationId
+	}
+	return ""
+}
+
+func (x *ReplayEventsRequest) GetEventIds() []string {
+	if x != nil {
+		return x.EventIds
+	}
+	return nil
+}
+
+func (x *ReplayEventsRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *ReplayEventsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ReplayEventsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ReplayedEvent is one outbox event a replay re-drove (or, in a dry run, would re-drive).
+type ReplayedEvent struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	EventId string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// The logical stream, e.g. "timeexpense.events".
+	Stream        string `protobuf:"bytes,2,opt,name=stream,proto3" json:"stream,omitempty"`
+	EventType     string `protobuf:"bytes,3,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	Subject       string `protobuf:"bytes,4,opt,name=subject,proto3" json:"subject,omitempty"`
+	CorrelationId string `protobuf:"bytes,5,opt,name=correlation_id,json=correlationId,proto3" json:"correlation_id,omitempty"`
+	// When the event was written to the outbox.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When it was (last) published, if it was.
+	PublishTime   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplayedEvent) Reset() {
+	*x = ReplayedEvent{}
+	mi := &file_accrue_ops_v1_exceptions_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayedEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayedEvent) ProtoMessage() {}
+
+func (x *ReplayedEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_ops_v1_exceptions_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayedEvent.ProtoReflect.Descriptor instead.
+func (*ReplayedEvent) Descriptor() ([]byte, []int) {
+	return file_accrue_ops_v1_exceptions_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ReplayedEvent) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ReplayedEvent) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *ReplayedEvent) GetEventType() string {
+	if x != nil {
+		return x.EventType
+	}
+	return ""
+}
+
+func (x *ReplayedEvent) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *ReplayedEvent) GetCorrelationId() string {
+	if x != nil {
+		return x.CorrelationId
+	}
+	return ""
+}
+
+func (x *ReplayedEvent) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *ReplayedEvent) GetPublishTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PublishTime
+	}
+	return nil
+}
+
+type ReplayEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The events of this page, oldest first.
+	Events []*ReplayedEvent `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// How many events were re-published (0 in a dry run).
+	ReplayedCount int32 `protobuf:"varint,2,opt,name=replayed_count,json=replayedCount,proto3" json:"replayed_count,omitempty"`
+	// How many events matched on this page (what a real run re-publishes).
+	MatchedCount int32 `protobuf:"varint,3,opt,name=matched_count,json=matchedCount,proto3" json:"matched_count,omitempty"`
+	DryRun       bool  `protobuf:"varint,4,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// Set when more events match: pass it as page_token for the next page.
+	NextPageToken string `protobuf:"bytes,5,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplayEventsResponse) Reset() {
+	*x = ReplayEventsResponse{}
+	mi := &file_accrue_ops_v1_exceptions_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayEventsResponse) ProtoMessage() {}
+
+func (x *ReplayEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_ops_v1_exceptions_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayEventsResponse.ProtoReflect.Descriptor instead.
+func (*ReplayEventsResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_ops_v1_exceptions_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ReplayEventsResponse) GetEvents() []*ReplayedEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *ReplayEventsResponse) GetReplayedCount() int32 {
+	if x != nil {
+		return x.ReplayedCount
+	}
+	return 0
+}
+
+func (x *ReplayEventsResponse) GetMatchedCount() int32 {
+	if x != nil {
+		return x.MatchedCount
+	}
+	return 0
+}
+
+func (x *ReplayEventsResponse) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *ReplayEventsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_accrue_ops_v1_exceptions_proto protoreflect.FileDescriptor
 
 const file_accrue_ops_v1_exceptions_proto_rawDesc = "" +
@@ -716,16 +1017,49 @@ const file_accrue_ops_v1_exceptions_proto_rawDesc = "" +
 	"\x04note\x18\x03 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xe8\aR\x04note\"R\n" +
 	"\x18ResolveExceptionResponse\x126\n" +
-	"\texception\x18\x01 \x01(\v2\x18.accrue.ops.v1.ExceptionR\texception*m\n" +
+	"\texception\x18\x01 \x01(\v2\x18.accrue.ops.v1.ExceptionR\texception\"\xe5\x03\n" +
+	"\x13ReplayEventsRequest\x12R\n" +
+	"\aservice\x18\x01 \x01(\tB8\xbaH5r3R\bcustomerR\aprojectR\bresourceR\vtimeexpenseR\abillingR\aservice\x120\n" +
+	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
+	"\x05until\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12'\n" +
+	"\n" +
+	"event_type\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\teventType\x12\"\n" +
+	"\asubject\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\asubject\x12/\n" +
+	"\x0ecorrelation_id\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\rcorrelationId\x12-\n" +
+	"\tevent_ids\x18\a \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\x10\xf4\x03\"\x05r\x03\xb0\x01\x01R\beventIds\x12\x17\n" +
+	"\adry_run\x18\b \x01(\bR\x06dryRun\x12'\n" +
+	"\tpage_size\x18\t \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\n" +
+	" \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x9e\x02\n" +
+	"\rReplayedEvent\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
+	"\x06stream\x18\x02 \x01(\tR\x06stream\x12\x1d\n" +
+	"\n" +
+	"event_type\x18\x03 \x01(\tR\teventType\x12\x18\n" +
+	"\asubject\x18\x04 \x01(\tR\asubject\x12%\n" +
+	"\x0ecorrelation_id\x18\x05 \x01(\tR\rcorrelationId\x12;\n" +
+	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12=\n" +
+	"\fpublish_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vpublishTime\"\xd9\x01\n" +
+	"\x14ReplayEventsResponse\x124\n" +
+	"\x06events\x18\x01 \x03(\v2\x1c.accrue.ops.v1.ReplayedEventR\x06events\x12%\n" +
+	"\x0ereplayed_count\x18\x02 \x01(\x05R\rreplayedCount\x12#\n" +
+	"\rmatched_count\x18\x03 \x01(\x05R\fmatchedCount\x12\x17\n" +
+	"\adry_run\x18\x04 \x01(\bR\x06dryRun\x12&\n" +
+	"\x0fnext_page_token\x18\x05 \x01(\tR\rnextPageToken*m\n" +
 	"\x0fExceptionStatus\x12 \n" +
 	"\x1cEXCEPTION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EXCEPTION_STATUS_OPEN\x10\x01\x12\x1d\n" +
-	"\x19EXCEPTION_STATUS_RESOLVED\x10\x022\x9d\x05\n" +
+	"\x19EXCEPTION_STATUS_RESOLVED\x10\x022\xb3\x06\n" +
 	"\x10ExceptionService\x12\x8f\x01\n" +
 	"\x0eListExceptions\x12$.accrue.ops.v1.ListExceptionsRequest\x1a%.accrue.ops.v1.ListExceptionsResponse\"0\x8a\xb5\x18\bops:read\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/ops/{service}/exceptions\x12\x98\x01\n" +
 	"\fGetException\x12\".accrue.ops.v1.GetExceptionRequest\x1a#.accrue.ops.v1.GetExceptionResponse\"?\x8a\xb5\x18\bops:read\x82\xd3\xe4\x93\x02-\x12+/v1/ops/{service}/exceptions/{exception_id}\x12\xa8\x01\n" +
 	"\x0eRetryException\x12$.accrue.ops.v1.RetryExceptionRequest\x1a%.accrue.ops.v1.RetryExceptionResponse\"I\x8a\xb5\x18\tops:write\x82\xd3\xe4\x93\x026:\x01*\"1/v1/ops/{service}/exceptions/{exception_id}:retry\x12\xb0\x01\n" +
-	"\x10ResolveException\x12&.accrue.ops.v1.ResolveExceptionRequest\x1a'.accrue.ops.v1.ResolveExceptionResponse\"K\x8a\xb5\x18\tops:write\x82\xd3\xe4\x93\x028:\x01*\"3/v1/ops/{service}/exceptions/{exception_id}:resolveB\xaf\x01\n" +
+	"\x10ResolveException\x12&.accrue.ops.v1.ResolveExceptionRequest\x1a'.accrue.ops.v1.ResolveExceptionResponse\"K\x8a\xb5\x18\tops:write\x82\xd3\xe4\x93\x028:\x01*\"3/v1/ops/{service}/exceptions/{exception_id}:resolve\x12\x93\x01\n" +
+	"\fReplayEvents\x12\".accrue.ops.v1.ReplayEventsRequest\x1a#.accrue.ops.v1.ReplayEventsResponse\":\x8a\xb5\x18\bops:read\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/ops/{service}/events:replayB\xaf\x01\n" +
 	"\x11com.accrue.ops.v1B\x0fExceptionsProtoP\x01Z3github.com/accrue/accrue/gen/go/accrue/ops/v1;opsv1\xa2\x02\x03AOX\xaa\x02\rAccrue.Ops.V1\xca\x02\rAccrue\\Ops\\V1\xe2\x02\x19Accrue\\Ops\\V1\\GPBMetadata\xea\x02\x0fAccrue::Ops::V1b\x06proto3"
 
 var (
@@ -741,7 +1075,7 @@ func file_accrue_ops_v1_exceptions_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_ops_v1_exceptions_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accrue_ops_v1_exceptions_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_accrue_ops_v1_exceptions_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_accrue_ops_v1_exceptions_proto_goTypes = []any{
 	(ExceptionStatus)(0),             // 0: accrue.ops.v1.ExceptionStatus
 	(*Exception)(nil),                // 1: accrue.ops.v1.Exception
@@ -753,30 +1087,40 @@ var file_accrue_ops_v1_exceptions_proto_goTypes = []any{
 	(*RetryExceptionResponse)(nil),   // 7: accrue.ops.v1.RetryExceptionResponse
 	(*ResolveExceptionRequest)(nil),  // 8: accrue.ops.v1.ResolveExceptionRequest
 	(*ResolveExceptionResponse)(nil), // 9: accrue.ops.v1.ResolveExceptionResponse
-	(*timestamppb.Timestamp)(nil),    // 10: google.protobuf.Timestamp
+	(*ReplayEventsRequest)(nil),      // 10: accrue.ops.v1.ReplayEventsRequest
+	(*ReplayedEvent)(nil),            // 11: accrue.ops.v1.ReplayedEvent
+	(*ReplayEventsResponse)(nil),     // 12: accrue.ops.v1.ReplayEventsResponse
+	(*timestamppb.Timestamp)(nil),    // 13: google.protobuf.Timestamp
 }
 var file_accrue_ops_v1_exceptions_proto_depIdxs = []int32{
 	0,  // 0: accrue.ops.v1.Exception.status:type_name -> accrue.ops.v1.ExceptionStatus
-	10, // 1: accrue.ops.v1.Exception.create_time:type_name -> google.protobuf.Timestamp
-	10, // 2: accrue.ops.v1.Exception.update_time:type_name -> google.protobuf.Timestamp
+	13, // 1: accrue.ops.v1.Exception.create_time:type_name -> google.protobuf.Timestamp
+	13, // 2: accrue.ops.v1.Exception.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 3: accrue.ops.v1.ListExceptionsRequest.status:type_name -> accrue.ops.v1.ExceptionStatus
 	1,  // 4: accrue.ops.v1.ListExceptionsResponse.exceptions:type_name -> accrue.ops.v1.Exception
 	1,  // 5: accrue.ops.v1.GetExceptionResponse.exception:type_name -> accrue.ops.v1.Exception
 	1,  // 6: accrue.ops.v1.RetryExceptionResponse.exception:type_name -> accrue.ops.v1.Exception
 	1,  // 7: accrue.ops.v1.ResolveExceptionResponse.exception:type_name -> accrue.ops.v1.Exception
-	2,  // 8: accrue.ops.v1.ExceptionService.ListExceptions:input_type -> accrue.ops.v1.ListExceptionsRequest
-	4,  // 9: accrue.ops.v1.ExceptionService.GetException:input_type -> accrue.ops.v1.GetExceptionRequest
-	6,  // 10: accrue.ops.v1.ExceptionService.RetryException:input_type -> accrue.ops.v1.RetryExceptionRequest
-	8,  // 11: accrue.ops.v1.ExceptionService.ResolveException:input_type -> accrue.ops.v1.ResolveExceptionRequest
-	3,  // 12: accrue.ops.v1.ExceptionService.ListExceptions:output_type -> accrue.ops.v1.ListExceptionsResponse
-	5,  // 13: accrue.ops.v1.ExceptionService.GetException:output_type -> accrue.ops.v1.GetExceptionResponse
-	7,  // 14: accrue.ops.v1.ExceptionService.RetryException:output_type -> accrue.ops.v1.RetryExceptionResponse
-	9,  // 15: accrue.ops.v1.ExceptionService.ResolveException:output_type -> accrue.ops.v1.ResolveExceptionResponse
-	12, // [12:16] is the sub-list for method output_type
-	8,  // [8:12] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	13, // 8: accrue.ops.v1.ReplayEventsRequest.since:type_name -> google.protobuf.Timestamp
+	13, // 9: accrue.ops.v1.ReplayEventsRequest.until:type_name -> google.protobuf.Timestamp
+	13, // 10: accrue.ops.v1.ReplayedEvent.create_time:type_name -> google.protobuf.Timestamp
+	13, // 11: accrue.ops.v1.ReplayedEvent.publish_time:type_name -> google.protobuf.Timestamp
+	11, // 12: accrue.ops.v1.ReplayEventsResponse.events:type_name -> accrue.ops.v1.ReplayedEvent
+	2,  // 13: accrue.ops.v1.ExceptionService.ListExceptions:input_type -> accrue.ops.v1.ListExceptionsRequest
+	4,  // 14: accrue.ops.v1.ExceptionService.GetException:input_type -> accrue.ops.v1.GetExceptionRequest
+	6,  // 15: accrue.ops.v1.ExceptionService.RetryException:input_type -> accrue.ops.v1.RetryExceptionRequest
+	8,  // 16: accrue.ops.v1.ExceptionService.ResolveException:input_type -> accrue.ops.v1.ResolveExceptionRequest
+	10, // 17: accrue.ops.v1.ExceptionService.ReplayEvents:input_type -> accrue.ops.v1.ReplayEventsRequest
+	3,  // 18: accrue.ops.v1.ExceptionService.ListExceptions:output_type -> accrue.ops.v1.ListExceptionsResponse
+	5,  // 19: accrue.ops.v1.ExceptionService.GetException:output_type -> accrue.ops.v1.GetExceptionResponse
+	7,  // 20: accrue.ops.v1.ExceptionService.RetryException:output_type -> accrue.ops.v1.RetryExceptionResponse
+	9,  // 21: accrue.ops.v1.ExceptionService.ResolveException:output_type -> accrue.ops.v1.ResolveExceptionResponse
+	12, // 22: accrue.ops.v1.ExceptionService.ReplayEvents:output_type -> accrue.ops.v1.ReplayEventsResponse
+	18, // [18:23] is the sub-list for method output_type
+	13, // [13:18] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_accrue_ops_v1_exceptions_proto_init() }
@@ -790,7 +1134,7 @@ func file_accrue_ops_v1_exceptions_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_ops_v1_exceptions_proto_rawDesc), len(file_accrue_ops_v1_exceptions_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,7 @@ const (
 	ExceptionService_GetException_FullMethodName     = "/accrue.ops.v1.ExceptionService/GetException"
 	ExceptionService_RetryException_FullMethodName   = "/accrue.ops.v1.ExceptionService/RetryException"
 	ExceptionService_ResolveException_FullMethodName = "/accrue.ops.v1.ExceptionService/ResolveException"
+	ExceptionService_ReplayEvents_FullMethodName     = "/accrue.ops.v1.ExceptionService/ReplayEvents"
 )
 
 // ExceptionServiceClient is the client API for ExceptionService service.
@@ -42,6 +43,12 @@ type ExceptionServiceClient interface {
 	RetryException(ctx context.Context, in *RetryExceptionRequest, opts ...grpc.CallOption) (*RetryExceptionResponse, error)
 	// Closes an exception by hand with a note (e.g. fixed at the source, or deliberately dropped).
 	ResolveException(ctx context.Context, in *ResolveExceptionRequest, opts ...grpc.CallOption) (*ResolveExceptionResponse, error)
+	// Re-publishes events from this service's outbox (kept seven days after publishing) that match
+	// the filters, oldest first, at most page_size per call (continue with next_page_token). With
+	// dry_run it only lists them. Consumers deduplicate on the event id, so re-driving an event a
+	// consumer already applied is a no-op there. Needs ops:read; a real run needs ops:write too and is
+	// audited (who, filters, count).
+	ReplayEvents(ctx context.Context, in *ReplayEventsRequest, opts ...grpc.CallOption) (*ReplayEventsResponse, error)
 }
 
 type exceptionServiceClient struct {
@@ -92,6 +99,16 @@ func (c *exceptionServiceClient) ResolveException(ctx context.Context, in *Resol
 	return out, nil
 }
 
+func (c *exceptionServiceClient) ReplayEvents(ctx context.Context, in *ReplayEventsRequest, opts ...grpc.CallOption) (*ReplayEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReplayEventsResponse)
+	err := c.cc.Invoke(ctx, ExceptionService_ReplayEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ExceptionServiceServer is the server API for ExceptionService service.
 // All implementations must embed UnimplementedExceptionServiceServer
 // for forward compatibility.
@@ -109,6 +126,12 @@ type ExceptionServiceServer interface {
 	RetryException(context.Context, *RetryExceptionRequest) (*RetryExceptionResponse, error)
 	// Closes an exception by hand with a note (e.g. fixed at the source, or deliberately dropped).
 	ResolveException(context.Context, *ResolveExceptionRequest) (*ResolveExceptionResponse, error)
+	// Re-publishes events from this service's outbox (kept seven days after publishing) that match
+	// the filters, oldest first, at most page_size per call (continue with next_page_token). With
+	// dry_run it only lists them. Consumers deduplicate on the event id, so re-driving an event a
+	// consumer already applied is a no-op there. Needs ops:read; a real run needs ops:write too and is
+	// audited (who, filters, count).
+	ReplayEvents(context.Context, *ReplayEventsRequest) (*ReplayEventsResponse, error)
 	mustEmbedUnimplementedExceptionServiceServer()
 }
 
@@ -130,6 +153,9 @@ func (UnimplementedExceptionServiceServer) RetryException(context.Context, *Retr
 }
 func (UnimplementedExceptionServiceServer) ResolveException(context.Context, *ResolveExceptionRequest) (*ResolveExceptionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ResolveException not implemented")
+}
+func (UnimplementedExceptionServiceServer) ReplayEvents(context.Context, *ReplayEventsRequest) (*ReplayEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReplayEvents not implemented")
 }
 func (UnimplementedExceptionServiceServer) mustEmbedUnimplementedExceptionServiceServer() {}
 func (UnimplementedExceptionServiceServer) testEmbeddedByValue()                          {}
@@ -224,6 +250,24 @@ func _ExceptionService_ResolveException_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ExceptionService_ReplayEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplayEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExceptionServiceServer).ReplayEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ExceptionService_ReplayEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExceptionServiceServer).ReplayEvents(ctx, req.(*ReplayEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ExceptionService_ServiceDesc is the grpc.ServiceDesc for ExceptionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -246,6 +290,10 @@ var ExceptionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ResolveException",
 			Handler:    _ExceptionService_ResolveException_Handler,
+		},
+		{
+			MethodName: "ReplayEvents",
+			Handler:    _ExceptionService_ReplayEvents_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
