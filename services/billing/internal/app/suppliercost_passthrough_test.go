@@ -5,6 +5,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/services/billing/internal/app"
 	"github.com/accrue/accrue/services/billing/internal/billingtest"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
@@ -84,6 +85,10 @@ func TestBillableSupplierLineBecomesCandidatesWithMarkup(t *testing.T) {
 	}
 	e.wantCosts(map[string]string{p1: "166.67", p2: "333.33", p3: "500.00"})
 	e.wantCandidates(map[string]string{p1: "183.34 at 166.67", p2: "366.66 at 333.33", p3: "550.00 at 500.00"})
+	if n := billingtest.Scalar[int64](e.Env, `SELECT count(*) FROM outbox WHERE event_type = $1 AND subject LIKE $2`,
+		billingv1.EventTypePostingsRecorded, l.ID+"/%"); n != 1 {
+		t.Errorf("postings.recorded events of the line's parts = %d, want 1", n)
+	}
 	if w, s := passThrough(l.ID); w != "1100.00" || s != "1100.00" {
 		t.Errorf("pass-through WIP %s, revenue %s; want 1100.00 both", w, s)
 	}
