@@ -193,3 +193,48 @@ func TestSupplierLineIsReallocatedWhenApprovedHoursChange(t *testing.T) {
 		t.Errorf("allocations = %d, want 2", n)
 	}
 }
+
+// A billable 1,000.00 subcontractor line on the project (contract line IMPL-1, 10 % expense
+// markup) becomes an open invoice candidate of 1,100.00 (quantity 1 at 1,000.00, source type
+// supplier_cost), and the project's financials show it: actual cost 1,000.00 all of it
+// subcontractor, actual revenue 1,100.00, margin 100.00 (9.09 %).
+func TestBillableSupplierLineIsInvoicedAndCostsTheProject(t *testing.T) {
+	t.Parallel()
+	env := harness.Start(t)
+	le := createLegalEntity(t, env, "US01", billingv1.ClosedPeriodPolicy_CLOSED_PERIOD_POLICY_REJECT)
+	fx := newPostingProject(t, env, le, "subbill")
+	line := &billingv1.SupplierBillLine{VendorId: "V-78", VendorName: "Freelance Co", BillNumber: "F-12", LineNumber: 1,
+		Amount: usd("1000.00"), BillDate: date(2026, 6, 30), ServiceStart: date(2026, 6, 1), ServiceEnd: date(2026, 6, 30),
+		Description: "pen test", ProjectId: fx.projectID, Billable: true}
+	if st, body, _ := recordSupplierLine(t, env, le.GetLegalEntityId(), line); st != http.StatusCreated {
+		t.Fatalf("record: %d %s", st, body)
+	}
+	var cs []*billingv1.InvoiceCandidate
+	harness.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		cs = nil
+		for _, c := range listCandidates(t, env, byProject(fx.projectID)) {
+			if c.GetSourceType() == "supplier_cost" {
+				cs = append(cs, c)
+			}
+		}
+		if len(cs) != 1 {
+			return fmt.Errorf("%d supplier cost candidates on the project, want 1", len(cs))
+		}
+		return nil
+	})
+	c := cs[0]
+	if c.GetAmount().GetAmount() != "1100.00" || c.GetUnitPrice().GetAmount() != "1000.00" || !sameDecimal(c.GetQuantity(), "1") ||
+		!sameDecimal(c.GetMarkupPercent(), "10") || c.GetStatus() != billingv1.CandidateStatus_CANDIDATE_STATUS_OPEN || c.GetContractLineKey() != "IMPL-1" {
+		t.Errorf("candidate %v, want OPEN 1 × 1000.00 + 10 %% = 1100.00 on IMPL-1", c)
+	}
+	harness.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		f := getFinancials(t, env, fx.projectID)
+		if !sameDecimal(f.GetActualSubcontractorCost().GetAmount(), "1000") || !sameDecimal(f.GetActualCost().GetAmount(), "1000") ||
+			!sameDecimal(f.GetActualRevenue().GetAmount(), "1100") || !sameDecimal(f.GetActualMargin().GetAmount(), "100") ||
+			f.GetActualMarginPercent() != "9.09" {
+			return fmt.Errorf("financials: cost %v (subcontractor %v), revenue %v, margin %v (%s %%); want 1000 (1000), 1100, 100 (9.09 %%)",
+				f.GetActualCost(), f.GetActualSubcontractorCost(), f.GetActualRevenue(), f.GetActualMargin(), f.GetActualMarginPercent())
+		}
+		return nil
+	})
+}

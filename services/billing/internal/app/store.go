@@ -185,6 +185,9 @@ type SupplierCostStore interface {
 	SaveSupplierLine(ctx context.Context, l suppliercost.Line) error
 	// MarkSupplierLine records what allocation did with version of a line.
 	MarkSupplierLine(ctx context.Context, id string, a suppliercost.Allocation, reason string) error
+	// CancelSupplierCandidates marks REVERSED the invoice candidates of the parts of a line's
+	// allocation seq (its entry's source version).
+	CancelSupplierCandidates(ctx context.Context, lineID string, seq int64) error
 	// ParkedSupplierLines returns the id and version of the lines parked for reason in currency
 	// of legal entities whose functional currency is functional.
 	ParkedSupplierLines(ctx context.Context, reason, currency, functional string) (map[string]int64, error)

@@ -9,13 +9,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
 	"github.com/accrue/accrue/services/billing/internal/suppliercost"
+	"github.com/accrue/accrue/services/billing/internal/wire"
 )
 
 // KindSupplierParked is the exception kind of a supplier bill line parked by allocation (a
@@ -69,7 +72,21 @@ func (s *Service) AllocateSupplierLines(ctx context.Context, reqs []AllocationRe
 		if len(results) == 0 {
 			return nil
 		}
-		return s.store.WriteResults(ctx, results, correlation.ID(ctx))
+		if err := s.store.WriteResults(ctx, results, correlation.ID(ctx)); err != nil {
+			return err
+		}
+		// The parts' cost and revenue per project, for project financials.
+		var parts []ledger.Result
+		for _, r := range results {
+			if r.Source.Type == suppliercost.SourceCost || r.Source.Type == suppliercost.SourceCostReversal {
+				parts = append(parts, r)
+			}
+		}
+		if len(parts) == 0 {
+			return nil
+		}
+		return s.store.Publish(ctx, outbox.Event{Stream: billingv1.EventStream, Type: billingv1.EventTypePostingsRecorded,
+			Subject: parts[0].Source.ID, Payload: wire.PostingsRecorded(parts)})
 	})
 }
 
@@ -145,9 +162,16 @@ func (s *Service) allocate(ctx context.Context, rq AllocationRequest) ([]ledger.
 	}
 	e.Lines = append(e.Lines, ledger.Line{Account: ledger.AccountsPayable, Debit: decimal.Zero, Credit: total,
 		TxnAmount: money.Amount{Value: l.Amount.Value.Neg(), Currency: l.Amount.Currency}, FXRate: rate, RateDate: l.BillDate})
-	if total.IsNegative() { // a credit note: keep both sides non-negative
-		for i := range e.Lines {
-			e.Lines[i].Debit, e.Lines[i].Credit = e.Lines[i].Credit.Neg(), e.Lines[i].Debit.Neg()
+	parts, ok, err := s.passThrough(ctx, l, &e, txnParts, fnParts)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return park(suppliercost.ReasonFXRateMissing)
+	}
+	for i, ln := range e.Lines { // a credit note: keep both sides non-negative
+		if ln.Debit.IsNegative() || ln.Credit.IsNegative() {
+			e.Lines[i].Debit, e.Lines[i].Credit = ln.Credit.Neg(), ln.Debit.Neg()
 		}
 	}
 	if !e.Balanced() {
@@ -166,9 +190,14 @@ func (s *Service) allocate(ctx context.Context, rq AllocationRequest) ([]ledger.
 		rev := reversal(prior, postDate)
 		results = append(results, ledger.Result{Source: ledger.Source{Type: suppliercost.SourceReversal, ID: l.ID, Version: prior.SourceVersion,
 			Date: l.BillDate}, Outcome: ledger.Reversed, Entry: &rev, PostingDate: postDate})
+		results = append(results, reversedParts(l.ID, prior, a.Seq, l.BillDate, postDate)...)
+		if err := s.store.CancelSupplierCandidates(ctx, l.ID, a.Seq); err != nil {
+			return nil, err
+		}
 	}
 	results = append(results, ledger.Result{Source: ledger.Source{Type: suppliercost.SourceLine, ID: l.ID, Version: e.SourceVersion, Date: l.BillDate},
 		Outcome: ledger.Posted, Entry: &e, PostingDate: postDate})
+	results = append(results, parts...)
 	allocationsTotal.WithLabelValues("posted").Inc()
 	if a.Status == suppliercost.Parked {
 		if _, err := s.store.ResolveException(ctx, KindSupplierParked+"/"+l.ID, "billing", "allocated"); err != nil {

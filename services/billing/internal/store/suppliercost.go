@@ -260,3 +260,11 @@ func (s *Store) LinesSplitBy(ctx context.Context, projectIDs []string, from, to 
 		return l, r.Scan(&l.ID, &l.Version, &l.LegalEntityID)
 	})
 }
+
+// CancelSupplierCandidates marks REVERSED the invoice candidates of the parts of allocation seq
+// of a line (source ids "<line id>/<project>[/<task>]").
+func (s *Store) CancelSupplierCandidates(ctx context.Context, lineID string, seq int64) error {
+	_, err := s.Q(ctx).Exec(ctx, `UPDATE invoice_candidates SET status = 'REVERSED' WHERE source_type = $1 AND source_id LIKE $2
+		AND source_version = $3 AND status IN ('OPEN', 'INVOICED')`, suppliercost.SourceCost, lineID+"/%", seq)
+	return err
+}

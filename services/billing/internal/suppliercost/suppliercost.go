@@ -243,4 +243,8 @@ type KPIs struct {
 const (
 	SourceLine     = "supplier_bill_line"
 	SourceReversal = "supplier_bill_line_reversal"
+	// SourceCost is a part of an allocation on one project (its cost, and for a billable line
+	// its invoice candidate); SourceCostReversal cancels one.
+	SourceCost         = "supplier_cost"
+	SourceCostReversal = "supplier_cost_reversal"
 )

@@ -10,6 +10,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/money"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
+	"github.com/accrue/accrue/services/billing/internal/suppliercost"
 )
 
 // Period converts a period of a legal entity.
@@ -142,6 +143,9 @@ func postingResult(r ledger.Result) *billingv1.PostingResult {
 	}
 	if r.Cost.Currency != "" {
 		p.Cost, p.Revenue = moneyProto(r.Cost), moneyProto(r.Revenue)
+		if s.Type == suppliercost.SourceCost || s.Type == suppliercost.SourceCostReversal {
+			p.SubcontractorCost = moneyProto(r.Cost)
+		}
 	}
 	return p
 }

@@ -12,11 +12,13 @@ import (
 type Posting struct {
 	ProjectID            string
 	Hours, Cost, Revenue decimal.Decimal
+	// SubcontractorCost is the allocated supplier cost part of Cost.
+	SubcontractorCost decimal.Decimal
 }
 
-// Actuals are posted hours, cost and revenue to add to a project.
+// Actuals are posted hours, cost (with its subcontractor part) and revenue to add to a project.
 type Actuals struct {
-	Hours, Cost, Revenue decimal.Decimal
+	Hours, Cost, Revenue, SubcontractorCost decimal.Decimal
 }
 
 // ActualsByProject sums postings per project.
@@ -25,6 +27,7 @@ func ActualsByProject(postings []Posting) map[string]Actuals {
 	for _, p := range postings {
 		a := out[p.ProjectID]
 		a.Hours, a.Cost, a.Revenue = a.Hours.Add(p.Hours), a.Cost.Add(p.Cost), a.Revenue.Add(p.Revenue)
+		a.SubcontractorCost = a.SubcontractorCost.Add(p.SubcontractorCost)
 		out[p.ProjectID] = a
 	}
 	return out
@@ -42,10 +45,12 @@ type Economics struct {
 	ForecastRevenue           decimal.Decimal
 	ActualHours               decimal.Decimal
 	ActualCost                decimal.Decimal
-	ActualRevenue             decimal.Decimal
-	MissingCostAssignments    int32
-	MissingBillRateHours      decimal.Decimal
-	UpdatedAt                 time.Time
+	// ActualSubcontractorCost is the allocated supplier cost part of ActualCost.
+	ActualSubcontractorCost decimal.Decimal
+	ActualRevenue           decimal.Decimal
+	MissingCostAssignments  int32
+	MissingBillRateHours    decimal.Decimal
+	UpdatedAt               time.Time
 	// LegalEntityID is the legal entity the project belongs to.
 	LegalEntityID string
 }

@@ -75,11 +75,13 @@ func Postings(ev *billingv1.PostingsRecorded) ([]financials.Posting, error) {
 		if r.GetOutcome() != billingv1.PostingOutcome_POSTING_OUTCOME_POSTED && r.GetOutcome() != billingv1.PostingOutcome_POSTING_OUTCOME_REVERSED {
 			continue
 		}
-		p := financials.Posting{ProjectID: r.GetProjectId(), Hours: decimal.Zero, Cost: decimal.Zero, Revenue: decimal.Zero}
+		p := financials.Posting{ProjectID: r.GetProjectId(), Hours: decimal.Zero, Cost: decimal.Zero, Revenue: decimal.Zero,
+			SubcontractorCost: decimal.Zero}
 		for _, v := range []struct {
 			dst *decimal.Decimal
 			s   string
-		}{{&p.Hours, r.GetHours()}, {&p.Cost, r.GetCost().GetAmount()}, {&p.Revenue, r.GetRevenue().GetAmount()}} {
+		}{{&p.Hours, r.GetHours()}, {&p.Cost, r.GetCost().GetAmount()}, {&p.Revenue, r.GetRevenue().GetAmount()},
+			{&p.SubcontractorCost, r.GetSubcontractorCost().GetAmount()}} {
 			if v.s == "" {
 				continue
 			}

@@ -18,7 +18,7 @@ func RedactCost(f *projectv1.ProjectFinancials) {
 	if f == nil {
 		return
 	}
-	f.PlannedCost, f.ActualCost, f.ForecastMargin, f.ActualMargin = nil, nil, nil, nil
+	f.PlannedCost, f.ActualCost, f.ForecastMargin, f.ActualMargin, f.ActualSubcontractorCost = nil, nil, nil, nil, nil
 	f.ForecastMarginPercent, f.ActualMarginPercent, f.CostRedacted = "", "", true
 	if f.Budget != nil {
 		f.Budget.Cost = nil
@@ -42,7 +42,8 @@ func Financials(e financials.Economics) *projectv1.ProjectFinancials {
 		Budget:       &projectv1.Budget{Cost: moneyProto(e.Budget.Cost), Revenue: moneyProto(e.Budget.Revenue)},
 		PlannedHours: e.PlannedHours.StringFixed(2), PlannedBillableHours: e.PlannedBillableHours.StringFixed(2),
 		PlannedCost: amt(e.PlannedCost), ForecastRevenue: amt(e.ForecastRevenue), ForecastMargin: amt(fm), ForecastMarginPercent: pct(fp),
-		ActualHours: e.ActualHours.StringFixed(2), ActualCost: amt(e.ActualCost), ActualRevenue: amt(e.ActualRevenue),
+		ActualHours: e.ActualHours.StringFixed(2), ActualCost: amt(e.ActualCost),
+		ActualSubcontractorCost: amt(e.ActualSubcontractorCost), ActualRevenue: amt(e.ActualRevenue),
 		ActualMargin: amt(am), ActualMarginPercent: pct(ap), AssignmentsMissingCostRates: e.MissingCostAssignments,
 		BillableHoursMissingBillRate: e.MissingBillRateHours.StringFixed(2), UpdateTime: timestamppb.New(e.UpdatedAt)}
 	if e.Budget.Hours != nil {

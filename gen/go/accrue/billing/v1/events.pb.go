@@ -227,7 +227,7 @@ func (x *PeriodChanged) GetPeriod() *Period {
 // PostingResult is the ledger's answer for one source entry.
 type PostingResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "time_entry" or "expense".
+	// "time_entry", "expense", "supplier_cost" or "supplier_cost_reversal".
 	SourceType     string         `protobuf:"bytes,1,opt,name=source_type,json=sourceType,proto3" json:"source_type,omitempty"`
 	SourceId       string         `protobuf:"bytes,2,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
 	SourceVersion  int64          `protobuf:"varint,3,opt,name=source_version,json=sourceVersion,proto3" json:"source_version,omitempty"`
@@ -245,9 +245,12 @@ type PostingResult struct {
 	Cost    *v1.Money `protobuf:"bytes,13,opt,name=cost,proto3" json:"cost,omitempty"`
 	Revenue *v1.Money `protobuf:"bytes,14,opt,name=revenue,proto3" json:"revenue,omitempty"`
 	// The timesheet of the source entry, for the closed-period KPI.
-	TimesheetId   string `protobuf:"bytes,15,opt,name=timesheet_id,json=timesheetId,proto3" json:"timesheet_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TimesheetId string `protobuf:"bytes,15,opt,name=timesheet_id,json=timesheetId,proto3" json:"timesheet_id,omitempty"`
+	// The subcontractor (supplier bill) part of cost, for source_type "supplier_cost" (one
+	// project's part of an allocation) and "supplier_cost_reversal" (negative); unset otherwise.
+	SubcontractorCost *v1.Money `protobuf:"bytes,16,opt,name=subcontractor_cost,json=subcontractorCost,proto3" json:"subcontractor_cost,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *PostingResult) Reset() {
@@ -383,6 +386,13 @@ func (x *PostingResult) GetTimesheetId() string {
 		return x.TimesheetId
 	}
 	return ""
+}
+
+func (x *PostingResult) GetSubcontractorCost() *v1.Money {
+	if x != nil {
+		return x.SubcontractorCost
+	}
+	return nil
 }
 
 // PostingsRecorded (type "postings.recorded", stream "billing.events") answers a batch of
@@ -564,7 +574,7 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\x0ebilling.events\x12\x10contract.changed\x1a\aproject\"\x83\x01\n" +
 	"\rPeriodChanged\x121\n" +
 	"\x06period\x18\x01 \x01(\v2\x19.accrue.billing.v1.PeriodR\x06period:?ҵ\x18;\n" +
-	"\x0ebilling.events\x12\rperiod.opened\x12\rperiod.closed\x1a\vtimeexpense\"\xe7\x04\n" +
+	"\x0ebilling.events\x12\rperiod.opened\x12\rperiod.closed\x1a\vtimeexpense\"\xaf\x05\n" +
 	"\rPostingResult\x12\x1f\n" +
 	"\vsource_type\x18\x01 \x01(\tR\n" +
 	"sourceType\x12\x1b\n" +
@@ -585,7 +595,8 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\x0ebillable_hours\x18\f \x01(\tR\rbillableHours\x12+\n" +
 	"\x04cost\x18\r \x01(\v2\x17.accrue.common.v1.MoneyR\x04cost\x121\n" +
 	"\arevenue\x18\x0e \x01(\v2\x17.accrue.common.v1.MoneyR\arevenue\x12!\n" +
-	"\ftimesheet_id\x18\x0f \x01(\tR\vtimesheetId\"\x97\x01\n" +
+	"\ftimesheet_id\x18\x0f \x01(\tR\vtimesheetId\x12F\n" +
+	"\x12subcontractor_cost\x18\x10 \x01(\v2\x17.accrue.common.v1.MoneyR\x11subcontractorCost\"\x97\x01\n" +
 	"\x10PostingsRecorded\x12:\n" +
 	"\aresults\x18\x01 \x03(\v2 .accrue.billing.v1.PostingResultR\aresults:Gҵ\x18C\n" +
 	"\x0ebilling.events\x12\x11postings.recorded\x1a\aproject\x1a\bresource\x1a\vtimeexpense\"k\n" +
@@ -647,13 +658,14 @@ var file_accrue_billing_v1_events_proto_depIdxs = []int32{
 	11, // 5: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
 	12, // 6: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
 	12, // 7: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
-	4,  // 8: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
-	13, // 9: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	12, // 8: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
+	4,  // 9: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
+	13, // 10: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_events_proto_init() }
