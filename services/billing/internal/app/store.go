@@ -12,11 +12,11 @@ import (
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/internal/platform/txn"
 	"github.com/accrue/accrue/services/billing/internal/contract"
-	"github.com/accrue/accrue/services/billing/internal/tax"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
 	"github.com/accrue/accrue/services/billing/internal/suppliercost"
+	"github.com/accrue/accrue/services/billing/internal/tax"
 )
 
 // Store is what the use cases need of the database: one small interface per area (see doc.go).
