@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
@@ -73,6 +74,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 		return err
 	}
 	if _, err := base.Consume(resourcev1.EventStream, events.ResourceTypes, events.Resources(uc)); err != nil {
+		return err
+	}
+	if _, err := base.Consume(customerv1.EventStream, events.CustomerTypes, events.Customers(uc)); err != nil {
 		return err
 	}
 	srv := grpcapi.New(uc)
