@@ -18,7 +18,9 @@ func day(s string) civil.Date {
 	return d
 }
 
-func usd(s string) money.Amount { return money.Amount{Value: decimal.RequireFromString(s), Currency: "USD"} }
+func usd(s string) money.Amount {
+	return money.Amount{Value: decimal.RequireFromString(s), Currency: "USD"}
+}
 
 // Each line is rounded half-up once: 0.19 × 10.05 = 1.9095 → 1.91; 0.19 × 0.50 = 0.095 → 0.10.
 func TestLineRoundsHalfUpOnce(t *testing.T) {
