@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
@@ -32,6 +33,8 @@ var (
 		Help: "Entries parked until a cost or bill rate (or exchange rate) arrives."})
 	awaitingSupplier = prometheus.NewGauge(prometheus.GaugeOpts{Name: "accrue_supplier_cost_awaiting_allocation",
 		Help: "Supplier bill lines recorded and not allocated yet (parked ones included)."})
+	blockedTax = prometheus.NewGauge(prometheus.GaugeOpts{Name: "accrue_invoices_blocked_tax",
+		Help: "Invoice drafts blocked by missing tax data of their customer (BLOCKED_TAX)."})
 )
 
 func main() { service.Main(run) }
@@ -42,7 +45,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	// Posting events carry up to 1,000 entries each: a few per batch keep transactions bounded.
 	postingBatch := r.Int("ACCRUE_POSTING_BATCH_EVENTS", 4)
 	sweep := r.Duration("ACCRUE_PARKED_SWEEP_INTERVAL", 30*time.Second)
-	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(append(app.Collectors(), app.SupplierCostCollectors()...), rejectedClosed, parkedRates, awaitingSupplier)...)
+	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(append(app.Collectors(), app.SupplierCostCollectors()...), rejectedClosed, parkedRates, awaitingSupplier, blockedTax)...)
 	if base == nil || err != nil {
 		return err
 	}
@@ -75,6 +78,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 	if _, err := base.Consume(resourcev1.EventStream, events.ResourceTypes, events.Resources(uc)); err != nil {
 		return err
 	}
+	if _, err := base.Consume(customerv1.EventStream, events.CustomerTypes, events.Customers(uc)); err != nil {
+		return err
+	}
 	srv := grpcapi.New(uc)
 	billingv1.RegisterLegalEntityServiceServer(base.GRPC, srv)
 	billingv1.RegisterContractServiceServer(base.GRPC, srv)
@@ -89,6 +95,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 		}
 		if n, err := uc.SupplierCostAwaiting(ctx); err == nil {
 			awaitingSupplier.Set(float64(n))
+		}
+		if n, err := uc.BlockedTaxCount(ctx); err == nil {
+			blockedTax.Set(float64(n))
 		}
 	}))
 	return base.Run(ctx)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -13,6 +14,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
+	"github.com/accrue/accrue/services/billing/internal/tax"
 )
 
 // PostInvoice posts draft id on issueDate (its fiscal year is the calendar year of that date; a
@@ -35,6 +37,8 @@ func (s *Service) PostInvoice(ctx context.Context, id string, issueDate civil.Da
 		switch inv.Status {
 		case invoice.Posted:
 			return nil
+		case invoice.BlockedTax:
+			return tax.ErrBlocked.With("missing " + strings.Join(inv.TaxMissing, ", "))
 		case invoice.Draft:
 		default:
 			return invoice.ErrNotDraft
@@ -81,6 +85,11 @@ func (s *Service) post(ctx context.Context, inv invoice.Invoice, issueDate civil
 		}
 		fx = r
 	}
+	if inv.Kind == invoice.KindInvoice {
+		if inv, err = s.taxInvoice(ctx, inv, issueDate, le.CountryCode); err != nil {
+			return inv, err
+		}
+	}
 	seq, err := s.store.NextInvoiceSeq(ctx, inv.LegalEntityID, inv.Kind, issueDate.Year)
 	if err != nil {
 		return inv, err
@@ -104,7 +113,7 @@ func (s *Service) post(ctx context.Context, inv invoice.Invoice, issueDate civil
 		return inv, err
 	}
 	return inv, s.store.Audit(ctx, audit.Record{Action: "invoice.posted", EntityType: "invoice", EntityID: inv.ID,
-		Details: map[string]any{"number": inv.Number, "kind": string(inv.Kind), "total": inv.Total.String()}})
+		Details: map[string]any{"number": inv.Number, "kind": string(inv.Kind), "total": inv.Total.String(), "tax": inv.Tax.String()}})
 }
 
 // CreditInvoice issues and posts a credit note on posted invoice id: the whole invoice net of
@@ -133,7 +142,10 @@ func (s *Service) CreditInvoice(ctx context.Context, id string, req []invoice.Cr
 		}
 		cn = invoice.Invoice{ID: uuid.Must(uuid.NewV7()).String(), Kind: invoice.KindCreditNote, CreditsID: id, ContractID: orig.ContractID,
 			LegalEntityID: orig.LegalEntityID, CustomerID: orig.CustomerID, Currency: orig.Currency, Status: invoice.Draft, Lines: lines,
-			Total: total, OverCap: total.Mul(decimal.Zero)}
+			Total: total, OverCap: total.Mul(decimal.Zero), Tax: total.Mul(decimal.Zero), TaxNote: orig.TaxNote, ExemptionRef: orig.ExemptionRef}
+		for _, l := range lines {
+			cn.Tax.Value = cn.Tax.Value.Add(l.Tax.Value)
+		}
 		if err := s.store.InsertInvoice(ctx, cn); err != nil {
 			return err
 		}

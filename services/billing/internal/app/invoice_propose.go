@@ -48,6 +48,9 @@ func (s *Service) ProposeInvoice(ctx context.Context, contractID string, cutOff 
 		inv = invoice.Invoice{ID: uuid.Must(uuid.NewV7()).String(), Kind: invoice.KindInvoice, ContractID: contractID,
 			LegalEntityID: h.LegalEntityID, CustomerID: c.CustomerID, Currency: c.Currency, Status: invoice.Draft, CutOff: cutOff,
 			Lines: lines, Total: total, OverCap: overCap}
+		if err := s.blockForTax(ctx, &inv); err != nil {
+			return err
+		}
 		if err := s.store.InsertInvoice(ctx, inv); err != nil {
 			return err
 		}
@@ -71,12 +74,17 @@ func (s *Service) VoidInvoice(ctx context.Context, id string) (inv invoice.Invoi
 		switch inv.Status {
 		case invoice.Void:
 			return nil
-		case invoice.Draft:
+		case invoice.Draft, invoice.BlockedTax:
 		default:
 			return invoice.ErrNotDraft
 		}
 		if err := s.store.VoidInvoice(ctx, id); err != nil {
 			return err
+		}
+		if inv.Status == invoice.BlockedTax {
+			if _, err := s.store.ResolveException(ctx, taxBlockKey(id), "system", "the blocked draft was voided"); err != nil {
+				return err
+			}
 		}
 		inv.Status = invoice.Void
 		return s.store.Audit(ctx, audit.Record{Action: "invoice.voided", EntityType: "invoice", EntityID: id})

@@ -16,6 +16,7 @@ import (
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
 	"github.com/accrue/accrue/services/billing/internal/suppliercost"
+	"github.com/accrue/accrue/services/billing/internal/tax"
 )
 
 // Store is what the use cases need of the database: one small interface per area (see doc.go).
@@ -30,6 +31,7 @@ type Store interface {
 	InvoiceStore
 	JournalExportStore
 	SupplierCostStore
+	TaxStore
 }
 
 // LegalEntityStore keeps legal entities.
@@ -165,6 +167,25 @@ type InvoiceStore interface {
 	ReversedCredited(ctx context.Context, id string) ([]string, error)
 	// Credited returns what posted credit notes credited of an invoice, per candidate.
 	Credited(ctx context.Context, id string) (map[string][2]decimal.Decimal, error)
+}
+
+// TaxStore keeps tax rates, the replica of customers' tax profiles and the tax blocks of drafts.
+type TaxStore interface {
+	SetTaxRate(ctx context.Context, r tax.Rate) error
+	// TaxRates returns a legal entity's rates (none: it charges no tax).
+	TaxRates(ctx context.Context, legalEntityID string) ([]tax.Rate, error)
+	// TaxProfile returns a customer's tax profile, nil when billing has none.
+	TaxProfile(ctx context.Context, customerID string) (*tax.Profile, error)
+	// ApplyTaxProfile keeps a newer profile and reports whether it did.
+	ApplyTaxProfile(ctx context.Context, p tax.Profile) (bool, error)
+	// BlockedTaxInvoices returns a customer's BLOCKED_TAX drafts, locked.
+	BlockedTaxInvoices(ctx context.Context, customerID string) ([]string, error)
+	// SetTaxBlock blocks a draft with what is missing, or unblocks it when nothing is.
+	SetTaxBlock(ctx context.Context, id string, missing []string) error
+	// TaxExceptions returns the BLOCKED_TAX drafts of a legal entity ("" all).
+	TaxExceptions(ctx context.Context, legalEntityID string) ([]invoice.Invoice, error)
+	// CountBlockedTax counts BLOCKED_TAX drafts.
+	CountBlockedTax(ctx context.Context) (int64, error)
 }
 
 // SupplierCostStore keeps supplier bill lines and allocation rules, and reads the bases rules

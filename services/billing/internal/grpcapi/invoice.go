@@ -53,3 +53,22 @@ func (i *Invoices) CreditInvoice(ctx context.Context, req *billingv1.CreditInvoi
 	}
 	return grpcx.Reply(wire.CreditInvoiceResponse)(i.app.CreditInvoice(ctx, req.GetInvoiceId(), lines, d))
 }
+
+func (i *Invoices) SetTaxRate(ctx context.Context, req *billingv1.SetTaxRateRequest) (*billingv1.SetTaxRateResponse, error) {
+	r, err := wire.TaxRate(req.GetLegalEntityId(), req.GetTaxRate())
+	if err != nil {
+		return nil, err
+	}
+	if err := i.app.SetTaxRate(ctx, r); err != nil {
+		return nil, err
+	}
+	return &billingv1.SetTaxRateResponse{TaxRate: wire.TaxRateProto(r)}, nil
+}
+
+func (i *Invoices) ListTaxRates(ctx context.Context, req *billingv1.ListTaxRatesRequest) (*billingv1.ListTaxRatesResponse, error) {
+	return grpcx.Reply(wire.ListTaxRatesResponse)(i.app.TaxRates(ctx, req.GetLegalEntityId()))
+}
+
+func (i *Invoices) ListTaxBlockedInvoices(ctx context.Context, req *billingv1.ListTaxBlockedInvoicesRequest) (*billingv1.ListTaxBlockedInvoicesResponse, error) {
+	return grpcx.Reply(wire.ListTaxBlockedInvoicesResponse)(i.app.TaxExceptions(ctx, req.GetLegalEntityId()))
+}

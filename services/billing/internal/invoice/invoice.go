@@ -6,9 +6,9 @@
 //
 // Statuses: DRAFT → POSTED (numbered, never changed again) or DRAFT → VOID (its candidates free
 // again). A credit note is an invoice of kind CREDIT_NOTE whose lines carry negative quantities
-// and amounts against the lines of the invoice it credits. Tax is a later slice: a tax line is
-// a Line of kind TAX and an invoice waiting for tax data gets the status BLOCKED_TAX, both
-// without changing what is here.
+// and amounts against the lines of the invoice it credits. Each line carries its own tax (package
+// tax: rate × amount, rounded once); a credit line reverses tax at its invoice line's rate, in
+// proportion to what it credits. An invoice waiting for its customer's tax data is BLOCKED_TAX.
 package invoice
 
 import (
@@ -28,6 +28,9 @@ const (
 	Draft  Status = "DRAFT"
 	Posted Status = "POSTED"
 	Void   Status = "VOID"
+	// BlockedTax is a draft whose customer lacks the tax data it needs (package tax): it cannot
+	// be posted until the customer's tax profile is fixed, which makes it a DRAFT again.
+	BlockedTax Status = "BLOCKED_TAX"
 )
 
 // Kind tells invoices from credit notes (each numbered in its own sequence).
@@ -72,6 +75,18 @@ type Invoice struct {
 	// OverCap is what the caps kept off this proposal (it stays unbilled).
 	OverCap        money.Amount
 	JournalEntryID string
+	// Tax is the sum of the lines' tax (set when posted); Total stays net of tax.
+	Tax money.Amount
+	// TaxNote is printed on the invoice: the exemption certificate or the reverse charge.
+	TaxNote      string
+	ExemptionRef string
+	// TaxMissing lists what the customer's tax profile lacks (a BLOCKED_TAX draft).
+	TaxMissing []string
+}
+
+// Gross is what the customer owes: the net total plus tax.
+func (inv Invoice) Gross() money.Amount {
+	return money.Amount{Value: inv.Total.Value.Add(inv.Tax.Value), Currency: inv.Currency}
 }
 
 // Line is an invoice line: one entry (candidate), or the credit of part of one.
@@ -87,6 +102,10 @@ type Line struct {
 	Amount      money.Amount
 	// Round is the candidate's Open.Round this line bills (invoice lines only).
 	Round int
+	// ItemType is the candidate's source type (time_entry, expense): the key of its tax rate.
+	ItemType string
+	TaxRate  decimal.Decimal
+	Tax      money.Amount
 }
 
 // Open is the unbilled part of a candidate: what it holds less what live invoices bill, net of
@@ -148,7 +167,7 @@ func Propose(currency string, open []Open, caps map[string]Cap) (lines []Line, t
 		}
 		lines = append(lines, Line{No: len(lines) + 1, ProjectID: o.ProjectID, LineKey: o.LineKey, CandidateID: o.CandidateID, SourceDate: o.SourceDate,
 			Description: fmt.Sprintf("%s %s on %s", o.SourceType, o.SourceID, o.SourceDate), Quantity: qty, UnitPrice: o.UnitPrice, Amount: amt,
-			Round: o.Round})
+			Round: o.Round, ItemType: o.SourceType})
 		total.Value = total.Value.Add(amt.Value)
 	}
 	return lines, total, overCap
@@ -200,7 +219,8 @@ func Credit(inv Invoice, credited map[string][2]decimal.Decimal, req []CreditReq
 		}
 		out = append(out, Line{No: len(out) + 1, ProjectID: l.ProjectID, LineKey: l.LineKey, CandidateID: l.CandidateID, SourceDate: l.SourceDate,
 			Description: fmt.Sprintf("credit of line %d of %s", l.No, inv.Number), Quantity: qty.Neg(), UnitPrice: l.UnitPrice,
-			Amount: money.Amount{Value: amt.Neg(), Currency: inv.Currency}})
+			Amount: money.Amount{Value: amt.Neg(), Currency: inv.Currency}, ItemType: l.ItemType, TaxRate: l.TaxRate,
+			Tax: money.Amount{Value: amt.Neg().Mul(l.TaxRate), Currency: inv.Currency}.Round()})
 		total.Value = total.Value.Sub(amt)
 	}
 	if len(out) == 0 {

@@ -23,7 +23,8 @@ func (inv Invoice) SourceType() string {
 }
 
 // Entry is the journal entry of posting inv on its issue date: per project, Dr receivable / Cr
-// unbilled receivables (WIP relief) for an invoice; a credit note's negative amounts swap the
+// unbilled receivables (WIP relief) for an invoice, and Dr receivable / Cr tax payable for its
+// tax, so the receivable is net + tax; a credit note's negative amounts swap the
 // sides, reversing that effect and putting the credited amount back in WIP. fx converts the
 // invoice currency to the functional one (1 when they are the same); each project's amount is
 // converted and rounded once.
@@ -31,18 +32,24 @@ func Entry(inv Invoice, entryID, functional string, fx decimal.Decimal) ledger.E
 	e := ledger.Entry{ID: entryID, LegalEntityID: inv.LegalEntityID, Currency: functional, PostingDate: inv.IssueDate,
 		SourceDate: inv.IssueDate, SourceType: inv.SourceType(), SourceID: inv.ID, SourceVersion: 1,
 		Description: string(inv.Kind) + " " + inv.Number}
-	byProject := map[string]decimal.Decimal{}
+	byProject, taxByProject := map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
 	var order []string
 	for _, l := range inv.Lines {
 		if _, ok := byProject[l.ProjectID]; !ok {
 			order = append(order, l.ProjectID)
 		}
 		byProject[l.ProjectID] = byProject[l.ProjectID].Add(l.Amount.Value)
+		taxByProject[l.ProjectID] = taxByProject[l.ProjectID].Add(l.Tax.Value)
 	}
 	for _, p := range order {
 		txn := money.Amount{Value: byProject[p], Currency: inv.Currency}
 		f := money.Amount{Value: txn.Value.Mul(fx), Currency: functional}.Round().Value
 		e.Lines = append(e.Lines, pair(ledger.AccountsReceivable, ledger.UnbilledReceivables, p, f, txn, fx, inv.IssueDate)...)
+		if t := taxByProject[p]; !t.IsZero() {
+			txn := money.Amount{Value: t, Currency: inv.Currency}
+			f := money.Amount{Value: t.Mul(fx), Currency: functional}.Round().Value
+			e.Lines = append(e.Lines, pair(ledger.AccountsReceivable, ledger.TaxPayable, p, f, txn, fx, inv.IssueDate)...)
+		}
 	}
 	return e
 }

@@ -56,4 +56,6 @@ type KPIs struct {
 	TimesheetsRejectedClosedPeriod int64
 	ParkedRateMissing              int64
 	JournalEntries                 int64
+	// InvoicesBlockedTax counts invoice drafts blocked by missing tax data (BLOCKED_TAX).
+	InvoicesBlockedTax int64
 }

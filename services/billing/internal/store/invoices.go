@@ -77,27 +77,30 @@ func (s *Store) InvoiceCaps(ctx context.Context, contractID string) (map[string]
 func (s *Store) InsertInvoice(ctx context.Context, inv invoice.Invoice) error {
 	q := s.Q(ctx)
 	if _, err := q.Exec(ctx, `INSERT INTO invoices (id, kind, credits_invoice_id, contract_id, legal_entity_id, customer_id, currency_code,
-			status, cut_off, total, over_cap) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			status, cut_off, total, over_cap, tax_missing) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		inv.ID, inv.Kind, nullUUID(inv.CreditsID), inv.ContractID, inv.LegalEntityID, inv.CustomerID, inv.Currency, inv.Status,
-		nullDate(inv.CutOff), pg.Numeric(inv.Total.Value), pg.Numeric(inv.OverCap.Value)); err != nil {
+		nullDate(inv.CutOff), pg.Numeric(inv.Total.Value), pg.Numeric(inv.OverCap.Value), nonNil(inv.TaxMissing)); err != nil {
 		return err
 	}
 	live := inv.Kind == invoice.KindInvoice
 	n := len(inv.Lines)
 	nos, rounds, keys, descs, cands := make([]int32, n), make([]int32, n), make([]string, n), make([]string, n), make([]string, n)
 	dates, qtys, prices, amts := make([]time.Time, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n)
+	rates, taxes := make([]decimal.Decimal, n), make([]decimal.Decimal, n)
 	for i, l := range inv.Lines {
 		nos[i], rounds[i], keys[i], descs[i], cands[i] = int32(l.No), int32(l.Round), l.LineKey, l.Description, l.CandidateID
 		if !live {
 			rounds[i] = -1
 		}
 		dates[i], qtys[i], prices[i], amts[i] = l.SourceDate.Time(), l.Quantity, l.UnitPrice.Value, l.Amount.Value
+		rates[i], taxes[i] = l.TaxRate, l.Tax.Value
 	}
 	_, err := q.Exec(ctx, `INSERT INTO invoice_lines (invoice_id, line_no, line_key, description, candidate_id, source_date, round, live,
-			quantity, unit_price, amount)
-		SELECT $1, n, k, d, c::uuid, sd, r, $2, qt, up, am
-		FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::date[], $8::numeric[], $9::numeric[], $10::numeric[], $11::int[])
-			AS x(n, k, d, c, sd, qt, up, am, r)`, inv.ID, live, nos, keys, descs, cands, dates, qtys, prices, amts, rounds)
+			quantity, unit_price, amount, tax_rate, tax_amount)
+		SELECT $1, n, k, d, c::uuid, sd, r, $2, qt, up, am, tr, ta
+		FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::date[], $8::numeric[], $9::numeric[], $10::numeric[], $11::int[],
+			$12::numeric[], $13::numeric[]) AS x(n, k, d, c, sd, qt, up, am, r, tr, ta)`,
+		inv.ID, live, nos, keys, descs, cands, dates, qtys, prices, amts, rounds, rates, taxes)
 	if pg.IsUniqueViolation(err, "invoice_lines_one_live") {
 		return invoice.ErrBusy.Wrap(err)
 	}
@@ -106,7 +109,7 @@ func (s *Store) InsertInvoice(ctx context.Context, inv invoice.Invoice) error {
 
 const invoiceColumns = `i.id::text, i.kind, COALESCE(i.credits_invoice_id::text, ''), i.contract_id::text, i.legal_entity_id::text,
 	i.customer_id::text, i.currency_code, i.status, i.cut_off, i.issue_date, COALESCE(i.number, ''), COALESCE(i.fiscal_year, 0),
-	i.total, i.over_cap, COALESCE(i.journal_entry_id::text, '')`
+	i.total, i.over_cap, COALESCE(i.journal_entry_id::text, ''), i.tax_total, i.tax_note, i.exemption_ref, i.tax_missing`
 
 // Invoice returns invoice id with its lines, locked for the transaction when lock is set;
 // invoice.ErrNotFound when there is none.
@@ -119,14 +122,15 @@ func (s *Store) Invoice(ctx context.Context, id string, lock bool) (invoice.Invo
 	var inv invoice.Invoice
 	var cut, issue *time.Time
 	err := q.QueryRow(ctx, sql, id).Scan(&inv.ID, &inv.Kind, &inv.CreditsID, &inv.ContractID, &inv.LegalEntityID, &inv.CustomerID,
-		&inv.Currency, &inv.Status, &cut, &issue, &inv.Number, &inv.FiscalYear, &inv.Total.Value, &inv.OverCap.Value, &inv.JournalEntryID)
+		&inv.Currency, &inv.Status, &cut, &issue, &inv.Number, &inv.FiscalYear, &inv.Total.Value, &inv.OverCap.Value, &inv.JournalEntryID,
+		&inv.Tax.Value, &inv.TaxNote, &inv.ExemptionRef, &inv.TaxMissing)
 	if err != nil {
 		return inv, pg.NotFound(err, invoice.ErrNotFound)
 	}
 	inv.CutOff, inv.IssueDate = dateOrZero(cut), dateOrZero(issue)
-	inv.Total.Currency, inv.OverCap.Currency = inv.Currency, inv.Currency
+	inv.Total.Currency, inv.OverCap.Currency, inv.Tax.Currency = inv.Currency, inv.Currency, inv.Currency
 	rows, err := q.Query(ctx, `SELECT l.line_no, c.project_id::text, l.line_key, l.description, l.candidate_id::text, l.source_date,
-			l.quantity, l.unit_price, l.amount
+			l.quantity, l.unit_price, l.amount, c.source_type, l.tax_rate, l.tax_amount
 		FROM invoice_lines l JOIN invoice_candidates c ON c.id = l.candidate_id WHERE l.invoice_id = $1 ORDER BY l.line_no`, id)
 	if err != nil {
 		return inv, err
@@ -134,8 +138,9 @@ func (s *Store) Invoice(ctx context.Context, id string, lock bool) (invoice.Invo
 	inv.Lines, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (invoice.Line, error) {
 		var l invoice.Line
 		var d time.Time
-		err := r.Scan(&l.No, &l.ProjectID, &l.LineKey, &l.Description, &l.CandidateID, &d, &l.Quantity, &l.UnitPrice.Value, &l.Amount.Value)
-		l.SourceDate, l.UnitPrice.Currency, l.Amount.Currency = civil.Of(d), inv.Currency, inv.Currency
+		err := r.Scan(&l.No, &l.ProjectID, &l.LineKey, &l.Description, &l.CandidateID, &d, &l.Quantity, &l.UnitPrice.Value, &l.Amount.Value,
+			&l.ItemType, &l.TaxRate, &l.Tax.Value)
+		l.SourceDate, l.UnitPrice.Currency, l.Amount.Currency, l.Tax.Currency = civil.Of(d), inv.Currency, inv.Currency, inv.Currency
 		return l, err
 	})
 	return inv, err

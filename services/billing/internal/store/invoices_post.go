@@ -5,6 +5,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 )
 
@@ -25,8 +26,12 @@ func (s *Store) NextInvoiceSeq(ctx context.Context, legalEntityID string, kind i
 func (s *Store) MarkInvoicePosted(ctx context.Context, inv invoice.Invoice, seq int64) error {
 	q := s.Q(ctx)
 	if _, err := q.Exec(ctx, `UPDATE invoices SET status = 'POSTED', number = $2, issue_date = $3, fiscal_year = $4, seq = $5,
-			journal_entry_id = $6 WHERE id = $1 AND status = 'DRAFT'`,
-		inv.ID, inv.Number, inv.IssueDate.Time(), inv.FiscalYear, seq, nullUUID(inv.JournalEntryID)); err != nil {
+			journal_entry_id = $6, tax_total = $7, tax_note = $8, exemption_ref = $9, tax_missing = '{}' WHERE id = $1 AND status = 'DRAFT'`,
+		inv.ID, inv.Number, inv.IssueDate.Time(), inv.FiscalYear, seq, nullUUID(inv.JournalEntryID), pg.Numeric(inv.Tax.Value),
+		inv.TaxNote, inv.ExemptionRef); err != nil {
+		return err
+	}
+	if err := s.saveLineTax(ctx, inv); err != nil {
 		return err
 	}
 	_, err := q.Exec(ctx, `UPDATE invoice_candidates c SET status = CASE WHEN c.amount - b.a > 0 THEN 'OPEN' ELSE 'INVOICED' END
@@ -54,7 +59,7 @@ func (s *Store) MarkInvoicePosted(ctx context.Context, inv invoice.Invoice, seq 
 // VoidInvoice voids draft id: its lines stop being live, which frees its candidates.
 func (s *Store) VoidInvoice(ctx context.Context, id string) error {
 	q := s.Q(ctx)
-	if _, err := q.Exec(ctx, `UPDATE invoices SET status = 'VOID' WHERE id = $1 AND status = 'DRAFT'`, id); err != nil {
+	if _, err := q.Exec(ctx, `UPDATE invoices SET status = 'VOID' WHERE id = $1 AND status IN ('DRAFT', 'BLOCKED_TAX')`, id); err != nil {
 		return err
 	}
 	_, err := q.Exec(ctx, `UPDATE invoice_lines SET live = false WHERE invoice_id = $1`, id)

@@ -35,6 +35,11 @@ func (s *Store) ReadKPIs(ctx context.Context, only []string) (ledger.KPIs, error
 		FROM posting_results r WHERE outcome = 'REJECTED_CLOSED_PERIOD'
 		  AND ($1::text[] IS NULL OR EXISTS (SELECT 1 FROM project_replicas p
 		       WHERE p.project_id = r.project_id AND p.legal_entity_id::text = ANY($1::text[])))`, only).Scan(&k.EntriesRejectedClosedPeriod, &k.TimesheetsRejectedClosedPeriod, &k.ParkedRateMissing, &k.JournalEntries)
+	if err != nil {
+		return k, err
+	}
+	err = q.QueryRow(ctx, `SELECT count(*) FROM invoices WHERE status = 'BLOCKED_TAX'
+		AND ($1::text[] IS NULL OR legal_entity_id::text = ANY($1::text[]))`, only).Scan(&k.InvoicesBlockedTax)
 	return k, err
 }
 

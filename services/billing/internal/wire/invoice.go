@@ -15,7 +15,7 @@ var invoiceKinds = map[invoice.Kind]billingv1.InvoiceKind{
 
 var invoiceStatuses = map[invoice.Status]billingv1.InvoiceStatus{
 	invoice.Draft: billingv1.InvoiceStatus_INVOICE_STATUS_DRAFT, invoice.Posted: billingv1.InvoiceStatus_INVOICE_STATUS_POSTED,
-	invoice.Void: billingv1.InvoiceStatus_INVOICE_STATUS_VOID,
+	invoice.Void: billingv1.InvoiceStatus_INVOICE_STATUS_VOID, invoice.BlockedTax: billingv1.InvoiceStatus_INVOICE_STATUS_BLOCKED_TAX,
 }
 
 // Invoice converts an invoice or a credit note.
@@ -23,11 +23,15 @@ func Invoice(inv invoice.Invoice) *billingv1.Invoice {
 	p := &billingv1.Invoice{InvoiceId: inv.ID, Kind: invoiceKinds[inv.Kind], Status: invoiceStatuses[inv.Status], CreditsInvoiceId: inv.CreditsID,
 		ContractId: inv.ContractID, LegalEntityId: inv.LegalEntityID, CustomerId: inv.CustomerID, Number: inv.Number,
 		IssueDate: civilpb.To(inv.IssueDate), CutOff: civilpb.To(inv.CutOff), FiscalYear: int32(inv.FiscalYear),
-		Total: moneyProto(inv.Total), OverCap: moneyProto(inv.OverCap), JournalEntryId: inv.JournalEntryID}
+		Total: moneyProto(inv.Total), OverCap: moneyProto(inv.OverCap), JournalEntryId: inv.JournalEntryID,
+		TaxNote: inv.TaxNote, ExemptionRef: inv.ExemptionRef, TaxMissing: inv.TaxMissing}
+	if inv.Tax.Currency != "" {
+		p.Tax, p.Gross = moneyProto(inv.Tax), moneyProto(inv.Gross())
+	}
 	for _, l := range inv.Lines {
 		p.Lines = append(p.Lines, &billingv1.InvoiceLine{LineNo: int32(l.No), ProjectId: l.ProjectID, LineKey: l.LineKey,
 			Description: l.Description, CandidateId: l.CandidateID, SourceDate: civilpb.To(l.SourceDate), Quantity: l.Quantity.String(),
-			UnitPrice: rateProto(l.UnitPrice), Amount: moneyProto(l.Amount)})
+			UnitPrice: rateProto(l.UnitPrice), Amount: moneyProto(l.Amount), TaxRate: l.TaxRate.String(), Tax: moneyProto(l.Tax)})
 	}
 	return p
 }

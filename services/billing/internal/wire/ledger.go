@@ -82,7 +82,7 @@ func Candidate(c ledger.Candidate) *billingv1.InvoiceCandidate {
 func KPIs(k ledger.KPIs) *billingv1.GetBillingKpisResponse {
 	resp := &billingv1.GetBillingKpisResponse{EntriesRejectedClosedPeriod: k.EntriesRejectedClosedPeriod,
 		TimesheetsRejectedClosedPeriod: k.TimesheetsRejectedClosedPeriod, PostingsParkedRateMissing: k.ParkedRateMissing,
-		JournalEntries: k.JournalEntries}
+		JournalEntries: k.JournalEntries, InvoicesBlockedTax: k.InvoicesBlockedTax}
 	for _, a := range k.UnbilledTime {
 		resp.UnbilledTime = append(resp.UnbilledTime, moneyProto(a))
 	}

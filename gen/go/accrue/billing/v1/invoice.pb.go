@@ -83,6 +83,9 @@ const (
 	// Numbered and in the ledger; never changes again.
 	InvoiceStatus_INVOICE_STATUS_POSTED InvoiceStatus = 2
 	InvoiceStatus_INVOICE_STATUS_VOID   InvoiceStatus = 3
+	// A draft whose customer lacks tax data (tax_missing); posting it fails with
+	// INVOICE_BLOCKED_TAX until the customer's tax profile is fixed, which makes it a DRAFT again.
+	InvoiceStatus_INVOICE_STATUS_BLOCKED_TAX InvoiceStatus = 4
 )
 
 // Enum value maps for InvoiceStatus.
@@ -92,12 +95,14 @@ var (
 		1: "INVOICE_STATUS_DRAFT",
 		2: "INVOICE_STATUS_POSTED",
 		3: "INVOICE_STATUS_VOID",
+		4: "INVOICE_STATUS_BLOCKED_TAX",
 	}
 	InvoiceStatus_value = map[string]int32{
 		"INVOICE_STATUS_UNSPECIFIED": 0,
 		"INVOICE_STATUS_DRAFT":       1,
 		"INVOICE_STATUS_POSTED":      2,
 		"INVOICE_STATUS_VOID":        3,
+		"INVOICE_STATUS_BLOCKED_TAX": 4,
 	}
 )
 
@@ -150,8 +155,17 @@ type Invoice struct {
 	// What the contract lines' caps kept off the proposal (it stays unbilled).
 	OverCap        *v1.Money `protobuf:"bytes,14,opt,name=over_cap,json=overCap,proto3" json:"over_cap,omitempty"`
 	JournalEntryId string    `protobuf:"bytes,15,opt,name=journal_entry_id,json=journalEntryId,proto3" json:"journal_entry_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Sum of the lines' tax (set when posted); total stays net of tax.
+	Tax *v1.Money `protobuf:"bytes,16,opt,name=tax,proto3" json:"tax,omitempty"`
+	// total + tax: what the customer owes.
+	Gross *v1.Money `protobuf:"bytes,17,opt,name=gross,proto3" json:"gross,omitempty"`
+	// Printed on the invoice: the exemption certificate or the reverse-charge note.
+	TaxNote      string `protobuf:"bytes,18,opt,name=tax_note,json=taxNote,proto3" json:"tax_note,omitempty"`
+	ExemptionRef string `protobuf:"bytes,19,opt,name=exemption_ref,json=exemptionRef,proto3" json:"exemption_ref,omitempty"`
+	// What the customer's tax profile lacks (a BLOCKED_TAX draft), e.g. "TAX_REGION_MISSING".
+	TaxMissing    []string `protobuf:"bytes,20,rep,name=tax_missing,json=taxMissing,proto3" json:"tax_missing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Invoice) Reset() {
@@ -289,6 +303,41 @@ func (x *Invoice) GetJournalEntryId() string {
 	return ""
 }
 
+func (x *Invoice) GetTax() *v1.Money {
+	if x != nil {
+		return x.Tax
+	}
+	return nil
+}
+
+func (x *Invoice) GetGross() *v1.Money {
+	if x != nil {
+		return x.Gross
+	}
+	return nil
+}
+
+func (x *Invoice) GetTaxNote() string {
+	if x != nil {
+		return x.TaxNote
+	}
+	return ""
+}
+
+func (x *Invoice) GetExemptionRef() string {
+	if x != nil {
+		return x.ExemptionRef
+	}
+	return ""
+}
+
+func (x *Invoice) GetTaxMissing() []string {
+	if x != nil {
+		return x.TaxMissing
+	}
+	return nil
+}
+
 // InvoiceLine bills one entry (an invoice candidate), or credits part of one.
 type InvoiceLine struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -300,9 +349,12 @@ type InvoiceLine struct {
 	CandidateId string   `protobuf:"bytes,5,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
 	SourceDate  *v1.Date `protobuf:"bytes,6,opt,name=source_date,json=sourceDate,proto3" json:"source_date,omitempty"`
 	// Hours (or 1 for an expense), e.g. "10.5".
-	Quantity      string    `protobuf:"bytes,7,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	UnitPrice     *v1.Money `protobuf:"bytes,8,opt,name=unit_price,json=unitPrice,proto3" json:"unit_price,omitempty"`
-	Amount        *v1.Money `protobuf:"bytes,9,opt,name=amount,proto3" json:"amount,omitempty"`
+	Quantity  string    `protobuf:"bytes,7,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	UnitPrice *v1.Money `protobuf:"bytes,8,opt,name=unit_price,json=unitPrice,proto3" json:"unit_price,omitempty"`
+	Amount    *v1.Money `protobuf:"bytes,9,opt,name=amount,proto3" json:"amount,omitempty"`
+	// The line's tax rate, e.g. "0.19", and its tax: rate × amount rounded half-up once.
+	TaxRate       string    `protobuf:"bytes,10,opt,name=tax_rate,json=taxRate,proto3" json:"tax_rate,omitempty"`
+	Tax           *v1.Money `protobuf:"bytes,11,opt,name=tax,proto3" json:"tax,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -396,6 +448,20 @@ func (x *InvoiceLine) GetUnitPrice() *v1.Money {
 func (x *InvoiceLine) GetAmount() *v1.Money {
 	if x != nil {
 		return x.Amount
+	}
+	return nil
+}
+
+func (x *InvoiceLine) GetTaxRate() string {
+	if x != nil {
+		return x.TaxRate
+	}
+	return ""
+}
+
+func (x *InvoiceLine) GetTax() *v1.Money {
+	if x != nil {
+		return x.Tax
 	}
 	return nil
 }
@@ -929,11 +995,356 @@ func (x *CreditInvoiceResponse) GetCreditNote() *Invoice {
 	return nil
 }
 
+// TaxRate is a legal entity's tax rate for a region and item type from a date on.
+type TaxRate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tax jurisdiction code, as on customers' tax profiles, e.g. "DE", "US-CA".
+	TaxRegion string `protobuf:"bytes,1,opt,name=tax_region,json=taxRegion,proto3" json:"tax_region,omitempty"`
+	// "time_entry" or "expense"; empty for every item type without a rate of its own.
+	ItemType      string   `protobuf:"bytes,2,opt,name=item_type,json=itemType,proto3" json:"item_type,omitempty"`
+	EffectiveFrom *v1.Date `protobuf:"bytes,3,opt,name=effective_from,json=effectiveFrom,proto3" json:"effective_from,omitempty"`
+	// A fraction: "0.19" for 19 %.
+	Rate          string `protobuf:"bytes,4,opt,name=rate,proto3" json:"rate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaxRate) Reset() {
+	*x = TaxRate{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaxRate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaxRate) ProtoMessage() {}
+
+func (x *TaxRate) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaxRate.ProtoReflect.Descriptor instead.
+func (*TaxRate) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TaxRate) GetTaxRegion() string {
+	if x != nil {
+		return x.TaxRegion
+	}
+	return ""
+}
+
+func (x *TaxRate) GetItemType() string {
+	if x != nil {
+		return x.ItemType
+	}
+	return ""
+}
+
+func (x *TaxRate) GetEffectiveFrom() *v1.Date {
+	if x != nil {
+		return x.EffectiveFrom
+	}
+	return nil
+}
+
+func (x *TaxRate) GetRate() string {
+	if x != nil {
+		return x.Rate
+	}
+	return ""
+}
+
+type SetTaxRateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LegalEntityId string                 `protobuf:"bytes,1,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	TaxRate       *TaxRate               `protobuf:"bytes,2,opt,name=tax_rate,json=taxRate,proto3" json:"tax_rate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTaxRateRequest) Reset() {
+	*x = SetTaxRateRequest{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTaxRateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTaxRateRequest) ProtoMessage() {}
+
+func (x *SetTaxRateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTaxRateRequest.ProtoReflect.Descriptor instead.
+func (*SetTaxRateRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SetTaxRateRequest) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *SetTaxRateRequest) GetTaxRate() *TaxRate {
+	if x != nil {
+		return x.TaxRate
+	}
+	return nil
+}
+
+type SetTaxRateResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TaxRate       *TaxRate               `protobuf:"bytes,1,opt,name=tax_rate,json=taxRate,proto3" json:"tax_rate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTaxRateResponse) Reset() {
+	*x = SetTaxRateResponse{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTaxRateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTaxRateResponse) ProtoMessage() {}
+
+func (x *SetTaxRateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTaxRateResponse.ProtoReflect.Descriptor instead.
+func (*SetTaxRateResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SetTaxRateResponse) GetTaxRate() *TaxRate {
+	if x != nil {
+		return x.TaxRate
+	}
+	return nil
+}
+
+type ListTaxRatesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LegalEntityId string                 `protobuf:"bytes,1,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTaxRatesRequest) Reset() {
+	*x = ListTaxRatesRequest{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTaxRatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTaxRatesRequest) ProtoMessage() {}
+
+func (x *ListTaxRatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTaxRatesRequest.ProtoReflect.Descriptor instead.
+func (*ListTaxRatesRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListTaxRatesRequest) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+type ListTaxRatesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TaxRates      []*TaxRate             `protobuf:"bytes,1,rep,name=tax_rates,json=taxRates,proto3" json:"tax_rates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTaxRatesResponse) Reset() {
+	*x = ListTaxRatesResponse{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTaxRatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTaxRatesResponse) ProtoMessage() {}
+
+func (x *ListTaxRatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTaxRatesResponse.ProtoReflect.Descriptor instead.
+func (*ListTaxRatesResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListTaxRatesResponse) GetTaxRates() []*TaxRate {
+	if x != nil {
+		return x.TaxRates
+	}
+	return nil
+}
+
+type ListTaxBlockedInvoicesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LegalEntityId string                 `protobuf:"bytes,1,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTaxBlockedInvoicesRequest) Reset() {
+	*x = ListTaxBlockedInvoicesRequest{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTaxBlockedInvoicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTaxBlockedInvoicesRequest) ProtoMessage() {}
+
+func (x *ListTaxBlockedInvoicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTaxBlockedInvoicesRequest.ProtoReflect.Descriptor instead.
+func (*ListTaxBlockedInvoicesRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListTaxBlockedInvoicesRequest) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+type ListTaxBlockedInvoicesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The blocked drafts (without lines), oldest first, each with tax_missing.
+	Invoices      []*Invoice `protobuf:"bytes,1,rep,name=invoices,proto3" json:"invoices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTaxBlockedInvoicesResponse) Reset() {
+	*x = ListTaxBlockedInvoicesResponse{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTaxBlockedInvoicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTaxBlockedInvoicesResponse) ProtoMessage() {}
+
+func (x *ListTaxBlockedInvoicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTaxBlockedInvoicesResponse.ProtoReflect.Descriptor instead.
+func (*ListTaxBlockedInvoicesResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListTaxBlockedInvoicesResponse) GetInvoices() []*Invoice {
+	if x != nil {
+		return x.Invoices
+	}
+	return nil
+}
+
 var File_accrue_billing_v1_invoice_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"\n" +
-	"\x1faccrue/billing/v1/invoice.proto\x12\x11accrue.billing.v1\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\"\x92\x05\n" +
+	"\x1faccrue/billing/v1/invoice.proto\x12\x11accrue.billing.v1\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\"\xcd\x06\n" +
 	"\aInvoice\x12\x1d\n" +
 	"\n" +
 	"invoice_id\x18\x01 \x01(\tR\tinvoiceId\x122\n" +
@@ -955,7 +1366,13 @@ const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"\x05lines\x18\f \x03(\v2\x1e.accrue.billing.v1.InvoiceLineR\x05lines\x12-\n" +
 	"\x05total\x18\r \x01(\v2\x17.accrue.common.v1.MoneyR\x05total\x122\n" +
 	"\bover_cap\x18\x0e \x01(\v2\x17.accrue.common.v1.MoneyR\aoverCap\x12(\n" +
-	"\x10journal_entry_id\x18\x0f \x01(\tR\x0ejournalEntryId\"\xe3\x02\n" +
+	"\x10journal_entry_id\x18\x0f \x01(\tR\x0ejournalEntryId\x12)\n" +
+	"\x03tax\x18\x10 \x01(\v2\x17.accrue.common.v1.MoneyR\x03tax\x12-\n" +
+	"\x05gross\x18\x11 \x01(\v2\x17.accrue.common.v1.MoneyR\x05gross\x12\x19\n" +
+	"\btax_note\x18\x12 \x01(\tR\ataxNote\x12#\n" +
+	"\rexemption_ref\x18\x13 \x01(\tR\fexemptionRef\x12\x1f\n" +
+	"\vtax_missing\x18\x14 \x03(\tR\n" +
+	"taxMissing\"\xa9\x03\n" +
 	"\vInvoiceLine\x12\x17\n" +
 	"\aline_no\x18\x01 \x01(\x05R\x06lineNo\x12\x1d\n" +
 	"\n" +
@@ -968,7 +1385,10 @@ const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"\bquantity\x18\a \x01(\tR\bquantity\x126\n" +
 	"\n" +
 	"unit_price\x18\b \x01(\v2\x17.accrue.common.v1.MoneyR\tunitPrice\x12/\n" +
-	"\x06amount\x18\t \x01(\v2\x17.accrue.common.v1.MoneyR\x06amount\"s\n" +
+	"\x06amount\x18\t \x01(\v2\x17.accrue.common.v1.MoneyR\x06amount\x12\x19\n" +
+	"\btax_rate\x18\n" +
+	" \x01(\tR\ataxRate\x12)\n" +
+	"\x03tax\x18\v \x01(\v2\x17.accrue.common.v1.MoneyR\x03tax\"s\n" +
 	"\x15ProposeInvoiceRequest\x12)\n" +
 	"\vcontract_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
 	"contractId\x12/\n" +
@@ -1004,23 +1424,48 @@ const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"\x05lines\x18\x03 \x03(\v2\x1d.accrue.billing.v1.CreditLineB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x05lines\"T\n" +
 	"\x15CreditInvoiceResponse\x12;\n" +
 	"\vcredit_note\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\n" +
-	"creditNote*c\n" +
+	"creditNote\"\xfd\x01\n" +
+	"\aTaxRate\x12A\n" +
+	"\n" +
+	"tax_region\x18\x01 \x01(\tB\"\xbaH\x1fr\x1d2\x1b^[A-Z]{2}(-[A-Z0-9]{1,3})?$R\ttaxRegion\x129\n" +
+	"\titem_type\x18\x02 \x01(\tB\x1c\xbaH\x19r\x17R\x00R\n" +
+	"time_entryR\aexpenseR\bitemType\x12E\n" +
+	"\x0eeffective_from\x18\x03 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\reffectiveFrom\x12-\n" +
+	"\x04rate\x18\x04 \x01(\tB\x19\xbaH\x16r\x142\x12^0(\\.[0-9]{1,6})?$R\x04rate\"\x84\x01\n" +
+	"\x11SetTaxRateRequest\x120\n" +
+	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\x12=\n" +
+	"\btax_rate\x18\x02 \x01(\v2\x1a.accrue.billing.v1.TaxRateB\x06\xbaH\x03\xc8\x01\x01R\ataxRate\"K\n" +
+	"\x12SetTaxRateResponse\x125\n" +
+	"\btax_rate\x18\x01 \x01(\v2\x1a.accrue.billing.v1.TaxRateR\ataxRate\"G\n" +
+	"\x13ListTaxRatesRequest\x120\n" +
+	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\"O\n" +
+	"\x14ListTaxRatesResponse\x127\n" +
+	"\ttax_rates\x18\x01 \x03(\v2\x1a.accrue.billing.v1.TaxRateR\btaxRates\"Q\n" +
+	"\x1dListTaxBlockedInvoicesRequest\x120\n" +
+	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\"X\n" +
+	"\x1eListTaxBlockedInvoicesResponse\x126\n" +
+	"\binvoices\x18\x01 \x03(\v2\x1a.accrue.billing.v1.InvoiceR\binvoices*c\n" +
 	"\vInvoiceKind\x12\x1c\n" +
 	"\x18INVOICE_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INVOICE_KIND_INVOICE\x10\x01\x12\x1c\n" +
-	"\x18INVOICE_KIND_CREDIT_NOTE\x10\x02*}\n" +
+	"\x18INVOICE_KIND_CREDIT_NOTE\x10\x02*\x9d\x01\n" +
 	"\rInvoiceStatus\x12\x1e\n" +
 	"\x1aINVOICE_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INVOICE_STATUS_DRAFT\x10\x01\x12\x19\n" +
 	"\x15INVOICE_STATUS_POSTED\x10\x02\x12\x17\n" +
-	"\x13INVOICE_STATUS_VOID\x10\x032\xd3\x06\n" +
+	"\x13INVOICE_STATUS_VOID\x10\x03\x12\x1e\n" +
+	"\x1aINVOICE_STATUS_BLOCKED_TAX\x10\x042\x8b\v\n" +
 	"\x0eInvoiceService\x12\xb8\x01\n" +
 	"\x0eProposeInvoice\x12(.accrue.billing.v1.ProposeInvoiceRequest\x1a).accrue.billing.v1.ProposeInvoiceResponse\"Q\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x021:\x01*\",/v1/contracts/{contract_id}/invoices:propose\x12\x91\x01\n" +
 	"\n" +
 	"GetInvoice\x12$.accrue.billing.v1.GetInvoiceRequest\x1a%.accrue.billing.v1.GetInvoiceResponse\"6\x8a\xb5\x18\rinvoices:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/invoices/{invoice_id}\x12\xa1\x01\n" +
 	"\vPostInvoice\x12%.accrue.billing.v1.PostInvoiceRequest\x1a&.accrue.billing.v1.PostInvoiceResponse\"C\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/invoices/{invoice_id}:post\x12\xa1\x01\n" +
 	"\vVoidInvoice\x12%.accrue.billing.v1.VoidInvoiceRequest\x1a&.accrue.billing.v1.VoidInvoiceResponse\"C\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/invoices/{invoice_id}:void\x12\xa9\x01\n" +
-	"\rCreditInvoice\x12'.accrue.billing.v1.CreditInvoiceRequest\x1a(.accrue.billing.v1.CreditInvoiceResponse\"E\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02%:\x01*\" /v1/invoices/{invoice_id}:creditB\xc8\x01\n" +
+	"\rCreditInvoice\x12'.accrue.billing.v1.CreditInvoiceRequest\x1a(.accrue.billing.v1.CreditInvoiceResponse\"E\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02%:\x01*\" /v1/invoices/{invoice_id}:credit\x12\xae\x01\n" +
+	"\n" +
+	"SetTaxRate\x12$.accrue.billing.v1.SetTaxRateRequest\x1a%.accrue.billing.v1.SetTaxRateResponse\"S\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x023:\x01*\"./v1/legal-entities/{legal_entity_id}/tax-rates\x12\xac\x01\n" +
+	"\fListTaxRates\x12&.accrue.billing.v1.ListTaxRatesRequest\x1a'.accrue.billing.v1.ListTaxRatesResponse\"K\x8a\xb5\x18\rinvoices:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x020\x12./v1/legal-entities/{legal_entity_id}/tax-rates\x12\xd5\x01\n" +
+	"\x16ListTaxBlockedInvoices\x120.accrue.billing.v1.ListTaxBlockedInvoicesRequest\x1a1.accrue.billing.v1.ListTaxBlockedInvoicesResponse\"V\x8a\xb5\x18\rinvoices:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02;\x129/v1/legal-entities/{legal_entity_id}/tax-blocked-invoicesB\xc8\x01\n" +
 	"\x15com.accrue.billing.v1B\fInvoiceProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/billing/v1;billingv1\xa2\x02\x03ABX\xaa\x02\x11Accrue.Billing.V1\xca\x02\x11Accrue\\Billing\\V1\xe2\x02\x1dAccrue\\Billing\\V1\\GPBMetadata\xea\x02\x13Accrue::Billing::V1b\x06proto3"
 
 var (
@@ -1036,61 +1481,82 @@ func file_accrue_billing_v1_invoice_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_invoice_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_accrue_billing_v1_invoice_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_accrue_billing_v1_invoice_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_accrue_billing_v1_invoice_proto_goTypes = []any{
-	(InvoiceKind)(0),               // 0: accrue.billing.v1.InvoiceKind
-	(InvoiceStatus)(0),             // 1: accrue.billing.v1.InvoiceStatus
-	(*Invoice)(nil),                // 2: accrue.billing.v1.Invoice
-	(*InvoiceLine)(nil),            // 3: accrue.billing.v1.InvoiceLine
-	(*ProposeInvoiceRequest)(nil),  // 4: accrue.billing.v1.ProposeInvoiceRequest
-	(*ProposeInvoiceResponse)(nil), // 5: accrue.billing.v1.ProposeInvoiceResponse
-	(*GetInvoiceRequest)(nil),      // 6: accrue.billing.v1.GetInvoiceRequest
-	(*GetInvoiceResponse)(nil),     // 7: accrue.billing.v1.GetInvoiceResponse
-	(*PostInvoiceRequest)(nil),     // 8: accrue.billing.v1.PostInvoiceRequest
-	(*PostInvoiceResponse)(nil),    // 9: accrue.billing.v1.PostInvoiceResponse
-	(*VoidInvoiceRequest)(nil),     // 10: accrue.billing.v1.VoidInvoiceRequest
-	(*VoidInvoiceResponse)(nil),    // 11: accrue.billing.v1.VoidInvoiceResponse
-	(*CreditLine)(nil),             // 12: accrue.billing.v1.CreditLine
-	(*CreditInvoiceRequest)(nil),   // 13: accrue.billing.v1.CreditInvoiceRequest
-	(*CreditInvoiceResponse)(nil),  // 14: accrue.billing.v1.CreditInvoiceResponse
-	(*v1.Date)(nil),                // 15: accrue.common.v1.Date
-	(*v1.Money)(nil),               // 16: accrue.common.v1.Money
+	(InvoiceKind)(0),                       // 0: accrue.billing.v1.InvoiceKind
+	(InvoiceStatus)(0),                     // 1: accrue.billing.v1.InvoiceStatus
+	(*Invoice)(nil),                        // 2: accrue.billing.v1.Invoice
+	(*InvoiceLine)(nil),                    // 3: accrue.billing.v1.InvoiceLine
+	(*ProposeInvoiceRequest)(nil),          // 4: accrue.billing.v1.ProposeInvoiceRequest
+	(*ProposeInvoiceResponse)(nil),         // 5: accrue.billing.v1.ProposeInvoiceResponse
+	(*GetInvoiceRequest)(nil),              // 6: accrue.billing.v1.GetInvoiceRequest
+	(*GetInvoiceResponse)(nil),             // 7: accrue.billing.v1.GetInvoiceResponse
+	(*PostInvoiceRequest)(nil),             // 8: accrue.billing.v1.PostInvoiceRequest
+	(*PostInvoiceResponse)(nil),            // 9: accrue.billing.v1.PostInvoiceResponse
+	(*VoidInvoiceRequest)(nil),             // 10: accrue.billing.v1.VoidInvoiceRequest
+	(*VoidInvoiceResponse)(nil),            // 11: accrue.billing.v1.VoidInvoiceResponse
+	(*CreditLine)(nil),                     // 12: accrue.billing.v1.CreditLine
+	(*CreditInvoiceRequest)(nil),           // 13: accrue.billing.v1.CreditInvoiceRequest
+	(*CreditInvoiceResponse)(nil),          // 14: accrue.billing.v1.CreditInvoiceResponse
+	(*TaxRate)(nil),                        // 15: accrue.billing.v1.TaxRate
+	(*SetTaxRateRequest)(nil),              // 16: accrue.billing.v1.SetTaxRateRequest
+	(*SetTaxRateResponse)(nil),             // 17: accrue.billing.v1.SetTaxRateResponse
+	(*ListTaxRatesRequest)(nil),            // 18: accrue.billing.v1.ListTaxRatesRequest
+	(*ListTaxRatesResponse)(nil),           // 19: accrue.billing.v1.ListTaxRatesResponse
+	(*ListTaxBlockedInvoicesRequest)(nil),  // 20: accrue.billing.v1.ListTaxBlockedInvoicesRequest
+	(*ListTaxBlockedInvoicesResponse)(nil), // 21: accrue.billing.v1.ListTaxBlockedInvoicesResponse
+	(*v1.Date)(nil),                        // 22: accrue.common.v1.Date
+	(*v1.Money)(nil),                       // 23: accrue.common.v1.Money
 }
 var file_accrue_billing_v1_invoice_proto_depIdxs = []int32{
 	0,  // 0: accrue.billing.v1.Invoice.kind:type_name -> accrue.billing.v1.InvoiceKind
 	1,  // 1: accrue.billing.v1.Invoice.status:type_name -> accrue.billing.v1.InvoiceStatus
-	15, // 2: accrue.billing.v1.Invoice.issue_date:type_name -> accrue.common.v1.Date
-	15, // 3: accrue.billing.v1.Invoice.cut_off:type_name -> accrue.common.v1.Date
+	22, // 2: accrue.billing.v1.Invoice.issue_date:type_name -> accrue.common.v1.Date
+	22, // 3: accrue.billing.v1.Invoice.cut_off:type_name -> accrue.common.v1.Date
 	3,  // 4: accrue.billing.v1.Invoice.lines:type_name -> accrue.billing.v1.InvoiceLine
-	16, // 5: accrue.billing.v1.Invoice.total:type_name -> accrue.common.v1.Money
-	16, // 6: accrue.billing.v1.Invoice.over_cap:type_name -> accrue.common.v1.Money
-	15, // 7: accrue.billing.v1.InvoiceLine.source_date:type_name -> accrue.common.v1.Date
-	16, // 8: accrue.billing.v1.InvoiceLine.unit_price:type_name -> accrue.common.v1.Money
-	16, // 9: accrue.billing.v1.InvoiceLine.amount:type_name -> accrue.common.v1.Money
-	15, // 10: accrue.billing.v1.ProposeInvoiceRequest.cut_off:type_name -> accrue.common.v1.Date
-	2,  // 11: accrue.billing.v1.ProposeInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	2,  // 12: accrue.billing.v1.GetInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	15, // 13: accrue.billing.v1.PostInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
-	2,  // 14: accrue.billing.v1.PostInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	2,  // 15: accrue.billing.v1.VoidInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	15, // 16: accrue.billing.v1.CreditInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
-	12, // 17: accrue.billing.v1.CreditInvoiceRequest.lines:type_name -> accrue.billing.v1.CreditLine
-	2,  // 18: accrue.billing.v1.CreditInvoiceResponse.credit_note:type_name -> accrue.billing.v1.Invoice
-	4,  // 19: accrue.billing.v1.InvoiceService.ProposeInvoice:input_type -> accrue.billing.v1.ProposeInvoiceRequest
-	6,  // 20: accrue.billing.v1.InvoiceService.GetInvoice:input_type -> accrue.billing.v1.GetInvoiceRequest
-	8,  // 21: accrue.billing.v1.InvoiceService.PostInvoice:input_type -> accrue.billing.v1.PostInvoiceRequest
-	10, // 22: accrue.billing.v1.InvoiceService.VoidInvoice:input_type -> accrue.billing.v1.VoidInvoiceRequest
-	13, // 23: accrue.billing.v1.InvoiceService.CreditInvoice:input_type -> accrue.billing.v1.CreditInvoiceRequest
-	5,  // 24: accrue.billing.v1.InvoiceService.ProposeInvoice:output_type -> accrue.billing.v1.ProposeInvoiceResponse
-	7,  // 25: accrue.billing.v1.InvoiceService.GetInvoice:output_type -> accrue.billing.v1.GetInvoiceResponse
-	9,  // 26: accrue.billing.v1.InvoiceService.PostInvoice:output_type -> accrue.billing.v1.PostInvoiceResponse
-	11, // 27: accrue.billing.v1.InvoiceService.VoidInvoice:output_type -> accrue.billing.v1.VoidInvoiceResponse
-	14, // 28: accrue.billing.v1.InvoiceService.CreditInvoice:output_type -> accrue.billing.v1.CreditInvoiceResponse
-	24, // [24:29] is the sub-list for method output_type
-	19, // [19:24] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	23, // 5: accrue.billing.v1.Invoice.total:type_name -> accrue.common.v1.Money
+	23, // 6: accrue.billing.v1.Invoice.over_cap:type_name -> accrue.common.v1.Money
+	23, // 7: accrue.billing.v1.Invoice.tax:type_name -> accrue.common.v1.Money
+	23, // 8: accrue.billing.v1.Invoice.gross:type_name -> accrue.common.v1.Money
+	22, // 9: accrue.billing.v1.InvoiceLine.source_date:type_name -> accrue.common.v1.Date
+	23, // 10: accrue.billing.v1.InvoiceLine.unit_price:type_name -> accrue.common.v1.Money
+	23, // 11: accrue.billing.v1.InvoiceLine.amount:type_name -> accrue.common.v1.Money
+	23, // 12: accrue.billing.v1.InvoiceLine.tax:type_name -> accrue.common.v1.Money
+	22, // 13: accrue.billing.v1.ProposeInvoiceRequest.cut_off:type_name -> accrue.common.v1.Date
+	2,  // 14: accrue.billing.v1.ProposeInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	2,  // 15: accrue.billing.v1.GetInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	22, // 16: accrue.billing.v1.PostInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
+	2,  // 17: accrue.billing.v1.PostInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	2,  // 18: accrue.billing.v1.VoidInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	22, // 19: accrue.billing.v1.CreditInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
+	12, // 20: accrue.billing.v1.CreditInvoiceRequest.lines:type_name -> accrue.billing.v1.CreditLine
+	2,  // 21: accrue.billing.v1.CreditInvoiceResponse.credit_note:type_name -> accrue.billing.v1.Invoice
+	22, // 22: accrue.billing.v1.TaxRate.effective_from:type_name -> accrue.common.v1.Date
+	15, // 23: accrue.billing.v1.SetTaxRateRequest.tax_rate:type_name -> accrue.billing.v1.TaxRate
+	15, // 24: accrue.billing.v1.SetTaxRateResponse.tax_rate:type_name -> accrue.billing.v1.TaxRate
+	15, // 25: accrue.billing.v1.ListTaxRatesResponse.tax_rates:type_name -> accrue.billing.v1.TaxRate
+	2,  // 26: accrue.billing.v1.ListTaxBlockedInvoicesResponse.invoices:type_name -> accrue.billing.v1.Invoice
+	4,  // 27: accrue.billing.v1.InvoiceService.ProposeInvoice:input_type -> accrue.billing.v1.ProposeInvoiceRequest
+	6,  // 28: accrue.billing.v1.InvoiceService.GetInvoice:input_type -> accrue.billing.v1.GetInvoiceRequest
+	8,  // 29: accrue.billing.v1.InvoiceService.PostInvoice:input_type -> accrue.billing.v1.PostInvoiceRequest
+	10, // 30: accrue.billing.v1.InvoiceService.VoidInvoice:input_type -> accrue.billing.v1.VoidInvoiceRequest
+	13, // 31: accrue.billing.v1.InvoiceService.CreditInvoice:input_type -> accrue.billing.v1.CreditInvoiceRequest
+	16, // 32: accrue.billing.v1.InvoiceService.SetTaxRate:input_type -> accrue.billing.v1.SetTaxRateRequest
+	18, // 33: accrue.billing.v1.InvoiceService.ListTaxRates:input_type -> accrue.billing.v1.ListTaxRatesRequest
+	20, // 34: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:input_type -> accrue.billing.v1.ListTaxBlockedInvoicesRequest
+	5,  // 35: accrue.billing.v1.InvoiceService.ProposeInvoice:output_type -> accrue.billing.v1.ProposeInvoiceResponse
+	7,  // 36: accrue.billing.v1.InvoiceService.GetInvoice:output_type -> accrue.billing.v1.GetInvoiceResponse
+	9,  // 37: accrue.billing.v1.InvoiceService.PostInvoice:output_type -> accrue.billing.v1.PostInvoiceResponse
+	11, // 38: accrue.billing.v1.InvoiceService.VoidInvoice:output_type -> accrue.billing.v1.VoidInvoiceResponse
+	14, // 39: accrue.billing.v1.InvoiceService.CreditInvoice:output_type -> accrue.billing.v1.CreditInvoiceResponse
+	17, // 40: accrue.billing.v1.InvoiceService.SetTaxRate:output_type -> accrue.billing.v1.SetTaxRateResponse
+	19, // 41: accrue.billing.v1.InvoiceService.ListTaxRates:output_type -> accrue.billing.v1.ListTaxRatesResponse
+	21, // 42: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:output_type -> accrue.billing.v1.ListTaxBlockedInvoicesResponse
+	35, // [35:43] is the sub-list for method output_type
+	27, // [27:35] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_invoice_proto_init() }
@@ -1104,7 +1570,7 @@ func file_accrue_billing_v1_invoice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_invoice_proto_rawDesc), len(file_accrue_billing_v1_invoice_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

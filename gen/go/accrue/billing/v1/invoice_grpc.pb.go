@@ -19,11 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	InvoiceService_ProposeInvoice_FullMethodName = "/accrue.billing.v1.InvoiceService/ProposeInvoice"
-	InvoiceService_GetInvoice_FullMethodName     = "/accrue.billing.v1.InvoiceService/GetInvoice"
-	InvoiceService_PostInvoice_FullMethodName    = "/accrue.billing.v1.InvoiceService/PostInvoice"
-	InvoiceService_VoidInvoice_FullMethodName    = "/accrue.billing.v1.InvoiceService/VoidInvoice"
-	InvoiceService_CreditInvoice_FullMethodName  = "/accrue.billing.v1.InvoiceService/CreditInvoice"
+	InvoiceService_ProposeInvoice_FullMethodName         = "/accrue.billing.v1.InvoiceService/ProposeInvoice"
+	InvoiceService_GetInvoice_FullMethodName             = "/accrue.billing.v1.InvoiceService/GetInvoice"
+	InvoiceService_PostInvoice_FullMethodName            = "/accrue.billing.v1.InvoiceService/PostInvoice"
+	InvoiceService_VoidInvoice_FullMethodName            = "/accrue.billing.v1.InvoiceService/VoidInvoice"
+	InvoiceService_CreditInvoice_FullMethodName          = "/accrue.billing.v1.InvoiceService/CreditInvoice"
+	InvoiceService_SetTaxRate_FullMethodName             = "/accrue.billing.v1.InvoiceService/SetTaxRate"
+	InvoiceService_ListTaxRates_FullMethodName           = "/accrue.billing.v1.InvoiceService/ListTaxRates"
+	InvoiceService_ListTaxBlockedInvoices_FullMethodName = "/accrue.billing.v1.InvoiceService/ListTaxBlockedInvoices"
 )
 
 // InvoiceServiceClient is the client API for InvoiceService service.
@@ -50,6 +53,15 @@ type InvoiceServiceClient interface {
 	// or the lines and quantities given. It reverses the ledger effect (Dr WIP / Cr receivable)
 	// and returns what it credits to unbilled.
 	CreditInvoice(ctx context.Context, in *CreditInvoiceRequest, opts ...grpc.CallOption) (*CreditInvoiceResponse, error)
+	// Sets a legal entity's tax rate for a tax region and item type from a date on (the same key
+	// again replaces the rate). A legal entity without any rate charges no tax; once it has one,
+	// every invoice needs its customer's tax profile.
+	SetTaxRate(ctx context.Context, in *SetTaxRateRequest, opts ...grpc.CallOption) (*SetTaxRateResponse, error)
+	// Lists a legal entity's tax rates.
+	ListTaxRates(ctx context.Context, in *ListTaxRatesRequest, opts ...grpc.CallOption) (*ListTaxRatesResponse, error)
+	// Lists the BLOCKED_TAX drafts of a legal entity with what their customers lack (the KPI
+	// "invoices blocked by missing tax data" is their count, also in GetBillingKpis).
+	ListTaxBlockedInvoices(ctx context.Context, in *ListTaxBlockedInvoicesRequest, opts ...grpc.CallOption) (*ListTaxBlockedInvoicesResponse, error)
 }
 
 type invoiceServiceClient struct {
@@ -110,6 +122,36 @@ func (c *invoiceServiceClient) CreditInvoice(ctx context.Context, in *CreditInvo
 	return out, nil
 }
 
+func (c *invoiceServiceClient) SetTaxRate(ctx context.Context, in *SetTaxRateRequest, opts ...grpc.CallOption) (*SetTaxRateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetTaxRateResponse)
+	err := c.cc.Invoke(ctx, InvoiceService_SetTaxRate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *invoiceServiceClient) ListTaxRates(ctx context.Context, in *ListTaxRatesRequest, opts ...grpc.CallOption) (*ListTaxRatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTaxRatesResponse)
+	err := c.cc.Invoke(ctx, InvoiceService_ListTaxRates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *invoiceServiceClient) ListTaxBlockedInvoices(ctx context.Context, in *ListTaxBlockedInvoicesRequest, opts ...grpc.CallOption) (*ListTaxBlockedInvoicesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTaxBlockedInvoicesResponse)
+	err := c.cc.Invoke(ctx, InvoiceService_ListTaxBlockedInvoices_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // InvoiceServiceServer is the server API for InvoiceService service.
 // All implementations must embed UnimplementedInvoiceServiceServer
 // for forward compatibility.
@@ -134,6 +176,15 @@ type InvoiceServiceServer interface {
 	// or the lines and quantities given. It reverses the ledger effect (Dr WIP / Cr receivable)
 	// and returns what it credits to unbilled.
 	CreditInvoice(context.Context, *CreditInvoiceRequest) (*CreditInvoiceResponse, error)
+	// Sets a legal entity's tax rate for a tax region and item type from a date on (the same key
+	// again replaces the rate). A legal entity without any rate charges no tax; once it has one,
+	// every invoice needs its customer's tax profile.
+	SetTaxRate(context.Context, *SetTaxRateRequest) (*SetTaxRateResponse, error)
+	// Lists a legal entity's tax rates.
+	ListTaxRates(context.Context, *ListTaxRatesRequest) (*ListTaxRatesResponse, error)
+	// Lists the BLOCKED_TAX drafts of a legal entity with what their customers lack (the KPI
+	// "invoices blocked by missing tax data" is their count, also in GetBillingKpis).
+	ListTaxBlockedInvoices(context.Context, *ListTaxBlockedInvoicesRequest) (*ListTaxBlockedInvoicesResponse, error)
 	mustEmbedUnimplementedInvoiceServiceServer()
 }
 
@@ -158,6 +209,15 @@ func (UnimplementedInvoiceServiceServer) VoidInvoice(context.Context, *VoidInvoi
 }
 func (UnimplementedInvoiceServiceServer) CreditInvoice(context.Context, *CreditInvoiceRequest) (*CreditInvoiceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreditInvoice not implemented")
+}
+func (UnimplementedInvoiceServiceServer) SetTaxRate(context.Context, *SetTaxRateRequest) (*SetTaxRateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetTaxRate not implemented")
+}
+func (UnimplementedInvoiceServiceServer) ListTaxRates(context.Context, *ListTaxRatesRequest) (*ListTaxRatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTaxRates not implemented")
+}
+func (UnimplementedInvoiceServiceServer) ListTaxBlockedInvoices(context.Context, *ListTaxBlockedInvoicesRequest) (*ListTaxBlockedInvoicesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTaxBlockedInvoices not implemented")
 }
 func (UnimplementedInvoiceServiceServer) mustEmbedUnimplementedInvoiceServiceServer() {}
 func (UnimplementedInvoiceServiceServer) testEmbeddedByValue()                        {}
@@ -270,6 +330,60 @@ func _InvoiceService_CreditInvoice_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InvoiceService_SetTaxRate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetTaxRateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InvoiceServiceServer).SetTaxRate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InvoiceService_SetTaxRate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InvoiceServiceServer).SetTaxRate(ctx, req.(*SetTaxRateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InvoiceService_ListTaxRates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTaxRatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InvoiceServiceServer).ListTaxRates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InvoiceService_ListTaxRates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InvoiceServiceServer).ListTaxRates(ctx, req.(*ListTaxRatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InvoiceService_ListTaxBlockedInvoices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTaxBlockedInvoicesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InvoiceServiceServer).ListTaxBlockedInvoices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InvoiceService_ListTaxBlockedInvoices_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InvoiceServiceServer).ListTaxBlockedInvoices(ctx, req.(*ListTaxBlockedInvoicesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // InvoiceService_ServiceDesc is the grpc.ServiceDesc for InvoiceService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -296,6 +410,18 @@ var InvoiceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreditInvoice",
 			Handler:    _InvoiceService_CreditInvoice_Handler,
+		},
+		{
+			MethodName: "SetTaxRate",
+			Handler:    _InvoiceService_SetTaxRate_Handler,
+		},
+		{
+			MethodName: "ListTaxRates",
+			Handler:    _InvoiceService_ListTaxRates_Handler,
+		},
+		{
+			MethodName: "ListTaxBlockedInvoices",
+			Handler:    _InvoiceService_ListTaxBlockedInvoices_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
