@@ -130,7 +130,7 @@ func (h billHead) line(obj map[string]any, f billLineFields, path string) (*bill
 		l.Description = h.description
 	}
 	if v := pickField(obj, f.billable...); v != nil {
-		b, ok := flag(v)
+		b, ok := checkbox(v)
 		if !ok {
 			return nil, malformed("%s.billable is not a boolean", path)
 		}
@@ -220,4 +220,15 @@ func (b *supplierBill) readLines(root map[string]any, h billHead, lists string, 
 		}
 	}
 	return nil
+}
+
+// checkbox reads a boolean, or a NetSuite checkbox value ("T" / "F").
+func checkbox(v any) (value, ok bool) {
+	switch strings.ToUpper(text(v)) {
+	case "T":
+		return true, true
+	case "F":
+		return false, true
+	}
+	return flag(v)
 }
