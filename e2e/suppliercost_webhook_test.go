@@ -18,7 +18,8 @@ import (
 // subsidiary names (US01) and is allocated: the item line of 1,200.00 on its project, the expense
 // line of 300.50 split 60/40 by the rule it names (180.30 / 120.20), Dr 5200 against Cr 2000.
 // The same delivery again is a replay (409 REPLAYED_EVENT); the same bill in other bytes (a new
-// event id) answers UNCHANGED for both lines. Two journal entries in all: it posted once.
+// event id) answers UNCHANGED for both lines. Two journal entries in all: it posted once. A bill
+// naming an unknown legal entity code is refused (404 LEGAL_ENTITY_NOT_FOUND).
 func TestNetSuiteVendorBillByWebhookPostsOnceAndAllocates(t *testing.T) {
 	t.Parallel()
 	env := harness.Start(t)
@@ -53,6 +54,11 @@ func TestNetSuiteVendorBillByWebhookPostsOnceAndAllocates(t *testing.T) {
 	st, hdr, body := env.PostWebhook(path, "netsuite", []byte(bill))
 	expectProblem(t, "the same delivery again", http.StatusConflict, "REPLAYED_EVENT", st, hdr, body)
 	deliver(bill+"\n", billingv1.SupplierBillLineOutcome_SUPPLIER_BILL_LINE_OUTCOME_UNCHANGED)
+
+	unknown := `{"legal_entity_code": "ZZ99", "vendor_id": "V-1", "bill_number": "B-1", "bill_date": "2026-06-30", "currency": "USD",
+		"lines": [{"line_number": 1, "amount": "10.00", "project_id": "` + a.projectID + `"}]}`
+	st, hdr, body = env.PostWebhook(path, "netsuite", []byte(unknown))
+	expectProblem(t, "a bill of an unknown legal entity code", http.StatusNotFound, "LEGAL_ENTITY_NOT_FOUND", st, hdr, body)
 
 	want := map[string]string{a.projectID: "1380.30", b.projectID: "120.20"}
 	harness.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {

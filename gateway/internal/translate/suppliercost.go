@@ -142,7 +142,8 @@ func entityOfCode(ctx context.Context, c billingv1.LegalEntityServiceClient, cod
 			}
 		}
 		if page = resp.GetNextPageToken(); page == "" {
-			return "", fault.New(fault.NotFound, ReasonLegalEntityNotFound, "no legal entity has the code %q", clip(code))
+			// A gRPC status, so the receiver answers it as it answers the service's refusals.
+			return "", grpcx.ToStatus(ctx, fault.New(fault.NotFound, ReasonLegalEntityNotFound, "no legal entity has the code %q", clip(code)))
 		}
 	}
 }

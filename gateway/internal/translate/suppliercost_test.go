@@ -2,11 +2,14 @@ package translate_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/accrue/accrue/gateway/internal/translate"
@@ -152,7 +155,7 @@ func TestSupplierBillCanonical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cmd.Call(context.Background()); fault.ReasonOf(err) != translate.ReasonLegalEntityNotFound {
+	if _, err := cmd.Call(context.Background()); grpcx.ReasonOf(err) != translate.ReasonLegalEntityNotFound || status.Code(err) != codes.NotFound {
 		t.Errorf("unknown legal entity code: %v, want %s", err, translate.ReasonLegalEntityNotFound)
 	}
 }
@@ -181,7 +184,7 @@ func supplierBillRun(body []byte) func() outcome {
 			}
 			return sent
 		})
-		if fault.ReasonOf(o.err) == translate.ReasonLegalEntityNotFound {
+		if grpcx.ReasonOf(errors.Unwrap(o.err)) == translate.ReasonLegalEntityNotFound {
 			o.err = nil
 		}
 		return o
