@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"strings"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -142,10 +143,19 @@ func entityOfCode(ctx context.Context, c billingv1.LegalEntityServiceClient, cod
 			}
 		}
 		if page = resp.GetNextPageToken(); page == "" {
-			// A gRPC status, so the receiver answers it as it answers the service's refusals.
-			return "", grpcx.ToStatus(ctx, fault.New(fault.NotFound, ReasonLegalEntityNotFound, "no legal entity has the code %q", clip(code)))
+			return "", notFoundStatus(fault.New(fault.NotFound, ReasonLegalEntityNotFound, "no legal entity has the code %q", clip(code)))
 		}
 	}
+}
+
+// notFoundStatus is fe as a gRPC NotFound status with its reason, so the receiver answers it as
+// it answers the service's refusals (404 and the reason).
+func notFoundStatus(fe *fault.Error) error {
+	st := status.New(codes.NotFound, fe.Message)
+	if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: fe.Reason, Domain: grpcx.ErrorDomain}); err == nil {
+		st = d
+	}
+	return st.Err()
 }
 
 // entityRef sorts a legal entity reference into an id (a UUID) or a code.
