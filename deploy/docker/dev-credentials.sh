@@ -37,7 +37,7 @@ if [ -f "$dir/webhook-secrets" ] && grep -Eq '^[^#/=]+=' "$dir/webhook-secrets";
   mv -f "$dir/webhook-secrets" "$dir/webhook-secrets.old"
 fi
 umask 077
-for b in ${ACCRUE_WEBHOOK_BINDINGS:-salesforce.opportunities/salesforce crm.opportunities/crm workday.workers/workday hcm.workers/hcm timeexpense.approved/tne}; do
+for b in ${ACCRUE_WEBHOOK_BINDINGS:-salesforce.opportunities/salesforce crm.opportunities/crm workday.workers/workday hcm.workers/hcm timeexpense.approved/tne suppliercost.bills/netsuite}; do
   grep -q "^$b=" "$dir/webhook-secrets" 2>/dev/null && continue
   echo "$b=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$dir/webhook-secrets"
 done

@@ -60,4 +60,4 @@ ACCRUE_BIN_DIR=$ACCRUE_ROOT/bin
 # Webhook routes and the source system that calls each (<route>/<source>): each pair gets its own
 # signing secret in .run/webhook-secrets (make run adds missing pairs and keeps existing secrets).
 # A secret is valid only for its route and source.
-ACCRUE_WEBHOOK_BINDINGS=${ACCRUE_WEBHOOK_BINDINGS:-"salesforce.opportunities/salesforce crm.opportunities/crm workday.workers/workday hcm.workers/hcm timeexpense.approved/tne"}
+ACCRUE_WEBHOOK_BINDINGS=${ACCRUE_WEBHOOK_BINDINGS:-"salesforce.opportunities/salesforce crm.opportunities/crm workday.workers/workday hcm.workers/hcm timeexpense.approved/tne suppliercost.bills/netsuite"}

@@ -18,7 +18,7 @@ import (
 // /webhooks/<kind>/{source}/...). A secret is valid for one route and source only, so each
 // source has a random signing secret per route (ACCRUE_WEBHOOK_SECRETS_FILE, lines
 // "<route>/<source>=<secret>").
-var WebhookSources = []string{"salesforce", "hubspot", "workday", "bamboohr"}
+var WebhookSources = []string{"salesforce", "hubspot", "workday", "bamboohr", "netsuite"}
 
 // WebhookRoutes maps the "<kind>/<object>" of a webhook path to the gateway's route name.
 var WebhookRoutes = map[string]string{
@@ -27,6 +27,7 @@ var WebhookRoutes = map[string]string{
 	"workday/workers":              "workday.workers",
 	"hcm/workers":                  "hcm.workers",
 	"timeexpense/approved-entries": "timeexpense.approved",
+	"suppliercost/bills":           "suppliercost.bills",
 }
 
 // homeRoutes is the route whose secret WebhookSecret and WebhookHeaders use for a source.

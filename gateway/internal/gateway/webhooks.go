@@ -10,6 +10,7 @@ import (
 
 	"github.com/accrue/accrue/gateway/internal/translate"
 	"github.com/accrue/accrue/gateway/internal/webhook"
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
@@ -77,6 +78,13 @@ var webhookRoutes = []WebhookRoute{
 		Methods: []string{timeexpensev1.TimeExpenseService_ImportApprovedEntries_FullMethodName},
 		translator: func(c map[string]*grpc.ClientConn, _ Options) webhook.Translator {
 			return translate.ApprovedEntries(timeexpensev1.NewTimeExpenseServiceClient(c["timeexpense"]))
+		}},
+	{Name: "suppliercost.bills", Pattern: "POST /webhooks/suppliercost/{source}/bills",
+		Methods: []string{billingv1.SupplierCostService_RecordSupplierBillLine_FullMethodName,
+			billingv1.LegalEntityService_ListLegalEntities_FullMethodName},
+		translator: func(c map[string]*grpc.ClientConn, _ Options) webhook.Translator {
+			return translate.SupplierBill(translate.SupplierClients{Cost: billingv1.NewSupplierCostServiceClient(c["billing"]),
+				Entity: billingv1.NewLegalEntityServiceClient(c["billing"])})
 		}},
 }
 

@@ -35,7 +35,7 @@ mint gateway "$("$ctl" webhook-routes | awk '{print $2}' | tr ',' '\n' | sort -u
 if [ -f "$dir/webhook-secrets" ] && grep -Eq '^[^#/=]+=' "$dir/webhook-secrets"; then
   mv -f "$dir/webhook-secrets" "$dir/webhook-secrets.old"
 fi
-for b in salesforce.opportunities/salesforce crm.opportunities/crm workday.workers/workday hcm.workers/hcm timeexpense.approved/tne; do
+for b in salesforce.opportunities/salesforce crm.opportunities/crm workday.workers/workday hcm.workers/hcm timeexpense.approved/tne suppliercost.bills/netsuite; do
   grep -q "^$b=" "$dir/webhook-secrets" 2>/dev/null && continue
   (umask 077; echo "$b=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$dir/webhook-secrets")
 done

@@ -8,6 +8,7 @@ package webhooksv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	v13 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	v1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	v11 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	v12 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
@@ -191,11 +192,153 @@ func (x *TimeEntriesApprovedEvent) GetItems() []*v12.ImportItem {
 	return nil
 }
 
+// SupplierBillResult answers a supplier bill delivery (POST /webhooks/suppliercost/{source}/bills,
+// a canonical JSON bill or a NetSuite-style vendorBill): the gateway records each line with
+// SupplierCostService.RecordSupplierBillLine and answers one result per line, in the bill's order.
+type SupplierBillResult struct {
+	state         protoimpl.MessageState    `protogen:"open.v1"`
+	LegalEntityId string                    `protobuf:"bytes,1,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	Lines         []*SupplierBillLineResult `protobuf:"bytes,2,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SupplierBillResult) Reset() {
+	*x = SupplierBillResult{}
+	mi := &file_accrue_webhooks_v1_webhooks_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SupplierBillResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SupplierBillResult) ProtoMessage() {}
+
+func (x *SupplierBillResult) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_webhooks_v1_webhooks_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SupplierBillResult.ProtoReflect.Descriptor instead.
+func (*SupplierBillResult) Descriptor() ([]byte, []int) {
+	return file_accrue_webhooks_v1_webhooks_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SupplierBillResult) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *SupplierBillResult) GetLines() []*SupplierBillLineResult {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+// SupplierBillLineResult is what became of one line of a delivered bill.
+type SupplierBillLineResult struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	LineNumber int32                  `protobuf:"varint,1,opt,name=line_number,json=lineNumber,proto3" json:"line_number,omitempty"`
+	// Set when the line was recorded (created, unchanged or corrected).
+	LineId  string                      `protobuf:"bytes,2,opt,name=line_id,json=lineId,proto3" json:"line_id,omitempty"`
+	Version int64                       `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	Outcome v13.SupplierBillLineOutcome `protobuf:"varint,4,opt,name=outcome,proto3,enum=accrue.billing.v1.SupplierBillLineOutcome" json:"outcome,omitempty"`
+	// Set when the service refused the line (e.g. PROJECT_NOT_FOUND): its reason and message.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Message       string `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SupplierBillLineResult) Reset() {
+	*x = SupplierBillLineResult{}
+	mi := &file_accrue_webhooks_v1_webhooks_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SupplierBillLineResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SupplierBillLineResult) ProtoMessage() {}
+
+func (x *SupplierBillLineResult) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_webhooks_v1_webhooks_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SupplierBillLineResult.ProtoReflect.Descriptor instead.
+func (*SupplierBillLineResult) Descriptor() ([]byte, []int) {
+	return file_accrue_webhooks_v1_webhooks_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SupplierBillLineResult) GetLineNumber() int32 {
+	if x != nil {
+		return x.LineNumber
+	}
+	return 0
+}
+
+func (x *SupplierBillLineResult) GetLineId() string {
+	if x != nil {
+		return x.LineId
+	}
+	return ""
+}
+
+func (x *SupplierBillLineResult) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *SupplierBillLineResult) GetOutcome() v13.SupplierBillLineOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return v13.SupplierBillLineOutcome(0)
+}
+
+func (x *SupplierBillLineResult) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SupplierBillLineResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 var File_accrue_webhooks_v1_webhooks_proto protoreflect.FileDescriptor
 
 const file_accrue_webhooks_v1_webhooks_proto_rawDesc = "" +
 	"\n" +
-	"!accrue/webhooks/v1/webhooks.proto\x12\x12accrue.webhooks.v1\x1a\x1faccrue/project/v1/project.proto\x1a!accrue/resource/v1/resource.proto\x1a'accrue/timeexpense/v1/timeexpense.proto\x1a\x1bbuf/validate/validate.proto\"\x86\x01\n" +
+	"!accrue/webhooks/v1/webhooks.proto\x12\x12accrue.webhooks.v1\x1a%accrue/billing/v1/supplier_cost.proto\x1a\x1faccrue/project/v1/project.proto\x1a!accrue/resource/v1/resource.proto\x1a'accrue/timeexpense/v1/timeexpense.proto\x1a\x1bbuf/validate/validate.proto\"\x86\x01\n" +
 	"\x13CrmOpportunityEvent\x12%\n" +
 	"\bevent_id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\aeventId\x12H\n" +
@@ -207,7 +350,18 @@ const file_accrue_webhooks_v1_webhooks_proto_rawDesc = "" +
 	"\x18TimeEntriesApprovedEvent\x12%\n" +
 	"\bevent_id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\aeventId\x12D\n" +
-	"\x05items\x18\x02 \x03(\v2!.accrue.timeexpense.v1.ImportItemB\v\xbaH\b\x92\x01\x05\b\x01\x10\x88'R\x05itemsB\xd0\x01\n" +
+	"\x05items\x18\x02 \x03(\v2!.accrue.timeexpense.v1.ImportItemB\v\xbaH\b\x92\x01\x05\b\x01\x10\x88'R\x05items\"~\n" +
+	"\x12SupplierBillResult\x12&\n" +
+	"\x0flegal_entity_id\x18\x01 \x01(\tR\rlegalEntityId\x12@\n" +
+	"\x05lines\x18\x02 \x03(\v2*.accrue.webhooks.v1.SupplierBillLineResultR\x05lines\"\xe4\x01\n" +
+	"\x16SupplierBillLineResult\x12\x1f\n" +
+	"\vline_number\x18\x01 \x01(\x05R\n" +
+	"lineNumber\x12\x17\n" +
+	"\aline_id\x18\x02 \x01(\tR\x06lineId\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\x12D\n" +
+	"\aoutcome\x18\x04 \x01(\x0e2*.accrue.billing.v1.SupplierBillLineOutcomeR\aoutcome\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x06 \x01(\tR\amessageB\xd0\x01\n" +
 	"\x16com.accrue.webhooks.v1B\rWebhooksProtoP\x01Z=github.com/accrue/accrue/gen/go/accrue/webhooks/v1;webhooksv1\xa2\x02\x03AWX\xaa\x02\x12Accrue.Webhooks.V1\xca\x02\x12Accrue\\Webhooks\\V1\xe2\x02\x1eAccrue\\Webhooks\\V1\\GPBMetadata\xea\x02\x14Accrue::Webhooks::V1b\x06proto3"
 
 var (
@@ -222,24 +376,29 @@ func file_accrue_webhooks_v1_webhooks_proto_rawDescGZIP() []byte {
 	return file_accrue_webhooks_v1_webhooks_proto_rawDescData
 }
 
-var file_accrue_webhooks_v1_webhooks_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_accrue_webhooks_v1_webhooks_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_accrue_webhooks_v1_webhooks_proto_goTypes = []any{
 	(*CrmOpportunityEvent)(nil),      // 0: accrue.webhooks.v1.CrmOpportunityEvent
 	(*HcmWorkerEvent)(nil),           // 1: accrue.webhooks.v1.HcmWorkerEvent
 	(*TimeEntriesApprovedEvent)(nil), // 2: accrue.webhooks.v1.TimeEntriesApprovedEvent
-	(*v1.Opportunity)(nil),           // 3: accrue.project.v1.Opportunity
-	(*v11.WorkerRecord)(nil),         // 4: accrue.resource.v1.WorkerRecord
-	(*v12.ImportItem)(nil),           // 5: accrue.timeexpense.v1.ImportItem
+	(*SupplierBillResult)(nil),       // 3: accrue.webhooks.v1.SupplierBillResult
+	(*SupplierBillLineResult)(nil),   // 4: accrue.webhooks.v1.SupplierBillLineResult
+	(*v1.Opportunity)(nil),           // 5: accrue.project.v1.Opportunity
+	(*v11.WorkerRecord)(nil),         // 6: accrue.resource.v1.WorkerRecord
+	(*v12.ImportItem)(nil),           // 7: accrue.timeexpense.v1.ImportItem
+	(v13.SupplierBillLineOutcome)(0), // 8: accrue.billing.v1.SupplierBillLineOutcome
 }
 var file_accrue_webhooks_v1_webhooks_proto_depIdxs = []int32{
-	3, // 0: accrue.webhooks.v1.CrmOpportunityEvent.opportunity:type_name -> accrue.project.v1.Opportunity
-	4, // 1: accrue.webhooks.v1.HcmWorkerEvent.worker:type_name -> accrue.resource.v1.WorkerRecord
-	5, // 2: accrue.webhooks.v1.TimeEntriesApprovedEvent.items:type_name -> accrue.timeexpense.v1.ImportItem
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	5, // 0: accrue.webhooks.v1.CrmOpportunityEvent.opportunity:type_name -> accrue.project.v1.Opportunity
+	6, // 1: accrue.webhooks.v1.HcmWorkerEvent.worker:type_name -> accrue.resource.v1.WorkerRecord
+	7, // 2: accrue.webhooks.v1.TimeEntriesApprovedEvent.items:type_name -> accrue.timeexpense.v1.ImportItem
+	4, // 3: accrue.webhooks.v1.SupplierBillResult.lines:type_name -> accrue.webhooks.v1.SupplierBillLineResult
+	8, // 4: accrue.webhooks.v1.SupplierBillLineResult.outcome:type_name -> accrue.billing.v1.SupplierBillLineOutcome
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_accrue_webhooks_v1_webhooks_proto_init() }
@@ -253,7 +412,7 @@ func file_accrue_webhooks_v1_webhooks_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_webhooks_v1_webhooks_proto_rawDesc), len(file_accrue_webhooks_v1_webhooks_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
