@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/shopspring/decimal"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
-	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/internal/platform/telemetry"
@@ -86,21 +83,7 @@ func (s *Service) postBatch(ctx context.Context, sources []ledger.Source) ([]led
 	if err != nil {
 		return nil, err
 	}
-	fx := map[string]decimal.Decimal{}
-	var fxErr error
-	book.FX = func(from, to string, d civil.Date) (decimal.Decimal, bool) {
-		k := from + to + d.String()
-		if r, ok := fx[k]; ok {
-			return r, !r.IsZero()
-		}
-		r, ok, err := s.store.ExchangeRate(ctx, from, to, d)
-		if err != nil {
-			fxErr = err
-		}
-		fx[k] = r
-		return r, ok
-	}
-	book.NewID = func() string { return uuid.Must(uuid.NewV7()).String() }
+	fxErr := s.equip(ctx, &book)
 	results := make([]ledger.Result, 0, len(todo))
 	for _, src := range todo {
 		r := book.Post(src)
@@ -113,8 +96,8 @@ func (s *Service) postBatch(ctx context.Context, sources []ledger.Source) ([]led
 		}
 		results = append(results, r)
 	}
-	if fxErr != nil {
-		return nil, fxErr
+	if err := fxErr(); err != nil {
+		return nil, err
 	}
 	if err := s.store.WriteResults(ctx, results, correlation.ID(ctx)); err != nil {
 		return nil, err

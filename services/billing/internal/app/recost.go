@@ -5,12 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
-
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
-	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/outbox"
@@ -47,15 +43,7 @@ func (s *Service) recost(ctx context.Context, resourceID string, ratesVersion in
 	if err != nil {
 		return err
 	}
-	var fxErr error
-	book.FX = func(from, to string, d civil.Date) (decimal.Decimal, bool) {
-		r, ok, err := s.store.ExchangeRate(ctx, from, to, d)
-		if err != nil {
-			fxErr = err
-		}
-		return r, ok
-	}
-	book.NewID = func() string { return uuid.Must(uuid.NewV7()).String() }
+	fxErr := s.equip(ctx, &book)
 	var results []ledger.Result
 	var rejected []string
 	for _, p := range posted {
@@ -75,8 +63,8 @@ func (s *Service) recost(ctx context.Context, resourceID string, ratesVersion in
 		}
 		results = append(results, r)
 	}
-	if fxErr != nil {
-		return fxErr
+	if err := fxErr(); err != nil {
+		return err
 	}
 	if len(rejected) > 0 {
 		if _, err := s.store.RecordException(ctx, exceptions.New{Kind: KindRecostRejected, Reason: ledger.ReasonPeriodClosed,

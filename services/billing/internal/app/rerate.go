@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/auth"
-	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/outbox"
@@ -56,15 +54,7 @@ func (s *Service) rerate(ctx context.Context, c contract.Contract) error {
 	if err != nil {
 		return err
 	}
-	var fxErr error
-	book.FX = func(from, to string, d civil.Date) (decimal.Decimal, bool) {
-		r, ok, err := s.store.ExchangeRate(ctx, from, to, d)
-		if err != nil {
-			fxErr = err
-		}
-		return r, ok
-	}
-	book.NewID = func() string { return uuid.Must(uuid.NewV7()).String() }
+	fxErr := s.equip(ctx, &book)
 	var (
 		results  []ledger.Result
 		rerated  []ledger.Rerated
@@ -92,8 +82,8 @@ func (s *Service) rerate(ctx context.Context, c contract.Contract) error {
 			results, rerated, after = append(results, r.Result), append(rerated, r), append(after, r.After)
 		}
 	}
-	if fxErr != nil {
-		return fxErr
+	if err := fxErr(); err != nil {
+		return err
 	}
 	if err := s.listRebills(ctx, c, checked, rebills); err != nil {
 		return err
