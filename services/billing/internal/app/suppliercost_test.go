@@ -408,3 +408,45 @@ func TestSupplierLineReallocatesWhenLaborIsRecosted(t *testing.T) {
 	}
 	e.wantBalanced()
 }
+
+// A line whose bill date's period closes before the worker allocates it follows the legal
+// entity's policy: REJECT parks it (PERIOD_CLOSED, an open exception, nothing posted); ROLL_FORWARD
+// posts it on the first day of the next open period, its bill date kept as the source date.
+func TestSupplierLineInAClosedPeriodFollowsThePolicy(t *testing.T) {
+	for _, c := range []struct {
+		policy legalentity.ClosedPeriodPolicy
+		status string
+		posted string
+	}{
+		{legalentity.Reject, "PARKED/PERIOD_CLOSED", ""},
+		{legalentity.RollForward, "ALLOCATED/", "2026-04-01"},
+	} {
+		t.Run(string(c.policy), func(t *testing.T) {
+			e := supplierEnv(t, c.policy)
+			l := bill(billingtest.USD("250.00"), "")
+			l.ProjectID = p1
+			l, _ = e.record(l)
+			if _, err := e.UC.SetPeriod(e.Ctx, e.LE.ID, "2026-03", true); err != nil {
+				t.Fatal(err)
+			}
+			e.allocate(l)
+			if st := billingtest.Scalar[string](e.Env, `SELECT status || '/' || status_reason FROM supplier_bill_lines WHERE id = $1`, l.ID); st != c.status {
+				t.Fatalf("line = %s, want %s", st, c.status)
+			}
+			got := billingtest.Scalar[string](e.Env, `SELECT COALESCE(string_agg(posting_date::text || ' ' || source_date::text, ','), '')
+				FROM journal_entries WHERE source_id = $1`, l.ID)
+			if c.posted == "" {
+				if got != "" || e.openSupplierExceptions() != 1 {
+					t.Fatalf("entries %q and %d open exceptions, want none and 1", got, e.openSupplierExceptions())
+				}
+				e.wantCosts(map[string]string{p1: "0.00"})
+				return
+			}
+			if got != c.posted+" 2026-03-31" {
+				t.Fatalf("entry posted on / dated %q, want %s 2026-03-31", got, c.posted)
+			}
+			e.wantCosts(map[string]string{p1: "250.00"})
+			e.wantBalanced()
+		})
+	}
+}
