@@ -450,3 +450,30 @@ func TestSupplierLineInAClosedPeriodFollowsThePolicy(t *testing.T) {
 		})
 	}
 }
+
+// The KPI of supplier cost awaiting allocation (API and metric): count, amount per currency and
+// the oldest line's age, until the worker allocates.
+func TestSupplierCostAwaitingKPIs(t *testing.T) {
+	e := supplierEnv(t, legalentity.Reject)
+	usd := bill(billingtest.USD("100.00"), "")
+	usd.ProjectID = p1
+	usd, _ = e.record(usd)
+	eur := bill(billingtest.EUR("50.00"), "")
+	eur.ProjectID, eur.LineNo = p2, 2
+	e.record(eur)
+	k, err := e.UC.SupplierCostKPIs(e.Ctx, e.LE.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Awaiting != 2 || k.Parked != 0 || len(k.Amounts) != 2 || k.Amounts[0].String() != billingtest.EUR("50.00").String() ||
+		k.Amounts[1].String() != billingtest.USD("100.00").String() || k.OldestAge <= 0 {
+		t.Fatalf("KPIs = %+v, want 2 awaiting (EUR 50.00, USD 100.00), none parked, an oldest age", k)
+	}
+	if n, err := e.UC.SupplierCostAwaiting(e.Ctx); err != nil || n != 2 {
+		t.Fatalf("metric = %d (%v), want 2", n, err)
+	}
+	e.allocate(usd)
+	if k, _ = e.UC.SupplierCostKPIs(e.Ctx, e.LE.ID); k.Awaiting != 1 || len(k.Amounts) != 1 || k.Amounts[0].Currency != "EUR" {
+		t.Fatalf("after allocating the USD line KPIs = %+v, want only the EUR line awaiting", k)
+	}
+}
