@@ -39,4 +39,8 @@ type ReceivableStore interface {
 	CustomerPayments(ctx context.Context, legalEntityID, customerID string, from, to civil.Date) ([]receivable.Payment, error)
 	// AccountBalance is debits minus credits of an account over entries posted up to asOf.
 	AccountBalance(ctx context.Context, legalEntityID, account string, asOf civil.Date) (decimal.Decimal, error)
+	// OpenReceivables sums open receivables per functional currency and aging bucket on asOf.
+	OpenReceivables(ctx context.Context, asOf civil.Date) (map[string]receivable.Buckets, error)
+	// UnbilledAmount sums the unbilled part of open invoice candidates per currency.
+	UnbilledAmount(ctx context.Context) (map[string]decimal.Decimal, error)
 }

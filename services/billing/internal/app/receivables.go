@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 
+	"github.com/shopspring/decimal"
+
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/civil"
@@ -74,4 +76,15 @@ func (s *Service) InvoiceWithStanding(ctx context.Context, id string) (invoice.I
 func (s *Service) publishApplied(ctx context.Context, a receivable.Application) error {
 	return s.store.Publish(ctx, outbox.Event{Stream: billingv1.EventStream, Type: billingv1.EventTypePaymentApplied,
 		Subject: a.Payment.ID, Payload: wire.PaymentApplied(a, correlation.ID(ctx))})
+}
+
+// ReceivableGauges returns, for the metrics, the open receivables of every legal entity today
+// per functional currency and aging bucket, and the unbilled amount per currency.
+func (s *Service) ReceivableGauges(ctx context.Context) (map[string]receivable.Buckets, map[string]decimal.Decimal, error) {
+	ar, err := s.store.OpenReceivables(ctx, civil.Of(s.now()))
+	if err != nil {
+		return nil, nil, err
+	}
+	unbilled, err := s.store.UnbilledAmount(ctx)
+	return ar, unbilled, err
 }

@@ -267,3 +267,53 @@ func (s *Store) AccountBalance(ctx context.Context, legalEntityID, account strin
 		WHERE l.legal_entity_id = $1 AND l.account_code = $2 AND e.posting_date <= $3`, legalEntityID, account, asOf.Time()).Scan(&b)
 	return b, err
 }
+
+// OpenReceivables sums, per functional currency and aging bucket, what every legal entity's
+// instalments hold of the receivable today (asOf), for the AR gauges.
+func (s *Store) OpenReceivables(ctx context.Context, asOf civil.Date) (map[string]receivable.Buckets, error) {
+	rows, err := s.Q(ctx).Query(ctx, `SELECT le.functional_currency, i.due_date, sum(i.functional - i.relieved)
+		FROM invoice_instalments i JOIN legal_entities le ON le.id = i.legal_entity_id
+		WHERE i.functional - i.relieved <> 0 GROUP BY 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]receivable.Buckets{}
+	for rows.Next() {
+		var cur string
+		var due time.Time
+		var v decimal.Decimal
+		if err := rows.Scan(&cur, &due, &v); err != nil {
+			return nil, err
+		}
+		if out[cur] == nil {
+			out[cur] = receivable.Buckets{}
+		}
+		b := receivable.BucketOf(civil.Of(due), asOf)
+		out[cur][b] = out[cur][b].Add(v)
+	}
+	return out, rows.Err()
+}
+
+// UnbilledAmount sums, per currency, the open invoice candidates (time and expenses) less what
+// live invoices already bill of them.
+func (s *Store) UnbilledAmount(ctx context.Context) (map[string]decimal.Decimal, error) {
+	rows, err := s.Q(ctx).Query(ctx, `SELECT c.currency_code, sum(c.amount - COALESCE(b.a, 0)) FROM invoice_candidates c
+		LEFT JOIN (SELECT l.candidate_id, sum(l.amount) AS a FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+			WHERE i.status <> 'VOID' GROUP BY l.candidate_id) b ON b.candidate_id = c.id
+		WHERE c.status = 'OPEN' GROUP BY c.currency_code`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]decimal.Decimal{}
+	for rows.Next() {
+		var cur string
+		var v decimal.Decimal
+		if err := rows.Scan(&cur, &v); err != nil {
+			return nil, err
+		}
+		out[cur] = v
+	}
+	return out, rows.Err()
+}
