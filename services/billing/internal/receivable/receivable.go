@@ -14,7 +14,7 @@ import (
 // Faults of rejected requests, with their stable reasons.
 var (
 	ErrTermsInvalid      = fault.New(fault.Invalid, "PAYMENT_TERMS_INVALID", "payment terms need one or more instalments of a positive percent summing to exactly 100, due 0 to 3650 days after the issue date")
-	ErrTermsNotFound     = fault.New(fault.NotFound, "PAYMENT_TERMS_NOT_FOUND", "the legal entity has no payment terms of this code")
+	ErrTermsNotFound     = fault.New(fault.FailedPrecondition, "PAYMENT_TERMS_UNKNOWN", "the legal entity has no payment terms of this code")
 	ErrPaymentNotFound   = fault.New(fault.NotFound, "PAYMENT_NOT_FOUND", "no such payment")
 	ErrReferenceTaken    = fault.New(fault.FailedPrecondition, "PAYMENT_REFERENCE_TAKEN", "the legal entity already recorded a different payment with this reference")
 	ErrCurrencyMismatch  = fault.New(fault.FailedPrecondition, "PAYMENT_CURRENCY_MISMATCH", "a payment applies only to invoices of its own currency and customer")
