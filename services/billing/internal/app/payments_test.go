@@ -250,3 +250,50 @@ func TestCreditNoteReducesLatestInstalmentFirst(t *testing.T) {
 		t.Fatalf("aging %s, ledger %s; want 0 both", ag.Total.Total(), ag.Ledger)
 	}
 }
+
+// A foreign-currency invoice: EUR 1,000.00 booked at 1.10 (1,100.00 USD receivable), paid with
+// EUR 1,000.00 at 1.12 (1,120.00 USD cash): the receivable is relieved at 1,100.00 and 20.00 USD
+// is a realized FX gain; the aging and the ledger agree at 0.00. Contracts are in their legal
+// entity's functional currency today, so the test turns the USD draft into a EUR one before
+// posting (as an invoice in another currency would be).
+func TestForeignCurrencyPaymentRealizesFXGain(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	for _, r := range []ledger.ExchangeRate{{From: "EUR", To: "USD", Date: billingtest.Day("2026-06-01"), Rate: dec("1.10")},
+		{From: "EUR", To: "USD", Date: billingtest.Day("2026-08-01"), Rate: dec("1.12")}} {
+		if err := e.UC.SetExchangeRate(e.Ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.WithProject(e.Terms(billingtest.StandardCard()...))
+	e.post(hours("T-1", billingtest.Consult, billingtest.TaskBill, "2026-06-10", "20"))
+	draft := e.propose(c.ID, "")
+	if _, err := e.DB.Pool.Exec(e.Ctx, `UPDATE invoices SET currency_code = 'EUR' WHERE id = $1`, draft.ID); err != nil {
+		t.Fatal(err)
+	}
+	inv := e.postInvoice(draft.ID, "2026-07-01")
+	wantMoney(t, "invoice", inv.Gross(), "1000.00 EUR")
+	if got := e.balance(ledger.AccountsReceivable); got != "1100.00" {
+		t.Fatalf("receivable %s, want 1100.00 (EUR 1,000.00 at 1.10)", got)
+	}
+	p, _, err := e.UC.RecordPayment(e.Ctx, receivable.Payment{LegalEntityID: e.LE.ID, CustomerID: billingtest.Customer, Reference: "SEPA-1",
+		Amount: billingtest.EUR("1000.00"), Date: billingtest.Day("2026-08-05")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.UC.ApplyPayment(e.Ctx, p.ID, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.FXGain.StringFixed(2) != "20.00" || a.Invoices[0].Summary.Status != receivable.StatusPaid {
+		t.Fatalf("FX gain %s, %s; want 20.00 USD, PAID", a.FXGain, a.Invoices[0].Summary.Status)
+	}
+	for acct, want := range map[string]string{ledger.Cash: "1120.00", ledger.AccountsReceivable: "0.00", ledger.CustomerOnAccount: "0.00",
+		ledger.RealizedFXGain: "-20.00"} {
+		if got := e.balance(acct); got != want {
+			t.Errorf("account %s = %s, want %s", acct, got, want)
+		}
+	}
+	if ag := e.aging("2026-08-05"); !ag.Total.Total().IsZero() || !ag.Ledger.IsZero() {
+		t.Errorf("aging %s, ledger %s; want 0 both", ag.Total.Total(), ag.Ledger)
+	}
+}
