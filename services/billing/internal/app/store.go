@@ -32,6 +32,7 @@ type Store interface {
 	JournalExportStore
 	SupplierCostStore
 	TaxStore
+	ReceivableStore
 }
 
 // LegalEntityStore keeps legal entities.
