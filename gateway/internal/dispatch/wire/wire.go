@@ -34,14 +34,8 @@ func Event(env *commonv1.EventEnvelope, payload proto.Message) (subscription.Eve
 	ev := subscription.Event{ID: env.GetEventId(), Type: env.GetType(), Subject: env.GetSubject(), Producer: env.GetProducer(),
 		OccurredAt: env.GetOccurredAt().AsTime(), CorrelationID: env.GetCorrelationId(), Data: data.Bytes()}
 	m := payload.ProtoReflect()
-	str := func(name protoreflect.Name) string {
-		f := m.Descriptor().Fields().ByName(name)
-		if f == nil || f.Kind() != protoreflect.StringKind || f.IsList() {
-			return ""
-		}
-		return m.Get(f).String()
-	}
-	ev.Refs = subscription.Filter{LegalEntityID: str("legal_entity_id"), CustomerID: str("customer_id"), ProjectID: str("project_id")}
+	ev.Refs = subscription.Filter{LegalEntityID: findString(m, "legal_entity_id", 2), CustomerID: findString(m, "customer_id", 2),
+		ProjectID: findString(m, "project_id", 2)}
 	return ev, nil
 }
 
@@ -105,4 +99,27 @@ func ts(t time.Time) *timestamppb.Timestamp {
 		return nil
 	}
 	return timestamppb.New(t)
+}
+
+// findString returns the first non-empty string field name of m, looking depth levels of
+// singular message fields deep (an invoice.posted payload carries its ids in its invoice).
+func findString(m protoreflect.Message, name protoreflect.Name, depth int) string {
+	fields := m.Descriptor().Fields()
+	if f := fields.ByName(name); f != nil && f.Kind() == protoreflect.StringKind && !f.IsList() {
+		if v := m.Get(f).String(); v != "" {
+			return v
+		}
+	}
+	if depth == 0 {
+		return ""
+	}
+	for i := 0; i < fields.Len(); i++ {
+		f := fields.Get(i)
+		if f.Kind() == protoreflect.MessageKind && !f.IsList() && !f.IsMap() && m.Has(f) {
+			if v := findString(m.Get(f).Message(), name, depth-1); v != "" {
+				return v
+			}
+		}
+	}
+	return ""
 }
