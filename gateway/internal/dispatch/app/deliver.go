@@ -106,7 +106,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for ctx.Err() == nil {
-		claims, err := d.st.ClaimDue(ctx, d.cfg.Batch, d.cfg.Lease, d.busy())
+		claims, err := d.st.ClaimDue(ctx, d.cfg.Batch, d.cfg.EndpointConcurrency, d.cfg.Lease, d.busy())
 		if err != nil && ctx.Err() == nil {
 			d.log.WarnContext(ctx, "webhook deliveries: claim failed", "err", err)
 		}

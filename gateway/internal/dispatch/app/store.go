@@ -22,7 +22,7 @@ type Store interface {
 	AllSubscriptions(ctx context.Context) ([]subscription.Subscription, error)
 
 	RecordEvent(ctx context.Context, ev subscription.Event, subs []string) error
-	ClaimDue(ctx context.Context, limit int, lease time.Duration, busy []string) ([]subscription.Claim, error)
+	ClaimDue(ctx context.Context, limit, perEndpoint int, lease time.Duration, busy []string) ([]subscription.Claim, error)
 	RecordAttempt(ctx context.Context, subID, eventID string, a subscription.Attempt, o subscription.Outcome) error
 	Requeue(ctx context.Context, subID, eventID string, from, to time.Time) (int64, error)
 	ListDeliveries(ctx context.Context, subID string, status subscription.DeliveryStatus, token string, limit int) ([]subscription.Delivery, string, error)

@@ -324,7 +324,7 @@ func checkOncePerIDInOrder(t testing.TB, got []received, published map[string][]
 func fastConfig() app.DeliveryConfig {
 	return app.DeliveryConfig{Schedule: subscription.Schedule{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond,
 		800 * time.Millisecond, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second},
-		Lease: 5 * time.Second, Poll: 50 * time.Millisecond, BreakerFailures: 3, BreakerCooldown: 300 * time.Millisecond}
+		Lease: 5 * time.Second, Poll: 50 * time.Millisecond, EndpointConcurrency: 4, BreakerFailures: 3, BreakerCooldown: 300 * time.Millisecond}
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }

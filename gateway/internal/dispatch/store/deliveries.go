@@ -31,31 +31,36 @@ func (s *Store) RecordEvent(ctx context.Context, ev subscription.Event, subs []s
 	return err
 }
 
-// ClaimDue leases up to limit due deliveries for lease: pending, due, of an active subscription
+// ClaimDue leases up to limit due deliveries (at most perEndpoint per subscription) for lease: pending, due, of an active subscription
 // whose circuit is closed and not in busy, and the earliest pending one of their subject for
 // their subscription (a later event of a subject waits for the earlier). Rows other
 // dispatchers hold are skipped (FOR UPDATE SKIP LOCKED); the lease keeps them off other
 // dispatchers' claims while the request runs, and a dispatcher that dies leaves its lease to
 // expire, after which the delivery is claimed again (with the same webhook-id).
-func (s *Store) ClaimDue(ctx context.Context, limit int, lease time.Duration, busy []string) ([]subscription.Claim, error) {
+func (s *Store) ClaimDue(ctx context.Context, limit, perEndpoint int, lease time.Duration, busy []string) ([]subscription.Claim, error) {
 	if busy == nil {
 		busy = []string{}
 	}
-	rows, err := s.Q(ctx).Query(ctx, `WITH due AS (
-		SELECT d.subscription_id, d.event_id FROM webhook_deliveries d
+	rows, err := s.Q(ctx).Query(ctx, `WITH cand AS (
+		SELECT d.subscription_id, d.event_id,
+		       row_number() OVER (PARTITION BY d.subscription_id ORDER BY d.next_attempt_at, d.seq) AS rn
+		FROM webhook_deliveries d
 		JOIN webhook_subscriptions s ON s.id = d.subscription_id
 		WHERE d.status = 'PENDING' AND d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until < now())
 		  AND s.status = 'ACTIVE' AND (s.circuit_open_until IS NULL OR s.circuit_open_until <= now())
 		  AND NOT (d.subscription_id::text = ANY($3::text[]))
 		  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.subscription_id = d.subscription_id
-		      AND e.subject = d.subject AND e.status = 'PENDING' AND e.seq < d.seq)
+		      AND e.subject = d.subject AND e.status = 'PENDING' AND e.seq < d.seq)),
+	due AS (
+		SELECT d.subscription_id, d.event_id FROM webhook_deliveries d JOIN cand c USING (subscription_id, event_id)
+		WHERE c.rn <= $4 AND d.status = 'PENDING' AND (d.lease_until IS NULL OR d.lease_until < now())
 		ORDER BY d.next_attempt_at, d.seq LIMIT $1
 		FOR UPDATE OF d SKIP LOCKED)
 	UPDATE webhook_deliveries d SET lease_until = now() + $2::interval, attempts = d.attempts + 1
 	FROM due, webhook_events ev, webhook_subscriptions s
 	WHERE d.subscription_id = due.subscription_id AND d.event_id = due.event_id AND ev.event_id = d.event_id AND s.id = d.subscription_id
 	RETURNING d.subscription_id::text, d.event_id, d.attempts, ev.type, ev.subject, ev.producer, ev.occurred_at, ev.correlation_id, ev.data,
-		s.url, s.shape, s.secret, s.previous_secret, s.previous_secret_expires_at`, limit, lease.String(), busy)
+		s.url, s.shape, s.secret, s.previous_secret, s.previous_secret_expires_at`, limit, lease.String(), busy, perEndpoint)
 	if err != nil {
 		return nil, err
 	}
