@@ -328,4 +328,3 @@ func fastConfig() app.DeliveryConfig {
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
-
