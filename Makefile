@@ -178,6 +178,7 @@ build: ## build every binary into bin/
 	@mkdir -p $(BIN)
 	for s in customer project resource timeexpense billing; do go build -o $(BIN)/$$s ./services/$$s/cmd/$$s; done
 	go build -o $(BIN)/gateway ./gateway/cmd/gateway
+	go build -o $(BIN)/dispatcher ./gateway/cmd/dispatcher
 	go build -o $(BIN)/accruectl ./gateway/cmd/accruectl
 
 .PHONY: images

@@ -15,8 +15,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/textproto"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
