@@ -161,6 +161,9 @@ CHAOS_FAULTS  ?= 12
 chaos: ## fault harness: CHAOS_ENTRIES (12000) entries under CHAOS_FAULTS (12) faults, CHAOS_SEED; then the gate
 	ACCRUE_E2E_SHARED=0 CHAOS_ENTRIES=$(CHAOS_ENTRIES) CHAOS_FAULTS=$(CHAOS_FAULTS) CHAOS_CHECK_BOUNDS=1 \
 		go test -count=1 -timeout 40m -v -run '^(TestChaos|TestFailedApplyPostedWithin5sOfPostgresReturning)$$' ./e2e/
+	# Outbound webhooks: a receiver down for 2 minutes, then back, gets every event once, in order.
+	ACCRUE_WEBHOOK_CHAOS_DOWN=2m go test -count=1 -timeout 10m -v -run '^TestReceiverDownThenBackGetsEveryEventOnceInOrderPerSubject$$' \
+		./gateway/internal/dispatch/dispatchtest/
 
 .PHONY: test-short
 test-short: deps ## tests only, without the race detector
