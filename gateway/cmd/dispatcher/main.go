@@ -21,6 +21,7 @@ import (
 	webhooksv1 "github.com/accrue/accrue/gen/go/accrue/webhooks/v1"
 	"github.com/accrue/accrue/internal/platform/catalogue"
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/pgstore"
 	"github.com/accrue/accrue/internal/platform/service"
 	"github.com/accrue/accrue/internal/platform/stream"
@@ -53,6 +54,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 		r.Fail(err)
 	}
 	timeout := r.Duration("ACCRUE_WEBHOOK_TIMEOUT", 10*time.Second)
+	retention := r.Duration("ACCRUE_WEBHOOK_RETENTION", 30*24*time.Hour)
 	own.Delivery = app.DeliveryConfig{Schedule: sched, Lease: timeout + r.Duration("ACCRUE_WEBHOOK_LEASE_MARGIN", 20*time.Second),
 		Poll: r.Duration("ACCRUE_WEBHOOK_POLL", 250*time.Millisecond), EndpointConcurrency: r.Int("ACCRUE_WEBHOOK_ENDPOINT_CONCURRENCY", 4),
 		BreakerFailures: r.Int("ACCRUE_WEBHOOK_BREAKER_FAILURES", 5), BreakerCooldown: r.Duration("ACCRUE_WEBHOOK_BREAKER_COOLDOWN", 30*time.Second)}
@@ -73,6 +75,13 @@ func run(ctx context.Context, migrateOnly bool) error {
 			return fmt.Errorf("consume %s: %w", s, err)
 		}
 	}
-	base.Add(app.NewDeliverer(st, egress.NewSender(guard, timeout), own.Delivery, base.Log))
+	base.Add(app.NewDeliverer(st, egress.NewSender(guard, timeout), own.Delivery, base.Log),
+		lifecycle.Every(time.Hour, func(ctx context.Context) {
+			if n, err := svc.Prune(ctx, retention); err != nil {
+				base.Log.WarnContext(ctx, "webhook deliveries: pruning failed", "err", err)
+			} else if n > 0 {
+				base.Log.InfoContext(ctx, "webhook deliveries pruned", "deliveries", n)
+			}
+		}))
 	return base.Run(ctx)
 }

@@ -224,3 +224,16 @@ func (s *Service) RetryDeadLetter(ctx context.Context, e exceptions.Exception) e
 		return err
 	})
 }
+
+// Prune deletes finished deliveries (and their attempts and events) recorded more than
+// retention ago, in batches, until none is left; the dispatcher runs it hourly.
+func (s *Service) Prune(ctx context.Context, retention time.Duration) (int64, error) {
+	var total int64
+	for {
+		n, err := s.st.Prune(ctx, s.now().Add(-retention), 1000)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}

@@ -27,4 +27,5 @@ type Store interface {
 	Requeue(ctx context.Context, subID, eventID string, from, to time.Time) (int64, error)
 	ListDeliveries(ctx context.Context, subID string, status subscription.DeliveryStatus, token string, limit int) ([]subscription.Delivery, string, error)
 	GetDelivery(ctx context.Context, subID, eventID string) (subscription.Delivery, []subscription.Attempt, error)
+	Prune(ctx context.Context, cutoff time.Time, limit int) (int64, error)
 }

@@ -164,3 +164,52 @@ func TestSSRFGuard(t *testing.T) {
 		t.Errorf("outside the allow-list: %v", err)
 	}
 }
+
+// Finished deliveries past the retention are pruned with their attempts and events; pending
+// ones stay.
+func TestPruneKeepsPendingDeliveries(t *testing.T) {
+	r := newRig(t, "127.0.0.1")
+	rc := newReceiver(t)
+	sub := r.subscribe(rc.url())
+	rc.secret = func() string { return sub.Secret }
+	r.consume()
+	r.deliver(fastConfig(), 2*time.Second)
+	published := map[string][]string{}
+	s := newID()
+	published[s] = r.publish(s, 3)
+	rc.waitUnique(3, 20*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	rc.down()
+	pending := r.publish(newID(), 1)
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ds, _, err := r.svc.Deliveries(ctx, sub.ID, subscription.Pending, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) == 1 && ds[0].EventID == pending[0] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the pending delivery was not recorded: %+v", ds)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	n, err := r.svc.Prune(ctx, -time.Hour) // everything recorded before an hour from now
+	if err != nil || n != 3 {
+		t.Fatalf("pruned %d deliveries (%v), want the 3 delivered", n, err)
+	}
+	all, _, err := r.svc.Deliveries(ctx, sub.ID, "", "", 10)
+	if err != nil || len(all) != 1 || all[0].EventID != pending[0] {
+		t.Fatalf("left %+v (%v), want only the pending delivery", all, err)
+	}
+	var events, attempts int
+	if err := r.db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM webhook_events), (SELECT count(*) FROM webhook_attempts
+		WHERE event_id <> $1)`, pending[0]).Scan(&events, &attempts); err != nil {
+		t.Fatal(err)
+	}
+	if events != 1 || attempts != 0 {
+		t.Errorf("%d events and %d attempts of pruned deliveries left, want 1 event and none", events, attempts)
+	}
+}

@@ -199,3 +199,45 @@ func (s *Store) GetDelivery(ctx context.Context, subID, eventID string) (subscri
 	})
 	return d, as, err
 }
+
+// Prune deletes, at most limit at a time, finished deliveries (delivered or dead) of events
+// recorded before cutoff, with their attempts, then the events left without deliveries; it
+// returns how many deliveries it deleted.
+func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	var n int64
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		q := s.Q(ctx)
+		rows, err := q.Query(ctx, `SELECT d.subscription_id::text, d.event_id FROM webhook_deliveries d JOIN webhook_events ev USING (event_id)
+			WHERE d.status <> 'PENDING' AND ev.recorded_at < $1 LIMIT $2 FOR UPDATE OF d SKIP LOCKED`, cutoff, limit)
+		if err != nil {
+			return err
+		}
+		type key struct{ sub, ev string }
+		keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (key, error) {
+			var k key
+			err := r.Scan(&k.sub, &k.ev)
+			return k, err
+		})
+		if err != nil || len(keys) == 0 {
+			return err
+		}
+		subs, evs := make([]string, len(keys)), make([]string, len(keys))
+		for i, k := range keys {
+			subs[i], evs[i] = k.sub, k.ev
+		}
+		if _, err := q.Exec(ctx, `DELETE FROM webhook_attempts a USING unnest($1::uuid[], $2::text[]) AS k(sub, ev)
+			WHERE a.subscription_id = k.sub AND a.event_id = k.ev`, subs, evs); err != nil {
+			return err
+		}
+		tag, err := q.Exec(ctx, `DELETE FROM webhook_deliveries d USING unnest($1::uuid[], $2::text[]) AS k(sub, ev)
+			WHERE d.subscription_id = k.sub AND d.event_id = k.ev`, subs, evs)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		_, err = q.Exec(ctx, `DELETE FROM webhook_events ev WHERE ev.event_id = ANY($1)
+			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = ev.event_id)`, evs)
+		return err
+	})
+	return n, err
+}
