@@ -14,7 +14,7 @@ GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 # Checks of deploy/ (Dockerfiles, compose, kustomize): a module of its own, out of MODULES so its
 # build tools stay out of vulncheck and the race-detector run.
 DEPLOY_CHECKS := deploy/checks
-IMAGES     := customer project resource timeexpense billing gateway accruectl
+IMAGES     := customer project resource timeexpense billing gateway dispatcher accruectl
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
