@@ -80,7 +80,9 @@ type entityCase struct {
 }
 
 // entityCases returns the request of every entity-scoped RPC, by full method. The matrix fails
-// when the contracts mark an RPC entity-scoped that has no case here.
+// when the contracts mark an RPC entity-scoped that has no case here. The dispatcher's
+// SubscriptionService (webhooks:manage) is firm-wide, not entity-scoped: the matrix calls each of
+// its RPCs (on the dispatcher process) with every bad token and without its scope only.
 func (fx *matrixFixture) entityCases() map[string]entityCase {
 	leA, proj, te, inv := fx.leA.GetLegalEntityId(), fx.project.projectID, fx.entry, fx.invoice.GetInvoiceId()
 	entryIn := timeIn(fx.resourceID, proj, fx.project.billable, date(2026, 6, 3), "2", true)

@@ -157,6 +157,8 @@ service_env() { # svc → VAR=value lines
     "ACCRUE_EVENT_KEYS_DIR=$RUN/event-keys" \
     "ACCRUE_LOG_LEVEL=$LOG_LEVEL"
   [ ! -f "$RUN/tokens/$1.jwt" ] || echo "ACCRUE_SERVICE_TOKEN_FILE=$RUN/tokens/$1.jwt"
+  # The dispatcher may post to local receivers (accruectl listen) in a local run.
+  [ "$1" != dispatcher ] || echo "ACCRUE_WEBHOOK_ALLOW=${ACCRUE_WEBHOOK_ALLOW:-127.0.0.1}"
   tls_env "$1"
   upstream_addrs
 }
@@ -271,7 +273,7 @@ Create a customer (re-sending the same Idempotency-Key returns the stored respon
     -H 'Idempotency-Key: my-first-customer' \\
     -d '{"name":"Globex GmbH","currency_code":"EUR","tax_profile":{"tax_region":"DE"}}'
 
-List a service's business exceptions (customer, project, resource, timeexpense, billing):
+List a service's business exceptions (customer, project, resource, timeexpense, billing, dispatcher):
   curl -sS -H "Authorization: Bearer \$TOKEN" $GW/v1/ops/customer/exceptions
 
 gRPC (mutual TLS; reflection is on):  make bin/grpcurl && bin/grpcurl -cacert .run/tls/ca.crt \\

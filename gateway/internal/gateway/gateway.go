@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ import (
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
+	webhooksv1 "github.com/accrue/accrue/gen/go/accrue/webhooks/v1"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/grpcx"
@@ -50,9 +52,15 @@ import (
 // Services lists the five upstreams by name, in a stable order.
 var Services = []string{"customer", "project", "resource", "timeexpense", "billing"}
 
+// Dispatcher names the outbound webhook dispatcher's upstream (SubscriptionService and its
+// exception queue). Optional: without its address the gateway serves no webhook-subscription
+// routes.
+const Dispatcher = "dispatcher"
+
 // Options configure a Gateway.
 type Options struct {
-	// Upstreams maps each service name in Services to its gRPC address. All five are required.
+	// Upstreams maps each service name in Services to its gRPC address. All five are required;
+	// Dispatcher's is optional.
 	Upstreams map[string]string
 	// Verifier checks bearer tokens. Required.
 	Verifier *auth.Verifier
@@ -139,6 +147,15 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		}
 		g.conns[s] = conn
 	}
+	if addr := opts.Upstreams[Dispatcher]; addr != "" {
+		conn, err := grpcx.Dial(addr, nil, grpcx.Transport(opts.UpstreamTLS),
+			grpc.WithChainUnaryInterceptor(deadlineUnary(opts.UpstreamTimeout), scopeUnary))
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("gateway: dial %s: %w", Dispatcher, err)
+		}
+		g.conns[Dispatcher] = conn
+	}
 
 	api := g.newMux()
 	for _, h := range []struct {
@@ -157,14 +174,21 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		{"billing", billingv1.RegisterPaymentServiceHandler},
 		{"billing", billingv1.RegisterJournalExportServiceHandler},
 		{"billing", billingv1.RegisterSupplierCostServiceHandler},
+		{Dispatcher, webhooksv1.RegisterSubscriptionServiceHandler},
 	} {
+		if g.conns[h.service] == nil {
+			continue // the dispatcher is optional
+		}
 		if err := h.register(ctx, api, g.conns[h.service]); err != nil {
 			return nil, err
 		}
 	}
 	// Every service serves its own exception queue; /v1/ops/{service}/... goes to that service.
 	ops := map[string]http.Handler{}
-	for _, s := range Services {
+	for _, s := range append(slices.Clone(Services), Dispatcher) {
+		if g.conns[s] == nil {
+			continue
+		}
 		m := g.newMux()
 		if err := opsv1.RegisterExceptionServiceHandler(ctx, m, g.conns[s]); err != nil {
 			return nil, err
