@@ -88,6 +88,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	billingv1.RegisterInvoiceServiceServer(base.GRPC, grpcapi.NewInvoices(srv))
 	billingv1.RegisterJournalExportServiceServer(base.GRPC, grpcapi.NewJournalExport(srv))
 	billingv1.RegisterSupplierCostServiceServer(base.GRPC, grpcapi.NewSupplierCost(srv))
+	billingv1.RegisterRevenueServiceServer(base.GRPC, grpcapi.NewRevenue(srv))
 	base.Add(lifecycle.Every(sweep, uc.Sweep), lifecycle.Every(5*time.Second, func(ctx context.Context) {
 		if rejected, parked, err := uc.GaugeKPIs(ctx); err == nil {
 			rejectedClosed.Set(float64(rejected))

@@ -26,11 +26,13 @@ const (
 	LaborCostClearing        = "2150"
 	TaxPayable               = "2200"
 	DeferredRevenue          = "2300"
+	ContractLossProvision    = "2400"
 	ServiceRevenue           = "4000"
 	ReimbursableExpenseSales = "4100"
 	LaborCost                = "5000"
 	ExpenseCost              = "5100"
 	SubcontractorCost        = "5200"
+	ContractLossExpense      = "5300"
 )
 
 // Account is an account of a legal entity's chart; Type is ASSET, LIABILITY, EQUITY, REVENUE or
@@ -50,11 +52,13 @@ var DefaultChart = []Account{
 	{LaborCostClearing, "Labor cost clearing", "LIABILITY"},
 	{TaxPayable, "Tax payable", "LIABILITY"},
 	{DeferredRevenue, "Deferred revenue", "LIABILITY"},
+	{ContractLossProvision, "Provision for contract losses", "LIABILITY"},
 	{ServiceRevenue, "Service revenue", "REVENUE"},
 	{ReimbursableExpenseSales, "Reimbursable expense revenue", "REVENUE"},
 	{LaborCost, "Labor cost", "EXPENSE"},
 	{ExpenseCost, "Expense cost", "EXPENSE"},
 	{SubcontractorCost, "Subcontractor cost", "EXPENSE"},
+	{ContractLossExpense, "Contract loss expense", "EXPENSE"},
 }
 
 // Source types.

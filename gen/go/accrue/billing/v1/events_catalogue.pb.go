@@ -22,6 +22,8 @@ const (
 	EventTypeInvoicePosted = "invoice.posted"
 	// EventTypeSupplierCostAllocationRequested carries a SupplierCostAllocationRequested payload.
 	EventTypeSupplierCostAllocationRequested = "supplier_cost.allocation_requested"
+	// EventTypeRevenueRecognized carries a RevenueRecognized payload.
+	EventTypeRevenueRecognized = "revenue.recognized"
 )
 
 // EventTypes lists every event type published on EventStream.
@@ -33,4 +35,5 @@ var EventTypes = []string{
 	EventTypePostingsRecorded,
 	EventTypeInvoicePosted,
 	EventTypeSupplierCostAllocationRequested,
+	EventTypeRevenueRecognized,
 }

@@ -32,6 +32,8 @@ const (
 	PeriodStatus_PERIOD_STATUS_UNSPECIFIED PeriodStatus = 0
 	PeriodStatus_PERIOD_STATUS_OPEN        PeriodStatus = 1
 	PeriodStatus_PERIOD_STATUS_CLOSED      PeriodStatus = 2
+	// Automated postings treat it as closed; only finance (billing:finance) posts invoices in it.
+	PeriodStatus_PERIOD_STATUS_SOFT_CLOSED PeriodStatus = 3
 )
 
 // Enum value maps for PeriodStatus.
@@ -40,11 +42,13 @@ var (
 		0: "PERIOD_STATUS_UNSPECIFIED",
 		1: "PERIOD_STATUS_OPEN",
 		2: "PERIOD_STATUS_CLOSED",
+		3: "PERIOD_STATUS_SOFT_CLOSED",
 	}
 	PeriodStatus_value = map[string]int32{
 		"PERIOD_STATUS_UNSPECIFIED": 0,
 		"PERIOD_STATUS_OPEN":        1,
 		"PERIOD_STATUS_CLOSED":      2,
+		"PERIOD_STATUS_SOFT_CLOSED": 3,
 	}
 )
 
@@ -2178,11 +2182,12 @@ const file_accrue_billing_v1_ledger_proto_rawDesc = "" +
 	"!timesheets_rejected_closed_period\x18\x03 \x01(\x03R\x1etimesheetsRejectedClosedPeriod\x12?\n" +
 	"\x1cpostings_parked_rate_missing\x18\x04 \x01(\x03R\x19postingsParkedRateMissing\x12'\n" +
 	"\x0fjournal_entries\x18\x05 \x01(\x03R\x0ejournalEntries\x120\n" +
-	"\x14invoices_blocked_tax\x18\x06 \x01(\x03R\x12invoicesBlockedTax*_\n" +
+	"\x14invoices_blocked_tax\x18\x06 \x01(\x03R\x12invoicesBlockedTax*~\n" +
 	"\fPeriodStatus\x12\x1d\n" +
 	"\x19PERIOD_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12PERIOD_STATUS_OPEN\x10\x01\x12\x18\n" +
-	"\x14PERIOD_STATUS_CLOSED\x10\x02*\xac\x01\n" +
+	"\x14PERIOD_STATUS_CLOSED\x10\x02\x12\x1d\n" +
+	"\x19PERIOD_STATUS_SOFT_CLOSED\x10\x03*\xac\x01\n" +
 	"\vAccountType\x12\x1c\n" +
 	"\x18ACCOUNT_TYPE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ACCOUNT_TYPE_ASSET\x10\x01\x12\x1a\n" +
