@@ -156,6 +156,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		{"billing", billingv1.RegisterInvoiceServiceHandler},
 		{"billing", billingv1.RegisterJournalExportServiceHandler},
 		{"billing", billingv1.RegisterSupplierCostServiceHandler},
+		{"billing", billingv1.RegisterRevenueServiceHandler},
 	} {
 		if err := h.register(ctx, api, g.conns[h.service]); err != nil {
 			return nil, err

@@ -35,6 +35,8 @@ var (
 		Help: "Supplier bill lines recorded and not allocated yet (parked ones included)."})
 	blockedTax = prometheus.NewGauge(prometheus.GaugeOpts{Name: "accrue_invoices_blocked_tax",
 		Help: "Invoice drafts blocked by missing tax data of their customer (BLOCKED_TAX)."})
+	lossContracts = prometheus.NewGauge(prometheus.GaugeOpts{Name: "accrue_loss_contracts",
+		Help: "Contracts flagged as loss contracts by revenue recognition (estimate at completion above the price)."})
 )
 
 func main() { service.Main(run) }
@@ -45,7 +47,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	// Posting events carry up to 1,000 entries each: a few per batch keep transactions bounded.
 	postingBatch := r.Int("ACCRUE_POSTING_BATCH_EVENTS", 4)
 	sweep := r.Duration("ACCRUE_PARKED_SWEEP_INTERVAL", 30*time.Second)
-	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(append(app.Collectors(), app.SupplierCostCollectors()...), rejectedClosed, parkedRates, awaitingSupplier, blockedTax)...)
+	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(append(app.Collectors(), app.SupplierCostCollectors()...), rejectedClosed, parkedRates, awaitingSupplier, blockedTax, lossContracts)...)
 	if base == nil || err != nil {
 		return err
 	}
@@ -99,6 +101,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 		}
 		if n, err := uc.BlockedTaxCount(ctx); err == nil {
 			blockedTax.Set(float64(n))
+		}
+		if n, err := uc.LossContractCount(ctx); err == nil {
+			lossContracts.Set(float64(n))
 		}
 	}))
 	return base.Run(ctx)

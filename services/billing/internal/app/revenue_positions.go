@@ -70,3 +70,8 @@ func (s *Service) ContractPositions(ctx context.Context, legalEntityID, contract
 	}
 	return out, nil
 }
+
+// LossContractCount is the KPI "loss contracts" of every legal entity (the metric gauge).
+func (s *Service) LossContractCount(ctx context.Context) (int64, error) {
+	return s.store.CountLossContracts(ctx, "")
+}

@@ -85,7 +85,7 @@ func Candidate(c ledger.Candidate) *billingv1.InvoiceCandidate {
 func KPIs(k ledger.KPIs) *billingv1.GetBillingKpisResponse {
 	resp := &billingv1.GetBillingKpisResponse{EntriesRejectedClosedPeriod: k.EntriesRejectedClosedPeriod,
 		TimesheetsRejectedClosedPeriod: k.TimesheetsRejectedClosedPeriod, PostingsParkedRateMissing: k.ParkedRateMissing,
-		JournalEntries: k.JournalEntries, InvoicesBlockedTax: k.InvoicesBlockedTax}
+		JournalEntries: k.JournalEntries, InvoicesBlockedTax: k.InvoicesBlockedTax, LossContracts: k.LossContracts}
 	for _, a := range k.UnbilledTime {
 		resp.UnbilledTime = append(resp.UnbilledTime, moneyProto(a))
 	}

@@ -635,7 +635,7 @@ var File_accrue_billing_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1faccrue/billing/v1/invoice.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a\x1faccrue/billing/v1/revenue.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\"\x9b\x01\n" +
+	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1faccrue/billing/v1/invoice.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1faccrue/billing/v1/revenue.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\"\x9b\x01\n" +
 	"\x13LegalEntityUpserted\x12A\n" +
 	"\flegal_entity\x18\x01 \x01(\v2\x1e.accrue.billing.v1.LegalEntityR\vlegalEntity:Aҵ\x18=\n" +
 	"\x0ebilling.events\x12\x15legal_entity.upserted\x1a\aproject\x1a\vtimeexpense\"\xa6\x01\n" +
@@ -681,14 +681,14 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"reallocate\x18\x04 \x01(\bR\n" +
 	"reallocate:Aҵ\x18=\n" +
-	"\x0ebilling.events\x12\"supplier_cost.allocation_requested\x1a\abilling\"\xe3\x01\n" +
+	"\x0ebilling.events\x12\"supplier_cost.allocation_requested\x1a\abilling\"\xec\x01\n" +
 	"\x11RevenueRecognized\x12D\n" +
 	"\vrecognition\x18\x01 \x01(\v2\".accrue.billing.v1.LineRecognitionR\vrecognition\x12&\n" +
 	"\x0flegal_entity_id\x18\x02 \x01(\tR\rlegalEntityId\x12\x1f\n" +
 	"\vproject_ids\x18\x03 \x03(\tR\n" +
 	"projectIds\x12\x15\n" +
-	"\x06run_id\x18\x04 \x01(\tR\x05runId:(ҵ\x18$\n" +
-	"\x0ebilling.events\x12\x12revenue.recognized*\xc0\x01\n" +
+	"\x06run_id\x18\x04 \x01(\tR\x05runId:1ҵ\x18-\n" +
+	"\x0ebilling.events\x12\x12revenue.recognized\x1a\aproject*\xc0\x01\n" +
 	"\x0ePostingOutcome\x12\x1f\n" +
 	"\x1bPOSTING_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16POSTING_OUTCOME_POSTED\x10\x01\x12*\n" +
@@ -757,8 +757,8 @@ func file_accrue_billing_v1_events_proto_init() {
 	file_accrue_billing_v1_contract_proto_init()
 	file_accrue_billing_v1_invoice_proto_init()
 	file_accrue_billing_v1_ledger_proto_init()
-	file_accrue_billing_v1_revenue_proto_init()
 	file_accrue_billing_v1_legal_entity_proto_init()
+	file_accrue_billing_v1_revenue_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
