@@ -104,7 +104,7 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 			Rule: &billingv1.AllocationRule{Name: "B's rule", Kind: billingv1.AllocationRuleKind_ALLOCATION_RULE_KIND_DIRECT,
 				Targets: []*billingv1.AllocationTarget{{ProjectId: proj}}}}},
 		billingv1.SupplierCostService_GetSupplierCostKpis_FullMethodName: {req: &billingv1.GetSupplierCostKpisRequest{LegalEntityId: leA}},
-		billingv1.RevenueService_RecognizeRevenue_FullMethodName: {req: &billingv1.RecognizeRevenueRequest{LegalEntityId: leA, Period: "2026-06", DryRun: true}},
+		billingv1.RevenueService_RecognizeRevenue_FullMethodName:         {req: &billingv1.RecognizeRevenueRequest{LegalEntityId: leA, Period: "2026-06", DryRun: true}},
 		billingv1.RevenueService_SetRevenueEstimate_FullMethodName: {req: &billingv1.SetRevenueEstimateRequest{ContractId: fx.contract.GetContractId(),
 			LineKey: fx.contract.GetLines()[0].GetLineKey(), EffectivePeriod: "2026-06", EstimateToComplete: &commonv1.Money{Amount: "1.00", CurrencyCode: "USD"}}},
 		billingv1.RevenueService_GetContractPositions_FullMethodName: {req: &billingv1.GetContractPositionsRequest{LegalEntityId: leA}},
