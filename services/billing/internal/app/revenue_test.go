@@ -188,6 +188,32 @@ func TestContractAssetAndLiabilityTieToTheLedger(t *testing.T) {
 	if b := e.balance(ledger.ServiceRevenue); b != "-6000.00" {
 		t.Errorf("service revenue = %s, want -6000.00 (what was recognized)", b)
 	}
+
+	// The report of March–April: revenue 6,000.00 against 100 h × 20.00 of labor; WIP 5,000.00
+	// added, 5,000.00 billed, 1,000.00 reclassified to the contract asset; all by milestones.
+	rep, err := e.UC.RevenueReport(e.Ctx, e.LE.ID, "2026-03", "2026-04")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Contracts) != 1 || len(rep.Projects) != 1 || len(rep.WIP) != 1 || len(rep.ByMethod) != 1 {
+		t.Fatalf("report rows: %d contracts, %d projects, %d wip, %d methods", len(rep.Contracts), len(rep.Projects), len(rep.WIP), len(rep.ByMethod))
+	}
+	pnl := rep.Contracts[0]
+	wantDec(t, "contract revenue", pnl.Revenue, "6000.00")
+	wantDec(t, "contract labor", pnl.Labor, "2000.00")
+	wantDec(t, "contract margin", pnl.Margin(), "4000.00")
+	wantDec(t, "project revenue", rep.Projects[0].Revenue, "6000.00")
+	w := rep.WIP[0]
+	wantDec(t, "WIP opening", w.Opening, "0.00")
+	wantDec(t, "WIP added", w.Added, "5000.00")
+	wantDec(t, "WIP billed", w.Billed, "5000.00")
+	wantDec(t, "WIP reclassified", w.Reclassified, "1000.00")
+	wantDec(t, "WIP closing", w.Closing(), "1000.00")
+	wantDec(t, "milestone revenue", rep.ByMethod[0].Recognized, "6000.00")
+	if csv := string(rep.CSV()); !strings.Contains(csv, "contract_pnl,"+c.ID+",margin,4000.00,USD\n") ||
+		!strings.Contains(csv, "revenue_by_method,MILESTONE,recognized,6000.00,USD\n") {
+		t.Errorf("CSV lacks the contract margin or the milestone revenue:\n%s", csv)
+	}
 }
 
 func (e env) position(contractID, asOf string) revenue.ContractPosition {

@@ -78,6 +78,12 @@ type RevenueStore interface {
 	CountLossContracts(ctx context.Context, legalEntityID string) (int64, error)
 	// RecognitionsOf returns what a legal entity's lines recognized for periods from..to.
 	RecognitionsOf(ctx context.Context, legalEntityID, from, to string) ([]revenue.Recorded, error)
+	// LedgerSlices sums revenue and cost posted from..to per project and contract;
+	// WIPRollForward moves each contract's unbilled receivables; RevenueByMethod sums what the
+	// lines recognized for periods from..to by method.
+	LedgerSlices(ctx context.Context, legalEntityID string, from, to civil.Date) ([]revenue.LedgerSlice, error)
+	WIPRollForward(ctx context.Context, legalEntityID string, from, to civil.Date) ([]revenue.WIP, error)
+	RevenueByMethod(ctx context.Context, legalEntityID, from, to string) ([]revenue.ByMethod, error)
 }
 
 // CloseStore reads what the close checklist checks and keeps its waivers.

@@ -3,6 +3,8 @@ package grpcapi
 import (
 	"context"
 
+	"google.golang.org/genproto/googleapis/api/httpbody"
+
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/services/billing/internal/wire"
@@ -51,4 +53,12 @@ func (r *Revenue) SoftClosePeriod(ctx context.Context, req *billingv1.SoftCloseP
 
 func (r *Revenue) ReopenPeriod(ctx context.Context, req *billingv1.ReopenPeriodRequest) (*billingv1.ReopenPeriodResponse, error) {
 	return grpcx.Reply(wire.ReopenPeriodResponse)(r.app.ReopenPeriod(ctx, req.GetLegalEntityId(), req.GetPeriod(), req.GetReason()))
+}
+
+func (r *Revenue) GetRevenueReport(ctx context.Context, req *billingv1.GetRevenueReportRequest) (*billingv1.GetRevenueReportResponse, error) {
+	return grpcx.Reply(wire.RevenueReportResponse)(r.app.RevenueReport(ctx, req.GetLegalEntityId(), req.GetFromPeriod(), req.GetToPeriod()))
+}
+
+func (r *Revenue) ExportRevenueReport(ctx context.Context, req *billingv1.GetRevenueReportRequest) (*httpbody.HttpBody, error) {
+	return grpcx.Reply(wire.RevenueReportCSV)(r.app.RevenueReport(ctx, req.GetLegalEntityId(), req.GetFromPeriod(), req.GetToPeriod()))
 }

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"github.com/shopspring/decimal"
+	"google.golang.org/genproto/googleapis/api/httpbody"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
@@ -120,4 +121,28 @@ func SoftClosePeriodResponse(p ledger.Period) *billingv1.SoftClosePeriodResponse
 
 func ReopenPeriodResponse(p ledger.Period) *billingv1.ReopenPeriodResponse {
 	return &billingv1.ReopenPeriodResponse{Period: Period(p)}
+}
+
+// RevenueReportResponse converts the revenue report.
+func RevenueReportResponse(r revenue.Report) *billingv1.GetRevenueReportResponse {
+	c := r.Currency
+	pnl := func(p revenue.PnL) *billingv1.ProfitAndLoss {
+		return &billingv1.ProfitAndLoss{Id: p.ID, Revenue: m(p.Revenue, c), LaborCost: m(p.Labor, c), SubcontractorCost: m(p.Subcontractor, c),
+			ExpenseCost: m(p.Cost, c), Margin: m(p.Margin(), c)}
+	}
+	resp := &billingv1.GetRevenueReportResponse{LegalEntityId: r.LegalEntityID, FromPeriod: r.From, ToPeriod: r.To,
+		Projects: Each(r.Projects, pnl), Contracts: Each(r.Contracts, pnl)}
+	for _, w := range r.WIP {
+		resp.Wip = append(resp.Wip, &billingv1.WipRollForward{ContractId: w.ContractID, Opening: m(w.Opening, c), Added: m(w.Added, c),
+			Billed: m(w.Billed, c), Reclassified: m(w.Reclassified, c), Closing: m(w.Closing(), c)})
+	}
+	for _, x := range r.ByMethod {
+		resp.ByMethod = append(resp.ByMethod, &billingv1.RevenueByMethod{Method: revenueMethods[x.Method], Recognized: m(x.Recognized, c)})
+	}
+	return resp
+}
+
+// RevenueReportCSV is the report as a CSV download.
+func RevenueReportCSV(r revenue.Report) *httpbody.HttpBody {
+	return &httpbody.HttpBody{ContentType: "text/csv; charset=utf-8", Data: r.CSV()}
 }

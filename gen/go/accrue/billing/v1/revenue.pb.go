@@ -10,6 +10,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
+	httpbody "google.golang.org/genproto/googleapis/api/httpbody"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1446,11 +1447,392 @@ func (x *ReopenPeriodResponse) GetPeriod() *Period {
 	return nil
 }
 
+type GetRevenueReportRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LegalEntityId string                 `protobuf:"bytes,1,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	// First and last period of the range, "YYYY-MM" (inclusive).
+	FromPeriod    string `protobuf:"bytes,2,opt,name=from_period,json=fromPeriod,proto3" json:"from_period,omitempty"`
+	ToPeriod      string `protobuf:"bytes,3,opt,name=to_period,json=toPeriod,proto3" json:"to_period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRevenueReportRequest) Reset() {
+	*x = GetRevenueReportRequest{}
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRevenueReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRevenueReportRequest) ProtoMessage() {}
+
+func (x *GetRevenueReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRevenueReportRequest.ProtoReflect.Descriptor instead.
+func (*GetRevenueReportRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_revenue_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *GetRevenueReportRequest) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *GetRevenueReportRequest) GetFromPeriod() string {
+	if x != nil {
+		return x.FromPeriod
+	}
+	return ""
+}
+
+func (x *GetRevenueReportRequest) GetToPeriod() string {
+	if x != nil {
+		return x.ToPeriod
+	}
+	return ""
+}
+
+// ProfitAndLoss is a project's or a contract's P&L over the range, from the ledger.
+type ProfitAndLoss struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The project id (project rows) or the contract id (contract rows).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Service and expense revenue (4000, 4100).
+	Revenue           *v1.Money `protobuf:"bytes,2,opt,name=revenue,proto3" json:"revenue,omitempty"`
+	LaborCost         *v1.Money `protobuf:"bytes,3,opt,name=labor_cost,json=laborCost,proto3" json:"labor_cost,omitempty"`
+	SubcontractorCost *v1.Money `protobuf:"bytes,4,opt,name=subcontractor_cost,json=subcontractorCost,proto3" json:"subcontractor_cost,omitempty"`
+	ExpenseCost       *v1.Money `protobuf:"bytes,5,opt,name=expense_cost,json=expenseCost,proto3" json:"expense_cost,omitempty"`
+	// revenue − labor − subcontractor − expense cost.
+	Margin        *v1.Money `protobuf:"bytes,6,opt,name=margin,proto3" json:"margin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProfitAndLoss) Reset() {
+	*x = ProfitAndLoss{}
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProfitAndLoss) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProfitAndLoss) ProtoMessage() {}
+
+func (x *ProfitAndLoss) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProfitAndLoss.ProtoReflect.Descriptor instead.
+func (*ProfitAndLoss) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_revenue_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ProfitAndLoss) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ProfitAndLoss) GetRevenue() *v1.Money {
+	if x != nil {
+		return x.Revenue
+	}
+	return nil
+}
+
+func (x *ProfitAndLoss) GetLaborCost() *v1.Money {
+	if x != nil {
+		return x.LaborCost
+	}
+	return nil
+}
+
+func (x *ProfitAndLoss) GetSubcontractorCost() *v1.Money {
+	if x != nil {
+		return x.SubcontractorCost
+	}
+	return nil
+}
+
+func (x *ProfitAndLoss) GetExpenseCost() *v1.Money {
+	if x != nil {
+		return x.ExpenseCost
+	}
+	return nil
+}
+
+func (x *ProfitAndLoss) GetMargin() *v1.Money {
+	if x != nil {
+		return x.Margin
+	}
+	return nil
+}
+
+// WipRollForward is a contract's unbilled receivables (1200) over the range: closing = opening +
+// added (billable work and expenses) − billed (invoices net of credit notes) + reclassified (by
+// recognition: the contract asset's adjustment).
+type WipRollForward struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ContractId    string                 `protobuf:"bytes,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	Opening       *v1.Money              `protobuf:"bytes,2,opt,name=opening,proto3" json:"opening,omitempty"`
+	Added         *v1.Money              `protobuf:"bytes,3,opt,name=added,proto3" json:"added,omitempty"`
+	Billed        *v1.Money              `protobuf:"bytes,4,opt,name=billed,proto3" json:"billed,omitempty"`
+	Reclassified  *v1.Money              `protobuf:"bytes,5,opt,name=reclassified,proto3" json:"reclassified,omitempty"`
+	Closing       *v1.Money              `protobuf:"bytes,6,opt,name=closing,proto3" json:"closing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WipRollForward) Reset() {
+	*x = WipRollForward{}
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WipRollForward) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WipRollForward) ProtoMessage() {}
+
+func (x *WipRollForward) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WipRollForward.ProtoReflect.Descriptor instead.
+func (*WipRollForward) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_revenue_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *WipRollForward) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+func (x *WipRollForward) GetOpening() *v1.Money {
+	if x != nil {
+		return x.Opening
+	}
+	return nil
+}
+
+func (x *WipRollForward) GetAdded() *v1.Money {
+	if x != nil {
+		return x.Added
+	}
+	return nil
+}
+
+func (x *WipRollForward) GetBilled() *v1.Money {
+	if x != nil {
+		return x.Billed
+	}
+	return nil
+}
+
+func (x *WipRollForward) GetReclassified() *v1.Money {
+	if x != nil {
+		return x.Reclassified
+	}
+	return nil
+}
+
+func (x *WipRollForward) GetClosing() *v1.Money {
+	if x != nil {
+		return x.Closing
+	}
+	return nil
+}
+
+// RevenueByMethod is revenue recognized over the range by revenue method.
+type RevenueByMethod struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Method        RevenueMethod          `protobuf:"varint,1,opt,name=method,proto3,enum=accrue.billing.v1.RevenueMethod" json:"method,omitempty"`
+	Recognized    *v1.Money              `protobuf:"bytes,2,opt,name=recognized,proto3" json:"recognized,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevenueByMethod) Reset() {
+	*x = RevenueByMethod{}
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevenueByMethod) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevenueByMethod) ProtoMessage() {}
+
+func (x *RevenueByMethod) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevenueByMethod.ProtoReflect.Descriptor instead.
+func (*RevenueByMethod) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_revenue_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RevenueByMethod) GetMethod() RevenueMethod {
+	if x != nil {
+		return x.Method
+	}
+	return RevenueMethod_REVENUE_METHOD_UNSPECIFIED
+}
+
+func (x *RevenueByMethod) GetRecognized() *v1.Money {
+	if x != nil {
+		return x.Recognized
+	}
+	return nil
+}
+
+type GetRevenueReportResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LegalEntityId string                 `protobuf:"bytes,1,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	FromPeriod    string                 `protobuf:"bytes,2,opt,name=from_period,json=fromPeriod,proto3" json:"from_period,omitempty"`
+	ToPeriod      string                 `protobuf:"bytes,3,opt,name=to_period,json=toPeriod,proto3" json:"to_period,omitempty"`
+	Projects      []*ProfitAndLoss       `protobuf:"bytes,4,rep,name=projects,proto3" json:"projects,omitempty"`
+	Contracts     []*ProfitAndLoss       `protobuf:"bytes,5,rep,name=contracts,proto3" json:"contracts,omitempty"`
+	Wip           []*WipRollForward      `protobuf:"bytes,6,rep,name=wip,proto3" json:"wip,omitempty"`
+	ByMethod      []*RevenueByMethod     `protobuf:"bytes,7,rep,name=by_method,json=byMethod,proto3" json:"by_method,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRevenueReportResponse) Reset() {
+	*x = GetRevenueReportResponse{}
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRevenueReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRevenueReportResponse) ProtoMessage() {}
+
+func (x *GetRevenueReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRevenueReportResponse.ProtoReflect.Descriptor instead.
+func (*GetRevenueReportResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_revenue_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetRevenueReportResponse) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *GetRevenueReportResponse) GetFromPeriod() string {
+	if x != nil {
+		return x.FromPeriod
+	}
+	return ""
+}
+
+func (x *GetRevenueReportResponse) GetToPeriod() string {
+	if x != nil {
+		return x.ToPeriod
+	}
+	return ""
+}
+
+func (x *GetRevenueReportResponse) GetProjects() []*ProfitAndLoss {
+	if x != nil {
+		return x.Projects
+	}
+	return nil
+}
+
+func (x *GetRevenueReportResponse) GetContracts() []*ProfitAndLoss {
+	if x != nil {
+		return x.Contracts
+	}
+	return nil
+}
+
+func (x *GetRevenueReportResponse) GetWip() []*WipRollForward {
+	if x != nil {
+		return x.Wip
+	}
+	return nil
+}
+
+func (x *GetRevenueReportResponse) GetByMethod() []*RevenueByMethod {
+	if x != nil {
+		return x.ByMethod
+	}
+	return nil
+}
+
 var File_accrue_billing_v1_revenue_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_revenue_proto_rawDesc = "" +
 	"\n" +
-	"\x1faccrue/billing/v1/revenue.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x01\n" +
+	"\x1faccrue/billing/v1/revenue.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x01\n" +
 	"\x17RecognizeRevenueRequest\x120\n" +
 	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\x129\n" +
 	"\x06period\x18\x02 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\x06period\x12\x17\n" +
@@ -1567,19 +1949,56 @@ const file_accrue_billing_v1_revenue_proto_rawDesc = "" +
 	"\x06period\x18\x02 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\x06period\x12\x1f\n" +
 	"\x06reason\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x06reason\"I\n" +
 	"\x14ReopenPeriodResponse\x121\n" +
-	"\x06period\x18\x01 \x01(\v2\x19.accrue.billing.v1.PeriodR\x06period*\x8e\x01\n" +
+	"\x06period\x18\x01 \x01(\v2\x19.accrue.billing.v1.PeriodR\x06period\"\xcf\x01\n" +
+	"\x17GetRevenueReportRequest\x120\n" +
+	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\x12B\n" +
+	"\vfrom_period\x18\x02 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\n" +
+	"fromPeriod\x12>\n" +
+	"\tto_period\x18\x03 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\btoPeriod\"\xbf\x02\n" +
+	"\rProfitAndLoss\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x121\n" +
+	"\arevenue\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyR\arevenue\x126\n" +
+	"\n" +
+	"labor_cost\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyR\tlaborCost\x12F\n" +
+	"\x12subcontractor_cost\x18\x04 \x01(\v2\x17.accrue.common.v1.MoneyR\x11subcontractorCost\x12:\n" +
+	"\fexpense_cost\x18\x05 \x01(\v2\x17.accrue.common.v1.MoneyR\vexpenseCost\x12/\n" +
+	"\x06margin\x18\x06 \x01(\v2\x17.accrue.common.v1.MoneyR\x06margin\"\xb4\x02\n" +
+	"\x0eWipRollForward\x12\x1f\n" +
+	"\vcontract_id\x18\x01 \x01(\tR\n" +
+	"contractId\x121\n" +
+	"\aopening\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyR\aopening\x12-\n" +
+	"\x05added\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyR\x05added\x12/\n" +
+	"\x06billed\x18\x04 \x01(\v2\x17.accrue.common.v1.MoneyR\x06billed\x12;\n" +
+	"\freclassified\x18\x05 \x01(\v2\x17.accrue.common.v1.MoneyR\freclassified\x121\n" +
+	"\aclosing\x18\x06 \x01(\v2\x17.accrue.common.v1.MoneyR\aclosing\"\x84\x01\n" +
+	"\x0fRevenueByMethod\x128\n" +
+	"\x06method\x18\x01 \x01(\x0e2 .accrue.billing.v1.RevenueMethodR\x06method\x127\n" +
+	"\n" +
+	"recognized\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyR\n" +
+	"recognized\"\xf4\x02\n" +
+	"\x18GetRevenueReportResponse\x12&\n" +
+	"\x0flegal_entity_id\x18\x01 \x01(\tR\rlegalEntityId\x12\x1f\n" +
+	"\vfrom_period\x18\x02 \x01(\tR\n" +
+	"fromPeriod\x12\x1b\n" +
+	"\tto_period\x18\x03 \x01(\tR\btoPeriod\x12<\n" +
+	"\bprojects\x18\x04 \x03(\v2 .accrue.billing.v1.ProfitAndLossR\bprojects\x12>\n" +
+	"\tcontracts\x18\x05 \x03(\v2 .accrue.billing.v1.ProfitAndLossR\tcontracts\x123\n" +
+	"\x03wip\x18\x06 \x03(\v2!.accrue.billing.v1.WipRollForwardR\x03wip\x12?\n" +
+	"\tby_method\x18\a \x03(\v2\".accrue.billing.v1.RevenueByMethodR\bbyMethod*\x8e\x01\n" +
 	"\x0fCloseItemStatus\x12!\n" +
 	"\x1dCLOSE_ITEM_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18CLOSE_ITEM_STATUS_PASSED\x10\x01\x12\x1c\n" +
 	"\x18CLOSE_ITEM_STATUS_FAILED\x10\x02\x12\x1c\n" +
-	"\x18CLOSE_ITEM_STATUS_WAIVED\x10\x032\xbe\v\n" +
+	"\x18CLOSE_ITEM_STATUS_WAIVED\x10\x032\xac\x0e\n" +
 	"\x0eRevenueService\x12\xd0\x01\n" +
 	"\x10RecognizeRevenue\x12*.accrue.billing.v1.RecognizeRevenueRequest\x1a+.accrue.billing.v1.RecognizeRevenueResponse\"c\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02D:\x01*\"?/v1/legal-entities/{legal_entity_id}/periods/{period}:recognize\x12\xcf\x01\n" +
 	"\x12SetRevenueEstimate\x12,.accrue.billing.v1.SetRevenueEstimateRequest\x1a-.accrue.billing.v1.SetRevenueEstimateResponse\"\\\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02=:\x01*\"8/v1/contracts/{contract_id}/lines/{line_key}:setEstimate\x12\xcc\x01\n" +
 	"\x14GetContractPositions\x12..accrue.billing.v1.GetContractPositionsRequest\x1a/.accrue.billing.v1.GetContractPositionsResponse\"S\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x029\x127/v1/legal-entities/{legal_entity_id}/contract-positions\x12\xd1\x01\n" +
 	"\x11GetCloseChecklist\x12+.accrue.billing.v1.GetCloseChecklistRequest\x1a,.accrue.billing.v1.GetCloseChecklistResponse\"a\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02G\x12E/v1/legal-entities/{legal_entity_id}/periods/{period}/close-checklist\x12\xce\x01\n" +
 	"\x0eWaiveCloseItem\x12(.accrue.billing.v1.WaiveCloseItemRequest\x1a).accrue.billing.v1.WaiveCloseItemResponse\"g\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02H:\x01*\"C/v1/legal-entities/{legal_entity_id}/periods/{period}/close-waivers\x12\xcd\x01\n" +
-	"\x0fSoftClosePeriod\x12).accrue.billing.v1.SoftClosePeriodRequest\x1a*.accrue.billing.v1.SoftClosePeriodResponse\"c\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02D:\x01*\"?/v1/legal-entities/{legal_entity_id}/periods/{period}:softClose\x12\xc2\x01\n" +
+	"\x0fSoftClosePeriod\x12).accrue.billing.v1.SoftClosePeriodRequest\x1a*.accrue.billing.v1.SoftClosePeriodResponse\"c\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02D:\x01*\"?/v1/legal-entities/{legal_entity_id}/periods/{period}:softClose\x12\xbc\x01\n" +
+	"\x10GetRevenueReport\x12*.accrue.billing.v1.GetRevenueReportRequest\x1a+.accrue.billing.v1.GetRevenueReportResponse\"O\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x025\x123/v1/legal-entities/{legal_entity_id}/revenue-report\x12\xac\x01\n" +
+	"\x13ExportRevenueReport\x12*.accrue.billing.v1.GetRevenueReportRequest\x1a\x14.google.api.HttpBody\"S\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x029\x127/v1/legal-entities/{legal_entity_id}/revenue-report:csv\x12\xc2\x01\n" +
 	"\fReopenPeriod\x12&.accrue.billing.v1.ReopenPeriodRequest\x1a'.accrue.billing.v1.ReopenPeriodResponse\"a\x8a\xb5\x18\x0eperiods:reopen\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02A:\x01*\"</v1/legal-entities/{legal_entity_id}/periods/{period}:reopenB\xc8\x01\n" +
 	"\x15com.accrue.billing.v1B\fRevenueProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/billing/v1;billingv1\xa2\x02\x03ABX\xaa\x02\x11Accrue.Billing.V1\xca\x02\x11Accrue\\Billing\\V1\xe2\x02\x1dAccrue\\Billing\\V1\\GPBMetadata\xea\x02\x13Accrue::Billing::V1b\x06proto3"
 
@@ -1596,7 +2015,7 @@ func file_accrue_billing_v1_revenue_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_revenue_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accrue_billing_v1_revenue_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_accrue_billing_v1_revenue_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_accrue_billing_v1_revenue_proto_goTypes = []any{
 	(CloseItemStatus)(0),                 // 0: accrue.billing.v1.CloseItemStatus
 	(*RecognizeRevenueRequest)(nil),      // 1: accrue.billing.v1.RecognizeRevenueRequest
@@ -1618,71 +2037,97 @@ var file_accrue_billing_v1_revenue_proto_goTypes = []any{
 	(*SoftClosePeriodResponse)(nil),      // 17: accrue.billing.v1.SoftClosePeriodResponse
 	(*ReopenPeriodRequest)(nil),          // 18: accrue.billing.v1.ReopenPeriodRequest
 	(*ReopenPeriodResponse)(nil),         // 19: accrue.billing.v1.ReopenPeriodResponse
-	(RevenueMethod)(0),                   // 20: accrue.billing.v1.RevenueMethod
-	(*v1.Money)(nil),                     // 21: accrue.common.v1.Money
-	(*v1.Decimal)(nil),                   // 22: accrue.common.v1.Decimal
-	(*v1.Date)(nil),                      // 23: accrue.common.v1.Date
-	(*timestamppb.Timestamp)(nil),        // 24: google.protobuf.Timestamp
-	(*JournalEntry)(nil),                 // 25: accrue.billing.v1.JournalEntry
-	(*Period)(nil),                       // 26: accrue.billing.v1.Period
+	(*GetRevenueReportRequest)(nil),      // 20: accrue.billing.v1.GetRevenueReportRequest
+	(*ProfitAndLoss)(nil),                // 21: accrue.billing.v1.ProfitAndLoss
+	(*WipRollForward)(nil),               // 22: accrue.billing.v1.WipRollForward
+	(*RevenueByMethod)(nil),              // 23: accrue.billing.v1.RevenueByMethod
+	(*GetRevenueReportResponse)(nil),     // 24: accrue.billing.v1.GetRevenueReportResponse
+	(RevenueMethod)(0),                   // 25: accrue.billing.v1.RevenueMethod
+	(*v1.Money)(nil),                     // 26: accrue.common.v1.Money
+	(*v1.Decimal)(nil),                   // 27: accrue.common.v1.Decimal
+	(*v1.Date)(nil),                      // 28: accrue.common.v1.Date
+	(*timestamppb.Timestamp)(nil),        // 29: google.protobuf.Timestamp
+	(*JournalEntry)(nil),                 // 30: accrue.billing.v1.JournalEntry
+	(*Period)(nil),                       // 31: accrue.billing.v1.Period
+	(*httpbody.HttpBody)(nil),            // 32: google.api.HttpBody
 }
 var file_accrue_billing_v1_revenue_proto_depIdxs = []int32{
-	20, // 0: accrue.billing.v1.LineRecognition.method:type_name -> accrue.billing.v1.RevenueMethod
-	21, // 1: accrue.billing.v1.LineRecognition.recognized_to_date:type_name -> accrue.common.v1.Money
-	21, // 2: accrue.billing.v1.LineRecognition.recognized:type_name -> accrue.common.v1.Money
-	21, // 3: accrue.billing.v1.LineRecognition.cost_to_date:type_name -> accrue.common.v1.Money
-	21, // 4: accrue.billing.v1.LineRecognition.estimate_at_completion:type_name -> accrue.common.v1.Money
-	22, // 5: accrue.billing.v1.LineRecognition.progress:type_name -> accrue.common.v1.Decimal
-	21, // 6: accrue.billing.v1.LineRecognition.loss_provision:type_name -> accrue.common.v1.Money
-	21, // 7: accrue.billing.v1.LineRecognition.loss:type_name -> accrue.common.v1.Money
-	23, // 8: accrue.billing.v1.ContractPosition.as_of:type_name -> accrue.common.v1.Date
-	21, // 9: accrue.billing.v1.ContractPosition.recognized:type_name -> accrue.common.v1.Money
-	21, // 10: accrue.billing.v1.ContractPosition.billed:type_name -> accrue.common.v1.Money
-	21, // 11: accrue.billing.v1.ContractPosition.contract_asset:type_name -> accrue.common.v1.Money
-	21, // 12: accrue.billing.v1.ContractPosition.contract_liability:type_name -> accrue.common.v1.Money
-	21, // 13: accrue.billing.v1.ContractPosition.reclassified:type_name -> accrue.common.v1.Money
-	21, // 14: accrue.billing.v1.ContractPosition.ledger_unbilled_receivables:type_name -> accrue.common.v1.Money
-	21, // 15: accrue.billing.v1.ContractPosition.ledger_deferred_revenue:type_name -> accrue.common.v1.Money
-	24, // 16: accrue.billing.v1.RecognitionRun.run_time:type_name -> google.protobuf.Timestamp
-	21, // 17: accrue.billing.v1.RecognitionRun.recognized:type_name -> accrue.common.v1.Money
-	21, // 18: accrue.billing.v1.RecognitionRun.loss:type_name -> accrue.common.v1.Money
-	21, // 19: accrue.billing.v1.RecognitionRun.reclassified:type_name -> accrue.common.v1.Money
+	25, // 0: accrue.billing.v1.LineRecognition.method:type_name -> accrue.billing.v1.RevenueMethod
+	26, // 1: accrue.billing.v1.LineRecognition.recognized_to_date:type_name -> accrue.common.v1.Money
+	26, // 2: accrue.billing.v1.LineRecognition.recognized:type_name -> accrue.common.v1.Money
+	26, // 3: accrue.billing.v1.LineRecognition.cost_to_date:type_name -> accrue.common.v1.Money
+	26, // 4: accrue.billing.v1.LineRecognition.estimate_at_completion:type_name -> accrue.common.v1.Money
+	27, // 5: accrue.billing.v1.LineRecognition.progress:type_name -> accrue.common.v1.Decimal
+	26, // 6: accrue.billing.v1.LineRecognition.loss_provision:type_name -> accrue.common.v1.Money
+	26, // 7: accrue.billing.v1.LineRecognition.loss:type_name -> accrue.common.v1.Money
+	28, // 8: accrue.billing.v1.ContractPosition.as_of:type_name -> accrue.common.v1.Date
+	26, // 9: accrue.billing.v1.ContractPosition.recognized:type_name -> accrue.common.v1.Money
+	26, // 10: accrue.billing.v1.ContractPosition.billed:type_name -> accrue.common.v1.Money
+	26, // 11: accrue.billing.v1.ContractPosition.contract_asset:type_name -> accrue.common.v1.Money
+	26, // 12: accrue.billing.v1.ContractPosition.contract_liability:type_name -> accrue.common.v1.Money
+	26, // 13: accrue.billing.v1.ContractPosition.reclassified:type_name -> accrue.common.v1.Money
+	26, // 14: accrue.billing.v1.ContractPosition.ledger_unbilled_receivables:type_name -> accrue.common.v1.Money
+	26, // 15: accrue.billing.v1.ContractPosition.ledger_deferred_revenue:type_name -> accrue.common.v1.Money
+	29, // 16: accrue.billing.v1.RecognitionRun.run_time:type_name -> google.protobuf.Timestamp
+	26, // 17: accrue.billing.v1.RecognitionRun.recognized:type_name -> accrue.common.v1.Money
+	26, // 18: accrue.billing.v1.RecognitionRun.loss:type_name -> accrue.common.v1.Money
+	26, // 19: accrue.billing.v1.RecognitionRun.reclassified:type_name -> accrue.common.v1.Money
 	2,  // 20: accrue.billing.v1.RecognitionRun.lines:type_name -> accrue.billing.v1.LineRecognition
 	3,  // 21: accrue.billing.v1.RecognitionRun.positions:type_name -> accrue.billing.v1.ContractPosition
 	4,  // 22: accrue.billing.v1.RecognizeRevenueResponse.run:type_name -> accrue.billing.v1.RecognitionRun
-	25, // 23: accrue.billing.v1.RecognizeRevenueResponse.entries:type_name -> accrue.billing.v1.JournalEntry
-	21, // 24: accrue.billing.v1.SetRevenueEstimateRequest.estimate_to_complete:type_name -> accrue.common.v1.Money
-	21, // 25: accrue.billing.v1.RevenueEstimate.estimate_to_complete:type_name -> accrue.common.v1.Money
-	24, // 26: accrue.billing.v1.RevenueEstimate.set_time:type_name -> google.protobuf.Timestamp
+	30, // 23: accrue.billing.v1.RecognizeRevenueResponse.entries:type_name -> accrue.billing.v1.JournalEntry
+	26, // 24: accrue.billing.v1.SetRevenueEstimateRequest.estimate_to_complete:type_name -> accrue.common.v1.Money
+	26, // 25: accrue.billing.v1.RevenueEstimate.estimate_to_complete:type_name -> accrue.common.v1.Money
+	29, // 26: accrue.billing.v1.RevenueEstimate.set_time:type_name -> google.protobuf.Timestamp
 	7,  // 27: accrue.billing.v1.SetRevenueEstimateResponse.estimate:type_name -> accrue.billing.v1.RevenueEstimate
-	23, // 28: accrue.billing.v1.GetContractPositionsRequest.as_of:type_name -> accrue.common.v1.Date
+	28, // 28: accrue.billing.v1.GetContractPositionsRequest.as_of:type_name -> accrue.common.v1.Date
 	3,  // 29: accrue.billing.v1.GetContractPositionsResponse.positions:type_name -> accrue.billing.v1.ContractPosition
-	21, // 30: accrue.billing.v1.GetContractPositionsResponse.total_asset:type_name -> accrue.common.v1.Money
-	21, // 31: accrue.billing.v1.GetContractPositionsResponse.total_liability:type_name -> accrue.common.v1.Money
+	26, // 30: accrue.billing.v1.GetContractPositionsResponse.total_asset:type_name -> accrue.common.v1.Money
+	26, // 31: accrue.billing.v1.GetContractPositionsResponse.total_liability:type_name -> accrue.common.v1.Money
 	0,  // 32: accrue.billing.v1.CloseItem.status:type_name -> accrue.billing.v1.CloseItemStatus
 	11, // 33: accrue.billing.v1.GetCloseChecklistResponse.items:type_name -> accrue.billing.v1.CloseItem
 	13, // 34: accrue.billing.v1.WaiveCloseItemResponse.checklist:type_name -> accrue.billing.v1.GetCloseChecklistResponse
-	26, // 35: accrue.billing.v1.SoftClosePeriodResponse.period:type_name -> accrue.billing.v1.Period
-	26, // 36: accrue.billing.v1.ReopenPeriodResponse.period:type_name -> accrue.billing.v1.Period
-	1,  // 37: accrue.billing.v1.RevenueService.RecognizeRevenue:input_type -> accrue.billing.v1.RecognizeRevenueRequest
-	6,  // 38: accrue.billing.v1.RevenueService.SetRevenueEstimate:input_type -> accrue.billing.v1.SetRevenueEstimateRequest
-	9,  // 39: accrue.billing.v1.RevenueService.GetContractPositions:input_type -> accrue.billing.v1.GetContractPositionsRequest
-	12, // 40: accrue.billing.v1.RevenueService.GetCloseChecklist:input_type -> accrue.billing.v1.GetCloseChecklistRequest
-	14, // 41: accrue.billing.v1.RevenueService.WaiveCloseItem:input_type -> accrue.billing.v1.WaiveCloseItemRequest
-	16, // 42: accrue.billing.v1.RevenueService.SoftClosePeriod:input_type -> accrue.billing.v1.SoftClosePeriodRequest
-	18, // 43: accrue.billing.v1.RevenueService.ReopenPeriod:input_type -> accrue.billing.v1.ReopenPeriodRequest
-	5,  // 44: accrue.billing.v1.RevenueService.RecognizeRevenue:output_type -> accrue.billing.v1.RecognizeRevenueResponse
-	8,  // 45: accrue.billing.v1.RevenueService.SetRevenueEstimate:output_type -> accrue.billing.v1.SetRevenueEstimateResponse
-	10, // 46: accrue.billing.v1.RevenueService.GetContractPositions:output_type -> accrue.billing.v1.GetContractPositionsResponse
-	13, // 47: accrue.billing.v1.RevenueService.GetCloseChecklist:output_type -> accrue.billing.v1.GetCloseChecklistResponse
-	15, // 48: accrue.billing.v1.RevenueService.WaiveCloseItem:output_type -> accrue.billing.v1.WaiveCloseItemResponse
-	17, // 49: accrue.billing.v1.RevenueService.SoftClosePeriod:output_type -> accrue.billing.v1.SoftClosePeriodResponse
-	19, // 50: accrue.billing.v1.RevenueService.ReopenPeriod:output_type -> accrue.billing.v1.ReopenPeriodResponse
-	44, // [44:51] is the sub-list for method output_type
-	37, // [37:44] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	31, // 35: accrue.billing.v1.SoftClosePeriodResponse.period:type_name -> accrue.billing.v1.Period
+	31, // 36: accrue.billing.v1.ReopenPeriodResponse.period:type_name -> accrue.billing.v1.Period
+	26, // 37: accrue.billing.v1.ProfitAndLoss.revenue:type_name -> accrue.common.v1.Money
+	26, // 38: accrue.billing.v1.ProfitAndLoss.labor_cost:type_name -> accrue.common.v1.Money
+	26, // 39: accrue.billing.v1.ProfitAndLoss.subcontractor_cost:type_name -> accrue.common.v1.Money
+	26, // 40: accrue.billing.v1.ProfitAndLoss.expense_cost:type_name -> accrue.common.v1.Money
+	26, // 41: accrue.billing.v1.ProfitAndLoss.margin:type_name -> accrue.common.v1.Money
+	26, // 42: accrue.billing.v1.WipRollForward.opening:type_name -> accrue.common.v1.Money
+	26, // 43: accrue.billing.v1.WipRollForward.added:type_name -> accrue.common.v1.Money
+	26, // 44: accrue.billing.v1.WipRollForward.billed:type_name -> accrue.common.v1.Money
+	26, // 45: accrue.billing.v1.WipRollForward.reclassified:type_name -> accrue.common.v1.Money
+	26, // 46: accrue.billing.v1.WipRollForward.closing:type_name -> accrue.common.v1.Money
+	25, // 47: accrue.billing.v1.RevenueByMethod.method:type_name -> accrue.billing.v1.RevenueMethod
+	26, // 48: accrue.billing.v1.RevenueByMethod.recognized:type_name -> accrue.common.v1.Money
+	21, // 49: accrue.billing.v1.GetRevenueReportResponse.projects:type_name -> accrue.billing.v1.ProfitAndLoss
+	21, // 50: accrue.billing.v1.GetRevenueReportResponse.contracts:type_name -> accrue.billing.v1.ProfitAndLoss
+	22, // 51: accrue.billing.v1.GetRevenueReportResponse.wip:type_name -> accrue.billing.v1.WipRollForward
+	23, // 52: accrue.billing.v1.GetRevenueReportResponse.by_method:type_name -> accrue.billing.v1.RevenueByMethod
+	1,  // 53: accrue.billing.v1.RevenueService.RecognizeRevenue:input_type -> accrue.billing.v1.RecognizeRevenueRequest
+	6,  // 54: accrue.billing.v1.RevenueService.SetRevenueEstimate:input_type -> accrue.billing.v1.SetRevenueEstimateRequest
+	9,  // 55: accrue.billing.v1.RevenueService.GetContractPositions:input_type -> accrue.billing.v1.GetContractPositionsRequest
+	12, // 56: accrue.billing.v1.RevenueService.GetCloseChecklist:input_type -> accrue.billing.v1.GetCloseChecklistRequest
+	14, // 57: accrue.billing.v1.RevenueService.WaiveCloseItem:input_type -> accrue.billing.v1.WaiveCloseItemRequest
+	16, // 58: accrue.billing.v1.RevenueService.SoftClosePeriod:input_type -> accrue.billing.v1.SoftClosePeriodRequest
+	20, // 59: accrue.billing.v1.RevenueService.GetRevenueReport:input_type -> accrue.billing.v1.GetRevenueReportRequest
+	20, // 60: accrue.billing.v1.RevenueService.ExportRevenueReport:input_type -> accrue.billing.v1.GetRevenueReportRequest
+	18, // 61: accrue.billing.v1.RevenueService.ReopenPeriod:input_type -> accrue.billing.v1.ReopenPeriodRequest
+	5,  // 62: accrue.billing.v1.RevenueService.RecognizeRevenue:output_type -> accrue.billing.v1.RecognizeRevenueResponse
+	8,  // 63: accrue.billing.v1.RevenueService.SetRevenueEstimate:output_type -> accrue.billing.v1.SetRevenueEstimateResponse
+	10, // 64: accrue.billing.v1.RevenueService.GetContractPositions:output_type -> accrue.billing.v1.GetContractPositionsResponse
+	13, // 65: accrue.billing.v1.RevenueService.GetCloseChecklist:output_type -> accrue.billing.v1.GetCloseChecklistResponse
+	15, // 66: accrue.billing.v1.RevenueService.WaiveCloseItem:output_type -> accrue.billing.v1.WaiveCloseItemResponse
+	17, // 67: accrue.billing.v1.RevenueService.SoftClosePeriod:output_type -> accrue.billing.v1.SoftClosePeriodResponse
+	24, // 68: accrue.billing.v1.RevenueService.GetRevenueReport:output_type -> accrue.billing.v1.GetRevenueReportResponse
+	32, // 69: accrue.billing.v1.RevenueService.ExportRevenueReport:output_type -> google.api.HttpBody
+	19, // 70: accrue.billing.v1.RevenueService.ReopenPeriod:output_type -> accrue.billing.v1.ReopenPeriodResponse
+	62, // [62:71] is the sub-list for method output_type
+	53, // [53:62] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_revenue_proto_init() }
@@ -1698,7 +2143,7 @@ func file_accrue_billing_v1_revenue_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_revenue_proto_rawDesc), len(file_accrue_billing_v1_revenue_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   19,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

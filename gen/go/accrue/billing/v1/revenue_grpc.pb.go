@@ -8,6 +8,7 @@ package billingv1
 
 import (
 	context "context"
+	httpbody "google.golang.org/genproto/googleapis/api/httpbody"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -25,6 +26,8 @@ const (
 	RevenueService_GetCloseChecklist_FullMethodName    = "/accrue.billing.v1.RevenueService/GetCloseChecklist"
 	RevenueService_WaiveCloseItem_FullMethodName       = "/accrue.billing.v1.RevenueService/WaiveCloseItem"
 	RevenueService_SoftClosePeriod_FullMethodName      = "/accrue.billing.v1.RevenueService/SoftClosePeriod"
+	RevenueService_GetRevenueReport_FullMethodName     = "/accrue.billing.v1.RevenueService/GetRevenueReport"
+	RevenueService_ExportRevenueReport_FullMethodName  = "/accrue.billing.v1.RevenueService/ExportRevenueReport"
 	RevenueService_ReopenPeriod_FullMethodName         = "/accrue.billing.v1.RevenueService/ReopenPeriod"
 )
 
@@ -55,6 +58,13 @@ type RevenueServiceClient interface {
 	// Soft-closes a period: automated postings treat it as closed (the legal entity's late-entry
 	// policy applies); only principals with the billing:finance scope post invoices in it.
 	SoftClosePeriod(ctx context.Context, in *SoftClosePeriodRequest, opts ...grpc.CallOption) (*SoftClosePeriodResponse, error)
+	// Project and contract P&L for a period range (revenue, labor, subcontractor and expense cost,
+	// margin), the WIP roll-forward per contract (opening, added, billed, reclassified by
+	// recognition, closing) and revenue recognized by method, from the ledger.
+	GetRevenueReport(ctx context.Context, in *GetRevenueReportRequest, opts ...grpc.CallOption) (*GetRevenueReportResponse, error)
+	// The same report as a CSV download (text/csv): one row per figure, columns section, key,
+	// measure, amount, currency.
+	ExportRevenueReport(ctx context.Context, in *GetRevenueReportRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error)
 	// Reopens a closed or soft-closed period (audited, with a reason).
 	ReopenPeriod(ctx context.Context, in *ReopenPeriodRequest, opts ...grpc.CallOption) (*ReopenPeriodResponse, error)
 }
@@ -127,6 +137,26 @@ func (c *revenueServiceClient) SoftClosePeriod(ctx context.Context, in *SoftClos
 	return out, nil
 }
 
+func (c *revenueServiceClient) GetRevenueReport(ctx context.Context, in *GetRevenueReportRequest, opts ...grpc.CallOption) (*GetRevenueReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRevenueReportResponse)
+	err := c.cc.Invoke(ctx, RevenueService_GetRevenueReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *revenueServiceClient) ExportRevenueReport(ctx context.Context, in *GetRevenueReportRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(httpbody.HttpBody)
+	err := c.cc.Invoke(ctx, RevenueService_ExportRevenueReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *revenueServiceClient) ReopenPeriod(ctx context.Context, in *ReopenPeriodRequest, opts ...grpc.CallOption) (*ReopenPeriodResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReopenPeriodResponse)
@@ -164,6 +194,13 @@ type RevenueServiceServer interface {
 	// Soft-closes a period: automated postings treat it as closed (the legal entity's late-entry
 	// policy applies); only principals with the billing:finance scope post invoices in it.
 	SoftClosePeriod(context.Context, *SoftClosePeriodRequest) (*SoftClosePeriodResponse, error)
+	// Project and contract P&L for a period range (revenue, labor, subcontractor and expense cost,
+	// margin), the WIP roll-forward per contract (opening, added, billed, reclassified by
+	// recognition, closing) and revenue recognized by method, from the ledger.
+	GetRevenueReport(context.Context, *GetRevenueReportRequest) (*GetRevenueReportResponse, error)
+	// The same report as a CSV download (text/csv): one row per figure, columns section, key,
+	// measure, amount, currency.
+	ExportRevenueReport(context.Context, *GetRevenueReportRequest) (*httpbody.HttpBody, error)
 	// Reopens a closed or soft-closed period (audited, with a reason).
 	ReopenPeriod(context.Context, *ReopenPeriodRequest) (*ReopenPeriodResponse, error)
 	mustEmbedUnimplementedRevenueServiceServer()
@@ -193,6 +230,12 @@ func (UnimplementedRevenueServiceServer) WaiveCloseItem(context.Context, *WaiveC
 }
 func (UnimplementedRevenueServiceServer) SoftClosePeriod(context.Context, *SoftClosePeriodRequest) (*SoftClosePeriodResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SoftClosePeriod not implemented")
+}
+func (UnimplementedRevenueServiceServer) GetRevenueReport(context.Context, *GetRevenueReportRequest) (*GetRevenueReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRevenueReport not implemented")
+}
+func (UnimplementedRevenueServiceServer) ExportRevenueReport(context.Context, *GetRevenueReportRequest) (*httpbody.HttpBody, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportRevenueReport not implemented")
 }
 func (UnimplementedRevenueServiceServer) ReopenPeriod(context.Context, *ReopenPeriodRequest) (*ReopenPeriodResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReopenPeriod not implemented")
@@ -326,6 +369,42 @@ func _RevenueService_SoftClosePeriod_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RevenueService_GetRevenueReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRevenueReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RevenueServiceServer).GetRevenueReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RevenueService_GetRevenueReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RevenueServiceServer).GetRevenueReport(ctx, req.(*GetRevenueReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RevenueService_ExportRevenueReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRevenueReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RevenueServiceServer).ExportRevenueReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RevenueService_ExportRevenueReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RevenueServiceServer).ExportRevenueReport(ctx, req.(*GetRevenueReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _RevenueService_ReopenPeriod_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReopenPeriodRequest)
 	if err := dec(in); err != nil {
@@ -374,6 +453,14 @@ var RevenueService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SoftClosePeriod",
 			Handler:    _RevenueService_SoftClosePeriod_Handler,
+		},
+		{
+			MethodName: "GetRevenueReport",
+			Handler:    _RevenueService_GetRevenueReport_Handler,
+		},
+		{
+			MethodName: "ExportRevenueReport",
+			Handler:    _RevenueService_ExportRevenueReport_Handler,
 		},
 		{
 			MethodName: "ReopenPeriod",
