@@ -7,7 +7,10 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/services/billing/internal/app"
 	"github.com/accrue/accrue/services/billing/internal/billingtest"
 	"github.com/accrue/accrue/services/billing/internal/contract"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
@@ -299,5 +302,45 @@ func TestCloseChecklistGuardsTheClose(t *testing.T) {
 	}
 	if n := billingtest.Scalar[int64](e.Env, `SELECT count(*) FROM audit_log WHERE action = 'period.reopened' AND reason = 'late supplier bill'`); n != 1 {
 		t.Errorf("reopen audit records = %d, want 1", n)
+	}
+}
+
+// A soft-closed period: time dated in it is rejected like in a closed one (the legal entity
+// rejects late entries), and only a principal with billing:finance posts an invoice in it.
+func TestSoftClosedPeriodIsFinancesOnly(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	c := e.WithProject(e.Terms(billingtest.StandardCard()...))
+	e.post(hours("t1", billingtest.Consult, billingtest.TaskBill, "2026-03-05", "8"))
+	draft := e.propose(c.ID, "")
+	if _, err := e.UC.SoftClosePeriod(e.Ctx, e.LE.ID, "2026-03"); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.post(hours("t2", billingtest.Consult, billingtest.TaskBill, "2026-03-06", "2"))["t2"]; r.Outcome != ledger.RejectedClosedPeriod {
+		t.Errorf("time in a soft-closed period: %s, want %s", r.Outcome, ledger.RejectedClosedPeriod)
+	}
+	clerk := auth.WithPrincipal(e.Ctx, auth.Principal{Subject: "clerk", Scopes: []string{"invoices:write"}, LegalEntities: auth.Entities{All: true}})
+	_, err := e.UC.PostInvoice(clerk, draft.ID, billingtest.Day("2026-03-31"))
+	wantReason(t, err, "PERIOD_CLOSED")
+	finance := auth.WithPrincipal(e.Ctx, auth.Principal{Subject: "controller", Scopes: []string{"invoices:write", app.ScopeFinance},
+		LegalEntities: auth.Entities{All: true}})
+	if inv, err := e.UC.PostInvoice(finance, draft.ID, billingtest.Day("2026-03-31")); err != nil || inv.Number == "" {
+		t.Fatalf("finance posting in the soft-closed period: %v", err)
+	}
+}
+
+// Estimates need a line of the contract, its currency and no negative amount.
+func TestRevenueEstimateIsValidated(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	c := e.withLine(fixedLine("1000.00", contract.PercentComplete))
+	set := func(line string, etc money.Amount) error {
+		_, err := e.UC.SetRevenueEstimate(e.Ctx, revenue.Estimate{ContractID: c.ID, LineKey: line, EffectivePeriod: "2026-03", EstimateToComplete: etc})
+		return err
+	}
+	wantReason(t, set("NOPE", billingtest.USD("1.00")), "CONTRACT_LINE_NOT_FOUND")
+	wantReason(t, set("L1", billingtest.EUR("1.00")), "CURRENCY_MISMATCH")
+	wantReason(t, set("L1", billingtest.USD("-1.00")), revenue.ReasonNegativeAmount)
+	// Without an estimate, a percent-complete line is skipped and says why.
+	if l := lineOf(t, e.recognize("2026-03")); l.Skipped != revenue.SkipNoEstimate {
+		t.Errorf("line without an estimate: skipped %q, want %s", l.Skipped, revenue.SkipNoEstimate)
 	}
 }
