@@ -110,7 +110,7 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 		billingv1.RevenueService_GetContractPositions_FullMethodName: {req: &billingv1.GetContractPositionsRequest{LegalEntityId: leA}},
 		billingv1.RevenueService_GetRevenueReport_FullMethodName: {req: &billingv1.GetRevenueReportRequest{LegalEntityId: leA,
 			FromPeriod: "2026-06", ToPeriod: "2026-06"}},
-		billingv1.RevenueService_ExportRevenueReport_FullMethodName: {req: &billingv1.GetRevenueReportRequest{LegalEntityId: leA,
+		billingv1.RevenueService_ExportRevenueReport_FullMethodName: {req: &billingv1.ExportRevenueReportRequest{LegalEntityId: leA,
 			FromPeriod: "2026-06", ToPeriod: "2026-06"}},
 		billingv1.RevenueService_GetCloseChecklist_FullMethodName: {req: &billingv1.GetCloseChecklistRequest{LegalEntityId: leA, Period: "2026-06"}},
 		billingv1.RevenueService_WaiveCloseItem_FullMethodName: {req: &billingv1.WaiveCloseItemRequest{LegalEntityId: leA, Period: "2026-06",

@@ -59,6 +59,6 @@ func (r *Revenue) GetRevenueReport(ctx context.Context, req *billingv1.GetRevenu
 	return grpcx.Reply(wire.RevenueReportResponse)(r.app.RevenueReport(ctx, req.GetLegalEntityId(), req.GetFromPeriod(), req.GetToPeriod()))
 }
 
-func (r *Revenue) ExportRevenueReport(ctx context.Context, req *billingv1.GetRevenueReportRequest) (*httpbody.HttpBody, error) {
+func (r *Revenue) ExportRevenueReport(ctx context.Context, req *billingv1.ExportRevenueReportRequest) (*httpbody.HttpBody, error) {
 	return grpcx.Reply(wire.RevenueReportCSV)(r.app.RevenueReport(ctx, req.GetLegalEntityId(), req.GetFromPeriod(), req.GetToPeriod()))
 }

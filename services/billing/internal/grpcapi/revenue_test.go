@@ -78,7 +78,7 @@ func TestRevenueRunAndCloseThroughGRPC(t *testing.T) {
 	wantErr(t, err, codes.PermissionDenied, "SCOPE_MISSING")
 	_, err = led.OpenPeriod(env.Ctx(rw), &billingv1.OpenPeriodRequest{LegalEntityId: le, Period: "2027-02"})
 	wantErr(t, err, codes.FailedPrecondition, "PERIOD_REOPEN_REQUIRED")
-	csv, err := rev.ExportRevenueReport(env.Ctx(rw), &billingv1.GetRevenueReportRequest{LegalEntityId: le, FromPeriod: "2027-02", ToPeriod: "2027-03"})
+	csv, err := rev.ExportRevenueReport(env.Ctx(rw), &billingv1.ExportRevenueReportRequest{LegalEntityId: le, FromPeriod: "2027-02", ToPeriod: "2027-03"})
 	if err != nil || csv.GetContentType() != "text/csv; charset=utf-8" ||
 		!strings.Contains(string(csv.GetData()), "revenue_by_method,STRAIGHT_LINE,recognized,10108.70,USD") {
 		t.Fatalf("CSV report: %v %q", err, csv.GetData())

@@ -1736,6 +1736,66 @@ func (x *RevenueByMethod) GetRecognized() *v1.Money {
 	return nil
 }
 
+type ExportRevenueReportRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LegalEntityId string                 `protobuf:"bytes,1,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	FromPeriod    string                 `protobuf:"bytes,2,opt,name=from_period,json=fromPeriod,proto3" json:"from_period,omitempty"`
+	ToPeriod      string                 `protobuf:"bytes,3,opt,name=to_period,json=toPeriod,proto3" json:"to_period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportRevenueReportRequest) Reset() {
+	*x = ExportRevenueReportRequest{}
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportRevenueReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportRevenueReportRequest) ProtoMessage() {}
+
+func (x *ExportRevenueReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportRevenueReportRequest.ProtoReflect.Descriptor instead.
+func (*ExportRevenueReportRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_revenue_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ExportRevenueReportRequest) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *ExportRevenueReportRequest) GetFromPeriod() string {
+	if x != nil {
+		return x.FromPeriod
+	}
+	return ""
+}
+
+func (x *ExportRevenueReportRequest) GetToPeriod() string {
+	if x != nil {
+		return x.ToPeriod
+	}
+	return ""
+}
+
 type GetRevenueReportResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	LegalEntityId string                 `protobuf:"bytes,1,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
@@ -1751,7 +1811,7 @@ type GetRevenueReportResponse struct {
 
 func (x *GetRevenueReportResponse) Reset() {
 	*x = GetRevenueReportResponse{}
-	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[23]
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1763,7 +1823,7 @@ func (x *GetRevenueReportResponse) String() string {
 func (*GetRevenueReportResponse) ProtoMessage() {}
 
 func (x *GetRevenueReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[23]
+	mi := &file_accrue_billing_v1_revenue_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1776,7 +1836,7 @@ func (x *GetRevenueReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRevenueReportResponse.ProtoReflect.Descriptor instead.
 func (*GetRevenueReportResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_revenue_proto_rawDescGZIP(), []int{23}
+	return file_accrue_billing_v1_revenue_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetRevenueReportResponse) GetLegalEntityId() string {
@@ -1975,7 +2035,12 @@ const file_accrue_billing_v1_revenue_proto_rawDesc = "" +
 	"\x06method\x18\x01 \x01(\x0e2 .accrue.billing.v1.RevenueMethodR\x06method\x127\n" +
 	"\n" +
 	"recognized\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyR\n" +
-	"recognized\"\xf4\x02\n" +
+	"recognized\"\xd2\x01\n" +
+	"\x1aExportRevenueReportRequest\x120\n" +
+	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\x12B\n" +
+	"\vfrom_period\x18\x02 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\n" +
+	"fromPeriod\x12>\n" +
+	"\tto_period\x18\x03 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\btoPeriod\"\xf4\x02\n" +
 	"\x18GetRevenueReportResponse\x12&\n" +
 	"\x0flegal_entity_id\x18\x01 \x01(\tR\rlegalEntityId\x12\x1f\n" +
 	"\vfrom_period\x18\x02 \x01(\tR\n" +
@@ -1989,7 +2054,7 @@ const file_accrue_billing_v1_revenue_proto_rawDesc = "" +
 	"\x1dCLOSE_ITEM_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18CLOSE_ITEM_STATUS_PASSED\x10\x01\x12\x1c\n" +
 	"\x18CLOSE_ITEM_STATUS_FAILED\x10\x02\x12\x1c\n" +
-	"\x18CLOSE_ITEM_STATUS_WAIVED\x10\x032\xac\x0e\n" +
+	"\x18CLOSE_ITEM_STATUS_WAIVED\x10\x032\xaf\x0e\n" +
 	"\x0eRevenueService\x12\xd0\x01\n" +
 	"\x10RecognizeRevenue\x12*.accrue.billing.v1.RecognizeRevenueRequest\x1a+.accrue.billing.v1.RecognizeRevenueResponse\"c\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02D:\x01*\"?/v1/legal-entities/{legal_entity_id}/periods/{period}:recognize\x12\xcf\x01\n" +
 	"\x12SetRevenueEstimate\x12,.accrue.billing.v1.SetRevenueEstimateRequest\x1a-.accrue.billing.v1.SetRevenueEstimateResponse\"\\\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02=:\x01*\"8/v1/contracts/{contract_id}/lines/{line_key}:setEstimate\x12\xcc\x01\n" +
@@ -1997,8 +2062,8 @@ const file_accrue_billing_v1_revenue_proto_rawDesc = "" +
 	"\x11GetCloseChecklist\x12+.accrue.billing.v1.GetCloseChecklistRequest\x1a,.accrue.billing.v1.GetCloseChecklistResponse\"a\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02G\x12E/v1/legal-entities/{legal_entity_id}/periods/{period}/close-checklist\x12\xce\x01\n" +
 	"\x0eWaiveCloseItem\x12(.accrue.billing.v1.WaiveCloseItemRequest\x1a).accrue.billing.v1.WaiveCloseItemResponse\"g\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02H:\x01*\"C/v1/legal-entities/{legal_entity_id}/periods/{period}/close-waivers\x12\xcd\x01\n" +
 	"\x0fSoftClosePeriod\x12).accrue.billing.v1.SoftClosePeriodRequest\x1a*.accrue.billing.v1.SoftClosePeriodResponse\"c\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02D:\x01*\"?/v1/legal-entities/{legal_entity_id}/periods/{period}:softClose\x12\xbc\x01\n" +
-	"\x10GetRevenueReport\x12*.accrue.billing.v1.GetRevenueReportRequest\x1a+.accrue.billing.v1.GetRevenueReportResponse\"O\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x025\x123/v1/legal-entities/{legal_entity_id}/revenue-report\x12\xac\x01\n" +
-	"\x13ExportRevenueReport\x12*.accrue.billing.v1.GetRevenueReportRequest\x1a\x14.google.api.HttpBody\"S\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x029\x127/v1/legal-entities/{legal_entity_id}/revenue-report:csv\x12\xc2\x01\n" +
+	"\x10GetRevenueReport\x12*.accrue.billing.v1.GetRevenueReportRequest\x1a+.accrue.billing.v1.GetRevenueReportResponse\"O\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x025\x123/v1/legal-entities/{legal_entity_id}/revenue-report\x12\xaf\x01\n" +
+	"\x13ExportRevenueReport\x12-.accrue.billing.v1.ExportRevenueReportRequest\x1a\x14.google.api.HttpBody\"S\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x029\x127/v1/legal-entities/{legal_entity_id}/revenue-report:csv\x12\xc2\x01\n" +
 	"\fReopenPeriod\x12&.accrue.billing.v1.ReopenPeriodRequest\x1a'.accrue.billing.v1.ReopenPeriodResponse\"a\x8a\xb5\x18\x0eperiods:reopen\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02A:\x01*\"</v1/legal-entities/{legal_entity_id}/periods/{period}:reopenB\xc8\x01\n" +
 	"\x15com.accrue.billing.v1B\fRevenueProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/billing/v1;billingv1\xa2\x02\x03ABX\xaa\x02\x11Accrue.Billing.V1\xca\x02\x11Accrue\\Billing\\V1\xe2\x02\x1dAccrue\\Billing\\V1\\GPBMetadata\xea\x02\x13Accrue::Billing::V1b\x06proto3"
 
@@ -2015,7 +2080,7 @@ func file_accrue_billing_v1_revenue_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_revenue_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accrue_billing_v1_revenue_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_accrue_billing_v1_revenue_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_accrue_billing_v1_revenue_proto_goTypes = []any{
 	(CloseItemStatus)(0),                 // 0: accrue.billing.v1.CloseItemStatus
 	(*RecognizeRevenueRequest)(nil),      // 1: accrue.billing.v1.RecognizeRevenueRequest
@@ -2041,66 +2106,67 @@ var file_accrue_billing_v1_revenue_proto_goTypes = []any{
 	(*ProfitAndLoss)(nil),                // 21: accrue.billing.v1.ProfitAndLoss
 	(*WipRollForward)(nil),               // 22: accrue.billing.v1.WipRollForward
 	(*RevenueByMethod)(nil),              // 23: accrue.billing.v1.RevenueByMethod
-	(*GetRevenueReportResponse)(nil),     // 24: accrue.billing.v1.GetRevenueReportResponse
-	(RevenueMethod)(0),                   // 25: accrue.billing.v1.RevenueMethod
-	(*v1.Money)(nil),                     // 26: accrue.common.v1.Money
-	(*v1.Decimal)(nil),                   // 27: accrue.common.v1.Decimal
-	(*v1.Date)(nil),                      // 28: accrue.common.v1.Date
-	(*timestamppb.Timestamp)(nil),        // 29: google.protobuf.Timestamp
-	(*JournalEntry)(nil),                 // 30: accrue.billing.v1.JournalEntry
-	(*Period)(nil),                       // 31: accrue.billing.v1.Period
-	(*httpbody.HttpBody)(nil),            // 32: google.api.HttpBody
+	(*ExportRevenueReportRequest)(nil),   // 24: accrue.billing.v1.ExportRevenueReportRequest
+	(*GetRevenueReportResponse)(nil),     // 25: accrue.billing.v1.GetRevenueReportResponse
+	(RevenueMethod)(0),                   // 26: accrue.billing.v1.RevenueMethod
+	(*v1.Money)(nil),                     // 27: accrue.common.v1.Money
+	(*v1.Decimal)(nil),                   // 28: accrue.common.v1.Decimal
+	(*v1.Date)(nil),                      // 29: accrue.common.v1.Date
+	(*timestamppb.Timestamp)(nil),        // 30: google.protobuf.Timestamp
+	(*JournalEntry)(nil),                 // 31: accrue.billing.v1.JournalEntry
+	(*Period)(nil),                       // 32: accrue.billing.v1.Period
+	(*httpbody.HttpBody)(nil),            // 33: google.api.HttpBody
 }
 var file_accrue_billing_v1_revenue_proto_depIdxs = []int32{
-	25, // 0: accrue.billing.v1.LineRecognition.method:type_name -> accrue.billing.v1.RevenueMethod
-	26, // 1: accrue.billing.v1.LineRecognition.recognized_to_date:type_name -> accrue.common.v1.Money
-	26, // 2: accrue.billing.v1.LineRecognition.recognized:type_name -> accrue.common.v1.Money
-	26, // 3: accrue.billing.v1.LineRecognition.cost_to_date:type_name -> accrue.common.v1.Money
-	26, // 4: accrue.billing.v1.LineRecognition.estimate_at_completion:type_name -> accrue.common.v1.Money
-	27, // 5: accrue.billing.v1.LineRecognition.progress:type_name -> accrue.common.v1.Decimal
-	26, // 6: accrue.billing.v1.LineRecognition.loss_provision:type_name -> accrue.common.v1.Money
-	26, // 7: accrue.billing.v1.LineRecognition.loss:type_name -> accrue.common.v1.Money
-	28, // 8: accrue.billing.v1.ContractPosition.as_of:type_name -> accrue.common.v1.Date
-	26, // 9: accrue.billing.v1.ContractPosition.recognized:type_name -> accrue.common.v1.Money
-	26, // 10: accrue.billing.v1.ContractPosition.billed:type_name -> accrue.common.v1.Money
-	26, // 11: accrue.billing.v1.ContractPosition.contract_asset:type_name -> accrue.common.v1.Money
-	26, // 12: accrue.billing.v1.ContractPosition.contract_liability:type_name -> accrue.common.v1.Money
-	26, // 13: accrue.billing.v1.ContractPosition.reclassified:type_name -> accrue.common.v1.Money
-	26, // 14: accrue.billing.v1.ContractPosition.ledger_unbilled_receivables:type_name -> accrue.common.v1.Money
-	26, // 15: accrue.billing.v1.ContractPosition.ledger_deferred_revenue:type_name -> accrue.common.v1.Money
-	29, // 16: accrue.billing.v1.RecognitionRun.run_time:type_name -> google.protobuf.Timestamp
-	26, // 17: accrue.billing.v1.RecognitionRun.recognized:type_name -> accrue.common.v1.Money
-	26, // 18: accrue.billing.v1.RecognitionRun.loss:type_name -> accrue.common.v1.Money
-	26, // 19: accrue.billing.v1.RecognitionRun.reclassified:type_name -> accrue.common.v1.Money
+	26, // 0: accrue.billing.v1.LineRecognition.method:type_name -> accrue.billing.v1.RevenueMethod
+	27, // 1: accrue.billing.v1.LineRecognition.recognized_to_date:type_name -> accrue.common.v1.Money
+	27, // 2: accrue.billing.v1.LineRecognition.recognized:type_name -> accrue.common.v1.Money
+	27, // 3: accrue.billing.v1.LineRecognition.cost_to_date:type_name -> accrue.common.v1.Money
+	27, // 4: accrue.billing.v1.LineRecognition.estimate_at_completion:type_name -> accrue.common.v1.Money
+	28, // 5: accrue.billing.v1.LineRecognition.progress:type_name -> accrue.common.v1.Decimal
+	27, // 6: accrue.billing.v1.LineRecognition.loss_provision:type_name -> accrue.common.v1.Money
+	27, // 7: accrue.billing.v1.LineRecognition.loss:type_name -> accrue.common.v1.Money
+	29, // 8: accrue.billing.v1.ContractPosition.as_of:type_name -> accrue.common.v1.Date
+	27, // 9: accrue.billing.v1.ContractPosition.recognized:type_name -> accrue.common.v1.Money
+	27, // 10: accrue.billing.v1.ContractPosition.billed:type_name -> accrue.common.v1.Money
+	27, // 11: accrue.billing.v1.ContractPosition.contract_asset:type_name -> accrue.common.v1.Money
+	27, // 12: accrue.billing.v1.ContractPosition.contract_liability:type_name -> accrue.common.v1.Money
+	27, // 13: accrue.billing.v1.ContractPosition.reclassified:type_name -> accrue.common.v1.Money
+	27, // 14: accrue.billing.v1.ContractPosition.ledger_unbilled_receivables:type_name -> accrue.common.v1.Money
+	27, // 15: accrue.billing.v1.ContractPosition.ledger_deferred_revenue:type_name -> accrue.common.v1.Money
+	30, // 16: accrue.billing.v1.RecognitionRun.run_time:type_name -> google.protobuf.Timestamp
+	27, // 17: accrue.billing.v1.RecognitionRun.recognized:type_name -> accrue.common.v1.Money
+	27, // 18: accrue.billing.v1.RecognitionRun.loss:type_name -> accrue.common.v1.Money
+	27, // 19: accrue.billing.v1.RecognitionRun.reclassified:type_name -> accrue.common.v1.Money
 	2,  // 20: accrue.billing.v1.RecognitionRun.lines:type_name -> accrue.billing.v1.LineRecognition
 	3,  // 21: accrue.billing.v1.RecognitionRun.positions:type_name -> accrue.billing.v1.ContractPosition
 	4,  // 22: accrue.billing.v1.RecognizeRevenueResponse.run:type_name -> accrue.billing.v1.RecognitionRun
-	30, // 23: accrue.billing.v1.RecognizeRevenueResponse.entries:type_name -> accrue.billing.v1.JournalEntry
-	26, // 24: accrue.billing.v1.SetRevenueEstimateRequest.estimate_to_complete:type_name -> accrue.common.v1.Money
-	26, // 25: accrue.billing.v1.RevenueEstimate.estimate_to_complete:type_name -> accrue.common.v1.Money
-	29, // 26: accrue.billing.v1.RevenueEstimate.set_time:type_name -> google.protobuf.Timestamp
+	31, // 23: accrue.billing.v1.RecognizeRevenueResponse.entries:type_name -> accrue.billing.v1.JournalEntry
+	27, // 24: accrue.billing.v1.SetRevenueEstimateRequest.estimate_to_complete:type_name -> accrue.common.v1.Money
+	27, // 25: accrue.billing.v1.RevenueEstimate.estimate_to_complete:type_name -> accrue.common.v1.Money
+	30, // 26: accrue.billing.v1.RevenueEstimate.set_time:type_name -> google.protobuf.Timestamp
 	7,  // 27: accrue.billing.v1.SetRevenueEstimateResponse.estimate:type_name -> accrue.billing.v1.RevenueEstimate
-	28, // 28: accrue.billing.v1.GetContractPositionsRequest.as_of:type_name -> accrue.common.v1.Date
+	29, // 28: accrue.billing.v1.GetContractPositionsRequest.as_of:type_name -> accrue.common.v1.Date
 	3,  // 29: accrue.billing.v1.GetContractPositionsResponse.positions:type_name -> accrue.billing.v1.ContractPosition
-	26, // 30: accrue.billing.v1.GetContractPositionsResponse.total_asset:type_name -> accrue.common.v1.Money
-	26, // 31: accrue.billing.v1.GetContractPositionsResponse.total_liability:type_name -> accrue.common.v1.Money
+	27, // 30: accrue.billing.v1.GetContractPositionsResponse.total_asset:type_name -> accrue.common.v1.Money
+	27, // 31: accrue.billing.v1.GetContractPositionsResponse.total_liability:type_name -> accrue.common.v1.Money
 	0,  // 32: accrue.billing.v1.CloseItem.status:type_name -> accrue.billing.v1.CloseItemStatus
 	11, // 33: accrue.billing.v1.GetCloseChecklistResponse.items:type_name -> accrue.billing.v1.CloseItem
 	13, // 34: accrue.billing.v1.WaiveCloseItemResponse.checklist:type_name -> accrue.billing.v1.GetCloseChecklistResponse
-	31, // 35: accrue.billing.v1.SoftClosePeriodResponse.period:type_name -> accrue.billing.v1.Period
-	31, // 36: accrue.billing.v1.ReopenPeriodResponse.period:type_name -> accrue.billing.v1.Period
-	26, // 37: accrue.billing.v1.ProfitAndLoss.revenue:type_name -> accrue.common.v1.Money
-	26, // 38: accrue.billing.v1.ProfitAndLoss.labor_cost:type_name -> accrue.common.v1.Money
-	26, // 39: accrue.billing.v1.ProfitAndLoss.subcontractor_cost:type_name -> accrue.common.v1.Money
-	26, // 40: accrue.billing.v1.ProfitAndLoss.expense_cost:type_name -> accrue.common.v1.Money
-	26, // 41: accrue.billing.v1.ProfitAndLoss.margin:type_name -> accrue.common.v1.Money
-	26, // 42: accrue.billing.v1.WipRollForward.opening:type_name -> accrue.common.v1.Money
-	26, // 43: accrue.billing.v1.WipRollForward.added:type_name -> accrue.common.v1.Money
-	26, // 44: accrue.billing.v1.WipRollForward.billed:type_name -> accrue.common.v1.Money
-	26, // 45: accrue.billing.v1.WipRollForward.reclassified:type_name -> accrue.common.v1.Money
-	26, // 46: accrue.billing.v1.WipRollForward.closing:type_name -> accrue.common.v1.Money
-	25, // 47: accrue.billing.v1.RevenueByMethod.method:type_name -> accrue.billing.v1.RevenueMethod
-	26, // 48: accrue.billing.v1.RevenueByMethod.recognized:type_name -> accrue.common.v1.Money
+	32, // 35: accrue.billing.v1.SoftClosePeriodResponse.period:type_name -> accrue.billing.v1.Period
+	32, // 36: accrue.billing.v1.ReopenPeriodResponse.period:type_name -> accrue.billing.v1.Period
+	27, // 37: accrue.billing.v1.ProfitAndLoss.revenue:type_name -> accrue.common.v1.Money
+	27, // 38: accrue.billing.v1.ProfitAndLoss.labor_cost:type_name -> accrue.common.v1.Money
+	27, // 39: accrue.billing.v1.ProfitAndLoss.subcontractor_cost:type_name -> accrue.common.v1.Money
+	27, // 40: accrue.billing.v1.ProfitAndLoss.expense_cost:type_name -> accrue.common.v1.Money
+	27, // 41: accrue.billing.v1.ProfitAndLoss.margin:type_name -> accrue.common.v1.Money
+	27, // 42: accrue.billing.v1.WipRollForward.opening:type_name -> accrue.common.v1.Money
+	27, // 43: accrue.billing.v1.WipRollForward.added:type_name -> accrue.common.v1.Money
+	27, // 44: accrue.billing.v1.WipRollForward.billed:type_name -> accrue.common.v1.Money
+	27, // 45: accrue.billing.v1.WipRollForward.reclassified:type_name -> accrue.common.v1.Money
+	27, // 46: accrue.billing.v1.WipRollForward.closing:type_name -> accrue.common.v1.Money
+	26, // 47: accrue.billing.v1.RevenueByMethod.method:type_name -> accrue.billing.v1.RevenueMethod
+	27, // 48: accrue.billing.v1.RevenueByMethod.recognized:type_name -> accrue.common.v1.Money
 	21, // 49: accrue.billing.v1.GetRevenueReportResponse.projects:type_name -> accrue.billing.v1.ProfitAndLoss
 	21, // 50: accrue.billing.v1.GetRevenueReportResponse.contracts:type_name -> accrue.billing.v1.ProfitAndLoss
 	22, // 51: accrue.billing.v1.GetRevenueReportResponse.wip:type_name -> accrue.billing.v1.WipRollForward
@@ -2112,7 +2178,7 @@ var file_accrue_billing_v1_revenue_proto_depIdxs = []int32{
 	14, // 57: accrue.billing.v1.RevenueService.WaiveCloseItem:input_type -> accrue.billing.v1.WaiveCloseItemRequest
 	16, // 58: accrue.billing.v1.RevenueService.SoftClosePeriod:input_type -> accrue.billing.v1.SoftClosePeriodRequest
 	20, // 59: accrue.billing.v1.RevenueService.GetRevenueReport:input_type -> accrue.billing.v1.GetRevenueReportRequest
-	20, // 60: accrue.billing.v1.RevenueService.ExportRevenueReport:input_type -> accrue.billing.v1.GetRevenueReportRequest
+	24, // 60: accrue.billing.v1.RevenueService.ExportRevenueReport:input_type -> accrue.billing.v1.ExportRevenueReportRequest
 	18, // 61: accrue.billing.v1.RevenueService.ReopenPeriod:input_type -> accrue.billing.v1.ReopenPeriodRequest
 	5,  // 62: accrue.billing.v1.RevenueService.RecognizeRevenue:output_type -> accrue.billing.v1.RecognizeRevenueResponse
 	8,  // 63: accrue.billing.v1.RevenueService.SetRevenueEstimate:output_type -> accrue.billing.v1.SetRevenueEstimateResponse
@@ -2120,8 +2186,8 @@ var file_accrue_billing_v1_revenue_proto_depIdxs = []int32{
 	13, // 65: accrue.billing.v1.RevenueService.GetCloseChecklist:output_type -> accrue.billing.v1.GetCloseChecklistResponse
 	15, // 66: accrue.billing.v1.RevenueService.WaiveCloseItem:output_type -> accrue.billing.v1.WaiveCloseItemResponse
 	17, // 67: accrue.billing.v1.RevenueService.SoftClosePeriod:output_type -> accrue.billing.v1.SoftClosePeriodResponse
-	24, // 68: accrue.billing.v1.RevenueService.GetRevenueReport:output_type -> accrue.billing.v1.GetRevenueReportResponse
-	32, // 69: accrue.billing.v1.RevenueService.ExportRevenueReport:output_type -> google.api.HttpBody
+	25, // 68: accrue.billing.v1.RevenueService.GetRevenueReport:output_type -> accrue.billing.v1.GetRevenueReportResponse
+	33, // 69: accrue.billing.v1.RevenueService.ExportRevenueReport:output_type -> google.api.HttpBody
 	19, // 70: accrue.billing.v1.RevenueService.ReopenPeriod:output_type -> accrue.billing.v1.ReopenPeriodResponse
 	62, // [62:71] is the sub-list for method output_type
 	53, // [53:62] is the sub-list for method input_type
@@ -2143,7 +2209,7 @@ func file_accrue_billing_v1_revenue_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_revenue_proto_rawDesc), len(file_accrue_billing_v1_revenue_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

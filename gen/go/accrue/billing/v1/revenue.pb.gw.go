@@ -444,7 +444,7 @@ var filter_RevenueService_ExportRevenueReport_0 = &utilities.DoubleArray{Encodin
 
 func request_RevenueService_ExportRevenueReport_0(ctx context.Context, marshaler runtime.Marshaler, client RevenueServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetRevenueReportRequest
+		protoReq ExportRevenueReportRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -471,7 +471,7 @@ func request_RevenueService_ExportRevenueReport_0(ctx context.Context, marshaler
 
 func local_request_RevenueService_ExportRevenueReport_0(ctx context.Context, marshaler runtime.Marshaler, server RevenueServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetRevenueReportRequest
+		protoReq ExportRevenueReportRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)

@@ -63,8 +63,11 @@ type RevenueServiceClient interface {
 	// recognition, closing) and revenue recognized by method, from the ledger.
 	GetRevenueReport(ctx context.Context, in *GetRevenueReportRequest, opts ...grpc.CallOption) (*GetRevenueReportResponse, error)
 	// The same report as a CSV download (text/csv): one row per figure, columns section, key,
-	// measure, amount, currency.
-	ExportRevenueReport(ctx context.Context, in *GetRevenueReportRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error)
+	// measure, amount, currency. It answers google.api.HttpBody so the gateway serves the bytes as
+	// they are (a download, not a JSON envelope).
+	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+	// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+	ExportRevenueReport(ctx context.Context, in *ExportRevenueReportRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error)
 	// Reopens a closed or soft-closed period (audited, with a reason).
 	ReopenPeriod(ctx context.Context, in *ReopenPeriodRequest, opts ...grpc.CallOption) (*ReopenPeriodResponse, error)
 }
@@ -147,7 +150,7 @@ func (c *revenueServiceClient) GetRevenueReport(ctx context.Context, in *GetReve
 	return out, nil
 }
 
-func (c *revenueServiceClient) ExportRevenueReport(ctx context.Context, in *GetRevenueReportRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error) {
+func (c *revenueServiceClient) ExportRevenueReport(ctx context.Context, in *ExportRevenueReportRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(httpbody.HttpBody)
 	err := c.cc.Invoke(ctx, RevenueService_ExportRevenueReport_FullMethodName, in, out, cOpts...)
@@ -199,8 +202,11 @@ type RevenueServiceServer interface {
 	// recognition, closing) and revenue recognized by method, from the ledger.
 	GetRevenueReport(context.Context, *GetRevenueReportRequest) (*GetRevenueReportResponse, error)
 	// The same report as a CSV download (text/csv): one row per figure, columns section, key,
-	// measure, amount, currency.
-	ExportRevenueReport(context.Context, *GetRevenueReportRequest) (*httpbody.HttpBody, error)
+	// measure, amount, currency. It answers google.api.HttpBody so the gateway serves the bytes as
+	// they are (a download, not a JSON envelope).
+	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+	// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+	ExportRevenueReport(context.Context, *ExportRevenueReportRequest) (*httpbody.HttpBody, error)
 	// Reopens a closed or soft-closed period (audited, with a reason).
 	ReopenPeriod(context.Context, *ReopenPeriodRequest) (*ReopenPeriodResponse, error)
 	mustEmbedUnimplementedRevenueServiceServer()
@@ -234,7 +240,7 @@ func (UnimplementedRevenueServiceServer) SoftClosePeriod(context.Context, *SoftC
 func (UnimplementedRevenueServiceServer) GetRevenueReport(context.Context, *GetRevenueReportRequest) (*GetRevenueReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRevenueReport not implemented")
 }
-func (UnimplementedRevenueServiceServer) ExportRevenueReport(context.Context, *GetRevenueReportRequest) (*httpbody.HttpBody, error) {
+func (UnimplementedRevenueServiceServer) ExportRevenueReport(context.Context, *ExportRevenueReportRequest) (*httpbody.HttpBody, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportRevenueReport not implemented")
 }
 func (UnimplementedRevenueServiceServer) ReopenPeriod(context.Context, *ReopenPeriodRequest) (*ReopenPeriodResponse, error) {
@@ -388,7 +394,7 @@ func _RevenueService_GetRevenueReport_Handler(srv interface{}, ctx context.Conte
 }
 
 func _RevenueService_ExportRevenueReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetRevenueReportRequest)
+	in := new(ExportRevenueReportRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -400,7 +406,7 @@ func _RevenueService_ExportRevenueReport_Handler(srv interface{}, ctx context.Co
 		FullMethod: RevenueService_ExportRevenueReport_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RevenueServiceServer).ExportRevenueReport(ctx, req.(*GetRevenueReportRequest))
+		return srv.(RevenueServiceServer).ExportRevenueReport(ctx, req.(*ExportRevenueReportRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
