@@ -51,7 +51,7 @@ var AllScopes = []string{
 	"projects:read", "projects:write",
 	"resources:read", "resources:write", "costrates:read", "costrates:write",
 	"time:read", "time:write", "time:approve",
-	"billing:read", "billing:write", "journal:export",
+	"billing:read", "billing:write", "billing:finance", "periods:reopen", "journal:export",
 	"invoices:read", "invoices:write", "payments:read", "payments:write",
 	"suppliercost:read", "suppliercost:write",
 	"ops:read", "ops:write",

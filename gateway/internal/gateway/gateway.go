@@ -174,6 +174,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		{"billing", billingv1.RegisterPaymentServiceHandler},
 		{"billing", billingv1.RegisterJournalExportServiceHandler},
 		{"billing", billingv1.RegisterSupplierCostServiceHandler},
+		{"billing", billingv1.RegisterRevenueServiceHandler},
 		{Dispatcher, webhooksv1.RegisterSubscriptionServiceHandler},
 	} {
 		if g.conns[h.service] == nil {
@@ -286,10 +287,12 @@ func (g *Gateway) quarantine(w http.ResponseWriter, r *http.Request) {
 // newMux returns a grpc-gateway mux with Accrue's conventions.
 func (g *Gateway) newMux() *runtime.ServeMux {
 	return runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		// HTTPBodyMarshaler: an RPC answering google.api.HttpBody (a CSV download) is served as
+		// its own content type and bytes; everything else is JSON.
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			MarshalOptions:   jsonOut,
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithErrorHandler(g.errorHandler),

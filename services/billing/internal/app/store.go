@@ -15,6 +15,8 @@ import (
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
+	"github.com/accrue/accrue/services/billing/internal/periodclose"
+	"github.com/accrue/accrue/services/billing/internal/revenue"
 	"github.com/accrue/accrue/services/billing/internal/suppliercost"
 	"github.com/accrue/accrue/services/billing/internal/tax"
 )
@@ -33,6 +35,62 @@ type Store interface {
 	SupplierCostStore
 	TaxStore
 	ReceivableStore
+	RevenueStore
+	CloseStore
+}
+
+// RevenueStore keeps revenue estimates, milestone completions and what recognition runs
+// recorded, and reads the ledger figures a run needs.
+type RevenueStore interface {
+	// LockRevenuePeriod serializes runs of a legal entity and period until the transaction ends.
+	LockRevenuePeriod(ctx context.Context, legalEntityID, period string) error
+	// ContractIDs returns the ids of a legal entity's contracts; ContractProjects a contract's
+	// projects.
+	ContractIDs(ctx context.Context, legalEntityID string) ([]string, error)
+	ContractProjects(ctx context.Context, contractID string) ([]string, error)
+	// RecognitionState returns per line what it recognized before period and whether period is
+	// already recognized.
+	RecognitionState(ctx context.Context, contractID, period string) (map[string]revenue.Prior, map[string]bool, error)
+	// DeliveredToDate sums per line the time candidates (not reversed) dated up to end, and the
+	// billable expenses of every line.
+	DeliveredToDate(ctx context.Context, contractID string, end civil.Date) (map[string]decimal.Decimal, decimal.Decimal, error)
+	// LineCostsToDate sums per line the cost posted up to end on the line's tasks.
+	LineCostsToDate(ctx context.Context, contractID string, end civil.Date) (map[string]decimal.Decimal, error)
+	// EstimatesAt returns per line the estimate to complete effective at period.
+	EstimatesAt(ctx context.Context, contractID, period string) (map[string]decimal.Decimal, error)
+	SetEstimate(ctx context.Context, e revenue.Estimate) (revenue.Estimate, error)
+	// CompletedMilestones returns per line the milestones completed on or before end.
+	CompletedMilestones(ctx context.Context, contractID string, end civil.Date) (map[string]map[string]bool, error)
+	// CompleteMilestone records a completion (again: the first one stays).
+	CompleteMilestone(ctx context.Context, contractID, lineKey, milestoneKey string, on civil.Date, by string) error
+	// BilledToDate sums the posted invoices and credit notes of a contract issued up to end.
+	BilledToDate(ctx context.Context, contractID string, end civil.Date) (decimal.Decimal, error)
+	// ContractBalances returns a contract's unbilled receivables and deferred revenue (debit
+	// positive) posted up to end.
+	ContractBalances(ctx context.Context, contractID string, end civil.Date) (unbilled, deferred decimal.Decimal, err error)
+	// RecognizedToDate sums the lines' recognized to date at period.
+	RecognizedToDate(ctx context.Context, contractID, period string) (decimal.Decimal, error)
+	PositionDone(ctx context.Context, contractID, period string) (bool, error)
+	// SaveRun records a run with its lines and positions (unique per line or contract and
+	// period).
+	SaveRun(ctx context.Context, r revenue.Run) error
+	CountRuns(ctx context.Context, legalEntityID, period string) (int64, error)
+	// CountLossContracts counts the contracts flagged as loss contracts ("" every entity).
+	CountLossContracts(ctx context.Context, legalEntityID string) (int64, error)
+	// RecognitionsOf returns what a legal entity's lines recognized for periods from..to.
+	RecognitionsOf(ctx context.Context, legalEntityID, from, to string) ([]revenue.Recorded, error)
+	// LedgerSlices sums revenue and cost posted from..to per project and contract;
+	// WIPRollForward moves each contract's unbilled receivables; RevenueByMethod sums what the
+	// lines recognized for periods from..to by method.
+	LedgerSlices(ctx context.Context, legalEntityID string, from, to civil.Date) ([]revenue.LedgerSlice, error)
+	WIPRollForward(ctx context.Context, legalEntityID string, from, to civil.Date) ([]revenue.WIP, error)
+	RevenueByMethod(ctx context.Context, legalEntityID, from, to string) ([]revenue.ByMethod, error)
+}
+
+// CloseStore reads what the close checklist checks and keeps its waivers.
+type CloseStore interface {
+	CloseFacts(ctx context.Context, legalEntityID, period string) (periodclose.Facts, error)
+	WaiveCloseItem(ctx context.Context, legalEntityID, period string, item periodclose.Item, reason, by string) error
 }
 
 // LegalEntityStore keeps legal entities.

@@ -26,11 +26,13 @@ const (
 	LaborCostClearing        = "2150"
 	TaxPayable               = "2200"
 	DeferredRevenue          = "2300"
+	ContractLossProvision    = "2350"
 	ServiceRevenue           = "4000"
 	ReimbursableExpenseSales = "4100"
 	LaborCost                = "5000"
 	ExpenseCost              = "5100"
 	SubcontractorCost        = "5200"
+	ContractLossExpense      = "5300"
 	// Receivables (package receivable): payments on account until applied, realized FX on
 	// settlement, and remainders written off within tolerance.
 	CustomerOnAccount  = "2400"
@@ -56,11 +58,13 @@ var DefaultChart = []Account{
 	{LaborCostClearing, "Labor cost clearing", "LIABILITY"},
 	{TaxPayable, "Tax payable", "LIABILITY"},
 	{DeferredRevenue, "Deferred revenue", "LIABILITY"},
+	{ContractLossProvision, "Provision for contract losses", "LIABILITY"},
 	{ServiceRevenue, "Service revenue", "REVENUE"},
 	{ReimbursableExpenseSales, "Reimbursable expense revenue", "REVENUE"},
 	{LaborCost, "Labor cost", "EXPENSE"},
 	{ExpenseCost, "Expense cost", "EXPENSE"},
 	{SubcontractorCost, "Subcontractor cost", "EXPENSE"},
+	{ContractLossExpense, "Contract loss expense", "EXPENSE"},
 	{CustomerOnAccount, "Customer payments on account", "LIABILITY"},
 	{RealizedFXGain, "Realized FX gain", "REVENUE"},
 	{ReceivableWriteOff, "Receivable write-offs", "EXPENSE"},

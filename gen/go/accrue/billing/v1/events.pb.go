@@ -757,11 +757,82 @@ func (x *SupplierCostAllocationRequested) GetReallocate() bool {
 	return false
 }
 
+// RevenueRecognized (type "revenue.recognized", stream "billing.events"): a contract line
+// recognized revenue (and any loss provision) for a period; one event per line and period.
+type RevenueRecognized struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Recognition   *LineRecognition       `protobuf:"bytes,1,opt,name=recognition,proto3" json:"recognition,omitempty"`
+	LegalEntityId string                 `protobuf:"bytes,2,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	// The projects of the contract (project financials show recognized revenue beside billed).
+	ProjectIds    []string `protobuf:"bytes,3,rep,name=project_ids,json=projectIds,proto3" json:"project_ids,omitempty"`
+	RunId         string   `protobuf:"bytes,4,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevenueRecognized) Reset() {
+	*x = RevenueRecognized{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevenueRecognized) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevenueRecognized) ProtoMessage() {}
+
+func (x *RevenueRecognized) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevenueRecognized.ProtoReflect.Descriptor instead.
+func (*RevenueRecognized) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RevenueRecognized) GetRecognition() *LineRecognition {
+	if x != nil {
+		return x.Recognition
+	}
+	return nil
+}
+
+func (x *RevenueRecognized) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *RevenueRecognized) GetProjectIds() []string {
+	if x != nil {
+		return x.ProjectIds
+	}
+	return nil
+}
+
+func (x *RevenueRecognized) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
 var File_accrue_billing_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1faccrue/billing/v1/invoice.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\"\x9b\x01\n" +
+	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1faccrue/billing/v1/invoice.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1faccrue/billing/v1/revenue.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\"\x9b\x01\n" +
 	"\x13LegalEntityUpserted\x12A\n" +
 	"\flegal_entity\x18\x01 \x01(\v2\x1e.accrue.billing.v1.LegalEntityR\vlegalEntity:Aҵ\x18=\n" +
 	"\x0ebilling.events\x12\x15legal_entity.upserted\x1a\aproject\x1a\vtimeexpense\"\xa6\x01\n" +
@@ -829,7 +900,14 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"reallocate\x18\x04 \x01(\bR\n" +
 	"reallocate:Aҵ\x18=\n" +
-	"\x0ebilling.events\x12\"supplier_cost.allocation_requested\x1a\abilling*\xc0\x01\n" +
+	"\x0ebilling.events\x12\"supplier_cost.allocation_requested\x1a\abilling\"\xec\x01\n" +
+	"\x11RevenueRecognized\x12D\n" +
+	"\vrecognition\x18\x01 \x01(\v2\".accrue.billing.v1.LineRecognitionR\vrecognition\x12&\n" +
+	"\x0flegal_entity_id\x18\x02 \x01(\tR\rlegalEntityId\x12\x1f\n" +
+	"\vproject_ids\x18\x03 \x03(\tR\n" +
+	"projectIds\x12\x15\n" +
+	"\x06run_id\x18\x04 \x01(\tR\x05runId:1ҵ\x18-\n" +
+	"\x0ebilling.events\x12\x12revenue.recognized\x1a\aproject*\xc0\x01\n" +
 	"\x0ePostingOutcome\x12\x1f\n" +
 	"\x1bPOSTING_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16POSTING_OUTCOME_POSTED\x10\x01\x12*\n" +
@@ -851,7 +929,7 @@ func file_accrue_billing_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(PostingOutcome)(0),                     // 0: accrue.billing.v1.PostingOutcome
 	(*LegalEntityUpserted)(nil),             // 1: accrue.billing.v1.LegalEntityUpserted
@@ -863,38 +941,41 @@ var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(*PaymentApplied)(nil),                  // 7: accrue.billing.v1.PaymentApplied
 	(*PaymentApplication)(nil),              // 8: accrue.billing.v1.PaymentApplication
 	(*SupplierCostAllocationRequested)(nil), // 9: accrue.billing.v1.SupplierCostAllocationRequested
-	(*LegalEntity)(nil),                     // 10: accrue.billing.v1.LegalEntity
-	(*Contract)(nil),                        // 11: accrue.billing.v1.Contract
-	(*Period)(nil),                          // 12: accrue.billing.v1.Period
-	(*v1.Date)(nil),                         // 13: accrue.common.v1.Date
-	(*v1.Money)(nil),                        // 14: accrue.common.v1.Money
-	(*Invoice)(nil),                         // 15: accrue.billing.v1.Invoice
-	(InvoiceStatus)(0),                      // 16: accrue.billing.v1.InvoiceStatus
+	(*RevenueRecognized)(nil),               // 10: accrue.billing.v1.RevenueRecognized
+	(*LegalEntity)(nil),                     // 11: accrue.billing.v1.LegalEntity
+	(*Contract)(nil),                        // 12: accrue.billing.v1.Contract
+	(*Period)(nil),                          // 13: accrue.billing.v1.Period
+	(*v1.Date)(nil),                         // 14: accrue.common.v1.Date
+	(*v1.Money)(nil),                        // 15: accrue.common.v1.Money
+	(*Invoice)(nil),                         // 16: accrue.billing.v1.Invoice
+	(InvoiceStatus)(0),                      // 17: accrue.billing.v1.InvoiceStatus
+	(*LineRecognition)(nil),                 // 18: accrue.billing.v1.LineRecognition
 }
 var file_accrue_billing_v1_events_proto_depIdxs = []int32{
-	10, // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
-	11, // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
-	12, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
+	11, // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
+	12, // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
+	13, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
 	0,  // 3: accrue.billing.v1.PostingResult.outcome:type_name -> accrue.billing.v1.PostingOutcome
-	13, // 4: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
-	13, // 5: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
-	14, // 6: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
-	14, // 7: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
-	14, // 8: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
+	14, // 4: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
+	14, // 5: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
+	15, // 6: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
+	15, // 7: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
+	15, // 8: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
 	4,  // 9: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
-	15, // 10: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
-	13, // 11: accrue.billing.v1.PaymentApplied.application_date:type_name -> accrue.common.v1.Date
+	16, // 10: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
+	14, // 11: accrue.billing.v1.PaymentApplied.application_date:type_name -> accrue.common.v1.Date
 	8,  // 12: accrue.billing.v1.PaymentApplied.applications:type_name -> accrue.billing.v1.PaymentApplication
-	14, // 13: accrue.billing.v1.PaymentApplied.unapplied:type_name -> accrue.common.v1.Money
-	14, // 14: accrue.billing.v1.PaymentApplication.amount_applied:type_name -> accrue.common.v1.Money
-	14, // 15: accrue.billing.v1.PaymentApplication.amount_written_off:type_name -> accrue.common.v1.Money
-	14, // 16: accrue.billing.v1.PaymentApplication.amount_open:type_name -> accrue.common.v1.Money
-	16, // 17: accrue.billing.v1.PaymentApplication.status:type_name -> accrue.billing.v1.InvoiceStatus
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	15, // 13: accrue.billing.v1.PaymentApplied.unapplied:type_name -> accrue.common.v1.Money
+	15, // 14: accrue.billing.v1.PaymentApplication.amount_applied:type_name -> accrue.common.v1.Money
+	15, // 15: accrue.billing.v1.PaymentApplication.amount_written_off:type_name -> accrue.common.v1.Money
+	15, // 16: accrue.billing.v1.PaymentApplication.amount_open:type_name -> accrue.common.v1.Money
+	17, // 17: accrue.billing.v1.PaymentApplication.status:type_name -> accrue.billing.v1.InvoiceStatus
+	18, // 18: accrue.billing.v1.RevenueRecognized.recognition:type_name -> accrue.billing.v1.LineRecognition
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_events_proto_init() }
@@ -906,13 +987,14 @@ func file_accrue_billing_v1_events_proto_init() {
 	file_accrue_billing_v1_invoice_proto_init()
 	file_accrue_billing_v1_ledger_proto_init()
 	file_accrue_billing_v1_legal_entity_proto_init()
+	file_accrue_billing_v1_revenue_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_events_proto_rawDesc), len(file_accrue_billing_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -24,6 +24,8 @@ const (
 	EventTypePaymentApplied = "payment.applied"
 	// EventTypeSupplierCostAllocationRequested carries a SupplierCostAllocationRequested payload.
 	EventTypeSupplierCostAllocationRequested = "supplier_cost.allocation_requested"
+	// EventTypeRevenueRecognized carries a RevenueRecognized payload.
+	EventTypeRevenueRecognized = "revenue.recognized"
 )
 
 // EventTypes lists every event type published on EventStream.
@@ -36,4 +38,5 @@ var EventTypes = []string{
 	EventTypeInvoicePosted,
 	EventTypePaymentApplied,
 	EventTypeSupplierCostAllocationRequested,
+	EventTypeRevenueRecognized,
 }
