@@ -118,6 +118,20 @@ func (l Line) BillRate(role string, d civil.Date) (money.Amount, bool) {
 	return l.RateCard.Rate(role, d)
 }
 
+// LineGrouping says how an invoice proposal groups a contract's time and expense candidates
+// into invoice lines. A grouped line bills the sum of its candidates' quantities at their one
+// unit price, rounded once; candidates of different contract lines, projects, item types or unit
+// prices never share a line.
+type LineGrouping string
+
+const (
+	// PerEntry (the default, stored empty) is one invoice line per entry.
+	PerEntry    LineGrouping = ""
+	PerResource LineGrouping = "PER_RESOURCE"
+	PerRole     LineGrouping = "PER_ROLE"
+	PerTask     LineGrouping = "PER_TASK"
+)
+
 // Terms are the content of a contract version.
 type Terms struct {
 	CustomerID    string
@@ -126,6 +140,9 @@ type Terms struct {
 	Currency      string
 	Start, End    civil.Date
 	Lines         []Line
+	// LineGrouping is how invoice proposals group candidates (omitted from the hash when it is
+	// the default, so contracts stored before it hash as they did).
+	LineGrouping LineGrouping `json:",omitempty"`
 }
 
 // ExternalRef is the contract's id in its source system (the CRM opportunity).

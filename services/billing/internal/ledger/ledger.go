@@ -168,6 +168,8 @@ type Candidate struct {
 	Amount     money.Amount
 	// Status is CandidateOpen when posted; invoicing and reversals move it on.
 	Status CandidateStatus
+	// ResourceID, Role and TaskID are what invoice proposals may group lines by.
+	ResourceID, Role, TaskID string
 }
 
 // CandidateStatus is where an invoice candidate stands.

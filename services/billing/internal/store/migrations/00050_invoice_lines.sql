@@ -1,0 +1,31 @@
+-- +goose Up
+-- Invoice proposals as the contract asks (issue 14 item 1).
+--
+-- invoice_lines stays the per-candidate link (its unique index invoice_lines_one_live keeps a
+-- candidate on at most one live invoice); a printed line that groups several candidates (per
+-- resource, role or task) is the rows sharing its print_no (NULL: the row is its own printed
+-- line, line_no), whose quantities and amounts sum to the printed line's.
+ALTER TABLE invoice_lines ADD COLUMN print_no int;
+
+-- What the grouping keys on: who worked, in which role, on which task ('' when unknown, e.g.
+-- candidates posted before this migration).
+ALTER TABLE invoice_candidates ADD COLUMN resource_id text NOT NULL DEFAULT '',
+    ADD COLUMN role text NOT NULL DEFAULT '',
+    ADD COLUMN task_id text NOT NULL DEFAULT '';
+
+-- Milestone completions (shared with revenue recognition): a milestone counts as complete for a
+-- period when completed_on <= the period's end.
+CREATE TABLE IF NOT EXISTS milestone_completions (
+    contract_id   uuid        NOT NULL REFERENCES contracts (id),
+    line_key      text        NOT NULL,
+    milestone_key text        NOT NULL,
+    completed_on  date        NOT NULL,
+    completed_by  text        NOT NULL DEFAULT '',
+    recorded_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (contract_id, line_key, milestone_key)
+);
+
+-- +goose Down
+DROP TABLE IF EXISTS milestone_completions;
+ALTER TABLE invoice_candidates DROP COLUMN task_id, DROP COLUMN role, DROP COLUMN resource_id;
+ALTER TABLE invoice_lines DROP COLUMN print_no;
