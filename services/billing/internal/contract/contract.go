@@ -97,6 +97,35 @@ type Milestone struct {
 	Due    civil.Date
 }
 
+// ErrMilestoneNotFound: the contract's current version has no such line or milestone.
+var ErrMilestoneNotFound = fault.New(fault.NotFound, "MILESTONE_NOT_FOUND", "the contract has no such line or milestone")
+
+// Completion records that a milestone of a contract line is complete. A milestone counts as
+// complete for a period when CompletedOn is on or before the period's end.
+type Completion struct {
+	ContractID   string
+	LineKey      string
+	MilestoneKey string
+	CompletedOn  civil.Date
+	CompletedBy  string
+	RecordedAt   time.Time
+}
+
+// Milestone returns the milestone key of line lineKey, ErrMilestoneNotFound when there is none.
+func (t Terms) Milestone(lineKey, key string) (Milestone, error) {
+	for _, l := range t.Lines {
+		if l.Key != lineKey {
+			continue
+		}
+		for _, m := range l.Milestones {
+			if m.Key == key {
+				return m, nil
+			}
+		}
+	}
+	return Milestone{}, ErrMilestoneNotFound.With("contract line " + lineKey + " has no milestone " + key)
+}
+
 // Line is one sold service line.
 type Line struct {
 	Key           string

@@ -31,6 +31,8 @@ const (
 	LaborCost                = "5000"
 	ExpenseCost              = "5100"
 	SubcontractorCost        = "5200"
+	// WorkWrittenOff is the expense of delivered work never to be billed (over a cap).
+	WorkWrittenOff = "5400"
 )
 
 // Account is an account of a legal entity's chart; Type is ASSET, LIABILITY, EQUITY, REVENUE or
@@ -55,6 +57,7 @@ var DefaultChart = []Account{
 	{LaborCost, "Labor cost", "EXPENSE"},
 	{ExpenseCost, "Expense cost", "EXPENSE"},
 	{SubcontractorCost, "Subcontractor cost", "EXPENSE"},
+	{WorkWrittenOff, "Unbillable work written off", "EXPENSE"},
 }
 
 // Source types.

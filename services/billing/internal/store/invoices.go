@@ -19,15 +19,17 @@ import (
 
 // openCandidates is the unbilled part of each candidate: its quantity and amount less those of
 // the lines of invoices and credit notes that are not void (credit lines are negative), and
-// the count of live invoice lines it is on. A candidate whose whole quantity is billed is not
+// the count of live invoice lines it is on; what was written off over a cap is not unbilled. A candidate whose whole quantity is billed is not
 // open even when a grouped line's rounding left a cent of its amount (see invoice.Propose).
 const openCandidates = `SELECT c.id::text, c.project_id::text, c.line_key, c.source_type, c.source_id, c.source_date,
 		c.quantity - COALESCE(b.q, 0), c.unit_price, c.amount - COALESCE(b.a, 0), c.currency_code, COALESCE(b.live, 0),
 		c.resource_id, c.role, c.task_id
 	FROM invoice_candidates c
 	LEFT JOIN LATERAL (SELECT sum(l.quantity) AS q, sum(l.amount) AS a, count(*) FILTER (WHERE l.live) AS live
-		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE l.candidate_id = c.id AND i.status <> 'VOID') b ON true
-	WHERE c.contract_id = $1 AND c.status <> 'REVERSED' AND ($2::date IS NULL OR c.source_date <= $2::date)
+		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE l.candidate_id = c.id AND i.status <> 'VOID') b0 ON true
+	LEFT JOIN LATERAL (SELECT sum(w.quantity) AS q, sum(w.amount) AS a FROM candidate_write_offs w WHERE w.candidate_id = c.id) w ON true
+	CROSS JOIN LATERAL (SELECT COALESCE(b0.q, 0) + COALESCE(w.q, 0) AS q, COALESCE(b0.a, 0) + COALESCE(w.a, 0) AS a, b0.live) b
+	WHERE c.contract_id = $1 AND c.status NOT IN ('REVERSED', 'WRITTEN_OFF') AND ($2::date IS NULL OR c.source_date <= $2::date)
 	  AND c.amount - COALESCE(b.a, 0) > 0 AND c.quantity - COALESCE(b.q, 0) > 0
 	ORDER BY c.source_date, c.id`
 

@@ -25,7 +25,32 @@ CREATE TABLE IF NOT EXISTS milestone_completions (
     PRIMARY KEY (contract_id, line_key, milestone_key)
 );
 
+-- Work over a not-to-exceed cap written off (never billed): its open quantity and amount no
+-- longer count as unbilled. A candidate written off whole is WRITTEN_OFF.
+CREATE TABLE candidate_write_offs (
+    id               uuid        NOT NULL,
+    candidate_id     uuid        NOT NULL REFERENCES invoice_candidates (id),
+    contract_id      uuid        NOT NULL,
+    line_key         text        NOT NULL,
+    quantity         numeric     NOT NULL,
+    amount           numeric     NOT NULL,
+    journal_entry_id uuid        NOT NULL,
+    actor            text        NOT NULL,
+    written_off_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (id, candidate_id)
+);
+CREATE INDEX candidate_write_offs_candidate ON candidate_write_offs (candidate_id);
+ALTER TABLE invoice_candidates DROP CONSTRAINT invoice_candidates_status_check;
+ALTER TABLE invoice_candidates ADD CONSTRAINT invoice_candidates_status_check
+    CHECK (status IN ('OPEN', 'INVOICED', 'REVERSED', 'WRITTEN_OFF'));
+INSERT INTO accounts (legal_entity_id, code, name, type)
+    SELECT id, '5400', 'Unbillable work written off', 'EXPENSE' FROM legal_entities ON CONFLICT DO NOTHING;
+
 -- +goose Down
+DELETE FROM accounts WHERE code = '5400';
+ALTER TABLE invoice_candidates DROP CONSTRAINT invoice_candidates_status_check;
+ALTER TABLE invoice_candidates ADD CONSTRAINT invoice_candidates_status_check CHECK (status IN ('OPEN', 'INVOICED', 'REVERSED'));
+DROP TABLE candidate_write_offs;
 DROP TABLE IF EXISTS milestone_completions;
 ALTER TABLE invoice_candidates DROP COLUMN task_id, DROP COLUMN role, DROP COLUMN resource_id;
 ALTER TABLE invoice_lines DROP COLUMN print_no;
