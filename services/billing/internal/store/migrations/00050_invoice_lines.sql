@@ -13,6 +13,9 @@ ALTER TABLE invoice_candidates ADD COLUMN resource_id text NOT NULL DEFAULT '',
     ADD COLUMN role text NOT NULL DEFAULT '',
     ADD COLUMN task_id text NOT NULL DEFAULT '';
 
+-- A proposal reads one contract's candidates (the older partial index covers time entries only).
+CREATE INDEX invoice_candidates_contract_date ON invoice_candidates (contract_id, source_date);
+
 -- Milestone completions (shared with revenue recognition): a milestone counts as complete for a
 -- period when completed_on <= the period's end.
 CREATE TABLE IF NOT EXISTS milestone_completions (
@@ -52,5 +55,6 @@ ALTER TABLE invoice_candidates DROP CONSTRAINT invoice_candidates_status_check;
 ALTER TABLE invoice_candidates ADD CONSTRAINT invoice_candidates_status_check CHECK (status IN ('OPEN', 'INVOICED', 'REVERSED'));
 DROP TABLE candidate_write_offs;
 DROP TABLE IF EXISTS milestone_completions;
+DROP INDEX invoice_candidates_contract_date;
 ALTER TABLE invoice_candidates DROP COLUMN task_id, DROP COLUMN role, DROP COLUMN resource_id;
 ALTER TABLE invoice_lines DROP COLUMN print_no;
