@@ -76,6 +76,7 @@ func BenchmarkInvoiceRun(b *testing.B) {
 	ctx := env.Ctx(scopes)
 
 	var rate, lineRate float64
+	b.ResetTimer()
 	for range b.N {
 		var next, lines atomic.Int64
 		var wg sync.WaitGroup
