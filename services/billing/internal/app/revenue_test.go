@@ -136,7 +136,7 @@ func TestContractAssetAndLiabilityTieToTheLedger(t *testing.T) {
 	e.post(hours("t1", billingtest.Consult, billingtest.TaskBill, "2026-03-05", "100"))
 	inv := e.postInvoice(e.propose(c.ID, "").ID, "2026-03-31")
 	wantMoney(t, "billed", inv.Total, "5000.00 USD")
-	if err := e.Store.CompleteMilestone(e.Ctx, c.ID, "L1", "M1", billingtest.Day("2026-03-20"), "pm"); err != nil {
+	if _, _, err := e.UC.CompleteMilestone(e.Ctx, c.ID, "L1", "M1", billingtest.Day("2026-03-20")); err != nil {
 		t.Fatal(err)
 	}
 	mar := e.recognize("2026-03")
@@ -162,7 +162,7 @@ func TestContractAssetAndLiabilityTieToTheLedger(t *testing.T) {
 		t.Errorf("second run of March posted %d entries, want none", n-entries)
 	}
 
-	if err := e.Store.CompleteMilestone(e.Ctx, c.ID, "L1", "M2", billingtest.Day("2026-04-10"), "pm"); err != nil {
+	if _, _, err := e.UC.CompleteMilestone(e.Ctx, c.ID, "L1", "M2", billingtest.Day("2026-04-10")); err != nil {
 		t.Fatal(err)
 	}
 	// A dry run shows the entries and writes nothing.

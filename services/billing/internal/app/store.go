@@ -61,8 +61,6 @@ type RevenueStore interface {
 	SetEstimate(ctx context.Context, e revenue.Estimate) (revenue.Estimate, error)
 	// CompletedMilestones returns per line the milestones completed on or before end.
 	CompletedMilestones(ctx context.Context, contractID string, end civil.Date) (map[string]map[string]bool, error)
-	// CompleteMilestone records a completion (again: the first one stays).
-	CompleteMilestone(ctx context.Context, contractID, lineKey, milestoneKey string, on civil.Date, by string) error
 	// BilledToDate sums the posted invoices and credit notes of a contract issued up to end.
 	BilledToDate(ctx context.Context, contractID string, end civil.Date) (decimal.Decimal, error)
 	// ContractBalances returns a contract's unbilled receivables and deferred revenue (debit
@@ -129,6 +127,9 @@ type ContractStore interface {
 	// ends (and waits for those in flight): an amendment takes it before re-rating.
 	LockRateCard(ctx context.Context, id string) error
 	ContractVersions(ctx context.Context, id string) ([]contract.Contract, error)
+	// CompleteMilestone records a completion unless the milestone is already complete, and
+	// returns the completion held (created false: the one recorded before).
+	CompleteMilestone(ctx context.Context, c contract.Completion) (held contract.Completion, created bool, err error)
 }
 
 // LedgerStore keeps periods, the chart of accounts, exchange rates, and reads the books.
@@ -224,6 +225,8 @@ type InvoiceStore interface {
 	// ReversedCredited returns the reversed candidates a credit note credits that nothing bills
 	// any more.
 	ReversedCredited(ctx context.Context, id string) ([]string, error)
+	// SaveWriteOff records a write-off of work over caps (see invoice.OverCap) and its entry.
+	SaveWriteOff(ctx context.Context, id, contractID, entryID, actor string, lines []invoice.OverCapLine) error
 	// Credited returns what posted credit notes credited of an invoice, per candidate.
 	Credited(ctx context.Context, id string) (map[string][2]decimal.Decimal, error)
 }

@@ -39,6 +39,8 @@ const (
 	RealizedFXGain     = "4900"
 	ReceivableWriteOff = "5800"
 	RealizedFXLoss     = "5900"
+	// WorkWrittenOff is the expense of delivered work never to be billed (over a cap).
+	WorkWrittenOff = "5400"
 )
 
 // Account is an account of a legal entity's chart; Type is ASSET, LIABILITY, EQUITY, REVENUE or
@@ -69,6 +71,7 @@ var DefaultChart = []Account{
 	{RealizedFXGain, "Realized FX gain", "REVENUE"},
 	{ReceivableWriteOff, "Receivable write-offs", "EXPENSE"},
 	{RealizedFXLoss, "Realized FX loss", "EXPENSE"},
+	{WorkWrittenOff, "Unbillable work written off", "EXPENSE"},
 }
 
 // Source types.
@@ -182,6 +185,8 @@ type Candidate struct {
 	Amount     money.Amount
 	// Status is CandidateOpen when posted; invoicing and reversals move it on.
 	Status CandidateStatus
+	// ResourceID, Role and TaskID are what invoice proposals may group lines by.
+	ResourceID, Role, TaskID string
 }
 
 // CandidateStatus is where an invoice candidate stands.

@@ -185,13 +185,6 @@ func (s *Store) CompletedMilestones(ctx context.Context, contractID string, end 
 	return out, rows.Err()
 }
 
-// CompleteMilestone records a milestone's completion; completing it again keeps the first.
-func (s *Store) CompleteMilestone(ctx context.Context, contractID, lineKey, milestoneKey string, on civil.Date, by string) error {
-	_, err := s.Q(ctx).Exec(ctx, `INSERT INTO milestone_completions (contract_id, line_key, milestone_key, completed_on, completed_by)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, contractID, lineKey, milestoneKey, on.Time(), by)
-	return err
-}
-
 // BilledToDate sums the net totals of a contract's posted invoices and credit notes issued up to
 // end.
 func (s *Store) BilledToDate(ctx context.Context, contractID string, end civil.Date) (decimal.Decimal, error) {

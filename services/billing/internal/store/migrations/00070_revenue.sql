@@ -1,17 +1,7 @@
 -- +goose Up
 -- Issue 16: revenue recognition, contract asset / liability, loss contracts and the period close.
 
--- Milestone completions are owned by the invoice-lines work (00050); created here too (same DDL,
--- IF NOT EXISTS) so recognition by milestone reads them either way.
-CREATE TABLE IF NOT EXISTS milestone_completions (
-    contract_id   uuid        NOT NULL REFERENCES contracts (id),
-    line_key      text        NOT NULL,
-    milestone_key text        NOT NULL,
-    completed_on  date        NOT NULL,
-    completed_by  text        NOT NULL DEFAULT '',
-    recorded_at   timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (contract_id, line_key, milestone_key)
-);
+-- Milestone completions (recognition by milestone) live in 00050_invoice_lines.sql (CompleteMilestone).
 
 -- Estimate to complete of a contract line (percent complete and loss contracts), effective from
 -- a period on: the latest one effective at or before a period applies.
