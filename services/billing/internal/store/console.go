@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/accrue/accrue/internal/platform/insight"
+	"github.com/accrue/accrue/internal/platform/money"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 )
 
@@ -23,18 +24,19 @@ func (s *Store) ConsoleKPIs(ctx context.Context, only []string) ([]insight.KpiVa
 			return err
 		}
 		vs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (insight.KpiValue, error) {
-			v := insight.KpiValue{KPI: kpi}
-			return v, r.Scan(&v.Currency, &v.Value)
+			var a money.Amount
+			err := r.Scan(&a.Currency, &a.Value)
+			return insight.KpiValue{KPI: kpi, Value: a.Format(), Currency: a.Currency}, err
 		})
 		out = append(out, vs...)
 		return err
 	}
-	const candidates = `SELECT c.currency_code, sum(c.amount)::text FROM invoice_candidates c
+	const candidates = `SELECT c.currency_code, sum(c.amount) FROM invoice_candidates c
 		WHERE c.status = 'OPEN' AND ($2 = '' OR c.source_type = $2)
 		  AND ($1::text[] IS NULL OR EXISTS (SELECT 1 FROM project_replicas p
 		       WHERE p.project_id = c.project_id AND p.legal_entity_id::text = ANY($1::text[])))
 		GROUP BY c.currency_code ORDER BY c.currency_code`
-	const balance = `SELECT le.functional_currency, sum(l.debit - l.credit)::text FROM journal_lines l
+	const balance = `SELECT le.functional_currency, sum(l.debit - l.credit) FROM journal_lines l
 		JOIN legal_entities le ON le.id = l.legal_entity_id
 		WHERE l.account_code = $2 AND ($1::text[] IS NULL OR l.legal_entity_id::text = ANY($1::text[]))
 		GROUP BY 1 ORDER BY 1`
@@ -48,7 +50,7 @@ func (s *Store) ConsoleKPIs(ctx context.Context, only []string) ([]insight.KpiVa
 			return nil, err
 		}
 	}
-	if err := collect("supplier_cost_awaiting_allocation", `SELECT currency_code, sum(amount)::text FROM supplier_bill_lines
+	if err := collect("supplier_cost_awaiting_allocation", `SELECT currency_code, sum(amount) FROM supplier_bill_lines
 		WHERE status <> 'ALLOCATED' AND ($1::text[] IS NULL OR legal_entity_id::text = ANY($1::text[]))
 		GROUP BY 1 ORDER BY 1`, only); err != nil {
 		return nil, err
