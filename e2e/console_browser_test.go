@@ -68,11 +68,6 @@ func TestConsoleInABrowser(t *testing.T) {
 	env := harness.Start(t, harness.WithEnv("project", "ACCRUE_ACTIVATION_RETRY_AFTER", "1h"))
 	le := createLegalEntityUS01(t, env)
 
-	// An exception to retry: a conversion while billing is down waits for financial activation.
-	pendingOpp := opportunity("006-console-wait-"+env.ID(), "001-console-wait-"+env.ID(), 100)
-	pending, exc := convertWhileBillingDown(t, env, pendingOpp)
-	env.Restart("billing")
-
 	// The traced opportunity: its project, an approved time entry posted to the ledger, an invoice.
 	oppID := "006-console-" + env.ID()
 	conv := mustConvert(t, env, postingOpportunity(oppID, "001-console-"+env.ID(), le.GetCode()), http.StatusCreated)
@@ -85,6 +80,11 @@ func TestConsoleInABrowser(t *testing.T) {
 	invoice := proposeOrPost(t, env, "/v1/contracts/"+fx.contractID+"/invoices:propose", "console-p1",
 		`{"cut_off":{"year":2026,"month":6,"day":30}}`, &proposed)
 	importApproved(t, env, ada, fx, date(2026, 7, 6), "2", "console-unbilled") // unbilled time the KPI shows
+
+	// An exception to retry: a conversion while billing is down waits for financial activation.
+	pendingOpp := opportunity("006-console-wait-"+env.ID(), "001-console-wait-"+env.ID(), 100)
+	pending, exc := convertWhileBillingDown(t, env, pendingOpp)
+	env.Restart("billing")
 
 	want := consoleKPIsFromAPI(t, env)
 	ctx := browser(t, chrome)
