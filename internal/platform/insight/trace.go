@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,7 +42,7 @@ func (in *Insight) Trace(ctx context.Context, q TraceQuery) (Timeline, error) {
 	var t Timeline
 	keys := nonEmpty(q.Keys)
 	corr := map[string]bool{}
-	for _, c := range append(append([]string(nil), q.CorrelationIDs...), keys...) {
+	for _, c := range append(nonEmpty(q.CorrelationIDs), keys...) {
 		if c != "" {
 			corr[c] = true
 		}
@@ -235,10 +236,11 @@ func (in *Insight) traceInbox(ctx context.Context, eventIDs []string, limit int,
 	return rows.Err()
 }
 
+// nonEmpty drops empty keys, duplicates and keys Postgres text cannot hold (NUL): no record has them.
 func nonEmpty(ss []string) []string {
 	out := make([]string, 0, len(ss))
 	for _, s := range ss {
-		if s != "" && !slices.Contains(out, s) {
+		if s != "" && !strings.ContainsRune(s, 0) && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
