@@ -66,8 +66,8 @@ func readRPCs(root string) ([]rpc, error) {
 // request type (a streaming RPC's first parameter), in the domain's service module (the ops ExceptionService: in the platform).
 func (pr *program) implementation(r rpc) *types.Func {
 	prefix := Module + "services/" + r.domain + "/"
-	if r.domain == "ops" {
-		prefix = Module + "internal/platform/exceptions"
+	if r.domain == "ops" { // served by the platform (exceptions, insight, ...) in every service
+		prefix = Module + "internal/platform/"
 	}
 	var found *types.Func
 	for fn := range pr.decls {
