@@ -136,6 +136,17 @@ func TestConsoleInABrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[data-view="exceptions"]`)), chromedp.WaitVisible(chromedp.CSS(row))); err != nil {
 		t.Fatalf("exceptions view: %v", err)
 	}
+	// Its details show the payload the retry re-drives.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(row+` button.details`)), chromedp.WaitVisible(chromedp.CSS(`#exc-payload`))); err != nil {
+		t.Fatalf("exception details: %v", err)
+	}
+	harness.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		p, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#exc-payload`)))
+		if err != nil || p == "Loading…" || strings.HasPrefix(p, "The payload cannot be read") {
+			return fmt.Errorf("payload %q (%v)", p, err)
+		}
+		return nil
+	})
 	shoot("exceptions")
 	resolved := false
 	for attempt := 0; attempt < 20 && !resolved; attempt++ {

@@ -301,7 +301,12 @@ function excDetail(service, e) {
     ['Updated', formatTime(e.update_time)], ['Resolved by', e.resolved_by], ['Resolution note', e.resolution_note]];
   panel.replaceChildren(el('h3', { text: 'Exception details' }),
     el('dl', {}, rows.filter(r => r[1] !== '' && r[1] !== undefined).map(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })])),
-    el('p', {}, 'Correlation id: ', e.correlation_id ? el('a', { href: '#trace=' + encodeURIComponent(e.correlation_id), class: 'trace-link', text: e.correlation_id }) : '—'));
+    el('p', {}, 'Correlation id: ', e.correlation_id ? el('a', { href: '#trace=' + encodeURIComponent(e.correlation_id), class: 'trace-link', text: e.correlation_id }) : '—'),
+    el('h3', { text: 'Payload' }), el('pre', { id: 'exc-payload', text: 'Loading…' }));
+  // The list carries no payloads: fetch this one (costs masked unless the token has costrates:read).
+  api(`/v1/ops/${service}/exceptions/${e.exception_id}`).then(data => {
+    $('#exc-payload').textContent = data.exception.payload_json || 'No payload.';
+  }).catch(err => { $('#exc-payload').textContent = 'The payload cannot be read: ' + err.message; });
 }
 
 // ---- streams -------------------------------------------------------------------------------------
