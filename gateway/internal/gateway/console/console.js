@@ -300,7 +300,7 @@ function excDetail(service, e) {
     ['Entity', e.entity_type + ' ' + e.entity_id], ['Attempts', e.attempts], ['Created', formatTime(e.create_time)],
     ['Updated', formatTime(e.update_time)], ['Resolved by', e.resolved_by], ['Resolution note', e.resolution_note]];
   panel.replaceChildren(el('h3', { text: 'Exception details' }),
-    el('dl', {}, rows.filter(r => r[1] !== '' && r[1] !== undefined).map(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })])),
+    el('dl', {}, rows.filter(r => r[1] !== '' && r[1] !== undefined).flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })])),
     el('p', {}, 'Correlation id: ', e.correlation_id ? el('a', { href: '#trace=' + encodeURIComponent(e.correlation_id), class: 'trace-link', text: e.correlation_id }) : '—'),
     el('h3', { text: 'Payload' }), el('pre', { id: 'exc-payload', text: 'Loading…' }));
   // The list carries no payloads: fetch this one (costs masked unless the token has costrates:read).
