@@ -249,7 +249,11 @@ if [ "$ready" -ne 1 ]; then
   fail "the gateway did not report ready within 60 s"
 fi
 
-# 9. How to use it.
+# 9. How to use it. The console's dev sign-in is a link whose fragment (never sent to the server)
+# carries an 8 h token with the ops and read scopes.
+CONSOLE_TOKEN=$("$BIN/accruectl" token --key "$RUN/keys/signing.jwk" --ttl 8h --sub console-dev \
+  --scopes ops:read,ops:write,billing:read,projects:read,time:read,resources:read,invoices:read,suppliercost:read \
+  --issuer "$ACCRUE_JWT_ISSUER" --audience "$ACCRUE_JWT_AUDIENCE")
 cat <<EOF
 
 Accrue is running.
@@ -266,6 +270,9 @@ cat <<EOF
 
 Get a token (1 h; every scope):
   TOKEN=\$(bin/accruectl token --scopes all)
+
+Operations console (dev sign-in link, 8 h; or paste any token with ops:read on the sign-in page):
+  $GW/console/#token=$CONSOLE_TOKEN
 
 Create a customer (re-sending the same Idempotency-Key returns the stored response):
   curl -sS -X POST $GW/v1/customers \\

@@ -67,8 +67,8 @@ func readRPCs(root string) ([]rpc, error) {
 func (pr *program) implementation(r rpc) *types.Func {
 	prefix := Module + "services/" + r.domain + "/"
 	switch r.domain {
-	case "ops":
-		prefix = Module + "internal/platform/exceptions"
+	case "ops": // served by the platform (exceptions, insight, ...) in every service
+		prefix = Module + "internal/platform/"
 	case "webhooks": // SubscriptionService: the outbound webhook dispatcher, under gateway/
 		prefix = Module + "gateway/internal/dispatch/"
 	}

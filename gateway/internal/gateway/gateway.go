@@ -194,6 +194,9 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		if err := opsv1.RegisterExceptionServiceHandler(ctx, m, g.conns[s]); err != nil {
 			return nil, err
 		}
+		if err := opsv1.RegisterOpsInsightServiceHandler(ctx, m, g.conns[s]); err != nil {
+			return nil, err
+		}
 		ops[s] = m
 	}
 	spec, err := openapi.Handler()
@@ -224,6 +227,12 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
 	mux.Handle("GET /openapi.json", spec)
+	mux.Handle("GET /v1/ops/console/kpis", g.authenticated(http.HandlerFunc(g.consoleKpis)))
+	mux.Handle("GET /v1/ops/console/exceptions", g.authenticated(http.HandlerFunc(g.consoleExceptions)))
+	mux.Handle("GET /v1/ops/console/streams", g.authenticated(http.HandlerFunc(g.consoleStreams)))
+	mux.Handle("GET /v1/ops/console/trace", g.authenticated(http.HandlerFunc(g.consoleTrace)))
+	mux.Handle("GET /console/", consoleUI())
+	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	mux.Handle("/v1/ops/{service}/", g.authenticated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, ok := ops[r.PathValue("service")]
 		if !ok {

@@ -15,7 +15,9 @@ import (
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/insight"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/service"
 	"github.com/accrue/accrue/internal/platform/stream"
@@ -127,5 +129,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 			unbilledAmount.WithLabelValues(cur).Set(v.InexactFloat64())
 		}
 	}))
+	base.Insight.AddTraceHook(st.TraceRecords)
+	base.Insight.AddKpiSource(func(ctx context.Context) ([]insight.KpiValue, error) {
+		return st.ConsoleKPIs(ctx, auth.EntitiesOf(ctx).Filter())
+	})
 	return base.Run(ctx)
 }
