@@ -67,8 +67,18 @@ func readRPCs(root string) ([]rpc, error) {
 func (pr *program) implementation(r rpc) *types.Func {
 	prefix := Module + "services/" + r.domain + "/"
 	if r.domain == "ops" {
-		prefix = Module + "internal/platform/exceptions"
+		// Every service serves the ExceptionService through the platform; another ops service
+		// is served by one service or the gateway (reconciliation: billing).
+		if f := pr.implementationUnder(r, Module+"internal/platform/exceptions"); f != nil {
+			return f
+		}
+		prefix = Module
 	}
+	return pr.implementationUnder(r, prefix)
+}
+
+// implementationUnder is implementation among the packages under prefix.
+func (pr *program) implementationUnder(r rpc, prefix string) *types.Func {
 	var found *types.Func
 	for fn := range pr.decls {
 		sig := fn.Type().(*types.Signature)

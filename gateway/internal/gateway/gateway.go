@@ -156,6 +156,8 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		{"billing", billingv1.RegisterInvoiceServiceHandler},
 		{"billing", billingv1.RegisterJournalExportServiceHandler},
 		{"billing", billingv1.RegisterSupplierCostServiceHandler},
+		// Reconciliation runs in billing (it holds the ledger and the results).
+		{"billing", opsv1.RegisterReconciliationServiceHandler},
 	} {
 		if err := h.register(ctx, api, g.conns[h.service]); err != nil {
 			return nil, err
