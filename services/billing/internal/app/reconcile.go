@@ -60,7 +60,7 @@ func (o OpsClient) ListProcessedEvents(ctx context.Context, in *opsv1.ListProces
 // ReconcileConfig tunes reconciliation (ACCRUE_RECONCILE_*; see docs/configuration.md).
 type ReconcileConfig struct {
 	// Grace: approvals and events younger than this are still in flight between services and
-	// are not judged (default 2 minutes).
+	// are not judged (main's default: 2 minutes).
 	Grace time.Duration
 	// EventWindow: how far back published events are checked against their consumers' inboxes
 	// (default 24 hours; the outbox keeps 7 days).
@@ -95,9 +95,6 @@ type Reconciler struct {
 func NewReconciler(st ReconcileStore, te timeexpensev1.TimeExpenseServiceClient, ops map[string]Ops, cfg ReconcileConfig, log *slog.Logger) *Reconciler {
 	if st == nil || te == nil || len(ops) == 0 || log == nil {
 		panic("app: NewReconciler needs a store, a time & expense client, the services' ops clients and a logger")
-	}
-	if cfg.Grace == 0 {
-		cfg.Grace = 2 * time.Minute
 	}
 	if cfg.EventWindow == 0 {
 		cfg.EventWindow = 24 * time.Hour
@@ -227,12 +224,15 @@ func (r *Reconciler) record(ctx context.Context, run *reconcile.Run) error {
 		return err
 	}
 	keys := map[string]bool{}
+	skipped := map[string]bool{} // checks that could not run: their earlier findings stand
 	for i, f := range run.Findings {
 		if f.Check == reconcile.CheckIncomplete {
+			skipped[f.EntityIDs[0]] = true
 			continue
 		}
 		keys[f.Key()] = true
-		id, err := r.store.RecordException(ctx, exceptions.New{Kind: "reconciliation." + f.Check, Reason: f.Code, Message: f.Detail,
+		id, err := r.store.RecordException(ctx, exceptions.New{Kind: "reconciliation." + f.Check, Reason: f.Code,
+			Message:    "legal entity " + run.LegalEntityID + ", period " + run.Period + ": " + f.Detail,
 			EntityType: f.EntityType, EntityID: f.EntityIDs[0], DedupeKey: f.Key()})
 		if err != nil {
 			return err
@@ -247,7 +247,7 @@ func (r *Reconciler) record(ctx context.Context, run *reconcile.Run) error {
 		return err
 	}
 	for _, f := range before.Findings {
-		if f.Check != reconcile.CheckIncomplete && !keys[f.Key()] {
+		if f.Check != reconcile.CheckIncomplete && !skipped[f.Check] && !keys[f.Key()] {
 			if _, err := r.store.ResolveException(ctx, f.Key(), "reconciliation", "no longer found by reconciliation run "+run.ID); err != nil {
 				return err
 			}
