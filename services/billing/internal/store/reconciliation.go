@@ -158,7 +158,7 @@ func (s *Store) LedgerFacts(ctx context.Context, legalEntityID string, from, to 
 
 // Imbalances returns the journal entries of the legal entity posted from..to whose debits and
 // credits differ in the functional currency, or, for an entry in one transaction currency, in
-// that currency.
+// that currency (transaction amounts are signed: debits positive, credits negative).
 func (s *Store) Imbalances(ctx context.Context, legalEntityID string, from, to civil.Date) ([]reconcile.Imbalance, error) {
 	var out []reconcile.Imbalance
 	err := scanEach(ctx, s.Q(ctx), `
@@ -168,12 +168,11 @@ func (s *Store) Imbalances(ctx context.Context, legalEntityID string, from, to c
 		GROUP BY l.entry_id HAVING sum(l.debit) <> sum(l.credit)
 		UNION ALL
 		SELECT l.entry_id::text, min(l.txn_currency),
-			sum(l.txn_amount) FILTER (WHERE l.debit > 0), sum(l.txn_amount) FILTER (WHERE l.credit > 0)
+			sum(l.txn_amount) FILTER (WHERE l.txn_amount > 0), -sum(l.txn_amount) FILTER (WHERE l.txn_amount < 0)
 		FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
 		WHERE e.legal_entity_id = $1 AND e.posting_date BETWEEN $2::date AND $3::date
 		GROUP BY l.entry_id
-		HAVING count(DISTINCT l.txn_currency) = 1
-			AND COALESCE(sum(l.txn_amount) FILTER (WHERE l.debit > 0), 0) <> COALESCE(sum(l.txn_amount) FILTER (WHERE l.credit > 0), 0)
+		HAVING count(DISTINCT l.txn_currency) = 1 AND sum(l.txn_amount) <> 0
 		ORDER BY 1, 2`, []any{legalEntityID, from.String(), to.String()}, func(r pgx.Rows) error {
 		var im reconcile.Imbalance
 		var d, c *decimal.Decimal
