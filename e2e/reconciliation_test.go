@@ -140,13 +140,18 @@ func TestReconciliationFindsDriftAndRecordsCleanTotals(t *testing.T) {
 	// Drift 2: the supplier bill line no longer matches its allocation.
 	corrupt(t, env, `UPDATE supplier_bill_lines SET amount = 1300.00 WHERE id = $1`, line.GetLineId())
 	// Drift 3: an entry approved while billing is down, its event dropped from the stream.
+	const approvals = `SELECT count(*) FROM outbox WHERE event_type = 'time_entries.approved' AND published_at IS NOT NULL`
+	before := env.Count("timeexpense", approvals)
 	env.Kill("billing", syscall.SIGTERM)
 	imported := mustImport(t, env, timeItem(withRef(timeIn(ada, fx.projectID, fx.billable, date(2026, 6, 3), "6", true), "rc-3-"+env.ID())))
 	lostEntry := imported.GetResults()[0].GetEntryId()
 	var eventID string
 	harness.Eventually(t, 20*time.Second, 50*time.Millisecond, func() error {
+		if n := env.Count("timeexpense", approvals); n != before+1 {
+			return fmt.Errorf("%d approval events published, want %d", n, before+1)
+		}
 		return env.DB("timeexpense").QueryRow(ctx, `SELECT event_id::text FROM outbox
-			WHERE event_type = 'time_entries.approved' AND subject = $1 AND published_at IS NOT NULL`, lostEntry).Scan(&eventID)
+			WHERE event_type = 'time_entries.approved' AND published_at IS NOT NULL ORDER BY id DESC LIMIT 1`).Scan(&eventID)
 	})
 	rdb, prefix := env.Redis()
 	dropped := 0

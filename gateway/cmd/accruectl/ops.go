@@ -42,12 +42,13 @@ Reading needs ops:read, retry and resolve ops:write. Examples:
   bin/accruectl exceptions resolve --service billing --note "fixed at the source" 0190f0c2-...`,
 			run: exceptionsCmd},
 		command{name: "reconcile",
-			synopsis: "run --legal-entity ID --period YYYY-MM | show [--legal-entity ID] [--period YYYY-MM] [--run ID] [-o table|json]",
+			synopsis: "run --legal-entity ID --period YYYY-MM [--redrive] | show [--legal-entity ID] [--period YYYY-MM] [--run ID] [-o table|json]",
 			summary:  "run reconciliation of a legal entity and period now, or show the latest run with its findings",
 			details: `run calls POST /v1/reconciliation/runs (ops:write) and prints the run; show prints the latest run
 (of the legal entity and period when given; GET /v1/reconciliation/runs?page_size=1, then the run
 with its findings), or the run --run names. A finding names the ids to look at; an event not
-consumed is re-driven with: accruectl replay --service PRODUCER --event-id ID.`,
+consumed is re-driven with: accruectl replay --service PRODUCER --event-id ID, or by run --redrive,
+which replays every such event of the run from its producer (consumers skip what they applied).`,
 			run: reconcileCmd})
 }
 
@@ -289,6 +290,7 @@ func reconcileCmd(fs *flag.FlagSet, args []string, out io.Writer) error {
 	le := fs.String("legal-entity", "", "legal entity id (run: required)")
 	period := fs.String("period", "", "accounting period YYYY-MM (run: required)")
 	runID := fs.String("run", "", "show: this run instead of the latest")
+	redrive := fs.Bool("redrive", false, "run: replay every event the run found not consumed, from its producer's outbox (ops:write)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -306,6 +308,11 @@ func reconcileCmd(fs *flag.FlagSet, args []string, out io.Writer) error {
 			return err
 		}
 		run = resp.GetRun()
+		if *redrive {
+			if err := redriveUnconsumed(o, run, out); err != nil {
+				return err
+			}
+		}
 	default:
 		id := *runID
 		if id == "" {
@@ -363,4 +370,38 @@ func printRun(out io.Writer, r *opsv1.ReconciliationRun) error {
 	}
 	_, err := fmt.Fprintf(out, "%d findings\n", len(r.GetFindings()))
 	return err
+}
+
+// redriveUnconsumed replays, per producer, the events the run found not consumed (one replay call
+// per producer and 500 ids; consumers deduplicate, so a group that had the event skips it).
+func redriveUnconsumed(o opsFlags, run *opsv1.ReconciliationRun, out io.Writer) error {
+	byProducer := map[string][]string{}
+	var producers []string
+	for _, f := range run.GetFindings() {
+		if f.GetCode() != "EVENT_NOT_CONSUMED" || f.GetProducer() == "" {
+			continue
+		}
+		if _, ok := byProducer[f.GetProducer()]; !ok {
+			producers = append(producers, f.GetProducer())
+		}
+		for _, id := range f.GetEntityIds() {
+			if !slices.Contains(byProducer[f.GetProducer()], id) {
+				byProducer[f.GetProducer()] = append(byProducer[f.GetProducer()], id)
+			}
+		}
+	}
+	slices.Sort(producers)
+	for _, p := range producers {
+		for ids := range slices.Chunk(byProducer[p], 500) {
+			var resp opsv1.ReplayEventsResponse
+			if err := o.call(http.MethodPost, "/v1/ops/"+url.PathEscape(p)+"/events:replay",
+				&opsv1.ReplayEventsRequest{Service: p, EventIds: ids, PageSize: 500}, &resp); err != nil {
+				return err
+			}
+			if *o.format == "table" {
+				fmt.Fprintf(out, "re-drove %d events from %s's outbox\n", resp.GetReplayedCount(), p)
+			}
+		}
+	}
+	return nil
 }
