@@ -17,12 +17,15 @@ import (
 	"github.com/accrue/accrue/internal/platform/catalogue"
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/exceptions"
+	"github.com/accrue/accrue/services/billing/internal/legalentity"
 	"github.com/accrue/accrue/services/billing/internal/reconcile"
 	"github.com/accrue/accrue/services/billing/internal/wire"
 )
 
 // ReconcileStore is what reconciliation needs of billing's database.
 type ReconcileStore interface {
+	// LegalEntity can return legalentity.ErrNotFound.
+	LegalEntity(ctx context.Context, id string) (legalentity.LegalEntity, error)
 	// OpenPeriods lists every open period of every legal entity.
 	OpenPeriods(ctx context.Context) ([]reconcile.Scope, error)
 	// LedgerFacts returns what billing holds per time entry / expense id dated from..to, plus
@@ -106,6 +109,9 @@ func NewReconciler(st ReconcileStore, te timeexpensev1.TimeExpenseServiceClient,
 // must act for the legal entity.
 func (r *Reconciler) Run(ctx context.Context, sc reconcile.Scope) (reconcile.Run, error) {
 	if err := auth.CheckLegalEntity(ctx, sc.LegalEntityID); err != nil {
+		return reconcile.Run{}, err
+	}
+	if _, err := r.store.LegalEntity(ctx, sc.LegalEntityID); err != nil {
 		return reconcile.Run{}, err
 	}
 	events, totals, err := r.events(ctx)
