@@ -20,6 +20,8 @@ const (
 	EventTypePostingsRecorded = "postings.recorded"
 	// EventTypeInvoicePosted carries a InvoicePosted payload.
 	EventTypeInvoicePosted = "invoice.posted"
+	// EventTypePaymentApplied carries a PaymentApplied payload.
+	EventTypePaymentApplied = "payment.applied"
 	// EventTypeSupplierCostAllocationRequested carries a SupplierCostAllocationRequested payload.
 	EventTypeSupplierCostAllocationRequested = "supplier_cost.allocation_requested"
 )
@@ -32,5 +34,6 @@ var EventTypes = []string{
 	EventTypePeriodClosed,
 	EventTypePostingsRecorded,
 	EventTypeInvoicePosted,
+	EventTypePaymentApplied,
 	EventTypeSupplierCostAllocationRequested,
 }
