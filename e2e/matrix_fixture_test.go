@@ -11,6 +11,7 @@ import (
 	"github.com/accrue/accrue/e2e/internal/harness"
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
@@ -28,6 +29,7 @@ type matrixFixture struct {
 	entry      *timeexpensev1.TimeEntry
 	invoice    *billingv1.Invoice // a draft of an approved entry of another week
 	payment    *billingv1.Payment // on account, not applied
+	reconRun   string             // a reconciliation run of A's June
 }
 
 func newMatrixFixture(t testing.TB, env *harness.Env, billing *grpc.ClientConn, allScopes string, f *forger) *matrixFixture {
@@ -61,6 +63,12 @@ func newMatrixFixture(t testing.TB, env *harness.Env, billing *grpc.ClientConn, 
 		t.Fatalf("RecordPayment: %v", err)
 	}
 	fx.payment = pay.GetPayment()
+	run, err := opsv1.NewReconciliationServiceClient(billing).RunReconciliation(ctx, &opsv1.RunReconciliationRequest{
+		LegalEntityId: fx.leA.GetLegalEntityId(), Period: "2026-06"})
+	if err != nil {
+		t.Fatalf("RunReconciliation: %v", err)
+	}
+	fx.reconRun = run.GetRun().GetRunId()
 	return fx
 }
 
@@ -160,6 +168,10 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 		billingv1.PaymentService_GetArAging_FullMethodName:   {req: &billingv1.GetArAgingRequest{LegalEntityId: leA, AsOf: date(2026, 6, 30)}},
 		billingv1.PaymentService_GetCustomerStatement_FullMethodName: {req: &billingv1.GetCustomerStatementRequest{LegalEntityId: leA,
 			CustomerId: fx.contract.GetCustomerId(), From: date(2026, 6, 1), To: date(2026, 6, 30)}},
+		// reconciliation (served by billing)
+		opsv1.ReconciliationService_RunReconciliation_FullMethodName:      {req: &opsv1.RunReconciliationRequest{LegalEntityId: leA, Period: "2026-06"}},
+		opsv1.ReconciliationService_GetReconciliationRun_FullMethodName:   {req: &opsv1.GetReconciliationRunRequest{RunId: fx.reconRun}},
+		opsv1.ReconciliationService_ListReconciliationRuns_FullMethodName: {req: &opsv1.ListReconciliationRunsRequest{}, filtered: true},
 		// project
 		projectv1.ProjectService_ConvertOpportunity_FullMethodName: {req: &projectv1.ConvertOpportunityRequest{
 			Opportunity: postingOpportunity("006-mx-b", "001-mx-b", fx.leA.GetCode())}},
@@ -191,11 +203,13 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 		timeexpensev1.TimeExpenseService_GetTimeEntry_FullMethodName:       {req: &timeexpensev1.GetTimeEntryRequest{EntryId: te.GetEntryId()}},
 		timeexpensev1.TimeExpenseService_ListTimeEntries_FullMethodName:    {req: &timeexpensev1.ListTimeEntriesRequest{}, filtered: true},
 		timeexpensev1.TimeExpenseService_GetTimeExpenseKpis_FullMethodName: {req: &timeexpensev1.GetTimeExpenseKpisRequest{}, filtered: true},
+		timeexpensev1.TimeExpenseService_ListApprovedEntries_FullMethodName: {req: &timeexpensev1.ListApprovedEntriesRequest{
+			LegalEntityId: leA, Period: "2026-06"}},
 	}
 }
 
 // aIDs are legal entity A's ids, none of which a filtered answer to B may contain.
 func (fx *matrixFixture) aIDs() []string {
 	return []string{fx.leA.GetLegalEntityId(), fx.project.projectID, fx.contract.GetContractId(), fx.assignment.GetAssignmentId(),
-		fx.entry.GetEntryId(), fx.entry.GetTimesheetId(), fx.invoice.GetInvoiceId()}
+		fx.entry.GetEntryId(), fx.entry.GetTimesheetId(), fx.invoice.GetInvoiceId(), fx.reconRun}
 }

@@ -34,6 +34,10 @@ type matrixRPC struct {
 
 // contractRPCs lists every RPC the Accrue contracts declare, from the registered descriptors: the
 // ops exception service on each of the five services, every other RPC on its own service.
+// opsServers are the services serving an ops service other than the ExceptionService every
+// service serves.
+var opsServers = map[string][]string{"ReconciliationService": {"billing"}}
+
 func contractRPCs(t testing.TB) []matrixRPC {
 	t.Helper()
 	var out []matrixRPC
@@ -49,6 +53,9 @@ func contractRPCs(t testing.TB) []matrixRPC {
 			switch owner {
 			case "ops": // every service serves its exception queue, and so does the dispatcher
 				servers = append(slices.Clone(harness.Services), harness.Dispatcher)
+				if s, ok := opsServers[string(sd.Name())]; ok {
+					servers = s
+				}
 			case "webhooks": // SubscriptionService: the outbound webhook dispatcher
 				servers = []string{harness.Dispatcher}
 			}

@@ -67,11 +67,21 @@ func readRPCs(root string) ([]rpc, error) {
 func (pr *program) implementation(r rpc) *types.Func {
 	prefix := Module + "services/" + r.domain + "/"
 	switch r.domain {
-	case "ops": // served by the platform (exceptions, insight, ...) in every service
-		prefix = Module + "internal/platform/"
+	case "ops":
+		// Every service serves the ExceptionService and the OpsInsightService through the
+		// platform; another ops service is served by one service (reconciliation: billing).
+		if f := pr.implementationUnder(r, Module+"internal/platform/"); f != nil {
+			return f
+		}
+		prefix = Module
 	case "webhooks": // SubscriptionService: the outbound webhook dispatcher, under gateway/
 		prefix = Module + "gateway/internal/dispatch/"
 	}
+	return pr.implementationUnder(r, prefix)
+}
+
+// implementationUnder is implementation among the packages under prefix.
+func (pr *program) implementationUnder(r rpc, prefix string) *types.Func {
 	var found *types.Func
 	for fn := range pr.decls {
 		sig := fn.Type().(*types.Signature)

@@ -12,14 +12,15 @@ import (
 )
 
 // TestServiceScopes: each service's token carries exactly the scopes of the calls its contract
-// declares: the project service (customers, contracts and legal entities during a conversion) four, the
-// services that call no other none (they get no token at all).
+// declares: the project service (customers, contracts and legal entities during a conversion) four,
+// billing (reconciliation: approved entries, published events, inboxes) two, the services that call
+// no other none (they get no token at all).
 func TestServiceScopes(t *testing.T) {
 	var out bytes.Buffer
 	if err := serviceScopes(&out); err != nil {
 		t.Fatal(err)
 	}
-	want := "customer\nproject billing:read,billing:write,customers:read,customers:write\nresource\ntimeexpense\nbilling\n"
+	want := "customer\nproject billing:read,billing:write,customers:read,customers:write\nresource\ntimeexpense\nbilling ops:read,time:read\n"
 	if out.String() != want {
 		t.Fatalf("service-scopes =\n%s\nwant\n%s", out.String(), want)
 	}

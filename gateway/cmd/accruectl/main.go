@@ -22,6 +22,10 @@
 //	                                             every edited, deleted or reordered row (exit 1)
 //	accruectl replay --service NAME [--dry-run]   re-publish (or list) a service's outbox events by
 //	                                             time, type, subject, correlation or event id
+//	accruectl exceptions [list|retry|resolve]      the exception queues of every service: list with
+//	                                             filters (-o json), retry one, resolve one with a note
+//	accruectl reconcile run|show                  run reconciliation of a legal entity and period,
+//	                                             or show the latest run and its findings
 //	accruectl help [COMMAND]                      this list, or one command's usage and flags
 //	                                             (also `accruectl --help`, `accruectl COMMAND --help`)
 //

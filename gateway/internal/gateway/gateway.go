@@ -176,6 +176,8 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		{"billing", billingv1.RegisterSupplierCostServiceHandler},
 		{"billing", billingv1.RegisterRevenueServiceHandler},
 		{Dispatcher, webhooksv1.RegisterSubscriptionServiceHandler},
+		// Reconciliation runs in billing (it holds the ledger and the results).
+		{"billing", opsv1.RegisterReconciliationServiceHandler},
 	} {
 		if g.conns[h.service] == nil {
 			continue // the dispatcher is optional

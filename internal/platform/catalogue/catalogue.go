@@ -41,6 +41,28 @@ func Payload(stream, typ string) (protoreflect.FullName, bool) {
 	return n, ok
 }
 
+// Consumers returns the services whose consumer groups apply typ on stream, as the payload
+// message declares them (accrue.common.v1.event consumers), sorted; nil for an unknown type.
+// Only contracts linked into the binary count.
+func Consumers(stream, typ string) []string {
+	name, ok := Payload(stream, typ)
+	if !ok {
+		return nil
+	}
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(name)
+	if err != nil {
+		return nil
+	}
+	md, ok := d.(protoreflect.MessageDescriptor)
+	if !ok {
+		return nil
+	}
+	s, _ := SpecOf(md)
+	out := slices.Clone(s.GetConsumers())
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // Types returns the event types declared on stream, sorted.
 func Types(stream string) []string {
 	once.Do(build)

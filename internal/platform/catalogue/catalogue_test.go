@@ -89,3 +89,20 @@ func TestDeclares(t *testing.T) {
 		t.Fatal("SpecOf a message without the option reported a spec")
 	}
 }
+
+// Consumers names the services whose groups apply an event, as the contracts declare them: what
+// reconciliation checks every published event against.
+func TestConsumersAreTheDeclaredSubscribers(t *testing.T) {
+	for _, c := range []struct {
+		stream, typ string
+		want        []string
+	}{
+		{timeexpensev1.EventStream, timeexpensev1.EventTypeTimeEntriesApproved, []string{"billing"}},
+		{customerv1.EventStream, "customer.upserted", []string{"billing", "project"}},
+		{timeexpensev1.EventStream, "no.such.type", nil},
+	} {
+		if got := catalogue.Consumers(c.stream, c.typ); !slices.Equal(got, c.want) {
+			t.Errorf("Consumers(%s, %s) = %v, want %v", c.stream, c.typ, got, c.want)
+		}
+	}
+}

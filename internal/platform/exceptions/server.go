@@ -160,3 +160,35 @@ func ToProto(e Exception) *opsv1.Exception {
 		ResolvedBy: e.ResolvedBy, ResolutionNote: e.ResolutionNote,
 	}
 }
+
+// ListProcessedEvents answers from the service's inbox (stream_inbox) which of the given events
+// its consumer groups applied: reconciliation's "published = consumed" check asks every
+// subscribing service through it.
+func (s *Server) ListProcessedEvents(ctx context.Context, req *opsv1.ListProcessedEventsRequest) (*opsv1.ListProcessedEventsResponse, error) {
+	if err := s.check(req.GetService()); err != nil {
+		return nil, err
+	}
+	// The inbox's key is (group, event id): walk the few groups (a loose index scan) and look
+	// each id up in each, rather than scanning a week of inbox rows.
+	rows, err := s.queue.pool.Query(ctx, `WITH RECURSIVE groups AS (
+			SELECT min(consumer_group) AS g FROM stream_inbox
+			UNION ALL
+			SELECT (SELECT min(consumer_group) FROM stream_inbox WHERE consumer_group > groups.g) FROM groups WHERE groups.g IS NOT NULL)
+		SELECT i.event_id::text, i.consumer_group, i.processed_at FROM groups
+		JOIN stream_inbox i ON i.consumer_group = groups.g AND i.event_id = ANY($1::uuid[])
+		ORDER BY 1, 2`, req.GetEventIds())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	resp := &opsv1.ListProcessedEventsResponse{}
+	for rows.Next() {
+		var id, group string
+		var at time.Time
+		if err := rows.Scan(&id, &group, &at); err != nil {
+			return nil, err
+		}
+		resp.Events = append(resp.Events, &opsv1.ProcessedEvent{EventId: id, ConsumerGroup: group, ProcessTime: timestamppb.New(at)})
+	}
+	return resp, rows.Err()
+}

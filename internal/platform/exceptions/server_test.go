@@ -116,3 +116,34 @@ func TestToProto(t *testing.T) {
 		t.Fatalf("open status = %v", p.GetStatus())
 	}
 }
+
+// ListProcessedEvents answers from the inbox which of the given events the service's groups
+// applied: one row per (event, group), nothing for events no group applied; another service's
+// name is refused.
+func TestServerListsProcessedEventsFromTheInbox(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	q, db := newQueue(t)
+	srv := exceptions.NewServer(q, "billing")
+	const a, b, c = "01a2210c-0000-7000-8000-00000000000a", "01a2210c-0000-7000-8000-00000000000b", "01a2210c-0000-7000-8000-00000000000c"
+	for _, row := range [][2]string{{"billing", a}, {"billing-allocation", a}, {"billing", b}, {"other", c}} {
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO stream_inbox (consumer_group, event_id, stream_id) VALUES ($1, $2, '1-0')`, row[0], row[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := srv.ListProcessedEvents(ctx, &opsv1.ListProcessedEventsRequest{Service: "billing",
+		EventIds: []string{a, b, "01a2210c-0000-7000-8000-00000000000d"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range resp.GetEvents() {
+		got = append(got, e.GetEventId()[len(e.GetEventId())-1:]+"/"+e.GetConsumerGroup())
+	}
+	if fmt.Sprint(got) != "[a/billing a/billing-allocation b/billing]" {
+		t.Errorf("processed = %v, want a by both groups and b by billing", got)
+	}
+	if _, err := srv.ListProcessedEvents(ctx, &opsv1.ListProcessedEventsRequest{Service: "project", EventIds: []string{a}}); fault.ReasonOf(err) != "WRONG_SERVICE" {
+		t.Errorf("another service's name: %v, want WRONG_SERVICE", err)
+	}
+}

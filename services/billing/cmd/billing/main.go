@@ -9,16 +9,21 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	customerv1 "github.com/accrue/accrue/gen/go/accrue/customer/v1"
+	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/exceptions"
+	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/insight"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
+	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/internal/platform/service"
 	"github.com/accrue/accrue/internal/platform/stream"
 	"github.com/accrue/accrue/services/billing/internal/app"
@@ -56,9 +61,35 @@ func run(ctx context.Context, migrateOnly bool) error {
 	// Posting events carry up to 1,000 entries each: a few per batch keep transactions bounded.
 	postingBatch := r.Int("ACCRUE_POSTING_BATCH_EVENTS", 4)
 	sweep := r.Duration("ACCRUE_PARKED_SWEEP_INTERVAL", 30*time.Second)
-	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(append(app.Collectors(), app.SupplierCostCollectors()...), rejectedClosed, parkedRates, awaitingSupplier, blockedTax, arOutstanding, unbilledAmount, lossContracts)...)
+	// Reconciliation: billing reads time & expense's approved entries and every service's
+	// published events and inbox (see app.Reconciler).
+	reconcileEvery := r.Duration("ACCRUE_RECONCILE_INTERVAL", time.Hour)
+	reconcileCfg := app.ReconcileConfig{Grace: r.Duration("ACCRUE_RECONCILE_GRACE", 2*time.Minute),
+		EventWindow: r.Duration("ACCRUE_RECONCILE_EVENT_WINDOW", 24*time.Hour)}
+	peers := map[string]string{
+		"customer":    r.String("ACCRUE_CUSTOMER_ADDR", "127.0.0.1:7001"),
+		"project":     r.String("ACCRUE_PROJECT_ADDR", "127.0.0.1:7002"),
+		"resource":    r.String("ACCRUE_RESOURCE_ADDR", "127.0.0.1:7003"),
+		"timeexpense": r.String("ACCRUE_TIMEEXPENSE_ADDR", "127.0.0.1:7004"),
+	}
+	collectors := append(append(app.Collectors(), app.SupplierCostCollectors()...), app.ReconcileCollectors()...)
+	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(collectors, rejectedClosed, parkedRates, awaitingSupplier, blockedTax, arOutstanding, unbilledAmount, lossContracts)...)
 	if base == nil || err != nil {
 		return err
+	}
+	// Billing's own outbox and inbox are read in process, as its ExceptionService serves them.
+	ops := map[string]app.Ops{"billing": exceptions.NewServer(base.Queue, cfg.Name).WithReplay(outbox.NewReplayer(base.Pool))}
+	var teConn *grpc.ClientConn
+	for name, addr := range peers {
+		conn, err := grpcx.Dial(addr, cfg.TokenSource(), grpcx.Transport(base.ClientTLS))
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		ops[name] = app.OpsClient{C: opsv1.NewExceptionServiceClient(conn)}
+		if name == "timeexpense" {
+			teConn = conn
+		}
 	}
 	st := store.New(base.Pool, base.Outbox, base.Queue)
 	if err := st.SeedAllAccounts(ctx); err != nil {
@@ -91,6 +122,11 @@ func run(ctx context.Context, migrateOnly bool) error {
 	}
 	if _, err := base.Consume(customerv1.EventStream, events.CustomerTypes, events.Customers(uc)); err != nil {
 		return err
+	}
+	reconciler := app.NewReconciler(st, timeexpensev1.NewTimeExpenseServiceClient(teConn), ops, reconcileCfg, base.Log)
+	opsv1.RegisterReconciliationServiceServer(base.GRPC, grpcapi.NewReconciliation(reconciler))
+	if reconcileEvery > 0 {
+		base.Add(lifecycle.Every(reconcileEvery, reconciler.RunScheduled))
 	}
 	srv := grpcapi.New(uc)
 	billingv1.RegisterLegalEntityServiceServer(base.GRPC, srv)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/accrue/accrue/internal/platform/auth"
+	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/paging"
 	te "github.com/accrue/accrue/services/timeexpense/internal/timeexpense"
 )
@@ -38,4 +39,14 @@ func (s *Service) Entries(ctx context.Context, f te.EntryFilter, page paging.Req
 // hours; of the caller's legal entities only (every entity without a caller: the metrics).
 func (s *Service) ClosedPeriodKPIs(ctx context.Context) (te.ClosedPeriodKPIs, error) {
 	return s.store.ClosedPeriodKPIs(ctx, auth.EntitiesOf(ctx).Filter())
+}
+
+// ApprovedEntries returns the approved entries of a legal entity worked in a month (from..to),
+// for reconciliation with the ledger, from the page's position on (page.Fetch() of them). The
+// caller must act for the legal entity.
+func (s *Service) ApprovedEntries(ctx context.Context, legalEntityID string, from, to civil.Date, page paging.Request) ([]te.Entry, error) {
+	if err := auth.CheckLegalEntity(ctx, legalEntityID); err != nil {
+		return nil, err
+	}
+	return s.store.ApprovedEntries(ctx, legalEntityID, from, to, page)
 }

@@ -32,6 +32,9 @@ type Store interface {
 	MarkReplaced(ctx context.Context, id, replacement string) (int64, error)
 	ListEntries(ctx context.Context, f te.EntryFilter, page paging.Request) ([]te.Entry, error)
 	CountEntries(ctx context.Context, f te.EntryFilter) (int64, error)
+	// ApprovedEntries returns the approved entries (no reversal rows) of the legal entity's
+	// projects worked from..to, by id after page.AfterID (page.Fetch() of them).
+	ApprovedEntries(ctx context.Context, legalEntityID string, from, to civil.Date, page paging.Request) ([]te.Entry, error)
 
 	// OpenTimesheet returns the resource's timesheet of the week, locked, creating it DRAFT.
 	OpenTimesheet(ctx context.Context, newID, resourceID string, weekStart civil.Date) (te.Timesheet, error)

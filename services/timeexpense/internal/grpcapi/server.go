@@ -102,6 +102,26 @@ func (s *Server) ListTimeEntries(ctx context.Context, req *timeexpensev1.ListTim
 	return &timeexpensev1.ListTimeEntriesResponse{Entries: wire.Entries(list), NextPageToken: next, TotalCount: total}, nil
 }
 
+func (s *Server) ListApprovedEntries(ctx context.Context, req *timeexpensev1.ListApprovedEntriesRequest) (*timeexpensev1.ListApprovedEntriesResponse, error) {
+	if req.GetPageSize() == 0 {
+		req.PageSize = 1000
+	}
+	page, err := paging.ByID(req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	from, to, err := wire.MonthRange(req.GetPeriod())
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.app.ApprovedEntries(ctx, wire.ID(req.GetLegalEntityId()), from, to, page)
+	if err != nil {
+		return nil, err
+	}
+	list, next := paging.Page(page, list, wire.EntryPosition)
+	return &timeexpensev1.ListApprovedEntriesResponse{Entries: wire.ApprovedEntries(list), NextPageToken: next}, nil
+}
+
 func (s *Server) GetTimeExpenseKpis(ctx context.Context, _ *timeexpensev1.GetTimeExpenseKpisRequest) (*timeexpensev1.GetTimeExpenseKpisResponse, error) {
 	return grpcx.Reply(wire.KPIsResponse)(s.app.ClosedPeriodKPIs(ctx))
 }

@@ -225,3 +225,13 @@ func (s *Store) CountEntries(ctx context.Context, f te.EntryFilter) (int64, erro
 		f.ResourceID, f.ProjectID, string(f.Posting), f.LegalEntities).Scan(&n)
 	return n, err
 }
+
+// ApprovedEntries returns the approved entries (reversal rows left out) of the legal entity's
+// projects worked from..to, after page.AfterID, by id, reading page.Fetch() rows.
+func (s *Store) ApprovedEntries(ctx context.Context, legalEntityID string, from, to civil.Date, page paging.Request) ([]te.Entry, error) {
+	return collectEntries(s.Q(ctx).Query(ctx, `SELECT `+entryColumns+` FROM time_entries e
+		JOIN projects p ON p.id = e.project_id AND p.legal_entity_id = $1
+		WHERE e.approval_status = 'APPROVED' AND e.reverses_entry_id IS NULL AND e.work_date BETWEEN $2::date AND $3::date
+		AND ($4 = '' OR e.id > $4::uuid) ORDER BY e.id LIMIT $5`,
+		legalEntityID, from.String(), to.String(), page.AfterID, page.Fetch()))
+}

@@ -147,3 +147,33 @@ func Timesheet(t te.Timesheet) *timeexpensev1.Timesheet {
 		Status: statuses[t.Status], RejectionReason: t.RejectionReason, DecidedBy: t.DecidedBy, Entries: Entries(t.Entries),
 		Version: t.Version}
 }
+
+// ApprovedEntries converts approved entries for reconciliation: hours of time entries, amounts
+// of expenses, and whether a correction reversed them.
+func ApprovedEntries(list []te.Entry) []*timeexpensev1.ApprovedEntry {
+	out := make([]*timeexpensev1.ApprovedEntry, len(list))
+	for i, e := range list {
+		a := &timeexpensev1.ApprovedEntry{EntryId: e.ID, ProjectId: e.ProjectID, WorkDate: civilpb.To(e.Date), Billable: e.Billable,
+			Reversed: e.ReplacedByID != "" || e.Posting == te.PostingReversed, PostingStatus: postings[e.Posting], ApproveTime: stamp(e.ApprovedAt)}
+		if e.Kind == te.Expense {
+			a.Kind = timeexpensev1.EntryKind_ENTRY_KIND_EXPENSE
+			a.Amount = &commonv1.Money{Amount: e.Amount.Format(), CurrencyCode: e.Amount.Currency}
+			a.Hours = "0"
+		} else {
+			a.Kind = timeexpensev1.EntryKind_ENTRY_KIND_TIME
+			a.Hours = e.Hours.String()
+		}
+		out[i] = a
+	}
+	return out
+}
+
+// MonthRange returns the first and last day of a "YYYY-MM" period (the contract checked its
+// form).
+func MonthRange(period string) (from, to civil.Date, err error) {
+	from, err = civil.Parse(period + "-01")
+	if err != nil {
+		return civil.Date{}, civil.Date{}, err // the contract's pattern refused it already
+	}
+	return from, civil.Of(from.Time().AddDate(0, 1, -1)), nil
+}

@@ -2210,7 +2210,7 @@ const file_accrue_billing_v1_ledger_proto_rawDesc = "" +
 	"\x1cCANDIDATE_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15CANDIDATE_STATUS_OPEN\x10\x01\x12\x1d\n" +
 	"\x19CANDIDATE_STATUS_INVOICED\x10\x02\x12\x1d\n" +
-	"\x19CANDIDATE_STATUS_REVERSED\x10\x032\xd0\r\n" +
+	"\x19CANDIDATE_STATUS_REVERSED\x10\x032\xfb\x0e\n" +
 	"\rLedgerService\x12\xb9\x01\n" +
 	"\n" +
 	"OpenPeriod\x12$.accrue.billing.v1.OpenPeriodRequest\x1a%.accrue.billing.v1.OpenPeriodResponse\"^\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02?:\x01*\":/v1/legal-entities/{legal_entity_id}/periods/{period}:open\x12\xbd\x01\n" +
@@ -2222,7 +2222,7 @@ const file_accrue_billing_v1_ledger_proto_rawDesc = "" +
 	"\x15ListInvoiceCandidates\x12/.accrue.billing.v1.ListInvoiceCandidatesRequest\x1a0.accrue.billing.v1.ListInvoiceCandidatesResponse\"2\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/invoice-candidates\x12\xa6\x01\n" +
 	"\x13ListRebillDecisions\x12-.accrue.billing.v1.ListRebillDecisionsRequest\x1a..accrue.billing.v1.ListRebillDecisionsResponse\"0\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/rebill-decisions\x12\x9c\x01\n" +
 	"\x0fSetExchangeRate\x12).accrue.billing.v1.SetExchangeRateRequest\x1a*.accrue.billing.v1.SetExchangeRateResponse\"2\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/exchange-rates\x12\x93\x01\n" +
-	"\x0eGetBillingKpis\x12(.accrue.billing.v1.GetBillingKpisRequest\x1a).accrue.billing.v1.GetBillingKpisResponse\",\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/billing/kpisB\xc7\x01\n" +
+	"\x0eGetBillingKpis\x12(.accrue.billing.v1.GetBillingKpisRequest\x1a).accrue.billing.v1.GetBillingKpisResponse\",\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/billing/kpis\x1a\xa8\x01\x9a\xb5\x18=/accrue.timeexpense.v1.TimeExpenseService/ListApprovedEntries\x9a\xb5\x18,/accrue.ops.v1.ExceptionService/ReplayEvents\x9a\xb5\x183/accrue.ops.v1.ExceptionService/ListProcessedEventsB\xc7\x01\n" +
 	"\x15com.accrue.billing.v1B\vLedgerProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/billing/v1;billingv1\xa2\x02\x03ABX\xaa\x02\x11Accrue.Billing.V1\xca\x02\x11Accrue\\Billing\\V1\xe2\x02\x1dAccrue\\Billing\\V1\\GPBMetadata\xea\x02\x13Accrue::Billing::V1b\x06proto3"
 
 var (

@@ -975,6 +975,167 @@ func (x *ReplayEventsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type ListProcessedEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Service whose inbox to read: customer, project, resource, timeexpense or billing.
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// The events to look up (UUIDs), at most 1,000.
+	EventIds      []string `protobuf:"bytes,2,rep,name=event_ids,json=eventIds,proto3" json:"event_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProcessedEventsRequest) Reset() {
+	*x = ListProcessedEventsRequest{}
+	mi := &file_accrue_ops_v1_exceptions_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProcessedEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProcessedEventsRequest) ProtoMessage() {}
+
+func (x *ListProcessedEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_ops_v1_exceptions_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProcessedEventsRequest.ProtoReflect.Descriptor instead.
+func (*ListProcessedEventsRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_ops_v1_exceptions_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListProcessedEventsRequest) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *ListProcessedEventsRequest) GetEventIds() []string {
+	if x != nil {
+		return x.EventIds
+	}
+	return nil
+}
+
+// ProcessedEvent is an event some consumer group of the service applied.
+type ProcessedEvent struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	EventId string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// The consumer group that applied it (e.g. "billing", "billing-allocation").
+	ConsumerGroup string                 `protobuf:"bytes,2,opt,name=consumer_group,json=consumerGroup,proto3" json:"consumer_group,omitempty"`
+	ProcessTime   *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=process_time,json=processTime,proto3" json:"process_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProcessedEvent) Reset() {
+	*x = ProcessedEvent{}
+	mi := &file_accrue_ops_v1_exceptions_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProcessedEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProcessedEvent) ProtoMessage() {}
+
+func (x *ProcessedEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_ops_v1_exceptions_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProcessedEvent.ProtoReflect.Descriptor instead.
+func (*ProcessedEvent) Descriptor() ([]byte, []int) {
+	return file_accrue_ops_v1_exceptions_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ProcessedEvent) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ProcessedEvent) GetConsumerGroup() string {
+	if x != nil {
+		return x.ConsumerGroup
+	}
+	return ""
+}
+
+func (x *ProcessedEvent) GetProcessTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ProcessTime
+	}
+	return nil
+}
+
+type ListProcessedEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per (event, group) the inbox holds; events absent from the list were not applied.
+	Events        []*ProcessedEvent `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProcessedEventsResponse) Reset() {
+	*x = ListProcessedEventsResponse{}
+	mi := &file_accrue_ops_v1_exceptions_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProcessedEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProcessedEventsResponse) ProtoMessage() {}
+
+func (x *ListProcessedEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_ops_v1_exceptions_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProcessedEventsResponse.ProtoReflect.Descriptor instead.
+func (*ListProcessedEventsResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_ops_v1_exceptions_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListProcessedEventsResponse) GetEvents() []*ProcessedEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
 var File_accrue_ops_v1_exceptions_proto protoreflect.FileDescriptor
 
 const file_accrue_ops_v1_exceptions_proto_rawDesc = "" +
@@ -1062,17 +1223,27 @@ const file_accrue_ops_v1_exceptions_proto_rawDesc = "" +
 	"\x0ereplayed_count\x18\x02 \x01(\x05R\rreplayedCount\x12#\n" +
 	"\rmatched_count\x18\x03 \x01(\x05R\fmatchedCount\x12\x17\n" +
 	"\adry_run\x18\x04 \x01(\bR\x06dryRun\x12&\n" +
-	"\x0fnext_page_token\x18\x05 \x01(\tR\rnextPageToken*m\n" +
+	"\x0fnext_page_token\x18\x05 \x01(\tR\rnextPageToken\"\xa1\x01\n" +
+	"\x1aListProcessedEventsRequest\x12R\n" +
+	"\aservice\x18\x01 \x01(\tB8\xbaH5r3R\bcustomerR\aprojectR\bresourceR\vtimeexpenseR\abillingR\aservice\x12/\n" +
+	"\tevent_ids\x18\x02 \x03(\tB\x12\xbaH\x0f\x92\x01\f\b\x01\x10\xe8\a\"\x05r\x03\xb0\x01\x01R\beventIds\"\x91\x01\n" +
+	"\x0eProcessedEvent\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12%\n" +
+	"\x0econsumer_group\x18\x02 \x01(\tR\rconsumerGroup\x12=\n" +
+	"\fprocess_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vprocessTime\"T\n" +
+	"\x1bListProcessedEventsResponse\x125\n" +
+	"\x06events\x18\x01 \x03(\v2\x1d.accrue.ops.v1.ProcessedEventR\x06events*m\n" +
 	"\x0fExceptionStatus\x12 \n" +
 	"\x1cEXCEPTION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15EXCEPTION_STATUS_OPEN\x10\x01\x12\x1d\n" +
-	"\x19EXCEPTION_STATUS_RESOLVED\x10\x022\xb3\x06\n" +
+	"\x19EXCEPTION_STATUS_RESOLVED\x10\x022\xda\a\n" +
 	"\x10ExceptionService\x12\x8f\x01\n" +
 	"\x0eListExceptions\x12$.accrue.ops.v1.ListExceptionsRequest\x1a%.accrue.ops.v1.ListExceptionsResponse\"0\x8a\xb5\x18\bops:read\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/ops/{service}/exceptions\x12\x98\x01\n" +
 	"\fGetException\x12\".accrue.ops.v1.GetExceptionRequest\x1a#.accrue.ops.v1.GetExceptionResponse\"?\x8a\xb5\x18\bops:read\x82\xd3\xe4\x93\x02-\x12+/v1/ops/{service}/exceptions/{exception_id}\x12\xa8\x01\n" +
 	"\x0eRetryException\x12$.accrue.ops.v1.RetryExceptionRequest\x1a%.accrue.ops.v1.RetryExceptionResponse\"I\x8a\xb5\x18\tops:write\x82\xd3\xe4\x93\x026:\x01*\"1/v1/ops/{service}/exceptions/{exception_id}:retry\x12\xb0\x01\n" +
 	"\x10ResolveException\x12&.accrue.ops.v1.ResolveExceptionRequest\x1a'.accrue.ops.v1.ResolveExceptionResponse\"K\x8a\xb5\x18\tops:write\x82\xd3\xe4\x93\x028:\x01*\"3/v1/ops/{service}/exceptions/{exception_id}:resolve\x12\x93\x01\n" +
-	"\fReplayEvents\x12\".accrue.ops.v1.ReplayEventsRequest\x1a#.accrue.ops.v1.ReplayEventsResponse\":\x8a\xb5\x18\bops:read\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/ops/{service}/events:replayB\xaf\x01\n" +
+	"\fReplayEvents\x12\".accrue.ops.v1.ReplayEventsRequest\x1a#.accrue.ops.v1.ReplayEventsResponse\":\x8a\xb5\x18\bops:read\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/ops/{service}/events:replay\x12\xa4\x01\n" +
+	"\x13ListProcessedEvents\x12).accrue.ops.v1.ListProcessedEventsRequest\x1a*.accrue.ops.v1.ListProcessedEventsResponse\"6\x8a\xb5\x18\bops:read\x82\xd3\xe4\x93\x02$\x12\"/v1/ops/{service}/processed-eventsB\xaf\x01\n" +
 	"\x11com.accrue.ops.v1B\x0fExceptionsProtoP\x01Z3github.com/accrue/accrue/gen/go/accrue/ops/v1;opsv1\xa2\x02\x03AOX\xaa\x02\rAccrue.Ops.V1\xca\x02\rAccrue\\Ops\\V1\xe2\x02\x19Accrue\\Ops\\V1\\GPBMetadata\xea\x02\x0fAccrue::Ops::V1b\x06proto3"
 
 var (
@@ -1088,52 +1259,59 @@ func file_accrue_ops_v1_exceptions_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_ops_v1_exceptions_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accrue_ops_v1_exceptions_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_accrue_ops_v1_exceptions_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_accrue_ops_v1_exceptions_proto_goTypes = []any{
-	(ExceptionStatus)(0),             // 0: accrue.ops.v1.ExceptionStatus
-	(*Exception)(nil),                // 1: accrue.ops.v1.Exception
-	(*ListExceptionsRequest)(nil),    // 2: accrue.ops.v1.ListExceptionsRequest
-	(*ListExceptionsResponse)(nil),   // 3: accrue.ops.v1.ListExceptionsResponse
-	(*GetExceptionRequest)(nil),      // 4: accrue.ops.v1.GetExceptionRequest
-	(*GetExceptionResponse)(nil),     // 5: accrue.ops.v1.GetExceptionResponse
-	(*RetryExceptionRequest)(nil),    // 6: accrue.ops.v1.RetryExceptionRequest
-	(*RetryExceptionResponse)(nil),   // 7: accrue.ops.v1.RetryExceptionResponse
-	(*ResolveExceptionRequest)(nil),  // 8: accrue.ops.v1.ResolveExceptionRequest
-	(*ResolveExceptionResponse)(nil), // 9: accrue.ops.v1.ResolveExceptionResponse
-	(*ReplayEventsRequest)(nil),      // 10: accrue.ops.v1.ReplayEventsRequest
-	(*ReplayedEvent)(nil),            // 11: accrue.ops.v1.ReplayedEvent
-	(*ReplayEventsResponse)(nil),     // 12: accrue.ops.v1.ReplayEventsResponse
-	(*timestamppb.Timestamp)(nil),    // 13: google.protobuf.Timestamp
+	(ExceptionStatus)(0),                // 0: accrue.ops.v1.ExceptionStatus
+	(*Exception)(nil),                   // 1: accrue.ops.v1.Exception
+	(*ListExceptionsRequest)(nil),       // 2: accrue.ops.v1.ListExceptionsRequest
+	(*ListExceptionsResponse)(nil),      // 3: accrue.ops.v1.ListExceptionsResponse
+	(*GetExceptionRequest)(nil),         // 4: accrue.ops.v1.GetExceptionRequest
+	(*GetExceptionResponse)(nil),        // 5: accrue.ops.v1.GetExceptionResponse
+	(*RetryExceptionRequest)(nil),       // 6: accrue.ops.v1.RetryExceptionRequest
+	(*RetryExceptionResponse)(nil),      // 7: accrue.ops.v1.RetryExceptionResponse
+	(*ResolveExceptionRequest)(nil),     // 8: accrue.ops.v1.ResolveExceptionRequest
+	(*ResolveExceptionResponse)(nil),    // 9: accrue.ops.v1.ResolveExceptionResponse
+	(*ReplayEventsRequest)(nil),         // 10: accrue.ops.v1.ReplayEventsRequest
+	(*ReplayedEvent)(nil),               // 11: accrue.ops.v1.ReplayedEvent
+	(*ReplayEventsResponse)(nil),        // 12: accrue.ops.v1.ReplayEventsResponse
+	(*ListProcessedEventsRequest)(nil),  // 13: accrue.ops.v1.ListProcessedEventsRequest
+	(*ProcessedEvent)(nil),              // 14: accrue.ops.v1.ProcessedEvent
+	(*ListProcessedEventsResponse)(nil), // 15: accrue.ops.v1.ListProcessedEventsResponse
+	(*timestamppb.Timestamp)(nil),       // 16: google.protobuf.Timestamp
 }
 var file_accrue_ops_v1_exceptions_proto_depIdxs = []int32{
 	0,  // 0: accrue.ops.v1.Exception.status:type_name -> accrue.ops.v1.ExceptionStatus
-	13, // 1: accrue.ops.v1.Exception.create_time:type_name -> google.protobuf.Timestamp
-	13, // 2: accrue.ops.v1.Exception.update_time:type_name -> google.protobuf.Timestamp
+	16, // 1: accrue.ops.v1.Exception.create_time:type_name -> google.protobuf.Timestamp
+	16, // 2: accrue.ops.v1.Exception.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 3: accrue.ops.v1.ListExceptionsRequest.status:type_name -> accrue.ops.v1.ExceptionStatus
 	1,  // 4: accrue.ops.v1.ListExceptionsResponse.exceptions:type_name -> accrue.ops.v1.Exception
 	1,  // 5: accrue.ops.v1.GetExceptionResponse.exception:type_name -> accrue.ops.v1.Exception
 	1,  // 6: accrue.ops.v1.RetryExceptionResponse.exception:type_name -> accrue.ops.v1.Exception
 	1,  // 7: accrue.ops.v1.ResolveExceptionResponse.exception:type_name -> accrue.ops.v1.Exception
-	13, // 8: accrue.ops.v1.ReplayEventsRequest.since:type_name -> google.protobuf.Timestamp
-	13, // 9: accrue.ops.v1.ReplayEventsRequest.until:type_name -> google.protobuf.Timestamp
-	13, // 10: accrue.ops.v1.ReplayedEvent.create_time:type_name -> google.protobuf.Timestamp
-	13, // 11: accrue.ops.v1.ReplayedEvent.publish_time:type_name -> google.protobuf.Timestamp
+	16, // 8: accrue.ops.v1.ReplayEventsRequest.since:type_name -> google.protobuf.Timestamp
+	16, // 9: accrue.ops.v1.ReplayEventsRequest.until:type_name -> google.protobuf.Timestamp
+	16, // 10: accrue.ops.v1.ReplayedEvent.create_time:type_name -> google.protobuf.Timestamp
+	16, // 11: accrue.ops.v1.ReplayedEvent.publish_time:type_name -> google.protobuf.Timestamp
 	11, // 12: accrue.ops.v1.ReplayEventsResponse.events:type_name -> accrue.ops.v1.ReplayedEvent
-	2,  // 13: accrue.ops.v1.ExceptionService.ListExceptions:input_type -> accrue.ops.v1.ListExceptionsRequest
-	4,  // 14: accrue.ops.v1.ExceptionService.GetException:input_type -> accrue.ops.v1.GetExceptionRequest
-	6,  // 15: accrue.ops.v1.ExceptionService.RetryException:input_type -> accrue.ops.v1.RetryExceptionRequest
-	8,  // 16: accrue.ops.v1.ExceptionService.ResolveException:input_type -> accrue.ops.v1.ResolveExceptionRequest
-	10, // 17: accrue.ops.v1.ExceptionService.ReplayEvents:input_type -> accrue.ops.v1.ReplayEventsRequest
-	3,  // 18: accrue.ops.v1.ExceptionService.ListExceptions:output_type -> accrue.ops.v1.ListExceptionsResponse
-	5,  // 19: accrue.ops.v1.ExceptionService.GetException:output_type -> accrue.ops.v1.GetExceptionResponse
-	7,  // 20: accrue.ops.v1.ExceptionService.RetryException:output_type -> accrue.ops.v1.RetryExceptionResponse
-	9,  // 21: accrue.ops.v1.ExceptionService.ResolveException:output_type -> accrue.ops.v1.ResolveExceptionResponse
-	12, // 22: accrue.ops.v1.ExceptionService.ReplayEvents:output_type -> accrue.ops.v1.ReplayEventsResponse
-	18, // [18:23] is the sub-list for method output_type
-	13, // [13:18] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	16, // 13: accrue.ops.v1.ProcessedEvent.process_time:type_name -> google.protobuf.Timestamp
+	14, // 14: accrue.ops.v1.ListProcessedEventsResponse.events:type_name -> accrue.ops.v1.ProcessedEvent
+	2,  // 15: accrue.ops.v1.ExceptionService.ListExceptions:input_type -> accrue.ops.v1.ListExceptionsRequest
+	4,  // 16: accrue.ops.v1.ExceptionService.GetException:input_type -> accrue.ops.v1.GetExceptionRequest
+	6,  // 17: accrue.ops.v1.ExceptionService.RetryException:input_type -> accrue.ops.v1.RetryExceptionRequest
+	8,  // 18: accrue.ops.v1.ExceptionService.ResolveException:input_type -> accrue.ops.v1.ResolveExceptionRequest
+	10, // 19: accrue.ops.v1.ExceptionService.ReplayEvents:input_type -> accrue.ops.v1.ReplayEventsRequest
+	13, // 20: accrue.ops.v1.ExceptionService.ListProcessedEvents:input_type -> accrue.ops.v1.ListProcessedEventsRequest
+	3,  // 21: accrue.ops.v1.ExceptionService.ListExceptions:output_type -> accrue.ops.v1.ListExceptionsResponse
+	5,  // 22: accrue.ops.v1.ExceptionService.GetException:output_type -> accrue.ops.v1.GetExceptionResponse
+	7,  // 23: accrue.ops.v1.ExceptionService.RetryException:output_type -> accrue.ops.v1.RetryExceptionResponse
+	9,  // 24: accrue.ops.v1.ExceptionService.ResolveException:output_type -> accrue.ops.v1.ResolveExceptionResponse
+	12, // 25: accrue.ops.v1.ExceptionService.ReplayEvents:output_type -> accrue.ops.v1.ReplayEventsResponse
+	15, // 26: accrue.ops.v1.ExceptionService.ListProcessedEvents:output_type -> accrue.ops.v1.ListProcessedEventsResponse
+	21, // [21:27] is the sub-list for method output_type
+	15, // [15:21] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_accrue_ops_v1_exceptions_proto_init() }
@@ -1147,7 +1325,7 @@ func file_accrue_ops_v1_exceptions_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_ops_v1_exceptions_proto_rawDesc), len(file_accrue_ops_v1_exceptions_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

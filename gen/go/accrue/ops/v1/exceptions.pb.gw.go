@@ -310,6 +310,59 @@ func local_request_ExceptionService_ReplayEvents_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
+var filter_ExceptionService_ListProcessedEvents_0 = &utilities.DoubleArray{Encoding: map[string]int{"service": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
+func request_ExceptionService_ListProcessedEvents_0(ctx context.Context, marshaler runtime.Marshaler, client ExceptionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListProcessedEventsRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["service"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "service")
+	}
+	protoReq.Service, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "service", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_ExceptionService_ListProcessedEvents_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListProcessedEvents(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_ExceptionService_ListProcessedEvents_0(ctx context.Context, marshaler runtime.Marshaler, server ExceptionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListProcessedEventsRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["service"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "service")
+	}
+	protoReq.Service, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "service", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_ExceptionService_ListProcessedEvents_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.ListProcessedEvents(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterExceptionServiceHandlerServer registers the http handlers for service ExceptionService to "mux".
 // UnaryRPC     :call ExceptionServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -415,6 +468,26 @@ func RegisterExceptionServiceHandlerServer(ctx context.Context, mux *runtime.Ser
 			return
 		}
 		forward_ExceptionService_ReplayEvents_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_ExceptionService_ListProcessedEvents_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/accrue.ops.v1.ExceptionService/ListProcessedEvents", runtime.WithHTTPPathPattern("/v1/ops/{service}/processed-events"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_ExceptionService_ListProcessedEvents_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ExceptionService_ListProcessedEvents_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -541,21 +614,40 @@ func RegisterExceptionServiceHandlerClient(ctx context.Context, mux *runtime.Ser
 		}
 		forward_ExceptionService_ReplayEvents_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_ExceptionService_ListProcessedEvents_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/accrue.ops.v1.ExceptionService/ListProcessedEvents", runtime.WithHTTPPathPattern("/v1/ops/{service}/processed-events"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_ExceptionService_ListProcessedEvents_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ExceptionService_ListProcessedEvents_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
 var (
-	pattern_ExceptionService_ListExceptions_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "ops", "service", "exceptions"}, ""))
-	pattern_ExceptionService_GetException_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "ops", "service", "exceptions", "exception_id"}, ""))
-	pattern_ExceptionService_RetryException_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "ops", "service", "exceptions", "exception_id"}, "retry"))
-	pattern_ExceptionService_ResolveException_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "ops", "service", "exceptions", "exception_id"}, "resolve"))
-	pattern_ExceptionService_ReplayEvents_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "ops", "service", "events"}, "replay"))
+	pattern_ExceptionService_ListExceptions_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "ops", "service", "exceptions"}, ""))
+	pattern_ExceptionService_GetException_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "ops", "service", "exceptions", "exception_id"}, ""))
+	pattern_ExceptionService_RetryException_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "ops", "service", "exceptions", "exception_id"}, "retry"))
+	pattern_ExceptionService_ResolveException_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "ops", "service", "exceptions", "exception_id"}, "resolve"))
+	pattern_ExceptionService_ReplayEvents_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "ops", "service", "events"}, "replay"))
+	pattern_ExceptionService_ListProcessedEvents_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3}, []string{"v1", "ops", "service", "processed-events"}, ""))
 )
 
 var (
-	forward_ExceptionService_ListExceptions_0   = runtime.ForwardResponseMessage
-	forward_ExceptionService_GetException_0     = runtime.ForwardResponseMessage
-	forward_ExceptionService_RetryException_0   = runtime.ForwardResponseMessage
-	forward_ExceptionService_ResolveException_0 = runtime.ForwardResponseMessage
-	forward_ExceptionService_ReplayEvents_0     = runtime.ForwardResponseMessage
+	forward_ExceptionService_ListExceptions_0      = runtime.ForwardResponseMessage
+	forward_ExceptionService_GetException_0        = runtime.ForwardResponseMessage
+	forward_ExceptionService_RetryException_0      = runtime.ForwardResponseMessage
+	forward_ExceptionService_ResolveException_0    = runtime.ForwardResponseMessage
+	forward_ExceptionService_ReplayEvents_0        = runtime.ForwardResponseMessage
+	forward_ExceptionService_ListProcessedEvents_0 = runtime.ForwardResponseMessage
 )

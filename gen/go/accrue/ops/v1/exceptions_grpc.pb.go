@@ -19,11 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ExceptionService_ListExceptions_FullMethodName   = "/accrue.ops.v1.ExceptionService/ListExceptions"
-	ExceptionService_GetException_FullMethodName     = "/accrue.ops.v1.ExceptionService/GetException"
-	ExceptionService_RetryException_FullMethodName   = "/accrue.ops.v1.ExceptionService/RetryException"
-	ExceptionService_ResolveException_FullMethodName = "/accrue.ops.v1.ExceptionService/ResolveException"
-	ExceptionService_ReplayEvents_FullMethodName     = "/accrue.ops.v1.ExceptionService/ReplayEvents"
+	ExceptionService_ListExceptions_FullMethodName      = "/accrue.ops.v1.ExceptionService/ListExceptions"
+	ExceptionService_GetException_FullMethodName        = "/accrue.ops.v1.ExceptionService/GetException"
+	ExceptionService_RetryException_FullMethodName      = "/accrue.ops.v1.ExceptionService/RetryException"
+	ExceptionService_ResolveException_FullMethodName    = "/accrue.ops.v1.ExceptionService/ResolveException"
+	ExceptionService_ReplayEvents_FullMethodName        = "/accrue.ops.v1.ExceptionService/ReplayEvents"
+	ExceptionService_ListProcessedEvents_FullMethodName = "/accrue.ops.v1.ExceptionService/ListProcessedEvents"
 )
 
 // ExceptionServiceClient is the client API for ExceptionService service.
@@ -49,6 +50,10 @@ type ExceptionServiceClient interface {
 	// consumer already applied is a no-op there. Needs ops:read; a real run needs ops:write too and is
 	// audited (who, filters, count).
 	ReplayEvents(ctx context.Context, in *ReplayEventsRequest, opts ...grpc.CallOption) (*ReplayEventsResponse, error)
+	// Answers, from this service's inbox, which of the given events its consumer groups applied
+	// (reconciliation asks it to find published events a subscribing group never consumed). Only
+	// events still in the inbox (kept as long as the outbox keeps published events) are known.
+	ListProcessedEvents(ctx context.Context, in *ListProcessedEventsRequest, opts ...grpc.CallOption) (*ListProcessedEventsResponse, error)
 }
 
 type exceptionServiceClient struct {
@@ -109,6 +114,16 @@ func (c *exceptionServiceClient) ReplayEvents(ctx context.Context, in *ReplayEve
 	return out, nil
 }
 
+func (c *exceptionServiceClient) ListProcessedEvents(ctx context.Context, in *ListProcessedEventsRequest, opts ...grpc.CallOption) (*ListProcessedEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListProcessedEventsResponse)
+	err := c.cc.Invoke(ctx, ExceptionService_ListProcessedEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ExceptionServiceServer is the server API for ExceptionService service.
 // All implementations must embed UnimplementedExceptionServiceServer
 // for forward compatibility.
@@ -132,6 +147,10 @@ type ExceptionServiceServer interface {
 	// consumer already applied is a no-op there. Needs ops:read; a real run needs ops:write too and is
 	// audited (who, filters, count).
 	ReplayEvents(context.Context, *ReplayEventsRequest) (*ReplayEventsResponse, error)
+	// Answers, from this service's inbox, which of the given events its consumer groups applied
+	// (reconciliation asks it to find published events a subscribing group never consumed). Only
+	// events still in the inbox (kept as long as the outbox keeps published events) are known.
+	ListProcessedEvents(context.Context, *ListProcessedEventsRequest) (*ListProcessedEventsResponse, error)
 	mustEmbedUnimplementedExceptionServiceServer()
 }
 
@@ -156,6 +175,9 @@ func (UnimplementedExceptionServiceServer) ResolveException(context.Context, *Re
 }
 func (UnimplementedExceptionServiceServer) ReplayEvents(context.Context, *ReplayEventsRequest) (*ReplayEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReplayEvents not implemented")
+}
+func (UnimplementedExceptionServiceServer) ListProcessedEvents(context.Context, *ListProcessedEventsRequest) (*ListProcessedEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListProcessedEvents not implemented")
 }
 func (UnimplementedExceptionServiceServer) mustEmbedUnimplementedExceptionServiceServer() {}
 func (UnimplementedExceptionServiceServer) testEmbeddedByValue()                          {}
@@ -268,6 +290,24 @@ func _ExceptionService_ReplayEvents_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ExceptionService_ListProcessedEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListProcessedEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExceptionServiceServer).ListProcessedEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ExceptionService_ListProcessedEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExceptionServiceServer).ListProcessedEvents(ctx, req.(*ListProcessedEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ExceptionService_ServiceDesc is the grpc.ServiceDesc for ExceptionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -294,6 +334,10 @@ var ExceptionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReplayEvents",
 			Handler:    _ExceptionService_ReplayEvents_Handler,
+		},
+		{
+			MethodName: "ListProcessedEvents",
+			Handler:    _ExceptionService_ListProcessedEvents_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

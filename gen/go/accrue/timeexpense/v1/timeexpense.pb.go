@@ -2115,6 +2115,250 @@ func (x *GetTimeExpenseKpisResponse) GetClosedPeriodTotal() *ClosedPeriodRefusal
 	return nil
 }
 
+type ListApprovedEntriesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LegalEntityId string                 `protobuf:"bytes,1,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	// The accounting period, "YYYY-MM".
+	Period string `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`
+	// At most 5,000; 1,000 when unset.
+	PageSize      int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApprovedEntriesRequest) Reset() {
+	*x = ListApprovedEntriesRequest{}
+	mi := &file_accrue_timeexpense_v1_timeexpense_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApprovedEntriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApprovedEntriesRequest) ProtoMessage() {}
+
+func (x *ListApprovedEntriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_timeexpense_v1_timeexpense_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApprovedEntriesRequest.ProtoReflect.Descriptor instead.
+func (*ListApprovedEntriesRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_timeexpense_v1_timeexpense_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListApprovedEntriesRequest) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *ListApprovedEntriesRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *ListApprovedEntriesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListApprovedEntriesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ApprovedEntry is one approved time entry or expense item, as reconciliation sees it.
+type ApprovedEntry struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	EntryId   string                 `protobuf:"bytes,1,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
+	Kind      EntryKind              `protobuf:"varint,2,opt,name=kind,proto3,enum=accrue.timeexpense.v1.EntryKind" json:"kind,omitempty"`
+	ProjectId string                 `protobuf:"bytes,3,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	WorkDate  *v1.Date               `protobuf:"bytes,4,opt,name=work_date,json=workDate,proto3" json:"work_date,omitempty"`
+	// Hours worked (time entries), a decimal string.
+	Hours string `protobuf:"bytes,5,opt,name=hours,proto3" json:"hours,omitempty"`
+	// The amount (expense items).
+	Amount   *v1.Money `protobuf:"bytes,6,opt,name=amount,proto3" json:"amount,omitempty"`
+	Billable bool      `protobuf:"varint,7,opt,name=billable,proto3" json:"billable,omitempty"`
+	// A correction reversed it: the ledger should hold no net posting of it.
+	Reversed      bool          `protobuf:"varint,8,opt,name=reversed,proto3" json:"reversed,omitempty"`
+	PostingStatus PostingStatus `protobuf:"varint,9,opt,name=posting_status,json=postingStatus,proto3,enum=accrue.timeexpense.v1.PostingStatus" json:"posting_status,omitempty"`
+	// When it was approved: reconciliation leaves entries approved moments ago (still in flight
+	// to the ledger) unjudged.
+	ApproveTime   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApprovedEntry) Reset() {
+	*x = ApprovedEntry{}
+	mi := &file_accrue_timeexpense_v1_timeexpense_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApprovedEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApprovedEntry) ProtoMessage() {}
+
+func (x *ApprovedEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_timeexpense_v1_timeexpense_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApprovedEntry.ProtoReflect.Descriptor instead.
+func (*ApprovedEntry) Descriptor() ([]byte, []int) {
+	return file_accrue_timeexpense_v1_timeexpense_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ApprovedEntry) GetEntryId() string {
+	if x != nil {
+		return x.EntryId
+	}
+	return ""
+}
+
+func (x *ApprovedEntry) GetKind() EntryKind {
+	if x != nil {
+		return x.Kind
+	}
+	return EntryKind_ENTRY_KIND_UNSPECIFIED
+}
+
+func (x *ApprovedEntry) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *ApprovedEntry) GetWorkDate() *v1.Date {
+	if x != nil {
+		return x.WorkDate
+	}
+	return nil
+}
+
+func (x *ApprovedEntry) GetHours() string {
+	if x != nil {
+		return x.Hours
+	}
+	return ""
+}
+
+func (x *ApprovedEntry) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *ApprovedEntry) GetBillable() bool {
+	if x != nil {
+		return x.Billable
+	}
+	return false
+}
+
+func (x *ApprovedEntry) GetReversed() bool {
+	if x != nil {
+		return x.Reversed
+	}
+	return false
+}
+
+func (x *ApprovedEntry) GetPostingStatus() PostingStatus {
+	if x != nil {
+		return x.PostingStatus
+	}
+	return PostingStatus_POSTING_STATUS_UNSPECIFIED
+}
+
+func (x *ApprovedEntry) GetApproveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ApproveTime
+	}
+	return nil
+}
+
+type ListApprovedEntriesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*ApprovedEntry       `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApprovedEntriesResponse) Reset() {
+	*x = ListApprovedEntriesResponse{}
+	mi := &file_accrue_timeexpense_v1_timeexpense_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApprovedEntriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApprovedEntriesResponse) ProtoMessage() {}
+
+func (x *ListApprovedEntriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_timeexpense_v1_timeexpense_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApprovedEntriesResponse.ProtoReflect.Descriptor instead.
+func (*ListApprovedEntriesResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_timeexpense_v1_timeexpense_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ListApprovedEntriesResponse) GetEntries() []*ApprovedEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *ListApprovedEntriesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_accrue_timeexpense_v1_timeexpense_proto protoreflect.FileDescriptor
 
 const file_accrue_timeexpense_v1_timeexpense_proto_rawDesc = "" +
@@ -2270,7 +2514,30 @@ const file_accrue_timeexpense_v1_timeexpense_proto_rawDesc = "" +
 	"\x1aGetTimeExpenseKpisResponse\x12z\n" +
 	"$closed_period_refused_at_record_time\x18\x01 \x01(\v2+.accrue.timeexpense.v1.ClosedPeriodRefusalsR\x1fclosedPeriodRefusedAtRecordTime\x12u\n" +
 	"!closed_period_rejected_at_posting\x18\x02 \x01(\v2+.accrue.timeexpense.v1.ClosedPeriodRefusalsR\x1dclosedPeriodRejectedAtPosting\x12[\n" +
-	"\x13closed_period_total\x18\x03 \x01(\v2+.accrue.timeexpense.v1.ClosedPeriodRefusalsR\x11closedPeriodTotal*\xad\x01\n" +
+	"\x13closed_period_total\x18\x03 \x01(\v2+.accrue.timeexpense.v1.ClosedPeriodRefusalsR\x11closedPeriodTotal\"\xdb\x01\n" +
+	"\x1aListApprovedEntriesRequest\x120\n" +
+	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\x129\n" +
+	"\x06period\x18\x02 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\x06period\x12'\n" +
+	"\tpage_size\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\x88'(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\xbf\x03\n" +
+	"\rApprovedEntry\x12\x19\n" +
+	"\bentry_id\x18\x01 \x01(\tR\aentryId\x124\n" +
+	"\x04kind\x18\x02 \x01(\x0e2 .accrue.timeexpense.v1.EntryKindR\x04kind\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x03 \x01(\tR\tprojectId\x123\n" +
+	"\twork_date\x18\x04 \x01(\v2\x16.accrue.common.v1.DateR\bworkDate\x12\x14\n" +
+	"\x05hours\x18\x05 \x01(\tR\x05hours\x12/\n" +
+	"\x06amount\x18\x06 \x01(\v2\x17.accrue.common.v1.MoneyR\x06amount\x12\x1a\n" +
+	"\bbillable\x18\a \x01(\bR\bbillable\x12\x1a\n" +
+	"\breversed\x18\b \x01(\bR\breversed\x12K\n" +
+	"\x0eposting_status\x18\t \x01(\x0e2$.accrue.timeexpense.v1.PostingStatusR\rpostingStatus\x12=\n" +
+	"\fapprove_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\"\x85\x01\n" +
+	"\x1bListApprovedEntriesResponse\x12>\n" +
+	"\aentries\x18\x01 \x03(\v2$.accrue.timeexpense.v1.ApprovedEntryR\aentries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xad\x01\n" +
 	"\x0fTimesheetStatus\x12 \n" +
 	"\x1cTIMESHEET_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16TIMESHEET_STATUS_DRAFT\x10\x01\x12\x1e\n" +
@@ -2293,7 +2560,7 @@ const file_accrue_timeexpense_v1_timeexpense_proto_rawDesc = "" +
 	"\x1aIMPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17IMPORT_OUTCOME_ACCEPTED\x10\x01\x12\x1c\n" +
 	"\x18IMPORT_OUTCOME_DUPLICATE\x10\x02\x12\x1b\n" +
-	"\x17IMPORT_OUTCOME_REJECTED\x10\x032\xa5\x0f\n" +
+	"\x17IMPORT_OUTCOME_REJECTED\x10\x032\xe0\x10\n" +
 	"\x12TimeExpenseService\x12\xa7\x01\n" +
 	"\x0fRecordTimeEntry\x12-.accrue.timeexpense.v1.RecordTimeEntryRequest\x1a..accrue.timeexpense.v1.RecordTimeEntryResponse\"5\x8a\xb5\x18\n" +
 	"time:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x19:\x05entry\"\x10/v1/time-entries\x12\x9f\x01\n" +
@@ -2308,7 +2575,8 @@ const file_accrue_timeexpense_v1_timeexpense_proto_rawDesc = "" +
 	"\x10CorrectTimeEntry\x12..accrue.timeexpense.v1.CorrectTimeEntryRequest\x1a/.accrue.timeexpense.v1.CorrectTimeEntryResponse\"F\x8a\xb5\x18\ftime:approve\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/time-entries/{entry_id}:correct\x12\x9d\x01\n" +
 	"\fGetTimeEntry\x12*.accrue.timeexpense.v1.GetTimeEntryRequest\x1a+.accrue.timeexpense.v1.GetTimeEntryResponse\"4\x8a\xb5\x18\ttime:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/time-entries/{entry_id}\x12\x9b\x01\n" +
 	"\x0fListTimeEntries\x12-.accrue.timeexpense.v1.ListTimeEntriesRequest\x1a..accrue.timeexpense.v1.ListTimeEntriesResponse\")\x8a\xb5\x18\ttime:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/time-entries\x12\xa9\x01\n" +
-	"\x12GetTimeExpenseKpis\x120.accrue.timeexpense.v1.GetTimeExpenseKpisRequest\x1a1.accrue.timeexpense.v1.GetTimeExpenseKpisResponse\".\x8a\xb5\x18\ttime:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/time-expense/kpisB\xe8\x01\n" +
+	"\x12GetTimeExpenseKpis\x120.accrue.timeexpense.v1.GetTimeExpenseKpisRequest\x1a1.accrue.timeexpense.v1.GetTimeExpenseKpisResponse\".\x8a\xb5\x18\ttime:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/time-expense/kpis\x12\xb8\x01\n" +
+	"\x13ListApprovedEntries\x121.accrue.timeexpense.v1.ListApprovedEntriesRequest\x1a2.accrue.timeexpense.v1.ListApprovedEntriesResponse\":\x8a\xb5\x18\ttime:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02#\x12!/v1/time-expense/approved-entriesB\xe8\x01\n" +
 	"\x19com.accrue.timeexpense.v1B\x10TimeexpenseProtoP\x01ZCgithub.com/accrue/accrue/gen/go/accrue/timeexpense/v1;timeexpensev1\xa2\x02\x03ATX\xaa\x02\x15Accrue.Timeexpense.V1\xca\x02\x15Accrue\\Timeexpense\\V1\xe2\x02!Accrue\\Timeexpense\\V1\\GPBMetadata\xea\x02\x17Accrue::Timeexpense::V1b\x06proto3"
 
 var (
@@ -2324,7 +2592,7 @@ func file_accrue_timeexpense_v1_timeexpense_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_timeexpense_v1_timeexpense_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_accrue_timeexpense_v1_timeexpense_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_accrue_timeexpense_v1_timeexpense_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_accrue_timeexpense_v1_timeexpense_proto_goTypes = []any{
 	(TimesheetStatus)(0),                  // 0: accrue.timeexpense.v1.TimesheetStatus
 	(PostingStatus)(0),                    // 1: accrue.timeexpense.v1.PostingStatus
@@ -2359,26 +2627,29 @@ var file_accrue_timeexpense_v1_timeexpense_proto_goTypes = []any{
 	(*GetTimeExpenseKpisRequest)(nil),     // 30: accrue.timeexpense.v1.GetTimeExpenseKpisRequest
 	(*ClosedPeriodRefusals)(nil),          // 31: accrue.timeexpense.v1.ClosedPeriodRefusals
 	(*GetTimeExpenseKpisResponse)(nil),    // 32: accrue.timeexpense.v1.GetTimeExpenseKpisResponse
-	(*v1.Date)(nil),                       // 33: accrue.common.v1.Date
-	(*v1.ExternalReference)(nil),          // 34: accrue.common.v1.ExternalReference
-	(*v1.Money)(nil),                      // 35: accrue.common.v1.Money
-	(*timestamppb.Timestamp)(nil),         // 36: google.protobuf.Timestamp
+	(*ListApprovedEntriesRequest)(nil),    // 33: accrue.timeexpense.v1.ListApprovedEntriesRequest
+	(*ApprovedEntry)(nil),                 // 34: accrue.timeexpense.v1.ApprovedEntry
+	(*ListApprovedEntriesResponse)(nil),   // 35: accrue.timeexpense.v1.ListApprovedEntriesResponse
+	(*v1.Date)(nil),                       // 36: accrue.common.v1.Date
+	(*v1.ExternalReference)(nil),          // 37: accrue.common.v1.ExternalReference
+	(*v1.Money)(nil),                      // 38: accrue.common.v1.Money
+	(*timestamppb.Timestamp)(nil),         // 39: google.protobuf.Timestamp
 }
 var file_accrue_timeexpense_v1_timeexpense_proto_depIdxs = []int32{
-	33, // 0: accrue.timeexpense.v1.TimeEntryInput.work_date:type_name -> accrue.common.v1.Date
-	34, // 1: accrue.timeexpense.v1.TimeEntryInput.external_reference:type_name -> accrue.common.v1.ExternalReference
-	33, // 2: accrue.timeexpense.v1.ExpenseInput.expense_date:type_name -> accrue.common.v1.Date
-	35, // 3: accrue.timeexpense.v1.ExpenseInput.amount:type_name -> accrue.common.v1.Money
-	34, // 4: accrue.timeexpense.v1.ExpenseInput.external_reference:type_name -> accrue.common.v1.ExternalReference
+	36, // 0: accrue.timeexpense.v1.TimeEntryInput.work_date:type_name -> accrue.common.v1.Date
+	37, // 1: accrue.timeexpense.v1.TimeEntryInput.external_reference:type_name -> accrue.common.v1.ExternalReference
+	36, // 2: accrue.timeexpense.v1.ExpenseInput.expense_date:type_name -> accrue.common.v1.Date
+	38, // 3: accrue.timeexpense.v1.ExpenseInput.amount:type_name -> accrue.common.v1.Money
+	37, // 4: accrue.timeexpense.v1.ExpenseInput.external_reference:type_name -> accrue.common.v1.ExternalReference
 	2,  // 5: accrue.timeexpense.v1.TimeEntry.kind:type_name -> accrue.timeexpense.v1.EntryKind
-	33, // 6: accrue.timeexpense.v1.TimeEntry.work_date:type_name -> accrue.common.v1.Date
-	35, // 7: accrue.timeexpense.v1.TimeEntry.amount:type_name -> accrue.common.v1.Money
-	34, // 8: accrue.timeexpense.v1.TimeEntry.external_reference:type_name -> accrue.common.v1.ExternalReference
+	36, // 6: accrue.timeexpense.v1.TimeEntry.work_date:type_name -> accrue.common.v1.Date
+	38, // 7: accrue.timeexpense.v1.TimeEntry.amount:type_name -> accrue.common.v1.Money
+	37, // 8: accrue.timeexpense.v1.TimeEntry.external_reference:type_name -> accrue.common.v1.ExternalReference
 	0,  // 9: accrue.timeexpense.v1.TimeEntry.approval_status:type_name -> accrue.timeexpense.v1.TimesheetStatus
 	1,  // 10: accrue.timeexpense.v1.TimeEntry.posting_status:type_name -> accrue.timeexpense.v1.PostingStatus
-	36, // 11: accrue.timeexpense.v1.TimeEntry.create_time:type_name -> google.protobuf.Timestamp
-	36, // 12: accrue.timeexpense.v1.TimeEntry.approve_time:type_name -> google.protobuf.Timestamp
-	33, // 13: accrue.timeexpense.v1.Timesheet.week_start:type_name -> accrue.common.v1.Date
+	39, // 11: accrue.timeexpense.v1.TimeEntry.create_time:type_name -> google.protobuf.Timestamp
+	39, // 12: accrue.timeexpense.v1.TimeEntry.approve_time:type_name -> google.protobuf.Timestamp
+	36, // 13: accrue.timeexpense.v1.Timesheet.week_start:type_name -> accrue.common.v1.Date
 	0,  // 14: accrue.timeexpense.v1.Timesheet.status:type_name -> accrue.timeexpense.v1.TimesheetStatus
 	6,  // 15: accrue.timeexpense.v1.Timesheet.entries:type_name -> accrue.timeexpense.v1.TimeEntry
 	4,  // 16: accrue.timeexpense.v1.RecordTimeEntryRequest.entry:type_name -> accrue.timeexpense.v1.TimeEntryInput
@@ -2403,33 +2674,41 @@ var file_accrue_timeexpense_v1_timeexpense_proto_depIdxs = []int32{
 	31, // 35: accrue.timeexpense.v1.GetTimeExpenseKpisResponse.closed_period_refused_at_record_time:type_name -> accrue.timeexpense.v1.ClosedPeriodRefusals
 	31, // 36: accrue.timeexpense.v1.GetTimeExpenseKpisResponse.closed_period_rejected_at_posting:type_name -> accrue.timeexpense.v1.ClosedPeriodRefusals
 	31, // 37: accrue.timeexpense.v1.GetTimeExpenseKpisResponse.closed_period_total:type_name -> accrue.timeexpense.v1.ClosedPeriodRefusals
-	8,  // 38: accrue.timeexpense.v1.TimeExpenseService.RecordTimeEntry:input_type -> accrue.timeexpense.v1.RecordTimeEntryRequest
-	10, // 39: accrue.timeexpense.v1.TimeExpenseService.RecordExpense:input_type -> accrue.timeexpense.v1.RecordExpenseRequest
-	12, // 40: accrue.timeexpense.v1.TimeExpenseService.SubmitTimesheet:input_type -> accrue.timeexpense.v1.SubmitTimesheetRequest
-	14, // 41: accrue.timeexpense.v1.TimeExpenseService.ApproveTimesheet:input_type -> accrue.timeexpense.v1.ApproveTimesheetRequest
-	16, // 42: accrue.timeexpense.v1.TimeExpenseService.RejectTimesheet:input_type -> accrue.timeexpense.v1.RejectTimesheetRequest
-	18, // 43: accrue.timeexpense.v1.TimeExpenseService.GetTimesheet:input_type -> accrue.timeexpense.v1.GetTimesheetRequest
-	21, // 44: accrue.timeexpense.v1.TimeExpenseService.ImportApprovedEntries:input_type -> accrue.timeexpense.v1.ImportApprovedEntriesRequest
-	24, // 45: accrue.timeexpense.v1.TimeExpenseService.CorrectTimeEntry:input_type -> accrue.timeexpense.v1.CorrectTimeEntryRequest
-	26, // 46: accrue.timeexpense.v1.TimeExpenseService.GetTimeEntry:input_type -> accrue.timeexpense.v1.GetTimeEntryRequest
-	28, // 47: accrue.timeexpense.v1.TimeExpenseService.ListTimeEntries:input_type -> accrue.timeexpense.v1.ListTimeEntriesRequest
-	30, // 48: accrue.timeexpense.v1.TimeExpenseService.GetTimeExpenseKpis:input_type -> accrue.timeexpense.v1.GetTimeExpenseKpisRequest
-	9,  // 49: accrue.timeexpense.v1.TimeExpenseService.RecordTimeEntry:output_type -> accrue.timeexpense.v1.RecordTimeEntryResponse
-	11, // 50: accrue.timeexpense.v1.TimeExpenseService.RecordExpense:output_type -> accrue.timeexpense.v1.RecordExpenseResponse
-	13, // 51: accrue.timeexpense.v1.TimeExpenseService.SubmitTimesheet:output_type -> accrue.timeexpense.v1.SubmitTimesheetResponse
-	15, // 52: accrue.timeexpense.v1.TimeExpenseService.ApproveTimesheet:output_type -> accrue.timeexpense.v1.ApproveTimesheetResponse
-	17, // 53: accrue.timeexpense.v1.TimeExpenseService.RejectTimesheet:output_type -> accrue.timeexpense.v1.RejectTimesheetResponse
-	19, // 54: accrue.timeexpense.v1.TimeExpenseService.GetTimesheet:output_type -> accrue.timeexpense.v1.GetTimesheetResponse
-	23, // 55: accrue.timeexpense.v1.TimeExpenseService.ImportApprovedEntries:output_type -> accrue.timeexpense.v1.ImportApprovedEntriesResponse
-	25, // 56: accrue.timeexpense.v1.TimeExpenseService.CorrectTimeEntry:output_type -> accrue.timeexpense.v1.CorrectTimeEntryResponse
-	27, // 57: accrue.timeexpense.v1.TimeExpenseService.GetTimeEntry:output_type -> accrue.timeexpense.v1.GetTimeEntryResponse
-	29, // 58: accrue.timeexpense.v1.TimeExpenseService.ListTimeEntries:output_type -> accrue.timeexpense.v1.ListTimeEntriesResponse
-	32, // 59: accrue.timeexpense.v1.TimeExpenseService.GetTimeExpenseKpis:output_type -> accrue.timeexpense.v1.GetTimeExpenseKpisResponse
-	49, // [49:60] is the sub-list for method output_type
-	38, // [38:49] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	2,  // 38: accrue.timeexpense.v1.ApprovedEntry.kind:type_name -> accrue.timeexpense.v1.EntryKind
+	36, // 39: accrue.timeexpense.v1.ApprovedEntry.work_date:type_name -> accrue.common.v1.Date
+	38, // 40: accrue.timeexpense.v1.ApprovedEntry.amount:type_name -> accrue.common.v1.Money
+	1,  // 41: accrue.timeexpense.v1.ApprovedEntry.posting_status:type_name -> accrue.timeexpense.v1.PostingStatus
+	39, // 42: accrue.timeexpense.v1.ApprovedEntry.approve_time:type_name -> google.protobuf.Timestamp
+	34, // 43: accrue.timeexpense.v1.ListApprovedEntriesResponse.entries:type_name -> accrue.timeexpense.v1.ApprovedEntry
+	8,  // 44: accrue.timeexpense.v1.TimeExpenseService.RecordTimeEntry:input_type -> accrue.timeexpense.v1.RecordTimeEntryRequest
+	10, // 45: accrue.timeexpense.v1.TimeExpenseService.RecordExpense:input_type -> accrue.timeexpense.v1.RecordExpenseRequest
+	12, // 46: accrue.timeexpense.v1.TimeExpenseService.SubmitTimesheet:input_type -> accrue.timeexpense.v1.SubmitTimesheetRequest
+	14, // 47: accrue.timeexpense.v1.TimeExpenseService.ApproveTimesheet:input_type -> accrue.timeexpense.v1.ApproveTimesheetRequest
+	16, // 48: accrue.timeexpense.v1.TimeExpenseService.RejectTimesheet:input_type -> accrue.timeexpense.v1.RejectTimesheetRequest
+	18, // 49: accrue.timeexpense.v1.TimeExpenseService.GetTimesheet:input_type -> accrue.timeexpense.v1.GetTimesheetRequest
+	21, // 50: accrue.timeexpense.v1.TimeExpenseService.ImportApprovedEntries:input_type -> accrue.timeexpense.v1.ImportApprovedEntriesRequest
+	24, // 51: accrue.timeexpense.v1.TimeExpenseService.CorrectTimeEntry:input_type -> accrue.timeexpense.v1.CorrectTimeEntryRequest
+	26, // 52: accrue.timeexpense.v1.TimeExpenseService.GetTimeEntry:input_type -> accrue.timeexpense.v1.GetTimeEntryRequest
+	28, // 53: accrue.timeexpense.v1.TimeExpenseService.ListTimeEntries:input_type -> accrue.timeexpense.v1.ListTimeEntriesRequest
+	30, // 54: accrue.timeexpense.v1.TimeExpenseService.GetTimeExpenseKpis:input_type -> accrue.timeexpense.v1.GetTimeExpenseKpisRequest
+	33, // 55: accrue.timeexpense.v1.TimeExpenseService.ListApprovedEntries:input_type -> accrue.timeexpense.v1.ListApprovedEntriesRequest
+	9,  // 56: accrue.timeexpense.v1.TimeExpenseService.RecordTimeEntry:output_type -> accrue.timeexpense.v1.RecordTimeEntryResponse
+	11, // 57: accrue.timeexpense.v1.TimeExpenseService.RecordExpense:output_type -> accrue.timeexpense.v1.RecordExpenseResponse
+	13, // 58: accrue.timeexpense.v1.TimeExpenseService.SubmitTimesheet:output_type -> accrue.timeexpense.v1.SubmitTimesheetResponse
+	15, // 59: accrue.timeexpense.v1.TimeExpenseService.ApproveTimesheet:output_type -> accrue.timeexpense.v1.ApproveTimesheetResponse
+	17, // 60: accrue.timeexpense.v1.TimeExpenseService.RejectTimesheet:output_type -> accrue.timeexpense.v1.RejectTimesheetResponse
+	19, // 61: accrue.timeexpense.v1.TimeExpenseService.GetTimesheet:output_type -> accrue.timeexpense.v1.GetTimesheetResponse
+	23, // 62: accrue.timeexpense.v1.TimeExpenseService.ImportApprovedEntries:output_type -> accrue.timeexpense.v1.ImportApprovedEntriesResponse
+	25, // 63: accrue.timeexpense.v1.TimeExpenseService.CorrectTimeEntry:output_type -> accrue.timeexpense.v1.CorrectTimeEntryResponse
+	27, // 64: accrue.timeexpense.v1.TimeExpenseService.GetTimeEntry:output_type -> accrue.timeexpense.v1.GetTimeEntryResponse
+	29, // 65: accrue.timeexpense.v1.TimeExpenseService.ListTimeEntries:output_type -> accrue.timeexpense.v1.ListTimeEntriesResponse
+	32, // 66: accrue.timeexpense.v1.TimeExpenseService.GetTimeExpenseKpis:output_type -> accrue.timeexpense.v1.GetTimeExpenseKpisResponse
+	35, // 67: accrue.timeexpense.v1.TimeExpenseService.ListApprovedEntries:output_type -> accrue.timeexpense.v1.ListApprovedEntriesResponse
+	56, // [56:68] is the sub-list for method output_type
+	44, // [44:56] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_accrue_timeexpense_v1_timeexpense_proto_init() }
@@ -2447,7 +2726,7 @@ func file_accrue_timeexpense_v1_timeexpense_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_timeexpense_v1_timeexpense_proto_rawDesc), len(file_accrue_timeexpense_v1_timeexpense_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   29,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -430,6 +430,41 @@ func local_request_TimeExpenseService_GetTimeExpenseKpis_0(ctx context.Context, 
 	return msg, metadata, err
 }
 
+var filter_TimeExpenseService_ListApprovedEntries_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_TimeExpenseService_ListApprovedEntries_0(ctx context.Context, marshaler runtime.Marshaler, client TimeExpenseServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListApprovedEntriesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_TimeExpenseService_ListApprovedEntries_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListApprovedEntries(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_TimeExpenseService_ListApprovedEntries_0(ctx context.Context, marshaler runtime.Marshaler, server TimeExpenseServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListApprovedEntriesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_TimeExpenseService_ListApprovedEntries_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.ListApprovedEntries(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterTimeExpenseServiceHandlerServer registers the http handlers for service TimeExpenseService to "mux".
 // UnaryRPC     :call TimeExpenseServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -655,6 +690,26 @@ func RegisterTimeExpenseServiceHandlerServer(ctx context.Context, mux *runtime.S
 			return
 		}
 		forward_TimeExpenseService_GetTimeExpenseKpis_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_TimeExpenseService_ListApprovedEntries_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/accrue.timeexpense.v1.TimeExpenseService/ListApprovedEntries", runtime.WithHTTPPathPattern("/v1/time-expense/approved-entries"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_TimeExpenseService_ListApprovedEntries_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_TimeExpenseService_ListApprovedEntries_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -883,6 +938,23 @@ func RegisterTimeExpenseServiceHandlerClient(ctx context.Context, mux *runtime.S
 		}
 		forward_TimeExpenseService_GetTimeExpenseKpis_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_TimeExpenseService_ListApprovedEntries_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/accrue.timeexpense.v1.TimeExpenseService/ListApprovedEntries", runtime.WithHTTPPathPattern("/v1/time-expense/approved-entries"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_TimeExpenseService_ListApprovedEntries_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_TimeExpenseService_ListApprovedEntries_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -898,6 +970,7 @@ var (
 	pattern_TimeExpenseService_GetTimeEntry_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "time-entries", "entry_id"}, ""))
 	pattern_TimeExpenseService_ListTimeEntries_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "time-entries"}, ""))
 	pattern_TimeExpenseService_GetTimeExpenseKpis_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "time-expense", "kpis"}, ""))
+	pattern_TimeExpenseService_ListApprovedEntries_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "time-expense", "approved-entries"}, ""))
 )
 
 var (
@@ -912,4 +985,5 @@ var (
 	forward_TimeExpenseService_GetTimeEntry_0          = runtime.ForwardResponseMessage
 	forward_TimeExpenseService_ListTimeEntries_0       = runtime.ForwardResponseMessage
 	forward_TimeExpenseService_GetTimeExpenseKpis_0    = runtime.ForwardResponseMessage
+	forward_TimeExpenseService_ListApprovedEntries_0   = runtime.ForwardResponseMessage
 )

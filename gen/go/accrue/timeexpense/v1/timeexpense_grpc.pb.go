@@ -30,6 +30,7 @@ const (
 	TimeExpenseService_GetTimeEntry_FullMethodName          = "/accrue.timeexpense.v1.TimeExpenseService/GetTimeEntry"
 	TimeExpenseService_ListTimeEntries_FullMethodName       = "/accrue.timeexpense.v1.TimeExpenseService/ListTimeEntries"
 	TimeExpenseService_GetTimeExpenseKpis_FullMethodName    = "/accrue.timeexpense.v1.TimeExpenseService/GetTimeExpenseKpis"
+	TimeExpenseService_ListApprovedEntries_FullMethodName   = "/accrue.timeexpense.v1.TimeExpenseService/ListApprovedEntries"
 )
 
 // TimeExpenseServiceClient is the client API for TimeExpenseService service.
@@ -66,6 +67,11 @@ type TimeExpenseServiceClient interface {
 	// Business KPIs of time & expense: entries refused for closed periods, split by where (when
 	// recorded, and when the ledger posted them).
 	GetTimeExpenseKpis(ctx context.Context, in *GetTimeExpenseKpisRequest, opts ...grpc.CallOption) (*GetTimeExpenseKpisResponse, error)
+	// Approved time entries and expense items of a legal entity worked in an accounting period
+	// (work date in the month), with their hours and amounts and what the ledger reported back:
+	// what reconciliation compares with the ledger. Reversal rows are left out; an entry reversed
+	// by a correction is marked reversed. Pages of at most 5,000, by entry id.
+	ListApprovedEntries(ctx context.Context, in *ListApprovedEntriesRequest, opts ...grpc.CallOption) (*ListApprovedEntriesResponse, error)
 }
 
 type timeExpenseServiceClient struct {
@@ -186,6 +192,16 @@ func (c *timeExpenseServiceClient) GetTimeExpenseKpis(ctx context.Context, in *G
 	return out, nil
 }
 
+func (c *timeExpenseServiceClient) ListApprovedEntries(ctx context.Context, in *ListApprovedEntriesRequest, opts ...grpc.CallOption) (*ListApprovedEntriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListApprovedEntriesResponse)
+	err := c.cc.Invoke(ctx, TimeExpenseService_ListApprovedEntries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TimeExpenseServiceServer is the server API for TimeExpenseService service.
 // All implementations must embed UnimplementedTimeExpenseServiceServer
 // for forward compatibility.
@@ -220,6 +236,11 @@ type TimeExpenseServiceServer interface {
 	// Business KPIs of time & expense: entries refused for closed periods, split by where (when
 	// recorded, and when the ledger posted them).
 	GetTimeExpenseKpis(context.Context, *GetTimeExpenseKpisRequest) (*GetTimeExpenseKpisResponse, error)
+	// Approved time entries and expense items of a legal entity worked in an accounting period
+	// (work date in the month), with their hours and amounts and what the ledger reported back:
+	// what reconciliation compares with the ledger. Reversal rows are left out; an entry reversed
+	// by a correction is marked reversed. Pages of at most 5,000, by entry id.
+	ListApprovedEntries(context.Context, *ListApprovedEntriesRequest) (*ListApprovedEntriesResponse, error)
 	mustEmbedUnimplementedTimeExpenseServiceServer()
 }
 
@@ -262,6 +283,9 @@ func (UnimplementedTimeExpenseServiceServer) ListTimeEntries(context.Context, *L
 }
 func (UnimplementedTimeExpenseServiceServer) GetTimeExpenseKpis(context.Context, *GetTimeExpenseKpisRequest) (*GetTimeExpenseKpisResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTimeExpenseKpis not implemented")
+}
+func (UnimplementedTimeExpenseServiceServer) ListApprovedEntries(context.Context, *ListApprovedEntriesRequest) (*ListApprovedEntriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListApprovedEntries not implemented")
 }
 func (UnimplementedTimeExpenseServiceServer) mustEmbedUnimplementedTimeExpenseServiceServer() {}
 func (UnimplementedTimeExpenseServiceServer) testEmbeddedByValue()                            {}
@@ -482,6 +506,24 @@ func _TimeExpenseService_GetTimeExpenseKpis_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TimeExpenseService_ListApprovedEntries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListApprovedEntriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TimeExpenseServiceServer).ListApprovedEntries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TimeExpenseService_ListApprovedEntries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TimeExpenseServiceServer).ListApprovedEntries(ctx, req.(*ListApprovedEntriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TimeExpenseService_ServiceDesc is the grpc.ServiceDesc for TimeExpenseService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -532,6 +574,10 @@ var TimeExpenseService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetTimeExpenseKpis",
 			Handler:    _TimeExpenseService_GetTimeExpenseKpis_Handler,
+		},
+		{
+			MethodName: "ListApprovedEntries",
+			Handler:    _TimeExpenseService_ListApprovedEntries_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
