@@ -58,4 +58,7 @@ for p in customer project resource timeexpense billing dispatcher; do
   for f in "$dir/event-keys/$p".*.key; do kargs+=(--from-file="$(basename "$f")=$f"); done
   kubectl -n "$ns" create secret generic "$p-event-keys" "${kargs[@]}" --dry-run=client -o yaml | kubectl apply -f -
 done
+# The dispatcher's key sealing subscription signing secrets at rest (kept: sealed rows need it).
+[ -s "$dir/webhook-secret-keys" ] || (umask 077; echo "dev:$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >"$dir/webhook-secret-keys")
+kubectl -n "$ns" create secret generic dispatcher-secret-keys --from-file=keys="$dir/webhook-secret-keys" --dry-run=client -o yaml | kubectl apply -f -
 echo "credentials: secrets of $ns updated: accrue-dev-credentials, <program>-tls, <producer>-event-keys (files in $dir)"
