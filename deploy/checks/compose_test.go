@@ -104,7 +104,11 @@ func checkCompose(t *testing.T, p *types.Project, progs map[string]checks.Progra
 	}
 
 	// Start order.
-	for _, svc := range services {
+	deployables, err := checks.Deployables(root(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range deployables {
 		name := byProgram[svc]
 		s, ok := p.Services[name]
 		if !ok {

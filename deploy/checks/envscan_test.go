@@ -19,11 +19,11 @@ func TestEnvScanReadsTheCode(t *testing.T) {
 			t.Logf("  %s: %s (%s)", k, p.Env[k].Why, p.Env[k].Pos)
 		}
 	}
-	services, err := checks.Services(root(t))
+	services, err := checks.Deployables(root(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(services) < 5 {
+	if len(services) < 6 {
 		t.Fatalf("services = %v", services)
 	}
 	for _, s := range services {

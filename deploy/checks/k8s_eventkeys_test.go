@@ -6,9 +6,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/accrue/accrue/deploy/checks"
 )
 
-// TestEventKeysFollowTheContracts: every service's Deployment mounts the event verification key
+// TestEventKeysFollowTheContracts: every service's Deployment (and the dispatcher's) mounts the event verification key
 // of each producer whose events it consumes, as the contracts declare them (the stream and the
 // consumers of each payload's (accrue.common.v1.event) option), and its own signing key. A
 // consumer without a producer's key dead-letters every event of that producer
@@ -23,6 +25,8 @@ func TestEventKeysFollowTheContracts(t *testing.T) {
 	stream := regexp.MustCompile(`stream: "([a-z]+)\.events"`)
 	consumer := regexp.MustCompile(`consumers: "([a-z]+)"`)
 	needs := map[string]map[string]bool{} // consumer → producers
+	// The dispatcher consumes every domain stream (catalogue.Streams()), whatever the consumers say.
+	needs[checks.Dispatcher] = map[string]bool{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -33,6 +37,7 @@ func TestEventKeysFollowTheContracts(t *testing.T) {
 			if s == nil {
 				continue
 			}
+			needs[checks.Dispatcher][s[1]] = true
 			for _, c := range consumer.FindAllStringSubmatch(m[1], -1) {
 				if needs[c[1]] == nil {
 					needs[c[1]] = map[string]bool{}

@@ -49,6 +49,7 @@ func checkNetwork(t *testing.T, m manifests, progs map[string]checks.Program) {
 			}
 		}
 	}
+	worldEgress(t, m)
 	if !denyAll[networkingv1.PolicyTypeIngress] || !denyAll[networkingv1.PolicyTypeEgress] {
 		t.Errorf("no default-deny NetworkPolicy for both ingress and egress (have %v)", denyAll)
 	}
@@ -105,6 +106,15 @@ func checkNetwork(t *testing.T, m manifests, progs map[string]checks.Program) {
 				}
 			}
 		}
+		// The dispatcher posts to partners' endpoints on the internet (HTTPS, and HTTP where a
+		// subscription says so); worldEgress checks the private ranges stay out.
+		if src.program == checks.Dispatcher {
+			for _, port := range []int32{443, 80} {
+				if !allowed(m.policies, ns, from, peer{external: true}, port, corev1.ProtocolTCP) {
+					t.Errorf("%s %s → outside the cluster port %d: denied, but it delivers webhooks there", src.kind, src.name, port)
+				}
+			}
+		}
 		for _, proto := range []corev1.Protocol{corev1.ProtocolUDP, corev1.ProtocolTCP} {
 			if !allowed(m.policies, ns, from, dns, 53, proto) {
 				t.Errorf("%s %s: cannot resolve names (%s 53 to kube-dns)", src.kind, src.name, proto)
@@ -125,6 +135,41 @@ func checkNetwork(t *testing.T, m manifests, progs map[string]checks.Program) {
 		}
 		if got := allowed(m.policies, ns, outsider, to, dst.port, dst.proto); got != public {
 			t.Errorf("a client outside the namespace → %s port %d: allowed %v, want %v", dst.w.name, dst.port, got, public)
+		}
+	}
+}
+
+// privateRanges are the addresses an egress rule open to the whole internet must except: the
+// second line of the dispatcher's SSRF guard (gateway/internal/dispatch/egress), so a webhook
+// cannot reach the cluster's pods, nodes, cloud metadata (169.254.169.254) or the office network.
+var privateRanges = map[string][]string{
+	"0.0.0.0/0": {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"},
+	"::/0":      {"::1/128", "fc00::/7", "fe80::/10"},
+}
+
+// worldEgress: every egress ipBlock of the whole internet that applies to the dispatcher's pods
+// excepts every private, loopback and link-local range (policies add up: one without the
+// exceptions, such as prod's idp-egress for the others, would open them all).
+func worldEgress(t *testing.T, m manifests) {
+	for _, p := range m.policies {
+		if !selects(&p.Spec.PodSelector, map[string]string{"app.kubernetes.io/name": checks.Dispatcher}) {
+			continue
+		}
+		for _, r := range p.Spec.Egress {
+			for _, peer := range r.To {
+				if peer.IPBlock == nil {
+					continue
+				}
+				want, world := privateRanges[peer.IPBlock.CIDR]
+				if !world {
+					continue
+				}
+				for _, cidr := range want {
+					if !slices.Contains(peer.IPBlock.Except, cidr) {
+						t.Errorf("NetworkPolicy %s: egress to %s does not except %s", p.Name, peer.IPBlock.CIDR, cidr)
+					}
+				}
+			}
 		}
 	}
 }

@@ -40,7 +40,7 @@ var overlays = []overlay{
 // outside: a program's certificate (<program>-tls, e.g. from cert-manager) or a producer's event
 // keys (<producer>-event-keys).
 func linkSecret(s string) bool {
-	return strings.HasSuffix(s, "-tls") || strings.HasSuffix(s, "-event-keys")
+	return strings.HasSuffix(s, "-tls") || strings.HasSuffix(s, "-event-keys") || strings.HasSuffix(s, "-secret-keys")
 }
 
 // manifests is one overlay's output, decoded strictly into the Kubernetes API types.

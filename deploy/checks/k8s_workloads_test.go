@@ -95,9 +95,14 @@ func checkDeployments(t *testing.T, m manifests, progs map[string]checks.Program
 		}
 		hpaTargets[h.Spec.ScaleTargetRef.Name] = h
 	}
-	services, err := checks.Services(root(t))
+	services, err := checks.Deployables(root(t))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, s := range append(services, "gateway") {
+		if _, ok := m.deployment(s); !ok {
+			t.Errorf("no Deployment runs %s", s)
+		}
 	}
 	for _, d := range m.deployments {
 		id := "Deployment " + d.Name

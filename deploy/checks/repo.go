@@ -51,7 +51,22 @@ func Services(root string) ([]string, error) {
 	return out, nil
 }
 
-// Programs scans every deployable program, the services and the gateway, by name. The gateway's
+// Dispatcher is the outbound webhook dispatcher (gateway/cmd/dispatcher): deployed like a service
+// (its own image, database, migration Job, event key) though its code lives in the gateway module.
+const Dispatcher = "dispatcher"
+
+// Deployables returns the programs deployed the way a service is: the domain services and the
+// dispatcher. Each has its own image, database (migration Job), health check probes, event key
+// and a Deployment in every overlay.
+func Deployables(root string) ([]string, error) {
+	services, err := Services(root)
+	if err != nil {
+		return nil, err
+	}
+	return append(services, Dispatcher), nil
+}
+
+// Programs scans every deployable program, the services, the gateway and the dispatcher, by name. The gateway's
 // upstream addresses ("ACCRUE_"+upper(s)+"_ADDR" for s in gateway.Services) are expanded; any
 // other key built at run time is an error until this function learns to expand it.
 func Programs(root string) (map[string]Program, error) {
@@ -80,6 +95,11 @@ func Programs(root string) (map[string]Program, error) {
 	}
 	gw.Expand("ACCRUE_*_ADDR", upstreams)
 	out["gateway"] = gw
+	disp, err := ScanProgram(root, Dispatcher, "gateway/cmd/dispatcher")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Dispatcher, err)
+	}
+	out[Dispatcher] = disp
 	var errs []error
 	for name, p := range out {
 		for pat, k := range p.Keys {

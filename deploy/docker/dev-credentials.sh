@@ -41,4 +41,7 @@ for b in ${ACCRUE_WEBHOOK_BINDINGS:-salesforce.opportunities/salesforce crm.oppo
   grep -q "^$b=" "$dir/webhook-secrets" 2>/dev/null && continue
   echo "$b=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$dir/webhook-secrets"
 done
+# The dispatcher's key sealing subscription signing secrets at rest (kept: rows sealed with it
+# must stay readable).
+[ -s "$dir/webhook-secret-keys" ] || echo "dev:$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >"$dir/webhook-secret-keys"
 echo "credentials ready in $dir"

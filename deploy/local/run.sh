@@ -77,6 +77,9 @@ JWKS=$RUN/keys/jwks.json
   die "accruectl certs failed"
 "$BIN/accruectl" event-keys --dir "$RUN/event-keys" --producers "$(IFS=,; echo "${ACCRUE_SERVICES[*]}")" >/dev/null ||
   die "accruectl event-keys failed"
+# The dispatcher's key sealing subscription signing secrets at rest (kept across runs).
+[ -s "$RUN/keys/webhook-secret-keys" ] ||
+  (umask 077; echo "dev:$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >"$RUN/keys/webhook-secret-keys")
 
 # 4. One database per service, with two roles (see docs/design-notes.md, "Database roles"): the
 # owner (accrue_<svc>_owner) owns the tables and applies the migrations; the service runs as
@@ -159,6 +162,7 @@ service_env() { # svc → VAR=value lines
   [ ! -f "$RUN/tokens/$1.jwt" ] || echo "ACCRUE_SERVICE_TOKEN_FILE=$RUN/tokens/$1.jwt"
   # The dispatcher may post to local receivers (accruectl listen) in a local run.
   [ "$1" != dispatcher ] || echo "ACCRUE_WEBHOOK_ALLOW=${ACCRUE_WEBHOOK_ALLOW:-127.0.0.1}"
+  [ "$1" != dispatcher ] || echo "ACCRUE_WEBHOOK_SECRET_KEY_FILE=$RUN/keys/webhook-secret-keys"
   tls_env "$1"
   upstream_addrs
 }

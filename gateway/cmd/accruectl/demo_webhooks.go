@@ -15,6 +15,7 @@ import (
 type demoListener struct {
 	out    *lineBuffer
 	cancel context.CancelFunc
+	types  []string // subscribed; the demo's steps cause each of them
 }
 
 type lineBuffer struct {
@@ -65,7 +66,7 @@ func (d *demoRun) subscribeListener() *demoListener {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &demoListener{out: &lineBuffer{}, cancel: cancel}
+	l := &demoListener{out: &lineBuffer{}, cancel: cancel, types: types}
 	go func() {
 		_ = serveListener(ctx, lis, &listener{secret: str(sub, "signing_secret"), tolerance: 5 * time.Minute, out: l.out, seen: map[string]bool{}})
 	}()
@@ -80,29 +81,37 @@ func (d *demoRun) showDeliveries(l *demoListener, contractID string) {
 		return
 	}
 	defer l.cancel()
-	step(6, "Outbound webhooks received by the listener")
-	wantInvoice := false
+	step(7, "Outbound webhooks received by the listener (each signature verified)")
 	if st, inv, err := d.call(http.MethodPost, "/v1/contracts/"+contractID+"/invoices:propose", map[string]any{}); err == nil && st < 300 {
 		id := str(inv, "invoice", "invoice_id")
 		st, posted, err := d.call(http.MethodPost, "/v1/invoices/"+id+":post",
 			map[string]any{"issue_date": map[string]any{"year": 2026, "month": 3, "day": 2}})
 		if err == nil && st < 300 {
-			wantInvoice = true
 			fmt.Printf("   posted invoice %s (%s)\n", str(posted, "invoice", "number"), id)
 		} else {
 			fmt.Printf("   the invoice was not posted (%d %s): no invoice.posted this time\n", st, str(posted, "reason"))
 		}
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		lines := l.out.since(0)
-		got := strings.Join(lines, "\n")
-		if strings.Contains(got, "project.activated") && (!wantInvoice || strings.Contains(got, "invoice.posted")) {
-			break
+	// Every subscribed type was caused by an earlier step (project.activated by step 2,
+	// invoice.posted and payment.applied by step 5): wait for one of each.
+	missing := func() []string {
+		got := strings.Join(l.out.since(0), "\n")
+		var out []string
+		for _, ty := range l.types {
+			if !strings.Contains(got, ty+" ") {
+				out = append(out, ty)
+			}
 		}
+		return out
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(missing()) > 0 && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	for _, line := range l.out.since(0) {
 		fmt.Println("   " + line)
+	}
+	if m := missing(); len(m) > 0 {
+		fmt.Printf("   not received within 20 s: %s (see `accruectl` ops dispatcher exceptions and the dispatcher's log)\n", strings.Join(m, ", "))
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/accrue/accrue/gateway/internal/dispatch/egress"
 	"github.com/accrue/accrue/gateway/internal/dispatch/events"
 	"github.com/accrue/accrue/gateway/internal/dispatch/grpcapi"
+	"github.com/accrue/accrue/gateway/internal/dispatch/secretbox"
 	"github.com/accrue/accrue/gateway/internal/dispatch/store"
 	"github.com/accrue/accrue/gateway/internal/dispatch/subscription"
 	webhooksv1 "github.com/accrue/accrue/gen/go/accrue/webhooks/v1"
@@ -62,11 +63,18 @@ func run(ctx context.Context, migrateOnly bool) error {
 	if err != nil {
 		r.Fail(err)
 	}
+	// Subscription signing secrets are sealed at rest with these keys (AES-256-GCM); empty: stored
+	// as they are (docs/configuration.md). Read by the server only: the migration Job has no file.
+	keyFile := r.String("ACCRUE_WEBHOOK_SECRET_KEY_FILE", "")
 	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), app.Collectors()...)
 	if base == nil || err != nil {
 		return err
 	}
-	st := store.New(pgstore.New(base.Pool, base.Outbox, base.Queue))
+	keys, err := secretbox.Load(keyFile)
+	if err != nil {
+		return err
+	}
+	st := store.New(pgstore.New(base.Pool, base.Outbox, base.Queue), keys)
 	svc := app.New(st, guard, catalogue.Known)
 	webhooksv1.RegisterSubscriptionServiceServer(base.GRPC, grpcapi.New(svc))
 	base.Queue.Handle(app.DeadLetterKind, svc.RetryDeadLetter)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,7 +18,8 @@ import (
 // readyz answers 200 when every upstream's gRPC health check says SERVING, 503 otherwise, with
 // the status of each. A service that serves but is repairing something (re-publishing events the
 // broker lost) is SERVING and listed under "degraded" with its reason, and the status member says
-// "degraded": it stays in rotation, and the operator sees why.
+// "degraded": it stays in rotation, and the operator sees why. The webhook dispatcher counts as
+// an upstream like the services when the gateway has one (ACCRUE_DISPATCHER_ADDR set).
 func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -26,7 +28,11 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	out := map[string]string{}
 	degraded := map[string]string{}
 	ready := true
-	for _, s := range Services {
+	upstreams := slices.Clone(Services)
+	if g.conns[Dispatcher] != nil {
+		upstreams = append(upstreams, Dispatcher)
+	}
+	for _, s := range upstreams {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

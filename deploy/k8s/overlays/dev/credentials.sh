@@ -44,7 +44,7 @@ kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns"
 kubectl -n "$ns" create secret generic accrue-dev-credentials "${args[@]}" --dry-run=client -o yaml | kubectl apply -f -
 
 # Mutual TLS: a local CA (kept) and one certificate per program, named as its Service.
-programs=(customer project resource timeexpense billing gateway)
+programs=(customer project resource timeexpense billing dispatcher gateway)
 "$ctl" certs --dir "$dir/tls" --names "$(IFS=,; echo "${programs[*]}")" \
   --hosts "$(for p in "${programs[@]}"; do printf '%s.%s.svc,' "$p" "$ns"; done)"
 for p in "${programs[@]}"; do
@@ -52,10 +52,13 @@ for p in "${programs[@]}"; do
     --from-file=tls.key="$dir/tls/$p.key" --from-file=ca.crt="$dir/tls/ca.crt" --dry-run=client -o yaml | kubectl apply -f -
 done
 # Event signing keys, one Secret per producer (a service mounts its own and its producers').
-"$ctl" event-keys --dir "$dir/event-keys" --producers customer,project,resource,timeexpense,billing
-for p in customer project resource timeexpense billing; do
+"$ctl" event-keys --dir "$dir/event-keys" --producers customer,project,resource,timeexpense,billing,dispatcher
+for p in customer project resource timeexpense billing dispatcher; do
   kargs=()
   for f in "$dir/event-keys/$p".*.key; do kargs+=(--from-file="$(basename "$f")=$f"); done
   kubectl -n "$ns" create secret generic "$p-event-keys" "${kargs[@]}" --dry-run=client -o yaml | kubectl apply -f -
 done
+# The dispatcher's key sealing subscription signing secrets at rest (kept: sealed rows need it).
+[ -s "$dir/webhook-secret-keys" ] || (umask 077; echo "dev:$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >"$dir/webhook-secret-keys")
+kubectl -n "$ns" create secret generic dispatcher-secret-keys --from-file=keys="$dir/webhook-secret-keys" --dry-run=client -o yaml | kubectl apply -f -
 echo "credentials: secrets of $ns updated: accrue-dev-credentials, <program>-tls, <producer>-event-keys (files in $dir)"

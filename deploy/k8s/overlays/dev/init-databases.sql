@@ -23,3 +23,7 @@ CREATE ROLE accrue_billing_owner LOGIN PASSWORD 'accrue-dev';
 CREATE ROLE accrue_billing_app LOGIN PASSWORD 'accrue-dev';
 CREATE DATABASE accrue_billing OWNER accrue_billing_owner;
 REVOKE CONNECT ON DATABASE accrue_billing FROM PUBLIC;
+CREATE ROLE accrue_dispatcher_owner LOGIN PASSWORD 'accrue-dev';
+CREATE ROLE accrue_dispatcher_app LOGIN PASSWORD 'accrue-dev';
+CREATE DATABASE accrue_dispatcher OWNER accrue_dispatcher_owner;
+REVOKE CONNECT ON DATABASE accrue_dispatcher FROM PUBLIC;

@@ -77,7 +77,10 @@ func (s *Store) ClaimDue(ctx context.Context, limit, perEndpoint int, lease time
 		if prevExp != nil {
 			c.Subscription.PreviousExpiresAt = *prevExp
 		}
-		return c, err
+		if err != nil {
+			return c, err
+		}
+		return c, s.open(&c.Subscription)
 	})
 }
 

@@ -13,7 +13,7 @@ import (
 const subColumns = `id::text, url, event_types, legal_entity_id, customer_id, project_id, description, shape, status,
 	secret, previous_secret, previous_secret_expires_at, created_at`
 
-func scanSub(row pgx.Row) (subscription.Subscription, error) {
+func (st *Store) scanSub(row pgx.Row) (subscription.Subscription, error) {
 	var s subscription.Subscription
 	var prevExp *time.Time
 	err := row.Scan(&s.ID, &s.URL, &s.EventTypes, &s.Filter.LegalEntityID, &s.Filter.CustomerID, &s.Filter.ProjectID,
@@ -24,15 +24,22 @@ func scanSub(row pgx.Row) (subscription.Subscription, error) {
 	if prevExp != nil {
 		s.PreviousExpiresAt = *prevExp
 	}
-	return s, err
+	if err != nil {
+		return s, err
+	}
+	return s, st.open(&s)
 }
 
 // InsertSubscription stores a new subscription.
 func (s *Store) InsertSubscription(ctx context.Context, sub subscription.Subscription) error {
-	_, err := s.Q(ctx).Exec(ctx, `INSERT INTO webhook_subscriptions (id, url, event_types, legal_entity_id, customer_id,
+	secret, _, err := s.seal(sub)
+	if err != nil {
+		return err
+	}
+	_, err = s.Q(ctx).Exec(ctx, `INSERT INTO webhook_subscriptions (id, url, event_types, legal_entity_id, customer_id,
 		project_id, description, shape, status, secret, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
 		sub.ID, sub.URL, sub.EventTypes, sub.Filter.LegalEntityID, sub.Filter.CustomerID, sub.Filter.ProjectID,
-		sub.Description, sub.Shape, string(sub.Status), sub.Secret, sub.CreatedAt)
+		sub.Description, sub.Shape, string(sub.Status), secret, sub.CreatedAt)
 	return err
 }
 
@@ -43,7 +50,7 @@ func (s *Store) GetSubscription(ctx context.Context, id string, lock bool) (subs
 	if lock {
 		q += ` FOR UPDATE`
 	}
-	return scanSub(s.Q(ctx).QueryRow(ctx, q, id))
+	return s.scanSub(s.Q(ctx).QueryRow(ctx, q, id))
 }
 
 // UpdateSubscription writes a subscription's status and secrets.
@@ -52,8 +59,12 @@ func (s *Store) UpdateSubscription(ctx context.Context, sub subscription.Subscri
 	if !sub.PreviousExpiresAt.IsZero() {
 		prevExp = &sub.PreviousExpiresAt
 	}
-	_, err := s.Q(ctx).Exec(ctx, `UPDATE webhook_subscriptions SET status = $2, secret = $3, previous_secret = $4,
-		previous_secret_expires_at = $5 WHERE id = $1`, sub.ID, string(sub.Status), sub.Secret, sub.PreviousSecret, prevExp)
+	secret, previous, err := s.seal(sub)
+	if err != nil {
+		return err
+	}
+	_, err = s.Q(ctx).Exec(ctx, `UPDATE webhook_subscriptions SET status = $2, secret = $3, previous_secret = $4,
+		previous_secret_expires_at = $5 WHERE id = $1`, sub.ID, string(sub.Status), secret, previous, prevExp)
 	return err
 }
 
@@ -65,7 +76,7 @@ func (s *Store) ListSubscriptions(ctx context.Context, afterID string, limit int
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (subscription.Subscription, error) { return scanSub(r) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (subscription.Subscription, error) { return s.scanSub(r) })
 }
 
 // AllSubscriptions returns every subscription (the fan-out's working set).
