@@ -181,8 +181,10 @@ func (x *ContractChanged) GetPreviousVersion() int64 {
 
 // PeriodChanged (types "period.opened" and "period.closed").
 type PeriodChanged struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Period        *Period                `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Period *Period                `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	// The legal entity whose period moved (cross_ids.legal_entity_id).
+	CrossIds      *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -220,6 +222,13 @@ func (*PeriodChanged) Descriptor() ([]byte, []int) {
 func (x *PeriodChanged) GetPeriod() *Period {
 	if x != nil {
 		return x.Period
+	}
+	return nil
+}
+
+func (x *PeriodChanged) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
 	}
 	return nil
 }
@@ -442,12 +451,18 @@ func (x *PostingsRecorded) GetResults() []*PostingResult {
 }
 
 // InvoicePosted (type "invoice.posted", stream "billing.events"): an invoice or a credit note was
-// numbered and posted in the ledger; it never changes again.
+// numbered and posted in the ledger; it never changes again. A credit note is also published as
+// credit_note.posted.
 type InvoicePosted struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Invoice       *Invoice               `protobuf:"bytes,1,opt,name=invoice,proto3" json:"invoice,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Invoice *Invoice               `protobuf:"bytes,1,opt,name=invoice,proto3" json:"invoice,omitempty"`
+	// The customer, contract, projects' first project and the CRM opportunity of the contract.
+	CrossIds *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
+	// What the contract has billed so far, this invoice included: posted invoices net of credit
+	// notes, before tax (the CRM's "billed to date").
+	ContractBilledToDate *v1.Money `protobuf:"bytes,51,opt,name=contract_billed_to_date,json=contractBilledToDate,proto3" json:"contract_billed_to_date,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *InvoicePosted) Reset() {
@@ -487,6 +502,156 @@ func (x *InvoicePosted) GetInvoice() *Invoice {
 	return nil
 }
 
+func (x *InvoicePosted) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
+	}
+	return nil
+}
+
+func (x *InvoicePosted) GetContractBilledToDate() *v1.Money {
+	if x != nil {
+		return x.ContractBilledToDate
+	}
+	return nil
+}
+
+// InvoiceBlockedTax (type "invoice.blocked_tax", stream "billing.events"): a proposed draft became
+// BLOCKED_TAX because its customer's tax profile lacks data (invoice.tax_missing says what); it is
+// unblocked when the customer's tax data arrives.
+type InvoiceBlockedTax struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Invoice *Invoice               `protobuf:"bytes,1,opt,name=invoice,proto3" json:"invoice,omitempty"`
+	// The business exception opened for the blocked draft (ops exception queue of billing).
+	ExceptionId   string             `protobuf:"bytes,2,opt,name=exception_id,json=exceptionId,proto3" json:"exception_id,omitempty"`
+	CrossIds      *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InvoiceBlockedTax) Reset() {
+	*x = InvoiceBlockedTax{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvoiceBlockedTax) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvoiceBlockedTax) ProtoMessage() {}
+
+func (x *InvoiceBlockedTax) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvoiceBlockedTax.ProtoReflect.Descriptor instead.
+func (*InvoiceBlockedTax) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *InvoiceBlockedTax) GetInvoice() *Invoice {
+	if x != nil {
+		return x.Invoice
+	}
+	return nil
+}
+
+func (x *InvoiceBlockedTax) GetExceptionId() string {
+	if x != nil {
+		return x.ExceptionId
+	}
+	return ""
+}
+
+func (x *InvoiceBlockedTax) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
+	}
+	return nil
+}
+
+// CreditNotePosted (type "credit_note.posted", stream "billing.events"): a credit note was numbered
+// and posted against a posted invoice (credit_note.credits_invoice_id); it never changes again.
+type CreditNotePosted struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	CreditNote *Invoice               `protobuf:"bytes,1,opt,name=credit_note,json=creditNote,proto3" json:"credit_note,omitempty"`
+	// Number of the credited invoice.
+	CreditedInvoiceNumber string `protobuf:"bytes,2,opt,name=credited_invoice_number,json=creditedInvoiceNumber,proto3" json:"credited_invoice_number,omitempty"`
+	// What the contract has billed so far, net of this credit note (see InvoicePosted).
+	ContractBilledToDate *v1.Money          `protobuf:"bytes,3,opt,name=contract_billed_to_date,json=contractBilledToDate,proto3" json:"contract_billed_to_date,omitempty"`
+	CrossIds             *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *CreditNotePosted) Reset() {
+	*x = CreditNotePosted{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditNotePosted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditNotePosted) ProtoMessage() {}
+
+func (x *CreditNotePosted) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditNotePosted.ProtoReflect.Descriptor instead.
+func (*CreditNotePosted) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CreditNotePosted) GetCreditNote() *Invoice {
+	if x != nil {
+		return x.CreditNote
+	}
+	return nil
+}
+
+func (x *CreditNotePosted) GetCreditedInvoiceNumber() string {
+	if x != nil {
+		return x.CreditedInvoiceNumber
+	}
+	return ""
+}
+
+func (x *CreditNotePosted) GetContractBilledToDate() *v1.Money {
+	if x != nil {
+		return x.ContractBilledToDate
+	}
+	return nil
+}
+
+func (x *CreditNotePosted) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
+	}
+	return nil
+}
+
 // SupplierCostAllocationRequested (type "supplier_cost.allocation_requested") asks the
 // allocation workers (billing's own consumer group "billing-allocation") to post version
 // `version` of a supplier bill line. Written in the same transaction as the line, or as the
@@ -504,7 +669,7 @@ type SupplierCostAllocationRequested struct {
 
 func (x *SupplierCostAllocationRequested) Reset() {
 	*x = SupplierCostAllocationRequested{}
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[6]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -516,7 +681,7 @@ func (x *SupplierCostAllocationRequested) String() string {
 func (*SupplierCostAllocationRequested) ProtoMessage() {}
 
 func (x *SupplierCostAllocationRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[6]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -529,7 +694,7 @@ func (x *SupplierCostAllocationRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplierCostAllocationRequested.ProtoReflect.Descriptor instead.
 func (*SupplierCostAllocationRequested) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SupplierCostAllocationRequested) GetLineId() string {
@@ -564,17 +729,18 @@ var File_accrue_billing_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1faccrue/billing/v1/invoice.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\"\x9b\x01\n" +
+	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1faccrue/billing/v1/invoice.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\"\xac\x01\n" +
 	"\x13LegalEntityUpserted\x12A\n" +
-	"\flegal_entity\x18\x01 \x01(\v2\x1e.accrue.billing.v1.LegalEntityR\vlegalEntity:Aҵ\x18=\n" +
-	"\x0ebilling.events\x12\x15legal_entity.upserted\x1a\aproject\x1a\vtimeexpense\"\xa6\x01\n" +
+	"\flegal_entity\x18\x01 \x01(\v2\x1e.accrue.billing.v1.LegalEntityR\vlegalEntity:Rҵ\x18N\n" +
+	"\x0ebilling.events\x12\x15legal_entity.upserted\x1a\aproject\x1a\vtimeexpense\"\x0flegal entity id\"\xb3\x01\n" +
 	"\x0fContractChanged\x127\n" +
 	"\bcontract\x18\x01 \x01(\v2\x1b.accrue.billing.v1.ContractR\bcontract\x12)\n" +
-	"\x10previous_version\x18\x02 \x01(\x03R\x0fpreviousVersion:/ҵ\x18+\n" +
-	"\x0ebilling.events\x12\x10contract.changed\x1a\aproject\"\x83\x01\n" +
+	"\x10previous_version\x18\x02 \x01(\x03R\x0fpreviousVersion:<ҵ\x188\n" +
+	"\x0ebilling.events\x12\x10contract.changed\x1a\aproject\"\vcontract id\"\xd3\x01\n" +
 	"\rPeriodChanged\x121\n" +
-	"\x06period\x18\x01 \x01(\v2\x19.accrue.billing.v1.PeriodR\x06period:?ҵ\x18;\n" +
-	"\x0ebilling.events\x12\rperiod.opened\x12\rperiod.closed\x1a\vtimeexpense\"\xaf\x05\n" +
+	"\x06period\x18\x01 \x01(\v2\x19.accrue.billing.v1.PeriodR\x06period\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:Pҵ\x18L\n" +
+	"\x0ebilling.events\x12\rperiod.opened\x12\rperiod.closed\x1a\vtimeexpense\"\x0flegal entity id\"\xaf\x05\n" +
 	"\rPostingResult\x12\x1f\n" +
 	"\vsource_type\x18\x01 \x01(\tR\n" +
 	"sourceType\x12\x1b\n" +
@@ -596,21 +762,37 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\x04cost\x18\r \x01(\v2\x17.accrue.common.v1.MoneyR\x04cost\x121\n" +
 	"\arevenue\x18\x0e \x01(\v2\x17.accrue.common.v1.MoneyR\arevenue\x12!\n" +
 	"\ftimesheet_id\x18\x0f \x01(\tR\vtimesheetId\x12F\n" +
-	"\x12subcontractor_cost\x18\x10 \x01(\v2\x17.accrue.common.v1.MoneyR\x11subcontractorCost\"\x97\x01\n" +
+	"\x12subcontractor_cost\x18\x10 \x01(\v2\x17.accrue.common.v1.MoneyR\x11subcontractorCost\"\xbe\x01\n" +
 	"\x10PostingsRecorded\x12:\n" +
-	"\aresults\x18\x01 \x03(\v2 .accrue.billing.v1.PostingResultR\aresults:Gҵ\x18C\n" +
-	"\x0ebilling.events\x12\x11postings.recorded\x1a\aproject\x1a\bresource\x1a\vtimeexpense\"k\n" +
+	"\aresults\x18\x01 \x03(\v2 .accrue.billing.v1.PostingResultR\aresults:nҵ\x18j\n" +
+	"\x0ebilling.events\x12\x11postings.recorded\x1a\aproject\x1a\bresource\x1a\vtimeexpense\"%source id of the batch's first result\"\x86\x02\n" +
 	"\rInvoicePosted\x124\n" +
-	"\ainvoice\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\ainvoice:$ҵ\x18 \n" +
-	"\x0ebilling.events\x12\x0einvoice.posted\"\xdf\x01\n" +
+	"\ainvoice\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\ainvoice\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds\x12N\n" +
+	"\x17contract_billed_to_date\x183 \x01(\v2\x17.accrue.common.v1.MoneyR\x14contractBilledToDate:0ҵ\x18,\n" +
+	"\x0ebilling.events\x12\x0einvoice.posted\"\n" +
+	"invoice id\"\xe2\x01\n" +
+	"\x11InvoiceBlockedTax\x124\n" +
+	"\ainvoice\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\ainvoice\x12!\n" +
+	"\fexception_id\x18\x02 \x01(\tR\vexceptionId\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:5ҵ\x181\n" +
+	"\x0ebilling.events\x12\x13invoice.blocked_tax\"\n" +
+	"invoice id\"\xd0\x02\n" +
+	"\x10CreditNotePosted\x12;\n" +
+	"\vcredit_note\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\n" +
+	"creditNote\x126\n" +
+	"\x17credited_invoice_number\x18\x02 \x01(\tR\x15creditedInvoiceNumber\x12N\n" +
+	"\x17contract_billed_to_date\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyR\x14contractBilledToDate\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:8ҵ\x184\n" +
+	"\x0ebilling.events\x12\x12credit_note.posted\"\x0ecredit note id\"\xf6\x01\n" +
 	"\x1fSupplierCostAllocationRequested\x12\x17\n" +
 	"\aline_id\x18\x01 \x01(\tR\x06lineId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12&\n" +
 	"\x0flegal_entity_id\x18\x03 \x01(\tR\rlegalEntityId\x12\x1e\n" +
 	"\n" +
 	"reallocate\x18\x04 \x01(\bR\n" +
-	"reallocate:Aҵ\x18=\n" +
-	"\x0ebilling.events\x12\"supplier_cost.allocation_requested\x1a\abilling*\xc0\x01\n" +
+	"reallocate:Xҵ\x18T\n" +
+	"\x0ebilling.events\x12\"supplier_cost.allocation_requested\x1a\abilling\"\x15supplier bill line id*\xc0\x01\n" +
 	"\x0ePostingOutcome\x12\x1f\n" +
 	"\x1bPOSTING_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16POSTING_OUTCOME_POSTED\x10\x01\x12*\n" +
@@ -632,7 +814,7 @@ func file_accrue_billing_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(PostingOutcome)(0),                     // 0: accrue.billing.v1.PostingOutcome
 	(*LegalEntityUpserted)(nil),             // 1: accrue.billing.v1.LegalEntityUpserted
@@ -641,31 +823,42 @@ var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(*PostingResult)(nil),                   // 4: accrue.billing.v1.PostingResult
 	(*PostingsRecorded)(nil),                // 5: accrue.billing.v1.PostingsRecorded
 	(*InvoicePosted)(nil),                   // 6: accrue.billing.v1.InvoicePosted
-	(*SupplierCostAllocationRequested)(nil), // 7: accrue.billing.v1.SupplierCostAllocationRequested
-	(*LegalEntity)(nil),                     // 8: accrue.billing.v1.LegalEntity
-	(*Contract)(nil),                        // 9: accrue.billing.v1.Contract
-	(*Period)(nil),                          // 10: accrue.billing.v1.Period
-	(*v1.Date)(nil),                         // 11: accrue.common.v1.Date
-	(*v1.Money)(nil),                        // 12: accrue.common.v1.Money
-	(*Invoice)(nil),                         // 13: accrue.billing.v1.Invoice
+	(*InvoiceBlockedTax)(nil),               // 7: accrue.billing.v1.InvoiceBlockedTax
+	(*CreditNotePosted)(nil),                // 8: accrue.billing.v1.CreditNotePosted
+	(*SupplierCostAllocationRequested)(nil), // 9: accrue.billing.v1.SupplierCostAllocationRequested
+	(*LegalEntity)(nil),                     // 10: accrue.billing.v1.LegalEntity
+	(*Contract)(nil),                        // 11: accrue.billing.v1.Contract
+	(*Period)(nil),                          // 12: accrue.billing.v1.Period
+	(*v1.CrossSystemIds)(nil),               // 13: accrue.common.v1.CrossSystemIds
+	(*v1.Date)(nil),                         // 14: accrue.common.v1.Date
+	(*v1.Money)(nil),                        // 15: accrue.common.v1.Money
+	(*Invoice)(nil),                         // 16: accrue.billing.v1.Invoice
 }
 var file_accrue_billing_v1_events_proto_depIdxs = []int32{
-	8,  // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
-	9,  // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
-	10, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
-	0,  // 3: accrue.billing.v1.PostingResult.outcome:type_name -> accrue.billing.v1.PostingOutcome
-	11, // 4: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
-	11, // 5: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
-	12, // 6: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
-	12, // 7: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
-	12, // 8: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
-	4,  // 9: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
-	13, // 10: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	10, // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
+	11, // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
+	12, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
+	13, // 3: accrue.billing.v1.PeriodChanged.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	0,  // 4: accrue.billing.v1.PostingResult.outcome:type_name -> accrue.billing.v1.PostingOutcome
+	14, // 5: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
+	14, // 6: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
+	15, // 7: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
+	15, // 8: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
+	15, // 9: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
+	4,  // 10: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
+	16, // 11: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
+	13, // 12: accrue.billing.v1.InvoicePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	15, // 13: accrue.billing.v1.InvoicePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
+	16, // 14: accrue.billing.v1.InvoiceBlockedTax.invoice:type_name -> accrue.billing.v1.Invoice
+	13, // 15: accrue.billing.v1.InvoiceBlockedTax.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	16, // 16: accrue.billing.v1.CreditNotePosted.credit_note:type_name -> accrue.billing.v1.Invoice
+	15, // 17: accrue.billing.v1.CreditNotePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
+	13, // 18: accrue.billing.v1.CreditNotePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_events_proto_init() }
@@ -683,7 +876,7 @@ func file_accrue_billing_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_events_proto_rawDesc), len(file_accrue_billing_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -20,6 +20,10 @@ const (
 	EventTypePostingsRecorded = "postings.recorded"
 	// EventTypeInvoicePosted carries a InvoicePosted payload.
 	EventTypeInvoicePosted = "invoice.posted"
+	// EventTypeInvoiceBlockedTax carries a InvoiceBlockedTax payload.
+	EventTypeInvoiceBlockedTax = "invoice.blocked_tax"
+	// EventTypeCreditNotePosted carries a CreditNotePosted payload.
+	EventTypeCreditNotePosted = "credit_note.posted"
 	// EventTypeSupplierCostAllocationRequested carries a SupplierCostAllocationRequested payload.
 	EventTypeSupplierCostAllocationRequested = "supplier_cost.allocation_requested"
 )
@@ -32,5 +36,7 @@ var EventTypes = []string{
 	EventTypePeriodClosed,
 	EventTypePostingsRecorded,
 	EventTypeInvoicePosted,
+	EventTypeInvoiceBlockedTax,
+	EventTypeCreditNotePosted,
 	EventTypeSupplierCostAllocationRequested,
 }
