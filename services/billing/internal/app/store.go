@@ -32,6 +32,7 @@ type Store interface {
 	JournalExportStore
 	SupplierCostStore
 	TaxStore
+	PartnerEventStore
 }
 
 // LegalEntityStore keeps legal entities.
