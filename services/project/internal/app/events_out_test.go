@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	opsv1 "github.com/accrue/accrue/gen/go/accrue/ops/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/internal/platform/pgstore"
@@ -117,5 +118,29 @@ func TestFinancialsChangedIsDebouncedToOneEventWithTheLatestFigures(t *testing.T
 	}
 	if ids := ev.GetCrossIds(); ids.GetCrmOpportunityId() != "006D1" || ids.GetProjectId() != p.ID || ids.GetCrmAccountId() != "ACC-006D1" {
 		t.Fatalf("cross ids %v, want opportunity 006D1, account ACC-006D1, project %s", ids, p.ID)
+	}
+}
+
+// A deal converted while billing is down opens an activation exception, and with it
+// exception.opened (stream ops.events) about the exception, naming the project service and the
+// project; the same failure again (redelivery) counts an attempt and announces nothing new.
+func TestOpenedExceptionIsAnnounced(t *testing.T) {
+	e := newEnv(t)
+	e.queue.OnOpened(outbox.ExceptionOpened(outbox.Writer{Producer: "project"}, "project"))
+	pending := pendingConversion(t, e, opportunity("006E1", 1))
+	if _, err := e.uc.Convert(context.Background(), opportunity("006E1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := streamtest.Published(context.Background(), e.db.Pool, opsv1.EventTypeExceptionOpened)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Envelope.GetSubject() != pending.ExceptionID || msgs[0].Envelope.GetProducer() != "project" {
+		t.Fatalf("%d exception.opened events, want 1 about exception %s from project", len(msgs), pending.ExceptionID)
+	}
+	ev := msgs[0].Payload.(*opsv1.ExceptionOpened)
+	if ev.GetService() != "project" || ev.GetException().GetReason() != app.ReasonBillingUnavailable ||
+		ev.GetException().GetEntityId() != pending.Project.ID || ev.GetCrossIds().GetProjectId() != pending.Project.ID {
+		t.Fatalf("exception.opened %v; want service project, reason %s, project %s", ev, app.ReasonBillingUnavailable, pending.Project.ID)
 	}
 }
