@@ -215,8 +215,7 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 		return nil, err
 	}
 	queue := exceptions.NewQueue(pool, log)
-	// Every new exception is announced (exception.opened) from the transaction that records it.
-	queue.OnOpened(outbox.ExceptionOpened(outbox.Writer{Producer: cfg.Name, Signer: signer}, cfg.Name))
+	queue.OnOpened(outbox.ExceptionOpened(outbox.Writer{Producer: cfg.Name, Signer: signer}, cfg.Name)) // exception.opened
 	opsv1.RegisterExceptionServiceServer(srv, exceptions.NewServer(queue, cfg.Name).WithReplay(outbox.NewReplayer(pool)))
 	hs.SetServingStatus(LivenessService, healthpb.HealthCheckResponse_SERVING)
 	cs := append([]prometheus.Collector{}, grpcx.Collectors()...)
