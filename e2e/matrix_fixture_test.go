@@ -27,6 +27,7 @@ type matrixFixture struct {
 	assignment *resourcev1.Assignment
 	entry      *timeexpensev1.TimeEntry
 	invoice    *billingv1.Invoice // a draft of an approved entry of another week
+	payment    *billingv1.Payment // on account, not applied
 }
 
 func newMatrixFixture(t testing.TB, env *harness.Env, billing *grpc.ClientConn, allScopes string, f *forger) *matrixFixture {
@@ -53,6 +54,13 @@ func newMatrixFixture(t testing.TB, env *harness.Env, billing *grpc.ClientConn, 
 		t.Fatalf("ProposeInvoice: %v", err)
 	}
 	fx.invoice = inv.GetInvoice()
+	pay, err := billingv1.NewPaymentServiceClient(billing).RecordPayment(ctx, &billingv1.RecordPaymentRequest{LegalEntityId: fx.leA.GetLegalEntityId(),
+		CustomerId: c.GetContract().GetCustomerId(), Reference: "MX-PAY-1", Amount: &commonv1.Money{Amount: "10.00", CurrencyCode: "USD"},
+		PaymentDate: date(2026, 6, 20)})
+	if err != nil {
+		t.Fatalf("RecordPayment: %v", err)
+	}
+	fx.payment = pay.GetPayment()
 	return fx
 }
 
@@ -120,6 +128,18 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 		billingv1.InvoiceService_PostInvoice_FullMethodName:            {req: &billingv1.PostInvoiceRequest{InvoiceId: inv, IssueDate: date(2026, 6, 30)}},
 		billingv1.InvoiceService_VoidInvoice_FullMethodName:            {req: &billingv1.VoidInvoiceRequest{InvoiceId: inv}},
 		billingv1.InvoiceService_CreditInvoice_FullMethodName:          {req: &billingv1.CreditInvoiceRequest{InvoiceId: inv, IssueDate: date(2026, 6, 30)}},
+		billingv1.PaymentService_SetPaymentTerms_FullMethodName: {req: &billingv1.SetPaymentTermsRequest{LegalEntityId: leA,
+			PaymentTerms: &billingv1.PaymentTerms{Code: "N30", Instalments: []*billingv1.PaymentInstalment{{Percent: "100", DueDays: 30}}}}},
+		billingv1.PaymentService_ListPaymentTerms_FullMethodName: {req: &billingv1.ListPaymentTermsRequest{LegalEntityId: leA}},
+		billingv1.PaymentService_SetReceivablesPolicy_FullMethodName: {req: &billingv1.SetReceivablesPolicyRequest{LegalEntityId: leA,
+			Policy: &billingv1.ReceivablesPolicy{WriteOffTolerance: "0.05"}}},
+		billingv1.PaymentService_RecordPayment_FullMethodName: {req: &billingv1.RecordPaymentRequest{LegalEntityId: leA, CustomerId: fx.contract.GetCustomerId(),
+			Reference: "MX-PAY-B", Amount: &commonv1.Money{Amount: "10.00", CurrencyCode: "USD"}, PaymentDate: date(2026, 6, 20)}},
+		billingv1.PaymentService_GetPayment_FullMethodName:   {req: &billingv1.GetPaymentRequest{PaymentId: fx.payment.GetPaymentId()}},
+		billingv1.PaymentService_ApplyPayment_FullMethodName: {req: &billingv1.ApplyPaymentRequest{PaymentId: fx.payment.GetPaymentId()}},
+		billingv1.PaymentService_GetArAging_FullMethodName:   {req: &billingv1.GetArAgingRequest{LegalEntityId: leA, AsOf: date(2026, 6, 30)}},
+		billingv1.PaymentService_GetCustomerStatement_FullMethodName: {req: &billingv1.GetCustomerStatementRequest{LegalEntityId: leA,
+			CustomerId: fx.contract.GetCustomerId(), From: date(2026, 6, 1), To: date(2026, 6, 30)}},
 		// project
 		projectv1.ProjectService_ConvertOpportunity_FullMethodName: {req: &projectv1.ConvertOpportunityRequest{
 			Opportunity: postingOpportunity("006-mx-b", "001-mx-b", fx.leA.GetCode())}},

@@ -125,6 +125,11 @@ func TestForeignCurrencySupplierLineWaitsForItsRate(t *testing.T) {
 		return nil
 	})
 	t.Logf("allocated %s after the rate was set", time.Since(set).Round(time.Millisecond))
+	// Posted within a second of the rate (the entry's own commit time, not this test's polling).
+	if n := env.Count("billing", `SELECT count(*) FROM journal_entries WHERE source_id = $1 AND created_at < $2`, resp.GetLineId(),
+		set.Add(time.Second)); n != 1 {
+		t.Errorf("the line was not allocated within a second of SetExchangeRate")
+	}
 	if got := lineTotals(t, entries...); !sameMap(got, map[string]string{"5200": "1375.00", "2000": "-1375.00"}) {
 		t.Errorf("allocation lines %v, want Dr 5200 1375.00 / Cr 2000 1375.00 (USD)", got)
 	}

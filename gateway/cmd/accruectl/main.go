@@ -50,7 +50,7 @@ var AllScopes = []string{
 	"resources:read", "resources:write", "costrates:read", "costrates:write",
 	"time:read", "time:write", "time:approve",
 	"billing:read", "billing:write", "journal:export",
-	"invoices:read", "invoices:write",
+	"invoices:read", "invoices:write", "payments:read", "payments:write",
 	"suppliercost:read", "suppliercost:write",
 	"ops:read", "ops:write",
 }

@@ -154,6 +154,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		{"billing", billingv1.RegisterContractServiceHandler},
 		{"billing", billingv1.RegisterLedgerServiceHandler},
 		{"billing", billingv1.RegisterInvoiceServiceHandler},
+		{"billing", billingv1.RegisterPaymentServiceHandler},
 		{"billing", billingv1.RegisterJournalExportServiceHandler},
 		{"billing", billingv1.RegisterSupplierCostServiceHandler},
 	} {

@@ -22,6 +22,7 @@ import (
 	"github.com/accrue/accrue/services/billing/internal/app"
 	"github.com/accrue/accrue/services/billing/internal/events"
 	"github.com/accrue/accrue/services/billing/internal/grpcapi"
+	"github.com/accrue/accrue/services/billing/internal/receivable"
 	"github.com/accrue/accrue/services/billing/internal/store"
 	"github.com/accrue/accrue/services/billing/internal/wire"
 )
@@ -35,6 +36,12 @@ var (
 		Help: "Supplier bill lines recorded and not allocated yet (parked ones included)."})
 	blockedTax = prometheus.NewGauge(prometheus.GaugeOpts{Name: "accrue_invoices_blocked_tax",
 		Help: "Invoice drafts blocked by missing tax data of their customer (BLOCKED_TAX)."})
+	arOutstanding = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "accrue_ar_outstanding",
+		Help: "Open receivables (functional currency) by aging bucket of their instalments' due dates: current, 1-30, 31-60, 61-90, over-90."},
+		[]string{"currency", "bucket"})
+	unbilledAmount = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "accrue_unbilled_amount",
+		Help: "Unbilled amount of open invoice candidates (time and expenses) less what live invoices bill, by currency."},
+		[]string{"currency"})
 )
 
 func main() { service.Main(run) }
@@ -45,7 +52,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	// Posting events carry up to 1,000 entries each: a few per batch keep transactions bounded.
 	postingBatch := r.Int("ACCRUE_POSTING_BATCH_EVENTS", 4)
 	sweep := r.Duration("ACCRUE_PARKED_SWEEP_INTERVAL", 30*time.Second)
-	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(append(app.Collectors(), app.SupplierCostCollectors()...), rejectedClosed, parkedRates, awaitingSupplier, blockedTax)...)
+	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(append(app.Collectors(), app.SupplierCostCollectors()...), rejectedClosed, parkedRates, awaitingSupplier, blockedTax, arOutstanding, unbilledAmount)...)
 	if base == nil || err != nil {
 		return err
 	}
@@ -86,6 +93,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	billingv1.RegisterContractServiceServer(base.GRPC, srv)
 	billingv1.RegisterLedgerServiceServer(base.GRPC, grpcapi.NewLedger(srv))
 	billingv1.RegisterInvoiceServiceServer(base.GRPC, grpcapi.NewInvoices(srv))
+	billingv1.RegisterPaymentServiceServer(base.GRPC, grpcapi.NewPayments(srv))
 	billingv1.RegisterJournalExportServiceServer(base.GRPC, grpcapi.NewJournalExport(srv))
 	billingv1.RegisterSupplierCostServiceServer(base.GRPC, grpcapi.NewSupplierCost(srv))
 	base.Add(lifecycle.Every(sweep, uc.Sweep), lifecycle.Every(5*time.Second, func(ctx context.Context) {
@@ -98,6 +106,19 @@ func run(ctx context.Context, migrateOnly bool) error {
 		}
 		if n, err := uc.BlockedTaxCount(ctx); err == nil {
 			blockedTax.Set(float64(n))
+		}
+	}), lifecycle.Every(time.Minute, func(ctx context.Context) {
+		ar, unbilled, err := uc.ReceivableGauges(ctx)
+		if err != nil {
+			return
+		}
+		for cur, b := range ar {
+			for _, name := range receivable.BucketNames {
+				arOutstanding.WithLabelValues(cur, name).Set(b[name].InexactFloat64())
+			}
+		}
+		for cur, v := range unbilled {
+			unbilledAmount.WithLabelValues(cur).Set(v.InexactFloat64())
 		}
 	}))
 	return base.Run(ctx)

@@ -109,6 +109,9 @@ func (s *Service) post(ctx context.Context, inv invoice.Invoice, issueDate civil
 	if err := s.store.MarkInvoicePosted(ctx, inv, seq); err != nil {
 		return inv, err
 	}
+	if err := s.scheduleReceivable(ctx, inv, entry, fx); err != nil {
+		return inv, err
+	}
 	if err := s.publishPosted(ctx, inv); err != nil {
 		return inv, err
 	}

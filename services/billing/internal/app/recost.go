@@ -84,6 +84,9 @@ func (s *Service) recost(ctx context.Context, resourceID string, ratesVersion in
 		Subject: resourceID, Payload: wire.PostingsRecorded(results)}); err != nil {
 		return err
 	}
+	if err := s.reallocateForLaborCost(ctx, results); err != nil {
+		return err
+	}
 	recs := make([]audit.Record, 0, len(results))
 	for _, r := range results {
 		recs = append(recs, audit.Record{Action: "posting.cost_adjusted", EntityType: ledger.SourceTime, EntityID: r.Source.ID,

@@ -32,6 +32,7 @@ type Store interface {
 	JournalExportStore
 	SupplierCostStore
 	TaxStore
+	ReceivableStore
 	PartnerEventStore
 }
 
@@ -226,8 +227,13 @@ type SupplierCostStore interface {
 	JournalEntry(ctx context.Context, id string) (ledger.Entry, error)
 	SupplierCostKPIs(ctx context.Context, legalEntityID string) (suppliercost.KPIs, error)
 	// LinesSplitBy returns (id, version and legal entity of) the allocated lines whose rule splits
-	// by hours or labor cost of one of projectIDs over a service period overlapping from..to.
-	LinesSplitBy(ctx context.Context, projectIDs []string, from, to civil.Date) ([]suppliercost.Line, error)
+	// by one of kinds over one of projectIDs (named by the rule, or a project of its customer),
+	// with a service period overlapping from..to.
+	LinesSplitBy(ctx context.Context, kinds []suppliercost.RuleKind, projectIDs []string, from, to civil.Date) ([]suppliercost.Line, error)
+	// CustomerProjects returns the open projects of a customer in a legal entity, sorted by id;
+	// CustomerHasContract whether the customer has a contract there.
+	CustomerProjects(ctx context.Context, legalEntityID, customerID string) ([]string, error)
+	CustomerHasContract(ctx context.Context, legalEntityID, customerID string) (bool, error)
 	// CountSupplierAwaiting counts the lines of every legal entity not allocated yet.
 	CountSupplierAwaiting(ctx context.Context) (int64, error)
 }

@@ -219,6 +219,14 @@ func (s *Service) split(ctx context.Context, l suppliercost.Line, rate decimal.D
 		if rule == nil {
 			return nil, nil, suppliercost.ErrRuleMissing
 		}
+		if rule.OfCustomer() {
+			ids, err := s.store.CustomerProjects(ctx, l.LegalEntityID, rule.CustomerID)
+			if err != nil {
+				return nil, nil, err
+			}
+			r := rule.ResolveTargets(ids)
+			rule = &r
+		}
 	}
 	var basis map[string]decimal.Decimal
 	if rule != nil && (rule.Kind == suppliercost.ByHours || rule.Kind == suppliercost.ByLaborCost) {
@@ -314,11 +322,23 @@ func sameLines(a, b []ledger.Line) bool {
 // reallocateForHours asks to re-split the allocated lines whose rule splits by the hours or labor
 // cost of the projects of posted (or reversed) time: event driven, in the posting's transaction.
 func (s *Service) reallocateForHours(ctx context.Context, results []ledger.Result) error {
+	return s.reallocateFor(ctx, results, ledger.SourceTime, suppliercost.ByHours, suppliercost.ByLaborCost)
+}
+
+// reallocateForLaborCost asks to re-split the allocated lines whose rule splits by the labor cost
+// of the projects a re-costing (a cost rate changed after posting) adjusted, in its transaction.
+func (s *Service) reallocateForLaborCost(ctx context.Context, results []ledger.Result) error {
+	return s.reallocateFor(ctx, results, ledger.SourceCostAdjustment, suppliercost.ByLaborCost)
+}
+
+// reallocateFor asks to re-split the allocated lines whose rule splits by one of kinds over the
+// projects and work dates of the results of sourceType.
+func (s *Service) reallocateFor(ctx context.Context, results []ledger.Result, sourceType string, kinds ...suppliercost.RuleKind) error {
 	projects := idSet{}
 	var from, to civil.Date
 	for _, r := range results {
 		src := r.Source
-		if src.Type != ledger.SourceTime || (r.Outcome != ledger.Posted && r.Outcome != ledger.Reversed) || src.ProjectID == "" {
+		if src.Type != sourceType || (r.Outcome != ledger.Posted && r.Outcome != ledger.Reversed) || src.ProjectID == "" {
 			continue
 		}
 		projects[src.ProjectID] = true
@@ -332,7 +352,7 @@ func (s *Service) reallocateForHours(ctx context.Context, results []ledger.Resul
 	if len(projects) == 0 {
 		return nil
 	}
-	lines, err := s.store.LinesSplitBy(ctx, projects.list(), from, to)
+	lines, err := s.store.LinesSplitBy(ctx, kinds, projects.list(), from, to)
 	if err != nil {
 		return err
 	}

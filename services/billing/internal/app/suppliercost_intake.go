@@ -8,6 +8,7 @@ import (
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/auth"
+	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
@@ -132,6 +133,16 @@ func (s *Service) UpsertAllocationRule(ctx context.Context, leID string, r suppl
 			return suppliercost.Rule{}, err
 		}
 	}
+	if r.OfCustomer() {
+		ok, err := s.store.CustomerHasContract(ctx, leID, r.CustomerID)
+		if err != nil {
+			return suppliercost.Rule{}, err
+		}
+		if !ok {
+			return suppliercost.Rule{}, fault.Invalidf(suppliercost.ErrRuleInvalid.Reason, "rule.customer_id",
+				"customer %s has no contract in this legal entity", r.CustomerID)
+		}
+	}
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		cur, err := s.store.CurrentRule(ctx, leID, r.Name)
 		if err != nil {
@@ -155,7 +166,7 @@ func (s *Service) UpsertAllocationRule(ctx context.Context, leID string, r suppl
 }
 
 func sameRule(a, b suppliercost.Rule) bool {
-	if a.Kind != b.Kind || len(a.Targets) != len(b.Targets) {
+	if a.Kind != b.Kind || a.CustomerID != b.CustomerID || len(a.Targets) != len(b.Targets) {
 		return false
 	}
 	for i := range a.Targets {

@@ -34,6 +34,7 @@ const (
 	Architect = "01a22200-0000-7000-8000-000000000022" // cost 70.00/h, role ARCHITECT
 	Newcomer  = "01a22200-0000-7000-8000-000000000023" // role CONSULTANT, no cost rate yet
 	Manager   = "01a22200-0000-7000-8000-000000000024" // cost 60.00/h, role PM
+	Customer  = "01a22200-0000-7000-8000-0000000000c1" // the customer of Terms
 )
 
 // Env is billing over a fresh database.
@@ -73,7 +74,7 @@ func New(t testing.TB, policy legalentity.ClosedPeriodPolicy) *Env {
 // Terms is a USD time-and-materials contract of the legal entity for 2026: line L1 with card as
 // its rate card and a 10 % expense markup.
 func (e *Env) Terms(card ...contract.RateEntry) contract.Terms {
-	return contract.Terms{CustomerID: "01a22200-0000-7000-8000-0000000000c1", LegalEntityID: e.LE.ID, Name: "ERP rollout", Currency: "USD",
+	return contract.Terms{CustomerID: Customer, LegalEntityID: e.LE.ID, Name: "ERP rollout", Currency: "USD",
 		Start: Day("2026-01-01"), End: Day("2026-12-31"),
 		Lines: []contract.Line{{Key: "L1", ServiceLine: "IMPLEMENTATION", Billing: contract.TimeAndMaterials, Revenue: contract.AsDelivered,
 			Amount: USD("100000.00"), RateCard: card, ExpenseMarkup: &tenPercent}}}

@@ -126,6 +126,10 @@ type Terms struct {
 	Currency      string
 	Start, End    civil.Date
 	Lines         []Line
+	// PaymentTermsCode names the legal entity's payment terms of the contract's invoices
+	// (package receivable); empty: the legal entity's default.
+	// (omitted from Hash when empty, so contracts hashed before it existed keep their hash).
+	PaymentTermsCode string `json:",omitempty"`
 }
 
 // ExternalRef is the contract's id in its source system (the CRM opportunity).

@@ -27,7 +27,11 @@ func (i *Invoices) ProposeInvoice(ctx context.Context, req *billingv1.ProposeInv
 }
 
 func (i *Invoices) GetInvoice(ctx context.Context, req *billingv1.GetInvoiceRequest) (*billingv1.GetInvoiceResponse, error) {
-	return grpcx.Reply(wire.GetInvoiceResponse)(i.app.Invoice(ctx, req.GetInvoiceId()))
+	inv, standing, err := i.app.InvoiceWithStanding(ctx, req.GetInvoiceId())
+	if err != nil {
+		return nil, err
+	}
+	return &billingv1.GetInvoiceResponse{Invoice: wire.InvoiceWithStanding(inv, standing)}, nil
 }
 
 func (i *Invoices) PostInvoice(ctx context.Context, req *billingv1.PostInvoiceRequest) (*billingv1.PostInvoiceResponse, error) {

@@ -31,6 +31,12 @@ const (
 	LaborCost                = "5000"
 	ExpenseCost              = "5100"
 	SubcontractorCost        = "5200"
+	// Receivables (package receivable): payments on account until applied, realized FX on
+	// settlement, and remainders written off within tolerance.
+	CustomerOnAccount  = "2400"
+	RealizedFXGain     = "4900"
+	ReceivableWriteOff = "5800"
+	RealizedFXLoss     = "5900"
 )
 
 // Account is an account of a legal entity's chart; Type is ASSET, LIABILITY, EQUITY, REVENUE or
@@ -55,6 +61,10 @@ var DefaultChart = []Account{
 	{LaborCost, "Labor cost", "EXPENSE"},
 	{ExpenseCost, "Expense cost", "EXPENSE"},
 	{SubcontractorCost, "Subcontractor cost", "EXPENSE"},
+	{CustomerOnAccount, "Customer payments on account", "LIABILITY"},
+	{RealizedFXGain, "Realized FX gain", "REVENUE"},
+	{ReceivableWriteOff, "Receivable write-offs", "EXPENSE"},
+	{RealizedFXLoss, "Realized FX loss", "EXPENSE"},
 }
 
 // Source types.

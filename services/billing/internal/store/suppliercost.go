@@ -127,13 +127,13 @@ func (s *Store) ParkedSupplierLines(ctx context.Context, reason, currency, funct
 
 // CurrentRule returns the latest version of a rule; nil when there is none.
 func (s *Store) CurrentRule(ctx context.Context, legalEntityID, name string) (*suppliercost.Rule, error) {
-	return s.rule(ctx, `SELECT version, kind, project_ids::text[], task_ids, percents FROM allocation_rules
+	return s.rule(ctx, `SELECT version, kind, project_ids::text[], task_ids, percents, COALESCE(customer_id::text, '') FROM allocation_rules
 		WHERE legal_entity_id = $1 AND name = $2 ORDER BY version DESC LIMIT 1`, legalEntityID, name)
 }
 
 // Rule returns one version of a rule; nil when there is none.
 func (s *Store) Rule(ctx context.Context, legalEntityID, name string, version int64) (*suppliercost.Rule, error) {
-	return s.rule(ctx, `SELECT version, kind, project_ids::text[], task_ids, percents FROM allocation_rules
+	return s.rule(ctx, `SELECT version, kind, project_ids::text[], task_ids, percents, COALESCE(customer_id::text, '') FROM allocation_rules
 		WHERE legal_entity_id = $1 AND name = $2 AND version = $3`, legalEntityID, name, version)
 }
 
@@ -142,7 +142,7 @@ func (s *Store) rule(ctx context.Context, sql string, args ...any) (*suppliercos
 	var kind string
 	var projects, tasks []string
 	var percents []decimal.Decimal
-	err := s.Q(ctx).QueryRow(ctx, sql, args...).Scan(&r.Version, &kind, &projects, &tasks, &percents)
+	err := s.Q(ctx).QueryRow(ctx, sql, args...).Scan(&r.Version, &kind, &projects, &tasks, &percents, &r.CustomerID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -163,9 +163,33 @@ func (s *Store) SaveRule(ctx context.Context, r suppliercost.Rule, actor string)
 	for _, t := range r.Targets {
 		projects, tasks, percents = append(projects, t.ProjectID), append(tasks, t.TaskID), append(percents, t.Percent)
 	}
-	_, err := s.Q(ctx).Exec(ctx, `INSERT INTO allocation_rules (legal_entity_id, name, version, kind, project_ids, task_ids, percents, actor)
-		VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8)`, r.LegalEntityID, r.Name, r.Version, string(r.Kind), projects, tasks, percents, actor)
+	if projects == nil { // a customer's rule: the arrays are empty, not NULL
+		projects, tasks, percents = []string{}, []string{}, []decimal.Decimal{}
+	}
+	_, err := s.Q(ctx).Exec(ctx, `INSERT INTO allocation_rules (legal_entity_id, name, version, kind, project_ids, task_ids, percents, actor,
+			customer_id)
+		VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8, $9)`, r.LegalEntityID, r.Name, r.Version, string(r.Kind), projects, tasks, percents, actor,
+		nullUUID(r.CustomerID))
 	return err
+}
+
+// CustomerProjects returns the open projects of a customer in a legal entity (their contracts
+// are the customer's), sorted by id.
+func (s *Store) CustomerProjects(ctx context.Context, legalEntityID, customerID string) ([]string, error) {
+	rows, err := s.Q(ctx).Query(ctx, `SELECT p.project_id::text FROM project_replicas p JOIN contracts c ON c.id = p.contract_id
+		WHERE c.customer_id = $1 AND p.legal_entity_id = $2 AND p.status <> 'PROJECT_STATUS_CLOSED' ORDER BY p.project_id`, customerID, legalEntityID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// CustomerHasContract reports whether a customer has a contract in a legal entity.
+func (s *Store) CustomerHasContract(ctx context.Context, legalEntityID, customerID string) (bool, error) {
+	var ok bool
+	err := s.Q(ctx).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contracts WHERE customer_id = $1 AND legal_entity_id = $2)`,
+		customerID, legalEntityID).Scan(&ok)
+	return ok, err
 }
 
 // ProjectHours sums the posted, unreversed hours per project of work dated from..to.
@@ -246,12 +270,19 @@ func (s *Store) CountSupplierAwaiting(ctx context.Context) (int64, error) {
 }
 
 // LinesSplitBy returns the id, version and legal entity of the allocated lines whose rule splits
-// by hours or labor cost of one of projects, with a service period overlapping from..to.
-func (s *Store) LinesSplitBy(ctx context.Context, projectIDs []string, from, to civil.Date) ([]suppliercost.Line, error) {
+// by one of kinds over one of projects (named by the rule, or a project of the rule's customer),
+// with a service period overlapping from..to.
+func (s *Store) LinesSplitBy(ctx context.Context, kinds []suppliercost.RuleKind, projectIDs []string, from, to civil.Date) ([]suppliercost.Line, error) {
+	ks := make([]string, len(kinds))
+	for i, k := range kinds {
+		ks[i] = string(k)
+	}
 	rows, err := s.Q(ctx).Query(ctx, `SELECT b.id::text, b.version, b.legal_entity_id::text FROM supplier_bill_lines b
 		JOIN allocation_rules r ON r.legal_entity_id = b.legal_entity_id AND r.name = b.rule_name AND r.version = b.rule_version
-		WHERE b.rule_name <> '' AND b.status = 'ALLOCATED' AND r.kind IN ('HOURS', 'LABOR_COST') AND r.project_ids && $1::uuid[]
-			AND b.period_start <= $3 AND b.period_end >= $2`, projectIDs, from.Time(), to.Time())
+		WHERE b.rule_name <> '' AND b.status = 'ALLOCATED' AND r.kind = ANY($4::text[])
+			AND (r.project_ids && $1::uuid[] OR r.customer_id IN (SELECT c.customer_id FROM project_replicas p
+				JOIN contracts c ON c.id = p.contract_id WHERE p.project_id = ANY($1::uuid[])))
+			AND b.period_start <= $3 AND b.period_end >= $2`, projectIDs, from.Time(), to.Time(), ks)
 	if err != nil {
 		return nil, err
 	}

@@ -108,3 +108,28 @@ func TestRuleValidate(t *testing.T) {
 		t.Fatal("shares summing to 99.99 % were accepted")
 	}
 }
+
+// A customer rule spreads by hours or labor cost over the customer's projects, named by no one.
+func TestCustomerRuleValidate(t *testing.T) {
+	cust, p1 := "01a22200-0000-7000-8000-0000000000c1", "01a22200-0000-7000-8000-0000000000a1"
+	for _, c := range []struct {
+		name string
+		rule suppliercost.Rule
+		ok   bool
+	}{
+		{"hours of a customer", suppliercost.Rule{Name: "c", Kind: suppliercost.ByHours, CustomerID: cust}, true},
+		{"labor cost of a customer", suppliercost.Rule{Name: "c", Kind: suppliercost.ByLaborCost, CustomerID: cust}, true},
+		{"fixed shares of a customer", suppliercost.Rule{Name: "c", Kind: suppliercost.FixedShares, CustomerID: cust}, false},
+		{"customer and projects", suppliercost.Rule{Name: "c", Kind: suppliercost.ByHours, CustomerID: cust,
+			Targets: []suppliercost.Target{{ProjectID: p1}}}, false},
+		{"neither", suppliercost.Rule{Name: "c", Kind: suppliercost.ByHours}, false},
+	} {
+		if err := c.rule.Validate(); (err == nil) != c.ok {
+			t.Errorf("%s: err = %v, want ok = %v", c.name, err, c.ok)
+		}
+	}
+	r := suppliercost.Rule{Name: "c", Kind: suppliercost.ByHours, CustomerID: cust}.ResolveTargets([]string{p1})
+	if len(r.Targets) != 1 || r.Targets[0].ProjectID != p1 {
+		t.Errorf("resolved targets = %+v, want [%s]", r.Targets, p1)
+	}
+}

@@ -105,6 +105,22 @@ type Rule struct {
 	Version       int64
 	Kind          RuleKind
 	Targets       []Target
+	// CustomerID, for ByHours and ByLaborCost rules instead of Targets: the customer's open
+	// projects (through its contracts) in the legal entity, resolved at each allocation.
+	CustomerID string
+}
+
+// OfCustomer reports whether the rule spreads over a customer's projects (ResolveTargets).
+func (r Rule) OfCustomer() bool { return r.CustomerID != "" }
+
+// ResolveTargets returns the rule with the customer's projects as its targets, in the order
+// given (the caller sorts them, so a re-allocation splits ties the same way).
+func (r Rule) ResolveTargets(projectIDs []string) Rule {
+	r.Targets = make([]Target, len(projectIDs))
+	for i, id := range projectIDs {
+		r.Targets[i] = Target{ProjectID: id}
+	}
+	return r
 }
 
 // Validate checks the rule's shape.
@@ -115,8 +131,17 @@ func (r Rule) Validate() error {
 	if strings.TrimSpace(r.Name) == "" {
 		return bad("a rule needs a name")
 	}
+	if r.OfCustomer() {
+		if r.Kind != ByHours && r.Kind != ByLaborCost {
+			return bad("only hours and labor cost rules spread over a customer's projects")
+		}
+		if len(r.Targets) > 0 {
+			return bad("a rule names either a customer or its projects, not both")
+		}
+		return nil
+	}
 	if len(r.Targets) == 0 {
-		return bad("a rule needs at least one project")
+		return bad("a rule needs at least one project or a customer")
 	}
 	seen := map[string]bool{}
 	sum := decimal.Zero

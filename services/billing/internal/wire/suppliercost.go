@@ -51,7 +51,7 @@ var ruleKinds = map[billingv1.AllocationRuleKind]suppliercost.RuleKind{
 
 // AllocationRule translates a rule of the API.
 func AllocationRule(p *billingv1.AllocationRule) (suppliercost.Rule, error) {
-	r := suppliercost.Rule{Name: p.GetName(), Kind: ruleKinds[p.GetKind()]}
+	r := suppliercost.Rule{Name: p.GetName(), Kind: ruleKinds[p.GetKind()], CustomerID: p.GetCustomerId()}
 	for i, t := range p.GetTargets() {
 		pct := decimal.Zero
 		if t.GetPercent() != "" {
@@ -68,7 +68,7 @@ func AllocationRule(p *billingv1.AllocationRule) (suppliercost.Rule, error) {
 
 // AllocationRuleProto is a rule of the API.
 func AllocationRuleProto(r suppliercost.Rule) *billingv1.AllocationRule {
-	p := &billingv1.AllocationRule{Name: r.Name, Version: r.Version}
+	p := &billingv1.AllocationRule{Name: r.Name, Version: r.Version, CustomerId: r.CustomerID}
 	for k, v := range ruleKinds {
 		if v == r.Kind {
 			p.Kind = k

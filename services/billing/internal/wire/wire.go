@@ -72,7 +72,8 @@ func date(d *commonv1.Date, field string) (civil.Date, error) { return civilpb.F
 
 // Terms converts a contract input; field paths in errors are relative to "contract".
 func Terms(p *billingv1.ContractInput) (contract.Terms, error) {
-	t := contract.Terms{CustomerID: p.GetCustomerId(), LegalEntityID: p.GetLegalEntityId(), Name: p.GetName(), Currency: p.GetCurrencyCode()}
+	t := contract.Terms{CustomerID: p.GetCustomerId(), LegalEntityID: p.GetLegalEntityId(), Name: p.GetName(), Currency: p.GetCurrencyCode(),
+		PaymentTermsCode: p.GetPaymentTermsCode()}
 	var err error
 	if t.Start, err = date(p.GetStartDate(), "contract.start_date"); err != nil {
 		return t, err
@@ -180,7 +181,7 @@ func Contract(c contract.Contract) *billingv1.Contract {
 		TotalAmount:       moneyProto(c.Total()),
 		ExternalReference: &commonv1.ExternalReference{System: c.Ref.System, ObjectType: c.Ref.ObjectType, ExternalId: c.Ref.ExternalID},
 		SourceVersion:     c.SourceVersion, ChangeReason: c.ChangeReason,
-		CreateTime: timestamppb.New(c.CreatedAt), VersionTime: timestamppb.New(c.VersionAt),
+		CreateTime: timestamppb.New(c.CreatedAt), VersionTime: timestamppb.New(c.VersionAt), PaymentTermsCode: c.PaymentTermsCode,
 	}
 	for _, l := range c.Lines {
 		pl := &billingv1.ContractLine{LineKey: l.Key, ServiceLine: l.ServiceLine, Description: l.Description,

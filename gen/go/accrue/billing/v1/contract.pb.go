@@ -490,12 +490,15 @@ type ContractInput struct {
 	LegalEntityId string                 `protobuf:"bytes,2,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
 	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	// ISO 4217 contract currency; every line amount and rate is in it.
-	CurrencyCode  string          `protobuf:"bytes,4,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
-	StartDate     *v1.Date        `protobuf:"bytes,5,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	EndDate       *v1.Date        `protobuf:"bytes,6,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
-	Lines         []*ContractLine `protobuf:"bytes,7,rep,name=lines,proto3" json:"lines,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CurrencyCode string          `protobuf:"bytes,4,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	StartDate    *v1.Date        `protobuf:"bytes,5,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	EndDate      *v1.Date        `protobuf:"bytes,6,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	Lines        []*ContractLine `protobuf:"bytes,7,rep,name=lines,proto3" json:"lines,omitempty"`
+	// Code of the legal entity's payment terms for the contract's invoices (SetPaymentTerms);
+	// empty: the legal entity's default terms (SetReceivablesPolicy), else due on issue.
+	PaymentTermsCode string `protobuf:"bytes,40,opt,name=payment_terms_code,json=paymentTermsCode,proto3" json:"payment_terms_code,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ContractInput) Reset() {
@@ -577,6 +580,13 @@ func (x *ContractInput) GetLines() []*ContractLine {
 	return nil
 }
 
+func (x *ContractInput) GetPaymentTermsCode() string {
+	if x != nil {
+		return x.PaymentTermsCode
+	}
+	return ""
+}
+
 // Contract is the current (or a historical) version of a contract.
 type Contract struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -596,11 +606,13 @@ type Contract struct {
 	// Version of the source record (e.g. the opportunity's modified stamp) this version came from.
 	SourceVersion int64 `protobuf:"varint,12,opt,name=source_version,json=sourceVersion,proto3" json:"source_version,omitempty"`
 	// Why this version exists ("created", or the amendment's reason).
-	ChangeReason  string                 `protobuf:"bytes,13,opt,name=change_reason,json=changeReason,proto3" json:"change_reason,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	VersionTime   *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=version_time,json=versionTime,proto3" json:"version_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ChangeReason string                 `protobuf:"bytes,13,opt,name=change_reason,json=changeReason,proto3" json:"change_reason,omitempty"`
+	CreateTime   *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	VersionTime  *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=version_time,json=versionTime,proto3" json:"version_time,omitempty"`
+	// The contract's payment terms code (empty: the legal entity's default).
+	PaymentTermsCode string `protobuf:"bytes,40,opt,name=payment_terms_code,json=paymentTermsCode,proto3" json:"payment_terms_code,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Contract) Reset() {
@@ -736,6 +748,13 @@ func (x *Contract) GetVersionTime() *timestamppb.Timestamp {
 		return x.VersionTime
 	}
 	return nil
+}
+
+func (x *Contract) GetPaymentTermsCode() string {
+	if x != nil {
+		return x.PaymentTermsCode
+	}
+	return ""
 }
 
 type UpsertContractRequest struct {
@@ -1187,7 +1206,7 @@ const file_accrue_billing_v1_contract_proto_rawDesc = "" +
 	"\n" +
 	"milestones\x18\v \x03(\v2\x1c.accrue.billing.v1.MilestoneB\b\xbaH\x05\x92\x01\x02\x10dR\n" +
 	"milestones\x12[\n" +
-	"\x16expense_markup_percent\x18\f \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,4})?)?$R\x14expenseMarkupPercent\"\x81\x03\n" +
+	"\x16expense_markup_percent\x18\f \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,4})?)?$R\x14expenseMarkupPercent\"\xb8\x03\n" +
 	"\rContractInput\x12)\n" +
 	"\vcustomer_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
 	"customerId\x120\n" +
@@ -1200,7 +1219,8 @@ const file_accrue_billing_v1_contract_proto_rawDesc = "" +
 	"start_date\x18\x05 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\tstartDate\x129\n" +
 	"\bend_date\x18\x06 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\aendDate\x12A\n" +
 	"\x05lines\x18\a \x03(\v2\x1f.accrue.billing.v1.ContractLineB\n" +
-	"\xbaH\a\x92\x01\x04\b\x01\x10dR\x05lines\"\xc0\x05\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10dR\x05lines\x125\n" +
+	"\x12payment_terms_code\x18( \x01(\tB\a\xbaH\x04r\x02\x18(R\x10paymentTermsCode\"\xee\x05\n" +
 	"\bContract\x12\x1f\n" +
 	"\vcontract_id\x18\x01 \x01(\tR\n" +
 	"contractId\x12\x18\n" +
@@ -1221,7 +1241,8 @@ const file_accrue_billing_v1_contract_proto_rawDesc = "" +
 	"\rchange_reason\x18\r \x01(\tR\fchangeReason\x12;\n" +
 	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12=\n" +
-	"\fversion_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\vversionTime\"\x8e\x02\n" +
+	"\fversion_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\vversionTime\x12,\n" +
+	"\x12payment_terms_code\x18( \x01(\tR\x10paymentTermsCode\"\x8e\x02\n" +
 	"\x15UpsertContractRequest\x12Z\n" +
 	"\x12external_reference\x18\x01 \x01(\v2#.accrue.common.v1.ExternalReferenceB\x06\xbaH\x03\xc8\x01\x01R\x11externalReference\x12.\n" +
 	"\x0esource_version\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\rsourceVersion\x12D\n" +

@@ -652,6 +652,203 @@ func (x *CreditNotePosted) GetCrossIds() *v1.CrossSystemIds {
 	return nil
 }
 
+// PaymentApplied (type "payment.applied", stream "billing.events"): a payment was applied to
+// one or more invoices (or instalments); each application carries the invoice's new status.
+type PaymentApplied struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	PaymentId        string                 `protobuf:"bytes,1,opt,name=payment_id,json=paymentId,proto3" json:"payment_id,omitempty"`
+	ApplicationId    string                 `protobuf:"bytes,2,opt,name=application_id,json=applicationId,proto3" json:"application_id,omitempty"`
+	LegalEntityId    string                 `protobuf:"bytes,3,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	CustomerId       string                 `protobuf:"bytes,4,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	PaymentReference string                 `protobuf:"bytes,5,opt,name=payment_reference,json=paymentReference,proto3" json:"payment_reference,omitempty"`
+	ApplicationDate  *v1.Date               `protobuf:"bytes,6,opt,name=application_date,json=applicationDate,proto3" json:"application_date,omitempty"`
+	Applications     []*PaymentApplication  `protobuf:"bytes,7,rep,name=applications,proto3" json:"applications,omitempty"`
+	// What is left of the payment on account.
+	Unapplied *v1.Money `protobuf:"bytes,8,opt,name=unapplied,proto3" json:"unapplied,omitempty"`
+	// The correlation id of the request that applied it (also in the envelope).
+	CorrelationId string `protobuf:"bytes,9,opt,name=correlation_id,json=correlationId,proto3" json:"correlation_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaymentApplied) Reset() {
+	*x = PaymentApplied{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentApplied) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentApplied) ProtoMessage() {}
+
+func (x *PaymentApplied) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentApplied.ProtoReflect.Descriptor instead.
+func (*PaymentApplied) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PaymentApplied) GetPaymentId() string {
+	if x != nil {
+		return x.PaymentId
+	}
+	return ""
+}
+
+func (x *PaymentApplied) GetApplicationId() string {
+	if x != nil {
+		return x.ApplicationId
+	}
+	return ""
+}
+
+func (x *PaymentApplied) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *PaymentApplied) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *PaymentApplied) GetPaymentReference() string {
+	if x != nil {
+		return x.PaymentReference
+	}
+	return ""
+}
+
+func (x *PaymentApplied) GetApplicationDate() *v1.Date {
+	if x != nil {
+		return x.ApplicationDate
+	}
+	return nil
+}
+
+func (x *PaymentApplied) GetApplications() []*PaymentApplication {
+	if x != nil {
+		return x.Applications
+	}
+	return nil
+}
+
+func (x *PaymentApplied) GetUnapplied() *v1.Money {
+	if x != nil {
+		return x.Unapplied
+	}
+	return nil
+}
+
+func (x *PaymentApplied) GetCorrelationId() string {
+	if x != nil {
+		return x.CorrelationId
+	}
+	return ""
+}
+
+// PaymentApplication is what one application did to one invoice.
+type PaymentApplication struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	InvoiceId        string                 `protobuf:"bytes,1,opt,name=invoice_id,json=invoiceId,proto3" json:"invoice_id,omitempty"`
+	InvoiceNumber    string                 `protobuf:"bytes,2,opt,name=invoice_number,json=invoiceNumber,proto3" json:"invoice_number,omitempty"`
+	AmountApplied    *v1.Money              `protobuf:"bytes,3,opt,name=amount_applied,json=amountApplied,proto3" json:"amount_applied,omitempty"`
+	AmountWrittenOff *v1.Money              `protobuf:"bytes,4,opt,name=amount_written_off,json=amountWrittenOff,proto3" json:"amount_written_off,omitempty"`
+	AmountOpen       *v1.Money              `protobuf:"bytes,5,opt,name=amount_open,json=amountOpen,proto3" json:"amount_open,omitempty"`
+	Status           InvoiceStatus          `protobuf:"varint,6,opt,name=status,proto3,enum=accrue.billing.v1.InvoiceStatus" json:"status,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *PaymentApplication) Reset() {
+	*x = PaymentApplication{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentApplication) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentApplication) ProtoMessage() {}
+
+func (x *PaymentApplication) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentApplication.ProtoReflect.Descriptor instead.
+func (*PaymentApplication) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PaymentApplication) GetInvoiceId() string {
+	if x != nil {
+		return x.InvoiceId
+	}
+	return ""
+}
+
+func (x *PaymentApplication) GetInvoiceNumber() string {
+	if x != nil {
+		return x.InvoiceNumber
+	}
+	return ""
+}
+
+func (x *PaymentApplication) GetAmountApplied() *v1.Money {
+	if x != nil {
+		return x.AmountApplied
+	}
+	return nil
+}
+
+func (x *PaymentApplication) GetAmountWrittenOff() *v1.Money {
+	if x != nil {
+		return x.AmountWrittenOff
+	}
+	return nil
+}
+
+func (x *PaymentApplication) GetAmountOpen() *v1.Money {
+	if x != nil {
+		return x.AmountOpen
+	}
+	return nil
+}
+
+func (x *PaymentApplication) GetStatus() InvoiceStatus {
+	if x != nil {
+		return x.Status
+	}
+	return InvoiceStatus_INVOICE_STATUS_UNSPECIFIED
+}
+
 // SupplierCostAllocationRequested (type "supplier_cost.allocation_requested") asks the
 // allocation workers (billing's own consumer group "billing-allocation") to post version
 // `version` of a supplier bill line. Written in the same transaction as the line, or as the
@@ -669,7 +866,7 @@ type SupplierCostAllocationRequested struct {
 
 func (x *SupplierCostAllocationRequested) Reset() {
 	*x = SupplierCostAllocationRequested{}
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[8]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -681,7 +878,7 @@ func (x *SupplierCostAllocationRequested) String() string {
 func (*SupplierCostAllocationRequested) ProtoMessage() {}
 
 func (x *SupplierCostAllocationRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[8]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -694,7 +891,7 @@ func (x *SupplierCostAllocationRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplierCostAllocationRequested.ProtoReflect.Descriptor instead.
 func (*SupplierCostAllocationRequested) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SupplierCostAllocationRequested) GetLineId() string {
@@ -784,7 +981,29 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\x17credited_invoice_number\x18\x02 \x01(\tR\x15creditedInvoiceNumber\x12N\n" +
 	"\x17contract_billed_to_date\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyR\x14contractBilledToDate\x12=\n" +
 	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:8ҵ\x184\n" +
-	"\x0ebilling.events\x12\x12credit_note.posted\"\x0ecredit note id\"\xf6\x01\n" +
+	"\x0ebilling.events\x12\x12credit_note.posted\"\x0ecredit note id\"\xdf\x03\n" +
+	"\x0ePaymentApplied\x12\x1d\n" +
+	"\n" +
+	"payment_id\x18\x01 \x01(\tR\tpaymentId\x12%\n" +
+	"\x0eapplication_id\x18\x02 \x01(\tR\rapplicationId\x12&\n" +
+	"\x0flegal_entity_id\x18\x03 \x01(\tR\rlegalEntityId\x12\x1f\n" +
+	"\vcustomer_id\x18\x04 \x01(\tR\n" +
+	"customerId\x12+\n" +
+	"\x11payment_reference\x18\x05 \x01(\tR\x10paymentReference\x12A\n" +
+	"\x10application_date\x18\x06 \x01(\v2\x16.accrue.common.v1.DateR\x0fapplicationDate\x12I\n" +
+	"\fapplications\x18\a \x03(\v2%.accrue.billing.v1.PaymentApplicationR\fapplications\x125\n" +
+	"\tunapplied\x18\b \x01(\v2\x17.accrue.common.v1.MoneyR\tunapplied\x12%\n" +
+	"\x0ecorrelation_id\x18\t \x01(\tR\rcorrelationId:%ҵ\x18!\n" +
+	"\x0ebilling.events\x12\x0fpayment.applied\"\xd5\x02\n" +
+	"\x12PaymentApplication\x12\x1d\n" +
+	"\n" +
+	"invoice_id\x18\x01 \x01(\tR\tinvoiceId\x12%\n" +
+	"\x0einvoice_number\x18\x02 \x01(\tR\rinvoiceNumber\x12>\n" +
+	"\x0eamount_applied\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyR\ramountApplied\x12E\n" +
+	"\x12amount_written_off\x18\x04 \x01(\v2\x17.accrue.common.v1.MoneyR\x10amountWrittenOff\x128\n" +
+	"\vamount_open\x18\x05 \x01(\v2\x17.accrue.common.v1.MoneyR\n" +
+	"amountOpen\x128\n" +
+	"\x06status\x18\x06 \x01(\x0e2 .accrue.billing.v1.InvoiceStatusR\x06status\"\xf6\x01\n" +
 	"\x1fSupplierCostAllocationRequested\x12\x17\n" +
 	"\aline_id\x18\x01 \x01(\tR\x06lineId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12&\n" +
@@ -814,7 +1033,7 @@ func file_accrue_billing_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(PostingOutcome)(0),                     // 0: accrue.billing.v1.PostingOutcome
 	(*LegalEntityUpserted)(nil),             // 1: accrue.billing.v1.LegalEntityUpserted
@@ -825,40 +1044,50 @@ var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(*InvoicePosted)(nil),                   // 6: accrue.billing.v1.InvoicePosted
 	(*InvoiceBlockedTax)(nil),               // 7: accrue.billing.v1.InvoiceBlockedTax
 	(*CreditNotePosted)(nil),                // 8: accrue.billing.v1.CreditNotePosted
-	(*SupplierCostAllocationRequested)(nil), // 9: accrue.billing.v1.SupplierCostAllocationRequested
-	(*LegalEntity)(nil),                     // 10: accrue.billing.v1.LegalEntity
-	(*Contract)(nil),                        // 11: accrue.billing.v1.Contract
-	(*Period)(nil),                          // 12: accrue.billing.v1.Period
-	(*v1.CrossSystemIds)(nil),               // 13: accrue.common.v1.CrossSystemIds
-	(*v1.Date)(nil),                         // 14: accrue.common.v1.Date
-	(*v1.Money)(nil),                        // 15: accrue.common.v1.Money
-	(*Invoice)(nil),                         // 16: accrue.billing.v1.Invoice
+	(*PaymentApplied)(nil),                  // 9: accrue.billing.v1.PaymentApplied
+	(*PaymentApplication)(nil),              // 10: accrue.billing.v1.PaymentApplication
+	(*SupplierCostAllocationRequested)(nil), // 11: accrue.billing.v1.SupplierCostAllocationRequested
+	(*LegalEntity)(nil),                     // 12: accrue.billing.v1.LegalEntity
+	(*Contract)(nil),                        // 13: accrue.billing.v1.Contract
+	(*Period)(nil),                          // 14: accrue.billing.v1.Period
+	(*v1.CrossSystemIds)(nil),               // 15: accrue.common.v1.CrossSystemIds
+	(*v1.Date)(nil),                         // 16: accrue.common.v1.Date
+	(*v1.Money)(nil),                        // 17: accrue.common.v1.Money
+	(*Invoice)(nil),                         // 18: accrue.billing.v1.Invoice
+	(InvoiceStatus)(0),                      // 19: accrue.billing.v1.InvoiceStatus
 }
 var file_accrue_billing_v1_events_proto_depIdxs = []int32{
-	10, // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
-	11, // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
-	12, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
-	13, // 3: accrue.billing.v1.PeriodChanged.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	12, // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
+	13, // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
+	14, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
+	15, // 3: accrue.billing.v1.PeriodChanged.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
 	0,  // 4: accrue.billing.v1.PostingResult.outcome:type_name -> accrue.billing.v1.PostingOutcome
-	14, // 5: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
-	14, // 6: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
-	15, // 7: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
-	15, // 8: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
-	15, // 9: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
+	16, // 5: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
+	16, // 6: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
+	17, // 7: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
+	17, // 8: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
+	17, // 9: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
 	4,  // 10: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
-	16, // 11: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
-	13, // 12: accrue.billing.v1.InvoicePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
-	15, // 13: accrue.billing.v1.InvoicePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
-	16, // 14: accrue.billing.v1.InvoiceBlockedTax.invoice:type_name -> accrue.billing.v1.Invoice
-	13, // 15: accrue.billing.v1.InvoiceBlockedTax.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
-	16, // 16: accrue.billing.v1.CreditNotePosted.credit_note:type_name -> accrue.billing.v1.Invoice
-	15, // 17: accrue.billing.v1.CreditNotePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
-	13, // 18: accrue.billing.v1.CreditNotePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	18, // 11: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
+	15, // 12: accrue.billing.v1.InvoicePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	17, // 13: accrue.billing.v1.InvoicePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
+	18, // 14: accrue.billing.v1.InvoiceBlockedTax.invoice:type_name -> accrue.billing.v1.Invoice
+	15, // 15: accrue.billing.v1.InvoiceBlockedTax.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	18, // 16: accrue.billing.v1.CreditNotePosted.credit_note:type_name -> accrue.billing.v1.Invoice
+	17, // 17: accrue.billing.v1.CreditNotePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
+	15, // 18: accrue.billing.v1.CreditNotePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	16, // 19: accrue.billing.v1.PaymentApplied.application_date:type_name -> accrue.common.v1.Date
+	10, // 20: accrue.billing.v1.PaymentApplied.applications:type_name -> accrue.billing.v1.PaymentApplication
+	17, // 21: accrue.billing.v1.PaymentApplied.unapplied:type_name -> accrue.common.v1.Money
+	17, // 22: accrue.billing.v1.PaymentApplication.amount_applied:type_name -> accrue.common.v1.Money
+	17, // 23: accrue.billing.v1.PaymentApplication.amount_written_off:type_name -> accrue.common.v1.Money
+	17, // 24: accrue.billing.v1.PaymentApplication.amount_open:type_name -> accrue.common.v1.Money
+	19, // 25: accrue.billing.v1.PaymentApplication.status:type_name -> accrue.billing.v1.InvoiceStatus
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_events_proto_init() }
@@ -876,7 +1105,7 @@ func file_accrue_billing_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_events_proto_rawDesc), len(file_accrue_billing_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

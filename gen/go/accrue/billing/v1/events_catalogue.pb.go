@@ -24,6 +24,8 @@ const (
 	EventTypeInvoiceBlockedTax = "invoice.blocked_tax"
 	// EventTypeCreditNotePosted carries a CreditNotePosted payload.
 	EventTypeCreditNotePosted = "credit_note.posted"
+	// EventTypePaymentApplied carries a PaymentApplied payload.
+	EventTypePaymentApplied = "payment.applied"
 	// EventTypeSupplierCostAllocationRequested carries a SupplierCostAllocationRequested payload.
 	EventTypeSupplierCostAllocationRequested = "supplier_cost.allocation_requested"
 )
@@ -38,5 +40,6 @@ var EventTypes = []string{
 	EventTypeInvoicePosted,
 	EventTypeInvoiceBlockedTax,
 	EventTypeCreditNotePosted,
+	EventTypePaymentApplied,
 	EventTypeSupplierCostAllocationRequested,
 }

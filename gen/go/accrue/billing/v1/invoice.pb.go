@@ -86,6 +86,12 @@ const (
 	// A draft whose customer lacks tax data (tax_missing); posting it fails with
 	// INVOICE_BLOCKED_TAX until the customer's tax profile is fixed, which makes it a DRAFT again.
 	InvoiceStatus_INVOICE_STATUS_BLOCKED_TAX InvoiceStatus = 4
+	// Posted, and payments settled part of it (see amount_open and instalments).
+	InvoiceStatus_INVOICE_STATUS_PARTIALLY_PAID InvoiceStatus = 5
+	// Posted, and payments (and a write-off within tolerance) settled all of it.
+	InvoiceStatus_INVOICE_STATUS_PAID InvoiceStatus = 6
+	// Posted, and credit notes credited all of it.
+	InvoiceStatus_INVOICE_STATUS_CREDITED InvoiceStatus = 7
 )
 
 // Enum value maps for InvoiceStatus.
@@ -96,13 +102,19 @@ var (
 		2: "INVOICE_STATUS_POSTED",
 		3: "INVOICE_STATUS_VOID",
 		4: "INVOICE_STATUS_BLOCKED_TAX",
+		5: "INVOICE_STATUS_PARTIALLY_PAID",
+		6: "INVOICE_STATUS_PAID",
+		7: "INVOICE_STATUS_CREDITED",
 	}
 	InvoiceStatus_value = map[string]int32{
-		"INVOICE_STATUS_UNSPECIFIED": 0,
-		"INVOICE_STATUS_DRAFT":       1,
-		"INVOICE_STATUS_POSTED":      2,
-		"INVOICE_STATUS_VOID":        3,
-		"INVOICE_STATUS_BLOCKED_TAX": 4,
+		"INVOICE_STATUS_UNSPECIFIED":    0,
+		"INVOICE_STATUS_DRAFT":          1,
+		"INVOICE_STATUS_POSTED":         2,
+		"INVOICE_STATUS_VOID":           3,
+		"INVOICE_STATUS_BLOCKED_TAX":    4,
+		"INVOICE_STATUS_PARTIALLY_PAID": 5,
+		"INVOICE_STATUS_PAID":           6,
+		"INVOICE_STATUS_CREDITED":       7,
 	}
 )
 
@@ -163,9 +175,17 @@ type Invoice struct {
 	TaxNote      string `protobuf:"bytes,18,opt,name=tax_note,json=taxNote,proto3" json:"tax_note,omitempty"`
 	ExemptionRef string `protobuf:"bytes,19,opt,name=exemption_ref,json=exemptionRef,proto3" json:"exemption_ref,omitempty"`
 	// What the customer's tax profile lacks (a BLOCKED_TAX draft), e.g. "TAX_REGION_MISSING".
-	TaxMissing    []string `protobuf:"bytes,20,rep,name=tax_missing,json=taxMissing,proto3" json:"tax_missing,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TaxMissing []string `protobuf:"bytes,20,rep,name=tax_missing,json=taxMissing,proto3" json:"tax_missing,omitempty"`
+	// The schedule of due amounts of a posted invoice (its payment terms' instalments).
+	Instalments []*InvoiceInstalment `protobuf:"bytes,40,rep,name=instalments,proto3" json:"instalments,omitempty"`
+	// Paid by applied payments, credited by credit notes, written off within tolerance, and
+	// still open (gross less the three), in the invoice currency.
+	AmountPaid       *v1.Money `protobuf:"bytes,41,opt,name=amount_paid,json=amountPaid,proto3" json:"amount_paid,omitempty"`
+	AmountCredited   *v1.Money `protobuf:"bytes,42,opt,name=amount_credited,json=amountCredited,proto3" json:"amount_credited,omitempty"`
+	AmountWrittenOff *v1.Money `protobuf:"bytes,43,opt,name=amount_written_off,json=amountWrittenOff,proto3" json:"amount_written_off,omitempty"`
+	AmountOpen       *v1.Money `protobuf:"bytes,44,opt,name=amount_open,json=amountOpen,proto3" json:"amount_open,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Invoice) Reset() {
@@ -338,6 +358,135 @@ func (x *Invoice) GetTaxMissing() []string {
 	return nil
 }
 
+func (x *Invoice) GetInstalments() []*InvoiceInstalment {
+	if x != nil {
+		return x.Instalments
+	}
+	return nil
+}
+
+func (x *Invoice) GetAmountPaid() *v1.Money {
+	if x != nil {
+		return x.AmountPaid
+	}
+	return nil
+}
+
+func (x *Invoice) GetAmountCredited() *v1.Money {
+	if x != nil {
+		return x.AmountCredited
+	}
+	return nil
+}
+
+func (x *Invoice) GetAmountWrittenOff() *v1.Money {
+	if x != nil {
+		return x.AmountWrittenOff
+	}
+	return nil
+}
+
+func (x *Invoice) GetAmountOpen() *v1.Money {
+	if x != nil {
+		return x.AmountOpen
+	}
+	return nil
+}
+
+// InvoiceInstalment is one due amount of a posted invoice's schedule.
+type InvoiceInstalment struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InstalmentNo int32                  `protobuf:"varint,1,opt,name=instalment_no,json=instalmentNo,proto3" json:"instalment_no,omitempty"`
+	DueDate      *v1.Date               `protobuf:"bytes,2,opt,name=due_date,json=dueDate,proto3" json:"due_date,omitempty"`
+	// Its share of the gross (the last instalment takes the rounding residual).
+	Amount        *v1.Money `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	Paid          *v1.Money `protobuf:"bytes,4,opt,name=paid,proto3" json:"paid,omitempty"`
+	Credited      *v1.Money `protobuf:"bytes,5,opt,name=credited,proto3" json:"credited,omitempty"`
+	WrittenOff    *v1.Money `protobuf:"bytes,6,opt,name=written_off,json=writtenOff,proto3" json:"written_off,omitempty"`
+	Open          *v1.Money `protobuf:"bytes,7,opt,name=open,proto3" json:"open,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InvoiceInstalment) Reset() {
+	*x = InvoiceInstalment{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvoiceInstalment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvoiceInstalment) ProtoMessage() {}
+
+func (x *InvoiceInstalment) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvoiceInstalment.ProtoReflect.Descriptor instead.
+func (*InvoiceInstalment) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *InvoiceInstalment) GetInstalmentNo() int32 {
+	if x != nil {
+		return x.InstalmentNo
+	}
+	return 0
+}
+
+func (x *InvoiceInstalment) GetDueDate() *v1.Date {
+	if x != nil {
+		return x.DueDate
+	}
+	return nil
+}
+
+func (x *InvoiceInstalment) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *InvoiceInstalment) GetPaid() *v1.Money {
+	if x != nil {
+		return x.Paid
+	}
+	return nil
+}
+
+func (x *InvoiceInstalment) GetCredited() *v1.Money {
+	if x != nil {
+		return x.Credited
+	}
+	return nil
+}
+
+func (x *InvoiceInstalment) GetWrittenOff() *v1.Money {
+	if x != nil {
+		return x.WrittenOff
+	}
+	return nil
+}
+
+func (x *InvoiceInstalment) GetOpen() *v1.Money {
+	if x != nil {
+		return x.Open
+	}
+	return nil
+}
+
 // InvoiceLine bills one entry (an invoice candidate), or credits part of one.
 type InvoiceLine struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -361,7 +510,7 @@ type InvoiceLine struct {
 
 func (x *InvoiceLine) Reset() {
 	*x = InvoiceLine{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[1]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -373,7 +522,7 @@ func (x *InvoiceLine) String() string {
 func (*InvoiceLine) ProtoMessage() {}
 
 func (x *InvoiceLine) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[1]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -386,7 +535,7 @@ func (x *InvoiceLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvoiceLine.ProtoReflect.Descriptor instead.
 func (*InvoiceLine) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{1}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *InvoiceLine) GetLineNo() int32 {
@@ -477,7 +626,7 @@ type ProposeInvoiceRequest struct {
 
 func (x *ProposeInvoiceRequest) Reset() {
 	*x = ProposeInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[2]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +638,7 @@ func (x *ProposeInvoiceRequest) String() string {
 func (*ProposeInvoiceRequest) ProtoMessage() {}
 
 func (x *ProposeInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[2]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +651,7 @@ func (x *ProposeInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*ProposeInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{2}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ProposeInvoiceRequest) GetContractId() string {
@@ -528,7 +677,7 @@ type ProposeInvoiceResponse struct {
 
 func (x *ProposeInvoiceResponse) Reset() {
 	*x = ProposeInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[3]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +689,7 @@ func (x *ProposeInvoiceResponse) String() string {
 func (*ProposeInvoiceResponse) ProtoMessage() {}
 
 func (x *ProposeInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[3]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +702,7 @@ func (x *ProposeInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*ProposeInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{3}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ProposeInvoiceResponse) GetInvoice() *Invoice {
@@ -572,7 +721,7 @@ type GetInvoiceRequest struct {
 
 func (x *GetInvoiceRequest) Reset() {
 	*x = GetInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[4]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -584,7 +733,7 @@ func (x *GetInvoiceRequest) String() string {
 func (*GetInvoiceRequest) ProtoMessage() {}
 
 func (x *GetInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[4]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -597,7 +746,7 @@ func (x *GetInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*GetInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{4}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetInvoiceRequest) GetInvoiceId() string {
@@ -616,7 +765,7 @@ type GetInvoiceResponse struct {
 
 func (x *GetInvoiceResponse) Reset() {
 	*x = GetInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[5]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -628,7 +777,7 @@ func (x *GetInvoiceResponse) String() string {
 func (*GetInvoiceResponse) ProtoMessage() {}
 
 func (x *GetInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[5]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -641,7 +790,7 @@ func (x *GetInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*GetInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{5}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetInvoiceResponse) GetInvoice() *Invoice {
@@ -662,7 +811,7 @@ type PostInvoiceRequest struct {
 
 func (x *PostInvoiceRequest) Reset() {
 	*x = PostInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[6]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -674,7 +823,7 @@ func (x *PostInvoiceRequest) String() string {
 func (*PostInvoiceRequest) ProtoMessage() {}
 
 func (x *PostInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[6]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -687,7 +836,7 @@ func (x *PostInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*PostInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{6}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PostInvoiceRequest) GetInvoiceId() string {
@@ -713,7 +862,7 @@ type PostInvoiceResponse struct {
 
 func (x *PostInvoiceResponse) Reset() {
 	*x = PostInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[7]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +874,7 @@ func (x *PostInvoiceResponse) String() string {
 func (*PostInvoiceResponse) ProtoMessage() {}
 
 func (x *PostInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[7]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +887,7 @@ func (x *PostInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*PostInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{7}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PostInvoiceResponse) GetInvoice() *Invoice {
@@ -757,7 +906,7 @@ type VoidInvoiceRequest struct {
 
 func (x *VoidInvoiceRequest) Reset() {
 	*x = VoidInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[8]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +918,7 @@ func (x *VoidInvoiceRequest) String() string {
 func (*VoidInvoiceRequest) ProtoMessage() {}
 
 func (x *VoidInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[8]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +931,7 @@ func (x *VoidInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoidInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*VoidInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{8}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *VoidInvoiceRequest) GetInvoiceId() string {
@@ -801,7 +950,7 @@ type VoidInvoiceResponse struct {
 
 func (x *VoidInvoiceResponse) Reset() {
 	*x = VoidInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[9]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -813,7 +962,7 @@ func (x *VoidInvoiceResponse) String() string {
 func (*VoidInvoiceResponse) ProtoMessage() {}
 
 func (x *VoidInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[9]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -826,7 +975,7 @@ func (x *VoidInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoidInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*VoidInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{9}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *VoidInvoiceResponse) GetInvoice() *Invoice {
@@ -847,7 +996,7 @@ type CreditLine struct {
 
 func (x *CreditLine) Reset() {
 	*x = CreditLine{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[10]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -859,7 +1008,7 @@ func (x *CreditLine) String() string {
 func (*CreditLine) ProtoMessage() {}
 
 func (x *CreditLine) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[10]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -872,7 +1021,7 @@ func (x *CreditLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditLine.ProtoReflect.Descriptor instead.
 func (*CreditLine) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{10}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreditLine) GetLineNo() int32 {
@@ -901,7 +1050,7 @@ type CreditInvoiceRequest struct {
 
 func (x *CreditInvoiceRequest) Reset() {
 	*x = CreditInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[11]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -913,7 +1062,7 @@ func (x *CreditInvoiceRequest) String() string {
 func (*CreditInvoiceRequest) ProtoMessage() {}
 
 func (x *CreditInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[11]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -926,7 +1075,7 @@ func (x *CreditInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*CreditInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{11}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreditInvoiceRequest) GetInvoiceId() string {
@@ -960,7 +1109,7 @@ type CreditInvoiceResponse struct {
 
 func (x *CreditInvoiceResponse) Reset() {
 	*x = CreditInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[12]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -972,7 +1121,7 @@ func (x *CreditInvoiceResponse) String() string {
 func (*CreditInvoiceResponse) ProtoMessage() {}
 
 func (x *CreditInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[12]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -985,7 +1134,7 @@ func (x *CreditInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*CreditInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{12}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreditInvoiceResponse) GetCreditNote() *Invoice {
@@ -1011,7 +1160,7 @@ type TaxRate struct {
 
 func (x *TaxRate) Reset() {
 	*x = TaxRate{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1023,7 +1172,7 @@ func (x *TaxRate) String() string {
 func (*TaxRate) ProtoMessage() {}
 
 func (x *TaxRate) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1036,7 +1185,7 @@ func (x *TaxRate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaxRate.ProtoReflect.Descriptor instead.
 func (*TaxRate) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{13}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TaxRate) GetTaxRegion() string {
@@ -1077,7 +1226,7 @@ type SetTaxRateRequest struct {
 
 func (x *SetTaxRateRequest) Reset() {
 	*x = SetTaxRateRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1089,7 +1238,7 @@ func (x *SetTaxRateRequest) String() string {
 func (*SetTaxRateRequest) ProtoMessage() {}
 
 func (x *SetTaxRateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1102,7 +1251,7 @@ func (x *SetTaxRateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaxRateRequest.ProtoReflect.Descriptor instead.
 func (*SetTaxRateRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{14}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SetTaxRateRequest) GetLegalEntityId() string {
@@ -1128,7 +1277,7 @@ type SetTaxRateResponse struct {
 
 func (x *SetTaxRateResponse) Reset() {
 	*x = SetTaxRateResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1140,7 +1289,7 @@ func (x *SetTaxRateResponse) String() string {
 func (*SetTaxRateResponse) ProtoMessage() {}
 
 func (x *SetTaxRateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1153,7 +1302,7 @@ func (x *SetTaxRateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaxRateResponse.ProtoReflect.Descriptor instead.
 func (*SetTaxRateResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{15}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SetTaxRateResponse) GetTaxRate() *TaxRate {
@@ -1172,7 +1321,7 @@ type ListTaxRatesRequest struct {
 
 func (x *ListTaxRatesRequest) Reset() {
 	*x = ListTaxRatesRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1184,7 +1333,7 @@ func (x *ListTaxRatesRequest) String() string {
 func (*ListTaxRatesRequest) ProtoMessage() {}
 
 func (x *ListTaxRatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1197,7 +1346,7 @@ func (x *ListTaxRatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaxRatesRequest.ProtoReflect.Descriptor instead.
 func (*ListTaxRatesRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{16}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListTaxRatesRequest) GetLegalEntityId() string {
@@ -1216,7 +1365,7 @@ type ListTaxRatesResponse struct {
 
 func (x *ListTaxRatesResponse) Reset() {
 	*x = ListTaxRatesResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1228,7 +1377,7 @@ func (x *ListTaxRatesResponse) String() string {
 func (*ListTaxRatesResponse) ProtoMessage() {}
 
 func (x *ListTaxRatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1241,7 +1390,7 @@ func (x *ListTaxRatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaxRatesResponse.ProtoReflect.Descriptor instead.
 func (*ListTaxRatesResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{17}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListTaxRatesResponse) GetTaxRates() []*TaxRate {
@@ -1260,7 +1409,7 @@ type ListTaxBlockedInvoicesRequest struct {
 
 func (x *ListTaxBlockedInvoicesRequest) Reset() {
 	*x = ListTaxBlockedInvoicesRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1272,7 +1421,7 @@ func (x *ListTaxBlockedInvoicesRequest) String() string {
 func (*ListTaxBlockedInvoicesRequest) ProtoMessage() {}
 
 func (x *ListTaxBlockedInvoicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1285,7 +1434,7 @@ func (x *ListTaxBlockedInvoicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaxBlockedInvoicesRequest.ProtoReflect.Descriptor instead.
 func (*ListTaxBlockedInvoicesRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{18}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListTaxBlockedInvoicesRequest) GetLegalEntityId() string {
@@ -1305,7 +1454,7 @@ type ListTaxBlockedInvoicesResponse struct {
 
 func (x *ListTaxBlockedInvoicesResponse) Reset() {
 	*x = ListTaxBlockedInvoicesResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1466,7 @@ func (x *ListTaxBlockedInvoicesResponse) String() string {
 func (*ListTaxBlockedInvoicesResponse) ProtoMessage() {}
 
 func (x *ListTaxBlockedInvoicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1330,7 +1479,7 @@ func (x *ListTaxBlockedInvoicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaxBlockedInvoicesResponse.ProtoReflect.Descriptor instead.
 func (*ListTaxBlockedInvoicesResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{19}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListTaxBlockedInvoicesResponse) GetInvoices() []*Invoice {
@@ -1344,7 +1493,7 @@ var File_accrue_billing_v1_invoice_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"\n" +
-	"\x1faccrue/billing/v1/invoice.proto\x12\x11accrue.billing.v1\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\"\xcd\x06\n" +
+	"\x1faccrue/billing/v1/invoice.proto\x12\x11accrue.billing.v1\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\"\x92\t\n" +
 	"\aInvoice\x12\x1d\n" +
 	"\n" +
 	"invoice_id\x18\x01 \x01(\tR\tinvoiceId\x122\n" +
@@ -1372,7 +1521,23 @@ const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"\btax_note\x18\x12 \x01(\tR\ataxNote\x12#\n" +
 	"\rexemption_ref\x18\x13 \x01(\tR\fexemptionRef\x12\x1f\n" +
 	"\vtax_missing\x18\x14 \x03(\tR\n" +
-	"taxMissing\"\xa9\x03\n" +
+	"taxMissing\x12F\n" +
+	"\vinstalments\x18( \x03(\v2$.accrue.billing.v1.InvoiceInstalmentR\vinstalments\x128\n" +
+	"\vamount_paid\x18) \x01(\v2\x17.accrue.common.v1.MoneyR\n" +
+	"amountPaid\x12@\n" +
+	"\x0famount_credited\x18* \x01(\v2\x17.accrue.common.v1.MoneyR\x0eamountCredited\x12E\n" +
+	"\x12amount_written_off\x18+ \x01(\v2\x17.accrue.common.v1.MoneyR\x10amountWrittenOff\x128\n" +
+	"\vamount_open\x18, \x01(\v2\x17.accrue.common.v1.MoneyR\n" +
+	"amountOpen\"\xe5\x02\n" +
+	"\x11InvoiceInstalment\x12#\n" +
+	"\rinstalment_no\x18\x01 \x01(\x05R\finstalmentNo\x121\n" +
+	"\bdue_date\x18\x02 \x01(\v2\x16.accrue.common.v1.DateR\adueDate\x12/\n" +
+	"\x06amount\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyR\x06amount\x12+\n" +
+	"\x04paid\x18\x04 \x01(\v2\x17.accrue.common.v1.MoneyR\x04paid\x123\n" +
+	"\bcredited\x18\x05 \x01(\v2\x17.accrue.common.v1.MoneyR\bcredited\x128\n" +
+	"\vwritten_off\x18\x06 \x01(\v2\x17.accrue.common.v1.MoneyR\n" +
+	"writtenOff\x12+\n" +
+	"\x04open\x18\a \x01(\v2\x17.accrue.common.v1.MoneyR\x04open\"\xa9\x03\n" +
 	"\vInvoiceLine\x12\x17\n" +
 	"\aline_no\x18\x01 \x01(\x05R\x06lineNo\x12\x1d\n" +
 	"\n" +
@@ -1448,13 +1613,16 @@ const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"\vInvoiceKind\x12\x1c\n" +
 	"\x18INVOICE_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INVOICE_KIND_INVOICE\x10\x01\x12\x1c\n" +
-	"\x18INVOICE_KIND_CREDIT_NOTE\x10\x02*\x9d\x01\n" +
+	"\x18INVOICE_KIND_CREDIT_NOTE\x10\x02*\xf6\x01\n" +
 	"\rInvoiceStatus\x12\x1e\n" +
 	"\x1aINVOICE_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INVOICE_STATUS_DRAFT\x10\x01\x12\x19\n" +
 	"\x15INVOICE_STATUS_POSTED\x10\x02\x12\x17\n" +
 	"\x13INVOICE_STATUS_VOID\x10\x03\x12\x1e\n" +
-	"\x1aINVOICE_STATUS_BLOCKED_TAX\x10\x042\x8b\v\n" +
+	"\x1aINVOICE_STATUS_BLOCKED_TAX\x10\x04\x12!\n" +
+	"\x1dINVOICE_STATUS_PARTIALLY_PAID\x10\x05\x12\x17\n" +
+	"\x13INVOICE_STATUS_PAID\x10\x06\x12\x1b\n" +
+	"\x17INVOICE_STATUS_CREDITED\x10\a2\x8b\v\n" +
 	"\x0eInvoiceService\x12\xb8\x01\n" +
 	"\x0eProposeInvoice\x12(.accrue.billing.v1.ProposeInvoiceRequest\x1a).accrue.billing.v1.ProposeInvoiceResponse\"Q\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x021:\x01*\",/v1/contracts/{contract_id}/invoices:propose\x12\x91\x01\n" +
 	"\n" +
@@ -1481,82 +1649,94 @@ func file_accrue_billing_v1_invoice_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_invoice_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_accrue_billing_v1_invoice_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_accrue_billing_v1_invoice_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_accrue_billing_v1_invoice_proto_goTypes = []any{
 	(InvoiceKind)(0),                       // 0: accrue.billing.v1.InvoiceKind
 	(InvoiceStatus)(0),                     // 1: accrue.billing.v1.InvoiceStatus
 	(*Invoice)(nil),                        // 2: accrue.billing.v1.Invoice
-	(*InvoiceLine)(nil),                    // 3: accrue.billing.v1.InvoiceLine
-	(*ProposeInvoiceRequest)(nil),          // 4: accrue.billing.v1.ProposeInvoiceRequest
-	(*ProposeInvoiceResponse)(nil),         // 5: accrue.billing.v1.ProposeInvoiceResponse
-	(*GetInvoiceRequest)(nil),              // 6: accrue.billing.v1.GetInvoiceRequest
-	(*GetInvoiceResponse)(nil),             // 7: accrue.billing.v1.GetInvoiceResponse
-	(*PostInvoiceRequest)(nil),             // 8: accrue.billing.v1.PostInvoiceRequest
-	(*PostInvoiceResponse)(nil),            // 9: accrue.billing.v1.PostInvoiceResponse
-	(*VoidInvoiceRequest)(nil),             // 10: accrue.billing.v1.VoidInvoiceRequest
-	(*VoidInvoiceResponse)(nil),            // 11: accrue.billing.v1.VoidInvoiceResponse
-	(*CreditLine)(nil),                     // 12: accrue.billing.v1.CreditLine
-	(*CreditInvoiceRequest)(nil),           // 13: accrue.billing.v1.CreditInvoiceRequest
-	(*CreditInvoiceResponse)(nil),          // 14: accrue.billing.v1.CreditInvoiceResponse
-	(*TaxRate)(nil),                        // 15: accrue.billing.v1.TaxRate
-	(*SetTaxRateRequest)(nil),              // 16: accrue.billing.v1.SetTaxRateRequest
-	(*SetTaxRateResponse)(nil),             // 17: accrue.billing.v1.SetTaxRateResponse
-	(*ListTaxRatesRequest)(nil),            // 18: accrue.billing.v1.ListTaxRatesRequest
-	(*ListTaxRatesResponse)(nil),           // 19: accrue.billing.v1.ListTaxRatesResponse
-	(*ListTaxBlockedInvoicesRequest)(nil),  // 20: accrue.billing.v1.ListTaxBlockedInvoicesRequest
-	(*ListTaxBlockedInvoicesResponse)(nil), // 21: accrue.billing.v1.ListTaxBlockedInvoicesResponse
-	(*v1.Date)(nil),                        // 22: accrue.common.v1.Date
-	(*v1.Money)(nil),                       // 23: accrue.common.v1.Money
+	(*InvoiceInstalment)(nil),              // 3: accrue.billing.v1.InvoiceInstalment
+	(*InvoiceLine)(nil),                    // 4: accrue.billing.v1.InvoiceLine
+	(*ProposeInvoiceRequest)(nil),          // 5: accrue.billing.v1.ProposeInvoiceRequest
+	(*ProposeInvoiceResponse)(nil),         // 6: accrue.billing.v1.ProposeInvoiceResponse
+	(*GetInvoiceRequest)(nil),              // 7: accrue.billing.v1.GetInvoiceRequest
+	(*GetInvoiceResponse)(nil),             // 8: accrue.billing.v1.GetInvoiceResponse
+	(*PostInvoiceRequest)(nil),             // 9: accrue.billing.v1.PostInvoiceRequest
+	(*PostInvoiceResponse)(nil),            // 10: accrue.billing.v1.PostInvoiceResponse
+	(*VoidInvoiceRequest)(nil),             // 11: accrue.billing.v1.VoidInvoiceRequest
+	(*VoidInvoiceResponse)(nil),            // 12: accrue.billing.v1.VoidInvoiceResponse
+	(*CreditLine)(nil),                     // 13: accrue.billing.v1.CreditLine
+	(*CreditInvoiceRequest)(nil),           // 14: accrue.billing.v1.CreditInvoiceRequest
+	(*CreditInvoiceResponse)(nil),          // 15: accrue.billing.v1.CreditInvoiceResponse
+	(*TaxRate)(nil),                        // 16: accrue.billing.v1.TaxRate
+	(*SetTaxRateRequest)(nil),              // 17: accrue.billing.v1.SetTaxRateRequest
+	(*SetTaxRateResponse)(nil),             // 18: accrue.billing.v1.SetTaxRateResponse
+	(*ListTaxRatesRequest)(nil),            // 19: accrue.billing.v1.ListTaxRatesRequest
+	(*ListTaxRatesResponse)(nil),           // 20: accrue.billing.v1.ListTaxRatesResponse
+	(*ListTaxBlockedInvoicesRequest)(nil),  // 21: accrue.billing.v1.ListTaxBlockedInvoicesRequest
+	(*ListTaxBlockedInvoicesResponse)(nil), // 22: accrue.billing.v1.ListTaxBlockedInvoicesResponse
+	(*v1.Date)(nil),                        // 23: accrue.common.v1.Date
+	(*v1.Money)(nil),                       // 24: accrue.common.v1.Money
 }
 var file_accrue_billing_v1_invoice_proto_depIdxs = []int32{
 	0,  // 0: accrue.billing.v1.Invoice.kind:type_name -> accrue.billing.v1.InvoiceKind
 	1,  // 1: accrue.billing.v1.Invoice.status:type_name -> accrue.billing.v1.InvoiceStatus
-	22, // 2: accrue.billing.v1.Invoice.issue_date:type_name -> accrue.common.v1.Date
-	22, // 3: accrue.billing.v1.Invoice.cut_off:type_name -> accrue.common.v1.Date
-	3,  // 4: accrue.billing.v1.Invoice.lines:type_name -> accrue.billing.v1.InvoiceLine
-	23, // 5: accrue.billing.v1.Invoice.total:type_name -> accrue.common.v1.Money
-	23, // 6: accrue.billing.v1.Invoice.over_cap:type_name -> accrue.common.v1.Money
-	23, // 7: accrue.billing.v1.Invoice.tax:type_name -> accrue.common.v1.Money
-	23, // 8: accrue.billing.v1.Invoice.gross:type_name -> accrue.common.v1.Money
-	22, // 9: accrue.billing.v1.InvoiceLine.source_date:type_name -> accrue.common.v1.Date
-	23, // 10: accrue.billing.v1.InvoiceLine.unit_price:type_name -> accrue.common.v1.Money
-	23, // 11: accrue.billing.v1.InvoiceLine.amount:type_name -> accrue.common.v1.Money
-	23, // 12: accrue.billing.v1.InvoiceLine.tax:type_name -> accrue.common.v1.Money
-	22, // 13: accrue.billing.v1.ProposeInvoiceRequest.cut_off:type_name -> accrue.common.v1.Date
-	2,  // 14: accrue.billing.v1.ProposeInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	2,  // 15: accrue.billing.v1.GetInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	22, // 16: accrue.billing.v1.PostInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
-	2,  // 17: accrue.billing.v1.PostInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	2,  // 18: accrue.billing.v1.VoidInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	22, // 19: accrue.billing.v1.CreditInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
-	12, // 20: accrue.billing.v1.CreditInvoiceRequest.lines:type_name -> accrue.billing.v1.CreditLine
-	2,  // 21: accrue.billing.v1.CreditInvoiceResponse.credit_note:type_name -> accrue.billing.v1.Invoice
-	22, // 22: accrue.billing.v1.TaxRate.effective_from:type_name -> accrue.common.v1.Date
-	15, // 23: accrue.billing.v1.SetTaxRateRequest.tax_rate:type_name -> accrue.billing.v1.TaxRate
-	15, // 24: accrue.billing.v1.SetTaxRateResponse.tax_rate:type_name -> accrue.billing.v1.TaxRate
-	15, // 25: accrue.billing.v1.ListTaxRatesResponse.tax_rates:type_name -> accrue.billing.v1.TaxRate
-	2,  // 26: accrue.billing.v1.ListTaxBlockedInvoicesResponse.invoices:type_name -> accrue.billing.v1.Invoice
-	4,  // 27: accrue.billing.v1.InvoiceService.ProposeInvoice:input_type -> accrue.billing.v1.ProposeInvoiceRequest
-	6,  // 28: accrue.billing.v1.InvoiceService.GetInvoice:input_type -> accrue.billing.v1.GetInvoiceRequest
-	8,  // 29: accrue.billing.v1.InvoiceService.PostInvoice:input_type -> accrue.billing.v1.PostInvoiceRequest
-	10, // 30: accrue.billing.v1.InvoiceService.VoidInvoice:input_type -> accrue.billing.v1.VoidInvoiceRequest
-	13, // 31: accrue.billing.v1.InvoiceService.CreditInvoice:input_type -> accrue.billing.v1.CreditInvoiceRequest
-	16, // 32: accrue.billing.v1.InvoiceService.SetTaxRate:input_type -> accrue.billing.v1.SetTaxRateRequest
-	18, // 33: accrue.billing.v1.InvoiceService.ListTaxRates:input_type -> accrue.billing.v1.ListTaxRatesRequest
-	20, // 34: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:input_type -> accrue.billing.v1.ListTaxBlockedInvoicesRequest
-	5,  // 35: accrue.billing.v1.InvoiceService.ProposeInvoice:output_type -> accrue.billing.v1.ProposeInvoiceResponse
-	7,  // 36: accrue.billing.v1.InvoiceService.GetInvoice:output_type -> accrue.billing.v1.GetInvoiceResponse
-	9,  // 37: accrue.billing.v1.InvoiceService.PostInvoice:output_type -> accrue.billing.v1.PostInvoiceResponse
-	11, // 38: accrue.billing.v1.InvoiceService.VoidInvoice:output_type -> accrue.billing.v1.VoidInvoiceResponse
-	14, // 39: accrue.billing.v1.InvoiceService.CreditInvoice:output_type -> accrue.billing.v1.CreditInvoiceResponse
-	17, // 40: accrue.billing.v1.InvoiceService.SetTaxRate:output_type -> accrue.billing.v1.SetTaxRateResponse
-	19, // 41: accrue.billing.v1.InvoiceService.ListTaxRates:output_type -> accrue.billing.v1.ListTaxRatesResponse
-	21, // 42: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:output_type -> accrue.billing.v1.ListTaxBlockedInvoicesResponse
-	35, // [35:43] is the sub-list for method output_type
-	27, // [27:35] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	23, // 2: accrue.billing.v1.Invoice.issue_date:type_name -> accrue.common.v1.Date
+	23, // 3: accrue.billing.v1.Invoice.cut_off:type_name -> accrue.common.v1.Date
+	4,  // 4: accrue.billing.v1.Invoice.lines:type_name -> accrue.billing.v1.InvoiceLine
+	24, // 5: accrue.billing.v1.Invoice.total:type_name -> accrue.common.v1.Money
+	24, // 6: accrue.billing.v1.Invoice.over_cap:type_name -> accrue.common.v1.Money
+	24, // 7: accrue.billing.v1.Invoice.tax:type_name -> accrue.common.v1.Money
+	24, // 8: accrue.billing.v1.Invoice.gross:type_name -> accrue.common.v1.Money
+	3,  // 9: accrue.billing.v1.Invoice.instalments:type_name -> accrue.billing.v1.InvoiceInstalment
+	24, // 10: accrue.billing.v1.Invoice.amount_paid:type_name -> accrue.common.v1.Money
+	24, // 11: accrue.billing.v1.Invoice.amount_credited:type_name -> accrue.common.v1.Money
+	24, // 12: accrue.billing.v1.Invoice.amount_written_off:type_name -> accrue.common.v1.Money
+	24, // 13: accrue.billing.v1.Invoice.amount_open:type_name -> accrue.common.v1.Money
+	23, // 14: accrue.billing.v1.InvoiceInstalment.due_date:type_name -> accrue.common.v1.Date
+	24, // 15: accrue.billing.v1.InvoiceInstalment.amount:type_name -> accrue.common.v1.Money
+	24, // 16: accrue.billing.v1.InvoiceInstalment.paid:type_name -> accrue.common.v1.Money
+	24, // 17: accrue.billing.v1.InvoiceInstalment.credited:type_name -> accrue.common.v1.Money
+	24, // 18: accrue.billing.v1.InvoiceInstalment.written_off:type_name -> accrue.common.v1.Money
+	24, // 19: accrue.billing.v1.InvoiceInstalment.open:type_name -> accrue.common.v1.Money
+	23, // 20: accrue.billing.v1.InvoiceLine.source_date:type_name -> accrue.common.v1.Date
+	24, // 21: accrue.billing.v1.InvoiceLine.unit_price:type_name -> accrue.common.v1.Money
+	24, // 22: accrue.billing.v1.InvoiceLine.amount:type_name -> accrue.common.v1.Money
+	24, // 23: accrue.billing.v1.InvoiceLine.tax:type_name -> accrue.common.v1.Money
+	23, // 24: accrue.billing.v1.ProposeInvoiceRequest.cut_off:type_name -> accrue.common.v1.Date
+	2,  // 25: accrue.billing.v1.ProposeInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	2,  // 26: accrue.billing.v1.GetInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	23, // 27: accrue.billing.v1.PostInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
+	2,  // 28: accrue.billing.v1.PostInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	2,  // 29: accrue.billing.v1.VoidInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	23, // 30: accrue.billing.v1.CreditInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
+	13, // 31: accrue.billing.v1.CreditInvoiceRequest.lines:type_name -> accrue.billing.v1.CreditLine
+	2,  // 32: accrue.billing.v1.CreditInvoiceResponse.credit_note:type_name -> accrue.billing.v1.Invoice
+	23, // 33: accrue.billing.v1.TaxRate.effective_from:type_name -> accrue.common.v1.Date
+	16, // 34: accrue.billing.v1.SetTaxRateRequest.tax_rate:type_name -> accrue.billing.v1.TaxRate
+	16, // 35: accrue.billing.v1.SetTaxRateResponse.tax_rate:type_name -> accrue.billing.v1.TaxRate
+	16, // 36: accrue.billing.v1.ListTaxRatesResponse.tax_rates:type_name -> accrue.billing.v1.TaxRate
+	2,  // 37: accrue.billing.v1.ListTaxBlockedInvoicesResponse.invoices:type_name -> accrue.billing.v1.Invoice
+	5,  // 38: accrue.billing.v1.InvoiceService.ProposeInvoice:input_type -> accrue.billing.v1.ProposeInvoiceRequest
+	7,  // 39: accrue.billing.v1.InvoiceService.GetInvoice:input_type -> accrue.billing.v1.GetInvoiceRequest
+	9,  // 40: accrue.billing.v1.InvoiceService.PostInvoice:input_type -> accrue.billing.v1.PostInvoiceRequest
+	11, // 41: accrue.billing.v1.InvoiceService.VoidInvoice:input_type -> accrue.billing.v1.VoidInvoiceRequest
+	14, // 42: accrue.billing.v1.InvoiceService.CreditInvoice:input_type -> accrue.billing.v1.CreditInvoiceRequest
+	17, // 43: accrue.billing.v1.InvoiceService.SetTaxRate:input_type -> accrue.billing.v1.SetTaxRateRequest
+	19, // 44: accrue.billing.v1.InvoiceService.ListTaxRates:input_type -> accrue.billing.v1.ListTaxRatesRequest
+	21, // 45: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:input_type -> accrue.billing.v1.ListTaxBlockedInvoicesRequest
+	6,  // 46: accrue.billing.v1.InvoiceService.ProposeInvoice:output_type -> accrue.billing.v1.ProposeInvoiceResponse
+	8,  // 47: accrue.billing.v1.InvoiceService.GetInvoice:output_type -> accrue.billing.v1.GetInvoiceResponse
+	10, // 48: accrue.billing.v1.InvoiceService.PostInvoice:output_type -> accrue.billing.v1.PostInvoiceResponse
+	12, // 49: accrue.billing.v1.InvoiceService.VoidInvoice:output_type -> accrue.billing.v1.VoidInvoiceResponse
+	15, // 50: accrue.billing.v1.InvoiceService.CreditInvoice:output_type -> accrue.billing.v1.CreditInvoiceResponse
+	18, // 51: accrue.billing.v1.InvoiceService.SetTaxRate:output_type -> accrue.billing.v1.SetTaxRateResponse
+	20, // 52: accrue.billing.v1.InvoiceService.ListTaxRates:output_type -> accrue.billing.v1.ListTaxRatesResponse
+	22, // 53: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:output_type -> accrue.billing.v1.ListTaxBlockedInvoicesResponse
+	46, // [46:54] is the sub-list for method output_type
+	38, // [38:46] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_invoice_proto_init() }
@@ -1570,7 +1750,7 @@ func file_accrue_billing_v1_invoice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_invoice_proto_rawDesc), len(file_accrue_billing_v1_invoice_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

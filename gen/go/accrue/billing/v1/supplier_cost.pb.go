@@ -89,7 +89,8 @@ const (
 	AllocationRuleKind_ALLOCATION_RULE_KIND_DIRECT AllocationRuleKind = 1
 	// Fixed percentages summing to exactly 100.
 	AllocationRuleKind_ALLOCATION_RULE_KIND_FIXED_SHARES AllocationRuleKind = 2
-	// In proportion to the approved hours posted on each project in the line's service period.
+	// In proportion to the approved hours posted on each project (the rule's, or its customer's)
+	// in the line's service period.
 	AllocationRuleKind_ALLOCATION_RULE_KIND_HOURS AllocationRuleKind = 3
 	// In proportion to the labor cost posted on each project in the line's service period.
 	AllocationRuleKind_ALLOCATION_RULE_KIND_LABOR_COST AllocationRuleKind = 4
@@ -461,12 +462,17 @@ func (x *AllocationTarget) GetPercent() string {
 
 // AllocationRule is a named, versioned rule.
 type AllocationRule struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Kind    AllocationRuleKind     `protobuf:"varint,2,opt,name=kind,proto3,enum=accrue.billing.v1.AllocationRuleKind" json:"kind,omitempty"`
-	Targets []*AllocationTarget    `protobuf:"bytes,3,rep,name=targets,proto3" json:"targets,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Kind  AllocationRuleKind     `protobuf:"varint,2,opt,name=kind,proto3,enum=accrue.billing.v1.AllocationRuleKind" json:"kind,omitempty"`
+	// The projects of the rule: at least one, unless customer_id is set.
+	Targets []*AllocationTarget `protobuf:"bytes,3,rep,name=targets,proto3" json:"targets,omitempty"`
 	// Set by the service.
-	Version       int64 `protobuf:"varint,4,opt,name=version,proto3" json:"version,omitempty"`
+	Version int64 `protobuf:"varint,4,opt,name=version,proto3" json:"version,omitempty"`
+	// For HOURS and LABOR_COST rules instead of targets: every open project of this customer
+	// (through its contracts) in the legal entity, resolved when a line is allocated, so a project
+	// started later takes its share of later bills.
+	CustomerId    string `protobuf:"bytes,5,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -527,6 +533,13 @@ func (x *AllocationRule) GetVersion() int64 {
 		return x.Version
 	}
 	return 0
+}
+
+func (x *AllocationRule) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
 }
 
 type UpsertAllocationRuleRequest struct {
@@ -777,13 +790,15 @@ const file_accrue_billing_v1_supplier_cost_proto_rawDesc = "" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\tprojectId\x12$\n" +
 	"\atask_id\x18\x02 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x06taskId\x12?\n" +
-	"\apercent\x18\x03 \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,6})?)?$R\apercent\"\xdc\x01\n" +
+	"\apercent\x18\x03 \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,6})?)?$R\apercent\"\x88\x02\n" +
 	"\x0eAllocationRule\x12\x1d\n" +
 	"\x04name\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x04name\x12E\n" +
 	"\x04kind\x18\x02 \x01(\x0e2%.accrue.billing.v1.AllocationRuleKindB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12J\n" +
-	"\atargets\x18\x03 \x03(\v2#.accrue.billing.v1.AllocationTargetB\v\xbaH\b\x92\x01\x05\b\x01\x10\xf4\x03R\atargets\x12\x18\n" +
-	"\aversion\x18\x04 \x01(\x03R\aversion\"\x8e\x01\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12H\n" +
+	"\atargets\x18\x03 \x03(\v2#.accrue.billing.v1.AllocationTargetB\t\xbaH\x06\x92\x01\x03\x10\xf4\x03R\atargets\x12\x18\n" +
+	"\aversion\x18\x04 \x01(\x03R\aversion\x12,\n" +
+	"\vcustomer_id\x18\x05 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\n" +
+	"customerId\"\x8e\x01\n" +
 	"\x1bUpsertAllocationRuleRequest\x120\n" +
 	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\x12=\n" +
 	"\x04rule\x18\x02 \x01(\v2!.accrue.billing.v1.AllocationRuleB\x06\xbaH\x03\xc8\x01\x01R\x04rule\"U\n" +

@@ -1,0 +1,117 @@
+package receivable
+
+import (
+	"github.com/shopspring/decimal"
+
+	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/services/billing/internal/ledger"
+)
+
+// Payment is cash received from a customer: on account until applied to invoices.
+type Payment struct {
+	ID            string
+	LegalEntityID string
+	CustomerID    string
+	// Reference is the bank or remittance reference, unique per legal entity: recording the
+	// same payment again returns the first one.
+	Reference string
+	Amount    money.Amount
+	Date      civil.Date
+	// FXRate converts Amount to the functional currency on Date (1 in the same currency);
+	// Functional is the cash booked.
+	FXRate     decimal.Decimal
+	Functional decimal.Decimal
+	// Applied and AppliedFunctional are what applications took off the payment so far.
+	Applied, AppliedFunctional decimal.Decimal
+	JournalEntryID             string
+}
+
+// Unapplied is what is left on account.
+func (p Payment) Unapplied() decimal.Decimal { return p.Amount.Value.Sub(p.Applied) }
+
+// Same reports whether q records the same payment as p (a retry with the same reference).
+func (p Payment) Same(q Payment) bool {
+	return p.LegalEntityID == q.LegalEntityID && p.CustomerID == q.CustomerID && p.Amount.Equal(q.Amount) && p.Date == q.Date
+}
+
+// Application is the outcome of one ApplyPayment: what it applied (and wrote off) per
+// instalment, the payment after it, and each invoice's standing after it.
+type Application struct {
+	ID             string
+	Payment        Payment
+	Date           civil.Date
+	Lines          []Applied
+	Invoices       []InvoiceStanding
+	JournalEntryID string
+	FXGain         decimal.Decimal // negative: a loss (functional)
+	// FunctionalCurrency is the legal entity's, of FXGain.
+	FunctionalCurrency string
+}
+
+// InvoiceStanding is an invoice's standing after an application.
+type InvoiceStanding struct {
+	InvoiceID string
+	Number    string
+	Applied   decimal.Decimal
+	Summary   Summary
+}
+
+// Journal source types of payments and their applications (one entry each).
+const (
+	SourcePayment     = "payment"
+	SourceApplication = "payment_application"
+)
+
+// PaymentEntry is the journal entry of receiving p: Dr cash / Cr customer payments on account.
+func PaymentEntry(p Payment, entryID, functional string) ledger.Entry {
+	e := ledger.Entry{ID: entryID, LegalEntityID: p.LegalEntityID, Currency: functional, PostingDate: p.Date, SourceDate: p.Date,
+		SourceType: SourcePayment, SourceID: p.ID, SourceVersion: 1, Description: "payment " + p.Reference}
+	e.Lines = append(e.Lines, line(ledger.Cash, p.Functional, p.Amount, p.FXRate, p.Date),
+		line(ledger.CustomerOnAccount, p.Functional.Neg(), p.Amount.Mul(decimal.NewFromInt(-1)), p.FXRate, p.Date))
+	return e
+}
+
+// ApplicationEntry is the journal entry of applying a payment: per instalment, Dr customer
+// payments on account (the cash at the payment-date rate) / Cr receivable (at the invoice-date
+// rate), the difference to realized FX gain or loss; a write-off Dr write-offs / Cr receivable.
+// All lines are functional amounts; it balances by construction.
+func ApplicationEntry(a Application, p Payment, entryID, functional string) ledger.Entry {
+	e := ledger.Entry{ID: entryID, LegalEntityID: p.LegalEntityID, Currency: functional, PostingDate: a.Date, SourceDate: a.Date,
+		SourceType: SourceApplication, SourceID: a.ID, SourceVersion: 1, Description: "payment " + p.Reference + " applied"}
+	cur := p.Amount.Currency
+	for _, l := range a.Lines {
+		txn := money.Amount{Value: l.Amount, Currency: cur}
+		e.Lines = appendNonZero(e.Lines, line(ledger.CustomerOnAccount, l.Cash, txn, p.FXRate, p.Date))
+		e.Lines = appendNonZero(e.Lines, line(ledger.AccountsReceivable, l.Relieved.Neg(), txn.Mul(decimal.NewFromInt(-1)), p.FXRate, p.Date))
+		if gain := l.Cash.Sub(l.Relieved); gain.IsPositive() {
+			e.Lines = appendNonZero(e.Lines, line(ledger.RealizedFXGain, gain.Neg(), money.Zero(cur), p.FXRate, p.Date))
+		} else if gain.IsNegative() {
+			e.Lines = appendNonZero(e.Lines, line(ledger.RealizedFXLoss, gain.Neg(), money.Zero(cur), p.FXRate, p.Date))
+		}
+		if l.WrittenOff.IsPositive() {
+			wo := money.Amount{Value: l.WrittenOff, Currency: cur}
+			e.Lines = appendNonZero(e.Lines, line(ledger.ReceivableWriteOff, l.WriteOffFunctional, wo, p.FXRate, p.Date))
+			e.Lines = appendNonZero(e.Lines, line(ledger.AccountsReceivable, l.WriteOffFunctional.Neg(), wo.Mul(decimal.NewFromInt(-1)), p.FXRate, p.Date))
+		}
+	}
+	return e
+}
+
+// line is a debit (signed > 0) or credit (signed < 0) of a functional amount.
+func line(account string, signed decimal.Decimal, txn money.Amount, fx decimal.Decimal, d civil.Date) ledger.Line {
+	l := ledger.Line{Account: account, TxnAmount: txn, FXRate: fx, RateDate: d, Debit: decimal.Zero, Credit: decimal.Zero}
+	if signed.IsNegative() {
+		l.Credit = signed.Neg()
+	} else {
+		l.Debit = signed
+	}
+	return l
+}
+
+func appendNonZero(lines []ledger.Line, l ledger.Line) []ledger.Line {
+	if l.Debit.IsZero() && l.Credit.IsZero() {
+		return lines
+	}
+	return append(lines, l)
+}
