@@ -5,10 +5,6 @@ import (
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 )
 
-// Event types other helpers' contracts add (payments: payment.applied). Replace with the
-// generated constants once those contracts are on main.
-const typePaymentApplied = "payment.applied"
-
 // sfContentType is the body's content type for Salesforce's REST API.
 const sfContentType = "application/json"
 
@@ -33,7 +29,8 @@ func sfRecordOf(sobject, id string) sfRecord {
 //	                           to the CRM)
 //	invoice.posted             Opportunity: Billed_To_Date__c, Last_Invoice_Number__c,
 //	credit_note.posted         Accrue_Currency__c
-//	payment.applied            Opportunity: Collected_To_Date__c, Accrue_Currency__c
+//	payment.applied            per application's opportunity: Collected_To_Date__c (the
+//	                           contract's), Accrue_Currency__c
 //
 // The Account record is added when the event knows the CRM account id. Amounts are decimal
 // strings as Accrue spells them (Salesforce accepts them for currency fields).
@@ -43,6 +40,9 @@ func salesforce(ev Event) (string, []byte, error) {
 		return "", nil, err
 	}
 	ids := p.CrossIDs
+	if ev.Type == billingv1.EventTypePaymentApplied {
+		return salesforcePayment(ev, p)
+	}
 	if ids.CRMOpportunityID == "" {
 		return "", nil, notApplicable(Salesforce, ev, "no CRM opportunity id in cross_ids")
 	}
@@ -85,14 +85,30 @@ func salesforce(ev Event) (string, []byte, error) {
 		opp["Billed_To_Date__c"] = p.ContractBilledToDate.Amount
 		opp["Accrue_Currency__c"] = p.ContractBilledToDate.CurrencyCode
 		opp["Last_Invoice_Number__c"] = inv.Number
-	case typePaymentApplied:
-		if !p.ContractCollectedToDate.known() {
-			return "", nil, notApplicable(Salesforce, ev, "no contract collected-to-date")
-		}
-		opp["Collected_To_Date__c"] = p.ContractCollectedToDate.Amount
-		opp["Accrue_Currency__c"] = p.ContractCollectedToDate.CurrencyCode
 	default:
 		return "", nil, notApplicable(Salesforce, ev, "no Salesforce mapping for this event type")
+	}
+	b, err := marshal(body)
+	return sfContentType, b, err
+}
+
+// salesforcePayment updates the opportunity of each contract the payment was applied to (once
+// per opportunity, its latest collected to date).
+func salesforcePayment(ev Event, p payload) (string, []byte, error) {
+	body := sfBody{}
+	seen := map[string]bool{}
+	for _, a := range p.Applications {
+		if a.CRMOpportunityID == "" || !a.ContractCollectedToDate.known() || seen[a.CRMOpportunityID] {
+			continue
+		}
+		seen[a.CRMOpportunityID] = true
+		opp := sfRecordOf("Opportunity", a.CRMOpportunityID)
+		opp["Collected_To_Date__c"] = a.ContractCollectedToDate.Amount
+		opp["Accrue_Currency__c"] = a.ContractCollectedToDate.CurrencyCode
+		body.Records = append(body.Records, opp)
+	}
+	if len(body.Records) == 0 {
+		return "", nil, notApplicable(Salesforce, ev, "no application names a CRM opportunity")
 	}
 	b, err := marshal(body)
 	return sfContentType, b, err

@@ -122,12 +122,13 @@ type payload struct {
 	CreditNote *invoice    `json:"credit_note"`
 	// invoice.posted and credit_note.posted.
 	ContractBilledToDate *money `json:"contract_billed_to_date"`
-	// payment.applied (payments): what the invoice's contract has collected so far.
-	ContractCollectedToDate *money `json:"contract_collected_to_date"`
-	Payment                 *struct {
-		PaymentID string `json:"payment_id"`
-		Amount    *money `json:"amount"`
-	} `json:"payment"`
+	// payment.applied: per invoice, its contract's opportunity and collected to date.
+	Applications []struct {
+		InvoiceID               string `json:"invoice_id"`
+		ContractID              string `json:"contract_id"`
+		CRMOpportunityID        string `json:"crm_opportunity_id"`
+		ContractCollectedToDate *money `json:"contract_collected_to_date"`
+	} `json:"applications"`
 }
 
 // projectStatus is a project status as vendors spell it: "ACTIVE", not "PROJECT_STATUS_ACTIVE".

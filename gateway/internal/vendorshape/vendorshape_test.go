@@ -62,24 +62,25 @@ func events(t *testing.T) map[string]vendorshape.Event {
 	}
 }
 
-// paymentApplied is payment.applied as the payments contract is expected to carry it (cross ids
-// at field 50, the contract's collected to date); written by hand until that contract lands.
-func paymentApplied() vendorshape.Event {
-	return vendorshape.Event{ID: "01970c3a-5e00-7000-8000-00000000e002", Type: "payment.applied", Source: "/accrue/billing",
-		Subject: "01970c3a-0000-7000-8000-0000000000y1", Time: time.Date(2026, 7, 15, 9, 0, 0, 0, time.UTC),
-		Data: json.RawMessage(`{"payment":{"payment_id":"01970c3a-0000-7000-8000-0000000000y1","amount":{"amount":"1190.00","currency_code":"USD"}},
-			"contract_collected_to_date":{"amount":"1190.00","currency_code":"USD"},
-			"cross_ids":{"crm_system":"salesforce","crm_opportunity_id":"006Dn000004XyZaIAK","contract_id":"01970c3a-0000-7000-8000-0000000000k1"}}`)}
+// paymentApplied is a payment applied to two invoices of one contract (one opportunity update).
+func paymentApplied(t *testing.T) vendorshape.Event {
+	app := func(id, number string) *billingv1.PaymentApplication {
+		return &billingv1.PaymentApplication{InvoiceId: id, InvoiceNumber: number, AmountApplied: usd("595.00"),
+			ContractId: ids.ContractId, CrmOpportunityId: ids.CrmOpportunityId, ContractCollectedToDate: usd("1190.00")}
+	}
+	return event(t, billingv1.EventTypePaymentApplied, &billingv1.PaymentApplied{PaymentId: "01970c3a-0000-7000-8000-0000000000y1",
+		Applications: []*billingv1.PaymentApplication{app("01970c3a-0000-7000-8000-0000000000i1", "US01-2026-000007"),
+			app("01970c3a-0000-7000-8000-0000000000i2", "US01-2026-000008")}, CrossIds: ids})
 }
 
 // Each shape turns each event type it maps into the body in testdata/<shape>/<type>.json, and
 // answers ErrNotApplicable for the others.
 func TestShapesMatchTheirGoldenBodies(t *testing.T) {
 	evs := events(t)
-	evs["payment.applied"] = paymentApplied()
+	evs[billingv1.EventTypePaymentApplied] = paymentApplied(t)
 	applies := map[string][]string{
 		vendorshape.Salesforce: {projectv1.EventTypeProjectActivated, projectv1.EventTypeProjectFinancialsChanged,
-			billingv1.EventTypeInvoicePosted, billingv1.EventTypeCreditNotePosted, "payment.applied"},
+			billingv1.EventTypeInvoicePosted, billingv1.EventTypeCreditNotePosted, billingv1.EventTypePaymentApplied},
 		vendorshape.PSA: {projectv1.EventTypeProjectActivated, projectv1.EventTypeProjectFinancialsChanged, billingv1.EventTypeInvoicePosted},
 	}
 	if got := vendorshape.Shapes(); len(got) != 2 || got[0] != vendorshape.PSA || got[1] != vendorshape.Salesforce {

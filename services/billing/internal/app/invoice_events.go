@@ -16,6 +16,37 @@ import (
 type PartnerEventStore interface {
 	// ContractBilledToDate sums the contract's posted invoices net of credit notes, before tax.
 	ContractBilledToDate(ctx context.Context, contractID string) (decimal.Decimal, error)
+	// ContractCollectedToDate sums the payments applied to the contract's invoices.
+	ContractCollectedToDate(ctx context.Context, contractID string) (decimal.Decimal, error)
+}
+
+// paymentPartnerIDs fills payment.applied's cross ids and, per application, the invoice's
+// contract, what it has collected so far and its CRM opportunity.
+func (s *Service) paymentPartnerIDs(ctx context.Context, ev *billingv1.PaymentApplied) error {
+	for i, a := range ev.GetApplications() {
+		inv, err := s.store.Invoice(ctx, a.GetInvoiceId(), false)
+		if err != nil {
+			return err
+		}
+		c, err := s.store.Contract(ctx, inv.ContractID, 0)
+		if err != nil {
+			return err
+		}
+		collected, err := s.store.ContractCollectedToDate(ctx, inv.ContractID)
+		if err != nil {
+			return err
+		}
+		ids := wire.InvoiceCrossIDs(inv, c.Ref)
+		wire.SetApplicationContract(a, inv.ContractID, ids.GetCrmOpportunityId(), money.Amount{Value: collected, Currency: inv.Currency}.Round())
+		if i == 0 {
+			ids.ErpDocumentId = ""
+			ev.CrossIds = ids
+		}
+	}
+	if ev.CrossIds == nil {
+		ev.CrossIds = wire.PaymentCrossIDs(ev)
+	}
+	return nil
 }
 
 // publishPosted publishes invoice.posted for a posted invoice or credit note, and

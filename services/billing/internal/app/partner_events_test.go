@@ -10,6 +10,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/streamtest"
 	"github.com/accrue/accrue/services/billing/internal/billingtest"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
+	"github.com/accrue/accrue/services/billing/internal/legalentity"
 	"github.com/accrue/accrue/services/billing/internal/tax"
 )
 
@@ -109,5 +110,34 @@ func TestPeriodClosedCarriesTheLegalEntity(t *testing.T) {
 	if len(evs) != 1 || evs[0].subject != e.LE.ID ||
 		evs[0].payload.(*billingv1.PeriodChanged).GetCrossIds().GetLegalEntityId() != e.LE.ID {
 		t.Fatalf("period.closed events %v, want one about legal entity %s carrying it as cross id", evs, e.LE.ID)
+	}
+}
+
+// Two payments on an invoice of 1,000.00 (600.00, then 400.00) publish payment.applied with the
+// customer, contract and CRM opportunity as cross ids and, on the application, what the contract
+// has collected so far: 600.00, then 1000.00.
+func TestPaymentAppliedCarriesCrossIdsAndCollectedToDate(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	inv := e.invoiceOf1000("", "2026-07-01")
+	for _, p := range []struct{ ref, amount string }{{"P-1", "600.00"}, {"P-2", "400.00"}} {
+		pay := e.pay(p.ref, p.amount, "2026-07-10")
+		if _, err := e.UC.ApplyPayment(e.Ctx, pay.ID, "", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := e.published(billingv1.EventTypePaymentApplied)
+	if len(evs) != 2 {
+		t.Fatalf("%d payment.applied events, want 2", len(evs))
+	}
+	for i, want := range []string{"600.00", "1000.00"} {
+		ev := evs[i].payload.(*billingv1.PaymentApplied)
+		ids, app := ev.GetCrossIds(), ev.GetApplications()[0]
+		if evs[i].subject != ev.GetPaymentId() || ids.GetCustomerId() != inv.CustomerID || ids.GetContractId() != inv.ContractID ||
+			ids.GetCrmOpportunityId() != "O1" || ids.GetLegalEntityId() != inv.LegalEntityID || app.GetContractId() != inv.ContractID ||
+			app.GetCrmOpportunityId() != "O1" || app.GetContractCollectedToDate().GetAmount() != want {
+			t.Fatalf("payment %d: subject %s, cross ids %v, application contract %s, opportunity %s, collected %s; want the payment, customer %s, contract %s, O1, collected %s",
+				i+1, evs[i].subject, ids, app.GetContractId(), app.GetCrmOpportunityId(), app.GetContractCollectedToDate().GetAmount(),
+				inv.CustomerID, inv.ContractID, want)
+		}
 	}
 }

@@ -112,3 +112,14 @@ func CreditRequests(lines []*billingv1.CreditLine) ([]invoice.CreditRequest, err
 	}
 	return out, nil
 }
+
+// SetApplicationContract adds to a payment application its invoice's contract, CRM opportunity
+// and what the contract has collected so far.
+func SetApplicationContract(a *billingv1.PaymentApplication, contractID, crmOpportunityID string, collected money.Amount) {
+	a.ContractId, a.CrmOpportunityId, a.ContractCollectedToDate = contractID, crmOpportunityID, moneyProto(collected)
+}
+
+// PaymentCrossIDs are the customer and legal entity of a payment applied to no invoice.
+func PaymentCrossIDs(ev *billingv1.PaymentApplied) *commonv1.CrossSystemIds {
+	return &commonv1.CrossSystemIds{CustomerId: ev.GetCustomerId(), LegalEntityId: ev.GetLegalEntityId()}
+}

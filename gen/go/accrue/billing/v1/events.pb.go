@@ -667,6 +667,9 @@ type PaymentApplied struct {
 	Unapplied *v1.Money `protobuf:"bytes,8,opt,name=unapplied,proto3" json:"unapplied,omitempty"`
 	// The correlation id of the request that applied it (also in the envelope).
 	CorrelationId string `protobuf:"bytes,9,opt,name=correlation_id,json=correlationId,proto3" json:"correlation_id,omitempty"`
+	// The customer and legal entity, and the contract, project and CRM opportunity of the first
+	// application's invoice (each application names its own contract).
+	CrossIds      *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -764,6 +767,13 @@ func (x *PaymentApplied) GetCorrelationId() string {
 	return ""
 }
 
+func (x *PaymentApplied) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
+	}
+	return nil
+}
+
 // PaymentApplication is what one application did to one invoice.
 type PaymentApplication struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -773,8 +783,13 @@ type PaymentApplication struct {
 	AmountWrittenOff *v1.Money              `protobuf:"bytes,4,opt,name=amount_written_off,json=amountWrittenOff,proto3" json:"amount_written_off,omitempty"`
 	AmountOpen       *v1.Money              `protobuf:"bytes,5,opt,name=amount_open,json=amountOpen,proto3" json:"amount_open,omitempty"`
 	Status           InvoiceStatus          `protobuf:"varint,6,opt,name=status,proto3,enum=accrue.billing.v1.InvoiceStatus" json:"status,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The invoice's contract, what payments have collected on it so far (this one included, in the
+	// invoices' currency, applied amounts only) and its CRM opportunity, when known.
+	ContractId              string    `protobuf:"bytes,50,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	ContractCollectedToDate *v1.Money `protobuf:"bytes,51,opt,name=contract_collected_to_date,json=contractCollectedToDate,proto3" json:"contract_collected_to_date,omitempty"`
+	CrmOpportunityId        string    `protobuf:"bytes,52,opt,name=crm_opportunity_id,json=crmOpportunityId,proto3" json:"crm_opportunity_id,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *PaymentApplication) Reset() {
@@ -847,6 +862,27 @@ func (x *PaymentApplication) GetStatus() InvoiceStatus {
 		return x.Status
 	}
 	return InvoiceStatus_INVOICE_STATUS_UNSPECIFIED
+}
+
+func (x *PaymentApplication) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+func (x *PaymentApplication) GetContractCollectedToDate() *v1.Money {
+	if x != nil {
+		return x.ContractCollectedToDate
+	}
+	return nil
+}
+
+func (x *PaymentApplication) GetCrmOpportunityId() string {
+	if x != nil {
+		return x.CrmOpportunityId
+	}
+	return ""
 }
 
 // SupplierCostAllocationRequested (type "supplier_cost.allocation_requested") asks the
@@ -981,7 +1017,7 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\x17credited_invoice_number\x18\x02 \x01(\tR\x15creditedInvoiceNumber\x12N\n" +
 	"\x17contract_billed_to_date\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyR\x14contractBilledToDate\x12=\n" +
 	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:8ҵ\x184\n" +
-	"\x0ebilling.events\x12\x12credit_note.posted\"\x0ecredit note id\"\xdf\x03\n" +
+	"\x0ebilling.events\x12\x12credit_note.posted\"\x0ecredit note id\"\x9e\x04\n" +
 	"\x0ePaymentApplied\x12\x1d\n" +
 	"\n" +
 	"payment_id\x18\x01 \x01(\tR\tpaymentId\x12%\n" +
@@ -993,8 +1029,9 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\x10application_date\x18\x06 \x01(\v2\x16.accrue.common.v1.DateR\x0fapplicationDate\x12I\n" +
 	"\fapplications\x18\a \x03(\v2%.accrue.billing.v1.PaymentApplicationR\fapplications\x125\n" +
 	"\tunapplied\x18\b \x01(\v2\x17.accrue.common.v1.MoneyR\tunapplied\x12%\n" +
-	"\x0ecorrelation_id\x18\t \x01(\tR\rcorrelationId:%ҵ\x18!\n" +
-	"\x0ebilling.events\x12\x0fpayment.applied\"\xd5\x02\n" +
+	"\x0ecorrelation_id\x18\t \x01(\tR\rcorrelationId\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:%ҵ\x18!\n" +
+	"\x0ebilling.events\x12\x0fpayment.applied\"\xfa\x03\n" +
 	"\x12PaymentApplication\x12\x1d\n" +
 	"\n" +
 	"invoice_id\x18\x01 \x01(\tR\tinvoiceId\x12%\n" +
@@ -1003,7 +1040,11 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\x12amount_written_off\x18\x04 \x01(\v2\x17.accrue.common.v1.MoneyR\x10amountWrittenOff\x128\n" +
 	"\vamount_open\x18\x05 \x01(\v2\x17.accrue.common.v1.MoneyR\n" +
 	"amountOpen\x128\n" +
-	"\x06status\x18\x06 \x01(\x0e2 .accrue.billing.v1.InvoiceStatusR\x06status\"\xf6\x01\n" +
+	"\x06status\x18\x06 \x01(\x0e2 .accrue.billing.v1.InvoiceStatusR\x06status\x12\x1f\n" +
+	"\vcontract_id\x182 \x01(\tR\n" +
+	"contractId\x12T\n" +
+	"\x1acontract_collected_to_date\x183 \x01(\v2\x17.accrue.common.v1.MoneyR\x17contractCollectedToDate\x12,\n" +
+	"\x12crm_opportunity_id\x184 \x01(\tR\x10crmOpportunityId\"\xf6\x01\n" +
 	"\x1fSupplierCostAllocationRequested\x12\x17\n" +
 	"\aline_id\x18\x01 \x01(\tR\x06lineId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12&\n" +
@@ -1079,15 +1120,17 @@ var file_accrue_billing_v1_events_proto_depIdxs = []int32{
 	16, // 19: accrue.billing.v1.PaymentApplied.application_date:type_name -> accrue.common.v1.Date
 	10, // 20: accrue.billing.v1.PaymentApplied.applications:type_name -> accrue.billing.v1.PaymentApplication
 	17, // 21: accrue.billing.v1.PaymentApplied.unapplied:type_name -> accrue.common.v1.Money
-	17, // 22: accrue.billing.v1.PaymentApplication.amount_applied:type_name -> accrue.common.v1.Money
-	17, // 23: accrue.billing.v1.PaymentApplication.amount_written_off:type_name -> accrue.common.v1.Money
-	17, // 24: accrue.billing.v1.PaymentApplication.amount_open:type_name -> accrue.common.v1.Money
-	19, // 25: accrue.billing.v1.PaymentApplication.status:type_name -> accrue.billing.v1.InvoiceStatus
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	15, // 22: accrue.billing.v1.PaymentApplied.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	17, // 23: accrue.billing.v1.PaymentApplication.amount_applied:type_name -> accrue.common.v1.Money
+	17, // 24: accrue.billing.v1.PaymentApplication.amount_written_off:type_name -> accrue.common.v1.Money
+	17, // 25: accrue.billing.v1.PaymentApplication.amount_open:type_name -> accrue.common.v1.Money
+	19, // 26: accrue.billing.v1.PaymentApplication.status:type_name -> accrue.billing.v1.InvoiceStatus
+	17, // 27: accrue.billing.v1.PaymentApplication.contract_collected_to_date:type_name -> accrue.common.v1.Money
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_events_proto_init() }
