@@ -14,7 +14,7 @@ GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 # Checks of deploy/ (Dockerfiles, compose, kustomize): a module of its own, out of MODULES so its
 # build tools stay out of vulncheck and the race-detector run.
 DEPLOY_CHECKS := deploy/checks
-IMAGES     := customer project resource timeexpense billing gateway accruectl
+IMAGES     := customer project resource timeexpense billing gateway dispatcher accruectl
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
@@ -161,6 +161,9 @@ CHAOS_FAULTS  ?= 12
 chaos: ## fault harness: CHAOS_ENTRIES (12000) entries under CHAOS_FAULTS (12) faults, CHAOS_SEED; then the gate
 	ACCRUE_E2E_SHARED=0 CHAOS_ENTRIES=$(CHAOS_ENTRIES) CHAOS_FAULTS=$(CHAOS_FAULTS) CHAOS_CHECK_BOUNDS=1 \
 		go test -count=1 -timeout 40m -v -run '^(TestChaos|TestFailedApplyPostedWithin5sOfPostgresReturning)$$' ./e2e/
+	# Outbound webhooks: a receiver down for 2 minutes, then back, gets every event once, in order.
+	ACCRUE_WEBHOOK_CHAOS_DOWN=2m go test -count=1 -timeout 10m -v -run '^TestReceiverDownThenBackGetsEveryEventOnceInOrderPerSubject$$' \
+		./gateway/internal/dispatch/dispatchtest/
 
 .PHONY: test-short
 test-short: deps ## tests only, without the race detector
@@ -178,6 +181,7 @@ build: ## build every binary into bin/
 	@mkdir -p $(BIN)
 	for s in customer project resource timeexpense billing; do go build -o $(BIN)/$$s ./services/$$s/cmd/$$s; done
 	go build -o $(BIN)/gateway ./gateway/cmd/gateway
+	go build -o $(BIN)/dispatcher ./gateway/cmd/dispatcher
 	go build -o $(BIN)/accruectl ./gateway/cmd/accruectl
 
 .PHONY: images

@@ -189,9 +189,14 @@ func sameDate(d *commonv1.Date, y, m, day int) bool {
 }
 
 // closePeriod closes a period of a legal entity (billing:write) and waits until the time &
-// expense service's replica has it closed.
+// expense service's replica has it closed. The close checklist wants the period's revenue
+// recognition run first: it runs it.
 func closePeriod(t testing.TB, env *harness.Env, leID, period string) {
 	t.Helper()
+	recognize := "/v1/legal-entities/" + leID + "/periods/" + period + ":recognize"
+	if st, _, body := env.Do(http.MethodPost, recognize, map[string]any{}, env.Bearer(billingWrite)); st != http.StatusOK {
+		t.Fatalf("POST %s: %d, want 200: %s", recognize, st, body)
+	}
 	path := "/v1/legal-entities/" + leID + "/periods/" + period + ":close"
 	st, _, body := env.Do(http.MethodPost, path, map[string]any{}, env.Bearer(billingWrite))
 	if st != http.StatusOK {

@@ -80,7 +80,9 @@ type entityCase struct {
 }
 
 // entityCases returns the request of every entity-scoped RPC, by full method. The matrix fails
-// when the contracts mark an RPC entity-scoped that has no case here.
+// when the contracts mark an RPC entity-scoped that has no case here. The dispatcher's
+// SubscriptionService (webhooks:manage) is firm-wide, not entity-scoped: the matrix calls each of
+// its RPCs (on the dispatcher process) with every bad token and without its scope only.
 func (fx *matrixFixture) entityCases() map[string]entityCase {
 	leA, proj, te, inv := fx.leA.GetLegalEntityId(), fx.project.projectID, fx.entry, fx.invoice.GetInvoiceId()
 	entryIn := timeIn(fx.resourceID, proj, fx.project.billable, date(2026, 6, 3), "2", true)
@@ -112,12 +114,30 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 			Rule: &billingv1.AllocationRule{Name: "B's rule", Kind: billingv1.AllocationRuleKind_ALLOCATION_RULE_KIND_DIRECT,
 				Targets: []*billingv1.AllocationTarget{{ProjectId: proj}}}}},
 		billingv1.SupplierCostService_GetSupplierCostKpis_FullMethodName: {req: &billingv1.GetSupplierCostKpisRequest{LegalEntityId: leA}},
+		billingv1.RevenueService_RecognizeRevenue_FullMethodName:         {req: &billingv1.RecognizeRevenueRequest{LegalEntityId: leA, Period: "2026-06", DryRun: true}},
+		billingv1.RevenueService_SetRevenueEstimate_FullMethodName: {req: &billingv1.SetRevenueEstimateRequest{ContractId: fx.contract.GetContractId(),
+			LineKey: fx.contract.GetLines()[0].GetLineKey(), EffectivePeriod: "2026-06", EstimateToComplete: &commonv1.Money{Amount: "1.00", CurrencyCode: "USD"}}},
+		billingv1.RevenueService_GetContractPositions_FullMethodName: {req: &billingv1.GetContractPositionsRequest{LegalEntityId: leA}},
+		billingv1.RevenueService_GetRevenueReport_FullMethodName: {req: &billingv1.GetRevenueReportRequest{LegalEntityId: leA,
+			FromPeriod: "2026-06", ToPeriod: "2026-06"}},
+		billingv1.RevenueService_ExportRevenueReport_FullMethodName: {req: &billingv1.ExportRevenueReportRequest{LegalEntityId: leA,
+			FromPeriod: "2026-06", ToPeriod: "2026-06"}},
+		billingv1.RevenueService_GetCloseChecklist_FullMethodName: {req: &billingv1.GetCloseChecklistRequest{LegalEntityId: leA, Period: "2026-06"}},
+		billingv1.RevenueService_WaiveCloseItem_FullMethodName: {req: &billingv1.WaiveCloseItemRequest{LegalEntityId: leA, Period: "2026-06",
+			Item: "NO_DRAFT_INVOICES", Reason: "B's try"}},
+		billingv1.RevenueService_SoftClosePeriod_FullMethodName: {req: &billingv1.SoftClosePeriodRequest{LegalEntityId: leA, Period: "2026-08"}},
+		billingv1.RevenueService_ReopenPeriod_FullMethodName:    {req: &billingv1.ReopenPeriodRequest{LegalEntityId: leA, Period: "2026-05", Reason: "B's try"}},
 		billingv1.ContractService_UpsertContract_FullMethodName: {req: &billingv1.UpsertContractRequest{SourceVersion: 1,
 			ExternalReference: &commonv1.ExternalReference{System: "salesforce", ObjectType: "Opportunity", ExternalId: "006-mx-b"},
 			Contract:          fx.contractInput()}},
 		billingv1.ContractService_AmendContract_FullMethodName: {req: &billingv1.AmendContractRequest{ContractId: fx.contract.GetContractId(),
 			ExpectedVersion: fx.contract.GetVersion(), Reason: "B's try", Contract: fx.contractInput()}},
 		billingv1.ContractService_GetContract_FullMethodName: {req: &billingv1.GetContractRequest{ContractId: fx.contract.GetContractId()}},
+		billingv1.ContractService_CompleteMilestone_FullMethodName: {req: &billingv1.CompleteMilestoneRequest{ContractId: fx.contract.GetContractId(),
+			LineKey: "L1", MilestoneKey: "M1", CompletedOn: date(2026, 6, 30)}},
+		billingv1.InvoiceService_ListOverCap_FullMethodName: {req: &billingv1.ListOverCapRequest{ContractId: fx.contract.GetContractId()}},
+		billingv1.InvoiceService_WriteOffOverCap_FullMethodName: {req: &billingv1.WriteOffOverCapRequest{ContractId: fx.contract.GetContractId(),
+			PostingDate: date(2026, 6, 30)}},
 		billingv1.InvoiceService_SetTaxRate_FullMethodName: {req: &billingv1.SetTaxRateRequest{LegalEntityId: leA,
 			TaxRate: &billingv1.TaxRate{TaxRegion: "US-CA", EffectiveFrom: date(2026, 1, 1), Rate: "0.19"}}},
 		billingv1.InvoiceService_ListTaxRates_FullMethodName:           {req: &billingv1.ListTaxRatesRequest{LegalEntityId: leA}},

@@ -46,8 +46,11 @@ func contractRPCs(t testing.TB) []matrixRPC {
 		for i := range fd.Services().Len() {
 			sd := fd.Services().Get(i)
 			servers := []string{owner}
-			if owner == "ops" {
-				servers = harness.Services
+			switch owner {
+			case "ops": // every service serves its exception queue, and so does the dispatcher
+				servers = append(slices.Clone(harness.Services), harness.Dispatcher)
+			case "webhooks": // SubscriptionService: the outbound webhook dispatcher
+				servers = []string{harness.Dispatcher}
 			}
 			for j := range sd.Methods().Len() {
 				md := sd.Methods().Get(j)
@@ -130,7 +133,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	env := harness.Start(t)
 	f := newForger(t, env)
 	conns := map[string]*grpc.ClientConn{}
-	for _, s := range harness.Services {
+	for _, s := range append(slices.Clone(harness.Services), harness.Dispatcher) {
 		c, err := grpc.NewClient(env.GRPCAddr(s), env.GRPCTransport())
 		if err != nil {
 			t.Fatal(err)
@@ -247,6 +250,7 @@ func restMatrix(t *testing.T, env *harness.Env, f *forger, fx *matrixFixture, al
 	}
 	list = append(list,
 		restCase{"missing scope", http.MethodGet, "/v1/projects/" + proj, f.valid("billing:read", []string{"*"}), http.StatusForbidden, "SCOPE_MISSING"},
+		restCase{"missing scope", http.MethodGet, "/v1/webhook-subscriptions", f.valid("ops:read ops:write", []string{"*"}), http.StatusForbidden, "SCOPE_MISSING"},
 		restCase{"no legal entity", http.MethodGet, "/v1/projects", f.valid(all, nil), http.StatusForbidden, "LEGAL_ENTITY_FORBIDDEN"},
 		restCase{"other legal entity", http.MethodGet, "/v1/projects/" + proj, otherEntity, http.StatusForbidden, "LEGAL_ENTITY_FORBIDDEN"},
 		restCase{"other legal entity", http.MethodPost, "/v1/legal-entities/" + leA + "/periods/2026-05:close", otherEntity, http.StatusForbidden, "LEGAL_ENTITY_FORBIDDEN"},

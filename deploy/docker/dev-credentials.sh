@@ -15,8 +15,8 @@ ttl=${ACCRUE_SERVICE_TOKEN_TTL:-720h}
 
 accruectl keygen --dir "$dir/keys"
 # Each certificate names its compose service (the address the others dial).
-accruectl certs --dir "$dir/tls" --names customer,project,resource,timeexpense,billing,gateway
-accruectl event-keys --dir "$dir/event-keys" --producers customer,project,resource,timeexpense,billing
+accruectl certs --dir "$dir/tls" --names customer,project,resource,timeexpense,billing,dispatcher,gateway
+accruectl event-keys --dir "$dir/event-keys" --producers customer,project,resource,timeexpense,billing,dispatcher
 mkdir -p "$dir/tokens"
 rm -f "$dir"/tokens/*.jwt
 accruectl service-scopes | while read -r name scopes; do

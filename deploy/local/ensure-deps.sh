@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure Postgres answers on ACCRUE_PG_HOST:ACCRUE_PG_PORT (127.0.0.1:5432) with trust auth for
-# the postgres user, and Redis on ACCRUE_REDIS_ADDR (127.0.0.1:6379). Idempotent:
+# the postgres user, Redis on ACCRUE_REDIS_ADDR (127.0.0.1:6379), and Chromium (the console's
+# browser test) is installed. Idempotent:
 #   - reachable                 → nothing to do;
 #   - installed but stopped     → start it;
 #   - missing (Debian/Ubuntu)   → apt-get install it, then start it.
@@ -179,5 +180,25 @@ ensure_redis() {
   log "Redis OK at $where"
 }
 
+# ---------------------------------------------------------------------------------------------
+# Chromium: the operations console's browser test (e2e/console_browser_test.go) drives Debian's
+# headless chromium. Installed when missing (ACCRUE_NO_CHROMIUM=1 skips it; the test then skips
+# too, except under CI=true, where it fails).
+
+ensure_chromium() {
+  if [ "${ACCRUE_NO_CHROMIUM:-0}" = 1 ]; then
+    log "Chromium not checked (ACCRUE_NO_CHROMIUM=1)"
+    return
+  fi
+  if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+    log "Chromium OK"
+    return
+  fi
+  apt_install chromium
+  command -v chromium >/dev/null 2>&1 || die "chromium was installed but is not on PATH"
+  log "Chromium OK"
+}
+
 ensure_postgres
 ensure_redis
+ensure_chromium

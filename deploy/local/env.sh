@@ -22,9 +22,10 @@ ACCRUE_REDIS_PORT=${ACCRUE_REDIS_ADDR##*:}
 # make reset can remove exactly them from a shared Redis.
 ACCRUE_STREAM_PREFIX=${ACCRUE_STREAM_PREFIX:-accrue.local:}
 
-# The five services in start order. Their gRPC ports are ACCRUE_GRPC_PORT_BASE + 1..5 and metrics
-# ports ACCRUE_METRICS_PORT_BASE + 1..5: 7001..7005 and 9101..9105 by default, as in the code.
-ACCRUE_SERVICES=(customer project resource timeexpense billing)
+# The five services in start order, then the outbound webhook dispatcher (gateway/cmd/dispatcher,
+# run like a service). Their gRPC ports are ACCRUE_GRPC_PORT_BASE + 1..6 and metrics ports
+# ACCRUE_METRICS_PORT_BASE + 1..6: 7001..7006 and 9101..9106 by default, as in the code.
+ACCRUE_SERVICES=(customer project resource timeexpense billing dispatcher)
 ACCRUE_GRPC_PORT_BASE=${ACCRUE_GRPC_PORT_BASE:-7000}
 ACCRUE_METRICS_PORT_BASE=${ACCRUE_METRICS_PORT_BASE:-9100}
 declare -A ACCRUE_GRPC_PORT=() ACCRUE_METRICS_PORT=()
@@ -40,7 +41,7 @@ ACCRUE_GATEWAY_ADMIN_PORT=${ACCRUE_GATEWAY_ADMIN_PORT:-$ACCRUE_METRICS_PORT_BASE
 ACCRUE_BIND_HOST=127.0.0.1
 
 # Everything `make run` started, in stop order (gateway first, then the services).
-ACCRUE_PROCESSES=(gateway billing timeexpense resource project customer)
+ACCRUE_PROCESSES=(gateway dispatcher billing timeexpense resource project customer)
 
 # Each service that calls others gets a token with only the scopes of the calls its contract
 # declares (`accruectl service-scopes`), in .run/tokens/<service>.jwt (ACCRUE_SERVICE_TOKEN_FILE);

@@ -157,6 +157,8 @@ service_env() { # svc → VAR=value lines
     "ACCRUE_EVENT_KEYS_DIR=$RUN/event-keys" \
     "ACCRUE_LOG_LEVEL=$LOG_LEVEL"
   [ ! -f "$RUN/tokens/$1.jwt" ] || echo "ACCRUE_SERVICE_TOKEN_FILE=$RUN/tokens/$1.jwt"
+  # The dispatcher may post to local receivers (accruectl listen) in a local run.
+  [ "$1" != dispatcher ] || echo "ACCRUE_WEBHOOK_ALLOW=${ACCRUE_WEBHOOK_ALLOW:-127.0.0.1}"
   tls_env "$1"
   upstream_addrs
 }
@@ -247,7 +249,11 @@ if [ "$ready" -ne 1 ]; then
   fail "the gateway did not report ready within 60 s"
 fi
 
-# 9. How to use it.
+# 9. How to use it. The console's dev sign-in is a link whose fragment (never sent to the server)
+# carries an 8 h token with the ops and read scopes.
+CONSOLE_TOKEN=$("$BIN/accruectl" token --key "$RUN/keys/signing.jwk" --ttl 8h --sub console-dev \
+  --scopes ops:read,ops:write,billing:read,projects:read,time:read,resources:read,invoices:read,suppliercost:read \
+  --issuer "$ACCRUE_JWT_ISSUER" --audience "$ACCRUE_JWT_AUDIENCE")
 cat <<EOF
 
 Accrue is running.
@@ -265,13 +271,16 @@ cat <<EOF
 Get a token (1 h; every scope):
   TOKEN=\$(bin/accruectl token --scopes all)
 
+Operations console (dev sign-in link, 8 h; or paste any token with ops:read on the sign-in page):
+  $GW/console/#token=$CONSOLE_TOKEN
+
 Create a customer (re-sending the same Idempotency-Key returns the stored response):
   curl -sS -X POST $GW/v1/customers \\
     -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
     -H 'Idempotency-Key: my-first-customer' \\
     -d '{"name":"Globex GmbH","currency_code":"EUR","tax_profile":{"tax_region":"DE"}}'
 
-List a service's business exceptions (customer, project, resource, timeexpense, billing):
+List a service's business exceptions (customer, project, resource, timeexpense, billing, dispatcher):
   curl -sS -H "Authorization: Bearer \$TOKEN" $GW/v1/ops/customer/exceptions
 
 gRPC (mutual TLS; reflection is on):  make bin/grpcurl && bin/grpcurl -cacert .run/tls/ca.crt \\

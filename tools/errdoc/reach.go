@@ -66,8 +66,11 @@ func readRPCs(root string) ([]rpc, error) {
 // request type (a streaming RPC's first parameter), in the domain's service module (the ops ExceptionService: in the platform).
 func (pr *program) implementation(r rpc) *types.Func {
 	prefix := Module + "services/" + r.domain + "/"
-	if r.domain == "ops" {
-		prefix = Module + "internal/platform/exceptions"
+	switch r.domain {
+	case "ops": // served by the platform (exceptions, insight, ...) in every service
+		prefix = Module + "internal/platform/"
+	case "webhooks": // SubscriptionService: the outbound webhook dispatcher, under gateway/
+		prefix = Module + "gateway/internal/dispatch/"
 	}
 	var found *types.Func
 	for fn := range pr.decls {

@@ -26,4 +26,8 @@ CREATE ROLE accrue_billing_owner LOGIN PASSWORD :'pw';
 CREATE ROLE accrue_billing_app LOGIN PASSWORD :'pw';
 CREATE DATABASE accrue_billing OWNER accrue_billing_owner;
 REVOKE CONNECT ON DATABASE accrue_billing FROM PUBLIC;
+CREATE ROLE accrue_dispatcher_owner LOGIN PASSWORD :'pw';
+CREATE ROLE accrue_dispatcher_app LOGIN PASSWORD :'pw';
+CREATE DATABASE accrue_dispatcher OWNER accrue_dispatcher_owner;
+REVOKE CONNECT ON DATABASE accrue_dispatcher FROM PUBLIC;
 SQL

@@ -25,6 +25,10 @@ var Services = []string{"customer", "project", "resource", "timeexpense", "billi
 // Gateway is the process name of the REST gateway.
 const Gateway = "gateway"
 
+// Dispatcher is the process name of the outbound webhook dispatcher (gateway/cmd/dispatcher), run
+// like a service: its own database, gRPC and metrics addresses, certificate and event key.
+const Dispatcher = "dispatcher"
+
 // binDir holds the binaries Main built.
 var binDir string
 
@@ -86,7 +90,7 @@ func Build(dir string) error {
 	for _, s := range Services {
 		args = append(args, "./services/"+s+"/cmd/"+s)
 	}
-	args = append(args, "./gateway/cmd/gateway", "./gateway/cmd/accruectl")
+	args = append(args, "./gateway/cmd/gateway", "./gateway/cmd/dispatcher", "./gateway/cmd/accruectl")
 	cmd := exec.Command(goTool(), args...)
 	cmd.Dir = root
 	// Build in the repository's workspace whatever the caller's GOWORK/GOFLAGS (`go mod tidy`

@@ -161,7 +161,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	}
 
 	instances := append(slices.Clone(Services), o.second...)
-	ports, err := freePorts(2*len(instances) + 2)
+	ports, err := freePorts(2*len(instances) + 4)
 	if err != nil {
 		t.Fatalf("harness: %v", err)
 	}
@@ -172,6 +172,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	}
 	e.httpAddr = ports[len(ports)-1]
 	e.metricAddrs[Gateway] = ports[len(ports)-2] // the gateway's admin listener
+	e.grpcAddrs[Dispatcher], e.metricAddrs[Dispatcher] = ports[len(ports)-3], ports[len(ports)-4]
 
 	// What every process shares: dependencies, keys, the Env's stream prefix and where each
 	// service listens (services call each other, the gateway calls them all). Each process also
@@ -192,6 +193,9 @@ func Start(t testing.TB, opts ...Option) *Env {
 	for i, s := range instances {
 		e.addInstance(s, names[i])
 	}
+	// The outbound webhook dispatcher, which may post to the tests' local receivers.
+	e.addInstance(Dispatcher, Dispatcher)
+	e.procs[Dispatcher].env = append(e.procs[Dispatcher].env, "ACCRUE_WEBHOOK_ALLOW=127.0.0.1")
 	// The gateway calls services only for webhooks, each route with its own token; its rate
 	// limits are off unless a test sets them (tests and benchmarks send bursts from one client).
 	e.addProcess(Gateway, base, common, e.tlsEnv(Gateway), map[string]string{
@@ -201,6 +205,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 		"ACCRUE_WEBHOOK_SECRETS_FILE":   filepath.Join(dir, "webhook-secrets"),
 		"ACCRUE_RATE_LIMIT_CLIENT_RPS":  "0",
 		"ACCRUE_RATE_LIMIT_WEBHOOK_RPS": "0",
+		"ACCRUE_DISPATCHER_ADDR":        e.grpcAddrs[Dispatcher],
 	}, o.env[Gateway])
 
 	// Start everything at once: the gateway dials lazily and /readyz waits for the services.
@@ -210,7 +215,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 		}
 	}
 	if err := e.waitFor(ReadyTimeout, e.order, func(ctx context.Context) error {
-		for _, name := range names[len(Services):] {
+		for _, name := range append(slices.Clone(names[len(Services):]), Dispatcher) {
 			if err := e.grpcServing(ctx, name); err != nil {
 				return err
 			}

@@ -39,7 +39,7 @@ func (e *Env) PeakRSSMiB(name string) float64 {
 // WithEnvAll sets an environment variable for every service and the gateway.
 func WithEnvAll(key, value string) Option {
 	return func(o *options) {
-		for _, p := range []string{"customer", "project", "resource", "timeexpense", "billing", "gateway"} {
+		for _, p := range []string{"customer", "project", "resource", "timeexpense", "billing", "dispatcher", "gateway"} {
 			WithEnv(p, key, value)(o)
 		}
 	}

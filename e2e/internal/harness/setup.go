@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,8 +35,9 @@ func (e *Env) createDatabases() error {
 		return err
 	}
 	var wg sync.WaitGroup
-	errs := make([]error, len(Services))
-	for i, s := range Services {
+	dbs := append(slices.Clone(Services), Dispatcher)
+	errs := make([]error, len(dbs))
+	for i, s := range dbs {
 		name := "e2e_" + e.id + "_" + s
 		e.dbNames[s] = name
 		wg.Add(1)
@@ -59,11 +61,11 @@ func (e *Env) createCredentials() error {
 	if _, err := e.accruectl("keygen", "--dir", e.keyDir); err != nil {
 		return err
 	}
-	names := append(append([]string{}, Services...), Gateway, "e2e")
+	names := append(append([]string{}, Services...), Dispatcher, Gateway, "e2e")
 	if _, err := e.accruectl("certs", "--dir", e.tlsDir(), "--names", strings.Join(names, ","), "--ttl", "24h"); err != nil {
 		return err
 	}
-	if _, err := e.accruectl("event-keys", "--dir", filepath.Join(e.dir, "event-keys"), "--producers", strings.Join(Services, ",")); err != nil {
+	if _, err := e.accruectl("event-keys", "--dir", filepath.Join(e.dir, "event-keys"), "--producers", strings.Join(append(slices.Clone(Services), Dispatcher), ",")); err != nil {
 		return err
 	}
 	routes, err := e.accruectl("webhook-routes")

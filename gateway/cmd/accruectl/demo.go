@@ -99,6 +99,7 @@ func (d *demoRun) wait(what string, check func() bool) {
 func step(n int, title string) { fmt.Printf("\n%d. %s\n", n, title) }
 
 func (d *demoRun) run(example string) error {
+	hooks := d.subscribeListener()
 	step(1, "A legal entity of the firm (US01, books in USD)")
 	st, le, err := d.call(http.MethodPost, "/v1/legal-entities", map[string]any{"code": "US01", "name": "Accrue Consulting US Inc.",
 		"functional_currency": "USD", "country_code": "US", "closed_period_policy": "CLOSED_PERIOD_POLICY_REJECT"})
@@ -258,6 +259,7 @@ func (d *demoRun) run(example string) error {
 	}
 	fmt.Printf("   unbilled time %s; projects awaiting financial activation %v; assignments missing cost rates %v;\n   entries rejected for closed periods %v; postings parked for missing rates %v\n",
 		strings.Join(unbilled, ", "), get(pending, "total_count"), get(missing, "total_count"), get(k, "entries_rejected_closed_period"), get(k, "postings_parked_rate_missing"))
+	d.showDeliveries(hooks, str(conv, "contract", "id"))
 	fmt.Println("\nDemo done. Every step above is a REST call you can repeat with curl (see README, Workflows).")
 	return nil
 }

@@ -15,6 +15,8 @@
 //	                                             service and the gateway (kept; --force reissues)
 //	accruectl event-keys [--dir .run/event-keys]  an event signing key per producer that has none
 //	                                             (--id creates the next key of a rotation)
+//	accruectl listen --secret whsec_... [--addr]   receive outbound webhooks, verify their Standard
+//	                                             Webhooks signatures, print one line each (-o json)
 //	accruectl demo [--url http://127.0.0.1:8080]  walk through the three workflows on a running Accrue
 //	accruectl audit verify --service NAME         recompute a service's audit hash chain and name
 //	                                             every edited, deleted or reordered row (exit 1)
@@ -49,10 +51,11 @@ var AllScopes = []string{
 	"projects:read", "projects:write",
 	"resources:read", "resources:write", "costrates:read", "costrates:write",
 	"time:read", "time:write", "time:approve",
-	"billing:read", "billing:write", "journal:export",
+	"billing:read", "billing:write", "billing:finance", "periods:reopen", "journal:export",
 	"invoices:read", "invoices:write", "payments:read", "payments:write",
 	"suppliercost:read", "suppliercost:write",
 	"ops:read", "ops:write",
+	"webhooks:manage",
 }
 
 func main() {

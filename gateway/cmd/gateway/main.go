@@ -47,6 +47,8 @@ func run(ctx context.Context) error {
 	for _, s := range gateway.Services {
 		upstreams[s] = r.String("ACCRUE_"+upper(s)+"_ADDR", defaults[s])
 	}
+	// The outbound webhook dispatcher (optional: "" serves no /v1/webhook-subscriptions routes).
+	upstreams[gateway.Dispatcher] = r.String("ACCRUE_DISPATCHER_ADDR", "")
 	authCfg := auth.Config{
 		Issuer:   r.String("ACCRUE_JWT_ISSUER", "https://auth.accrue.local"),
 		Audience: r.String("ACCRUE_JWT_AUDIENCE", "accrue"),

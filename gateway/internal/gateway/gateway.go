@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ import (
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
+	webhooksv1 "github.com/accrue/accrue/gen/go/accrue/webhooks/v1"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/grpcx"
@@ -50,9 +52,15 @@ import (
 // Services lists the five upstreams by name, in a stable order.
 var Services = []string{"customer", "project", "resource", "timeexpense", "billing"}
 
+// Dispatcher names the outbound webhook dispatcher's upstream (SubscriptionService and its
+// exception queue). Optional: without its address the gateway serves no webhook-subscription
+// routes.
+const Dispatcher = "dispatcher"
+
 // Options configure a Gateway.
 type Options struct {
-	// Upstreams maps each service name in Services to its gRPC address. All five are required.
+	// Upstreams maps each service name in Services to its gRPC address. All five are required;
+	// Dispatcher's is optional.
 	Upstreams map[string]string
 	// Verifier checks bearer tokens. Required.
 	Verifier *auth.Verifier
@@ -139,6 +147,15 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		}
 		g.conns[s] = conn
 	}
+	if addr := opts.Upstreams[Dispatcher]; addr != "" {
+		conn, err := grpcx.Dial(addr, nil, grpcx.Transport(opts.UpstreamTLS),
+			grpc.WithChainUnaryInterceptor(deadlineUnary(opts.UpstreamTimeout), scopeUnary))
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("gateway: dial %s: %w", Dispatcher, err)
+		}
+		g.conns[Dispatcher] = conn
+	}
 
 	api := g.newMux()
 	for _, h := range []struct {
@@ -157,16 +174,27 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 		{"billing", billingv1.RegisterPaymentServiceHandler},
 		{"billing", billingv1.RegisterJournalExportServiceHandler},
 		{"billing", billingv1.RegisterSupplierCostServiceHandler},
+		{"billing", billingv1.RegisterRevenueServiceHandler},
+		{Dispatcher, webhooksv1.RegisterSubscriptionServiceHandler},
 	} {
+		if g.conns[h.service] == nil {
+			continue // the dispatcher is optional
+		}
 		if err := h.register(ctx, api, g.conns[h.service]); err != nil {
 			return nil, err
 		}
 	}
 	// Every service serves its own exception queue; /v1/ops/{service}/... goes to that service.
 	ops := map[string]http.Handler{}
-	for _, s := range Services {
+	for _, s := range append(slices.Clone(Services), Dispatcher) {
+		if g.conns[s] == nil {
+			continue
+		}
 		m := g.newMux()
 		if err := opsv1.RegisterExceptionServiceHandler(ctx, m, g.conns[s]); err != nil {
+			return nil, err
+		}
+		if err := opsv1.RegisterOpsInsightServiceHandler(ctx, m, g.conns[s]); err != nil {
 			return nil, err
 		}
 		ops[s] = m
@@ -199,6 +227,12 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
 	mux.Handle("GET /openapi.json", spec)
+	mux.Handle("GET /v1/ops/console/kpis", g.authenticated(http.HandlerFunc(g.consoleKpis)))
+	mux.Handle("GET /v1/ops/console/exceptions", g.authenticated(http.HandlerFunc(g.consoleExceptions)))
+	mux.Handle("GET /v1/ops/console/streams", g.authenticated(http.HandlerFunc(g.consoleStreams)))
+	mux.Handle("GET /v1/ops/console/trace", g.authenticated(http.HandlerFunc(g.consoleTrace)))
+	mux.Handle("GET /console/", consoleUI())
+	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	mux.Handle("/v1/ops/{service}/", g.authenticated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, ok := ops[r.PathValue("service")]
 		if !ok {
@@ -262,10 +296,12 @@ func (g *Gateway) quarantine(w http.ResponseWriter, r *http.Request) {
 // newMux returns a grpc-gateway mux with Accrue's conventions.
 func (g *Gateway) newMux() *runtime.ServeMux {
 	return runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		// HTTPBodyMarshaler: an RPC answering google.api.HttpBody (a CSV download) is served as
+		// its own content type and bytes; everything else is JSON.
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			MarshalOptions:   jsonOut,
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithErrorHandler(g.errorHandler),

@@ -52,6 +52,28 @@ func Types(stream string) []string {
 	return out
 }
 
+// Streams returns the streams the contracts linked into this binary declare, sorted.
+func Streams() []string {
+	once.Do(build)
+	var out []string
+	for s := range index {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Known reports whether any stream declares the event type typ.
+func Known(typ string) bool {
+	once.Do(build)
+	for _, types := range index {
+		if _, ok := types[typ]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 func build() {
 	index = map[string]map[string]protoreflect.FullName{}
 	protoregistry.GlobalFiles.RangeFiles(func(f protoreflect.FileDescriptor) bool {

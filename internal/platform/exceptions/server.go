@@ -100,12 +100,18 @@ func (s *Server) ListExceptions(ctx context.Context, req *opsv1.ListExceptionsRe
 	return resp, nil
 }
 
+// GetException returns one exception with its payload (costs masked without costrates:read).
 func (s *Server) GetException(ctx context.Context, req *opsv1.GetExceptionRequest) (*opsv1.GetExceptionResponse, error) {
-	e, err := s.one(req.GetService(), func() (Exception, error) { return s.queue.Get(ctx, req.GetExceptionId()) })
+	if err := s.check(req.GetService()); err != nil {
+		return nil, err
+	}
+	e, err := s.queue.Get(ctx, req.GetExceptionId())
 	if err != nil {
 		return nil, err
 	}
-	return &opsv1.GetExceptionResponse{Exception: e}, nil
+	out := ToProto(e)
+	out.PayloadJson = PayloadJSON(e.Payload, canSeeCosts(ctx))
+	return &opsv1.GetExceptionResponse{Exception: out}, nil
 }
 
 func (s *Server) RetryException(ctx context.Context, req *opsv1.RetryExceptionRequest) (*opsv1.RetryExceptionResponse, error) {

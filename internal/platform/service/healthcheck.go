@@ -14,6 +14,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/tlsx"
 )
 
@@ -79,4 +80,26 @@ func healthcheckTLS() *tls.Config {
 		return verify(cs)
 	}
 	return cfg
+}
+
+// readiness reports SERVING while Postgres and Redis answer. A broker loss being repaired keeps
+// the service SERVING (it works) but degraded, with the reason (see Readiness).
+func (b *Base) readiness(ctx context.Context) error {
+	check := func(ctx context.Context) {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		st := healthpb.HealthCheckResponse_SERVING
+		if err := b.Pool.Ping(cctx); err != nil {
+			st = healthpb.HealthCheckResponse_NOT_SERVING
+			b.Log.WarnContext(ctx, "readiness: postgres unreachable", "err", err)
+		} else if err := b.Redis.Ping(cctx).Err(); err != nil {
+			st = healthpb.HealthCheckResponse_NOT_SERVING
+			b.Log.WarnContext(ctx, "readiness: redis unreachable", "err", err)
+		}
+		if ctx.Err() == nil {
+			b.Health.SetServingStatus("", st)
+		}
+	}
+	check(ctx)
+	return lifecycle.Every(2*time.Second, check).Run(ctx)
 }

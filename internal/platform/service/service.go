@@ -32,6 +32,7 @@ import (
 	"github.com/accrue/accrue/internal/platform/exceptions"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/idempotency"
+	"github.com/accrue/accrue/internal/platform/insight"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/logging"
 	"github.com/accrue/accrue/internal/platform/metrics"
@@ -70,6 +71,9 @@ type Config struct {
 	Pprof                       bool          // ACCRUE_PPROF: serve /debug/pprof/ on the metrics address
 	Auth                        auth.Config   // ACCRUE_JWT_ISSUER, ACCRUE_JWT_AUDIENCE, ACCRUE_JWKS_FILE | ACCRUE_JWKS_URL
 	ShutdownWait                time.Duration // ACCRUE_SHUTDOWN_GRACE
+	// KpiRecordInterval is how often the service records its KPIs for the console's trends
+	// (ACCRUE_KPI_RECORD_INTERVAL, 15m; 0 records only on demand).
+	KpiRecordInterval time.Duration
 	// Token the service presents to other services: ACCRUE_SERVICE_TOKEN_FILE, or the OAuth2
 	// client-credentials grant at ACCRUE_OAUTH_TOKEN_URL with ACCRUE_OAUTH_CLIENT_ID/SECRET.
 	ServiceTokenFile  string
@@ -114,6 +118,7 @@ func LoadConfig(r *config.Reader, name string, d Defaults) Config {
 			JWKSURL:  r.String("ACCRUE_JWKS_URL", ""),
 		},
 		ShutdownWait:      r.Duration("ACCRUE_SHUTDOWN_GRACE", 10*time.Second),
+		KpiRecordInterval: r.Duration("ACCRUE_KPI_RECORD_INTERVAL", 15*time.Minute),
 		ServiceTokenFile:  r.String("ACCRUE_SERVICE_TOKEN_FILE", ""),
 		OAuthTokenURL:     r.String("ACCRUE_OAUTH_TOKEN_URL", ""),
 		OAuthClientID:     r.String("ACCRUE_OAUTH_CLIENT_ID", ""),
@@ -157,8 +162,11 @@ type Base struct {
 	// repaired); health checks report it, and so does the gateway's /readyz.
 	Readiness *grpcx.Readiness
 	Queue     *exceptions.Queue
-	Outbox    outbox.Writer
-	Registry  *prometheus.Registry
+	// Insight serves the operations console (stream health, trace, KPI history): a service
+	// registers its trace hooks and KPI sources on it.
+	Insight  *insight.Insight
+	Outbox   outbox.Writer
+	Registry *prometheus.Registry
 	// ClientTLS is the transport security of calls to other services (grpcx.Transport); nil in
 	// development mode.
 	ClientTLS *tls.Config
@@ -217,6 +225,13 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 	queue := exceptions.NewQueue(pool, log)
 	queue.OnOpened(outbox.ExceptionOpened(outbox.Writer{Producer: cfg.Name, Signer: signer}, cfg.Name)) // exception.opened
 	opsv1.RegisterExceptionServiceServer(srv, exceptions.NewServer(queue, cfg.Name).WithReplay(outbox.NewReplayer(pool)))
+	ins, err := insight.New(pool, rdb, cfg.Name, cfg.StreamPrefix)
+	if err != nil {
+		pool.Close()
+		_ = rdb.Close()
+		return nil, err
+	}
+	opsv1.RegisterOpsInsightServiceServer(srv, insight.NewServer(ins))
 	hs.SetServingStatus(LivenessService, healthpb.HealthCheckResponse_SERVING)
 	cs := append([]prometheus.Collector{}, grpcx.Collectors()...)
 	cs = append(cs, outbox.Collectors()...)
@@ -225,7 +240,7 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 	cs = append(cs, collectors...)
 	b := &Base{
 		Cfg: cfg, Log: log, Pool: pool, Redis: rdb, Verifier: verifier, GRPC: srv, Health: hs, Readiness: ready,
-		Queue: queue, Outbox: outbox.Writer{Producer: cfg.Name, Signer: signer}, Registry: metrics.NewRegistry(cs...),
+		Queue: queue, Insight: ins, Outbox: outbox.Writer{Producer: cfg.Name, Signer: signer}, Registry: metrics.NewRegistry(cs...),
 		ClientTLS: clientTLS,
 	}
 	if keys != nil {
@@ -258,6 +273,7 @@ func (b *Base) Consumer(cfg stream.Config, h stream.Handler) (*stream.Consumer, 
 	}
 	b.runners = append(b.runners, c)
 	b.consumers = append(b.consumers, c)
+	b.Insight.AddGroup(c)
 	return c, nil
 }
 
@@ -299,33 +315,12 @@ func (b *Base) Run(ctx context.Context) error {
 		lifecycle.Every(time.Hour, b.pruneInbox),
 		lifecycle.Every(30*time.Second, b.sampleDeadLetters),
 		lifecycle.Func(b.readiness),
+		insight.Recorder{Insight: b.Insight, Every: b.Cfg.KpiRecordInterval, Log: b.Log},
 	}, b.runners...)
 	b.Log.InfoContext(ctx, "service started", "grpc_addr", b.Cfg.GRPCAddr, "metrics_addr", b.Cfg.MetricsAddr)
 	err := lifecycle.Run(ctx, runners...)
 	b.Log.Info("service stopped")
 	return err
-}
-
-// readiness reports SERVING while Postgres and Redis answer. A broker loss being repaired keeps
-// the service SERVING (it works) but degraded, with the reason (see Readiness).
-func (b *Base) readiness(ctx context.Context) error {
-	check := func(ctx context.Context) {
-		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		st := healthpb.HealthCheckResponse_SERVING
-		if err := b.Pool.Ping(cctx); err != nil {
-			st = healthpb.HealthCheckResponse_NOT_SERVING
-			b.Log.WarnContext(ctx, "readiness: postgres unreachable", "err", err)
-		} else if err := b.Redis.Ping(cctx).Err(); err != nil {
-			st = healthpb.HealthCheckResponse_NOT_SERVING
-			b.Log.WarnContext(ctx, "readiness: redis unreachable", "err", err)
-		}
-		if ctx.Err() == nil {
-			b.Health.SetServingStatus("", st)
-		}
-	}
-	check(ctx)
-	return lifecycle.Every(2*time.Second, check).Run(ctx)
 }
 
 // DefaultMemoryLimit is the soft Go heap limit of a service when GOMEMLIMIT is not set.

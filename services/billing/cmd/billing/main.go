@@ -15,7 +15,9 @@ import (
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
+	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/insight"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/service"
 	"github.com/accrue/accrue/internal/platform/stream"
@@ -42,6 +44,8 @@ var (
 	unbilledAmount = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "accrue_unbilled_amount",
 		Help: "Unbilled amount of open invoice candidates (time and expenses) less what live invoices bill, by currency."},
 		[]string{"currency"})
+	lossContracts = prometheus.NewGauge(prometheus.GaugeOpts{Name: "accrue_loss_contracts",
+		Help: "Contracts flagged as loss contracts by revenue recognition (estimate at completion above the price)."})
 )
 
 func main() { service.Main(run) }
@@ -52,7 +56,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	// Posting events carry up to 1,000 entries each: a few per batch keep transactions bounded.
 	postingBatch := r.Int("ACCRUE_POSTING_BATCH_EVENTS", 4)
 	sweep := r.Duration("ACCRUE_PARKED_SWEEP_INTERVAL", 30*time.Second)
-	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(append(app.Collectors(), app.SupplierCostCollectors()...), rejectedClosed, parkedRates, awaitingSupplier, blockedTax, arOutstanding, unbilledAmount)...)
+	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), append(append(app.Collectors(), app.SupplierCostCollectors()...), rejectedClosed, parkedRates, awaitingSupplier, blockedTax, arOutstanding, unbilledAmount, lossContracts)...)
 	if base == nil || err != nil {
 		return err
 	}
@@ -96,6 +100,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	billingv1.RegisterPaymentServiceServer(base.GRPC, grpcapi.NewPayments(srv))
 	billingv1.RegisterJournalExportServiceServer(base.GRPC, grpcapi.NewJournalExport(srv))
 	billingv1.RegisterSupplierCostServiceServer(base.GRPC, grpcapi.NewSupplierCost(srv))
+	billingv1.RegisterRevenueServiceServer(base.GRPC, grpcapi.NewRevenue(srv))
 	base.Add(lifecycle.Every(sweep, uc.Sweep), lifecycle.Every(5*time.Second, func(ctx context.Context) {
 		if rejected, parked, err := uc.GaugeKPIs(ctx); err == nil {
 			rejectedClosed.Set(float64(rejected))
@@ -106,6 +111,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 		}
 		if n, err := uc.BlockedTaxCount(ctx); err == nil {
 			blockedTax.Set(float64(n))
+		}
+		if n, err := uc.LossContractCount(ctx); err == nil {
+			lossContracts.Set(float64(n))
 		}
 	}), lifecycle.Every(time.Minute, func(ctx context.Context) {
 		ar, unbilled, err := uc.ReceivableGauges(ctx)
@@ -121,5 +129,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 			unbilledAmount.WithLabelValues(cur).Set(v.InexactFloat64())
 		}
 	}))
+	base.Insight.AddTraceHook(st.TraceRecords)
+	base.Insight.AddKpiSource(func(ctx context.Context) ([]insight.KpiValue, error) {
+		return st.ConsoleKPIs(ctx, auth.EntitiesOf(ctx).Filter())
+	})
 	return base.Run(ctx)
 }

@@ -73,6 +73,10 @@ func (s *Service) post(ctx context.Context, inv invoice.Invoice, issueDate civil
 		if p.Period == ledger.PeriodOf(issueDate) && p.Status == ledger.PeriodClosed {
 			return inv, invoice.ErrPeriodClosed.With("period " + p.Period + " of the legal entity is closed; issue the invoice in an open period")
 		}
+		// A soft-closed period is finance's: only a principal with the finance scope posts in it.
+		if p.Period == ledger.PeriodOf(issueDate) && p.Status == ledger.PeriodSoftClosed && !auth.Granted(ctx, ScopeFinance) {
+			return inv, invoice.ErrPeriodClosed.With("period " + p.Period + " of the legal entity is soft closed; only finance (" + ScopeFinance + ") posts in it")
+		}
 	}
 	fx := decimal.NewFromInt(1)
 	if inv.Currency != le.FunctionalCurrency {

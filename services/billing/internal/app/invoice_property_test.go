@@ -10,6 +10,7 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/services/billing/internal/billingtest"
+	"github.com/accrue/accrue/services/billing/internal/contract"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
@@ -18,12 +19,21 @@ import (
 // Whatever the sequence of deliveries, proposals, postings, voids and partial credit notes, once
 // everything left is invoiced every delivered hour is billed exactly once net: per candidate,
 // posted invoice lines less credit-note lines equal its hours and amount, the receivable equals
-// the delivered amount and WIP is empty.
+// the delivered amount and WIP is empty. It holds on contracts that group their lines (per
+// resource, role or task) too: a partial credit of a grouped line returns its latest entries.
 func TestEveryDeliveredHourIsBilledOnceNet(t *testing.T) {
-	for seed := uint64(1); seed <= 3; seed++ {
-		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+	runs := []struct {
+		seed     uint64
+		grouping contract.LineGrouping
+	}{{1, contract.PerEntry}, {2, contract.PerEntry}, {3, contract.PerEntry}, {4, contract.PerResource}, {5, contract.PerRole},
+		{6, contract.PerTask}}
+	for _, run := range runs {
+		seed := run.seed
+		t.Run(fmt.Sprint("seed ", seed, " ", run.grouping), func(t *testing.T) {
 			e := newEnv(t, legalentity.Reject)
-			c := e.WithProject(e.Terms(billingtest.StandardCard()...))
+			terms := e.Terms(billingtest.StandardCard()...)
+			terms.LineGrouping = run.grouping
+			c := e.WithProject(terms)
 			rng := rand.New(rand.NewPCG(seed, 14))
 			var drafts, posted []invoice.Invoice
 			day, n := billingtest.Day("2026-03-02"), 0
@@ -35,6 +45,10 @@ func TestEveryDeliveredHourIsBilledOnceNet(t *testing.T) {
 					who := []string{billingtest.Consult, billingtest.Architect}[rng.IntN(2)]
 					h := decimal.NewFromInt(int64(1 + rng.IntN(40))).Div(decimal.NewFromInt(4))
 					e.post(hours(fmt.Sprintf("T-%d", n), who, billingtest.TaskBill, issue().String(), h.String()))
+					if rng.IntN(3) == 0 { // same day, same resource: grouped contracts merge them
+						n++
+						e.post(hours(fmt.Sprintf("T-%d", n), who, billingtest.TaskBill, day.String(), "0.75"))
+					}
 				case op == 2: // propose, up to today or a few days back
 					inv, err := e.UC.ProposeInvoice(e.Ctx, c.ID, day.AddDays(-rng.IntN(4)))
 					if err == nil {

@@ -13,7 +13,8 @@ import (
 )
 
 // ProposeInvoice drafts an invoice of contract id from the unbilled part of its candidates
-// dated up to cutOff (zero: all), one line per entry, within the contract lines' caps. Runs for
+// dated up to cutOff (zero: all), one line per entry or grouped as the contract asks
+// (contract.LineGrouping), within the contract lines' caps. Runs for
 // one contract queue on the contract's row, so a second concurrent run finds the candidates
 // taken and proposes only what is left (invoice.ErrNothingToBill when nothing is); the unique
 // index on live invoice lines backs that up (invoice.ErrBusy).
@@ -41,7 +42,7 @@ func (s *Service) ProposeInvoice(ctx context.Context, contractID string, cutOff 
 		if err != nil {
 			return err
 		}
-		lines, total, overCap := invoice.Propose(c.Currency, open, caps)
+		lines, total, overCap := invoice.Propose(c.Currency, open, caps, c.LineGrouping)
 		if len(lines) == 0 {
 			return invoice.ErrNothingToBill.With("contract " + contractID + " has nothing unbilled within its caps up to the cut-off")
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
+	"github.com/accrue/accrue/services/billing/internal/periodclose"
+	"github.com/accrue/accrue/services/billing/internal/revenue"
 	"github.com/accrue/accrue/services/billing/internal/suppliercost"
 	"github.com/accrue/accrue/services/billing/internal/tax"
 )
@@ -34,6 +36,60 @@ type Store interface {
 	TaxStore
 	ReceivableStore
 	PartnerEventStore
+	RevenueStore
+	CloseStore
+}
+
+// RevenueStore keeps revenue estimates, milestone completions and what recognition runs
+// recorded, and reads the ledger figures a run needs.
+type RevenueStore interface {
+	// LockRevenuePeriod serializes runs of a legal entity and period until the transaction ends.
+	LockRevenuePeriod(ctx context.Context, legalEntityID, period string) error
+	// ContractIDs returns the ids of a legal entity's contracts; ContractProjects a contract's
+	// projects.
+	ContractIDs(ctx context.Context, legalEntityID string) ([]string, error)
+	ContractProjects(ctx context.Context, contractID string) ([]string, error)
+	// RecognitionState returns per line what it recognized before period and whether period is
+	// already recognized.
+	RecognitionState(ctx context.Context, contractID, period string) (map[string]revenue.Prior, map[string]bool, error)
+	// DeliveredToDate sums per line the time candidates (not reversed) dated up to end, and the
+	// billable expenses of every line.
+	DeliveredToDate(ctx context.Context, contractID string, end civil.Date) (map[string]decimal.Decimal, decimal.Decimal, error)
+	// LineCostsToDate sums per line the cost posted up to end on the line's tasks.
+	LineCostsToDate(ctx context.Context, contractID string, end civil.Date) (map[string]decimal.Decimal, error)
+	// EstimatesAt returns per line the estimate to complete effective at period.
+	EstimatesAt(ctx context.Context, contractID, period string) (map[string]decimal.Decimal, error)
+	SetEstimate(ctx context.Context, e revenue.Estimate) (revenue.Estimate, error)
+	// CompletedMilestones returns per line the milestones completed on or before end.
+	CompletedMilestones(ctx context.Context, contractID string, end civil.Date) (map[string]map[string]bool, error)
+	// BilledToDate sums the posted invoices and credit notes of a contract issued up to end.
+	BilledToDate(ctx context.Context, contractID string, end civil.Date) (decimal.Decimal, error)
+	// ContractBalances returns a contract's unbilled receivables and deferred revenue (debit
+	// positive) posted up to end.
+	ContractBalances(ctx context.Context, contractID string, end civil.Date) (unbilled, deferred decimal.Decimal, err error)
+	// RecognizedToDate sums the lines' recognized to date at period.
+	RecognizedToDate(ctx context.Context, contractID, period string) (decimal.Decimal, error)
+	PositionDone(ctx context.Context, contractID, period string) (bool, error)
+	// SaveRun records a run with its lines and positions (unique per line or contract and
+	// period).
+	SaveRun(ctx context.Context, r revenue.Run) error
+	CountRuns(ctx context.Context, legalEntityID, period string) (int64, error)
+	// CountLossContracts counts the contracts flagged as loss contracts ("" every entity).
+	CountLossContracts(ctx context.Context, legalEntityID string) (int64, error)
+	// RecognitionsOf returns what a legal entity's lines recognized for periods from..to.
+	RecognitionsOf(ctx context.Context, legalEntityID, from, to string) ([]revenue.Recorded, error)
+	// LedgerSlices sums revenue and cost posted from..to per project and contract;
+	// WIPRollForward moves each contract's unbilled receivables; RevenueByMethod sums what the
+	// lines recognized for periods from..to by method.
+	LedgerSlices(ctx context.Context, legalEntityID string, from, to civil.Date) ([]revenue.LedgerSlice, error)
+	WIPRollForward(ctx context.Context, legalEntityID string, from, to civil.Date) ([]revenue.WIP, error)
+	RevenueByMethod(ctx context.Context, legalEntityID, from, to string) ([]revenue.ByMethod, error)
+}
+
+// CloseStore reads what the close checklist checks and keeps its waivers.
+type CloseStore interface {
+	CloseFacts(ctx context.Context, legalEntityID, period string) (periodclose.Facts, error)
+	WaiveCloseItem(ctx context.Context, legalEntityID, period string, item periodclose.Item, reason, by string) error
 }
 
 // LegalEntityStore keeps legal entities.
@@ -72,6 +128,9 @@ type ContractStore interface {
 	// ends (and waits for those in flight): an amendment takes it before re-rating.
 	LockRateCard(ctx context.Context, id string) error
 	ContractVersions(ctx context.Context, id string) ([]contract.Contract, error)
+	// CompleteMilestone records a completion unless the milestone is already complete, and
+	// returns the completion held (created false: the one recorded before).
+	CompleteMilestone(ctx context.Context, c contract.Completion) (held contract.Completion, created bool, err error)
 }
 
 // LedgerStore keeps periods, the chart of accounts, exchange rates, and reads the books.
@@ -167,6 +226,8 @@ type InvoiceStore interface {
 	// ReversedCredited returns the reversed candidates a credit note credits that nothing bills
 	// any more.
 	ReversedCredited(ctx context.Context, id string) ([]string, error)
+	// SaveWriteOff records a write-off of work over caps (see invoice.OverCap) and its entry.
+	SaveWriteOff(ctx context.Context, id, contractID, entryID, actor string, lines []invoice.OverCapLine) error
 	// Credited returns what posted credit notes credited of an invoice, per candidate.
 	Credited(ctx context.Context, id string) (map[string][2]decimal.Decimal, error)
 }

@@ -97,6 +97,35 @@ type Milestone struct {
 	Due    civil.Date
 }
 
+// ErrMilestoneNotFound: the contract's current version has no such line or milestone.
+var ErrMilestoneNotFound = fault.New(fault.NotFound, "MILESTONE_NOT_FOUND", "the contract has no such line or milestone")
+
+// Completion records that a milestone of a contract line is complete. A milestone counts as
+// complete for a period when CompletedOn is on or before the period's end.
+type Completion struct {
+	ContractID   string
+	LineKey      string
+	MilestoneKey string
+	CompletedOn  civil.Date
+	CompletedBy  string
+	RecordedAt   time.Time
+}
+
+// Milestone returns the milestone key of line lineKey, ErrMilestoneNotFound when there is none.
+func (t Terms) Milestone(lineKey, key string) (Milestone, error) {
+	for _, l := range t.Lines {
+		if l.Key != lineKey {
+			continue
+		}
+		for _, m := range l.Milestones {
+			if m.Key == key {
+				return m, nil
+			}
+		}
+	}
+	return Milestone{}, ErrMilestoneNotFound.With("contract line " + lineKey + " has no milestone " + key)
+}
+
 // Line is one sold service line.
 type Line struct {
 	Key           string
@@ -118,6 +147,20 @@ func (l Line) BillRate(role string, d civil.Date) (money.Amount, bool) {
 	return l.RateCard.Rate(role, d)
 }
 
+// LineGrouping says how an invoice proposal groups a contract's time and expense candidates
+// into invoice lines. A grouped line bills the sum of its candidates' quantities at their one
+// unit price, rounded once; candidates of different contract lines, projects, item types or unit
+// prices never share a line.
+type LineGrouping string
+
+const (
+	// PerEntry (the default, stored empty) is one invoice line per entry.
+	PerEntry    LineGrouping = ""
+	PerResource LineGrouping = "PER_RESOURCE"
+	PerRole     LineGrouping = "PER_ROLE"
+	PerTask     LineGrouping = "PER_TASK"
+)
+
 // Terms are the content of a contract version.
 type Terms struct {
 	CustomerID    string
@@ -130,6 +173,9 @@ type Terms struct {
 	// (package receivable); empty: the legal entity's default.
 	// (omitted from Hash when empty, so contracts hashed before it existed keep their hash).
 	PaymentTermsCode string `json:",omitempty"`
+	// LineGrouping is how invoice proposals group candidates (omitted from the hash when it is
+	// the default, so contracts stored before it hash as they did).
+	LineGrouping LineGrouping `json:",omitempty"`
 }
 
 // ExternalRef is the contract's id in its source system (the CRM opportunity).

@@ -76,3 +76,19 @@ func (i *Invoices) ListTaxRates(ctx context.Context, req *billingv1.ListTaxRates
 func (i *Invoices) ListTaxBlockedInvoices(ctx context.Context, req *billingv1.ListTaxBlockedInvoicesRequest) (*billingv1.ListTaxBlockedInvoicesResponse, error) {
 	return grpcx.Reply(wire.ListTaxBlockedInvoicesResponse)(i.app.TaxExceptions(ctx, req.GetLegalEntityId()))
 }
+
+func (i *Invoices) ListOverCap(ctx context.Context, req *billingv1.ListOverCapRequest) (*billingv1.ListOverCapResponse, error) {
+	return grpcx.Reply(wire.ListOverCapResponse)(i.app.OverCap(ctx, req.GetContractId()))
+}
+
+func (i *Invoices) WriteOffOverCap(ctx context.Context, req *billingv1.WriteOffOverCapRequest) (*billingv1.WriteOffOverCapResponse, error) {
+	d, err := civilpb.From(req.GetPostingDate(), "posting_date")
+	if err != nil {
+		return nil, err
+	}
+	w, err := i.app.WriteOffOverCap(ctx, req.GetContractId(), req.GetLineKey(), d)
+	if err != nil {
+		return nil, err
+	}
+	return wire.WriteOffOverCapResponse(w.Lines, w.Total, w.JournalEntryID), nil
+}

@@ -20,11 +20,11 @@ type Ledger struct {
 func NewLedger(s *Server) *Ledger { return &Ledger{Server: s} }
 
 func (l *Ledger) OpenPeriod(ctx context.Context, req *billingv1.OpenPeriodRequest) (*billingv1.OpenPeriodResponse, error) {
-	return grpcx.Reply(wire.OpenPeriodResponse)(l.app.SetPeriod(ctx, req.GetLegalEntityId(), req.GetPeriod(), false))
+	return grpcx.Reply(wire.OpenPeriodResponse)(l.app.OpenPeriod(ctx, req.GetLegalEntityId(), req.GetPeriod()))
 }
 
 func (l *Ledger) ClosePeriod(ctx context.Context, req *billingv1.ClosePeriodRequest) (*billingv1.ClosePeriodResponse, error) {
-	return grpcx.Reply(wire.ClosePeriodResponse)(l.app.SetPeriod(ctx, req.GetLegalEntityId(), req.GetPeriod(), true))
+	return grpcx.Reply(wire.ClosePeriodResponse)(l.app.ClosePeriod(ctx, req.GetLegalEntityId(), req.GetPeriod()))
 }
 
 func (l *Ledger) ListPeriods(ctx context.Context, req *billingv1.ListPeriodsRequest) (*billingv1.ListPeriodsResponse, error) {

@@ -7,6 +7,7 @@ import (
 	"context"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"github.com/accrue/accrue/internal/platform/grpcx"
 	"github.com/accrue/accrue/internal/platform/paging"
 	"github.com/accrue/accrue/services/billing/internal/app"
@@ -68,6 +69,15 @@ func (s *Server) AmendContract(ctx context.Context, req *billingv1.AmendContract
 		return nil, err
 	}
 	return grpcx.Reply(wire.AmendContractResponse)(s.app.AmendContract(ctx, req.GetContractId(), req.GetExpectedVersion(), req.GetReason(), t))
+}
+
+func (s *Server) CompleteMilestone(ctx context.Context, req *billingv1.CompleteMilestoneRequest) (*billingv1.CompleteMilestoneResponse, error) {
+	on, err := civilpb.From(req.GetCompletedOn(), "completed_on")
+	if err != nil {
+		return nil, err
+	}
+	return grpcx.Reply2(wire.CompleteMilestoneResponse)(s.app.CompleteMilestone(ctx, req.GetContractId(), req.GetLineKey(),
+		req.GetMilestoneKey(), on))
 }
 
 func (s *Server) GetContract(ctx context.Context, req *billingv1.GetContractRequest) (*billingv1.GetContractResponse, error) {

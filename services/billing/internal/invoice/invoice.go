@@ -1,5 +1,6 @@
 // Package invoice holds the rules of invoices and credit notes: a proposal from the open
-// (unbilled) part of a contract's invoice candidates, one line per entry, each line rounded once
+// (unbilled) part of a contract's invoice candidates, one line per entry or grouped as the
+// contract asks (per resource, role or task), each line rounded once
 // half-up to the currency's minor unit, totals the sum of the rounded lines, and the
 // not-to-exceed cap of a contract line, which splits the candidate that crosses it. No I/O here:
 // the store reads the open candidates and writes what these functions decide.
@@ -13,12 +14,15 @@ package invoice
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/services/billing/internal/contract"
 )
 
 // Status is where an invoice stands.
@@ -89,23 +93,40 @@ func (inv Invoice) Gross() money.Amount {
 	return money.Amount{Value: inv.Total.Value.Add(inv.Tax.Value), Currency: inv.Currency}
 }
 
-// Line is an invoice line: one entry (candidate), or the credit of part of one.
+// Line is a printed invoice line: one entry (candidate) or, on a contract that groups its
+// lines, several entries of one resource, role or task at one unit price (Parts), or the credit
+// of part of such a line.
 type Line struct {
 	No          int
 	ProjectID   string
 	LineKey     string // contract line
 	Description string
+	// CandidateID is the candidate a one-entry line bills ("" on a grouped line: see Parts).
 	CandidateID string
-	SourceDate  civil.Date
-	Quantity    decimal.Decimal
-	UnitPrice   money.Amount
-	Amount      money.Amount
-	// Round is the candidate's Open.Round this line bills (invoice lines only).
+	// SourceDate is the entry's date (the latest of a grouped line's).
+	SourceDate civil.Date
+	Quantity   decimal.Decimal
+	UnitPrice  money.Amount
+	Amount     money.Amount
+	// Round is the candidate's Open.Round this line bills (one-entry invoice lines only).
 	Round int
 	// ItemType is the candidate's source type (time_entry, expense): the key of its tax rate.
 	ItemType string
 	TaxRate  decimal.Decimal
 	Tax      money.Amount
+	// Parts are the candidates the line bills or credits, by date: their quantities and amounts
+	// sum to the line's (a one-entry line has one part).
+	Parts []Part
+}
+
+// Part is what a line bills (or credits: negative) of one candidate.
+type Part struct {
+	CandidateID string
+	SourceDate  civil.Date
+	Quantity    decimal.Decimal
+	Amount      money.Amount
+	// Round is the candidate's Open.Round (invoice lines: the one-live-invoice constraint).
+	Round int
 }
 
 // Open is the unbilled part of a candidate: what it holds less what live invoices bill, net of
@@ -122,6 +143,10 @@ type Open struct {
 	UnitPrice   money.Amount
 	Amount      money.Amount
 	Round       int
+	// ResourceID, Role and TaskID are what grouping keys on ("" when unknown).
+	ResourceID string
+	Role       string
+	TaskID     string
 }
 
 // Cap is a contract line's not-to-exceed cap and what invoices already bill toward it (net of
@@ -131,12 +156,17 @@ type Cap struct {
 	Billed money.Amount
 }
 
-// Propose builds the lines of a proposal from open (ordered by date, then id): one line per
-// entry, rounded once; a line with a cap stops at it. The candidate that crosses the cap is split
-// by amount: the line bills exactly the headroom, its quantity is the headroom over the unit
-// price (4 decimals), and the rest of the candidate stays open and counts as over cap, with every
-// later candidate of that line.
-func Propose(currency string, open []Open, caps map[string]Cap) (lines []Line, total, overCap money.Amount) {
+// Propose builds the lines of a proposal from open (ordered by date, then id), grouped as the
+// contract asks (contract.PerEntry: one line per entry); a contract line with a cap stops at it.
+// The candidate that crosses the cap is split by amount: it bills exactly the headroom, its
+// quantity is the headroom over the unit price (4 decimals), and the rest of the candidate stays
+// open and counts as over cap, with every later candidate of that line.
+//
+// A grouped line bills the sum of its candidates' quantities times their unit price, rounded
+// once half-up (capped at what its candidates may bill); the rounding difference from the sum of
+// the candidates' own amounts sits on the latest candidate's part. Totals are sums of rounded
+// lines.
+func Propose(currency string, open []Open, caps map[string]Cap, grouping contract.LineGrouping) (lines []Line, total, overCap money.Amount) {
 	total, overCap = money.Zero(currency), money.Zero(currency)
 	head := map[string]decimal.Decimal{}
 	for k, c := range caps {
@@ -146,6 +176,13 @@ func Propose(currency string, open []Open, caps map[string]Cap) (lines []Line, t
 		}
 		head[k] = h
 	}
+	type group struct {
+		line  Line
+		open  Open
+		count int
+	}
+	var groups []*group
+	byKey := map[string]*group{}
 	for _, o := range open {
 		qty := o.Quantity
 		amt := money.Amount{Value: o.Amount.Value, Currency: currency}.Round()
@@ -165,12 +202,67 @@ func Propose(currency string, open []Open, caps map[string]Cap) (lines []Line, t
 		if amt.Value.IsZero() {
 			continue
 		}
-		lines = append(lines, Line{No: len(lines) + 1, ProjectID: o.ProjectID, LineKey: o.LineKey, CandidateID: o.CandidateID, SourceDate: o.SourceDate,
-			Description: fmt.Sprintf("%s %s on %s", o.SourceType, o.SourceID, o.SourceDate), Quantity: qty, UnitPrice: o.UnitPrice, Amount: amt,
-			Round: o.Round, ItemType: o.SourceType})
-		total.Value = total.Value.Add(amt.Value)
+		part := Part{CandidateID: o.CandidateID, SourceDate: o.SourceDate, Quantity: qty, Amount: amt, Round: o.Round}
+		key := groupKey(o, grouping)
+		g := byKey[key]
+		if key == "" || g == nil {
+			g = &group{open: o, line: Line{ProjectID: o.ProjectID, LineKey: o.LineKey, UnitPrice: o.UnitPrice, ItemType: o.SourceType,
+				Quantity: decimal.Zero, Amount: money.Zero(currency)}}
+			groups = append(groups, g)
+			if key != "" {
+				byKey[key] = g
+			}
+		}
+		g.count++
+		g.line.Parts = append(g.line.Parts, part)
+		g.line.Quantity = g.line.Quantity.Add(qty)
+		g.line.Amount.Value = g.line.Amount.Value.Add(amt.Value)
+		g.line.SourceDate = o.SourceDate
+	}
+	for _, g := range groups {
+		l := g.line
+		l.No = len(lines) + 1
+		if len(l.Parts) == 1 {
+			o := g.open
+			l.CandidateID, l.Round = o.CandidateID, o.Round
+			l.Description = fmt.Sprintf("%s %s on %s", o.SourceType, o.SourceID, o.SourceDate)
+		} else {
+			// Rounded once: the sum of quantities at the unit price, never above what the
+			// candidates' parts may bill (a cap's headroom).
+			once := money.Amount{Value: l.Quantity.Mul(l.UnitPrice.Value), Currency: currency}.Round().Value
+			if _, capped := caps[l.LineKey]; !capped || once.LessThan(l.Amount.Value) {
+				last := &l.Parts[len(l.Parts)-1]
+				last.Amount.Value = last.Amount.Value.Add(once.Sub(l.Amount.Value))
+				l.Amount.Value = once
+			}
+			l.Description = describeGroup(g.open, grouping, len(l.Parts), l.Parts[0].SourceDate, l.SourceDate)
+		}
+		lines = append(lines, l)
+		total.Value = total.Value.Add(l.Amount.Value)
 	}
 	return lines, total, overCap
+}
+
+// groupKey is the line a candidate joins under grouping ("": a line of its own).
+func groupKey(o Open, grouping contract.LineGrouping) string {
+	var by string
+	switch grouping {
+	case contract.PerResource:
+		by = o.ResourceID
+	case contract.PerRole:
+		by = o.Role
+	case contract.PerTask:
+		by = o.TaskID
+	default:
+		return ""
+	}
+	return strings.Join([]string{o.LineKey, o.ProjectID, o.SourceType, o.UnitPrice.Value.String(), string(grouping), by}, "\x00")
+}
+
+func describeGroup(o Open, grouping contract.LineGrouping, n int, from, to civil.Date) string {
+	what := map[contract.LineGrouping]string{contract.PerResource: "resource " + o.ResourceID, contract.PerRole: "role " + o.Role,
+		contract.PerTask: "task " + o.TaskID}[grouping]
+	return fmt.Sprintf("%s of %s: %d entries from %s to %s", o.SourceType, what, n, from, to)
 }
 
 // CreditRequest credits one line of an invoice: Quantity of it (zero: the whole line net).
@@ -180,10 +272,15 @@ type CreditRequest struct {
 }
 
 // Credit builds the lines of a credit note on inv: every line net of earlier credit notes
-// (credited: quantity and amount already credited, both positive) when req is
-// empty, else the lines and quantities asked. credited is keyed by candidate id (an invoice
-// bills a candidate on one line). Amounts are the quantity times the unit price,
-// rounded once; crediting a line's whole net quantity credits its whole net amount.
+// (credited: quantity and amount already credited, both positive, keyed by candidate id: an
+// invoice bills a candidate on one line) when req is empty, else the lines and quantities asked.
+// Amounts are the quantity times the unit price, rounded once; crediting a line's whole net
+// quantity credits its whole net amount.
+//
+// Part of a grouped line is credited from its latest entries first: each whole entry returns its
+// net quantity and amount to unbilled, and the entry where the credited quantity runs out is
+// split (its part of the credit is what is left of the credited amount), so the credited hours
+// are the latest ones and a later proposal bills exactly them again.
 func Credit(inv Invoice, credited map[string][2]decimal.Decimal, req []CreditRequest) ([]Line, money.Amount, error) {
 	byNo := map[int]Line{}
 	for _, l := range inv.Lines {
@@ -201,11 +298,21 @@ func Credit(inv Invoice, credited map[string][2]decimal.Decimal, req []CreditReq
 		if !ok {
 			return nil, total, ErrUnknownLine
 		}
-		netQty, netAmt := l.Quantity.Sub(credited[l.CandidateID][0]), l.Amount.Value.Sub(credited[l.CandidateID][1])
+		if len(l.Parts) == 0 {
+			l.Parts = []Part{{CandidateID: l.CandidateID, SourceDate: l.SourceDate, Quantity: l.Quantity, Amount: l.Amount, Round: l.Round}}
+		}
+		type net struct{ q, a decimal.Decimal }
+		nets := make([]net, len(l.Parts))
+		netQty, netAmt := decimal.Zero, decimal.Zero
+		for i, p := range l.Parts {
+			nets[i] = net{p.Quantity.Sub(credited[p.CandidateID][0]), p.Amount.Value.Sub(credited[p.CandidateID][1])}
+			netQty, netAmt = netQty.Add(nets[i].q), netAmt.Add(nets[i].a)
+		}
 		qty, amt := r.Quantity, decimal.Zero
+		whole := false
 		switch {
 		case qty.IsZero() || qty.Equal(netQty):
-			qty, amt = netQty, netAmt
+			qty, amt, whole = netQty, netAmt, true
 		case qty.GreaterThan(netQty) || qty.IsNegative():
 			return nil, total, ErrOverCredit
 		default:
@@ -217,10 +324,41 @@ func Credit(inv Invoice, credited map[string][2]decimal.Decimal, req []CreditReq
 		if qty.IsZero() && amt.IsZero() {
 			continue
 		}
-		out = append(out, Line{No: len(out) + 1, ProjectID: l.ProjectID, LineKey: l.LineKey, CandidateID: l.CandidateID, SourceDate: l.SourceDate,
+		// Latest entries first.
+		var parts []Part
+		remQ, remA := qty, amt
+		for i := len(l.Parts) - 1; i >= 0; i-- {
+			p, n := l.Parts[i], nets[i]
+			if !n.q.IsPositive() && !n.a.IsPositive() {
+				continue
+			}
+			q, a := n.q, n.a
+			if !whole && remQ.LessThan(n.q) {
+				q = remQ
+				a = decimal.Min(remA, n.a)
+				if a.IsNegative() {
+					a = decimal.Zero
+				}
+			} else if !whole && a.GreaterThan(remA) {
+				a = decimal.Max(remA, decimal.Zero)
+			}
+			if q.IsZero() && a.IsZero() {
+				continue
+			}
+			parts = append(parts, Part{CandidateID: p.CandidateID, SourceDate: p.SourceDate, Quantity: q.Neg(),
+				Amount: money.Amount{Value: a.Neg(), Currency: inv.Currency}})
+			remQ, remA = remQ.Sub(q), remA.Sub(a)
+			if !whole && !remQ.IsPositive() {
+				break
+			}
+		}
+		slices.Reverse(parts)
+		amt = amt.Sub(remA) // what the parts credit (remA is zero but for rounding on a capped part)
+		cl := Line{No: len(out) + 1, ProjectID: l.ProjectID, LineKey: l.LineKey, CandidateID: l.CandidateID, SourceDate: l.SourceDate,
 			Description: fmt.Sprintf("credit of line %d of %s", l.No, inv.Number), Quantity: qty.Neg(), UnitPrice: l.UnitPrice,
 			Amount: money.Amount{Value: amt.Neg(), Currency: inv.Currency}, ItemType: l.ItemType, TaxRate: l.TaxRate,
-			Tax: money.Amount{Value: amt.Neg().Mul(l.TaxRate), Currency: inv.Currency}.Round()})
+			Tax: money.Amount{Value: amt.Neg().Mul(l.TaxRate), Currency: inv.Currency}.Round(), Parts: parts}
+		out = append(out, cl)
 		total.Value = total.Value.Sub(amt)
 	}
 	if len(out) == 0 {

@@ -26,17 +26,21 @@ const (
 	LaborCostClearing        = "2150"
 	TaxPayable               = "2200"
 	DeferredRevenue          = "2300"
+	ContractLossProvision    = "2350"
 	ServiceRevenue           = "4000"
 	ReimbursableExpenseSales = "4100"
 	LaborCost                = "5000"
 	ExpenseCost              = "5100"
 	SubcontractorCost        = "5200"
+	ContractLossExpense      = "5300"
 	// Receivables (package receivable): payments on account until applied, realized FX on
 	// settlement, and remainders written off within tolerance.
 	CustomerOnAccount  = "2400"
 	RealizedFXGain     = "4900"
 	ReceivableWriteOff = "5800"
 	RealizedFXLoss     = "5900"
+	// WorkWrittenOff is the expense of delivered work never to be billed (over a cap).
+	WorkWrittenOff = "5400"
 )
 
 // Account is an account of a legal entity's chart; Type is ASSET, LIABILITY, EQUITY, REVENUE or
@@ -56,15 +60,18 @@ var DefaultChart = []Account{
 	{LaborCostClearing, "Labor cost clearing", "LIABILITY"},
 	{TaxPayable, "Tax payable", "LIABILITY"},
 	{DeferredRevenue, "Deferred revenue", "LIABILITY"},
+	{ContractLossProvision, "Provision for contract losses", "LIABILITY"},
 	{ServiceRevenue, "Service revenue", "REVENUE"},
 	{ReimbursableExpenseSales, "Reimbursable expense revenue", "REVENUE"},
 	{LaborCost, "Labor cost", "EXPENSE"},
 	{ExpenseCost, "Expense cost", "EXPENSE"},
 	{SubcontractorCost, "Subcontractor cost", "EXPENSE"},
+	{ContractLossExpense, "Contract loss expense", "EXPENSE"},
 	{CustomerOnAccount, "Customer payments on account", "LIABILITY"},
 	{RealizedFXGain, "Realized FX gain", "REVENUE"},
 	{ReceivableWriteOff, "Receivable write-offs", "EXPENSE"},
 	{RealizedFXLoss, "Realized FX loss", "EXPENSE"},
+	{WorkWrittenOff, "Unbillable work written off", "EXPENSE"},
 }
 
 // Source types.
@@ -178,6 +185,8 @@ type Candidate struct {
 	Amount     money.Amount
 	// Status is CandidateOpen when posted; invoicing and reversals move it on.
 	Status CandidateStatus
+	// ResourceID, Role and TaskID are what invoice proposals may group lines by.
+	ResourceID, Role, TaskID string
 }
 
 // CandidateStatus is where an invoice candidate stands.

@@ -12,6 +12,8 @@ type PeriodStatus string
 const (
 	PeriodOpen   PeriodStatus = "OPEN"
 	PeriodClosed PeriodStatus = "CLOSED"
+	// PeriodSoftClosed: automated postings treat it as closed; only finance posts in it.
+	PeriodSoftClosed PeriodStatus = "SOFT_CLOSED"
 )
 
 // Period is a month ("YYYY-MM") of a legal entity that was opened or closed explicitly; a month

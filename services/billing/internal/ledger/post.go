@@ -181,7 +181,8 @@ func (b Book) Post(s Source) Result {
 			r.BillableHrs = s.Hours
 			r.Candidate = &Candidate{ID: b.NewID(), ProjectID: s.ProjectID, ContractID: line.ContractID, LineKey: line.Key,
 				SourceType: s.Type, SourceID: s.ID, Version: s.Version, SourceDate: s.Date, Quantity: s.Hours,
-				UnitPrice: money.Amount{Value: br.Value, Currency: line.Currency}, Amount: wip, Status: CandidateOpen}
+				UnitPrice: money.Amount{Value: br.Value, Currency: line.Currency}, Amount: wip, Status: CandidateOpen,
+				ResourceID: s.ResourceID, Role: role, TaskID: s.TaskID}
 		}
 	case SourceExpense:
 		fcost, fx, ok := b.toFunctional(s.Amount, le.FunctionalCurrency, s.Date)
@@ -213,7 +214,8 @@ func (b Book) Post(s Source) Result {
 			r.Revenue = money.Amount{Value: fbilled, Currency: le.FunctionalCurrency}
 			r.Candidate = &Candidate{ID: b.NewID(), ProjectID: s.ProjectID, ContractID: line.ContractID, LineKey: line.Key,
 				SourceType: s.Type, SourceID: s.ID, Version: s.Version, SourceDate: s.Date, Quantity: decimal.NewFromInt(1),
-				UnitPrice: inContract, Markup: line.ExpenseMarkup, Amount: billed, Status: CandidateOpen}
+				UnitPrice: inContract, Markup: line.ExpenseMarkup, Amount: billed, Status: CandidateOpen,
+				ResourceID: s.ResourceID, TaskID: s.TaskID}
 		}
 	}
 	r.Outcome, r.Entry = Posted, e

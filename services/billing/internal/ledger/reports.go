@@ -58,4 +58,6 @@ type KPIs struct {
 	JournalEntries                 int64
 	// InvoicesBlockedTax counts invoice drafts blocked by missing tax data (BLOCKED_TAX).
 	InvoicesBlockedTax int64
+	// LossContracts counts contracts flagged as loss contracts by revenue recognition.
+	LossContracts int64
 }

@@ -110,7 +110,7 @@ func loadEntities(ctx context.Context, q pg.Querier, b *ledger.Book, ids []strin
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	rows, err = q.Query(ctx, `SELECT legal_entity_id::text, period FROM periods WHERE status = 'CLOSED' AND legal_entity_id = ANY($1::uuid[])`, ids)
+	rows, err = q.Query(ctx, `SELECT legal_entity_id::text, period FROM periods WHERE status IN ('CLOSED', 'SOFT_CLOSED') AND legal_entity_id = ANY($1::uuid[])`, ids)
 	if err != nil {
 		return err
 	}

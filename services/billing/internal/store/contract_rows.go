@@ -29,6 +29,7 @@ type contractRow struct {
 	End           string    `json:"end"`
 	Lines         []lineRow `json:"lines"`
 	PaymentTerms  string    `json:"payment_terms,omitempty"`
+	LineGrouping  string    `json:"line_grouping,omitempty"`
 	RefSystem     string    `json:"ref_system"`
 	RefObjectType string    `json:"ref_object_type"`
 	RefID         string    `json:"ref_id"`
@@ -76,7 +77,7 @@ func encodeContract(c contract.Contract) ([]byte, error) {
 	r := contractRow{ID: c.ID, Version: c.Version, CustomerID: c.CustomerID, LegalEntityID: c.LegalEntityID, Name: c.Name,
 		Currency: c.Currency, Start: dateText(c.Start), End: dateText(c.End), RefSystem: c.Ref.System, RefObjectType: c.Ref.ObjectType,
 		RefID: c.Ref.ExternalID, SourceVersion: c.SourceVersion, ChangeReason: c.ChangeReason, CreatedAt: c.CreatedAt, VersionAt: c.VersionAt,
-		PaymentTerms: c.PaymentTermsCode}
+		PaymentTerms: c.PaymentTermsCode, LineGrouping: string(c.LineGrouping)}
 	for _, l := range c.Lines {
 		lr := lineRow{Key: l.Key, ServiceLine: l.ServiceLine, Description: l.Description, Billing: string(l.Billing),
 			Amount: amountOf(l.Amount), Revenue: string(l.Revenue), ServiceStart: dateText(l.ServiceStart), ServiceEnd: dateText(l.ServiceEnd),
@@ -106,7 +107,8 @@ func decodeContract(b []byte) (contract.Contract, error) {
 	}
 	var p dateParser
 	c := contract.Contract{ID: r.ID, Version: r.Version, Terms: contract.Terms{CustomerID: r.CustomerID, LegalEntityID: r.LegalEntityID,
-		Name: r.Name, Currency: r.Currency, Start: p.date(r.Start), End: p.date(r.End), PaymentTermsCode: r.PaymentTerms},
+		Name: r.Name, Currency: r.Currency, Start: p.date(r.Start), End: p.date(r.End), PaymentTermsCode: r.PaymentTerms,
+		LineGrouping: contract.LineGrouping(r.LineGrouping)},
 		Ref:           contract.ExternalRef{System: r.RefSystem, ObjectType: r.RefObjectType, ExternalID: r.RefID},
 		SourceVersion: r.SourceVersion, ChangeReason: r.ChangeReason, CreatedAt: r.CreatedAt.UTC(), VersionAt: r.VersionAt.UTC()}
 	for _, lr := range r.Lines {

@@ -19,14 +19,18 @@ import (
 
 // openCandidates is the unbilled part of each candidate: its quantity and amount less those of
 // the lines of invoices and credit notes that are not void (credit lines are negative), and
-// the count of live invoice lines it is on.
+// the count of live invoice lines it is on; what was written off over a cap is not unbilled. A candidate whose whole quantity is billed is not
+// open even when a grouped line's rounding left a cent of its amount (see invoice.Propose).
 const openCandidates = `SELECT c.id::text, c.project_id::text, c.line_key, c.source_type, c.source_id, c.source_date,
-		c.quantity - COALESCE(b.q, 0), c.unit_price, c.amount - COALESCE(b.a, 0), c.currency_code, COALESCE(b.live, 0)
+		c.quantity - COALESCE(b.q, 0), c.unit_price, c.amount - COALESCE(b.a, 0), c.currency_code, COALESCE(b.live, 0),
+		c.resource_id, c.role, c.task_id
 	FROM invoice_candidates c
 	LEFT JOIN LATERAL (SELECT sum(l.quantity) AS q, sum(l.amount) AS a, count(*) FILTER (WHERE l.live) AS live
-		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE l.candidate_id = c.id AND i.status <> 'VOID') b ON true
-	WHERE c.contract_id = $1 AND c.status <> 'REVERSED' AND ($2::date IS NULL OR c.source_date <= $2::date)
-	  AND c.amount - COALESCE(b.a, 0) > 0
+		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE l.candidate_id = c.id AND i.status <> 'VOID') b0 ON true
+	LEFT JOIN LATERAL (SELECT sum(w.quantity) AS q, sum(w.amount) AS a FROM candidate_write_offs w WHERE w.candidate_id = c.id) w ON true
+	CROSS JOIN LATERAL (SELECT COALESCE(b0.q, 0) + COALESCE(w.q, 0) AS q, COALESCE(b0.a, 0) + COALESCE(w.a, 0) AS a, b0.live) b
+	WHERE c.contract_id = $1 AND c.status NOT IN ('REVERSED', 'WRITTEN_OFF') AND ($2::date IS NULL OR c.source_date <= $2::date)
+	  AND c.amount - COALESCE(b.a, 0) > 0 AND c.quantity - COALESCE(b.q, 0) > 0
 	ORDER BY c.source_date, c.id`
 
 // OpenCandidates returns the unbilled part of the contract's candidates dated up to cutOff
@@ -41,7 +45,7 @@ func (s *Store) OpenCandidates(ctx context.Context, contractID string, cutOff ci
 		var d time.Time
 		var currency string
 		err := r.Scan(&o.CandidateID, &o.ProjectID, &o.LineKey, &o.SourceType, &o.SourceID, &d, &o.Quantity, &o.UnitPrice.Value,
-			&o.Amount.Value, &currency, &o.Round)
+			&o.Amount.Value, &currency, &o.Round, &o.ResourceID, &o.Role, &o.TaskID)
 		o.SourceDate, o.UnitPrice.Currency, o.Amount.Currency = civil.Of(d), currency, currency
 		return o, err
 	})
@@ -83,24 +87,32 @@ func (s *Store) InsertInvoice(ctx context.Context, inv invoice.Invoice) error {
 		return err
 	}
 	live := inv.Kind == invoice.KindInvoice
-	n := len(inv.Lines)
-	nos, rounds, keys, descs, cands := make([]int32, n), make([]int32, n), make([]string, n), make([]string, n), make([]string, n)
-	dates, qtys, prices, amts := make([]time.Time, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n), make([]decimal.Decimal, n)
-	rates, taxes := make([]decimal.Decimal, n), make([]decimal.Decimal, n)
-	for i, l := range inv.Lines {
-		nos[i], rounds[i], keys[i], descs[i], cands[i] = int32(l.No), int32(l.Round), l.LineKey, l.Description, l.CandidateID
-		if !live {
-			rounds[i] = -1
+	var nos, prints, rounds []int32
+	var keys, descs, cands []string
+	var dates []time.Time
+	var qtys, prices, amts, rates, taxes []decimal.Decimal
+	for _, l := range inv.Lines {
+		for j, p := range l.Parts {
+			round, tax := int32(p.Round), decimal.Zero
+			if !live {
+				round = -1
+			}
+			if j == 0 { // a printed line's tax sits on its first part
+				tax = l.Tax.Value
+			}
+			nos, prints, rounds = append(nos, int32(len(nos)+1)), append(prints, int32(l.No)), append(rounds, round)
+			keys, descs, cands = append(keys, l.LineKey), append(descs, l.Description), append(cands, p.CandidateID)
+			dates, qtys, prices, amts = append(dates, p.SourceDate.Time()), append(qtys, p.Quantity), append(prices, l.UnitPrice.Value),
+				append(amts, p.Amount.Value)
+			rates, taxes = append(rates, l.TaxRate), append(taxes, tax)
 		}
-		dates[i], qtys[i], prices[i], amts[i] = l.SourceDate.Time(), l.Quantity, l.UnitPrice.Value, l.Amount.Value
-		rates[i], taxes[i] = l.TaxRate, l.Tax.Value
 	}
-	_, err := q.Exec(ctx, `INSERT INTO invoice_lines (invoice_id, line_no, line_key, description, candidate_id, source_date, round, live,
-			quantity, unit_price, amount, tax_rate, tax_amount)
-		SELECT $1, n, k, d, c::uuid, sd, r, $2, qt, up, am, tr, ta
+	_, err := q.Exec(ctx, `INSERT INTO invoice_lines (invoice_id, line_no, print_no, line_key, description, candidate_id, source_date, round,
+			live, quantity, unit_price, amount, tax_rate, tax_amount)
+		SELECT $1, n, pn, k, d, c::uuid, sd, r, $2, qt, up, am, tr, ta
 		FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::date[], $8::numeric[], $9::numeric[], $10::numeric[], $11::int[],
-			$12::numeric[], $13::numeric[]) AS x(n, k, d, c, sd, qt, up, am, r, tr, ta)`,
-		inv.ID, live, nos, keys, descs, cands, dates, qtys, prices, amts, rounds, rates, taxes)
+			$12::numeric[], $13::numeric[], $14::int[]) AS x(n, k, d, c, sd, qt, up, am, r, tr, ta, pn)`,
+		inv.ID, live, nos, keys, descs, cands, dates, qtys, prices, amts, rounds, rates, taxes, prints)
 	if pg.IsUniqueViolation(err, "invoice_lines_one_live") {
 		return invoice.ErrBusy.Wrap(err)
 	}
@@ -129,19 +141,43 @@ func (s *Store) Invoice(ctx context.Context, id string, lock bool) (invoice.Invo
 	}
 	inv.CutOff, inv.IssueDate = dateOrZero(cut), dateOrZero(issue)
 	inv.Total.Currency, inv.OverCap.Currency, inv.Tax.Currency = inv.Currency, inv.Currency, inv.Currency
-	rows, err := q.Query(ctx, `SELECT l.line_no, c.project_id::text, l.line_key, l.description, l.candidate_id::text, l.source_date,
-			l.quantity, l.unit_price, l.amount, c.source_type, l.tax_rate, l.tax_amount
-		FROM invoice_lines l JOIN invoice_candidates c ON c.id = l.candidate_id WHERE l.invoice_id = $1 ORDER BY l.line_no`, id)
+	rows, err := q.Query(ctx, `SELECT COALESCE(l.print_no, l.line_no), c.project_id::text, l.line_key, l.description,
+			l.candidate_id::text, l.source_date, l.quantity, l.unit_price, l.amount, c.source_type, l.tax_rate, l.tax_amount, l.round
+		FROM invoice_lines l JOIN invoice_candidates c ON c.id = l.candidate_id WHERE l.invoice_id = $1
+		ORDER BY COALESCE(l.print_no, l.line_no), l.line_no`, id)
 	if err != nil {
 		return inv, err
 	}
-	inv.Lines, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (invoice.Line, error) {
+	parts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (invoice.Line, error) {
 		var l invoice.Line
 		var d time.Time
 		err := r.Scan(&l.No, &l.ProjectID, &l.LineKey, &l.Description, &l.CandidateID, &d, &l.Quantity, &l.UnitPrice.Value, &l.Amount.Value,
-			&l.ItemType, &l.TaxRate, &l.Tax.Value)
+			&l.ItemType, &l.TaxRate, &l.Tax.Value, &l.Round)
 		l.SourceDate, l.UnitPrice.Currency, l.Amount.Currency, l.Tax.Currency = civil.Of(d), inv.Currency, inv.Currency, inv.Currency
 		return l, err
 	})
+	inv.Lines = foldParts(parts)
 	return inv, err
+}
+
+// foldParts folds the per-candidate rows of an invoice (by printed line, then row) into its
+// printed lines: quantities, amounts and tax summed, the latest date kept.
+func foldParts(rows []invoice.Line) []invoice.Line {
+	var out []invoice.Line
+	for _, r := range rows {
+		p := invoice.Part{CandidateID: r.CandidateID, SourceDate: r.SourceDate, Quantity: r.Quantity, Amount: r.Amount, Round: r.Round}
+		if n := len(out); n > 0 && out[n-1].No == r.No {
+			l := &out[n-1]
+			l.Parts = append(l.Parts, p)
+			l.CandidateID, l.Round = "", 0
+			l.Quantity, l.Amount.Value, l.Tax.Value = l.Quantity.Add(r.Quantity), l.Amount.Value.Add(r.Amount.Value), l.Tax.Value.Add(r.Tax.Value)
+			if r.SourceDate.After(l.SourceDate) {
+				l.SourceDate = r.SourceDate
+			}
+			continue
+		}
+		r.Parts = []invoice.Part{p}
+		out = append(out, r)
+	}
+	return out
 }

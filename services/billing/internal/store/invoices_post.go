@@ -34,8 +34,13 @@ func (s *Store) MarkInvoicePosted(ctx context.Context, inv invoice.Invoice, seq 
 	if err := s.saveLineTax(ctx, inv); err != nil {
 		return err
 	}
-	_, err := q.Exec(ctx, `UPDATE invoice_candidates c SET status = CASE WHEN c.amount - b.a > 0 THEN 'OPEN' ELSE 'INVOICED' END
-		FROM (SELECT l.candidate_id, sum(l.amount) AS a FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+	// Unbilled while some of its quantity and amount is neither billed nor written off (a grouped
+	// line's rounding may leave a cent of the amount: not unbilled once the quantity is billed).
+	_, err := q.Exec(ctx, `UPDATE invoice_candidates c SET status = CASE
+			WHEN c.amount - b.a - COALESCE((SELECT sum(w.amount) FROM candidate_write_offs w WHERE w.candidate_id = c.id), 0) > 0
+			 AND c.quantity - b.q - COALESCE((SELECT sum(w.quantity) FROM candidate_write_offs w WHERE w.candidate_id = c.id), 0) > 0
+			THEN 'OPEN' ELSE 'INVOICED' END
+		FROM (SELECT l.candidate_id, sum(l.amount) AS a, sum(l.quantity) AS q FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
 			WHERE i.status = 'POSTED' AND l.candidate_id IN (SELECT candidate_id FROM invoice_lines WHERE invoice_id = $1)
 			GROUP BY l.candidate_id) b
 		WHERE c.id = b.candidate_id AND c.status IN ('OPEN', 'INVOICED')`, inv.ID)

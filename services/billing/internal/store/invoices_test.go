@@ -9,6 +9,7 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/services/billing/internal/billingtest"
+	"github.com/accrue/accrue/services/billing/internal/contract"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
@@ -31,7 +32,7 @@ func TestOneLiveInvoicePerCandidateIsAConstraint(t *testing.T) {
 		t.Fatalf("open candidates %+v (%v), want 945.00", open, err)
 	}
 	draft := func(id string) invoice.Invoice {
-		lines, total, over := invoice.Propose("USD", open, nil)
+		lines, total, over := invoice.Propose("USD", open, nil, contract.PerEntry)
 		return invoice.Invoice{ID: id, Kind: invoice.KindInvoice, ContractID: c.ID, LegalEntityID: e.LE.ID, CustomerID: c.CustomerID,
 			Currency: "USD", Status: invoice.Draft, Lines: lines, Total: total, OverCap: over}
 	}

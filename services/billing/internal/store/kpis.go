@@ -40,6 +40,12 @@ func (s *Store) ReadKPIs(ctx context.Context, only []string) (ledger.KPIs, error
 	}
 	err = q.QueryRow(ctx, `SELECT count(*) FROM invoices WHERE status = 'BLOCKED_TAX'
 		AND ($1::text[] IS NULL OR legal_entity_id::text = ANY($1::text[]))`, only).Scan(&k.InvoicesBlockedTax)
+	if err != nil {
+		return k, err
+	}
+	err = q.QueryRow(ctx, `SELECT count(DISTINCT contract_id) FROM (SELECT DISTINCT ON (contract_id, line_key) contract_id, legal_entity_id, loss_contract
+		FROM revenue_recognitions ORDER BY contract_id, line_key, period DESC) r
+		WHERE loss_contract AND ($1::text[] IS NULL OR legal_entity_id::text = ANY($1::text[]))`, only).Scan(&k.LossContracts)
 	return k, err
 }
 

@@ -97,7 +97,8 @@ func writeResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 		}
 		if c := r.Candidate; c != nil {
 			candidates = append(candidates, []any{pg.UUID(c.ID), pg.UUID(c.ProjectID), pg.UUID(c.ContractID), c.LineKey, c.SourceType, c.SourceID, c.Version,
-				c.SourceDate.Time(), pg.Numeric(c.Quantity), pg.Numeric(c.UnitPrice.Value), pg.NullNumeric(c.Markup), pg.Numeric(c.Amount.Value), c.Amount.Currency})
+				c.SourceDate.Time(), pg.Numeric(c.Quantity), pg.Numeric(c.UnitPrice.Value), pg.NullNumeric(c.Markup), pg.Numeric(c.Amount.Value), c.Amount.Currency,
+				c.ResourceID, c.Role, c.TaskID})
 		}
 		addResult(s, r.Outcome, r.Reason, entryID)
 		if r.Outcome == ledger.Parked {
@@ -131,7 +132,8 @@ func writeResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 	}
 	if len(candidates) > 0 {
 		if _, err := q.CopyFrom(ctx, pgx.Identifier{"invoice_candidates"}, []string{"id", "project_id", "contract_id", "line_key",
-			"source_type", "source_id", "source_version", "source_date", "quantity", "unit_price", "markup_percent", "amount", "currency_code"},
+			"source_type", "source_id", "source_version", "source_date", "quantity", "unit_price", "markup_percent", "amount", "currency_code",
+			"resource_id", "role", "task_id"},
 			pgx.CopyFromRows(candidates)); err != nil {
 			return err
 		}

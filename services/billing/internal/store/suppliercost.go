@@ -25,10 +25,11 @@ func (s *Store) ProjectState(ctx context.Context, projectID string) (string, str
 	return le, status, err == nil, err
 }
 
-// PeriodClosed reports whether a period of a legal entity is closed.
+// PeriodClosed reports whether a period of a legal entity is closed or soft closed (automated
+// postings treat both alike: only finance posts in a soft-closed period).
 func (s *Store) PeriodClosed(ctx context.Context, legalEntityID, period string) (bool, error) {
 	var closed bool
-	err := s.Q(ctx).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM periods WHERE legal_entity_id = $1 AND period = $2 AND status = 'CLOSED')`,
+	err := s.Q(ctx).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM periods WHERE legal_entity_id = $1 AND period = $2 AND status IN ('CLOSED', 'SOFT_CLOSED'))`,
 		legalEntityID, period).Scan(&closed)
 	return closed, err
 }

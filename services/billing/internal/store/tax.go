@@ -110,8 +110,12 @@ func (s *Store) saveLineTax(ctx context.Context, inv invoice.Invoice) error {
 	for i, l := range inv.Lines {
 		nos[i], rates[i], taxes[i] = int32(l.No), l.TaxRate, l.Tax.Value
 	}
-	_, err := s.Q(ctx).Exec(ctx, `UPDATE invoice_lines l SET tax_rate = x.r, tax_amount = x.t
-		FROM unnest($2::int[], $3::numeric[], $4::numeric[]) AS x(n, r, t) WHERE l.invoice_id = $1 AND l.line_no = x.n`,
+	// A printed line's tax sits on its first row (its parts share the line's rate).
+	_, err := s.Q(ctx).Exec(ctx, `UPDATE invoice_lines l SET tax_rate = x.r,
+			tax_amount = CASE WHEN l.line_no = (SELECT min(f.line_no) FROM invoice_lines f
+				WHERE f.invoice_id = $1 AND COALESCE(f.print_no, f.line_no) = x.n) THEN x.t ELSE 0 END
+		FROM unnest($2::int[], $3::numeric[], $4::numeric[]) AS x(n, r, t)
+		WHERE l.invoice_id = $1 AND COALESCE(l.print_no, l.line_no) = x.n`,
 		inv.ID, nos, rates, taxes)
 	return err
 }

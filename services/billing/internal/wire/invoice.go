@@ -32,9 +32,14 @@ func Invoice(inv invoice.Invoice) *billingv1.Invoice {
 		p.Tax, p.Gross = moneyProto(inv.Tax), moneyProto(inv.Gross())
 	}
 	for _, l := range inv.Lines {
-		p.Lines = append(p.Lines, &billingv1.InvoiceLine{LineNo: int32(l.No), ProjectId: l.ProjectID, LineKey: l.LineKey,
+		pl := &billingv1.InvoiceLine{LineNo: int32(l.No), ProjectId: l.ProjectID, LineKey: l.LineKey,
 			Description: l.Description, CandidateId: l.CandidateID, SourceDate: civilpb.To(l.SourceDate), Quantity: l.Quantity.String(),
-			UnitPrice: rateProto(l.UnitPrice), Amount: moneyProto(l.Amount), TaxRate: l.TaxRate.String(), Tax: moneyProto(l.Tax)})
+			UnitPrice: rateProto(l.UnitPrice), Amount: moneyProto(l.Amount), TaxRate: l.TaxRate.String(), Tax: moneyProto(l.Tax)}
+		for _, pt := range l.Parts {
+			pl.Parts = append(pl.Parts, &billingv1.InvoiceLinePart{CandidateId: pt.CandidateID, SourceDate: civilpb.To(pt.SourceDate),
+				Quantity: pt.Quantity.String(), Amount: moneyProto(pt.Amount)})
+		}
+		p.Lines = append(p.Lines, pl)
 	}
 	return p
 }
@@ -122,4 +127,29 @@ func SetApplicationContract(a *billingv1.PaymentApplication, contractID, crmOppo
 // PaymentCrossIDs are the customer and legal entity of a payment applied to no invoice.
 func PaymentCrossIDs(ev *billingv1.PaymentApplied) *commonv1.CrossSystemIds {
 	return &commonv1.CrossSystemIds{CustomerId: ev.GetCustomerId(), LegalEntityId: ev.GetLegalEntityId()}
+}
+
+// OverCapLines converts what caps keep off invoices.
+func OverCapLines(lines []invoice.OverCapLine) []*billingv1.OverCapLine {
+	out := make([]*billingv1.OverCapLine, 0, len(lines))
+	for _, l := range lines {
+		pl := &billingv1.OverCapLine{LineKey: l.LineKey, NotToExceed: moneyProto(l.Limit), Billed: moneyProto(l.Billed), OverCap: moneyProto(l.Over)}
+		for _, c := range l.Candidates {
+			pl.Candidates = append(pl.Candidates, &billingv1.OverCapCandidate{CandidateId: c.CandidateID, ProjectId: c.ProjectID,
+				SourceType: c.SourceType, SourceId: c.SourceID, SourceDate: civilpb.To(c.SourceDate), Quantity: c.Quantity.String(),
+				Amount: moneyProto(c.Amount)})
+		}
+		out = append(out, pl)
+	}
+	return out
+}
+
+// ListOverCapResponse wraps the over-cap list of a contract.
+func ListOverCapResponse(lines []invoice.OverCapLine) *billingv1.ListOverCapResponse {
+	return &billingv1.ListOverCapResponse{Lines: OverCapLines(lines)}
+}
+
+// WriteOffOverCapResponse converts what a write-off wrote off, its total and journal entry.
+func WriteOffOverCapResponse(lines []invoice.OverCapLine, total money.Amount, entryID string) *billingv1.WriteOffOverCapResponse {
+	return &billingv1.WriteOffOverCapResponse{WrittenOff: OverCapLines(lines), Total: moneyProto(total), JournalEntryId: entryID}
 }

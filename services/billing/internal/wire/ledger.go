@@ -22,8 +22,11 @@ func PeriodChanged(p ledger.Period, legalEntityID string) *billingv1.PeriodChang
 func Period(p ledger.Period) *billingv1.Period {
 	start, end := p.Dates()
 	st := billingv1.PeriodStatus_PERIOD_STATUS_OPEN
-	if p.Status == ledger.PeriodClosed {
+	switch p.Status {
+	case ledger.PeriodClosed:
 		st = billingv1.PeriodStatus_PERIOD_STATUS_CLOSED
+	case ledger.PeriodSoftClosed:
+		st = billingv1.PeriodStatus_PERIOD_STATUS_SOFT_CLOSED
 	}
 	return &billingv1.Period{LegalEntityId: p.LegalEntityID, Period: p.Period, StartDate: civilpb.To(start), EndDate: civilpb.To(end),
 		Status: st, ChangeTime: timestamppb.New(p.ChangedAt), ChangedBy: p.ChangedBy}
@@ -87,7 +90,7 @@ func Candidate(c ledger.Candidate) *billingv1.InvoiceCandidate {
 func KPIs(k ledger.KPIs) *billingv1.GetBillingKpisResponse {
 	resp := &billingv1.GetBillingKpisResponse{EntriesRejectedClosedPeriod: k.EntriesRejectedClosedPeriod,
 		TimesheetsRejectedClosedPeriod: k.TimesheetsRejectedClosedPeriod, PostingsParkedRateMissing: k.ParkedRateMissing,
-		JournalEntries: k.JournalEntries, InvoicesBlockedTax: k.InvoicesBlockedTax}
+		JournalEntries: k.JournalEntries, InvoicesBlockedTax: k.InvoicesBlockedTax, LossContracts: k.LossContracts}
 	for _, a := range k.UnbilledTime {
 		resp.UnbilledTime = append(resp.UnbilledTime, moneyProto(a))
 	}

@@ -73,7 +73,7 @@ func date(d *commonv1.Date, field string) (civil.Date, error) { return civilpb.F
 // Terms converts a contract input; field paths in errors are relative to "contract".
 func Terms(p *billingv1.ContractInput) (contract.Terms, error) {
 	t := contract.Terms{CustomerID: p.GetCustomerId(), LegalEntityID: p.GetLegalEntityId(), Name: p.GetName(), Currency: p.GetCurrencyCode(),
-		PaymentTermsCode: p.GetPaymentTermsCode()}
+		PaymentTermsCode: p.GetPaymentTermsCode(), LineGrouping: lineGroupingOf(p.GetLineGrouping())}
 	var err error
 	if t.Start, err = date(p.GetStartDate(), "contract.start_date"); err != nil {
 		return t, err
@@ -173,6 +173,23 @@ func rateProto(a money.Amount) *commonv1.Money {
 	return &commonv1.Money{Amount: s, CurrencyCode: a.Currency}
 }
 
+var lineGroupings = map[contract.LineGrouping]billingv1.LineGrouping{
+	contract.PerEntry:    billingv1.LineGrouping_LINE_GROUPING_PER_ENTRY,
+	contract.PerResource: billingv1.LineGrouping_LINE_GROUPING_PER_RESOURCE,
+	contract.PerRole:     billingv1.LineGrouping_LINE_GROUPING_PER_ROLE,
+	contract.PerTask:     billingv1.LineGrouping_LINE_GROUPING_PER_TASK,
+}
+
+// lineGroupingOf converts a line grouping (unset: per entry).
+func lineGroupingOf(g billingv1.LineGrouping) contract.LineGrouping {
+	for k, v := range lineGroupings {
+		if v == g {
+			return k
+		}
+	}
+	return contract.PerEntry
+}
+
 // Contract converts a contract version.
 func Contract(c contract.Contract) *billingv1.Contract {
 	p := &billingv1.Contract{
@@ -182,6 +199,7 @@ func Contract(c contract.Contract) *billingv1.Contract {
 		ExternalReference: &commonv1.ExternalReference{System: c.Ref.System, ObjectType: c.Ref.ObjectType, ExternalId: c.Ref.ExternalID},
 		SourceVersion:     c.SourceVersion, ChangeReason: c.ChangeReason,
 		CreateTime: timestamppb.New(c.CreatedAt), VersionTime: timestamppb.New(c.VersionAt), PaymentTermsCode: c.PaymentTermsCode,
+		LineGrouping: lineGroupings[c.LineGrouping],
 	}
 	for _, l := range c.Lines {
 		pl := &billingv1.ContractLine{LineKey: l.Key, ServiceLine: l.ServiceLine, Description: l.Description,
@@ -236,4 +254,11 @@ func ContractSnapshot(b []byte) (contract.Contract, error) {
 	return contract.Contract{ID: p.GetContractId(), Version: p.GetVersion(), Terms: t, Ref: ExternalRef(p.GetExternalReference()),
 		SourceVersion: p.GetSourceVersion(), ChangeReason: p.GetChangeReason(),
 		CreatedAt: p.GetCreateTime().AsTime(), VersionAt: p.GetVersionTime().AsTime()}, nil
+}
+
+// CompleteMilestoneResponse converts a milestone completion and whether this request made it.
+func CompleteMilestoneResponse(c contract.Completion, created bool) *billingv1.CompleteMilestoneResponse {
+	return &billingv1.CompleteMilestoneResponse{NewlyCompleted: created, Completion: &billingv1.MilestoneCompletion{ContractId: c.ContractID,
+		LineKey: c.LineKey, MilestoneKey: c.MilestoneKey, CompletedOn: civilpb.To(c.CompletedOn), CompletedBy: c.CompletedBy,
+		RecordTime: timestamppb.New(c.RecordedAt)}}
 }

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,7 @@ import (
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	"github.com/accrue/accrue/internal/platform/config"
 	"github.com/accrue/accrue/internal/platform/grpcx"
+	"github.com/accrue/accrue/internal/platform/insight"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/pgstore"
 	"github.com/accrue/accrue/internal/platform/service"
@@ -89,5 +91,13 @@ func run(ctx context.Context, migrateOnly bool) error {
 			}
 		}
 	}))
+	base.Insight.AddTraceHook(st.TraceRecords)
+	base.Insight.AddKpiSource(func(ctx context.Context) ([]insight.KpiValue, error) {
+		n, err := uc.AwaitingActivation(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return []insight.KpiValue{{KPI: "projects_awaiting_financial_activation", Value: strconv.FormatInt(n, 10)}}, nil
+	})
 	return base.Run(ctx)
 }

@@ -12,12 +12,13 @@ import (
 )
 
 // BillingTypes are the billing events Billing applies.
-var BillingTypes = []string{billingv1.EventTypeLegalEntityUpserted, billingv1.EventTypeContractChanged, billingv1.EventTypePostingsRecorded}
+var BillingTypes = []string{billingv1.EventTypeLegalEntityUpserted, billingv1.EventTypeContractChanged, billingv1.EventTypePostingsRecorded,
+	billingv1.EventTypeRevenueRecognized}
 
 // Billing applies billing events: legal_entity.upserted to the legal entity replica,
 // contract.changed to the contract replica (then the forecast of the projects using the contract
-// is priced again at the new rates), and postings.recorded to the projects' actuals (summed over
-// the batch, one statement).
+// is priced again at the new rates), and postings.recorded and revenue.recognized to the
+// projects' actuals (summed over the batch, one statement).
 func Billing(uc *app.Service, log *slog.Logger) stream.Handler {
 	return func(ctx context.Context, msgs []stream.Message) error {
 		var postings []financials.Posting
@@ -29,6 +30,14 @@ func Billing(uc *app.Service, log *slog.Logger) stream.Handler {
 					return unreadable(m, err)
 				}
 				postings = append(postings, ps...)
+			case *billingv1.RevenueRecognized:
+				r, ok, err := wire.Recognized(p)
+				if err != nil {
+					return unreadable(m, err)
+				}
+				if ok {
+					postings = append(postings, r)
+				}
 			case *billingv1.ContractChanged:
 				c, err := wire.Contract(p)
 				if err != nil {

@@ -138,6 +138,27 @@ func TestCostAdjustmentMovesActualCostOnly(t *testing.T) {
 	}
 }
 
+// Revenue billing recognized (revenue.recognized, one per contract line and period, negative for
+// a catch-up) adds up on the contract's first project beside its posted actuals: 80,000.00 +
+// 40,000.00 − 20,000.00 = 100,000.00; a contract without a project changes nothing.
+func TestRecognizedRevenueReachesProjectActuals(t *testing.T) {
+	uc, db, log := setup(t)
+	ctx := context.Background()
+	project := uuid.NewString()
+	recognized := func(amount string, projects ...string) *commonv1.EventEnvelope {
+		return envelope(t, billingv1.EventTypeRevenueRecognized, &billingv1.RevenueRecognized{ProjectIds: projects,
+			Recognition: &billingv1.LineRecognition{LineKey: "L1", Recognized: money(amount)}})
+	}
+	if err := streamtest.Apply(ctx, db.Pool, events.Billing(uc, log), recognized("80000.00", project), recognized("40000.00", project),
+		recognized("-20000.00", project), recognized("5.00")); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM project_actuals WHERE project_id = $1 AND recognized_revenue = 100000
+		AND actual_revenue = 0`, project); n != 1 {
+		t.Fatalf("recognized revenue of the project is not 100000.00")
+	}
+}
+
 // A payload a handler has no route for is refused as unroutable (dead-lettered), never skipped.
 func TestUnroutablePayloadIsRefused(t *testing.T) {
 	uc, db, _ := setup(t)

@@ -14,11 +14,14 @@ type Posting struct {
 	Hours, Cost, Revenue decimal.Decimal
 	// SubcontractorCost is the allocated supplier cost part of Cost.
 	SubcontractorCost decimal.Decimal
+	// RecognizedRevenue is revenue billing recognized for the project (revenue.recognized).
+	RecognizedRevenue decimal.Decimal
 }
 
-// Actuals are posted hours, cost (with its subcontractor part) and revenue to add to a project.
+// Actuals are posted hours, cost (with its subcontractor part), revenue (WIP) and recognized
+// revenue to add to a project.
 type Actuals struct {
-	Hours, Cost, Revenue, SubcontractorCost decimal.Decimal
+	Hours, Cost, Revenue, SubcontractorCost, RecognizedRevenue decimal.Decimal
 }
 
 // ActualsByProject sums postings per project.
@@ -28,6 +31,7 @@ func ActualsByProject(postings []Posting) map[string]Actuals {
 		a := out[p.ProjectID]
 		a.Hours, a.Cost, a.Revenue = a.Hours.Add(p.Hours), a.Cost.Add(p.Cost), a.Revenue.Add(p.Revenue)
 		a.SubcontractorCost = a.SubcontractorCost.Add(p.SubcontractorCost)
+		a.RecognizedRevenue = a.RecognizedRevenue.Add(p.RecognizedRevenue)
 		out[p.ProjectID] = a
 	}
 	return out
@@ -48,9 +52,11 @@ type Economics struct {
 	// ActualSubcontractorCost is the allocated supplier cost part of ActualCost.
 	ActualSubcontractorCost decimal.Decimal
 	ActualRevenue           decimal.Decimal
-	MissingCostAssignments  int32
-	MissingBillRateHours    decimal.Decimal
-	UpdatedAt               time.Time
+	// RecognizedRevenue is what billing's revenue recognition recognized for the project so far.
+	RecognizedRevenue      decimal.Decimal
+	MissingCostAssignments int32
+	MissingBillRateHours   decimal.Decimal
+	UpdatedAt              time.Time
 	// LegalEntityID is the legal entity the project belongs to.
 	LegalEntityID string
 }

@@ -15,7 +15,7 @@ const economicsSQL = `SELECT p.id::text, p.name, p.currency_code, p.status, p.bu
 		COALESCE(a.hours, 0) AS planned_hours, COALESCE(a.billable, 0) AS billable_hours, COALESCE(a.cost, 0) AS planned_cost,
 		COALESCE(a.revenue, 0) + COALESCE(f.fees, 0) AS forecast_revenue,
 		COALESCE(x.actual_hours, 0) AS actual_hours, COALESCE(x.actual_cost, 0) AS actual_cost, COALESCE(x.actual_revenue, 0) AS actual_revenue,
-		COALESCE(x.actual_subcontractor_cost, 0) AS actual_subcontractor_cost,
+		COALESCE(x.actual_subcontractor_cost, 0) AS actual_subcontractor_cost, COALESCE(x.recognized_revenue, 0) AS recognized_revenue,
 		COALESCE(a.missing_cost, 0) AS missing_cost, COALESCE(a.missing_rate, 0) AS missing_rate,
 		GREATEST(p.updated_at, COALESCE(a.applied, p.updated_at)) AS updated_at, p.legal_entity_id::text AS legal_entity_id
 	FROM projects p
@@ -33,7 +33,7 @@ func scanEconomics(row pgx.Row) (financials.Economics, error) {
 	var status string
 	var hours, cost, revenue *decimal.Decimal
 	err := row.Scan(&e.ProjectID, &e.Name, &e.Currency, &status, &hours, &cost, &revenue, &e.PlannedHours, &e.PlannedBillableHours,
-		&e.PlannedCost, &e.ForecastRevenue, &e.ActualHours, &e.ActualCost, &e.ActualRevenue, &e.ActualSubcontractorCost, &e.MissingCostAssignments,
+		&e.PlannedCost, &e.ForecastRevenue, &e.ActualHours, &e.ActualCost, &e.ActualRevenue, &e.ActualSubcontractorCost, &e.RecognizedRevenue, &e.MissingCostAssignments,
 		&e.MissingBillRateHours, &e.UpdatedAt, &e.LegalEntityID)
 	e.Status = project.Status(status)
 	e.Budget = budgetOf(e.Currency, hours, cost, revenue)
@@ -64,16 +64,18 @@ func (s *Store) AddActuals(ctx context.Context, byProject map[string]financials.
 		return nil
 	}
 	var ids []string
-	var hours, cost, revenue, sub []decimal.Decimal
+	var hours, cost, revenue, sub, recognized []decimal.Decimal
 	for id, a := range byProject {
 		ids, hours, cost, revenue = append(ids, id), append(hours, a.Hours), append(cost, a.Cost), append(revenue, a.Revenue)
-		sub = append(sub, a.SubcontractorCost)
+		sub, recognized = append(sub, a.SubcontractorCost), append(recognized, a.RecognizedRevenue)
 	}
-	_, err := s.Q(ctx).Exec(ctx, `INSERT INTO project_actuals AS a (project_id, actual_hours, actual_cost, actual_revenue, actual_subcontractor_cost)
-		SELECT * FROM unnest($1::uuid[], $2::numeric[], $3::numeric[], $4::numeric[], $5::numeric[])
+	_, err := s.Q(ctx).Exec(ctx, `INSERT INTO project_actuals AS a (project_id, actual_hours, actual_cost, actual_revenue, actual_subcontractor_cost,
+			recognized_revenue)
+		SELECT * FROM unnest($1::uuid[], $2::numeric[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[])
 		ON CONFLICT (project_id) DO UPDATE SET actual_hours = a.actual_hours + EXCLUDED.actual_hours,
 			actual_cost = a.actual_cost + EXCLUDED.actual_cost, actual_revenue = a.actual_revenue + EXCLUDED.actual_revenue,
-			actual_subcontractor_cost = a.actual_subcontractor_cost + EXCLUDED.actual_subcontractor_cost`,
-		ids, hours, cost, revenue, sub)
+			actual_subcontractor_cost = a.actual_subcontractor_cost + EXCLUDED.actual_subcontractor_cost,
+			recognized_revenue = a.recognized_revenue + EXCLUDED.recognized_revenue`,
+		ids, hours, cost, revenue, sub, recognized)
 	return err
 }

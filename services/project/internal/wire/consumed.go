@@ -96,6 +96,20 @@ func Postings(ev *billingv1.PostingsRecorded) ([]financials.Posting, error) {
 	return out, nil
 }
 
+// Recognized reads a revenue.recognized event into a posting of recognized revenue on the
+// contract's first project (billing tags the entries the same way); ok is false when the
+// contract has no project.
+func Recognized(ev *billingv1.RevenueRecognized) (p financials.Posting, ok bool, err error) {
+	if len(ev.GetProjectIds()) == 0 {
+		return p, false, nil
+	}
+	v, err := decimal.NewFromString(ev.GetRecognition().GetRecognized().GetAmount())
+	if err != nil {
+		return p, false, err
+	}
+	return financials.Posting{ProjectID: ev.GetProjectIds()[0], RecognizedRevenue: v}, true, nil
+}
+
 // Plan reads an assignment.changed event into the assignment's staffing plan.
 func Plan(ev *resourcev1.AssignmentChanged) (financials.Plan, error) {
 	a := ev.GetAssignment()

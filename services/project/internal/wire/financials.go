@@ -44,7 +44,8 @@ func Financials(e financials.Economics) *projectv1.ProjectFinancials {
 		PlannedCost: amt(e.PlannedCost), ForecastRevenue: amt(e.ForecastRevenue), ForecastMargin: amt(fm), ForecastMarginPercent: pct(fp),
 		ActualHours: e.ActualHours.StringFixed(2), ActualCost: amt(e.ActualCost),
 		ActualSubcontractorCost: amt(e.ActualSubcontractorCost), ActualRevenue: amt(e.ActualRevenue),
-		ActualMargin: amt(am), ActualMarginPercent: pct(ap), AssignmentsMissingCostRates: e.MissingCostAssignments,
+		RecognizedRevenue: amt(e.RecognizedRevenue),
+		ActualMargin:      amt(am), ActualMarginPercent: pct(ap), AssignmentsMissingCostRates: e.MissingCostAssignments,
 		BillableHoursMissingBillRate: e.MissingBillRateHours.StringFixed(2), UpdateTime: timestamppb.New(e.UpdatedAt)}
 	if e.Budget.Hours != nil {
 		out.Budget.Hours = e.Budget.Hours.String()

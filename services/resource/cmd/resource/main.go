@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,7 @@ import (
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	"github.com/accrue/accrue/internal/platform/config"
 	"github.com/accrue/accrue/internal/platform/exceptions"
+	"github.com/accrue/accrue/internal/platform/insight"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/pgstore"
 	"github.com/accrue/accrue/internal/platform/service"
@@ -59,5 +61,12 @@ func run(ctx context.Context, migrateOnly bool) error {
 			missingRates.Set(float64(n))
 		}
 	}))
+	base.Insight.AddKpiSource(func(ctx context.Context) ([]insight.KpiValue, error) {
+		n, err := uc.RateMissingCount(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return []insight.KpiValue{{KPI: "assignments_missing_cost_rates", Value: strconv.FormatInt(n, 10)}}, nil
+	})
 	return base.Run(ctx)
 }

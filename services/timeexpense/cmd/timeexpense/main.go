@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,7 @@ import (
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	timeexpensev1 "github.com/accrue/accrue/gen/go/accrue/timeexpense/v1"
 	"github.com/accrue/accrue/internal/platform/config"
+	"github.com/accrue/accrue/internal/platform/insight"
 	"github.com/accrue/accrue/internal/platform/lifecycle"
 	"github.com/accrue/accrue/internal/platform/service"
 	"github.com/accrue/accrue/services/timeexpense/internal/app"
@@ -48,7 +50,16 @@ func run(ctx context.Context, migrateOnly bool) error {
 	if base == nil || err != nil {
 		return err
 	}
-	uc := app.New(store.New(base.Pool, base.Outbox, base.Queue))
+	st := store.New(base.Pool, base.Outbox, base.Queue)
+	uc := app.New(st)
+	base.Insight.AddTraceHook(st.TraceRecords)
+	base.Insight.AddKpiSource(func(ctx context.Context) ([]insight.KpiValue, error) {
+		k, err := uc.ClosedPeriodKPIs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return []insight.KpiValue{{KPI: "timesheets_rejected_closed_period", Value: strconv.FormatInt(k.Total.Timesheets, 10)}}, nil
+	})
 	if _, err := base.Consume(projectv1.EventStream, events.ProjectTypes, events.Projects(uc)); err != nil {
 		return err
 	}

@@ -145,6 +145,70 @@ func (RevenueMethod) EnumDescriptor() ([]byte, []int) {
 	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{1}
 }
 
+// LineGrouping says how invoice proposals group a contract's time and expense entries into
+// invoice lines. A grouped line bills the sum of its entries' quantities at their one unit price,
+// rounded once; entries of different contract lines, projects, item types (time, expense) or unit
+// prices never share a line.
+type LineGrouping int32
+
+const (
+	// PER_ENTRY.
+	LineGrouping_LINE_GROUPING_UNSPECIFIED LineGrouping = 0
+	// One invoice line per entry (the default).
+	LineGrouping_LINE_GROUPING_PER_ENTRY LineGrouping = 1
+	// One line per resource (person).
+	LineGrouping_LINE_GROUPING_PER_RESOURCE LineGrouping = 2
+	// One line per role (the rate card role the time was priced at).
+	LineGrouping_LINE_GROUPING_PER_ROLE LineGrouping = 3
+	// One line per project task.
+	LineGrouping_LINE_GROUPING_PER_TASK LineGrouping = 4
+)
+
+// Enum value maps for LineGrouping.
+var (
+	LineGrouping_name = map[int32]string{
+		0: "LINE_GROUPING_UNSPECIFIED",
+		1: "LINE_GROUPING_PER_ENTRY",
+		2: "LINE_GROUPING_PER_RESOURCE",
+		3: "LINE_GROUPING_PER_ROLE",
+		4: "LINE_GROUPING_PER_TASK",
+	}
+	LineGrouping_value = map[string]int32{
+		"LINE_GROUPING_UNSPECIFIED":  0,
+		"LINE_GROUPING_PER_ENTRY":    1,
+		"LINE_GROUPING_PER_RESOURCE": 2,
+		"LINE_GROUPING_PER_ROLE":     3,
+		"LINE_GROUPING_PER_TASK":     4,
+	}
+)
+
+func (x LineGrouping) Enum() *LineGrouping {
+	p := new(LineGrouping)
+	*p = x
+	return p
+}
+
+func (x LineGrouping) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LineGrouping) Descriptor() protoreflect.EnumDescriptor {
+	return file_accrue_billing_v1_contract_proto_enumTypes[2].Descriptor()
+}
+
+func (LineGrouping) Type() protoreflect.EnumType {
+	return &file_accrue_billing_v1_contract_proto_enumTypes[2]
+}
+
+func (x LineGrouping) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LineGrouping.Descriptor instead.
+func (LineGrouping) EnumDescriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{2}
+}
+
 // ContractOutcome says what an upsert did.
 type ContractOutcome int32
 
@@ -186,11 +250,11 @@ func (x ContractOutcome) String() string {
 }
 
 func (ContractOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_accrue_billing_v1_contract_proto_enumTypes[2].Descriptor()
+	return file_accrue_billing_v1_contract_proto_enumTypes[3].Descriptor()
 }
 
 func (ContractOutcome) Type() protoreflect.EnumType {
-	return &file_accrue_billing_v1_contract_proto_enumTypes[2]
+	return &file_accrue_billing_v1_contract_proto_enumTypes[3]
 }
 
 func (x ContractOutcome) Number() protoreflect.EnumNumber {
@@ -199,7 +263,7 @@ func (x ContractOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ContractOutcome.Descriptor instead.
 func (ContractOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{2}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{3}
 }
 
 // RateCardEntry is the bill rate of a role (or labor category) over a period.
@@ -497,8 +561,10 @@ type ContractInput struct {
 	// Code of the legal entity's payment terms for the contract's invoices (SetPaymentTerms);
 	// empty: the legal entity's default terms (SetReceivablesPolicy), else due on issue.
 	PaymentTermsCode string `protobuf:"bytes,40,opt,name=payment_terms_code,json=paymentTermsCode,proto3" json:"payment_terms_code,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// How invoice proposals group time and expenses into lines (PER_ENTRY when unset).
+	LineGrouping  LineGrouping `protobuf:"varint,30,opt,name=line_grouping,json=lineGrouping,proto3,enum=accrue.billing.v1.LineGrouping" json:"line_grouping,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ContractInput) Reset() {
@@ -587,6 +653,13 @@ func (x *ContractInput) GetPaymentTermsCode() string {
 	return ""
 }
 
+func (x *ContractInput) GetLineGrouping() LineGrouping {
+	if x != nil {
+		return x.LineGrouping
+	}
+	return LineGrouping_LINE_GROUPING_UNSPECIFIED
+}
+
 // Contract is the current (or a historical) version of a contract.
 type Contract struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -611,8 +684,10 @@ type Contract struct {
 	VersionTime  *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=version_time,json=versionTime,proto3" json:"version_time,omitempty"`
 	// The contract's payment terms code (empty: the legal entity's default).
 	PaymentTermsCode string `protobuf:"bytes,40,opt,name=payment_terms_code,json=paymentTermsCode,proto3" json:"payment_terms_code,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// How invoice proposals group time and expenses into lines.
+	LineGrouping  LineGrouping `protobuf:"varint,30,opt,name=line_grouping,json=lineGrouping,proto3,enum=accrue.billing.v1.LineGrouping" json:"line_grouping,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Contract) Reset() {
@@ -755,6 +830,13 @@ func (x *Contract) GetPaymentTermsCode() string {
 		return x.PaymentTermsCode
 	}
 	return ""
+}
+
+func (x *Contract) GetLineGrouping() LineGrouping {
+	if x != nil {
+		return x.LineGrouping
+	}
+	return LineGrouping_LINE_GROUPING_UNSPECIFIED
 }
 
 type UpsertContractRequest struct {
@@ -1168,6 +1250,214 @@ func (x *ListContractVersionsResponse) GetVersions() []*Contract {
 	return nil
 }
 
+type CompleteMilestoneRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ContractId   string                 `protobuf:"bytes,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	LineKey      string                 `protobuf:"bytes,2,opt,name=line_key,json=lineKey,proto3" json:"line_key,omitempty"`
+	MilestoneKey string                 `protobuf:"bytes,3,opt,name=milestone_key,json=milestoneKey,proto3" json:"milestone_key,omitempty"`
+	// The day the milestone was completed (accepted by the customer).
+	CompletedOn   *v1.Date `protobuf:"bytes,4,opt,name=completed_on,json=completedOn,proto3" json:"completed_on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteMilestoneRequest) Reset() {
+	*x = CompleteMilestoneRequest{}
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteMilestoneRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteMilestoneRequest) ProtoMessage() {}
+
+func (x *CompleteMilestoneRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteMilestoneRequest.ProtoReflect.Descriptor instead.
+func (*CompleteMilestoneRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CompleteMilestoneRequest) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+func (x *CompleteMilestoneRequest) GetLineKey() string {
+	if x != nil {
+		return x.LineKey
+	}
+	return ""
+}
+
+func (x *CompleteMilestoneRequest) GetMilestoneKey() string {
+	if x != nil {
+		return x.MilestoneKey
+	}
+	return ""
+}
+
+func (x *CompleteMilestoneRequest) GetCompletedOn() *v1.Date {
+	if x != nil {
+		return x.CompletedOn
+	}
+	return nil
+}
+
+type CompleteMilestoneResponse struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Completion *MilestoneCompletion   `protobuf:"bytes,1,opt,name=completion,proto3" json:"completion,omitempty"`
+	// False when the milestone was already complete (completion is the one recorded then).
+	NewlyCompleted bool `protobuf:"varint,2,opt,name=newly_completed,json=newlyCompleted,proto3" json:"newly_completed,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CompleteMilestoneResponse) Reset() {
+	*x = CompleteMilestoneResponse{}
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteMilestoneResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteMilestoneResponse) ProtoMessage() {}
+
+func (x *CompleteMilestoneResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteMilestoneResponse.ProtoReflect.Descriptor instead.
+func (*CompleteMilestoneResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CompleteMilestoneResponse) GetCompletion() *MilestoneCompletion {
+	if x != nil {
+		return x.Completion
+	}
+	return nil
+}
+
+func (x *CompleteMilestoneResponse) GetNewlyCompleted() bool {
+	if x != nil {
+		return x.NewlyCompleted
+	}
+	return false
+}
+
+// MilestoneCompletion records that a contract line's milestone is complete.
+type MilestoneCompletion struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ContractId   string                 `protobuf:"bytes,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	LineKey      string                 `protobuf:"bytes,2,opt,name=line_key,json=lineKey,proto3" json:"line_key,omitempty"`
+	MilestoneKey string                 `protobuf:"bytes,3,opt,name=milestone_key,json=milestoneKey,proto3" json:"milestone_key,omitempty"`
+	CompletedOn  *v1.Date               `protobuf:"bytes,4,opt,name=completed_on,json=completedOn,proto3" json:"completed_on,omitempty"`
+	// Who recorded it (the caller's subject).
+	CompletedBy   string                 `protobuf:"bytes,5,opt,name=completed_by,json=completedBy,proto3" json:"completed_by,omitempty"`
+	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MilestoneCompletion) Reset() {
+	*x = MilestoneCompletion{}
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MilestoneCompletion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MilestoneCompletion) ProtoMessage() {}
+
+func (x *MilestoneCompletion) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MilestoneCompletion.ProtoReflect.Descriptor instead.
+func (*MilestoneCompletion) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *MilestoneCompletion) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+func (x *MilestoneCompletion) GetLineKey() string {
+	if x != nil {
+		return x.LineKey
+	}
+	return ""
+}
+
+func (x *MilestoneCompletion) GetMilestoneKey() string {
+	if x != nil {
+		return x.MilestoneKey
+	}
+	return ""
+}
+
+func (x *MilestoneCompletion) GetCompletedOn() *v1.Date {
+	if x != nil {
+		return x.CompletedOn
+	}
+	return nil
+}
+
+func (x *MilestoneCompletion) GetCompletedBy() string {
+	if x != nil {
+		return x.CompletedBy
+	}
+	return ""
+}
+
+func (x *MilestoneCompletion) GetRecordTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordTime
+	}
+	return nil
+}
+
 var File_accrue_billing_v1_contract_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_contract_proto_rawDesc = "" +
@@ -1206,7 +1496,7 @@ const file_accrue_billing_v1_contract_proto_rawDesc = "" +
 	"\n" +
 	"milestones\x18\v \x03(\v2\x1c.accrue.billing.v1.MilestoneB\b\xbaH\x05\x92\x01\x02\x10dR\n" +
 	"milestones\x12[\n" +
-	"\x16expense_markup_percent\x18\f \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,4})?)?$R\x14expenseMarkupPercent\"\xb8\x03\n" +
+	"\x16expense_markup_percent\x18\f \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,4})?)?$R\x14expenseMarkupPercent\"\x88\x04\n" +
 	"\rContractInput\x12)\n" +
 	"\vcustomer_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
 	"customerId\x120\n" +
@@ -1220,7 +1510,8 @@ const file_accrue_billing_v1_contract_proto_rawDesc = "" +
 	"\bend_date\x18\x06 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\aendDate\x12A\n" +
 	"\x05lines\x18\a \x03(\v2\x1f.accrue.billing.v1.ContractLineB\n" +
 	"\xbaH\a\x92\x01\x04\b\x01\x10dR\x05lines\x125\n" +
-	"\x12payment_terms_code\x18( \x01(\tB\a\xbaH\x04r\x02\x18(R\x10paymentTermsCode\"\xee\x05\n" +
+	"\x12payment_terms_code\x18( \x01(\tB\a\xbaH\x04r\x02\x18(R\x10paymentTermsCode\x12N\n" +
+	"\rline_grouping\x18\x1e \x01(\x0e2\x1f.accrue.billing.v1.LineGroupingB\b\xbaH\x05\x82\x01\x02\x10\x01R\flineGrouping\"\xb4\x06\n" +
 	"\bContract\x12\x1f\n" +
 	"\vcontract_id\x18\x01 \x01(\tR\n" +
 	"contractId\x12\x18\n" +
@@ -1242,7 +1533,8 @@ const file_accrue_billing_v1_contract_proto_rawDesc = "" +
 	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12=\n" +
 	"\fversion_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\vversionTime\x12,\n" +
-	"\x12payment_terms_code\x18( \x01(\tR\x10paymentTermsCode\"\x8e\x02\n" +
+	"\x12payment_terms_code\x18( \x01(\tR\x10paymentTermsCode\x12D\n" +
+	"\rline_grouping\x18\x1e \x01(\x0e2\x1f.accrue.billing.v1.LineGroupingR\flineGrouping\"\x8e\x02\n" +
 	"\x15UpsertContractRequest\x12Z\n" +
 	"\x12external_reference\x18\x01 \x01(\v2#.accrue.common.v1.ExternalReferenceB\x06\xbaH\x03\xc8\x01\x01R\x11externalReference\x12.\n" +
 	"\x0esource_version\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\rsourceVersion\x12D\n" +
@@ -1269,7 +1561,27 @@ const file_accrue_billing_v1_contract_proto_rawDesc = "" +
 	"\vcontract_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
 	"contractId\"W\n" +
 	"\x1cListContractVersionsResponse\x127\n" +
-	"\bversions\x18\x01 \x03(\v2\x1b.accrue.billing.v1.ContractR\bversions*\xaf\x01\n" +
+	"\bversions\x18\x01 \x03(\v2\x1b.accrue.billing.v1.ContractR\bversions\"\x86\x02\n" +
+	"\x18CompleteMilestoneRequest\x12)\n" +
+	"\vcontract_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
+	"contractId\x128\n" +
+	"\bline_key\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Za-z0-9_.-]{1,64}$R\alineKey\x12B\n" +
+	"\rmilestone_key\x18\x03 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Za-z0-9_.-]{1,32}$R\fmilestoneKey\x12A\n" +
+	"\fcompleted_on\x18\x04 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\vcompletedOn\"\x8c\x01\n" +
+	"\x19CompleteMilestoneResponse\x12F\n" +
+	"\n" +
+	"completion\x18\x01 \x01(\v2&.accrue.billing.v1.MilestoneCompletionR\n" +
+	"completion\x12'\n" +
+	"\x0fnewly_completed\x18\x02 \x01(\bR\x0enewlyCompleted\"\x91\x02\n" +
+	"\x13MilestoneCompletion\x12\x1f\n" +
+	"\vcontract_id\x18\x01 \x01(\tR\n" +
+	"contractId\x12\x19\n" +
+	"\bline_key\x18\x02 \x01(\tR\alineKey\x12#\n" +
+	"\rmilestone_key\x18\x03 \x01(\tR\fmilestoneKey\x129\n" +
+	"\fcompleted_on\x18\x04 \x01(\v2\x16.accrue.common.v1.DateR\vcompletedOn\x12!\n" +
+	"\fcompleted_by\x18\x05 \x01(\tR\vcompletedBy\x12;\n" +
+	"\vrecord_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordTime*\xaf\x01\n" +
 	"\rBillingMethod\x12\x1e\n" +
 	"\x1aBILLING_METHOD_UNSPECIFIED\x10\x00\x12%\n" +
 	"!BILLING_METHOD_TIME_AND_MATERIALS\x10\x01\x12\x1c\n" +
@@ -1281,16 +1593,23 @@ const file_accrue_billing_v1_contract_proto_rawDesc = "" +
 	"\x1bREVENUE_METHOD_AS_DELIVERED\x10\x01\x12#\n" +
 	"\x1fREVENUE_METHOD_PERCENT_COMPLETE\x10\x02\x12\x1c\n" +
 	"\x18REVENUE_METHOD_MILESTONE\x10\x03\x12 \n" +
-	"\x1cREVENUE_METHOD_STRAIGHT_LINE\x10\x04*\xb3\x01\n" +
+	"\x1cREVENUE_METHOD_STRAIGHT_LINE\x10\x04*\xa2\x01\n" +
+	"\fLineGrouping\x12\x1d\n" +
+	"\x19LINE_GROUPING_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17LINE_GROUPING_PER_ENTRY\x10\x01\x12\x1e\n" +
+	"\x1aLINE_GROUPING_PER_RESOURCE\x10\x02\x12\x1a\n" +
+	"\x16LINE_GROUPING_PER_ROLE\x10\x03\x12\x1a\n" +
+	"\x16LINE_GROUPING_PER_TASK\x10\x04*\xb3\x01\n" +
 	"\x0fContractOutcome\x12 \n" +
 	"\x1cCONTRACT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18CONTRACT_OUTCOME_CREATED\x10\x01\x12\x1c\n" +
 	"\x18CONTRACT_OUTCOME_AMENDED\x10\x02\x12\x1e\n" +
 	"\x1aCONTRACT_OUTCOME_UNCHANGED\x10\x03\x12\"\n" +
-	"\x1eCONTRACT_OUTCOME_IGNORED_STALE\x10\x042\xb3\x05\n" +
+	"\x1eCONTRACT_OUTCOME_IGNORED_STALE\x10\x042\x9a\a\n" +
 	"\x0fContractService\x12\x9f\x01\n" +
 	"\x0eUpsertContract\x12(.accrue.billing.v1.UpsertContractRequest\x1a).accrue.billing.v1.UpsertContractResponse\"8\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/contracts:upsert\x12\xa9\x01\n" +
-	"\rAmendContract\x12'.accrue.billing.v1.AmendContractRequest\x1a(.accrue.billing.v1.AmendContractResponse\"E\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/contracts/{contract_id}:amend\x12\x95\x01\n" +
+	"\rAmendContract\x12'.accrue.billing.v1.AmendContractRequest\x1a(.accrue.billing.v1.AmendContractResponse\"E\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/contracts/{contract_id}:amend\x12\xe4\x01\n" +
+	"\x11CompleteMilestone\x12+.accrue.billing.v1.CompleteMilestoneRequest\x1a,.accrue.billing.v1.CompleteMilestoneResponse\"t\x8a\xb5\x18\rbilling:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02U:\x01*\"P/v1/contracts/{contract_id}/lines/{line_key}/milestones/{milestone_key}:complete\x12\x95\x01\n" +
 	"\vGetContract\x12%.accrue.billing.v1.GetContractRequest\x1a&.accrue.billing.v1.GetContractResponse\"7\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/contracts/{contract_id}\x12\xb9\x01\n" +
 	"\x14ListContractVersions\x12..accrue.billing.v1.ListContractVersionsRequest\x1a/.accrue.billing.v1.ListContractVersionsResponse\"@\x8a\xb5\x18\fbilling:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02&\x12$/v1/contracts/{contract_id}/versionsB\xc9\x01\n" +
 	"\x15com.accrue.billing.v1B\rContractProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/billing/v1;billingv1\xa2\x02\x03ABX\xaa\x02\x11Accrue.Billing.V1\xca\x02\x11Accrue\\Billing\\V1\xe2\x02\x1dAccrue\\Billing\\V1\\GPBMetadata\xea\x02\x13Accrue::Billing::V1b\x06proto3"
@@ -1307,75 +1626,87 @@ func file_accrue_billing_v1_contract_proto_rawDescGZIP() []byte {
 	return file_accrue_billing_v1_contract_proto_rawDescData
 }
 
-var file_accrue_billing_v1_contract_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_accrue_billing_v1_contract_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_accrue_billing_v1_contract_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_accrue_billing_v1_contract_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_accrue_billing_v1_contract_proto_goTypes = []any{
 	(BillingMethod)(0),                   // 0: accrue.billing.v1.BillingMethod
 	(RevenueMethod)(0),                   // 1: accrue.billing.v1.RevenueMethod
-	(ContractOutcome)(0),                 // 2: accrue.billing.v1.ContractOutcome
-	(*RateCardEntry)(nil),                // 3: accrue.billing.v1.RateCardEntry
-	(*Milestone)(nil),                    // 4: accrue.billing.v1.Milestone
-	(*ContractLine)(nil),                 // 5: accrue.billing.v1.ContractLine
-	(*ContractInput)(nil),                // 6: accrue.billing.v1.ContractInput
-	(*Contract)(nil),                     // 7: accrue.billing.v1.Contract
-	(*UpsertContractRequest)(nil),        // 8: accrue.billing.v1.UpsertContractRequest
-	(*UpsertContractResponse)(nil),       // 9: accrue.billing.v1.UpsertContractResponse
-	(*AmendContractRequest)(nil),         // 10: accrue.billing.v1.AmendContractRequest
-	(*AmendContractResponse)(nil),        // 11: accrue.billing.v1.AmendContractResponse
-	(*GetContractRequest)(nil),           // 12: accrue.billing.v1.GetContractRequest
-	(*GetContractResponse)(nil),          // 13: accrue.billing.v1.GetContractResponse
-	(*ListContractVersionsRequest)(nil),  // 14: accrue.billing.v1.ListContractVersionsRequest
-	(*ListContractVersionsResponse)(nil), // 15: accrue.billing.v1.ListContractVersionsResponse
-	(*v1.Money)(nil),                     // 16: accrue.common.v1.Money
-	(*v1.Date)(nil),                      // 17: accrue.common.v1.Date
-	(*v1.ExternalReference)(nil),         // 18: accrue.common.v1.ExternalReference
-	(*timestamppb.Timestamp)(nil),        // 19: google.protobuf.Timestamp
+	(LineGrouping)(0),                    // 2: accrue.billing.v1.LineGrouping
+	(ContractOutcome)(0),                 // 3: accrue.billing.v1.ContractOutcome
+	(*RateCardEntry)(nil),                // 4: accrue.billing.v1.RateCardEntry
+	(*Milestone)(nil),                    // 5: accrue.billing.v1.Milestone
+	(*ContractLine)(nil),                 // 6: accrue.billing.v1.ContractLine
+	(*ContractInput)(nil),                // 7: accrue.billing.v1.ContractInput
+	(*Contract)(nil),                     // 8: accrue.billing.v1.Contract
+	(*UpsertContractRequest)(nil),        // 9: accrue.billing.v1.UpsertContractRequest
+	(*UpsertContractResponse)(nil),       // 10: accrue.billing.v1.UpsertContractResponse
+	(*AmendContractRequest)(nil),         // 11: accrue.billing.v1.AmendContractRequest
+	(*AmendContractResponse)(nil),        // 12: accrue.billing.v1.AmendContractResponse
+	(*GetContractRequest)(nil),           // 13: accrue.billing.v1.GetContractRequest
+	(*GetContractResponse)(nil),          // 14: accrue.billing.v1.GetContractResponse
+	(*ListContractVersionsRequest)(nil),  // 15: accrue.billing.v1.ListContractVersionsRequest
+	(*ListContractVersionsResponse)(nil), // 16: accrue.billing.v1.ListContractVersionsResponse
+	(*CompleteMilestoneRequest)(nil),     // 17: accrue.billing.v1.CompleteMilestoneRequest
+	(*CompleteMilestoneResponse)(nil),    // 18: accrue.billing.v1.CompleteMilestoneResponse
+	(*MilestoneCompletion)(nil),          // 19: accrue.billing.v1.MilestoneCompletion
+	(*v1.Money)(nil),                     // 20: accrue.common.v1.Money
+	(*v1.Date)(nil),                      // 21: accrue.common.v1.Date
+	(*v1.ExternalReference)(nil),         // 22: accrue.common.v1.ExternalReference
+	(*timestamppb.Timestamp)(nil),        // 23: google.protobuf.Timestamp
 }
 var file_accrue_billing_v1_contract_proto_depIdxs = []int32{
-	16, // 0: accrue.billing.v1.RateCardEntry.bill_rate:type_name -> accrue.common.v1.Money
-	17, // 1: accrue.billing.v1.RateCardEntry.effective_from:type_name -> accrue.common.v1.Date
-	17, // 2: accrue.billing.v1.RateCardEntry.effective_to:type_name -> accrue.common.v1.Date
-	16, // 3: accrue.billing.v1.Milestone.amount:type_name -> accrue.common.v1.Money
-	17, // 4: accrue.billing.v1.Milestone.due_date:type_name -> accrue.common.v1.Date
+	20, // 0: accrue.billing.v1.RateCardEntry.bill_rate:type_name -> accrue.common.v1.Money
+	21, // 1: accrue.billing.v1.RateCardEntry.effective_from:type_name -> accrue.common.v1.Date
+	21, // 2: accrue.billing.v1.RateCardEntry.effective_to:type_name -> accrue.common.v1.Date
+	20, // 3: accrue.billing.v1.Milestone.amount:type_name -> accrue.common.v1.Money
+	21, // 4: accrue.billing.v1.Milestone.due_date:type_name -> accrue.common.v1.Date
 	0,  // 5: accrue.billing.v1.ContractLine.billing_method:type_name -> accrue.billing.v1.BillingMethod
-	16, // 6: accrue.billing.v1.ContractLine.amount:type_name -> accrue.common.v1.Money
-	16, // 7: accrue.billing.v1.ContractLine.not_to_exceed:type_name -> accrue.common.v1.Money
-	3,  // 8: accrue.billing.v1.ContractLine.rate_card:type_name -> accrue.billing.v1.RateCardEntry
+	20, // 6: accrue.billing.v1.ContractLine.amount:type_name -> accrue.common.v1.Money
+	20, // 7: accrue.billing.v1.ContractLine.not_to_exceed:type_name -> accrue.common.v1.Money
+	4,  // 8: accrue.billing.v1.ContractLine.rate_card:type_name -> accrue.billing.v1.RateCardEntry
 	1,  // 9: accrue.billing.v1.ContractLine.revenue_method:type_name -> accrue.billing.v1.RevenueMethod
-	17, // 10: accrue.billing.v1.ContractLine.service_start:type_name -> accrue.common.v1.Date
-	17, // 11: accrue.billing.v1.ContractLine.service_end:type_name -> accrue.common.v1.Date
-	4,  // 12: accrue.billing.v1.ContractLine.milestones:type_name -> accrue.billing.v1.Milestone
-	17, // 13: accrue.billing.v1.ContractInput.start_date:type_name -> accrue.common.v1.Date
-	17, // 14: accrue.billing.v1.ContractInput.end_date:type_name -> accrue.common.v1.Date
-	5,  // 15: accrue.billing.v1.ContractInput.lines:type_name -> accrue.billing.v1.ContractLine
-	17, // 16: accrue.billing.v1.Contract.start_date:type_name -> accrue.common.v1.Date
-	17, // 17: accrue.billing.v1.Contract.end_date:type_name -> accrue.common.v1.Date
-	5,  // 18: accrue.billing.v1.Contract.lines:type_name -> accrue.billing.v1.ContractLine
-	16, // 19: accrue.billing.v1.Contract.total_amount:type_name -> accrue.common.v1.Money
-	18, // 20: accrue.billing.v1.Contract.external_reference:type_name -> accrue.common.v1.ExternalReference
-	19, // 21: accrue.billing.v1.Contract.create_time:type_name -> google.protobuf.Timestamp
-	19, // 22: accrue.billing.v1.Contract.version_time:type_name -> google.protobuf.Timestamp
-	18, // 23: accrue.billing.v1.UpsertContractRequest.external_reference:type_name -> accrue.common.v1.ExternalReference
-	6,  // 24: accrue.billing.v1.UpsertContractRequest.contract:type_name -> accrue.billing.v1.ContractInput
-	7,  // 25: accrue.billing.v1.UpsertContractResponse.contract:type_name -> accrue.billing.v1.Contract
-	2,  // 26: accrue.billing.v1.UpsertContractResponse.outcome:type_name -> accrue.billing.v1.ContractOutcome
-	6,  // 27: accrue.billing.v1.AmendContractRequest.contract:type_name -> accrue.billing.v1.ContractInput
-	7,  // 28: accrue.billing.v1.AmendContractResponse.contract:type_name -> accrue.billing.v1.Contract
-	7,  // 29: accrue.billing.v1.GetContractResponse.contract:type_name -> accrue.billing.v1.Contract
-	7,  // 30: accrue.billing.v1.ListContractVersionsResponse.versions:type_name -> accrue.billing.v1.Contract
-	8,  // 31: accrue.billing.v1.ContractService.UpsertContract:input_type -> accrue.billing.v1.UpsertContractRequest
-	10, // 32: accrue.billing.v1.ContractService.AmendContract:input_type -> accrue.billing.v1.AmendContractRequest
-	12, // 33: accrue.billing.v1.ContractService.GetContract:input_type -> accrue.billing.v1.GetContractRequest
-	14, // 34: accrue.billing.v1.ContractService.ListContractVersions:input_type -> accrue.billing.v1.ListContractVersionsRequest
-	9,  // 35: accrue.billing.v1.ContractService.UpsertContract:output_type -> accrue.billing.v1.UpsertContractResponse
-	11, // 36: accrue.billing.v1.ContractService.AmendContract:output_type -> accrue.billing.v1.AmendContractResponse
-	13, // 37: accrue.billing.v1.ContractService.GetContract:output_type -> accrue.billing.v1.GetContractResponse
-	15, // 38: accrue.billing.v1.ContractService.ListContractVersions:output_type -> accrue.billing.v1.ListContractVersionsResponse
-	35, // [35:39] is the sub-list for method output_type
-	31, // [31:35] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	21, // 10: accrue.billing.v1.ContractLine.service_start:type_name -> accrue.common.v1.Date
+	21, // 11: accrue.billing.v1.ContractLine.service_end:type_name -> accrue.common.v1.Date
+	5,  // 12: accrue.billing.v1.ContractLine.milestones:type_name -> accrue.billing.v1.Milestone
+	21, // 13: accrue.billing.v1.ContractInput.start_date:type_name -> accrue.common.v1.Date
+	21, // 14: accrue.billing.v1.ContractInput.end_date:type_name -> accrue.common.v1.Date
+	6,  // 15: accrue.billing.v1.ContractInput.lines:type_name -> accrue.billing.v1.ContractLine
+	2,  // 16: accrue.billing.v1.ContractInput.line_grouping:type_name -> accrue.billing.v1.LineGrouping
+	21, // 17: accrue.billing.v1.Contract.start_date:type_name -> accrue.common.v1.Date
+	21, // 18: accrue.billing.v1.Contract.end_date:type_name -> accrue.common.v1.Date
+	6,  // 19: accrue.billing.v1.Contract.lines:type_name -> accrue.billing.v1.ContractLine
+	20, // 20: accrue.billing.v1.Contract.total_amount:type_name -> accrue.common.v1.Money
+	22, // 21: accrue.billing.v1.Contract.external_reference:type_name -> accrue.common.v1.ExternalReference
+	23, // 22: accrue.billing.v1.Contract.create_time:type_name -> google.protobuf.Timestamp
+	23, // 23: accrue.billing.v1.Contract.version_time:type_name -> google.protobuf.Timestamp
+	2,  // 24: accrue.billing.v1.Contract.line_grouping:type_name -> accrue.billing.v1.LineGrouping
+	22, // 25: accrue.billing.v1.UpsertContractRequest.external_reference:type_name -> accrue.common.v1.ExternalReference
+	7,  // 26: accrue.billing.v1.UpsertContractRequest.contract:type_name -> accrue.billing.v1.ContractInput
+	8,  // 27: accrue.billing.v1.UpsertContractResponse.contract:type_name -> accrue.billing.v1.Contract
+	3,  // 28: accrue.billing.v1.UpsertContractResponse.outcome:type_name -> accrue.billing.v1.ContractOutcome
+	7,  // 29: accrue.billing.v1.AmendContractRequest.contract:type_name -> accrue.billing.v1.ContractInput
+	8,  // 30: accrue.billing.v1.AmendContractResponse.contract:type_name -> accrue.billing.v1.Contract
+	8,  // 31: accrue.billing.v1.GetContractResponse.contract:type_name -> accrue.billing.v1.Contract
+	8,  // 32: accrue.billing.v1.ListContractVersionsResponse.versions:type_name -> accrue.billing.v1.Contract
+	21, // 33: accrue.billing.v1.CompleteMilestoneRequest.completed_on:type_name -> accrue.common.v1.Date
+	19, // 34: accrue.billing.v1.CompleteMilestoneResponse.completion:type_name -> accrue.billing.v1.MilestoneCompletion
+	21, // 35: accrue.billing.v1.MilestoneCompletion.completed_on:type_name -> accrue.common.v1.Date
+	23, // 36: accrue.billing.v1.MilestoneCompletion.record_time:type_name -> google.protobuf.Timestamp
+	9,  // 37: accrue.billing.v1.ContractService.UpsertContract:input_type -> accrue.billing.v1.UpsertContractRequest
+	11, // 38: accrue.billing.v1.ContractService.AmendContract:input_type -> accrue.billing.v1.AmendContractRequest
+	17, // 39: accrue.billing.v1.ContractService.CompleteMilestone:input_type -> accrue.billing.v1.CompleteMilestoneRequest
+	13, // 40: accrue.billing.v1.ContractService.GetContract:input_type -> accrue.billing.v1.GetContractRequest
+	15, // 41: accrue.billing.v1.ContractService.ListContractVersions:input_type -> accrue.billing.v1.ListContractVersionsRequest
+	10, // 42: accrue.billing.v1.ContractService.UpsertContract:output_type -> accrue.billing.v1.UpsertContractResponse
+	12, // 43: accrue.billing.v1.ContractService.AmendContract:output_type -> accrue.billing.v1.AmendContractResponse
+	18, // 44: accrue.billing.v1.ContractService.CompleteMilestone:output_type -> accrue.billing.v1.CompleteMilestoneResponse
+	14, // 45: accrue.billing.v1.ContractService.GetContract:output_type -> accrue.billing.v1.GetContractResponse
+	16, // 46: accrue.billing.v1.ContractService.ListContractVersions:output_type -> accrue.billing.v1.ListContractVersionsResponse
+	42, // [42:47] is the sub-list for method output_type
+	37, // [37:42] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_contract_proto_init() }
@@ -1388,8 +1719,8 @@ func file_accrue_billing_v1_contract_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_contract_proto_rawDesc), len(file_accrue_billing_v1_contract_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   13,
+			NumEnums:      4,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

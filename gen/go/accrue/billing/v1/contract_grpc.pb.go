@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ContractService_UpsertContract_FullMethodName       = "/accrue.billing.v1.ContractService/UpsertContract"
 	ContractService_AmendContract_FullMethodName        = "/accrue.billing.v1.ContractService/AmendContract"
+	ContractService_CompleteMilestone_FullMethodName    = "/accrue.billing.v1.ContractService/CompleteMilestone"
 	ContractService_GetContract_FullMethodName          = "/accrue.billing.v1.ContractService/GetContract"
 	ContractService_ListContractVersions_FullMethodName = "/accrue.billing.v1.ContractService/ListContractVersions"
 )
@@ -40,6 +41,11 @@ type ContractServiceClient interface {
 	UpsertContract(ctx context.Context, in *UpsertContractRequest, opts ...grpc.CallOption) (*UpsertContractResponse, error)
 	// Amends a contract by hand: a new version with a reason, with optimistic concurrency.
 	AmendContract(ctx context.Context, in *AmendContractRequest, opts ...grpc.CallOption) (*AmendContractResponse, error)
+	// Records that a milestone of a contract line is complete on completed_on: a MILESTONE line
+	// bills it from then on, and milestone revenue counts it for every period ending on or after
+	// that day. Completing it again returns the completion already recorded, unchanged. NOT_FOUND
+	// MILESTONE_NOT_FOUND when the contract's current version has no such line or milestone.
+	CompleteMilestone(ctx context.Context, in *CompleteMilestoneRequest, opts ...grpc.CallOption) (*CompleteMilestoneResponse, error)
 	// Returns the current version of a contract.
 	GetContract(ctx context.Context, in *GetContractRequest, opts ...grpc.CallOption) (*GetContractResponse, error)
 	// Returns every version of a contract, oldest first.
@@ -68,6 +74,16 @@ func (c *contractServiceClient) AmendContract(ctx context.Context, in *AmendCont
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AmendContractResponse)
 	err := c.cc.Invoke(ctx, ContractService_AmendContract_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *contractServiceClient) CompleteMilestone(ctx context.Context, in *CompleteMilestoneRequest, opts ...grpc.CallOption) (*CompleteMilestoneResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompleteMilestoneResponse)
+	err := c.cc.Invoke(ctx, ContractService_CompleteMilestone_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +125,11 @@ type ContractServiceServer interface {
 	UpsertContract(context.Context, *UpsertContractRequest) (*UpsertContractResponse, error)
 	// Amends a contract by hand: a new version with a reason, with optimistic concurrency.
 	AmendContract(context.Context, *AmendContractRequest) (*AmendContractResponse, error)
+	// Records that a milestone of a contract line is complete on completed_on: a MILESTONE line
+	// bills it from then on, and milestone revenue counts it for every period ending on or after
+	// that day. Completing it again returns the completion already recorded, unchanged. NOT_FOUND
+	// MILESTONE_NOT_FOUND when the contract's current version has no such line or milestone.
+	CompleteMilestone(context.Context, *CompleteMilestoneRequest) (*CompleteMilestoneResponse, error)
 	// Returns the current version of a contract.
 	GetContract(context.Context, *GetContractRequest) (*GetContractResponse, error)
 	// Returns every version of a contract, oldest first.
@@ -128,6 +149,9 @@ func (UnimplementedContractServiceServer) UpsertContract(context.Context, *Upser
 }
 func (UnimplementedContractServiceServer) AmendContract(context.Context, *AmendContractRequest) (*AmendContractResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AmendContract not implemented")
+}
+func (UnimplementedContractServiceServer) CompleteMilestone(context.Context, *CompleteMilestoneRequest) (*CompleteMilestoneResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompleteMilestone not implemented")
 }
 func (UnimplementedContractServiceServer) GetContract(context.Context, *GetContractRequest) (*GetContractResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetContract not implemented")
@@ -192,6 +216,24 @@ func _ContractService_AmendContract_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ContractService_CompleteMilestone_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompleteMilestoneRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ContractServiceServer).CompleteMilestone(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ContractService_CompleteMilestone_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ContractServiceServer).CompleteMilestone(ctx, req.(*CompleteMilestoneRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ContractService_GetContract_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetContractRequest)
 	if err := dec(in); err != nil {
@@ -242,6 +284,10 @@ var ContractService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AmendContract",
 			Handler:    _ContractService_AmendContract_Handler,
+		},
+		{
+			MethodName: "CompleteMilestone",
+			Handler:    _ContractService_CompleteMilestone_Handler,
 		},
 		{
 			MethodName: "GetContract",

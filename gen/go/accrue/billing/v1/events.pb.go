@@ -958,11 +958,82 @@ func (x *SupplierCostAllocationRequested) GetReallocate() bool {
 	return false
 }
 
+// RevenueRecognized (type "revenue.recognized", stream "billing.events"): a contract line
+// recognized revenue (and any loss provision) for a period; one event per line and period.
+type RevenueRecognized struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Recognition   *LineRecognition       `protobuf:"bytes,1,opt,name=recognition,proto3" json:"recognition,omitempty"`
+	LegalEntityId string                 `protobuf:"bytes,2,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	// The projects of the contract (project financials show recognized revenue beside billed).
+	ProjectIds    []string `protobuf:"bytes,3,rep,name=project_ids,json=projectIds,proto3" json:"project_ids,omitempty"`
+	RunId         string   `protobuf:"bytes,4,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevenueRecognized) Reset() {
+	*x = RevenueRecognized{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevenueRecognized) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevenueRecognized) ProtoMessage() {}
+
+func (x *RevenueRecognized) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevenueRecognized.ProtoReflect.Descriptor instead.
+func (*RevenueRecognized) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RevenueRecognized) GetRecognition() *LineRecognition {
+	if x != nil {
+		return x.Recognition
+	}
+	return nil
+}
+
+func (x *RevenueRecognized) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *RevenueRecognized) GetProjectIds() []string {
+	if x != nil {
+		return x.ProjectIds
+	}
+	return nil
+}
+
+func (x *RevenueRecognized) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
 var File_accrue_billing_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1faccrue/billing/v1/invoice.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\"\xac\x01\n" +
+	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1faccrue/billing/v1/invoice.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1faccrue/billing/v1/revenue.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\"\xac\x01\n" +
 	"\x13LegalEntityUpserted\x12A\n" +
 	"\flegal_entity\x18\x01 \x01(\v2\x1e.accrue.billing.v1.LegalEntityR\vlegalEntity:Rҵ\x18N\n" +
 	"\x0ebilling.events\x12\x15legal_entity.upserted\x1a\aproject\x1a\vtimeexpense\"\x0flegal entity id\"\xb3\x01\n" +
@@ -1052,7 +1123,14 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"reallocate\x18\x04 \x01(\bR\n" +
 	"reallocate:Xҵ\x18T\n" +
-	"\x0ebilling.events\x12\"supplier_cost.allocation_requested\x1a\abilling\"\x15supplier bill line id*\xc0\x01\n" +
+	"\x0ebilling.events\x12\"supplier_cost.allocation_requested\x1a\abilling\"\x15supplier bill line id\"\xec\x01\n" +
+	"\x11RevenueRecognized\x12D\n" +
+	"\vrecognition\x18\x01 \x01(\v2\".accrue.billing.v1.LineRecognitionR\vrecognition\x12&\n" +
+	"\x0flegal_entity_id\x18\x02 \x01(\tR\rlegalEntityId\x12\x1f\n" +
+	"\vproject_ids\x18\x03 \x03(\tR\n" +
+	"projectIds\x12\x15\n" +
+	"\x06run_id\x18\x04 \x01(\tR\x05runId:1ҵ\x18-\n" +
+	"\x0ebilling.events\x12\x12revenue.recognized\x1a\aproject*\xc0\x01\n" +
 	"\x0ePostingOutcome\x12\x1f\n" +
 	"\x1bPOSTING_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16POSTING_OUTCOME_POSTED\x10\x01\x12*\n" +
@@ -1074,7 +1152,7 @@ func file_accrue_billing_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(PostingOutcome)(0),                     // 0: accrue.billing.v1.PostingOutcome
 	(*LegalEntityUpserted)(nil),             // 1: accrue.billing.v1.LegalEntityUpserted
@@ -1088,49 +1166,52 @@ var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(*PaymentApplied)(nil),                  // 9: accrue.billing.v1.PaymentApplied
 	(*PaymentApplication)(nil),              // 10: accrue.billing.v1.PaymentApplication
 	(*SupplierCostAllocationRequested)(nil), // 11: accrue.billing.v1.SupplierCostAllocationRequested
-	(*LegalEntity)(nil),                     // 12: accrue.billing.v1.LegalEntity
-	(*Contract)(nil),                        // 13: accrue.billing.v1.Contract
-	(*Period)(nil),                          // 14: accrue.billing.v1.Period
-	(*v1.CrossSystemIds)(nil),               // 15: accrue.common.v1.CrossSystemIds
-	(*v1.Date)(nil),                         // 16: accrue.common.v1.Date
-	(*v1.Money)(nil),                        // 17: accrue.common.v1.Money
-	(*Invoice)(nil),                         // 18: accrue.billing.v1.Invoice
-	(InvoiceStatus)(0),                      // 19: accrue.billing.v1.InvoiceStatus
+	(*RevenueRecognized)(nil),               // 12: accrue.billing.v1.RevenueRecognized
+	(*LegalEntity)(nil),                     // 13: accrue.billing.v1.LegalEntity
+	(*Contract)(nil),                        // 14: accrue.billing.v1.Contract
+	(*Period)(nil),                          // 15: accrue.billing.v1.Period
+	(*v1.CrossSystemIds)(nil),               // 16: accrue.common.v1.CrossSystemIds
+	(*v1.Date)(nil),                         // 17: accrue.common.v1.Date
+	(*v1.Money)(nil),                        // 18: accrue.common.v1.Money
+	(*Invoice)(nil),                         // 19: accrue.billing.v1.Invoice
+	(InvoiceStatus)(0),                      // 20: accrue.billing.v1.InvoiceStatus
+	(*LineRecognition)(nil),                 // 21: accrue.billing.v1.LineRecognition
 }
 var file_accrue_billing_v1_events_proto_depIdxs = []int32{
-	12, // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
-	13, // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
-	14, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
-	15, // 3: accrue.billing.v1.PeriodChanged.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	13, // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
+	14, // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
+	15, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
+	16, // 3: accrue.billing.v1.PeriodChanged.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
 	0,  // 4: accrue.billing.v1.PostingResult.outcome:type_name -> accrue.billing.v1.PostingOutcome
-	16, // 5: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
-	16, // 6: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
-	17, // 7: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
-	17, // 8: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
-	17, // 9: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
+	17, // 5: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
+	17, // 6: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
+	18, // 7: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
+	18, // 8: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
+	18, // 9: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
 	4,  // 10: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
-	18, // 11: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
-	15, // 12: accrue.billing.v1.InvoicePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
-	17, // 13: accrue.billing.v1.InvoicePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
-	18, // 14: accrue.billing.v1.InvoiceBlockedTax.invoice:type_name -> accrue.billing.v1.Invoice
-	15, // 15: accrue.billing.v1.InvoiceBlockedTax.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
-	18, // 16: accrue.billing.v1.CreditNotePosted.credit_note:type_name -> accrue.billing.v1.Invoice
-	17, // 17: accrue.billing.v1.CreditNotePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
-	15, // 18: accrue.billing.v1.CreditNotePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
-	16, // 19: accrue.billing.v1.PaymentApplied.application_date:type_name -> accrue.common.v1.Date
+	19, // 11: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
+	16, // 12: accrue.billing.v1.InvoicePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	18, // 13: accrue.billing.v1.InvoicePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
+	19, // 14: accrue.billing.v1.InvoiceBlockedTax.invoice:type_name -> accrue.billing.v1.Invoice
+	16, // 15: accrue.billing.v1.InvoiceBlockedTax.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	19, // 16: accrue.billing.v1.CreditNotePosted.credit_note:type_name -> accrue.billing.v1.Invoice
+	18, // 17: accrue.billing.v1.CreditNotePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
+	16, // 18: accrue.billing.v1.CreditNotePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	17, // 19: accrue.billing.v1.PaymentApplied.application_date:type_name -> accrue.common.v1.Date
 	10, // 20: accrue.billing.v1.PaymentApplied.applications:type_name -> accrue.billing.v1.PaymentApplication
-	17, // 21: accrue.billing.v1.PaymentApplied.unapplied:type_name -> accrue.common.v1.Money
-	15, // 22: accrue.billing.v1.PaymentApplied.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
-	17, // 23: accrue.billing.v1.PaymentApplication.amount_applied:type_name -> accrue.common.v1.Money
-	17, // 24: accrue.billing.v1.PaymentApplication.amount_written_off:type_name -> accrue.common.v1.Money
-	17, // 25: accrue.billing.v1.PaymentApplication.amount_open:type_name -> accrue.common.v1.Money
-	19, // 26: accrue.billing.v1.PaymentApplication.status:type_name -> accrue.billing.v1.InvoiceStatus
-	17, // 27: accrue.billing.v1.PaymentApplication.contract_collected_to_date:type_name -> accrue.common.v1.Money
-	28, // [28:28] is the sub-list for method output_type
-	28, // [28:28] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	18, // 21: accrue.billing.v1.PaymentApplied.unapplied:type_name -> accrue.common.v1.Money
+	16, // 22: accrue.billing.v1.PaymentApplied.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	18, // 23: accrue.billing.v1.PaymentApplication.amount_applied:type_name -> accrue.common.v1.Money
+	18, // 24: accrue.billing.v1.PaymentApplication.amount_written_off:type_name -> accrue.common.v1.Money
+	18, // 25: accrue.billing.v1.PaymentApplication.amount_open:type_name -> accrue.common.v1.Money
+	20, // 26: accrue.billing.v1.PaymentApplication.status:type_name -> accrue.billing.v1.InvoiceStatus
+	18, // 27: accrue.billing.v1.PaymentApplication.contract_collected_to_date:type_name -> accrue.common.v1.Money
+	21, // 28: accrue.billing.v1.RevenueRecognized.recognition:type_name -> accrue.billing.v1.LineRecognition
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_events_proto_init() }
@@ -1142,13 +1223,14 @@ func file_accrue_billing_v1_events_proto_init() {
 	file_accrue_billing_v1_invoice_proto_init()
 	file_accrue_billing_v1_ledger_proto_init()
 	file_accrue_billing_v1_legal_entity_proto_init()
+	file_accrue_billing_v1_revenue_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_events_proto_rawDesc), len(file_accrue_billing_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

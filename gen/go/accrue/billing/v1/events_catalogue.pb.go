@@ -28,6 +28,8 @@ const (
 	EventTypePaymentApplied = "payment.applied"
 	// EventTypeSupplierCostAllocationRequested carries a SupplierCostAllocationRequested payload.
 	EventTypeSupplierCostAllocationRequested = "supplier_cost.allocation_requested"
+	// EventTypeRevenueRecognized carries a RevenueRecognized payload.
+	EventTypeRevenueRecognized = "revenue.recognized"
 )
 
 // EventTypes lists every event type published on EventStream.
@@ -42,4 +44,5 @@ var EventTypes = []string{
 	EventTypeCreditNotePosted,
 	EventTypePaymentApplied,
 	EventTypeSupplierCostAllocationRequested,
+	EventTypeRevenueRecognized,
 }

@@ -487,7 +487,9 @@ func (x *InvoiceInstalment) GetOpen() *v1.Money {
 	return nil
 }
 
-// InvoiceLine bills one entry (an invoice candidate), or credits part of one.
+// InvoiceLine bills one entry (an invoice candidate) or, on a contract that groups its lines,
+// several entries of one resource, role or task at one unit price (parts); or credits part of
+// such a line.
 type InvoiceLine struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	LineNo    int32                  `protobuf:"varint,1,opt,name=line_no,json=lineNo,proto3" json:"line_no,omitempty"`
@@ -502,8 +504,11 @@ type InvoiceLine struct {
 	UnitPrice *v1.Money `protobuf:"bytes,8,opt,name=unit_price,json=unitPrice,proto3" json:"unit_price,omitempty"`
 	Amount    *v1.Money `protobuf:"bytes,9,opt,name=amount,proto3" json:"amount,omitempty"`
 	// The line's tax rate, e.g. "0.19", and its tax: rate × amount rounded half-up once.
-	TaxRate       string    `protobuf:"bytes,10,opt,name=tax_rate,json=taxRate,proto3" json:"tax_rate,omitempty"`
-	Tax           *v1.Money `protobuf:"bytes,11,opt,name=tax,proto3" json:"tax,omitempty"`
+	TaxRate string    `protobuf:"bytes,10,opt,name=tax_rate,json=taxRate,proto3" json:"tax_rate,omitempty"`
+	Tax     *v1.Money `protobuf:"bytes,11,opt,name=tax,proto3" json:"tax,omitempty"`
+	// The entries the line bills (or credits: negative), by date; their quantities and amounts
+	// sum to the line's. A credit of part of a grouped line takes its latest entries first.
+	Parts         []*InvoiceLinePart `protobuf:"bytes,30,rep,name=parts,proto3" json:"parts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -615,6 +620,82 @@ func (x *InvoiceLine) GetTax() *v1.Money {
 	return nil
 }
 
+func (x *InvoiceLine) GetParts() []*InvoiceLinePart {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
+}
+
+// InvoiceLinePart is what a line bills (or credits) of one entry.
+type InvoiceLinePart struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CandidateId   string                 `protobuf:"bytes,1,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	SourceDate    *v1.Date               `protobuf:"bytes,2,opt,name=source_date,json=sourceDate,proto3" json:"source_date,omitempty"`
+	Quantity      string                 `protobuf:"bytes,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	Amount        *v1.Money              `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InvoiceLinePart) Reset() {
+	*x = InvoiceLinePart{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvoiceLinePart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvoiceLinePart) ProtoMessage() {}
+
+func (x *InvoiceLinePart) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvoiceLinePart.ProtoReflect.Descriptor instead.
+func (*InvoiceLinePart) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *InvoiceLinePart) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+func (x *InvoiceLinePart) GetSourceDate() *v1.Date {
+	if x != nil {
+		return x.SourceDate
+	}
+	return nil
+}
+
+func (x *InvoiceLinePart) GetQuantity() string {
+	if x != nil {
+		return x.Quantity
+	}
+	return ""
+}
+
+func (x *InvoiceLinePart) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
 type ProposeInvoiceRequest struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	ContractId string                 `protobuf:"bytes,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
@@ -626,7 +707,7 @@ type ProposeInvoiceRequest struct {
 
 func (x *ProposeInvoiceRequest) Reset() {
 	*x = ProposeInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[3]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -638,7 +719,7 @@ func (x *ProposeInvoiceRequest) String() string {
 func (*ProposeInvoiceRequest) ProtoMessage() {}
 
 func (x *ProposeInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[3]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -651,7 +732,7 @@ func (x *ProposeInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*ProposeInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{3}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ProposeInvoiceRequest) GetContractId() string {
@@ -677,7 +758,7 @@ type ProposeInvoiceResponse struct {
 
 func (x *ProposeInvoiceResponse) Reset() {
 	*x = ProposeInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[4]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -689,7 +770,7 @@ func (x *ProposeInvoiceResponse) String() string {
 func (*ProposeInvoiceResponse) ProtoMessage() {}
 
 func (x *ProposeInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[4]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -702,7 +783,7 @@ func (x *ProposeInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*ProposeInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{4}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ProposeInvoiceResponse) GetInvoice() *Invoice {
@@ -721,7 +802,7 @@ type GetInvoiceRequest struct {
 
 func (x *GetInvoiceRequest) Reset() {
 	*x = GetInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[5]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -733,7 +814,7 @@ func (x *GetInvoiceRequest) String() string {
 func (*GetInvoiceRequest) ProtoMessage() {}
 
 func (x *GetInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[5]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -746,7 +827,7 @@ func (x *GetInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*GetInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{5}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetInvoiceRequest) GetInvoiceId() string {
@@ -765,7 +846,7 @@ type GetInvoiceResponse struct {
 
 func (x *GetInvoiceResponse) Reset() {
 	*x = GetInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[6]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -777,7 +858,7 @@ func (x *GetInvoiceResponse) String() string {
 func (*GetInvoiceResponse) ProtoMessage() {}
 
 func (x *GetInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[6]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -790,7 +871,7 @@ func (x *GetInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*GetInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{6}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetInvoiceResponse) GetInvoice() *Invoice {
@@ -811,7 +892,7 @@ type PostInvoiceRequest struct {
 
 func (x *PostInvoiceRequest) Reset() {
 	*x = PostInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[7]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -823,7 +904,7 @@ func (x *PostInvoiceRequest) String() string {
 func (*PostInvoiceRequest) ProtoMessage() {}
 
 func (x *PostInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[7]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -836,7 +917,7 @@ func (x *PostInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*PostInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{7}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PostInvoiceRequest) GetInvoiceId() string {
@@ -862,7 +943,7 @@ type PostInvoiceResponse struct {
 
 func (x *PostInvoiceResponse) Reset() {
 	*x = PostInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[8]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +955,7 @@ func (x *PostInvoiceResponse) String() string {
 func (*PostInvoiceResponse) ProtoMessage() {}
 
 func (x *PostInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[8]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +968,7 @@ func (x *PostInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*PostInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{8}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PostInvoiceResponse) GetInvoice() *Invoice {
@@ -906,7 +987,7 @@ type VoidInvoiceRequest struct {
 
 func (x *VoidInvoiceRequest) Reset() {
 	*x = VoidInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[9]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +999,7 @@ func (x *VoidInvoiceRequest) String() string {
 func (*VoidInvoiceRequest) ProtoMessage() {}
 
 func (x *VoidInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[9]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1012,7 @@ func (x *VoidInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoidInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*VoidInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{9}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *VoidInvoiceRequest) GetInvoiceId() string {
@@ -950,7 +1031,7 @@ type VoidInvoiceResponse struct {
 
 func (x *VoidInvoiceResponse) Reset() {
 	*x = VoidInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[10]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -962,7 +1043,7 @@ func (x *VoidInvoiceResponse) String() string {
 func (*VoidInvoiceResponse) ProtoMessage() {}
 
 func (x *VoidInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[10]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -975,7 +1056,7 @@ func (x *VoidInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoidInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*VoidInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{10}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *VoidInvoiceResponse) GetInvoice() *Invoice {
@@ -996,7 +1077,7 @@ type CreditLine struct {
 
 func (x *CreditLine) Reset() {
 	*x = CreditLine{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[11]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1008,7 +1089,7 @@ func (x *CreditLine) String() string {
 func (*CreditLine) ProtoMessage() {}
 
 func (x *CreditLine) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[11]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1021,7 +1102,7 @@ func (x *CreditLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditLine.ProtoReflect.Descriptor instead.
 func (*CreditLine) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{11}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreditLine) GetLineNo() int32 {
@@ -1050,7 +1131,7 @@ type CreditInvoiceRequest struct {
 
 func (x *CreditInvoiceRequest) Reset() {
 	*x = CreditInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[12]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1143,7 @@ func (x *CreditInvoiceRequest) String() string {
 func (*CreditInvoiceRequest) ProtoMessage() {}
 
 func (x *CreditInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[12]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1156,7 @@ func (x *CreditInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*CreditInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{12}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreditInvoiceRequest) GetInvoiceId() string {
@@ -1109,7 +1190,7 @@ type CreditInvoiceResponse struct {
 
 func (x *CreditInvoiceResponse) Reset() {
 	*x = CreditInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1121,7 +1202,7 @@ func (x *CreditInvoiceResponse) String() string {
 func (*CreditInvoiceResponse) ProtoMessage() {}
 
 func (x *CreditInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1134,7 +1215,7 @@ func (x *CreditInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*CreditInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{13}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CreditInvoiceResponse) GetCreditNote() *Invoice {
@@ -1160,7 +1241,7 @@ type TaxRate struct {
 
 func (x *TaxRate) Reset() {
 	*x = TaxRate{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1253,7 @@ func (x *TaxRate) String() string {
 func (*TaxRate) ProtoMessage() {}
 
 func (x *TaxRate) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1266,7 @@ func (x *TaxRate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaxRate.ProtoReflect.Descriptor instead.
 func (*TaxRate) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{14}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TaxRate) GetTaxRegion() string {
@@ -1226,7 +1307,7 @@ type SetTaxRateRequest struct {
 
 func (x *SetTaxRateRequest) Reset() {
 	*x = SetTaxRateRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1238,7 +1319,7 @@ func (x *SetTaxRateRequest) String() string {
 func (*SetTaxRateRequest) ProtoMessage() {}
 
 func (x *SetTaxRateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1251,7 +1332,7 @@ func (x *SetTaxRateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaxRateRequest.ProtoReflect.Descriptor instead.
 func (*SetTaxRateRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{15}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SetTaxRateRequest) GetLegalEntityId() string {
@@ -1277,7 +1358,7 @@ type SetTaxRateResponse struct {
 
 func (x *SetTaxRateResponse) Reset() {
 	*x = SetTaxRateResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1289,7 +1370,7 @@ func (x *SetTaxRateResponse) String() string {
 func (*SetTaxRateResponse) ProtoMessage() {}
 
 func (x *SetTaxRateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1302,7 +1383,7 @@ func (x *SetTaxRateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaxRateResponse.ProtoReflect.Descriptor instead.
 func (*SetTaxRateResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{16}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SetTaxRateResponse) GetTaxRate() *TaxRate {
@@ -1321,7 +1402,7 @@ type ListTaxRatesRequest struct {
 
 func (x *ListTaxRatesRequest) Reset() {
 	*x = ListTaxRatesRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1333,7 +1414,7 @@ func (x *ListTaxRatesRequest) String() string {
 func (*ListTaxRatesRequest) ProtoMessage() {}
 
 func (x *ListTaxRatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1346,7 +1427,7 @@ func (x *ListTaxRatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaxRatesRequest.ProtoReflect.Descriptor instead.
 func (*ListTaxRatesRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{17}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListTaxRatesRequest) GetLegalEntityId() string {
@@ -1365,7 +1446,7 @@ type ListTaxRatesResponse struct {
 
 func (x *ListTaxRatesResponse) Reset() {
 	*x = ListTaxRatesResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1377,7 +1458,7 @@ func (x *ListTaxRatesResponse) String() string {
 func (*ListTaxRatesResponse) ProtoMessage() {}
 
 func (x *ListTaxRatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1390,7 +1471,7 @@ func (x *ListTaxRatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaxRatesResponse.ProtoReflect.Descriptor instead.
 func (*ListTaxRatesResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{18}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListTaxRatesResponse) GetTaxRates() []*TaxRate {
@@ -1409,7 +1490,7 @@ type ListTaxBlockedInvoicesRequest struct {
 
 func (x *ListTaxBlockedInvoicesRequest) Reset() {
 	*x = ListTaxBlockedInvoicesRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1421,7 +1502,7 @@ func (x *ListTaxBlockedInvoicesRequest) String() string {
 func (*ListTaxBlockedInvoicesRequest) ProtoMessage() {}
 
 func (x *ListTaxBlockedInvoicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1434,7 +1515,7 @@ func (x *ListTaxBlockedInvoicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaxBlockedInvoicesRequest.ProtoReflect.Descriptor instead.
 func (*ListTaxBlockedInvoicesRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{19}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListTaxBlockedInvoicesRequest) GetLegalEntityId() string {
@@ -1454,7 +1535,7 @@ type ListTaxBlockedInvoicesResponse struct {
 
 func (x *ListTaxBlockedInvoicesResponse) Reset() {
 	*x = ListTaxBlockedInvoicesResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[20]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +1547,7 @@ func (x *ListTaxBlockedInvoicesResponse) String() string {
 func (*ListTaxBlockedInvoicesResponse) ProtoMessage() {}
 
 func (x *ListTaxBlockedInvoicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[20]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1479,7 +1560,7 @@ func (x *ListTaxBlockedInvoicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaxBlockedInvoicesResponse.ProtoReflect.Descriptor instead.
 func (*ListTaxBlockedInvoicesResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{20}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListTaxBlockedInvoicesResponse) GetInvoices() []*Invoice {
@@ -1487,6 +1568,391 @@ func (x *ListTaxBlockedInvoicesResponse) GetInvoices() []*Invoice {
 		return x.Invoices
 	}
 	return nil
+}
+
+type ListOverCapRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ContractId    string                 `protobuf:"bytes,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOverCapRequest) Reset() {
+	*x = ListOverCapRequest{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOverCapRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOverCapRequest) ProtoMessage() {}
+
+func (x *ListOverCapRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOverCapRequest.ProtoReflect.Descriptor instead.
+func (*ListOverCapRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListOverCapRequest) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+type ListOverCapResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per capped contract line with work over its cap (none: nothing is over cap).
+	Lines         []*OverCapLine `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOverCapResponse) Reset() {
+	*x = ListOverCapResponse{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOverCapResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOverCapResponse) ProtoMessage() {}
+
+func (x *ListOverCapResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOverCapResponse.ProtoReflect.Descriptor instead.
+func (*ListOverCapResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListOverCapResponse) GetLines() []*OverCapLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+// OverCapLine is the work a contract line's cap keeps off invoices.
+type OverCapLine struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	LineKey     string                 `protobuf:"bytes,1,opt,name=line_key,json=lineKey,proto3" json:"line_key,omitempty"`
+	NotToExceed *v1.Money              `protobuf:"bytes,2,opt,name=not_to_exceed,json=notToExceed,proto3" json:"not_to_exceed,omitempty"`
+	// What invoices that are not void bill toward the cap, net of credit notes.
+	Billed *v1.Money `protobuf:"bytes,3,opt,name=billed,proto3" json:"billed,omitempty"`
+	// The unbilled amount over the cap.
+	OverCap       *v1.Money           `protobuf:"bytes,4,opt,name=over_cap,json=overCap,proto3" json:"over_cap,omitempty"`
+	Candidates    []*OverCapCandidate `protobuf:"bytes,5,rep,name=candidates,proto3" json:"candidates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OverCapLine) Reset() {
+	*x = OverCapLine{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OverCapLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OverCapLine) ProtoMessage() {}
+
+func (x *OverCapLine) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OverCapLine.ProtoReflect.Descriptor instead.
+func (*OverCapLine) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *OverCapLine) GetLineKey() string {
+	if x != nil {
+		return x.LineKey
+	}
+	return ""
+}
+
+func (x *OverCapLine) GetNotToExceed() *v1.Money {
+	if x != nil {
+		return x.NotToExceed
+	}
+	return nil
+}
+
+func (x *OverCapLine) GetBilled() *v1.Money {
+	if x != nil {
+		return x.Billed
+	}
+	return nil
+}
+
+func (x *OverCapLine) GetOverCap() *v1.Money {
+	if x != nil {
+		return x.OverCap
+	}
+	return nil
+}
+
+func (x *OverCapLine) GetCandidates() []*OverCapCandidate {
+	if x != nil {
+		return x.Candidates
+	}
+	return nil
+}
+
+// OverCapCandidate is the part of an entry that is over its line's cap.
+type OverCapCandidate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CandidateId   string                 `protobuf:"bytes,1,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	ProjectId     string                 `protobuf:"bytes,2,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	SourceType    string                 `protobuf:"bytes,3,opt,name=source_type,json=sourceType,proto3" json:"source_type,omitempty"`
+	SourceId      string                 `protobuf:"bytes,4,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	SourceDate    *v1.Date               `protobuf:"bytes,5,opt,name=source_date,json=sourceDate,proto3" json:"source_date,omitempty"`
+	Quantity      string                 `protobuf:"bytes,6,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	Amount        *v1.Money              `protobuf:"bytes,7,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OverCapCandidate) Reset() {
+	*x = OverCapCandidate{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OverCapCandidate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OverCapCandidate) ProtoMessage() {}
+
+func (x *OverCapCandidate) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OverCapCandidate.ProtoReflect.Descriptor instead.
+func (*OverCapCandidate) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *OverCapCandidate) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+func (x *OverCapCandidate) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *OverCapCandidate) GetSourceType() string {
+	if x != nil {
+		return x.SourceType
+	}
+	return ""
+}
+
+func (x *OverCapCandidate) GetSourceId() string {
+	if x != nil {
+		return x.SourceId
+	}
+	return ""
+}
+
+func (x *OverCapCandidate) GetSourceDate() *v1.Date {
+	if x != nil {
+		return x.SourceDate
+	}
+	return nil
+}
+
+func (x *OverCapCandidate) GetQuantity() string {
+	if x != nil {
+		return x.Quantity
+	}
+	return ""
+}
+
+func (x *OverCapCandidate) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+type WriteOffOverCapRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ContractId string                 `protobuf:"bytes,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	// The contract line; all capped lines when empty.
+	LineKey string `protobuf:"bytes,2,opt,name=line_key,json=lineKey,proto3" json:"line_key,omitempty"`
+	// Posting date of the write-off.
+	PostingDate   *v1.Date `protobuf:"bytes,3,opt,name=posting_date,json=postingDate,proto3" json:"posting_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WriteOffOverCapRequest) Reset() {
+	*x = WriteOffOverCapRequest{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WriteOffOverCapRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WriteOffOverCapRequest) ProtoMessage() {}
+
+func (x *WriteOffOverCapRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WriteOffOverCapRequest.ProtoReflect.Descriptor instead.
+func (*WriteOffOverCapRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *WriteOffOverCapRequest) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+func (x *WriteOffOverCapRequest) GetLineKey() string {
+	if x != nil {
+		return x.LineKey
+	}
+	return ""
+}
+
+func (x *WriteOffOverCapRequest) GetPostingDate() *v1.Date {
+	if x != nil {
+		return x.PostingDate
+	}
+	return nil
+}
+
+type WriteOffOverCapResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What was written off, per line (empty: nothing was over cap).
+	WrittenOff []*OverCapLine `protobuf:"bytes,1,rep,name=written_off,json=writtenOff,proto3" json:"written_off,omitempty"`
+	Total      *v1.Money      `protobuf:"bytes,2,opt,name=total,proto3" json:"total,omitempty"`
+	// The journal entry (Dr write-off expense / Cr WIP); empty when nothing was written off.
+	JournalEntryId string `protobuf:"bytes,3,opt,name=journal_entry_id,json=journalEntryId,proto3" json:"journal_entry_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *WriteOffOverCapResponse) Reset() {
+	*x = WriteOffOverCapResponse{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WriteOffOverCapResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WriteOffOverCapResponse) ProtoMessage() {}
+
+func (x *WriteOffOverCapResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WriteOffOverCapResponse.ProtoReflect.Descriptor instead.
+func (*WriteOffOverCapResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *WriteOffOverCapResponse) GetWrittenOff() []*OverCapLine {
+	if x != nil {
+		return x.WrittenOff
+	}
+	return nil
+}
+
+func (x *WriteOffOverCapResponse) GetTotal() *v1.Money {
+	if x != nil {
+		return x.Total
+	}
+	return nil
+}
+
+func (x *WriteOffOverCapResponse) GetJournalEntryId() string {
+	if x != nil {
+		return x.JournalEntryId
+	}
+	return ""
 }
 
 var File_accrue_billing_v1_invoice_proto protoreflect.FileDescriptor
@@ -1537,7 +2003,7 @@ const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"\bcredited\x18\x05 \x01(\v2\x17.accrue.common.v1.MoneyR\bcredited\x128\n" +
 	"\vwritten_off\x18\x06 \x01(\v2\x17.accrue.common.v1.MoneyR\n" +
 	"writtenOff\x12+\n" +
-	"\x04open\x18\a \x01(\v2\x17.accrue.common.v1.MoneyR\x04open\"\xa9\x03\n" +
+	"\x04open\x18\a \x01(\v2\x17.accrue.common.v1.MoneyR\x04open\"\xe3\x03\n" +
 	"\vInvoiceLine\x12\x17\n" +
 	"\aline_no\x18\x01 \x01(\x05R\x06lineNo\x12\x1d\n" +
 	"\n" +
@@ -1553,7 +2019,14 @@ const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"\x06amount\x18\t \x01(\v2\x17.accrue.common.v1.MoneyR\x06amount\x12\x19\n" +
 	"\btax_rate\x18\n" +
 	" \x01(\tR\ataxRate\x12)\n" +
-	"\x03tax\x18\v \x01(\v2\x17.accrue.common.v1.MoneyR\x03tax\"s\n" +
+	"\x03tax\x18\v \x01(\v2\x17.accrue.common.v1.MoneyR\x03tax\x128\n" +
+	"\x05parts\x18\x1e \x03(\v2\".accrue.billing.v1.InvoiceLinePartR\x05parts\"\xba\x01\n" +
+	"\x0fInvoiceLinePart\x12!\n" +
+	"\fcandidate_id\x18\x01 \x01(\tR\vcandidateId\x127\n" +
+	"\vsource_date\x18\x02 \x01(\v2\x16.accrue.common.v1.DateR\n" +
+	"sourceDate\x12\x1a\n" +
+	"\bquantity\x18\x03 \x01(\tR\bquantity\x12/\n" +
+	"\x06amount\x18\x04 \x01(\v2\x17.accrue.common.v1.MoneyR\x06amount\"s\n" +
 	"\x15ProposeInvoiceRequest\x12)\n" +
 	"\vcontract_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
 	"contractId\x12/\n" +
@@ -1609,7 +2082,41 @@ const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"\x1dListTaxBlockedInvoicesRequest\x120\n" +
 	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\"X\n" +
 	"\x1eListTaxBlockedInvoicesResponse\x126\n" +
-	"\binvoices\x18\x01 \x03(\v2\x1a.accrue.billing.v1.InvoiceR\binvoices*c\n" +
+	"\binvoices\x18\x01 \x03(\v2\x1a.accrue.billing.v1.InvoiceR\binvoices\"?\n" +
+	"\x12ListOverCapRequest\x12)\n" +
+	"\vcontract_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
+	"contractId\"K\n" +
+	"\x13ListOverCapResponse\x124\n" +
+	"\x05lines\x18\x01 \x03(\v2\x1e.accrue.billing.v1.OverCapLineR\x05lines\"\x8f\x02\n" +
+	"\vOverCapLine\x12\x19\n" +
+	"\bline_key\x18\x01 \x01(\tR\alineKey\x12;\n" +
+	"\rnot_to_exceed\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyR\vnotToExceed\x12/\n" +
+	"\x06billed\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyR\x06billed\x122\n" +
+	"\bover_cap\x18\x04 \x01(\v2\x17.accrue.common.v1.MoneyR\aoverCap\x12C\n" +
+	"\n" +
+	"candidates\x18\x05 \x03(\v2#.accrue.billing.v1.OverCapCandidateR\n" +
+	"candidates\"\x98\x02\n" +
+	"\x10OverCapCandidate\x12!\n" +
+	"\fcandidate_id\x18\x01 \x01(\tR\vcandidateId\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x02 \x01(\tR\tprojectId\x12\x1f\n" +
+	"\vsource_type\x18\x03 \x01(\tR\n" +
+	"sourceType\x12\x1b\n" +
+	"\tsource_id\x18\x04 \x01(\tR\bsourceId\x127\n" +
+	"\vsource_date\x18\x05 \x01(\v2\x16.accrue.common.v1.DateR\n" +
+	"sourceDate\x12\x1a\n" +
+	"\bquantity\x18\x06 \x01(\tR\bquantity\x12/\n" +
+	"\x06amount\x18\a \x01(\v2\x17.accrue.common.v1.MoneyR\x06amount\"\xc3\x01\n" +
+	"\x16WriteOffOverCapRequest\x12)\n" +
+	"\vcontract_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
+	"contractId\x12;\n" +
+	"\bline_key\x18\x02 \x01(\tB \xbaH\x1dr\x1b2\x19^([A-Za-z0-9_.-]{1,64})?$R\alineKey\x12A\n" +
+	"\fposting_date\x18\x03 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\vpostingDate\"\xb3\x01\n" +
+	"\x17WriteOffOverCapResponse\x12?\n" +
+	"\vwritten_off\x18\x01 \x03(\v2\x1e.accrue.billing.v1.OverCapLineR\n" +
+	"writtenOff\x12-\n" +
+	"\x05total\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyR\x05total\x12(\n" +
+	"\x10journal_entry_id\x18\x03 \x01(\tR\x0ejournalEntryId*c\n" +
 	"\vInvoiceKind\x12\x1c\n" +
 	"\x18INVOICE_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INVOICE_KIND_INVOICE\x10\x01\x12\x1c\n" +
@@ -1622,14 +2129,16 @@ const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"\x1aINVOICE_STATUS_BLOCKED_TAX\x10\x04\x12!\n" +
 	"\x1dINVOICE_STATUS_PARTIALLY_PAID\x10\x05\x12\x17\n" +
 	"\x13INVOICE_STATUS_PAID\x10\x06\x12\x1b\n" +
-	"\x17INVOICE_STATUS_CREDITED\x10\a2\x8b\v\n" +
+	"\x17INVOICE_STATUS_CREDITED\x10\a2\xec\r\n" +
 	"\x0eInvoiceService\x12\xb8\x01\n" +
 	"\x0eProposeInvoice\x12(.accrue.billing.v1.ProposeInvoiceRequest\x1a).accrue.billing.v1.ProposeInvoiceResponse\"Q\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x021:\x01*\",/v1/contracts/{contract_id}/invoices:propose\x12\x91\x01\n" +
 	"\n" +
 	"GetInvoice\x12$.accrue.billing.v1.GetInvoiceRequest\x1a%.accrue.billing.v1.GetInvoiceResponse\"6\x8a\xb5\x18\rinvoices:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/invoices/{invoice_id}\x12\xa1\x01\n" +
 	"\vPostInvoice\x12%.accrue.billing.v1.PostInvoiceRequest\x1a&.accrue.billing.v1.PostInvoiceResponse\"C\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/invoices/{invoice_id}:post\x12\xa1\x01\n" +
 	"\vVoidInvoice\x12%.accrue.billing.v1.VoidInvoiceRequest\x1a&.accrue.billing.v1.VoidInvoiceResponse\"C\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/invoices/{invoice_id}:void\x12\xa9\x01\n" +
-	"\rCreditInvoice\x12'.accrue.billing.v1.CreditInvoiceRequest\x1a(.accrue.billing.v1.CreditInvoiceResponse\"E\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02%:\x01*\" /v1/invoices/{invoice_id}:credit\x12\xae\x01\n" +
+	"\rCreditInvoice\x12'.accrue.billing.v1.CreditInvoiceRequest\x1a(.accrue.billing.v1.CreditInvoiceResponse\"E\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02%:\x01*\" /v1/invoices/{invoice_id}:credit\x12\x9f\x01\n" +
+	"\vListOverCap\x12%.accrue.billing.v1.ListOverCapRequest\x1a&.accrue.billing.v1.ListOverCapResponse\"A\x8a\xb5\x18\rinvoices:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02&\x12$/v1/contracts/{contract_id}/over-cap\x12\xbc\x01\n" +
+	"\x0fWriteOffOverCap\x12).accrue.billing.v1.WriteOffOverCapRequest\x1a*.accrue.billing.v1.WriteOffOverCapResponse\"R\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x022:\x01*\"-/v1/contracts/{contract_id}/over-cap:writeOff\x12\xae\x01\n" +
 	"\n" +
 	"SetTaxRate\x12$.accrue.billing.v1.SetTaxRateRequest\x1a%.accrue.billing.v1.SetTaxRateResponse\"S\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x023:\x01*\"./v1/legal-entities/{legal_entity_id}/tax-rates\x12\xac\x01\n" +
 	"\fListTaxRates\x12&.accrue.billing.v1.ListTaxRatesRequest\x1a'.accrue.billing.v1.ListTaxRatesResponse\"K\x8a\xb5\x18\rinvoices:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x020\x12./v1/legal-entities/{legal_entity_id}/tax-rates\x12\xd5\x01\n" +
@@ -1649,94 +2158,118 @@ func file_accrue_billing_v1_invoice_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_invoice_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_accrue_billing_v1_invoice_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_accrue_billing_v1_invoice_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_accrue_billing_v1_invoice_proto_goTypes = []any{
 	(InvoiceKind)(0),                       // 0: accrue.billing.v1.InvoiceKind
 	(InvoiceStatus)(0),                     // 1: accrue.billing.v1.InvoiceStatus
 	(*Invoice)(nil),                        // 2: accrue.billing.v1.Invoice
 	(*InvoiceInstalment)(nil),              // 3: accrue.billing.v1.InvoiceInstalment
 	(*InvoiceLine)(nil),                    // 4: accrue.billing.v1.InvoiceLine
-	(*ProposeInvoiceRequest)(nil),          // 5: accrue.billing.v1.ProposeInvoiceRequest
-	(*ProposeInvoiceResponse)(nil),         // 6: accrue.billing.v1.ProposeInvoiceResponse
-	(*GetInvoiceRequest)(nil),              // 7: accrue.billing.v1.GetInvoiceRequest
-	(*GetInvoiceResponse)(nil),             // 8: accrue.billing.v1.GetInvoiceResponse
-	(*PostInvoiceRequest)(nil),             // 9: accrue.billing.v1.PostInvoiceRequest
-	(*PostInvoiceResponse)(nil),            // 10: accrue.billing.v1.PostInvoiceResponse
-	(*VoidInvoiceRequest)(nil),             // 11: accrue.billing.v1.VoidInvoiceRequest
-	(*VoidInvoiceResponse)(nil),            // 12: accrue.billing.v1.VoidInvoiceResponse
-	(*CreditLine)(nil),                     // 13: accrue.billing.v1.CreditLine
-	(*CreditInvoiceRequest)(nil),           // 14: accrue.billing.v1.CreditInvoiceRequest
-	(*CreditInvoiceResponse)(nil),          // 15: accrue.billing.v1.CreditInvoiceResponse
-	(*TaxRate)(nil),                        // 16: accrue.billing.v1.TaxRate
-	(*SetTaxRateRequest)(nil),              // 17: accrue.billing.v1.SetTaxRateRequest
-	(*SetTaxRateResponse)(nil),             // 18: accrue.billing.v1.SetTaxRateResponse
-	(*ListTaxRatesRequest)(nil),            // 19: accrue.billing.v1.ListTaxRatesRequest
-	(*ListTaxRatesResponse)(nil),           // 20: accrue.billing.v1.ListTaxRatesResponse
-	(*ListTaxBlockedInvoicesRequest)(nil),  // 21: accrue.billing.v1.ListTaxBlockedInvoicesRequest
-	(*ListTaxBlockedInvoicesResponse)(nil), // 22: accrue.billing.v1.ListTaxBlockedInvoicesResponse
-	(*v1.Date)(nil),                        // 23: accrue.common.v1.Date
-	(*v1.Money)(nil),                       // 24: accrue.common.v1.Money
+	(*InvoiceLinePart)(nil),                // 5: accrue.billing.v1.InvoiceLinePart
+	(*ProposeInvoiceRequest)(nil),          // 6: accrue.billing.v1.ProposeInvoiceRequest
+	(*ProposeInvoiceResponse)(nil),         // 7: accrue.billing.v1.ProposeInvoiceResponse
+	(*GetInvoiceRequest)(nil),              // 8: accrue.billing.v1.GetInvoiceRequest
+	(*GetInvoiceResponse)(nil),             // 9: accrue.billing.v1.GetInvoiceResponse
+	(*PostInvoiceRequest)(nil),             // 10: accrue.billing.v1.PostInvoiceRequest
+	(*PostInvoiceResponse)(nil),            // 11: accrue.billing.v1.PostInvoiceResponse
+	(*VoidInvoiceRequest)(nil),             // 12: accrue.billing.v1.VoidInvoiceRequest
+	(*VoidInvoiceResponse)(nil),            // 13: accrue.billing.v1.VoidInvoiceResponse
+	(*CreditLine)(nil),                     // 14: accrue.billing.v1.CreditLine
+	(*CreditInvoiceRequest)(nil),           // 15: accrue.billing.v1.CreditInvoiceRequest
+	(*CreditInvoiceResponse)(nil),          // 16: accrue.billing.v1.CreditInvoiceResponse
+	(*TaxRate)(nil),                        // 17: accrue.billing.v1.TaxRate
+	(*SetTaxRateRequest)(nil),              // 18: accrue.billing.v1.SetTaxRateRequest
+	(*SetTaxRateResponse)(nil),             // 19: accrue.billing.v1.SetTaxRateResponse
+	(*ListTaxRatesRequest)(nil),            // 20: accrue.billing.v1.ListTaxRatesRequest
+	(*ListTaxRatesResponse)(nil),           // 21: accrue.billing.v1.ListTaxRatesResponse
+	(*ListTaxBlockedInvoicesRequest)(nil),  // 22: accrue.billing.v1.ListTaxBlockedInvoicesRequest
+	(*ListTaxBlockedInvoicesResponse)(nil), // 23: accrue.billing.v1.ListTaxBlockedInvoicesResponse
+	(*ListOverCapRequest)(nil),             // 24: accrue.billing.v1.ListOverCapRequest
+	(*ListOverCapResponse)(nil),            // 25: accrue.billing.v1.ListOverCapResponse
+	(*OverCapLine)(nil),                    // 26: accrue.billing.v1.OverCapLine
+	(*OverCapCandidate)(nil),               // 27: accrue.billing.v1.OverCapCandidate
+	(*WriteOffOverCapRequest)(nil),         // 28: accrue.billing.v1.WriteOffOverCapRequest
+	(*WriteOffOverCapResponse)(nil),        // 29: accrue.billing.v1.WriteOffOverCapResponse
+	(*v1.Date)(nil),                        // 30: accrue.common.v1.Date
+	(*v1.Money)(nil),                       // 31: accrue.common.v1.Money
 }
 var file_accrue_billing_v1_invoice_proto_depIdxs = []int32{
 	0,  // 0: accrue.billing.v1.Invoice.kind:type_name -> accrue.billing.v1.InvoiceKind
 	1,  // 1: accrue.billing.v1.Invoice.status:type_name -> accrue.billing.v1.InvoiceStatus
-	23, // 2: accrue.billing.v1.Invoice.issue_date:type_name -> accrue.common.v1.Date
-	23, // 3: accrue.billing.v1.Invoice.cut_off:type_name -> accrue.common.v1.Date
+	30, // 2: accrue.billing.v1.Invoice.issue_date:type_name -> accrue.common.v1.Date
+	30, // 3: accrue.billing.v1.Invoice.cut_off:type_name -> accrue.common.v1.Date
 	4,  // 4: accrue.billing.v1.Invoice.lines:type_name -> accrue.billing.v1.InvoiceLine
-	24, // 5: accrue.billing.v1.Invoice.total:type_name -> accrue.common.v1.Money
-	24, // 6: accrue.billing.v1.Invoice.over_cap:type_name -> accrue.common.v1.Money
-	24, // 7: accrue.billing.v1.Invoice.tax:type_name -> accrue.common.v1.Money
-	24, // 8: accrue.billing.v1.Invoice.gross:type_name -> accrue.common.v1.Money
+	31, // 5: accrue.billing.v1.Invoice.total:type_name -> accrue.common.v1.Money
+	31, // 6: accrue.billing.v1.Invoice.over_cap:type_name -> accrue.common.v1.Money
+	31, // 7: accrue.billing.v1.Invoice.tax:type_name -> accrue.common.v1.Money
+	31, // 8: accrue.billing.v1.Invoice.gross:type_name -> accrue.common.v1.Money
 	3,  // 9: accrue.billing.v1.Invoice.instalments:type_name -> accrue.billing.v1.InvoiceInstalment
-	24, // 10: accrue.billing.v1.Invoice.amount_paid:type_name -> accrue.common.v1.Money
-	24, // 11: accrue.billing.v1.Invoice.amount_credited:type_name -> accrue.common.v1.Money
-	24, // 12: accrue.billing.v1.Invoice.amount_written_off:type_name -> accrue.common.v1.Money
-	24, // 13: accrue.billing.v1.Invoice.amount_open:type_name -> accrue.common.v1.Money
-	23, // 14: accrue.billing.v1.InvoiceInstalment.due_date:type_name -> accrue.common.v1.Date
-	24, // 15: accrue.billing.v1.InvoiceInstalment.amount:type_name -> accrue.common.v1.Money
-	24, // 16: accrue.billing.v1.InvoiceInstalment.paid:type_name -> accrue.common.v1.Money
-	24, // 17: accrue.billing.v1.InvoiceInstalment.credited:type_name -> accrue.common.v1.Money
-	24, // 18: accrue.billing.v1.InvoiceInstalment.written_off:type_name -> accrue.common.v1.Money
-	24, // 19: accrue.billing.v1.InvoiceInstalment.open:type_name -> accrue.common.v1.Money
-	23, // 20: accrue.billing.v1.InvoiceLine.source_date:type_name -> accrue.common.v1.Date
-	24, // 21: accrue.billing.v1.InvoiceLine.unit_price:type_name -> accrue.common.v1.Money
-	24, // 22: accrue.billing.v1.InvoiceLine.amount:type_name -> accrue.common.v1.Money
-	24, // 23: accrue.billing.v1.InvoiceLine.tax:type_name -> accrue.common.v1.Money
-	23, // 24: accrue.billing.v1.ProposeInvoiceRequest.cut_off:type_name -> accrue.common.v1.Date
-	2,  // 25: accrue.billing.v1.ProposeInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	2,  // 26: accrue.billing.v1.GetInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	23, // 27: accrue.billing.v1.PostInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
-	2,  // 28: accrue.billing.v1.PostInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	2,  // 29: accrue.billing.v1.VoidInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	23, // 30: accrue.billing.v1.CreditInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
-	13, // 31: accrue.billing.v1.CreditInvoiceRequest.lines:type_name -> accrue.billing.v1.CreditLine
-	2,  // 32: accrue.billing.v1.CreditInvoiceResponse.credit_note:type_name -> accrue.billing.v1.Invoice
-	23, // 33: accrue.billing.v1.TaxRate.effective_from:type_name -> accrue.common.v1.Date
-	16, // 34: accrue.billing.v1.SetTaxRateRequest.tax_rate:type_name -> accrue.billing.v1.TaxRate
-	16, // 35: accrue.billing.v1.SetTaxRateResponse.tax_rate:type_name -> accrue.billing.v1.TaxRate
-	16, // 36: accrue.billing.v1.ListTaxRatesResponse.tax_rates:type_name -> accrue.billing.v1.TaxRate
-	2,  // 37: accrue.billing.v1.ListTaxBlockedInvoicesResponse.invoices:type_name -> accrue.billing.v1.Invoice
-	5,  // 38: accrue.billing.v1.InvoiceService.ProposeInvoice:input_type -> accrue.billing.v1.ProposeInvoiceRequest
-	7,  // 39: accrue.billing.v1.InvoiceService.GetInvoice:input_type -> accrue.billing.v1.GetInvoiceRequest
-	9,  // 40: accrue.billing.v1.InvoiceService.PostInvoice:input_type -> accrue.billing.v1.PostInvoiceRequest
-	11, // 41: accrue.billing.v1.InvoiceService.VoidInvoice:input_type -> accrue.billing.v1.VoidInvoiceRequest
-	14, // 42: accrue.billing.v1.InvoiceService.CreditInvoice:input_type -> accrue.billing.v1.CreditInvoiceRequest
-	17, // 43: accrue.billing.v1.InvoiceService.SetTaxRate:input_type -> accrue.billing.v1.SetTaxRateRequest
-	19, // 44: accrue.billing.v1.InvoiceService.ListTaxRates:input_type -> accrue.billing.v1.ListTaxRatesRequest
-	21, // 45: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:input_type -> accrue.billing.v1.ListTaxBlockedInvoicesRequest
-	6,  // 46: accrue.billing.v1.InvoiceService.ProposeInvoice:output_type -> accrue.billing.v1.ProposeInvoiceResponse
-	8,  // 47: accrue.billing.v1.InvoiceService.GetInvoice:output_type -> accrue.billing.v1.GetInvoiceResponse
-	10, // 48: accrue.billing.v1.InvoiceService.PostInvoice:output_type -> accrue.billing.v1.PostInvoiceResponse
-	12, // 49: accrue.billing.v1.InvoiceService.VoidInvoice:output_type -> accrue.billing.v1.VoidInvoiceResponse
-	15, // 50: accrue.billing.v1.InvoiceService.CreditInvoice:output_type -> accrue.billing.v1.CreditInvoiceResponse
-	18, // 51: accrue.billing.v1.InvoiceService.SetTaxRate:output_type -> accrue.billing.v1.SetTaxRateResponse
-	20, // 52: accrue.billing.v1.InvoiceService.ListTaxRates:output_type -> accrue.billing.v1.ListTaxRatesResponse
-	22, // 53: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:output_type -> accrue.billing.v1.ListTaxBlockedInvoicesResponse
-	46, // [46:54] is the sub-list for method output_type
-	38, // [38:46] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	31, // 10: accrue.billing.v1.Invoice.amount_paid:type_name -> accrue.common.v1.Money
+	31, // 11: accrue.billing.v1.Invoice.amount_credited:type_name -> accrue.common.v1.Money
+	31, // 12: accrue.billing.v1.Invoice.amount_written_off:type_name -> accrue.common.v1.Money
+	31, // 13: accrue.billing.v1.Invoice.amount_open:type_name -> accrue.common.v1.Money
+	30, // 14: accrue.billing.v1.InvoiceInstalment.due_date:type_name -> accrue.common.v1.Date
+	31, // 15: accrue.billing.v1.InvoiceInstalment.amount:type_name -> accrue.common.v1.Money
+	31, // 16: accrue.billing.v1.InvoiceInstalment.paid:type_name -> accrue.common.v1.Money
+	31, // 17: accrue.billing.v1.InvoiceInstalment.credited:type_name -> accrue.common.v1.Money
+	31, // 18: accrue.billing.v1.InvoiceInstalment.written_off:type_name -> accrue.common.v1.Money
+	31, // 19: accrue.billing.v1.InvoiceInstalment.open:type_name -> accrue.common.v1.Money
+	30, // 20: accrue.billing.v1.InvoiceLine.source_date:type_name -> accrue.common.v1.Date
+	31, // 21: accrue.billing.v1.InvoiceLine.unit_price:type_name -> accrue.common.v1.Money
+	31, // 22: accrue.billing.v1.InvoiceLine.amount:type_name -> accrue.common.v1.Money
+	31, // 23: accrue.billing.v1.InvoiceLine.tax:type_name -> accrue.common.v1.Money
+	5,  // 24: accrue.billing.v1.InvoiceLine.parts:type_name -> accrue.billing.v1.InvoiceLinePart
+	30, // 25: accrue.billing.v1.InvoiceLinePart.source_date:type_name -> accrue.common.v1.Date
+	31, // 26: accrue.billing.v1.InvoiceLinePart.amount:type_name -> accrue.common.v1.Money
+	30, // 27: accrue.billing.v1.ProposeInvoiceRequest.cut_off:type_name -> accrue.common.v1.Date
+	2,  // 28: accrue.billing.v1.ProposeInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	2,  // 29: accrue.billing.v1.GetInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	30, // 30: accrue.billing.v1.PostInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
+	2,  // 31: accrue.billing.v1.PostInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	2,  // 32: accrue.billing.v1.VoidInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	30, // 33: accrue.billing.v1.CreditInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
+	14, // 34: accrue.billing.v1.CreditInvoiceRequest.lines:type_name -> accrue.billing.v1.CreditLine
+	2,  // 35: accrue.billing.v1.CreditInvoiceResponse.credit_note:type_name -> accrue.billing.v1.Invoice
+	30, // 36: accrue.billing.v1.TaxRate.effective_from:type_name -> accrue.common.v1.Date
+	17, // 37: accrue.billing.v1.SetTaxRateRequest.tax_rate:type_name -> accrue.billing.v1.TaxRate
+	17, // 38: accrue.billing.v1.SetTaxRateResponse.tax_rate:type_name -> accrue.billing.v1.TaxRate
+	17, // 39: accrue.billing.v1.ListTaxRatesResponse.tax_rates:type_name -> accrue.billing.v1.TaxRate
+	2,  // 40: accrue.billing.v1.ListTaxBlockedInvoicesResponse.invoices:type_name -> accrue.billing.v1.Invoice
+	26, // 41: accrue.billing.v1.ListOverCapResponse.lines:type_name -> accrue.billing.v1.OverCapLine
+	31, // 42: accrue.billing.v1.OverCapLine.not_to_exceed:type_name -> accrue.common.v1.Money
+	31, // 43: accrue.billing.v1.OverCapLine.billed:type_name -> accrue.common.v1.Money
+	31, // 44: accrue.billing.v1.OverCapLine.over_cap:type_name -> accrue.common.v1.Money
+	27, // 45: accrue.billing.v1.OverCapLine.candidates:type_name -> accrue.billing.v1.OverCapCandidate
+	30, // 46: accrue.billing.v1.OverCapCandidate.source_date:type_name -> accrue.common.v1.Date
+	31, // 47: accrue.billing.v1.OverCapCandidate.amount:type_name -> accrue.common.v1.Money
+	30, // 48: accrue.billing.v1.WriteOffOverCapRequest.posting_date:type_name -> accrue.common.v1.Date
+	26, // 49: accrue.billing.v1.WriteOffOverCapResponse.written_off:type_name -> accrue.billing.v1.OverCapLine
+	31, // 50: accrue.billing.v1.WriteOffOverCapResponse.total:type_name -> accrue.common.v1.Money
+	6,  // 51: accrue.billing.v1.InvoiceService.ProposeInvoice:input_type -> accrue.billing.v1.ProposeInvoiceRequest
+	8,  // 52: accrue.billing.v1.InvoiceService.GetInvoice:input_type -> accrue.billing.v1.GetInvoiceRequest
+	10, // 53: accrue.billing.v1.InvoiceService.PostInvoice:input_type -> accrue.billing.v1.PostInvoiceRequest
+	12, // 54: accrue.billing.v1.InvoiceService.VoidInvoice:input_type -> accrue.billing.v1.VoidInvoiceRequest
+	15, // 55: accrue.billing.v1.InvoiceService.CreditInvoice:input_type -> accrue.billing.v1.CreditInvoiceRequest
+	24, // 56: accrue.billing.v1.InvoiceService.ListOverCap:input_type -> accrue.billing.v1.ListOverCapRequest
+	28, // 57: accrue.billing.v1.InvoiceService.WriteOffOverCap:input_type -> accrue.billing.v1.WriteOffOverCapRequest
+	18, // 58: accrue.billing.v1.InvoiceService.SetTaxRate:input_type -> accrue.billing.v1.SetTaxRateRequest
+	20, // 59: accrue.billing.v1.InvoiceService.ListTaxRates:input_type -> accrue.billing.v1.ListTaxRatesRequest
+	22, // 60: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:input_type -> accrue.billing.v1.ListTaxBlockedInvoicesRequest
+	7,  // 61: accrue.billing.v1.InvoiceService.ProposeInvoice:output_type -> accrue.billing.v1.ProposeInvoiceResponse
+	9,  // 62: accrue.billing.v1.InvoiceService.GetInvoice:output_type -> accrue.billing.v1.GetInvoiceResponse
+	11, // 63: accrue.billing.v1.InvoiceService.PostInvoice:output_type -> accrue.billing.v1.PostInvoiceResponse
+	13, // 64: accrue.billing.v1.InvoiceService.VoidInvoice:output_type -> accrue.billing.v1.VoidInvoiceResponse
+	16, // 65: accrue.billing.v1.InvoiceService.CreditInvoice:output_type -> accrue.billing.v1.CreditInvoiceResponse
+	25, // 66: accrue.billing.v1.InvoiceService.ListOverCap:output_type -> accrue.billing.v1.ListOverCapResponse
+	29, // 67: accrue.billing.v1.InvoiceService.WriteOffOverCap:output_type -> accrue.billing.v1.WriteOffOverCapResponse
+	19, // 68: accrue.billing.v1.InvoiceService.SetTaxRate:output_type -> accrue.billing.v1.SetTaxRateResponse
+	21, // 69: accrue.billing.v1.InvoiceService.ListTaxRates:output_type -> accrue.billing.v1.ListTaxRatesResponse
+	23, // 70: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:output_type -> accrue.billing.v1.ListTaxBlockedInvoicesResponse
+	61, // [61:71] is the sub-list for method output_type
+	51, // [51:61] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_invoice_proto_init() }
@@ -1750,7 +2283,7 @@ func file_accrue_billing_v1_invoice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_invoice_proto_rawDesc), len(file_accrue_billing_v1_invoice_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   21,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

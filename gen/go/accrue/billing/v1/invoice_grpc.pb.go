@@ -24,6 +24,8 @@ const (
 	InvoiceService_PostInvoice_FullMethodName            = "/accrue.billing.v1.InvoiceService/PostInvoice"
 	InvoiceService_VoidInvoice_FullMethodName            = "/accrue.billing.v1.InvoiceService/VoidInvoice"
 	InvoiceService_CreditInvoice_FullMethodName          = "/accrue.billing.v1.InvoiceService/CreditInvoice"
+	InvoiceService_ListOverCap_FullMethodName            = "/accrue.billing.v1.InvoiceService/ListOverCap"
+	InvoiceService_WriteOffOverCap_FullMethodName        = "/accrue.billing.v1.InvoiceService/WriteOffOverCap"
 	InvoiceService_SetTaxRate_FullMethodName             = "/accrue.billing.v1.InvoiceService/SetTaxRate"
 	InvoiceService_ListTaxRates_FullMethodName           = "/accrue.billing.v1.InvoiceService/ListTaxRates"
 	InvoiceService_ListTaxBlockedInvoices_FullMethodName = "/accrue.billing.v1.InvoiceService/ListTaxBlockedInvoices"
@@ -53,6 +55,16 @@ type InvoiceServiceClient interface {
 	// or the lines and quantities given. It reverses the ledger effect (Dr WIP / Cr receivable)
 	// and returns what it credits to unbilled.
 	CreditInvoice(ctx context.Context, in *CreditInvoiceRequest, opts ...grpc.CallOption) (*CreditInvoiceResponse, error)
+	// Lists, per capped contract line, the unbilled work a not-to-exceed cap keeps off invoices:
+	// the cap, what invoices (not void, net of credit notes) bill toward it, and the candidates
+	// over it with the part of each that is over. A cap change (AmendContract raising
+	// not_to_exceed) lets the next proposal bill it; WriteOffOverCap writes it off.
+	ListOverCap(ctx context.Context, in *ListOverCapRequest, opts ...grpc.CallOption) (*ListOverCapResponse, error)
+	// Writes off the work over the contract's caps (of one line, or all when line_key is empty):
+	// it is never billed (a candidate written off whole is WRITTEN_OFF), and its WIP goes to the
+	// write-off expense (Dr 5400 / Cr WIP), balanced. With nothing over cap it writes nothing and
+	// returns a zero amount, so a retry is harmless.
+	WriteOffOverCap(ctx context.Context, in *WriteOffOverCapRequest, opts ...grpc.CallOption) (*WriteOffOverCapResponse, error)
 	// Sets a legal entity's tax rate for a tax region and item type from a date on (the same key
 	// again replaces the rate). A legal entity without any rate charges no tax; once it has one,
 	// every invoice needs its customer's tax profile.
@@ -122,6 +134,26 @@ func (c *invoiceServiceClient) CreditInvoice(ctx context.Context, in *CreditInvo
 	return out, nil
 }
 
+func (c *invoiceServiceClient) ListOverCap(ctx context.Context, in *ListOverCapRequest, opts ...grpc.CallOption) (*ListOverCapResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListOverCapResponse)
+	err := c.cc.Invoke(ctx, InvoiceService_ListOverCap_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *invoiceServiceClient) WriteOffOverCap(ctx context.Context, in *WriteOffOverCapRequest, opts ...grpc.CallOption) (*WriteOffOverCapResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WriteOffOverCapResponse)
+	err := c.cc.Invoke(ctx, InvoiceService_WriteOffOverCap_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *invoiceServiceClient) SetTaxRate(ctx context.Context, in *SetTaxRateRequest, opts ...grpc.CallOption) (*SetTaxRateResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SetTaxRateResponse)
@@ -176,6 +208,16 @@ type InvoiceServiceServer interface {
 	// or the lines and quantities given. It reverses the ledger effect (Dr WIP / Cr receivable)
 	// and returns what it credits to unbilled.
 	CreditInvoice(context.Context, *CreditInvoiceRequest) (*CreditInvoiceResponse, error)
+	// Lists, per capped contract line, the unbilled work a not-to-exceed cap keeps off invoices:
+	// the cap, what invoices (not void, net of credit notes) bill toward it, and the candidates
+	// over it with the part of each that is over. A cap change (AmendContract raising
+	// not_to_exceed) lets the next proposal bill it; WriteOffOverCap writes it off.
+	ListOverCap(context.Context, *ListOverCapRequest) (*ListOverCapResponse, error)
+	// Writes off the work over the contract's caps (of one line, or all when line_key is empty):
+	// it is never billed (a candidate written off whole is WRITTEN_OFF), and its WIP goes to the
+	// write-off expense (Dr 5400 / Cr WIP), balanced. With nothing over cap it writes nothing and
+	// returns a zero amount, so a retry is harmless.
+	WriteOffOverCap(context.Context, *WriteOffOverCapRequest) (*WriteOffOverCapResponse, error)
 	// Sets a legal entity's tax rate for a tax region and item type from a date on (the same key
 	// again replaces the rate). A legal entity without any rate charges no tax; once it has one,
 	// every invoice needs its customer's tax profile.
@@ -209,6 +251,12 @@ func (UnimplementedInvoiceServiceServer) VoidInvoice(context.Context, *VoidInvoi
 }
 func (UnimplementedInvoiceServiceServer) CreditInvoice(context.Context, *CreditInvoiceRequest) (*CreditInvoiceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreditInvoice not implemented")
+}
+func (UnimplementedInvoiceServiceServer) ListOverCap(context.Context, *ListOverCapRequest) (*ListOverCapResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListOverCap not implemented")
+}
+func (UnimplementedInvoiceServiceServer) WriteOffOverCap(context.Context, *WriteOffOverCapRequest) (*WriteOffOverCapResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method WriteOffOverCap not implemented")
 }
 func (UnimplementedInvoiceServiceServer) SetTaxRate(context.Context, *SetTaxRateRequest) (*SetTaxRateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetTaxRate not implemented")
@@ -330,6 +378,42 @@ func _InvoiceService_CreditInvoice_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InvoiceService_ListOverCap_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOverCapRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InvoiceServiceServer).ListOverCap(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InvoiceService_ListOverCap_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InvoiceServiceServer).ListOverCap(ctx, req.(*ListOverCapRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InvoiceService_WriteOffOverCap_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WriteOffOverCapRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InvoiceServiceServer).WriteOffOverCap(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InvoiceService_WriteOffOverCap_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InvoiceServiceServer).WriteOffOverCap(ctx, req.(*WriteOffOverCapRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _InvoiceService_SetTaxRate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SetTaxRateRequest)
 	if err := dec(in); err != nil {
@@ -410,6 +494,14 @@ var InvoiceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreditInvoice",
 			Handler:    _InvoiceService_CreditInvoice_Handler,
+		},
+		{
+			MethodName: "ListOverCap",
+			Handler:    _InvoiceService_ListOverCap_Handler,
+		},
+		{
+			MethodName: "WriteOffOverCap",
+			Handler:    _InvoiceService_WriteOffOverCap_Handler,
 		},
 		{
 			MethodName: "SetTaxRate",

@@ -32,6 +32,8 @@ const (
 	PeriodStatus_PERIOD_STATUS_UNSPECIFIED PeriodStatus = 0
 	PeriodStatus_PERIOD_STATUS_OPEN        PeriodStatus = 1
 	PeriodStatus_PERIOD_STATUS_CLOSED      PeriodStatus = 2
+	// Automated postings treat it as closed; only finance (billing:finance) posts invoices in it.
+	PeriodStatus_PERIOD_STATUS_SOFT_CLOSED PeriodStatus = 3
 )
 
 // Enum value maps for PeriodStatus.
@@ -40,11 +42,13 @@ var (
 		0: "PERIOD_STATUS_UNSPECIFIED",
 		1: "PERIOD_STATUS_OPEN",
 		2: "PERIOD_STATUS_CLOSED",
+		3: "PERIOD_STATUS_SOFT_CLOSED",
 	}
 	PeriodStatus_value = map[string]int32{
 		"PERIOD_STATUS_UNSPECIFIED": 0,
 		"PERIOD_STATUS_OPEN":        1,
 		"PERIOD_STATUS_CLOSED":      2,
+		"PERIOD_STATUS_SOFT_CLOSED": 3,
 	}
 )
 
@@ -1934,8 +1938,11 @@ type GetBillingKpisResponse struct {
 	JournalEntries            int64 `protobuf:"varint,5,opt,name=journal_entries,json=journalEntries,proto3" json:"journal_entries,omitempty"`
 	// Invoice drafts blocked by missing tax data of their customer (BLOCKED_TAX).
 	InvoicesBlockedTax int64 `protobuf:"varint,6,opt,name=invoices_blocked_tax,json=invoicesBlockedTax,proto3" json:"invoices_blocked_tax,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Contracts flagged as loss contracts by revenue recognition (estimate at completion above the
+	// price), each with an open exception "revenue.loss_contract".
+	LossContracts int64 `protobuf:"varint,57,opt,name=loss_contracts,json=lossContracts,proto3" json:"loss_contracts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetBillingKpisResponse) Reset() {
@@ -2006,6 +2013,13 @@ func (x *GetBillingKpisResponse) GetJournalEntries() int64 {
 func (x *GetBillingKpisResponse) GetInvoicesBlockedTax() int64 {
 	if x != nil {
 		return x.InvoicesBlockedTax
+	}
+	return 0
+}
+
+func (x *GetBillingKpisResponse) GetLossContracts() int64 {
+	if x != nil {
+		return x.LossContracts
 	}
 	return 0
 }
@@ -2171,18 +2185,20 @@ const file_accrue_billing_v1_ledger_proto_rawDesc = "" +
 	"\trate_date\x18\x03 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\brateDate\x126\n" +
 	"\x04rate\x18\x04 \x01(\tB\"\xbaH\x1fr\x1d2\x1b^[0-9]{1,9}(\\.[0-9]{1,9})?$R\x04rate\"\x19\n" +
 	"\x17SetExchangeRateResponse\"\x17\n" +
-	"\x15GetBillingKpisRequest\"\x82\x03\n" +
+	"\x15GetBillingKpisRequest\"\xa9\x03\n" +
 	"\x16GetBillingKpisResponse\x12<\n" +
 	"\runbilled_time\x18\x01 \x03(\v2\x17.accrue.common.v1.MoneyR\funbilledTime\x12C\n" +
 	"\x1eentries_rejected_closed_period\x18\x02 \x01(\x03R\x1bentriesRejectedClosedPeriod\x12I\n" +
 	"!timesheets_rejected_closed_period\x18\x03 \x01(\x03R\x1etimesheetsRejectedClosedPeriod\x12?\n" +
 	"\x1cpostings_parked_rate_missing\x18\x04 \x01(\x03R\x19postingsParkedRateMissing\x12'\n" +
 	"\x0fjournal_entries\x18\x05 \x01(\x03R\x0ejournalEntries\x120\n" +
-	"\x14invoices_blocked_tax\x18\x06 \x01(\x03R\x12invoicesBlockedTax*_\n" +
+	"\x14invoices_blocked_tax\x18\x06 \x01(\x03R\x12invoicesBlockedTax\x12%\n" +
+	"\x0eloss_contracts\x189 \x01(\x03R\rlossContracts*~\n" +
 	"\fPeriodStatus\x12\x1d\n" +
 	"\x19PERIOD_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12PERIOD_STATUS_OPEN\x10\x01\x12\x18\n" +
-	"\x14PERIOD_STATUS_CLOSED\x10\x02*\xac\x01\n" +
+	"\x14PERIOD_STATUS_CLOSED\x10\x02\x12\x1d\n" +
+	"\x19PERIOD_STATUS_SOFT_CLOSED\x10\x03*\xac\x01\n" +
 	"\vAccountType\x12\x1c\n" +
 	"\x18ACCOUNT_TYPE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ACCOUNT_TYPE_ASSET\x10\x01\x12\x1a\n" +

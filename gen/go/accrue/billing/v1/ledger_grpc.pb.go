@@ -41,8 +41,10 @@ const (
 type LedgerServiceClient interface {
 	// Opens a period (a calendar month, e.g. "2026-06") of a legal entity.
 	OpenPeriod(ctx context.Context, in *OpenPeriodRequest, opts ...grpc.CallOption) (*OpenPeriodResponse, error)
-	// Closes a period: postings dated in it are rejected or rolled forward, per the legal entity's
-	// closed-period policy.
+	// Closes a period (hard close): postings dated in it are rejected or rolled forward, per the
+	// legal entity's closed-period policy. The period's close checklist (RevenueService
+	// GetCloseChecklist) must pass: otherwise FAILED_PRECONDITION, reason CLOSE_CHECKLIST_FAILED,
+	// listing the failing items. Publishes period.closed.
 	ClosePeriod(ctx context.Context, in *ClosePeriodRequest, opts ...grpc.CallOption) (*ClosePeriodResponse, error)
 	// Lists the periods of a legal entity that were opened or closed explicitly.
 	ListPeriods(ctx context.Context, in *ListPeriodsRequest, opts ...grpc.CallOption) (*ListPeriodsResponse, error)
@@ -183,8 +185,10 @@ func (c *ledgerServiceClient) GetBillingKpis(ctx context.Context, in *GetBilling
 type LedgerServiceServer interface {
 	// Opens a period (a calendar month, e.g. "2026-06") of a legal entity.
 	OpenPeriod(context.Context, *OpenPeriodRequest) (*OpenPeriodResponse, error)
-	// Closes a period: postings dated in it are rejected or rolled forward, per the legal entity's
-	// closed-period policy.
+	// Closes a period (hard close): postings dated in it are rejected or rolled forward, per the
+	// legal entity's closed-period policy. The period's close checklist (RevenueService
+	// GetCloseChecklist) must pass: otherwise FAILED_PRECONDITION, reason CLOSE_CHECKLIST_FAILED,
+	// listing the failing items. Publishes period.closed.
 	ClosePeriod(context.Context, *ClosePeriodRequest) (*ClosePeriodResponse, error)
 	// Lists the periods of a legal entity that were opened or closed explicitly.
 	ListPeriods(context.Context, *ListPeriodsRequest) (*ListPeriodsResponse, error)

@@ -99,8 +99,13 @@ type Exception struct {
 	// Set when resolved: who resolved it and why ("retry succeeded" for automatic resolution).
 	ResolvedBy     string `protobuf:"bytes,12,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
 	ResolutionNote string `protobuf:"bytes,13,opt,name=resolution_note,json=resolutionNote,proto3" json:"resolution_note,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// What the retry re-drives, for an operator to read: an event envelope as JSON (its payload
+	// decoded), a JSON payload as is, otherwise a note of its size. Only GetException fills it.
+	// Costs and cost rates (fields whose name contains "cost") read "***" unless the caller has
+	// the costrates:read scope.
+	PayloadJson   string `protobuf:"bytes,14,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Exception) Reset() {
@@ -220,6 +225,13 @@ func (x *Exception) GetResolvedBy() string {
 func (x *Exception) GetResolutionNote() string {
 	if x != nil {
 		return x.ResolutionNote
+	}
+	return ""
+}
+
+func (x *Exception) GetPayloadJson() string {
+	if x != nil {
+		return x.PayloadJson
 	}
 	return ""
 }
@@ -967,7 +979,7 @@ var File_accrue_ops_v1_exceptions_proto protoreflect.FileDescriptor
 
 const file_accrue_ops_v1_exceptions_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/ops/v1/exceptions.proto\x12\raccrue.ops.v1\x1a\x1eaccrue/common/v1/options.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x03\n" +
+	"\x1eaccrue/ops/v1/exceptions.proto\x12\raccrue.ops.v1\x1a\x1eaccrue/common/v1/options.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x04\n" +
 	"\tException\x12!\n" +
 	"\fexception_id\x18\x01 \x01(\tR\vexceptionId\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x16\n" +
@@ -986,7 +998,8 @@ const file_accrue_ops_v1_exceptions_proto_rawDesc = "" +
 	"updateTime\x12\x1f\n" +
 	"\vresolved_by\x18\f \x01(\tR\n" +
 	"resolvedBy\x12'\n" +
-	"\x0fresolution_note\x18\r \x01(\tR\x0eresolutionNote\"\xbd\x02\n" +
+	"\x0fresolution_note\x18\r \x01(\tR\x0eresolutionNote\x12!\n" +
+	"\fpayload_json\x18\x0e \x01(\tR\vpayloadJson\"\xbd\x02\n" +
 	"\x15ListExceptionsRequest\x12R\n" +
 	"\aservice\x18\x01 \x01(\tB8\xbaH5r3R\bcustomerR\aprojectR\bresourceR\vtimeexpenseR\abillingR\aservice\x12@\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1e.accrue.ops.v1.ExceptionStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12\x1b\n" +

@@ -1906,8 +1906,11 @@ type ProjectFinancials struct {
 	// The subcontractor (allocated supplier bill) part of actual_cost, beside the labor and
 	// expense part (actual_cost − actual_subcontractor_cost); left out with cost_redacted.
 	ActualSubcontractorCost *v1.Money `protobuf:"bytes,21,opt,name=actual_subcontractor_cost,json=actualSubcontractorCost,proto3" json:"actual_subcontractor_cost,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// Revenue billing recognized for the project by its revenue recognition runs (revenue.recognized),
+	// beside the billable value posted (actual_revenue) and the forecast.
+	RecognizedRevenue *v1.Money `protobuf:"bytes,57,opt,name=recognized_revenue,json=recognizedRevenue,proto3" json:"recognized_revenue,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ProjectFinancials) Reset() {
@@ -2083,6 +2086,13 @@ func (x *ProjectFinancials) GetCostRedacted() bool {
 func (x *ProjectFinancials) GetActualSubcontractorCost() *v1.Money {
 	if x != nil {
 		return x.ActualSubcontractorCost
+	}
+	return nil
+}
+
+func (x *ProjectFinancials) GetRecognizedRevenue() *v1.Money {
+	if x != nil {
+		return x.RecognizedRevenue
 	}
 	return nil
 }
@@ -2658,7 +2668,7 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\btemplate\x18\x01 \x01(\v2\".accrue.project.v1.ProjectTemplateR\btemplate\"\x1d\n" +
 	"\x1bListProjectTemplatesRequest\"`\n" +
 	"\x1cListProjectTemplatesResponse\x12@\n" +
-	"\ttemplates\x18\x01 \x03(\v2\".accrue.project.v1.ProjectTemplateR\ttemplates\"\x80\t\n" +
+	"\ttemplates\x18\x01 \x03(\v2\".accrue.project.v1.ProjectTemplateR\ttemplates\"\xc8\t\n" +
 	"\x11ProjectFinancials\x12\x1d\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x12\n" +
@@ -2684,7 +2694,8 @@ const file_accrue_project_v1_project_proto_rawDesc = "" +
 	"\vupdate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12#\n" +
 	"\rcost_redacted\x18\x14 \x01(\bR\fcostRedacted\x12S\n" +
-	"\x19actual_subcontractor_cost\x18\x15 \x01(\v2\x17.accrue.common.v1.MoneyR\x17actualSubcontractorCost\"F\n" +
+	"\x19actual_subcontractor_cost\x18\x15 \x01(\v2\x17.accrue.common.v1.MoneyR\x17actualSubcontractorCost\x12F\n" +
+	"\x12recognized_revenue\x189 \x01(\v2\x17.accrue.common.v1.MoneyR\x11recognizedRevenue\"F\n" +
 	"\x1bGetProjectFinancialsRequest\x12'\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\tprojectId\"d\n" +
@@ -2855,34 +2866,35 @@ var file_accrue_project_v1_project_proto_depIdxs = []int32{
 	33, // 49: accrue.project.v1.ProjectFinancials.actual_margin:type_name -> accrue.common.v1.Money
 	36, // 50: accrue.project.v1.ProjectFinancials.update_time:type_name -> google.protobuf.Timestamp
 	33, // 51: accrue.project.v1.ProjectFinancials.actual_subcontractor_cost:type_name -> accrue.common.v1.Money
-	25, // 52: accrue.project.v1.GetProjectFinancialsResponse.financials:type_name -> accrue.project.v1.ProjectFinancials
-	0,  // 53: accrue.project.v1.ListPortfolioRequest.status:type_name -> accrue.project.v1.ProjectStatus
-	25, // 54: accrue.project.v1.ListPortfolioResponse.projects:type_name -> accrue.project.v1.ProjectFinancials
-	36, // 55: accrue.project.v1.DirectoryCustomer.update_time:type_name -> google.protobuf.Timestamp
-	30, // 56: accrue.project.v1.GetDirectoryCustomerResponse.customer:type_name -> accrue.project.v1.DirectoryCustomer
-	12, // 57: accrue.project.v1.ProjectService.ConvertOpportunity:input_type -> accrue.project.v1.ConvertOpportunityRequest
-	15, // 58: accrue.project.v1.ProjectService.GetProject:input_type -> accrue.project.v1.GetProjectRequest
-	17, // 59: accrue.project.v1.ProjectService.ListProjects:input_type -> accrue.project.v1.ListProjectsRequest
-	19, // 60: accrue.project.v1.ProjectService.ChangeProjectStatus:input_type -> accrue.project.v1.ChangeProjectStatusRequest
-	21, // 61: accrue.project.v1.ProjectService.PutProjectTemplate:input_type -> accrue.project.v1.PutProjectTemplateRequest
-	23, // 62: accrue.project.v1.ProjectService.ListProjectTemplates:input_type -> accrue.project.v1.ListProjectTemplatesRequest
-	26, // 63: accrue.project.v1.ProjectService.GetProjectFinancials:input_type -> accrue.project.v1.GetProjectFinancialsRequest
-	28, // 64: accrue.project.v1.ProjectService.ListPortfolio:input_type -> accrue.project.v1.ListPortfolioRequest
-	31, // 65: accrue.project.v1.ProjectService.GetDirectoryCustomer:input_type -> accrue.project.v1.GetDirectoryCustomerRequest
-	14, // 66: accrue.project.v1.ProjectService.ConvertOpportunity:output_type -> accrue.project.v1.ConvertOpportunityResponse
-	16, // 67: accrue.project.v1.ProjectService.GetProject:output_type -> accrue.project.v1.GetProjectResponse
-	18, // 68: accrue.project.v1.ProjectService.ListProjects:output_type -> accrue.project.v1.ListProjectsResponse
-	20, // 69: accrue.project.v1.ProjectService.ChangeProjectStatus:output_type -> accrue.project.v1.ChangeProjectStatusResponse
-	22, // 70: accrue.project.v1.ProjectService.PutProjectTemplate:output_type -> accrue.project.v1.PutProjectTemplateResponse
-	24, // 71: accrue.project.v1.ProjectService.ListProjectTemplates:output_type -> accrue.project.v1.ListProjectTemplatesResponse
-	27, // 72: accrue.project.v1.ProjectService.GetProjectFinancials:output_type -> accrue.project.v1.GetProjectFinancialsResponse
-	29, // 73: accrue.project.v1.ProjectService.ListPortfolio:output_type -> accrue.project.v1.ListPortfolioResponse
-	32, // 74: accrue.project.v1.ProjectService.GetDirectoryCustomer:output_type -> accrue.project.v1.GetDirectoryCustomerResponse
-	66, // [66:75] is the sub-list for method output_type
-	57, // [57:66] is the sub-list for method input_type
-	57, // [57:57] is the sub-list for extension type_name
-	57, // [57:57] is the sub-list for extension extendee
-	0,  // [0:57] is the sub-list for field type_name
+	33, // 52: accrue.project.v1.ProjectFinancials.recognized_revenue:type_name -> accrue.common.v1.Money
+	25, // 53: accrue.project.v1.GetProjectFinancialsResponse.financials:type_name -> accrue.project.v1.ProjectFinancials
+	0,  // 54: accrue.project.v1.ListPortfolioRequest.status:type_name -> accrue.project.v1.ProjectStatus
+	25, // 55: accrue.project.v1.ListPortfolioResponse.projects:type_name -> accrue.project.v1.ProjectFinancials
+	36, // 56: accrue.project.v1.DirectoryCustomer.update_time:type_name -> google.protobuf.Timestamp
+	30, // 57: accrue.project.v1.GetDirectoryCustomerResponse.customer:type_name -> accrue.project.v1.DirectoryCustomer
+	12, // 58: accrue.project.v1.ProjectService.ConvertOpportunity:input_type -> accrue.project.v1.ConvertOpportunityRequest
+	15, // 59: accrue.project.v1.ProjectService.GetProject:input_type -> accrue.project.v1.GetProjectRequest
+	17, // 60: accrue.project.v1.ProjectService.ListProjects:input_type -> accrue.project.v1.ListProjectsRequest
+	19, // 61: accrue.project.v1.ProjectService.ChangeProjectStatus:input_type -> accrue.project.v1.ChangeProjectStatusRequest
+	21, // 62: accrue.project.v1.ProjectService.PutProjectTemplate:input_type -> accrue.project.v1.PutProjectTemplateRequest
+	23, // 63: accrue.project.v1.ProjectService.ListProjectTemplates:input_type -> accrue.project.v1.ListProjectTemplatesRequest
+	26, // 64: accrue.project.v1.ProjectService.GetProjectFinancials:input_type -> accrue.project.v1.GetProjectFinancialsRequest
+	28, // 65: accrue.project.v1.ProjectService.ListPortfolio:input_type -> accrue.project.v1.ListPortfolioRequest
+	31, // 66: accrue.project.v1.ProjectService.GetDirectoryCustomer:input_type -> accrue.project.v1.GetDirectoryCustomerRequest
+	14, // 67: accrue.project.v1.ProjectService.ConvertOpportunity:output_type -> accrue.project.v1.ConvertOpportunityResponse
+	16, // 68: accrue.project.v1.ProjectService.GetProject:output_type -> accrue.project.v1.GetProjectResponse
+	18, // 69: accrue.project.v1.ProjectService.ListProjects:output_type -> accrue.project.v1.ListProjectsResponse
+	20, // 70: accrue.project.v1.ProjectService.ChangeProjectStatus:output_type -> accrue.project.v1.ChangeProjectStatusResponse
+	22, // 71: accrue.project.v1.ProjectService.PutProjectTemplate:output_type -> accrue.project.v1.PutProjectTemplateResponse
+	24, // 72: accrue.project.v1.ProjectService.ListProjectTemplates:output_type -> accrue.project.v1.ListProjectTemplatesResponse
+	27, // 73: accrue.project.v1.ProjectService.GetProjectFinancials:output_type -> accrue.project.v1.GetProjectFinancialsResponse
+	29, // 74: accrue.project.v1.ProjectService.ListPortfolio:output_type -> accrue.project.v1.ListPortfolioResponse
+	32, // 75: accrue.project.v1.ProjectService.GetDirectoryCustomer:output_type -> accrue.project.v1.GetDirectoryCustomerResponse
+	67, // [67:76] is the sub-list for method output_type
+	58, // [58:67] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_accrue_project_v1_project_proto_init() }

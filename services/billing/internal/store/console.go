@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/accrue/accrue/internal/platform/insight"
+	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/services/billing/internal/ledger"
+)
+
+// ConsoleKPIs computes the billing KPIs of the operations console within the legal entities only
+// (nil: every entity): unbilled time and unbilled amount (open invoice candidates of time, and of
+// every source), WIP and AR outstanding (the balances of the unbilled and accounts receivable
+// accounts, functional currency), invoices blocked by missing tax data, and supplier cost
+// awaiting allocation. Amounts are one value per currency.
+func (s *Store) ConsoleKPIs(ctx context.Context, only []string) ([]insight.KpiValue, error) {
+	q := s.Q(ctx)
+	var out []insight.KpiValue
+	collect := func(kpi, sql string, args ...any) error {
+		rows, err := q.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		vs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (insight.KpiValue, error) {
+			var a money.Amount
+			err := r.Scan(&a.Currency, &a.Value)
+			return insight.KpiValue{KPI: kpi, Value: a.Format(), Currency: a.Currency}, err
+		})
+		out = append(out, vs...)
+		return err
+	}
+	const candidates = `SELECT c.currency_code, sum(c.amount) FROM invoice_candidates c
+		WHERE c.status = 'OPEN' AND ($2 = '' OR c.source_type = $2)
+		  AND ($1::text[] IS NULL OR EXISTS (SELECT 1 FROM project_replicas p
+		       WHERE p.project_id = c.project_id AND p.legal_entity_id::text = ANY($1::text[])))
+		GROUP BY c.currency_code ORDER BY c.currency_code`
+	const balance = `SELECT le.functional_currency, sum(l.debit - l.credit) FROM journal_lines l
+		JOIN legal_entities le ON le.id = l.legal_entity_id
+		WHERE l.account_code = $2 AND ($1::text[] IS NULL OR l.legal_entity_id::text = ANY($1::text[]))
+		GROUP BY 1 ORDER BY 1`
+	for _, c := range []struct{ kpi, sql, arg string }{
+		{"unbilled_time", candidates, "time_entry"},
+		{"unbilled_amount", candidates, ""},
+		{"wip", balance, ledger.UnbilledReceivables},
+		{"ar_outstanding", balance, ledger.AccountsReceivable},
+	} {
+		if err := collect(c.kpi, c.sql, only, c.arg); err != nil {
+			return nil, err
+		}
+	}
+	if err := collect("supplier_cost_awaiting_allocation", `SELECT currency_code, sum(amount) FROM supplier_bill_lines
+		WHERE status <> 'ALLOCATED' AND ($1::text[] IS NULL OR legal_entity_id::text = ANY($1::text[]))
+		GROUP BY 1 ORDER BY 1`, only); err != nil {
+		return nil, err
+	}
+	var blocked string
+	if err := q.QueryRow(ctx, `SELECT count(*)::text FROM invoices WHERE status = 'BLOCKED_TAX'
+		AND ($1::text[] IS NULL OR legal_entity_id::text = ANY($1::text[]))`, only).Scan(&blocked); err != nil {
+		return nil, err
+	}
+	return append(out, insight.KpiValue{KPI: "invoices_blocked_tax", Value: blocked}), nil
+}
+
+// TraceRecords is the billing service's trace hook: postings (journal entries) whose source,
+// id, project or correlation id is among the keys, and invoices by id, contract or project.
+func (s *Store) TraceRecords(ctx context.Context, keys, corr []string, limit int) (insight.Found, error) {
+	var f insight.Found
+	q := s.Q(ctx)
+	rows, err := q.Query(ctx, `SELECT e.id::text, e.created_at, e.source_type, e.source_id, e.description, e.correlation_id,
+			e.currency_code, COALESCE((SELECT sum(l.debit) FROM journal_lines l WHERE l.entry_id = e.id), 0)::text, e.reverses_id IS NOT NULL
+		FROM journal_entries e
+		WHERE e.source_id = ANY($1) OR e.id::text = ANY($1)
+		   OR EXISTS (SELECT 1 FROM journal_lines l WHERE l.entry_id = e.id AND l.project_id::text = ANY($1))
+		ORDER BY e.created_at LIMIT $2`, keys, limit+1)
+	if err != nil {
+		return f, err
+	}
+	for rows.Next() {
+		var it insight.Item
+		var srcType, srcID, desc, cur, total string
+		var reversal bool
+		if err := rows.Scan(&it.EntityID, &it.Time, &srcType, &srcID, &desc, &it.CorrelationID, &cur, &total, &reversal); err != nil {
+			rows.Close()
+			return f, err
+		}
+		if len(f.Items) == limit {
+			f.Truncated = true
+			break
+		}
+		it.Kind, it.EntityType, it.Status = insight.KindPosting, "journal_entry", "POSTED"
+		if reversal {
+			it.Status = "REVERSAL"
+		}
+		it.Title = "journal entry " + total + " " + cur
+		it.Detail = desc + " (" + srcType + " " + srcID + ")"
+		f.Items = append(f.Items, it)
+		f.CorrelationIDs = append(f.CorrelationIDs, it.CorrelationID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return f, err
+	}
+	rows, err = q.Query(ctx, `SELECT i.id::text, i.created_at, i.kind, i.status, COALESCE(i.number, ''), i.total::text, i.currency_code
+		FROM invoices i
+		WHERE i.id::text = ANY($1) OR i.contract_id::text = ANY($1)
+		   OR EXISTS (SELECT 1 FROM invoice_lines il JOIN invoice_candidates c ON c.id = il.candidate_id
+		              WHERE il.invoice_id = i.id AND (c.project_id::text = ANY($1) OR c.source_id = ANY($1)))
+		ORDER BY i.created_at LIMIT $2`, keys, limit+1)
+	if err != nil {
+		return f, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var it insight.Item
+		var kind, number, total, cur string
+		if err := rows.Scan(&it.EntityID, &it.Time, &kind, &it.Status, &number, &total, &cur); err != nil {
+			return f, err
+		}
+		if n++; n > limit {
+			f.Truncated = true
+			break
+		}
+		it.Kind, it.EntityType = insight.KindInvoice, "invoice"
+		it.Title = kind + " " + total + " " + cur
+		if number != "" {
+			it.Title += " no. " + number
+		}
+		f.Items = append(f.Items, it)
+	}
+	return f, rows.Err()
+}
