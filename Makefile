@@ -28,7 +28,7 @@ help: ## list targets
 $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2: tools/protoc/go.mod
 	GOWORK=off GOBIN=$(BIN) go -C tools/protoc install tool
 
-$(BIN)/protoc-gen-accrue-events: tools/protoc-gen-accrue-events/go.mod tools/protoc-gen-accrue-events/main.go
+$(BIN)/protoc-gen-accrue-events: tools/protoc-gen-accrue-events/go.mod $(wildcard tools/protoc-gen-accrue-events/*.go)
 	GOWORK=off GOBIN=$(BIN) go -C tools/protoc-gen-accrue-events install .
 
 $(BUF): tools/buf/package.json tools/buf/package-lock.json

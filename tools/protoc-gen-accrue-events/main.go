@@ -4,7 +4,8 @@
 //   - with no parameter, one Go file beside each events.proto: the package's EventStream and an
 //     EventType… constant per event type;
 //   - with the parameter "docs" (run with strategy: all), events.md: the event catalogue
-//     (stream, type, payload, producer, consumers).
+//     (stream, type, payload, producer, subject, consumers, fields) with an example CloudEvent
+//     body per event type, as the outbound webhook dispatcher delivers it (see example.go).
 //
 // The option is read from the raw option bytes, so the generator needs no generated code.
 package main
@@ -27,6 +28,7 @@ type spec struct {
 	stream    string
 	types     []string
 	consumers []string
+	subject   string
 }
 
 type event struct {
@@ -139,6 +141,8 @@ func (s *spec) decode(b []byte) error {
 			s.types = append(s.types, string(v))
 		case 3:
 			s.consumers = append(s.consumers, string(v))
+		case 4:
+			s.subject = string(v)
 		}
 	}
 	return nil
@@ -156,6 +160,15 @@ func constName(typ string) string {
 
 func producer(stream string) string { p, _, _ := strings.Cut(stream, "."); return p }
 
+// producerOf names the producer in the docs: the stream's first segment, except the shared
+// "ops" stream that every service publishes on.
+func producerOf(stream string) string {
+	if p := producer(stream); p != "ops" {
+		return p
+	}
+	return "every service"
+}
+
 func goFile(gen *protogen.Plugin, f *protogen.File, evs []event) error {
 	stream := evs[0].stream
 	for _, e := range evs {
@@ -169,7 +182,11 @@ func goFile(gen *protogen.Plugin, f *protogen.File, evs []event) error {
 	g.P()
 	g.P("package ", f.GoPackageName)
 	g.P()
-	g.P("// EventStream is the stream the ", producer(stream), " service publishes its events on.")
+	if producer(stream) == "ops" {
+		g.P("// EventStream is the stream every service publishes these events on.")
+	} else {
+		g.P("// EventStream is the stream the ", producer(stream), " service publishes its events on.")
+	}
 	g.P("const EventStream = ", fmt.Sprintf("%q", stream))
 	g.P()
 	g.P("// Event types published on EventStream, with the payload each carries.")
@@ -203,14 +220,25 @@ func docs(gen *protogen.Plugin, all []event) error {
 	g.P("correlation and causation ids, producer) whose `payload` is the message below. Go code uses the")
 	g.P("generated constants (`<pkg>.EventStream`, `<pkg>.EventType…`), never string literals.")
 	g.P()
-	g.P("| stream | type | payload | producer | consumers | Go constant |")
-	g.P("|---|---|---|---|---|---|")
+	g.P("| stream | type | payload | producer | subject | consumers | Go constant |")
+	g.P("|---|---|---|---|---|---|---|")
 	for _, e := range all {
 		for _, t := range e.types {
-			g.P(fmt.Sprintf("| `%s` | `%s` | `%s` | %s | %s | `%s.%s` |", e.stream, t, e.msg.Desc.FullName(), producer(e.stream),
-				strings.Join(e.consumers, ", "), e.file.GoPackageName, constName(t)))
+			g.P(fmt.Sprintf("| `%s` | `%s` | `%s` | %s | %s | %s | `%s.%s` |", e.stream, t, e.msg.Desc.FullName(), producerOf(e.stream),
+				e.subject, strings.Join(e.consumers, ", "), e.file.GoPackageName, constName(t)))
 		}
 	}
+	g.P()
+	g.P("## As partners receive them")
+	g.P()
+	g.P("Outbound webhooks deliver each event as a CloudEvents 1.0 JSON body (`application/cloudevents+json`")
+	g.P("structured mode): `id` is the envelope's event id (the dedupe key: a redelivery keeps it), `source`")
+	g.P("is `/accrue/<producer>`, `type` and `subject` are the envelope's, `time` is `occurred_at`,")
+	g.P("`correlationid` (an extension attribute) is the correlation id that entered at the gateway, and")
+	g.P("`data` is the payload in protobuf JSON with the proto field names, as the REST API spells them.")
+	g.P("Events meant for partners carry `cross_ids` (`accrue.common.v1.CrossSystemIds`, field 50): the")
+	g.P("Accrue ids and the CRM, PSA and ERP ids of the objects the event is about, where known. The")
+	g.P("examples below are generated from the contracts: ids and figures are placeholders.")
 	g.P()
 	for _, e := range all {
 		g.P("## ", e.msg.Desc.FullName())
@@ -219,10 +247,38 @@ func docs(gen *protogen.Plugin, all []event) error {
 			g.P(strings.Join(strings.Fields(strings.ReplaceAll(c, "\n", " ")), " "))
 			g.P()
 		}
+		g.P("Types: ", quoteAll(e.types), "; stream `", e.stream, "`; producer ", producerOf(e.stream), "; subject: ",
+			orNone(e.subject), "; consumers: ", orNone(strings.Join(e.consumers, ", ")), ".")
+		g.P()
 		g.P("Fields: ", fields(e.msg), ".")
+		g.P()
+		body, err := exampleCloudEvent(e, e.types[0])
+		if err != nil {
+			return fmt.Errorf("%s: example: %w", e.msg.Desc.FullName(), err)
+		}
+		g.P("Example (`", e.types[0], "`):")
+		g.P()
+		g.P("```json")
+		g.P(body)
+		g.P("```")
 		g.P()
 	}
 	return nil
+}
+
+func quoteAll(ss []string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = "`" + s + "`"
+	}
+	return strings.Join(out, ", ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 func fields(m *protogen.Message) string {

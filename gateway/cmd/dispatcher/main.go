@@ -74,6 +74,9 @@ func run(ctx context.Context, migrateOnly bool) error {
 	if err != nil {
 		return err
 	}
+	// The dispatcher consumes ops.events itself: announcing its own dead letters there would feed
+	// them back to the endpoints failing them (and need its own event key), so it announces none.
+	base.Queue.OnOpened(nil)
 	st := store.New(pgstore.New(base.Pool, base.Outbox, base.Queue), keys)
 	svc := app.New(st, guard, catalogue.Known)
 	webhooksv1.RegisterSubscriptionServiceServer(base.GRPC, grpcapi.New(svc))

@@ -103,6 +103,25 @@ type Queue struct {
 
 	mu       sync.RWMutex
 	handlers map[string]RetryFunc
+	opened   OpenedHook
+}
+
+// OpenedHook runs for each exception the queue opens (a new one, not another attempt of an open
+// one), through the same transaction that records it: the service's exception.opened event
+// goes to its outbox with the exception (see outbox.ExceptionOpened).
+type OpenedHook func(ctx context.Context, db pg.Querier, e Exception) error
+
+// OnOpened sets the hook run for each exception the queue opens; call it before the queue is used.
+func (q *Queue) OnOpened(h OpenedHook) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.opened = h
+}
+
+func (q *Queue) openedHook() OpenedHook {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	return q.opened
 }
 
 var openGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -134,8 +153,9 @@ func (q *Queue) handler(kind string) (RetryFunc, bool) {
 	return fn, ok
 }
 
-// Record stores a failure through db (a transaction or the pool), or bumps the attempts of the
-// open exception with the same dedupe key. It returns the exception id.
+// Record stores a failure through db (a transaction; nil for the pool), or bumps the attempts of
+// the open exception with the same dedupe key. It returns the exception id. A new exception runs
+// the OnOpened hook in the same transaction (one of its own when db is nil).
 func (q *Queue) Record(ctx context.Context, db pg.Querier, n New) (string, error) {
 	if n.Kind == "" || n.Reason == "" {
 		return "", errors.New("exceptions: kind and reason are required")
@@ -143,15 +163,32 @@ func (q *Queue) Record(ctx context.Context, db pg.Querier, n New) (string, error
 	if n.DedupeKey == "" {
 		n.DedupeKey = n.Kind + ":" + n.EntityType + ":" + n.EntityID
 	}
+	hook := q.openedHook()
+	if db == nil && hook != nil {
+		var id string
+		err := pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
+			var err error
+			id, err = q.record(ctx, tx, n, hook)
+			return err
+		})
+		return id, err
+	}
 	if db == nil {
 		db = q.pool
 	}
+	return q.record(ctx, db, n, hook)
+}
+
+func (q *Queue) record(ctx context.Context, db pg.Querier, n New, hook OpenedHook) (string, error) {
 	var next *time.Time
 	if n.RetryAfter > 0 {
 		t := time.Now().Add(n.RetryAfter)
 		next = &t
 	}
 	var id string
+	var inserted bool
+	var attempts int
+	var created time.Time
 	err := db.QueryRow(ctx, `
 		INSERT INTO exceptions (id, kind, reason, message, entity_type, entity_id, correlation_id, dedupe_key, payload, next_retry_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -159,11 +196,19 @@ func (q *Queue) Record(ctx context.Context, db pg.Querier, n New) (string, error
 			attempts = exceptions.attempts + 1, reason = EXCLUDED.reason, message = EXCLUDED.message,
 			payload = COALESCE(EXCLUDED.payload, exceptions.payload), next_retry_at = EXCLUDED.next_retry_at,
 			updated_at = now()
-		RETURNING id::text`,
+		RETURNING id::text, xmax = 0, attempts, created_at`,
 		uuid.Must(uuid.NewV7()), n.Kind, n.Reason, n.Message, n.EntityType, n.EntityID,
-		correlation.ID(ctx), n.DedupeKey, n.Payload, next).Scan(&id)
+		correlation.ID(ctx), n.DedupeKey, n.Payload, next).Scan(&id, &inserted, &attempts, &created)
 	if err != nil {
 		return "", fmt.Errorf("exceptions: record: %w", err)
+	}
+	if inserted && hook != nil {
+		e := Exception{ID: id, Kind: n.Kind, Reason: n.Reason, Message: n.Message, EntityType: n.EntityType, EntityID: n.EntityID,
+			CorrelationID: correlation.ID(ctx), DedupeKey: n.DedupeKey, Status: StatusOpen, Attempts: attempts,
+			NextRetryAt: next, CreatedAt: created, UpdatedAt: created}
+		if err := hook(ctx, db, e); err != nil {
+			return "", fmt.Errorf("exceptions: opened hook: %w", err)
+		}
 	}
 	q.log.WarnContext(ctx, "business exception recorded", "exception_id", id, "kind", n.Kind, "reason", n.Reason,
 		"entity_type", n.EntityType, "entity_id", n.EntityID)

@@ -223,6 +223,7 @@ func Start(ctx context.Context, cfg Config, migrations fs.FS, collectors ...prom
 		return nil, err
 	}
 	queue := exceptions.NewQueue(pool, log)
+	queue.OnOpened(outbox.ExceptionOpened(outbox.Writer{Producer: cfg.Name, Signer: signer}, cfg.Name)) // exception.opened
 	opsv1.RegisterExceptionServiceServer(srv, exceptions.NewServer(queue, cfg.Name).WithReplay(outbox.NewReplayer(pool)))
 	ins, err := insight.New(pool, rdb, cfg.Name, cfg.StreamPrefix)
 	if err != nil {

@@ -6,7 +6,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/protobuf/proto"
 
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	"github.com/accrue/accrue/internal/platform/catalogue"
@@ -40,4 +42,27 @@ func Apply(ctx context.Context, pool *pgxpool.Pool, h stream.Handler, envs ...*c
 		return err
 	}
 	return pg.NewDB(pool).InTx(ctx, func(ctx context.Context) error { return h(ctx, msgs) })
+}
+
+// Published returns the envelopes of type typ written to the outbox of pool, oldest first, with
+// their payloads decoded (and checked against the catalogue like Messages): what a consumer, or
+// the webhook dispatcher, will receive.
+func Published(ctx context.Context, pool *pgxpool.Pool, typ string) ([]stream.Message, error) {
+	rows, err := pool.Query(ctx, `SELECT envelope FROM outbox WHERE event_type = $1 ORDER BY id`, typ)
+	if err != nil {
+		return nil, err
+	}
+	var envs []*commonv1.EventEnvelope
+	var b []byte
+	if _, err := pgx.ForEachRow(rows, []any{&b}, func() error {
+		e := &commonv1.EventEnvelope{}
+		if err := proto.Unmarshal(b, e); err != nil {
+			return err
+		}
+		envs = append(envs, e)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return Messages(envs...)
 }

@@ -32,7 +32,7 @@ func (s *Service) SetPeriod(ctx context.Context, legalEntityID, period string, c
 			return err
 		}
 		if err := s.store.Publish(ctx, outbox.Event{Stream: billingv1.EventStream, Type: evType, Subject: legalEntityID,
-			Payload: &billingv1.PeriodChanged{Period: wire.Period(p)}}); err != nil {
+			Payload: wire.PeriodChanged(p, legalEntityID)}); err != nil {
 			return err
 		}
 		return s.store.Audit(ctx, audit.Record{Action: evType, EntityType: "period", EntityID: legalEntityID + "/" + period})

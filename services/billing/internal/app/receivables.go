@@ -74,8 +74,12 @@ func (s *Service) InvoiceWithStanding(ctx context.Context, id string) (invoice.I
 
 // publishApplied publishes payment.applied.
 func (s *Service) publishApplied(ctx context.Context, a receivable.Application) error {
+	ev := wire.PaymentApplied(a, correlation.ID(ctx))
+	if err := s.paymentPartnerIDs(ctx, ev); err != nil {
+		return err
+	}
 	return s.store.Publish(ctx, outbox.Event{Stream: billingv1.EventStream, Type: billingv1.EventTypePaymentApplied,
-		Subject: a.Payment.ID, Payload: wire.PaymentApplied(a, correlation.ID(ctx))})
+		Subject: a.Payment.ID, Payload: ev})
 }
 
 // ReceivableGauges returns, for the metrics, the open receivables of every legal entity today

@@ -35,6 +35,7 @@ type Store interface {
 	SupplierCostStore
 	TaxStore
 	ReceivableStore
+	PartnerEventStore
 	RevenueStore
 	CloseStore
 }

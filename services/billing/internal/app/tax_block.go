@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/civil"
@@ -14,8 +15,9 @@ import (
 )
 
 // KindTaxBlocked is the exception of a BLOCKED_TAX draft; it says what the customer lacks and is
-// resolved when the customer's tax profile is fixed.
-const KindTaxBlocked = "invoice.blocked_tax"
+// resolved when the customer's tax profile is fixed. It is spelled like the event the block
+// publishes (the kind predates the event; stored exceptions keep it).
+const KindTaxBlocked = billingv1.EventTypeInvoiceBlockedTax
 
 func taxBlockKey(invoiceID string) string { return KindTaxBlocked + ":" + invoiceID }
 
@@ -62,18 +64,21 @@ func (s *Service) taxMissing(ctx context.Context, inv invoice.Invoice) ([]string
 	return tax.Missing(p), rates, p, nil
 }
 
-// blockForTax makes the new draft inv BLOCKED_TAX, with an exception saying what is missing,
-// when its customer lacks tax data.
+// blockForTax makes the new draft inv BLOCKED_TAX, with an exception saying what is missing and
+// invoice.blocked_tax, when its customer lacks tax data.
 func (s *Service) blockForTax(ctx context.Context, inv *invoice.Invoice) error {
 	missing, _, _, err := s.taxMissing(ctx, *inv)
 	if err != nil || len(missing) == 0 {
 		return err
 	}
 	inv.Status, inv.TaxMissing = invoice.BlockedTax, missing
-	_, err = s.store.RecordException(ctx, exceptions.New{Kind: KindTaxBlocked, Reason: tax.ErrBlocked.Reason,
+	exceptionID, err := s.store.RecordException(ctx, exceptions.New{Kind: KindTaxBlocked, Reason: tax.ErrBlocked.Reason,
 		Message:    "invoice draft of customer " + inv.CustomerID + " is blocked: missing " + strings.Join(missing, ", "),
 		EntityType: "invoice", EntityID: inv.ID, DedupeKey: taxBlockKey(inv.ID)})
-	return err
+	if err != nil {
+		return err
+	}
+	return s.publishBlockedTax(ctx, *inv, exceptionID)
 }
 
 // taxInvoice computes the tax of each line of invoice inv issued on d; ErrBlocked when the

@@ -4,9 +4,11 @@ import (
 	"github.com/shopspring/decimal"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/services/billing/internal/contract"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 )
 
@@ -43,8 +45,38 @@ func Invoice(inv invoice.Invoice) *billingv1.Invoice {
 }
 
 // InvoicePosted is the event of a posted invoice or credit note.
-func InvoicePosted(inv invoice.Invoice) *billingv1.InvoicePosted {
-	return &billingv1.InvoicePosted{Invoice: Invoice(inv)}
+func InvoicePosted(inv invoice.Invoice, ids *commonv1.CrossSystemIds, billedToDate money.Amount) *billingv1.InvoicePosted {
+	return &billingv1.InvoicePosted{Invoice: Invoice(inv), CrossIds: ids, ContractBilledToDate: moneyProto(billedToDate)}
+}
+
+// CreditNotePosted is the credit_note.posted payload of credit note cn, which credits the invoice
+// numbered creditedNumber.
+func CreditNotePosted(cn invoice.Invoice, creditedNumber string, ids *commonv1.CrossSystemIds, billedToDate money.Amount) *billingv1.CreditNotePosted {
+	return &billingv1.CreditNotePosted{CreditNote: Invoice(cn), CreditedInvoiceNumber: creditedNumber, CrossIds: ids,
+		ContractBilledToDate: moneyProto(billedToDate)}
+}
+
+// InvoiceBlockedTax is the invoice.blocked_tax payload of draft inv and its exception.
+func InvoiceBlockedTax(inv invoice.Invoice, exceptionID string, ids *commonv1.CrossSystemIds) *billingv1.InvoiceBlockedTax {
+	return &billingv1.InvoiceBlockedTax{Invoice: Invoice(inv), ExceptionId: exceptionID, CrossIds: ids}
+}
+
+// InvoiceCrossIDs are the ids partners match an invoice event on: the customer, contract, legal
+// entity and the first line's project in Accrue, the CRM opportunity the contract came from (its
+// external reference), and as ERP document the journal entry the ERP journal export carries.
+func InvoiceCrossIDs(inv invoice.Invoice, ref contract.ExternalRef) *commonv1.CrossSystemIds {
+	ids := &commonv1.CrossSystemIds{CustomerId: inv.CustomerID, ContractId: inv.ContractID, LegalEntityId: inv.LegalEntityID,
+		ErpDocumentId: inv.JournalEntryID}
+	if len(inv.Lines) > 0 {
+		ids.ProjectId = inv.Lines[0].ProjectID
+	}
+	if ref.ExternalID != "" {
+		ids.References = []*commonv1.ExternalReference{{System: ref.System, ObjectType: ref.ObjectType, ExternalId: ref.ExternalID}}
+		if ref.ObjectType == "Opportunity" {
+			ids.CrmSystem, ids.CrmOpportunityId = ref.System, ref.ExternalID
+		}
+	}
+	return ids
 }
 
 // ProposeInvoiceResponse, GetInvoiceResponse, PostInvoiceResponse, VoidInvoiceResponse and
@@ -84,6 +116,17 @@ func CreditRequests(lines []*billingv1.CreditLine) ([]invoice.CreditRequest, err
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// SetApplicationContract adds to a payment application its invoice's contract, CRM opportunity
+// and what the contract has collected so far.
+func SetApplicationContract(a *billingv1.PaymentApplication, contractID, crmOpportunityID string, collected money.Amount) {
+	a.ContractId, a.CrmOpportunityId, a.ContractCollectedToDate = contractID, crmOpportunityID, moneyProto(collected)
+}
+
+// PaymentCrossIDs are the customer and legal entity of a payment applied to no invoice.
+func PaymentCrossIDs(ev *billingv1.PaymentApplied) *commonv1.CrossSystemIds {
+	return &commonv1.CrossSystemIds{CustomerId: ev.GetCustomerId(), LegalEntityId: ev.GetLegalEntityId()}
 }
 
 // OverCapLines converts what caps keep off invoices.

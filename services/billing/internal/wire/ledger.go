@@ -13,6 +13,11 @@ import (
 	"github.com/accrue/accrue/services/billing/internal/suppliercost"
 )
 
+// PeriodChanged is the period.opened / period.closed payload of legal entity legalEntityID's p.
+func PeriodChanged(p ledger.Period, legalEntityID string) *billingv1.PeriodChanged {
+	return &billingv1.PeriodChanged{Period: Period(p), CrossIds: &commonv1.CrossSystemIds{LegalEntityId: legalEntityID}}
+}
+
 // Period converts a period of a legal entity.
 func Period(p ledger.Period) *billingv1.Period {
 	start, end := p.Dates()

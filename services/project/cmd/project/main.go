@@ -41,6 +41,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	billingAddr := r.String("ACCRUE_BILLING_ADDR", "127.0.0.1:7005")
 	callTimeout := r.Duration("ACCRUE_CALL_TIMEOUT", 5*time.Second)
 	retryAfter := r.Duration("ACCRUE_ACTIVATION_RETRY_AFTER", 2*time.Second)
+	financialsWindow := r.Duration("ACCRUE_FINANCIALS_EVENT_WINDOW", 5*time.Minute)
 	base, err := service.Boot(ctx, r, cfg, migrateOnly, store.Migrations(), awaitingActivation)
 	if base == nil || err != nil {
 		return err
@@ -59,7 +60,7 @@ func run(ctx context.Context, migrateOnly bool) error {
 	st := store.New(pgstore.New(base.Pool, base.Outbox, base.Queue))
 	uc := app.New(st, app.Deps{Customers: customerv1.NewCustomerServiceClient(customerConn),
 		Contracts: billingv1.NewContractServiceClient(billingConn), LegalEntities: billingv1.NewLegalEntityServiceClient(billingConn), Log: base.Log,
-		CallTimeout: callTimeout, ActivationRetryAfter: retryAfter})
+		CallTimeout: callTimeout, ActivationRetryAfter: retryAfter, FinancialsEventWindow: financialsWindow})
 	base.Queue.Handle(app.KindActivation, uc.RetryActivation)
 
 	if _, err := base.Consume(customerv1.EventStream, events.CustomerDirectoryTypes, events.CustomerDirectory(uc, base.Log)); err != nil {
@@ -75,6 +76,19 @@ func run(ctx context.Context, migrateOnly bool) error {
 	base.Add(lifecycle.Every(5*time.Second, func(ctx context.Context) {
 		if n, err := uc.AwaitingActivation(ctx); err == nil {
 			awaitingActivation.Set(float64(n))
+		}
+	}))
+	// project.financials_changed leaves when its window has passed: look for due projects a few
+	// times per window (at least every second, at most every 30s).
+	base.Add(lifecycle.Every(min(max(financialsWindow/4, time.Second), 30*time.Second), func(ctx context.Context) {
+		for {
+			n, err := uc.PublishDueFinancials(ctx, time.Now(), 100)
+			if err != nil {
+				base.Log.WarnContext(ctx, "project.financials_changed flush failed", "err", err)
+			}
+			if err != nil || n < 100 {
+				return
+			}
 		}
 	}))
 	base.Insight.AddTraceHook(st.TraceRecords)

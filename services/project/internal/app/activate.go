@@ -90,8 +90,18 @@ func (s *Service) activate(ctx context.Context, conv *project.Conversion, p *pro
 		if err := s.price(ctx, financials.Scope{ProjectID: p.ID}); err != nil {
 			return err
 		}
+		if err := s.financialsChanged(ctx, "", p.ID); err != nil {
+			return err
+		}
 		if prev != p.Status {
-			if err := s.publish(ctx, *p, projectv1.EventTypeProjectActivated, &projectv1.ProjectActivated{Project: wire.Project(*p)}, "contract "+p.ContractID); err != nil {
+			ev, err := s.activatedEvent(ctx, *p)
+			if err != nil {
+				return err
+			}
+			if err := s.store.Publish(ctx, ev); err != nil {
+				return err
+			}
+			if err := s.store.Audit(ctx, projectRecord(*p, projectv1.EventTypeProjectActivated, "contract "+p.ContractID)); err != nil {
 				return err
 			}
 			if err := s.publishStatus(ctx, *p, prev, "financial activation"); err != nil {

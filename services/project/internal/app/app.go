@@ -55,6 +55,10 @@ type Deps struct {
 	// ActivationRetryAfter is when the first automatic retry of a pending activation runs; 2s
 	// when zero (then exponential backoff, see exceptions.Retrier).
 	ActivationRetryAfter time.Duration
+	// FinancialsEventWindow is the debounce window of project.financials_changed: at most one
+	// event per project per window, published when the window of its first change has passed,
+	// with the figures as they stand then; 5m when zero.
+	FinancialsEventWindow time.Duration
 }
 
 // Service runs the project use cases.
@@ -77,6 +81,9 @@ func New(st Store, d Deps) *Service {
 	}
 	if d.ActivationRetryAfter == 0 {
 		d.ActivationRetryAfter = 2 * time.Second
+	}
+	if d.FinancialsEventWindow == 0 {
+		d.FinancialsEventWindow = 5 * time.Minute
 	}
 	return &Service{Deps: d, store: st, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		newID: func() string { return uuid.Must(uuid.NewV7()).String() }}

@@ -25,7 +25,12 @@ func (s *Service) newProject(prep prepared, customerID, contractID string) (proj
 	events := []outbox.Event{projectEvent(p, projectv1.EventTypeProjectCreated, &projectv1.ProjectCreated{Project: pp})}
 	records := []audit.Record{projectRecord(p, projectv1.EventTypeProjectCreated, "")}
 	if p.Status == project.Active {
-		events = append(events, projectEvent(p, projectv1.EventTypeProjectActivated, &projectv1.ProjectActivated{Project: pp}))
+		account := ""
+		if len(prep.deal.AccountChain) > 0 {
+			account = prep.deal.AccountChain[0]
+		}
+		events = append(events, projectEvent(p, projectv1.EventTypeProjectActivated,
+			&projectv1.ProjectActivated{Project: pp, CrossIds: wire.CrossIDs(p, account)}))
 		records = append(records, projectRecord(p, projectv1.EventTypeProjectActivated, "contract "+contractID))
 	}
 	return p, events, records, nil

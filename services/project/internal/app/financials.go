@@ -35,7 +35,10 @@ func (s *Service) ApplyPlan(ctx context.Context, p financials.Plan) error {
 		if err != nil || !applied {
 			return err
 		}
-		return s.price(ctx, financials.Scope{AssignmentID: p.AssignmentID})
+		if err := s.price(ctx, financials.Scope{AssignmentID: p.AssignmentID}); err != nil {
+			return err
+		}
+		return s.financialsChanged(ctx, "", p.ProjectID)
 	})
 }
 
@@ -47,13 +50,29 @@ func (s *Service) ApplyContract(ctx context.Context, c financials.Contract) erro
 		if err != nil || !applied {
 			return err
 		}
-		return s.price(ctx, financials.Scope{ContractID: c.ID})
+		if err := s.price(ctx, financials.Scope{ContractID: c.ID}); err != nil {
+			return err
+		}
+		return s.financialsChanged(ctx, c.ID)
 	})
 }
 
 // AddActuals adds posted hours, cost and revenue to their projects' actuals.
 func (s *Service) AddActuals(ctx context.Context, postings []financials.Posting) error {
-	return s.store.AddActuals(ctx, financials.ActualsByProject(postings))
+	byProject := financials.ActualsByProject(postings)
+	if len(byProject) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(byProject))
+	for id := range byProject {
+		ids = append(ids, id)
+	}
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.AddActuals(ctx, byProject); err != nil {
+			return err
+		}
+		return s.financialsChanged(ctx, "", ids...)
+	})
 }
 
 // price forecasts the plans of scope again (see financials.Price).

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/outbox"
@@ -85,4 +86,10 @@ type FinancialsStore interface {
 	// projects', lowest forecast margin first.
 	Economics(ctx context.Context, projectID string) (financials.Economics, error)
 	Portfolio(ctx context.Context, status project.Status, limit int, only []string) ([]financials.Economics, error)
+	// MarkFinancialsChanged records that the financials of the projects (and of the projects
+	// using contractID, when set) changed: a pending project.financials_changed due after window,
+	// or one more change counted into the pending one. TakeDueFinancials deletes and returns up to
+	// limit pending rows due at now (project id → changes), skipping rows another instance holds.
+	MarkFinancialsChanged(ctx context.Context, window time.Duration, projectIDs []string, contractID string) error
+	TakeDueFinancials(ctx context.Context, now time.Time, limit int) (map[string]int, error)
 }

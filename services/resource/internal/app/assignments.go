@@ -28,6 +28,7 @@ func (s *Service) SaveAssignment(ctx context.Context, id string, expectedVersion
 		if err != nil {
 			return err
 		}
+		var before *resource.Costed
 		if id == "" {
 			if !res.Active && a.Status != resource.Cancelled {
 				return resource.ErrInactive
@@ -49,6 +50,7 @@ func (s *Service) SaveAssignment(ctx context.Context, id string, expectedVersion
 				return errResourceChange
 			}
 			a.ID, a.Version = id, prev.Version+1
+			before = &prev.Plan
 		}
 		if a.Role == "" {
 			a.Role = res.Role
@@ -83,7 +85,7 @@ func (s *Service) SaveAssignment(ctx context.Context, id string, expectedVersion
 			action = actionAssignmentCreated
 		}
 		out = a
-		return s.saveAssignment(ctx, a, audit.Record{Action: action, EntityType: "assignment", EntityID: a.ID,
+		return s.saveAssignment(ctx, a, before, audit.Record{Action: action, EntityType: "assignment", EntityID: a.ID,
 			Details: map[string]any{"version": a.Version, "status": string(a.Status), "planned_hours": a.Plan.Hours.String()}})
 	})
 	return out, warnings, err

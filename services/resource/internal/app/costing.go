@@ -69,19 +69,30 @@ func (s *Service) recost(ctx context.Context, a resource.Assignment, rates resou
 	if a.Plan.Equal(plan) {
 		return a, false, s.trackMissing(ctx, a)
 	}
+	before := a.Plan
 	a.Plan, a.Version, a.UpdatedAt = plan, a.Version+1, s.now()
-	return a, true, s.saveAssignment(ctx, a, audit.Record{Action: actionAssignmentRecosted, EntityType: "assignment", EntityID: a.ID,
+	return a, true, s.saveAssignment(ctx, a, &before, audit.Record{Action: actionAssignmentRecosted, EntityType: "assignment", EntityID: a.ID,
 		Details: map[string]any{"version": a.Version, "missing_rate_days": len(plan.Missing)}})
 }
 
-// saveAssignment stores a, publishes assignment.changed, keeps the exception queue in step and
-// writes rec.
-func (s *Service) saveAssignment(ctx context.Context, a resource.Assignment, rec audit.Record) error {
+// saveAssignment stores a, publishes assignment.changed (and assignment.costed when its planned
+// hours or cost moved from before, nil for a new assignment), keeps the exception queue in step
+// and writes rec.
+func (s *Service) saveAssignment(ctx context.Context, a resource.Assignment, before *resource.Costed, rec audit.Record) error {
 	if err := s.Store.SaveAssignment(ctx, a); err != nil {
 		return err
 	}
 	if err := s.Store.Publish(ctx, wire.AssignmentChanged(a)); err != nil {
 		return err
+	}
+	if before == nil || a.Plan.CostMoved(*before) {
+		view, _, err := s.Store.ProjectView(ctx, a.ProjectID)
+		if err != nil {
+			return err
+		}
+		if err := s.Store.Publish(ctx, wire.AssignmentCosted(a, before, view.LegalEntityID)); err != nil {
+			return err
+		}
 	}
 	if err := s.trackMissing(ctx, a); err != nil {
 		return err

@@ -142,6 +142,12 @@ func (c Costed) Equal(o Costed) bool {
 	return true
 }
 
+// CostMoved reports whether the planned hours or the planned cost differ from o's (what
+// assignment.costed announces; a change of dates that keeps both is no news to cost consumers).
+func (c Costed) CostMoved(o Costed) bool {
+	return !c.Hours.Equal(o.Hours) || !sameCost(c.Cost, o.Cost)
+}
+
 func sameCost(a, b *money.Amount) bool {
 	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	projectv1 "github.com/accrue/accrue/gen/go/accrue/project/v1"
 	resourcev1 "github.com/accrue/accrue/gen/go/accrue/resource/v1"
 	"github.com/accrue/accrue/internal/platform/civil/civilpb"
@@ -28,6 +29,17 @@ func CostRateChanged(res resource.Resource, version int64, current resource.Time
 func AssignmentChanged(a resource.Assignment) outbox.Event {
 	return outbox.Event{Stream: resourcev1.EventStream, Type: resourcev1.EventTypeAssignmentChanged, Subject: a.ID,
 		Payload: &resourcev1.AssignmentChanged{Assignment: Assignment(a)}}
+}
+
+// AssignmentCosted is the event published when a's planned cost was computed (before nil: a new
+// assignment) or moved from before; legalEntityID is its project's, "" when not yet known.
+func AssignmentCosted(a resource.Assignment, before *resource.Costed, legalEntityID string) outbox.Event {
+	ev := &resourcev1.AssignmentCosted{Assignment: Assignment(a),
+		CrossIds: &commonv1.CrossSystemIds{ProjectId: a.ProjectID, LegalEntityId: legalEntityID}}
+	if before != nil && before.Cost != nil {
+		ev.PreviousPlannedCost = Money(*before.Cost)
+	}
+	return outbox.Event{Stream: resourcev1.EventStream, Type: resourcev1.EventTypeAssignmentCosted, Subject: a.ID, Payload: ev}
 }
 
 // ProjectView converts the project a project event carries (as it is after the change).

@@ -181,8 +181,10 @@ func (x *ContractChanged) GetPreviousVersion() int64 {
 
 // PeriodChanged (types "period.opened" and "period.closed").
 type PeriodChanged struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Period        *Period                `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Period *Period                `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	// The legal entity whose period moved (cross_ids.legal_entity_id).
+	CrossIds      *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -220,6 +222,13 @@ func (*PeriodChanged) Descriptor() ([]byte, []int) {
 func (x *PeriodChanged) GetPeriod() *Period {
 	if x != nil {
 		return x.Period
+	}
+	return nil
+}
+
+func (x *PeriodChanged) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
 	}
 	return nil
 }
@@ -442,12 +451,18 @@ func (x *PostingsRecorded) GetResults() []*PostingResult {
 }
 
 // InvoicePosted (type "invoice.posted", stream "billing.events"): an invoice or a credit note was
-// numbered and posted in the ledger; it never changes again.
+// numbered and posted in the ledger; it never changes again. A credit note is also published as
+// credit_note.posted.
 type InvoicePosted struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Invoice       *Invoice               `protobuf:"bytes,1,opt,name=invoice,proto3" json:"invoice,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Invoice *Invoice               `protobuf:"bytes,1,opt,name=invoice,proto3" json:"invoice,omitempty"`
+	// The customer, contract, projects' first project and the CRM opportunity of the contract.
+	CrossIds *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
+	// What the contract has billed so far, this invoice included: posted invoices net of credit
+	// notes, before tax (the CRM's "billed to date").
+	ContractBilledToDate *v1.Money `protobuf:"bytes,51,opt,name=contract_billed_to_date,json=contractBilledToDate,proto3" json:"contract_billed_to_date,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *InvoicePosted) Reset() {
@@ -487,6 +502,156 @@ func (x *InvoicePosted) GetInvoice() *Invoice {
 	return nil
 }
 
+func (x *InvoicePosted) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
+	}
+	return nil
+}
+
+func (x *InvoicePosted) GetContractBilledToDate() *v1.Money {
+	if x != nil {
+		return x.ContractBilledToDate
+	}
+	return nil
+}
+
+// InvoiceBlockedTax (type "invoice.blocked_tax", stream "billing.events"): a proposed draft became
+// BLOCKED_TAX because its customer's tax profile lacks data (invoice.tax_missing says what); it is
+// unblocked when the customer's tax data arrives.
+type InvoiceBlockedTax struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Invoice *Invoice               `protobuf:"bytes,1,opt,name=invoice,proto3" json:"invoice,omitempty"`
+	// The business exception opened for the blocked draft (ops exception queue of billing).
+	ExceptionId   string             `protobuf:"bytes,2,opt,name=exception_id,json=exceptionId,proto3" json:"exception_id,omitempty"`
+	CrossIds      *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InvoiceBlockedTax) Reset() {
+	*x = InvoiceBlockedTax{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvoiceBlockedTax) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvoiceBlockedTax) ProtoMessage() {}
+
+func (x *InvoiceBlockedTax) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvoiceBlockedTax.ProtoReflect.Descriptor instead.
+func (*InvoiceBlockedTax) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *InvoiceBlockedTax) GetInvoice() *Invoice {
+	if x != nil {
+		return x.Invoice
+	}
+	return nil
+}
+
+func (x *InvoiceBlockedTax) GetExceptionId() string {
+	if x != nil {
+		return x.ExceptionId
+	}
+	return ""
+}
+
+func (x *InvoiceBlockedTax) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
+	}
+	return nil
+}
+
+// CreditNotePosted (type "credit_note.posted", stream "billing.events"): a credit note was numbered
+// and posted against a posted invoice (credit_note.credits_invoice_id); it never changes again.
+type CreditNotePosted struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	CreditNote *Invoice               `protobuf:"bytes,1,opt,name=credit_note,json=creditNote,proto3" json:"credit_note,omitempty"`
+	// Number of the credited invoice.
+	CreditedInvoiceNumber string `protobuf:"bytes,2,opt,name=credited_invoice_number,json=creditedInvoiceNumber,proto3" json:"credited_invoice_number,omitempty"`
+	// What the contract has billed so far, net of this credit note (see InvoicePosted).
+	ContractBilledToDate *v1.Money          `protobuf:"bytes,3,opt,name=contract_billed_to_date,json=contractBilledToDate,proto3" json:"contract_billed_to_date,omitempty"`
+	CrossIds             *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *CreditNotePosted) Reset() {
+	*x = CreditNotePosted{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreditNotePosted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreditNotePosted) ProtoMessage() {}
+
+func (x *CreditNotePosted) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreditNotePosted.ProtoReflect.Descriptor instead.
+func (*CreditNotePosted) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CreditNotePosted) GetCreditNote() *Invoice {
+	if x != nil {
+		return x.CreditNote
+	}
+	return nil
+}
+
+func (x *CreditNotePosted) GetCreditedInvoiceNumber() string {
+	if x != nil {
+		return x.CreditedInvoiceNumber
+	}
+	return ""
+}
+
+func (x *CreditNotePosted) GetContractBilledToDate() *v1.Money {
+	if x != nil {
+		return x.ContractBilledToDate
+	}
+	return nil
+}
+
+func (x *CreditNotePosted) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
+	}
+	return nil
+}
+
 // PaymentApplied (type "payment.applied", stream "billing.events"): a payment was applied to
 // one or more invoices (or instalments); each application carries the invoice's new status.
 type PaymentApplied struct {
@@ -502,13 +667,16 @@ type PaymentApplied struct {
 	Unapplied *v1.Money `protobuf:"bytes,8,opt,name=unapplied,proto3" json:"unapplied,omitempty"`
 	// The correlation id of the request that applied it (also in the envelope).
 	CorrelationId string `protobuf:"bytes,9,opt,name=correlation_id,json=correlationId,proto3" json:"correlation_id,omitempty"`
+	// The customer and legal entity, and the contract, project and CRM opportunity of the first
+	// application's invoice (each application names its own contract).
+	CrossIds      *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PaymentApplied) Reset() {
 	*x = PaymentApplied{}
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[6]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -520,7 +688,7 @@ func (x *PaymentApplied) String() string {
 func (*PaymentApplied) ProtoMessage() {}
 
 func (x *PaymentApplied) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[6]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -533,7 +701,7 @@ func (x *PaymentApplied) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PaymentApplied.ProtoReflect.Descriptor instead.
 func (*PaymentApplied) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PaymentApplied) GetPaymentId() string {
@@ -599,6 +767,13 @@ func (x *PaymentApplied) GetCorrelationId() string {
 	return ""
 }
 
+func (x *PaymentApplied) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
+	}
+	return nil
+}
+
 // PaymentApplication is what one application did to one invoice.
 type PaymentApplication struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -608,13 +783,18 @@ type PaymentApplication struct {
 	AmountWrittenOff *v1.Money              `protobuf:"bytes,4,opt,name=amount_written_off,json=amountWrittenOff,proto3" json:"amount_written_off,omitempty"`
 	AmountOpen       *v1.Money              `protobuf:"bytes,5,opt,name=amount_open,json=amountOpen,proto3" json:"amount_open,omitempty"`
 	Status           InvoiceStatus          `protobuf:"varint,6,opt,name=status,proto3,enum=accrue.billing.v1.InvoiceStatus" json:"status,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The invoice's contract, what payments have collected on it so far (this one included, in the
+	// invoices' currency, applied amounts only) and its CRM opportunity, when known.
+	ContractId              string    `protobuf:"bytes,50,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	ContractCollectedToDate *v1.Money `protobuf:"bytes,51,opt,name=contract_collected_to_date,json=contractCollectedToDate,proto3" json:"contract_collected_to_date,omitempty"`
+	CrmOpportunityId        string    `protobuf:"bytes,52,opt,name=crm_opportunity_id,json=crmOpportunityId,proto3" json:"crm_opportunity_id,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *PaymentApplication) Reset() {
 	*x = PaymentApplication{}
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[7]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -626,7 +806,7 @@ func (x *PaymentApplication) String() string {
 func (*PaymentApplication) ProtoMessage() {}
 
 func (x *PaymentApplication) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[7]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -639,7 +819,7 @@ func (x *PaymentApplication) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PaymentApplication.ProtoReflect.Descriptor instead.
 func (*PaymentApplication) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PaymentApplication) GetInvoiceId() string {
@@ -684,6 +864,27 @@ func (x *PaymentApplication) GetStatus() InvoiceStatus {
 	return InvoiceStatus_INVOICE_STATUS_UNSPECIFIED
 }
 
+func (x *PaymentApplication) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+func (x *PaymentApplication) GetContractCollectedToDate() *v1.Money {
+	if x != nil {
+		return x.ContractCollectedToDate
+	}
+	return nil
+}
+
+func (x *PaymentApplication) GetCrmOpportunityId() string {
+	if x != nil {
+		return x.CrmOpportunityId
+	}
+	return ""
+}
+
 // SupplierCostAllocationRequested (type "supplier_cost.allocation_requested") asks the
 // allocation workers (billing's own consumer group "billing-allocation") to post version
 // `version` of a supplier bill line. Written in the same transaction as the line, or as the
@@ -701,7 +902,7 @@ type SupplierCostAllocationRequested struct {
 
 func (x *SupplierCostAllocationRequested) Reset() {
 	*x = SupplierCostAllocationRequested{}
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[8]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -713,7 +914,7 @@ func (x *SupplierCostAllocationRequested) String() string {
 func (*SupplierCostAllocationRequested) ProtoMessage() {}
 
 func (x *SupplierCostAllocationRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[8]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -726,7 +927,7 @@ func (x *SupplierCostAllocationRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplierCostAllocationRequested.ProtoReflect.Descriptor instead.
 func (*SupplierCostAllocationRequested) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SupplierCostAllocationRequested) GetLineId() string {
@@ -772,7 +973,7 @@ type RevenueRecognized struct {
 
 func (x *RevenueRecognized) Reset() {
 	*x = RevenueRecognized{}
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[9]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +985,7 @@ func (x *RevenueRecognized) String() string {
 func (*RevenueRecognized) ProtoMessage() {}
 
 func (x *RevenueRecognized) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[9]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +998,7 @@ func (x *RevenueRecognized) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevenueRecognized.ProtoReflect.Descriptor instead.
 func (*RevenueRecognized) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RevenueRecognized) GetRecognition() *LineRecognition {
@@ -832,17 +1033,18 @@ var File_accrue_billing_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1faccrue/billing/v1/invoice.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1faccrue/billing/v1/revenue.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\"\x9b\x01\n" +
+	"\x1eaccrue/billing/v1/events.proto\x12\x11accrue.billing.v1\x1a accrue/billing/v1/contract.proto\x1a\x1faccrue/billing/v1/invoice.proto\x1a\x1eaccrue/billing/v1/ledger.proto\x1a$accrue/billing/v1/legal_entity.proto\x1a\x1faccrue/billing/v1/revenue.proto\x1a\x1baccrue/common/v1/date.proto\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\"\xac\x01\n" +
 	"\x13LegalEntityUpserted\x12A\n" +
-	"\flegal_entity\x18\x01 \x01(\v2\x1e.accrue.billing.v1.LegalEntityR\vlegalEntity:Aҵ\x18=\n" +
-	"\x0ebilling.events\x12\x15legal_entity.upserted\x1a\aproject\x1a\vtimeexpense\"\xa6\x01\n" +
+	"\flegal_entity\x18\x01 \x01(\v2\x1e.accrue.billing.v1.LegalEntityR\vlegalEntity:Rҵ\x18N\n" +
+	"\x0ebilling.events\x12\x15legal_entity.upserted\x1a\aproject\x1a\vtimeexpense\"\x0flegal entity id\"\xb3\x01\n" +
 	"\x0fContractChanged\x127\n" +
 	"\bcontract\x18\x01 \x01(\v2\x1b.accrue.billing.v1.ContractR\bcontract\x12)\n" +
-	"\x10previous_version\x18\x02 \x01(\x03R\x0fpreviousVersion:/ҵ\x18+\n" +
-	"\x0ebilling.events\x12\x10contract.changed\x1a\aproject\"\x83\x01\n" +
+	"\x10previous_version\x18\x02 \x01(\x03R\x0fpreviousVersion:<ҵ\x188\n" +
+	"\x0ebilling.events\x12\x10contract.changed\x1a\aproject\"\vcontract id\"\xd3\x01\n" +
 	"\rPeriodChanged\x121\n" +
-	"\x06period\x18\x01 \x01(\v2\x19.accrue.billing.v1.PeriodR\x06period:?ҵ\x18;\n" +
-	"\x0ebilling.events\x12\rperiod.opened\x12\rperiod.closed\x1a\vtimeexpense\"\xaf\x05\n" +
+	"\x06period\x18\x01 \x01(\v2\x19.accrue.billing.v1.PeriodR\x06period\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:Pҵ\x18L\n" +
+	"\x0ebilling.events\x12\rperiod.opened\x12\rperiod.closed\x1a\vtimeexpense\"\x0flegal entity id\"\xaf\x05\n" +
 	"\rPostingResult\x12\x1f\n" +
 	"\vsource_type\x18\x01 \x01(\tR\n" +
 	"sourceType\x12\x1b\n" +
@@ -864,13 +1066,29 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\x04cost\x18\r \x01(\v2\x17.accrue.common.v1.MoneyR\x04cost\x121\n" +
 	"\arevenue\x18\x0e \x01(\v2\x17.accrue.common.v1.MoneyR\arevenue\x12!\n" +
 	"\ftimesheet_id\x18\x0f \x01(\tR\vtimesheetId\x12F\n" +
-	"\x12subcontractor_cost\x18\x10 \x01(\v2\x17.accrue.common.v1.MoneyR\x11subcontractorCost\"\x97\x01\n" +
+	"\x12subcontractor_cost\x18\x10 \x01(\v2\x17.accrue.common.v1.MoneyR\x11subcontractorCost\"\xbe\x01\n" +
 	"\x10PostingsRecorded\x12:\n" +
-	"\aresults\x18\x01 \x03(\v2 .accrue.billing.v1.PostingResultR\aresults:Gҵ\x18C\n" +
-	"\x0ebilling.events\x12\x11postings.recorded\x1a\aproject\x1a\bresource\x1a\vtimeexpense\"k\n" +
+	"\aresults\x18\x01 \x03(\v2 .accrue.billing.v1.PostingResultR\aresults:nҵ\x18j\n" +
+	"\x0ebilling.events\x12\x11postings.recorded\x1a\aproject\x1a\bresource\x1a\vtimeexpense\"%source id of the batch's first result\"\x86\x02\n" +
 	"\rInvoicePosted\x124\n" +
-	"\ainvoice\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\ainvoice:$ҵ\x18 \n" +
-	"\x0ebilling.events\x12\x0einvoice.posted\"\xdf\x03\n" +
+	"\ainvoice\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\ainvoice\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds\x12N\n" +
+	"\x17contract_billed_to_date\x183 \x01(\v2\x17.accrue.common.v1.MoneyR\x14contractBilledToDate:0ҵ\x18,\n" +
+	"\x0ebilling.events\x12\x0einvoice.posted\"\n" +
+	"invoice id\"\xe2\x01\n" +
+	"\x11InvoiceBlockedTax\x124\n" +
+	"\ainvoice\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\ainvoice\x12!\n" +
+	"\fexception_id\x18\x02 \x01(\tR\vexceptionId\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:5ҵ\x181\n" +
+	"\x0ebilling.events\x12\x13invoice.blocked_tax\"\n" +
+	"invoice id\"\xd0\x02\n" +
+	"\x10CreditNotePosted\x12;\n" +
+	"\vcredit_note\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\n" +
+	"creditNote\x126\n" +
+	"\x17credited_invoice_number\x18\x02 \x01(\tR\x15creditedInvoiceNumber\x12N\n" +
+	"\x17contract_billed_to_date\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyR\x14contractBilledToDate\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:8ҵ\x184\n" +
+	"\x0ebilling.events\x12\x12credit_note.posted\"\x0ecredit note id\"\x9e\x04\n" +
 	"\x0ePaymentApplied\x12\x1d\n" +
 	"\n" +
 	"payment_id\x18\x01 \x01(\tR\tpaymentId\x12%\n" +
@@ -882,8 +1100,9 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\x10application_date\x18\x06 \x01(\v2\x16.accrue.common.v1.DateR\x0fapplicationDate\x12I\n" +
 	"\fapplications\x18\a \x03(\v2%.accrue.billing.v1.PaymentApplicationR\fapplications\x125\n" +
 	"\tunapplied\x18\b \x01(\v2\x17.accrue.common.v1.MoneyR\tunapplied\x12%\n" +
-	"\x0ecorrelation_id\x18\t \x01(\tR\rcorrelationId:%ҵ\x18!\n" +
-	"\x0ebilling.events\x12\x0fpayment.applied\"\xd5\x02\n" +
+	"\x0ecorrelation_id\x18\t \x01(\tR\rcorrelationId\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:%ҵ\x18!\n" +
+	"\x0ebilling.events\x12\x0fpayment.applied\"\xfa\x03\n" +
 	"\x12PaymentApplication\x12\x1d\n" +
 	"\n" +
 	"invoice_id\x18\x01 \x01(\tR\tinvoiceId\x12%\n" +
@@ -892,15 +1111,19 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\x12amount_written_off\x18\x04 \x01(\v2\x17.accrue.common.v1.MoneyR\x10amountWrittenOff\x128\n" +
 	"\vamount_open\x18\x05 \x01(\v2\x17.accrue.common.v1.MoneyR\n" +
 	"amountOpen\x128\n" +
-	"\x06status\x18\x06 \x01(\x0e2 .accrue.billing.v1.InvoiceStatusR\x06status\"\xdf\x01\n" +
+	"\x06status\x18\x06 \x01(\x0e2 .accrue.billing.v1.InvoiceStatusR\x06status\x12\x1f\n" +
+	"\vcontract_id\x182 \x01(\tR\n" +
+	"contractId\x12T\n" +
+	"\x1acontract_collected_to_date\x183 \x01(\v2\x17.accrue.common.v1.MoneyR\x17contractCollectedToDate\x12,\n" +
+	"\x12crm_opportunity_id\x184 \x01(\tR\x10crmOpportunityId\"\xf6\x01\n" +
 	"\x1fSupplierCostAllocationRequested\x12\x17\n" +
 	"\aline_id\x18\x01 \x01(\tR\x06lineId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12&\n" +
 	"\x0flegal_entity_id\x18\x03 \x01(\tR\rlegalEntityId\x12\x1e\n" +
 	"\n" +
 	"reallocate\x18\x04 \x01(\bR\n" +
-	"reallocate:Aҵ\x18=\n" +
-	"\x0ebilling.events\x12\"supplier_cost.allocation_requested\x1a\abilling\"\xec\x01\n" +
+	"reallocate:Xҵ\x18T\n" +
+	"\x0ebilling.events\x12\"supplier_cost.allocation_requested\x1a\abilling\"\x15supplier bill line id\"\xec\x01\n" +
 	"\x11RevenueRecognized\x12D\n" +
 	"\vrecognition\x18\x01 \x01(\v2\".accrue.billing.v1.LineRecognitionR\vrecognition\x12&\n" +
 	"\x0flegal_entity_id\x18\x02 \x01(\tR\rlegalEntityId\x12\x1f\n" +
@@ -929,7 +1152,7 @@ func file_accrue_billing_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(PostingOutcome)(0),                     // 0: accrue.billing.v1.PostingOutcome
 	(*LegalEntityUpserted)(nil),             // 1: accrue.billing.v1.LegalEntityUpserted
@@ -938,44 +1161,57 @@ var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(*PostingResult)(nil),                   // 4: accrue.billing.v1.PostingResult
 	(*PostingsRecorded)(nil),                // 5: accrue.billing.v1.PostingsRecorded
 	(*InvoicePosted)(nil),                   // 6: accrue.billing.v1.InvoicePosted
-	(*PaymentApplied)(nil),                  // 7: accrue.billing.v1.PaymentApplied
-	(*PaymentApplication)(nil),              // 8: accrue.billing.v1.PaymentApplication
-	(*SupplierCostAllocationRequested)(nil), // 9: accrue.billing.v1.SupplierCostAllocationRequested
-	(*RevenueRecognized)(nil),               // 10: accrue.billing.v1.RevenueRecognized
-	(*LegalEntity)(nil),                     // 11: accrue.billing.v1.LegalEntity
-	(*Contract)(nil),                        // 12: accrue.billing.v1.Contract
-	(*Period)(nil),                          // 13: accrue.billing.v1.Period
-	(*v1.Date)(nil),                         // 14: accrue.common.v1.Date
-	(*v1.Money)(nil),                        // 15: accrue.common.v1.Money
-	(*Invoice)(nil),                         // 16: accrue.billing.v1.Invoice
-	(InvoiceStatus)(0),                      // 17: accrue.billing.v1.InvoiceStatus
-	(*LineRecognition)(nil),                 // 18: accrue.billing.v1.LineRecognition
+	(*InvoiceBlockedTax)(nil),               // 7: accrue.billing.v1.InvoiceBlockedTax
+	(*CreditNotePosted)(nil),                // 8: accrue.billing.v1.CreditNotePosted
+	(*PaymentApplied)(nil),                  // 9: accrue.billing.v1.PaymentApplied
+	(*PaymentApplication)(nil),              // 10: accrue.billing.v1.PaymentApplication
+	(*SupplierCostAllocationRequested)(nil), // 11: accrue.billing.v1.SupplierCostAllocationRequested
+	(*RevenueRecognized)(nil),               // 12: accrue.billing.v1.RevenueRecognized
+	(*LegalEntity)(nil),                     // 13: accrue.billing.v1.LegalEntity
+	(*Contract)(nil),                        // 14: accrue.billing.v1.Contract
+	(*Period)(nil),                          // 15: accrue.billing.v1.Period
+	(*v1.CrossSystemIds)(nil),               // 16: accrue.common.v1.CrossSystemIds
+	(*v1.Date)(nil),                         // 17: accrue.common.v1.Date
+	(*v1.Money)(nil),                        // 18: accrue.common.v1.Money
+	(*Invoice)(nil),                         // 19: accrue.billing.v1.Invoice
+	(InvoiceStatus)(0),                      // 20: accrue.billing.v1.InvoiceStatus
+	(*LineRecognition)(nil),                 // 21: accrue.billing.v1.LineRecognition
 }
 var file_accrue_billing_v1_events_proto_depIdxs = []int32{
-	11, // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
-	12, // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
-	13, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
-	0,  // 3: accrue.billing.v1.PostingResult.outcome:type_name -> accrue.billing.v1.PostingOutcome
-	14, // 4: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
-	14, // 5: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
-	15, // 6: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
-	15, // 7: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
-	15, // 8: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
-	4,  // 9: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
-	16, // 10: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
-	14, // 11: accrue.billing.v1.PaymentApplied.application_date:type_name -> accrue.common.v1.Date
-	8,  // 12: accrue.billing.v1.PaymentApplied.applications:type_name -> accrue.billing.v1.PaymentApplication
-	15, // 13: accrue.billing.v1.PaymentApplied.unapplied:type_name -> accrue.common.v1.Money
-	15, // 14: accrue.billing.v1.PaymentApplication.amount_applied:type_name -> accrue.common.v1.Money
-	15, // 15: accrue.billing.v1.PaymentApplication.amount_written_off:type_name -> accrue.common.v1.Money
-	15, // 16: accrue.billing.v1.PaymentApplication.amount_open:type_name -> accrue.common.v1.Money
-	17, // 17: accrue.billing.v1.PaymentApplication.status:type_name -> accrue.billing.v1.InvoiceStatus
-	18, // 18: accrue.billing.v1.RevenueRecognized.recognition:type_name -> accrue.billing.v1.LineRecognition
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	13, // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
+	14, // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
+	15, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
+	16, // 3: accrue.billing.v1.PeriodChanged.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	0,  // 4: accrue.billing.v1.PostingResult.outcome:type_name -> accrue.billing.v1.PostingOutcome
+	17, // 5: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
+	17, // 6: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
+	18, // 7: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
+	18, // 8: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
+	18, // 9: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
+	4,  // 10: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
+	19, // 11: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
+	16, // 12: accrue.billing.v1.InvoicePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	18, // 13: accrue.billing.v1.InvoicePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
+	19, // 14: accrue.billing.v1.InvoiceBlockedTax.invoice:type_name -> accrue.billing.v1.Invoice
+	16, // 15: accrue.billing.v1.InvoiceBlockedTax.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	19, // 16: accrue.billing.v1.CreditNotePosted.credit_note:type_name -> accrue.billing.v1.Invoice
+	18, // 17: accrue.billing.v1.CreditNotePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
+	16, // 18: accrue.billing.v1.CreditNotePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	17, // 19: accrue.billing.v1.PaymentApplied.application_date:type_name -> accrue.common.v1.Date
+	10, // 20: accrue.billing.v1.PaymentApplied.applications:type_name -> accrue.billing.v1.PaymentApplication
+	18, // 21: accrue.billing.v1.PaymentApplied.unapplied:type_name -> accrue.common.v1.Money
+	16, // 22: accrue.billing.v1.PaymentApplied.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	18, // 23: accrue.billing.v1.PaymentApplication.amount_applied:type_name -> accrue.common.v1.Money
+	18, // 24: accrue.billing.v1.PaymentApplication.amount_written_off:type_name -> accrue.common.v1.Money
+	18, // 25: accrue.billing.v1.PaymentApplication.amount_open:type_name -> accrue.common.v1.Money
+	20, // 26: accrue.billing.v1.PaymentApplication.status:type_name -> accrue.billing.v1.InvoiceStatus
+	18, // 27: accrue.billing.v1.PaymentApplication.contract_collected_to_date:type_name -> accrue.common.v1.Money
+	21, // 28: accrue.billing.v1.RevenueRecognized.recognition:type_name -> accrue.billing.v1.LineRecognition
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_events_proto_init() }
@@ -994,7 +1230,7 @@ func file_accrue_billing_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_events_proto_rawDesc), len(file_accrue_billing_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

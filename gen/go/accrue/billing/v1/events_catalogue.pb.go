@@ -20,6 +20,10 @@ const (
 	EventTypePostingsRecorded = "postings.recorded"
 	// EventTypeInvoicePosted carries a InvoicePosted payload.
 	EventTypeInvoicePosted = "invoice.posted"
+	// EventTypeInvoiceBlockedTax carries a InvoiceBlockedTax payload.
+	EventTypeInvoiceBlockedTax = "invoice.blocked_tax"
+	// EventTypeCreditNotePosted carries a CreditNotePosted payload.
+	EventTypeCreditNotePosted = "credit_note.posted"
 	// EventTypePaymentApplied carries a PaymentApplied payload.
 	EventTypePaymentApplied = "payment.applied"
 	// EventTypeSupplierCostAllocationRequested carries a SupplierCostAllocationRequested payload.
@@ -36,6 +40,8 @@ var EventTypes = []string{
 	EventTypePeriodClosed,
 	EventTypePostingsRecorded,
 	EventTypeInvoicePosted,
+	EventTypeInvoiceBlockedTax,
+	EventTypeCreditNotePosted,
 	EventTypePaymentApplied,
 	EventTypeSupplierCostAllocationRequested,
 	EventTypeRevenueRecognized,

@@ -37,7 +37,10 @@ type EventSpec struct {
 	Types []string `protobuf:"bytes,2,rep,name=types,proto3" json:"types,omitempty"`
 	// The consumer groups (consuming services) that apply this event; documentation, checked
 	// against each service's subscriptions by its tests.
-	Consumers     []string `protobuf:"bytes,3,rep,name=consumers,proto3" json:"consumers,omitempty"`
+	Consumers []string `protobuf:"bytes,3,rep,name=consumers,proto3" json:"consumers,omitempty"`
+	// What the envelope's subject is for this event, e.g. "project id" (the event catalogue
+	// documents it; CloudEvents carry it as `subject`).
+	Subject       string `protobuf:"bytes,4,opt,name=subject,proto3" json:"subject,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -91,6 +94,13 @@ func (x *EventSpec) GetConsumers() []string {
 		return x.Consumers
 	}
 	return nil
+}
+
+func (x *EventSpec) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
 }
 
 var file_accrue_common_v1_options_proto_extTypes = []protoimpl.ExtensionInfo{
@@ -182,11 +192,12 @@ var File_accrue_common_v1_options_proto protoreflect.FileDescriptor
 
 const file_accrue_common_v1_options_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/common/v1/options.proto\x12\x10accrue.common.v1\x1a google/protobuf/descriptor.proto\"W\n" +
+	"\x1eaccrue/common/v1/options.proto\x12\x10accrue.common.v1\x1a google/protobuf/descriptor.proto\"q\n" +
 	"\tEventSpec\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x14\n" +
 	"\x05types\x18\x02 \x03(\tR\x05types\x12\x1c\n" +
-	"\tconsumers\x18\x03 \x03(\tR\tconsumers:G\n" +
+	"\tconsumers\x18\x03 \x03(\tR\tconsumers\x12\x18\n" +
+	"\asubject\x18\x04 \x01(\tR\asubject:G\n" +
 	"\x0erequired_scope\x12\x1e.google.protobuf.MethodOptions\x18ц\x03 \x01(\tR\rrequiredScope:@\n" +
 	"\n" +
 	"idempotent\x12\x1e.google.protobuf.MethodOptions\x18҆\x03 \x01(\bR\n" +

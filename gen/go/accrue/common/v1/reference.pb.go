@@ -88,6 +88,156 @@ func (x *ExternalReference) GetExternalId() string {
 	return ""
 }
 
+// CrossSystemIds are the ids of the objects an event is about in every system that knows them, so
+// a partner (CRM, PSA, ERP) can match the event to its own records without calling back. Empty
+// fields are not known (yet) to the producing service. Outbound events carry it as field 50
+// `cross_ids`.
+type CrossSystemIds struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Accrue's canonical ids.
+	CustomerId    string `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	ProjectId     string `protobuf:"bytes,2,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	ContractId    string `protobuf:"bytes,3,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	LegalEntityId string `protobuf:"bytes,4,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	// The CRM the deal came from ("salesforce", "hubspot", ...), its opportunity and account ids.
+	CrmSystem        string `protobuf:"bytes,5,opt,name=crm_system,json=crmSystem,proto3" json:"crm_system,omitempty"`
+	CrmOpportunityId string `protobuf:"bytes,6,opt,name=crm_opportunity_id,json=crmOpportunityId,proto3" json:"crm_opportunity_id,omitempty"`
+	CrmAccountId     string `protobuf:"bytes,7,opt,name=crm_account_id,json=crmAccountId,proto3" json:"crm_account_id,omitempty"`
+	// The project's id in the PSA, when a PSA reference is known.
+	PsaSystem    string `protobuf:"bytes,8,opt,name=psa_system,json=psaSystem,proto3" json:"psa_system,omitempty"`
+	PsaProjectId string `protobuf:"bytes,9,opt,name=psa_project_id,json=psaProjectId,proto3" json:"psa_project_id,omitempty"`
+	// ERP ids, when known: the customer's id in the ERP and the ERP document (e.g. invoice number
+	// or journal entry id) the event's object maps to.
+	ErpSystem     string `protobuf:"bytes,10,opt,name=erp_system,json=erpSystem,proto3" json:"erp_system,omitempty"`
+	ErpCustomerId string `protobuf:"bytes,11,opt,name=erp_customer_id,json=erpCustomerId,proto3" json:"erp_customer_id,omitempty"`
+	ErpDocumentId string `protobuf:"bytes,12,opt,name=erp_document_id,json=erpDocumentId,proto3" json:"erp_document_id,omitempty"`
+	// Every other external reference the producing service holds for these objects.
+	References    []*ExternalReference `protobuf:"bytes,13,rep,name=references,proto3" json:"references,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CrossSystemIds) Reset() {
+	*x = CrossSystemIds{}
+	mi := &file_accrue_common_v1_reference_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CrossSystemIds) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CrossSystemIds) ProtoMessage() {}
+
+func (x *CrossSystemIds) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_common_v1_reference_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CrossSystemIds.ProtoReflect.Descriptor instead.
+func (*CrossSystemIds) Descriptor() ([]byte, []int) {
+	return file_accrue_common_v1_reference_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CrossSystemIds) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *CrossSystemIds) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *CrossSystemIds) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+func (x *CrossSystemIds) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *CrossSystemIds) GetCrmSystem() string {
+	if x != nil {
+		return x.CrmSystem
+	}
+	return ""
+}
+
+func (x *CrossSystemIds) GetCrmOpportunityId() string {
+	if x != nil {
+		return x.CrmOpportunityId
+	}
+	return ""
+}
+
+func (x *CrossSystemIds) GetCrmAccountId() string {
+	if x != nil {
+		return x.CrmAccountId
+	}
+	return ""
+}
+
+func (x *CrossSystemIds) GetPsaSystem() string {
+	if x != nil {
+		return x.PsaSystem
+	}
+	return ""
+}
+
+func (x *CrossSystemIds) GetPsaProjectId() string {
+	if x != nil {
+		return x.PsaProjectId
+	}
+	return ""
+}
+
+func (x *CrossSystemIds) GetErpSystem() string {
+	if x != nil {
+		return x.ErpSystem
+	}
+	return ""
+}
+
+func (x *CrossSystemIds) GetErpCustomerId() string {
+	if x != nil {
+		return x.ErpCustomerId
+	}
+	return ""
+}
+
+func (x *CrossSystemIds) GetErpDocumentId() string {
+	if x != nil {
+		return x.ErpDocumentId
+	}
+	return ""
+}
+
+func (x *CrossSystemIds) GetReferences() []*ExternalReference {
+	if x != nil {
+		return x.References
+	}
+	return nil
+}
+
 var File_accrue_common_v1_reference_proto protoreflect.FileDescriptor
 
 const file_accrue_common_v1_reference_proto_rawDesc = "" +
@@ -99,7 +249,30 @@ const file_accrue_common_v1_reference_proto_rawDesc = "" +
 	"objectType\x12+\n" +
 	"\vexternal_id\x18\x03 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\n" +
-	"externalIdB\xc3\x01\n" +
+	"externalId\"\x85\x04\n" +
+	"\x0eCrossSystemIds\x12\x1f\n" +
+	"\vcustomer_id\x18\x01 \x01(\tR\n" +
+	"customerId\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x02 \x01(\tR\tprojectId\x12\x1f\n" +
+	"\vcontract_id\x18\x03 \x01(\tR\n" +
+	"contractId\x12&\n" +
+	"\x0flegal_entity_id\x18\x04 \x01(\tR\rlegalEntityId\x12\x1d\n" +
+	"\n" +
+	"crm_system\x18\x05 \x01(\tR\tcrmSystem\x12,\n" +
+	"\x12crm_opportunity_id\x18\x06 \x01(\tR\x10crmOpportunityId\x12$\n" +
+	"\x0ecrm_account_id\x18\a \x01(\tR\fcrmAccountId\x12\x1d\n" +
+	"\n" +
+	"psa_system\x18\b \x01(\tR\tpsaSystem\x12$\n" +
+	"\x0epsa_project_id\x18\t \x01(\tR\fpsaProjectId\x12\x1d\n" +
+	"\n" +
+	"erp_system\x18\n" +
+	" \x01(\tR\terpSystem\x12&\n" +
+	"\x0ferp_customer_id\x18\v \x01(\tR\rerpCustomerId\x12&\n" +
+	"\x0ferp_document_id\x18\f \x01(\tR\rerpDocumentId\x12C\n" +
+	"\n" +
+	"references\x18\r \x03(\v2#.accrue.common.v1.ExternalReferenceR\n" +
+	"referencesB\xc3\x01\n" +
 	"\x14com.accrue.common.v1B\x0eReferenceProtoP\x01Z9github.com/accrue/accrue/gen/go/accrue/common/v1;commonv1\xa2\x02\x03ACX\xaa\x02\x10Accrue.Common.V1\xca\x02\x10Accrue\\Common\\V1\xe2\x02\x1cAccrue\\Common\\V1\\GPBMetadata\xea\x02\x12Accrue::Common::V1b\x06proto3"
 
 var (
@@ -114,16 +287,18 @@ func file_accrue_common_v1_reference_proto_rawDescGZIP() []byte {
 	return file_accrue_common_v1_reference_proto_rawDescData
 }
 
-var file_accrue_common_v1_reference_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_accrue_common_v1_reference_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_accrue_common_v1_reference_proto_goTypes = []any{
 	(*ExternalReference)(nil), // 0: accrue.common.v1.ExternalReference
+	(*CrossSystemIds)(nil),    // 1: accrue.common.v1.CrossSystemIds
 }
 var file_accrue_common_v1_reference_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	0, // 0: accrue.common.v1.CrossSystemIds.references:type_name -> accrue.common.v1.ExternalReference
+	1, // [1:1] is the sub-list for method output_type
+	1, // [1:1] is the sub-list for method input_type
+	1, // [1:1] is the sub-list for extension type_name
+	1, // [1:1] is the sub-list for extension extendee
+	0, // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_accrue_common_v1_reference_proto_init() }
@@ -137,7 +312,7 @@ func file_accrue_common_v1_reference_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_common_v1_reference_proto_rawDesc), len(file_accrue_common_v1_reference_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -81,11 +81,11 @@ var File_accrue_customer_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_customer_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1faccrue/customer/v1/events.proto\x12\x12accrue.customer.v1\x1a\x1eaccrue/common/v1/options.proto\x1a!accrue/customer/v1/customer.proto\"\xa2\x01\n" +
+	"\x1faccrue/customer/v1/events.proto\x12\x12accrue.customer.v1\x1a\x1eaccrue/common/v1/options.proto\x1a!accrue/customer/v1/customer.proto\"\xaf\x01\n" +
 	"\x10CustomerUpserted\x128\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x1c.accrue.customer.v1.CustomerR\bcustomer\x12\x18\n" +
-	"\acreated\x18\x02 \x01(\bR\acreated::ҵ\x186\n" +
-	"\x0fcustomer.events\x12\x11customer.upserted\x1a\aproject\x1a\abillingB\xce\x01\n" +
+	"\acreated\x18\x02 \x01(\bR\acreated:Gҵ\x18C\n" +
+	"\x0fcustomer.events\x12\x11customer.upserted\x1a\aproject\x1a\abilling\"\vcustomer idB\xce\x01\n" +
 	"\x16com.accrue.customer.v1B\vEventsProtoP\x01Z=github.com/accrue/accrue/gen/go/accrue/customer/v1;customerv1\xa2\x02\x03ACX\xaa\x02\x12Accrue.Customer.V1\xca\x02\x12Accrue\\Customer\\V1\xe2\x02\x1eAccrue\\Customer\\V1\\GPBMetadata\xea\x02\x14Accrue::Customer::V1b\x06proto3"
 
 var (

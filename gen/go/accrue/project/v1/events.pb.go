@@ -7,7 +7,7 @@
 package projectv1
 
 import (
-	_ "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	v1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -69,8 +69,10 @@ func (x *ProjectCreated) GetProject() *Project {
 
 // ProjectActivated (type "project.activated"): the project got its contract and is ACTIVE.
 type ProjectActivated struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Project       *Project               `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Project *Project               `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	// The project, its customer, contract and legal entity, and the CRM opportunity and account.
+	CrossIds      *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -112,6 +114,78 @@ func (x *ProjectActivated) GetProject() *Project {
 	return nil
 }
 
+func (x *ProjectActivated) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
+	}
+	return nil
+}
+
+// ProjectFinancialsChanged (type "project.financials_changed"): a project's forecast or actuals
+// changed. Debounced: at most one event per project per window (ACCRUE_FINANCIALS_EVENT_WINDOW),
+// carrying the figures as they stand when it is published, so several changes inside the window
+// give one event with the latest figures.
+type ProjectFinancialsChanged struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Financials *ProjectFinancials     `protobuf:"bytes,1,opt,name=financials,proto3" json:"financials,omitempty"`
+	// How many changes the event folds (at least 1).
+	Changes       int32              `protobuf:"varint,2,opt,name=changes,proto3" json:"changes,omitempty"`
+	CrossIds      *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProjectFinancialsChanged) Reset() {
+	*x = ProjectFinancialsChanged{}
+	mi := &file_accrue_project_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProjectFinancialsChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProjectFinancialsChanged) ProtoMessage() {}
+
+func (x *ProjectFinancialsChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_project_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProjectFinancialsChanged.ProtoReflect.Descriptor instead.
+func (*ProjectFinancialsChanged) Descriptor() ([]byte, []int) {
+	return file_accrue_project_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ProjectFinancialsChanged) GetFinancials() *ProjectFinancials {
+	if x != nil {
+		return x.Financials
+	}
+	return nil
+}
+
+func (x *ProjectFinancialsChanged) GetChanges() int32 {
+	if x != nil {
+		return x.Changes
+	}
+	return 0
+}
+
+func (x *ProjectFinancialsChanged) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
+	}
+	return nil
+}
+
 // ProjectStatusChanged (type "project.status_changed") on every lifecycle move, activation
 // included, and on changes of dates or tasks (status unchanged then).
 type ProjectStatusChanged struct {
@@ -125,7 +199,7 @@ type ProjectStatusChanged struct {
 
 func (x *ProjectStatusChanged) Reset() {
 	*x = ProjectStatusChanged{}
-	mi := &file_accrue_project_v1_events_proto_msgTypes[2]
+	mi := &file_accrue_project_v1_events_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -137,7 +211,7 @@ func (x *ProjectStatusChanged) String() string {
 func (*ProjectStatusChanged) ProtoMessage() {}
 
 func (x *ProjectStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_project_v1_events_proto_msgTypes[2]
+	mi := &file_accrue_project_v1_events_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -150,7 +224,7 @@ func (x *ProjectStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProjectStatusChanged.ProtoReflect.Descriptor instead.
 func (*ProjectStatusChanged) Descriptor() ([]byte, []int) {
-	return file_accrue_project_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_accrue_project_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ProjectStatusChanged) GetProject() *Project {
@@ -178,18 +252,30 @@ var File_accrue_project_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_project_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/project/v1/events.proto\x12\x11accrue.project.v1\x1a\x1eaccrue/common/v1/options.proto\x1a\x1faccrue/project/v1/project.proto\"\x8d\x01\n" +
+	"\x1eaccrue/project/v1/events.proto\x12\x11accrue.project.v1\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\x1a\x1faccrue/project/v1/project.proto\"\x99\x01\n" +
 	"\x0eProjectCreated\x124\n" +
-	"\aproject\x18\x01 \x01(\v2\x1a.accrue.project.v1.ProjectR\aproject:Eҵ\x18A\n" +
-	"\x0eproject.events\x12\x0fproject.created\x1a\bresource\x1a\vtimeexpense\x1a\abilling\"\x91\x01\n" +
+	"\aproject\x18\x01 \x01(\v2\x1a.accrue.project.v1.ProjectR\aproject:Qҵ\x18M\n" +
+	"\x0eproject.events\x12\x0fproject.created\x1a\bresource\x1a\vtimeexpense\x1a\abilling\"\n" +
+	"project id\"\xdc\x01\n" +
 	"\x10ProjectActivated\x124\n" +
-	"\aproject\x18\x01 \x01(\v2\x1a.accrue.project.v1.ProjectR\aproject:Gҵ\x18C\n" +
-	"\x0eproject.events\x12\x11project.activated\x1a\bresource\x1a\vtimeexpense\x1a\abilling\"\xfd\x01\n" +
+	"\aproject\x18\x01 \x01(\v2\x1a.accrue.project.v1.ProjectR\aproject\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:Sҵ\x18O\n" +
+	"\x0eproject.events\x12\x11project.activated\x1a\bresource\x1a\vtimeexpense\x1a\abilling\"\n" +
+	"project id\"\xf7\x01\n" +
+	"\x18ProjectFinancialsChanged\x12D\n" +
+	"\n" +
+	"financials\x18\x01 \x01(\v2$.accrue.project.v1.ProjectFinancialsR\n" +
+	"financials\x12\x18\n" +
+	"\achanges\x18\x02 \x01(\x05R\achanges\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:<ҵ\x188\n" +
+	"\x0eproject.events\x12\x1aproject.financials_changed\"\n" +
+	"project id\"\x89\x02\n" +
 	"\x14ProjectStatusChanged\x124\n" +
 	"\aproject\x18\x01 \x01(\v2\x1a.accrue.project.v1.ProjectR\aproject\x12I\n" +
 	"\x0fprevious_status\x18\x02 \x01(\x0e2 .accrue.project.v1.ProjectStatusR\x0epreviousStatus\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason:Lҵ\x18H\n" +
-	"\x0eproject.events\x12\x16project.status_changed\x1a\bresource\x1a\vtimeexpense\x1a\abillingB\xc7\x01\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason:Xҵ\x18T\n" +
+	"\x0eproject.events\x12\x16project.status_changed\x1a\bresource\x1a\vtimeexpense\x1a\abilling\"\n" +
+	"project idB\xc7\x01\n" +
 	"\x15com.accrue.project.v1B\vEventsProtoP\x01Z;github.com/accrue/accrue/gen/go/accrue/project/v1;projectv1\xa2\x02\x03APX\xaa\x02\x11Accrue.Project.V1\xca\x02\x11Accrue\\Project\\V1\xe2\x02\x1dAccrue\\Project\\V1\\GPBMetadata\xea\x02\x13Accrue::Project::V1b\x06proto3"
 
 var (
@@ -204,24 +290,30 @@ func file_accrue_project_v1_events_proto_rawDescGZIP() []byte {
 	return file_accrue_project_v1_events_proto_rawDescData
 }
 
-var file_accrue_project_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_accrue_project_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_accrue_project_v1_events_proto_goTypes = []any{
-	(*ProjectCreated)(nil),       // 0: accrue.project.v1.ProjectCreated
-	(*ProjectActivated)(nil),     // 1: accrue.project.v1.ProjectActivated
-	(*ProjectStatusChanged)(nil), // 2: accrue.project.v1.ProjectStatusChanged
-	(*Project)(nil),              // 3: accrue.project.v1.Project
-	(ProjectStatus)(0),           // 4: accrue.project.v1.ProjectStatus
+	(*ProjectCreated)(nil),           // 0: accrue.project.v1.ProjectCreated
+	(*ProjectActivated)(nil),         // 1: accrue.project.v1.ProjectActivated
+	(*ProjectFinancialsChanged)(nil), // 2: accrue.project.v1.ProjectFinancialsChanged
+	(*ProjectStatusChanged)(nil),     // 3: accrue.project.v1.ProjectStatusChanged
+	(*Project)(nil),                  // 4: accrue.project.v1.Project
+	(*v1.CrossSystemIds)(nil),        // 5: accrue.common.v1.CrossSystemIds
+	(*ProjectFinancials)(nil),        // 6: accrue.project.v1.ProjectFinancials
+	(ProjectStatus)(0),               // 7: accrue.project.v1.ProjectStatus
 }
 var file_accrue_project_v1_events_proto_depIdxs = []int32{
-	3, // 0: accrue.project.v1.ProjectCreated.project:type_name -> accrue.project.v1.Project
-	3, // 1: accrue.project.v1.ProjectActivated.project:type_name -> accrue.project.v1.Project
-	3, // 2: accrue.project.v1.ProjectStatusChanged.project:type_name -> accrue.project.v1.Project
-	4, // 3: accrue.project.v1.ProjectStatusChanged.previous_status:type_name -> accrue.project.v1.ProjectStatus
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	4, // 0: accrue.project.v1.ProjectCreated.project:type_name -> accrue.project.v1.Project
+	4, // 1: accrue.project.v1.ProjectActivated.project:type_name -> accrue.project.v1.Project
+	5, // 2: accrue.project.v1.ProjectActivated.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	6, // 3: accrue.project.v1.ProjectFinancialsChanged.financials:type_name -> accrue.project.v1.ProjectFinancials
+	5, // 4: accrue.project.v1.ProjectFinancialsChanged.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	4, // 5: accrue.project.v1.ProjectStatusChanged.project:type_name -> accrue.project.v1.Project
+	7, // 6: accrue.project.v1.ProjectStatusChanged.previous_status:type_name -> accrue.project.v1.ProjectStatus
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_accrue_project_v1_events_proto_init() }
@@ -236,7 +328,7 @@ func file_accrue_project_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_project_v1_events_proto_rawDesc), len(file_accrue_project_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -12,6 +12,8 @@ const (
 	EventTypeProjectCreated = "project.created"
 	// EventTypeProjectActivated carries a ProjectActivated payload.
 	EventTypeProjectActivated = "project.activated"
+	// EventTypeProjectFinancialsChanged carries a ProjectFinancialsChanged payload.
+	EventTypeProjectFinancialsChanged = "project.financials_changed"
 	// EventTypeProjectStatusChanged carries a ProjectStatusChanged payload.
 	EventTypeProjectStatusChanged = "project.status_changed"
 )
@@ -20,5 +22,6 @@ const (
 var EventTypes = []string{
 	EventTypeProjectCreated,
 	EventTypeProjectActivated,
+	EventTypeProjectFinancialsChanged,
 	EventTypeProjectStatusChanged,
 }

@@ -7,7 +7,7 @@
 package resourcev1
 
 import (
-	_ "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	v1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -185,26 +185,97 @@ func (x *AssignmentChanged) GetAssignment() *Assignment {
 	return nil
 }
 
+// AssignmentCosted (type "assignment.costed"): an assignment's planned cost was computed or changed
+// (created, re-planned, re-costed after a rate change). Published beside assignment.changed, only
+// when the planned hours or cost moved. Carries cost: subscribers need the costrates scope's trust.
+type AssignmentCosted struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Assignment *Assignment            `protobuf:"bytes,1,opt,name=assignment,proto3" json:"assignment,omitempty"`
+	// The planned cost before this change; unset for a new assignment.
+	PreviousPlannedCost *v1.Money          `protobuf:"bytes,2,opt,name=previous_planned_cost,json=previousPlannedCost,proto3" json:"previous_planned_cost,omitempty"`
+	CrossIds            *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *AssignmentCosted) Reset() {
+	*x = AssignmentCosted{}
+	mi := &file_accrue_resource_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssignmentCosted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssignmentCosted) ProtoMessage() {}
+
+func (x *AssignmentCosted) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_resource_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssignmentCosted.ProtoReflect.Descriptor instead.
+func (*AssignmentCosted) Descriptor() ([]byte, []int) {
+	return file_accrue_resource_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AssignmentCosted) GetAssignment() *Assignment {
+	if x != nil {
+		return x.Assignment
+	}
+	return nil
+}
+
+func (x *AssignmentCosted) GetPreviousPlannedCost() *v1.Money {
+	if x != nil {
+		return x.PreviousPlannedCost
+	}
+	return nil
+}
+
+func (x *AssignmentCosted) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
+	}
+	return nil
+}
+
 var File_accrue_resource_v1_events_proto protoreflect.FileDescriptor
 
 const file_accrue_resource_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1faccrue/resource/v1/events.proto\x12\x12accrue.resource.v1\x1a\x1eaccrue/common/v1/options.proto\x1a#accrue/resource/v1/assignment.proto\x1a!accrue/resource/v1/resource.proto\"\x8c\x01\n" +
+	"\x1faccrue/resource/v1/events.proto\x12\x12accrue.resource.v1\x1a\x1caccrue/common/v1/money.proto\x1a\x1eaccrue/common/v1/options.proto\x1a accrue/common/v1/reference.proto\x1a#accrue/resource/v1/assignment.proto\x1a!accrue/resource/v1/resource.proto\"\x99\x01\n" +
 	"\x10ResourceUpserted\x128\n" +
-	"\bresource\x18\x01 \x01(\v2\x1c.accrue.resource.v1.ResourceR\bresource:>ҵ\x18:\n" +
-	"\x0fresource.events\x12\x11resource.upserted\x1a\abilling\x1a\vtimeexpense\"\xd6\x01\n" +
+	"\bresource\x18\x01 \x01(\v2\x1c.accrue.resource.v1.ResourceR\bresource:Kҵ\x18G\n" +
+	"\x0fresource.events\x12\x11resource.upserted\x1a\abilling\x1a\vtimeexpense\"\vresource id\"\xe3\x01\n" +
 	"\x0fCostRateChanged\x12\x1f\n" +
 	"\vresource_id\x18\x01 \x01(\tR\n" +
 	"resourceId\x12#\n" +
 	"\rrates_version\x18\x02 \x01(\x03R\fratesVersion\x126\n" +
 	"\acurrent\x18\x03 \x03(\v2\x1c.accrue.resource.v1.CostRateR\acurrent\x12\x12\n" +
-	"\x04role\x18\x04 \x01(\tR\x04role:1ҵ\x18-\n" +
-	"\x0fresource.events\x12\x11cost_rate.changed\x1a\abilling\"\x87\x01\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role:>ҵ\x18:\n" +
+	"\x0fresource.events\x12\x11cost_rate.changed\x1a\abilling\"\vresource id\"\x96\x01\n" +
 	"\x11AssignmentChanged\x12>\n" +
 	"\n" +
 	"assignment\x18\x01 \x01(\v2\x1e.accrue.resource.v1.AssignmentR\n" +
-	"assignment:2ҵ\x18.\n" +
-	"\x0fresource.events\x12\x12assignment.changed\x1a\aprojectB\xce\x01\n" +
+	"assignment:Aҵ\x18=\n" +
+	"\x0fresource.events\x12\x12assignment.changed\x1a\aproject\"\rassignment id\"\x97\x02\n" +
+	"\x10AssignmentCosted\x12>\n" +
+	"\n" +
+	"assignment\x18\x01 \x01(\v2\x1e.accrue.resource.v1.AssignmentR\n" +
+	"assignment\x12K\n" +
+	"\x15previous_planned_cost\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyR\x13previousPlannedCost\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:7ҵ\x183\n" +
+	"\x0fresource.events\x12\x11assignment.costed\"\rassignment idB\xce\x01\n" +
 	"\x16com.accrue.resource.v1B\vEventsProtoP\x01Z=github.com/accrue/accrue/gen/go/accrue/resource/v1;resourcev1\xa2\x02\x03ARX\xaa\x02\x12Accrue.Resource.V1\xca\x02\x12Accrue\\Resource\\V1\xe2\x02\x1eAccrue\\Resource\\V1\\GPBMetadata\xea\x02\x14Accrue::Resource::V1b\x06proto3"
 
 var (
@@ -219,24 +290,30 @@ func file_accrue_resource_v1_events_proto_rawDescGZIP() []byte {
 	return file_accrue_resource_v1_events_proto_rawDescData
 }
 
-var file_accrue_resource_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_accrue_resource_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_accrue_resource_v1_events_proto_goTypes = []any{
 	(*ResourceUpserted)(nil),  // 0: accrue.resource.v1.ResourceUpserted
 	(*CostRateChanged)(nil),   // 1: accrue.resource.v1.CostRateChanged
 	(*AssignmentChanged)(nil), // 2: accrue.resource.v1.AssignmentChanged
-	(*Resource)(nil),          // 3: accrue.resource.v1.Resource
-	(*CostRate)(nil),          // 4: accrue.resource.v1.CostRate
-	(*Assignment)(nil),        // 5: accrue.resource.v1.Assignment
+	(*AssignmentCosted)(nil),  // 3: accrue.resource.v1.AssignmentCosted
+	(*Resource)(nil),          // 4: accrue.resource.v1.Resource
+	(*CostRate)(nil),          // 5: accrue.resource.v1.CostRate
+	(*Assignment)(nil),        // 6: accrue.resource.v1.Assignment
+	(*v1.Money)(nil),          // 7: accrue.common.v1.Money
+	(*v1.CrossSystemIds)(nil), // 8: accrue.common.v1.CrossSystemIds
 }
 var file_accrue_resource_v1_events_proto_depIdxs = []int32{
-	3, // 0: accrue.resource.v1.ResourceUpserted.resource:type_name -> accrue.resource.v1.Resource
-	4, // 1: accrue.resource.v1.CostRateChanged.current:type_name -> accrue.resource.v1.CostRate
-	5, // 2: accrue.resource.v1.AssignmentChanged.assignment:type_name -> accrue.resource.v1.Assignment
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	4, // 0: accrue.resource.v1.ResourceUpserted.resource:type_name -> accrue.resource.v1.Resource
+	5, // 1: accrue.resource.v1.CostRateChanged.current:type_name -> accrue.resource.v1.CostRate
+	6, // 2: accrue.resource.v1.AssignmentChanged.assignment:type_name -> accrue.resource.v1.Assignment
+	6, // 3: accrue.resource.v1.AssignmentCosted.assignment:type_name -> accrue.resource.v1.Assignment
+	7, // 4: accrue.resource.v1.AssignmentCosted.previous_planned_cost:type_name -> accrue.common.v1.Money
+	8, // 5: accrue.resource.v1.AssignmentCosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_accrue_resource_v1_events_proto_init() }
@@ -252,7 +329,7 @@ func file_accrue_resource_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_resource_v1_events_proto_rawDesc), len(file_accrue_resource_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -14,6 +14,8 @@ const (
 	EventTypeCostRateChanged = "cost_rate.changed"
 	// EventTypeAssignmentChanged carries a AssignmentChanged payload.
 	EventTypeAssignmentChanged = "assignment.changed"
+	// EventTypeAssignmentCosted carries a AssignmentCosted payload.
+	EventTypeAssignmentCosted = "assignment.costed"
 )
 
 // EventTypes lists every event type published on EventStream.
@@ -21,4 +23,5 @@ var EventTypes = []string{
 	EventTypeResourceUpserted,
 	EventTypeCostRateChanged,
 	EventTypeAssignmentChanged,
+	EventTypeAssignmentCosted,
 }
