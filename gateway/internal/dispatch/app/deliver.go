@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -162,9 +163,13 @@ func (d *Deliverer) attempt(ctx context.Context, c subscription.Claim) {
 	if err == nil {
 		sig, err = subscription.Sign(c.Subscription.Secrets(started), c.Event.ID, started, body)
 	}
-	if err != nil {
+	skipped := errors.Is(err, subscription.ErrNotApplicable)
+	switch {
+	case skipped: // the subscription's vendor shape does not express this event: settled, unsent
+		a.ResponseExcerpt = "not sent: " + err.Error()
+	case err != nil:
 		a.Error = "rendering the body: " + err.Error()
-	} else {
+	default:
 		r := d.sender.Send(ctx, egress.Request{URL: c.Subscription.URL, ContentType: ct, Body: body, Headers: map[string]string{
 			subscription.HeaderID: c.Event.ID, subscription.HeaderTimestamp: strconv.FormatInt(started.Unix(), 10),
 			subscription.HeaderSignature: sig}})
@@ -179,7 +184,9 @@ func (d *Deliverer) attempt(ctx context.Context, c subscription.Claim) {
 	o := subscription.Outcome{Status: subscription.Delivered, Next: time.Now(), BreakerFailures: d.cfg.BreakerFailures,
 		BreakerCooldown: d.cfg.BreakerCooldown}
 	outcome := "delivered"
-	if !a.OK() {
+	if skipped {
+		outcome = "skipped"
+	} else if !a.OK() {
 		wait, again := d.cfg.Schedule.Next(a.Attempt)
 		o.Status, o.Next, outcome = subscription.Pending, time.Now().Add(wait), "retry"
 		if !again {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+
+	"github.com/accrue/accrue/gateway/internal/vendorshape"
 )
 
 // CanonicalShape is the default body: a CloudEvents 1.0 structured JSON document.
@@ -12,8 +14,22 @@ const CanonicalShape = ""
 // CloudEventContentType is the canonical body's content type.
 const CloudEventContentType = "application/cloudevents+json"
 
-// shapes are the body shapes a subscription may ask for, besides the canonical one.
-var shapes = map[string]func(Event) (string, []byte, error){}
+// ErrNotApplicable is what RenderBody returns when the subscription's vendor shape has nothing
+// to say about the event (e.g. the PSA shape and a payment): the delivery is settled unsent.
+var ErrNotApplicable = vendorshape.ErrNotApplicable
+
+// shapes are the body shapes a subscription may ask for, besides the canonical one: the vendor
+// shapes of package vendorshape (Salesforce, PSA), fed the canonical event.
+var shapes = func() map[string]func(Event) (string, []byte, error) {
+	out := map[string]func(Event) (string, []byte, error){}
+	for _, name := range vendorshape.Shapes() {
+		out[name] = func(ev Event) (string, []byte, error) {
+			return vendorshape.Apply(name, vendorshape.Event{ID: ev.ID, Type: ev.Type, Source: "/accrue/" + ev.Producer,
+				Subject: ev.Subject, Time: ev.OccurredAt, CorrelationID: ev.CorrelationID, Data: ev.Data})
+		}
+	}
+	return out
+}()
 
 // ShapeKnown reports whether shape names a body shape.
 func ShapeKnown(shape string) bool {
@@ -22,8 +38,9 @@ func ShapeKnown(shape string) bool {
 }
 
 // RenderBody is where the body a subscription receives is produced: the canonical CloudEvent,
-// or the vendor shape the subscription asked for. A rendering error dead-letters nothing: the
-// delivery's attempt fails with it and is retried (a shape fixed by a release then applies).
+// or the vendor shape the subscription asked for. ErrNotApplicable (wrapped) means the shape
+// skips this event; another rendering error dead-letters nothing: the delivery's attempt fails
+// with it and is retried (a shape fixed by a release then applies).
 func RenderBody(shape string, ev Event) (contentType string, body []byte, err error) {
 	if f, ok := shapes[shape]; ok && shape != CanonicalShape {
 		return f(ev)
