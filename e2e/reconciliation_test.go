@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -196,6 +198,51 @@ func TestReconciliationFindsDriftAndRecordsCleanTotals(t *testing.T) {
 	again := runReconciliation(t, env, leID)
 	if f := findingOf(again, "ENTRY_UNBALANCED", entryID); f == nil || f.GetExceptionId() != findings["ENTRY_UNBALANCED "+entryID].GetExceptionId() {
 		t.Errorf("the second run's finding of entry %s: %v, want the same exception", entryID, f)
+	}
+	// The console's Reconciliation view lists the drift run with its offending ids.
+	var view struct {
+		Runs []struct {
+			RunID      string `json:"run_id"`
+			Period     string `json:"period"`
+			Status     string `json:"status"`
+			DriftCount int    `json:"drift_count"`
+			FinishTime string `json:"finish_time"`
+			Drifts     []struct {
+				Check string   `json:"check"`
+				Code  string   `json:"code"`
+				IDs   []string `json:"ids"`
+			} `json:"drifts"`
+		} `json:"runs"`
+	}
+	st, _, body = env.Do(http.MethodGet, "/v1/ops/console/reconciliation?legal_entity_id="+leID+"&period=2026-06", nil, env.Bearer(opsRead))
+	if st != http.StatusOK {
+		t.Fatalf("GET /v1/ops/console/reconciliation: %d %s", st, body)
+	}
+	if err := json.Unmarshal(body, &view); err != nil {
+		t.Fatalf("console reconciliation: %v: %s", err, body)
+	}
+	var seenDrift bool
+	for _, r := range view.Runs {
+		if r.RunID != drift.GetRunId() {
+			continue
+		}
+		seenDrift = true
+		if r.Status != "DRIFT" || r.Period != "2026-06" || r.DriftCount != int(drift.GetFindingCount()) || len(r.Drifts) != r.DriftCount || r.FinishTime == "" {
+			t.Errorf("console run %s: status %s period %s drift_count %d drifts %d finish %q, want DRIFT 2026-06 %d",
+				r.RunID, r.Status, r.Period, r.DriftCount, len(r.Drifts), r.FinishTime, drift.GetFindingCount())
+		}
+		found := false
+		for _, d := range r.Drifts {
+			if d.Check == "journal" && d.Code == "ENTRY_UNBALANCED" && slices.Contains(d.IDs, entryID) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("console run %s does not name entry %s as ENTRY_UNBALANCED: %+v", r.RunID, entryID, r.Drifts)
+		}
+	}
+	if !seenDrift {
+		t.Errorf("console lists %d runs %+v, without the drift run %s", len(view.Runs), view.Runs, drift.GetRunId())
 	}
 	var got2 opsv1.GetReconciliationRunResponse
 	if st, _, body := env.Do(http.MethodGet, "/v1/reconciliation/runs/"+drift.GetRunId(), nil, env.Bearer(opsRead)); st != http.StatusOK {

@@ -233,6 +233,7 @@ func New(ctx context.Context, opts Options) (*Gateway, error) {
 	mux.Handle("GET /v1/ops/console/exceptions", g.authenticated(http.HandlerFunc(g.consoleExceptions)))
 	mux.Handle("GET /v1/ops/console/streams", g.authenticated(http.HandlerFunc(g.consoleStreams)))
 	mux.Handle("GET /v1/ops/console/trace", g.authenticated(http.HandlerFunc(g.consoleTrace)))
+	mux.Handle("GET /v1/ops/console/reconciliation", g.authenticated(http.HandlerFunc(g.consoleReconciliation)))
 	mux.Handle("GET /console/", consoleUI())
 	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	mux.Handle("/v1/ops/{service}/", g.authenticated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -2,12 +2,14 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/accrue/accrue/internal/platform/fault"
+	"github.com/accrue/accrue/internal/platform/insight"
 	"github.com/accrue/accrue/services/billing/internal/billingtest"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
@@ -295,5 +297,52 @@ func TestForeignCurrencyPaymentRealizesFXGain(t *testing.T) {
 	}
 	if ag := e.aging("2026-08-05"); !ag.Total.Total().IsZero() || !ag.Ledger.IsZero() {
 		t.Errorf("aging %s, ledger %s; want 0 both", ag.Total.Total(), ag.Ledger)
+	}
+}
+
+// The console's trace of an invoice or a customer shows the payments and their applications
+// (issue 18, trace: payments): a 600.00 payment applied to the 1,000.00 invoice is one payment
+// (APPLIED) and one application to instalment 1 for the invoice's key; the customer's key also
+// finds a 250.00 payment not applied yet (UNAPPLIED).
+func TestTraceShowsPaymentsAndApplications(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	inv := e.invoiceOf1000("", "2026-07-01")
+	p := e.pay("BANK-TR1", "600.00", "2026-07-20")
+	if _, err := e.UC.ApplyPayment(e.Ctx, p.ID, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	open := e.pay("BANK-TR2", "250.00", "2026-07-21")
+	kinds := func(keys ...string) map[string][]insight.Item {
+		t.Helper()
+		f, err := e.Store.TraceRecords(e.Ctx, keys, nil, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]insight.Item{}
+		for _, it := range f.Items {
+			if it.Kind == insight.KindPayment {
+				out[it.EntityType] = append(out[it.EntityType], it)
+			}
+		}
+		return out
+	}
+	byInvoice := kinds(inv.ID)
+	if ps := byInvoice["payment"]; len(ps) != 1 || ps[0].EntityID != p.ID || ps[0].Status != "APPLIED" || !strings.Contains(ps[0].Title, "ref. BANK-TR1") {
+		t.Errorf("payments traced by the invoice: %+v, want %s APPLIED", ps, p.ID)
+	}
+	if as := byInvoice["payment_application"]; len(as) != 1 || !strings.Contains(as[0].Title, "applied 600") ||
+		!strings.Contains(as[0].Title, "invoice "+inv.ID+" instalment 1") || !strings.Contains(as[0].Detail, p.ID) {
+		t.Errorf("applications traced by the invoice: %+v, want 600.00 to instalment 1 of %s", as, inv.ID)
+	}
+	byCustomer := kinds(billingtest.Customer)
+	status := map[string]string{}
+	for _, it := range byCustomer["payment"] {
+		status[it.EntityID] = it.Status
+	}
+	if len(status) != 2 || status[p.ID] != "APPLIED" || status[open.ID] != "UNAPPLIED" {
+		t.Errorf("payments traced by the customer: %v, want %s APPLIED and %s UNAPPLIED", status, p.ID, open.ID)
+	}
+	if len(byCustomer["payment_application"]) != 1 {
+		t.Errorf("applications traced by the customer: %+v, want 1", byCustomer["payment_application"])
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
 	"github.com/accrue/accrue/internal/platform/auth"
@@ -15,6 +17,7 @@ import (
 	"github.com/accrue/accrue/services/billing/internal/contract"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/legalentity"
+	"github.com/accrue/accrue/services/billing/internal/reconcile"
 	"github.com/accrue/accrue/services/billing/internal/revenue"
 )
 
@@ -286,6 +289,31 @@ func TestCloseChecklistGuardsTheClose(t *testing.T) {
 	}
 	_, err = e.UC.WaiveCloseItem(e.Ctx, e.LE.ID, "2026-03", "RECOGNITION_RUN", "no")
 	wantReason(t, err, "CLOSE_ITEM_NOT_WAIVABLE")
+	// The latest reconciliation run of March found drift: HOURS_RECONCILED fails naming the run,
+	// though billing's own 8 h agree; a later clean run lets the close through.
+	t0 := time.Date(2026, 4, 1, 6, 0, 0, 0, time.UTC)
+	driftRun := reconcile.Run{ID: uuid.Must(uuid.NewV7()).String(), LegalEntityID: e.LE.ID, Period: "2026-03", Status: reconcile.Drift,
+		TriggeredBy: "schedule", StartedAt: t0, FinishedAt: t0.Add(time.Second), Findings: []reconcile.Finding{{Check: "time",
+			Code: "APPROVED_NOT_POSTED", EntityType: "time_entry", EntityIDs: []string{"t9"}, Detail: "approved 2 h, not posted"}}}
+	if err := e.Store.SaveReconciliation(e.Ctx, driftRun); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.UC.ClosePeriod(e.Ctx, e.LE.ID, "2026-03")
+	wantReason(t, err, "CLOSE_CHECKLIST_FAILED")
+	if !errors.As(err, &fe) || fe.Metadata["failing_items"] != "HOURS_RECONCILED" {
+		t.Fatalf("failing items with a drift run = %v, want HOURS_RECONCILED", fe)
+	}
+	if list, err = e.UC.CloseChecklist(e.Ctx, e.LE.ID, "2026-03"); err != nil {
+		t.Fatal(err)
+	}
+	if r := list.Results[4]; r.Item != "HOURS_RECONCILED" || r.Passed || !strings.Contains(r.Detail, driftRun.ID) || !strings.Contains(r.Detail, "1 findings") {
+		t.Errorf("hours item with a drift run: %+v, want failed naming %s", r, driftRun.ID)
+	}
+	cleanRun := reconcile.Run{ID: uuid.Must(uuid.NewV7()).String(), LegalEntityID: e.LE.ID, Period: "2026-03", Status: reconcile.Clean,
+		TriggeredBy: "schedule", StartedAt: t0.Add(time.Hour), FinishedAt: t0.Add(time.Hour + time.Second)}
+	if err := e.Store.SaveReconciliation(e.Ctx, cleanRun); err != nil {
+		t.Fatal(err)
+	}
 	p, err := e.UC.ClosePeriod(e.Ctx, e.LE.ID, "2026-03")
 	if err != nil || p.Status != ledger.PeriodClosed {
 		t.Fatalf("close: %v %v", p.Status, err)

@@ -27,7 +27,11 @@ const (
 	RecognitionRun Item = "RECOGNITION_RUN"
 	// EntriesBalanced: every journal entry posted in the period balances.
 	EntriesBalanced Item = "ENTRIES_BALANCED"
-	// HoursReconciled: billable hours posted in the period = billed + unbilled hours.
+	// HoursReconciled: the latest reconciliation run of the legal entity and period (billing's
+	// ReconciliationService: approved = posted = billed + unbilled, supplier lines, balanced
+	// entries, events consumed) did not find drift, and billable hours posted in the period =
+	// billed + unbilled hours. A DRIFT run fails the item naming the run; with no run (or an
+	// INCOMPLETE one) the billing-local hours check alone decides.
 	HoursReconciled Item = "HOURS_RECONCILED"
 )
 
@@ -56,6 +60,11 @@ type Facts struct {
 	PostedHours       decimal.Decimal // billable hours posted in the period
 	BilledHours       decimal.Decimal // of them, invoiced
 	UnbilledHours     decimal.Decimal // of them, open
+	// The latest reconciliation run of the period, if any: its id, status (CLEAN, DRIFT,
+	// INCOMPLETE) and number of findings.
+	ReconciliationRunID    string
+	ReconciliationStatus   string
+	ReconciliationFindings int
 	// Waivers maps a waived item to its reason.
 	Waivers map[Item]string
 }
@@ -90,8 +99,17 @@ func Evaluate(legalEntityID, period string, f Facts) Checklist {
 	add(RecognitionRun, f.Runs > 0, fmt.Sprintf("%d recognition runs for the period", f.Runs))
 	add(EntriesBalanced, f.UnbalancedEntries == 0, fmt.Sprintf("%d unbalanced journal entries", f.UnbalancedEntries))
 	sum := f.BilledHours.Add(f.UnbilledHours)
-	add(HoursReconciled, f.PostedHours.Equal(sum), fmt.Sprintf("posted %s h, billed %s h + unbilled %s h = %s h",
-		f.PostedHours, f.BilledHours, f.UnbilledHours, sum))
+	hours := fmt.Sprintf("posted %s h, billed %s h + unbilled %s h = %s h", f.PostedHours, f.BilledHours, f.UnbilledHours, sum)
+	switch {
+	case f.ReconciliationRunID == "":
+		add(HoursReconciled, f.PostedHours.Equal(sum), hours+"; no reconciliation run for the period")
+	case f.ReconciliationStatus == "DRIFT":
+		add(HoursReconciled, false, fmt.Sprintf("reconciliation run %s found drift (%d findings); %s",
+			f.ReconciliationRunID, f.ReconciliationFindings, hours))
+	default:
+		add(HoursReconciled, f.PostedHours.Equal(sum), fmt.Sprintf("reconciliation run %s is %s; %s",
+			f.ReconciliationRunID, f.ReconciliationStatus, hours))
+	}
 	return c
 }
 

@@ -1,6 +1,7 @@
 package periodclose_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -36,5 +37,44 @@ func TestChecklistNamesTheFailingItemsAndHonoursWaivers(t *testing.T) {
 	}
 	if periodclose.Waivable(periodclose.RecognitionRun) {
 		t.Error("the recognition run must not be waivable")
+	}
+}
+
+// HOURS_RECONCILED follows the latest reconciliation run of the period: a DRIFT run fails it
+// naming the run even when billing's own hours agree; a CLEAN run passes with the hours agreeing;
+// with no run the billing-local check (posted = billed + unbilled) alone decides.
+func TestHoursReconciledFollowsTheLatestReconciliationRun(t *testing.T) {
+	h := decimal.RequireFromString
+	base := periodclose.Facts{Runs: 1, PostedHours: h("12"), BilledHours: h("8"), UnbilledHours: h("4")}
+	item := func(f periodclose.Facts) periodclose.Result {
+		for _, r := range periodclose.Evaluate("le", "2026-06", f).Results {
+			if r.Item == periodclose.HoursReconciled {
+				return r
+			}
+		}
+		t.Fatal("no HOURS_RECONCILED item")
+		return periodclose.Result{}
+	}
+	if r := item(base); !r.Passed || !strings.Contains(r.Detail, "no reconciliation run") {
+		t.Errorf("no run, 12 = 8 + 4: %+v, want passed by the local check", r)
+	}
+	drift := base
+	drift.ReconciliationRunID, drift.ReconciliationStatus, drift.ReconciliationFindings = "run-7", "DRIFT", 3
+	r := item(drift)
+	if r.Passed || !strings.Contains(r.Detail, "run-7") || !strings.Contains(r.Detail, "3 findings") {
+		t.Errorf("DRIFT run: %+v, want failed naming run-7 and its 3 findings", r)
+	}
+	if err := periodclose.Evaluate("le", "2026-06", drift).Err(); err == nil || !strings.Contains(err.Error(), "HOURS_RECONCILED") {
+		t.Errorf("close with a DRIFT run: %v, want CLOSE_CHECKLIST_FAILED naming HOURS_RECONCILED", err)
+	}
+	clean := base
+	clean.ReconciliationRunID, clean.ReconciliationStatus = "run-8", "CLEAN"
+	if r := item(clean); !r.Passed || !strings.Contains(r.Detail, "run-8 is CLEAN") {
+		t.Errorf("CLEAN run: %+v, want passed naming run-8", r)
+	}
+	off := clean
+	off.UnbilledHours = h("3.5")
+	if r := item(off); r.Passed {
+		t.Errorf("CLEAN run but 12 posted against 8 + 3.5: %+v, want failed", r)
 	}
 }

@@ -49,6 +49,14 @@ func (s *Store) CloseFacts(ctx context.Context, legalEntityID, period string) (p
 		legalEntityID, ledger.SourceTime, start.Time(), end.Time(), string(ledger.Posted)).Scan(&f.BilledHours, &f.UnbilledHours); err != nil {
 		return f, err
 	}
+	// The latest reconciliation run of the period (HOURS_RECONCILED fails on its drift).
+	run, ok, err := s.LatestReconciliation(ctx, legalEntityID, period)
+	if err != nil {
+		return f, err
+	}
+	if ok {
+		f.ReconciliationRunID, f.ReconciliationStatus, f.ReconciliationFindings = run.ID, string(run.Status), run.FindingCount
+	}
 	rows, err := q.Query(ctx, `SELECT item, reason FROM close_waivers WHERE legal_entity_id = $1 AND period = $2`, legalEntityID, period)
 	if err != nil {
 		return f, err

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -64,7 +65,8 @@ func (s *Store) ConsoleKPIs(ctx context.Context, only []string) ([]insight.KpiVa
 }
 
 // TraceRecords is the billing service's trace hook: postings (journal entries) whose source,
-// id, project or correlation id is among the keys, and invoices by id, contract or project.
+// id, project or correlation id is among the keys, invoices by id, contract or project, and
+// payments and their applications by payment, invoice or customer id (see tracePayments).
 func (s *Store) TraceRecords(ctx context.Context, keys, corr []string, limit int) (insight.Found, error) {
 	var f insight.Found
 	q := s.Q(ctx)
@@ -129,6 +131,85 @@ func (s *Store) TraceRecords(ctx context.Context, keys, corr []string, limit int
 			it.Title += " no. " + number
 		}
 		f.Items = append(f.Items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return f, err
+	}
+	rows.Close()
+	return s.tracePayments(ctx, f, keys, limit)
+}
+
+// tracePayments adds to f the payments whose id or customer is among the keys or that were
+// applied to an invoice among them (status APPLIED, PARTIALLY_APPLIED or UNAPPLIED), and their
+// applications to invoices (one item per instalment applied, dated by its journal entry).
+func (s *Store) tracePayments(ctx context.Context, f insight.Found, keys []string, limit int) (insight.Found, error) {
+	q := s.Q(ctx)
+	rows, err := q.Query(ctx, `SELECT p.id::text, p.created_at, p.reference, p.amount::text, p.applied::text, p.currency_code,
+			p.customer_id::text, p.payment_date::text, p.amount = p.applied, p.applied > 0
+		FROM payments p
+		WHERE p.id::text = ANY($1) OR p.customer_id::text = ANY($1)
+		   OR EXISTS (SELECT 1 FROM receivable_movements m WHERE m.payment_id = p.id AND m.kind = 'PAYMENT' AND m.invoice_id::text = ANY($1))
+		ORDER BY p.created_at LIMIT $2`, keys, limit+1)
+	if err != nil {
+		return f, err
+	}
+	n := 0
+	for rows.Next() {
+		var it insight.Item
+		var ref, amount, applied, cur, customer, date string
+		var full, some bool
+		if err := rows.Scan(&it.EntityID, &it.Time, &ref, &amount, &applied, &cur, &customer, &date, &full, &some); err != nil {
+			rows.Close()
+			return f, err
+		}
+		if n++; n > limit {
+			f.Truncated = true
+			break
+		}
+		it.Kind, it.EntityType, it.Status = insight.KindPayment, "payment", "UNAPPLIED"
+		switch {
+		case full:
+			it.Status = "APPLIED"
+		case some:
+			it.Status = "PARTIALLY_APPLIED"
+		}
+		it.Title = "payment " + amount + " " + cur + " ref. " + ref
+		it.Detail = "customer " + customer + ", paid " + date + ", applied " + applied + " " + cur
+		f.Items = append(f.Items, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return f, err
+	}
+	rows, err = q.Query(ctx, `SELECT COALESCE(m.application_id::text, m.id::text), COALESCE(e.created_at, m.movement_date::timestamptz),
+			m.invoice_id::text, m.no, m.amount::text, p.currency_code, p.id::text, p.reference, COALESCE(e.correlation_id, '')
+		FROM receivable_movements m JOIN payments p ON p.id = m.payment_id
+		LEFT JOIN journal_entries e ON e.id = m.journal_entry_id
+		WHERE m.kind = 'PAYMENT' AND (m.invoice_id::text = ANY($1) OR p.id::text = ANY($1) OR p.customer_id::text = ANY($1))
+		ORDER BY 2, m.id LIMIT $2`, keys, limit+1)
+	if err != nil {
+		return f, err
+	}
+	defer rows.Close()
+	n = 0
+	for rows.Next() {
+		var it insight.Item
+		var invoiceID, amount, cur, paymentID, ref string
+		var no int
+		if err := rows.Scan(&it.EntityID, &it.Time, &invoiceID, &no, &amount, &cur, &paymentID, &ref, &it.CorrelationID); err != nil {
+			return f, err
+		}
+		if n++; n > limit {
+			f.Truncated = true
+			break
+		}
+		it.Kind, it.EntityType, it.Status = insight.KindPayment, "payment_application", "APPLIED"
+		it.Title = "applied " + amount + " " + cur + " to invoice " + invoiceID + " instalment " + strconv.Itoa(no)
+		it.Detail = "payment " + paymentID + " ref. " + ref
+		f.Items = append(f.Items, it)
+		if it.CorrelationID != "" {
+			f.CorrelationIDs = append(f.CorrelationIDs, it.CorrelationID)
+		}
 	}
 	return f, rows.Err()
 }
