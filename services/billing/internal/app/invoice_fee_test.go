@@ -90,3 +90,43 @@ func TestMilestonesAreBilledOnceWhenComplete(t *testing.T) {
 		t.Fatalf("%d unbalanced journal entries", n)
 	}
 }
+
+// A fixed fee of 12,000.00 billed in three instalments of 4,000.00 (15 January, February and
+// March): a proposal with a cut-off of 28 February bills 8,000.00, one of 31 March the last
+// 4,000.00, and nothing is billed twice. A schedule that does not sum to the line amount is
+// refused with BILLING_SCHEDULE_INVALID.
+func TestFixedFeeScheduleBillsEachInstalmentOnce(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	l := fixedLine("12000.00", contract.PercentComplete)
+	l.Schedule = []contract.ScheduleEntry{{Date: billingtest.Day("2026-01-15"), Amount: billingtest.USD("4000.00")},
+		{Date: billingtest.Day("2026-02-15"), Amount: billingtest.USD("4000.00")}, {Date: billingtest.Day("2026-03-15"), Amount: billingtest.USD("4000.00")}}
+
+	bad := e.Terms()
+	badLine := l
+	badLine.Schedule = append([]contract.ScheduleEntry(nil), l.Schedule[:2]...)
+	bad.Lines = []contract.Line{badLine}
+	_, _, err := e.UC.UpsertContract(e.Ctx, contract.ExternalRef{System: "crm", ObjectType: "Opportunity", ExternalID: "O-bad"}, 1, bad, false)
+	wantReason(t, err, "BILLING_SCHEDULE_INVALID")
+
+	c := e.withLine(l)
+	feb := e.postInvoice(e.propose(c.ID, "2026-02-28").ID, "2026-02-28")
+	wantMoney(t, "up to 28 February", feb.Total, "8000.00 USD")
+	if len(feb.Lines) != 2 || feb.Lines[0].Item != invoice.ScheduleItem(billingtest.Day("2026-01-15")) {
+		t.Fatalf("lines %+v, want the January and February instalments", feb.Lines)
+	}
+	if _, err := e.UC.ProposeInvoice(e.Ctx, c.ID, billingtest.Day("2026-02-28")); !errors.Is(err, invoice.ErrNothingToBill) {
+		t.Fatalf("second February proposal: %v, want NOTHING_TO_BILL", err)
+	}
+	mar := e.postInvoice(e.propose(c.ID, "2026-03-31").ID, "2026-03-31")
+	wantMoney(t, "up to 31 March", mar.Total, "4000.00 USD")
+	if _, err := e.UC.ProposeInvoice(e.Ctx, c.ID, civil.Date{}); !errors.Is(err, invoice.ErrNothingToBill) {
+		t.Fatalf("proposal after the whole fee: %v, want NOTHING_TO_BILL", err)
+	}
+	if ar, wip := e.balance(ledger.AccountsReceivable), e.balance(ledger.UnbilledReceivables); ar != "12000.00" || wip != "-12000.00" {
+		t.Fatalf("receivable %s, unbilled receivables %s; want 12000.00 and -12000.00 (billed ahead of recognition)", ar, wip)
+	}
+	if n := billingtest.Scalar[int64](e.Env, `SELECT count(*) FROM (SELECT entry_id FROM journal_lines GROUP BY entry_id
+		HAVING sum(debit) <> sum(credit)) x`); n != 0 {
+		t.Fatalf("%d unbalanced journal entries", n)
+	}
+}

@@ -112,7 +112,7 @@ func (s *Store) InsertInvoice(ctx context.Context, inv invoice.Invoice) error {
 			rates, taxes = append(rates, l.TaxRate), append(taxes, tax)
 		}
 	}
-	// A fee part (milestone) bills an item of the contract line instead of a candidate.
+	// A fee part (milestone, fixed-fee instalment) bills an item of the contract line instead of a candidate.
 	_, err := q.Exec(ctx, `INSERT INTO invoice_lines (invoice_id, line_no, print_no, line_key, description, candidate_id, source_date, round,
 			live, quantity, unit_price, amount, tax_rate, tax_amount, billing_item, contract_id, project_id)
 		SELECT $1, n, pn, k, d, NULLIF(c, '')::uuid, sd, r, $2, qt, up, am, tr, ta, NULLIF(it, ''),
@@ -195,9 +195,9 @@ func (s *Store) Invoice(ctx context.Context, id string, lock bool) (invoice.Invo
 	inv.Total.Currency, inv.OverCap.Currency, inv.Tax.Currency = inv.Currency, inv.Currency, inv.Currency
 	rows, err := q.Query(ctx, `SELECT COALESCE(l.print_no, l.line_no), COALESCE(c.project_id::text, l.project_id::text, ''), l.line_key,
 			l.description, COALESCE(l.candidate_id::text, ''), l.source_date, l.quantity, l.unit_price, l.amount,
-			COALESCE(c.source_type, $2), l.tax_rate, l.tax_amount, l.round, COALESCE(l.billing_item, '')
+			COALESCE(c.source_type, CASE WHEN l.billing_item LIKE 'schedule:%' THEN $3 ELSE $2 END), l.tax_rate, l.tax_amount, l.round, COALESCE(l.billing_item, '')
 		FROM invoice_lines l LEFT JOIN invoice_candidates c ON c.id = l.candidate_id WHERE l.invoice_id = $1
-		ORDER BY COALESCE(l.print_no, l.line_no), l.line_no`, id, invoice.ItemTypeMilestone)
+		ORDER BY COALESCE(l.print_no, l.line_no), l.line_no`, id, invoice.ItemTypeMilestone, invoice.ItemTypeFixedFee)
 	if err != nil {
 		return inv, err
 	}

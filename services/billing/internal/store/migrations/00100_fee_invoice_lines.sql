@@ -1,6 +1,6 @@
 -- +goose Up
--- Milestone (and fixed-fee) invoice lines (issue 14 item 1). Such a line bills a fixed amount of
--- a contract line, not an invoice candidate: billing_item names it ('milestone:<key>'), and
+-- Milestone and fixed-fee invoice lines (issue 14 item 1). Such a line bills a fixed amount of
+-- a contract line, not an invoice candidate: billing_item names it ('milestone:<key>', 'schedule:<date>'), and
 -- contract_id and project_id (the contract's first project, if any) are kept on the row.
 -- invoice_lines_one_live_item is the rule that an item is on at most one live invoice line per
 -- round (the live lines it was on before: a credit note returns it to billable, the next line
