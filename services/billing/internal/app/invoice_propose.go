@@ -14,7 +14,8 @@ import (
 
 // ProposeInvoice drafts an invoice of contract id from the unbilled part of its candidates
 // dated up to cutOff (zero: all), one line per entry or grouped as the contract asks
-// (contract.LineGrouping), within the contract lines' caps. Runs for
+// (contract.LineGrouping), within the contract lines' caps, and a line per milestone of its
+// MILESTONE lines completed up to cutOff that no live invoice bills yet (invoice.FeeLines). Runs for
 // one contract queue on the contract's row, so a second concurrent run finds the candidates
 // taken and proposes only what is left (invoice.ErrNothingToBill when nothing is); the unique
 // index on live invoice lines backs that up (invoice.ErrBusy).
@@ -43,6 +44,24 @@ func (s *Service) ProposeInvoice(ctx context.Context, contractID string, cutOff 
 			return err
 		}
 		lines, total, overCap := invoice.Propose(c.Currency, open, caps, c.LineGrouping)
+		done, err := s.store.MilestoneCompletions(ctx, contractID)
+		if err != nil {
+			return err
+		}
+		billed, err := s.store.ItemsBilled(ctx, contractID)
+		if err != nil {
+			return err
+		}
+		projects, err := s.store.ContractProjects(ctx, contractID)
+		if err != nil {
+			return err
+		}
+		project := ""
+		if len(projects) > 0 {
+			project = projects[0]
+		}
+		fees, feeTotal := invoice.FeeLines(c.Terms, done, cutOff, billed, project, len(lines)+1)
+		lines, total.Value = append(lines, fees...), total.Value.Add(feeTotal.Value)
 		if len(lines) == 0 {
 			return invoice.ErrNothingToBill.With("contract " + contractID + " has nothing unbilled within its caps up to the cut-off")
 		}

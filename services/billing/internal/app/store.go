@@ -208,6 +208,10 @@ type InvoiceStore interface {
 	OpenCandidates(ctx context.Context, contractID string, cutOff civil.Date) ([]invoice.Open, error)
 	// InvoiceCaps returns the capped contract lines with what is billed toward each.
 	InvoiceCaps(ctx context.Context, contractID string) (map[string]invoice.Cap, error)
+	// MilestoneCompletions returns per line of a contract its completed milestones' dates.
+	MilestoneCompletions(ctx context.Context, contractID string) (map[string]map[string]civil.Date, error)
+	// ItemsBilled returns what invoices that are not void bill of each fee item of a contract.
+	ItemsBilled(ctx context.Context, contractID string) (map[string]invoice.ItemBilled, error)
 	// InsertInvoice writes a draft invoice or a credit note with its lines; an invoice line
 	// taking a candidate another live invoice holds fails with a unique violation.
 	InsertInvoice(ctx context.Context, inv invoice.Invoice) error

@@ -54,6 +54,9 @@ const (
 	ReasonDuplicateLine       = "DUPLICATE_LINE_KEY"
 	ReasonNegativeAmount      = "NEGATIVE_AMOUNT"
 	ReasonNotToExceed         = "NOT_TO_EXCEED_NOT_ALLOWED"
+	// ReasonBillingSchedule: a billing schedule on a line that is not FIXED_FEE, or whose
+	// entries do not sum to the line amount, or dated outside the contract or twice.
+	ReasonBillingSchedule = "BILLING_SCHEDULE_INVALID"
 )
 
 // RateEntry is the bill rate of a role over [From, To] (To zero: open-ended).
@@ -140,6 +143,14 @@ type Line struct {
 	ServiceEnd    civil.Date
 	Milestones    []Milestone
 	ExpenseMarkup *decimal.Decimal
+	// Schedule is the billing schedule of a FIXED_FEE line (omitted from Hash when empty).
+	Schedule []ScheduleEntry `json:",omitempty"`
+}
+
+// ScheduleEntry is one instalment of a fixed fee, billable from its date.
+type ScheduleEntry struct {
+	Date   civil.Date
+	Amount money.Amount
 }
 
 // BillRate returns the line's rate for role on d (see RateCard.Rate).
@@ -313,6 +324,29 @@ func (t Terms) Validate(functionalCurrency, existingCurrency string) error {
 		}
 		if l.Billing == MilestoneBilling && len(l.Milestones) > 0 && !msum.Equal(l.Amount.Value) {
 			add(&reason, ReasonMilestonesMismatch, p+".milestones", "milestones sum to %s, the line amount is %s", msum, l.Amount.Value)
+		}
+		if len(l.Schedule) > 0 {
+			ssum, dates := decimal.Zero, map[civil.Date]bool{}
+			for j, e := range l.Schedule {
+				ep := fmt.Sprintf("%s.billing_schedule[%d]", p, j)
+				checkCurrency(e.Amount, ep+".amount.currency_code")
+				switch {
+				case e.Amount.Value.IsNegative():
+					add(&reason, ReasonNegativeAmount, ep+".amount", "a schedule amount cannot be negative")
+				case e.Date.Before(t.Start) || e.Date.After(t.End):
+					add(&reason, ReasonBillingSchedule, ep+".date", "%s is outside the contract (%s to %s)", e.Date, t.Start, t.End)
+				case dates[e.Date]:
+					add(&reason, ReasonBillingSchedule, ep+".date", "%s is scheduled twice", e.Date)
+				}
+				dates[e.Date] = true
+				ssum = ssum.Add(e.Amount.Value)
+			}
+			if l.Billing != FixedFee {
+				add(&reason, ReasonBillingSchedule, p+".billing_schedule", "only a FIXED_FEE line has a billing schedule")
+			}
+			if !ssum.Equal(l.Amount.Value) {
+				add(&reason, ReasonBillingSchedule, p+".billing_schedule", "the schedule sums to %s, the line amount is %s", ssum, l.Amount.Value)
+			}
 		}
 		if l.Revenue == StraightLine {
 			if l.ServiceStart.IsZero() || l.ServiceEnd.IsZero() {

@@ -127,6 +127,14 @@ func TestLineRules(t *testing.T) {
 		{"negative amount", Line{Key: "L", Billing: FixedFee, Amount: usd("-1.00"), Revenue: PercentComplete}, ReasonNegativeAmount},
 		{"valid milestones", Line{Key: "L", Billing: MilestoneBilling, Amount: usd("1000.00"), Revenue: MilestoneRevenue,
 			Milestones: []Milestone{{Key: "M1", Amount: usd("400.00"), Due: day("2026-03-01")}, {Key: "M2", Amount: usd("600.00"), Due: day("2026-06-01")}}}, ""},
+		{"schedule not summing to the line", Line{Key: "L", Billing: FixedFee, Amount: usd("1000.00"), Revenue: PercentComplete,
+			Schedule: []ScheduleEntry{{Date: day("2026-03-01"), Amount: usd("400.00")}, {Date: day("2026-06-01"), Amount: usd("500.00")}}}, ReasonBillingSchedule},
+		{"schedule date twice", Line{Key: "L", Billing: FixedFee, Amount: usd("1000.00"), Revenue: PercentComplete,
+			Schedule: []ScheduleEntry{{Date: day("2026-03-01"), Amount: usd("500.00")}, {Date: day("2026-03-01"), Amount: usd("500.00")}}}, ReasonBillingSchedule},
+		{"schedule on a t&m line", Line{Key: "L", Billing: TimeAndMaterials, Amount: usd("1000.00"), Revenue: AsDelivered, RateCard: []RateEntry{rate},
+			Schedule: []ScheduleEntry{{Date: day("2026-03-01"), Amount: usd("1000.00")}}}, ReasonBillingSchedule},
+		{"valid schedule", Line{Key: "L", Billing: FixedFee, Amount: usd("1000.00"), Revenue: PercentComplete,
+			Schedule: []ScheduleEntry{{Date: day("2026-03-01"), Amount: usd("400.00")}, {Date: day("2026-06-01"), Amount: usd("600.00")}}}, ""},
 		{"valid t&m with cap", Line{Key: "L", Billing: TimeAndMaterials, Amount: usd("1000.00"), Revenue: AsDelivered, RateCard: []RateEntry{rate}, NotToExceed: ptr(usd("1200.00"))}, ""},
 	}
 	for _, c := range cases {

@@ -103,6 +103,8 @@ type Line struct {
 	Description string
 	// CandidateID is the candidate a one-entry line bills ("" on a grouped line: see Parts).
 	CandidateID string
+	// Item is the fixed amount a fee line bills instead of a candidate (MilestoneItem).
+	Item string
 	// SourceDate is the entry's date (the latest of a grouped line's).
 	SourceDate civil.Date
 	Quantity   decimal.Decimal
@@ -122,11 +124,21 @@ type Line struct {
 // Part is what a line bills (or credits: negative) of one candidate.
 type Part struct {
 	CandidateID string
-	SourceDate  civil.Date
-	Quantity    decimal.Decimal
-	Amount      money.Amount
+	// Item is what a fee part bills instead of a candidate (CandidateID is then "").
+	Item       string
+	SourceDate civil.Date
+	Quantity   decimal.Decimal
+	Amount     money.Amount
 	// Round is the candidate's Open.Round (invoice lines: the one-live-invoice constraint).
 	Round int
+}
+
+// Key is what the part bills: its candidate, or "item:" and its billing item.
+func (p Part) Key() string {
+	if p.CandidateID == "" && p.Item != "" {
+		return "item:" + p.Item
+	}
+	return p.CandidateID
 }
 
 // Open is the unbilled part of a candidate: what it holds less what live invoices bill, net of
@@ -273,7 +285,7 @@ type CreditRequest struct {
 
 // Credit builds the lines of a credit note on inv: every line net of earlier credit notes
 // (credited: quantity and amount already credited, both positive, keyed by candidate id: an
-// invoice bills a candidate on one line) when req is empty, else the lines and quantities asked.
+// invoice bills a candidate on one line; a fee item keyed "item:" + item, see Part.Key) when req is empty, else the lines and quantities asked.
 // Amounts are the quantity times the unit price, rounded once; crediting a line's whole net
 // quantity credits its whole net amount.
 //
@@ -299,13 +311,13 @@ func Credit(inv Invoice, credited map[string][2]decimal.Decimal, req []CreditReq
 			return nil, total, ErrUnknownLine
 		}
 		if len(l.Parts) == 0 {
-			l.Parts = []Part{{CandidateID: l.CandidateID, SourceDate: l.SourceDate, Quantity: l.Quantity, Amount: l.Amount, Round: l.Round}}
+			l.Parts = []Part{{CandidateID: l.CandidateID, Item: l.Item, SourceDate: l.SourceDate, Quantity: l.Quantity, Amount: l.Amount, Round: l.Round}}
 		}
 		type net struct{ q, a decimal.Decimal }
 		nets := make([]net, len(l.Parts))
 		netQty, netAmt := decimal.Zero, decimal.Zero
 		for i, p := range l.Parts {
-			nets[i] = net{p.Quantity.Sub(credited[p.CandidateID][0]), p.Amount.Value.Sub(credited[p.CandidateID][1])}
+			nets[i] = net{p.Quantity.Sub(credited[p.Key()][0]), p.Amount.Value.Sub(credited[p.Key()][1])}
 			netQty, netAmt = netQty.Add(nets[i].q), netAmt.Add(nets[i].a)
 		}
 		qty, amt := r.Quantity, decimal.Zero
@@ -345,7 +357,7 @@ func Credit(inv Invoice, credited map[string][2]decimal.Decimal, req []CreditReq
 			if q.IsZero() && a.IsZero() {
 				continue
 			}
-			parts = append(parts, Part{CandidateID: p.CandidateID, SourceDate: p.SourceDate, Quantity: q.Neg(),
+			parts = append(parts, Part{CandidateID: p.CandidateID, Item: p.Item, SourceDate: p.SourceDate, Quantity: q.Neg(),
 				Amount: money.Amount{Value: a.Neg(), Currency: inv.Currency}})
 			remQ, remA = remQ.Sub(q), remA.Sub(a)
 			if !whole && !remQ.IsPositive() {
@@ -354,7 +366,7 @@ func Credit(inv Invoice, credited map[string][2]decimal.Decimal, req []CreditReq
 		}
 		slices.Reverse(parts)
 		amt = amt.Sub(remA) // what the parts credit (remA is zero but for rounding on a capped part)
-		cl := Line{No: len(out) + 1, ProjectID: l.ProjectID, LineKey: l.LineKey, CandidateID: l.CandidateID, SourceDate: l.SourceDate,
+		cl := Line{No: len(out) + 1, ProjectID: l.ProjectID, LineKey: l.LineKey, CandidateID: l.CandidateID, Item: l.Item, SourceDate: l.SourceDate,
 			Description: fmt.Sprintf("credit of line %d of %s", l.No, inv.Number), Quantity: qty.Neg(), UnitPrice: l.UnitPrice,
 			Amount: money.Amount{Value: amt.Neg(), Currency: inv.Currency}, ItemType: l.ItemType, TaxRate: l.TaxRate,
 			Tax: money.Amount{Value: amt.Neg().Mul(l.TaxRate), Currency: inv.Currency}.Round(), Parts: parts}

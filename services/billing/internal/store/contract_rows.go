@@ -52,6 +52,12 @@ type lineRow struct {
 	ServiceEnd    string           `json:"service_end"`
 	Milestones    []milestoneRow   `json:"milestones,omitempty"`
 	ExpenseMarkup *decimal.Decimal `json:"expense_markup,omitempty"`
+	Schedule      []scheduleRow    `json:"billing_schedule,omitempty"`
+}
+
+type scheduleRow struct {
+	Date   string    `json:"date"`
+	Amount amountRow `json:"amount"`
 }
 
 type amountRow struct {
@@ -92,6 +98,9 @@ func encodeContract(c contract.Contract) ([]byte, error) {
 		for _, m := range l.Milestones {
 			lr.Milestones = append(lr.Milestones, milestoneRow{Key: m.Key, Name: m.Name, Amount: amountOf(m.Amount), Due: dateText(m.Due)})
 		}
+		for _, e := range l.Schedule {
+			lr.Schedule = append(lr.Schedule, scheduleRow{Date: dateText(e.Date), Amount: amountOf(e.Amount)})
+		}
 		r.Lines = append(r.Lines, lr)
 	}
 	return json.Marshal(r)
@@ -124,6 +133,9 @@ func decodeContract(b []byte) (contract.Contract, error) {
 		}
 		for _, m := range lr.Milestones {
 			l.Milestones = append(l.Milestones, contract.Milestone{Key: m.Key, Name: m.Name, Amount: m.Amount.amount(), Due: p.date(m.Due)})
+		}
+		for _, e := range lr.Schedule {
+			l.Schedule = append(l.Schedule, contract.ScheduleEntry{Date: p.date(e.Date), Amount: e.Amount.amount()})
 		}
 		c.Lines = append(c.Lines, l)
 	}

@@ -88,7 +88,7 @@ func (s *Store) InsertInvoice(ctx context.Context, inv invoice.Invoice) error {
 	}
 	live := inv.Kind == invoice.KindInvoice
 	var nos, prints, rounds []int32
-	var keys, descs, cands []string
+	var keys, descs, cands, items, projects []string
 	var dates []time.Time
 	var qtys, prices, amts, rates, taxes []decimal.Decimal
 	for _, l := range inv.Lines {
@@ -100,23 +100,75 @@ func (s *Store) InsertInvoice(ctx context.Context, inv invoice.Invoice) error {
 			if j == 0 { // a printed line's tax sits on its first part
 				tax = l.Tax.Value
 			}
+			project := ""
+			if p.Item != "" {
+				project = l.ProjectID
+			}
 			nos, prints, rounds = append(nos, int32(len(nos)+1)), append(prints, int32(l.No)), append(rounds, round)
 			keys, descs, cands = append(keys, l.LineKey), append(descs, l.Description), append(cands, p.CandidateID)
+			items, projects = append(items, p.Item), append(projects, project)
 			dates, qtys, prices, amts = append(dates, p.SourceDate.Time()), append(qtys, p.Quantity), append(prices, l.UnitPrice.Value),
 				append(amts, p.Amount.Value)
 			rates, taxes = append(rates, l.TaxRate), append(taxes, tax)
 		}
 	}
+	// A fee part (milestone, fixed-fee instalment) bills an item of the contract line instead of a candidate.
 	_, err := q.Exec(ctx, `INSERT INTO invoice_lines (invoice_id, line_no, print_no, line_key, description, candidate_id, source_date, round,
-			live, quantity, unit_price, amount, tax_rate, tax_amount)
-		SELECT $1, n, pn, k, d, c::uuid, sd, r, $2, qt, up, am, tr, ta
+			live, quantity, unit_price, amount, tax_rate, tax_amount, billing_item, contract_id, project_id)
+		SELECT $1, n, pn, k, d, NULLIF(c, '')::uuid, sd, r, $2, qt, up, am, tr, ta, NULLIF(it, ''),
+			CASE WHEN it <> '' THEN $17::uuid END, NULLIF(pj, '')::uuid
 		FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::date[], $8::numeric[], $9::numeric[], $10::numeric[], $11::int[],
-			$12::numeric[], $13::numeric[], $14::int[]) AS x(n, k, d, c, sd, qt, up, am, r, tr, ta, pn)`,
-		inv.ID, live, nos, keys, descs, cands, dates, qtys, prices, amts, rounds, rates, taxes, prints)
-	if pg.IsUniqueViolation(err, "invoice_lines_one_live") {
+			$12::numeric[], $13::numeric[], $14::int[], $15::text[], $16::text[]) AS x(n, k, d, c, sd, qt, up, am, r, tr, ta, pn, it, pj)`,
+		inv.ID, live, nos, keys, descs, cands, dates, qtys, prices, amts, rounds, rates, taxes, prints, items, projects, inv.ContractID)
+	if pg.IsUniqueViolation(err, "invoice_lines_one_live") || pg.IsUniqueViolation(err, "invoice_lines_one_live_item") {
 		return invoice.ErrBusy.Wrap(err)
 	}
 	return err
+}
+
+// MilestoneCompletions returns, per line of a contract, its completed milestones and their
+// completion dates.
+func (s *Store) MilestoneCompletions(ctx context.Context, contractID string) (map[string]map[string]civil.Date, error) {
+	rows, err := s.Q(ctx).Query(ctx, `SELECT line_key, milestone_key, completed_on FROM milestone_completions WHERE contract_id = $1`, contractID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[string]civil.Date{}
+	for rows.Next() {
+		var line, key string
+		var on time.Time
+		if err := rows.Scan(&line, &key, &on); err != nil {
+			return nil, err
+		}
+		if out[line] == nil {
+			out[line] = map[string]civil.Date{}
+		}
+		out[line][key] = civil.Of(on)
+	}
+	return out, rows.Err()
+}
+
+// ItemsBilled returns what invoices and credit notes that are not void bill of each fee item of
+// a contract (key: line key + "\x00" + item), net of credit notes, with its count of live lines.
+func (s *Store) ItemsBilled(ctx context.Context, contractID string) (map[string]invoice.ItemBilled, error) {
+	rows, err := s.Q(ctx).Query(ctx, `SELECT l.line_key, l.billing_item, sum(l.amount), count(*) FILTER (WHERE l.live)
+		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+		WHERE l.contract_id = $1 AND l.billing_item IS NOT NULL AND i.status <> 'VOID' GROUP BY l.line_key, l.billing_item`, contractID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]invoice.ItemBilled{}
+	for rows.Next() {
+		var line, item string
+		var b invoice.ItemBilled
+		if err := rows.Scan(&line, &item, &b.Net, &b.Live); err != nil {
+			return nil, err
+		}
+		out[line+"\x00"+item] = b
+	}
+	return out, rows.Err()
 }
 
 const invoiceColumns = `i.id::text, i.kind, COALESCE(i.credits_invoice_id::text, ''), i.contract_id::text, i.legal_entity_id::text,
@@ -141,10 +193,11 @@ func (s *Store) Invoice(ctx context.Context, id string, lock bool) (invoice.Invo
 	}
 	inv.CutOff, inv.IssueDate = dateOrZero(cut), dateOrZero(issue)
 	inv.Total.Currency, inv.OverCap.Currency, inv.Tax.Currency = inv.Currency, inv.Currency, inv.Currency
-	rows, err := q.Query(ctx, `SELECT COALESCE(l.print_no, l.line_no), c.project_id::text, l.line_key, l.description,
-			l.candidate_id::text, l.source_date, l.quantity, l.unit_price, l.amount, c.source_type, l.tax_rate, l.tax_amount, l.round
-		FROM invoice_lines l JOIN invoice_candidates c ON c.id = l.candidate_id WHERE l.invoice_id = $1
-		ORDER BY COALESCE(l.print_no, l.line_no), l.line_no`, id)
+	rows, err := q.Query(ctx, `SELECT COALESCE(l.print_no, l.line_no), COALESCE(c.project_id::text, l.project_id::text, ''), l.line_key,
+			l.description, COALESCE(l.candidate_id::text, ''), l.source_date, l.quantity, l.unit_price, l.amount,
+			COALESCE(c.source_type, CASE WHEN l.billing_item LIKE 'schedule:%' THEN $3 ELSE $2 END), l.tax_rate, l.tax_amount, l.round, COALESCE(l.billing_item, '')
+		FROM invoice_lines l LEFT JOIN invoice_candidates c ON c.id = l.candidate_id WHERE l.invoice_id = $1
+		ORDER BY COALESCE(l.print_no, l.line_no), l.line_no`, id, invoice.ItemTypeMilestone, invoice.ItemTypeFixedFee)
 	if err != nil {
 		return inv, err
 	}
@@ -152,7 +205,7 @@ func (s *Store) Invoice(ctx context.Context, id string, lock bool) (invoice.Invo
 		var l invoice.Line
 		var d time.Time
 		err := r.Scan(&l.No, &l.ProjectID, &l.LineKey, &l.Description, &l.CandidateID, &d, &l.Quantity, &l.UnitPrice.Value, &l.Amount.Value,
-			&l.ItemType, &l.TaxRate, &l.Tax.Value, &l.Round)
+			&l.ItemType, &l.TaxRate, &l.Tax.Value, &l.Round, &l.Item)
 		l.SourceDate, l.UnitPrice.Currency, l.Amount.Currency, l.Tax.Currency = civil.Of(d), inv.Currency, inv.Currency, inv.Currency
 		return l, err
 	})
@@ -165,11 +218,11 @@ func (s *Store) Invoice(ctx context.Context, id string, lock bool) (invoice.Invo
 func foldParts(rows []invoice.Line) []invoice.Line {
 	var out []invoice.Line
 	for _, r := range rows {
-		p := invoice.Part{CandidateID: r.CandidateID, SourceDate: r.SourceDate, Quantity: r.Quantity, Amount: r.Amount, Round: r.Round}
+		p := invoice.Part{CandidateID: r.CandidateID, Item: r.Item, SourceDate: r.SourceDate, Quantity: r.Quantity, Amount: r.Amount, Round: r.Round}
 		if n := len(out); n > 0 && out[n-1].No == r.No {
 			l := &out[n-1]
 			l.Parts = append(l.Parts, p)
-			l.CandidateID, l.Round = "", 0
+			l.CandidateID, l.Item, l.Round = "", "", 0
 			l.Quantity, l.Amount.Value, l.Tax.Value = l.Quantity.Add(r.Quantity), l.Amount.Value.Add(r.Amount.Value), l.Tax.Value.Add(r.Tax.Value)
 			if r.SourceDate.After(l.SourceDate) {
 				l.SourceDate = r.SourceDate

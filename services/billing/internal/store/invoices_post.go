@@ -72,11 +72,11 @@ func (s *Store) VoidInvoice(ctx context.Context, id string) error {
 }
 
 // Credited returns what posted credit notes credited of invoice id so far, per candidate: the
-// quantity and the amount, both positive.
+// quantity and the amount, both positive (a fee item keyed as invoice.Part.Key).
 func (s *Store) Credited(ctx context.Context, id string) (map[string][2]decimal.Decimal, error) {
-	rows, err := s.Q(ctx).Query(ctx, `SELECT l.candidate_id::text, -sum(l.quantity), -sum(l.amount)
+	rows, err := s.Q(ctx).Query(ctx, `SELECT COALESCE(l.candidate_id::text, 'item:' || l.billing_item), -sum(l.quantity), -sum(l.amount)
 		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-		WHERE i.credits_invoice_id = $1 AND i.status = 'POSTED' GROUP BY l.candidate_id`, id)
+		WHERE i.credits_invoice_id = $1 AND i.status = 'POSTED' GROUP BY 1`, id)
 	if err != nil {
 		return nil, err
 	}

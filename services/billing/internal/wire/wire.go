@@ -146,6 +146,17 @@ func Line(pl *billingv1.ContractLine, path string) (contract.Line, error) {
 		}
 		l.Milestones = append(l.Milestones, ms)
 	}
+	for j, e := range pl.GetBillingSchedule() {
+		ep := fmt.Sprintf("%s.billing_schedule[%d]", path, j)
+		var se contract.ScheduleEntry
+		if se.Date, err = date(e.GetDate(), ep+".date"); err != nil {
+			return l, err
+		}
+		if se.Amount, err = amount(e.GetAmount(), ep+".amount"); err != nil {
+			return l, err
+		}
+		l.Schedule = append(l.Schedule, se)
+	}
 	if s := pl.GetExpenseMarkupPercent(); s != "" {
 		d, err := decimal.NewFromString(s)
 		if err != nil {
@@ -214,6 +225,9 @@ func Contract(c contract.Contract) *billingv1.Contract {
 		}
 		for _, m := range l.Milestones {
 			pl.Milestones = append(pl.Milestones, &billingv1.Milestone{Key: m.Key, Name: m.Name, Amount: moneyProto(m.Amount), DueDate: civilpb.To(m.Due)})
+		}
+		for _, e := range l.Schedule {
+			pl.BillingSchedule = append(pl.BillingSchedule, &billingv1.BillingScheduleEntry{Date: civilpb.To(e.Date), Amount: moneyProto(e.Amount)})
 		}
 		if l.ExpenseMarkup != nil {
 			pl.ExpenseMarkupPercent = l.ExpenseMarkup.String()

@@ -429,8 +429,13 @@ type ContractLine struct {
 	Milestones   []*Milestone `protobuf:"bytes,11,rep,name=milestones,proto3" json:"milestones,omitempty"`
 	// Markup allowed on billable expenses of this line, in percent (e.g. "10"); none when empty.
 	ExpenseMarkupPercent string `protobuf:"bytes,12,opt,name=expense_markup_percent,json=expenseMarkupPercent,proto3" json:"expense_markup_percent,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Billing schedule of a FIXED_FEE line: invoice proposals bill each entry dated on or before
+	// their cut-off once. The amounts sum to the line amount in its currency and the dates lie
+	// within the contract (BILLING_SCHEDULE_INVALID otherwise). Lines without a schedule are not
+	// billed by proposals.
+	BillingSchedule []*BillingScheduleEntry `protobuf:"bytes,60,rep,name=billing_schedule,json=billingSchedule,proto3" json:"billing_schedule,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ContractLine) Reset() {
@@ -547,6 +552,66 @@ func (x *ContractLine) GetExpenseMarkupPercent() string {
 	return ""
 }
 
+func (x *ContractLine) GetBillingSchedule() []*BillingScheduleEntry {
+	if x != nil {
+		return x.BillingSchedule
+	}
+	return nil
+}
+
+// BillingScheduleEntry is one instalment of a fixed fee: its amount is billable from its date.
+type BillingScheduleEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Date          *v1.Date               `protobuf:"bytes,1,opt,name=date,proto3" json:"date,omitempty"`
+	Amount        *v1.Money              `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BillingScheduleEntry) Reset() {
+	*x = BillingScheduleEntry{}
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BillingScheduleEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BillingScheduleEntry) ProtoMessage() {}
+
+func (x *BillingScheduleEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BillingScheduleEntry.ProtoReflect.Descriptor instead.
+func (*BillingScheduleEntry) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *BillingScheduleEntry) GetDate() *v1.Date {
+	if x != nil {
+		return x.Date
+	}
+	return nil
+}
+
+func (x *BillingScheduleEntry) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
 // ContractInput is what a caller sets on a contract version.
 type ContractInput struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -569,7 +634,7 @@ type ContractInput struct {
 
 func (x *ContractInput) Reset() {
 	*x = ContractInput{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[3]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -581,7 +646,7 @@ func (x *ContractInput) String() string {
 func (*ContractInput) ProtoMessage() {}
 
 func (x *ContractInput) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[3]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -594,7 +659,7 @@ func (x *ContractInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContractInput.ProtoReflect.Descriptor instead.
 func (*ContractInput) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{3}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ContractInput) GetCustomerId() string {
@@ -692,7 +757,7 @@ type Contract struct {
 
 func (x *Contract) Reset() {
 	*x = Contract{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[4]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -704,7 +769,7 @@ func (x *Contract) String() string {
 func (*Contract) ProtoMessage() {}
 
 func (x *Contract) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[4]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -717,7 +782,7 @@ func (x *Contract) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contract.ProtoReflect.Descriptor instead.
 func (*Contract) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{4}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Contract) GetContractId() string {
@@ -853,7 +918,7 @@ type UpsertContractRequest struct {
 
 func (x *UpsertContractRequest) Reset() {
 	*x = UpsertContractRequest{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[5]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -865,7 +930,7 @@ func (x *UpsertContractRequest) String() string {
 func (*UpsertContractRequest) ProtoMessage() {}
 
 func (x *UpsertContractRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[5]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -878,7 +943,7 @@ func (x *UpsertContractRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertContractRequest.ProtoReflect.Descriptor instead.
 func (*UpsertContractRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{5}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *UpsertContractRequest) GetExternalReference() *v1.ExternalReference {
@@ -919,7 +984,7 @@ type UpsertContractResponse struct {
 
 func (x *UpsertContractResponse) Reset() {
 	*x = UpsertContractResponse{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[6]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +996,7 @@ func (x *UpsertContractResponse) String() string {
 func (*UpsertContractResponse) ProtoMessage() {}
 
 func (x *UpsertContractResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[6]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +1009,7 @@ func (x *UpsertContractResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertContractResponse.ProtoReflect.Descriptor instead.
 func (*UpsertContractResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{6}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UpsertContractResponse) GetContract() *Contract {
@@ -974,7 +1039,7 @@ type AmendContractRequest struct {
 
 func (x *AmendContractRequest) Reset() {
 	*x = AmendContractRequest{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[7]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -986,7 +1051,7 @@ func (x *AmendContractRequest) String() string {
 func (*AmendContractRequest) ProtoMessage() {}
 
 func (x *AmendContractRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[7]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -999,7 +1064,7 @@ func (x *AmendContractRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendContractRequest.ProtoReflect.Descriptor instead.
 func (*AmendContractRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{7}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AmendContractRequest) GetContractId() string {
@@ -1039,7 +1104,7 @@ type AmendContractResponse struct {
 
 func (x *AmendContractResponse) Reset() {
 	*x = AmendContractResponse{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[8]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1116,7 @@ func (x *AmendContractResponse) String() string {
 func (*AmendContractResponse) ProtoMessage() {}
 
 func (x *AmendContractResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[8]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1064,7 +1129,7 @@ func (x *AmendContractResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendContractResponse.ProtoReflect.Descriptor instead.
 func (*AmendContractResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{8}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AmendContractResponse) GetContract() *Contract {
@@ -1083,7 +1148,7 @@ type GetContractRequest struct {
 
 func (x *GetContractRequest) Reset() {
 	*x = GetContractRequest{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[9]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1095,7 +1160,7 @@ func (x *GetContractRequest) String() string {
 func (*GetContractRequest) ProtoMessage() {}
 
 func (x *GetContractRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[9]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1108,7 +1173,7 @@ func (x *GetContractRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetContractRequest.ProtoReflect.Descriptor instead.
 func (*GetContractRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{9}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetContractRequest) GetContractId() string {
@@ -1127,7 +1192,7 @@ type GetContractResponse struct {
 
 func (x *GetContractResponse) Reset() {
 	*x = GetContractResponse{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[10]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1139,7 +1204,7 @@ func (x *GetContractResponse) String() string {
 func (*GetContractResponse) ProtoMessage() {}
 
 func (x *GetContractResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[10]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1152,7 +1217,7 @@ func (x *GetContractResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetContractResponse.ProtoReflect.Descriptor instead.
 func (*GetContractResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{10}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetContractResponse) GetContract() *Contract {
@@ -1171,7 +1236,7 @@ type ListContractVersionsRequest struct {
 
 func (x *ListContractVersionsRequest) Reset() {
 	*x = ListContractVersionsRequest{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[11]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1183,7 +1248,7 @@ func (x *ListContractVersionsRequest) String() string {
 func (*ListContractVersionsRequest) ProtoMessage() {}
 
 func (x *ListContractVersionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[11]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1196,7 +1261,7 @@ func (x *ListContractVersionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListContractVersionsRequest.ProtoReflect.Descriptor instead.
 func (*ListContractVersionsRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{11}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListContractVersionsRequest) GetContractId() string {
@@ -1215,7 +1280,7 @@ type ListContractVersionsResponse struct {
 
 func (x *ListContractVersionsResponse) Reset() {
 	*x = ListContractVersionsResponse{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[12]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1227,7 +1292,7 @@ func (x *ListContractVersionsResponse) String() string {
 func (*ListContractVersionsResponse) ProtoMessage() {}
 
 func (x *ListContractVersionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[12]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1240,7 +1305,7 @@ func (x *ListContractVersionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListContractVersionsResponse.ProtoReflect.Descriptor instead.
 func (*ListContractVersionsResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{12}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListContractVersionsResponse) GetVersions() []*Contract {
@@ -1263,7 +1328,7 @@ type CompleteMilestoneRequest struct {
 
 func (x *CompleteMilestoneRequest) Reset() {
 	*x = CompleteMilestoneRequest{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[13]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1275,7 +1340,7 @@ func (x *CompleteMilestoneRequest) String() string {
 func (*CompleteMilestoneRequest) ProtoMessage() {}
 
 func (x *CompleteMilestoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[13]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1288,7 +1353,7 @@ func (x *CompleteMilestoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteMilestoneRequest.ProtoReflect.Descriptor instead.
 func (*CompleteMilestoneRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{13}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CompleteMilestoneRequest) GetContractId() string {
@@ -1330,7 +1395,7 @@ type CompleteMilestoneResponse struct {
 
 func (x *CompleteMilestoneResponse) Reset() {
 	*x = CompleteMilestoneResponse{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[14]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1342,7 +1407,7 @@ func (x *CompleteMilestoneResponse) String() string {
 func (*CompleteMilestoneResponse) ProtoMessage() {}
 
 func (x *CompleteMilestoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[14]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1355,7 +1420,7 @@ func (x *CompleteMilestoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteMilestoneResponse.ProtoReflect.Descriptor instead.
 func (*CompleteMilestoneResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{14}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CompleteMilestoneResponse) GetCompletion() *MilestoneCompletion {
@@ -1388,7 +1453,7 @@ type MilestoneCompletion struct {
 
 func (x *MilestoneCompletion) Reset() {
 	*x = MilestoneCompletion{}
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[15]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +1465,7 @@ func (x *MilestoneCompletion) String() string {
 func (*MilestoneCompletion) ProtoMessage() {}
 
 func (x *MilestoneCompletion) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_contract_proto_msgTypes[15]
+	mi := &file_accrue_billing_v1_contract_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1478,7 @@ func (x *MilestoneCompletion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MilestoneCompletion.ProtoReflect.Descriptor instead.
 func (*MilestoneCompletion) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{15}
+	return file_accrue_billing_v1_contract_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MilestoneCompletion) GetContractId() string {
@@ -1475,7 +1540,7 @@ const file_accrue_billing_v1_contract_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12\x82\x01\n" +
 	"\x06amount\x18\x03 \x01(\v2\x17.accrue.common.v1.MoneyBQ\xbaHN\xba\x01H\n" +
 	"\x12money.non_negative\x12\x14must not be negative\x1a\x1c!this.amount.startsWith('-')\xc8\x01\x01R\x06amount\x129\n" +
-	"\bdue_date\x18\x04 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\adueDate\"\xd8\a\n" +
+	"\bdue_date\x18\x04 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\adueDate\"\xb6\b\n" +
 	"\fContractLine\x128\n" +
 	"\bline_key\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Za-z0-9_.-]{1,64}$R\alineKey\x12@\n" +
 	"\fservice_line\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[A-Z][A-Z0-9_]{0,63}$R\vserviceLine\x12*\n" +
@@ -1496,7 +1561,12 @@ const file_accrue_billing_v1_contract_proto_rawDesc = "" +
 	"\n" +
 	"milestones\x18\v \x03(\v2\x1c.accrue.billing.v1.MilestoneB\b\xbaH\x05\x92\x01\x02\x10dR\n" +
 	"milestones\x12[\n" +
-	"\x16expense_markup_percent\x18\f \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,4})?)?$R\x14expenseMarkupPercent\"\x88\x04\n" +
+	"\x16expense_markup_percent\x18\f \x01(\tB%\xbaH\"r 2\x1e^([0-9]{1,3}(\\.[0-9]{1,4})?)?$R\x14expenseMarkupPercent\x12\\\n" +
+	"\x10billing_schedule\x18< \x03(\v2'.accrue.billing.v1.BillingScheduleEntryB\b\xbaH\x05\x92\x01\x02\x10xR\x0fbillingSchedule\"\xcf\x01\n" +
+	"\x14BillingScheduleEntry\x122\n" +
+	"\x04date\x18\x01 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\x04date\x12\x82\x01\n" +
+	"\x06amount\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyBQ\xbaHN\xba\x01H\n" +
+	"\x12money.non_negative\x12\x14must not be negative\x1a\x1c!this.amount.startsWith('-')\xc8\x01\x01R\x06amount\"\x88\x04\n" +
 	"\rContractInput\x12)\n" +
 	"\vcustomer_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
 	"customerId\x120\n" +
@@ -1627,7 +1697,7 @@ func file_accrue_billing_v1_contract_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_contract_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_accrue_billing_v1_contract_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_accrue_billing_v1_contract_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_accrue_billing_v1_contract_proto_goTypes = []any{
 	(BillingMethod)(0),                   // 0: accrue.billing.v1.BillingMethod
 	(RevenueMethod)(0),                   // 1: accrue.billing.v1.RevenueMethod
@@ -1636,77 +1706,81 @@ var file_accrue_billing_v1_contract_proto_goTypes = []any{
 	(*RateCardEntry)(nil),                // 4: accrue.billing.v1.RateCardEntry
 	(*Milestone)(nil),                    // 5: accrue.billing.v1.Milestone
 	(*ContractLine)(nil),                 // 6: accrue.billing.v1.ContractLine
-	(*ContractInput)(nil),                // 7: accrue.billing.v1.ContractInput
-	(*Contract)(nil),                     // 8: accrue.billing.v1.Contract
-	(*UpsertContractRequest)(nil),        // 9: accrue.billing.v1.UpsertContractRequest
-	(*UpsertContractResponse)(nil),       // 10: accrue.billing.v1.UpsertContractResponse
-	(*AmendContractRequest)(nil),         // 11: accrue.billing.v1.AmendContractRequest
-	(*AmendContractResponse)(nil),        // 12: accrue.billing.v1.AmendContractResponse
-	(*GetContractRequest)(nil),           // 13: accrue.billing.v1.GetContractRequest
-	(*GetContractResponse)(nil),          // 14: accrue.billing.v1.GetContractResponse
-	(*ListContractVersionsRequest)(nil),  // 15: accrue.billing.v1.ListContractVersionsRequest
-	(*ListContractVersionsResponse)(nil), // 16: accrue.billing.v1.ListContractVersionsResponse
-	(*CompleteMilestoneRequest)(nil),     // 17: accrue.billing.v1.CompleteMilestoneRequest
-	(*CompleteMilestoneResponse)(nil),    // 18: accrue.billing.v1.CompleteMilestoneResponse
-	(*MilestoneCompletion)(nil),          // 19: accrue.billing.v1.MilestoneCompletion
-	(*v1.Money)(nil),                     // 20: accrue.common.v1.Money
-	(*v1.Date)(nil),                      // 21: accrue.common.v1.Date
-	(*v1.ExternalReference)(nil),         // 22: accrue.common.v1.ExternalReference
-	(*timestamppb.Timestamp)(nil),        // 23: google.protobuf.Timestamp
+	(*BillingScheduleEntry)(nil),         // 7: accrue.billing.v1.BillingScheduleEntry
+	(*ContractInput)(nil),                // 8: accrue.billing.v1.ContractInput
+	(*Contract)(nil),                     // 9: accrue.billing.v1.Contract
+	(*UpsertContractRequest)(nil),        // 10: accrue.billing.v1.UpsertContractRequest
+	(*UpsertContractResponse)(nil),       // 11: accrue.billing.v1.UpsertContractResponse
+	(*AmendContractRequest)(nil),         // 12: accrue.billing.v1.AmendContractRequest
+	(*AmendContractResponse)(nil),        // 13: accrue.billing.v1.AmendContractResponse
+	(*GetContractRequest)(nil),           // 14: accrue.billing.v1.GetContractRequest
+	(*GetContractResponse)(nil),          // 15: accrue.billing.v1.GetContractResponse
+	(*ListContractVersionsRequest)(nil),  // 16: accrue.billing.v1.ListContractVersionsRequest
+	(*ListContractVersionsResponse)(nil), // 17: accrue.billing.v1.ListContractVersionsResponse
+	(*CompleteMilestoneRequest)(nil),     // 18: accrue.billing.v1.CompleteMilestoneRequest
+	(*CompleteMilestoneResponse)(nil),    // 19: accrue.billing.v1.CompleteMilestoneResponse
+	(*MilestoneCompletion)(nil),          // 20: accrue.billing.v1.MilestoneCompletion
+	(*v1.Money)(nil),                     // 21: accrue.common.v1.Money
+	(*v1.Date)(nil),                      // 22: accrue.common.v1.Date
+	(*v1.ExternalReference)(nil),         // 23: accrue.common.v1.ExternalReference
+	(*timestamppb.Timestamp)(nil),        // 24: google.protobuf.Timestamp
 }
 var file_accrue_billing_v1_contract_proto_depIdxs = []int32{
-	20, // 0: accrue.billing.v1.RateCardEntry.bill_rate:type_name -> accrue.common.v1.Money
-	21, // 1: accrue.billing.v1.RateCardEntry.effective_from:type_name -> accrue.common.v1.Date
-	21, // 2: accrue.billing.v1.RateCardEntry.effective_to:type_name -> accrue.common.v1.Date
-	20, // 3: accrue.billing.v1.Milestone.amount:type_name -> accrue.common.v1.Money
-	21, // 4: accrue.billing.v1.Milestone.due_date:type_name -> accrue.common.v1.Date
+	21, // 0: accrue.billing.v1.RateCardEntry.bill_rate:type_name -> accrue.common.v1.Money
+	22, // 1: accrue.billing.v1.RateCardEntry.effective_from:type_name -> accrue.common.v1.Date
+	22, // 2: accrue.billing.v1.RateCardEntry.effective_to:type_name -> accrue.common.v1.Date
+	21, // 3: accrue.billing.v1.Milestone.amount:type_name -> accrue.common.v1.Money
+	22, // 4: accrue.billing.v1.Milestone.due_date:type_name -> accrue.common.v1.Date
 	0,  // 5: accrue.billing.v1.ContractLine.billing_method:type_name -> accrue.billing.v1.BillingMethod
-	20, // 6: accrue.billing.v1.ContractLine.amount:type_name -> accrue.common.v1.Money
-	20, // 7: accrue.billing.v1.ContractLine.not_to_exceed:type_name -> accrue.common.v1.Money
+	21, // 6: accrue.billing.v1.ContractLine.amount:type_name -> accrue.common.v1.Money
+	21, // 7: accrue.billing.v1.ContractLine.not_to_exceed:type_name -> accrue.common.v1.Money
 	4,  // 8: accrue.billing.v1.ContractLine.rate_card:type_name -> accrue.billing.v1.RateCardEntry
 	1,  // 9: accrue.billing.v1.ContractLine.revenue_method:type_name -> accrue.billing.v1.RevenueMethod
-	21, // 10: accrue.billing.v1.ContractLine.service_start:type_name -> accrue.common.v1.Date
-	21, // 11: accrue.billing.v1.ContractLine.service_end:type_name -> accrue.common.v1.Date
+	22, // 10: accrue.billing.v1.ContractLine.service_start:type_name -> accrue.common.v1.Date
+	22, // 11: accrue.billing.v1.ContractLine.service_end:type_name -> accrue.common.v1.Date
 	5,  // 12: accrue.billing.v1.ContractLine.milestones:type_name -> accrue.billing.v1.Milestone
-	21, // 13: accrue.billing.v1.ContractInput.start_date:type_name -> accrue.common.v1.Date
-	21, // 14: accrue.billing.v1.ContractInput.end_date:type_name -> accrue.common.v1.Date
-	6,  // 15: accrue.billing.v1.ContractInput.lines:type_name -> accrue.billing.v1.ContractLine
-	2,  // 16: accrue.billing.v1.ContractInput.line_grouping:type_name -> accrue.billing.v1.LineGrouping
-	21, // 17: accrue.billing.v1.Contract.start_date:type_name -> accrue.common.v1.Date
-	21, // 18: accrue.billing.v1.Contract.end_date:type_name -> accrue.common.v1.Date
-	6,  // 19: accrue.billing.v1.Contract.lines:type_name -> accrue.billing.v1.ContractLine
-	20, // 20: accrue.billing.v1.Contract.total_amount:type_name -> accrue.common.v1.Money
-	22, // 21: accrue.billing.v1.Contract.external_reference:type_name -> accrue.common.v1.ExternalReference
-	23, // 22: accrue.billing.v1.Contract.create_time:type_name -> google.protobuf.Timestamp
-	23, // 23: accrue.billing.v1.Contract.version_time:type_name -> google.protobuf.Timestamp
-	2,  // 24: accrue.billing.v1.Contract.line_grouping:type_name -> accrue.billing.v1.LineGrouping
-	22, // 25: accrue.billing.v1.UpsertContractRequest.external_reference:type_name -> accrue.common.v1.ExternalReference
-	7,  // 26: accrue.billing.v1.UpsertContractRequest.contract:type_name -> accrue.billing.v1.ContractInput
-	8,  // 27: accrue.billing.v1.UpsertContractResponse.contract:type_name -> accrue.billing.v1.Contract
-	3,  // 28: accrue.billing.v1.UpsertContractResponse.outcome:type_name -> accrue.billing.v1.ContractOutcome
-	7,  // 29: accrue.billing.v1.AmendContractRequest.contract:type_name -> accrue.billing.v1.ContractInput
-	8,  // 30: accrue.billing.v1.AmendContractResponse.contract:type_name -> accrue.billing.v1.Contract
-	8,  // 31: accrue.billing.v1.GetContractResponse.contract:type_name -> accrue.billing.v1.Contract
-	8,  // 32: accrue.billing.v1.ListContractVersionsResponse.versions:type_name -> accrue.billing.v1.Contract
-	21, // 33: accrue.billing.v1.CompleteMilestoneRequest.completed_on:type_name -> accrue.common.v1.Date
-	19, // 34: accrue.billing.v1.CompleteMilestoneResponse.completion:type_name -> accrue.billing.v1.MilestoneCompletion
-	21, // 35: accrue.billing.v1.MilestoneCompletion.completed_on:type_name -> accrue.common.v1.Date
-	23, // 36: accrue.billing.v1.MilestoneCompletion.record_time:type_name -> google.protobuf.Timestamp
-	9,  // 37: accrue.billing.v1.ContractService.UpsertContract:input_type -> accrue.billing.v1.UpsertContractRequest
-	11, // 38: accrue.billing.v1.ContractService.AmendContract:input_type -> accrue.billing.v1.AmendContractRequest
-	17, // 39: accrue.billing.v1.ContractService.CompleteMilestone:input_type -> accrue.billing.v1.CompleteMilestoneRequest
-	13, // 40: accrue.billing.v1.ContractService.GetContract:input_type -> accrue.billing.v1.GetContractRequest
-	15, // 41: accrue.billing.v1.ContractService.ListContractVersions:input_type -> accrue.billing.v1.ListContractVersionsRequest
-	10, // 42: accrue.billing.v1.ContractService.UpsertContract:output_type -> accrue.billing.v1.UpsertContractResponse
-	12, // 43: accrue.billing.v1.ContractService.AmendContract:output_type -> accrue.billing.v1.AmendContractResponse
-	18, // 44: accrue.billing.v1.ContractService.CompleteMilestone:output_type -> accrue.billing.v1.CompleteMilestoneResponse
-	14, // 45: accrue.billing.v1.ContractService.GetContract:output_type -> accrue.billing.v1.GetContractResponse
-	16, // 46: accrue.billing.v1.ContractService.ListContractVersions:output_type -> accrue.billing.v1.ListContractVersionsResponse
-	42, // [42:47] is the sub-list for method output_type
-	37, // [37:42] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	7,  // 13: accrue.billing.v1.ContractLine.billing_schedule:type_name -> accrue.billing.v1.BillingScheduleEntry
+	22, // 14: accrue.billing.v1.BillingScheduleEntry.date:type_name -> accrue.common.v1.Date
+	21, // 15: accrue.billing.v1.BillingScheduleEntry.amount:type_name -> accrue.common.v1.Money
+	22, // 16: accrue.billing.v1.ContractInput.start_date:type_name -> accrue.common.v1.Date
+	22, // 17: accrue.billing.v1.ContractInput.end_date:type_name -> accrue.common.v1.Date
+	6,  // 18: accrue.billing.v1.ContractInput.lines:type_name -> accrue.billing.v1.ContractLine
+	2,  // 19: accrue.billing.v1.ContractInput.line_grouping:type_name -> accrue.billing.v1.LineGrouping
+	22, // 20: accrue.billing.v1.Contract.start_date:type_name -> accrue.common.v1.Date
+	22, // 21: accrue.billing.v1.Contract.end_date:type_name -> accrue.common.v1.Date
+	6,  // 22: accrue.billing.v1.Contract.lines:type_name -> accrue.billing.v1.ContractLine
+	21, // 23: accrue.billing.v1.Contract.total_amount:type_name -> accrue.common.v1.Money
+	23, // 24: accrue.billing.v1.Contract.external_reference:type_name -> accrue.common.v1.ExternalReference
+	24, // 25: accrue.billing.v1.Contract.create_time:type_name -> google.protobuf.Timestamp
+	24, // 26: accrue.billing.v1.Contract.version_time:type_name -> google.protobuf.Timestamp
+	2,  // 27: accrue.billing.v1.Contract.line_grouping:type_name -> accrue.billing.v1.LineGrouping
+	23, // 28: accrue.billing.v1.UpsertContractRequest.external_reference:type_name -> accrue.common.v1.ExternalReference
+	8,  // 29: accrue.billing.v1.UpsertContractRequest.contract:type_name -> accrue.billing.v1.ContractInput
+	9,  // 30: accrue.billing.v1.UpsertContractResponse.contract:type_name -> accrue.billing.v1.Contract
+	3,  // 31: accrue.billing.v1.UpsertContractResponse.outcome:type_name -> accrue.billing.v1.ContractOutcome
+	8,  // 32: accrue.billing.v1.AmendContractRequest.contract:type_name -> accrue.billing.v1.ContractInput
+	9,  // 33: accrue.billing.v1.AmendContractResponse.contract:type_name -> accrue.billing.v1.Contract
+	9,  // 34: accrue.billing.v1.GetContractResponse.contract:type_name -> accrue.billing.v1.Contract
+	9,  // 35: accrue.billing.v1.ListContractVersionsResponse.versions:type_name -> accrue.billing.v1.Contract
+	22, // 36: accrue.billing.v1.CompleteMilestoneRequest.completed_on:type_name -> accrue.common.v1.Date
+	20, // 37: accrue.billing.v1.CompleteMilestoneResponse.completion:type_name -> accrue.billing.v1.MilestoneCompletion
+	22, // 38: accrue.billing.v1.MilestoneCompletion.completed_on:type_name -> accrue.common.v1.Date
+	24, // 39: accrue.billing.v1.MilestoneCompletion.record_time:type_name -> google.protobuf.Timestamp
+	10, // 40: accrue.billing.v1.ContractService.UpsertContract:input_type -> accrue.billing.v1.UpsertContractRequest
+	12, // 41: accrue.billing.v1.ContractService.AmendContract:input_type -> accrue.billing.v1.AmendContractRequest
+	18, // 42: accrue.billing.v1.ContractService.CompleteMilestone:input_type -> accrue.billing.v1.CompleteMilestoneRequest
+	14, // 43: accrue.billing.v1.ContractService.GetContract:input_type -> accrue.billing.v1.GetContractRequest
+	16, // 44: accrue.billing.v1.ContractService.ListContractVersions:input_type -> accrue.billing.v1.ListContractVersionsRequest
+	11, // 45: accrue.billing.v1.ContractService.UpsertContract:output_type -> accrue.billing.v1.UpsertContractResponse
+	13, // 46: accrue.billing.v1.ContractService.AmendContract:output_type -> accrue.billing.v1.AmendContractResponse
+	19, // 47: accrue.billing.v1.ContractService.CompleteMilestone:output_type -> accrue.billing.v1.CompleteMilestoneResponse
+	15, // 48: accrue.billing.v1.ContractService.GetContract:output_type -> accrue.billing.v1.GetContractResponse
+	17, // 49: accrue.billing.v1.ContractService.ListContractVersions:output_type -> accrue.billing.v1.ListContractVersionsResponse
+	45, // [45:50] is the sub-list for method output_type
+	40, // [40:45] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_contract_proto_init() }
@@ -1720,7 +1794,7 @@ func file_accrue_billing_v1_contract_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_contract_proto_rawDesc), len(file_accrue_billing_v1_contract_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
