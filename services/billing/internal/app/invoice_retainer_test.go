@@ -46,6 +46,10 @@ func TestRetainerAdvanceIsDrawnDownUntilExhausted(t *testing.T) {
 	if len(mar.Lines) != 2 || mar.Lines[0].Amount.Value.StringFixed(2) != "3000.00" || mar.Lines[1].Amount.Value.StringFixed(2) != "-2000.00" {
 		t.Fatalf("March lines %+v, want 3000.00 of time and -2000.00 retainer applied", mar.Lines)
 	}
+	read, err := e.UC.Invoice(e.Ctx, mar.ID)
+	if err != nil || len(read.Lines) != 2 || read.Lines[1].ItemType != invoice.ItemTypeRetainer || read.Lines[1].Amount.Value.StringFixed(2) != "-2000.00" {
+		t.Fatalf("March invoice read back: %v %+v", err, read.Lines)
+	}
 	if _, err := e.UC.ProposeInvoice(e.Ctx, c.ID, civil.Date{}); !errors.Is(err, invoice.ErrNothingToBill) {
 		t.Fatalf("proposal after everything was billed: %v, want NOTHING_TO_BILL", err)
 	}
