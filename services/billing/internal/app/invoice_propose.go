@@ -62,10 +62,13 @@ func (s *Service) ProposeInvoice(ctx context.Context, contractID string, cutOff 
 		}
 		fees, feeTotal := invoice.FeeLines(c.Terms, done, cutOff, billed, project, len(lines)+1)
 		lines, total.Value = append(lines, fees...), total.Value.Add(feeTotal.Value)
+		id := uuid.Must(uuid.NewV7()).String()
+		lines, applied := invoice.RetainerDrawdown(c.Terms, lines, billed, id, project)
+		total.Value = total.Value.Add(applied.Value)
 		if len(lines) == 0 {
 			return invoice.ErrNothingToBill.With("contract " + contractID + " has nothing unbilled within its caps up to the cut-off")
 		}
-		inv = invoice.Invoice{ID: uuid.Must(uuid.NewV7()).String(), Kind: invoice.KindInvoice, ContractID: contractID,
+		inv = invoice.Invoice{ID: id, Kind: invoice.KindInvoice, ContractID: contractID,
 			LegalEntityID: h.LegalEntityID, CustomerID: c.CustomerID, Currency: c.Currency, Status: invoice.Draft, CutOff: cutOff,
 			Lines: lines, Total: total, OverCap: overCap}
 		if err := s.blockForTax(ctx, &inv); err != nil {

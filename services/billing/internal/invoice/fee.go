@@ -3,6 +3,7 @@ package invoice
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -62,6 +63,16 @@ func FeeLines(terms contract.Terms, completed map[string]map[string]civil.Date, 
 					bill(cl, ScheduleItem(e.Date), ItemTypeFixedFee, fmt.Sprintf("fixed fee %s: instalment of %s", cl.Key, e.Date), e.Date, e.Amount)
 				}
 			}
+		}
+		if cl.Billing == contract.Retainer && (cutOff.IsZero() || !cl.ServiceStart.After(cutOff)) {
+			on := cl.ServiceStart
+			if on.IsZero() {
+				on = cutOff
+			}
+			if on.IsZero() {
+				on = civil.Of(time.Now().UTC())
+			}
+			bill(cl, RetainerAdvanceItem, ItemTypeRetainer, fmt.Sprintf("retainer %s: advance", cl.Key), on, cl.Amount)
 		}
 		if cl.Billing != contract.MilestoneBilling {
 			continue

@@ -36,7 +36,7 @@ type ContractLine struct {
 	ContractID    string
 	Key           string
 	Currency      string
-	TimeAndMat    bool
+	TimeAndMat    bool // billable time at the rate card: TIME_AND_MATERIALS and RETAINER lines
 	AsDelivered   bool
 	ExpenseMarkup *decimal.Decimal
 	// Rates is the line's rate card (in the line's currency).

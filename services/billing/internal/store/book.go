@@ -146,7 +146,8 @@ func loadLines(ctx context.Context, q pg.Querier, b *ledger.Book, ids []string, 
 			rows.Close()
 			return err
 		}
-		l.TimeAndMat, l.AsDelivered = billing == "TIME_AND_MATERIALS", revenue == "AS_DELIVERED"
+		// A retainer's time is billed at its rates too (drawn down against the advance by proposals).
+		l.TimeAndMat, l.AsDelivered = billing == "TIME_AND_MATERIALS" || billing == "RETAINER", revenue == "AS_DELIVERED"
 		b.Lines[l.ContractID+"/"+l.Key] = l
 	}
 	rows.Close()

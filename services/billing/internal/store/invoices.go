@@ -195,9 +195,10 @@ func (s *Store) Invoice(ctx context.Context, id string, lock bool) (invoice.Invo
 	inv.Total.Currency, inv.OverCap.Currency, inv.Tax.Currency = inv.Currency, inv.Currency, inv.Currency
 	rows, err := q.Query(ctx, `SELECT COALESCE(l.print_no, l.line_no), COALESCE(c.project_id::text, l.project_id::text, ''), l.line_key,
 			l.description, COALESCE(l.candidate_id::text, ''), l.source_date, l.quantity, l.unit_price, l.amount,
-			COALESCE(c.source_type, CASE WHEN l.billing_item LIKE 'schedule:%' THEN $3 ELSE $2 END), l.tax_rate, l.tax_amount, l.round, COALESCE(l.billing_item, '')
+			COALESCE(c.source_type, CASE WHEN l.billing_item LIKE 'schedule:%' THEN $3 WHEN l.billing_item LIKE 'retainer:%' THEN $4 ELSE $2 END), l.tax_rate, l.tax_amount, l.round, COALESCE(l.billing_item, '')
 		FROM invoice_lines l LEFT JOIN invoice_candidates c ON c.id = l.candidate_id WHERE l.invoice_id = $1
-		ORDER BY COALESCE(l.print_no, l.line_no), l.line_no`, id, invoice.ItemTypeMilestone, invoice.ItemTypeFixedFee)
+		ORDER BY COALESCE(l.print_no, l.line_no), l.line_no`, id, invoice.ItemTypeMilestone, invoice.ItemTypeFixedFee,
+		invoice.ItemTypeRetainer)
 	if err != nil {
 		return inv, err
 	}
