@@ -15,9 +15,10 @@ type consolePage struct {
 	Exceptions []struct {
 		Service   string `json:"service"`
 		Exception struct {
-			ID         string    `json:"exception_id"`
-			Reason     string    `json:"reason"`
-			CreateTime time.Time `json:"create_time"`
+			ID            string    `json:"exception_id"`
+			Reason        string    `json:"reason"`
+			CreateTime    time.Time `json:"create_time"`
+			LegalEntityID string    `json:"legal_entity_id"`
 		} `json:"exception"`
 	} `json:"exceptions"`
 	Next   string `json:"next_page_token"`
@@ -30,16 +31,18 @@ type consolePage struct {
 // The console's merged exception list: 40 open exceptions seeded over the five services (8 each,
 // one minute apart, interleaved) walked 7 at a time come back once each, newest first, across
 // services; a reason filter, an age filter and grouping by key count what a user counts by hand;
-// a legal-entity filter is refused, and so is a token without ops:read. The streams and KPI routes
+// a legal-entity filter keeps the exceptions recorded for that legal entity; a token without
+// ops:read is refused. The streams and KPI routes
 // answer for every service.
 func TestConsoleExceptionsMergeAndPageAcrossServices(t *testing.T) {
 	t.Parallel()
 	env := harness.Start(t)
 	for i, s := range harness.Services {
 		if _, err := env.DB(s).Exec(context.Background(), `INSERT INTO exceptions
-			(id, kind, reason, message, entity_type, entity_id, dedupe_key, created_at, updated_at)
+			(id, kind, reason, message, entity_type, entity_id, dedupe_key, created_at, updated_at, legal_entity_id)
 			SELECT gen_random_uuid(), 'test.seeded', CASE WHEN n % 2 = 0 THEN 'PERIOD_CLOSED' ELSE 'RATE_MISSING_FOR_DATE' END, 'seeded',
-				'entity', 'e-' || (n % 4), $1 || ':' || n, now() - make_interval(mins => n * 5 + $2), now()
+				'entity', 'e-' || (n % 4), $1 || ':' || n, now() - make_interval(mins => n * 5 + $2), now(),
+				CASE WHEN n % 4 = 0 THEN 'le-a' WHEN n % 4 = 1 THEN 'le-b' ELSE '' END
 			FROM generate_series(0, 7) AS n`, s, i); err != nil {
 			t.Fatal(err)
 		}
@@ -92,8 +95,21 @@ func TestConsoleExceptionsMergeAndPageAcrossServices(t *testing.T) {
 	if p := get("/v1/ops/console/exceptions?page_size=200&group_by=key&service=resource"); len(p.Groups) != 4 || p.Groups[0].Count != 2 {
 		t.Errorf("resource grouped by key: %+v, want 4 entities with 2 exceptions each", p.Groups)
 	}
-	if st, _, body := env.Do(http.MethodGet, "/v1/ops/console/exceptions?legal_entity_id=x", nil, ops); st != http.StatusBadRequest {
-		t.Errorf("legal_entity_id filter: %d %s, want 400", st, body)
+	// n = 0 and 4 of each service belong to le-a: 10 in all, 2 in billing, every one of le-a.
+	if p := get("/v1/ops/console/exceptions?page_size=200&legal_entity_id=le-a"); len(p.Exceptions) != 10 {
+		t.Errorf("legal entity le-a: %d, want 10", len(p.Exceptions))
+	} else {
+		for _, e := range p.Exceptions {
+			if e.Exception.LegalEntityID != "le-a" {
+				t.Errorf("legal entity le-a lists %s of %q", e.Exception.ID, e.Exception.LegalEntityID)
+			}
+		}
+	}
+	if p := get("/v1/ops/console/exceptions?page_size=200&legal_entity_id=le-b&service=billing"); len(p.Exceptions) != 2 {
+		t.Errorf("legal entity le-b in billing: %d, want 2", len(p.Exceptions))
+	}
+	if p := get("/v1/ops/console/exceptions?legal_entity_id=le-none"); len(p.Exceptions) != 0 {
+		t.Errorf("unknown legal entity: %d exceptions, want none", len(p.Exceptions))
 	}
 	if st, _, body := env.Do(http.MethodGet, "/v1/ops/console/exceptions", nil, env.Bearer(projectsRead)); st != http.StatusForbidden {
 		t.Errorf("without ops:read: %d %s, want 403", st, body)

@@ -33,8 +33,8 @@ func init() {
 			synopsis: "[list] [--service S,...] [--status open|resolved] [--reason R] [--legal-entity ID] [--older-than 24h] [-o table|json] | retry --service S ID | resolve --service S --note TEXT ID",
 			summary:  "list the exception queues of every service (filtered), retry one, or resolve one with a note",
 			details: `list reads GET /v1/ops/{service}/exceptions of each service (all five unless --service), newest
-first, up to --limit per service; --legal-entity keeps the exceptions that name the legal entity (as
-their entity or in their message), --older-than those created longer ago than the duration. retry
+first, up to --limit per service; --legal-entity keeps the exceptions recorded for the legal entity
+(the services' legal_entity_id filter), --older-than those created longer ago than the duration. retry
 (POST ...:retry) re-drives the failed work; resolve (POST ...:resolve) closes it by hand with a note.
 Reading needs ops:read, retry and resolve ops:write. Examples:
   bin/accruectl exceptions --status open --older-than 1h
@@ -151,7 +151,7 @@ func exceptionsCmd(fs *flag.FlagSet, args []string, out io.Writer) error {
 	status := fs.String("status", "", "list: open or resolved (default both)")
 	reason := fs.String("reason", "", "list: only this reason")
 	kind := fs.String("kind", "", "list: only this kind (e.g. reconciliation.time)")
-	entity := fs.String("legal-entity", "", "list: only exceptions naming this legal entity (entity or message)")
+	entity := fs.String("legal-entity", "", "list: only exceptions recorded for this legal entity")
 	older := fs.Duration("older-than", 0, "list: only exceptions created longer ago than this")
 	limit := fs.Int("limit", 500, "list: at most this many per service")
 	note := fs.String("note", "", "resolve: why it is closed by hand (required)")
@@ -209,6 +209,9 @@ func exceptionsCmd(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if *kind != "" {
 		q.Set("kind", *kind)
 	}
+	if *entity != "" {
+		q.Set("legal_entity_id", *entity)
+	}
 	cutoff := time.Now().Add(-*older)
 	var owners []string
 	var list []*opsv1.Exception
@@ -224,9 +227,6 @@ func exceptionsCmd(fs *flag.FlagSet, args []string, out io.Writer) error {
 			for _, e := range resp.GetExceptions() {
 				n++
 				if *older > 0 && !e.GetCreateTime().AsTime().Before(cutoff) {
-					continue
-				}
-				if *entity != "" && e.GetEntityId() != *entity && !strings.Contains(e.GetMessage(), *entity) {
 					continue
 				}
 				owners, list = append(owners, s), append(list, e)

@@ -35,7 +35,7 @@ const maxUUID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
 
 // consoleExceptions: GET /v1/ops/console/exceptions — the exceptions of every service (or of
 // ?service=a,b), newest first, filtered by status (open, resolved, all; open by default), reason,
-// kind and age (?older_than=1h: created at least that long ago), page_size (50, at most 200)
+// kind, legal_entity_id (exceptions recorded for that legal entity) and age (?older_than=1h: created at least that long ago), page_size (50, at most 200)
 // and page_token; ?group_by=key adds the page's exceptions grouped by entity. The filters and the
 // limit are pushed down to each service's ListExceptions; the answers are merged by time, and the
 // next page token is the position of the page's last exception (ids are UUIDv7, unique across
@@ -71,8 +71,8 @@ func (g *Gateway) consoleExceptions(w http.ResponseWriter, r *http.Request) {
 		bad("status", "status is open, resolved or all")
 		return
 	}
-	if q.Get("legal_entity_id") != "" {
-		bad("legal_entity_id", "exceptions do not record their legal entity yet: filter by service, reason, kind or age")
+	if len(q.Get("legal_entity_id")) > 64 {
+		bad("legal_entity_id", "legal_entity_id is at most 64 characters")
 		return
 	}
 	size := 50
@@ -112,7 +112,7 @@ func (g *Gateway) consoleExceptions(w http.ResponseWriter, r *http.Request) {
 	ctx := opsContext(r)
 	got, errs := fanOut(svcs, func(s string) ([]*opsv1.Exception, error) {
 		resp, err := opsv1.NewExceptionServiceClient(g.conns[s]).ListExceptions(ctx, &opsv1.ListExceptionsRequest{Service: s,
-			Status: st, Reason: q.Get("reason"), Kind: q.Get("kind"), PageSize: int32(size + 1), PageToken: token})
+			Status: st, Reason: q.Get("reason"), Kind: q.Get("kind"), LegalEntityId: q.Get("legal_entity_id"), PageSize: int32(size + 1), PageToken: token})
 		return resp.GetExceptions(), err
 	})
 	if len(errs) == len(svcs) {

@@ -47,6 +47,7 @@ type Exception struct {
 	EntityType     string
 	EntityID       string
 	CorrelationID  string
+	LegalEntityID  string
 	DedupeKey      string
 	Payload        []byte
 	Status         string
@@ -65,6 +66,9 @@ type New struct {
 	Message    string
 	EntityType string
 	EntityID   string
+	// LegalEntityID is the legal entity the failure concerns, when the caller knows it; the
+	// console filters by it.
+	LegalEntityID string
 	// DedupeKey identifies "the same failure": recording it again while it is OPEN bumps attempts
 	// instead of adding a row. Kind + entity when empty.
 	DedupeKey string
@@ -190,21 +194,22 @@ func (q *Queue) record(ctx context.Context, db pg.Querier, n New, hook OpenedHoo
 	var attempts int
 	var created time.Time
 	err := db.QueryRow(ctx, `
-		INSERT INTO exceptions (id, kind, reason, message, entity_type, entity_id, correlation_id, dedupe_key, payload, next_retry_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		INSERT INTO exceptions (id, kind, reason, message, entity_type, entity_id, correlation_id, dedupe_key, payload, next_retry_at, legal_entity_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (dedupe_key) WHERE status = 'OPEN' DO UPDATE SET
 			attempts = exceptions.attempts + 1, reason = EXCLUDED.reason, message = EXCLUDED.message,
 			payload = COALESCE(EXCLUDED.payload, exceptions.payload), next_retry_at = EXCLUDED.next_retry_at,
+			legal_entity_id = CASE WHEN EXCLUDED.legal_entity_id <> '' THEN EXCLUDED.legal_entity_id ELSE exceptions.legal_entity_id END,
 			updated_at = now()
 		RETURNING id::text, xmax = 0, attempts, created_at`,
 		uuid.Must(uuid.NewV7()), n.Kind, n.Reason, n.Message, n.EntityType, n.EntityID,
-		correlation.ID(ctx), n.DedupeKey, n.Payload, next).Scan(&id, &inserted, &attempts, &created)
+		correlation.ID(ctx), n.DedupeKey, n.Payload, next, n.LegalEntityID).Scan(&id, &inserted, &attempts, &created)
 	if err != nil {
 		return "", fmt.Errorf("exceptions: record: %w", err)
 	}
 	if inserted && hook != nil {
 		e := Exception{ID: id, Kind: n.Kind, Reason: n.Reason, Message: n.Message, EntityType: n.EntityType, EntityID: n.EntityID,
-			CorrelationID: correlation.ID(ctx), DedupeKey: n.DedupeKey, Status: StatusOpen, Attempts: attempts,
+			CorrelationID: correlation.ID(ctx), LegalEntityID: n.LegalEntityID, DedupeKey: n.DedupeKey, Status: StatusOpen, Attempts: attempts,
 			NextRetryAt: next, CreatedAt: created, UpdatedAt: created}
 		if err := hook(ctx, db, e); err != nil {
 			return "", fmt.Errorf("exceptions: opened hook: %w", err)
@@ -249,13 +254,13 @@ const resolveByKey = `UPDATE exceptions SET status = 'RESOLVED', resolved_by = $
 	next_retry_at = NULL, updated_at = now() WHERE dedupe_key = $1 AND status = 'OPEN'`
 
 const columns = `id::text, kind, reason, message, entity_type, entity_id, correlation_id, dedupe_key, payload,
-	status, attempts, next_retry_at, created_at, updated_at, resolved_by, resolution_note`
+	status, attempts, next_retry_at, created_at, updated_at, resolved_by, resolution_note, legal_entity_id`
 
 func scan(row pgx.Row) (Exception, error) {
 	var e Exception
 	err := row.Scan(&e.ID, &e.Kind, &e.Reason, &e.Message, &e.EntityType, &e.EntityID, &e.CorrelationID,
 		&e.DedupeKey, &e.Payload, &e.Status, &e.Attempts, &e.NextRetryAt, &e.CreatedAt, &e.UpdatedAt,
-		&e.ResolvedBy, &e.ResolutionNote)
+		&e.ResolvedBy, &e.ResolutionNote, &e.LegalEntityID)
 	return e, err
 }
 
@@ -271,6 +276,8 @@ func (q *Queue) Get(ctx context.Context, id string) (Exception, error) {
 // Filter selects exceptions to list.
 type Filter struct {
 	Status, Kind, Reason string
+	// LegalEntityID keeps the exceptions recorded for this legal entity ("" = any).
+	LegalEntityID string
 	// Before pages backwards: only exceptions older than (CreatedAt, ID).
 	BeforeTime time.Time
 	BeforeID   string
@@ -284,9 +291,9 @@ func (q *Queue) List(ctx context.Context, f Filter) ([]Exception, error) {
 	}
 	rows, err := q.pool.Query(ctx, `SELECT `+columns+` FROM exceptions
 		WHERE ($1 = '' OR status = $1) AND ($2 = '' OR kind = $2) AND ($3 = '' OR reason = $3)
-		  AND ($4::uuid IS NULL OR (created_at, id) < ($5, $4::uuid))
+		  AND ($4::uuid IS NULL OR (created_at, id) < ($5, $4::uuid)) AND ($7 = '' OR legal_entity_id = $7)
 		ORDER BY created_at DESC, id DESC LIMIT $6`,
-		f.Status, f.Kind, f.Reason, nullUUID(f.BeforeID), f.BeforeTime, f.Limit)
+		f.Status, f.Kind, f.Reason, nullUUID(f.BeforeID), f.BeforeTime, f.Limit, f.LegalEntityID)
 	if err != nil {
 		return nil, err
 	}

@@ -63,7 +63,7 @@ func (s *Server) ListExceptions(ctx context.Context, req *opsv1.ListExceptionsRe
 	if err := s.check(req.GetService()); err != nil {
 		return nil, err
 	}
-	f := Filter{Kind: req.GetKind(), Reason: req.GetReason(), Limit: int(req.GetPageSize())}
+	f := Filter{Kind: req.GetKind(), Reason: req.GetReason(), LegalEntityID: req.GetLegalEntityId(), Limit: int(req.GetPageSize())}
 	switch req.GetStatus() {
 	case opsv1.ExceptionStatus_EXCEPTION_STATUS_OPEN:
 		f.Status = StatusOpen
@@ -84,7 +84,9 @@ func (s *Server) ListExceptions(ctx context.Context, req *opsv1.ListExceptionsRe
 		}
 		f.BeforeID, f.BeforeTime = id, t
 	}
-	list, err := s.queue.List(ctx, Filter{Status: f.Status, Kind: f.Kind, Reason: f.Reason, BeforeID: f.BeforeID, BeforeTime: f.BeforeTime, Limit: f.Limit + 1})
+	f.Limit++
+	list, err := s.queue.List(ctx, f)
+	f.Limit--
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +159,7 @@ func ToProto(e Exception) *opsv1.Exception {
 		EntityType: e.EntityType, EntityId: e.EntityID, CorrelationId: e.CorrelationID,
 		Status: st, Attempts: int32(e.Attempts),
 		CreateTime: timestamppb.New(e.CreatedAt), UpdateTime: timestamppb.New(e.UpdatedAt),
-		ResolvedBy: e.ResolvedBy, ResolutionNote: e.ResolutionNote,
+		ResolvedBy: e.ResolvedBy, ResolutionNote: e.ResolutionNote, LegalEntityId: e.LegalEntityID,
 	}
 }
 

@@ -147,3 +147,45 @@ func TestServerListsProcessedEventsFromTheInbox(t *testing.T) {
 		t.Errorf("another service's name: %v, want WRONG_SERVICE", err)
 	}
 }
+
+// A list filtered by legal entity returns only the exceptions recorded for it (not those of another
+// legal entity nor those recorded without one), pages within the filter, and says the legal entity.
+func TestServerListFiltersByLegalEntity(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	q, _ := newQueue(t)
+	srv := exceptions.NewServer(q, "billing")
+	us1 := record(t, ctx, q, exceptions.New{Kind: "invoice.tax_blocked", Reason: "TAX_PROFILE_MISSING", EntityID: "inv-1", LegalEntityID: "le-us"})
+	record(t, ctx, q, exceptions.New{Kind: "invoice.tax_blocked", Reason: "TAX_PROFILE_MISSING", EntityID: "inv-2", LegalEntityID: "le-uk"})
+	record(t, ctx, q, exceptions.New{Kind: "posting", Reason: "PERIOD_CLOSED", EntityID: "te-1"})
+	us2 := record(t, ctx, q, exceptions.New{Kind: "reconciliation.time", Reason: "APPROVED_NOT_POSTED", EntityID: "te-2", LegalEntityID: "le-us"})
+	// Another attempt of an open exception keeps its legal entity.
+	if id := record(t, ctx, q, exceptions.New{Kind: "invoice.tax_blocked", Reason: "TAX_PROFILE_MISSING", EntityID: "inv-1"}); id != us1 {
+		t.Fatalf("second attempt opened %s, want %s again", id, us1)
+	}
+
+	var got []string
+	tok := ""
+	for {
+		resp, err := srv.ListExceptions(ctx, &opsv1.ListExceptionsRequest{Service: "billing", LegalEntityId: "le-us", PageSize: 1, PageToken: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range resp.GetExceptions() {
+			if e.GetLegalEntityId() != "le-us" {
+				t.Errorf("%s: legal_entity_id %q, want le-us", e.GetExceptionId(), e.GetLegalEntityId())
+			}
+			got = append(got, e.GetExceptionId())
+		}
+		if tok = resp.GetNextPageToken(); tok == "" {
+			break
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint([]string{us2, us1}) {
+		t.Errorf("le-us exceptions = %v, want %v (newest first, nothing of le-uk or without a legal entity)", got, []string{us2, us1})
+	}
+	all, err := srv.ListExceptions(ctx, &opsv1.ListExceptionsRequest{Service: "billing"})
+	if err != nil || len(all.GetExceptions()) != 4 {
+		t.Errorf("unfiltered list: %d exceptions, err %v; want 4", len(all.GetExceptions()), err)
+	}
+}

@@ -37,6 +37,8 @@ const (
 	KindPosting        = "POSTING"
 	KindInvoice        = "INVOICE"
 	KindPayment        = "PAYMENT"
+	// KindDelivery is an outbound webhook delivery of the dispatcher.
+	KindDelivery = "DELIVERY"
 )
 
 // Found is what a trace hook found for some keys: its records as items, the correlation ids

@@ -166,8 +166,8 @@ func TestMigrateIsRepeatable(t *testing.T) {
 	if err := db.Pool.QueryRow(ctx, `SELECT (SELECT max(version_id) FROM platform_goose_version), (SELECT max(version_id) FROM goose_db_version)`).Scan(&platform, &service); err != nil {
 		t.Fatal(err)
 	}
-	if platform != 9 || service != 1 {
-		t.Fatalf("versions = platform %d, service %d; want 9 and 1", platform, service)
+	if platform != 10 || service != 1 {
+		t.Fatalf("versions = platform %d, service %d; want 10 and 1", platform, service)
 	}
 	for _, table := range []string{"outbox", "outbox_streams", "stream_inbox", "idempotency_keys", "exceptions", "audit_log", "audit_chain_head", "kpi_history", "items"} {
 		var exists bool

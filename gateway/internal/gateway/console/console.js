@@ -199,6 +199,7 @@ function excQuery(pageToken) {
   set('status', $('#f-status').value);
   set('reason', $('#f-reason').value.trim());
   set('kind', $('#f-kind').value.trim());
+  set('legal_entity_id', $('#f-le').value.trim());
   set('older_than', $('#f-age').value);
   if ($('#f-group').checked) p.set('group_by', 'key');
   set('page_token', pageToken);
@@ -297,7 +298,7 @@ function excDetail(service, e) {
   const panel = $('#exc-detail');
   panel.hidden = false;
   const rows = [['Service', service], ['Exception id', e.exception_id], ['Reason', e.reason], ['Kind', e.kind], ['Message', e.message],
-    ['Entity', e.entity_type + ' ' + e.entity_id], ['Attempts', e.attempts], ['Created', formatTime(e.create_time)],
+    ['Entity', e.entity_type + ' ' + e.entity_id], ['Legal entity', e.legal_entity_id], ['Attempts', e.attempts], ['Created', formatTime(e.create_time)],
     ['Updated', formatTime(e.update_time)], ['Resolved by', e.resolved_by], ['Resolution note', e.resolution_note]];
   panel.replaceChildren(el('h3', { text: 'Exception details' }),
     el('dl', {}, rows.filter(r => r[1] !== '' && r[1] !== undefined).flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })])),

@@ -239,7 +239,7 @@ func (r *Reconciler) record(ctx context.Context, run *reconcile.Run) error {
 		keys[f.Key()] = true
 		id, err := r.store.RecordException(ctx, exceptions.New{Kind: "reconciliation." + f.Check, Reason: f.Code,
 			Message:    "legal entity " + run.LegalEntityID + ", period " + run.Period + ": " + f.Detail,
-			EntityType: f.EntityType, EntityID: f.EntityIDs[0], DedupeKey: f.Key()})
+			EntityType: f.EntityType, EntityID: f.EntityIDs[0], LegalEntityID: run.LegalEntityID, DedupeKey: f.Key()})
 		if err != nil {
 			return err
 		}

@@ -107,7 +107,7 @@ func (s *Service) RecognizeRevenue(ctx context.Context, legalEntityID, period st
 		for _, cid := range run.LossContracts {
 			if _, err := s.store.RecordException(ctx, exceptions.New{Kind: KindLossContract, Reason: ReasonLossContract,
 				Message:    fmt.Sprintf("contract %s is a loss contract: its estimate at completion exceeds its price (period %s)", cid, period),
-				EntityType: "contract", EntityID: cid, DedupeKey: KindLossContract + "/" + cid}); err != nil {
+				EntityType: "contract", EntityID: cid, LegalEntityID: legalEntityID, DedupeKey: KindLossContract + "/" + cid}); err != nil {
 				return err
 			}
 		}

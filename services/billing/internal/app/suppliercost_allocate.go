@@ -120,7 +120,7 @@ func (s *Service) allocate(ctx context.Context, rq AllocationRequest) ([]ledger.
 		if _, err := s.store.RecordException(ctx, exceptions.New{Kind: KindSupplierParked, Reason: reason,
 			Message: fmt.Sprintf("supplier bill %s/%s line %d (%s) waits (%s); it is allocated automatically when that is fixed",
 				l.VendorID, l.BillNumber, l.LineNo, l.Amount, reason),
-			EntityType: "supplier_bill_line", EntityID: l.ID, DedupeKey: KindSupplierParked + "/" + l.ID}); err != nil {
+			EntityType: "supplier_bill_line", EntityID: l.ID, LegalEntityID: l.LegalEntityID, DedupeKey: KindSupplierParked + "/" + l.ID}); err != nil {
 			return nil, err
 		}
 		return nil, s.store.MarkSupplierLine(ctx, l.ID, suppliercost.Allocation{Status: suppliercost.Parked, Version: a.Version, EntryID: a.EntryID,

@@ -74,7 +74,7 @@ func (s *Service) blockForTax(ctx context.Context, inv *invoice.Invoice) error {
 	inv.Status, inv.TaxMissing = invoice.BlockedTax, missing
 	exceptionID, err := s.store.RecordException(ctx, exceptions.New{Kind: KindTaxBlocked, Reason: tax.ErrBlocked.Reason,
 		Message:    "invoice draft of customer " + inv.CustomerID + " is blocked: missing " + strings.Join(missing, ", "),
-		EntityType: "invoice", EntityID: inv.ID, DedupeKey: taxBlockKey(inv.ID)})
+		EntityType: "invoice", EntityID: inv.ID, LegalEntityID: inv.LegalEntityID, DedupeKey: taxBlockKey(inv.ID)})
 	if err != nil {
 		return err
 	}

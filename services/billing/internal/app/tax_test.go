@@ -126,12 +126,15 @@ func TestTaxBlockedUntilProfileFixed(t *testing.T) {
 	if len(listed) != 1 || len(listed[0].TaxMissing) != 1 || listed[0].TaxMissing[0] != tax.MissingRegion {
 		t.Fatalf("tax exceptions %+v, want the draft missing %s", listed, tax.MissingRegion)
 	}
-	open, err := e.Queue.List(e.Ctx, exceptions.Filter{Kind: "invoice.blocked_tax", Status: exceptions.StatusOpen})
+	open, err := e.Queue.List(e.Ctx, exceptions.Filter{Kind: "invoice.blocked_tax", Status: exceptions.StatusOpen, LegalEntityID: e.LE.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(open) != 1 || open[0].EntityID != draft.ID {
-		t.Fatalf("open exceptions %+v, want one for the draft", open)
+	if len(open) != 1 || open[0].EntityID != draft.ID || open[0].LegalEntityID != e.LE.ID {
+		t.Fatalf("open exceptions of legal entity %s: %+v, want one for the draft", e.LE.ID, open)
+	}
+	if other, err := e.Queue.List(e.Ctx, exceptions.Filter{Kind: "invoice.blocked_tax", LegalEntityID: "another-le"}); err != nil || len(other) != 0 {
+		t.Fatalf("exceptions of another legal entity: %+v, %v; want none", other, err)
 	}
 
 	e.profile(tax.Profile{Region: "US-CA", Version: 2})

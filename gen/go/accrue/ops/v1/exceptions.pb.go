@@ -103,7 +103,9 @@ type Exception struct {
 	// decoded), a JSON payload as is, otherwise a note of its size. Only GetException fills it.
 	// Costs and cost rates (fields whose name contains "cost") read "***" unless the caller has
 	// the costrates:read scope.
-	PayloadJson   string `protobuf:"bytes,14,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	PayloadJson string `protobuf:"bytes,14,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	// The legal entity the exception concerns, when the service that recorded it knows it.
+	LegalEntityId string `protobuf:"bytes,15,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -236,6 +238,13 @@ func (x *Exception) GetPayloadJson() string {
 	return ""
 }
 
+func (x *Exception) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
 type ListExceptionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Service whose queue to read: customer, project, resource, timeexpense or billing.
@@ -247,8 +256,10 @@ type ListExceptionsRequest struct {
 	// Only this reason, when set.
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	// At most 500; 50 when unset.
-	PageSize      int32  `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageSize  int32  `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only exceptions recorded for this legal entity, when set.
+	LegalEntityId string `protobuf:"bytes,7,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -321,6 +332,13 @@ func (x *ListExceptionsRequest) GetPageSize() int32 {
 func (x *ListExceptionsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListExceptionsRequest) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
 	}
 	return ""
 }
@@ -1140,7 +1158,7 @@ var File_accrue_ops_v1_exceptions_proto protoreflect.FileDescriptor
 
 const file_accrue_ops_v1_exceptions_proto_rawDesc = "" +
 	"\n" +
-	"\x1eaccrue/ops/v1/exceptions.proto\x12\raccrue.ops.v1\x1a\x1eaccrue/common/v1/options.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x04\n" +
+	"\x1eaccrue/ops/v1/exceptions.proto\x12\raccrue.ops.v1\x1a\x1eaccrue/common/v1/options.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x04\n" +
 	"\tException\x12!\n" +
 	"\fexception_id\x18\x01 \x01(\tR\vexceptionId\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x16\n" +
@@ -1160,7 +1178,8 @@ const file_accrue_ops_v1_exceptions_proto_rawDesc = "" +
 	"\vresolved_by\x18\f \x01(\tR\n" +
 	"resolvedBy\x12'\n" +
 	"\x0fresolution_note\x18\r \x01(\tR\x0eresolutionNote\x12!\n" +
-	"\fpayload_json\x18\x0e \x01(\tR\vpayloadJson\"\xbd\x02\n" +
+	"\fpayload_json\x18\x0e \x01(\tR\vpayloadJson\x12&\n" +
+	"\x0flegal_entity_id\x18\x0f \x01(\tR\rlegalEntityId\"\xee\x02\n" +
 	"\x15ListExceptionsRequest\x12R\n" +
 	"\aservice\x18\x01 \x01(\tB8\xbaH5r3R\bcustomerR\aprojectR\bresourceR\vtimeexpenseR\abillingR\aservice\x12@\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1e.accrue.ops.v1.ExceptionStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06status\x12\x1b\n" +
@@ -1169,7 +1188,8 @@ const file_accrue_ops_v1_exceptions_proto_rawDesc = "" +
 	"\tpage_size\x18\x05 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"z\n" +
+	"page_token\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12/\n" +
+	"\x0flegal_entity_id\x18\a \x01(\tB\a\xbaH\x04r\x02\x18@R\rlegalEntityId\"z\n" +
 	"\x16ListExceptionsResponse\x128\n" +
 	"\n" +
 	"exceptions\x18\x01 \x03(\v2\x18.accrue.ops.v1.ExceptionR\n" +

@@ -35,7 +35,7 @@ const (
 // under which correlation id, and what was done about it. Each of the five services implements it
 // over its own database; the gateway routes /v1/ops/{service}/... to the named service.
 type ExceptionServiceClient interface {
-	// Lists exceptions, newest first, optionally filtered by status, kind or reason.
+	// Lists exceptions, newest first, optionally filtered by status, kind, reason or legal entity.
 	ListExceptions(ctx context.Context, in *ListExceptionsRequest, opts ...grpc.CallOption) (*ListExceptionsResponse, error)
 	// Returns one exception.
 	GetException(ctx context.Context, in *GetExceptionRequest, opts ...grpc.CallOption) (*GetExceptionResponse, error)
@@ -132,7 +132,7 @@ func (c *exceptionServiceClient) ListProcessedEvents(ctx context.Context, in *Li
 // under which correlation id, and what was done about it. Each of the five services implements it
 // over its own database; the gateway routes /v1/ops/{service}/... to the named service.
 type ExceptionServiceServer interface {
-	// Lists exceptions, newest first, optionally filtered by status, kind or reason.
+	// Lists exceptions, newest first, optionally filtered by status, kind, reason or legal entity.
 	ListExceptions(context.Context, *ListExceptionsRequest) (*ListExceptionsResponse, error)
 	// Returns one exception.
 	GetException(context.Context, *GetExceptionRequest) (*GetExceptionResponse, error)
