@@ -81,6 +81,8 @@ func run(ctx context.Context, migrateOnly bool) error {
 	svc := app.New(st, guard, catalogue.Known)
 	webhooksv1.RegisterSubscriptionServiceServer(base.GRPC, grpcapi.New(svc))
 	base.Queue.Handle(app.DeadLetterKind, svc.RetryDeadLetter)
+	// The console's trace shows each event's outbound deliveries (status, attempts, last answer).
+	base.Insight.AddTraceHook(st.TraceDeliveries)
 	for _, s := range catalogue.Streams() {
 		if _, err := base.Consume(s, catalogue.Types(s), events.Fanout(svc), func(c *stream.Config) { c.Group = events.Group }); err != nil {
 			return fmt.Errorf("consume %s: %w", s, err)

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,7 +14,7 @@ import (
 const traceRounds = 4
 
 // consoleTrace: GET /v1/ops/console/trace?key= — the timeline of a business key or correlation
-// id across the five services. Each round asks every service about the keys and correlation ids
+// id across the five services and the webhook dispatcher. Each round asks every service about the keys and correlation ids
 // not asked yet and the events published so far; their answers (correlation ids, related keys,
 // published event ids) feed the next round, until nothing new turns up.
 func (g *Gateway) consoleTrace(w http.ResponseWriter, r *http.Request) {
@@ -33,6 +34,11 @@ func (g *Gateway) consoleTrace(w http.ResponseWriter, r *http.Request) {
 	var items []*opsv1.TraceItem
 	truncated := false
 	var failed map[string]error
+	// The five services, and the webhook dispatcher (its deliveries) when the gateway has one.
+	traced := Services
+	if g.conns[Dispatcher] != nil {
+		traced = append(slices.Clone(Services), Dispatcher)
+	}
 	for round := 0; round < traceRounds; round++ {
 		keys := take(newKeys, askedKeys, 50)
 		c := take(corr, askedCorr, 100)
@@ -40,7 +46,7 @@ func (g *Gateway) consoleTrace(w http.ResponseWriter, r *http.Request) {
 		if len(keys) == 0 && len(c) == 0 && len(ev) == 0 {
 			break
 		}
-		got, errs := fanOut(Services, func(s string) (*opsv1.TraceKeyResponse, error) {
+		got, errs := fanOut(traced, func(s string) (*opsv1.TraceKeyResponse, error) {
 			return opsv1.NewOpsInsightServiceClient(g.conns[s]).TraceKey(ctx, &opsv1.TraceKeyRequest{Service: s,
 				Keys: keys, CorrelationIds: c, EventIds: ev})
 		})
@@ -48,7 +54,7 @@ func (g *Gateway) consoleTrace(w http.ResponseWriter, r *http.Request) {
 			failed = errs
 		}
 		newKeys = nil
-		for _, s := range Services {
+		for _, s := range traced {
 			resp := got[s]
 			if resp == nil {
 				continue

@@ -354,7 +354,8 @@ func (x *GetStreamHealthResponse) GetOutbox() *OutboxBacklog {
 
 type TraceKeyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Service to ask: customer, project, resource, timeexpense or billing.
+	// Service to ask: customer, project, resource, timeexpense, billing or dispatcher (its outbound
+	// webhook deliveries).
 	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
 	// Business keys or correlation ids to trace (at least one of keys and correlation_ids).
 	Keys []string `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
@@ -959,9 +960,10 @@ const file_accrue_ops_v1_console_proto_rawDesc = "" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12K\n" +
 	"\x0fconsumer_groups\x18\x02 \x03(\v2\".accrue.ops.v1.ConsumerGroupHealthR\x0econsumerGroups\x129\n" +
 	"\bproduced\x18\x03 \x03(\v2\x1d.accrue.ops.v1.ProducedStreamR\bproduced\x124\n" +
-	"\x06outbox\x18\x04 \x01(\v2\x1c.accrue.ops.v1.OutboxBacklogR\x06outbox\"\x99\x02\n" +
-	"\x0fTraceKeyRequest\x12R\n" +
-	"\aservice\x18\x01 \x01(\tB8\xbaH5r3R\bcustomerR\aprojectR\bresourceR\vtimeexpenseR\abillingR\aservice\x12%\n" +
+	"\x06outbox\x18\x04 \x01(\v2\x1c.accrue.ops.v1.OutboxBacklogR\x06outbox\"\xa5\x02\n" +
+	"\x0fTraceKeyRequest\x12^\n" +
+	"\aservice\x18\x01 \x01(\tBD\xbaHAr?R\bcustomerR\aprojectR\bresourceR\vtimeexpenseR\abillingR\n" +
+	"dispatcherR\aservice\x12%\n" +
 	"\x04keys\x18\x02 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x102\"\ar\x05\x10\x01\x18\x80\x02R\x04keys\x12:\n" +
 	"\x0fcorrelation_ids\x18\x03 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10d\"\ar\x05\x10\x01\x18\x80\x01R\x0ecorrelationIds\x12-\n" +
 	"\tevent_ids\x18\x04 \x03(\tB\x10\xbaH\r\x92\x01\n" +
