@@ -274,3 +274,40 @@ func TestForeignCurrencyWorkWithoutARateParksUntilTheRateIsSet(t *testing.T) {
 		t.Errorf("open parked exceptions %d, want 0", n)
 	}
 }
+
+// The revenue run converts a foreign-currency contract's recognition at the period end's rate: a
+// straight-line fee of 9,200.00 EUR over March–May (3,100.00 EUR in March, 3,000.00 in April).
+// With no EUR→USD rate for 31 March the run fails (EXCHANGE_RATE_MISSING_FOR_DATE) and posts
+// nothing; at 1.05 March recognizes 3,255.00 USD (Dr 2300 / Cr 4000) and the contract asset,
+// 3,100.00 EUR, is 3,255.00 USD in 1200. April at 1.10: 3,300.00 USD of revenue; the asset of
+// 6,100.00 EUR is 6,710.00 USD, so the reclassification moves 3,455.00 and the 155.00 translation
+// of March's asset is left in 2300 (credit).
+func TestForeignCurrencyRevenueRunConvertsAtThePeriodEnd(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	l := contract.Line{Key: "L1", ServiceLine: "IMPLEMENTATION", Billing: contract.FixedFee, Revenue: contract.StraightLine,
+		Amount: billingtest.EUR("9200.00"), ServiceStart: billingtest.Day("2026-03-01"), ServiceEnd: billingtest.Day("2026-05-31")}
+	terms := e.eurTerms("100.00")
+	terms.Lines = []contract.Line{l}
+	e.WithProject(terms)
+	e.rates("2026-04-01", "1.10")
+	_, _, err := e.UC.RecognizeRevenue(e.Ctx, e.LE.ID, "2026-03", false)
+	wantReason(t, err, "EXCHANGE_RATE_MISSING_FOR_DATE")
+	e.wantBalances("failed run", map[string]string{ledger.ServiceRevenue: "0.00", ledger.UnbilledReceivables: "0.00"})
+
+	e.rates("2026-03-01", "1.05")
+	mar := e.recognize("2026-03")
+	wantDec(t, "March (EUR)", lineOf(t, mar).Amount, "3100.00")
+	wantDec(t, "March run recognized (USD)", mar.Recognized, "3255.00")
+	if len(mar.Positions) != 1 || mar.Positions[0].Currency != "USD" || mar.Positions[0].Asset.StringFixed(2) != "3255.00" {
+		t.Fatalf("March position %+v, want an asset of 3255.00 USD", mar.Positions)
+	}
+	e.wantBalances("March", map[string]string{ledger.ServiceRevenue: "-3255.00", ledger.UnbilledReceivables: "3255.00",
+		ledger.DeferredRevenue: "0.00"})
+
+	apr := e.recognize("2026-04")
+	wantDec(t, "April (EUR)", lineOf(t, apr).Amount, "3000.00")
+	wantDec(t, "April run recognized (USD)", apr.Recognized, "3300.00")
+	wantDec(t, "April reclassified", apr.Reclassified, "-3455.00")
+	e.wantBalances("April", map[string]string{ledger.ServiceRevenue: "-6555.00", ledger.UnbilledReceivables: "6710.00",
+		ledger.DeferredRevenue: "-155.00"})
+}
