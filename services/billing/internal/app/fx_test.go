@@ -311,3 +311,55 @@ func TestForeignCurrencyRevenueRunConvertsAtThePeriodEnd(t *testing.T) {
 	e.wantBalances("April", map[string]string{ledger.ServiceRevenue: "-6555.00", ledger.UnbilledReceivables: "6710.00",
 		ledger.DeferredRevenue: "-155.00"})
 }
+
+// Reversals and expenses on an EUR contract: 10 h of 10 June (1,100.00 USD at 1.10) reversed and
+// re-booked as 8 h on 20 June at 1.12 carry 896.00; a 100.00 USD billable expense is rebilled in
+// EUR at USD→EUR 0.90 with the 10 % markup (99.00 EUR) and carries 108.90 USD (at 1.10). The
+// invoice at 1.20 (899.00 EUR) books Dr 1100 1,078.80 and relieves exactly 1,004.90 of WIP: Cr
+// 4900 73.90, and 1200 ends at 0.00.
+func TestForeignCurrencyReversalsAndExpensesCarryTheirOwnRates(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	e.rates("2026-06-01", "1.10", "2026-06-15", "1.12", "2026-07-01", "1.20")
+	if err := e.UC.SetExchangeRate(e.Ctx, ledger.ExchangeRate{From: "USD", To: "EUR", Date: billingtest.Day("2026-06-01"), Rate: dec("0.90")}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.WithProject(e.eurTerms("100.00"))
+	e.post(hours("T-1", billingtest.Consult, billingtest.TaskBill, "2026-06-10", "10"))
+	rev := hours("T-1-R", billingtest.Consult, billingtest.TaskBill, "2026-06-10", "-10")
+	rev.ReversesID = "T-1"
+	e.post(rev, hours("T-2", billingtest.Consult, billingtest.TaskBill, "2026-06-20", "8"),
+		expense("X-1", "2026-06-10", billingtest.USD("100.00")))
+	e.wantBalances("work", map[string]string{ledger.UnbilledReceivables: "1004.90", ledger.ExpenseCost: "100.00"})
+	if got, x := e.candidateWIP("T-2"), e.candidateWIP("X-1"); got != "896.00" || x != "108.90" {
+		t.Fatalf("carrying amounts T-2 %s, X-1 %s; want 896.00 and 108.90", got, x)
+	}
+	inv := e.postInvoice(e.propose(c.ID, "").ID, "2026-07-01")
+	wantMoney(t, "invoice", inv.Total, "899.00 EUR")
+	e.wantEntry("invoice", inv.JournalEntryID, "Dr 1100 1078.80", "Cr 1200 1004.90", "Cr 4900 73.90")
+	e.wantBalances("invoiced", map[string]string{ledger.UnbilledReceivables: "0.00", ledger.AccountsReceivable: "1078.80"})
+}
+
+// A milestone line of an EUR contract has no candidate and no carrying amount: M1 (5,000.00 EUR)
+// invoiced at 1.20 posts Dr 1100 6,000.00 / Cr 1200 6,000.00, no FX; its full credit note
+// (at the invoice's rate, though the credit date's is 1.05) nets both accounts back to 0.00.
+func TestForeignCurrencyMilestoneLineAtTheIssueRate(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	e.rates("2026-03-01", "1.10", "2026-04-01", "1.20", "2026-05-01", "1.05")
+	terms := e.eurTerms("100.00")
+	terms.Lines = []contract.Line{{Key: "L1", ServiceLine: "IMPLEMENTATION", Billing: contract.MilestoneBilling, Revenue: contract.MilestoneRevenue,
+		Amount: billingtest.EUR("5000.00"), Milestones: []contract.Milestone{{Key: "M1", Name: "Design", Amount: billingtest.EUR("5000.00"),
+			Due: billingtest.Day("2026-03-31")}}}}
+	c := e.WithProject(terms)
+	if _, _, err := e.UC.CompleteMilestone(e.Ctx, c.ID, "L1", "M1", billingtest.Day("2026-03-20")); err != nil {
+		t.Fatal(err)
+	}
+	inv := e.postInvoice(e.propose(c.ID, "").ID, "2026-04-02")
+	e.wantEntry("milestone invoice", inv.JournalEntryID, "Dr 1100 6000.00", "Cr 1200 6000.00")
+	cn, err := e.UC.CreditInvoice(e.Ctx, inv.ID, nil, billingtest.Day("2026-05-05"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wantEntry("milestone credit note", cn.JournalEntryID, "Cr 1100 6000.00", "Dr 1200 6000.00")
+	e.wantBalances("credited", map[string]string{ledger.AccountsReceivable: "0.00", ledger.UnbilledReceivables: "0.00",
+		ledger.RealizedFXGain: "0.00", ledger.RealizedFXLoss: "0.00"})
+}

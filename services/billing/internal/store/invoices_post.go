@@ -171,13 +171,14 @@ func (s *Store) InvoiceCarrying(ctx context.Context, id string) (map[string]invo
 }
 
 // saveLineWIP records the functional WIP each candidate part of posted inv relieved (an invoice
-// bills a candidate on one row).
+// bills a candidate on one row). A part relieving its own amount (every part of a same-currency
+// invoice) is left NULL, which readers take as the amount: posting writes nothing more for it.
 func (s *Store) saveLineWIP(ctx context.Context, inv invoice.Invoice) error {
 	var cands []string
 	var wips []decimal.Decimal
 	for _, l := range inv.Lines {
 		for _, p := range l.Parts {
-			if p.CandidateID != "" {
+			if p.CandidateID != "" && !p.WIP.Equal(p.Amount.Value) {
 				cands, wips = append(cands, p.CandidateID), append(wips, p.WIP)
 			}
 		}

@@ -5,7 +5,8 @@
 -- gain or loss. invoice_candidates.wip_amount is the functional WIP the candidate carries as
 -- posted (re-rating moves it with the WIP adjustment); invoice_lines.wip_amount is the
 -- functional WIP a posted invoice line relieved of its candidate (a credit-note line: the
--- negative it put back), NULL on drafts and fee lines; candidate_write_offs.wip_amount is the
+-- negative it put back), NULL on drafts, fee lines and lines that relieved their own amount
+-- (readers take COALESCE(wip_amount, amount)); candidate_write_offs.wip_amount is the
 -- functional WIP a write-off of work over a cap relieved.
 --
 -- Backfill: until this migration a contract had to be in its legal entity's functional
@@ -25,14 +26,12 @@ WHERE c.wip_amount IS NULL;
 ALTER TABLE invoice_candidates ALTER COLUMN wip_amount SET NOT NULL;
 
 ALTER TABLE invoice_lines ADD COLUMN wip_amount numeric;
-UPDATE invoice_lines l SET wip_amount = CASE WHEN c.amount = 0 OR c.wip_amount = c.amount THEN l.amount
-        ELSE round(c.wip_amount * l.amount / c.amount, 2) END
+UPDATE invoice_lines l SET wip_amount = round(c.wip_amount * l.amount / c.amount, 2)
 FROM invoices i, invoice_candidates c
-WHERE i.id = l.invoice_id AND i.status = 'POSTED' AND c.id = l.candidate_id;
+WHERE i.id = l.invoice_id AND i.status = 'POSTED' AND c.id = l.candidate_id AND c.amount <> 0 AND c.wip_amount <> c.amount;
 ALTER TABLE candidate_write_offs ADD COLUMN wip_amount numeric;
-UPDATE candidate_write_offs w SET wip_amount = CASE WHEN c.amount = 0 OR c.wip_amount = c.amount THEN w.amount
-        ELSE round(c.wip_amount * w.amount / c.amount, 2) END
-FROM invoice_candidates c WHERE c.id = w.candidate_id;
+UPDATE candidate_write_offs w SET wip_amount = round(c.wip_amount * w.amount / c.amount, 2)
+FROM invoice_candidates c WHERE c.id = w.candidate_id AND c.amount <> 0 AND c.wip_amount <> c.amount;
 
 -- +goose Down
 ALTER TABLE candidate_write_offs DROP COLUMN wip_amount;
