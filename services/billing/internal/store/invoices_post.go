@@ -119,8 +119,13 @@ func (s *Store) RepricedOnInvoice(ctx context.Context, id string) (int64, error)
 // Carrying returns, per candidate of ids, its WIP carrying amount and what posted documents
 // other than invoice id (invoice and credit-note lines, net) and write-offs took of it so far:
 // quantity, amount and functional WIP relieved (rows from before migration 00110 relieved their
-// amount: all in the functional currency).
+// amount: all in the functional currency). The candidates are locked first (by id) until the
+// transaction ends, so a concurrent document relieving the same candidates commits before this
+// one reads what they took, and the part that takes the rest relieves exactly the rest.
 func (s *Store) Carrying(ctx context.Context, id string, ids []string) (map[string]invoice.Carrying, error) {
+	if _, err := s.Q(ctx).Exec(ctx, `SELECT 1 FROM invoice_candidates WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids); err != nil {
+		return nil, err
+	}
 	rows, err := s.Q(ctx).Query(ctx, `SELECT c.id::text, c.quantity, c.amount, c.wip_amount,
 			COALESCE(b.q, 0) + COALESCE(w.q, 0), COALESCE(b.a, 0) + COALESCE(w.a, 0), COALESCE(b.r, 0) + COALESCE(w.r, 0)
 		FROM invoice_candidates c
