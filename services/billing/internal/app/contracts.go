@@ -37,7 +37,7 @@ func validateWith(le *legalentity.LegalEntity, t contract.Terms, existingCurrenc
 	if le == nil {
 		return fault.New(fault.FailedPrecondition, ReasonUnknownLegalEntity, "legal entity %s does not exist", t.LegalEntityID)
 	}
-	return t.Validate(le.FunctionalCurrency, existingCurrency)
+	return t.Validate(existingCurrency)
 }
 
 // firstVersion is version 1 of a new contract.

@@ -111,7 +111,9 @@ func TestRateCardOverlapIsRefused(t *testing.T) {
 	}
 }
 
-func TestContractsNeedAKnownLegalEntityInItsCurrency(t *testing.T) {
+// A contract needs a known legal entity; it may be in another currency than the entity's books
+// (EUR under the USD entity), and an amendment cannot change its currency.
+func TestContractsNeedAKnownLegalEntityAnyCurrency(t *testing.T) {
 	e := newEnv(t, legalentity.Reject)
 	unknown := e.Terms(billingtest.StandardCard()...)
 	unknown.LegalEntityID = "01a22300-0000-7000-8000-0000000000ee"
@@ -121,7 +123,12 @@ func TestContractsNeedAKnownLegalEntityInItsCurrency(t *testing.T) {
 	eurTerms.Currency = "EUR"
 	eurTerms.Lines[0].Amount = billingtest.EUR("100000.00")
 	eurTerms.Lines[0].RateCard = []contract.RateEntry{{Role: "CONSULTANT", Rate: billingtest.EUR("50.00"), From: billingtest.Day("2026-01-01")}}
-	_, _, err = e.UC.UpsertContract(e.Ctx, opp, 1, eurTerms, false)
+	c, _, err := e.UC.UpsertContract(e.Ctx, opp, 1, eurTerms, false)
+	if err != nil || c.Terms.Currency != "EUR" {
+		t.Fatalf("EUR contract of the USD entity: %+v %v", c.Terms.Currency, err)
+	}
+	usdTerms := e.Terms(billingtest.StandardCard()...)
+	_, err = e.UC.AmendContract(e.Ctx, c.ID, 1, "to USD", usdTerms)
 	wantReason(t, err, contract.ReasonCurrencyMismatch)
 	if _, err := e.UC.GetContract(e.Ctx, "01a22300-0000-7000-8000-0000000000ff"); !errors.Is(err, contract.ErrNotFound) {
 		t.Fatalf("get unknown: %v", err)

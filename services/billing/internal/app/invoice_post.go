@@ -78,16 +78,9 @@ func (s *Service) post(ctx context.Context, inv invoice.Invoice, issueDate civil
 			return inv, invoice.ErrPeriodClosed.With("period " + p.Period + " of the legal entity is soft closed; only finance (" + ScopeFinance + ") posts in it")
 		}
 	}
-	fx := decimal.NewFromInt(1)
-	if inv.Currency != le.FunctionalCurrency {
-		r, ok, err := s.store.ExchangeRate(ctx, inv.Currency, le.FunctionalCurrency, issueDate)
-		if err != nil {
-			return inv, err
-		}
-		if !ok {
-			return inv, invoice.ErrFXMissing.With(fmt.Sprintf("no %s/%s rate on %s", inv.Currency, le.FunctionalCurrency, issueDate))
-		}
-		fx = r
+	fx, err := s.documentRate(ctx, inv, le.FunctionalCurrency, issueDate)
+	if err != nil {
+		return inv, err
 	}
 	if inv.Kind == invoice.KindInvoice {
 		if inv, err = s.taxInvoice(ctx, inv, issueDate, le.CountryCode); err != nil {
@@ -100,6 +93,9 @@ func (s *Service) post(ctx context.Context, inv invoice.Invoice, issueDate civil
 	}
 	inv.Status, inv.IssueDate, inv.FiscalYear = invoice.Posted, issueDate, issueDate.Year
 	inv.Number = invoice.FormatNumber(inv.Kind, le.Code, issueDate.Year, seq)
+	if err := s.setWIP(ctx, &inv, le.FunctionalCurrency); err != nil {
+		return inv, err
+	}
 	entry := invoice.Entry(inv, uuid.Must(uuid.NewV7()).String(), le.FunctionalCurrency, fx)
 	if !entry.Balanced() {
 		return inv, fmt.Errorf("invoice %s: journal entry does not balance", inv.ID)
@@ -121,6 +117,64 @@ func (s *Service) post(ctx context.Context, inv invoice.Invoice, issueDate civil
 	}
 	return inv, s.store.Audit(ctx, audit.Record{Action: "invoice.posted", EntityType: "invoice", EntityID: inv.ID,
 		Details: map[string]any{"number": inv.Number, "kind": string(inv.Kind), "total": inv.Total.String(), "tax": inv.Tax.String()}})
+}
+
+// documentRate is the rate converting inv's currency to functional: 1 in the same currency; an
+// invoice's, that of issueDate (invoice.ErrFXMissing without one); a credit note's, the rate its
+// invoice was posted at, so it reverses the receivable at its carrying rate.
+func (s *Service) documentRate(ctx context.Context, inv invoice.Invoice, functional string, issueDate civil.Date) (decimal.Decimal, error) {
+	if inv.Currency == functional {
+		return decimal.NewFromInt(1), nil
+	}
+	if inv.Kind == invoice.KindCreditNote {
+		orig, err := s.store.Invoice(ctx, inv.CreditsID, false)
+		if err != nil {
+			return decimal.Zero, err
+		}
+		if r, ok, err := s.store.EntryRate(ctx, orig.JournalEntryID, ledger.AccountsReceivable); err != nil || ok {
+			return r, err
+		}
+		issueDate = orig.IssueDate // an invoice with no receivable line: its issue date's rate
+	}
+	r, ok, err := s.store.ExchangeRate(ctx, inv.Currency, functional, issueDate)
+	if err != nil {
+		return decimal.Zero, err
+	}
+	if !ok {
+		return decimal.Zero, invoice.ErrFXMissing.With(fmt.Sprintf("no %s/%s rate on %s", inv.Currency, functional, issueDate))
+	}
+	return r, nil
+}
+
+// setWIP sets the functional WIP the candidate parts of inv relieve (invoice.SetWIP): in a
+// foreign currency, from the candidates' carrying amounts (an invoice) or from what the credited
+// invoice relieved of them (a credit note).
+func (s *Service) setWIP(ctx context.Context, inv *invoice.Invoice, functional string) error {
+	var carrying map[string]invoice.Carrying
+	if inv.Currency != functional {
+		var ids []string
+		for _, l := range inv.Lines {
+			for _, p := range l.Parts {
+				if p.CandidateID != "" {
+					ids = append(ids, p.CandidateID)
+				}
+			}
+			if len(l.Parts) == 0 && l.CandidateID != "" {
+				ids = append(ids, l.CandidateID)
+			}
+		}
+		var err error
+		if inv.Kind == invoice.KindCreditNote {
+			carrying, err = s.store.InvoiceCarrying(ctx, inv.CreditsID)
+		} else {
+			carrying, err = s.store.Carrying(ctx, inv.ID, ids)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	invoice.SetWIP(inv, functional, carrying)
+	return nil
 }
 
 // CreditInvoice issues and posts a credit note on posted invoice id: the whole invoice net of

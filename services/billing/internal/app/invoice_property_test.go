@@ -21,20 +21,37 @@ import (
 // posted invoice lines less credit-note lines equal its hours and amount, the receivable equals
 // the delivered amount and WIP is empty. It holds on contracts that group their lines (per
 // resource, role or task) too: a partial credit of a grouped line returns its latest entries.
+// On an EUR contract of the USD legal entity, with a rate that changes every week, WIP still ends
+// at 0.00 (every candidate relieves exactly its carrying amount, whatever credit notes and
+// re-invoicing did in between), the receivable and FX together equal the WIP the work booked,
+// and the aging ties to the receivable account.
 func TestEveryDeliveredHourIsBilledOnceNet(t *testing.T) {
 	runs := []struct {
 		seed     uint64
 		grouping contract.LineGrouping
-	}{{1, contract.PerEntry}, {2, contract.PerEntry}, {3, contract.PerEntry}, {4, contract.PerResource}, {5, contract.PerRole},
-		{6, contract.PerTask}}
+		foreign  bool
+	}{{1, contract.PerEntry, false}, {2, contract.PerEntry, false}, {3, contract.PerEntry, false}, {4, contract.PerResource, false},
+		{5, contract.PerRole, false}, {6, contract.PerTask, false}, {7, contract.PerEntry, true}, {8, contract.PerResource, true}}
 	for _, run := range runs {
 		seed := run.seed
-		t.Run(fmt.Sprint("seed ", seed, " ", run.grouping), func(t *testing.T) {
+		name := fmt.Sprint("seed ", seed, " ", run.grouping)
+		if run.foreign {
+			name += " EUR"
+		}
+		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, legalentity.Reject)
+			rng := rand.New(rand.NewPCG(seed, 14))
 			terms := e.Terms(billingtest.StandardCard()...)
+			if run.foreign {
+				terms = e.eurTerms("50.00")
+				terms.Lines[0].RateCard = append(terms.Lines[0].RateCard,
+					contract.RateEntry{Role: "ARCHITECT", Rate: billingtest.EUR("90.00"), From: billingtest.Day("2026-01-01")})
+				for d := billingtest.Day("2026-03-01"); d.Before(billingtest.Day("2026-07-01")); d = d.AddDays(7) {
+					e.rates(d.String(), decimal.NewFromInt(int64(10500+rng.IntN(2000))).Div(decimal.NewFromInt(10000)).String())
+				}
+			}
 			terms.LineGrouping = run.grouping
 			c := e.WithProject(terms)
-			rng := rand.New(rand.NewPCG(seed, 14))
 			var drafts, posted []invoice.Invoice
 			day, n := billingtest.Day("2026-03-02"), 0
 			issue := func() civil.Date { day = day.AddDays(1); return day }
@@ -94,6 +111,17 @@ func TestEveryDeliveredHourIsBilledOnceNet(t *testing.T) {
 				billingtest.Scalar[int64](e.Env, `SELECT count(*) FROM invoices WHERE kind = 'INVOICE' AND status = 'POSTED'`),
 				billingtest.Scalar[int64](e.Env, `SELECT count(*) FROM invoices WHERE kind = 'CREDIT_NOTE'`),
 				billingtest.Scalar[int64](e.Env, `SELECT count(*) FROM invoices WHERE status = 'VOID'`))
+			if run.foreign {
+				// The receivable less the net FX gain is the WIP the work carried.
+				carried := billingtest.Scalar[string](e.Env, `SELECT COALESCE(sum(wip_amount), 0)::numeric(14,2)::text FROM invoice_candidates`)
+				ar, wip := e.balance(ledger.AccountsReceivable), e.balance(ledger.UnbilledReceivables)
+				fx := dec(e.balance(ledger.RealizedFXGain)).Add(dec(e.balance(ledger.RealizedFXLoss)))
+				if off != 0 || wip != "0.00" || dec(ar).Add(fx).StringFixed(2) != carried {
+					t.Fatalf("%d of %d candidates not billed once net; WIP %s, receivable %s + FX %s; want 0, 0.00, %s", off, n, wip, ar, fx, carried)
+				}
+				e.wantAgingTiesOut(day.String(), ar)
+				return
+			}
 			delivered := billingtest.Scalar[string](e.Env, `SELECT COALESCE(sum(amount), 0)::numeric(14,2)::text FROM invoice_candidates`)
 			if ar, wip := e.balance(ledger.AccountsReceivable), e.balance(ledger.UnbilledReceivables); off != 0 || ar != delivered || wip != "0.00" {
 				t.Fatalf("%d of %d candidates not billed once net; receivable %s, WIP %s; want 0, %s, 0.00", off, n, ar, wip, delivered)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/auth"
@@ -93,8 +94,16 @@ func (s *Service) WriteOffOverCap(ctx context.Context, id, lineKey string, d civ
 		} else if closed {
 			return invoice.ErrPeriodClosed.With("period " + ledger.PeriodOf(d) + " of the legal entity is closed; write off in an open period")
 		}
+		le, err := s.store.LegalEntity(ctx, c.LegalEntityID)
+		if err != nil {
+			return err
+		}
+		wip, err := s.writeOffWIP(ctx, le.FunctionalCurrency, w.Lines)
+		if err != nil {
+			return err
+		}
 		writeOffID := uuid.Must(uuid.NewV7()).String()
-		entry := invoice.WriteOffEntry(uuid.Must(uuid.NewV7()).String(), writeOffID, c.LegalEntityID, c.Currency, d, w.Lines)
+		entry := invoice.WriteOffEntry(uuid.Must(uuid.NewV7()).String(), writeOffID, c.LegalEntityID, le.FunctionalCurrency, d, w.Lines, wip)
 		if !entry.Balanced() {
 			return fmt.Errorf("write-off of contract %s: journal entry does not balance", id)
 		}
@@ -103,7 +112,7 @@ func (s *Service) WriteOffOverCap(ctx context.Context, id, lineKey string, d civ
 		if err := s.store.WriteResults(ctx, []ledger.Result{res}, correlation.ID(ctx)); err != nil {
 			return err
 		}
-		if err := s.store.SaveWriteOff(ctx, writeOffID, id, entry.ID, auth.Actor(ctx), w.Lines); err != nil {
+		if err := s.store.SaveWriteOff(ctx, writeOffID, id, entry.ID, auth.Actor(ctx), w.Lines, wip); err != nil {
 			return err
 		}
 		w.JournalEntryID = entry.ID
@@ -111,4 +120,35 @@ func (s *Service) WriteOffOverCap(ctx context.Context, id, lineKey string, d civ
 			Details: map[string]any{"line_key": lineKey, "total": w.Total.String(), "journal_entry_id": entry.ID}})
 	})
 	return w, err
+}
+
+// writeOffWIP is the functional WIP writing off the over-cap parts of lines relieves, per
+// candidate: the part's amount in the functional currency, else its share of the candidate's
+// carrying amount (the rest of it when the part is all that is left; invoice.Carrying.Take).
+func (s *Service) writeOffWIP(ctx context.Context, functional string, lines []invoice.OverCapLine) (map[string]decimal.Decimal, error) {
+	out := map[string]decimal.Decimal{}
+	var ids []string
+	for _, l := range lines {
+		for _, c := range l.Candidates {
+			out[c.CandidateID] = c.Amount.Value
+			if c.Amount.Currency != functional {
+				ids = append(ids, c.CandidateID)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	carrying, err := s.store.Carrying(ctx, uuid.Nil.String(), ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
+		for _, c := range l.Candidates {
+			if c.Amount.Currency != functional {
+				out[c.CandidateID], _ = carrying[c.CandidateID].Take(c.Quantity, c.Amount.Value, functional)
+			}
+		}
+	}
+	return out, nil
 }

@@ -255,9 +255,9 @@ func TestCreditNoteReducesLatestInstalmentFirst(t *testing.T) {
 
 // A foreign-currency invoice: EUR 1,000.00 booked at 1.10 (1,100.00 USD receivable), paid with
 // EUR 1,000.00 at 1.12 (1,120.00 USD cash): the receivable is relieved at 1,100.00 and 20.00 USD
-// is a realized FX gain; the aging and the ledger agree at 0.00. Contracts are in their legal
-// entity's functional currency today, so the test turns the USD draft into a EUR one before
-// posting (as an invoice in another currency would be).
+// is a realized FX gain; the aging and the ledger agree at 0.00. The contract is in EUR (20 h ×
+// 50.00 EUR on 2026-06-10: WIP 1,100.00 USD at 1.10, relieved whole by the invoice at the same
+// rate: no FX on the invoice).
 func TestForeignCurrencyPaymentRealizesFXGain(t *testing.T) {
 	e := newEnv(t, legalentity.Reject)
 	for _, r := range []ledger.ExchangeRate{{From: "EUR", To: "USD", Date: billingtest.Day("2026-06-01"), Rate: dec("1.10")},
@@ -266,13 +266,9 @@ func TestForeignCurrencyPaymentRealizesFXGain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := e.WithProject(e.Terms(billingtest.StandardCard()...))
+	c := e.WithProject(e.eurTerms("50.00")) // an EUR contract of the USD legal entity
 	e.post(hours("T-1", billingtest.Consult, billingtest.TaskBill, "2026-06-10", "20"))
-	draft := e.propose(c.ID, "")
-	if _, err := e.DB.Pool.Exec(e.Ctx, `UPDATE invoices SET currency_code = 'EUR' WHERE id = $1`, draft.ID); err != nil {
-		t.Fatal(err)
-	}
-	inv := e.postInvoice(draft.ID, "2026-07-01")
+	inv := e.postInvoice(e.propose(c.ID, "").ID, "2026-07-01")
 	wantMoney(t, "invoice", inv.Gross(), "1000.00 EUR")
 	if got := e.balance(ledger.AccountsReceivable); got != "1100.00" {
 		t.Fatalf("receivable %s, want 1100.00 (EUR 1,000.00 at 1.10)", got)

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/money"
@@ -20,7 +22,8 @@ func (s *Service) ContractPositions(ctx context.Context, legalEntityID, contract
 	if err := auth.CheckLegalEntity(ctx, legalEntityID); err != nil {
 		return nil, err
 	}
-	if _, err := s.store.LegalEntity(ctx, legalEntityID); err != nil {
+	le, err := s.store.LegalEntity(ctx, legalEntityID)
+	if err != nil {
 		return nil, err
 	}
 	if asOf.IsZero() {
@@ -64,9 +67,21 @@ func (s *Service) ContractPositions(ctx context.Context, legalEntityID, contract
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, revenue.ContractPosition{ContractID: id, LegalEntityID: legalEntityID, Period: period, AsOf: asOf, Currency: c.Currency,
-			Recognized: recognized, Billed: billed, Asset: pos.Asset.Value, Liability: pos.Liability.Value,
-			LedgerUnbilled: unbilled, LedgerDeferred: deferred})
+		// A foreign-currency contract's figures in the functional currency at the as-of date's
+		// rate, beside the ledger's.
+		fx, err := s.periodEndRate(ctx, c.Currency, le.FunctionalCurrency, asOf)
+		if err != nil {
+			return nil, err
+		}
+		conv := func(v decimal.Decimal) decimal.Decimal {
+			if c.Currency == le.FunctionalCurrency {
+				return v
+			}
+			return money.Amount{Value: v.Mul(fx), Currency: le.FunctionalCurrency}.Round().Value
+		}
+		out = append(out, revenue.ContractPosition{ContractID: id, LegalEntityID: legalEntityID, Period: period, AsOf: asOf,
+			Currency: le.FunctionalCurrency, Recognized: conv(recognized), Billed: conv(billed), Asset: conv(pos.Asset.Value),
+			Liability: conv(pos.Liability.Value), LedgerUnbilled: unbilled, LedgerDeferred: deferred})
 	}
 	return out, nil
 }

@@ -123,6 +123,19 @@ func (s *Service) RecognizeRevenue(ctx context.Context, legalEntityID, period st
 // writes nothing itself: a dry run writes nothing at all).
 func (s *Service) recognizeContract(ctx context.Context, run *revenue.Run, c contract.Contract, period string, end civil.Date) ([]ledger.Result, []outbox.Event, error) {
 	id, cur := c.ID, c.Currency
+	// A foreign-currency contract recognizes in its currency; what reaches the books is converted
+	// at the period end's rate (conv), and costs (posted in the functional currency) come back
+	// into the contract currency at that rate for percent complete and the loss rule.
+	fx, err := s.periodEndRate(ctx, cur, run.Currency, end)
+	if err != nil {
+		return nil, nil, err
+	}
+	conv := func(v decimal.Decimal) decimal.Decimal {
+		if cur == run.Currency {
+			return v
+		}
+		return money.Amount{Value: v.Mul(fx), Currency: run.Currency}.Round().Value
+	}
 	prior, done, err := s.store.RecognitionState(ctx, id, period)
 	if err != nil {
 		return nil, nil, err
@@ -147,7 +160,12 @@ func (s *Service) recognizeContract(ctx context.Context, run *revenue.Run, c con
 	if err != nil {
 		return nil, nil, err
 	}
-	tags := revenue.Tags{LegalEntityID: run.LegalEntityID, Currency: run.Currency, Date: end, ContractID: id}
+	if cur != run.Currency {
+		for k, v := range costs {
+			costs[k] = money.Amount{Value: v.Div(fx), Currency: cur}.Round().Value
+		}
+	}
+	tags := revenue.Tags{LegalEntityID: run.LegalEntityID, Currency: run.Currency, Date: end, ContractID: id, TxnCurrency: cur, FX: fx}
 	if len(projects) > 0 {
 		tags.ProjectID = projects[0]
 	}
@@ -190,11 +208,11 @@ func (s *Service) recognizeContract(ctx context.Context, run *revenue.Run, c con
 				rec.JournalEntryID = e.ID
 				results = append(results, entryResult(e, tags.ProjectID))
 				if l.Revenue != contract.AsDelivered {
-					deferredMoved = deferredMoved.Add(rec.Amount)
+					deferredMoved = deferredMoved.Add(conv(rec.Amount))
 				}
 			}
-			run.Recognized = run.Recognized.Add(rec.Amount)
-			run.Loss = run.Loss.Add(rec.LossAmount)
+			run.Recognized = run.Recognized.Add(conv(rec.Amount))
+			run.Loss = run.Loss.Add(conv(rec.LossAmount))
 			lineToDate[l.Key] = rec.ToDate
 			loss = loss || rec.LossContract
 			events = append(events, outbox.Event{Stream: billingv1.EventStream, Type: billingv1.EventTypeRevenueRecognized, Subject: id,
@@ -235,9 +253,10 @@ func (s *Service) recognizeContract(ctx context.Context, run *revenue.Run, c con
 		return nil, nil, err
 	}
 	deferred = deferred.Add(deferredMoved)
-	x := unbilled.Sub(pos.Asset.Value)
-	cp := revenue.ContractPosition{ContractID: id, LegalEntityID: run.LegalEntityID, Period: period, AsOf: end, Currency: cur,
-		Recognized: recognized, Billed: billed, Asset: pos.Asset.Value, Liability: pos.Liability.Value, Reclassified: x,
+	asset, liability := conv(pos.Asset.Value), conv(pos.Liability.Value)
+	x := unbilled.Sub(asset)
+	cp := revenue.ContractPosition{ContractID: id, LegalEntityID: run.LegalEntityID, Period: period, AsOf: end, Currency: run.Currency,
+		Recognized: conv(recognized), Billed: conv(billed), Asset: asset, Liability: liability, Reclassified: x,
 		LedgerUnbilled: unbilled.Sub(x), LedgerDeferred: deferred.Add(x)}
 	tags.EntryID = uuid.Must(uuid.NewV7()).String()
 	if e := revenue.PositionEntry(tags, period, x); e != nil {
@@ -247,6 +266,22 @@ func (s *Service) recognizeContract(ctx context.Context, run *revenue.Run, c con
 	run.Reclassified = run.Reclassified.Add(x)
 	run.Positions = append(run.Positions, cp)
 	return results, events, nil
+}
+
+// periodEndRate is the rate converting a contract's currency to the functional one on d (the
+// period end): 1 in the same currency; revenue.ErrFXMissing without one.
+func (s *Service) periodEndRate(ctx context.Context, currency, functional string, d civil.Date) (decimal.Decimal, error) {
+	if currency == functional {
+		return decimal.NewFromInt(1), nil
+	}
+	r, ok, err := s.store.ExchangeRate(ctx, currency, functional, d)
+	if err != nil {
+		return r, err
+	}
+	if !ok {
+		return r, revenue.ErrFXMissing.With(fmt.Sprintf("no %s/%s rate on %s", currency, functional, d), "currency_code", currency)
+	}
+	return r, nil
 }
 
 // entryResult is the posting result that writes a run's entry (posted once per source key).

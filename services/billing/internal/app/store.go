@@ -230,8 +230,17 @@ type InvoiceStore interface {
 	// ReversedCredited returns the reversed candidates a credit note credits that nothing bills
 	// any more.
 	ReversedCredited(ctx context.Context, id string) ([]string, error)
-	// SaveWriteOff records a write-off of work over caps (see invoice.OverCap) and its entry.
-	SaveWriteOff(ctx context.Context, id, contractID, entryID, actor string, lines []invoice.OverCapLine) error
+	// SaveWriteOff records a write-off of work over caps (see invoice.OverCap) and its entry, with
+	// the functional WIP it relieved per candidate.
+	SaveWriteOff(ctx context.Context, id, contractID, entryID, actor string, lines []invoice.OverCapLine, wip map[string]decimal.Decimal) error
+	// Carrying returns the WIP carrying amount of candidates and what posted documents other than
+	// invoice id and write-offs took of it.
+	Carrying(ctx context.Context, id string, candidateIDs []string) (map[string]invoice.Carrying, error)
+	// InvoiceCarrying returns what posted invoice id bills of each candidate net of its credit
+	// notes, with the WIP it relieved.
+	InvoiceCarrying(ctx context.Context, id string) (map[string]invoice.Carrying, error)
+	// EntryRate returns the exchange rate of the first line of account in a journal entry.
+	EntryRate(ctx context.Context, entryID, account string) (decimal.Decimal, bool, error)
 	// Credited returns what posted credit notes credited of an invoice, per candidate.
 	Credited(ctx context.Context, id string) (map[string][2]decimal.Decimal, error)
 }

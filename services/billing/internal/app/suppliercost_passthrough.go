@@ -71,7 +71,8 @@ func (s *Service) passThrough(ctx context.Context, l suppliercost.Line, e *ledge
 			r.Revenue = fbilled
 			r.Candidate = &ledger.Candidate{ID: uuid.Must(uuid.NewV7()).String(), ProjectID: p.ProjectID, ContractID: line.ContractID,
 				LineKey: line.Key, SourceType: suppliercost.SourceCost, SourceID: r.Source.ID, Version: e.SourceVersion, SourceDate: l.BillDate,
-				Quantity: decimal.NewFromInt(1), UnitPrice: inContract, Markup: line.ExpenseMarkup, Amount: billed, Status: ledger.CandidateOpen}
+				Quantity: decimal.NewFromInt(1), UnitPrice: inContract, Markup: line.ExpenseMarkup, Amount: billed, WIP: fbilled.Value,
+				Status: ledger.CandidateOpen}
 		}
 		results = append(results, r)
 	}

@@ -250,10 +250,12 @@ func (t Terms) Hash() []byte {
 	return s[:]
 }
 
-// Validate checks the rules of a contract version against the legal entity's functional
-// currency and, for an amendment, the currency of the existing contract ("" when new). Field
-// paths in violations are relative to the request's "contract" field.
-func (t Terms) Validate(functionalCurrency, existingCurrency string) error {
+// Validate checks the rules of a contract version and, for an amendment, the currency of the
+// existing contract ("" when new): a new contract may be in any ISO 4217 currency (its legal
+// entity's books convert it to the functional currency), an amendment keeps the contract's
+// currency, and every amount of its lines is in the contract currency. Field paths in violations
+// are relative to the request's "contract" field.
+func (t Terms) Validate(existingCurrency string) error {
 	var v []fault.Violation
 	add := func(reason *string, r, field, format string, args ...any) {
 		if *reason == "" {
@@ -265,11 +267,8 @@ func (t Terms) Validate(functionalCurrency, existingCurrency string) error {
 	if !money.KnownCurrency(t.Currency) {
 		return fault.Invalidf(money.ReasonUnknownCurrency, "contract.currency_code", "%q is not an ISO 4217 currency", t.Currency)
 	}
-	switch {
-	case existingCurrency != "" && t.Currency != existingCurrency:
+	if existingCurrency != "" && t.Currency != existingCurrency {
 		add(&reason, ReasonCurrencyMismatch, "contract.currency_code", "the contract is in %s; an amendment cannot change its currency to %s", existingCurrency, t.Currency)
-	case existingCurrency == "" && t.Currency != functionalCurrency:
-		add(&reason, ReasonCurrencyMismatch, "contract.currency_code", "the legal entity keeps its books in %s, not %s", functionalCurrency, t.Currency)
 	}
 	if t.End.Before(t.Start) {
 		add(&reason, ReasonInvalidPeriod, "contract.end_date", "the contract ends (%s) before it starts (%s)", t.End, t.Start)

@@ -80,7 +80,7 @@ func TestRateCardOverlapIsRefusedPerRole(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := terms(tm(c.card...)).Validate("USD", "")
+			err := terms(tm(c.card...)).Validate("")
 			if !wantReason(t, err, c.want) {
 				return
 			}
@@ -92,19 +92,21 @@ func TestRateCardOverlapIsRefusedPerRole(t *testing.T) {
 	}
 }
 
-func TestCurrencyMustMatchTheLegalEntityOrTheExistingContract(t *testing.T) {
+// A new contract may be in any currency (its legal entity's books convert it); an amendment keeps
+// the contract's currency; line amounts and rates are in the contract currency.
+func TestCurrencyIsFreeWhenNewAndKeptByAmendments(t *testing.T) {
 	tt := terms(tm(RateEntry{Role: "DEV", Rate: usd("100"), From: day("2026-01-01")}))
-	if err := tt.Validate("EUR", ""); reasonOf(t, err) != ReasonCurrencyMismatch {
-		t.Fatalf("new USD contract for an EUR entity: %v", err)
+	if err := tt.Validate(""); err != nil {
+		t.Fatalf("new USD contract (any legal entity): %v", err)
 	}
-	if err := tt.Validate("EUR", "USD"); err != nil {
+	if err := tt.Validate("USD"); err != nil {
 		t.Fatalf("amending a USD contract in USD: %v", err)
 	}
-	if err := tt.Validate("USD", "EUR"); reasonOf(t, err) != ReasonCurrencyMismatch {
+	if err := tt.Validate("EUR"); reasonOf(t, err) != ReasonCurrencyMismatch {
 		t.Fatalf("amendment changing the currency: %v", err)
 	}
 	l := tm(RateEntry{Role: "DEV", Rate: money.Amount{Value: decimal.NewFromInt(90), Currency: "EUR"}, From: day("2026-01-01")})
-	err := terms(l).Validate("USD", "")
+	err := terms(l).Validate("")
 	fe, _ := fault.As(err)
 	if fe == nil || fe.Reason != ReasonCurrencyMismatch || fe.Violations[0].Field != "contract.lines[0].rate_card[0].bill_rate.currency_code" {
 		t.Fatalf("EUR rate on a USD contract: %+v", fe)
@@ -139,14 +141,14 @@ func TestLineRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			wantReason(t, terms(c.line).Validate("USD", ""), c.want)
+			wantReason(t, terms(c.line).Validate(""), c.want)
 		})
 	}
 }
 
 func TestDuplicateLineKeysAndTotal(t *testing.T) {
 	a := Line{Key: "L", Billing: FixedFee, Amount: usd("1000.00"), Revenue: PercentComplete}
-	if got := reasonOf(t, terms(a, a).Validate("USD", "")); got != ReasonDuplicateLine {
+	if got := reasonOf(t, terms(a, a).Validate("")); got != ReasonDuplicateLine {
 		t.Fatalf("reason = %s", got)
 	}
 	b := a

@@ -62,9 +62,9 @@ func BenchmarkInvoiceRun(b *testing.B) {
 	}
 	// Candidates i of contract i % contracts: 0.25–10 h at 150.00, dated in December 2026.
 	if _, err := env.DB.Pool.Exec(context.Background(), `INSERT INTO invoice_candidates (id, project_id, contract_id, line_key, source_type,
-			source_id, source_version, source_date, quantity, unit_price, amount, currency_code, resource_id, role, task_id)
+			source_id, source_version, source_date, quantity, unit_price, amount, currency_code, resource_id, role, task_id, wip_amount)
 		SELECT md5('cand' || i)::uuid, md5('proj' || (i % $2))::uuid, ($1::uuid[])[1 + i % $2], 'L1', 'time_entry', 'T-' || i, 1,
-			DATE '2026-12-01' + (i % 28), q, 150.00, q * 150.00, 'USD', 'r' || (i % 7), 'CONSULTANT', ''
+			DATE '2026-12-01' + (i % 28), q, 150.00, q * 150.00, 'USD', 'r' || (i % 7), 'CONSULTANT', '', q * 150.00
 		FROM generate_series(0, $3 - 1) AS i, LATERAL (SELECT ((i % 40) + 1) * 0.25 AS q) x`, ids, contracts, candidates); err != nil {
 		b.Fatal(err)
 	}

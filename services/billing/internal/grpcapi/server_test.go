@@ -146,6 +146,8 @@ func TestInvalidContractsWriteNothing(t *testing.T) {
 	overlap.Lines[0].RateCard = append(overlap.Lines[0].RateCard, &billingv1.RateCardEntry{Role: "CONSULTANT", BillRate: usd("160.00"), EffectiveFrom: day(2026, 6, 1)})
 	_, err := cl.c.UpsertContract(ctx, &billingv1.UpsertContractRequest{ExternalReference: opp, SourceVersion: 1, Contract: overlap})
 	wantErr(t, err, codes.InvalidArgument, "RATE_CARD_OVERLAP")
+	// An EUR contract is allowed under the USD legal entity, but its rate card and line amounts
+	// must then be in EUR: these are USD.
 	eur := contract(le, "150.00")
 	eur.CurrencyCode = "EUR"
 	_, err = cl.c.UpsertContract(ctx, &billingv1.UpsertContractRequest{ExternalReference: opp, SourceVersion: 1, Contract: eur})

@@ -131,6 +131,9 @@ type Part struct {
 	Amount     money.Amount
 	// Round is the candidate's Open.Round (invoice lines: the one-live-invoice constraint).
 	Round int
+	// WIP is the functional WIP the part relieves of its candidate (a credit part: puts back,
+	// negative), set when the document posts (SetWIP).
+	WIP decimal.Decimal
 }
 
 // Key is what the part bills: its candidate, or "item:" and its billing item.

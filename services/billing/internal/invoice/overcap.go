@@ -65,25 +65,31 @@ func OverCap(currency string, open []Open, caps map[string]Cap) []OverCapLine {
 }
 
 // WriteOffEntry is the journal entry writing off lines on d: per project, Dr work written off /
-// Cr unbilled receivables (the WIP their posting recognised), in the contract currency, which is
-// the legal entity's functional one.
-func WriteOffEntry(entryID, writeOffID, legalEntityID, currency string, d civil.Date, lines []OverCapLine) ledger.Entry {
-	e := ledger.Entry{ID: entryID, LegalEntityID: legalEntityID, Currency: currency, PostingDate: d, SourceDate: d,
+// Cr unbilled receivables, in the functional currency: the WIP each candidate part relieves (wip,
+// by candidate id: its carrying amount, see Carrying.Take), so no FX arises.
+func WriteOffEntry(entryID, writeOffID, legalEntityID, functional string, d civil.Date, lines []OverCapLine, wip map[string]decimal.Decimal) ledger.Entry {
+	e := ledger.Entry{ID: entryID, LegalEntityID: legalEntityID, Currency: functional, PostingDate: d, SourceDate: d,
 		SourceType: SourceWriteOff, SourceID: writeOffID, SourceVersion: 1, Description: "work over the not-to-exceed cap written off"}
-	byProject := map[string]decimal.Decimal{}
+	byProject, txnByProject := map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
 	var order []string
+	currency := functional
 	for _, l := range lines {
 		for _, c := range l.Candidates {
 			if _, ok := byProject[c.ProjectID]; !ok {
 				order = append(order, c.ProjectID)
 			}
-			byProject[c.ProjectID] = byProject[c.ProjectID].Add(c.Amount.Value)
+			byProject[c.ProjectID] = byProject[c.ProjectID].Add(wip[c.CandidateID])
+			txnByProject[c.ProjectID] = txnByProject[c.ProjectID].Add(c.Amount.Value)
+			currency = c.Amount.Currency
 		}
 	}
-	one := decimal.NewFromInt(1)
 	for _, p := range order {
+		rate := decimal.NewFromInt(1)
+		if t := txnByProject[p]; !t.IsZero() && currency != functional {
+			rate = byProject[p].Div(t).Round(8)
+		}
 		e.Lines = append(e.Lines, pair(ledger.WorkWrittenOff, ledger.UnbilledReceivables, p, byProject[p],
-			money.Amount{Value: byProject[p], Currency: currency}, one, d)...)
+			money.Amount{Value: txnByProject[p], Currency: currency}, rate, d)...)
 	}
 	return e
 }

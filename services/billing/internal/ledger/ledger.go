@@ -183,6 +183,10 @@ type Candidate struct {
 	UnitPrice  money.Amount
 	Markup     *decimal.Decimal
 	Amount     money.Amount
+	// WIP is the functional-currency WIP the candidate carries (its posting entry's 1200 at the
+	// work date's rate, moved by bill re-rates): what invoicing it relieves, whatever the rate
+	// of the issue date (equal to Amount when the contract is in the functional currency).
+	WIP decimal.Decimal
 	// Status is CandidateOpen when posted; invoicing and reversals move it on.
 	Status CandidateStatus
 	// ResourceID, Role and TaskID are what invoice proposals may group lines by.

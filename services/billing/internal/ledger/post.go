@@ -181,7 +181,7 @@ func (b Book) Post(s Source) Result {
 			r.BillableHrs = s.Hours
 			r.Candidate = &Candidate{ID: b.NewID(), ProjectID: s.ProjectID, ContractID: line.ContractID, LineKey: line.Key,
 				SourceType: s.Type, SourceID: s.ID, Version: s.Version, SourceDate: s.Date, Quantity: s.Hours,
-				UnitPrice: money.Amount{Value: br.Value, Currency: line.Currency}, Amount: wip, Status: CandidateOpen,
+				UnitPrice: money.Amount{Value: br.Value, Currency: line.Currency}, Amount: wip, WIP: fwip, Status: CandidateOpen,
 				ResourceID: s.ResourceID, Role: role, TaskID: s.TaskID}
 		}
 	case SourceExpense:
@@ -214,7 +214,7 @@ func (b Book) Post(s Source) Result {
 			r.Revenue = money.Amount{Value: fbilled, Currency: le.FunctionalCurrency}
 			r.Candidate = &Candidate{ID: b.NewID(), ProjectID: s.ProjectID, ContractID: line.ContractID, LineKey: line.Key,
 				SourceType: s.Type, SourceID: s.ID, Version: s.Version, SourceDate: s.Date, Quantity: decimal.NewFromInt(1),
-				UnitPrice: inContract, Markup: line.ExpenseMarkup, Amount: billed, Status: CandidateOpen,
+				UnitPrice: inContract, Markup: line.ExpenseMarkup, Amount: billed, WIP: fbilled, Status: CandidateOpen,
 				ResourceID: s.ResourceID, TaskID: s.TaskID}
 		}
 	}

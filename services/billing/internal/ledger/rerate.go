@@ -72,6 +72,7 @@ func (b Book) Rerate(t BilledTime, contractVersion int64) (Rerated, bool) {
 		return Rerated{}, false
 	}
 	delta := fwip.Sub(t.WIP)
+	out.After.WIP = fwip
 	src := Source{Type: SourceBillAdjustment, ID: c.SourceID, Version: contractVersion, ResourceID: t.ResourceID,
 		ProjectID: c.ProjectID, TaskID: t.TaskID, Date: c.SourceDate, Hours: decimal.Zero}
 	out.Result = Result{Source: src, Cost: money.Zero(le.FunctionalCurrency), Revenue: money.Amount{Value: delta, Currency: le.FunctionalCurrency},

@@ -22,6 +22,10 @@ const (
 var (
 	ErrLineNotFound      = fault.New(fault.NotFound, "CONTRACT_LINE_NOT_FOUND", "the contract has no such line")
 	ErrMilestoneNotFound = fault.New(fault.NotFound, "MILESTONE_NOT_FOUND", "the contract line has no such milestone")
+	// ErrFXMissing fails a run (or a positions report) with a foreign-currency contract when the
+	// period end (the as-of date) has no rate to the functional currency.
+	ErrFXMissing = fault.New(fault.FailedPrecondition, "EXCHANGE_RATE_MISSING_FOR_DATE",
+		"no exchange rate from the contract currency to the functional currency on the period end")
 )
 
 // LineInput is what the run reads of one contract line for a period.
@@ -121,16 +125,21 @@ func Recognize(in LineInput) (LineResult, error) {
 type Tags struct {
 	EntryID       string
 	LegalEntityID string
-	Currency      string // functional (a contract is in its legal entity's functional currency)
-	Date          civil.Date
-	ContractID    string
-	ProjectID     string // a project of the contract ("" none): lines are tagged with it
+	Currency      string // functional
+	// TxnCurrency and FX convert a foreign-currency contract's recognition (its currency) to the
+	// functional one, at the period end's rate; "" when the contract is in the functional one.
+	TxnCurrency string
+	FX          decimal.Decimal
+	Date        civil.Date
+	ContractID  string
+	ProjectID   string // a project of the contract ("" none): lines are tagged with it
 }
 
 // RecognitionEntry is the entry of one line and period: Dr contract liability (deferred revenue)
 // / Cr service revenue for the period's revenue of a line not recognized as delivered (as
 // delivered revenue was posted by the time posting itself), and Dr contract loss expense / Cr
 // provision for contract losses for the period's loss provision; negative amounts swap sides.
+// The amounts are the contract's (converted at t.FX, rounded once, when t.TxnCurrency is set).
 // Nil when there is nothing to post.
 func RecognitionEntry(t Tags, lineKey, period string, r LineResult) *ledger.Entry {
 	e := &ledger.Entry{ID: t.EntryID, LegalEntityID: t.LegalEntityID, Currency: t.Currency, PostingDate: t.Date, SourceDate: t.Date,
@@ -152,11 +161,12 @@ func RecognitionEntry(t Tags, lineKey, period string, r LineResult) *ledger.Entr
 // receivables (the contract asset) to deferred revenue (the contract liability), Dr 2300 / Cr
 // 1200 (negative x the other way), where x is the contract's unbilled receivables less its
 // asset, so that afterwards unbilled receivables hold the asset and deferred revenue the
-// liability. Nil when x is zero.
+// liability. x is in the functional currency. Nil when x is zero.
 func PositionEntry(t Tags, period string, x decimal.Decimal) *ledger.Entry {
 	if x.IsZero() {
 		return nil
 	}
+	t.TxnCurrency = ""
 	return &ledger.Entry{ID: t.EntryID, LegalEntityID: t.LegalEntityID, Currency: t.Currency, PostingDate: t.Date, SourceDate: t.Date,
 		SourceType: SourcePosition, SourceID: t.ContractID + "/" + period, SourceVersion: 1,
 		Description: "contract asset/liability " + period, Lines: pair(ledger.DeferredRevenue, ledger.UnbilledReceivables, t, x)}
@@ -164,9 +174,13 @@ func PositionEntry(t Tags, period string, x decimal.Decimal) *ledger.Entry {
 
 func pair(debitAcct, creditAcct string, t Tags, v decimal.Decimal) []ledger.Line {
 	txn := money.Amount{Value: v, Currency: t.Currency}
-	one := decimal.NewFromInt(1)
-	dr := ledger.Line{Account: debitAcct, ProjectID: t.ProjectID, TxnAmount: txn, FXRate: one, RateDate: t.Date}
-	cr := ledger.Line{Account: creditAcct, ProjectID: t.ProjectID, TxnAmount: money.Amount{Value: v.Neg(), Currency: t.Currency}, FXRate: one, RateDate: t.Date}
+	rate := decimal.NewFromInt(1)
+	if t.TxnCurrency != "" && t.TxnCurrency != t.Currency {
+		txn.Currency, rate = t.TxnCurrency, t.FX
+		v = money.Amount{Value: v.Mul(t.FX), Currency: t.Currency}.Round().Value
+	}
+	dr := ledger.Line{Account: debitAcct, ProjectID: t.ProjectID, TxnAmount: txn, FXRate: rate, RateDate: t.Date}
+	cr := ledger.Line{Account: creditAcct, ProjectID: t.ProjectID, TxnAmount: money.Amount{Value: txn.Value.Neg(), Currency: txn.Currency}, FXRate: rate, RateDate: t.Date}
 	if v.IsNegative() {
 		dr.Credit, cr.Debit = v.Neg(), v.Neg()
 	} else {

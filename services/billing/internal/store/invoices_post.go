@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"github.com/accrue/accrue/internal/platform/pg"
@@ -32,6 +34,9 @@ func (s *Store) MarkInvoicePosted(ctx context.Context, inv invoice.Invoice, seq 
 		return err
 	}
 	if err := s.saveLineTax(ctx, inv); err != nil {
+		return err
+	}
+	if err := s.saveLineWIP(ctx, inv); err != nil {
 		return err
 	}
 	// Unbilled while some of its quantity and amount is neither billed nor written off (a grouped
@@ -109,4 +114,96 @@ func (s *Store) RepricedOnInvoice(ctx context.Context, id string) (int64, error)
 	err := s.Q(ctx).QueryRow(ctx, `SELECT count(*) FROM invoice_lines l JOIN invoice_candidates c ON c.id = l.candidate_id
 		WHERE l.invoice_id = $1 AND c.status <> 'REVERSED' AND c.unit_price <> l.unit_price`, id).Scan(&n)
 	return n, err
+}
+
+// Carrying returns, per candidate of ids, its WIP carrying amount and what posted documents
+// other than invoice id (invoice and credit-note lines, net) and write-offs took of it so far:
+// quantity, amount and functional WIP relieved (rows from before migration 00110 relieved their
+// amount: all in the functional currency). The candidates are locked first (by id) until the
+// transaction ends, so a concurrent document relieving the same candidates commits before this
+// one reads what they took, and the part that takes the rest relieves exactly the rest.
+func (s *Store) Carrying(ctx context.Context, id string, ids []string) (map[string]invoice.Carrying, error) {
+	if _, err := s.Q(ctx).Exec(ctx, `SELECT 1 FROM invoice_candidates WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids); err != nil {
+		return nil, err
+	}
+	rows, err := s.Q(ctx).Query(ctx, `SELECT c.id::text, c.quantity, c.amount, c.wip_amount,
+			COALESCE(b.q, 0) + COALESCE(w.q, 0), COALESCE(b.a, 0) + COALESCE(w.a, 0), COALESCE(b.r, 0) + COALESCE(w.r, 0)
+		FROM invoice_candidates c
+		LEFT JOIN LATERAL (SELECT sum(l.quantity) AS q, sum(l.amount) AS a, sum(COALESCE(l.wip_amount, l.amount)) AS r
+			FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+			WHERE l.candidate_id = c.id AND i.status = 'POSTED' AND i.id <> $1::uuid) b ON true
+		LEFT JOIN LATERAL (SELECT sum(w.quantity) AS q, sum(w.amount) AS a, sum(COALESCE(w.wip_amount, w.amount)) AS r
+			FROM candidate_write_offs w WHERE w.candidate_id = c.id) w ON true
+		WHERE c.id = ANY($2::uuid[])`, id, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]invoice.Carrying{}
+	for rows.Next() {
+		var cid string
+		var c invoice.Carrying
+		if err := rows.Scan(&cid, &c.Quantity, &c.Amount, &c.WIP, &c.TakenQty, &c.TakenAmt, &c.TakenWIP); err != nil {
+			return nil, err
+		}
+		out[cid] = c
+	}
+	return out, rows.Err()
+}
+
+// InvoiceCarrying returns, per candidate posted invoice id bills, what it bills of it net of its
+// posted credit notes: quantity, amount and the functional WIP relieved (what a credit note
+// puts back in proportion).
+func (s *Store) InvoiceCarrying(ctx context.Context, id string) (map[string]invoice.Carrying, error) {
+	rows, err := s.Q(ctx).Query(ctx, `SELECT l.candidate_id::text, sum(l.quantity), sum(l.amount), sum(COALESCE(l.wip_amount, l.amount))
+		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+		WHERE l.candidate_id IS NOT NULL AND (i.id = $1::uuid OR (i.credits_invoice_id = $1::uuid AND i.status = 'POSTED'))
+		GROUP BY 1`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]invoice.Carrying{}
+	for rows.Next() {
+		var cid string
+		var c invoice.Carrying
+		if err := rows.Scan(&cid, &c.Quantity, &c.Amount, &c.WIP); err != nil {
+			return nil, err
+		}
+		out[cid] = c
+	}
+	return out, rows.Err()
+}
+
+// saveLineWIP records the functional WIP each candidate part of posted inv relieved (an invoice
+// bills a candidate on one row). A part relieving its own amount (every part of a same-currency
+// invoice) is left NULL, which readers take as the amount: posting writes nothing more for it.
+func (s *Store) saveLineWIP(ctx context.Context, inv invoice.Invoice) error {
+	var cands []string
+	var wips []decimal.Decimal
+	for _, l := range inv.Lines {
+		for _, p := range l.Parts {
+			if p.CandidateID != "" && !p.WIP.Equal(p.Amount.Value) {
+				cands, wips = append(cands, p.CandidateID), append(wips, p.WIP)
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	_, err := s.Q(ctx).Exec(ctx, `UPDATE invoice_lines l SET wip_amount = x.w
+		FROM unnest($2::uuid[], $3::numeric[]) AS x(c, w) WHERE l.invoice_id = $1 AND l.candidate_id = x.c`, inv.ID, cands, wips)
+	return err
+}
+
+// EntryRate returns the exchange rate of the first line of account in journal entry id (ok
+// false when it has none).
+func (s *Store) EntryRate(ctx context.Context, id, account string) (decimal.Decimal, bool, error) {
+	var r decimal.Decimal
+	err := s.Q(ctx).QueryRow(ctx, `SELECT fx_rate FROM journal_lines WHERE entry_id = $1 AND account_code = $2 ORDER BY line_no LIMIT 1`,
+		id, account).Scan(&r)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, false, nil
+	}
+	return r, err == nil, err
 }

@@ -98,7 +98,7 @@ func writeResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 		if c := r.Candidate; c != nil {
 			candidates = append(candidates, []any{pg.UUID(c.ID), pg.UUID(c.ProjectID), pg.UUID(c.ContractID), c.LineKey, c.SourceType, c.SourceID, c.Version,
 				c.SourceDate.Time(), pg.Numeric(c.Quantity), pg.Numeric(c.UnitPrice.Value), pg.NullNumeric(c.Markup), pg.Numeric(c.Amount.Value), c.Amount.Currency,
-				c.ResourceID, c.Role, c.TaskID})
+				c.ResourceID, c.Role, c.TaskID, pg.Numeric(c.WIP)})
 		}
 		addResult(s, r.Outcome, r.Reason, entryID)
 		if r.Outcome == ledger.Parked {
@@ -133,7 +133,7 @@ func writeResults(ctx context.Context, q pg.Querier, results []ledger.Result, co
 	if len(candidates) > 0 {
 		if _, err := q.CopyFrom(ctx, pgx.Identifier{"invoice_candidates"}, []string{"id", "project_id", "contract_id", "line_key",
 			"source_type", "source_id", "source_version", "source_date", "quantity", "unit_price", "markup_percent", "amount", "currency_code",
-			"resource_id", "role", "task_id"},
+			"resource_id", "role", "task_id", "wip_amount"},
 			pgx.CopyFromRows(candidates)); err != nil {
 			return err
 		}

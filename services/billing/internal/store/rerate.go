@@ -78,20 +78,21 @@ func (s *Store) BilledTime(ctx context.Context, contractID string) ([]ledger.Bil
 	})
 }
 
-// RerateCandidates sets the bill rate and amount of open candidates to those of contract
-// version (the ledger holds the delta; the candidate is a work list, not a book of record).
+// RerateCandidates sets the bill rate, amount and WIP carrying amount of open candidates to
+// those of contract version (the ledger holds the delta; the candidate is a work list, not a
+// book of record).
 func (s *Store) RerateCandidates(ctx context.Context, contractVersion int64, after []ledger.Candidate) error {
 	if len(after) == 0 {
 		return nil
 	}
 	ids := make([]string, len(after))
-	rates, amounts := make([]pgtype.Numeric, len(after)), make([]pgtype.Numeric, len(after))
+	rates, amounts, wips := make([]pgtype.Numeric, len(after)), make([]pgtype.Numeric, len(after)), make([]pgtype.Numeric, len(after))
 	for i, c := range after {
-		ids[i], rates[i], amounts[i] = c.ID, pg.Numeric(c.UnitPrice.Value), pg.Numeric(c.Amount.Value)
+		ids[i], rates[i], amounts[i], wips[i] = c.ID, pg.Numeric(c.UnitPrice.Value), pg.Numeric(c.Amount.Value), pg.Numeric(c.WIP)
 	}
-	_, err := s.Q(ctx).Exec(ctx, `UPDATE invoice_candidates c SET unit_price = x.rate, amount = x.amount, rated_contract_version = $4
-		FROM unnest($1::uuid[], $2::numeric[], $3::numeric[]) AS x(id, rate, amount) WHERE c.id = x.id AND c.status = 'OPEN'`,
-		ids, rates, amounts, contractVersion)
+	_, err := s.Q(ctx).Exec(ctx, `UPDATE invoice_candidates c SET unit_price = x.rate, amount = x.amount, wip_amount = x.wip, rated_contract_version = $4
+		FROM unnest($1::uuid[], $2::numeric[], $3::numeric[], $5::numeric[]) AS x(id, rate, amount, wip) WHERE c.id = x.id AND c.status = 'OPEN'`,
+		ids, rates, amounts, contractVersion, wips)
 	return err
 }
 
