@@ -25,6 +25,12 @@ var (
 	ErrCreditExceedsOpen = fault.New(fault.FailedPrecondition, "CREDIT_EXCEEDS_OPEN", "the credit note exceeds what is still open on the invoice (paid amounts are not credited back)")
 	ErrRangeInvalid      = fault.New(fault.Invalid, "DATE_RANGE_INVALID", "the end date is before the start date")
 	ErrFXMissing         = fault.New(fault.FailedPrecondition, "EXCHANGE_RATE_MISSING_FOR_DATE", "no exchange rate to the functional currency on the payment date")
+
+	ErrRefundExceedsUnapplied = fault.New(fault.FailedPrecondition, "REFUND_EXCEEDS_UNAPPLIED", "the refund exceeds what the payment has unapplied (on account)")
+	ErrRefundCurrency         = fault.New(fault.Invalid, "REFUND_CURRENCY_MISMATCH", "a refund is in the currency of its payment")
+	ErrRefundAmount           = fault.New(fault.Invalid, "REFUND_AMOUNT_INVALID", "a refund must be positive")
+	ErrRefundDate             = fault.New(fault.Invalid, "REFUND_DATE_INVALID", "a refund is dated on or after its payment")
+	ErrRefundReferenceTaken   = fault.New(fault.FailedPrecondition, "REFUND_REFERENCE_TAKEN", "the legal entity already recorded a different refund with this reference")
 )
 
 // Instalment of payment terms: Percent of the gross due DueDays after the issue date.
