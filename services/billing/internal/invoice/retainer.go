@@ -124,7 +124,7 @@ func keepDrawdownCovered(inv Invoice, credited map[string][2]decimal.Decimal, ou
 		if at < 0 {
 			out = append(out, Line{No: len(out) + 1, ProjectID: a.ProjectID, LineKey: a.LineKey, Item: a.Item, SourceDate: a.SourceDate,
 				Description: fmt.Sprintf("credit of line %d of %s: the drawdown of the credited time returns to the retainer", a.No, inv.Number),
-				Quantity: decimal.Zero, UnitPrice: a.UnitPrice, Amount: money.Zero(inv.Currency), ItemType: a.ItemType, TaxRate: a.TaxRate,
+				Quantity:    decimal.Zero, UnitPrice: a.UnitPrice, Amount: money.Zero(inv.Currency), ItemType: a.ItemType, TaxRate: a.TaxRate,
 				Parts: []Part{{Item: a.Item, SourceDate: a.SourceDate, Quantity: decimal.Zero, Amount: money.Zero(inv.Currency)}}})
 			at = len(out) - 1
 		}
