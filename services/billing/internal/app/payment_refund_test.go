@@ -3,6 +3,7 @@ package app_test
 import (
 	"testing"
 
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/money"
 	"github.com/accrue/accrue/services/billing/internal/billingtest"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
@@ -98,6 +99,14 @@ func TestRefundOfCashOnAccount(t *testing.T) {
 	wantReason(t, err, "REFUND_EXCEEDS_UNAPPLIED")
 	if n := billingtest.Scalar[int64](e.Env, `SELECT count(*) FROM audit_log WHERE action = 'payment.refunded'`); n != 2 {
 		t.Errorf("%d payment.refunded audit records, want 2", n)
+	}
+	events := e.published(billingv1.EventTypePaymentRefunded)
+	if len(events) != 2 {
+		t.Fatalf("payment.refunded published %d times, want 2 (once per refund, not for the replay)", len(events))
+	}
+	if ev, ok := events[1].payload.(*billingv1.PaymentRefunded); !ok || events[1].subject != p.ID || ev.GetRefundReference() != "RF-3" ||
+		ev.GetAmount().GetAmount() != "180.00" || ev.GetUnapplied().GetAmount() != "0.00" || ev.GetCrossIds().GetCustomerId() != billingtest.Customer {
+		t.Fatalf("last payment.refunded %v (subject %s), want RF-3 of 180.00 leaving 0.00 on account", events[1].payload, events[1].subject)
 	}
 	if n := billingtest.Scalar[int64](e.Env, `SELECT count(*) FROM (SELECT entry_id FROM journal_lines GROUP BY entry_id
 		HAVING sum(debit) <> sum(credit)) x`); n != 0 {

@@ -8,14 +8,17 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/receivable"
+	"github.com/accrue/accrue/services/billing/internal/wire"
 )
 
 // RecordPayment records cash received from a customer on its date: Dr cash / Cr customer
@@ -210,7 +213,7 @@ func (s *Service) ApplyPayment(ctx context.Context, paymentID, applicationID str
 // invoice.ErrPeriodClosed. The reference is the natural key: the same refund again returns the
 // first one (replayed true); another refund with a used reference is
 // receivable.ErrRefundReferenceTaken. It locks the payment, so refunds and applications of one
-// payment never take more than it has on account.
+// payment never take more than it has on account, and publishes payment.refunded.
 func (s *Service) RefundPayment(ctx context.Context, paymentID string, amount money.Amount, date civil.Date, reference string) (r receivable.Refund, p receivable.Payment, replayed bool, err error) {
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		if p, err = s.store.Payment(ctx, paymentID, true); err != nil {
@@ -253,6 +256,10 @@ func (s *Service) RefundPayment(ctx context.Context, paymentID string, amount mo
 			return err
 		}
 		p.Refunded, p.RefundedFunctional = p.Refunded.Add(r.Amount.Value), p.RefundedFunctional.Add(r.Carrying)
+		if err := s.store.Publish(ctx, outbox.Event{Stream: billingv1.EventStream, Type: billingv1.EventTypePaymentRefunded, Subject: p.ID,
+			Payload: wire.PaymentRefunded(r, p, correlation.ID(ctx))}); err != nil {
+			return err
+		}
 		return s.store.Audit(ctx, audit.Record{Action: "payment.refunded", EntityType: "payment", EntityID: p.ID,
 			Details: map[string]any{"refund_id": r.ID, "reference": reference, "amount": r.Amount.String(), "date": date.String(),
 				"fx_gain": r.FXGain().String(), "unapplied": p.Unapplied().String()}})

@@ -97,6 +97,14 @@ func RefundPayment(req *billingv1.RefundPaymentRequest) (money.Amount, civil.Dat
 	return a, d, err
 }
 
+// PaymentRefunded is the event of refund r of payment p (p after the refund).
+func PaymentRefunded(r receivable.Refund, p receivable.Payment, correlationID string) *billingv1.PaymentRefunded {
+	return &billingv1.PaymentRefunded{PaymentId: p.ID, RefundId: r.ID, LegalEntityId: p.LegalEntityID, CustomerId: p.CustomerID,
+		PaymentReference: p.Reference, RefundReference: r.Reference, RefundDate: civilpb.To(r.Date), Amount: moneyProto(r.Amount),
+		Unapplied: m(p.Unapplied(), p.Amount.Currency), CorrelationId: correlationID,
+		CrossIds: &commonv1.CrossSystemIds{CustomerId: p.CustomerID, LegalEntityId: p.LegalEntityID}}
+}
+
 // RefundProto converts a refund.
 func RefundProto(r receivable.Refund) *billingv1.PaymentRefund {
 	return &billingv1.PaymentRefund{RefundId: r.ID, PaymentId: r.PaymentID, LegalEntityId: r.LegalEntityID, CustomerId: r.CustomerID,
