@@ -165,7 +165,9 @@ func (fx *matrixFixture) entityCases() map[string]entityCase {
 			Reference: "MX-PAY-B", Amount: &commonv1.Money{Amount: "10.00", CurrencyCode: "USD"}, PaymentDate: date(2026, 6, 20)}},
 		billingv1.PaymentService_GetPayment_FullMethodName:   {req: &billingv1.GetPaymentRequest{PaymentId: fx.payment.GetPaymentId()}},
 		billingv1.PaymentService_ApplyPayment_FullMethodName: {req: &billingv1.ApplyPaymentRequest{PaymentId: fx.payment.GetPaymentId()}},
-		billingv1.PaymentService_GetArAging_FullMethodName:   {req: &billingv1.GetArAgingRequest{LegalEntityId: leA, AsOf: date(2026, 6, 30)}},
+		billingv1.PaymentService_RefundPayment_FullMethodName: {req: &billingv1.RefundPaymentRequest{PaymentId: fx.payment.GetPaymentId(),
+			Amount: &commonv1.Money{Amount: "1.00", CurrencyCode: "USD"}, RefundDate: date(2026, 6, 25), Reference: "MX-REFUND-B"}},
+		billingv1.PaymentService_GetArAging_FullMethodName: {req: &billingv1.GetArAgingRequest{LegalEntityId: leA, AsOf: date(2026, 6, 30)}},
 		billingv1.PaymentService_GetCustomerStatement_FullMethodName: {req: &billingv1.GetCustomerStatementRequest{LegalEntityId: leA,
 			CustomerId: fx.contract.GetCustomerId(), From: date(2026, 6, 1), To: date(2026, 6, 30)}},
 		// reconciliation (served by billing)

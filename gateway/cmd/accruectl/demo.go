@@ -276,11 +276,15 @@ func (d *demoRun) receivables(leID, contractID, customerID string) error {
 	d.must(http.MethodPost, "/v1/legal-entities/"+leID+"/receivables-policy", map[string]any{"policy": map[string]any{
 		"default_terms_code": "50-30/50-60", "write_off_tolerance": "0.05"}})
 	fmt.Println("   payment terms 50-30/50-60 (50 % due after 30 days, 50 % after 60) are US01's default; write-off tolerance 0.05")
-	draft := d.must(http.MethodPost, "/v1/contracts/"+contractID+"/invoices:propose", map[string]any{})
+	// Billing up to the invoice date: the 20000.00 training line, a fixed fee without a billing
+	// schedule, is billed whole by the first proposal whose cut-off reaches its service start
+	// (2027-05-01), so it stays off this invoice.
+	draft := d.must(http.MethodPost, "/v1/contracts/"+contractID+"/invoices:propose", map[string]any{"cut_off": date(2027, 2, 28)})
 	invID := str(draft, "invoice", "invoice_id")
 	inv := d.must(http.MethodPost, "/v1/invoices/"+invID+":post", map[string]any{"issue_date": date(2027, 2, 28)})
 	fmt.Printf("   invoice %s issued 2027-02-28: %d lines, total %s (1200.00 + 1125.00 + 132.00 = 2457.00), gross %s\n",
 		str(inv, "invoice", "number"), len(asList(get(inv, "invoice", "lines"))), money(inv, "invoice", "total"), money(inv, "invoice", "gross"))
+	fmt.Println("   (work up to the cut-off 2027-02-28; the 20000.00 training fee is billed whole once a cut-off reaches its service start, 2027-05-01)")
 	inv = d.must(http.MethodGet, "/v1/invoices/"+invID, nil)
 	for _, x := range asList(get(inv, "invoice", "instalments")) {
 		xm := x.(map[string]any)

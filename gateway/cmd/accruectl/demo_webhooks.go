@@ -82,7 +82,9 @@ func (d *demoRun) showDeliveries(l *demoListener, contractID string) {
 	}
 	defer l.cancel()
 	step(7, "Outbound webhooks received by the listener (each signature verified)")
-	if st, inv, err := d.call(http.MethodPost, "/v1/contracts/"+contractID+"/invoices:propose", map[string]any{}); err == nil && st < 300 {
+	// The cut-off of step 5: the training fee (service from 2027-05-01) stays unbilled.
+	cutOff := map[string]any{"cut_off": map[string]any{"year": 2027, "month": 2, "day": 28}}
+	if st, inv, err := d.call(http.MethodPost, "/v1/contracts/"+contractID+"/invoices:propose", cutOff); err == nil && st < 300 {
 		id := str(inv, "invoice", "invoice_id")
 		st, posted, err := d.call(http.MethodPost, "/v1/invoices/"+id+":post",
 			map[string]any{"issue_date": map[string]any{"year": 2026, "month": 3, "day": 2}})

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/services/billing/internal/billingtest"
 	"github.com/accrue/accrue/services/billing/internal/contract"
@@ -128,5 +130,42 @@ func TestFixedFeeScheduleBillsEachInstalmentOnce(t *testing.T) {
 	if n := billingtest.Scalar[int64](e.Env, `SELECT count(*) FROM (SELECT entry_id FROM journal_lines GROUP BY entry_id
 		HAVING sum(debit) <> sum(credit)) x`); n != 0 {
 		t.Fatalf("%d unbalanced journal entries", n)
+	}
+}
+
+// A fixed fee of 20,000.00 without a billing schedule, its service from 1 September: a proposal
+// with a cut-off of 31 August bills nothing; one of 30 September bills the 20,000.00 whole, once
+// (one line, item schedule:2026-09-01); a credit note returns it to billable and the next
+// proposal bills it again, once. Receivable 20,000 − 20,000 + 20,000 = 20,000.00.
+func TestFixedFeeWithoutScheduleIsBilledWholeOnce(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	l := fixedLine("20000.00", contract.StraightLine)
+	l.ServiceStart, l.ServiceEnd = billingtest.Day("2026-09-01"), billingtest.Day("2026-09-30")
+	c := e.withLine(l)
+
+	if _, err := e.UC.ProposeInvoice(e.Ctx, c.ID, billingtest.Day("2026-08-31")); !errors.Is(err, invoice.ErrNothingToBill) {
+		t.Fatalf("proposal before the service start: %v, want NOTHING_TO_BILL", err)
+	}
+	sep := e.postInvoice(e.propose(c.ID, "2026-09-30").ID, "2026-09-30")
+	wantMoney(t, "September", sep.Total, "20000.00 USD")
+	if len(sep.Lines) != 1 || sep.Lines[0].Item != invoice.ScheduleItem(billingtest.Day("2026-09-01")) ||
+		sep.Lines[0].ItemType != invoice.ItemTypeFixedFee || !sep.Lines[0].Quantity.Equal(decimal.NewFromInt(1)) {
+		t.Fatalf("lines %+v, want one line of the whole fee dated 2026-09-01", sep.Lines)
+	}
+	if _, err := e.UC.ProposeInvoice(e.Ctx, c.ID, civil.Date{}); !errors.Is(err, invoice.ErrNothingToBill) {
+		t.Fatalf("proposal after the fee was billed: %v, want NOTHING_TO_BILL", err)
+	}
+	cn, err := e.UC.CreditInvoice(e.Ctx, sep.ID, nil, billingtest.Day("2026-10-05"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMoney(t, "credit note", cn.Total, "-20000.00 USD")
+	oct := e.postInvoice(e.propose(c.ID, "2026-10-31").ID, "2026-10-31")
+	wantMoney(t, "October (the fee again)", oct.Total, "20000.00 USD")
+	if _, err := e.UC.ProposeInvoice(e.Ctx, c.ID, civil.Date{}); !errors.Is(err, invoice.ErrNothingToBill) {
+		t.Fatalf("proposal after the fee was billed again: %v, want NOTHING_TO_BILL", err)
+	}
+	if ar := e.balance(ledger.AccountsReceivable); ar != "20000.00" {
+		t.Fatalf("receivable %s, want 20000.00", ar)
 	}
 }

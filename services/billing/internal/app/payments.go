@@ -8,14 +8,17 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/auth"
 	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/correlation"
 	"github.com/accrue/accrue/internal/platform/money"
+	"github.com/accrue/accrue/internal/platform/outbox"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 	"github.com/accrue/accrue/services/billing/internal/ledger"
 	"github.com/accrue/accrue/services/billing/internal/receivable"
+	"github.com/accrue/accrue/services/billing/internal/wire"
 )
 
 // RecordPayment records cash received from a customer on its date: Dr cash / Cr customer
@@ -148,7 +151,7 @@ func (s *Service) ApplyPayment(ctx context.Context, paymentID, applicationID str
 		}
 		// The last application of a payment takes off what is left of its functional cash.
 		if applied.Equal(p.Unapplied()) && len(lines) > 0 {
-			rest := p.Functional.Sub(p.AppliedFunctional).Sub(cash)
+			rest := p.UnappliedFunctional().Sub(cash)
 			for i := len(lines) - 1; i >= 0; i-- {
 				if lines[i].Amount.IsPositive() {
 					lines[i].Cash = lines[i].Cash.Add(rest)
@@ -200,6 +203,68 @@ func (s *Service) ApplyPayment(ctx context.Context, paymentID, applicationID str
 			Details: map[string]any{"application_id": a.ID, "applied": applied.String(), "invoices": len(a.Invoices), "fx_gain": a.FXGain.String()}})
 	})
 	return a, err
+}
+
+// RefundPayment pays back amount (in the payment's currency) of what payment paymentID has on
+// account to its customer, on date: Dr customer payments on account at the payment's rate / Cr
+// cash at date's rate, the difference to realized FX gain or loss (receivable.PlanRefund,
+// receivable.RefundEntry). More than the payment has unapplied is
+// receivable.ErrRefundExceedsUnapplied and writes nothing; a date in a closed period is
+// invoice.ErrPeriodClosed. The reference is the natural key: the same refund again returns the
+// first one (replayed true); another refund with a used reference is
+// receivable.ErrRefundReferenceTaken. It locks the payment, so refunds and applications of one
+// payment never take more than it has on account, and publishes payment.refunded.
+func (s *Service) RefundPayment(ctx context.Context, paymentID string, amount money.Amount, date civil.Date, reference string) (r receivable.Refund, p receivable.Payment, replayed bool, err error) {
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		if p, err = s.store.Payment(ctx, paymentID, true); err != nil {
+			return err
+		}
+		if err := auth.CheckLegalEntity(ctx, p.LegalEntityID); err != nil {
+			return err
+		}
+		le, err := s.store.LegalEntity(ctx, p.LegalEntityID)
+		if err != nil {
+			return err
+		}
+		if prev, err := s.store.RefundByReference(ctx, p.LegalEntityID, reference); err != nil {
+			return err
+		} else if prev != nil {
+			if !prev.Same(receivable.Refund{PaymentID: p.ID, Amount: amount, Date: date}) {
+				return receivable.ErrRefundReferenceTaken.With("refund " + prev.ID + " has reference " + reference)
+			}
+			r, replayed = *prev, true
+			r.FunctionalCurrency = le.FunctionalCurrency
+			return nil
+		}
+		if err := s.checkOpen(ctx, le.ID, date); err != nil {
+			return err
+		}
+		fx := decimal.NewFromInt(1)
+		if amount.Currency == p.Amount.Currency {
+			if fx, err = s.rateOn(ctx, amount.Currency, le.FunctionalCurrency, date); err != nil {
+				return err
+			}
+		}
+		if r, err = receivable.PlanRefund(p, amount, date, fx, le.FunctionalCurrency); err != nil {
+			return err
+		}
+		r.ID, r.JournalEntryID, r.Reference = uuid.Must(uuid.NewV7()).String(), uuid.Must(uuid.NewV7()).String(), reference
+		if err := s.writeEntry(ctx, receivable.RefundEntry(r, p, r.JournalEntryID, le.FunctionalCurrency)); err != nil {
+			return err
+		}
+		if err := s.store.InsertRefund(ctx, r); err != nil {
+			return err
+		}
+		p.Refunded, p.RefundedFunctional = p.Refunded.Add(r.Amount.Value), p.RefundedFunctional.Add(r.Carrying)
+		if err := s.store.Publish(ctx, outbox.Event{Stream: billingv1.EventStream, Type: billingv1.EventTypePaymentRefunded, Subject: p.ID,
+			Payload: wire.PaymentRefunded(r, p, correlation.ID(ctx))}); err != nil {
+			return err
+		}
+		return s.store.Audit(ctx, audit.Record{Action: "payment.refunded", EntityType: "payment", EntityID: p.ID,
+			Details: map[string]any{"refund_id": r.ID, "reference": reference, "amount": r.Amount.String(), "date": date.String(),
+				"fx_gain": r.FXGain().String(), "unapplied": p.Unapplied().String()}})
+	})
+	return r, p, replayed, err
 }
 
 // checkDues refuses invoices that are not the payment's customer's and currency, or that have

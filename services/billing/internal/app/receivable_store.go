@@ -35,7 +35,14 @@ type ReceivableStore interface {
 	Payment(ctx context.Context, id string, lock bool) (receivable.Payment, error)
 	PaymentByReference(ctx context.Context, legalEntityID, reference string) (*receivable.Payment, error)
 	AddApplied(ctx context.Context, id string, amount, functional decimal.Decimal) error
-	// CustomerPayments returns a customer's payments dated from..to, Applied as of to.
+	// InsertRefund records a refund and adds it to its payment's refunded totals; it fails with
+	// receivable.ErrRefundReferenceTaken on a reference already used.
+	InsertRefund(ctx context.Context, r receivable.Refund) error
+	// RefundByReference returns the refund of a reference, nil when none.
+	RefundByReference(ctx context.Context, legalEntityID, reference string) (*receivable.Refund, error)
+	// CustomerRefunds returns a customer's refunds dated from..to.
+	CustomerRefunds(ctx context.Context, legalEntityID, customerID string, from, to civil.Date) ([]receivable.Refund, error)
+	// CustomerPayments returns a customer's payments dated from..to, Applied and Refunded as of to.
 	CustomerPayments(ctx context.Context, legalEntityID, customerID string, from, to civil.Date) ([]receivable.Payment, error)
 	// AccountBalance is debits minus credits of an account over entries posted up to asOf.
 	AccountBalance(ctx context.Context, legalEntityID, account string, asOf civil.Date) (decimal.Decimal, error)

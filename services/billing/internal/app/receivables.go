@@ -40,7 +40,8 @@ func (s *Service) ArAging(ctx context.Context, legalEntityID string, asOf civil.
 	return a, err
 }
 
-// CustomerStatement is a customer's open instalments on to and payments dated from..to.
+// CustomerStatement is a customer's open instalments on to and payments and refunds dated
+// from..to.
 func (s *Service) CustomerStatement(ctx context.Context, legalEntityID, customerID string, from, to civil.Date) (receivable.Statement, error) {
 	st := receivable.Statement{CustomerID: customerID, From: from, To: to}
 	if err := auth.CheckLegalEntity(ctx, legalEntityID); err != nil {
@@ -58,7 +59,10 @@ func (s *Service) CustomerStatement(ctx context.Context, legalEntityID, customer
 			st.Open = append(st.Open, d)
 		}
 	}
-	st.Payments, err = s.store.CustomerPayments(ctx, legalEntityID, customerID, from, to)
+	if st.Payments, err = s.store.CustomerPayments(ctx, legalEntityID, customerID, from, to); err != nil {
+		return st, err
+	}
+	st.Refunds, err = s.store.CustomerRefunds(ctx, legalEntityID, customerID, from, to)
 	return st, err
 }
 

@@ -91,7 +91,8 @@ func BenchmarkInvoiceRun(b *testing.B) {
 					if i >= int64(len(ids)) {
 						return
 					}
-					resp, err := ic.ProposeInvoice(ctx, &billingv1.ProposeInvoiceRequest{ContractId: ids[i]})
+					// Up to December: the contract's fixed fee (from March 2027) stays off.
+					resp, err := ic.ProposeInvoice(ctx, &billingv1.ProposeInvoiceRequest{ContractId: ids[i], CutOff: day(2026, 12, 31)})
 					if err != nil {
 						errs <- err
 						return

@@ -76,6 +76,18 @@ func (p *Payments) ApplyPayment(ctx context.Context, req *billingv1.ApplyPayment
 	return grpcx.Reply(wire.ApplyPaymentResponse)(p.app.ApplyPayment(ctx, req.GetPaymentId(), req.GetApplicationId(), allocs))
 }
 
+func (p *Payments) RefundPayment(ctx context.Context, req *billingv1.RefundPaymentRequest) (*billingv1.RefundPaymentResponse, error) {
+	amt, d, err := wire.RefundPayment(req)
+	if err != nil {
+		return nil, err
+	}
+	r, pay, replayed, err := p.app.RefundPayment(ctx, req.GetPaymentId(), amt, d, req.GetReference())
+	if err != nil {
+		return nil, err
+	}
+	return &billingv1.RefundPaymentResponse{Refund: wire.RefundProto(r), Payment: wire.PaymentProto(pay), Replayed: replayed}, nil
+}
+
 func (p *Payments) GetArAging(ctx context.Context, req *billingv1.GetArAgingRequest) (*billingv1.GetArAgingResponse, error) {
 	asOf, err := civilpb.From(req.GetAsOf(), "as_of")
 	if err != nil {

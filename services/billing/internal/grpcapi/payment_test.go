@@ -6,6 +6,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
+	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
 	"github.com/accrue/accrue/internal/platform/servicetest"
 	"github.com/accrue/accrue/services/billing/internal/app"
 	"github.com/accrue/accrue/services/billing/internal/grpcapi"
@@ -87,5 +88,31 @@ func TestPaymentsAPI(t *testing.T) {
 		From: day(2026, 8, 1), To: day(2026, 8, 31)})
 	if err != nil || len(st.GetPayments()) != 1 || len(st.GetOpenItems()) != 0 {
 		t.Fatalf("statement %v %v, want the one payment and no open items", st, err)
+	}
+
+	// Refunds of the 600.00 on account: 700.00 is more than is unapplied; 250.00 leaves 350.00,
+	// once per reference; EUR is not the payment's currency.
+	refund := func(amount *commonv1.Money, ref string) (*billingv1.RefundPaymentResponse, error) {
+		return pay.RefundPayment(env.Ctx(scopes), &billingv1.RefundPaymentRequest{PaymentId: first.GetPayment().GetPaymentId(), Amount: amount,
+			RefundDate: day(2026, 8, 20), Reference: ref})
+	}
+	_, err = refund(usd("700.00"), "RF-1")
+	wantErr(t, err, codes.FailedPrecondition, "REFUND_EXCEEDS_UNAPPLIED")
+	_, err = refund(&commonv1.Money{Amount: "250.00", CurrencyCode: "EUR"}, "RF-1")
+	wantErr(t, err, codes.InvalidArgument, "REFUND_CURRENCY_MISMATCH")
+	r, err := refund(usd("250.00"), "RF-1")
+	if err != nil || r.GetReplayed() || r.GetPayment().GetUnapplied().GetAmount() != "350.00" || r.GetPayment().GetRefunded().GetAmount() != "250.00" ||
+		r.GetRefund().GetAmount().GetAmount() != "250.00" || r.GetRefund().GetFxGain().GetAmount() != "0.00" {
+		t.Fatalf("refund %v %v, want 250.00 refunded, 350.00 unapplied, no FX", r, err)
+	}
+	if again, err := refund(usd("250.00"), "RF-1"); err != nil || !again.GetReplayed() || again.GetRefund().GetRefundId() != r.GetRefund().GetRefundId() {
+		t.Fatalf("refund again %v %v, want the first refund, replayed", again, err)
+	}
+	_, err = refund(usd("10.00"), "RF-1")
+	wantErr(t, err, codes.FailedPrecondition, "REFUND_REFERENCE_TAKEN")
+	st, err = pay.GetCustomerStatement(env.Ctx(scopes), &billingv1.GetCustomerStatementRequest{LegalEntityId: le, CustomerId: in.GetCustomerId(),
+		From: day(2026, 8, 1), To: day(2026, 8, 31)})
+	if err != nil || len(st.GetRefunds()) != 1 || st.GetRefunds()[0].GetReference() != "RF-1" || st.GetPayments()[0].GetUnapplied().GetAmount() != "350.00" {
+		t.Fatalf("statement %v %v, want refund RF-1 and 350.00 left on account", st, err)
 	}
 }

@@ -3,6 +3,7 @@ package invoice
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -21,8 +22,11 @@ const (
 // MilestoneItem is the billing item of milestone key (invoice_lines.billing_item).
 func MilestoneItem(key string) string { return "milestone:" + key }
 
-// ScheduleItem is the billing item of a fixed fee's schedule entry dated d.
-func ScheduleItem(d civil.Date) string { return "schedule:" + d.String() }
+const schedulePrefix = "schedule:"
+
+// ScheduleItem is the billing item of a fixed fee's schedule entry dated d (of a fixed fee
+// without a schedule: its whole amount, dated its service start).
+func ScheduleItem(d civil.Date) string { return schedulePrefix + d.String() }
 
 // ItemBilled is what invoices and credit notes that are not void bill of one item of a contract
 // line, net of credit notes, and the count of live invoice lines it is on.
@@ -33,7 +37,10 @@ type ItemBilled struct {
 
 // FeeLines builds the fee lines of a proposal. Each entry of the billing schedule of a FIXED_FEE
 // line dated on or before cutOff (zero: all) bills its amount less what billed holds of it, once;
-// a FIXED_FEE line without a schedule is not billed here. Then each milestone of a MILESTONE line of terms
+// a FIXED_FEE line without a schedule bills its whole amount once, as the one entry
+// ScheduleItem(its service start, else the contract start). What a FIXED_FEE line bills, net of
+// credit notes and over all its entries, never exceeds the line amount (an amendment that adds or
+// changes a schedule after part of the fee was billed bills only the rest). Then each milestone of a MILESTONE line of terms
 // completed on or before cutOff (completed: line key → milestone key → completion date; zero
 // cutOff: all) bills its amount less what billed already holds of it (key: line key + "\x00" +
 // item), once: a milestone billed on a live invoice is not billed again until that invoice is
@@ -42,11 +49,18 @@ func FeeLines(terms contract.Terms, completed map[string]map[string]civil.Date, 
 	projectID string, first int) (lines []Line, total money.Amount) {
 	total = money.Zero(terms.Currency)
 	one := decimal.NewFromInt(1)
-	bill := func(cl contract.Line, item, itemType, desc string, on civil.Date, full money.Amount) {
+	// room, when not nil, is what the contract line may still bill; bill takes what it bills off it.
+	bill := func(cl contract.Line, item, itemType, desc string, on civil.Date, full money.Amount, room *decimal.Decimal) {
 		b := billed[cl.Key+"\x00"+item]
 		amt := money.Amount{Value: full.Value.Sub(b.Net), Currency: terms.Currency}.Round()
+		if room != nil {
+			amt.Value = decimal.Min(amt.Value, *room)
+		}
 		if !amt.Value.IsPositive() {
 			return
+		}
+		if room != nil {
+			*room = room.Sub(amt.Value)
 		}
 		l := Line{No: first + len(lines), ProjectID: projectID, LineKey: cl.Key, Item: item, SourceDate: on, Quantity: one,
 			UnitPrice: amt, Amount: amt, Round: b.Live, ItemType: itemType, Description: desc}
@@ -58,9 +72,23 @@ func FeeLines(terms contract.Terms, completed map[string]map[string]civil.Date, 
 		if cl.Billing == contract.FixedFee {
 			sched := append([]contract.ScheduleEntry(nil), cl.Schedule...)
 			sort.SliceStable(sched, func(i, j int) bool { return sched[i].Date.Before(sched[j].Date) })
+			what := "fixed fee %s: instalment of %s"
+			if len(sched) == 0 {
+				on := cl.ServiceStart
+				if on.IsZero() {
+					on = terms.Start
+				}
+				sched, what = []contract.ScheduleEntry{{Date: on, Amount: cl.Amount}}, "fixed fee %s from %s"
+			}
+			room := cl.Amount.Value
+			for k, b := range billed {
+				if strings.HasPrefix(k, cl.Key+"\x00"+schedulePrefix) {
+					room = room.Sub(b.Net)
+				}
+			}
 			for _, e := range sched {
 				if cutOff.IsZero() || !e.Date.After(cutOff) {
-					bill(cl, ScheduleItem(e.Date), ItemTypeFixedFee, fmt.Sprintf("fixed fee %s: instalment of %s", cl.Key, e.Date), e.Date, e.Amount)
+					bill(cl, ScheduleItem(e.Date), ItemTypeFixedFee, fmt.Sprintf(what, cl.Key, e.Date), e.Date, e.Amount, &room)
 				}
 			}
 		}
@@ -72,7 +100,7 @@ func FeeLines(terms contract.Terms, completed map[string]map[string]civil.Date, 
 			if on.IsZero() {
 				on = civil.Of(time.Now().UTC())
 			}
-			bill(cl, RetainerAdvanceItem, ItemTypeRetainer, fmt.Sprintf("retainer %s: advance", cl.Key), on, cl.Amount)
+			bill(cl, RetainerAdvanceItem, ItemTypeRetainer, fmt.Sprintf("retainer %s: advance", cl.Key), on, cl.Amount, nil)
 		}
 		if cl.Billing != contract.MilestoneBilling {
 			continue
@@ -91,7 +119,7 @@ func FeeLines(terms contract.Terms, completed map[string]map[string]civil.Date, 
 			if !ok || (!cutOff.IsZero() && on.After(cutOff)) {
 				continue
 			}
-			bill(cl, MilestoneItem(m.Key), ItemTypeMilestone, fmt.Sprintf("milestone %s %s completed on %s", m.Key, m.Name, on), on, m.Amount)
+			bill(cl, MilestoneItem(m.Key), ItemTypeMilestone, fmt.Sprintf("milestone %s %s completed on %s", m.Key, m.Name, on), on, m.Amount, nil)
 		}
 	}
 	return lines, total

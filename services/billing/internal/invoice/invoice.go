@@ -296,6 +296,10 @@ type CreditRequest struct {
 // net quantity and amount to unbilled, and the entry where the credited quantity runs out is
 // split (its part of the credit is what is left of the credited amount), so the credited hours
 // are the latest ones and a later proposal bills exactly them again.
+//
+// On an invoice that draws time down against a retainer, crediting time credits the part billed
+// beyond the balance first, then returns the drawdown of the rest to the balance (see
+// keepDrawdownCovered); a credit note whose total would be positive is ErrOverCredit.
 func Credit(inv Invoice, credited map[string][2]decimal.Decimal, req []CreditRequest) ([]Line, money.Amount, error) {
 	byNo := map[int]Line{}
 	for _, l := range inv.Lines {
@@ -378,6 +382,10 @@ func Credit(inv Invoice, credited map[string][2]decimal.Decimal, req []CreditReq
 	}
 	if len(out) == 0 {
 		return nil, total, ErrOverCredit
+	}
+	out, total = keepDrawdownCovered(inv, credited, out, total)
+	if total.Value.IsPositive() {
+		return nil, total, ErrOverCredit.With("a credit note cannot raise what the invoice bills: credit a retainer applied line only with the time it drew down")
 	}
 	return out, total, nil
 }

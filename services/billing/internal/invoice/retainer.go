@@ -75,3 +75,71 @@ func RetainerDrawdown(terms contract.Terms, lines []Line, billed map[string]Item
 	}
 	return lines, applied
 }
+
+// keepDrawdownCovered adds to the credit lines out of a credit note on inv what keeps each
+// "retainer applied" line of inv covered by the time it drew down: after the credit, an applied
+// line may draw (net, negative) no more than its contract line's T&M on inv bills net. Crediting
+// time of a drawdown invoice thus credits the part billed beyond the balance first and then gives
+// the drawdown of the rest back to the balance (a positive credit of the applied line), so the
+// credited hours return to unbilled and the next proposal draws them down again. credited is
+// what earlier credit notes took (see Credit). It returns the lines and their total.
+func keepDrawdownCovered(inv Invoice, credited map[string][2]decimal.Decimal, out []Line, total money.Amount) ([]Line, money.Amount) {
+	netOf := func(l Line) decimal.Decimal {
+		parts := l.Parts
+		if len(parts) == 0 {
+			parts = []Part{{CandidateID: l.CandidateID, Item: l.Item, Amount: l.Amount}}
+		}
+		n := decimal.Zero
+		for _, p := range parts {
+			n = n.Add(p.Amount.Value).Sub(credited[p.Key()][1])
+		}
+		return n
+	}
+	for _, a := range inv.Lines {
+		if !strings.HasPrefix(a.Item, retainerAppliedPrefix) {
+			continue
+		}
+		drawn := netOf(a).Neg() // what the applied line still draws, positive
+		tm := decimal.Zero
+		for _, l := range inv.Lines {
+			if l.LineKey == a.LineKey && l.Item == "" {
+				tm = tm.Add(netOf(l))
+			}
+		}
+		at := -1
+		for i, l := range out {
+			switch {
+			case l.Item == a.Item:
+				drawn, at = drawn.Sub(l.Amount.Value), i
+			case l.LineKey == a.LineKey && l.Item == "":
+				tm = tm.Add(l.Amount.Value)
+			}
+		}
+		give := drawn.Sub(tm)
+		if !give.IsPositive() {
+			continue
+		}
+		full := a.Amount.Value.Neg()
+		netQty := a.Quantity.Sub(credited["item:"+a.Item][0])
+		if at < 0 {
+			out = append(out, Line{No: len(out) + 1, ProjectID: a.ProjectID, LineKey: a.LineKey, Item: a.Item, SourceDate: a.SourceDate,
+				Description: fmt.Sprintf("credit of line %d of %s: the drawdown of the credited time returns to the retainer", a.No, inv.Number),
+				Quantity:    decimal.Zero, UnitPrice: a.UnitPrice, Amount: money.Zero(inv.Currency), ItemType: a.ItemType, TaxRate: a.TaxRate,
+				Parts: []Part{{Item: a.Item, SourceDate: a.SourceDate, Quantity: decimal.Zero, Amount: money.Zero(inv.Currency)}}})
+			at = len(out) - 1
+		}
+		l := &out[at]
+		l.Amount.Value = l.Amount.Value.Add(give)
+		var qty decimal.Decimal // what this line credits of the applied line's quantity, positive
+		if give.Equal(drawn) || full.IsZero() {
+			qty = netQty // the whole drawdown left
+		} else {
+			qty = decimal.Min(netQty, l.Amount.Value.Div(full).Round(4))
+		}
+		l.Quantity = qty.Neg()
+		l.Tax = money.Amount{Value: l.Amount.Value.Mul(l.TaxRate), Currency: inv.Currency}.Round()
+		l.Parts = []Part{{Item: a.Item, SourceDate: a.SourceDate, Quantity: qty.Neg(), Amount: l.Amount}}
+		total.Value = total.Value.Add(give)
+	}
+	return out, total
+}

@@ -85,10 +85,11 @@ func Age(dues []Due, asOf civil.Date, currency string) Aging {
 	return a
 }
 
-// Statement is a customer's open items on To and payments dated From..To.
+// Statement is a customer's open items on To and payments and refunds dated From..To.
 type Statement struct {
 	CustomerID string
 	From, To   civil.Date
 	Open       []Due
 	Payments   []Payment
+	Refunds    []Refund
 }

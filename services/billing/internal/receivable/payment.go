@@ -1,6 +1,8 @@
 package receivable
 
 import (
+	"fmt"
+
 	"github.com/shopspring/decimal"
 
 	"github.com/accrue/accrue/internal/platform/civil"
@@ -22,13 +24,21 @@ type Payment struct {
 	// Functional is the cash booked.
 	FXRate     decimal.Decimal
 	Functional decimal.Decimal
-	// Applied and AppliedFunctional are what applications took off the payment so far.
-	Applied, AppliedFunctional decimal.Decimal
-	JournalEntryID             string
+	// Applied and AppliedFunctional are what applications took off the payment so far;
+	// Refunded and RefundedFunctional (at the payment's rate) what refunds paid back.
+	Applied, AppliedFunctional   decimal.Decimal
+	Refunded, RefundedFunctional decimal.Decimal
+	JournalEntryID               string
 }
 
 // Unapplied is what is left on account.
-func (p Payment) Unapplied() decimal.Decimal { return p.Amount.Value.Sub(p.Applied) }
+func (p Payment) Unapplied() decimal.Decimal { return p.Amount.Value.Sub(p.Applied).Sub(p.Refunded) }
+
+// UnappliedFunctional is what the payment still holds of customer payments on account
+// (functional, at its rate).
+func (p Payment) UnappliedFunctional() decimal.Decimal {
+	return p.Functional.Sub(p.AppliedFunctional).Sub(p.RefundedFunctional)
+}
 
 // Same reports whether q records the same payment as p (a retry with the same reference).
 func (p Payment) Same(q Payment) bool {
@@ -57,11 +67,84 @@ type InvoiceStanding struct {
 	Summary   Summary
 }
 
-// Journal source types of payments and their applications (one entry each).
+// Journal source types of payments, their applications and refunds (one entry each).
 const (
 	SourcePayment     = "payment"
 	SourceApplication = "payment_application"
+	SourceRefund      = "payment_refund"
 )
+
+// Refund is cash paid back to a customer out of what a payment has on account.
+type Refund struct {
+	ID            string
+	PaymentID     string
+	LegalEntityID string
+	CustomerID    string
+	// Reference is the bank reference of the refund, unique per legal entity: recording the
+	// same refund again returns the first one.
+	Reference string
+	Amount    money.Amount // in the payment's currency
+	Date      civil.Date
+	// FXRate converts Amount on Date; Cash is the functional cash paid out at it. Carrying is
+	// what the refund takes off customer payments on account, at the payment's rate: their
+	// difference is the realized FX gain (Carrying > Cash) or loss.
+	FXRate         decimal.Decimal
+	Cash, Carrying decimal.Decimal
+	JournalEntryID string
+	// FunctionalCurrency is the legal entity's, of Cash, Carrying and FXGain.
+	FunctionalCurrency string
+}
+
+// FXGain is the refund's realized FX gain (negative: a loss), functional.
+func (r Refund) FXGain() decimal.Decimal { return r.Carrying.Sub(r.Cash) }
+
+// Same reports whether q records the same refund as r (a retry with the same reference).
+func (r Refund) Same(q Refund) bool {
+	return r.PaymentID == q.PaymentID && r.Amount.Equal(q.Amount) && r.Date == q.Date
+}
+
+// PlanRefund decides a refund of amount on date (rate fx to functional) out of p: it must be in
+// the payment's currency (ErrRefundCurrency), positive, dated on or after the payment
+// (ErrRefundDate) and no more than p has unapplied (ErrRefundExceedsUnapplied). It carries
+// amount at the payment's rate, or all the payment still holds on account when it refunds all
+// that is unapplied, so a payment wholly applied and refunded leaves nothing on account.
+func PlanRefund(p Payment, amount money.Amount, date civil.Date, fx decimal.Decimal, functional string) (Refund, error) {
+	r := Refund{PaymentID: p.ID, LegalEntityID: p.LegalEntityID, CustomerID: p.CustomerID, Amount: amount, Date: date, FXRate: fx,
+		FunctionalCurrency: functional}
+	switch {
+	case amount.Currency != p.Amount.Currency:
+		return r, ErrRefundCurrency.With(fmt.Sprintf("the payment is in %s, the refund in %s", p.Amount.Currency, amount.Currency))
+	case !amount.Value.IsPositive():
+		return r, ErrRefundAmount
+	case date.Before(p.Date):
+		return r, ErrRefundDate.With(fmt.Sprintf("the payment is dated %s, the refund %s", p.Date, date))
+	case amount.Value.GreaterThan(p.Unapplied()):
+		return r, ErrRefundExceedsUnapplied.With(fmt.Sprintf("refund %s, unapplied %s", amount.Value, p.Unapplied()))
+	}
+	r.Carrying = money.Amount{Value: amount.Value.Mul(p.FXRate), Currency: functional}.Round().Value
+	if amount.Value.Equal(p.Unapplied()) || r.Carrying.GreaterThan(p.UnappliedFunctional()) {
+		r.Carrying = p.UnappliedFunctional()
+	}
+	r.Cash = money.Amount{Value: amount.Value.Mul(fx), Currency: functional}.Round().Value
+	return r, nil
+}
+
+// RefundEntry is the journal entry of refund r of payment p: Dr customer payments on account
+// (the carrying amount, at the payment's rate) / Cr cash (at the refund date's rate), the
+// difference to realized FX gain or loss. It balances by construction.
+func RefundEntry(r Refund, p Payment, entryID, functional string) ledger.Entry {
+	e := ledger.Entry{ID: entryID, LegalEntityID: r.LegalEntityID, Currency: functional, PostingDate: r.Date, SourceDate: r.Date,
+		SourceType: SourceRefund, SourceID: r.ID, SourceVersion: 1, Description: "refund " + r.Reference + " of payment " + p.Reference}
+	cur := r.Amount.Currency
+	e.Lines = appendNonZero(e.Lines, line(ledger.CustomerOnAccount, r.Carrying, r.Amount, p.FXRate, p.Date))
+	e.Lines = appendNonZero(e.Lines, line(ledger.Cash, r.Cash.Neg(), r.Amount.Mul(decimal.NewFromInt(-1)), r.FXRate, r.Date))
+	if gain := r.FXGain(); gain.IsPositive() {
+		e.Lines = appendNonZero(e.Lines, line(ledger.RealizedFXGain, gain.Neg(), money.Zero(cur), r.FXRate, r.Date))
+	} else if gain.IsNegative() {
+		e.Lines = appendNonZero(e.Lines, line(ledger.RealizedFXLoss, gain.Neg(), money.Zero(cur), r.FXRate, r.Date))
+	}
+	return e
+}
 
 // PaymentEntry is the journal entry of receiving p: Dr cash / Cr customer payments on account.
 func PaymentEntry(p Payment, entryID, functional string) ledger.Entry {

@@ -25,6 +25,12 @@ var (
 	ErrCreditExceedsOpen = fault.New(fault.FailedPrecondition, "CREDIT_EXCEEDS_OPEN", "the credit note exceeds what is still open on the invoice (paid amounts are not credited back)")
 	ErrRangeInvalid      = fault.New(fault.Invalid, "DATE_RANGE_INVALID", "the end date is before the start date")
 	ErrFXMissing         = fault.New(fault.FailedPrecondition, "EXCHANGE_RATE_MISSING_FOR_DATE", "no exchange rate to the functional currency on the payment date")
+
+	ErrRefundExceedsUnapplied = fault.New(fault.FailedPrecondition, "REFUND_EXCEEDS_UNAPPLIED", "the refund exceeds what the payment has unapplied (on account)")
+	ErrRefundCurrency         = fault.New(fault.Invalid, "REFUND_CURRENCY_MISMATCH", "a refund is in the currency of its payment")
+	ErrRefundAmount           = fault.New(fault.Invalid, "REFUND_AMOUNT_INVALID", "a refund must be positive")
+	ErrRefundDate             = fault.New(fault.Invalid, "REFUND_DATE_INVALID", "a refund is dated on or after its payment")
+	ErrRefundReferenceTaken   = fault.New(fault.FailedPrecondition, "REFUND_REFERENCE_TAKEN", "the legal entity already recorded a different refund with this reference")
 )
 
 // Instalment of payment terms: Percent of the gross due DueDays after the issue date.
@@ -118,8 +124,13 @@ func (d Due) relieve(amt decimal.Decimal, functional string) decimal.Decimal {
 // Schedule splits gross (the invoice's total with tax; functional: the receivable it booked)
 // into the instalments of terms due from issue: each instalment is its percent of the amount
 // rounded half-up to the minor unit, and the last takes the residual, so the instalments sum
-// to the gross exactly (likewise in the functional currency).
+// to the gross exactly (likewise in the functional currency). A zero-net invoice (gross 0.00,
+// e.g. time drawn down against a retainer) owes nothing: it gets one instalment of 0.00 due on
+// issue, never an open 0.00 per instalment of its terms, and Summarize reads it as PAID.
 func Schedule(t Terms, invoiceID string, issue civil.Date, gross money.Amount, functional money.Amount, fx decimal.Decimal) []Due {
+	if gross.Value.IsZero() && functional.Value.IsZero() {
+		t = Immediate
+	}
 	out := make([]Due, len(t.Instalments))
 	restT, restF := gross.Value, functional.Value
 	for i, in := range t.Instalments {
@@ -208,9 +219,10 @@ type Summary struct {
 	Dues                              []Due
 }
 
-// Summarize sums an invoice's dues: CREDITED when credit notes took all of it, PAID when
-// nothing is open (payments and write-offs settled the rest), PARTIALLY_PAID when a payment
-// applied and something is open, else POSTED.
+// Summarize sums an invoice's dues: PAID when it owed nothing (gross 0.00, a zero-net
+// invoice), CREDITED when credit notes took all of it, PAID when nothing is open (payments and
+// write-offs settled the rest), PARTIALLY_PAID when a payment applied and something is open,
+// else POSTED.
 func Summarize(dues []Due) Summary {
 	s := Summary{Dues: dues}
 	for _, d := range dues {
@@ -220,6 +232,8 @@ func Summarize(dues []Due) Summary {
 	switch {
 	case len(dues) == 0:
 		s.Status = StatusPosted
+	case s.Gross.IsZero():
+		s.Status = StatusPaid
 	case s.Credited.Equal(s.Gross):
 		s.Status = StatusCredited
 	case !s.Open.IsPositive():

@@ -98,3 +98,28 @@ func TestBuckets(t *testing.T) {
 		}
 	}
 }
+
+// A zero-net invoice under terms 50 % at 30 days / 50 % at 60 days gets one instalment of 0.00
+// due on the issue date, not two open 0.00 instalments; it is PAID from the start and never aged.
+func TestZeroNetInvoiceIsOneSettledInstalment(t *testing.T) {
+	terms := receivable.Terms{Code: "50-30/50-60", Instalments: []receivable.Instalment{{Percent: dec("50"), DueDays: 30}, {Percent: dec("50"), DueDays: 60}}}
+	zero := money.Amount{Value: dec("0.00"), Currency: "USD"}
+	dues := receivable.Schedule(terms, "Z", day("2026-02-28"), zero, zero, dec("1"))
+	if len(dues) != 1 || !dues[0].Amount.Value.IsZero() || dues[0].DueDate != day("2026-02-28") {
+		t.Fatalf("schedule %+v, want one 0.00 instalment due 2026-02-28", dues)
+	}
+	if s := receivable.Summarize(dues); s.Status != receivable.StatusPaid || !s.Open.IsZero() {
+		t.Fatalf("standing %s open %s, want PAID and 0.00", s.Status, s.Open)
+	}
+	if a := receivable.Age(dues, day("2026-06-30"), "USD"); len(a.Customers) != 0 || !a.Total.Total().IsZero() {
+		t.Fatalf("aging %+v, want nothing", a)
+	}
+	// A 1,000.00 invoice fully credited is still CREDITED.
+	full := receivable.Schedule(terms, "I", day("2026-02-28"), money.Amount{Value: dec("1000"), Currency: "USD"}, money.Amount{Value: dec("1000"), Currency: "USD"}, dec("1"))
+	for i := range full {
+		full[i].Credited = full[i].Amount.Value
+	}
+	if s := receivable.Summarize(full); s.Status != receivable.StatusCredited {
+		t.Fatalf("fully credited: %s, want CREDITED", s.Status)
+	}
+}

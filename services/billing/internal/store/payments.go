@@ -193,13 +193,13 @@ func (s *Store) ApplicationMoves(ctx context.Context, id string) ([]receivable.M
 }
 
 const paymentColumns = `id::text, legal_entity_id::text, customer_id::text, reference, currency_code, amount, payment_date, fx_rate, functional,
-	applied, applied_functional, journal_entry_id::text`
+	applied, applied_functional, refunded, refunded_functional, journal_entry_id::text`
 
 func scanPayment(r pgx.Row) (receivable.Payment, error) {
 	var p receivable.Payment
 	var d time.Time
 	err := r.Scan(&p.ID, &p.LegalEntityID, &p.CustomerID, &p.Reference, &p.Amount.Currency, &p.Amount.Value, &d, &p.FXRate, &p.Functional,
-		&p.Applied, &p.AppliedFunctional, &p.JournalEntryID)
+		&p.Applied, &p.AppliedFunctional, &p.Refunded, &p.RefundedFunctional, &p.JournalEntryID)
 	p.Date = civil.Of(d)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, receivable.ErrPaymentNotFound
@@ -245,11 +245,12 @@ func (s *Store) AddApplied(ctx context.Context, id string, amount, functional de
 	return pg.Constraint(err)
 }
 
-// CustomerPayments returns a customer's payments dated from..to with what was applied of each
-// by to.
+// CustomerPayments returns a customer's payments dated from..to with what was applied and
+// refunded of each by to.
 func (s *Store) CustomerPayments(ctx context.Context, legalEntityID, customerID string, from, to civil.Date) ([]receivable.Payment, error) {
 	rows, err := s.Q(ctx).Query(ctx, `SELECT id::text, legal_entity_id::text, customer_id::text, reference, currency_code, amount, payment_date, fx_rate, functional,
 			COALESCE((SELECT sum(amount) FROM receivable_movements m WHERE m.payment_id = p.id AND m.kind = 'PAYMENT' AND m.movement_date <= $4), 0),
+			0::numeric, COALESCE((SELECT sum(amount) FROM payment_refunds r WHERE r.payment_id = p.id AND r.refund_date <= $4), 0),
 			0::numeric, journal_entry_id::text
 		FROM payments p WHERE legal_entity_id = $1 AND customer_id = $2 AND payment_date BETWEEN $3 AND $4 ORDER BY payment_date, reference`,
 		legalEntityID, customerID, from.Time(), to.Time())
@@ -316,4 +317,56 @@ func (s *Store) UnbilledAmount(ctx context.Context) (map[string]decimal.Decimal,
 		out[cur] = v
 	}
 	return out, rows.Err()
+}
+
+const refundColumns = `id::text, payment_id::text, legal_entity_id::text, customer_id::text, reference, currency_code, amount, refund_date,
+	fx_rate, cash, carrying, journal_entry_id::text`
+
+func scanRefund(r pgx.Row) (receivable.Refund, error) {
+	var f receivable.Refund
+	var d time.Time
+	err := r.Scan(&f.ID, &f.PaymentID, &f.LegalEntityID, &f.CustomerID, &f.Reference, &f.Amount.Currency, &f.Amount.Value, &d,
+		&f.FXRate, &f.Cash, &f.Carrying, &f.JournalEntryID)
+	f.Date = civil.Of(d)
+	return f, err
+}
+
+// InsertRefund writes refund r and adds it to its payment's refunded totals; a reference the
+// legal entity already used fails with receivable.ErrRefundReferenceTaken and a refund past the
+// payment's unapplied amount with the CHECK's fault (the transaction is then lost).
+func (s *Store) InsertRefund(ctx context.Context, r receivable.Refund) error {
+	_, err := s.Q(ctx).Exec(ctx, `INSERT INTO payment_refunds (id, payment_id, legal_entity_id, customer_id, reference, currency_code, amount,
+			refund_date, fx_rate, cash, carrying, journal_entry_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		r.ID, r.PaymentID, r.LegalEntityID, r.CustomerID, r.Reference, r.Amount.Currency, pg.Numeric(r.Amount.Value), r.Date.Time(),
+		pg.Numeric(r.FXRate), pg.Numeric(r.Cash), pg.Numeric(r.Carrying), r.JournalEntryID)
+	if pg.IsUniqueViolation(err, "payment_refunds_reference") {
+		return receivable.ErrRefundReferenceTaken
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.Q(ctx).Exec(ctx, `UPDATE payments SET refunded = refunded + $2, refunded_functional = refunded_functional + $3 WHERE id = $1`,
+		r.PaymentID, pg.Numeric(r.Amount.Value), pg.Numeric(r.Carrying))
+	return pg.Constraint(err)
+}
+
+// RefundByReference returns the refund of a legal entity's reference, nil when none.
+func (s *Store) RefundByReference(ctx context.Context, legalEntityID, reference string) (*receivable.Refund, error) {
+	r, err := scanRefund(s.Q(ctx).QueryRow(ctx, `SELECT `+refundColumns+` FROM payment_refunds WHERE legal_entity_id = $1 AND reference = $2`,
+		legalEntityID, reference))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return &r, err
+}
+
+// CustomerRefunds returns a customer's refunds dated from..to, by date and reference.
+func (s *Store) CustomerRefunds(ctx context.Context, legalEntityID, customerID string, from, to civil.Date) ([]receivable.Refund, error) {
+	rows, err := s.Q(ctx).Query(ctx, `SELECT `+refundColumns+` FROM payment_refunds
+		WHERE legal_entity_id = $1 AND customer_id = $2 AND refund_date BETWEEN $3 AND $4 ORDER BY refund_date, reference`,
+		legalEntityID, customerID, from.Time(), to.Time())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (receivable.Refund, error) { return scanRefund(r) })
 }

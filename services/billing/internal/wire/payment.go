@@ -5,6 +5,7 @@ import (
 
 	billingv1 "github.com/accrue/accrue/gen/go/accrue/billing/v1"
 	commonv1 "github.com/accrue/accrue/gen/go/accrue/common/v1"
+	"github.com/accrue/accrue/internal/platform/civil"
 	"github.com/accrue/accrue/internal/platform/civil/civilpb"
 	"github.com/accrue/accrue/internal/platform/fault"
 	"github.com/accrue/accrue/internal/platform/money"
@@ -83,7 +84,32 @@ func PaymentProto(p receivable.Payment) *billingv1.Payment {
 	c := p.Amount.Currency
 	return &billingv1.Payment{PaymentId: p.ID, LegalEntityId: p.LegalEntityID, CustomerId: p.CustomerID, Reference: p.Reference,
 		Amount: moneyProto(p.Amount), PaymentDate: civilpb.To(p.Date), FxRate: p.FXRate.String(),
-		Applied: m(p.Applied, c), Unapplied: m(p.Unapplied(), c), JournalEntryId: p.JournalEntryID}
+		Applied: m(p.Applied, c), Unapplied: m(p.Unapplied(), c), JournalEntryId: p.JournalEntryID, Refunded: m(p.Refunded, c)}
+}
+
+// RefundPayment parses a refund request.
+func RefundPayment(req *billingv1.RefundPaymentRequest) (money.Amount, civil.Date, error) {
+	a, err := amount(req.GetAmount(), "amount")
+	if err != nil {
+		return a, civil.Date{}, err
+	}
+	d, err := civilpb.From(req.GetRefundDate(), "refund_date")
+	return a, d, err
+}
+
+// PaymentRefunded is the event of refund r of payment p (p after the refund).
+func PaymentRefunded(r receivable.Refund, p receivable.Payment, correlationID string) *billingv1.PaymentRefunded {
+	return &billingv1.PaymentRefunded{PaymentId: p.ID, RefundId: r.ID, LegalEntityId: p.LegalEntityID, CustomerId: p.CustomerID,
+		PaymentReference: p.Reference, RefundReference: r.Reference, RefundDate: civilpb.To(r.Date), Amount: moneyProto(r.Amount),
+		Unapplied: m(p.Unapplied(), p.Amount.Currency), CorrelationId: correlationID,
+		CrossIds: &commonv1.CrossSystemIds{CustomerId: p.CustomerID, LegalEntityId: p.LegalEntityID}}
+}
+
+// RefundProto converts a refund.
+func RefundProto(r receivable.Refund) *billingv1.PaymentRefund {
+	return &billingv1.PaymentRefund{RefundId: r.ID, PaymentId: r.PaymentID, LegalEntityId: r.LegalEntityID, CustomerId: r.CustomerID,
+		Reference: r.Reference, Amount: moneyProto(r.Amount), RefundDate: civilpb.To(r.Date), FxRate: r.FXRate.String(),
+		FxGain: m(r.FXGain(), r.FunctionalCurrency), JournalEntryId: r.JournalEntryID}
 }
 
 // Allocations parses an application's allocations.
@@ -173,6 +199,10 @@ func buckets(b receivable.Buckets, c string) *billingv1.AgingBuckets {
 func StatementResponse(st receivable.Statement) *billingv1.GetCustomerStatementResponse {
 	out := &billingv1.GetCustomerStatementResponse{CustomerId: st.CustomerID, From: civilpb.To(st.From), To: civilpb.To(st.To),
 		Payments: Each(st.Payments, PaymentProto)}
+	for _, r := range st.Refunds {
+		out.Refunds = append(out.Refunds, RefundProto(r))
+		out.Refunds[len(out.Refunds)-1].FxGain = nil // the statement is the customer's view: no FX of the books
+	}
 	for _, d := range st.Open {
 		late := d.DueDate.DaysUntil(st.To)
 		if late < 0 {

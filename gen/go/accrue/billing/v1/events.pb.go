@@ -774,6 +774,137 @@ func (x *PaymentApplied) GetCrossIds() *v1.CrossSystemIds {
 	return nil
 }
 
+// PaymentRefunded (type "payment.refunded", stream "billing.events"): part or all of what a
+// payment had on account (unapplied) was paid back to its customer.
+type PaymentRefunded struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	PaymentId        string                 `protobuf:"bytes,1,opt,name=payment_id,json=paymentId,proto3" json:"payment_id,omitempty"`
+	RefundId         string                 `protobuf:"bytes,2,opt,name=refund_id,json=refundId,proto3" json:"refund_id,omitempty"`
+	LegalEntityId    string                 `protobuf:"bytes,3,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	CustomerId       string                 `protobuf:"bytes,4,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	PaymentReference string                 `protobuf:"bytes,5,opt,name=payment_reference,json=paymentReference,proto3" json:"payment_reference,omitempty"`
+	// The bank reference of the refund.
+	RefundReference string   `protobuf:"bytes,6,opt,name=refund_reference,json=refundReference,proto3" json:"refund_reference,omitempty"`
+	RefundDate      *v1.Date `protobuf:"bytes,7,opt,name=refund_date,json=refundDate,proto3" json:"refund_date,omitempty"`
+	// In the payment's currency.
+	Amount *v1.Money `protobuf:"bytes,8,opt,name=amount,proto3" json:"amount,omitempty"`
+	// What is left of the payment on account after the refund.
+	Unapplied *v1.Money `protobuf:"bytes,9,opt,name=unapplied,proto3" json:"unapplied,omitempty"`
+	// The correlation id of the request that refunded it (also in the envelope).
+	CorrelationId string `protobuf:"bytes,10,opt,name=correlation_id,json=correlationId,proto3" json:"correlation_id,omitempty"`
+	// The customer and legal entity.
+	CrossIds      *v1.CrossSystemIds `protobuf:"bytes,50,opt,name=cross_ids,json=crossIds,proto3" json:"cross_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaymentRefunded) Reset() {
+	*x = PaymentRefunded{}
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentRefunded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentRefunded) ProtoMessage() {}
+
+func (x *PaymentRefunded) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentRefunded.ProtoReflect.Descriptor instead.
+func (*PaymentRefunded) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PaymentRefunded) GetPaymentId() string {
+	if x != nil {
+		return x.PaymentId
+	}
+	return ""
+}
+
+func (x *PaymentRefunded) GetRefundId() string {
+	if x != nil {
+		return x.RefundId
+	}
+	return ""
+}
+
+func (x *PaymentRefunded) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *PaymentRefunded) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *PaymentRefunded) GetPaymentReference() string {
+	if x != nil {
+		return x.PaymentReference
+	}
+	return ""
+}
+
+func (x *PaymentRefunded) GetRefundReference() string {
+	if x != nil {
+		return x.RefundReference
+	}
+	return ""
+}
+
+func (x *PaymentRefunded) GetRefundDate() *v1.Date {
+	if x != nil {
+		return x.RefundDate
+	}
+	return nil
+}
+
+func (x *PaymentRefunded) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *PaymentRefunded) GetUnapplied() *v1.Money {
+	if x != nil {
+		return x.Unapplied
+	}
+	return nil
+}
+
+func (x *PaymentRefunded) GetCorrelationId() string {
+	if x != nil {
+		return x.CorrelationId
+	}
+	return ""
+}
+
+func (x *PaymentRefunded) GetCrossIds() *v1.CrossSystemIds {
+	if x != nil {
+		return x.CrossIds
+	}
+	return nil
+}
+
 // PaymentApplication is what one application did to one invoice.
 type PaymentApplication struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -794,7 +925,7 @@ type PaymentApplication struct {
 
 func (x *PaymentApplication) Reset() {
 	*x = PaymentApplication{}
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[9]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +937,7 @@ func (x *PaymentApplication) String() string {
 func (*PaymentApplication) ProtoMessage() {}
 
 func (x *PaymentApplication) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[9]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +950,7 @@ func (x *PaymentApplication) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PaymentApplication.ProtoReflect.Descriptor instead.
 func (*PaymentApplication) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PaymentApplication) GetInvoiceId() string {
@@ -902,7 +1033,7 @@ type SupplierCostAllocationRequested struct {
 
 func (x *SupplierCostAllocationRequested) Reset() {
 	*x = SupplierCostAllocationRequested{}
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[10]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -914,7 +1045,7 @@ func (x *SupplierCostAllocationRequested) String() string {
 func (*SupplierCostAllocationRequested) ProtoMessage() {}
 
 func (x *SupplierCostAllocationRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[10]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -927,7 +1058,7 @@ func (x *SupplierCostAllocationRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplierCostAllocationRequested.ProtoReflect.Descriptor instead.
 func (*SupplierCostAllocationRequested) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SupplierCostAllocationRequested) GetLineId() string {
@@ -973,7 +1104,7 @@ type RevenueRecognized struct {
 
 func (x *RevenueRecognized) Reset() {
 	*x = RevenueRecognized{}
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[11]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1116,7 @@ func (x *RevenueRecognized) String() string {
 func (*RevenueRecognized) ProtoMessage() {}
 
 func (x *RevenueRecognized) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_events_proto_msgTypes[11]
+	mi := &file_accrue_billing_v1_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1129,7 @@ func (x *RevenueRecognized) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevenueRecognized.ProtoReflect.Descriptor instead.
 func (*RevenueRecognized) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_accrue_billing_v1_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RevenueRecognized) GetRecognition() *LineRecognition {
@@ -1102,7 +1233,24 @@ const file_accrue_billing_v1_events_proto_rawDesc = "" +
 	"\tunapplied\x18\b \x01(\v2\x17.accrue.common.v1.MoneyR\tunapplied\x12%\n" +
 	"\x0ecorrelation_id\x18\t \x01(\tR\rcorrelationId\x12=\n" +
 	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:%ҵ\x18!\n" +
-	"\x0ebilling.events\x12\x0fpayment.applied\"\xfa\x03\n" +
+	"\x0ebilling.events\x12\x0fpayment.applied\"\x9d\x04\n" +
+	"\x0fPaymentRefunded\x12\x1d\n" +
+	"\n" +
+	"payment_id\x18\x01 \x01(\tR\tpaymentId\x12\x1b\n" +
+	"\trefund_id\x18\x02 \x01(\tR\brefundId\x12&\n" +
+	"\x0flegal_entity_id\x18\x03 \x01(\tR\rlegalEntityId\x12\x1f\n" +
+	"\vcustomer_id\x18\x04 \x01(\tR\n" +
+	"customerId\x12+\n" +
+	"\x11payment_reference\x18\x05 \x01(\tR\x10paymentReference\x12)\n" +
+	"\x10refund_reference\x18\x06 \x01(\tR\x0frefundReference\x127\n" +
+	"\vrefund_date\x18\a \x01(\v2\x16.accrue.common.v1.DateR\n" +
+	"refundDate\x12/\n" +
+	"\x06amount\x18\b \x01(\v2\x17.accrue.common.v1.MoneyR\x06amount\x125\n" +
+	"\tunapplied\x18\t \x01(\v2\x17.accrue.common.v1.MoneyR\tunapplied\x12%\n" +
+	"\x0ecorrelation_id\x18\n" +
+	" \x01(\tR\rcorrelationId\x12=\n" +
+	"\tcross_ids\x182 \x01(\v2 .accrue.common.v1.CrossSystemIdsR\bcrossIds:&ҵ\x18\"\n" +
+	"\x0ebilling.events\x12\x10payment.refunded\"\xfa\x03\n" +
 	"\x12PaymentApplication\x12\x1d\n" +
 	"\n" +
 	"invoice_id\x18\x01 \x01(\tR\tinvoiceId\x12%\n" +
@@ -1152,7 +1300,7 @@ func file_accrue_billing_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_accrue_billing_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(PostingOutcome)(0),                     // 0: accrue.billing.v1.PostingOutcome
 	(*LegalEntityUpserted)(nil),             // 1: accrue.billing.v1.LegalEntityUpserted
@@ -1164,54 +1312,59 @@ var file_accrue_billing_v1_events_proto_goTypes = []any{
 	(*InvoiceBlockedTax)(nil),               // 7: accrue.billing.v1.InvoiceBlockedTax
 	(*CreditNotePosted)(nil),                // 8: accrue.billing.v1.CreditNotePosted
 	(*PaymentApplied)(nil),                  // 9: accrue.billing.v1.PaymentApplied
-	(*PaymentApplication)(nil),              // 10: accrue.billing.v1.PaymentApplication
-	(*SupplierCostAllocationRequested)(nil), // 11: accrue.billing.v1.SupplierCostAllocationRequested
-	(*RevenueRecognized)(nil),               // 12: accrue.billing.v1.RevenueRecognized
-	(*LegalEntity)(nil),                     // 13: accrue.billing.v1.LegalEntity
-	(*Contract)(nil),                        // 14: accrue.billing.v1.Contract
-	(*Period)(nil),                          // 15: accrue.billing.v1.Period
-	(*v1.CrossSystemIds)(nil),               // 16: accrue.common.v1.CrossSystemIds
-	(*v1.Date)(nil),                         // 17: accrue.common.v1.Date
-	(*v1.Money)(nil),                        // 18: accrue.common.v1.Money
-	(*Invoice)(nil),                         // 19: accrue.billing.v1.Invoice
-	(InvoiceStatus)(0),                      // 20: accrue.billing.v1.InvoiceStatus
-	(*LineRecognition)(nil),                 // 21: accrue.billing.v1.LineRecognition
+	(*PaymentRefunded)(nil),                 // 10: accrue.billing.v1.PaymentRefunded
+	(*PaymentApplication)(nil),              // 11: accrue.billing.v1.PaymentApplication
+	(*SupplierCostAllocationRequested)(nil), // 12: accrue.billing.v1.SupplierCostAllocationRequested
+	(*RevenueRecognized)(nil),               // 13: accrue.billing.v1.RevenueRecognized
+	(*LegalEntity)(nil),                     // 14: accrue.billing.v1.LegalEntity
+	(*Contract)(nil),                        // 15: accrue.billing.v1.Contract
+	(*Period)(nil),                          // 16: accrue.billing.v1.Period
+	(*v1.CrossSystemIds)(nil),               // 17: accrue.common.v1.CrossSystemIds
+	(*v1.Date)(nil),                         // 18: accrue.common.v1.Date
+	(*v1.Money)(nil),                        // 19: accrue.common.v1.Money
+	(*Invoice)(nil),                         // 20: accrue.billing.v1.Invoice
+	(InvoiceStatus)(0),                      // 21: accrue.billing.v1.InvoiceStatus
+	(*LineRecognition)(nil),                 // 22: accrue.billing.v1.LineRecognition
 }
 var file_accrue_billing_v1_events_proto_depIdxs = []int32{
-	13, // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
-	14, // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
-	15, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
-	16, // 3: accrue.billing.v1.PeriodChanged.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	14, // 0: accrue.billing.v1.LegalEntityUpserted.legal_entity:type_name -> accrue.billing.v1.LegalEntity
+	15, // 1: accrue.billing.v1.ContractChanged.contract:type_name -> accrue.billing.v1.Contract
+	16, // 2: accrue.billing.v1.PeriodChanged.period:type_name -> accrue.billing.v1.Period
+	17, // 3: accrue.billing.v1.PeriodChanged.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
 	0,  // 4: accrue.billing.v1.PostingResult.outcome:type_name -> accrue.billing.v1.PostingOutcome
-	17, // 5: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
-	17, // 6: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
-	18, // 7: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
-	18, // 8: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
-	18, // 9: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
+	18, // 5: accrue.billing.v1.PostingResult.source_date:type_name -> accrue.common.v1.Date
+	18, // 6: accrue.billing.v1.PostingResult.posting_date:type_name -> accrue.common.v1.Date
+	19, // 7: accrue.billing.v1.PostingResult.cost:type_name -> accrue.common.v1.Money
+	19, // 8: accrue.billing.v1.PostingResult.revenue:type_name -> accrue.common.v1.Money
+	19, // 9: accrue.billing.v1.PostingResult.subcontractor_cost:type_name -> accrue.common.v1.Money
 	4,  // 10: accrue.billing.v1.PostingsRecorded.results:type_name -> accrue.billing.v1.PostingResult
-	19, // 11: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
-	16, // 12: accrue.billing.v1.InvoicePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
-	18, // 13: accrue.billing.v1.InvoicePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
-	19, // 14: accrue.billing.v1.InvoiceBlockedTax.invoice:type_name -> accrue.billing.v1.Invoice
-	16, // 15: accrue.billing.v1.InvoiceBlockedTax.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
-	19, // 16: accrue.billing.v1.CreditNotePosted.credit_note:type_name -> accrue.billing.v1.Invoice
-	18, // 17: accrue.billing.v1.CreditNotePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
-	16, // 18: accrue.billing.v1.CreditNotePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
-	17, // 19: accrue.billing.v1.PaymentApplied.application_date:type_name -> accrue.common.v1.Date
-	10, // 20: accrue.billing.v1.PaymentApplied.applications:type_name -> accrue.billing.v1.PaymentApplication
-	18, // 21: accrue.billing.v1.PaymentApplied.unapplied:type_name -> accrue.common.v1.Money
-	16, // 22: accrue.billing.v1.PaymentApplied.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
-	18, // 23: accrue.billing.v1.PaymentApplication.amount_applied:type_name -> accrue.common.v1.Money
-	18, // 24: accrue.billing.v1.PaymentApplication.amount_written_off:type_name -> accrue.common.v1.Money
-	18, // 25: accrue.billing.v1.PaymentApplication.amount_open:type_name -> accrue.common.v1.Money
-	20, // 26: accrue.billing.v1.PaymentApplication.status:type_name -> accrue.billing.v1.InvoiceStatus
-	18, // 27: accrue.billing.v1.PaymentApplication.contract_collected_to_date:type_name -> accrue.common.v1.Money
-	21, // 28: accrue.billing.v1.RevenueRecognized.recognition:type_name -> accrue.billing.v1.LineRecognition
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	20, // 11: accrue.billing.v1.InvoicePosted.invoice:type_name -> accrue.billing.v1.Invoice
+	17, // 12: accrue.billing.v1.InvoicePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	19, // 13: accrue.billing.v1.InvoicePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
+	20, // 14: accrue.billing.v1.InvoiceBlockedTax.invoice:type_name -> accrue.billing.v1.Invoice
+	17, // 15: accrue.billing.v1.InvoiceBlockedTax.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	20, // 16: accrue.billing.v1.CreditNotePosted.credit_note:type_name -> accrue.billing.v1.Invoice
+	19, // 17: accrue.billing.v1.CreditNotePosted.contract_billed_to_date:type_name -> accrue.common.v1.Money
+	17, // 18: accrue.billing.v1.CreditNotePosted.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	18, // 19: accrue.billing.v1.PaymentApplied.application_date:type_name -> accrue.common.v1.Date
+	11, // 20: accrue.billing.v1.PaymentApplied.applications:type_name -> accrue.billing.v1.PaymentApplication
+	19, // 21: accrue.billing.v1.PaymentApplied.unapplied:type_name -> accrue.common.v1.Money
+	17, // 22: accrue.billing.v1.PaymentApplied.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	18, // 23: accrue.billing.v1.PaymentRefunded.refund_date:type_name -> accrue.common.v1.Date
+	19, // 24: accrue.billing.v1.PaymentRefunded.amount:type_name -> accrue.common.v1.Money
+	19, // 25: accrue.billing.v1.PaymentRefunded.unapplied:type_name -> accrue.common.v1.Money
+	17, // 26: accrue.billing.v1.PaymentRefunded.cross_ids:type_name -> accrue.common.v1.CrossSystemIds
+	19, // 27: accrue.billing.v1.PaymentApplication.amount_applied:type_name -> accrue.common.v1.Money
+	19, // 28: accrue.billing.v1.PaymentApplication.amount_written_off:type_name -> accrue.common.v1.Money
+	19, // 29: accrue.billing.v1.PaymentApplication.amount_open:type_name -> accrue.common.v1.Money
+	21, // 30: accrue.billing.v1.PaymentApplication.status:type_name -> accrue.billing.v1.InvoiceStatus
+	19, // 31: accrue.billing.v1.PaymentApplication.contract_collected_to_date:type_name -> accrue.common.v1.Money
+	22, // 32: accrue.billing.v1.RevenueRecognized.recognition:type_name -> accrue.billing.v1.LineRecognition
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_events_proto_init() }
@@ -1230,7 +1383,7 @@ func file_accrue_billing_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_events_proto_rawDesc), len(file_accrue_billing_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

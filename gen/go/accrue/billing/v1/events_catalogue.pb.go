@@ -26,6 +26,8 @@ const (
 	EventTypeCreditNotePosted = "credit_note.posted"
 	// EventTypePaymentApplied carries a PaymentApplied payload.
 	EventTypePaymentApplied = "payment.applied"
+	// EventTypePaymentRefunded carries a PaymentRefunded payload.
+	EventTypePaymentRefunded = "payment.refunded"
 	// EventTypeSupplierCostAllocationRequested carries a SupplierCostAllocationRequested payload.
 	EventTypeSupplierCostAllocationRequested = "supplier_cost.allocation_requested"
 	// EventTypeRevenueRecognized carries a RevenueRecognized payload.
@@ -43,6 +45,7 @@ var EventTypes = []string{
 	EventTypeInvoiceBlockedTax,
 	EventTypeCreditNotePosted,
 	EventTypePaymentApplied,
+	EventTypePaymentRefunded,
 	EventTypeSupplierCostAllocationRequested,
 	EventTypeRevenueRecognized,
 }

@@ -496,11 +496,13 @@ type Payment struct {
 	// Rate to the functional currency on the payment date, e.g. "1.12" ("1" in the same currency).
 	FxRate  string    `protobuf:"bytes,7,opt,name=fx_rate,json=fxRate,proto3" json:"fx_rate,omitempty"`
 	Applied *v1.Money `protobuf:"bytes,8,opt,name=applied,proto3" json:"applied,omitempty"`
-	// On account, waiting to be applied.
+	// On account, waiting to be applied (amount less applied and refunded).
 	Unapplied      *v1.Money `protobuf:"bytes,9,opt,name=unapplied,proto3" json:"unapplied,omitempty"`
 	JournalEntryId string    `protobuf:"bytes,10,opt,name=journal_entry_id,json=journalEntryId,proto3" json:"journal_entry_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Paid back to the customer out of what was on account.
+	Refunded      *v1.Money `protobuf:"bytes,11,opt,name=refunded,proto3" json:"refunded,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Payment) Reset() {
@@ -601,6 +603,13 @@ func (x *Payment) GetJournalEntryId() string {
 		return x.JournalEntryId
 	}
 	return ""
+}
+
+func (x *Payment) GetRefunded() *v1.Money {
+	if x != nil {
+		return x.Refunded
+	}
+	return nil
 }
 
 type RecordPaymentRequest struct {
@@ -1187,6 +1196,259 @@ func (x *ApplyPaymentResponse) GetJournalEntryId() string {
 	return ""
 }
 
+type RefundPaymentRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	PaymentId string                 `protobuf:"bytes,1,opt,name=payment_id,json=paymentId,proto3" json:"payment_id,omitempty"`
+	// In the payment's currency; at most what the payment has unapplied.
+	Amount *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	// The day the cash goes out: on or after the payment date, in an open period.
+	RefundDate *v1.Date `protobuf:"bytes,3,opt,name=refund_date,json=refundDate,proto3" json:"refund_date,omitempty"`
+	// Bank reference of the refund, unique per legal entity.
+	Reference     string `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefundPaymentRequest) Reset() {
+	*x = RefundPaymentRequest{}
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefundPaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefundPaymentRequest) ProtoMessage() {}
+
+func (x *RefundPaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefundPaymentRequest.ProtoReflect.Descriptor instead.
+func (*RefundPaymentRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RefundPaymentRequest) GetPaymentId() string {
+	if x != nil {
+		return x.PaymentId
+	}
+	return ""
+}
+
+func (x *RefundPaymentRequest) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *RefundPaymentRequest) GetRefundDate() *v1.Date {
+	if x != nil {
+		return x.RefundDate
+	}
+	return nil
+}
+
+func (x *RefundPaymentRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+// PaymentRefund is cash paid back to a customer out of a payment's unapplied amount.
+type PaymentRefund struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RefundId      string                 `protobuf:"bytes,1,opt,name=refund_id,json=refundId,proto3" json:"refund_id,omitempty"`
+	PaymentId     string                 `protobuf:"bytes,2,opt,name=payment_id,json=paymentId,proto3" json:"payment_id,omitempty"`
+	LegalEntityId string                 `protobuf:"bytes,3,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	CustomerId    string                 `protobuf:"bytes,4,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	Reference     string                 `protobuf:"bytes,5,opt,name=reference,proto3" json:"reference,omitempty"`
+	Amount        *v1.Money              `protobuf:"bytes,6,opt,name=amount,proto3" json:"amount,omitempty"`
+	RefundDate    *v1.Date               `protobuf:"bytes,7,opt,name=refund_date,json=refundDate,proto3" json:"refund_date,omitempty"`
+	// Rate to the functional currency on the refund date ("1" in the same currency).
+	FxRate string `protobuf:"bytes,8,opt,name=fx_rate,json=fxRate,proto3" json:"fx_rate,omitempty"`
+	// Realized FX gain (negative: loss) between the payment's rate and the refund date's, in the
+	// functional currency.
+	FxGain         *v1.Money `protobuf:"bytes,9,opt,name=fx_gain,json=fxGain,proto3" json:"fx_gain,omitempty"`
+	JournalEntryId string    `protobuf:"bytes,10,opt,name=journal_entry_id,json=journalEntryId,proto3" json:"journal_entry_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PaymentRefund) Reset() {
+	*x = PaymentRefund{}
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentRefund) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentRefund) ProtoMessage() {}
+
+func (x *PaymentRefund) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentRefund.ProtoReflect.Descriptor instead.
+func (*PaymentRefund) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PaymentRefund) GetRefundId() string {
+	if x != nil {
+		return x.RefundId
+	}
+	return ""
+}
+
+func (x *PaymentRefund) GetPaymentId() string {
+	if x != nil {
+		return x.PaymentId
+	}
+	return ""
+}
+
+func (x *PaymentRefund) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *PaymentRefund) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *PaymentRefund) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *PaymentRefund) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *PaymentRefund) GetRefundDate() *v1.Date {
+	if x != nil {
+		return x.RefundDate
+	}
+	return nil
+}
+
+func (x *PaymentRefund) GetFxRate() string {
+	if x != nil {
+		return x.FxRate
+	}
+	return ""
+}
+
+func (x *PaymentRefund) GetFxGain() *v1.Money {
+	if x != nil {
+		return x.FxGain
+	}
+	return nil
+}
+
+func (x *PaymentRefund) GetJournalEntryId() string {
+	if x != nil {
+		return x.JournalEntryId
+	}
+	return ""
+}
+
+type RefundPaymentResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Refund *PaymentRefund         `protobuf:"bytes,1,opt,name=refund,proto3" json:"refund,omitempty"`
+	// The payment after the refund.
+	Payment *Payment `protobuf:"bytes,2,opt,name=payment,proto3" json:"payment,omitempty"`
+	// True when the reference was recorded before (this is that refund).
+	Replayed      bool `protobuf:"varint,3,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefundPaymentResponse) Reset() {
+	*x = RefundPaymentResponse{}
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefundPaymentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefundPaymentResponse) ProtoMessage() {}
+
+func (x *RefundPaymentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefundPaymentResponse.ProtoReflect.Descriptor instead.
+func (*RefundPaymentResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RefundPaymentResponse) GetRefund() *PaymentRefund {
+	if x != nil {
+		return x.Refund
+	}
+	return nil
+}
+
+func (x *RefundPaymentResponse) GetPayment() *Payment {
+	if x != nil {
+		return x.Payment
+	}
+	return nil
+}
+
+func (x *RefundPaymentResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
+}
+
 type GetArAgingRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	LegalEntityId string                 `protobuf:"bytes,1,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
@@ -1198,7 +1460,7 @@ type GetArAgingRequest struct {
 
 func (x *GetArAgingRequest) Reset() {
 	*x = GetArAgingRequest{}
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[19]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1210,7 +1472,7 @@ func (x *GetArAgingRequest) String() string {
 func (*GetArAgingRequest) ProtoMessage() {}
 
 func (x *GetArAgingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[19]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1223,7 +1485,7 @@ func (x *GetArAgingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArAgingRequest.ProtoReflect.Descriptor instead.
 func (*GetArAgingRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{19}
+	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetArAgingRequest) GetLegalEntityId() string {
@@ -1256,7 +1518,7 @@ type AgingBuckets struct {
 
 func (x *AgingBuckets) Reset() {
 	*x = AgingBuckets{}
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[20]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1268,7 +1530,7 @@ func (x *AgingBuckets) String() string {
 func (*AgingBuckets) ProtoMessage() {}
 
 func (x *AgingBuckets) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[20]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1281,7 +1543,7 @@ func (x *AgingBuckets) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgingBuckets.ProtoReflect.Descriptor instead.
 func (*AgingBuckets) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{20}
+	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AgingBuckets) GetCurrent() *v1.Money {
@@ -1336,7 +1598,7 @@ type CustomerAging struct {
 
 func (x *CustomerAging) Reset() {
 	*x = CustomerAging{}
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[21]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1348,7 +1610,7 @@ func (x *CustomerAging) String() string {
 func (*CustomerAging) ProtoMessage() {}
 
 func (x *CustomerAging) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[21]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1361,7 +1623,7 @@ func (x *CustomerAging) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerAging.ProtoReflect.Descriptor instead.
 func (*CustomerAging) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{21}
+	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CustomerAging) GetCustomerId() string {
@@ -1393,7 +1655,7 @@ type GetArAgingResponse struct {
 
 func (x *GetArAgingResponse) Reset() {
 	*x = GetArAgingResponse{}
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[22]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1405,7 +1667,7 @@ func (x *GetArAgingResponse) String() string {
 func (*GetArAgingResponse) ProtoMessage() {}
 
 func (x *GetArAgingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[22]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1418,7 +1680,7 @@ func (x *GetArAgingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetArAgingResponse.ProtoReflect.Descriptor instead.
 func (*GetArAgingResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{22}
+	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetArAgingResponse) GetAsOf() *v1.Date {
@@ -1468,7 +1730,7 @@ type GetCustomerStatementRequest struct {
 
 func (x *GetCustomerStatementRequest) Reset() {
 	*x = GetCustomerStatementRequest{}
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[23]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1742,7 @@ func (x *GetCustomerStatementRequest) String() string {
 func (*GetCustomerStatementRequest) ProtoMessage() {}
 
 func (x *GetCustomerStatementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[23]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1755,7 @@ func (x *GetCustomerStatementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerStatementRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerStatementRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{23}
+	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetCustomerStatementRequest) GetLegalEntityId() string {
@@ -1541,7 +1803,7 @@ type StatementItem struct {
 
 func (x *StatementItem) Reset() {
 	*x = StatementItem{}
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[24]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1553,7 +1815,7 @@ func (x *StatementItem) String() string {
 func (*StatementItem) ProtoMessage() {}
 
 func (x *StatementItem) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[24]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1566,7 +1828,7 @@ func (x *StatementItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatementItem.ProtoReflect.Descriptor instead.
 func (*StatementItem) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{24}
+	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *StatementItem) GetInvoiceId() string {
@@ -1631,15 +1893,17 @@ type GetCustomerStatementResponse struct {
 	From       *v1.Date               `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
 	To         *v1.Date               `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
 	OpenItems  []*StatementItem       `protobuf:"bytes,4,rep,name=open_items,json=openItems,proto3" json:"open_items,omitempty"`
-	// Payments dated in the range, applied as of the end date.
-	Payments      []*Payment `protobuf:"bytes,5,rep,name=payments,proto3" json:"payments,omitempty"`
+	// Payments dated in the range, applied and refunded as of the end date.
+	Payments []*Payment `protobuf:"bytes,5,rep,name=payments,proto3" json:"payments,omitempty"`
+	// Refunds dated in the range.
+	Refunds       []*PaymentRefund `protobuf:"bytes,6,rep,name=refunds,proto3" json:"refunds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetCustomerStatementResponse) Reset() {
 	*x = GetCustomerStatementResponse{}
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[25]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1651,7 +1915,7 @@ func (x *GetCustomerStatementResponse) String() string {
 func (*GetCustomerStatementResponse) ProtoMessage() {}
 
 func (x *GetCustomerStatementResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_payment_proto_msgTypes[25]
+	mi := &file_accrue_billing_v1_payment_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1664,7 +1928,7 @@ func (x *GetCustomerStatementResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerStatementResponse.ProtoReflect.Descriptor instead.
 func (*GetCustomerStatementResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{25}
+	return file_accrue_billing_v1_payment_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetCustomerStatementResponse) GetCustomerId() string {
@@ -1702,6 +1966,13 @@ func (x *GetCustomerStatementResponse) GetPayments() []*Payment {
 	return nil
 }
 
+func (x *GetCustomerStatementResponse) GetRefunds() []*PaymentRefund {
+	if x != nil {
+		return x.Refunds
+	}
+	return nil
+}
+
 var File_accrue_billing_v1_payment_proto protoreflect.FileDescriptor
 
 const file_accrue_billing_v1_payment_proto_rawDesc = "" +
@@ -1733,7 +2004,7 @@ const file_accrue_billing_v1_payment_proto_rawDesc = "" +
 	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\x12D\n" +
 	"\x06policy\x18\x02 \x01(\v2$.accrue.billing.v1.ReceivablesPolicyB\x06\xbaH\x03\xc8\x01\x01R\x06policy\"\\\n" +
 	"\x1cSetReceivablesPolicyResponse\x12<\n" +
-	"\x06policy\x18\x01 \x01(\v2$.accrue.billing.v1.ReceivablesPolicyR\x06policy\"\xa8\x03\n" +
+	"\x06policy\x18\x01 \x01(\v2$.accrue.billing.v1.ReceivablesPolicyR\x06policy\"\xdd\x03\n" +
 	"\aPayment\x12\x1d\n" +
 	"\n" +
 	"payment_id\x18\x01 \x01(\tR\tpaymentId\x12&\n" +
@@ -1747,7 +2018,8 @@ const file_accrue_billing_v1_payment_proto_rawDesc = "" +
 	"\aapplied\x18\b \x01(\v2\x17.accrue.common.v1.MoneyR\aapplied\x125\n" +
 	"\tunapplied\x18\t \x01(\v2\x17.accrue.common.v1.MoneyR\tunapplied\x12(\n" +
 	"\x10journal_entry_id\x18\n" +
-	" \x01(\tR\x0ejournalEntryId\"\x98\x02\n" +
+	" \x01(\tR\x0ejournalEntryId\x123\n" +
+	"\brefunded\x18\v \x01(\v2\x17.accrue.common.v1.MoneyR\brefunded\"\x98\x02\n" +
 	"\x14RecordPaymentRequest\x120\n" +
 	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\x12)\n" +
 	"\vcustomer_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
@@ -1794,7 +2066,33 @@ const file_accrue_billing_v1_payment_proto_rawDesc = "" +
 	"\vinstalments\x18\x04 \x03(\v2$.accrue.billing.v1.AppliedInstalmentR\vinstalments\x12@\n" +
 	"\binvoices\x18\x05 \x03(\v2$.accrue.billing.v1.InvoiceSettlementR\binvoices\x120\n" +
 	"\afx_gain\x18\x06 \x01(\v2\x17.accrue.common.v1.MoneyR\x06fxGain\x12(\n" +
-	"\x10journal_entry_id\x18\a \x01(\tR\x0ejournalEntryId\"z\n" +
+	"\x10journal_entry_id\x18\a \x01(\tR\x0ejournalEntryId\"\xe2\x01\n" +
+	"\x14RefundPaymentRequest\x12'\n" +
+	"\n" +
+	"payment_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\tpaymentId\x127\n" +
+	"\x06amount\x18\x02 \x01(\v2\x17.accrue.common.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\x06amount\x12?\n" +
+	"\vrefund_date\x18\x03 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\n" +
+	"refundDate\x12'\n" +
+	"\treference\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\treference\"\x91\x03\n" +
+	"\rPaymentRefund\x12\x1b\n" +
+	"\trefund_id\x18\x01 \x01(\tR\brefundId\x12\x1d\n" +
+	"\n" +
+	"payment_id\x18\x02 \x01(\tR\tpaymentId\x12&\n" +
+	"\x0flegal_entity_id\x18\x03 \x01(\tR\rlegalEntityId\x12\x1f\n" +
+	"\vcustomer_id\x18\x04 \x01(\tR\n" +
+	"customerId\x12\x1c\n" +
+	"\treference\x18\x05 \x01(\tR\treference\x12/\n" +
+	"\x06amount\x18\x06 \x01(\v2\x17.accrue.common.v1.MoneyR\x06amount\x127\n" +
+	"\vrefund_date\x18\a \x01(\v2\x16.accrue.common.v1.DateR\n" +
+	"refundDate\x12\x17\n" +
+	"\afx_rate\x18\b \x01(\tR\x06fxRate\x120\n" +
+	"\afx_gain\x18\t \x01(\v2\x17.accrue.common.v1.MoneyR\x06fxGain\x12(\n" +
+	"\x10journal_entry_id\x18\n" +
+	" \x01(\tR\x0ejournalEntryId\"\xa3\x01\n" +
+	"\x15RefundPaymentResponse\x128\n" +
+	"\x06refund\x18\x01 \x01(\v2 .accrue.billing.v1.PaymentRefundR\x06refund\x124\n" +
+	"\apayment\x18\x02 \x01(\v2\x1a.accrue.billing.v1.PaymentR\apayment\x12\x1a\n" +
+	"\breplayed\x18\x03 \x01(\bR\breplayed\"z\n" +
 	"\x11GetArAgingRequest\x120\n" +
 	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\x123\n" +
 	"\x05as_of\x18\x02 \x01(\v2\x16.accrue.common.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\x04asOf\"\xc5\x02\n" +
@@ -1833,7 +2131,7 @@ const file_accrue_billing_v1_payment_proto_rawDesc = "" +
 	"\bdue_date\x18\x05 \x01(\v2\x16.accrue.common.v1.DateR\adueDate\x12/\n" +
 	"\x06amount\x18\x06 \x01(\v2\x17.accrue.common.v1.MoneyR\x06amount\x12+\n" +
 	"\x04open\x18\a \x01(\v2\x17.accrue.common.v1.MoneyR\x04open\x12!\n" +
-	"\fdays_overdue\x18\b \x01(\x05R\vdaysOverdue\"\x8c\x02\n" +
+	"\fdays_overdue\x18\b \x01(\x05R\vdaysOverdue\"\xc8\x02\n" +
 	"\x1cGetCustomerStatementResponse\x12\x1f\n" +
 	"\vcustomer_id\x18\x01 \x01(\tR\n" +
 	"customerId\x12*\n" +
@@ -1841,7 +2139,8 @@ const file_accrue_billing_v1_payment_proto_rawDesc = "" +
 	"\x02to\x18\x03 \x01(\v2\x16.accrue.common.v1.DateR\x02to\x12?\n" +
 	"\n" +
 	"open_items\x18\x04 \x03(\v2 .accrue.billing.v1.StatementItemR\topenItems\x126\n" +
-	"\bpayments\x18\x05 \x03(\v2\x1a.accrue.billing.v1.PaymentR\bpayments2\xc6\v\n" +
+	"\bpayments\x18\x05 \x03(\v2\x1a.accrue.billing.v1.PaymentR\bpayments\x12:\n" +
+	"\arefunds\x18\x06 \x03(\v2 .accrue.billing.v1.PaymentRefundR\arefunds2\xf2\f\n" +
 	"\x0ePaymentService\x12\xc1\x01\n" +
 	"\x0fSetPaymentTerms\x12).accrue.billing.v1.SetPaymentTermsRequest\x1a*.accrue.billing.v1.SetPaymentTermsResponse\"W\x8a\xb5\x18\x0epayments:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x027:\x01*\"2/v1/legal-entities/{legal_entity_id}/payment-terms\x12\xbc\x01\n" +
 	"\x10ListPaymentTerms\x12*.accrue.billing.v1.ListPaymentTermsRequest\x1a+.accrue.billing.v1.ListPaymentTermsResponse\"O\x8a\xb5\x18\rpayments:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x024\x122/v1/legal-entities/{legal_entity_id}/payment-terms\x12\xd5\x01\n" +
@@ -1849,7 +2148,8 @@ const file_accrue_billing_v1_payment_proto_rawDesc = "" +
 	"\rRecordPayment\x12'.accrue.billing.v1.RecordPaymentRequest\x1a(.accrue.billing.v1.RecordPaymentResponse\"1\x8a\xb5\x18\x0epayments:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/payments\x12\x91\x01\n" +
 	"\n" +
 	"GetPayment\x12$.accrue.billing.v1.GetPaymentRequest\x1a%.accrue.billing.v1.GetPaymentResponse\"6\x8a\xb5\x18\rpayments:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/payments/{payment_id}\x12\xa5\x01\n" +
-	"\fApplyPayment\x12&.accrue.billing.v1.ApplyPaymentRequest\x1a'.accrue.billing.v1.ApplyPaymentResponse\"D\x8a\xb5\x18\x0epayments:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/payments/{payment_id}:apply\x12\xa5\x01\n" +
+	"\fApplyPayment\x12&.accrue.billing.v1.ApplyPaymentRequest\x1a'.accrue.billing.v1.ApplyPaymentResponse\"D\x8a\xb5\x18\x0epayments:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/payments/{payment_id}:apply\x12\xa9\x01\n" +
+	"\rRefundPayment\x12'.accrue.billing.v1.RefundPaymentRequest\x1a(.accrue.billing.v1.RefundPaymentResponse\"E\x8a\xb5\x18\x0epayments:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02%:\x01*\" /v1/payments/{payment_id}:refund\x12\xa5\x01\n" +
 	"\n" +
 	"GetArAging\x12$.accrue.billing.v1.GetArAgingRequest\x1a%.accrue.billing.v1.GetArAgingResponse\"J\x8a\xb5\x18\rpayments:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02/\x12-/v1/legal-entities/{legal_entity_id}/ar-aging\x12\xdc\x01\n" +
 	"\x14GetCustomerStatement\x12..accrue.billing.v1.GetCustomerStatementRequest\x1a/.accrue.billing.v1.GetCustomerStatementResponse\"c\x8a\xb5\x18\rpayments:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02H\x12F/v1/legal-entities/{legal_entity_id}/customers/{customer_id}/statementB\xc8\x01\n" +
@@ -1867,7 +2167,7 @@ func file_accrue_billing_v1_payment_proto_rawDescGZIP() []byte {
 	return file_accrue_billing_v1_payment_proto_rawDescData
 }
 
-var file_accrue_billing_v1_payment_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_accrue_billing_v1_payment_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_accrue_billing_v1_payment_proto_goTypes = []any{
 	(*PaymentInstalment)(nil),            // 0: accrue.billing.v1.PaymentInstalment
 	(*PaymentTerms)(nil),                 // 1: accrue.billing.v1.PaymentTerms
@@ -1888,16 +2188,19 @@ var file_accrue_billing_v1_payment_proto_goTypes = []any{
 	(*AppliedInstalment)(nil),            // 16: accrue.billing.v1.AppliedInstalment
 	(*InvoiceSettlement)(nil),            // 17: accrue.billing.v1.InvoiceSettlement
 	(*ApplyPaymentResponse)(nil),         // 18: accrue.billing.v1.ApplyPaymentResponse
-	(*GetArAgingRequest)(nil),            // 19: accrue.billing.v1.GetArAgingRequest
-	(*AgingBuckets)(nil),                 // 20: accrue.billing.v1.AgingBuckets
-	(*CustomerAging)(nil),                // 21: accrue.billing.v1.CustomerAging
-	(*GetArAgingResponse)(nil),           // 22: accrue.billing.v1.GetArAgingResponse
-	(*GetCustomerStatementRequest)(nil),  // 23: accrue.billing.v1.GetCustomerStatementRequest
-	(*StatementItem)(nil),                // 24: accrue.billing.v1.StatementItem
-	(*GetCustomerStatementResponse)(nil), // 25: accrue.billing.v1.GetCustomerStatementResponse
-	(*v1.Money)(nil),                     // 26: accrue.common.v1.Money
-	(*v1.Date)(nil),                      // 27: accrue.common.v1.Date
-	(InvoiceStatus)(0),                   // 28: accrue.billing.v1.InvoiceStatus
+	(*RefundPaymentRequest)(nil),         // 19: accrue.billing.v1.RefundPaymentRequest
+	(*PaymentRefund)(nil),                // 20: accrue.billing.v1.PaymentRefund
+	(*RefundPaymentResponse)(nil),        // 21: accrue.billing.v1.RefundPaymentResponse
+	(*GetArAgingRequest)(nil),            // 22: accrue.billing.v1.GetArAgingRequest
+	(*AgingBuckets)(nil),                 // 23: accrue.billing.v1.AgingBuckets
+	(*CustomerAging)(nil),                // 24: accrue.billing.v1.CustomerAging
+	(*GetArAgingResponse)(nil),           // 25: accrue.billing.v1.GetArAgingResponse
+	(*GetCustomerStatementRequest)(nil),  // 26: accrue.billing.v1.GetCustomerStatementRequest
+	(*StatementItem)(nil),                // 27: accrue.billing.v1.StatementItem
+	(*GetCustomerStatementResponse)(nil), // 28: accrue.billing.v1.GetCustomerStatementResponse
+	(*v1.Money)(nil),                     // 29: accrue.common.v1.Money
+	(*v1.Date)(nil),                      // 30: accrue.common.v1.Date
+	(InvoiceStatus)(0),                   // 31: accrue.billing.v1.InvoiceStatus
 }
 var file_accrue_billing_v1_payment_proto_depIdxs = []int32{
 	0,  // 0: accrue.billing.v1.PaymentTerms.instalments:type_name -> accrue.billing.v1.PaymentInstalment
@@ -1907,68 +2210,79 @@ var file_accrue_billing_v1_payment_proto_depIdxs = []int32{
 	6,  // 4: accrue.billing.v1.ListPaymentTermsResponse.policy:type_name -> accrue.billing.v1.ReceivablesPolicy
 	6,  // 5: accrue.billing.v1.SetReceivablesPolicyRequest.policy:type_name -> accrue.billing.v1.ReceivablesPolicy
 	6,  // 6: accrue.billing.v1.SetReceivablesPolicyResponse.policy:type_name -> accrue.billing.v1.ReceivablesPolicy
-	26, // 7: accrue.billing.v1.Payment.amount:type_name -> accrue.common.v1.Money
-	27, // 8: accrue.billing.v1.Payment.payment_date:type_name -> accrue.common.v1.Date
-	26, // 9: accrue.billing.v1.Payment.applied:type_name -> accrue.common.v1.Money
-	26, // 10: accrue.billing.v1.Payment.unapplied:type_name -> accrue.common.v1.Money
-	26, // 11: accrue.billing.v1.RecordPaymentRequest.amount:type_name -> accrue.common.v1.Money
-	27, // 12: accrue.billing.v1.RecordPaymentRequest.payment_date:type_name -> accrue.common.v1.Date
-	9,  // 13: accrue.billing.v1.RecordPaymentResponse.payment:type_name -> accrue.billing.v1.Payment
-	9,  // 14: accrue.billing.v1.GetPaymentResponse.payment:type_name -> accrue.billing.v1.Payment
-	14, // 15: accrue.billing.v1.ApplyPaymentRequest.allocations:type_name -> accrue.billing.v1.PaymentAllocation
-	26, // 16: accrue.billing.v1.AppliedInstalment.applied:type_name -> accrue.common.v1.Money
-	26, // 17: accrue.billing.v1.AppliedInstalment.written_off:type_name -> accrue.common.v1.Money
-	26, // 18: accrue.billing.v1.InvoiceSettlement.applied:type_name -> accrue.common.v1.Money
-	26, // 19: accrue.billing.v1.InvoiceSettlement.open:type_name -> accrue.common.v1.Money
-	28, // 20: accrue.billing.v1.InvoiceSettlement.status:type_name -> accrue.billing.v1.InvoiceStatus
-	9,  // 21: accrue.billing.v1.ApplyPaymentResponse.payment:type_name -> accrue.billing.v1.Payment
-	27, // 22: accrue.billing.v1.ApplyPaymentResponse.application_date:type_name -> accrue.common.v1.Date
-	16, // 23: accrue.billing.v1.ApplyPaymentResponse.instalments:type_name -> accrue.billing.v1.AppliedInstalment
-	17, // 24: accrue.billing.v1.ApplyPaymentResponse.invoices:type_name -> accrue.billing.v1.InvoiceSettlement
-	26, // 25: accrue.billing.v1.ApplyPaymentResponse.fx_gain:type_name -> accrue.common.v1.Money
-	27, // 26: accrue.billing.v1.GetArAgingRequest.as_of:type_name -> accrue.common.v1.Date
-	26, // 27: accrue.billing.v1.AgingBuckets.current:type_name -> accrue.common.v1.Money
-	26, // 28: accrue.billing.v1.AgingBuckets.days_1_30:type_name -> accrue.common.v1.Money
-	26, // 29: accrue.billing.v1.AgingBuckets.days_31_60:type_name -> accrue.common.v1.Money
-	26, // 30: accrue.billing.v1.AgingBuckets.days_61_90:type_name -> accrue.common.v1.Money
-	26, // 31: accrue.billing.v1.AgingBuckets.over_90:type_name -> accrue.common.v1.Money
-	26, // 32: accrue.billing.v1.AgingBuckets.total:type_name -> accrue.common.v1.Money
-	20, // 33: accrue.billing.v1.CustomerAging.buckets:type_name -> accrue.billing.v1.AgingBuckets
-	27, // 34: accrue.billing.v1.GetArAgingResponse.as_of:type_name -> accrue.common.v1.Date
-	21, // 35: accrue.billing.v1.GetArAgingResponse.customers:type_name -> accrue.billing.v1.CustomerAging
-	20, // 36: accrue.billing.v1.GetArAgingResponse.total:type_name -> accrue.billing.v1.AgingBuckets
-	26, // 37: accrue.billing.v1.GetArAgingResponse.ledger_receivable:type_name -> accrue.common.v1.Money
-	27, // 38: accrue.billing.v1.GetCustomerStatementRequest.from:type_name -> accrue.common.v1.Date
-	27, // 39: accrue.billing.v1.GetCustomerStatementRequest.to:type_name -> accrue.common.v1.Date
-	27, // 40: accrue.billing.v1.StatementItem.issue_date:type_name -> accrue.common.v1.Date
-	27, // 41: accrue.billing.v1.StatementItem.due_date:type_name -> accrue.common.v1.Date
-	26, // 42: accrue.billing.v1.StatementItem.amount:type_name -> accrue.common.v1.Money
-	26, // 43: accrue.billing.v1.StatementItem.open:type_name -> accrue.common.v1.Money
-	27, // 44: accrue.billing.v1.GetCustomerStatementResponse.from:type_name -> accrue.common.v1.Date
-	27, // 45: accrue.billing.v1.GetCustomerStatementResponse.to:type_name -> accrue.common.v1.Date
-	24, // 46: accrue.billing.v1.GetCustomerStatementResponse.open_items:type_name -> accrue.billing.v1.StatementItem
-	9,  // 47: accrue.billing.v1.GetCustomerStatementResponse.payments:type_name -> accrue.billing.v1.Payment
-	2,  // 48: accrue.billing.v1.PaymentService.SetPaymentTerms:input_type -> accrue.billing.v1.SetPaymentTermsRequest
-	4,  // 49: accrue.billing.v1.PaymentService.ListPaymentTerms:input_type -> accrue.billing.v1.ListPaymentTermsRequest
-	7,  // 50: accrue.billing.v1.PaymentService.SetReceivablesPolicy:input_type -> accrue.billing.v1.SetReceivablesPolicyRequest
-	10, // 51: accrue.billing.v1.PaymentService.RecordPayment:input_type -> accrue.billing.v1.RecordPaymentRequest
-	12, // 52: accrue.billing.v1.PaymentService.GetPayment:input_type -> accrue.billing.v1.GetPaymentRequest
-	15, // 53: accrue.billing.v1.PaymentService.ApplyPayment:input_type -> accrue.billing.v1.ApplyPaymentRequest
-	19, // 54: accrue.billing.v1.PaymentService.GetArAging:input_type -> accrue.billing.v1.GetArAgingRequest
-	23, // 55: accrue.billing.v1.PaymentService.GetCustomerStatement:input_type -> accrue.billing.v1.GetCustomerStatementRequest
-	3,  // 56: accrue.billing.v1.PaymentService.SetPaymentTerms:output_type -> accrue.billing.v1.SetPaymentTermsResponse
-	5,  // 57: accrue.billing.v1.PaymentService.ListPaymentTerms:output_type -> accrue.billing.v1.ListPaymentTermsResponse
-	8,  // 58: accrue.billing.v1.PaymentService.SetReceivablesPolicy:output_type -> accrue.billing.v1.SetReceivablesPolicyResponse
-	11, // 59: accrue.billing.v1.PaymentService.RecordPayment:output_type -> accrue.billing.v1.RecordPaymentResponse
-	13, // 60: accrue.billing.v1.PaymentService.GetPayment:output_type -> accrue.billing.v1.GetPaymentResponse
-	18, // 61: accrue.billing.v1.PaymentService.ApplyPayment:output_type -> accrue.billing.v1.ApplyPaymentResponse
-	22, // 62: accrue.billing.v1.PaymentService.GetArAging:output_type -> accrue.billing.v1.GetArAgingResponse
-	25, // 63: accrue.billing.v1.PaymentService.GetCustomerStatement:output_type -> accrue.billing.v1.GetCustomerStatementResponse
-	56, // [56:64] is the sub-list for method output_type
-	48, // [48:56] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	29, // 7: accrue.billing.v1.Payment.amount:type_name -> accrue.common.v1.Money
+	30, // 8: accrue.billing.v1.Payment.payment_date:type_name -> accrue.common.v1.Date
+	29, // 9: accrue.billing.v1.Payment.applied:type_name -> accrue.common.v1.Money
+	29, // 10: accrue.billing.v1.Payment.unapplied:type_name -> accrue.common.v1.Money
+	29, // 11: accrue.billing.v1.Payment.refunded:type_name -> accrue.common.v1.Money
+	29, // 12: accrue.billing.v1.RecordPaymentRequest.amount:type_name -> accrue.common.v1.Money
+	30, // 13: accrue.billing.v1.RecordPaymentRequest.payment_date:type_name -> accrue.common.v1.Date
+	9,  // 14: accrue.billing.v1.RecordPaymentResponse.payment:type_name -> accrue.billing.v1.Payment
+	9,  // 15: accrue.billing.v1.GetPaymentResponse.payment:type_name -> accrue.billing.v1.Payment
+	14, // 16: accrue.billing.v1.ApplyPaymentRequest.allocations:type_name -> accrue.billing.v1.PaymentAllocation
+	29, // 17: accrue.billing.v1.AppliedInstalment.applied:type_name -> accrue.common.v1.Money
+	29, // 18: accrue.billing.v1.AppliedInstalment.written_off:type_name -> accrue.common.v1.Money
+	29, // 19: accrue.billing.v1.InvoiceSettlement.applied:type_name -> accrue.common.v1.Money
+	29, // 20: accrue.billing.v1.InvoiceSettlement.open:type_name -> accrue.common.v1.Money
+	31, // 21: accrue.billing.v1.InvoiceSettlement.status:type_name -> accrue.billing.v1.InvoiceStatus
+	9,  // 22: accrue.billing.v1.ApplyPaymentResponse.payment:type_name -> accrue.billing.v1.Payment
+	30, // 23: accrue.billing.v1.ApplyPaymentResponse.application_date:type_name -> accrue.common.v1.Date
+	16, // 24: accrue.billing.v1.ApplyPaymentResponse.instalments:type_name -> accrue.billing.v1.AppliedInstalment
+	17, // 25: accrue.billing.v1.ApplyPaymentResponse.invoices:type_name -> accrue.billing.v1.InvoiceSettlement
+	29, // 26: accrue.billing.v1.ApplyPaymentResponse.fx_gain:type_name -> accrue.common.v1.Money
+	29, // 27: accrue.billing.v1.RefundPaymentRequest.amount:type_name -> accrue.common.v1.Money
+	30, // 28: accrue.billing.v1.RefundPaymentRequest.refund_date:type_name -> accrue.common.v1.Date
+	29, // 29: accrue.billing.v1.PaymentRefund.amount:type_name -> accrue.common.v1.Money
+	30, // 30: accrue.billing.v1.PaymentRefund.refund_date:type_name -> accrue.common.v1.Date
+	29, // 31: accrue.billing.v1.PaymentRefund.fx_gain:type_name -> accrue.common.v1.Money
+	20, // 32: accrue.billing.v1.RefundPaymentResponse.refund:type_name -> accrue.billing.v1.PaymentRefund
+	9,  // 33: accrue.billing.v1.RefundPaymentResponse.payment:type_name -> accrue.billing.v1.Payment
+	30, // 34: accrue.billing.v1.GetArAgingRequest.as_of:type_name -> accrue.common.v1.Date
+	29, // 35: accrue.billing.v1.AgingBuckets.current:type_name -> accrue.common.v1.Money
+	29, // 36: accrue.billing.v1.AgingBuckets.days_1_30:type_name -> accrue.common.v1.Money
+	29, // 37: accrue.billing.v1.AgingBuckets.days_31_60:type_name -> accrue.common.v1.Money
+	29, // 38: accrue.billing.v1.AgingBuckets.days_61_90:type_name -> accrue.common.v1.Money
+	29, // 39: accrue.billing.v1.AgingBuckets.over_90:type_name -> accrue.common.v1.Money
+	29, // 40: accrue.billing.v1.AgingBuckets.total:type_name -> accrue.common.v1.Money
+	23, // 41: accrue.billing.v1.CustomerAging.buckets:type_name -> accrue.billing.v1.AgingBuckets
+	30, // 42: accrue.billing.v1.GetArAgingResponse.as_of:type_name -> accrue.common.v1.Date
+	24, // 43: accrue.billing.v1.GetArAgingResponse.customers:type_name -> accrue.billing.v1.CustomerAging
+	23, // 44: accrue.billing.v1.GetArAgingResponse.total:type_name -> accrue.billing.v1.AgingBuckets
+	29, // 45: accrue.billing.v1.GetArAgingResponse.ledger_receivable:type_name -> accrue.common.v1.Money
+	30, // 46: accrue.billing.v1.GetCustomerStatementRequest.from:type_name -> accrue.common.v1.Date
+	30, // 47: accrue.billing.v1.GetCustomerStatementRequest.to:type_name -> accrue.common.v1.Date
+	30, // 48: accrue.billing.v1.StatementItem.issue_date:type_name -> accrue.common.v1.Date
+	30, // 49: accrue.billing.v1.StatementItem.due_date:type_name -> accrue.common.v1.Date
+	29, // 50: accrue.billing.v1.StatementItem.amount:type_name -> accrue.common.v1.Money
+	29, // 51: accrue.billing.v1.StatementItem.open:type_name -> accrue.common.v1.Money
+	30, // 52: accrue.billing.v1.GetCustomerStatementResponse.from:type_name -> accrue.common.v1.Date
+	30, // 53: accrue.billing.v1.GetCustomerStatementResponse.to:type_name -> accrue.common.v1.Date
+	27, // 54: accrue.billing.v1.GetCustomerStatementResponse.open_items:type_name -> accrue.billing.v1.StatementItem
+	9,  // 55: accrue.billing.v1.GetCustomerStatementResponse.payments:type_name -> accrue.billing.v1.Payment
+	20, // 56: accrue.billing.v1.GetCustomerStatementResponse.refunds:type_name -> accrue.billing.v1.PaymentRefund
+	2,  // 57: accrue.billing.v1.PaymentService.SetPaymentTerms:input_type -> accrue.billing.v1.SetPaymentTermsRequest
+	4,  // 58: accrue.billing.v1.PaymentService.ListPaymentTerms:input_type -> accrue.billing.v1.ListPaymentTermsRequest
+	7,  // 59: accrue.billing.v1.PaymentService.SetReceivablesPolicy:input_type -> accrue.billing.v1.SetReceivablesPolicyRequest
+	10, // 60: accrue.billing.v1.PaymentService.RecordPayment:input_type -> accrue.billing.v1.RecordPaymentRequest
+	12, // 61: accrue.billing.v1.PaymentService.GetPayment:input_type -> accrue.billing.v1.GetPaymentRequest
+	15, // 62: accrue.billing.v1.PaymentService.ApplyPayment:input_type -> accrue.billing.v1.ApplyPaymentRequest
+	19, // 63: accrue.billing.v1.PaymentService.RefundPayment:input_type -> accrue.billing.v1.RefundPaymentRequest
+	22, // 64: accrue.billing.v1.PaymentService.GetArAging:input_type -> accrue.billing.v1.GetArAgingRequest
+	26, // 65: accrue.billing.v1.PaymentService.GetCustomerStatement:input_type -> accrue.billing.v1.GetCustomerStatementRequest
+	3,  // 66: accrue.billing.v1.PaymentService.SetPaymentTerms:output_type -> accrue.billing.v1.SetPaymentTermsResponse
+	5,  // 67: accrue.billing.v1.PaymentService.ListPaymentTerms:output_type -> accrue.billing.v1.ListPaymentTermsResponse
+	8,  // 68: accrue.billing.v1.PaymentService.SetReceivablesPolicy:output_type -> accrue.billing.v1.SetReceivablesPolicyResponse
+	11, // 69: accrue.billing.v1.PaymentService.RecordPayment:output_type -> accrue.billing.v1.RecordPaymentResponse
+	13, // 70: accrue.billing.v1.PaymentService.GetPayment:output_type -> accrue.billing.v1.GetPaymentResponse
+	18, // 71: accrue.billing.v1.PaymentService.ApplyPayment:output_type -> accrue.billing.v1.ApplyPaymentResponse
+	21, // 72: accrue.billing.v1.PaymentService.RefundPayment:output_type -> accrue.billing.v1.RefundPaymentResponse
+	25, // 73: accrue.billing.v1.PaymentService.GetArAging:output_type -> accrue.billing.v1.GetArAgingResponse
+	28, // 74: accrue.billing.v1.PaymentService.GetCustomerStatement:output_type -> accrue.billing.v1.GetCustomerStatementResponse
+	66, // [66:75] is the sub-list for method output_type
+	57, // [57:66] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_payment_proto_init() }
@@ -1983,7 +2297,7 @@ func file_accrue_billing_v1_payment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_payment_proto_rawDesc), len(file_accrue_billing_v1_payment_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

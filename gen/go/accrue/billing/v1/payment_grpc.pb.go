@@ -25,6 +25,7 @@ const (
 	PaymentService_RecordPayment_FullMethodName        = "/accrue.billing.v1.PaymentService/RecordPayment"
 	PaymentService_GetPayment_FullMethodName           = "/accrue.billing.v1.PaymentService/GetPayment"
 	PaymentService_ApplyPayment_FullMethodName         = "/accrue.billing.v1.PaymentService/ApplyPayment"
+	PaymentService_RefundPayment_FullMethodName        = "/accrue.billing.v1.PaymentService/RefundPayment"
 	PaymentService_GetArAging_FullMethodName           = "/accrue.billing.v1.PaymentService/GetArAging"
 	PaymentService_GetCustomerStatement_FullMethodName = "/accrue.billing.v1.PaymentService/GetCustomerStatement"
 )
@@ -57,6 +58,12 @@ type PaymentServiceClient interface {
 	// Posts Dr payments on account / Cr receivable, realized FX gain or loss, and the write-off
 	// of an invoice's remainder within tolerance; publishes payment.applied.
 	ApplyPayment(ctx context.Context, in *ApplyPaymentRequest, opts ...grpc.CallOption) (*ApplyPaymentResponse, error)
+	// Refunds part or all of what a payment has on account (unapplied) to its customer: Dr
+	// customer payments on account at the payment's rate / Cr cash at the refund date's rate, the
+	// difference to realized FX gain or loss. More than is unapplied is REFUND_EXCEEDS_UNAPPLIED
+	// and writes nothing. The reference is unique per legal entity: the same refund again returns
+	// the first one; a different one with a used reference is REFUND_REFERENCE_TAKEN.
+	RefundPayment(ctx context.Context, in *RefundPaymentRequest, opts ...grpc.CallOption) (*RefundPaymentResponse, error)
 	// The AR aging of a legal entity as of a date (movements dated later excluded): each
 	// instalment's open amount by days past its due date, per customer and in total, in the
 	// functional currency; the total equals the receivable account's balance on that date.
@@ -133,6 +140,16 @@ func (c *paymentServiceClient) ApplyPayment(ctx context.Context, in *ApplyPaymen
 	return out, nil
 }
 
+func (c *paymentServiceClient) RefundPayment(ctx context.Context, in *RefundPaymentRequest, opts ...grpc.CallOption) (*RefundPaymentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RefundPaymentResponse)
+	err := c.cc.Invoke(ctx, PaymentService_RefundPayment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *paymentServiceClient) GetArAging(ctx context.Context, in *GetArAgingRequest, opts ...grpc.CallOption) (*GetArAgingResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetArAgingResponse)
@@ -181,6 +198,12 @@ type PaymentServiceServer interface {
 	// Posts Dr payments on account / Cr receivable, realized FX gain or loss, and the write-off
 	// of an invoice's remainder within tolerance; publishes payment.applied.
 	ApplyPayment(context.Context, *ApplyPaymentRequest) (*ApplyPaymentResponse, error)
+	// Refunds part or all of what a payment has on account (unapplied) to its customer: Dr
+	// customer payments on account at the payment's rate / Cr cash at the refund date's rate, the
+	// difference to realized FX gain or loss. More than is unapplied is REFUND_EXCEEDS_UNAPPLIED
+	// and writes nothing. The reference is unique per legal entity: the same refund again returns
+	// the first one; a different one with a used reference is REFUND_REFERENCE_TAKEN.
+	RefundPayment(context.Context, *RefundPaymentRequest) (*RefundPaymentResponse, error)
 	// The AR aging of a legal entity as of a date (movements dated later excluded): each
 	// instalment's open amount by days past its due date, per customer and in total, in the
 	// functional currency; the total equals the receivable account's balance on that date.
@@ -214,6 +237,9 @@ func (UnimplementedPaymentServiceServer) GetPayment(context.Context, *GetPayment
 }
 func (UnimplementedPaymentServiceServer) ApplyPayment(context.Context, *ApplyPaymentRequest) (*ApplyPaymentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApplyPayment not implemented")
+}
+func (UnimplementedPaymentServiceServer) RefundPayment(context.Context, *RefundPaymentRequest) (*RefundPaymentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RefundPayment not implemented")
 }
 func (UnimplementedPaymentServiceServer) GetArAging(context.Context, *GetArAgingRequest) (*GetArAgingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetArAging not implemented")
@@ -350,6 +376,24 @@ func _PaymentService_ApplyPayment_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PaymentService_RefundPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RefundPaymentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PaymentServiceServer).RefundPayment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PaymentService_RefundPayment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PaymentServiceServer).RefundPayment(ctx, req.(*RefundPaymentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PaymentService_GetArAging_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetArAgingRequest)
 	if err := dec(in); err != nil {
@@ -416,6 +460,10 @@ var PaymentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ApplyPayment",
 			Handler:    _PaymentService_ApplyPayment_Handler,
+		},
+		{
+			MethodName: "RefundPayment",
+			Handler:    _PaymentService_RefundPayment_Handler,
 		},
 		{
 			MethodName: "GetArAging",
