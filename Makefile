@@ -129,11 +129,15 @@ check-deploy: ## check the Dockerfiles, the compose file and the kustomize overl
 
 .PHONY: test
 test: deps vet buf-lint breaking check-generated check-imports check-hygiene check-migrations check-deploy ## all checks and all tests on real Postgres and Redis
-	go test $(GO_TEST_FLAGS) -skip '^TestRESTProperty' $(addsuffix /...,$(addprefix ./,$(MODULES)))
-	$(MAKE) --no-print-directory property
+	@mkdir -p $(dir $(PROPERTY_REPORT)) && rm -f $(PROPERTY_REPORT)
+	ACCRUE_PROPERTY_REPORT=$(PROPERTY_REPORT) go test $(GO_TEST_FLAGS) $(addsuffix /...,$(addprefix ./,$(MODULES)))
+	@cat $(PROPERTY_REPORT)
 	$(MAKE) --no-print-directory fuzz-short
 
-# The property test of every REST route runs on its own so that its counts are printed.
+# The REST property test runs with the e2e tests (in parallel with them) and leaves its counts
+# here for `make test` to print; `make property` runs it alone, verbosely.
+PROPERTY_REPORT := $(CURDIR)/.cache/property-report.txt
+
 .PHONY: property
 property: ## the REST property test: generated requests to every route, never a 5xx, nothing written on a 4xx
 	@out=$$(go test $(GO_TEST_FLAGS) -run '^TestRESTProperty' -v ./e2e/ 2>&1); st=$$?; \
