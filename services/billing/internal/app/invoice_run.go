@@ -98,10 +98,8 @@ func (s *Service) proposeChunk(ctx context.Context, legalEntityID string, ids []
 		locked := make(map[string]contract.Head, len(heads))
 		held := make([]string, 0, len(heads))
 		for _, h := range heads {
-			if h.LegalEntityID == legalEntityID {
-				locked[h.ID] = h
-				held = append(held, h.ID)
-			}
+			locked[h.ID] = h
+			held = append(held, h.ID)
 		}
 		bases, err := s.store.ProposalBases(ctx, held, cutOff)
 		if err != nil {
@@ -119,8 +117,8 @@ func (s *Service) proposeChunk(ctx context.Context, legalEntityID string, ids []
 				out = append(out, outcome(id, invoice.ErrContractBusy))
 				continue
 			}
-			if bases[id] == nil { // removed since the run listed it
-				out = append(out, outcome(id, contract.ErrNotFound))
+			if bases[id] == nil || h.LegalEntityID != legalEntityID { // moved since the run listed it
+				out = append(out, outcome(id, contract.ErrNotFound.With("contract "+id+" is no longer a contract of the legal entity")))
 				continue
 			}
 			inv, err := s.draft(ctx, h, *bases[id], cutOff, len(rates) > 0)
