@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 
 	"github.com/accrue/accrue/internal/platform/audit"
 	"github.com/accrue/accrue/internal/platform/auth"
@@ -19,6 +20,11 @@ import (
 // costs little to redo on its own.
 const RunChunk = 100
 
+// RunWorkers is how many chunks of a run are proposed at once: two, so that one chunk's reads and
+// commit overlap another's work in Go (a run is one caller; more workers would take connections
+// and cores from everything else).
+const RunWorkers = 2
+
 // ProposeInvoices is the invoice run of a legal entity: for each of its contracts (or of
 // contractIDs, all of which must be its contracts: CONTRACT_NOT_FOUND otherwise, before anything
 // is written) it proposes a draft up to cutOff exactly as ProposeInvoice would, and returns per
@@ -26,11 +32,11 @@ const RunChunk = 100
 // a contract another proposal or change held at that moment, which the run does not wait for; or
 // the reason of the error that stopped that contract alone).
 //
-// Contracts are proposed for RunChunk at a time, each chunk in a transaction of its own (outside
-// the caller's: see Store.Detach), committed when done: a chunk locks its contracts (SKIP LOCKED),
-// reads what they need set-wise (ProposalBases) and writes its drafts in one batch. A chunk that
-// fails is proposed again contract by contract, so one failing contract does not hold back the
-// others. A run stopped midway (cancelled, database down) returns its error and keeps the chunks
+// Contracts are proposed for RunChunk at a time (RunWorkers chunks at once), each chunk in a
+// transaction of its own (outside the caller's: see Store.Detach), committed when done: a chunk
+// locks its contracts (SKIP LOCKED), reads what they need set-wise (ProposalBases) and writes its
+// drafts in one batch. A chunk that fails is proposed again contract by contract, so one failing
+// contract does not hold back the others. A run stopped midway (cancelled, database down) returns its error and keeps the chunks
 // already committed: running it again proposes only what they did not.
 func (s *Service) ProposeInvoices(ctx context.Context, legalEntityID string, cutOff civil.Date, contractIDs []string) (run invoice.Run, err error) {
 	if err := auth.CheckLegalEntity(ctx, legalEntityID); err != nil {
@@ -56,34 +62,78 @@ func (s *Service) ProposeInvoices(ctx context.Context, legalEntityID string, cut
 			}
 		}
 	}
-	run = invoice.Run{LegalEntityID: legalEntityID, CutOff: cutOff, Outcomes: make([]invoice.RunOutcome, 0, len(ids))}
-	for start := 0; start < len(ids); start += RunChunk {
-		chunk := ids[start:min(start+RunChunk, len(ids))]
-		out, err := s.proposeChunk(ctx, legalEntityID, chunk, cutOff)
-		if err != nil {
-			if stopsRun(ctx, err) {
-				return run, err
-			}
-			s.log.WarnContext(ctx, "invoice run: a chunk failed; proposing its contracts one by one", "legal_entity_id", legalEntityID,
-				"first_contract_id", chunk[0], "contracts", len(chunk), "error", err)
-			out = make([]invoice.RunOutcome, 0, len(chunk))
-			for _, id := range chunk {
-				one, err := s.proposeChunk(ctx, legalEntityID, []string{id}, cutOff)
+	chunks := make([][]invoice.RunOutcome, (len(ids)+RunChunk-1)/RunChunk)
+	next := make(chan int)
+	errs := make(chan error, RunWorkers)
+	var wg sync.WaitGroup
+	for range RunWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				chunk := ids[i*RunChunk : min((i+1)*RunChunk, len(ids))]
+				out, err := s.proposeOrRetry(ctx, legalEntityID, chunk, cutOff)
 				if err != nil {
-					if stopsRun(ctx, err) {
-						return run, err
-					}
-					one = []invoice.RunOutcome{s.failed(ctx, id, err)}
+					errs <- err
+					return
 				}
-				out = append(out, one...)
+				chunks[i] = out
 			}
+		}()
+	}
+	stopped := false
+	for i := range chunks {
+		if stopped {
+			break
 		}
+		select {
+		case next <- i:
+		case err := <-errs:
+			errs <- err
+			stopped = true
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return run, err
+	}
+	run = invoice.Run{LegalEntityID: legalEntityID, CutOff: cutOff, Outcomes: make([]invoice.RunOutcome, 0, len(ids))}
+	for _, out := range chunks {
 		run.Outcomes = append(run.Outcomes, out...)
 	}
 	proposed, failed := run.Proposed()
 	err = s.store.Audit(ctx, audit.Record{Action: "invoice.run", EntityType: "legal_entity", EntityID: legalEntityID,
 		Details: map[string]any{"cut_off": cutOff.String(), "contracts": len(ids), "proposed": proposed, "failed": failed}})
 	return run, err
+}
+
+// proposeOrRetry proposes for a chunk and, when the chunk fails as a whole, for each of its
+// contracts on its own (a contract whose proposal fails gets its reason). Only an error that stops
+// the run (stopsRun) is returned.
+func (s *Service) proposeOrRetry(ctx context.Context, legalEntityID string, chunk []string, cutOff civil.Date) ([]invoice.RunOutcome, error) {
+	out, err := s.proposeChunk(ctx, legalEntityID, chunk, cutOff)
+	if err == nil {
+		return out, nil
+	}
+	if stopsRun(ctx, err) {
+		return nil, err
+	}
+	s.log.WarnContext(ctx, "invoice run: a chunk failed; proposing its contracts one by one", "legal_entity_id", legalEntityID,
+		"first_contract_id", chunk[0], "contracts", len(chunk), "error", err)
+	out = make([]invoice.RunOutcome, 0, len(chunk))
+	for _, id := range chunk {
+		one, err := s.proposeChunk(ctx, legalEntityID, []string{id}, cutOff)
+		if err != nil {
+			if stopsRun(ctx, err) {
+				return nil, err
+			}
+			one = []invoice.RunOutcome{s.failed(ctx, id, err)}
+		}
+		out = append(out, one...)
+	}
+	return out, nil
 }
 
 // proposeChunk proposes for the contracts ids of legalEntityID in one transaction (see

@@ -2,10 +2,12 @@ package app_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/accrue/accrue/internal/platform/civil"
+	"github.com/accrue/accrue/services/billing/internal/app"
 	"github.com/accrue/accrue/services/billing/internal/billingtest"
 	"github.com/accrue/accrue/services/billing/internal/contract"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
@@ -219,5 +221,37 @@ func TestConcurrentInvoiceRunsMakeOneSetOfLines(t *testing.T) {
 	total := billingtest.Scalar[string](e.Env, `SELECT sum(total)::text FROM invoices`)
 	if lines != 4 || total != "1945.00" {
 		t.Fatalf("%d live lines, %s billed; want 4 and 1945.00", lines, total)
+	}
+}
+
+// A run over more contracts than one chunk (app.RunChunk, chunks proposed by app.RunWorkers at
+// once) answers once for every contract, in contract id order: 2 × RunChunk + 1 contracts, the
+// one with 10.5 h drafted at 945.00, every other NOTHING_TO_BILL.
+func TestInvoiceRunOverSeveralChunks(t *testing.T) {
+	e := newEnv(t, legalentity.Reject)
+	tm := e.WithProject(e.Terms(billingtest.StandardCard()...))
+	e.post(hours("T-1", billingtest.Architect, billingtest.TaskBill, "2026-06-10", "10.5"))
+	for i := range 2 * app.RunChunk {
+		if _, _, err := e.UC.UpsertContract(e.Ctx, contract.ExternalRef{System: "crm", ObjectType: "Opportunity", ExternalID: "R-" + strconv.Itoa(i)},
+			1, e.Terms(billingtest.StandardCard()...), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := e.runAll("")
+	if len(got) != 2*app.RunChunk+1 {
+		t.Fatalf("%d outcomes, want %d", len(got), 2*app.RunChunk+1)
+	}
+	nothing := 0
+	for id, o := range got {
+		if id == tm.ID {
+			wantDraft(t, "T&M contract", o, "945.00 USD", "0.00 USD", 1)
+			continue
+		}
+		if o.Reason == "NOTHING_TO_BILL" && o.Invoice == nil {
+			nothing++
+		}
+	}
+	if nothing != 2*app.RunChunk {
+		t.Fatalf("%d contracts with nothing to bill, want %d", nothing, 2*app.RunChunk)
 	}
 }
