@@ -91,6 +91,16 @@ func WithTx(ctx context.Context, tx pgx.Tx) context.Context {
 	return context.WithValue(ctx, txKey{}, tx)
 }
 
+// WithoutTx returns ctx without its ambient transaction, so that InTx starts (and commits) a
+// transaction of its own: for a use case that commits its work in parts while its caller's
+// transaction (an idempotency key's) stays open around it.
+func WithoutTx(ctx context.Context) context.Context {
+	if _, ok := TxFrom(ctx); !ok {
+		return ctx
+	}
+	return context.WithValue(ctx, txKey{}, pgx.Tx(nil))
+}
+
 // TxFrom returns the ambient transaction of ctx, if any.
 func TxFrom(ctx context.Context) (pgx.Tx, bool) {
 	tx, ok := ctx.Value(txKey{}).(pgx.Tx)

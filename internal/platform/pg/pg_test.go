@@ -85,6 +85,37 @@ func TestInTxJoinsTheAmbientTransaction(t *testing.T) {
 	}
 }
 
+// WithoutTx leaves the ambient transaction: an InTx under it commits on its own (its row is
+// there though the outer transaction rolls back), and TxFrom finds no transaction.
+func TestWithoutTxCommitsApartFromTheAmbientTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	db := pgtest.New(t, itemsMigrations)
+	errOuter := errors.New("outer fails")
+	err := pg.InTx(ctx, db.Pool, func(ctx context.Context, outer pgx.Tx) error {
+		detached := pg.WithoutTx(ctx)
+		if _, ok := pg.TxFrom(detached); ok {
+			t.Error("WithoutTx kept the transaction")
+		}
+		if err := pg.InTx(detached, db.Pool, func(ctx context.Context, inner pgx.Tx) error {
+			if inner == outer {
+				t.Error("InTx under WithoutTx joined the outer transaction")
+			}
+			_, err := inner.Exec(ctx, `INSERT INTO items VALUES (1, 'a')`)
+			return err
+		}); err != nil {
+			return err
+		}
+		return errOuter
+	})
+	if !errors.Is(err, errOuter) {
+		t.Fatal(err)
+	}
+	if n := items(t, db); n != 1 {
+		t.Fatalf("%d rows, want the detached write's 1", n)
+	}
+}
+
 func TestInTxRetriesSerializationFailures(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)

@@ -31,56 +31,42 @@ func (s *Service) ProposeInvoice(ctx context.Context, contractID string, cutOff 
 		if err := auth.CheckLegalEntity(ctx, h.LegalEntityID); err != nil {
 			return err
 		}
-		c, err := s.store.Contract(ctx, contractID, 0)
+		bases, err := s.store.ProposalBases(ctx, []string{contractID}, cutOff)
 		if err != nil {
 			return err
 		}
-		open, err := s.store.OpenCandidates(ctx, contractID, cutOff)
-		if err != nil {
-			return err
+		if bases[contractID] == nil {
+			return contract.ErrNotFound
 		}
-		caps, err := s.store.InvoiceCaps(ctx, contractID)
-		if err != nil {
-			return err
-		}
-		lines, total, overCap := invoice.Propose(c.Currency, open, caps, c.LineGrouping)
-		done, err := s.store.MilestoneCompletions(ctx, contractID)
-		if err != nil {
-			return err
-		}
-		billed, err := s.store.ItemsBilled(ctx, contractID)
-		if err != nil {
-			return err
-		}
-		projects, err := s.store.ContractProjects(ctx, contractID)
-		if err != nil {
-			return err
-		}
-		project := ""
-		if len(projects) > 0 {
-			project = projects[0]
-		}
-		fees, feeTotal := invoice.FeeLines(c.Terms, done, cutOff, billed, project, len(lines)+1)
-		lines, total.Value = append(lines, fees...), total.Value.Add(feeTotal.Value)
-		id := uuid.Must(uuid.NewV7()).String()
-		lines, applied := invoice.RetainerDrawdown(c.Terms, lines, billed, id, project)
-		total.Value = total.Value.Add(applied.Value)
-		if len(lines) == 0 {
-			return invoice.ErrNothingToBill.With("contract " + contractID + " has nothing unbilled within its caps up to the cut-off")
-		}
-		inv = invoice.Invoice{ID: id, Kind: invoice.KindInvoice, ContractID: contractID,
-			LegalEntityID: h.LegalEntityID, CustomerID: c.CustomerID, Currency: c.Currency, Status: invoice.Draft, CutOff: cutOff,
-			Lines: lines, Total: total, OverCap: overCap}
-		if err := s.blockForTax(ctx, &inv); err != nil {
+		if inv, err = s.draft(ctx, *h, *bases[contractID], cutOff, true); err != nil {
 			return err
 		}
 		if err := s.store.InsertInvoice(ctx, inv); err != nil {
 			return err
 		}
-		return s.store.Audit(ctx, audit.Record{Action: "invoice.proposed", EntityType: "invoice", EntityID: inv.ID,
-			Details: map[string]any{"contract_id": contractID, "lines": len(lines), "total": total.String(), "over_cap": overCap.String()}})
+		return s.store.Audit(ctx, proposedRecord(inv))
 	})
 	return inv, err
+}
+
+// draft proposes a draft of contract h from b (invoice.ProposeFrom) and, when taxed (the legal entity
+// has tax rates), blocks it if its customer lacks tax data (blockForTax).
+func (s *Service) draft(ctx context.Context, h contract.Head, b invoice.Basis, cutOff civil.Date, taxed bool) (invoice.Invoice, error) {
+	inv, err := invoice.ProposeFrom(b, uuid.Must(uuid.NewV7()).String(), cutOff)
+	if err != nil {
+		return inv, err
+	}
+	inv.LegalEntityID = h.LegalEntityID
+	if !taxed {
+		return inv, nil
+	}
+	return inv, s.blockForTax(ctx, &inv)
+}
+
+// proposedRecord is the audit record of a proposed draft.
+func proposedRecord(inv invoice.Invoice) audit.Record {
+	return audit.Record{Action: "invoice.proposed", EntityType: "invoice", EntityID: inv.ID,
+		Details: map[string]any{"contract_id": inv.ContractID, "lines": len(inv.Lines), "total": inv.Total.String(), "over_cap": inv.OverCap.String()}}
 }
 
 // VoidInvoice voids draft id, freeing its candidates; voiding a void draft changes nothing, and

@@ -208,13 +208,22 @@ type InvoiceStore interface {
 	OpenCandidates(ctx context.Context, contractID string, cutOff civil.Date) ([]invoice.Open, error)
 	// InvoiceCaps returns the capped contract lines with what is billed toward each.
 	InvoiceCaps(ctx context.Context, contractID string) (map[string]invoice.Cap, error)
-	// MilestoneCompletions returns per line of a contract its completed milestones' dates.
-	MilestoneCompletions(ctx context.Context, contractID string) (map[string]map[string]civil.Date, error)
-	// ItemsBilled returns what invoices that are not void bill of each fee item of a contract.
-	ItemsBilled(ctx context.Context, contractID string) (map[string]invoice.ItemBilled, error)
+	// ProposalBases reads in one round trip what a proposal of each of the contracts needs
+	// (invoice.Basis), open candidates dated up to cutOff (zero: all); an absent contract has no
+	// entry.
+	ProposalBases(ctx context.Context, contractIDs []string, cutOff civil.Date) (map[string]*invoice.Basis, error)
+	// TryLockContracts locks the heads of the contracts nobody else holds, in id order, and
+	// returns them (one held elsewhere or absent is left out: SKIP LOCKED).
+	TryLockContracts(ctx context.Context, ids []string) ([]contract.Head, error)
+	// Detach returns ctx without its ambient transaction (the idempotency key's): work done in
+	// it commits in transactions of its own.
+	Detach(ctx context.Context) context.Context
 	// InsertInvoice writes a draft invoice or a credit note with its lines; an invoice line
-	// taking a candidate another live invoice holds fails with a unique violation.
+	// taking a candidate another live invoice holds fails with invoice.ErrBusy.
 	InsertInvoice(ctx context.Context, inv invoice.Invoice) error
+	// InsertInvoices writes drafts with their lines and audit records in one round trip
+	// (invoice.ErrBusy as InsertInvoice).
+	InsertInvoices(ctx context.Context, invs []invoice.Invoice, recs ...audit.Record) error
 	// Invoice returns an invoice with its lines (locked when lock), invoice.ErrNotFound.
 	Invoice(ctx context.Context, id string, lock bool) (invoice.Invoice, error)
 	// NextInvoiceSeq takes the next gap-free number of kind, locked until the transaction ends.

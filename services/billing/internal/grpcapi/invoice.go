@@ -26,6 +26,14 @@ func (i *Invoices) ProposeInvoice(ctx context.Context, req *billingv1.ProposeInv
 	return grpcx.Reply(wire.ProposeInvoiceResponse)(i.app.ProposeInvoice(ctx, req.GetContractId(), cutOff))
 }
 
+func (i *Invoices) ProposeInvoices(ctx context.Context, req *billingv1.ProposeInvoicesRequest) (*billingv1.ProposeInvoicesResponse, error) {
+	cutOff, err := civilpb.From(req.GetCutOff(), "cut_off")
+	if err != nil {
+		return nil, err
+	}
+	return grpcx.Reply(wire.ProposeInvoicesResponse)(i.app.ProposeInvoices(ctx, req.GetLegalEntityId(), cutOff, req.GetContractIds()))
+}
+
 func (i *Invoices) GetInvoice(ctx context.Context, req *billingv1.GetInvoiceRequest) (*billingv1.GetInvoiceResponse, error) {
 	inv, standing, err := i.app.InvoiceWithStanding(ctx, req.GetInvoiceId())
 	if err != nil {

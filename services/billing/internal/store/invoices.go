@@ -8,7 +8,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/accrue/accrue/internal/platform/civil"
-	"github.com/accrue/accrue/internal/platform/money"
 	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
 )
@@ -17,59 +16,76 @@ import (
 // them; the candidates' own table is posting's (postings.go, candidates.go), read here and only
 // moved between OPEN and INVOICED when an invoice or credit note posts.
 
-// openCandidates is the unbilled part of each candidate: its quantity and amount less those of
-// the lines of invoices and credit notes that are not void (credit lines are negative), and
-// the count of live invoice lines it is on; what was written off over a cap is not unbilled. A candidate whose whole quantity is billed is not
-// open even when a grouped line's rounding left a cent of its amount (see invoice.Propose).
+// openCandidates is the unbilled part of each candidate of the contracts $1: its quantity and
+// amount less those of the lines of invoices and credit notes that are not void (credit lines
+// are negative), and the count of live invoice lines it is on; what was written off over a cap is
+// not unbilled. A candidate whose whole quantity is billed is not open even when a grouped line's
+// rounding left a cent of its amount (see invoice.Propose).
 const openCandidates = `SELECT c.id::text, c.project_id::text, c.line_key, c.source_type, c.source_id, c.source_date,
 		c.quantity - COALESCE(b.q, 0), c.unit_price, c.amount - COALESCE(b.a, 0), c.currency_code, COALESCE(b.live, 0),
-		c.resource_id, c.role, c.task_id
+		c.resource_id, c.role, c.task_id, c.contract_id::text
 	FROM invoice_candidates c
 	LEFT JOIN LATERAL (SELECT sum(l.quantity) AS q, sum(l.amount) AS a, count(*) FILTER (WHERE l.live) AS live
 		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE l.candidate_id = c.id AND i.status <> 'VOID') b0 ON true
 	LEFT JOIN LATERAL (SELECT sum(w.quantity) AS q, sum(w.amount) AS a FROM candidate_write_offs w WHERE w.candidate_id = c.id) w ON true
 	CROSS JOIN LATERAL (SELECT COALESCE(b0.q, 0) + COALESCE(w.q, 0) AS q, COALESCE(b0.a, 0) + COALESCE(w.a, 0) AS a, b0.live) b
-	WHERE c.contract_id = $1 AND c.status NOT IN ('REVERSED', 'WRITTEN_OFF') AND ($2::date IS NULL OR c.source_date <= $2::date)
+	WHERE c.contract_id = ANY($1::uuid[]) AND c.status NOT IN ('REVERSED', 'WRITTEN_OFF') AND ($2::date IS NULL OR c.source_date <= $2::date)
 	  AND c.amount - COALESCE(b.a, 0) > 0 AND c.quantity - COALESCE(b.q, 0) > 0
-	ORDER BY c.source_date, c.id`
+	ORDER BY c.contract_id, c.source_date, c.id`
+
+// scanOpen reads a row of openCandidates: the open part and its contract.
+func scanOpen(r pgx.Row) (o invoice.Open, contractID string, err error) {
+	var d time.Time
+	var currency string
+	err = r.Scan(&o.CandidateID, &o.ProjectID, &o.LineKey, &o.SourceType, &o.SourceID, &d, &o.Quantity, &o.UnitPrice.Value,
+		&o.Amount.Value, &currency, &o.Round, &o.ResourceID, &o.Role, &o.TaskID, &contractID)
+	o.SourceDate, o.UnitPrice.Currency, o.Amount.Currency = civil.Of(d), currency, currency
+	return o, contractID, err
+}
 
 // OpenCandidates returns the unbilled part of the contract's candidates dated up to cutOff
 // (zero: all), by date then id.
 func (s *Store) OpenCandidates(ctx context.Context, contractID string, cutOff civil.Date) ([]invoice.Open, error) {
-	rows, err := s.Q(ctx).Query(ctx, openCandidates, contractID, nullDate(cutOff))
+	rows, err := s.Q(ctx).Query(ctx, openCandidates, []string{contractID}, nullDate(cutOff))
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (invoice.Open, error) {
-		var o invoice.Open
-		var d time.Time
-		var currency string
-		err := r.Scan(&o.CandidateID, &o.ProjectID, &o.LineKey, &o.SourceType, &o.SourceID, &d, &o.Quantity, &o.UnitPrice.Value,
-			&o.Amount.Value, &currency, &o.Round, &o.ResourceID, &o.Role, &o.TaskID)
-		o.SourceDate, o.UnitPrice.Currency, o.Amount.Currency = civil.Of(d), currency, currency
+		o, _, err := scanOpen(r)
 		return o, err
 	})
+}
+
+// invoiceCaps is the not-to-exceed caps of the lines of the contracts $1 with what invoices and
+// credit notes that are not void bill toward each.
+const invoiceCaps = `SELECT cl.contract_id::text, cl.line_key, cl.not_to_exceed, cl.currency_code,
+		COALESCE((SELECT sum(l.amount) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+			WHERE i.contract_id = cl.contract_id AND l.line_key = cl.line_key AND i.status <> 'VOID'), 0)
+	FROM contract_lines cl WHERE cl.contract_id = ANY($1::uuid[]) AND cl.not_to_exceed IS NOT NULL`
+
+// scanCap reads a row of invoiceCaps.
+func scanCap(r pgx.Row) (contractID, lineKey string, c invoice.Cap, err error) {
+	var currency string
+	err = r.Scan(&contractID, &lineKey, &c.Limit.Value, &currency, &c.Billed.Value)
+	c.Limit.Currency, c.Billed.Currency = currency, currency
+	return contractID, lineKey, c, err
 }
 
 // InvoiceCaps returns the not-to-exceed caps of the contract's lines with what invoices and
 // credit notes that are not void bill toward each.
 func (s *Store) InvoiceCaps(ctx context.Context, contractID string) (map[string]invoice.Cap, error) {
-	rows, err := s.Q(ctx).Query(ctx, `SELECT cl.line_key, cl.not_to_exceed, cl.currency_code,
-			COALESCE((SELECT sum(l.amount) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-				WHERE i.contract_id = cl.contract_id AND l.line_key = cl.line_key AND i.status <> 'VOID'), 0)
-		FROM contract_lines cl WHERE cl.contract_id = $1 AND cl.not_to_exceed IS NOT NULL`, contractID)
+	rows, err := s.Q(ctx).Query(ctx, invoiceCaps, []string{contractID})
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := map[string]invoice.Cap{}
 	for rows.Next() {
-		var key, currency string
-		var limit, billed decimal.Decimal
-		if err := rows.Scan(&key, &limit, &currency, &billed); err != nil {
+		_, key, c, err := scanCap(rows)
+		if err != nil {
 			return nil, err
 		}
-		out[key] = invoice.Cap{Limit: money.Amount{Value: limit, Currency: currency}, Billed: money.Amount{Value: billed, Currency: currency}}
+		out[key] = c
 	}
 	return out, rows.Err()
 }
@@ -79,13 +95,25 @@ func (s *Store) InvoiceCaps(ctx context.Context, contractID string) (map[string]
 // read); a second live line for the same candidate and round — a proposal from a stale read —
 // fails on invoice_lines_one_live: invoice.ErrBusy (the transaction is then lost).
 func (s *Store) InsertInvoice(ctx context.Context, inv invoice.Invoice) error {
-	q := s.Q(ctx)
-	if _, err := q.Exec(ctx, `INSERT INTO invoices (id, kind, credits_invoice_id, contract_id, legal_entity_id, customer_id, currency_code,
+	var b pg.Batch
+	queueInvoice(&b, inv)
+	return busy(b.Run(ctx, s.Q(ctx)))
+}
+
+// busy translates a violation of the one-live-invoice constraints into invoice.ErrBusy.
+func busy(err error) error {
+	if pg.IsUniqueViolation(err, "invoice_lines_one_live") || pg.IsUniqueViolation(err, "invoice_lines_one_live_item") {
+		return invoice.ErrBusy.Wrap(err)
+	}
+	return err
+}
+
+// queueInvoice adds the statements writing inv and its lines to b.
+func queueInvoice(b *pg.Batch, inv invoice.Invoice) {
+	b.Queue(`INSERT INTO invoices (id, kind, credits_invoice_id, contract_id, legal_entity_id, customer_id, currency_code,
 			status, cut_off, total, over_cap, tax_missing) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		inv.ID, inv.Kind, nullUUID(inv.CreditsID), inv.ContractID, inv.LegalEntityID, inv.CustomerID, inv.Currency, inv.Status,
-		nullDate(inv.CutOff), pg.Numeric(inv.Total.Value), pg.Numeric(inv.OverCap.Value), nonNil(inv.TaxMissing)); err != nil {
-		return err
-	}
+		nullDate(inv.CutOff), pg.Numeric(inv.Total.Value), pg.Numeric(inv.OverCap.Value), nonNil(inv.TaxMissing))
 	live := inv.Kind == invoice.KindInvoice
 	var nos, prints, rounds []int32
 	var keys, descs, cands, items, projects []string
@@ -113,62 +141,13 @@ func (s *Store) InsertInvoice(ctx context.Context, inv invoice.Invoice) error {
 		}
 	}
 	// A fee part (milestone, fixed-fee instalment) bills an item of the contract line instead of a candidate.
-	_, err := q.Exec(ctx, `INSERT INTO invoice_lines (invoice_id, line_no, print_no, line_key, description, candidate_id, source_date, round,
+	b.Queue(`INSERT INTO invoice_lines (invoice_id, line_no, print_no, line_key, description, candidate_id, source_date, round,
 			live, quantity, unit_price, amount, tax_rate, tax_amount, billing_item, contract_id, project_id)
 		SELECT $1, n, pn, k, d, NULLIF(c, '')::uuid, sd, r, $2, qt, up, am, tr, ta, NULLIF(it, ''),
 			CASE WHEN it <> '' THEN $17::uuid END, NULLIF(pj, '')::uuid
 		FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::date[], $8::numeric[], $9::numeric[], $10::numeric[], $11::int[],
 			$12::numeric[], $13::numeric[], $14::int[], $15::text[], $16::text[]) AS x(n, k, d, c, sd, qt, up, am, r, tr, ta, pn, it, pj)`,
 		inv.ID, live, nos, keys, descs, cands, dates, qtys, prices, amts, rounds, rates, taxes, prints, items, projects, inv.ContractID)
-	if pg.IsUniqueViolation(err, "invoice_lines_one_live") || pg.IsUniqueViolation(err, "invoice_lines_one_live_item") {
-		return invoice.ErrBusy.Wrap(err)
-	}
-	return err
-}
-
-// MilestoneCompletions returns, per line of a contract, its completed milestones and their
-// completion dates.
-func (s *Store) MilestoneCompletions(ctx context.Context, contractID string) (map[string]map[string]civil.Date, error) {
-	rows, err := s.Q(ctx).Query(ctx, `SELECT line_key, milestone_key, completed_on FROM milestone_completions WHERE contract_id = $1`, contractID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]map[string]civil.Date{}
-	for rows.Next() {
-		var line, key string
-		var on time.Time
-		if err := rows.Scan(&line, &key, &on); err != nil {
-			return nil, err
-		}
-		if out[line] == nil {
-			out[line] = map[string]civil.Date{}
-		}
-		out[line][key] = civil.Of(on)
-	}
-	return out, rows.Err()
-}
-
-// ItemsBilled returns what invoices and credit notes that are not void bill of each fee item of
-// a contract (key: line key + "\x00" + item), net of credit notes, with its count of live lines.
-func (s *Store) ItemsBilled(ctx context.Context, contractID string) (map[string]invoice.ItemBilled, error) {
-	rows, err := s.Q(ctx).Query(ctx, `SELECT l.line_key, l.billing_item, sum(l.amount), count(*) FILTER (WHERE l.live)
-		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-		WHERE l.contract_id = $1 AND l.billing_item IS NOT NULL AND i.status <> 'VOID' GROUP BY l.line_key, l.billing_item`, contractID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]invoice.ItemBilled{}
-	for rows.Next() {
-		var line, item string
-		var b invoice.ItemBilled
-		if err := rows.Scan(&line, &item, &b.Net, &b.Live); err != nil {
-			return nil, err
-		}
-		out[line+"\x00"+item] = b
-	}
-	return out, rows.Err()
 }
 
 const invoiceColumns = `i.id::text, i.kind, COALESCE(i.credits_invoice_id::text, ''), i.contract_id::text, i.legal_entity_id::text,

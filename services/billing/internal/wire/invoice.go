@@ -85,6 +85,25 @@ func ProposeInvoiceResponse(inv invoice.Invoice) *billingv1.ProposeInvoiceRespon
 	return &billingv1.ProposeInvoiceResponse{Invoice: Invoice(inv)}
 }
 
+// ProposeInvoicesResponse converts an invoice run: one result per contract and the counts.
+func ProposeInvoicesResponse(run invoice.Run) *billingv1.ProposeInvoicesResponse {
+	resp := &billingv1.ProposeInvoicesResponse{Results: make([]*billingv1.ProposedInvoice, len(run.Outcomes))}
+	for i, o := range run.Outcomes {
+		r := &billingv1.ProposedInvoice{ContractId: o.ContractID, LineCount: int32(o.LineCount), Reason: o.Reason, Message: o.Message}
+		switch {
+		case o.Invoice != nil:
+			r.Invoice = Invoice(*o.Invoice)
+			resp.Proposed++
+		case o.Reason == invoice.ErrNothingToBill.Reason:
+			resp.NothingToBill++
+		default:
+			resp.Failed++
+		}
+		resp.Results[i] = r
+	}
+	return resp
+}
+
 func GetInvoiceResponse(inv invoice.Invoice) *billingv1.GetInvoiceResponse {
 	return &billingv1.GetInvoiceResponse{Invoice: Invoice(inv)}
 }

@@ -793,6 +793,220 @@ func (x *ProposeInvoiceResponse) GetInvoice() *Invoice {
 	return nil
 }
 
+type ProposeInvoicesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LegalEntityId string                 `protobuf:"bytes,1,opt,name=legal_entity_id,json=legalEntityId,proto3" json:"legal_entity_id,omitempty"`
+	// Bill the candidates dated up to this day (and milestones completed and schedule entries
+	// dated up to it); all when absent.
+	CutOff *v1.Date `protobuf:"bytes,2,opt,name=cut_off,json=cutOff,proto3" json:"cut_off,omitempty"`
+	// Only these contracts of the legal entity; all of its contracts when empty.
+	ContractIds   []string `protobuf:"bytes,3,rep,name=contract_ids,json=contractIds,proto3" json:"contract_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeInvoicesRequest) Reset() {
+	*x = ProposeInvoicesRequest{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeInvoicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeInvoicesRequest) ProtoMessage() {}
+
+func (x *ProposeInvoicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeInvoicesRequest.ProtoReflect.Descriptor instead.
+func (*ProposeInvoicesRequest) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ProposeInvoicesRequest) GetLegalEntityId() string {
+	if x != nil {
+		return x.LegalEntityId
+	}
+	return ""
+}
+
+func (x *ProposeInvoicesRequest) GetCutOff() *v1.Date {
+	if x != nil {
+		return x.CutOff
+	}
+	return nil
+}
+
+func (x *ProposeInvoicesRequest) GetContractIds() []string {
+	if x != nil {
+		return x.ContractIds
+	}
+	return nil
+}
+
+type ProposeInvoicesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per contract, by contract id.
+	Results []*ProposedInvoice `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// Drafts proposed; contracts with nothing to bill; contracts that got no draft for another
+	// reason (results say which and why).
+	Proposed      int32 `protobuf:"varint,2,opt,name=proposed,proto3" json:"proposed,omitempty"`
+	NothingToBill int32 `protobuf:"varint,3,opt,name=nothing_to_bill,json=nothingToBill,proto3" json:"nothing_to_bill,omitempty"`
+	Failed        int32 `protobuf:"varint,4,opt,name=failed,proto3" json:"failed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeInvoicesResponse) Reset() {
+	*x = ProposeInvoicesResponse{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeInvoicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeInvoicesResponse) ProtoMessage() {}
+
+func (x *ProposeInvoicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeInvoicesResponse.ProtoReflect.Descriptor instead.
+func (*ProposeInvoicesResponse) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ProposeInvoicesResponse) GetResults() []*ProposedInvoice {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *ProposeInvoicesResponse) GetProposed() int32 {
+	if x != nil {
+		return x.Proposed
+	}
+	return 0
+}
+
+func (x *ProposeInvoicesResponse) GetNothingToBill() int32 {
+	if x != nil {
+		return x.NothingToBill
+	}
+	return 0
+}
+
+func (x *ProposeInvoicesResponse) GetFailed() int32 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+// ProposedInvoice is what an invoice run did for one contract.
+type ProposedInvoice struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ContractId string                 `protobuf:"bytes,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	// The draft (DRAFT or BLOCKED_TAX), without its lines (GetInvoice has them); absent when the
+	// run proposed none for the contract.
+	Invoice   *Invoice `protobuf:"bytes,2,opt,name=invoice,proto3" json:"invoice,omitempty"`
+	LineCount int32    `protobuf:"varint,3,opt,name=line_count,json=lineCount,proto3" json:"line_count,omitempty"`
+	// Why there is no draft, e.g. "NOTHING_TO_BILL", "INVOICE_RUN_CONTRACT_BUSY"; empty with one.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposedInvoice) Reset() {
+	*x = ProposedInvoice{}
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposedInvoice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposedInvoice) ProtoMessage() {}
+
+func (x *ProposedInvoice) ProtoReflect() protoreflect.Message {
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposedInvoice.ProtoReflect.Descriptor instead.
+func (*ProposedInvoice) Descriptor() ([]byte, []int) {
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ProposedInvoice) GetContractId() string {
+	if x != nil {
+		return x.ContractId
+	}
+	return ""
+}
+
+func (x *ProposedInvoice) GetInvoice() *Invoice {
+	if x != nil {
+		return x.Invoice
+	}
+	return nil
+}
+
+func (x *ProposedInvoice) GetLineCount() int32 {
+	if x != nil {
+		return x.LineCount
+	}
+	return 0
+}
+
+func (x *ProposedInvoice) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ProposedInvoice) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type GetInvoiceRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	InvoiceId     string                 `protobuf:"bytes,1,opt,name=invoice_id,json=invoiceId,proto3" json:"invoice_id,omitempty"`
@@ -802,7 +1016,7 @@ type GetInvoiceRequest struct {
 
 func (x *GetInvoiceRequest) Reset() {
 	*x = GetInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[6]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -814,7 +1028,7 @@ func (x *GetInvoiceRequest) String() string {
 func (*GetInvoiceRequest) ProtoMessage() {}
 
 func (x *GetInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[6]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -827,7 +1041,7 @@ func (x *GetInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*GetInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{6}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetInvoiceRequest) GetInvoiceId() string {
@@ -846,7 +1060,7 @@ type GetInvoiceResponse struct {
 
 func (x *GetInvoiceResponse) Reset() {
 	*x = GetInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[7]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -858,7 +1072,7 @@ func (x *GetInvoiceResponse) String() string {
 func (*GetInvoiceResponse) ProtoMessage() {}
 
 func (x *GetInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[7]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -871,7 +1085,7 @@ func (x *GetInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*GetInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{7}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetInvoiceResponse) GetInvoice() *Invoice {
@@ -892,7 +1106,7 @@ type PostInvoiceRequest struct {
 
 func (x *PostInvoiceRequest) Reset() {
 	*x = PostInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[8]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -904,7 +1118,7 @@ func (x *PostInvoiceRequest) String() string {
 func (*PostInvoiceRequest) ProtoMessage() {}
 
 func (x *PostInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[8]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -917,7 +1131,7 @@ func (x *PostInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*PostInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{8}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PostInvoiceRequest) GetInvoiceId() string {
@@ -943,7 +1157,7 @@ type PostInvoiceResponse struct {
 
 func (x *PostInvoiceResponse) Reset() {
 	*x = PostInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[9]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -955,7 +1169,7 @@ func (x *PostInvoiceResponse) String() string {
 func (*PostInvoiceResponse) ProtoMessage() {}
 
 func (x *PostInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[9]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -968,7 +1182,7 @@ func (x *PostInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*PostInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{9}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PostInvoiceResponse) GetInvoice() *Invoice {
@@ -987,7 +1201,7 @@ type VoidInvoiceRequest struct {
 
 func (x *VoidInvoiceRequest) Reset() {
 	*x = VoidInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[10]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -999,7 +1213,7 @@ func (x *VoidInvoiceRequest) String() string {
 func (*VoidInvoiceRequest) ProtoMessage() {}
 
 func (x *VoidInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[10]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1012,7 +1226,7 @@ func (x *VoidInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoidInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*VoidInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{10}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *VoidInvoiceRequest) GetInvoiceId() string {
@@ -1031,7 +1245,7 @@ type VoidInvoiceResponse struct {
 
 func (x *VoidInvoiceResponse) Reset() {
 	*x = VoidInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[11]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1043,7 +1257,7 @@ func (x *VoidInvoiceResponse) String() string {
 func (*VoidInvoiceResponse) ProtoMessage() {}
 
 func (x *VoidInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[11]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1056,7 +1270,7 @@ func (x *VoidInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoidInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*VoidInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{11}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *VoidInvoiceResponse) GetInvoice() *Invoice {
@@ -1077,7 +1291,7 @@ type CreditLine struct {
 
 func (x *CreditLine) Reset() {
 	*x = CreditLine{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[12]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1089,7 +1303,7 @@ func (x *CreditLine) String() string {
 func (*CreditLine) ProtoMessage() {}
 
 func (x *CreditLine) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[12]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1102,7 +1316,7 @@ func (x *CreditLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditLine.ProtoReflect.Descriptor instead.
 func (*CreditLine) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{12}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreditLine) GetLineNo() int32 {
@@ -1131,7 +1345,7 @@ type CreditInvoiceRequest struct {
 
 func (x *CreditInvoiceRequest) Reset() {
 	*x = CreditInvoiceRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1143,7 +1357,7 @@ func (x *CreditInvoiceRequest) String() string {
 func (*CreditInvoiceRequest) ProtoMessage() {}
 
 func (x *CreditInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[13]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1156,7 +1370,7 @@ func (x *CreditInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*CreditInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{13}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreditInvoiceRequest) GetInvoiceId() string {
@@ -1190,7 +1404,7 @@ type CreditInvoiceResponse struct {
 
 func (x *CreditInvoiceResponse) Reset() {
 	*x = CreditInvoiceResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1202,7 +1416,7 @@ func (x *CreditInvoiceResponse) String() string {
 func (*CreditInvoiceResponse) ProtoMessage() {}
 
 func (x *CreditInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[14]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1215,7 +1429,7 @@ func (x *CreditInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*CreditInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{14}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreditInvoiceResponse) GetCreditNote() *Invoice {
@@ -1241,7 +1455,7 @@ type TaxRate struct {
 
 func (x *TaxRate) Reset() {
 	*x = TaxRate{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1253,7 +1467,7 @@ func (x *TaxRate) String() string {
 func (*TaxRate) ProtoMessage() {}
 
 func (x *TaxRate) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[15]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1266,7 +1480,7 @@ func (x *TaxRate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaxRate.ProtoReflect.Descriptor instead.
 func (*TaxRate) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{15}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TaxRate) GetTaxRegion() string {
@@ -1307,7 +1521,7 @@ type SetTaxRateRequest struct {
 
 func (x *SetTaxRateRequest) Reset() {
 	*x = SetTaxRateRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1533,7 @@ func (x *SetTaxRateRequest) String() string {
 func (*SetTaxRateRequest) ProtoMessage() {}
 
 func (x *SetTaxRateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[16]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1546,7 @@ func (x *SetTaxRateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaxRateRequest.ProtoReflect.Descriptor instead.
 func (*SetTaxRateRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{16}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SetTaxRateRequest) GetLegalEntityId() string {
@@ -1358,7 +1572,7 @@ type SetTaxRateResponse struct {
 
 func (x *SetTaxRateResponse) Reset() {
 	*x = SetTaxRateResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1370,7 +1584,7 @@ func (x *SetTaxRateResponse) String() string {
 func (*SetTaxRateResponse) ProtoMessage() {}
 
 func (x *SetTaxRateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[17]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1383,7 +1597,7 @@ func (x *SetTaxRateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaxRateResponse.ProtoReflect.Descriptor instead.
 func (*SetTaxRateResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{17}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SetTaxRateResponse) GetTaxRate() *TaxRate {
@@ -1402,7 +1616,7 @@ type ListTaxRatesRequest struct {
 
 func (x *ListTaxRatesRequest) Reset() {
 	*x = ListTaxRatesRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +1628,7 @@ func (x *ListTaxRatesRequest) String() string {
 func (*ListTaxRatesRequest) ProtoMessage() {}
 
 func (x *ListTaxRatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[18]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +1641,7 @@ func (x *ListTaxRatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaxRatesRequest.ProtoReflect.Descriptor instead.
 func (*ListTaxRatesRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{18}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListTaxRatesRequest) GetLegalEntityId() string {
@@ -1446,7 +1660,7 @@ type ListTaxRatesResponse struct {
 
 func (x *ListTaxRatesResponse) Reset() {
 	*x = ListTaxRatesResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1458,7 +1672,7 @@ func (x *ListTaxRatesResponse) String() string {
 func (*ListTaxRatesResponse) ProtoMessage() {}
 
 func (x *ListTaxRatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[19]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1471,7 +1685,7 @@ func (x *ListTaxRatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaxRatesResponse.ProtoReflect.Descriptor instead.
 func (*ListTaxRatesResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{19}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListTaxRatesResponse) GetTaxRates() []*TaxRate {
@@ -1490,7 +1704,7 @@ type ListTaxBlockedInvoicesRequest struct {
 
 func (x *ListTaxBlockedInvoicesRequest) Reset() {
 	*x = ListTaxBlockedInvoicesRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[20]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1502,7 +1716,7 @@ func (x *ListTaxBlockedInvoicesRequest) String() string {
 func (*ListTaxBlockedInvoicesRequest) ProtoMessage() {}
 
 func (x *ListTaxBlockedInvoicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[20]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1515,7 +1729,7 @@ func (x *ListTaxBlockedInvoicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaxBlockedInvoicesRequest.ProtoReflect.Descriptor instead.
 func (*ListTaxBlockedInvoicesRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{20}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListTaxBlockedInvoicesRequest) GetLegalEntityId() string {
@@ -1535,7 +1749,7 @@ type ListTaxBlockedInvoicesResponse struct {
 
 func (x *ListTaxBlockedInvoicesResponse) Reset() {
 	*x = ListTaxBlockedInvoicesResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[21]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1547,7 +1761,7 @@ func (x *ListTaxBlockedInvoicesResponse) String() string {
 func (*ListTaxBlockedInvoicesResponse) ProtoMessage() {}
 
 func (x *ListTaxBlockedInvoicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[21]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1560,7 +1774,7 @@ func (x *ListTaxBlockedInvoicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaxBlockedInvoicesResponse.ProtoReflect.Descriptor instead.
 func (*ListTaxBlockedInvoicesResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{21}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListTaxBlockedInvoicesResponse) GetInvoices() []*Invoice {
@@ -1579,7 +1793,7 @@ type ListOverCapRequest struct {
 
 func (x *ListOverCapRequest) Reset() {
 	*x = ListOverCapRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[22]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1805,7 @@ func (x *ListOverCapRequest) String() string {
 func (*ListOverCapRequest) ProtoMessage() {}
 
 func (x *ListOverCapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[22]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1818,7 @@ func (x *ListOverCapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOverCapRequest.ProtoReflect.Descriptor instead.
 func (*ListOverCapRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{22}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListOverCapRequest) GetContractId() string {
@@ -1624,7 +1838,7 @@ type ListOverCapResponse struct {
 
 func (x *ListOverCapResponse) Reset() {
 	*x = ListOverCapResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[23]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1636,7 +1850,7 @@ func (x *ListOverCapResponse) String() string {
 func (*ListOverCapResponse) ProtoMessage() {}
 
 func (x *ListOverCapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[23]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1649,7 +1863,7 @@ func (x *ListOverCapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOverCapResponse.ProtoReflect.Descriptor instead.
 func (*ListOverCapResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{23}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListOverCapResponse) GetLines() []*OverCapLine {
@@ -1675,7 +1889,7 @@ type OverCapLine struct {
 
 func (x *OverCapLine) Reset() {
 	*x = OverCapLine{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[24]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1687,7 +1901,7 @@ func (x *OverCapLine) String() string {
 func (*OverCapLine) ProtoMessage() {}
 
 func (x *OverCapLine) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[24]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1700,7 +1914,7 @@ func (x *OverCapLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OverCapLine.ProtoReflect.Descriptor instead.
 func (*OverCapLine) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{24}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *OverCapLine) GetLineKey() string {
@@ -1754,7 +1968,7 @@ type OverCapCandidate struct {
 
 func (x *OverCapCandidate) Reset() {
 	*x = OverCapCandidate{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[25]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1766,7 +1980,7 @@ func (x *OverCapCandidate) String() string {
 func (*OverCapCandidate) ProtoMessage() {}
 
 func (x *OverCapCandidate) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[25]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1779,7 +1993,7 @@ func (x *OverCapCandidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OverCapCandidate.ProtoReflect.Descriptor instead.
 func (*OverCapCandidate) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{25}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *OverCapCandidate) GetCandidateId() string {
@@ -1844,7 +2058,7 @@ type WriteOffOverCapRequest struct {
 
 func (x *WriteOffOverCapRequest) Reset() {
 	*x = WriteOffOverCapRequest{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[26]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1856,7 +2070,7 @@ func (x *WriteOffOverCapRequest) String() string {
 func (*WriteOffOverCapRequest) ProtoMessage() {}
 
 func (x *WriteOffOverCapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[26]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1869,7 +2083,7 @@ func (x *WriteOffOverCapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOffOverCapRequest.ProtoReflect.Descriptor instead.
 func (*WriteOffOverCapRequest) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{26}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WriteOffOverCapRequest) GetContractId() string {
@@ -1906,7 +2120,7 @@ type WriteOffOverCapResponse struct {
 
 func (x *WriteOffOverCapResponse) Reset() {
 	*x = WriteOffOverCapResponse{}
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[27]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1918,7 +2132,7 @@ func (x *WriteOffOverCapResponse) String() string {
 func (*WriteOffOverCapResponse) ProtoMessage() {}
 
 func (x *WriteOffOverCapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[27]
+	mi := &file_accrue_billing_v1_invoice_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1931,7 +2145,7 @@ func (x *WriteOffOverCapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOffOverCapResponse.ProtoReflect.Descriptor instead.
 func (*WriteOffOverCapResponse) Descriptor() ([]byte, []int) {
-	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{27}
+	return file_accrue_billing_v1_invoice_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *WriteOffOverCapResponse) GetWrittenOff() []*OverCapLine {
@@ -2032,7 +2246,25 @@ const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"contractId\x12/\n" +
 	"\acut_off\x18\x02 \x01(\v2\x16.accrue.common.v1.DateR\x06cutOff\"N\n" +
 	"\x16ProposeInvoiceResponse\x124\n" +
-	"\ainvoice\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\ainvoice\"<\n" +
+	"\ainvoice\x18\x01 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\ainvoice\"\xb0\x01\n" +
+	"\x16ProposeInvoicesRequest\x120\n" +
+	"\x0flegal_entity_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\rlegalEntityId\x12/\n" +
+	"\acut_off\x18\x02 \x01(\v2\x16.accrue.common.v1.DateR\x06cutOff\x123\n" +
+	"\fcontract_ids\x18\x03 \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\x10\x90N\"\x05r\x03\xb0\x01\x01R\vcontractIds\"\xb3\x01\n" +
+	"\x17ProposeInvoicesResponse\x12<\n" +
+	"\aresults\x18\x01 \x03(\v2\".accrue.billing.v1.ProposedInvoiceR\aresults\x12\x1a\n" +
+	"\bproposed\x18\x02 \x01(\x05R\bproposed\x12&\n" +
+	"\x0fnothing_to_bill\x18\x03 \x01(\x05R\rnothingToBill\x12\x16\n" +
+	"\x06failed\x18\x04 \x01(\x05R\x06failed\"\xb9\x01\n" +
+	"\x0fProposedInvoice\x12\x1f\n" +
+	"\vcontract_id\x18\x01 \x01(\tR\n" +
+	"contractId\x124\n" +
+	"\ainvoice\x18\x02 \x01(\v2\x1a.accrue.billing.v1.InvoiceR\ainvoice\x12\x1d\n" +
+	"\n" +
+	"line_count\x18\x03 \x01(\x05R\tlineCount\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"<\n" +
 	"\x11GetInvoiceRequest\x12'\n" +
 	"\n" +
 	"invoice_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\tinvoiceId\"J\n" +
@@ -2129,9 +2361,10 @@ const file_accrue_billing_v1_invoice_proto_rawDesc = "" +
 	"\x1aINVOICE_STATUS_BLOCKED_TAX\x10\x04\x12!\n" +
 	"\x1dINVOICE_STATUS_PARTIALLY_PAID\x10\x05\x12\x17\n" +
 	"\x13INVOICE_STATUS_PAID\x10\x06\x12\x1b\n" +
-	"\x17INVOICE_STATUS_CREDITED\x10\a2\xec\r\n" +
+	"\x17INVOICE_STATUS_CREDITED\x10\a2\xb3\x0f\n" +
 	"\x0eInvoiceService\x12\xb8\x01\n" +
-	"\x0eProposeInvoice\x12(.accrue.billing.v1.ProposeInvoiceRequest\x1a).accrue.billing.v1.ProposeInvoiceResponse\"Q\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x021:\x01*\",/v1/contracts/{contract_id}/invoices:propose\x12\x91\x01\n" +
+	"\x0eProposeInvoice\x12(.accrue.billing.v1.ProposeInvoiceRequest\x1a).accrue.billing.v1.ProposeInvoiceResponse\"Q\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x021:\x01*\",/v1/contracts/{contract_id}/invoices:propose\x12\xc4\x01\n" +
+	"\x0fProposeInvoices\x12).accrue.billing.v1.ProposeInvoicesRequest\x1a*.accrue.billing.v1.ProposeInvoicesResponse\"Z\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02::\x01*\"5/v1/legal-entities/{legal_entity_id}/invoices:propose\x12\x91\x01\n" +
 	"\n" +
 	"GetInvoice\x12$.accrue.billing.v1.GetInvoiceRequest\x1a%.accrue.billing.v1.GetInvoiceResponse\"6\x8a\xb5\x18\rinvoices:read\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/invoices/{invoice_id}\x12\xa1\x01\n" +
 	"\vPostInvoice\x12%.accrue.billing.v1.PostInvoiceRequest\x1a&.accrue.billing.v1.PostInvoiceResponse\"C\x8a\xb5\x18\x0einvoices:write\x90\xb5\x18\x01\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/invoices/{invoice_id}:post\x12\xa1\x01\n" +
@@ -2158,7 +2391,7 @@ func file_accrue_billing_v1_invoice_proto_rawDescGZIP() []byte {
 }
 
 var file_accrue_billing_v1_invoice_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_accrue_billing_v1_invoice_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_accrue_billing_v1_invoice_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_accrue_billing_v1_invoice_proto_goTypes = []any{
 	(InvoiceKind)(0),                       // 0: accrue.billing.v1.InvoiceKind
 	(InvoiceStatus)(0),                     // 1: accrue.billing.v1.InvoiceStatus
@@ -2168,108 +2401,116 @@ var file_accrue_billing_v1_invoice_proto_goTypes = []any{
 	(*InvoiceLinePart)(nil),                // 5: accrue.billing.v1.InvoiceLinePart
 	(*ProposeInvoiceRequest)(nil),          // 6: accrue.billing.v1.ProposeInvoiceRequest
 	(*ProposeInvoiceResponse)(nil),         // 7: accrue.billing.v1.ProposeInvoiceResponse
-	(*GetInvoiceRequest)(nil),              // 8: accrue.billing.v1.GetInvoiceRequest
-	(*GetInvoiceResponse)(nil),             // 9: accrue.billing.v1.GetInvoiceResponse
-	(*PostInvoiceRequest)(nil),             // 10: accrue.billing.v1.PostInvoiceRequest
-	(*PostInvoiceResponse)(nil),            // 11: accrue.billing.v1.PostInvoiceResponse
-	(*VoidInvoiceRequest)(nil),             // 12: accrue.billing.v1.VoidInvoiceRequest
-	(*VoidInvoiceResponse)(nil),            // 13: accrue.billing.v1.VoidInvoiceResponse
-	(*CreditLine)(nil),                     // 14: accrue.billing.v1.CreditLine
-	(*CreditInvoiceRequest)(nil),           // 15: accrue.billing.v1.CreditInvoiceRequest
-	(*CreditInvoiceResponse)(nil),          // 16: accrue.billing.v1.CreditInvoiceResponse
-	(*TaxRate)(nil),                        // 17: accrue.billing.v1.TaxRate
-	(*SetTaxRateRequest)(nil),              // 18: accrue.billing.v1.SetTaxRateRequest
-	(*SetTaxRateResponse)(nil),             // 19: accrue.billing.v1.SetTaxRateResponse
-	(*ListTaxRatesRequest)(nil),            // 20: accrue.billing.v1.ListTaxRatesRequest
-	(*ListTaxRatesResponse)(nil),           // 21: accrue.billing.v1.ListTaxRatesResponse
-	(*ListTaxBlockedInvoicesRequest)(nil),  // 22: accrue.billing.v1.ListTaxBlockedInvoicesRequest
-	(*ListTaxBlockedInvoicesResponse)(nil), // 23: accrue.billing.v1.ListTaxBlockedInvoicesResponse
-	(*ListOverCapRequest)(nil),             // 24: accrue.billing.v1.ListOverCapRequest
-	(*ListOverCapResponse)(nil),            // 25: accrue.billing.v1.ListOverCapResponse
-	(*OverCapLine)(nil),                    // 26: accrue.billing.v1.OverCapLine
-	(*OverCapCandidate)(nil),               // 27: accrue.billing.v1.OverCapCandidate
-	(*WriteOffOverCapRequest)(nil),         // 28: accrue.billing.v1.WriteOffOverCapRequest
-	(*WriteOffOverCapResponse)(nil),        // 29: accrue.billing.v1.WriteOffOverCapResponse
-	(*v1.Date)(nil),                        // 30: accrue.common.v1.Date
-	(*v1.Money)(nil),                       // 31: accrue.common.v1.Money
+	(*ProposeInvoicesRequest)(nil),         // 8: accrue.billing.v1.ProposeInvoicesRequest
+	(*ProposeInvoicesResponse)(nil),        // 9: accrue.billing.v1.ProposeInvoicesResponse
+	(*ProposedInvoice)(nil),                // 10: accrue.billing.v1.ProposedInvoice
+	(*GetInvoiceRequest)(nil),              // 11: accrue.billing.v1.GetInvoiceRequest
+	(*GetInvoiceResponse)(nil),             // 12: accrue.billing.v1.GetInvoiceResponse
+	(*PostInvoiceRequest)(nil),             // 13: accrue.billing.v1.PostInvoiceRequest
+	(*PostInvoiceResponse)(nil),            // 14: accrue.billing.v1.PostInvoiceResponse
+	(*VoidInvoiceRequest)(nil),             // 15: accrue.billing.v1.VoidInvoiceRequest
+	(*VoidInvoiceResponse)(nil),            // 16: accrue.billing.v1.VoidInvoiceResponse
+	(*CreditLine)(nil),                     // 17: accrue.billing.v1.CreditLine
+	(*CreditInvoiceRequest)(nil),           // 18: accrue.billing.v1.CreditInvoiceRequest
+	(*CreditInvoiceResponse)(nil),          // 19: accrue.billing.v1.CreditInvoiceResponse
+	(*TaxRate)(nil),                        // 20: accrue.billing.v1.TaxRate
+	(*SetTaxRateRequest)(nil),              // 21: accrue.billing.v1.SetTaxRateRequest
+	(*SetTaxRateResponse)(nil),             // 22: accrue.billing.v1.SetTaxRateResponse
+	(*ListTaxRatesRequest)(nil),            // 23: accrue.billing.v1.ListTaxRatesRequest
+	(*ListTaxRatesResponse)(nil),           // 24: accrue.billing.v1.ListTaxRatesResponse
+	(*ListTaxBlockedInvoicesRequest)(nil),  // 25: accrue.billing.v1.ListTaxBlockedInvoicesRequest
+	(*ListTaxBlockedInvoicesResponse)(nil), // 26: accrue.billing.v1.ListTaxBlockedInvoicesResponse
+	(*ListOverCapRequest)(nil),             // 27: accrue.billing.v1.ListOverCapRequest
+	(*ListOverCapResponse)(nil),            // 28: accrue.billing.v1.ListOverCapResponse
+	(*OverCapLine)(nil),                    // 29: accrue.billing.v1.OverCapLine
+	(*OverCapCandidate)(nil),               // 30: accrue.billing.v1.OverCapCandidate
+	(*WriteOffOverCapRequest)(nil),         // 31: accrue.billing.v1.WriteOffOverCapRequest
+	(*WriteOffOverCapResponse)(nil),        // 32: accrue.billing.v1.WriteOffOverCapResponse
+	(*v1.Date)(nil),                        // 33: accrue.common.v1.Date
+	(*v1.Money)(nil),                       // 34: accrue.common.v1.Money
 }
 var file_accrue_billing_v1_invoice_proto_depIdxs = []int32{
 	0,  // 0: accrue.billing.v1.Invoice.kind:type_name -> accrue.billing.v1.InvoiceKind
 	1,  // 1: accrue.billing.v1.Invoice.status:type_name -> accrue.billing.v1.InvoiceStatus
-	30, // 2: accrue.billing.v1.Invoice.issue_date:type_name -> accrue.common.v1.Date
-	30, // 3: accrue.billing.v1.Invoice.cut_off:type_name -> accrue.common.v1.Date
+	33, // 2: accrue.billing.v1.Invoice.issue_date:type_name -> accrue.common.v1.Date
+	33, // 3: accrue.billing.v1.Invoice.cut_off:type_name -> accrue.common.v1.Date
 	4,  // 4: accrue.billing.v1.Invoice.lines:type_name -> accrue.billing.v1.InvoiceLine
-	31, // 5: accrue.billing.v1.Invoice.total:type_name -> accrue.common.v1.Money
-	31, // 6: accrue.billing.v1.Invoice.over_cap:type_name -> accrue.common.v1.Money
-	31, // 7: accrue.billing.v1.Invoice.tax:type_name -> accrue.common.v1.Money
-	31, // 8: accrue.billing.v1.Invoice.gross:type_name -> accrue.common.v1.Money
+	34, // 5: accrue.billing.v1.Invoice.total:type_name -> accrue.common.v1.Money
+	34, // 6: accrue.billing.v1.Invoice.over_cap:type_name -> accrue.common.v1.Money
+	34, // 7: accrue.billing.v1.Invoice.tax:type_name -> accrue.common.v1.Money
+	34, // 8: accrue.billing.v1.Invoice.gross:type_name -> accrue.common.v1.Money
 	3,  // 9: accrue.billing.v1.Invoice.instalments:type_name -> accrue.billing.v1.InvoiceInstalment
-	31, // 10: accrue.billing.v1.Invoice.amount_paid:type_name -> accrue.common.v1.Money
-	31, // 11: accrue.billing.v1.Invoice.amount_credited:type_name -> accrue.common.v1.Money
-	31, // 12: accrue.billing.v1.Invoice.amount_written_off:type_name -> accrue.common.v1.Money
-	31, // 13: accrue.billing.v1.Invoice.amount_open:type_name -> accrue.common.v1.Money
-	30, // 14: accrue.billing.v1.InvoiceInstalment.due_date:type_name -> accrue.common.v1.Date
-	31, // 15: accrue.billing.v1.InvoiceInstalment.amount:type_name -> accrue.common.v1.Money
-	31, // 16: accrue.billing.v1.InvoiceInstalment.paid:type_name -> accrue.common.v1.Money
-	31, // 17: accrue.billing.v1.InvoiceInstalment.credited:type_name -> accrue.common.v1.Money
-	31, // 18: accrue.billing.v1.InvoiceInstalment.written_off:type_name -> accrue.common.v1.Money
-	31, // 19: accrue.billing.v1.InvoiceInstalment.open:type_name -> accrue.common.v1.Money
-	30, // 20: accrue.billing.v1.InvoiceLine.source_date:type_name -> accrue.common.v1.Date
-	31, // 21: accrue.billing.v1.InvoiceLine.unit_price:type_name -> accrue.common.v1.Money
-	31, // 22: accrue.billing.v1.InvoiceLine.amount:type_name -> accrue.common.v1.Money
-	31, // 23: accrue.billing.v1.InvoiceLine.tax:type_name -> accrue.common.v1.Money
+	34, // 10: accrue.billing.v1.Invoice.amount_paid:type_name -> accrue.common.v1.Money
+	34, // 11: accrue.billing.v1.Invoice.amount_credited:type_name -> accrue.common.v1.Money
+	34, // 12: accrue.billing.v1.Invoice.amount_written_off:type_name -> accrue.common.v1.Money
+	34, // 13: accrue.billing.v1.Invoice.amount_open:type_name -> accrue.common.v1.Money
+	33, // 14: accrue.billing.v1.InvoiceInstalment.due_date:type_name -> accrue.common.v1.Date
+	34, // 15: accrue.billing.v1.InvoiceInstalment.amount:type_name -> accrue.common.v1.Money
+	34, // 16: accrue.billing.v1.InvoiceInstalment.paid:type_name -> accrue.common.v1.Money
+	34, // 17: accrue.billing.v1.InvoiceInstalment.credited:type_name -> accrue.common.v1.Money
+	34, // 18: accrue.billing.v1.InvoiceInstalment.written_off:type_name -> accrue.common.v1.Money
+	34, // 19: accrue.billing.v1.InvoiceInstalment.open:type_name -> accrue.common.v1.Money
+	33, // 20: accrue.billing.v1.InvoiceLine.source_date:type_name -> accrue.common.v1.Date
+	34, // 21: accrue.billing.v1.InvoiceLine.unit_price:type_name -> accrue.common.v1.Money
+	34, // 22: accrue.billing.v1.InvoiceLine.amount:type_name -> accrue.common.v1.Money
+	34, // 23: accrue.billing.v1.InvoiceLine.tax:type_name -> accrue.common.v1.Money
 	5,  // 24: accrue.billing.v1.InvoiceLine.parts:type_name -> accrue.billing.v1.InvoiceLinePart
-	30, // 25: accrue.billing.v1.InvoiceLinePart.source_date:type_name -> accrue.common.v1.Date
-	31, // 26: accrue.billing.v1.InvoiceLinePart.amount:type_name -> accrue.common.v1.Money
-	30, // 27: accrue.billing.v1.ProposeInvoiceRequest.cut_off:type_name -> accrue.common.v1.Date
+	33, // 25: accrue.billing.v1.InvoiceLinePart.source_date:type_name -> accrue.common.v1.Date
+	34, // 26: accrue.billing.v1.InvoiceLinePart.amount:type_name -> accrue.common.v1.Money
+	33, // 27: accrue.billing.v1.ProposeInvoiceRequest.cut_off:type_name -> accrue.common.v1.Date
 	2,  // 28: accrue.billing.v1.ProposeInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	2,  // 29: accrue.billing.v1.GetInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	30, // 30: accrue.billing.v1.PostInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
-	2,  // 31: accrue.billing.v1.PostInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	2,  // 32: accrue.billing.v1.VoidInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
-	30, // 33: accrue.billing.v1.CreditInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
-	14, // 34: accrue.billing.v1.CreditInvoiceRequest.lines:type_name -> accrue.billing.v1.CreditLine
-	2,  // 35: accrue.billing.v1.CreditInvoiceResponse.credit_note:type_name -> accrue.billing.v1.Invoice
-	30, // 36: accrue.billing.v1.TaxRate.effective_from:type_name -> accrue.common.v1.Date
-	17, // 37: accrue.billing.v1.SetTaxRateRequest.tax_rate:type_name -> accrue.billing.v1.TaxRate
-	17, // 38: accrue.billing.v1.SetTaxRateResponse.tax_rate:type_name -> accrue.billing.v1.TaxRate
-	17, // 39: accrue.billing.v1.ListTaxRatesResponse.tax_rates:type_name -> accrue.billing.v1.TaxRate
-	2,  // 40: accrue.billing.v1.ListTaxBlockedInvoicesResponse.invoices:type_name -> accrue.billing.v1.Invoice
-	26, // 41: accrue.billing.v1.ListOverCapResponse.lines:type_name -> accrue.billing.v1.OverCapLine
-	31, // 42: accrue.billing.v1.OverCapLine.not_to_exceed:type_name -> accrue.common.v1.Money
-	31, // 43: accrue.billing.v1.OverCapLine.billed:type_name -> accrue.common.v1.Money
-	31, // 44: accrue.billing.v1.OverCapLine.over_cap:type_name -> accrue.common.v1.Money
-	27, // 45: accrue.billing.v1.OverCapLine.candidates:type_name -> accrue.billing.v1.OverCapCandidate
-	30, // 46: accrue.billing.v1.OverCapCandidate.source_date:type_name -> accrue.common.v1.Date
-	31, // 47: accrue.billing.v1.OverCapCandidate.amount:type_name -> accrue.common.v1.Money
-	30, // 48: accrue.billing.v1.WriteOffOverCapRequest.posting_date:type_name -> accrue.common.v1.Date
-	26, // 49: accrue.billing.v1.WriteOffOverCapResponse.written_off:type_name -> accrue.billing.v1.OverCapLine
-	31, // 50: accrue.billing.v1.WriteOffOverCapResponse.total:type_name -> accrue.common.v1.Money
-	6,  // 51: accrue.billing.v1.InvoiceService.ProposeInvoice:input_type -> accrue.billing.v1.ProposeInvoiceRequest
-	8,  // 52: accrue.billing.v1.InvoiceService.GetInvoice:input_type -> accrue.billing.v1.GetInvoiceRequest
-	10, // 53: accrue.billing.v1.InvoiceService.PostInvoice:input_type -> accrue.billing.v1.PostInvoiceRequest
-	12, // 54: accrue.billing.v1.InvoiceService.VoidInvoice:input_type -> accrue.billing.v1.VoidInvoiceRequest
-	15, // 55: accrue.billing.v1.InvoiceService.CreditInvoice:input_type -> accrue.billing.v1.CreditInvoiceRequest
-	24, // 56: accrue.billing.v1.InvoiceService.ListOverCap:input_type -> accrue.billing.v1.ListOverCapRequest
-	28, // 57: accrue.billing.v1.InvoiceService.WriteOffOverCap:input_type -> accrue.billing.v1.WriteOffOverCapRequest
-	18, // 58: accrue.billing.v1.InvoiceService.SetTaxRate:input_type -> accrue.billing.v1.SetTaxRateRequest
-	20, // 59: accrue.billing.v1.InvoiceService.ListTaxRates:input_type -> accrue.billing.v1.ListTaxRatesRequest
-	22, // 60: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:input_type -> accrue.billing.v1.ListTaxBlockedInvoicesRequest
-	7,  // 61: accrue.billing.v1.InvoiceService.ProposeInvoice:output_type -> accrue.billing.v1.ProposeInvoiceResponse
-	9,  // 62: accrue.billing.v1.InvoiceService.GetInvoice:output_type -> accrue.billing.v1.GetInvoiceResponse
-	11, // 63: accrue.billing.v1.InvoiceService.PostInvoice:output_type -> accrue.billing.v1.PostInvoiceResponse
-	13, // 64: accrue.billing.v1.InvoiceService.VoidInvoice:output_type -> accrue.billing.v1.VoidInvoiceResponse
-	16, // 65: accrue.billing.v1.InvoiceService.CreditInvoice:output_type -> accrue.billing.v1.CreditInvoiceResponse
-	25, // 66: accrue.billing.v1.InvoiceService.ListOverCap:output_type -> accrue.billing.v1.ListOverCapResponse
-	29, // 67: accrue.billing.v1.InvoiceService.WriteOffOverCap:output_type -> accrue.billing.v1.WriteOffOverCapResponse
-	19, // 68: accrue.billing.v1.InvoiceService.SetTaxRate:output_type -> accrue.billing.v1.SetTaxRateResponse
-	21, // 69: accrue.billing.v1.InvoiceService.ListTaxRates:output_type -> accrue.billing.v1.ListTaxRatesResponse
-	23, // 70: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:output_type -> accrue.billing.v1.ListTaxBlockedInvoicesResponse
-	61, // [61:71] is the sub-list for method output_type
-	51, // [51:61] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	33, // 29: accrue.billing.v1.ProposeInvoicesRequest.cut_off:type_name -> accrue.common.v1.Date
+	10, // 30: accrue.billing.v1.ProposeInvoicesResponse.results:type_name -> accrue.billing.v1.ProposedInvoice
+	2,  // 31: accrue.billing.v1.ProposedInvoice.invoice:type_name -> accrue.billing.v1.Invoice
+	2,  // 32: accrue.billing.v1.GetInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	33, // 33: accrue.billing.v1.PostInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
+	2,  // 34: accrue.billing.v1.PostInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	2,  // 35: accrue.billing.v1.VoidInvoiceResponse.invoice:type_name -> accrue.billing.v1.Invoice
+	33, // 36: accrue.billing.v1.CreditInvoiceRequest.issue_date:type_name -> accrue.common.v1.Date
+	17, // 37: accrue.billing.v1.CreditInvoiceRequest.lines:type_name -> accrue.billing.v1.CreditLine
+	2,  // 38: accrue.billing.v1.CreditInvoiceResponse.credit_note:type_name -> accrue.billing.v1.Invoice
+	33, // 39: accrue.billing.v1.TaxRate.effective_from:type_name -> accrue.common.v1.Date
+	20, // 40: accrue.billing.v1.SetTaxRateRequest.tax_rate:type_name -> accrue.billing.v1.TaxRate
+	20, // 41: accrue.billing.v1.SetTaxRateResponse.tax_rate:type_name -> accrue.billing.v1.TaxRate
+	20, // 42: accrue.billing.v1.ListTaxRatesResponse.tax_rates:type_name -> accrue.billing.v1.TaxRate
+	2,  // 43: accrue.billing.v1.ListTaxBlockedInvoicesResponse.invoices:type_name -> accrue.billing.v1.Invoice
+	29, // 44: accrue.billing.v1.ListOverCapResponse.lines:type_name -> accrue.billing.v1.OverCapLine
+	34, // 45: accrue.billing.v1.OverCapLine.not_to_exceed:type_name -> accrue.common.v1.Money
+	34, // 46: accrue.billing.v1.OverCapLine.billed:type_name -> accrue.common.v1.Money
+	34, // 47: accrue.billing.v1.OverCapLine.over_cap:type_name -> accrue.common.v1.Money
+	30, // 48: accrue.billing.v1.OverCapLine.candidates:type_name -> accrue.billing.v1.OverCapCandidate
+	33, // 49: accrue.billing.v1.OverCapCandidate.source_date:type_name -> accrue.common.v1.Date
+	34, // 50: accrue.billing.v1.OverCapCandidate.amount:type_name -> accrue.common.v1.Money
+	33, // 51: accrue.billing.v1.WriteOffOverCapRequest.posting_date:type_name -> accrue.common.v1.Date
+	29, // 52: accrue.billing.v1.WriteOffOverCapResponse.written_off:type_name -> accrue.billing.v1.OverCapLine
+	34, // 53: accrue.billing.v1.WriteOffOverCapResponse.total:type_name -> accrue.common.v1.Money
+	6,  // 54: accrue.billing.v1.InvoiceService.ProposeInvoice:input_type -> accrue.billing.v1.ProposeInvoiceRequest
+	8,  // 55: accrue.billing.v1.InvoiceService.ProposeInvoices:input_type -> accrue.billing.v1.ProposeInvoicesRequest
+	11, // 56: accrue.billing.v1.InvoiceService.GetInvoice:input_type -> accrue.billing.v1.GetInvoiceRequest
+	13, // 57: accrue.billing.v1.InvoiceService.PostInvoice:input_type -> accrue.billing.v1.PostInvoiceRequest
+	15, // 58: accrue.billing.v1.InvoiceService.VoidInvoice:input_type -> accrue.billing.v1.VoidInvoiceRequest
+	18, // 59: accrue.billing.v1.InvoiceService.CreditInvoice:input_type -> accrue.billing.v1.CreditInvoiceRequest
+	27, // 60: accrue.billing.v1.InvoiceService.ListOverCap:input_type -> accrue.billing.v1.ListOverCapRequest
+	31, // 61: accrue.billing.v1.InvoiceService.WriteOffOverCap:input_type -> accrue.billing.v1.WriteOffOverCapRequest
+	21, // 62: accrue.billing.v1.InvoiceService.SetTaxRate:input_type -> accrue.billing.v1.SetTaxRateRequest
+	23, // 63: accrue.billing.v1.InvoiceService.ListTaxRates:input_type -> accrue.billing.v1.ListTaxRatesRequest
+	25, // 64: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:input_type -> accrue.billing.v1.ListTaxBlockedInvoicesRequest
+	7,  // 65: accrue.billing.v1.InvoiceService.ProposeInvoice:output_type -> accrue.billing.v1.ProposeInvoiceResponse
+	9,  // 66: accrue.billing.v1.InvoiceService.ProposeInvoices:output_type -> accrue.billing.v1.ProposeInvoicesResponse
+	12, // 67: accrue.billing.v1.InvoiceService.GetInvoice:output_type -> accrue.billing.v1.GetInvoiceResponse
+	14, // 68: accrue.billing.v1.InvoiceService.PostInvoice:output_type -> accrue.billing.v1.PostInvoiceResponse
+	16, // 69: accrue.billing.v1.InvoiceService.VoidInvoice:output_type -> accrue.billing.v1.VoidInvoiceResponse
+	19, // 70: accrue.billing.v1.InvoiceService.CreditInvoice:output_type -> accrue.billing.v1.CreditInvoiceResponse
+	28, // 71: accrue.billing.v1.InvoiceService.ListOverCap:output_type -> accrue.billing.v1.ListOverCapResponse
+	32, // 72: accrue.billing.v1.InvoiceService.WriteOffOverCap:output_type -> accrue.billing.v1.WriteOffOverCapResponse
+	22, // 73: accrue.billing.v1.InvoiceService.SetTaxRate:output_type -> accrue.billing.v1.SetTaxRateResponse
+	24, // 74: accrue.billing.v1.InvoiceService.ListTaxRates:output_type -> accrue.billing.v1.ListTaxRatesResponse
+	26, // 75: accrue.billing.v1.InvoiceService.ListTaxBlockedInvoices:output_type -> accrue.billing.v1.ListTaxBlockedInvoicesResponse
+	65, // [65:76] is the sub-list for method output_type
+	54, // [54:65] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_accrue_billing_v1_invoice_proto_init() }
@@ -2283,7 +2524,7 @@ func file_accrue_billing_v1_invoice_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accrue_billing_v1_invoice_proto_rawDesc), len(file_accrue_billing_v1_invoice_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   28,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

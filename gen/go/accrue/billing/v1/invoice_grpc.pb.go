@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	InvoiceService_ProposeInvoice_FullMethodName         = "/accrue.billing.v1.InvoiceService/ProposeInvoice"
+	InvoiceService_ProposeInvoices_FullMethodName        = "/accrue.billing.v1.InvoiceService/ProposeInvoices"
 	InvoiceService_GetInvoice_FullMethodName             = "/accrue.billing.v1.InvoiceService/GetInvoice"
 	InvoiceService_PostInvoice_FullMethodName            = "/accrue.billing.v1.InvoiceService/PostInvoice"
 	InvoiceService_VoidInvoice_FullMethodName            = "/accrue.billing.v1.InvoiceService/VoidInvoice"
@@ -44,6 +45,15 @@ type InvoiceServiceClient interface {
 	// not-to-exceed caps (what the caps keep off is reported as over_cap). FAILED_PRECONDITION
 	// NOTHING_TO_BILL when nothing is unbilled.
 	ProposeInvoice(ctx context.Context, in *ProposeInvoiceRequest, opts ...grpc.CallOption) (*ProposeInvoiceResponse, error)
+	// The invoice run of a legal entity: proposes a draft for each of its contracts (or of
+	// contract_ids, which must all be its contracts: NOT_FOUND CONTRACT_NOT_FOUND otherwise, and
+	// nothing is written) with something billable up to cut_off, exactly as ProposeInvoice would
+	// for each, and returns per contract the draft or why there is none: NOTHING_TO_BILL,
+	// INVOICE_RUN_CONTRACT_BUSY (another proposal or change of the contract was in progress; the
+	// run does not wait for it), or the reason of an error that stopped that contract alone.
+	// Contracts are proposed 100 at a time, each hundred committed on its own; a second run
+	// proposes only what is new since.
+	ProposeInvoices(ctx context.Context, in *ProposeInvoicesRequest, opts ...grpc.CallOption) (*ProposeInvoicesResponse, error)
 	// Returns an invoice or credit note with its lines.
 	GetInvoice(ctx context.Context, in *GetInvoiceRequest, opts ...grpc.CallOption) (*GetInvoiceResponse, error)
 	// Posts a draft on issue_date: numbers it, posts it in the ledger, moves its candidates to
@@ -88,6 +98,16 @@ func (c *invoiceServiceClient) ProposeInvoice(ctx context.Context, in *ProposeIn
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ProposeInvoiceResponse)
 	err := c.cc.Invoke(ctx, InvoiceService_ProposeInvoice_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *invoiceServiceClient) ProposeInvoices(ctx context.Context, in *ProposeInvoicesRequest, opts ...grpc.CallOption) (*ProposeInvoicesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposeInvoicesResponse)
+	err := c.cc.Invoke(ctx, InvoiceService_ProposeInvoices_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +217,15 @@ type InvoiceServiceServer interface {
 	// not-to-exceed caps (what the caps keep off is reported as over_cap). FAILED_PRECONDITION
 	// NOTHING_TO_BILL when nothing is unbilled.
 	ProposeInvoice(context.Context, *ProposeInvoiceRequest) (*ProposeInvoiceResponse, error)
+	// The invoice run of a legal entity: proposes a draft for each of its contracts (or of
+	// contract_ids, which must all be its contracts: NOT_FOUND CONTRACT_NOT_FOUND otherwise, and
+	// nothing is written) with something billable up to cut_off, exactly as ProposeInvoice would
+	// for each, and returns per contract the draft or why there is none: NOTHING_TO_BILL,
+	// INVOICE_RUN_CONTRACT_BUSY (another proposal or change of the contract was in progress; the
+	// run does not wait for it), or the reason of an error that stopped that contract alone.
+	// Contracts are proposed 100 at a time, each hundred committed on its own; a second run
+	// proposes only what is new since.
+	ProposeInvoices(context.Context, *ProposeInvoicesRequest) (*ProposeInvoicesResponse, error)
 	// Returns an invoice or credit note with its lines.
 	GetInvoice(context.Context, *GetInvoiceRequest) (*GetInvoiceResponse, error)
 	// Posts a draft on issue_date: numbers it, posts it in the ledger, moves its candidates to
@@ -239,6 +268,9 @@ type UnimplementedInvoiceServiceServer struct{}
 
 func (UnimplementedInvoiceServiceServer) ProposeInvoice(context.Context, *ProposeInvoiceRequest) (*ProposeInvoiceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ProposeInvoice not implemented")
+}
+func (UnimplementedInvoiceServiceServer) ProposeInvoices(context.Context, *ProposeInvoicesRequest) (*ProposeInvoicesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeInvoices not implemented")
 }
 func (UnimplementedInvoiceServiceServer) GetInvoice(context.Context, *GetInvoiceRequest) (*GetInvoiceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetInvoice not implemented")
@@ -302,6 +334,24 @@ func _InvoiceService_ProposeInvoice_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(InvoiceServiceServer).ProposeInvoice(ctx, req.(*ProposeInvoiceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InvoiceService_ProposeInvoices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeInvoicesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InvoiceServiceServer).ProposeInvoices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InvoiceService_ProposeInvoices_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InvoiceServiceServer).ProposeInvoices(ctx, req.(*ProposeInvoicesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -478,6 +528,10 @@ var InvoiceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ProposeInvoice",
 			Handler:    _InvoiceService_ProposeInvoice_Handler,
+		},
+		{
+			MethodName: "ProposeInvoices",
+			Handler:    _InvoiceService_ProposeInvoices_Handler,
 		},
 		{
 			MethodName: "GetInvoice",
