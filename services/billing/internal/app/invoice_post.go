@@ -93,7 +93,7 @@ func (s *Service) post(ctx context.Context, inv invoice.Invoice, issueDate civil
 	}
 	inv.Status, inv.IssueDate, inv.FiscalYear = invoice.Posted, issueDate, issueDate.Year
 	inv.Number = invoice.FormatNumber(inv.Kind, le.Code, issueDate.Year, seq)
-	if err := s.setWIP(ctx, &inv, le.FunctionalCurrency); err != nil {
+	if err := s.setWIP(ctx, &inv, le.FunctionalCurrency, fx); err != nil {
 		return inv, err
 	}
 	entry := invoice.Entry(inv, uuid.Must(uuid.NewV7()).String(), le.FunctionalCurrency, fx)
@@ -148,9 +148,11 @@ func (s *Service) documentRate(ctx context.Context, inv invoice.Invoice, functio
 
 // setWIP sets the functional WIP the candidate parts of inv relieve (invoice.SetWIP): in a
 // foreign currency, from the candidates' carrying amounts (an invoice) or from what the credited
-// invoice relieved of them (a credit note).
-func (s *Service) setWIP(ctx context.Context, inv *invoice.Invoice, functional string) error {
-	var carrying map[string]invoice.Carrying
+// invoice relieved of them (a credit note); and that of its "retainer applied" parts
+// (invoice.SetRetainerWIP): an invoice's at the carrying rate of the contract's posted advance,
+// a credit note's from what the credited invoice's applied lines debited. fx is inv's rate.
+func (s *Service) setWIP(ctx context.Context, inv *invoice.Invoice, functional string, fx decimal.Decimal) error {
+	var carrying, advances map[string]invoice.Carrying
 	if inv.Currency != functional {
 		var ids []string
 		for _, l := range inv.Lines {
@@ -172,9 +174,25 @@ func (s *Service) setWIP(ctx context.Context, inv *invoice.Invoice, functional s
 		if err != nil {
 			return err
 		}
+		if inv.Kind == invoice.KindInvoice && drawsRetainer(*inv) {
+			if advances, err = s.store.RetainerCarrying(ctx, inv.ContractID, inv.ID); err != nil {
+				return err
+			}
+		}
 	}
 	invoice.SetWIP(inv, functional, carrying)
+	invoice.SetRetainerWIP(inv, functional, fx, advances, carrying)
 	return nil
+}
+
+// drawsRetainer tells whether inv has a "retainer applied" line.
+func drawsRetainer(inv invoice.Invoice) bool {
+	for _, l := range inv.Lines {
+		if invoice.IsRetainerApplied(l.Item) {
+			return true
+		}
+	}
+	return false
 }
 
 // CreditInvoice issues and posts a credit note on posted invoice id: the whole invoice net of

@@ -248,6 +248,10 @@ type InvoiceStore interface {
 	// InvoiceCarrying returns what posted invoice id bills of each candidate net of its credit
 	// notes, with the WIP it relieved.
 	InvoiceCarrying(ctx context.Context, id string) (map[string]invoice.Carrying, error)
+	// RetainerCarrying returns, per RETAINER line key of a contract, the advance posted documents
+	// other than invoice id billed net (amount, functional WIP) and what their applied lines drew
+	// of it; it serializes the contract's drawdown postings.
+	RetainerCarrying(ctx context.Context, contractID, id string) (map[string]invoice.Carrying, error)
 	// EntryRate returns the exchange rate of the first line of account in a journal entry.
 	EntryRate(ctx context.Context, entryID, account string) (decimal.Decimal, bool, error)
 	// Credited returns what posted credit notes credited of an invoice, per candidate.

@@ -77,3 +77,69 @@ func describe(e ledger.Entry) []string {
 	}
 	return out
 }
+
+// A foreign retainer's advance of 1,000.00 EUR posted at 1.1111 (1,111.10 USD) drawn in three
+// invoices at 1.20 (333.33, 333.33, 333.34 EUR): the applied lines debit 1200 at the advance's
+// carrying rate, 370.36, 370.36 and the rest, 370.38, so exactly 1,111.10 is relieved. The first
+// drawdown invoice (with 333.33 EUR of time carrying 373.33) posts Cr 1200 373.33 / Dr 1200 370.36
+// / Dr 5900 2.97 (receivable 0.00: a 26.67 gain on the time, 400.00 − 373.33, and a 29.64 loss
+// on the applied line, 400.00 − 370.36, netted). A credit note of its applied line by 111.11 EUR
+// puts back 123.45 (pro rata of 370.36), the rest 246.91. A USD invoice of 400.00 of time and
+// −333.33 applied is untouched: no WIP on its applied part, Dr 1100 66.67 / Cr 1200 66.67 as before.
+func TestRetainerAppliedRelievesTheAdvanceAtItsCarryingRate(t *testing.T) {
+	advances := map[string]Carrying{"L1": {Quantity: d("1000.00"), Amount: d("1000.00"), WIP: d("1111.10")}}
+	draw := func(id, amt string) Invoice {
+		item := RetainerAppliedItem(id)
+		return Invoice{ID: id, Kind: KindInvoice, Currency: "EUR", Lines: []Line{
+			{No: 1, ProjectID: "P", LineKey: "L1", CandidateID: "c" + id, Quantity: d("1"), Amount: eur(amt),
+				Parts: []Part{{CandidateID: "c" + id, Quantity: d("1"), Amount: eur(amt)}}},
+			{No: 2, ProjectID: "P", LineKey: "L1", Item: item, Quantity: d("1"), Amount: eur("-" + amt),
+				Parts: []Part{{Item: item, Quantity: d("1"), Amount: eur("-" + amt)}}}}}
+	}
+	var got []string
+	var first Invoice
+	for i, amt := range []string{"333.33", "333.33", "333.34"} {
+		inv := draw(string(rune('A'+i)), amt)
+		SetWIP(&inv, "USD", map[string]Carrying{"c" + inv.ID: {Quantity: d("1"), Amount: d(amt), WIP: d("373.33")}})
+		SetRetainerWIP(&inv, "USD", d("1.20"), advances, nil)
+		got = append(got, inv.Lines[1].Parts[0].WIP.StringFixed(2))
+		if i == 0 {
+			first = inv
+		}
+	}
+	if want := []string{"-370.36", "-370.36", "-370.38"}; !slices.Equal(got, want) || !advances["L1"].TakenWIP.Equal(d("1111.10")) {
+		t.Fatalf("applied WIP %v (taken %s), want %v (1111.10)", got, advances["L1"].TakenWIP, want)
+	}
+	e := Entry(first, "E", "USD", d("1.20"))
+	if want := []string{"Cr 1200 373.33", "Dr 1200 370.36", "Dr 5900 2.97"}; !e.Balanced() || !slices.Equal(describe(e), want) {
+		t.Fatalf("first drawdown entry %v, want %v", describe(e), want)
+	}
+
+	item := RetainerAppliedItem("A")
+	cn := Invoice{ID: "CN", Kind: KindCreditNote, Currency: "EUR", Lines: []Line{{No: 1, ProjectID: "P", LineKey: "L1", Item: item,
+		Quantity: d("-0.3333"), Amount: eur("111.11"), Parts: []Part{{Item: item, Quantity: d("-0.3333"), Amount: eur("111.11")}}}}}
+	carrying := map[string]Carrying{"item:" + item: {Quantity: d("1"), Amount: d("333.33"), WIP: d("370.36")}}
+	SetRetainerWIP(&cn, "USD", d("1.20"), nil, carrying)
+	rest := cn
+	rest.Lines = []Line{{No: 1, ProjectID: "P", LineKey: "L1", Item: item, Quantity: d("-0.6667"), Amount: eur("222.22"),
+		Parts: []Part{{Item: item, Quantity: d("-0.6667"), Amount: eur("222.22")}}}}
+	SetRetainerWIP(&rest, "USD", d("1.20"), nil, carrying)
+	if a, b := cn.Lines[0].Parts[0].WIP.StringFixed(2), rest.Lines[0].Parts[0].WIP.StringFixed(2); a != "123.45" || b != "246.91" {
+		t.Fatalf("credited applied WIP %s then %s, want 123.45 then 246.91", a, b)
+	}
+
+	same := draw("S", "333.33")
+	same.Currency = "USD"
+	for i := range same.Lines {
+		same.Lines[i].Amount.Currency, same.Lines[i].Parts[0].Amount.Currency = "USD", "USD"
+	}
+	same.Lines[0].Amount.Value, same.Lines[0].Parts[0].Amount.Value = d("400.00"), d("400.00")
+	SetWIP(&same, "USD", nil)
+	SetRetainerWIP(&same, "USD", d("1"), map[string]Carrying{"L1": {Amount: d("1000.00"), WIP: d("999.00")}}, nil)
+	if w := same.Lines[1].Parts[0].WIP; !w.IsZero() {
+		t.Fatalf("same-currency applied part got WIP %s, want none", w)
+	}
+	if want := []string{"Dr 1100 66.67", "Cr 1200 66.67"}; !slices.Equal(describe(Entry(same, "E", "USD", d("1"))), want) {
+		t.Fatalf("same-currency drawdown entry %v, want %v", describe(Entry(same, "E", "USD", d("1"))), want)
+	}
+}

@@ -30,15 +30,17 @@ func (inv Invoice) SourceType() string {
 // converted and rounded once.
 //
 // In a foreign currency (inv.Currency is not functional) the receivable and tax are at fx, fee
-// parts (no candidate: milestones, fixed fees, retainer items) credit WIP at fx too, and
+// parts (no candidate: milestones, fixed fees, a retainer's advance) credit WIP at fx too, and
 // candidate parts relieve WIP at their carrying amount (Part.WIP, set by the caller from
-// Carrying); the difference is FX: an invoice's to Cr 4900 gain or Dr 5900 loss, a credit note's
-// (at the credited invoice's rate) back out of the account the invoice used (Dr 4900 / Cr 5900).
+// Carrying), as do "retainer applied" parts (Part.WIP at the advance's carrying rate, set by
+// SetRetainerWIP: one 1200 line of their own per project); the difference is FX, netted per
+// project: an invoice's to Cr 4900 gain or Dr 5900 loss, a credit note's (at the credited
+// invoice's rate) back out of the account the invoice used (Dr 4900 / Cr 5900).
 func Entry(inv Invoice, entryID, functional string, fx decimal.Decimal) ledger.Entry {
 	e := ledger.Entry{ID: entryID, LegalEntityID: inv.LegalEntityID, Currency: functional, PostingDate: inv.IssueDate,
 		SourceDate: inv.IssueDate, SourceType: inv.SourceType(), SourceID: inv.ID, SourceVersion: 1,
 		Description: string(inv.Kind) + " " + inv.Number}
-	type sums struct{ net, tax, fee, wip decimal.Decimal }
+	type sums struct{ net, tax, fee, wip, ret, retWIP decimal.Decimal }
 	by := map[string]*sums{}
 	var order []string
 	for _, l := range inv.Lines {
@@ -54,9 +56,12 @@ func Entry(inv Invoice, entryID, functional string, fx decimal.Decimal) ledger.E
 			parts = []Part{{CandidateID: l.CandidateID, Item: l.Item, Amount: l.Amount, WIP: l.Amount.Value}}
 		}
 		for _, p := range parts {
-			if p.CandidateID == "" {
+			switch {
+			case p.CandidateID == "" && IsRetainerApplied(p.Item):
+				s.ret, s.retWIP = s.ret.Add(p.Amount.Value), s.retWIP.Add(p.WIP)
+			case p.CandidateID == "":
 				s.fee = s.fee.Add(p.Amount.Value)
-			} else {
+			default:
 				s.wip = s.wip.Add(p.WIP)
 			}
 		}
@@ -77,15 +82,22 @@ func Entry(inv Invoice, entryID, functional string, fx decimal.Decimal) ledger.E
 			if !s.fee.IsZero() {
 				e.Lines = append(e.Lines, side(ledger.UnbilledReceivables, p, ffee.Neg(), money.Amount{Value: s.fee.Neg(), Currency: inv.Currency}, fx, inv.IssueDate))
 			}
-			if cand := s.net.Sub(s.fee); !cand.IsZero() || !s.wip.IsZero() {
+			if cand := s.net.Sub(s.fee).Sub(s.ret); !cand.IsZero() || !s.wip.IsZero() {
 				carrying := fx
 				if !cand.IsZero() {
 					carrying = s.wip.Div(cand).Round(8)
 				}
 				e.Lines = append(e.Lines, side(ledger.UnbilledReceivables, p, s.wip.Neg(), money.Amount{Value: cand.Neg(), Currency: inv.Currency}, carrying, inv.IssueDate))
 			}
+			if !s.ret.IsZero() || !s.retWIP.IsZero() {
+				carrying := fx
+				if !s.ret.IsZero() {
+					carrying = s.retWIP.Div(s.ret).Round(8)
+				}
+				e.Lines = append(e.Lines, side(ledger.UnbilledReceivables, p, s.retWIP.Neg(), money.Amount{Value: s.ret.Neg(), Currency: inv.Currency}, carrying, inv.IssueDate))
+			}
 			// diff > 0: the receivable is worth more than the WIP it replaces.
-			diff := f.Sub(ffee).Sub(s.wip)
+			diff := f.Sub(ffee).Sub(s.wip).Sub(s.retWIP)
 			acct := ledger.RealizedFXGain
 			if (inv.Kind == KindCreditNote) == diff.IsPositive() {
 				acct = ledger.RealizedFXLoss

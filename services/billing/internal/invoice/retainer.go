@@ -24,6 +24,85 @@ const retainerAppliedPrefix = "retainer:applied:"
 // what that invoice draws down of the advance.
 func RetainerAppliedItem(invoiceID string) string { return retainerAppliedPrefix + invoiceID }
 
+// IsRetainerApplied tells a "retainer applied" item (RetainerAppliedItem) from other items.
+func IsRetainerApplied(item string) bool { return strings.HasPrefix(item, retainerAppliedPrefix) }
+
+// SetRetainerWIP sets the functional WIP each "retainer applied" part of inv relieves (Part.WIP:
+// negative on an invoice, Dr 1200; positive on a credit note, Cr 1200) when inv is in a foreign
+// currency (same currency: nothing to do, Entry posts the amounts). The applied line relieves 1200
+// at the carrying rate of the advance it draws, not at the drawing invoice's rate fx, so a
+// foreign retainer leaves no translation residue in 1200; Entry posts the difference as FX.
+//
+// An invoice's parts take from advances, per contract line key: Amount and WIP are the advance
+// billed on posted documents net of credit notes (contract currency; functional, at each
+// document's rate), TakenAmt and TakenWIP what posted applied lines drew of it net (positive),
+// Quantity and TakenQty equal to Amount and TakenAmt. An advance line of inv itself adds to it at
+// fx. A draw takes pro rata and the draw that exhausts the advance the rest (Carrying.Take), so
+// the advance is relieved exactly; a draw beyond what posted advances hold (an advance not posted
+// yet) is at fx. A credit note's parts take from carrying ("item:" and the applied item: what the
+// credited invoice's applied line drew net of its credit notes, positive; Quantity its quantity),
+// so it puts back the WIP the invoice relieved, in proportion; an item missing from carrying (an
+// applied line posted before its WIP was recorded, at its invoice's rate) is at fx.
+func SetRetainerWIP(inv *Invoice, functional string, fx decimal.Decimal, advances, carrying map[string]Carrying) {
+	if inv.Currency == functional {
+		return
+	}
+	conv := func(v decimal.Decimal) decimal.Decimal {
+		return money.Amount{Value: v.Mul(fx), Currency: functional}.Round().Value
+	}
+	if advances == nil {
+		advances = map[string]Carrying{}
+	}
+	if inv.Kind == KindInvoice {
+		for _, l := range inv.Lines {
+			for _, p := range l.Parts {
+				if p.CandidateID == "" && p.Item == RetainerAdvanceItem {
+					c := advances[l.LineKey]
+					c.Amount, c.Quantity, c.WIP = c.Amount.Add(p.Amount.Value), c.Quantity.Add(p.Amount.Value), c.WIP.Add(conv(p.Amount.Value))
+					advances[l.LineKey] = c
+				}
+			}
+		}
+	}
+	for i := range inv.Lines {
+		l := &inv.Lines[i]
+		for j := range l.Parts {
+			p := &l.Parts[j]
+			if p.CandidateID != "" || !IsRetainerApplied(p.Item) {
+				continue
+			}
+			if inv.Kind == KindCreditNote {
+				c, ok := carrying["item:"+p.Item]
+				if !ok {
+					p.WIP = conv(p.Amount.Value)
+					continue
+				}
+				// A credit part is positive (the drawdown given back): it takes what it credits.
+				var w decimal.Decimal
+				w, c = c.Take(p.Quantity.Neg(), p.Amount.Value, functional)
+				carrying["item:"+p.Item] = c
+				p.WIP = w
+				continue
+			}
+			draw := p.Amount.Value.Neg()
+			c := advances[l.LineKey]
+			open := c.Amount.Sub(c.TakenAmt)
+			var w decimal.Decimal
+			switch {
+			case !open.IsPositive():
+				w = conv(draw)
+			case draw.LessThanOrEqual(open):
+				w, c = c.Take(draw, draw, functional)
+			default:
+				w, c = c.Take(open, open, functional)
+				w = w.Add(conv(draw.Sub(open)))
+			}
+			advances[l.LineKey] = c
+			p.WIP = w.Neg()
+		}
+	}
+}
+
 // RetainerDrawdown adds to lines (a proposal's T&M and fee lines, numbered from 1) one negative
 // "retainer applied" line per RETAINER line of terms whose T&M lines it can draw down: the
 // smaller of their total and the advance balance, which is the advance billed (billed, net of

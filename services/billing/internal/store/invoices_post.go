@@ -9,6 +9,7 @@ import (
 
 	"github.com/accrue/accrue/internal/platform/pg"
 	"github.com/accrue/accrue/services/billing/internal/invoice"
+	"github.com/accrue/accrue/services/billing/internal/ledger"
 )
 
 // NextInvoiceSeq takes the next number of kind for the legal entity and fiscal year. The
@@ -153,12 +154,20 @@ func (s *Store) Carrying(ctx context.Context, id string, ids []string) (map[stri
 
 // InvoiceCarrying returns, per candidate posted invoice id bills, what it bills of it net of its
 // posted credit notes: quantity, amount and the functional WIP relieved (what a credit note
-// puts back in proportion).
+// puts back in proportion). It also returns, keyed "item:" and the item, what each "retainer
+// applied" line of the invoice draws net of its credit notes, the amount and WIP as positives
+// (the drawdown and the 1200 debit it made), when the invoice recorded that WIP (foreign
+// currency, see invoice.SetRetainerWIP).
 func (s *Store) InvoiceCarrying(ctx context.Context, id string) (map[string]invoice.Carrying, error) {
 	rows, err := s.Q(ctx).Query(ctx, `SELECT l.candidate_id::text, sum(l.quantity), sum(l.amount), sum(COALESCE(l.wip_amount, l.amount))
 		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
 		WHERE l.candidate_id IS NOT NULL AND (i.id = $1::uuid OR (i.credits_invoice_id = $1::uuid AND i.status = 'POSTED'))
-		GROUP BY 1`, id)
+		GROUP BY 1
+		UNION ALL
+		SELECT 'item:' || l.billing_item, sum(l.quantity), -sum(l.amount), -sum(l.wip_amount)
+		FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+		WHERE l.billing_item LIKE $2 AND (i.id = $1::uuid OR (i.credits_invoice_id = $1::uuid AND i.status = 'POSTED'))
+		GROUP BY 1 HAVING bool_and(l.wip_amount IS NOT NULL OR l.invoice_id <> $1::uuid)`, id, invoice.RetainerAppliedItem("")+"%")
 	if err != nil {
 		return nil, err
 	}
@@ -178,22 +187,75 @@ func (s *Store) InvoiceCarrying(ctx context.Context, id string) (map[string]invo
 // saveLineWIP records the functional WIP each candidate part of posted inv relieved (an invoice
 // bills a candidate on one row). A part relieving its own amount (every part of a same-currency
 // invoice) is left NULL, which readers take as the amount: posting writes nothing more for it.
+// A "retainer applied" part of a foreign-currency document records the 1200 it debited (an
+// invoice, negative) or put back (a credit note, positive) at the advance's carrying rate; its
+// row is NULL in the same currency (SetRetainerWIP sets nothing there).
 func (s *Store) saveLineWIP(ctx context.Context, inv invoice.Invoice) error {
-	var cands []string
-	var wips []decimal.Decimal
+	var cands, items []string
+	var wips, itemWIPs []decimal.Decimal
 	for _, l := range inv.Lines {
 		for _, p := range l.Parts {
-			if p.CandidateID != "" && !p.WIP.Equal(p.Amount.Value) {
+			switch {
+			case p.CandidateID != "" && !p.WIP.Equal(p.Amount.Value):
 				cands, wips = append(cands, p.CandidateID), append(wips, p.WIP)
+			case p.CandidateID == "" && invoice.IsRetainerApplied(p.Item) && !p.WIP.IsZero():
+				items, itemWIPs = append(items, p.Item), append(itemWIPs, p.WIP)
 			}
 		}
 	}
-	if len(cands) == 0 {
-		return nil
+	if len(cands) > 0 {
+		if _, err := s.Q(ctx).Exec(ctx, `UPDATE invoice_lines l SET wip_amount = x.w
+			FROM unnest($2::uuid[], $3::numeric[]) AS x(c, w) WHERE l.invoice_id = $1 AND l.candidate_id = x.c`, inv.ID, cands, wips); err != nil {
+			return err
+		}
 	}
-	_, err := s.Q(ctx).Exec(ctx, `UPDATE invoice_lines l SET wip_amount = x.w
-		FROM unnest($2::uuid[], $3::numeric[]) AS x(c, w) WHERE l.invoice_id = $1 AND l.candidate_id = x.c`, inv.ID, cands, wips)
-	return err
+	if len(items) > 0 {
+		if _, err := s.Q(ctx).Exec(ctx, `UPDATE invoice_lines l SET wip_amount = x.w
+			FROM unnest($2::text[], $3::numeric[]) AS x(i, w) WHERE l.invoice_id = $1 AND l.billing_item = x.i`, inv.ID, items, itemWIPs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var retainerLock = pg.NewLock("billing.retainer")
+
+// RetainerCarrying returns, per RETAINER line key of contract contractID, the advance billed on
+// posted documents other than invoice id net of credit notes (Amount, contract currency; WIP,
+// functional: each line's amount at its document's receivable rate, rounded) and what posted
+// "retainer applied" lines drew of it net (TakenAmt and TakenWIP, positive; TakenWIP what each
+// line recorded, or for a line without it, its amount at its document's rate); Quantity and
+// TakenQty mirror Amount and TakenAmt (invoice.SetRetainerWIP). It locks the contract's
+// retainers until the transaction ends, so two drawdown invoices of one contract post one after
+// the other and the second reads what the first drew.
+func (s *Store) RetainerCarrying(ctx context.Context, contractID, id string) (map[string]invoice.Carrying, error) {
+	if err := retainerLock.Acquire(ctx, s.Q(ctx), contractID); err != nil {
+		return nil, err
+	}
+	rows, err := s.Q(ctx).Query(ctx, `WITH x AS (
+			SELECT l.line_key, l.billing_item = $3 AS advance, l.amount,
+				COALESCE(l.wip_amount, round(l.amount * COALESCE((SELECT jl.fx_rate FROM journal_lines jl
+					WHERE jl.entry_id = i.journal_entry_id AND jl.account_code = $5 ORDER BY jl.line_no LIMIT 1), 1), 2)) AS wip
+			FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+			WHERE i.contract_id = $1::uuid AND i.status = 'POSTED' AND i.id <> $2::uuid AND (l.billing_item = $3 OR l.billing_item LIKE $4))
+		SELECT line_key, COALESCE(sum(amount) FILTER (WHERE advance), 0), COALESCE(sum(wip) FILTER (WHERE advance), 0),
+			-COALESCE(sum(amount) FILTER (WHERE NOT advance), 0), -COALESCE(sum(wip) FILTER (WHERE NOT advance), 0)
+		FROM x GROUP BY line_key`, contractID, id, invoice.RetainerAdvanceItem, invoice.RetainerAppliedItem("")+"%", ledger.AccountsReceivable)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]invoice.Carrying{}
+	for rows.Next() {
+		var key string
+		var c invoice.Carrying
+		if err := rows.Scan(&key, &c.Amount, &c.WIP, &c.TakenAmt, &c.TakenWIP); err != nil {
+			return nil, err
+		}
+		c.Quantity, c.TakenQty = c.Amount, c.TakenAmt
+		out[key] = c
+	}
+	return out, rows.Err()
 }
 
 // EntryRate returns the exchange rate of the first line of account in journal entry id (ok
