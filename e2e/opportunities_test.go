@@ -137,15 +137,10 @@ func TestConversionRejectionsHaveStableReasonsAndWriteNothing(t *testing.T) {
 		{"no-tax-profile", func(o *projectv1.Opportunity) { o.Account.TaxProfile = nil },
 			http.StatusBadRequest, "TAX_PROFILE_MISSING", "opportunity.account.tax_profile"},
 		{"currency-mismatch", func(o *projectv1.Opportunity) {
-			// A consistent EUR deal, signed by a legal entity that keeps its books in USD.
-			o.Amount.CurrencyCode, o.Account.CurrencyCode, o.ParentAccounts[0].CurrencyCode = "EUR", "EUR", "EUR"
-			for _, l := range o.ServiceLines {
-				l.Amount.CurrencyCode = "EUR"
-				for _, r := range l.RateCard {
-					r.BillRate.CurrencyCode = "EUR"
-				}
-			}
-		}, http.StatusBadRequest, "CURRENCY_MISMATCH", "opportunity.amount.currency_code"},
+			// A USD deal with a service line in EUR. (A deal wholly in EUR under a USD entity is a
+			// foreign-currency contract and converts: TestForeignCurrencyDealThroughTheCRMConversion.)
+			o.ServiceLines[1].Amount.CurrencyCode = "EUR"
+		}, http.StatusBadRequest, "CURRENCY_MISMATCH", "opportunity.service_lines[1].amount.currency_code"},
 		{"rate-card-overlap", func(o *projectv1.Opportunity) {
 			// Consultants at 150.00 for 2026 and at 165.00 from July 2026: two rates on one day.
 			o.ServiceLines[0].RateCard[0].EffectiveTo = date(2026, 12, 31)

@@ -108,7 +108,13 @@ func postingOpportunity(oppID, acct, leCode string) *projectv1.Opportunity {
 // and contract.
 func newPostingProject(t testing.TB, env *harness.Env, le *billingv1.LegalEntity, name string) *postingFixture {
 	t.Helper()
-	conv := mustConvert(t, env, postingOpportunity("006-"+name+"-"+env.ID(), "001-"+name+"-"+env.ID(), le.GetCode()), http.StatusCreated)
+	return newPostingProjectOf(t, env, le, name, postingOpportunity("006-"+name+"-"+env.ID(), "001-"+name+"-"+env.ID(), le.GetCode()))
+}
+
+// newPostingProjectOf is newPostingProject for a given opportunity (with a line IMPL-1).
+func newPostingProjectOf(t testing.TB, env *harness.Env, le *billingv1.LegalEntity, name string, opp *projectv1.Opportunity) *postingFixture {
+	t.Helper()
+	conv := mustConvert(t, env, opp, http.StatusCreated)
 	if conv.GetProjectStatus() != projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE || conv.GetContract().GetId() == "" {
 		t.Fatalf("conversion of %s: %v, want an ACTIVE project with a contract", name, conv)
 	}

@@ -26,6 +26,9 @@ type psaProject struct {
 	Billing         *psaBilling `json:"billing,omitempty"`
 }
 
+// psaFigures are in currency, except that actual_revenue and actual_margin are in
+// actual_currency when it is given: a foreign-currency contract, whose actuals are booked in
+// the legal entity's functional currency (and which has no forecast margin).
 type psaFigures struct {
 	Currency        string `json:"currency"`
 	PlannedHours    string `json:"planned_hours"`
@@ -34,6 +37,7 @@ type psaFigures struct {
 	ActualRevenue   string `json:"actual_revenue,omitempty"`
 	ForecastMargin  string `json:"forecast_margin,omitempty"`
 	ActualMargin    string `json:"actual_margin,omitempty"`
+	ActualCurrency  string `json:"actual_currency,omitempty"`
 }
 
 type psaBilling struct {
@@ -53,7 +57,8 @@ type psaSource struct {
 //
 //	project.activated          status
 //	project.financials_changed status, percent_complete (actual ÷ planned hours, capped at
-//	                           100), financials (hours, revenue; margins unless cost_redacted)
+//	                           100), financials (hours, revenue; margins unless cost_redacted;
+//	                           actual_currency when the actuals are in another currency)
 //	invoice.posted             billing (last invoice number, the contract's billed to date)
 //
 // keyed by cross_ids.psa_project_id, else the Accrue project id (PSAs that imported the project
@@ -90,7 +95,14 @@ func psa(ev Event) (string, []byte, error) {
 			fig.Currency, fig.ForecastRevenue = f.ForecastRevenue.CurrencyCode, f.ForecastRevenue.Amount
 		}
 		if f.ActualRevenue.known() {
-			fig.Currency, fig.ActualRevenue = f.ActualRevenue.CurrencyCode, f.ActualRevenue.Amount
+			fig.ActualRevenue = f.ActualRevenue.Amount
+			switch fig.Currency {
+			case "":
+				fig.Currency = f.ActualRevenue.CurrencyCode
+			case f.ActualRevenue.CurrencyCode:
+			default:
+				fig.ActualCurrency = f.ActualRevenue.CurrencyCode
+			}
 		}
 		if !f.CostRedacted && f.ForecastMargin.known() {
 			fig.ForecastMargin = f.ForecastMargin.Amount

@@ -25,8 +25,9 @@ func sfRecordOf(sobject, id string) sfRecord {
 //	project.activated          Opportunity: Accrue_Project_Id__c, Accrue_Project_Status__c,
 //	                           Accrue_Contract_Id__c; Account: Accrue_Customer_Id__c
 //	project.financials_changed Opportunity: Accrue_Project_Status__c, Forecast_Revenue__c,
-//	                           Actual_Revenue__c, Actual_Hours__c (costs and margins never go
-//	                           to the CRM)
+//	                           Actual_Revenue__c (unless in another currency than the project's:
+//	                           a foreign-currency contract), Actual_Hours__c (costs and margins
+//	                           never go to the CRM)
 //	invoice.posted             Opportunity: Billed_To_Date__c, Last_Invoice_Number__c,
 //	credit_note.posted         Accrue_Currency__c
 //	payment.applied            per application's opportunity: Collected_To_Date__c (the
@@ -71,7 +72,9 @@ func salesforce(ev Event) (string, []byte, error) {
 		if f.ForecastRevenue.known() {
 			opp["Forecast_Revenue__c"] = f.ForecastRevenue.Amount
 		}
-		if f.ActualRevenue.known() {
+		// The opportunity's amounts are in its (the deal's) currency; a foreign-currency
+		// contract's actual revenue is in the legal entity's and is left out.
+		if f.ActualRevenue.known() && (f.CurrencyCode == "" || f.ActualRevenue.CurrencyCode == f.CurrencyCode) {
 			opp["Actual_Revenue__c"] = f.ActualRevenue.Amount
 		}
 	case billingv1.EventTypeInvoicePosted, billingv1.EventTypeCreditNotePosted:

@@ -92,8 +92,12 @@ type project struct {
 }
 
 type financials struct {
-	ProjectID       string `json:"project_id"`
-	Status          string `json:"status"`
+	ProjectID string `json:"project_id"`
+	Status    string `json:"status"`
+	// CurrencyCode is the project's (its contract's): budget and forecast revenue. Planned cost,
+	// actuals and the actual margin are in the legal entity's functional currency, which differs
+	// for a foreign-currency contract (there is then no forecast margin).
+	CurrencyCode    string `json:"currency_code"`
 	PlannedHours    string `json:"planned_hours"`
 	PlannedCost     *money `json:"planned_cost"`
 	ForecastRevenue *money `json:"forecast_revenue"`

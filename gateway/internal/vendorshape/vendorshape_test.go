@@ -160,3 +160,33 @@ func TestShapesRefuseWhatTheyCannotExpress(t *testing.T) {
 		t.Errorf("malformed data: %v, want a decoding error", err)
 	}
 }
+
+// A EUR contract of a USD legal entity: forecast revenue in EUR, actuals in USD, no forecast
+// margin. The PSA gets both with their currencies (actual_currency USD); Salesforce, whose
+// opportunity is in EUR, gets the forecast and not the USD actual revenue.
+func TestForeignCurrencyFinancialsKeepTheirCurrencies(t *testing.T) {
+	eur := &commonv1.Money{Amount: "26000.00", CurrencyCode: "EUR"}
+	ev := event(t, projectv1.EventTypeProjectFinancialsChanged, &projectv1.ProjectFinancialsChanged{
+		Financials: &projectv1.ProjectFinancials{ProjectId: ids.ProjectId, Status: projectv1.ProjectStatus_PROJECT_STATUS_ACTIVE,
+			CurrencyCode: "EUR", PlannedHours: "40.00", ActualHours: "10.00", PlannedCost: usd("3000.00"), ForecastRevenue: eur,
+			ActualCost: usd("700.00"), ActualRevenue: usd("1100.00"), ActualMargin: usd("400.00")},
+		CrossIds: ids})
+	_, body, err := vendorshape.Apply(vendorshape.PSA, ev)
+	var psa struct {
+		Project struct {
+			Financials map[string]string `json:"financials"`
+		} `json:"project"`
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &psa)
+	}
+	f := psa.Project.Financials
+	if err != nil || f["currency"] != "EUR" || f["forecast_revenue"] != "26000.00" || f["actual_revenue"] != "1100.00" ||
+		f["actual_currency"] != "USD" || f["actual_margin"] != "400.00" || f["forecast_margin"] != "" {
+		t.Errorf("psa figures %v (%v), want EUR forecast 26000.00, actual revenue 1100.00 and margin 400.00 in USD, no forecast margin", f, err)
+	}
+	_, body, err = vendorshape.Apply(vendorshape.Salesforce, ev)
+	if err != nil || !bytes.Contains(body, []byte(`"Forecast_Revenue__c":"26000.00"`)) || bytes.Contains(body, []byte("Actual_Revenue__c")) {
+		t.Errorf("salesforce body %s (%v), want the EUR forecast and no USD actual revenue", body, err)
+	}
+}

@@ -88,8 +88,6 @@ func TestConversionRejectionsHaveStableReasons(t *testing.T) {
 			func(o *projectv1.Opportunity) { o.ServiceLines[1].ServiceLine = "ASTROLOGY" }},
 		{"an unknown legal entity", project.ReasonUnknownLegalEntity, "opportunity.legal_entity_code",
 			func(o *projectv1.Opportunity) { o.LegalEntityCode = "XX99" }},
-		{"a legal entity keeping books in another currency", project.ReasonCurrencyMismatch, "opportunity.amount.currency_code",
-			func(o *projectv1.Opportunity) { o.LegalEntityCode = "DE01" }},
 		{"no tax profile anywhere", project.ReasonTaxProfileMissing, "opportunity.account.tax_profile",
 			func(o *projectv1.Opportunity) { o.Account.TaxProfile = nil }},
 	} {

@@ -170,11 +170,13 @@ type billingService struct {
 	mu        sync.Mutex
 	down      bool
 	contracts map[string]*billingv1.Contract
-	calls     int
+	// requests are the last request that wrote each contract (not validate-only).
+	requests map[string]*billingv1.UpsertContractRequest
+	calls    int
 }
 
 func newBillingService() *billingService {
-	return &billingService{contracts: map[string]*billingv1.Contract{}}
+	return &billingService{contracts: map[string]*billingv1.Contract{}, requests: map[string]*billingv1.UpsertContractRequest{}}
 }
 
 func (b *billingService) setDown(down bool) {
@@ -194,6 +196,7 @@ func (b *billingService) UpsertContract(_ context.Context, req *billingv1.Upsert
 		return &billingv1.UpsertContractResponse{}, nil
 	}
 	key := req.GetExternalReference().GetExternalId()
+	b.requests[key] = req
 	c, ok := b.contracts[key]
 	switch {
 	case !ok:

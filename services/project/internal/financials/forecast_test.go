@@ -84,10 +84,17 @@ func TestRevenueRoundsOnceToTheCurrency(t *testing.T) {
 }
 
 func TestMarginsAndActuals(t *testing.T) {
-	e := Economics{ForecastRevenue: dec("26000"), PlannedCost: dec("19500"), ActualRevenue: decimal.Zero, ActualCost: dec("10")}
-	m, pct := e.ForecastMargin()
-	if !m.Equal(dec("6500")) || pct == nil || pct.StringFixed(2) != "25.00" {
-		t.Fatalf("forecast margin %s (%v), want 6500 at 25.00%%", m, pct)
+	e := Economics{Currency: "USD", FunctionalCurrency: "USD", ForecastRevenue: dec("26000"), PlannedCost: dec("19500"),
+		ActualRevenue: decimal.Zero, ActualCost: dec("10")}
+	m, pct, ok := e.ForecastMargin()
+	if !m.Equal(dec("6500")) || pct == nil || pct.StringFixed(2) != "25.00" || !ok {
+		t.Fatalf("forecast margin %s (%v, %v), want 6500 at 25.00%%", m, pct, ok)
+	}
+	// A EUR contract under a USD entity: 26000 EUR less 19500 USD is no margin at all.
+	foreign := e
+	foreign.Currency = "EUR"
+	if _, pct, ok := foreign.ForecastMargin(); ok || pct != nil || !foreign.Foreign() || foreign.CostCurrency() != "USD" {
+		t.Fatalf("foreign-currency forecast margin known=%v (%v), cost in %s; want unknown, cost in USD", ok, pct, foreign.CostCurrency())
 	}
 	if m, pct := e.ActualMargin(); !m.Equal(dec("-10")) || pct != nil {
 		t.Fatalf("actual margin %s (%v), want -10 and no percent without revenue", m, pct)

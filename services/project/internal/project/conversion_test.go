@@ -31,7 +31,7 @@ func TestJudgeComparesARequestWithTheStoredConversion(t *testing.T) {
 	}
 }
 
-func TestCheckSetupNeedsTemplatesAndALegalEntityInTheDealCurrency(t *testing.T) {
+func TestCheckSetupNeedsTemplatesAndALegalEntityInAnyCurrency(t *testing.T) {
 	look := ConversionLookup{Templates: map[string]Template{"IMPLEMENTATION": {}, "TRAINING": {}},
 		LegalEntity: LegalEntity{Code: "US01", FunctionalCurrency: "USD"}, LegalEntityFound: true}
 	d := deal()
@@ -43,15 +43,18 @@ func TestCheckSetupNeedsTemplatesAndALegalEntityInTheDealCurrency(t *testing.T) 
 	noTraining.Templates = map[string]Template{"IMPLEMENTATION": {}}
 	unknown := look
 	unknown.LegalEntityFound = false
+	// A USD deal signed by a legal entity keeping its books in EUR is a foreign-currency contract.
 	euro := look
 	euro.LegalEntity.FunctionalCurrency = "EUR"
+	if err := d.CheckSetup(euro); err != nil {
+		t.Errorf("a deal in another currency than the books: %v, want accepted", err)
+	}
 	for name, tc := range map[string]struct {
 		look   ConversionLookup
 		reason string
 	}{
-		"no template":            {noTraining, ReasonUnknownServiceLine},
-		"no legal entity":        {unknown, ReasonUnknownLegalEntity},
-		"books in another money": {euro, ReasonCurrencyMismatch},
+		"no template":     {noTraining, ReasonUnknownServiceLine},
+		"no legal entity": {unknown, ReasonUnknownLegalEntity},
 	} {
 		if got := reason(d.CheckSetup(tc.look)); got != tc.reason {
 			t.Errorf("%s: %q, want %s", name, got, tc.reason)

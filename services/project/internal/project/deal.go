@@ -92,8 +92,9 @@ func (d Deal) Validate() error {
 }
 
 // CheckSetup checks the deal against what the project service knows (see ConversionLookup):
-// every service line has a project template, and the legal entity exists and keeps its books in
-// the deal currency.
+// every service line has a project template, and the legal entity exists. The deal may be in any
+// currency (Validate keeps its lines in the deal currency): its contract is then a foreign-currency
+// contract, which billing books in the legal entity's functional currency at each date's rate.
 func (d Deal) CheckSetup(look ConversionLookup) error {
 	for i, l := range d.Lines {
 		if _, ok := look.Templates[l.ServiceLine]; !ok {
@@ -105,12 +106,6 @@ func (d Deal) CheckSetup(look ConversionLookup) error {
 	}
 	if !look.LegalEntityFound {
 		return UnknownLegalEntity(d.LegalEntityCode)
-	}
-	if le := look.LegalEntity; le.FunctionalCurrency != d.Amount.Currency {
-		e := fault.Invalidf(ReasonCurrencyMismatch, "opportunity.amount.currency_code",
-			"legal entity %s keeps its books in %s; the deal is in %s", le.Code, le.FunctionalCurrency, d.Amount.Currency)
-		e.Kind = fault.FailedPrecondition
-		return e
 	}
 	return nil
 }

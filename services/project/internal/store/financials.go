@@ -17,8 +17,10 @@ const economicsSQL = `SELECT p.id::text, p.name, p.currency_code, p.status, p.bu
 		COALESCE(x.actual_hours, 0) AS actual_hours, COALESCE(x.actual_cost, 0) AS actual_cost, COALESCE(x.actual_revenue, 0) AS actual_revenue,
 		COALESCE(x.actual_subcontractor_cost, 0) AS actual_subcontractor_cost, COALESCE(x.recognized_revenue, 0) AS recognized_revenue,
 		COALESCE(a.missing_cost, 0) AS missing_cost, COALESCE(a.missing_rate, 0) AS missing_rate,
-		GREATEST(p.updated_at, COALESCE(a.applied, p.updated_at)) AS updated_at, p.legal_entity_id::text AS legal_entity_id
+		GREATEST(p.updated_at, COALESCE(a.applied, p.updated_at)) AS updated_at, p.legal_entity_id::text AS legal_entity_id,
+		COALESCE(NULLIF(le.functional_currency, ''), p.currency_code) AS functional_currency
 	FROM projects p
+	LEFT JOIN legal_entities le ON le.legal_entity_id = p.legal_entity_id
 	LEFT JOIN LATERAL (SELECT sum(planned_hours) FILTER (WHERE status <> 'CANCELLED') AS hours, sum(billable_hours) AS billable,
 			sum(planned_cost) FILTER (WHERE status <> 'CANCELLED') AS cost, sum(forecast_revenue) AS revenue,
 			count(*) FILTER (WHERE cost_missing AND status <> 'CANCELLED') AS missing_cost,
@@ -34,7 +36,7 @@ func scanEconomics(row pgx.Row) (financials.Economics, error) {
 	var hours, cost, revenue *decimal.Decimal
 	err := row.Scan(&e.ProjectID, &e.Name, &e.Currency, &status, &hours, &cost, &revenue, &e.PlannedHours, &e.PlannedBillableHours,
 		&e.PlannedCost, &e.ForecastRevenue, &e.ActualHours, &e.ActualCost, &e.ActualRevenue, &e.ActualSubcontractorCost, &e.RecognizedRevenue, &e.MissingCostAssignments,
-		&e.MissingBillRateHours, &e.UpdatedAt, &e.LegalEntityID)
+		&e.MissingBillRateHours, &e.UpdatedAt, &e.LegalEntityID, &e.FunctionalCurrency)
 	e.Status = project.Status(status)
 	e.Budget = budgetOf(e.Currency, hours, cost, revenue)
 	return e, err
@@ -47,11 +49,12 @@ func (s *Store) Economics(ctx context.Context, projectID string) (financials.Eco
 }
 
 // Portfolio returns up to limit projects' economics (in status, when given; of the legal entities
-// only, unless nil) ordered by forecast margin, lowest first.
+// only, unless nil) ordered by forecast margin, lowest first; foreign-currency projects, which have
+// no forecast margin (see financials.Economics.ForecastMargin), come last.
 func (s *Store) Portfolio(ctx context.Context, status project.Status, limit int, only []string) ([]financials.Economics, error) {
 	rows, err := s.Q(ctx).Query(ctx, `SELECT * FROM (`+economicsSQL+` WHERE ($1 = '' OR p.status = $1)
 		AND ($3::text[] IS NULL OR p.legal_entity_id::text = ANY($3::text[]))) x
-		ORDER BY x.forecast_revenue - x.planned_cost, x.id LIMIT $2`, string(status), limit, only)
+		ORDER BY CASE WHEN x.currency_code = x.functional_currency THEN x.forecast_revenue - x.planned_cost END NULLS LAST, x.id LIMIT $2`, string(status), limit, only)
 	if err != nil {
 		return nil, err
 	}

@@ -25,28 +25,37 @@ func RedactCost(f *projectv1.ProjectFinancials) {
 	}
 }
 
+// Budget and forecast revenue are in the project (contract) currency; planned cost, the actuals,
+// recognized revenue and the actual margin in the legal entity's functional currency. A
+// foreign-currency project has no forecast margin (nil, "").
 func Financials(e financials.Economics) *projectv1.ProjectFinancials {
-	amt := func(v decimal.Decimal) *commonv1.Money {
-		a := money.Amount{Value: v, Currency: e.Currency}
-		return &commonv1.Money{Amount: a.Round().Format(), CurrencyCode: e.Currency}
+	in := func(currency string) func(v decimal.Decimal) *commonv1.Money {
+		return func(v decimal.Decimal) *commonv1.Money {
+			a := money.Amount{Value: v, Currency: currency}
+			return &commonv1.Money{Amount: a.Round().Format(), CurrencyCode: currency}
+		}
 	}
+	amt, fn := in(e.Currency), in(e.CostCurrency())
 	pct := func(p *decimal.Decimal) string {
 		if p == nil {
 			return ""
 		}
 		return p.StringFixed(2)
 	}
-	fm, fp := e.ForecastMargin()
+	fm, fp, known := e.ForecastMargin()
 	am, ap := e.ActualMargin()
 	out := &projectv1.ProjectFinancials{ProjectId: e.ProjectID, Name: e.Name, Status: Status(e.Status), CurrencyCode: e.Currency,
 		Budget:       &projectv1.Budget{Cost: moneyProto(e.Budget.Cost), Revenue: moneyProto(e.Budget.Revenue)},
 		PlannedHours: e.PlannedHours.StringFixed(2), PlannedBillableHours: e.PlannedBillableHours.StringFixed(2),
-		PlannedCost: amt(e.PlannedCost), ForecastRevenue: amt(e.ForecastRevenue), ForecastMargin: amt(fm), ForecastMarginPercent: pct(fp),
-		ActualHours: e.ActualHours.StringFixed(2), ActualCost: amt(e.ActualCost),
-		ActualSubcontractorCost: amt(e.ActualSubcontractorCost), ActualRevenue: amt(e.ActualRevenue),
-		RecognizedRevenue: amt(e.RecognizedRevenue),
-		ActualMargin:      amt(am), ActualMarginPercent: pct(ap), AssignmentsMissingCostRates: e.MissingCostAssignments,
+		PlannedCost: fn(e.PlannedCost), ForecastRevenue: amt(e.ForecastRevenue), ForecastMarginPercent: pct(fp),
+		ActualHours: e.ActualHours.StringFixed(2), ActualCost: fn(e.ActualCost),
+		ActualSubcontractorCost: fn(e.ActualSubcontractorCost), ActualRevenue: fn(e.ActualRevenue),
+		RecognizedRevenue: fn(e.RecognizedRevenue),
+		ActualMargin:      fn(am), ActualMarginPercent: pct(ap), AssignmentsMissingCostRates: e.MissingCostAssignments,
 		BillableHoursMissingBillRate: e.MissingBillRateHours.StringFixed(2), UpdateTime: timestamppb.New(e.UpdatedAt)}
+	if known {
+		out.ForecastMargin = amt(fm)
+	}
 	if e.Budget.Hours != nil {
 		out.Budget.Hours = e.Budget.Hours.String()
 	}

@@ -1872,8 +1872,12 @@ func (x *ListProjectTemplatesResponse) GetTemplates() []*ProjectTemplate {
 }
 
 // ProjectFinancials is a project's economics: the budget, the staffing plan priced at cost and at
-// the contract's bill rates (forecast), and the actuals posted so far. Amounts are in the project
-// currency; margin_percent is margin / revenue × 100 with two decimals ("" when revenue is 0).
+// the contract's bill rates (forecast), and the actuals posted so far. Budget and forecast_revenue
+// are in the project (contract) currency, currency_code; planned_cost, the actuals,
+// recognized_revenue and actual_margin in the legal entity's functional currency (each Money says
+// which). They differ for a foreign-currency contract, whose forecast_margin is then left out (null,
+// and its percent ""): the service holds no exchange rates. margin_percent is margin / revenue ×
+// 100 with two decimals ("" when revenue is 0).
 type ProjectFinancials struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	ProjectId    string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
