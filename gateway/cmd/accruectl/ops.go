@@ -46,6 +46,8 @@ Reading needs ops:read, retry and resolve ops:write. Examples:
 // opsFlags are the connection flags every ops command takes.
 type opsFlags struct {
 	base, token, key, format *string
+	// scopes of the token signed with --key (default: ops:read and ops:write).
+	scopes []string
 }
 
 func newOpsFlags(fs *flag.FlagSet) opsFlags {
@@ -73,8 +75,15 @@ func (o opsFlags) bearer() (string, error) {
 		return "", fmt.Errorf("%w (pass --token, or run `make run` first)", err)
 	}
 	return auth.SignToken(priv, auth.TokenRequest{Issuer: "https://auth.accrue.local", Audience: "accrue",
-		Subject: "accruectl", Scopes: []string{"ops:read", "ops:write"}, TTL: 10 * time.Minute,
+		Subject: "accruectl", Scopes: o.tokenScopes(), TTL: 10 * time.Minute,
 		LegalEntities: []string{auth.AllLegalEntities}})
+}
+
+func (o opsFlags) tokenScopes() []string {
+	if len(o.scopes) > 0 {
+		return o.scopes
+	}
+	return []string{"ops:read", "ops:write"}
 }
 
 // call sends req (nil for a GET) to path and decodes the answer into resp.
