@@ -154,22 +154,11 @@ func (s *Service) documentRate(ctx context.Context, inv invoice.Invoice, functio
 func (s *Service) setWIP(ctx context.Context, inv *invoice.Invoice, functional string, fx decimal.Decimal) error {
 	var carrying, advances map[string]invoice.Carrying
 	if inv.Currency != functional {
-		var ids []string
-		for _, l := range inv.Lines {
-			for _, p := range l.Parts {
-				if p.CandidateID != "" {
-					ids = append(ids, p.CandidateID)
-				}
-			}
-			if len(l.Parts) == 0 && l.CandidateID != "" {
-				ids = append(ids, l.CandidateID)
-			}
-		}
 		var err error
 		if inv.Kind == invoice.KindCreditNote {
 			carrying, err = s.store.InvoiceCarrying(ctx, inv.CreditsID)
 		} else {
-			carrying, err = s.store.Carrying(ctx, inv.ID, ids)
+			carrying, err = s.store.Carrying(ctx, inv.ID, candidateIDs(*inv))
 		}
 		if err != nil {
 			return err
@@ -183,6 +172,22 @@ func (s *Service) setWIP(ctx context.Context, inv *invoice.Invoice, functional s
 	invoice.SetWIP(inv, functional, carrying)
 	invoice.SetRetainerWIP(inv, functional, fx, advances, carrying)
 	return nil
+}
+
+// candidateIDs lists the candidates inv's lines bill.
+func candidateIDs(inv invoice.Invoice) []string {
+	var ids []string
+	for _, l := range inv.Lines {
+		for _, p := range l.Parts {
+			if p.CandidateID != "" {
+				ids = append(ids, p.CandidateID)
+			}
+		}
+		if len(l.Parts) == 0 && l.CandidateID != "" {
+			ids = append(ids, l.CandidateID)
+		}
+	}
+	return ids
 }
 
 // drawsRetainer tells whether inv has a "retainer applied" line.

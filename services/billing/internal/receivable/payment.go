@@ -138,11 +138,7 @@ func RefundEntry(r Refund, p Payment, entryID, functional string) ledger.Entry {
 	cur := r.Amount.Currency
 	e.Lines = appendNonZero(e.Lines, line(ledger.CustomerOnAccount, r.Carrying, r.Amount, p.FXRate, p.Date))
 	e.Lines = appendNonZero(e.Lines, line(ledger.Cash, r.Cash.Neg(), r.Amount.Mul(decimal.NewFromInt(-1)), r.FXRate, r.Date))
-	if gain := r.FXGain(); gain.IsPositive() {
-		e.Lines = appendNonZero(e.Lines, line(ledger.RealizedFXGain, gain.Neg(), money.Zero(cur), r.FXRate, r.Date))
-	} else if gain.IsNegative() {
-		e.Lines = appendNonZero(e.Lines, line(ledger.RealizedFXLoss, gain.Neg(), money.Zero(cur), r.FXRate, r.Date))
-	}
+	e.Lines = appendNonZero(e.Lines, fxLine(r.FXGain(), cur, r.FXRate, r.Date))
 	return e
 }
 
@@ -167,11 +163,7 @@ func ApplicationEntry(a Application, p Payment, entryID, functional string) ledg
 		txn := money.Amount{Value: l.Amount, Currency: cur}
 		e.Lines = appendNonZero(e.Lines, line(ledger.CustomerOnAccount, l.Cash, txn, p.FXRate, p.Date))
 		e.Lines = appendNonZero(e.Lines, line(ledger.AccountsReceivable, l.Relieved.Neg(), txn.Mul(decimal.NewFromInt(-1)), p.FXRate, p.Date))
-		if gain := l.Cash.Sub(l.Relieved); gain.IsPositive() {
-			e.Lines = appendNonZero(e.Lines, line(ledger.RealizedFXGain, gain.Neg(), money.Zero(cur), p.FXRate, p.Date))
-		} else if gain.IsNegative() {
-			e.Lines = appendNonZero(e.Lines, line(ledger.RealizedFXLoss, gain.Neg(), money.Zero(cur), p.FXRate, p.Date))
-		}
+		e.Lines = appendNonZero(e.Lines, fxLine(l.Cash.Sub(l.Relieved), cur, p.FXRate, p.Date))
 		if l.WrittenOff.IsPositive() {
 			wo := money.Amount{Value: l.WrittenOff, Currency: cur}
 			e.Lines = appendNonZero(e.Lines, line(ledger.ReceivableWriteOff, l.WriteOffFunctional, wo, p.FXRate, p.Date))
@@ -179,6 +171,16 @@ func ApplicationEntry(a Application, p Payment, entryID, functional string) ledg
 		}
 	}
 	return e
+}
+
+// fxLine is realized FX: a gain (positive) credits 4900, a loss (negative) debits 5900; zero is
+// a zero line, which appendNonZero leaves out.
+func fxLine(gain decimal.Decimal, cur string, fx decimal.Decimal, d civil.Date) ledger.Line {
+	acct := ledger.RealizedFXGain
+	if gain.IsNegative() {
+		acct = ledger.RealizedFXLoss
+	}
+	return line(acct, gain.Neg(), money.Zero(cur), fx, d)
 }
 
 // line is a debit (signed > 0) or credit (signed < 0) of a functional amount.
