@@ -119,7 +119,7 @@ func PlanRefund(p Payment, amount money.Amount, date civil.Date, fx decimal.Deci
 	case date.Before(p.Date):
 		return r, ErrRefundDate.With(fmt.Sprintf("the payment is dated %s, the refund %s", p.Date, date))
 	case amount.Value.GreaterThan(p.Unapplied()):
-		return r, ErrRefundExceedsUnapplied.With(fmt.Sprintf("refund %s, unapplied %s", amount.Value, p.Unapplied()))
+		return r, ErrRefundExceedsUnapplied.With(fmt.Sprintf("refund %s, unapplied %s", amount.Round(), money.Amount{Value: p.Unapplied(), Currency: p.Amount.Currency}.Round()))
 	}
 	r.Carrying = money.Amount{Value: amount.Value.Mul(p.FXRate), Currency: functional}.Round().Value
 	if amount.Value.Equal(p.Unapplied()) || r.Carrying.GreaterThan(p.UnappliedFunctional()) {
